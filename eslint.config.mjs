@@ -1,0 +1,59 @@
+// Lint rules that guard the project's architecture, not its formatting:
+// 1. Orchestrator code must be deterministic (it is replayed by Durable Functions).
+// 2. The app and its local stand-ins never import each other (a shared bug would pass both).
+import tseslint from 'typescript-eslint';
+
+const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
+
+/** Orchestrators replay from history: anything that reads the clock, randomness, the
+ * environment or does I/O gives a different answer on replay and corrupts the instance.
+ * See "Orchestrator function code constraints" in the Durable Functions docs. */
+const nonDeterministic = [
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Orchestrators read time from context.df.currentUtcDateTime, never new Date().' },
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Orchestrators read time from context.df.currentUtcDateTime, never Date.now().' },
+  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Orchestrators must be deterministic: no Math.random(); use context.df.newGuid() or pass values in.' },
+  { selector: "CallExpression[callee.property.name='randomUUID']", message: 'Orchestrators must be deterministic: use context.df.newGuid().' },
+  { selector: "MemberExpression[object.name='process']", message: 'Orchestrators must not read process.*: settings reach them through the orchestration input.' },
+  { selector: "CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate|queueMicrotask|fetch)$/]", message: 'Orchestrators wait with context.df.createTimer and do I/O only through activities.' },
+  { selector: 'AwaitExpression', message: 'Orchestrators yield durable tasks; awaiting a promise breaks replay.' },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    files: sourceFiles,
+    languageOptions: { parser: tseslint.parser },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' }],
+      }],
+    },
+  },
+  {
+    files: ['emulators/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['../src/**', '../../src/**', '../../../src/**', '../../../../src/**'], message: 'Emulators implement the contracts on their own; importing the app would let one bug pass both sides.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/orchestrations/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...nonDeterministic],
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process', 'net'], message: 'Orchestrators do no I/O: call an activity.' },
+          { group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'], message: 'Orchestrators do no I/O: call an activity.' },
+          { group: ['**/emulators/**'], message: 'The app must not depend on its local stand-ins.' },
+          { group: ['../activities/**', '../sora/**', '../storage/**', '../config', '../config.js'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
+        ],
+      }],
+    },
+  },
+);
