@@ -1,0 +1,105 @@
+// Talks to a deployment of the videos API (local or on Azure) over plain fetch.
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
+export class ApiError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+}
+
+/** The durable check-status payload the starter returns with 202. */
+export interface StartedJob {
+  id: string;
+  statusQueryGetUri?: string;
+  terminatePostUri?: string;
+}
+
+/** Prints a URL without its query string: SAS tokens and function keys live there. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return url.split('?')[0];
+  }
+}
+
+/** One line out of an error response: the problem body's detail/title/error, else the status. */
+async function problemOf(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const nested = body.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>).message : undefined;
+    const message = body.detail ?? body.title ?? body.message ?? nested ?? body.error;
+    if (typeof message === 'string' && message) return `${response.status}: ${message}`;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return `${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
+}
+
+export class VideosApi {
+  constructor(private readonly baseUrl: string, private readonly functionKey?: string) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.functionKey ? { 'x-functions-key': this.functionKey, ...extra } : extra;
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, headers: this.headers(init.headers as Record<string, string>) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ApiError(`cannot reach ${redactUrl(url)} (${cause?.code ?? cause?.message ?? (error as Error).message})`, { cause: error });
+    }
+  }
+
+  async start(body: Record<string, unknown>): Promise<StartedJob> {
+    const response = await this.send(`${this.baseUrl}/api/videos`, {
+      method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+    });
+    if (!response.ok) throw new ApiError(`the app refused the request (${await problemOf(response)})`);
+    const started = (await response.json()) as Partial<StartedJob>;
+    if (typeof started.id !== 'string') throw new ApiError('the app accepted the request but returned no job id');
+    return started as StartedJob;
+  }
+
+  /** Friendly status first; the durable status URL when the friendly route is not there. */
+  async status(job: StartedJob): Promise<unknown> {
+    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, { method: 'GET' });
+    if (response.ok) return response.json();
+    if ((response.status === 404 || response.status === 405) && job.statusQueryGetUri) {
+      await response.body?.cancel();
+      const fallback = await this.send(job.statusQueryGetUri, { method: 'GET' });
+      if (fallback.ok) return fallback.json();
+      throw new ApiError(`status check failed (${await problemOf(fallback)})`);
+    }
+    throw new ApiError(`status check failed (${await problemOf(response)})`);
+  }
+
+  async cancel(job: StartedJob): Promise<void> {
+    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
+    if (!response.ok) throw new ApiError(`cancel failed (${await problemOf(response)})`);
+    await response.body?.cancel();
+  }
+
+  /** Streams a video to disk: videos can be large, so they never sit in memory whole. */
+  static async download(url: string, file: string): Promise<number> {
+    let response: Response;
+    try {
+      response = await fetch(url);
+    } catch (error) {
+      throw new ApiError(`cannot download ${redactUrl(url)} (${(error as Error).message})`, { cause: error });
+    }
+    if (!response.ok || !response.body) throw new ApiError(`download of ${redactUrl(url)} failed (${await problemOf(response)})`);
+    let bytes = 0;
+    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    source.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+    await pipeline(source, createWriteStream(file));
+    return bytes;
+  }
+}

@@ -1,0 +1,174 @@
+// The embedded local stack used by both `npm start` and `npm run generate`:
+// Azurite + the Sora emulator (unless a real endpoint is given) + the app, under `func`
+// when it is installed, else under the project's Node Functions host.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
+
+export const repoRoot = path.resolve(__dirname, '..');
+
+/** What the Sora emulator and Node host modules promise (see their contracts in the design). */
+interface RunningService { url: string; port: number; stop(): Promise<void> }
+interface SoraEmulatorModule {
+  startSoraEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
+}
+interface FunctionsHostModule {
+  startHost(options: {
+    appDir: string; port?: number; env?: Record<string, string>; store?: 'memory' | 'azure'; quiet?: boolean;
+  }): Promise<RunningService & { output(): string }>;
+}
+
+/** Loaded by path at run time so this file type-checks even before a sibling's module has landed. */
+async function loadEmulator<T>(relative: string): Promise<T> {
+  const file = path.join(repoRoot, relative);
+  if (!existsSync(file)) throw new StackError(`${relative} is missing from this checkout; the local stack needs it.`);
+  return (await import(file)) as T;
+}
+
+export class StackError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StackError';
+  }
+}
+
+export interface LocalStackOptions {
+  /** App port; 0 = any free port. */
+  appPort: number;
+  /** Sora emulator port (ignored when soraEndpoint is set). */
+  soraPort: number;
+  azurite: { location?: string; blobPort: number; queuePort: number; tablePort: number };
+  /** A real Azure OpenAI endpoint; undefined = run the Sora emulator. */
+  soraEndpoint?: string;
+  /** Key the app sends to Sora; also the key the emulator demands. */
+  soraApiKey: string;
+  /** Emulator speed-up (tests); undefined = the emulator's own realistic timing. */
+  soraTimeScale?: number;
+  /** App settings (local.settings.json Values); storage and Sora entries are filled in here. */
+  settings: Record<string, string>;
+  /** Prefer `func start` when it is installed. */
+  preferFunc: boolean;
+  quiet: boolean;
+}
+
+export interface RunningStack {
+  appUrl: string;
+  soraUrl: string;
+  storageConnectionString: string;
+  usingFunc: boolean;
+  stop(): Promise<void>;
+}
+
+/** Fails with a clear message when a fixed port is taken (port 0 is always free). */
+export async function assertPortFree(port: number, what: string, flag: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(new StackError(
+      error.code === 'EADDRINUSE'
+        ? `Port ${port} (${what}) is already in use. Stop whatever uses it, or choose another port with ${flag}.`
+        : `Cannot use port ${port} (${what}): ${error.message}`,
+    )));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+export function findFunc(): string | undefined {
+  const local = path.join(repoRoot, 'node_modules', '.bin', 'func');
+  if (existsSync(local)) return local;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'func'))) return path.join(dir, 'func');
+  }
+  return undefined;
+}
+
+/** The storage settings that mean "the local emulator" get Azurite's real endpoints (its ports may be random). */
+function pointsAtLocalStorage(value: string | undefined): boolean {
+  return value === undefined || value === '' || /UseDevelopmentStorage=true/i.test(value);
+}
+
+async function startUnderFunc(funcPath: string, port: number, env: Record<string, string>, quiet: boolean): Promise<RunningService> {
+  const child: ChildProcess = spawn(funcPath, ['start', '--port', String(port)], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!quiet) process.stdout.write(chunk);
+      if (/Host started|Functions:/.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new StackError(`func exited with code ${code} before it was ready.\n${output}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningStack> {
+  await assertPortFree(options.appPort, 'app', '--port');
+  if (!options.soraEndpoint) await assertPortFree(options.soraPort, 'Sora emulator', '--sora-port');
+  await assertPortFree(options.azurite.blobPort, 'Azurite blob', '--azurite-port');
+  await assertPortFree(options.azurite.queuePort, 'Azurite queue', '--azurite-port');
+  await assertPortFree(options.azurite.tablePort, 'Azurite table', '--azurite-port');
+
+  // Started pieces are stopped in reverse order, also when a later piece fails to start.
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const piece of started.reverse()) await piece.stop().catch(() => undefined);
+  };
+  try {
+    const azurite: RunningAzurite = await startAzurite(options.azurite);
+    started.push(azurite);
+
+    let soraUrl = options.soraEndpoint;
+    if (!soraUrl) {
+      const { startSoraEmulator } = await loadEmulator<SoraEmulatorModule>('emulators/sora/index.ts');
+      const sora = await startSoraEmulator({
+        port: options.soraPort, apiKey: options.soraApiKey, timeScale: options.soraTimeScale,
+      });
+      started.push(sora);
+      soraUrl = sora.url;
+    }
+
+    const env: Record<string, string> = { ...options.settings, AZURE_OPENAI_ENDPOINT: soraUrl };
+    if (options.soraApiKey) env.AZURE_OPENAI_API_KEY = options.soraApiKey;
+    for (const name of ['AzureWebJobsStorage', 'VIDEO_STORAGE']) {
+      if (pointsAtLocalStorage(env[name])) env[name] = azurite.connectionString;
+    }
+
+    const funcPath = options.preferFunc ? findFunc() : undefined;
+    let app: RunningService;
+    if (funcPath) {
+      app = await startUnderFunc(funcPath, options.appPort, env, options.quiet);
+    } else {
+      const { startHost } = await loadEmulator<FunctionsHostModule>('emulators/functions-host/index.ts');
+      app = await startHost({ appDir: repoRoot, port: options.appPort, env, store: 'azure', quiet: options.quiet });
+    }
+    started.push(app);
+
+    return {
+      appUrl: app.url.replace(/\/+$/, ''),
+      soraUrl,
+      storageConnectionString: azurite.connectionString,
+      usingFunc: !!funcPath,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,80 @@
+// Shared by the end-to-end suites: run our CLIs as real child processes, inspect MP4s with ffprobe.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import ffprobe from '@ffprobe-installer/ffprobe';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  done: Promise<CliResult>;
+}
+
+/** Starts `tsx cli/<file>` in its own process group so every grandchild can be stopped together. */
+export function startCli(file: string, args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, 'cli', file), ...args], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Last-resort cleanup for t.after: the whole group, so Azurite/host/emulator children die too. */
+export function killGroup(cli: RunningCli): void {
+  if (cli.child.exitCode !== null || cli.child.signalCode !== null) return;
+  try {
+    process.kill(-cli.child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+export async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A port that was free a moment ago and has nothing listening on it. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface VideoFacts { codec: string; width: number; height: number; durationSeconds: number }
+
+/** What ffprobe (a real decoder, not our code) says the file is. */
+export async function probeVideo(file: string): Promise<VideoFacts> {
+  const { stdout } = await promisify(execFile)(ffprobe.path, [
+    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height:format=duration',
+    '-of', 'json', file,
+  ]);
+  const parsed = JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[]; format: { duration: string } };
+  const stream = parsed.streams[0];
+  return { codec: stream.codec_name, width: stream.width, height: stream.height, durationSeconds: Number(parsed.format.duration) };
+}
