@@ -118,12 +118,17 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
   };
 }
 
-export async function startLocalStack(options: LocalStackOptions): Promise<RunningStack> {
+/** Every fixed port the stack will bind, checked up front so a clash is reported before anything starts. */
+export async function assertPortsFree(options: Pick<LocalStackOptions, 'appPort' | 'soraPort' | 'azurite' | 'soraEndpoint'>): Promise<void> {
   await assertPortFree(options.appPort, 'app', '--port');
   if (!options.soraEndpoint) await assertPortFree(options.soraPort, 'Sora emulator', '--sora-port');
   await assertPortFree(options.azurite.blobPort, 'Azurite blob', '--azurite-port');
   await assertPortFree(options.azurite.queuePort, 'Azurite queue', '--azurite-port');
   await assertPortFree(options.azurite.tablePort, 'Azurite table', '--azurite-port');
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningStack> {
+  await assertPortsFree(options);
 
   // Started pieces are stopped in reverse order, also when a later piece fails to start.
   const started: { stop(): Promise<void> }[] = [];

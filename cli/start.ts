@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureLocalSettings, readValues } from './local-settings.js';
-import { repoRoot, StackError, startLocalStack } from './local-stack.js';
+import { assertPortsFree, repoRoot, StackError, startLocalStack } from './local-stack.js';
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
@@ -27,10 +27,17 @@ async function main(): Promise<void> {
   // One base port for Azurite's three services (0 = three free ports).
   const azuriteBase = port(values['azurite-port'], 10000, '--azurite-port');
   const dataDir = path.resolve(repoRoot, values['data-dir'] ?? '.azurite');
+  const soraEndpoint = process.env.AZURE_OPENAI_ENDPOINT;
+  const azurite = {
+    location: dataDir,
+    blobPort: azuriteBase,
+    queuePort: azuriteBase === 0 ? 0 : azuriteBase + 1,
+    tablePort: azuriteBase === 0 ? 0 : azuriteBase + 2,
+  };
+  await assertPortsFree({ appPort, soraPort, azurite, soraEndpoint });
 
   if (ensureLocalSettings(repoRoot)) console.log('Created local.settings.json from local.settings.sample.json.');
   const settings = readValues(path.join(repoRoot, 'local.settings.json'));
-  const soraEndpoint = process.env.AZURE_OPENAI_ENDPOINT;
   const soraApiKey = soraEndpoint ? process.env.AZURE_OPENAI_API_KEY ?? settings.AZURE_OPENAI_API_KEY ?? '' : settings.AZURE_OPENAI_API_KEY;
   if (!soraEndpoint && !soraApiKey) {
     throw new StackError('AZURE_OPENAI_API_KEY is missing from local.settings.json (Values); the Sora emulator needs a key to share with the app.');
@@ -41,12 +48,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     appPort,
     soraPort,
-    azurite: {
-      location: dataDir,
-      blobPort: azuriteBase,
-      queuePort: azuriteBase === 0 ? 0 : azuriteBase + 1,
-      tablePort: azuriteBase === 0 ? 0 : azuriteBase + 2,
-    },
+    azurite,
     soraEndpoint,
     soraApiKey: soraApiKey ?? '',
     soraTimeScale: timeScale,

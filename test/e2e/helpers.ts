@@ -78,3 +78,26 @@ export async function probeVideo(file: string): Promise<VideoFacts> {
   const stream = parsed.streams[0];
   return { codec: stream.codec_name, width: stream.width, height: stream.height, durationSeconds: Number(parsed.format.duration) };
 }
+
+/** `npm start` with every port free and its data in `dataDir`; resolves once it printed its endpoints. */
+export async function startStack(dataDir: string, env: Record<string, string> = {}): Promise<{ cli: RunningCli; appUrl: string; soraUrl: string }> {
+  const cli = startCli('start.ts', ['--port', '0', '--sora-port', '0', '--azurite-port', '0', '--data-dir', dataDir], env);
+  try {
+    await waitFor('npm start to print its endpoints', () => /Press Ctrl-C to stop/.test(cli.stdout()) || cli.child.exitCode !== null, 60_000);
+  } catch (error) {
+    killGroup(cli);
+    throw error;
+  }
+  const appUrl = /app\s+(http:\/\/\S+)\/api\/videos/.exec(cli.stdout())?.[1];
+  const soraUrl = /Sora\s+(http:\/\/\S+) \(emulator\)/.exec(cli.stdout())?.[1];
+  if (!appUrl || !soraUrl) {
+    killGroup(cli);
+    throw new Error(`npm start did not print its endpoints.\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
+  }
+  return { cli, appUrl, soraUrl };
+}
+
+/** Ctrl-C as a terminal sends it: SIGINT to the whole process group. */
+export function interruptGroup(cli: RunningCli): void {
+  process.kill(-cli.child.pid!, 'SIGINT');
+}
