@@ -5,9 +5,18 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export class ApiError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  /** HTTP status of the refusal; undefined when the app could not be reached at all. */
+  readonly status?: number;
+
+  constructor(message: string, options?: ErrorOptions & { status?: number }) {
     super(message, options);
     this.name = 'ApiError';
+    this.status = options?.status;
+  }
+
+  /** Worth asking again: the app was unreachable or had a server-side hiccup. */
+  get transient(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 429;
   }
 }
 
@@ -76,9 +85,9 @@ export class VideosApi {
       await response.body?.cancel();
       const fallback = await this.send(job.statusQueryGetUri, { method: 'GET' });
       if (fallback.ok) return fallback.json();
-      throw new ApiError(`status check failed (${await problemOf(fallback)})`);
+      throw new ApiError(`status check failed (${await problemOf(fallback)})`, { status: fallback.status });
     }
-    throw new ApiError(`status check failed (${await problemOf(response)})`);
+    throw new ApiError(`status check failed (${await problemOf(response)})`, { status: response.status });
   }
 
   async cancel(job: StartedJob): Promise<void> {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { redactUrl, VideosApi, type StartedJob } from './api-client.js';
+import { ApiError, redactUrl, VideosApi, type StartedJob } from './api-client.js';
 import { parseGenerateArgs, requestBody, USAGE, UsageError, variantFileName, type GenerateOptions } from './generate-args.js';
 import { readJobStatus, type JobView } from './job-status.js';
 import { repoRoot, startLocalStack, type RunningStack } from './local-stack.js';
@@ -69,7 +69,8 @@ async function follow(api: VideosApi, job: StartedJob, display: ProgressDisplay)
       view = readJobStatus(await api.status(job));
       errors = 0;
     } catch (error) {
-      if (++errors >= MAX_CONSECUTIVE_STATUS_ERRORS) throw error;
+      // A refusal (401, 404...) will not change by asking again; an outage might.
+      if (!(error instanceof ApiError && error.transient) || ++errors >= MAX_CONSECUTIVE_STATUS_ERRORS) throw error;
       await sleep(POLL_INTERVAL_MS);
       continue;
     }
