@@ -10,7 +10,7 @@ import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js
 export const repoRoot = path.resolve(__dirname, '..');
 
 /** What the Sora emulator and Node host modules promise (see their contracts in the design). */
-interface RunningService { url: string; port: number; stop(): Promise<void> }
+interface RunningService { url: string; port: number; process?: ChildProcess; stop(): Promise<void> }
 interface SoraEmulatorModule {
   startSoraEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
 }
@@ -58,6 +58,8 @@ export interface RunningStack {
   soraUrl: string;
   storageConnectionString: string;
   usingFunc: boolean;
+  /** Resolves with a one-line description if a piece dies while the stack is meant to be up. */
+  crashed: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    process: child,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -132,12 +135,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
   // Started pieces are stopped in reverse order, also when a later piece fails to start.
   const started: { stop(): Promise<void> }[] = [];
+  let stopping = false;
+  let reportCrash: (description: string) => void = () => undefined;
+  const crashed = new Promise<string>((resolve) => { reportCrash = resolve; });
+  /** A piece dying on its own leaves a half-working stack: say which one instead of hanging. */
+  const watch = (name: string, child: ChildProcess | undefined) => child?.once('exit', (code, signal) => {
+    if (!stopping) reportCrash(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+  });
   const stopAll = async () => {
+    stopping = true;
     for (const piece of started.reverse()) await piece.stop().catch(() => undefined);
   };
   try {
     const azurite: RunningAzurite = await startAzurite(options.azurite);
     started.push(azurite);
+    watch('Azurite', azurite.process);
 
     let soraUrl = options.soraEndpoint;
     if (!soraUrl) {
@@ -146,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         port: options.soraPort, apiKey: options.soraApiKey, timeScale: options.soraTimeScale,
       });
       started.push(sora);
+      watch('The Sora emulator', sora.process);
       soraUrl = sora.url;
     }
 
@@ -164,12 +177,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       app = await startHost({ appDir: repoRoot, port: options.appPort, env, store: 'azure', quiet: options.quiet });
     }
     started.push(app);
+    watch(funcPath ? 'func' : 'The Functions host', app.process);
 
     return {
       appUrl: app.url.replace(/\/+$/, ''),
       soraUrl,
       storageConnectionString: azurite.connectionString,
       usingFunc: !!funcPath,
+      crashed,
       stop: stopAll,
     };
   } catch (error) {

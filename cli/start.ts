@@ -80,6 +80,12 @@ Press Ctrl-C to stop.`);
       process.exit(0);
     });
   };
+  void stack.crashed.then((description) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`Error: ${description}; stopping the local stack.`);
+    void stack.stop().then(() => process.exit(1));
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
