@@ -1,0 +1,72 @@
+// When to ask Sora again. Pure and deterministic (it runs inside the orchestrator): every
+// input comes from the last status answer and the orchestration's own replay-safe clock.
+//
+// Why not the quickstart's fixed 5 s loop: a job of a few minutes then costs dozens of
+// status calls (quota: 60 requests/minute per resource), and the finish is still noticed
+// 2.5 s late on average. Instead we estimate the time left and poll at half of it, so the
+// waits shrink geometrically towards the expected finish and stay short only near it.
+
+export interface PollBounds {
+  /** Never poll sooner than this (also the interval once a job is overdue). */
+  minSeconds: number;
+  /** Never wait longer than this, whatever the estimate says. */
+  maxSeconds: number;
+}
+
+/** What the last poll told us. */
+export type PollObservation =
+  | {
+      kind: 'status';
+      /** Sora status: queued, preprocessing, running, processing (jobs API) or in_progress (videos API). */
+      status: string;
+      /** 0-100 when the API reports it (Sora 2), else undefined. */
+      progress?: number;
+      /** Seconds since the job was created. */
+      elapsedSeconds: number;
+      /** Our estimate of the whole job's duration (see expectedJobSeconds). */
+      expectedSeconds: number;
+    }
+  | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
+  | { kind: 'transient-error'; consecutiveErrors: number };
+
+/** Rough duration of a Sora job, growing with pixels × seconds × variants; only used to
+ * pace polling, so being wrong costs a few extra calls, never correctness. */
+export function expectedJobSeconds(job: { width: number; height: number; seconds: number; variants: number }): number {
+  const megapixelSeconds = ((job.width * job.height) / 1_000_000) * job.seconds * Math.max(1, job.variants);
+  return 30 + 25 * megapixelSeconds;
+}
+
+const clamp = (value: number, bounds: PollBounds) => Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, value));
+
+/** Seconds to wait before the next status call. */
+export function nextPollDelaySeconds(observation: PollObservation, bounds: PollBounds): number {
+  switch (observation.kind) {
+    case 'throttled':
+      // The service said when: honour it (even above our max); otherwise back off like an error.
+      if (observation.retryAfterSeconds !== undefined && observation.retryAfterSeconds > 0) {
+        return Math.max(bounds.minSeconds, observation.retryAfterSeconds);
+      }
+      return backoff(observation.consecutiveErrors, bounds);
+    case 'transient-error':
+      return backoff(observation.consecutiveErrors, bounds);
+    case 'status':
+      return clamp(remainingSeconds(observation) / 2, bounds);
+  }
+}
+
+/** Exponential backoff for consecutive failures: min, 2×min, 4×min … capped at max. */
+function backoff(consecutiveErrors: number, bounds: PollBounds): number {
+  return clamp(bounds.minSeconds * 2 ** Math.max(0, consecutiveErrors - 1), bounds);
+}
+
+function remainingSeconds(observation: Extract<PollObservation, { kind: 'status' }>): number {
+  const { status, progress, elapsedSeconds, expectedSeconds } = observation;
+  // The last stage is short: watch closely.
+  if (status === 'processing') return 0;
+  // Reported progress beats our estimate: extrapolate the rate seen so far.
+  if (progress !== undefined && progress > 0 && progress < 100 && elapsedSeconds > 0) {
+    return (elapsedSeconds * (100 - progress)) / progress;
+  }
+  // Without progress: what is left of the estimate (0 once overdue → poll at the minimum).
+  return Math.max(0, expectedSeconds - elapsedSeconds);
+}

@@ -1,0 +1,77 @@
+// The polling policy: bounds, retry-after, backoff, and that it beats a fixed 5 s loop on a
+// simulated job (calls and lateness computed from the policy itself, not hard-coded).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { expectedJobSeconds, nextPollDelaySeconds, type PollBounds } from '../../src/orchestrations/poll-policy.js';
+
+const bounds: PollBounds = { minSeconds: 1, maxSeconds: 30 };
+const status = (elapsedSeconds: number, expectedSeconds: number, extra: { status?: string; progress?: number } = {}) =>
+  ({ kind: 'status', status: extra.status ?? 'running', progress: extra.progress, elapsedSeconds, expectedSeconds }) as const;
+
+describe('nextPollDelaySeconds', () => {
+  test('waits half the estimated time left, within the bounds', () => {
+    assert.equal(nextPollDelaySeconds(status(0, 40), bounds), 20);
+    assert.equal(nextPollDelaySeconds(status(0, 400), bounds), 30, 'capped at max');
+    assert.equal(nextPollDelaySeconds(status(39.5, 40), bounds), 1, 'floored at min');
+    assert.equal(nextPollDelaySeconds(status(100, 40), bounds), 1, 'overdue jobs are watched at the minimum');
+  });
+
+  test('uses reported progress over the estimate', () => {
+    // 25 % done after 20 s → 60 s left → wait 30 s; 80 % after 40 s → 10 s left → 5 s.
+    assert.equal(nextPollDelaySeconds(status(20, 1000, { status: 'in_progress', progress: 25 }), bounds), 30);
+    assert.equal(nextPollDelaySeconds(status(40, 1000, { status: 'in_progress', progress: 80 }), bounds), 5);
+  });
+
+  test('polls at the minimum in the short final stage', () => {
+    assert.equal(nextPollDelaySeconds(status(5, 100, { status: 'processing' }), bounds), 1);
+  });
+
+  test('honours retry-after on 429, even above the max', () => {
+    assert.equal(nextPollDelaySeconds({ kind: 'throttled', retryAfterSeconds: 7, consecutiveErrors: 1 }, bounds), 7);
+    assert.equal(nextPollDelaySeconds({ kind: 'throttled', retryAfterSeconds: 90, consecutiveErrors: 1 }, bounds), 90);
+    assert.equal(nextPollDelaySeconds({ kind: 'throttled', consecutiveErrors: 3 }, bounds), 4, 'no header: back off');
+  });
+
+  test('backs off exponentially on consecutive transient errors, capped at max', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7].map((n) => nextPollDelaySeconds({ kind: 'transient-error', consecutiveErrors: n }, bounds));
+    assert.deepEqual(delays, [1, 2, 4, 8, 16, 30, 30]);
+  });
+});
+
+describe('expectedJobSeconds', () => {
+  test('grows with resolution, duration and variants', () => {
+    const small = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
+    assert.ok(expectedJobSeconds({ width: 1920, height: 1080, seconds: 5, variants: 1 }) > small);
+    assert.ok(expectedJobSeconds({ width: 480, height: 480, seconds: 20, variants: 1 }) > small);
+    assert.ok(expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 4 }) > small);
+  });
+});
+
+describe('against the quickstart fixed 5 s loop (simulated clock)', () => {
+  /** Polls a job that finishes at `finish` seconds; returns calls made and how late the finish was seen. */
+  function simulate(finish: number, nextDelay: (elapsed: number) => number) {
+    let elapsed = 0;
+    let calls = 0;
+    for (;;) {
+      calls += 1;
+      if (elapsed >= finish) return { calls, lateness: elapsed - finish };
+      elapsed += nextDelay(elapsed);
+    }
+  }
+  const expected = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
+  // Jobs land within ±20 % of the estimate. (The issue's goal, a third of the calls, needs the
+  // phase signals too and is measured against the emulator in bench/, not claimed here.)
+  const finishes = Array.from({ length: 41 }, (_, i) => expected * (0.8 + i * 0.01));
+  const ours = finishes.map((f) => simulate(f, (elapsed) => nextPollDelaySeconds(status(elapsed, expected), bounds)));
+  const fixed = finishes.map((f) => simulate(f, () => 5));
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+  test('makes fewer calls than the fixed loop', () => {
+    assert.ok(mean(ours.map((r) => r.calls)) < mean(fixed.map((r) => r.calls)),
+      `ours ${mean(ours.map((r) => r.calls)).toFixed(1)} calls vs fixed ${mean(fixed.map((r) => r.calls)).toFixed(1)}`);
+  });
+  test('notices the finish at most half as late as the fixed loop on average', () => {
+    assert.ok(mean(ours.map((r) => r.lateness)) <= mean(fixed.map((r) => r.lateness)) / 2,
+      `ours ${mean(ours.map((r) => r.lateness)).toFixed(2)} s late vs fixed ${mean(fixed.map((r) => r.lateness)).toFixed(2)} s`);
+  });
+});
