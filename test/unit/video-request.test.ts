@@ -1,0 +1,88 @@
+// POST /api/videos body validation: the quickstart body and Sora 2 bodies pass; every
+// malformed one is refused with the offending field named.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/functions/video-request.js';
+
+const deployments = { jobs: 'sora', videos: 'sora-2' };
+const quickstart = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+
+describe('accepted bodies', () => {
+  test("the quickstart's body, as is", () => {
+    assert.deepEqual(parseVideoRequest(quickstart, deployments), {
+      ok: true,
+      request: { family: 'jobs', model: 'sora', prompt: quickstart.prompt, width: 480, height: 480, seconds: 5, variants: 1 },
+    });
+  });
+  test('jobs defaults: model sora, 5 seconds, 1 variant', () => {
+    const result = parseVideoRequest({ prompt: 'p', width: 854, height: 480 }, deployments);
+    assert.ok(result.ok);
+    assert.deepEqual([result.request.model, result.request.seconds, result.request.variants], ['sora', 5, 1]);
+  });
+  test('variants at their per-resolution maximum', () => {
+    for (const [width, height, n_variants] of [[480, 854, 4], [1280, 720, 2], [1920, 1080, 1]]) {
+      assert.ok(parseVideoRequest({ prompt: 'p', width, height, n_variants, model: 'sora' }, deployments).ok, `${width}x${height} ×${n_variants}`);
+    }
+  });
+  test('Sora 2 fields for the videos family, with defaults', () => {
+    assert.deepEqual(parseVideoRequest({ prompt: 'p', model: 'sora-2', size: '1280x720', seconds: '8' }, deployments), {
+      ok: true, request: { family: 'videos', model: 'sora-2', prompt: 'p', width: 1280, height: 720, seconds: 8, variants: 1 },
+    });
+    const defaults = parseVideoRequest({ prompt: 'p', model: 'sora-2' }, deployments);
+    assert.ok(defaults.ok);
+    assert.deepEqual([defaults.request.width, defaults.request.height, defaults.request.seconds], [720, 1280, 4]);
+  });
+  test('emoji and non-Latin prompts are fine', () => {
+    assert.ok(parseVideoRequest({ ...quickstart, prompt: '猫がジャズバーでピアノを弾く 🎹🐈' }, deployments).ok);
+  });
+});
+
+describe('refused bodies name the field', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['null body', null, ''],
+    ['array body', [quickstart], ''],
+    ['string body', 'make a video', ''],
+    ['number body', 42, ''],
+    ['missing prompt', { ...quickstart, prompt: undefined }, 'prompt'],
+    ['prompt not a string', { ...quickstart, prompt: 7 }, 'prompt'],
+    ['empty prompt', { ...quickstart, prompt: '' }, 'prompt'],
+    ['blank prompt', { ...quickstart, prompt: '   \n\t' }, 'prompt'],
+    ['over-long prompt', { ...quickstart, prompt: 'x'.repeat(MAX_PROMPT_LENGTH + 1) }, 'prompt'],
+    ['NUL in prompt', { ...quickstart, prompt: 'a\u0000b' }, 'prompt'],
+    ['escape sequence in prompt', { ...quickstart, prompt: 'a\u001b[31mb' }, 'prompt'],
+    ['lone surrogate in prompt', { ...quickstart, prompt: 'a\ud800b' }, 'prompt'],
+    ['width as string', { ...quickstart, width: '480' }, 'width'],
+    ['height missing', { ...quickstart, height: undefined }, 'height'],
+    ['fractional width', { ...quickstart, width: 480.5 }, 'width'],
+    ['negative height', { ...quickstart, height: -480 }, 'height'],
+    ['unsupported size', { ...quickstart, width: 640, height: 480 }, 'width'],
+    ['swapped unsupported size', { ...quickstart, width: 480, height: 720 }, 'width'],
+    ['n_seconds zero', { ...quickstart, n_seconds: 0 }, 'n_seconds'],
+    ['n_seconds over 20', { ...quickstart, n_seconds: 21 }, 'n_seconds'],
+    ['n_seconds as string', { ...quickstart, n_seconds: '5' }, 'n_seconds'],
+    ['1080p over 10 s', { ...quickstart, width: 1920, height: 1080, n_seconds: 12 }, 'n_seconds'],
+    ['2 variants at 1080p', { ...quickstart, width: 1080, height: 1080, n_variants: 2 }, 'n_variants'],
+    ['3 variants at 720p', { ...quickstart, width: 720, height: 720, n_variants: 3 }, 'n_variants'],
+    ['5 variants', { ...quickstart, n_variants: 5 }, 'n_variants'],
+    ['zero variants', { ...quickstart, n_variants: 0 }, 'n_variants'],
+    ['unknown model', { ...quickstart, model: 'dall-e-3' }, 'model'],
+    ['model not a string', { ...quickstart, model: ['sora'] }, 'model'],
+    ['path traversal as model', { ...quickstart, model: '../sora' }, 'model'],
+    ['unknown field', { ...quickstart, callback_url: 'http://x' }, 'callback_url'],
+    ['prototype pollution attempt', JSON.parse('{"prompt":"p","width":480,"height":480,"__proto__":{"admin":true}}'), '__proto__'],
+    ['Sora 2 field on the jobs family', { ...quickstart, size: '720x1280' }, 'size'],
+    ['Sora 1 field on the videos family', { prompt: 'p', model: 'sora-2', width: 720 }, 'width'],
+    ['unsupported Sora 2 size', { prompt: 'p', model: 'sora-2', size: '480x480' }, 'size'],
+    ['unsupported Sora 2 seconds', { prompt: 'p', model: 'sora-2', seconds: '5' }, 'seconds'],
+    ['Sora 2 seconds as object', { prompt: 'p', model: 'sora-2', seconds: { n: 4 } }, 'seconds'],
+  ];
+  for (const [name, body, field] of cases) {
+    test(name, () => {
+      const result = parseVideoRequest(body, deployments);
+      assert.equal(result.ok, false, 'must be refused');
+      if (result.ok) return;
+      assert.ok(result.problems.some((p) => p.field === field), `expected a problem for "${field}", got ${JSON.stringify(result.problems)}`);
+      for (const problem of result.problems) assert.ok(problem.message.length > 0);
+    });
+  }
+});
