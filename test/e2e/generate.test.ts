@@ -1,0 +1,40 @@
+// The issue's acceptance run: the literal README command makes a playable 480x480, 5 s MP4,
+// with the emulator's default timing, by starting and stopping the embedded stack itself.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { probeVideo, repoRoot, tempDir } from './helpers.js';
+
+test('npm run generate -- "A cat playing piano in a jazz bar." saves a playable 480x480 5 s video within 60 s', async (t) => {
+  const out = path.join(tempDir(t), 'output.mp4');
+  const child = spawn('npm', ['run', '--silent', 'generate', '--', 'A cat playing piano in a jazz bar.', '--out', out], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  // The issue's budget is 60 s from the command to the file; past that the run counts as failed.
+  const budget = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
+  t.after(() => {
+    clearTimeout(budget);
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already exited */ }
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (c, s) => resolve([c, s])));
+
+  assert.equal(signal, null, `generate was killed after 60 s.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  assert.equal(code, 0, `generate failed.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  assert.match(stdout, new RegExp(`Generated video saved as "${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  // The blob URL is printed without its SAS query: a read token must not land in logs.
+  const blobUrl = /Blob URL: (\S+)/.exec(stdout)?.[1];
+  assert.ok(blobUrl, stdout);
+  assert.ok(!blobUrl.includes('?'), blobUrl);
+
+  const facts = await probeVideo(out);
+  assert.equal(facts.codec, 'h264');
+  assert.equal(facts.width, 480);
+  assert.equal(facts.height, 480);
+  assert.ok(Math.abs(facts.durationSeconds - 5) < 0.5, `duration ${facts.durationSeconds}`);
+});

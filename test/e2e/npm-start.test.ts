@@ -1,0 +1,58 @@
+// `npm start` in one process, plain HTTP requests (the README's curl commands) in another:
+// the job completes, the video URL serves a playable MP4, Ctrl-C stops everything, and a
+// second start on the same data still knows the job.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { interruptGroup, killGroup, probeVideo, startStack, tempDir } from './helpers.js';
+
+interface Status { videos?: { url: string }[]; [key: string]: unknown }
+
+async function waitForVideos(appUrl: string, id: string): Promise<Status> {
+  let status: Status = {};
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${appUrl}/api/videos/${id}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    status = (await response.json()) as Status;
+    if (Array.isArray(status.videos) && status.videos.length > 0) return status;
+    assert.doesNotMatch(JSON.stringify(status), /"(Failed|failed|Terminated)"/, 'job failed');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`job did not complete; last status ${JSON.stringify(status)}`);
+}
+
+test('npm start + curl-style requests reach a completed, playable video; Ctrl-C stops; a restart reuses the data', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = path.join(dir, 'azurite');
+  const first = await startStack(dataDir, { SORA_EMULATOR_TIME_SCALE: '0.1' });
+  t.after(() => killGroup(first.cli));
+
+  const created = await fetch(`${first.appUrl}/api/videos`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora', n_variants: 1 }),
+  });
+  assert.equal(created.status, 202, await created.clone().text());
+  const { id } = (await created.json()) as { id: string };
+  const status = await waitForVideos(first.appUrl, id);
+
+  const video = await fetch(status.videos![0].url);
+  assert.equal(video.status, 200);
+  const file = path.join(dir, 'video.mp4');
+  await writeFile(file, Buffer.from(await video.arrayBuffer()));
+  const facts = await probeVideo(file);
+  assert.deepEqual([facts.codec, facts.width, facts.height], ['h264', 480, 480]);
+
+  interruptGroup(first.cli);
+  const stopped = await first.cli.done;
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /Stopped\./);
+
+  const second = await startStack(dataDir, { SORA_EMULATOR_TIME_SCALE: '0.1' });
+  t.after(() => killGroup(second.cli));
+  const again = await fetch(`${second.appUrl}/api/videos/${id}`);
+  assert.equal(again.status, 200, await again.clone().text());
+  const known = (await again.json()) as Status;
+  assert.ok(Array.isArray(known.videos) && known.videos.length === 1, JSON.stringify(known));
+});
