@@ -16,3 +16,29 @@ export class ConfigError extends SoraPipelineError {
     this.problems = problems;
   }
 }
+
+/** Sora answered, or failed to answer, in a way worth retrying later (429, 5xx, network). */
+export class SoraTransientError extends SoraPipelineError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    /** From retry-after-ms / retry-after, when the service said when to come back. */
+    readonly retryAfterSeconds: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Sora refused the request itself (4xx): retrying the same request cannot succeed. */
+export class SoraPermanentError extends SoraPipelineError {
+  constructor(message: string, readonly status: number, readonly code: string | undefined, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Sora's content filter refused the prompt or the output. */
+export class SoraContentFilteredError extends SoraPermanentError {}
+
+/** A create request was sent but no answer arrived: a job may or may not exist (never re-send blindly). */
+export class SoraOutcomeUnknownError extends SoraPipelineError {}

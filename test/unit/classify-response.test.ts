@@ -1,0 +1,51 @@
+// Which Sora failures may be retried: by status, error code and retry headers.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { SoraContentFilteredError, SoraPermanentError, SoraTransientError } from '../../src/errors.js';
+import { classifyFailedResponse, retryAfterSeconds } from '../../src/sora/classify-response.js';
+
+const now = Date.parse('2026-11-24T12:00:00Z');
+const response = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+  status,
+  body,
+  header: (name: string) => headers[name.toLowerCase()] ?? null,
+});
+
+describe('classifyFailedResponse', () => {
+  test('429 with retry-after is transient and keeps the delay', () => {
+    const error = classifyFailedResponse(response(429, { error: { message: 'Too many running tasks', type: 'video_generation_user_error' } }, { 'retry-after': '12' }), 'Create video', now);
+    assert.ok(error instanceof SoraTransientError);
+    assert.equal(error.retryAfterSeconds, 12);
+    assert.match(error.message, /Create video failed with HTTP 429: Too many running tasks/);
+  });
+  for (const status of [408, 500, 502, 503, 504]) {
+    test(`${status} is transient`, () => assert.ok(classifyFailedResponse(response(status, null), 'Get job', now) instanceof SoraTransientError));
+  }
+  for (const status of [400, 401, 403, 404, 409, 422]) {
+    test(`${status} is permanent`, () => {
+      const error = classifyFailedResponse(response(status, { error: { code: 'invalid', message: 'bad' } }), 'Create video', now);
+      assert.ok(error instanceof SoraPermanentError && !(error instanceof SoraContentFilteredError));
+      assert.equal(error.status, status);
+      assert.equal(error.code, 'invalid');
+    });
+  }
+  for (const code of ['content_filter', 'moderation_blocked']) {
+    test(`${code} is content-filtered (and permanent)`, () => {
+      const error = classifyFailedResponse(response(400, { error: { code, message: 'blocked' } }), 'Create video', now);
+      assert.ok(error instanceof SoraContentFilteredError);
+      assert.ok(error instanceof SoraPermanentError);
+      assert.equal(error.name, 'SoraContentFilteredError');
+    });
+  }
+});
+
+describe('retryAfterSeconds', () => {
+  const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
+  test('prefers retry-after-ms', () => assert.equal(retryAfterSeconds(headers({ 'retry-after-ms': '1500', 'retry-after': '9' }), now), 1.5));
+  test('reads seconds', () => assert.equal(retryAfterSeconds(headers({ 'retry-after': '3' }), now), 3));
+  test('reads an HTTP date', () => assert.equal(retryAfterSeconds(headers({ 'retry-after': 'Tue, 24 Nov 2026 12:00:30 GMT' }), now), 30));
+  test('ignores garbage and absence', () => {
+    assert.equal(retryAfterSeconds(headers({ 'retry-after': 'soon' }), now), undefined);
+    assert.equal(retryAfterSeconds(headers({}), now), undefined);
+  });
+});
