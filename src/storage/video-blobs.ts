@@ -1,0 +1,90 @@
+// Streams a generated video into Blob Storage with bounded memory, so a 1 GB video costs
+// a few blocks of RAM, never the whole file. Safe to run twice: blocks staged by an
+// interrupted upload stay invisible (nothing is committed), and a complete blob is kept.
+import { createHash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { ContainerClient } from '@azure/storage-blob';
+
+export interface VideoBlobMetadata {
+  jobId: string;
+  generationId: string;
+  model: string;
+  size: string;
+  seconds: string;
+  prompt: string;
+}
+
+export interface StoredVideo {
+  blobName: string;
+  bytes: number;
+  contentType: string;
+  /** True when a complete blob from an earlier attempt was found and kept. */
+  reused: boolean;
+}
+
+const BLOCK_BYTES = 8 * 1024 * 1024;
+const PARALLEL_BLOCKS = 4;
+
+/** Blob name from ids we issued or Sora issued, never from user text. */
+export function videoBlobName(instanceId: string, generationId: string): string {
+  const safe = (id: string, what: string) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
+    return id;
+  };
+  return `${safe(instanceId, 'instance id')}/${safe(generationId, 'generation id')}.mp4`;
+}
+
+/** Counts bytes and fails the stream (so nothing is committed) when a known length is not met. */
+class LengthCheck extends Transform {
+  bytes = 0;
+  constructor(private readonly expectedBytes: number | undefined) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+  override _flush(callback: TransformCallback) {
+    if (this.expectedBytes !== undefined && this.bytes !== this.expectedBytes) {
+      callback(new Error(`video stream ended after ${this.bytes} of ${this.expectedBytes} bytes`));
+    } else {
+      callback();
+    }
+  }
+}
+
+export async function streamVideoToBlob(
+  container: ContainerClient,
+  blobName: string,
+  source: Readable,
+  metadata: VideoBlobMetadata,
+  expectedBytes?: number,
+): Promise<StoredVideo> {
+  const blob = container.getBlockBlobClient(blobName);
+  const existing = await blob.getProperties().catch((error: { statusCode?: number }) => {
+    if (error.statusCode === 404) return undefined;
+    throw error;
+  });
+  if (existing?.metadata?.complete === 'true' && (expectedBytes === undefined || existing.contentLength === expectedBytes)) {
+    source.destroy();
+    return { blobName, bytes: existing.contentLength ?? 0, contentType: existing.contentType ?? 'video/mp4', reused: true };
+  }
+
+  const counted = new LengthCheck(expectedBytes);
+  source.on('error', (error) => counted.destroy(error));
+  source.pipe(counted);
+  await blob.uploadStream(counted, BLOCK_BYTES, PARALLEL_BLOCKS, {
+    blobHTTPHeaders: { blobContentType: 'video/mp4' },
+    metadata: {
+      complete: 'true',
+      jobid: metadata.jobId,
+      generationid: metadata.generationId,
+      model: metadata.model,
+      size: metadata.size,
+      seconds: metadata.seconds,
+      // A hash, not the prompt: metadata is visible to anyone who can list the container.
+      prompthash: createHash('sha256').update(metadata.prompt).digest('hex'),
+    },
+  });
+  return { blobName, bytes: counted.bytes, contentType: 'video/mp4', reused: false };
+}
