@@ -1,0 +1,85 @@
+// Makes the emulator's videos: real H.264 MP4 files at the requested size and duration that
+// ffprobe and players accept, identical bytes for identical job input (the picture is a
+// pattern derived from the prompt), written to disk so they can be served as streams.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createH264MP4Encoder } from 'h264-mp4-encoder';
+
+export interface VideoSpec {
+  width: number;
+  height: number;
+  seconds: number;
+  /** Anything that should change the picture (prompt, generation index). */
+  seed: string;
+  /** Pad the file to at least this many bytes with a trailing MP4 `free` box. */
+  padToBytes?: number;
+}
+
+/** Low frame rate keeps encoding cheap; the duration is still exact (frames / rate). */
+const FRAME_RATE = 8;
+
+/** Encodes the video into `file` (written to a temp name first, so readers never see half a file). */
+export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<number> {
+  const encoder = await createH264MP4Encoder();
+  try {
+    encoder.width = spec.width;
+    encoder.height = spec.height;
+    encoder.frameRate = FRAME_RATE;
+    encoder.quantizationParameter = 40; // small files; these are test videos
+    encoder.speed = 10;
+    encoder.groupOfPictures = FRAME_RATE * 2;
+    encoder.initialize();
+    const hue = createHash('sha256').update(spec.seed).digest();
+    const frame = new Uint8Array(spec.width * spec.height * 4);
+    const frames = Math.round(spec.seconds * FRAME_RATE);
+    for (let index = 0; index < frames; index++) {
+      paintFrame(frame, spec.width, spec.height, index, hue);
+      encoder.addFrameRgba(frame);
+    }
+    encoder.finalize();
+    const mp4 = encoder.FS.readFile(encoder.outputFilename);
+    encoder.FS.unlink(encoder.outputFilename);
+    const temp = `${file}.partial`;
+    await writeFile(temp, mp4);
+    let bytes = mp4.length;
+    if (spec.padToBytes && spec.padToBytes > bytes + 8) bytes += await appendFreeBox(temp, spec.padToBytes - bytes);
+    await rename(temp, file);
+    return bytes;
+  } finally {
+    encoder.delete();
+  }
+}
+
+/** A moving diagonal band over a background colour taken from the seed. */
+function paintFrame(frame: Uint8Array, width: number, height: number, index: number, seed: Buffer) {
+  const band = Math.floor((index * (width + height)) / (FRAME_RATE * 4)) % (width + height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const offset = (y * width + x) * 4;
+      const inBand = Math.abs(x + y - band) < 24;
+      frame[offset] = inBand ? 255 : seed[0];
+      frame[offset + 1] = inBand ? 255 : seed[1];
+      frame[offset + 2] = inBand ? 255 : seed[2];
+      frame[offset + 3] = 255;
+    }
+  }
+}
+
+/** Appends a `free` box of `size` bytes (ignored by every MP4 reader), streamed in 1 MiB chunks. */
+async function appendFreeBox(file: string, size: number): Promise<number> {
+  if (size > 0xffffffff) throw new Error('padding above 4 GiB needs a 64-bit box size');
+  const out = createWriteStream(file, { flags: 'a' });
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(size, 0);
+  header.write('free', 4, 'latin1');
+  out.write(header);
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let left = size - 8; left > 0; left -= zeros.length) {
+    if (!out.write(left >= zeros.length ? zeros : zeros.subarray(0, left))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return size;
+}
