@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
+import { stopChildProcess } from '../emulators/stop-child.js';
 
 export const repoRoot = path.resolve(__dirname, '..');
 
@@ -110,14 +111,7 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
     url: `http://127.0.0.1:${port}`,
     port,
     process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChildProcess(child),
   };
 }
 

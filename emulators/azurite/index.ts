@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { stopChildProcess } from '../stop-child.js';
 
 /** Azurite's well-known development account (public, documented; not a secret). */
 export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
@@ -89,13 +90,6 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     tableEndpoint,
     connectionString,
     process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChildProcess(child),
   };
 }
