@@ -41,6 +41,7 @@ export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<nu
     encoder.finalize();
     const mp4 = encoder.FS.readFile(encoder.outputFilename);
     encoder.FS.unlink(encoder.outputFilename);
+    zeroTimestamps(mp4, 0, mp4.length);
     const temp = `${file}.partial`;
     await writeFile(temp, mp4);
     let bytes = mp4.length;
@@ -49,6 +50,24 @@ export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<nu
     return bytes;
   } finally {
     encoder.delete();
+  }
+}
+
+/** The muxer stamps the wall clock into mvhd/tkhd/mdhd; zero those so equal input gives
+ * equal bytes. Walks the box tree (moov → trak → mdia) rather than searching for names,
+ * which could also match inside the video data. */
+function zeroTimestamps(mp4: Uint8Array, start: number, end: number) {
+  const view = new DataView(mp4.buffer, mp4.byteOffset, mp4.byteLength);
+  for (let offset = start; offset + 8 <= end; ) {
+    const size = view.getUint32(offset);
+    const type = String.fromCharCode(...mp4.subarray(offset + 4, offset + 8));
+    if (size < 8 || offset + size > end) return;
+    if (type === 'moov' || type === 'trak' || type === 'mdia') zeroTimestamps(mp4, offset + 8, offset + size);
+    if (type === 'mvhd' || type === 'tkhd' || type === 'mdhd') {
+      const version = mp4[offset + 8];
+      mp4.fill(0, offset + 12, offset + 12 + (version === 1 ? 16 : 8));
+    }
+    offset += size;
   }
 }
 

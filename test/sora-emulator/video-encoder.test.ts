@@ -33,6 +33,8 @@ describe('encodeVideoFile', () => {
   test('is deterministic for the same input and differs for another prompt', async () => {
     const spec = { width: 480, height: 480, seconds: 2, seed: 'same' };
     await encodeVideoFile(spec, path.join(dir, 'b1.mp4'));
+    // Cross a second boundary: the muxer's wall-clock timestamps must not leak into the bytes.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await encodeVideoFile(spec, path.join(dir, 'b2.mp4'));
     await encodeVideoFile({ ...spec, seed: 'other' }, path.join(dir, 'b3.mp4'));
     const [b1, b2, b3] = ['b1', 'b2', 'b3'].map((n) => readFileSync(path.join(dir, `${n}.mp4`)));

@@ -1,0 +1,43 @@
+// npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--data-dir DIR] [--max-running-jobs N]
+import { parseArgs } from 'node:util';
+import { startSoraEmulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8091' },
+    'api-key': { type: 'string' },
+    'time-scale': { type: 'string', default: '1' },
+    'data-dir': { type: 'string' },
+    'max-running-jobs': { type: 'string', default: '2' },
+    'pad-to-bytes': { type: 'string' },
+  },
+});
+
+const number = (name: string, text: string | undefined) => {
+  const value = Number(text);
+  if (text === undefined || !Number.isFinite(value) || value < 0) {
+    console.error(`--${name} must be a non-negative number, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+};
+
+async function main() {
+  const emulator = await startSoraEmulator({
+  port: number('port', values.port),
+  apiKey: values['api-key'],
+  timeScale: number('time-scale', values['time-scale']),
+  dataDir: values['data-dir'],
+  maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
+  padToBytes: values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
+  });
+  console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`Sora emulator could not start: ${error.message}`);
+  process.exit(1);
+});

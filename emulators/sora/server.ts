@@ -1,0 +1,238 @@
+// HTTP front of the Sora emulator: auth, api-version, routing, stats and streamed content.
+// Implements the jobs API (Sora 1) of ../shared/docs/sora-api.md; see README.md for what is
+// not implemented yet.
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { encodeVideoFile } from './video-encoder.js';
+
+export interface SoraEmulatorOptions {
+  port?: number;
+  /** Accepted key; unset = any non-empty key or bearer token. */
+  apiKey?: string;
+  /** Multiplies every job duration (0.01 = 100× faster). */
+  timeScale?: number;
+  /** Where videos are written; default a fresh temp folder. */
+  dataDir?: string;
+  /** Most non-terminal jobs per deployment before create answers 429. */
+  maxRunningJobs?: number;
+  /** Jobs API deployments that exist. */
+  jobsDeployments?: string[];
+  /** Pads every video file to this size (for memory benchmarks). */
+  padToBytes?: number;
+}
+
+interface Job {
+  id: string;
+  input: CreateJobInput;
+  createdMs: number;
+  totalMs: number;
+  cancelled: boolean;
+  generations: Array<{ id: string; file: string; ready?: Promise<number> }>;
+}
+
+interface RouteMatch {
+  template: string;
+  params: Record<string, string>;
+}
+
+const ROUTES: Array<[string, RegExp]> = [
+  ['POST /openai/v1/video/generations/jobs', /^POST \/openai\/v1\/video\/generations\/jobs$/],
+  ['GET /openai/v1/video/generations/jobs', /^GET \/openai\/v1\/video\/generations\/jobs$/],
+  ['GET /openai/v1/video/generations/jobs/{job_id}', /^GET \/openai\/v1\/video\/generations\/jobs\/(?<job_id>[^/]+)$/],
+  ['DELETE /openai/v1/video/generations/jobs/{job_id}', /^DELETE \/openai\/v1\/video\/generations\/jobs\/(?<job_id>[^/]+)$/],
+  ['GET /openai/v1/video/generations/{generation_id}/content/video', /^(GET|HEAD) \/openai\/v1\/video\/generations\/(?<generation_id>[^/]+)\/content\/video$/],
+  ['GET /openai/v1/video/generations/{generation_id}', /^GET \/openai\/v1\/video\/generations\/(?<generation_id>gen_[^/]+)$/],
+  ['GET /_admin/stats', /^GET \/_admin\/stats$/],
+];
+
+const unixSeconds = (ms: number) => Math.floor(ms / 1000);
+
+export function createSoraServer(options: SoraEmulatorOptions = {}) {
+  const timeScale = options.timeScale ?? 1;
+  const maxRunning = options.maxRunningJobs ?? 2;
+  const deployments = new Set(options.jobsDeployments ?? ['sora']);
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
+  const jobs = new Map<string, Job>();
+  const generations = new Map<string, { job: Job; index: number }>();
+  const stats = {
+    jobsCreated: {} as Record<string, number>,
+    requests: {} as Record<string, Record<string, number>>,
+    peakRunningJobs: {} as Record<string, number>,
+  };
+
+  const statusOf = (job: Job): JobStatus => (job.cancelled ? 'cancelled' : statusAt(Date.now() - job.createdMs, job.totalMs));
+  const running = (model: string) => [...jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length;
+
+  function jobView(job: Job) {
+    const status = statusOf(job);
+    const finishedMs = status === 'succeeded' ? job.createdMs + job.totalMs : null;
+    return {
+      object: 'video.generation.job',
+      id: job.id,
+      status,
+      created_at: unixSeconds(job.createdMs),
+      finished_at: finishedMs === null ? null : unixSeconds(finishedMs),
+      expires_at: finishedMs === null ? null : unixSeconds(finishedMs) + 86400,
+      generations: status === 'succeeded' ? job.generations.map((g) => generationView(job, g.id)) : [],
+      prompt: job.input.prompt,
+      model: job.input.model,
+      n_variants: job.input.n_variants,
+      n_seconds: job.input.n_seconds,
+      height: job.input.height,
+      width: job.input.width,
+      failure_reason: null,
+    };
+  }
+
+  function generationView(job: Job, id: string) {
+    return { object: 'video.generation', id, job_id: job.id, created_at: unixSeconds(job.createdMs + job.totalMs), width: job.input.width, height: job.input.height, n_seconds: job.input.n_seconds, prompt: job.input.prompt };
+  }
+
+  function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string | number> = {}) {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+  const fail = (res: ServerResponse, error: ApiErrorBody, headers?: Record<string, string | number>) =>
+    send(res, error.status, { error: { code: error.code, message: error.message, param: error.param ?? null, type: error.type ?? null } }, headers);
+
+  function authorized(req: IncomingMessage): boolean {
+    const key = req.headers['api-key'] ?? /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (typeof key !== 'string' || key.length === 0) return false;
+    return options.apiKey === undefined || key === options.apiKey;
+  }
+
+  async function readJson(req: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, route: RouteMatch, url: URL) {
+    if (route.template === 'GET /_admin/stats') {
+      const runningJobs = Object.fromEntries([...deployments].map((d) => [d, running(d)]));
+      return send(res, 200, { ...stats, runningJobs });
+    }
+    if (!authorized(req)) {
+      return fail(res, { status: 401, code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' });
+    }
+    const apiVersion = url.searchParams.get('api-version');
+    if (apiVersion !== null && apiVersion !== 'v1' && apiVersion !== 'preview') {
+      return fail(res, { status: 400, code: 'BadRequest', message: 'API version not supported' });
+    }
+    switch (route.template) {
+      case 'POST /openai/v1/video/generations/jobs': {
+        let body: unknown;
+        try {
+          body = await readJson(req);
+        } catch {
+          return fail(res, { status: 400, code: 'invalid_request_error', message: 'The request body is not valid JSON.', type: 'invalid_request_error' });
+        }
+        const input = validateCreateJob(body);
+        if ('status' in input) return fail(res, input);
+        if (!deployments.has(input.model)) {
+          return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
+        }
+        if (running(input.model) >= maxRunning) {
+          return fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) });
+        }
+        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, timeScale), cancelled: false, generations: [] };
+        for (let index = 0; index < input.n_variants; index++) {
+          const id = `gen_${randomUUID().replace(/-/g, '')}`;
+          job.generations.push({ id, file: path.join(dataDir, `${id}.mp4`) });
+          generations.set(id, { job, index });
+        }
+        jobs.set(job.id, job);
+        stats.jobsCreated[input.model] = (stats.jobsCreated[input.model] ?? 0) + 1;
+        stats.peakRunningJobs[input.model] = Math.max(stats.peakRunningJobs[input.model] ?? 0, running(input.model));
+        return send(res, 200, jobView(job));
+      }
+      case 'GET /openai/v1/video/generations/jobs': {
+        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
+        const all = [...jobs.values()].reverse().map(jobView);
+        const data = all.slice(0, limit);
+        return send(res, 200, { object: 'list', data, has_more: all.length > data.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+      }
+      case 'GET /openai/v1/video/generations/jobs/{job_id}': {
+        const job = jobs.get(route.params.job_id);
+        return job ? send(res, 200, jobView(job)) : fail(res, { status: 404, code: 'NotFound', message: `Job ${route.params.job_id} not found.` });
+      }
+      case 'DELETE /openai/v1/video/generations/jobs/{job_id}': {
+        const job = jobs.get(route.params.job_id);
+        if (!job) return fail(res, { status: 404, code: 'NotFound', message: `Job ${route.params.job_id} not found.` });
+        job.cancelled = true;
+        jobs.delete(job.id);
+        for (const g of job.generations) generations.delete(g.id);
+        res.writeHead(204).end();
+        return;
+      }
+      case 'GET /openai/v1/video/generations/{generation_id}': {
+        const found = generations.get(route.params.generation_id);
+        if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Generation not found.' });
+        return send(res, 200, generationView(found.job, route.params.generation_id));
+      }
+      case 'GET /openai/v1/video/generations/{generation_id}/content/video':
+        return serveVideo(req, res, route.params.generation_id);
+    }
+  }
+
+  async function serveVideo(req: IncomingMessage, res: ServerResponse, generationId: string) {
+    const found = generations.get(generationId);
+    if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
+    const generation = found.job.generations[found.index];
+    const { input } = found.job;
+    // Produced once per generation, on first request, then served from disk.
+    generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
+    await generation.ready;
+    const { size, mtime } = await stat(generation.file);
+    const headers: Record<string, string | number> = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'last-modified': mtime.toUTCString() };
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    let start = 0;
+    let end = size - 1;
+    let status = 200;
+    if (range && (range[1] || range[2])) {
+      start = range[1] ? Number(range[1]) : size - Number(range[2]);
+      end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start > end || start >= size) {
+        res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
+        return;
+      }
+      status = 206;
+      headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    }
+    headers['content-length'] = end - start + 1;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(generation.file, { start, end }).pipe(res);
+  }
+
+  const server = http.createServer((req, res) => {
+    res.setHeader('apim-request-id', randomUUID());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const key = `${req.method} ${url.pathname}`;
+    let route: RouteMatch | undefined;
+    for (const [template, pattern] of ROUTES) {
+      const match = pattern.exec(key);
+      if (match) {
+        route = { template, params: { ...match.groups } };
+        break;
+      }
+    }
+    res.on('finish', () => {
+      const name = route?.template ?? 'unmatched';
+      stats.requests[name] ??= {};
+      stats.requests[name][res.statusCode] = (stats.requests[name][res.statusCode] ?? 0) + 1;
+    });
+    if (!route) return fail(res, { status: 404, code: 'NotFound', message: `No route for ${req.method} ${url.pathname}.` });
+    handle(req, res, route, url).catch((error: Error) => {
+      if (!res.headersSent) fail(res, { status: 500, code: 'internal_error', message: `Emulator error: ${error.message}` });
+      else res.destroy(error);
+    });
+  });
+  return server;
+}
