@@ -8,7 +8,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { BodyError, readCreateBody } from './request-body.js';
 import { encodeVideoFile } from './video-encoder.js';
+import { validateCreateVideo, videoStateAt, type CreateVideoInput } from './videos-api.js';
 
 export interface SoraEmulatorOptions {
   port?: number;
@@ -22,6 +24,8 @@ export interface SoraEmulatorOptions {
   maxRunningJobs?: number;
   /** Jobs API deployments that exist. */
   jobsDeployments?: string[];
+  /** Videos API deployments that exist. */
+  videosDeployments?: string[];
   /** Pads every video file to this size (for memory benchmarks). */
   padToBytes?: number;
 }
@@ -33,6 +37,16 @@ interface Job {
   totalMs: number;
   cancelled: boolean;
   generations: Array<{ id: string; file: string; ready?: Promise<number> }>;
+}
+
+interface Video {
+  id: string;
+  input: CreateVideoInput;
+  createdMs: number;
+  totalMs: number;
+  remixedFrom: string | null;
+  file: string;
+  ready?: Promise<number>;
 }
 
 interface RouteMatch {
@@ -47,6 +61,12 @@ const ROUTES: Array<[string, RegExp]> = [
   ['DELETE /openai/v1/video/generations/jobs/{job_id}', /^DELETE \/openai\/v1\/video\/generations\/jobs\/(?<job_id>[^/]+)$/],
   ['GET /openai/v1/video/generations/{generation_id}/content/video', /^(GET|HEAD) \/openai\/v1\/video\/generations\/(?<generation_id>[^/]+)\/content\/video$/],
   ['GET /openai/v1/video/generations/{generation_id}', /^GET \/openai\/v1\/video\/generations\/(?<generation_id>gen_[^/]+)$/],
+  ['POST /openai/v1/videos', /^POST \/openai\/v1\/videos$/],
+  ['GET /openai/v1/videos', /^GET \/openai\/v1\/videos$/],
+  ['GET /openai/v1/videos/{video_id}', /^GET \/openai\/v1\/videos\/(?<video_id>video_[^/]+)$/],
+  ['DELETE /openai/v1/videos/{video_id}', /^DELETE \/openai\/v1\/videos\/(?<video_id>video_[^/]+)$/],
+  ['GET /openai/v1/videos/{video_id}/content', /^(GET|HEAD) \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/content$/],
+  ['POST /openai/v1/videos/{video_id}/remix', /^POST \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/remix$/],
   ['GET /_admin/stats', /^GET \/_admin\/stats$/],
 ];
 
@@ -56,6 +76,8 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   const timeScale = options.timeScale ?? 1;
   const maxRunning = options.maxRunningJobs ?? 2;
   const deployments = new Set(options.jobsDeployments ?? ['sora']);
+  const videoDeployments = new Set(options.videosDeployments ?? ['sora-2']);
+  const videos = new Map<string, Video>();
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
   const jobs = new Map<string, Job>();
   const generations = new Map<string, { job: Job; index: number }>();
@@ -66,7 +88,46 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   };
 
   const statusOf = (job: Job): JobStatus => (job.cancelled ? 'cancelled' : statusAt(Date.now() - job.createdMs, job.totalMs));
-  const running = (model: string) => [...jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length;
+  const running = (model: string) =>
+    [...jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length +
+    [...videos.values()].filter((v) => v.input.model === model && videoStateAt(Date.now() - v.createdMs, v.totalMs).status !== 'completed').length;
+
+  function videoView(video: Video) {
+    const { status, progress } = videoStateAt(Date.now() - video.createdMs, video.totalMs);
+    const completedAt = status === 'completed' ? unixSeconds(video.createdMs + video.totalMs) : null;
+    return {
+      id: video.id,
+      object: 'video',
+      status,
+      progress,
+      created_at: unixSeconds(video.createdMs),
+      completed_at: completedAt,
+      expires_at: completedAt === null ? null : completedAt + 86400,
+      model: video.input.model,
+      size: video.input.size,
+      seconds: video.input.seconds,
+      prompt: null, // Azure returns null here
+      remixed_from_video_id: video.remixedFrom,
+      error: null,
+      usage: { duration_seconds: Number(video.input.seconds) },
+    };
+  }
+
+  function createVideo(res: ServerResponse, input: CreateVideoInput, remixedFrom: string | null) {
+    if (!videoDeployments.has(input.model)) {
+      return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
+    }
+    if (running(input.model) >= maxRunning) {
+      return fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) });
+    }
+    const [width, height] = input.size.split('x').map(Number);
+    const id = `video_${randomUUID().replace(/-/g, '')}`;
+    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, timeScale), remixedFrom, file: path.join(dataDir, `${id}.mp4`) };
+    videos.set(id, video);
+    stats.jobsCreated[input.model] = (stats.jobsCreated[input.model] ?? 0) + 1;
+    stats.peakRunningJobs[input.model] = Math.max(stats.peakRunningJobs[input.model] ?? 0, running(input.model));
+    return send(res, 200, videoView(video));
+  }
 
   function jobView(job: Job) {
     const status = statusOf(job);
@@ -107,15 +168,19 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     return options.apiKey === undefined || key === options.apiKey;
   }
 
-  async function readJson(req: IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  async function readBodyOrFail(req: IncomingMessage, res: ServerResponse) {
+    try {
+      return await readCreateBody(req);
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      fail(res, { status: 400, code: 'invalid_request_error', message: error.message, type: 'invalid_request_error' });
+      return undefined;
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, route: RouteMatch, url: URL) {
     if (route.template === 'GET /_admin/stats') {
-      const runningJobs = Object.fromEntries([...deployments].map((d) => [d, running(d)]));
+      const runningJobs = Object.fromEntries([...deployments, ...videoDeployments].map((d) => [d, running(d)]));
       return send(res, 200, { ...stats, runningJobs });
     }
     if (!authorized(req)) {
@@ -127,13 +192,9 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     }
     switch (route.template) {
       case 'POST /openai/v1/video/generations/jobs': {
-        let body: unknown;
-        try {
-          body = await readJson(req);
-        } catch {
-          return fail(res, { status: 400, code: 'invalid_request_error', message: 'The request body is not valid JSON.', type: 'invalid_request_error' });
-        }
-        const input = validateCreateJob(body);
+        const body = await readBodyOrFail(req, res);
+        if (!body) return;
+        const input = validateCreateJob(body.fields);
         if ('status' in input) return fail(res, input);
         if (!deployments.has(input.model)) {
           return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
@@ -176,20 +237,65 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Generation not found.' });
         return send(res, 200, generationView(found.job, route.params.generation_id));
       }
-      case 'GET /openai/v1/video/generations/{generation_id}/content/video':
-        return serveVideo(req, res, route.params.generation_id);
+      case 'GET /openai/v1/video/generations/{generation_id}/content/video': {
+        const found = generations.get(route.params.generation_id);
+        if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
+        const generation = found.job.generations[found.index];
+        const { input } = found.job;
+        generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
+        await generation.ready;
+        return serveFile(req, res, generation.file);
+      }
+      case 'POST /openai/v1/videos': {
+        const body = await readBodyOrFail(req, res);
+        if (!body) return;
+        const input = validateCreateVideo(body.fields);
+        if ('status' in input) return fail(res, input);
+        return createVideo(res, input, null);
+      }
+      case 'GET /openai/v1/videos': {
+        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
+        const ordered = [...videos.values()];
+        if (url.searchParams.get('order') !== 'asc') ordered.reverse();
+        const after = url.searchParams.get('after');
+        const start = after ? ordered.findIndex((v) => v.id === after) + 1 : 0;
+        const data = ordered.slice(start, start + limit).map(videoView);
+        return send(res, 200, { object: 'list', data, has_more: start + data.length < ordered.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+      }
+      case 'GET /openai/v1/videos/{video_id}': {
+        const video = videos.get(route.params.video_id);
+        return video ? send(res, 200, videoView(video)) : fail(res, { status: 404, code: 'NotFound', message: `Video ${route.params.video_id} not found.`, type: 'invalid_request_error' });
+      }
+      case 'DELETE /openai/v1/videos/{video_id}': {
+        if (!videos.delete(route.params.video_id)) return fail(res, { status: 404, code: 'NotFound', message: `Video ${route.params.video_id} not found.`, type: 'invalid_request_error' });
+        return send(res, 200, { id: route.params.video_id, object: 'video.deleted', deleted: true });
+      }
+      case 'GET /openai/v1/videos/{video_id}/content': {
+        const video = videos.get(route.params.video_id);
+        if (!video || videoStateAt(Date.now() - video.createdMs, video.totalMs).status !== 'completed') {
+          return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.', type: 'invalid_request_error' });
+        }
+        const variant = url.searchParams.get('variant') ?? 'video';
+        if (variant !== 'video') return fail(res, { status: 400, code: 'unsupported_variant', message: `The emulator does not produce the '${variant}' variant yet.`, param: 'variant' });
+        const [width, height] = video.input.size.split('x').map(Number);
+        video.ready ??= encodeVideoFile({ width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: options.padToBytes }, video.file);
+        await video.ready;
+        return serveFile(req, res, video.file);
+      }
+      case 'POST /openai/v1/videos/{video_id}/remix': {
+        const source = videos.get(route.params.video_id);
+        if (!source) return fail(res, { status: 404, code: 'NotFound', message: `Video ${route.params.video_id} not found.`, type: 'invalid_request_error' });
+        const body = await readBodyOrFail(req, res);
+        if (!body) return;
+        if (typeof body.fields.prompt !== 'string' || body.fields.prompt === '') return fail(res, { status: 400, code: 'invalid_value', message: "Missing required parameter: 'prompt'.", param: 'prompt', type: 'invalid_request_error' });
+        return createVideo(res, { ...source.input, prompt: body.fields.prompt }, source.id);
+      }
     }
   }
 
-  async function serveVideo(req: IncomingMessage, res: ServerResponse, generationId: string) {
-    const found = generations.get(generationId);
-    if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
-    const generation = found.job.generations[found.index];
-    const { input } = found.job;
-    // Produced once per generation, on first request, then served from disk.
-    generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
-    await generation.ready;
-    const { size, mtime } = await stat(generation.file);
+  /** Streams a finished file from disk, honouring HEAD and single byte ranges. */
+  async function serveFile(req: IncomingMessage, res: ServerResponse, file: string) {
+    const { size, mtime } = await stat(file);
     const headers: Record<string, string | number> = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'last-modified': mtime.toUTCString() };
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
     let start = 0;
@@ -208,7 +314,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     headers['content-length'] = end - start + 1;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') return res.end();
-    createReadStream(generation.file, { start, end }).pipe(res);
+    createReadStream(file, { start, end }).pipe(res);
   }
 
   const server = http.createServer((req, res) => {

@@ -145,7 +145,7 @@ describe('Sora emulator: running-jobs limit and stats', () => {
       const stats = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as { jobsCreated: Record<string, number>; peakRunningJobs: Record<string, number>; runningJobs: Record<string, number>; requests: Record<string, Record<string, number>> };
       assert.deepEqual(stats.jobsCreated, { sora: 2 });
       assert.deepEqual(stats.peakRunningJobs, { sora: 2 });
-      assert.deepEqual(stats.runningJobs, { sora: 2 });
+      assert.deepEqual(stats.runningJobs, { sora: 2, 'sora-2': 0 });
       assert.deepEqual(stats.requests['POST /openai/v1/video/generations/jobs'], { 200: 2, 429: 1 });
     } finally {
       await emulator.stop();
