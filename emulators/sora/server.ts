@@ -28,7 +28,12 @@ export interface SoraEmulatorOptions {
   videosDeployments?: string[];
   /** Pads every video file to this size (for memory benchmarks). */
   padToBytes?: number;
+  /** Prompts containing any of these (case-insensitive) fail input moderation. */
+  denyList?: string[];
 }
+
+/** Options that PATCH /_admin/config may change while running. */
+const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'denyList'] as const;
 
 interface Job {
   id: string;
@@ -36,6 +41,8 @@ interface Job {
   createdMs: number;
   totalMs: number;
   cancelled: boolean;
+  moderated: boolean;
+  expired: boolean;
   generations: Array<{ id: string; file: string; ready?: Promise<number> }>;
 }
 
@@ -45,6 +52,8 @@ interface Video {
   createdMs: number;
   totalMs: number;
   remixedFrom: string | null;
+  moderated: boolean;
+  expired: boolean;
   file: string;
   ready?: Promise<number>;
 }
@@ -68,13 +77,16 @@ const ROUTES: Array<[string, RegExp]> = [
   ['GET /openai/v1/videos/{video_id}/content', /^(GET|HEAD) \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/content$/],
   ['POST /openai/v1/videos/{video_id}/remix', /^POST \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/remix$/],
   ['GET /_admin/stats', /^GET \/_admin\/stats$/],
+  ['PATCH /_admin/config', /^PATCH \/_admin\/config$/],
+  ['POST /_admin/reset', /^POST \/_admin\/reset$/],
+  ['POST /_admin/expire/{id}', /^POST \/_admin\/expire\/(?<id>[^/]+)$/],
 ];
 
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
 
 export function createSoraServer(options: SoraEmulatorOptions = {}) {
-  const timeScale = options.timeScale ?? 1;
-  const maxRunning = options.maxRunningJobs ?? 2;
+  const settings = { timeScale: options.timeScale ?? 1, maxRunningJobs: options.maxRunningJobs ?? 2, denyList: options.denyList ?? [] };
+  const denied = (prompt: string) => settings.denyList.some((word) => prompt.toLowerCase().includes(word.toLowerCase()));
   const deployments = new Set(options.jobsDeployments ?? ['sora']);
   const videoDeployments = new Set(options.videosDeployments ?? ['sora-2']);
   const videos = new Map<string, Video>();
@@ -87,13 +99,15 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     peakRunningJobs: {} as Record<string, number>,
   };
 
-  const statusOf = (job: Job): JobStatus => (job.cancelled ? 'cancelled' : statusAt(Date.now() - job.createdMs, job.totalMs));
+  const statusOf = (job: Job): JobStatus => (job.cancelled ? 'cancelled' : job.moderated ? 'failed' : statusAt(Date.now() - job.createdMs, job.totalMs));
+  const videoState = (video: Video) =>
+    video.moderated ? { status: 'failed' as const, progress: 0 } : videoStateAt(Date.now() - video.createdMs, video.totalMs);
   const running = (model: string) =>
     [...jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length +
-    [...videos.values()].filter((v) => v.input.model === model && videoStateAt(Date.now() - v.createdMs, v.totalMs).status !== 'completed').length;
+    [...videos.values()].filter((v) => v.input.model === model && !['completed', 'failed'].includes(videoState(v).status)).length;
 
   function videoView(video: Video) {
-    const { status, progress } = videoStateAt(Date.now() - video.createdMs, video.totalMs);
+    const { status, progress } = videoState(video);
     const completedAt = status === 'completed' ? unixSeconds(video.createdMs + video.totalMs) : null;
     return {
       id: video.id,
@@ -108,21 +122,25 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       seconds: video.input.seconds,
       prompt: null, // Azure returns null here
       remixed_from_video_id: video.remixedFrom,
-      error: null,
+      error: video.moderated ? { code: 'moderation_blocked', message: 'Your request was blocked by our moderation system.' } : null,
       usage: { duration_seconds: Number(video.input.seconds) },
     };
   }
+
+  /** The running-jobs limit (users' reports: 429 "Too many running tasks"). */
+  const tooManyRunning = (res: ServerResponse) =>
+    fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * settings.timeScale) / 1000)) });
 
   function createVideo(res: ServerResponse, input: CreateVideoInput, remixedFrom: string | null) {
     if (!videoDeployments.has(input.model)) {
       return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
     }
-    if (running(input.model) >= maxRunning) {
-      return fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) });
+    if (running(input.model) >= settings.maxRunningJobs) {
+      return tooManyRunning(res);
     }
     const [width, height] = input.size.split('x').map(Number);
     const id = `video_${randomUUID().replace(/-/g, '')}`;
-    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, timeScale), remixedFrom, file: path.join(dataDir, `${id}.mp4`) };
+    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale), remixedFrom, moderated: denied(input.prompt), expired: false, file: path.join(dataDir, `${id}.mp4`) };
     videos.set(id, video);
     stats.jobsCreated[input.model] = (stats.jobsCreated[input.model] ?? 0) + 1;
     stats.peakRunningJobs[input.model] = Math.max(stats.peakRunningJobs[input.model] ?? 0, running(input.model));
@@ -146,7 +164,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       n_seconds: job.input.n_seconds,
       height: job.input.height,
       width: job.input.width,
-      failure_reason: null,
+      failure_reason: job.moderated ? 'input_moderation' : null,
     };
   }
 
@@ -183,6 +201,31 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       const runningJobs = Object.fromEntries([...deployments, ...videoDeployments].map((d) => [d, running(d)]));
       return send(res, 200, { ...stats, runningJobs });
     }
+    if (route.template === 'PATCH /_admin/config') {
+      const body = await readBodyOrFail(req, res);
+      if (!body) return;
+      for (const [name, value] of Object.entries(body.fields)) {
+        const valid = name === 'denyList' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : (RUNTIME_OPTIONS as readonly string[]).includes(name) && typeof value === 'number' && value >= 0;
+        if (!valid) return fail(res, { status: 400, code: 'invalid_config', message: `'${name}' is not a runtime option or has the wrong type (options: ${RUNTIME_OPTIONS.join(', ')}).`, param: name });
+      }
+      Object.assign(settings, body.fields);
+      return send(res, 200, settings);
+    }
+    if (route.template === 'POST /_admin/reset') {
+      jobs.clear();
+      videos.clear();
+      generations.clear();
+      for (const table of [stats.jobsCreated, stats.requests, stats.peakRunningJobs]) for (const key of Object.keys(table)) delete table[key];
+      res.writeHead(204).end();
+      return;
+    }
+    if (route.template === 'POST /_admin/expire/{id}') {
+      const target = jobs.get(route.params.id) ?? videos.get(route.params.id);
+      if (!target) return fail(res, { status: 404, code: 'NotFound', message: `No job or video ${route.params.id}.` });
+      target.expired = true;
+      res.writeHead(204).end();
+      return;
+    }
     if (!authorized(req)) {
       return fail(res, { status: 401, code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' });
     }
@@ -199,10 +242,10 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (!deployments.has(input.model)) {
           return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
         }
-        if (running(input.model) >= maxRunning) {
-          return fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) });
+        if (running(input.model) >= settings.maxRunningJobs) {
+          return tooManyRunning(res);
         }
-        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, timeScale), cancelled: false, generations: [] };
+        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, settings.timeScale), cancelled: false, moderated: denied(input.prompt), expired: false, generations: [] };
         for (let index = 0; index < input.n_variants; index++) {
           const id = `gen_${randomUUID().replace(/-/g, '')}`;
           job.generations.push({ id, file: path.join(dataDir, `${id}.mp4`) });
@@ -239,7 +282,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/video/generations/{generation_id}/content/video': {
         const found = generations.get(route.params.generation_id);
-        if (!found || statusOf(found.job) !== 'succeeded') return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
+        if (!found || statusOf(found.job) !== 'succeeded' || found.job.expired) return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
         const generation = found.job.generations[found.index];
         const { input } = found.job;
         generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
@@ -272,7 +315,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/videos/{video_id}/content': {
         const video = videos.get(route.params.video_id);
-        if (!video || videoStateAt(Date.now() - video.createdMs, video.totalMs).status !== 'completed') {
+        if (!video || videoState(video).status !== 'completed' || video.expired) {
           return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.', type: 'invalid_request_error' });
         }
         const variant = url.searchParams.get('variant') ?? 'video';
