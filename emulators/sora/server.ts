@@ -8,6 +8,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { FaultInjector, parseFaultConfig, type ChosenFaults, type FaultConfig } from './faults.js';
 import { BodyError, readCreateBody } from './request-body.js';
 import { encodeVideoFile } from './video-encoder.js';
 import { validateCreateVideo, videoStateAt, type CreateVideoInput } from './videos-api.js';
@@ -30,6 +31,8 @@ export interface SoraEmulatorOptions {
   padToBytes?: number;
   /** Prompts containing any of these (case-insensitive) fail input moderation. */
   denyList?: string[];
+  /** Fault injection from the start (same shape as PUT /_admin/faults). */
+  faults?: FaultConfig;
 }
 
 /** Options that PATCH /_admin/config may change while running. */
@@ -77,6 +80,9 @@ const ROUTES: Array<[string, RegExp]> = [
   ['GET /openai/v1/videos/{video_id}/content', /^(GET|HEAD) \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/content$/],
   ['POST /openai/v1/videos/{video_id}/remix', /^POST \/openai\/v1\/videos\/(?<video_id>video_[^/]+)\/remix$/],
   ['GET /_admin/stats', /^GET \/_admin\/stats$/],
+  ['PUT /_admin/faults', /^PUT \/_admin\/faults$/],
+  ['GET /_admin/faults', /^GET \/_admin\/faults$/],
+  ['DELETE /_admin/faults', /^DELETE \/_admin\/faults$/],
   ['PATCH /_admin/config', /^PATCH \/_admin\/config$/],
   ['POST /_admin/reset', /^POST \/_admin\/reset$/],
   ['POST /_admin/expire/{id}', /^POST \/_admin\/expire\/(?<id>[^/]+)$/],
@@ -90,6 +96,8 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   const deployments = new Set(options.jobsDeployments ?? ['sora']);
   const videoDeployments = new Set(options.videosDeployments ?? ['sora-2']);
   const videos = new Map<string, Video>();
+  const faults = new FaultInjector();
+  if (options.faults) faults.set(options.faults);
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
   const jobs = new Map<string, Job>();
   const generations = new Map<string, { job: Job; index: number }>();
@@ -196,10 +204,24 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, route: RouteMatch, url: URL) {
+  async function handle(req: IncomingMessage, res: ServerResponse, route: RouteMatch, url: URL, injected: ChosenFaults) {
     if (route.template === 'GET /_admin/stats') {
       const runningJobs = Object.fromEntries([...deployments, ...videoDeployments].map((d) => [d, running(d)]));
       return send(res, 200, { ...stats, runningJobs });
+    }
+    if (route.template === 'PUT /_admin/faults') {
+      const body = await readBodyOrFail(req, res);
+      if (!body) return;
+      const config = parseFaultConfig(body.fields);
+      if (typeof config === 'string') return fail(res, { status: 400, code: 'invalid_faults', message: config });
+      faults.set(config);
+      return send(res, 200, config);
+    }
+    if (route.template === 'GET /_admin/faults') return send(res, 200, faults.get());
+    if (route.template === 'DELETE /_admin/faults') {
+      faults.set({ seed: 1, rules: [] });
+      res.writeHead(204).end();
+      return;
     }
     if (route.template === 'PATCH /_admin/config') {
       const body = await readBodyOrFail(req, res);
@@ -228,6 +250,15 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     }
     if (!authorized(req)) {
       return fail(res, { status: 401, code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' });
+    }
+    if (injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, injected.latencyMs));
+    if (injected.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (injected.status) {
+      const retry: Record<string, number> = injected.status.status === 429 ? { 'retry-after': injected.status.retryAfterSeconds ?? 1 } : {};
+      return fail(res, { status: injected.status.status, code: String(injected.status.status), message: `Injected fault: HTTP ${injected.status.status}.` }, retry);
     }
     const apiVersion = url.searchParams.get('api-version');
     if (apiVersion !== null && apiVersion !== 'v1' && apiVersion !== 'preview') {
@@ -287,7 +318,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         const { input } = found.job;
         generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
         await generation.ready;
-        return serveFile(req, res, generation.file);
+        return serveFile(req, res, generation.file, injected.truncate);
       }
       case 'POST /openai/v1/videos': {
         const body = await readBodyOrFail(req, res);
@@ -323,7 +354,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         const [width, height] = video.input.size.split('x').map(Number);
         video.ready ??= encodeVideoFile({ width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: options.padToBytes }, video.file);
         await video.ready;
-        return serveFile(req, res, video.file);
+        return serveFile(req, res, video.file, injected.truncate);
       }
       case 'POST /openai/v1/videos/{video_id}/remix': {
         const source = videos.get(route.params.video_id);
@@ -337,7 +368,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   }
 
   /** Streams a finished file from disk, honouring HEAD and single byte ranges. */
-  async function serveFile(req: IncomingMessage, res: ServerResponse, file: string) {
+  async function serveFile(req: IncomingMessage, res: ServerResponse, file: string, truncate = false) {
     const { size, mtime } = await stat(file);
     const headers: Record<string, string | number> = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'last-modified': mtime.toUTCString() };
     const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
@@ -357,6 +388,12 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     headers['content-length'] = end - start + 1;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') return res.end();
+    if (truncate) {
+      // Announce the full length, send half, then drop the connection: a truncated download.
+      const half = start + Math.floor((end - start + 1) / 2) - 1;
+      createReadStream(file, { start, end: half }).on('end', () => res.destroy()).pipe(res, { end: false });
+      return;
+    }
     createReadStream(file, { start, end }).pipe(res);
   }
 
@@ -378,7 +415,8 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       stats.requests[name][res.statusCode] = (stats.requests[name][res.statusCode] ?? 0) + 1;
     });
     if (!route) return fail(res, { status: 404, code: 'NotFound', message: `No route for ${req.method} ${url.pathname}.` });
-    handle(req, res, route, url).catch((error: Error) => {
+    const injected = route.template.includes('/_admin/') ? { latencyMs: 0, reset: false, truncate: false } : faults.choose(route.template);
+    handle(req, res, route, url, injected).catch((error: Error) => {
       if (!res.headersSent) fail(res, { status: 500, code: 'internal_error', message: `Emulator error: ${error.message}` });
       else res.destroy(error);
     });
