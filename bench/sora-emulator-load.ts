@@ -1,0 +1,80 @@
+// Load on the Sora emulator: 200 concurrent jobs polled at 500 requests/s in total.
+// Prints p50/p99 latency, the emulator's CPU share and its peak RSS (read from /proc).
+//   npx tsx bench/sora-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
+const seconds = Number(values.seconds);
+const rate = Number(values.rate);
+const jobCount = Number(values.jobs);
+const root = path.resolve(__dirname, '..');
+
+/** utime + stime of a process, in seconds (from /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function main() {
+  // Jobs stay running for the whole bench (slow clock, no running-jobs limit).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+  const headers = { 'api-key': 'bench', 'content-type': 'application/json' };
+  try {
+    const ids: string[] = [];
+    await Promise.all(Array.from({ length: jobCount }, async (_, i) => {
+      const body = i % 2 === 0 ? { prompt: `job ${i}`, width: 480, height: 480, n_seconds: 5, model: 'sora' } : { prompt: `video ${i}`, model: 'sora-2' };
+      const route = i % 2 === 0 ? '/openai/v1/video/generations/jobs' : '/openai/v1/videos';
+      const response = await fetch(`${url}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (response.status !== 200) throw new Error(`create answered ${response.status}`);
+      ids.push(((await response.json()) as { id: string }).id);
+    }));
+    const statusRoute = (id: string) => (id.startsWith('task_') ? `/openai/v1/video/generations/jobs/${id}` : `/openai/v1/videos/${id}`);
+
+    const latencies: number[] = [];
+    let errors = 0;
+    const cpuBefore = cpuSeconds(child.pid!);
+    const started = performance.now();
+    const total = Math.round(rate * seconds);
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      // Open-loop schedule: request i is due at i / rate seconds, whatever the answers do.
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const sent = performance.now();
+      inFlight.push(fetch(`${url}${statusRoute(ids[i % ids.length])}`, { headers }).then(async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== 200) errors++;
+        latencies.push(performance.now() - sent);
+      }, () => void errors++));
+    }
+    await Promise.all(inFlight);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
+    latencies.sort((a, b) => a - b);
+    console.log(`jobs ${jobCount}, requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`);
+    console.log(`latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
+    console.log(`emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(child.pid!).toFixed(0)} MB`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
