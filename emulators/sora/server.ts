@@ -8,6 +8,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { spritesheetJpeg, thumbnailJpeg } from './images.js';
 import { FaultInjector, parseFaultConfig, type ChosenFaults, type FaultConfig } from './faults.js';
 import { BodyError, readCreateBody } from './request-body.js';
 import { encodeVideoFile } from './video-encoder.js';
@@ -72,6 +73,7 @@ const ROUTES: Array<[string, RegExp]> = [
   ['GET /openai/v1/video/generations/jobs/{job_id}', /^GET \/openai\/v1\/video\/generations\/jobs\/(?<job_id>[^/]+)$/],
   ['DELETE /openai/v1/video/generations/jobs/{job_id}', /^DELETE \/openai\/v1\/video\/generations\/jobs\/(?<job_id>[^/]+)$/],
   ['GET /openai/v1/video/generations/{generation_id}/content/video', /^(GET|HEAD) \/openai\/v1\/video\/generations\/(?<generation_id>[^/]+)\/content\/video$/],
+  ['GET /openai/v1/video/generations/{generation_id}/content/thumbnail', /^GET \/openai\/v1\/video\/generations\/(?<generation_id>[^/]+)\/content\/thumbnail$/],
   ['GET /openai/v1/video/generations/{generation_id}', /^GET \/openai\/v1\/video\/generations\/(?<generation_id>gen_[^/]+)$/],
   ['POST /openai/v1/videos', /^POST \/openai\/v1\/videos$/],
   ['GET /openai/v1/videos', /^GET \/openai\/v1\/videos$/],
@@ -320,6 +322,12 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         await generation.ready;
         return serveFile(req, res, generation.file, injected.truncate);
       }
+      case 'GET /openai/v1/video/generations/{generation_id}/content/thumbnail': {
+        const found = generations.get(route.params.generation_id);
+        if (!found || statusOf(found.job) !== 'succeeded' || found.job.expired) return fail(res, { status: 404, code: 'NotFound', message: 'Thumbnail not found.' });
+        const { input } = found.job;
+        return sendImage(res, thumbnailJpeg(input.width, input.height, `${input.prompt}#${found.index}`), 'image/jpg');
+      }
       case 'POST /openai/v1/videos': {
         const body = await readBodyOrFail(req, res);
         if (!body) return;
@@ -350,8 +358,10 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
           return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.', type: 'invalid_request_error' });
         }
         const variant = url.searchParams.get('variant') ?? 'video';
-        if (variant !== 'video') return fail(res, { status: 400, code: 'unsupported_variant', message: `The emulator does not produce the '${variant}' variant yet.`, param: 'variant' });
         const [width, height] = video.input.size.split('x').map(Number);
+        if (variant === 'thumbnail') return sendImage(res, thumbnailJpeg(width, height, video.input.prompt), 'image/jpeg');
+        if (variant === 'spritesheet') return sendImage(res, spritesheetJpeg(width, height, video.input.prompt), 'image/jpeg');
+        if (variant !== 'video') return fail(res, { status: 400, code: 'invalid_value', message: `Invalid value: '${variant}'. Supported values are: 'video', 'thumbnail' and 'spritesheet'.`, param: 'variant', type: 'invalid_request_error' });
         video.ready ??= encodeVideoFile({ width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: options.padToBytes }, video.file);
         await video.ready;
         return serveFile(req, res, video.file, injected.truncate);
@@ -365,6 +375,11 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         return createVideo(res, { ...source.input, prompt: body.fields.prompt }, source.id);
       }
     }
+  }
+
+  function sendImage(res: ServerResponse, image: Buffer, contentType: string) {
+    res.writeHead(200, { 'content-type': contentType, 'content-length': image.length });
+    res.end(image);
   }
 
   /** Streams a finished file from disk, honouring HEAD and single byte ranges. */

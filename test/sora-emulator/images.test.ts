@@ -1,0 +1,38 @@
+// Thumbnails (both families) and the Sora 2 spritesheet are real JPEGs of the right size.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decode } from 'jpeg-js';
+import { startSoraEmulator } from '../../emulators/sora/index.js';
+
+test('thumbnail and spritesheet are decodable JPEGs sized from the video', async () => {
+  const emulator = await startSoraEmulator({ timeScale: 0.02 });
+  const api = (method: string, route: string, body?: unknown) =>
+    fetch(`${emulator.url}/openai/v1${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const until = async (route: string, done: (body: { status: string }) => boolean) => {
+    for (let i = 0; i < 300; i++) {
+      const body = (await (await api('GET', route)).json()) as { status: string; generations?: Array<{ id: string }> };
+      if (done(body)) return body;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`${route} never finished`);
+  };
+  try {
+    const job = (await (await api('POST', '/video/generations/jobs', { prompt: 'thumb', width: 854, height: 480, model: 'sora' })).json()) as { id: string };
+    const finished = await until(`/video/generations/jobs/${job.id}`, (b) => b.status === 'succeeded');
+    const thumbnail = await api('GET', `/video/generations/${finished.generations![0].id}/content/thumbnail`);
+    assert.equal(thumbnail.status, 200);
+    assert.equal(thumbnail.headers.get('content-type'), 'image/jpg');
+    const image = decode(Buffer.from(await thumbnail.arrayBuffer()));
+    assert.deepEqual([image.width, image.height], [854, 480]);
+
+    const video = (await (await api('POST', '/videos', { prompt: 'sheet', model: 'sora-2', size: '1280x720' })).json()) as { id: string };
+    await until(`/videos/${video.id}`, (b) => b.status === 'completed');
+    const sora2Thumb = decode(Buffer.from(await (await api('GET', `/videos/${video.id}/content?variant=thumbnail`)).arrayBuffer()));
+    assert.deepEqual([sora2Thumb.width, sora2Thumb.height], [1280, 720]);
+    const sheet = decode(Buffer.from(await (await api('GET', `/videos/${video.id}/content?variant=spritesheet`)).arrayBuffer()));
+    assert.deepEqual([sheet.width, sheet.height], [320 * 8, 180]);
+    assert.equal((await api('GET', `/videos/${video.id}/content?variant=poster`)).status, 400);
+  } finally {
+    await emulator.stop();
+  }
+});
