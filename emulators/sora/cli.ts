@@ -1,4 +1,5 @@
 // npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--data-dir DIR] [--max-running-jobs N]
+//   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N]
 import { parseArgs } from 'node:util';
 import { startSoraEmulator } from './index.js';
 
@@ -10,6 +11,11 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'max-running-jobs': { type: 'string', default: '2' },
     'pad-to-bytes': { type: 'string' },
+    deny: { type: 'string', multiple: true },
+    'output-moderation-rate': { type: 'string', default: '0' },
+    'internal-error-rate': { type: 'string', default: '0' },
+    'content-ttl-seconds': { type: 'string', default: '86400' },
+    seed: { type: 'string', default: '1' },
   },
 });
 

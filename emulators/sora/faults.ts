@@ -44,7 +44,7 @@ export function parseFaultConfig(body: Record<string, unknown>): FaultConfig | s
 }
 
 /** mulberry32: tiny, fast, good enough to spread faults evenly. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -57,11 +57,11 @@ function random(seed: number): () => number {
 
 export class FaultInjector {
   private config: FaultConfig = { seed: 1, rules: [] };
-  private next = random(1);
+  private next = seededRandom(1);
 
   set(config: FaultConfig) {
     this.config = config;
-    this.next = random(config.seed);
+    this.next = seededRandom(config.seed);
   }
 
   get(): FaultConfig {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
 import { spritesheetJpeg, thumbnailJpeg } from './images.js';
-import { FaultInjector, parseFaultConfig, type ChosenFaults, type FaultConfig } from './faults.js';
+import { FaultInjector, parseFaultConfig, seededRandom, type ChosenFaults, type FaultConfig } from './faults.js';
 import { BodyError, readCreateBody } from './request-body.js';
 import { encodeVideoFile } from './video-encoder.js';
 import { validateCreateVideo, videoStateAt, type CreateVideoInput } from './videos-api.js';
@@ -32,12 +32,22 @@ export interface SoraEmulatorOptions {
   padToBytes?: number;
   /** Prompts containing any of these (case-insensitive) fail input moderation. */
   denyList?: string[];
+  /** Share of jobs (0..1) that fail output moderation when they would have succeeded. */
+  outputModerationRate?: number;
+  /** Share of jobs (0..1) that fail with internal_error when they would have succeeded. */
+  internalErrorRate?: number;
+  /** Seed for those outcomes (and the default fault seed). */
+  seed?: number;
+  /** How long finished content stays downloadable (the service keeps it about 24 h). */
+  contentTtlSeconds?: number;
   /** Fault injection from the start (same shape as PUT /_admin/faults). */
   faults?: FaultConfig;
 }
 
 /** Options that PATCH /_admin/config may change while running. */
-const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'denyList'] as const;
+const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'denyList', 'outputModerationRate', 'internalErrorRate', 'contentTtlSeconds'] as const;
+
+type LateFailure = 'output_moderation' | 'internal_error' | null;
 
 interface Job {
   id: string;
@@ -46,6 +56,7 @@ interface Job {
   totalMs: number;
   cancelled: boolean;
   moderated: boolean;
+  lateFailure: LateFailure;
   expired: boolean;
   generations: Array<{ id: string; file: string; ready?: Promise<number> }>;
 }
@@ -57,6 +68,7 @@ interface Video {
   totalMs: number;
   remixedFrom: string | null;
   moderated: boolean;
+  lateFailure: LateFailure;
   expired: boolean;
   file: string;
   ready?: Promise<number>;
@@ -93,7 +105,23 @@ const ROUTES: Array<[string, RegExp]> = [
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
 
 export function createSoraServer(options: SoraEmulatorOptions = {}) {
-  const settings = { timeScale: options.timeScale ?? 1, maxRunningJobs: options.maxRunningJobs ?? 2, denyList: options.denyList ?? [] };
+  const settings = {
+    timeScale: options.timeScale ?? 1,
+    maxRunningJobs: options.maxRunningJobs ?? 2,
+    denyList: options.denyList ?? [],
+    outputModerationRate: options.outputModerationRate ?? 0,
+    internalErrorRate: options.internalErrorRate ?? 0,
+    contentTtlSeconds: options.contentTtlSeconds ?? 86400,
+  };
+  const outcomeRandom = seededRandom(options.seed ?? 1);
+  /** Decided at creation from the seed, revealed when the job would have succeeded. */
+  const drawLateFailure = (): LateFailure => {
+    const draw = outcomeRandom();
+    if (draw < settings.outputModerationRate) return 'output_moderation';
+    if (draw < settings.outputModerationRate + settings.internalErrorRate) return 'internal_error';
+    return null;
+  };
+  const contentGone = (finishedMs: number, expired: boolean) => expired || Date.now() > finishedMs + settings.contentTtlSeconds * 1000;
   const denied = (prompt: string) => settings.denyList.some((word) => prompt.toLowerCase().includes(word.toLowerCase()));
   const deployments = new Set(options.jobsDeployments ?? ['sora']);
   const videoDeployments = new Set(options.videosDeployments ?? ['sora-2']);
@@ -109,9 +137,17 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     peakRunningJobs: {} as Record<string, number>,
   };
 
-  const statusOf = (job: Job): JobStatus => (job.cancelled ? 'cancelled' : job.moderated ? 'failed' : statusAt(Date.now() - job.createdMs, job.totalMs));
-  const videoState = (video: Video) =>
-    video.moderated ? { status: 'failed' as const, progress: 0 } : videoStateAt(Date.now() - video.createdMs, video.totalMs);
+  const statusOf = (job: Job): JobStatus => {
+    if (job.cancelled) return 'cancelled';
+    if (job.moderated) return 'failed';
+    const status = statusAt(Date.now() - job.createdMs, job.totalMs);
+    return status === 'succeeded' && job.lateFailure ? 'failed' : status;
+  };
+  const videoState = (video: Video) => {
+    if (video.moderated) return { status: 'failed' as const, progress: 0 };
+    const state = videoStateAt(Date.now() - video.createdMs, video.totalMs);
+    return state.status === 'completed' && video.lateFailure ? { status: 'failed' as const, progress: state.progress } : state;
+  };
   const running = (model: string) =>
     [...jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length +
     [...videos.values()].filter((v) => v.input.model === model && !['completed', 'failed'].includes(videoState(v).status)).length;
@@ -126,13 +162,17 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       progress,
       created_at: unixSeconds(video.createdMs),
       completed_at: completedAt,
-      expires_at: completedAt === null ? null : completedAt + 86400,
+      expires_at: completedAt === null ? null : completedAt + settings.contentTtlSeconds,
       model: video.input.model,
       size: video.input.size,
       seconds: video.input.seconds,
       prompt: null, // Azure returns null here
       remixed_from_video_id: video.remixedFrom,
-      error: video.moderated ? { code: 'moderation_blocked', message: 'Your request was blocked by our moderation system.' } : null,
+      error: video.moderated
+        ? { code: 'moderation_blocked', message: 'Your request was blocked by our moderation system.' }
+        : status === 'failed' && video.lateFailure
+          ? { code: video.lateFailure === 'output_moderation' ? 'content_filter' : 'internal_error', message: video.lateFailure === 'output_moderation' ? 'The generated video was blocked by the content filter.' : 'Video generation failed.' }
+          : null,
       usage: { duration_seconds: Number(video.input.seconds) },
     };
   }
@@ -150,7 +190,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     }
     const [width, height] = input.size.split('x').map(Number);
     const id = `video_${randomUUID().replace(/-/g, '')}`;
-    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale), remixedFrom, moderated: denied(input.prompt), expired: false, file: path.join(dataDir, `${id}.mp4`) };
+    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale), remixedFrom, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, file: path.join(dataDir, `${id}.mp4`) };
     videos.set(id, video);
     stats.jobsCreated[input.model] = (stats.jobsCreated[input.model] ?? 0) + 1;
     stats.peakRunningJobs[input.model] = Math.max(stats.peakRunningJobs[input.model] ?? 0, running(input.model));
@@ -166,7 +206,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       status,
       created_at: unixSeconds(job.createdMs),
       finished_at: finishedMs === null ? null : unixSeconds(finishedMs),
-      expires_at: finishedMs === null ? null : unixSeconds(finishedMs) + 86400,
+      expires_at: finishedMs === null ? null : unixSeconds(finishedMs) + settings.contentTtlSeconds,
       generations: status === 'succeeded' ? job.generations.map((g) => generationView(job, g.id)) : [],
       prompt: job.input.prompt,
       model: job.input.model,
@@ -174,7 +214,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       n_seconds: job.input.n_seconds,
       height: job.input.height,
       width: job.input.width,
-      failure_reason: job.moderated ? 'input_moderation' : null,
+      failure_reason: job.moderated ? 'input_moderation' : statusOf(job) === 'failed' ? job.lateFailure : null,
     };
   }
 
@@ -229,7 +269,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       const body = await readBodyOrFail(req, res);
       if (!body) return;
       for (const [name, value] of Object.entries(body.fields)) {
-        const valid = name === 'denyList' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : (RUNTIME_OPTIONS as readonly string[]).includes(name) && typeof value === 'number' && value >= 0;
+        const valid = name === 'denyList' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : (RUNTIME_OPTIONS as readonly string[]).includes(name) && typeof value === 'number' && value >= 0 && (!name.endsWith('Rate') || value <= 1);
         if (!valid) return fail(res, { status: 400, code: 'invalid_config', message: `'${name}' is not a runtime option or has the wrong type (options: ${RUNTIME_OPTIONS.join(', ')}).`, param: name });
       }
       Object.assign(settings, body.fields);
@@ -278,7 +318,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (running(input.model) >= settings.maxRunningJobs) {
           return tooManyRunning(res);
         }
-        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, settings.timeScale), cancelled: false, moderated: denied(input.prompt), expired: false, generations: [] };
+        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, settings.timeScale), cancelled: false, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, generations: [] };
         for (let index = 0; index < input.n_variants; index++) {
           const id = `gen_${randomUUID().replace(/-/g, '')}`;
           job.generations.push({ id, file: path.join(dataDir, `${id}.mp4`) });
@@ -315,7 +355,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/video/generations/{generation_id}/content/video': {
         const found = generations.get(route.params.generation_id);
-        if (!found || statusOf(found.job) !== 'succeeded' || found.job.expired) return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
+        if (!found || statusOf(found.job) !== 'succeeded' || contentGone(found.job.createdMs + found.job.totalMs, found.job.expired)) return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
         const generation = found.job.generations[found.index];
         const { input } = found.job;
         generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
@@ -324,7 +364,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/video/generations/{generation_id}/content/thumbnail': {
         const found = generations.get(route.params.generation_id);
-        if (!found || statusOf(found.job) !== 'succeeded' || found.job.expired) return fail(res, { status: 404, code: 'NotFound', message: 'Thumbnail not found.' });
+        if (!found || statusOf(found.job) !== 'succeeded' || contentGone(found.job.createdMs + found.job.totalMs, found.job.expired)) return fail(res, { status: 404, code: 'NotFound', message: 'Thumbnail not found.' });
         const { input } = found.job;
         return sendImage(res, thumbnailJpeg(input.width, input.height, `${input.prompt}#${found.index}`), 'image/jpg');
       }
@@ -354,7 +394,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/videos/{video_id}/content': {
         const video = videos.get(route.params.video_id);
-        if (!video || videoState(video).status !== 'completed' || video.expired) {
+        if (!video || videoState(video).status !== 'completed' || contentGone(video.createdMs + video.totalMs, video.expired)) {
           return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.', type: 'invalid_request_error' });
         }
         const variant = url.searchParams.get('variant') ?? 'video';
