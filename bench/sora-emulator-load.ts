@@ -22,7 +22,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main() {
   // Jobs stay running for the whole bench (slow clock, no running-jobs limit).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2), '--videos-creates-per-minute', String(jobCount * 2)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {

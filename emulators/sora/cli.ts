@@ -10,6 +10,7 @@ const { values } = parseArgs({
     'time-scale': { type: 'string', default: '1' },
     'data-dir': { type: 'string' },
     'max-running-jobs': { type: 'string', default: '2' },
+    'videos-creates-per-minute': { type: 'string', default: '2' },
     'pad-to-bytes': { type: 'string' },
     deny: { type: 'string', multiple: true },
     'output-moderation-rate': { type: 'string', default: '0' },

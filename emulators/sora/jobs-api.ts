@@ -51,6 +51,28 @@ export function validateCreateJob(body: unknown): CreateJobInput | ApiErrorBody 
   return { prompt: b.prompt, model: b.model, width, height, n_seconds: seconds, n_variants: variants };
 }
 
+/** Multipart create: every inpaint item must name an uploaded file (sora-api.md). */
+export function validateInpaintItems(raw: unknown, uploaded: string[]): ApiErrorBody | undefined {
+  if (raw === undefined) return undefined;
+  let items: unknown;
+  try {
+    items = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch {
+    return invalid('inpaint_items', 'inpaint_items must be a JSON array.');
+  }
+  if (!Array.isArray(items)) return invalid('inpaint_items', 'inpaint_items must be a JSON array.');
+  for (const [index, item] of items.entries()) {
+    const entry = item as Record<string, unknown>;
+    if (typeof entry !== 'object' || entry === null) return invalid('inpaint_items', `inpaint_items[${index}] must be an object.`);
+    if (entry.type !== 'image' && entry.type !== 'video') return invalid('inpaint_items', `inpaint_items[${index}].type must be 'image' or 'video'.`);
+    if (!Number.isInteger(entry.frame_index) || (entry.frame_index as number) < 0) return invalid('inpaint_items', `inpaint_items[${index}].frame_index must be a non-negative integer.`);
+    if (typeof entry.file_name !== 'string' || !uploaded.includes(entry.file_name)) {
+      return invalid('inpaint_items', `inpaint_items[${index}].file_name '${String(entry.file_name)}' does not match an uploaded file.`);
+    }
+  }
+  return undefined;
+}
+
 /** Where a job is on its clock: the share of the total duration each phase takes. */
 const PHASES: Array<[JobStatus, number]> = [['queued', 0.1], ['preprocessing', 0.15], ['running', 0.6], ['processing', 0.15]];
 

@@ -1,11 +1,12 @@
 // Reads a create body as JSON or multipart/form-data (the openai SDK always sends multipart
-// for videos.create). Multipart files are drained and counted, not kept.
+// for videos.create). Multipart files are kept in memory up to 50 MB each (reference images
+// and inpainting media are small; the limit stops a runaway upload).
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 
 export interface ParsedBody {
   fields: Record<string, unknown>;
-  files: Array<{ field: string; filename: string; bytes: number }>;
+  files: Array<{ field: string; filename: string; bytes: number; content: Buffer }>;
 }
 
 export class BodyError extends Error {}
@@ -37,9 +38,14 @@ function readMultipart(req: IncomingMessage): Promise<ParsedBody> {
     }
     parser.on('field', (name, value) => (fields[name] = value));
     parser.on('file', (field, stream, info) => {
-      const file = { field, filename: info.filename ?? '', bytes: 0 };
+      const chunks: Buffer[] = [];
+      const file = { field, filename: info.filename ?? '', bytes: 0, content: Buffer.alloc(0) };
       files.push(file);
-      stream.on('data', (chunk: Buffer) => (file.bytes += chunk.length));
+      stream.on('data', (chunk: Buffer) => {
+        file.bytes += chunk.length;
+        chunks.push(chunk);
+      });
+      stream.on('end', () => (file.content = Buffer.concat(chunks)));
     });
     parser.on('error', () => reject(new BodyError('The multipart body is malformed.')));
     parser.on('close', () => resolve({ fields, files }));

@@ -7,7 +7,8 @@ import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { TERMINAL, jobDurationMs, statusAt, validateCreateJob, validateInpaintItems, type ApiErrorBody, type CreateJobInput, type JobStatus } from './jobs-api.js';
+import { imageSize } from './image-size.js';
 import { spritesheetJpeg, thumbnailJpeg } from './images.js';
 import { FaultInjector, parseFaultConfig, seededRandom, type ChosenFaults, type FaultConfig } from './faults.js';
 import { BodyError, readCreateBody } from './request-body.js';
@@ -40,12 +41,14 @@ export interface SoraEmulatorOptions {
   seed?: number;
   /** How long finished content stays downloadable (the service keeps it about 24 h). */
   contentTtlSeconds?: number;
+  /** Sora 2 creates allowed per minute per deployment (the service's default quota is 2). */
+  videosCreatesPerMinute?: number;
   /** Fault injection from the start (same shape as PUT /_admin/faults). */
   faults?: FaultConfig;
 }
 
 /** Options that PATCH /_admin/config may change while running. */
-const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'denyList', 'outputModerationRate', 'internalErrorRate', 'contentTtlSeconds'] as const;
+const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'videosCreatesPerMinute', 'denyList', 'outputModerationRate', 'internalErrorRate', 'contentTtlSeconds'] as const;
 
 type LateFailure = 'output_moderation' | 'internal_error' | null;
 
@@ -108,6 +111,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   const settings = {
     timeScale: options.timeScale ?? 1,
     maxRunningJobs: options.maxRunningJobs ?? 2,
+    videosCreatesPerMinute: options.videosCreatesPerMinute ?? 2,
     denyList: options.denyList ?? [],
     outputModerationRate: options.outputModerationRate ?? 0,
     internalErrorRate: options.internalErrorRate ?? 0,
@@ -126,6 +130,8 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   const deployments = new Set(options.jobsDeployments ?? ['sora']);
   const videoDeployments = new Set(options.videosDeployments ?? ['sora-2']);
   const videos = new Map<string, Video>();
+  /** Creation times per Sora 2 deployment, for the per-minute create quota. */
+  const recentVideoCreates = new Map<string, number[]>();
   const faults = new FaultInjector();
   if (options.faults) faults.set(options.faults);
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
@@ -185,9 +191,16 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     if (!videoDeployments.has(input.model)) {
       return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
     }
+    const now = Date.now();
+    const recent = (recentVideoCreates.get(input.model) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= settings.videosCreatesPerMinute) {
+      const retryAfter = Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000));
+      return fail(res, { status: 429, code: 'rate_limit_exceeded', message: `Rate limit of ${settings.videosCreatesPerMinute} create requests per minute exceeded. Retry after ${retryAfter} seconds.`, type: 'video_generation_user_error' }, { 'retry-after': retryAfter });
+    }
     if (running(input.model) >= settings.maxRunningJobs) {
       return tooManyRunning(res);
     }
+    recentVideoCreates.set(input.model, [...recent, now]);
     const [width, height] = input.size.split('x').map(Number);
     const id = `video_${randomUUID().replace(/-/g, '')}`;
     const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale), remixedFrom, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, file: path.join(dataDir, `${id}.mp4`) };
@@ -310,8 +323,13 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       case 'POST /openai/v1/video/generations/jobs': {
         const body = await readBodyOrFail(req, res);
         if (!body) return;
-        const input = validateCreateJob(body.fields);
+        // Multipart sends every field as a string.
+        const fields = { ...body.fields };
+        for (const name of ['width', 'height', 'n_seconds', 'n_variants']) if (typeof fields[name] === 'string') fields[name] = Number(fields[name]);
+        const input = validateCreateJob(fields);
         if ('status' in input) return fail(res, input);
+        const inpaintProblem = validateInpaintItems(fields.inpaint_items, body.files.filter((f) => f.field === 'files').map((f) => f.filename));
+        if (inpaintProblem) return fail(res, inpaintProblem);
         if (!deployments.has(input.model)) {
           return fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${input.model}'.`, type: 'video_generation_user_error' });
         }
@@ -373,6 +391,14 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (!body) return;
         const input = validateCreateVideo(body.fields);
         if ('status' in input) return fail(res, input);
+        const reference = body.files.find((f) => f.field === 'input_reference');
+        if (reference) {
+          const size = imageSize(reference.content);
+          if (!size) return fail(res, { status: 400, code: 'invalid_value', message: 'input_reference must be a PNG or JPEG image.', param: 'input_reference', type: 'invalid_request_error' });
+          if (`${size.width}x${size.height}` !== input.size) {
+            return fail(res, { status: 400, code: 'invalid_value', message: `Inpaint image must match the requested width and height (got ${size.width}x${size.height}, expected ${input.size}).`, param: 'input_reference', type: 'invalid_request_error' });
+          }
+        }
         return createVideo(res, input, null);
       }
       case 'GET /openai/v1/videos': {
