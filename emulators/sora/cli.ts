@@ -36,6 +36,7 @@ async function main() {
   timeScale: number('time-scale', values['time-scale']),
   dataDir: values['data-dir'],
   maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
+  videosCreatesPerMinute: number('videos-creates-per-minute', values['videos-creates-per-minute']),
   padToBytes: values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
   });
   console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
