@@ -1,0 +1,33 @@
+// The command-line entry: prints the documented ready line, applies its flags, stops on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { test } from 'node:test';
+
+test('sora-emulator CLI: ready line, flags applied, clean stop', async () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    const create = (prompt: string, key = 'cli-key') => fetch(`${url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt }) });
+    assert.equal((await create('a', 'other-key')).status, 401, '--api-key is enforced');
+    const statuses = [];
+    for (const prompt of ['a', 'b', 'A SECRET PLAN', 'd']) statuses.push((await create(prompt)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429], '--videos-creates-per-minute 3');
+    const list = (await (await fetch(`${url}/openai/v1/videos?order=asc`, { headers: { 'api-key': 'cli-key' } })).json()) as { data: Array<{ status: string }> };
+    assert.equal(list.data[2].status, 'failed', '--deny moderates the prompt');
+  } finally {
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  }
+});
