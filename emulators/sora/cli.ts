@@ -31,13 +31,18 @@ const number = (name: string, text: string | undefined) => {
 
 async function main() {
   const emulator = await startSoraEmulator({
-  port: number('port', values.port),
-  apiKey: values['api-key'],
-  timeScale: number('time-scale', values['time-scale']),
-  dataDir: values['data-dir'],
-  maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
-  videosCreatesPerMinute: number('videos-creates-per-minute', values['videos-creates-per-minute']),
-  padToBytes: values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
+    port: number('port', values.port),
+    apiKey: values['api-key'],
+    timeScale: number('time-scale', values['time-scale']),
+    dataDir: values['data-dir'],
+    maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
+    videosCreatesPerMinute: number('videos-creates-per-minute', values['videos-creates-per-minute']),
+    padToBytes: values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
+    denyList: values.deny ?? [],
+    outputModerationRate: number('output-moderation-rate', values['output-moderation-rate']),
+    internalErrorRate: number('internal-error-rate', values['internal-error-rate']),
+    contentTtlSeconds: number('content-ttl-seconds', values['content-ttl-seconds']),
+    seed: number('seed', values.seed),
   });
   console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
