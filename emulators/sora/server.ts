@@ -349,7 +349,16 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       }
       case 'GET /openai/v1/video/generations/jobs': {
         const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
-        const all = [...jobs.values()].reverse().map(jobView);
+        // Newest first; `after` pages towards older jobs, `before` towards newer ones.
+        const statuses = url.searchParams.get('statuses')?.split(',').filter(Boolean);
+        let all = [...jobs.values()].reverse().map(jobView).filter((job) => !statuses || statuses.includes(job.status));
+        const after = url.searchParams.get('after');
+        const before = url.searchParams.get('before');
+        if (after) all = all.slice(all.findIndex((job) => job.id === after) + 1);
+        if (before) {
+          const index = all.findIndex((job) => job.id === before);
+          all = index < 0 ? all : all.slice(Math.max(0, index - limit), index);
+        }
         const data = all.slice(0, limit);
         return send(res, 200, { object: 'list', data, has_more: all.length > data.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
       }
