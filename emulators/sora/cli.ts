@@ -1,6 +1,7 @@
 // npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--data-dir DIR] [--max-running-jobs N]
-//   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N]
+//   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 import { parseArgs } from 'node:util';
+import { parseFaultConfig } from './faults.js';
 import { startSoraEmulator } from './index.js';
 
 const { values } = parseArgs({
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'internal-error-rate': { type: 'string', default: '0' },
     'content-ttl-seconds': { type: 'string', default: '86400' },
     seed: { type: 'string', default: '1' },
+    faults: { type: 'string' },
   },
 });
 
@@ -28,6 +30,24 @@ const number = (name: string, text: string | undefined) => {
   }
   return value;
 };
+
+/** --faults takes the same JSON as PUT /_admin/faults. */
+function faultsFlag(text: string | undefined) {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    console.error('--faults must be JSON like {"seed":1,"rules":[{"kind":"status","status":503,"rate":0.3}]}');
+    process.exit(2);
+  }
+  const config = parseFaultConfig((parsed ?? {}) as Record<string, unknown>);
+  if (typeof config === 'string') {
+    console.error(`--faults: ${config}`);
+    process.exit(2);
+  }
+  return config;
+}
 
 async function main() {
   const emulator = await startSoraEmulator({
@@ -43,6 +63,7 @@ async function main() {
     internalErrorRate: number('internal-error-rate', values['internal-error-rate']),
     contentTtlSeconds: number('content-ttl-seconds', values['content-ttl-seconds']),
     seed: number('seed', values.seed),
+    faults: faultsFlag(values.faults),
   });
   console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

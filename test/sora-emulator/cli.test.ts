@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 test('sora-emulator CLI: ready line, flags applied, clean stop', async () => {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan', '--faults', JSON.stringify({ rules: [{ route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 503, rate: 1 }] })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -25,6 +25,8 @@ test('sora-emulator CLI: ready line, flags applied, clean stop', async () => {
     assert.deepEqual(statuses, [200, 200, 200, 429], '--videos-creates-per-minute 3');
     const list = (await (await fetch(`${url}/openai/v1/videos?order=asc`, { headers: { 'api-key': 'cli-key' } })).json()) as { data: Array<{ status: string }> };
     assert.equal(list.data[2].status, 'failed', '--deny moderates the prompt');
+    const faulted = await fetch(`${url}/openai/v1/videos/${(list.data[0] as { id?: string }).id}`, { headers: { 'api-key': 'cli-key' } });
+    assert.equal(faulted.status, 503, '--faults is applied');
   } finally {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
