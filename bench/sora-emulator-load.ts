@@ -1,16 +1,14 @@
 // Load on the Sora emulator: 200 concurrent jobs polled at 500 requests/s in total.
 // Prints p50/p99 latency, the emulator's CPU share and its peak RSS (read from /proc).
 //   npx tsx bench/sora-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const jobCount = Number(values.jobs);
-const root = path.resolve(__dirname, '..');
 
 /** utime + stime of a process, in seconds (from /proc/PID/stat). */
 function cpuSeconds(pid: number): number {
@@ -22,16 +20,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main() {
   // Jobs stay running for the whole bench (slow clock, no running-jobs limit).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2), '--videos-creates-per-minute', String(jobCount * 2)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
+  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2), '--videos-creates-per-minute', String(jobCount * 2)]);
   const headers = { 'api-key': 'bench', 'content-type': 'application/json' };
   try {
     const ids: string[] = [];

@@ -1,23 +1,12 @@
 // The command-line entry: prints the documented ready line, applies its flags, stops on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { test } from 'node:test';
+import { spawnSoraEmulatorCli } from '../../emulators/sora/spawn-cli.js';
 
 test('sora-emulator CLI: ready line, flags applied, clean stop', async () => {
-  const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', '--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan', '--faults', JSON.stringify({ rules: [{ route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 503, rate: 1 }] })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan', '--faults', JSON.stringify({ rules: [{ route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 503, rate: 1 }] })]);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
     const create = (prompt: string, key = 'cli-key') => fetch(`${url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt }) });
     assert.equal((await create('a', 'other-key')).status, 401, '--api-key is enforced');
     const statuses = [];
