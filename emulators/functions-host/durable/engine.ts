@@ -1,0 +1,812 @@
+// The host side of Durable Functions: runs orchestrator episodes (replaying the history
+// through the app's own durable-functions SDK), schedules activities, timers and
+// sub-orchestrations from the actions it answers, and delivers their results back as
+// history events. Everything it needs after a crash is in the store: committed history,
+// the instance row, and undelivered messages; outstanding work is re-derived from them.
+import { randomUUID } from 'node:crypto';
+import type { FunctionRegistry, RegisteredFunction, RpcTypedData } from '../core-api.js';
+import type { DurableSettings } from '../app-files.js';
+import { fromTypedData, triggerBinding, type Invoker } from '../invoke.js';
+import type { HostLog } from '../log.js';
+import {
+  ActionType, encodePreprocessedInput, encodeRawInput, flattenActions, retryDelayMs, stateFromFailure,
+  type Action, type OrchestratorState, type RetryOptionsWire,
+} from './actions.js';
+import { EventType, isoNow, newMessageId, terminalStatuses, type HistoryEvent, type InboxMessage, type InstanceRecord } from './model.js';
+import type { DurableStore } from './store.js';
+
+/** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Tell the SDK (schema V3) that timers never need splitting: this host has no queue visibility limit. */
+const MAX_SHORT_TIMER = '3650.00:00:00';
+
+export class DurableRequestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'DurableRequestError';
+  }
+}
+
+interface ScheduledTask {
+  kind: 'activity' | 'timer' | 'sub';
+  name?: string;
+  input?: string;
+  fireAt?: string;
+  childInstanceId?: string;
+  retryGroup?: number;
+}
+
+interface RetryGroup {
+  kind: 'activity' | 'sub';
+  name: string;
+  input: string;
+  options: RetryOptionsWire;
+  failures: number;
+  firstAttemptAt: number;
+  lastFailure?: { Reason?: string; Details?: string };
+  /** User-given child id, reused by every attempt. */
+  childInstanceId?: string;
+}
+
+interface LiveInstance {
+  record: InstanceRecord;
+  history: HistoryEvent[];
+  inbox: InboxMessage[];
+  scheduled: Map<number, ScheduledTask>;
+  retryGroups: Map<number, RetryGroup>;
+  leafIds: (number | undefined)[];
+  leafCount: number;
+  nextId: number;
+  consumedMessageIds: Set<string>;
+}
+
+export interface EngineOptions {
+  store: DurableStore;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  log: HostLog;
+  settings: DurableSettings;
+  /** Extra inputs (durable client binding data) for any function that declares them. */
+  extraInputs(fn: RegisteredFunction): { name: string; data: RpcTypedData }[];
+}
+
+function isOrchestrator(fn: RegisteredFunction | undefined): fn is RegisteredFunction {
+  return triggerBinding(fn!)?.type === 'orchestrationTrigger';
+}
+
+const completionTypes = new Set<number>([
+  EventType.TaskCompleted, EventType.TaskFailed, EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
+]);
+
+function completionId(event: { EventType: number; TaskScheduledId?: number; TimerId?: number }): number | undefined {
+  if (completionTypes.has(event.EventType)) return event.TaskScheduledId;
+  if (event.EventType === EventType.TimerFired) return event.TimerId;
+  return undefined;
+}
+
+/** Rebuilds what is outstanding from the committed history alone. */
+function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMessage[]): LiveInstance {
+  const live: LiveInstance = {
+    record, history, inbox, scheduled: new Map(), retryGroups: new Map(), leafIds: [], leafCount: 0, nextId: 0, consumedMessageIds: new Set(),
+  };
+  for (const event of history) {
+    if (event.MessageId) live.consumedMessageIds.add(event.MessageId);
+    switch (event.EventType) {
+      case EventType.TaskScheduled:
+      case EventType.SubOrchestrationInstanceCreated:
+      case EventType.TimerCreated: {
+        const kind = event.EventType === EventType.TaskScheduled ? 'activity' : event.EventType === EventType.TimerCreated ? 'timer' : 'sub';
+        live.scheduled.set(event.EventId, { kind, name: event.Name, input: event.Input, fireAt: event.FireAt, childInstanceId: event.InstanceId, retryGroup: event.RetryGroup });
+        live.nextId = Math.max(live.nextId, event.EventId + 1);
+        if (event.LeafIndex !== undefined) live.leafIds[event.LeafIndex] = event.EventId;
+        if (event.RetryGroup !== undefined && event.RetryOptions && kind !== 'timer') {
+          live.retryGroups.set(event.RetryGroup, {
+            kind: kind === 'sub' ? 'sub' : 'activity', name: event.Name ?? '', input: event.Input ?? 'null',
+            options: event.RetryOptions as unknown as RetryOptionsWire, failures: 0, firstAttemptAt: Date.parse(event.Timestamp),
+            childInstanceId: (event as { FixedInstanceId?: string }).FixedInstanceId,
+          });
+        }
+        break;
+      }
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceFailed: {
+        const task = live.scheduled.get(event.TaskScheduledId!);
+        const group = task?.retryGroup !== undefined ? live.retryGroups.get(task.retryGroup) : undefined;
+        if (group) {
+          group.failures++;
+          group.lastFailure = { Reason: event.Reason, Details: event.Details };
+        }
+        live.scheduled.delete(event.TaskScheduledId!);
+        break;
+      }
+      case EventType.TaskCompleted:
+      case EventType.SubOrchestrationInstanceCompleted:
+        live.scheduled.delete(event.TaskScheduledId!);
+        break;
+      case EventType.TimerFired:
+        live.scheduled.delete(event.TimerId!);
+        break;
+      case EventType.OrchestratorCompleted:
+        if (event.ActionCount !== undefined) live.leafCount = event.ActionCount;
+        for (const canceled of (event as { CanceledTimers?: number[] }).CanceledTimers ?? []) live.scheduled.delete(canceled);
+        break;
+    }
+  }
+  return live;
+}
+
+export class DurableEngine {
+  readonly #store: DurableStore;
+  readonly #registry: FunctionRegistry;
+  readonly #invoker: Invoker;
+  readonly #log: HostLog;
+  readonly #settings: DurableSettings;
+  readonly #extraInputs: EngineOptions['extraInputs'];
+
+  readonly #live = new Map<string, LiveInstance>();
+  readonly #loading = new Map<string, Promise<LiveInstance | undefined>>();
+  readonly #ready = new Set<string>();
+  readonly #running = new Set<string>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #activityQueue: (() => Promise<void>)[] = [];
+  #activitiesRunning = 0;
+  #stopped = false;
+  readonly #idle = new Set<() => void>();
+
+  constructor(options: EngineOptions) {
+    this.#store = options.store;
+    this.#registry = options.registry;
+    this.#invoker = options.invoker;
+    this.#log = options.log;
+    this.#settings = options.settings;
+    this.#extraInputs = options.extraInputs;
+  }
+
+  get store(): DurableStore {
+    return this.#store;
+  }
+
+  orchestratorNames(): string[] {
+    return [...this.#registry.functions.values()].filter(isOrchestrator).map((f) => f.metadata.name);
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  /** Resumes every unfinished instance: re-runs interrupted activities, re-arms timers, delivers what waits. */
+  async recover(): Promise<number> {
+    const active = await this.#store.activeInstances();
+    for (const record of active) {
+      const live = await this.#load(record.instanceId);
+      if (!live) continue;
+      const waiting = new Set(live.inbox.map((m) => completionId(m.event)).filter((id) => id !== undefined));
+      for (const [id, task] of live.scheduled) {
+        if (waiting.has(id)) continue;
+        if (task.kind === 'activity') this.#runActivity(live.record.instanceId, live.record.executionId, id, task);
+        else if (task.kind === 'timer') this.#armTimer(live.record.instanceId, id, task.fireAt!);
+        else await this.#ensureChild(live, id, task);
+      }
+      this.#wake(record.instanceId);
+    }
+    return active.length;
+  }
+
+  // ---------------------------------------------------------------- client operations
+
+  async startNew(name: string, instanceId: string | undefined, inputJson: string | null): Promise<InstanceRecord> {
+    const fn = this.#registry.byName(name);
+    if (!isOrchestrator(fn)) throw new DurableRequestError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`);
+    const id = instanceId ?? randomUUID().replace(/-/g, '');
+    if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id)) throw new DurableRequestError(400, `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`);
+    const existing = await this.getInstance(id);
+    if (existing && !terminalStatuses.has(existing.runtimeStatus)) {
+      throw new DurableRequestError(409, `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`);
+    }
+    const record = this.#newRecord(id, fn.metadata.name, inputJson, null);
+    await this.#create(record);
+    return record;
+  }
+
+  #newRecord(instanceId: string, name: string, inputJson: string | null, parent: { instanceId: string; executionId: string; taskId: number } | null): InstanceRecord {
+    const now = isoNow();
+    return {
+      instanceId, name, executionId: randomUUID().replace(/-/g, ''), runtimeStatus: 'Pending', input: inputJson, output: null, customStatus: null,
+      createdTime: now, lastUpdatedTime: now, completedTime: null,
+      parentInstanceId: parent?.instanceId ?? null, parentExecutionId: parent?.executionId ?? null, parentTaskId: parent?.taskId ?? null, historyLength: 0,
+    };
+  }
+
+  async #create(record: InstanceRecord): Promise<void> {
+    const start: InboxMessage = {
+      id: newMessageId(), instanceId: record.instanceId, executionId: record.executionId,
+      event: this.#executionStarted(record),
+    };
+    this.#live.delete(record.instanceId);
+    await this.#store.resetInstance(record, start);
+    this.#live.set(record.instanceId, analyze(record, [], [start]));
+    this.#wake(record.instanceId);
+  }
+
+  #executionStarted(record: InstanceRecord): InboxMessage['event'] {
+    return {
+      EventType: EventType.ExecutionStarted, Timestamp: isoNow(), Name: record.name, Version: '', Input: record.input ?? undefined,
+      OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
+      ParentInstance: record.parentInstanceId
+        ? { Name: '', OrchestrationInstance: { InstanceId: record.parentInstanceId, ExecutionId: record.parentExecutionId ?? '' }, TaskScheduleId: record.parentTaskId ?? -1 }
+        : undefined,
+    };
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    const live = this.#live.get(instanceId);
+    return live ? { ...live.record } : this.#store.getInstance(instanceId);
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    const live = this.#live.get(instanceId);
+    if (live) return structuredClone(live.history);
+    const record = await this.#store.getInstance(instanceId);
+    return record ? this.#store.readHistory(record) : [];
+  }
+
+  /** Queues a message for an unfinished instance; 404 unknown, 410 finished. */
+  async #send(instanceId: string, event: InboxMessage['event'], allowWhenDone = false): Promise<void> {
+    const live = await this.#load(instanceId);
+    if (!live) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
+    if (terminalStatuses.has(live.record.runtimeStatus) && !allowWhenDone) {
+      throw new DurableRequestError(410, `The instance '${instanceId}' is ${live.record.runtimeStatus}; it accepts no more operations.`);
+    }
+    const message: InboxMessage = { id: newMessageId(), instanceId, executionId: null, event };
+    await this.#store.addMessage(message);
+    live.inbox.push(message);
+    this.#wake(instanceId);
+  }
+
+  raiseEvent(instanceId: string, name: string, dataJson: string | null): Promise<void> {
+    return this.#send(instanceId, { EventType: EventType.EventRaised, Timestamp: isoNow(), Name: name, Input: dataJson ?? undefined });
+  }
+
+  terminate(instanceId: string, reason: string): Promise<void> {
+    return this.#send(instanceId, { EventType: EventType.ExecutionTerminated, Timestamp: isoNow(), Input: JSON.stringify(reason) });
+  }
+
+  suspend(instanceId: string, reason: string): Promise<void> {
+    return this.#send(instanceId, { EventType: EventType.ExecutionSuspended, Timestamp: isoNow(), Reason: reason });
+  }
+
+  resume(instanceId: string, reason: string): Promise<void> {
+    return this.#send(instanceId, { EventType: EventType.ExecutionResumed, Timestamp: isoNow(), Reason: reason });
+  }
+
+  /** Only finished instances are purged (running ones would lose their state under them). */
+  async purge(instanceId: string): Promise<boolean> {
+    const record = await this.getInstance(instanceId);
+    if (!record || !terminalStatuses.has(record.runtimeStatus)) return false;
+    this.#live.delete(instanceId);
+    return this.#store.purge(instanceId);
+  }
+
+  /** Resolves when no episode, activity or due timer is pending (tests and shutdown). */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#ready.size === 0 && this.#running.size === 0 && this.#activitiesRunning === 0 && this.#activityQueue.length === 0;
+  }
+
+  #checkIdle(): void {
+    if (!this.#isIdle()) return;
+    for (const resolve of this.#idle) resolve();
+    this.#idle.clear();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  async #load(instanceId: string): Promise<LiveInstance | undefined> {
+    const cached = this.#live.get(instanceId);
+    if (cached) return cached;
+    let pending = this.#loading.get(instanceId);
+    if (!pending) {
+      pending = (async () => {
+        const record = await this.#store.getInstance(instanceId);
+        if (!record) return undefined;
+        const [history, inbox] = await Promise.all([this.#store.readHistory(record), this.#store.readMessages(instanceId)]);
+        const live = analyze(record, history, inbox);
+        if (!this.#live.has(instanceId)) this.#live.set(instanceId, live);
+        return this.#live.get(instanceId);
+      })().finally(() => this.#loading.delete(instanceId));
+      this.#loading.set(instanceId, pending);
+    }
+    return pending;
+  }
+
+  #wake(instanceId: string): void {
+    if (this.#stopped) return;
+    this.#ready.add(instanceId);
+    queueMicrotask(() => this.#pump());
+  }
+
+  #pump(): void {
+    for (const id of [...this.#ready]) {
+      if (this.#running.size >= this.#settings.maxConcurrentOrchestratorFunctions) return;
+      if (this.#running.has(id)) continue;
+      this.#ready.delete(id);
+      this.#running.add(id);
+      this.#episode(id)
+        .catch((error: unknown) => this.#log.error(`Durable host error while running instance '${id}': ${(error as Error).stack ?? String(error)}`))
+        .finally(() => {
+          this.#running.delete(id);
+          this.#pump();
+          this.#checkIdle();
+        });
+    }
+    this.#checkIdle();
+  }
+
+  #armTimer(instanceId: string, timerId: number, fireAt: string): void {
+    const key = `${instanceId}\u0000${timerId}`;
+    if (this.#timers.has(key) || this.#stopped) return;
+    const delay = Math.max(0, Date.parse(fireAt) - Date.now());
+    const handle = setTimeout(() => {
+      this.#timers.delete(key);
+      if (delay > MAX_TIMEOUT_MS) this.#armTimer(instanceId, timerId, fireAt);
+      else this.#wake(instanceId);
+    }, Math.min(delay, MAX_TIMEOUT_MS));
+    this.#timers.set(key, handle);
+  }
+
+  #disarmTimer(instanceId: string, timerId: number): void {
+    const key = `${instanceId}\u0000${timerId}`;
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+  }
+
+  // ---------------------------------------------------------------- activities
+
+  #runActivity(instanceId: string, executionId: string, taskId: number, task: ScheduledTask): void {
+    this.#activityQueue.push(async () => {
+      const event = await this.#executeActivity(task.name ?? '', task.input ?? 'null', instanceId, taskId);
+      await this.#deliver({ id: newMessageId(), instanceId, executionId, event });
+    });
+    this.#pumpActivities();
+  }
+
+  #pumpActivities(): void {
+    while (this.#activitiesRunning < this.#settings.maxConcurrentActivityFunctions && this.#activityQueue.length > 0 && !this.#stopped) {
+      const work = this.#activityQueue.shift()!;
+      this.#activitiesRunning++;
+      work()
+        .catch((error: unknown) => this.#log.error(`Durable host error while running an activity: ${(error as Error).stack ?? String(error)}`))
+        .finally(() => {
+          this.#activitiesRunning--;
+          this.#pumpActivities();
+          this.#checkIdle();
+        });
+    }
+  }
+
+  async #executeActivity(name: string, inputJson: string, instanceId: string, taskId: number): Promise<InboxMessage['event']> {
+    const fn = this.#registry.byName(name);
+    const trigger = fn && triggerBinding(fn);
+    const failed = (message: string, details: string) => ({
+      EventType: EventType.TaskFailed, Timestamp: isoNow(), TaskScheduledId: taskId,
+      Reason: `Activity function '${name}' failed: ${message}`, Details: details,
+    });
+    if (!fn || trigger?.type !== 'activityTrigger') {
+      return failed(`The function '${name}' doesn't exist, is disabled, or is not an activity function.`, `instance ${instanceId}`);
+    }
+    const outcome = await this.#invoker.invoke(fn, {
+      inputData: [{ name: trigger.name, data: { json: inputJson } }, ...this.#extraInputs(fn)],
+      triggerMetadata: { instanceId: { string: instanceId } },
+    });
+    if (!outcome.ok) return failed(outcome.error.message, outcome.error.stack ?? outcome.error.message);
+    const value = fromTypedData(outcome.response.returnValue);
+    const result = outcome.response.returnValue?.json ?? JSON.stringify(value === undefined ? null : value);
+    return { EventType: EventType.TaskCompleted, Timestamp: isoNow(), TaskScheduledId: taskId, Result: result };
+  }
+
+  /** Durably queues a result for an instance (if it still exists) and wakes it. */
+  async #deliver(message: InboxMessage): Promise<void> {
+    if (this.#stopped) return;
+    const live = await this.#load(message.instanceId);
+    if (!live) return;
+    await this.#store.addMessage(message);
+    live.inbox.push(message);
+    this.#wake(message.instanceId);
+  }
+
+  // ---------------------------------------------------------------- sub-orchestrations
+
+  async #ensureChild(parent: LiveInstance, taskId: number, task: ScheduledTask): Promise<void> {
+    const childId = task.childInstanceId!;
+    const child = await this.getInstance(childId);
+    if (!child || child.parentInstanceId !== parent.record.instanceId || child.parentTaskId !== taskId) {
+      await this.#startChild(parent, taskId, task);
+    } else if (terminalStatuses.has(child.runtimeStatus)) {
+      await this.#notifyParent(child);
+    }
+  }
+
+  async #startChild(parent: LiveInstance, taskId: number, task: ScheduledTask): Promise<void> {
+    const fn = this.#registry.byName(task.name ?? '');
+    if (!isOrchestrator(fn)) {
+      await this.#deliver({
+        id: newMessageId(), instanceId: parent.record.instanceId, executionId: parent.record.executionId,
+        event: { EventType: EventType.SubOrchestrationInstanceFailed, Timestamp: isoNow(), TaskScheduledId: taskId, Reason: `The function '${task.name}' doesn't exist, is disabled, or is not an orchestrator function.`, Details: '' },
+      });
+      return;
+    }
+    const record = this.#newRecord(task.childInstanceId!, fn.metadata.name, task.input ?? null, {
+      instanceId: parent.record.instanceId, executionId: parent.record.executionId, taskId,
+    });
+    await this.#create(record);
+  }
+
+  async #notifyParent(child: InstanceRecord): Promise<void> {
+    if (!child.parentInstanceId || child.parentTaskId === null) return;
+    const failed = child.runtimeStatus !== 'Completed';
+    const event: InboxMessage['event'] = failed
+      ? {
+        EventType: EventType.SubOrchestrationInstanceFailed, Timestamp: isoNow(), TaskScheduledId: child.parentTaskId,
+        Reason: `Sub-orchestration '${child.name}' (${child.instanceId}) ${child.runtimeStatus.toLowerCase()}: ${child.output ? String(JSON.parse(child.output)) : ''}`,
+        Details: '',
+      }
+      : { EventType: EventType.SubOrchestrationInstanceCompleted, Timestamp: isoNow(), TaskScheduledId: child.parentTaskId, Result: child.output ?? 'null' };
+    await this.#deliver({ id: `${newMessageId()}-child`, instanceId: child.parentInstanceId, executionId: child.parentExecutionId, event });
+  }
+
+  // ---------------------------------------------------------------- one episode
+
+  async #episode(instanceId: string): Promise<void> {
+    const live = await this.#load(instanceId);
+    if (!live) return;
+    const { record } = live;
+    const now = isoNow();
+    const nowMs = Date.parse(now);
+    const consumed: string[] = [];
+    const delivered: { event: HistoryEvent; messageId?: string }[] = [];
+    let terminateReason: string | undefined;
+    let suspendChange: 'suspend' | 'resume' | undefined;
+    const done = terminalStatuses.has(record.runtimeStatus);
+    const suspended = record.runtimeStatus === 'Suspended';
+
+    for (const message of [...live.inbox].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const event = message.event;
+      const stale = (message.executionId && message.executionId !== record.executionId) || live.consumedMessageIds.has(message.id);
+      if (stale || done) {
+        consumed.push(message.id);
+        continue;
+      }
+      if (event.EventType === EventType.ExecutionTerminated) {
+        terminateReason = event.Input ? String(JSON.parse(event.Input)) : '';
+        consumed.push(message.id);
+        continue;
+      }
+      if (event.EventType === EventType.ExecutionSuspended || event.EventType === EventType.ExecutionResumed) {
+        if (!suspendChange) {
+          suspendChange = event.EventType === EventType.ExecutionSuspended ? 'suspend' : 'resume';
+          delivered.push({ event: { ...event, EventId: -1, IsPlayed: false, MessageId: message.id } as HistoryEvent, messageId: message.id });
+          consumed.push(message.id);
+        }
+        continue;
+      }
+      if (suspended || suspendChange) continue;
+      if (event.EventType === EventType.ExecutionStarted && live.history.length > 0) {
+        consumed.push(message.id);
+        continue;
+      }
+      const id = completionId(event);
+      if (id !== undefined && !live.scheduled.has(id)) {
+        consumed.push(message.id); // a duplicate, or the answer to something already settled
+        continue;
+      }
+      delivered.push({ event: { ...event, EventId: -1, IsPlayed: false, MessageId: message.id } as HistoryEvent, messageId: message.id });
+      consumed.push(message.id);
+    }
+
+    if (!done && terminateReason === undefined && !suspended && !suspendChange) {
+      for (const [id, task] of live.scheduled) {
+        if (task.kind === 'timer' && Date.parse(task.fireAt!) <= nowMs && !delivered.some((d) => completionId(d.event) === id)) {
+          delivered.push({ event: { EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: now, TimerId: id, FireAt: task.fireAt } });
+        }
+      }
+    }
+
+    if (done || (terminateReason === undefined && delivered.length === 0)) {
+      if (consumed.length > 0) {
+        await this.#store.commit({ record, fromIndex: live.history.length, newEvents: [], consumedMessageIds: consumed });
+        live.inbox = live.inbox.filter((m) => !consumed.includes(m.id));
+      }
+      if (done) this.#evict(live);
+      return;
+    }
+
+    if (terminateReason !== undefined) return this.#terminateNow(live, terminateReason, consumed, now);
+    if (suspendChange) return this.#changeSuspension(live, suspendChange, delivered, consumed, now);
+
+    // Retries number their timers and re-attempts while results are processed, so an
+    // episode that advances a retry carries nothing else: the SDK then assigns exactly the
+    // ids this host assigns (see README, "Retries").
+    const consumesIds = (event: HistoryEvent) => this.#consumesRetryId(live, event);
+    if (delivered.some((d) => consumesIds(d.event)) && delivered.some((d) => !consumesIds(d.event))) {
+      const keep = new Set(delivered.filter((d) => !consumesIds(d.event)).map((d) => d.messageId).filter(Boolean));
+      for (let i = delivered.length - 1; i >= 0; i--) if (!consumesIds(delivered[i].event)) delivered.splice(i, 1);
+      for (let i = consumed.length - 1; i >= 0; i--) if (keep.has(consumed[i])) consumed.splice(i, 1);
+      this.#ready.add(instanceId);
+    }
+
+    await this.#runOrchestrator(live, delivered.map((d) => d.event), consumed, now);
+  }
+
+  #consumesRetryId(live: LiveInstance, event: HistoryEvent): boolean {
+    const id = completionId(event);
+    if (id === undefined) return false;
+    const task = live.scheduled.get(id);
+    if (task?.retryGroup === undefined) return false;
+    const group = live.retryGroups.get(task.retryGroup);
+    if (!group) return false;
+    if (event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed) return true;
+    return event.EventType === EventType.TimerFired && group.failures < group.options.maxNumberOfAttempts;
+  }
+
+  async #terminateNow(live: LiveInstance, reason: string, consumed: string[], now: string): Promise<void> {
+    const record: InstanceRecord = { ...live.record, runtimeStatus: 'Terminated', output: JSON.stringify(reason), lastUpdatedTime: now, completedTime: now };
+    const events: HistoryEvent[] = [
+      { EventType: EventType.ExecutionTerminated, EventId: -1, IsPlayed: false, Timestamp: now, Input: JSON.stringify(reason) },
+      { EventType: EventType.ExecutionCompleted, EventId: -1, IsPlayed: false, Timestamp: now, OrchestrationStatus: 'Terminated', Result: JSON.stringify(reason) },
+    ];
+    await this.#commit(live, record, events, consumed);
+    for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+    this.#log.info(`Instance '${record.instanceId}' (${record.name}) terminated: ${reason}`);
+    await this.#notifyParent(record);
+    this.#evict(live);
+  }
+
+  async #changeSuspension(live: LiveInstance, change: 'suspend' | 'resume', delivered: { event: HistoryEvent }[], consumed: string[], now: string): Promise<void> {
+    const status = change === 'suspend' ? 'Suspended' : (live.history.length > 0 ? 'Running' : 'Pending');
+    const record: InstanceRecord = { ...live.record, runtimeStatus: status, lastUpdatedTime: now };
+    await this.#commit(live, record, delivered.map((d) => d.event), consumed);
+    if (change === 'resume') this.#wake(record.instanceId);
+  }
+
+  async #commit(live: LiveInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[], extra?: { addedMessages?: InboxMessage[]; previousExecutionId?: string }): Promise<void> {
+    const fromIndex = extra?.previousExecutionId ? 0 : live.history.length;
+    const committed: InstanceRecord = { ...record, historyLength: fromIndex + events.length };
+    await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: consumed, ...extra });
+    live.record = committed;
+    live.history = extra?.previousExecutionId ? [...events] : [...live.history, ...events];
+    for (const event of events) if (event.MessageId) live.consumedMessageIds.add(event.MessageId);
+    const consumedSet = new Set(consumed);
+    live.inbox = [...live.inbox.filter((m) => !consumedSet.has(m.id)), ...(extra?.addedMessages ?? [])];
+  }
+
+  #evict(live: LiveInstance): void {
+    if (this.#live.get(live.record.instanceId) === live && live.inbox.length === 0) this.#live.delete(live.record.instanceId);
+  }
+
+  async #runOrchestrator(live: LiveInstance, delivered: HistoryEvent[], consumed: string[], now: string): Promise<void> {
+    const record = live.record;
+    const fn = this.#registry.byName(record.name);
+    const newEvents: HistoryEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: now }, ...delivered];
+    if (!isOrchestrator(fn)) {
+      return this.#finish(live, newEvents, consumed, now, { failed: `The function '${record.name}' doesn't exist, is disabled, or is not an orchestrator function.` });
+    }
+    const trigger = triggerBinding(fn)!;
+    const payload = {
+      history: [...live.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents],
+      input: record.input === null ? undefined : JSON.parse(record.input),
+      instanceId: record.instanceId,
+      isReplaying: live.history.length > 0,
+      parentInstanceId: record.parentInstanceId,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: 2,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: MAX_SHORT_TIMER,
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    const outcome = await this.#invoker.invoke(fn, {
+      inputData: [{ name: trigger.name, data: { string: JSON.stringify(payload) } }, ...this.#extraInputs(fn)],
+      triggerMetadata: { instanceId: { string: record.instanceId } },
+      isReplay: false,
+      quietFailure: true,
+    });
+    let state: OrchestratorState;
+    if (outcome.ok) {
+      const value = fromTypedData(outcome.response.returnValue);
+      state = (typeof value === 'string' ? JSON.parse(value) : value) as OrchestratorState;
+    } else {
+      state = stateFromFailure(outcome.error.message);
+    }
+    const customStatus = state.customStatus === undefined ? null : JSON.stringify(state.customStatus);
+
+    // Bookkeeping for what was just delivered: retry timers and re-attempts take the next ids.
+    const effects: (() => Promise<void> | void)[] = [];
+    const scheduling: HistoryEvent[] = [];
+    for (const event of delivered) {
+      const id = completionId(event);
+      if (id === undefined) continue;
+      const task = live.scheduled.get(id);
+      live.scheduled.delete(id);
+      if (task?.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+      const group = task?.retryGroup !== undefined ? live.retryGroups.get(task.retryGroup) : undefined;
+      if (!group || task?.retryGroup === undefined) continue;
+      const groupId = task.retryGroup;
+      if (event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed) {
+        group.failures++;
+        group.lastFailure = { Reason: event.Reason, Details: event.Details };
+        const delay = retryDelayMs(group.options, group.failures, group.firstAttemptAt, Date.parse(now));
+        const timerId = live.nextId++;
+        const fireAt = new Date(Date.parse(now) + delay).toISOString();
+        scheduling.push({ EventType: EventType.TimerCreated, EventId: timerId, IsPlayed: false, Timestamp: now, FireAt: fireAt, RetryGroup: groupId });
+        live.scheduled.set(timerId, { kind: 'timer', fireAt, retryGroup: groupId });
+        effects.push(() => this.#armTimer(record.instanceId, timerId, fireAt));
+      } else if (event.EventType === EventType.TimerFired && group.failures < group.options.maxNumberOfAttempts) {
+        const attemptId = live.nextId++;
+        const timedOut = retryDelayMs(group.options, 1, group.firstAttemptAt, Date.parse(now)) === 0 && group.failures < group.options.maxNumberOfAttempts;
+        effects.push(...this.#schedule(live, scheduling, attemptId, now, {
+          kind: group.kind, name: group.name, input: group.input, retryGroup: groupId, attempt: group.failures + 1,
+          fixedChildId: group.childInstanceId, timedOutFailure: timedOut ? group.lastFailure : undefined,
+        }));
+      }
+    }
+
+    if (state.error !== undefined || !Array.isArray(state.actions)) {
+      return this.#finish(live, [...newEvents, ...scheduling], consumed, now, { failed: state.error ?? 'The orchestrator returned no actions.', customStatus });
+    }
+
+    const leaves = flattenActions(state);
+    let continueAsNew: Action | undefined;
+    let unsupported: string | undefined;
+    for (let index = live.leafCount; index < leaves.length; index++) {
+      const leaf = leaves[index];
+      switch (leaf.actionType) {
+        case ActionType.CallActivity:
+        case ActionType.CallActivityWithRetry:
+        case ActionType.CallSubOrchestrator:
+        case ActionType.CallSubOrchestratorWithRetry: {
+          const id = live.nextId++;
+          live.leafIds[index] = id;
+          const isSub = leaf.actionType === ActionType.CallSubOrchestrator || leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
+          const withRetry = leaf.actionType === ActionType.CallActivityWithRetry || leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
+          const input = isSub ? encodeRawInput(leaf.input) : encodePreprocessedInput(leaf.input);
+          if (withRetry) {
+            live.retryGroups.set(id, {
+              kind: isSub ? 'sub' : 'activity', name: leaf.functionName ?? '', input, options: leaf.retryOptions!, failures: 0,
+              firstAttemptAt: Date.parse(now), childInstanceId: leaf.instanceId,
+            });
+          }
+          effects.push(...this.#schedule(live, scheduling, id, now, {
+            kind: isSub ? 'sub' : 'activity', name: leaf.functionName ?? '', input, leafIndex: index,
+            retryGroup: withRetry ? id : undefined, attempt: withRetry ? 1 : undefined, retryOptions: withRetry ? leaf.retryOptions : undefined,
+            fixedChildId: leaf.instanceId,
+          }));
+          break;
+        }
+        case ActionType.CreateTimer: {
+          const id = live.nextId++;
+          live.leafIds[index] = id;
+          const fireAt = new Date(leaf.fireAt!).toISOString();
+          scheduling.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: now, FireAt: fireAt, LeafIndex: index });
+          if (!leaf.isCanceled) {
+            live.scheduled.set(id, { kind: 'timer', fireAt });
+            effects.push(() => this.#armTimer(record.instanceId, id, fireAt));
+          }
+          break;
+        }
+        case ActionType.ContinueAsNew:
+          live.nextId++;
+          continueAsNew = leaf;
+          break;
+        case ActionType.WaitForExternalEvent:
+          break;
+        case ActionType.CallEntity:
+        case ActionType.SignalEntity:
+          unsupported = 'Durable entities are not supported by this host (emulators/functions-host); run the app under func or on Azure.';
+          break;
+        case ActionType.CallHttp:
+          unsupported = 'Durable HTTP (callHttp) is not supported by this host (emulators/functions-host); call HTTP from an activity instead.';
+          break;
+        default:
+          unsupported = `Unknown action type ${leaf.actionType}.`;
+      }
+    }
+    // Timers the orchestrator cancelled (Task.any losers) are never fired.
+    const canceledTimers: number[] = [];
+    leaves.forEach((leaf, index) => {
+      const id = live.leafIds[index];
+      if (leaf.actionType === ActionType.CreateTimer && leaf.isCanceled && id !== undefined && live.scheduled.has(id)) {
+        live.scheduled.delete(id);
+        this.#disarmTimer(record.instanceId, id);
+        canceledTimers.push(id);
+      }
+    });
+    live.leafCount = leaves.length;
+    if (unsupported) return this.#finish(live, [...newEvents, ...scheduling], consumed, now, { failed: unsupported, customStatus });
+
+    const orchestratorCompleted = { EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: now, ActionCount: leaves.length, ...(canceledTimers.length ? { CanceledTimers: canceledTimers } : {}) } as HistoryEvent;
+
+    if (state.isDone && continueAsNew) {
+      return this.#continueAsNew(live, [...newEvents, ...scheduling], consumed, now, encodePreprocessedInput(continueAsNew.input), delivered, leaves, customStatus);
+    }
+    if (state.isDone) {
+      return this.#finish(live, [...newEvents, ...scheduling], consumed, now, { output: JSON.stringify(state.output === undefined ? null : state.output), customStatus });
+    }
+    const running: InstanceRecord = { ...record, runtimeStatus: 'Running', customStatus, lastUpdatedTime: now };
+    await this.#commit(live, running, [...newEvents, ...scheduling, orchestratorCompleted], consumed);
+    for (const effect of effects) await effect();
+  }
+
+  /** Appends the scheduling event for one task (first attempt or re-attempt) and returns its side effect. */
+  #schedule(live: LiveInstance, scheduling: HistoryEvent[], id: number, now: string, task: {
+    kind: 'activity' | 'sub'; name: string; input: string; leafIndex?: number; retryGroup?: number; attempt?: number;
+    retryOptions?: RetryOptionsWire; fixedChildId?: string; timedOutFailure?: { Reason?: string; Details?: string };
+  }): (() => Promise<void> | void)[] {
+    const record = live.record;
+    const common = { EventId: id, IsPlayed: false, Timestamp: now, Name: task.name, Input: task.input, LeafIndex: task.leafIndex, RetryGroup: task.retryGroup, Attempt: task.attempt, RetryOptions: task.retryOptions as Record<string, unknown> | undefined };
+    if (task.kind === 'activity') {
+      scheduling.push({ EventType: EventType.TaskScheduled, ...common });
+      const scheduled: ScheduledTask = { kind: 'activity', name: task.name, input: task.input, retryGroup: task.retryGroup };
+      live.scheduled.set(id, scheduled);
+      if (task.timedOutFailure) {
+        const failure = task.timedOutFailure;
+        return [() => this.#deliver({
+          id: newMessageId(), instanceId: record.instanceId, executionId: record.executionId,
+          event: { EventType: EventType.TaskFailed, Timestamp: isoNow(), TaskScheduledId: id, Reason: `Retry timeout elapsed; last failure: ${failure.Reason ?? ''}`, Details: failure.Details ?? '' },
+        })];
+      }
+      return [() => this.#runActivity(record.instanceId, record.executionId, id, scheduled)];
+    }
+    const childInstanceId = task.fixedChildId ?? `${record.instanceId}:${id.toString(16).padStart(4, '0')}`;
+    scheduling.push({ EventType: EventType.SubOrchestrationInstanceCreated, ...common, InstanceId: childInstanceId, ...(task.fixedChildId ? { FixedInstanceId: task.fixedChildId } : {}) } as HistoryEvent);
+    const scheduled: ScheduledTask = { kind: 'sub', name: task.name, input: task.input, childInstanceId, retryGroup: task.retryGroup };
+    live.scheduled.set(id, scheduled);
+    return [() => this.#startChild(live, id, scheduled)];
+  }
+
+  async #finish(live: LiveInstance, events: HistoryEvent[], consumed: string[], now: string, outcome: { output?: string; failed?: string; customStatus?: string | null }): Promise<void> {
+    const record = live.record;
+    const failedMessage = outcome.failed !== undefined ? `Orchestrator function '${record.name}' failed: ${outcome.failed}` : undefined;
+    const result = failedMessage !== undefined ? JSON.stringify(failedMessage) : (outcome.output ?? 'null');
+    const finished: InstanceRecord = {
+      ...record, runtimeStatus: failedMessage !== undefined ? 'Failed' : 'Completed', output: result,
+      customStatus: outcome.customStatus !== undefined ? outcome.customStatus : record.customStatus, lastUpdatedTime: now, completedTime: now,
+    };
+    const completed: HistoryEvent = {
+      EventType: EventType.ExecutionCompleted, EventId: -1, IsPlayed: false, Timestamp: now, OrchestrationStatus: finished.runtimeStatus, Result: result,
+      ...(failedMessage !== undefined ? { FailureDetails: { ErrorType: 'OrchestrationFailure', ErrorMessage: failedMessage } } : {}),
+    };
+    await this.#commit(live, finished, [...events, completed, { EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: now }], consumed);
+    for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+    if (failedMessage !== undefined) this.#log.error(`Instance '${record.instanceId}' failed: ${failedMessage}`);
+    await this.#notifyParent(finished);
+    this.#evict(live);
+  }
+
+  async #continueAsNew(live: LiveInstance, events: HistoryEvent[], consumed: string[], now: string, inputJson: string, delivered: HistoryEvent[], leaves: Action[], customStatus: string | null): Promise<void> {
+    const record = live.record;
+    const previousExecutionId = record.executionId;
+    // Events raised during the last episode that no wait consumed carry over, as on Azure.
+    const awaited = new Set(leaves.filter((l) => l.actionType === ActionType.WaitForExternalEvent).map((l) => l.externalEventName));
+    const carried = delivered.filter((e) => e.EventType === EventType.EventRaised && !awaited.has(e.Name));
+    const next: InstanceRecord = {
+      ...record, executionId: randomUUID().replace(/-/g, ''), input: inputJson, output: null, customStatus, runtimeStatus: 'ContinuedAsNew', lastUpdatedTime: now, historyLength: 0,
+    };
+    const addedMessages: InboxMessage[] = [
+      { id: newMessageId(), instanceId: record.instanceId, executionId: next.executionId, event: this.#executionStarted(next) },
+      ...carried.map((e) => ({ id: newMessageId(), instanceId: record.instanceId, executionId: next.executionId, event: { EventType: e.EventType, Timestamp: e.Timestamp, Name: e.Name, Input: e.Input } })),
+    ];
+    void events; // the finished execution's events are dropped with its history, as DTFx does
+    for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+    await this.#commit(live, next, [], consumed, { addedMessages, previousExecutionId });
+    const fresh = analyze(live.record, [], live.inbox);
+    this.#live.set(record.instanceId, fresh);
+    this.#wake(record.instanceId);
+  }
+}

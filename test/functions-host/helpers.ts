@@ -1,0 +1,70 @@
+// Shared by the Functions host suites: start the host on a fixture app and follow
+// orchestrations through the public management API, over HTTP only.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startHost, type RunningHost, type StartHostOptions } from '../../emulators/functions-host/index.js';
+
+export const fixtureApp = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'conformance');
+
+export async function startFixtureHost(options: Partial<StartHostOptions> = {}): Promise<RunningHost> {
+  return startHost({ appDir: fixtureApp, port: 0, store: 'memory', quiet: true, ...options });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any; // JSON of any shape, checked by the tests
+  text: string;
+}
+
+export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** Starts an orchestration through the public API: POST orchestrators/{name}[/{id}]. */
+export async function start(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<{ id: string; statusQueryGetUri: string; answer: Answer }> {
+  const url = `${host.url}/runtime/webhooks/durabletask/orchestrators/${name}${instanceId ? `/${encodeURIComponent(instanceId)}` : ''}`;
+  const answer = await call(url, { method: 'POST', body: input === undefined ? '' : JSON.stringify(input), headers: { 'content-type': 'application/json' } });
+  assert.equal(answer.status, 202, `starting ${name}: ${answer.text}`);
+  return { id: answer.body.id, statusQueryGetUri: answer.body.statusQueryGetUri, answer };
+}
+
+const finished = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+
+/** Polls the status URL until `until` holds (default: a finished instance). */
+export async function waitFor(statusUrl: string, until: (body: any) => boolean = (b) => finished.has(b?.runtimeStatus), timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Answer | undefined;
+  while (Date.now() < deadline) {
+    last = await call(statusUrl);
+    if (last.status < 300 || last.status === 500) {
+      if (until(last.body)) return last.body;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting on ${statusUrl}; last answer ${last?.status} ${last?.text}`);
+}
+
+export function instanceUrl(host: RunningHost, id: string, suffix = ''): string {
+  return `${host.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}${suffix}`;
+}
+
+/** Runs an orchestration to its end and returns the final status body (with history). */
+export async function run(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<any> {
+  const { id } = await start(host, name, input, instanceId);
+  await waitFor(instanceUrl(host, id));
+  return (await call(instanceUrl(host, id, '?showHistory=true&showHistoryOutput=true'))).body;
+}
+
+/** History entries of one EventType from a showHistory status body. */
+export function eventsOf(status: { historyEvents: { EventType: string }[] }, type: string): any[] {
+  return status.historyEvents.filter((e) => e.EventType === type);
+}
