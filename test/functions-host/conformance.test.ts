@@ -146,6 +146,12 @@ describe('orchestration patterns', () => {
     assert.deepEqual(status.output, ['Hello A!', 'Hello B!', 'Hello C!']);
   });
 
+  test('durable entities are refused with a clear message, not a hang', async () => {
+    const status = await run(host, 'entityCaller');
+    assert.equal(status.runtimeStatus, 'Failed');
+    assert.match(status.output, /entities are not supported by this host/);
+  });
+
   test('inputs keep their JSON type: string, number, object, null', async () => {
     for (const [input, type] of [['Tokyo', 'string'], [42, 'number'], [{ a: [1, 2] }, 'object'], [null, 'object']] as const) {
       const status = await run(host, 'echo', input);

@@ -13,6 +13,8 @@ import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './st
 const MAX_CHARS = 30_000;
 const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions']);
 const TRANSACTION_LIMIT = 100;
+/** "Timestamp" is the table service's own column; DTFx stores the event time as "_Timestamp". */
+const TIMESTAMP_COLUMN = '_Timestamp';
 
 type Entity = TableEntity<Record<string, unknown>>;
 
@@ -44,6 +46,7 @@ function eventToEntity(instanceId: string, executionId: string, index: number, e
   for (const [key, value] of Object.entries(event)) {
     if (value === undefined || value === null) continue;
     if (key === 'EventType') entity.EventType = eventTypeNames[value as number] ?? String(value);
+    else if (key === 'Timestamp') entity[TIMESTAMP_COLUMN] = value;
     else if (OBJECT_FIELDS.has(key)) putString(entity, key, JSON.stringify(value));
     else if (typeof value === 'string') putString(entity, key, value);
     else entity[key] = value;
@@ -58,6 +61,7 @@ function entityToEvent(entity: Record<string, unknown>): HistoryEvent {
   for (const key of Object.keys(entity)) {
     if (metadataKeys.has(key) || /__(parts|\d+)$/.test(key)) continue;
     if (key === 'EventType') event.EventType = EventType[entity.EventType as keyof typeof EventType] ?? Number(entity.EventType);
+    else if (key === TIMESTAMP_COLUMN) event.Timestamp = entity[key];
     else if (OBJECT_FIELDS.has(key)) event[key] = JSON.parse(getString(entity, key)!);
     else if (typeof entity[key] === 'string') event[key] = getString(entity, key);
     else event[key] = entity[key];
