@@ -1,4 +1,25 @@
 // Entry point of the Functions app (package.json "main"): one place that loads every registration.
+// Settings are validated here, at start-up: a missing or invalid one stops the app with a
+// message naming each problem, instead of failing the first request.
 import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { createAppContext } from './app-context.js';
+import { createVideosApi } from './functions/videos-api.js';
+import { activityNames, GENERATE_VIDEO } from './orchestrations/contracts.js';
+import { generateVideo } from './orchestrations/generate-video.js';
 
 app.setup({ enableHttpStream: false });
+
+const context = createAppContext();
+const api = createVideosApi({ config: () => context.config, sora: () => context.sora, claims: () => context.claims, signer: () => context.signer });
+
+df.app.orchestration(GENERATE_VIDEO, generateVideo);
+df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
+df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
+df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
+df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
+
+const durableClient = df.input.durableClient();
+app.http('videosStart', { route: 'videos', methods: ['POST'], authLevel: 'function', extraInputs: [durableClient], handler: api.startVideo });
+app.http('videosStatus', { route: 'videos/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: api.getVideo });
+app.http('videosCancel', { route: 'videos/{id}', methods: ['DELETE'], authLevel: 'function', extraInputs: [durableClient], handler: api.cancelVideo });

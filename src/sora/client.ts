@@ -49,6 +49,12 @@ export interface VideoJobSnapshot {
   createdAt: number;
   /** As Sora echoed it, when it did (the videos API on Azure does not). */
   prompt?: string;
+  /** What was asked for, as Sora echoes it: lets a lost create be matched to its job. */
+  model?: string;
+  width?: number;
+  height?: number;
+  seconds?: number;
+  variants?: number;
 }
 
 export interface VideoContent {

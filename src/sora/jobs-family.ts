@@ -17,6 +17,11 @@ const jobSchema = z.object({
   generations: z.array(generationSchema).nullish(),
   prompt: z.string().nullish(),
   failure_reason: z.string().nullish(),
+  model: z.string().nullish(),
+  width: z.number().nullish(),
+  height: z.number().nullish(),
+  n_seconds: z.number().nullish(),
+  n_variants: z.number().nullish(),
 });
 type Job = z.output<typeof jobSchema>;
 
@@ -48,6 +53,11 @@ function toSnapshot(job: Job): VideoJobSnapshot {
     generations: (job.generations ?? []).map((g) => ({ id: g.id, width: g.width, height: g.height, seconds: g.n_seconds })),
     createdAt: job.created_at,
     prompt: job.prompt ?? undefined,
+    model: job.model ?? undefined,
+    width: job.width ?? undefined,
+    height: job.height ?? undefined,
+    seconds: job.n_seconds ?? undefined,
+    variants: job.n_variants ?? undefined,
   };
 }
 

@@ -14,6 +14,7 @@ const videoSchema = z.object({
   seconds: z.union([z.string(), z.number()]).transform(Number).pipe(z.number().positive()),
   prompt: z.string().nullish(),
   error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+  model: z.string().nullish(),
 });
 type Video = z.output<typeof videoSchema>;
 
@@ -44,6 +45,11 @@ function toSnapshot(video: Video): VideoJobSnapshot {
     generations: phase === 'succeeded' ? [{ id: video.id, width, height, seconds: video.seconds }] : [],
     createdAt: video.created_at,
     prompt: video.prompt ?? undefined,
+    model: video.model ?? undefined,
+    width,
+    height,
+    seconds: video.seconds,
+    variants: 1,
   };
 }
 

@@ -1,0 +1,56 @@
+// Which Sora job belongs to which orchestration instance, kept next to the videos in Blob
+// Storage. It is what makes createVideoJob safe to run twice (activities run at least once,
+// and a lost create answer must not bill a second job):
+//   .claims/instances/{instanceId}.json  the intent, written before the create, then the job id
+//   .claims/jobs/{jobId}                 created only if absent: one owner per Sora job
+import type { ContainerClient } from '@azure/storage-blob';
+import type { SoraFamily } from '../sora/client.js';
+
+export interface CreateIntent {
+  family: SoraFamily;
+  /** Unix seconds when the first create was about to be sent. */
+  startedAt: number;
+  jobId?: string;
+}
+
+const instancePath = (instanceId: string) => `.claims/instances/${instanceId}.json`;
+const jobPath = (jobId: string) => `.claims/jobs/${encodeURIComponent(jobId)}`;
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+export class JobClaims {
+  constructor(private readonly container: () => Promise<ContainerClient>) {}
+
+  async readIntent(instanceId: string): Promise<CreateIntent | undefined> {
+    const blob = (await this.container()).getBlockBlobClient(instancePath(instanceId));
+    try {
+      const buffer = await blob.downloadToBuffer();
+      return JSON.parse(buffer.toString('utf8')) as CreateIntent;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async writeIntent(instanceId: string, intent: CreateIntent): Promise<void> {
+    const text = JSON.stringify(intent);
+    await (await this.container()).getBlockBlobClient(instancePath(instanceId)).upload(text, Buffer.byteLength(text), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+  }
+
+  /** True when this instance now owns the job (or already did); false when another instance does. */
+  async claimJob(jobId: string, instanceId: string): Promise<boolean> {
+    const blob = (await this.container()).getBlockBlobClient(jobPath(jobId));
+    try {
+      await blob.upload(instanceId, Buffer.byteLength(instanceId), { conditions: { ifNoneMatch: '*' } });
+      return true;
+    } catch (error) {
+      if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
+      const owner = (await blob.downloadToBuffer()).toString('utf8');
+      return owner === instanceId;
+    }
+  }
+}

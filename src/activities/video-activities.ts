@@ -1,0 +1,132 @@
+// The four activities, built by a factory that takes their dependencies, so tests can hand
+// them a Sora client and a container pointing at the emulator and Azurite. Expected
+// failures come back as data (JobResult / DownloadResult) so the orchestrator decides
+// deterministically what is safe to retry; only a download's transient errors are thrown,
+// because its retries are plain callActivityWithRetry.
+import { SoraContentFilteredError, SoraOutcomeUnknownError, SoraPermanentError, SoraTransientError } from '../errors.js';
+import type {
+  ActivityFailure, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary,
+} from '../orchestrations/contracts.js';
+import type { CreateVideoJobInput as SoraCreateInput, SoraClient, VideoJobSnapshot } from '../sora/client.js';
+import { streamVideoToBlob, videoBlobName } from '../storage/video-blobs.js';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { JobClaims } from './job-claims.js';
+
+export interface ActivityDeps {
+  sora: SoraClient;
+  container: () => Promise<ContainerClient>;
+  claims: JobClaims;
+  /** Unix seconds (injectable for tests of the adoption window). */
+  nowSeconds?: () => number;
+}
+
+/** How far back (seconds) a job may have been created, relative to our clock, and still be adopted. */
+const ADOPTION_SKEW_SECONDS = 10;
+const ADOPTION_LIST_LIMIT = 50;
+
+export function toJobSummary(job: VideoJobSnapshot): JobSummary {
+  return {
+    jobId: job.jobId, family: job.family, phase: job.phase, soraStatus: job.soraStatus, progress: job.progress,
+    failureReason: job.failureReason, generationIds: job.generations.map((g) => g.id), createdAt: job.createdAt,
+  };
+}
+
+/** Named errors → data the orchestrator can act on. Unknown errors (storage, bugs) count as transient. */
+export function toFailure(error: unknown): ActivityFailure {
+  if (error instanceof SoraContentFilteredError) return { ok: false, kind: 'content-filtered', message: error.message, status: error.status, code: error.code };
+  if (error instanceof SoraPermanentError) return { ok: false, kind: 'permanent', message: error.message, status: error.status, code: error.code };
+  if (error instanceof SoraTransientError) return { ok: false, kind: 'transient', message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds };
+  return { ok: false, kind: 'transient', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** A listed job that could be the answer to our lost create: same parameters, created since. */
+function matches(job: VideoJobSnapshot, request: SoraCreateInput, sinceSeconds: number): boolean {
+  const same = <T>(seen: T | undefined, wanted: T) => seen === undefined || seen === wanted;
+  return job.createdAt >= sinceSeconds - ADOPTION_SKEW_SECONDS
+    && same(job.model, request.model) && same(job.width, request.width) && same(job.height, request.height)
+    && same(job.seconds, request.seconds) && same(job.prompt, request.prompt);
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+
+  /** Finds and claims the job a lost create made, oldest candidate first. */
+  async function adopt(instanceId: string, request: SoraCreateInput, sinceSeconds: number): Promise<VideoJobSnapshot | undefined> {
+    const recent = await deps.sora.listRecentJobs(request.family, ADOPTION_LIST_LIMIT);
+    const candidates = recent.filter((job) => matches(job, request, sinceSeconds)).sort((a, b) => a.createdAt - b.createdAt);
+    for (const job of candidates) {
+      if (await deps.claims.claimJob(job.jobId, instanceId)) {
+        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt: sinceSeconds, jobId: job.jobId });
+        return job;
+      }
+    }
+    return undefined;
+  }
+
+  async function createVideoJob(input: CreateVideoJobInput): Promise<JobResult> {
+    const { instanceId, request } = input;
+    try {
+      const intent = await deps.claims.readIntent(instanceId);
+      // An earlier attempt of this activity got as far as a job: use it.
+      if (intent?.jobId) return { ok: true, job: toJobSummary(await deps.sora.getJob(intent.family, intent.jobId)), adopted: true };
+      // An earlier attempt may have created a job and died before recording it.
+      if (intent) {
+        const adopted = await adopt(instanceId, request, intent.startedAt);
+        if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+      }
+      const startedAt = intent?.startedAt ?? nowSeconds();
+      if (!intent) await deps.claims.writeIntent(instanceId, { family: request.family, startedAt });
+      try {
+        const job = await deps.sora.createJob(request);
+        await deps.claims.claimJob(job.jobId, instanceId);
+        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, jobId: job.jobId });
+        return { ok: true, job: toJobSummary(job) };
+      } catch (error) {
+        if (!(error instanceof SoraOutcomeUnknownError)) throw error;
+        const adopted = await adopt(instanceId, request, startedAt);
+        if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+        return { ok: false, kind: 'transient', message: `${error.message}; no matching job was found, so it is safe to send again` };
+      }
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+
+  async function getVideoJobStatus(ref: JobRef): Promise<JobResult> {
+    try {
+      return { ok: true, job: toJobSummary(await deps.sora.getJob(ref.family, ref.jobId)) };
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+
+  async function downloadVideo(input: DownloadVideoInput): Promise<DownloadResult> {
+    const blobName = videoBlobName(input.instanceId, input.generationId);
+    try {
+      const content = await deps.sora.openVideoContent(input.family, input.jobId, input.generationId);
+      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, {
+        jobId: input.jobId, generationId: input.generationId, model: input.model, size: input.size, seconds: String(input.seconds), prompt: input.prompt,
+      }, content.contentLength);
+      return { ok: true, video: { generationId: input.generationId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType } };
+    } catch (error) {
+      const failure = toFailure(error);
+      // Transient: throw, so callActivityWithRetry tries again. Permanent (e.g. expired content): report.
+      if (failure.kind === 'transient') throw error;
+      return failure;
+    }
+  }
+
+  /** Best effort: the job may already be gone; cleanup never fails the caller. */
+  async function cancelVideoJob(ref: JobRef): Promise<{ ok: boolean; message?: string }> {
+    try {
+      await deps.sora.deleteJob(ref.family, ref.jobId);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+  }
+
+  return { createVideoJob, getVideoJobStatus, downloadVideo, cancelVideoJob };
+}
+
+export type VideoActivities = ReturnType<typeof createActivities>;
