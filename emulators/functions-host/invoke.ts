@@ -93,8 +93,9 @@ function reasonFor(fn: RegisteredFunction): string {
   }
 }
 
-/** The trigger binding's name and type, read from the registered metadata. */
-export function triggerBinding(fn: RegisteredFunction): { name: string; type: string; options: Record<string, unknown> } | undefined {
+/** The trigger binding's name and type, read from the registered metadata; undefined for no function (an unknown name). */
+export function triggerBinding(fn: RegisteredFunction | undefined): { name: string; type: string; options: Record<string, unknown> } | undefined {
+  if (!fn) return undefined;
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
     const type = String(binding.type ?? '');
     if (binding.direction === 'in' && type.toLowerCase().endsWith('trigger')) return { name, type, options: binding };

@@ -9,7 +9,7 @@ export interface CompiledRoute {
 type Constraint = (value: string) => boolean;
 
 const simpleConstraints: Record<string, Constraint> = {
-  int: (v) => /^-?\d+$/.test(v) && Math.abs(Number(v)) <= 2 ** 31,
+  int: (v) => /^-?\d+$/.test(v) && Number(v) >= -(2 ** 31) && Number(v) <= 2 ** 31 - 1,
   long: (v) => /^-?\d+$/.test(v),
   double: (v) => v.trim() !== '' && Number.isFinite(Number(v)),
   float: (v) => v.trim() !== '' && Number.isFinite(Number(v)),
