@@ -27,5 +27,9 @@ export function createAppContext(env: Readonly<Record<string, string | undefined
   const container = lazyContainer(service, config.videoContainer);
   const claims = new JobClaims(container);
   const signer = createReadUrlSigner(service, config.sasTtlMinutes, config.videoStorage.kind === 'identity');
-  return { config, sora, claims, signer, activities: createActivities({ sora, container, claims }) };
+  return { config, sora, claims, signer, activities: createActivities({
+    sora, container, claims,
+    // A create lost in flight shows up within a request timeout; wait twice that before re-sending.
+    createSettleSeconds: Math.max(5, 2 * config.requestTimeoutSeconds),
+  }) };
 }

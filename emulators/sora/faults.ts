@@ -5,7 +5,9 @@ export type FaultRule =
   | { route?: string; kind: 'status'; status: 429 | 500 | 503; rate: number; retryAfterSeconds?: number }
   | { route?: string; kind: 'latency'; ms: number; rate: number }
   | { route?: string; kind: 'reset'; rate: number }
-  | { route?: string; kind: 'truncate'; rate: number };
+  | { route?: string; kind: 'truncate'; rate: number }
+  /** The request is carried out, then the connection drops before the answer: the caller cannot know. */
+  | { route?: string; kind: 'drop-response'; rate: number };
 
 export interface FaultConfig {
   seed: number;
@@ -17,6 +19,7 @@ export interface ChosenFaults {
   status?: { status: 429 | 500 | 503; retryAfterSeconds?: number };
   reset: boolean;
   truncate: boolean;
+  dropResponse?: boolean;
 }
 
 /** Validates an admin body; returns the config or a message naming what is wrong. */
@@ -35,8 +38,8 @@ export function parseFaultConfig(body: Record<string, unknown>): FaultConfig | s
       if (![429, 500, 503].includes(rule.status as number)) return `${where}.status must be 429, 500 or 503`;
     } else if (rule.kind === 'latency') {
       if (typeof rule.ms !== 'number' || rule.ms < 0) return `${where}.ms must be a non-negative number`;
-    } else if (rule.kind !== 'reset' && rule.kind !== 'truncate') {
-      return `${where}.kind must be status, latency, reset or truncate`;
+    } else if (rule.kind !== 'reset' && rule.kind !== 'truncate' && rule.kind !== 'drop-response') {
+      return `${where}.kind must be status, latency, reset, truncate or drop-response`;
     }
     rules.push(rule as FaultRule);
   }
@@ -77,6 +80,7 @@ export class FaultInjector {
       if (rule.kind === 'latency') chosen.latencyMs += rule.ms;
       else if (rule.kind === 'reset') chosen.reset = true;
       else if (rule.kind === 'truncate') chosen.truncate = true;
+      else if (rule.kind === 'drop-response') chosen.dropResponse = true;
       else chosen.status ??= { status: rule.status, retryAfterSeconds: rule.retryAfterSeconds };
     }
     return chosen;

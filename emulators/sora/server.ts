@@ -311,6 +311,15 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       req.socket.destroy();
       return;
     }
+    if (injected.dropResponse) {
+      // Do the work, then lose the answer: what a gateway timeout looks like to a client.
+      const drop = () => {
+        req.socket.destroy();
+        return res;
+      };
+      res.writeHead = drop as unknown as typeof res.writeHead;
+      res.end = drop as unknown as typeof res.end;
+    }
     if (injected.status) {
       const retry: Record<string, number> = injected.status.status === 429 ? { 'retry-after': injected.status.retryAfterSeconds ?? 1 } : {};
       return fail(res, { status: injected.status.status, code: String(injected.status.status), message: `Injected fault: HTTP ${injected.status.status}.` }, retry);

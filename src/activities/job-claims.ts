@@ -10,6 +10,8 @@ export interface CreateIntent {
   family: SoraFamily;
   /** Unix seconds when the first create was about to be sent. */
   startedAt: number;
+  /** Unix seconds when a create was sent whose answer is not recorded yet: a job may exist. */
+  sentAt?: number;
   jobId?: string;
 }
 

@@ -18,6 +18,8 @@ export interface ActivityDeps {
   claims: JobClaims;
   /** Unix seconds (injectable for tests of the adoption window). */
   nowSeconds?: () => number;
+  /** How long a create whose answer was lost may take to show up in the job list (default 60 s). */
+  createSettleSeconds?: number;
 }
 
 /** How far back (seconds) a job may have been created, relative to our clock, and still be adopted. */
@@ -49,6 +51,7 @@ function matches(job: VideoJobSnapshot, request: SoraCreateInput, sinceSeconds: 
 
 export function createActivities(deps: ActivityDeps) {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const settleSeconds = deps.createSettleSeconds ?? 60;
 
   /** Finds and claims the job a lost create made, oldest candidate first. */
   async function adopt(instanceId: string, request: SoraCreateInput, sinceSeconds: number): Promise<VideoJobSnapshot | undefined> {
@@ -69,24 +72,34 @@ export function createActivities(deps: ActivityDeps) {
       const intent = await deps.claims.readIntent(instanceId);
       // An earlier attempt of this activity got as far as a job: use it.
       if (intent?.jobId) return { ok: true, job: toJobSummary(await deps.sora.getJob(intent.family, intent.jobId)), adopted: true };
-      // An earlier attempt may have created a job and died before recording it.
-      if (intent) {
+      if (intent?.sentAt !== undefined) {
+        // An earlier create was sent and its answer never came (or the worker died): the
+        // job may exist, or still appear. Adopt it, or wait until it cannot appear any more.
         const adopted = await adopt(instanceId, request, intent.startedAt);
         if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+        const waited = nowSeconds() - intent.sentAt;
+        if (waited < settleSeconds) {
+          return { ok: false, kind: 'transient', message: `A create sent ${waited}s ago has not answered and its job is not listed yet; waiting up to ${settleSeconds}s before sending again` };
+        }
       }
       const startedAt = intent?.startedAt ?? nowSeconds();
-      if (!intent) await deps.claims.writeIntent(instanceId, { family: request.family, startedAt });
+      await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, sentAt: nowSeconds() });
+      let job: VideoJobSnapshot;
       try {
-        const job = await deps.sora.createJob(request);
-        await deps.claims.claimJob(job.jobId, instanceId);
-        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, jobId: job.jobId });
-        return { ok: true, job: toJobSummary(job) };
+        job = await deps.sora.createJob(request);
       } catch (error) {
-        if (!(error instanceof SoraOutcomeUnknownError)) throw error;
-        const adopted = await adopt(instanceId, request, startedAt);
-        if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
-        return { ok: false, kind: 'transient', message: `${error.message}; no matching job was found, so it is safe to send again` };
+        if (error instanceof SoraOutcomeUnknownError) {
+          const adopted = await adopt(instanceId, request, startedAt);
+          if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+          return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };
+        }
+        // Sora answered: no job was made, so the next attempt may send at once.
+        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt });
+        throw error;
       }
+      await deps.claims.claimJob(job.jobId, instanceId);
+      await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, jobId: job.jobId });
+      return { ok: true, job: toJobSummary(job) };
     } catch (error) {
       return toFailure(error);
     }

@@ -66,6 +66,15 @@ describe('Sora emulator: fault injection', () => {
     await api('DELETE', '/_admin/faults');
   });
 
+  test('drop-response carries the request out, then loses the answer', async () => {
+    await setFaults({ rules: [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }] });
+    const prompt = `dropped answer ${Date.now()}`;
+    await assert.rejects(api('POST', '/openai/v1/video/generations/jobs', { model: 'sora', prompt, width: 480, height: 480 }));
+    await api('DELETE', '/_admin/faults');
+    const list = (await (await api('GET', '/openai/v1/video/generations/jobs?limit=50')).json()) as { data: { prompt: string }[] };
+    assert.equal(list.data.filter((job) => job.prompt === prompt).length, 1, 'the job exists although its creator never heard back');
+  });
+
   test('malformed fault configs are refused with the reason', async () => {
     for (const [body, reason] of [[{ rules: [{ kind: 'status', status: 418, rate: 1 }] }, 'status'], [{ rules: [{ kind: 'explode', rate: 1 }] }, 'kind'], [{ rules: [{ kind: 'reset', rate: 2 }] }, 'rate'], [{ rules: 'all' }, 'rules']] as const) {
       const response = await api('PUT', '/_admin/faults', body);

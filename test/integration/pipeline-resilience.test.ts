@@ -1,0 +1,162 @@
+// What production throws at the pipeline: a flaky Sora (429/500/503/resets on every
+// route), create answers lost in flight, callers that cancel or repeat themselves, and a
+// host killed mid-flight. Nothing may be lost, duplicated (one Sora job per video) or corrupt.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  call, postVideo, quickstartBody, SORA_KEY, soraStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
+} from './pipeline-stack.js';
+
+const small = { ...quickstartBody, n_seconds: 1 };
+
+async function setFaults(stack: PipelineStack, rules: unknown[], seed = 7): Promise<void> {
+  const answer = await call(`${stack.sora.url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed, rules }) });
+  assert.equal(answer.status < 300, true, answer.text);
+}
+
+/** The bytes Sora serves for one generation, fetched directly (faults off). */
+async function soraContent(stack: PipelineStack, family: string, jobId: string, generationId: string): Promise<Buffer> {
+  const path = family === 'jobs' ? `/video/generations/${generationId}/content/video?api-version=preview` : `/videos/${jobId}/content?variant=video`;
+  const response = await fetch(`${stack.sora.url}/openai/v1${path}`, { headers: { 'api-key': SORA_KEY } });
+  assert.equal(response.status, 200);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+async function checkBytes(stack: PipelineStack, status: { sora: { family: string; jobId: string }; videos: { generationId: string; blobName: string }[] }) {
+  for (const video of status.videos) {
+    const stored = await stack.container.getBlockBlobClient(video.blobName).downloadToBuffer();
+    const original = await soraContent(stack, status.sora.family, status.sora.jobId, video.generationId);
+    assert.ok(stored.equals(original), `${video.blobName}: stored ${stored.length} bytes differ from Sora's ${original.length}`);
+  }
+}
+
+describe('a flaky Sora: 30% of calls on every route fail', () => {
+  let stack: PipelineStack;
+  before(async () => {
+    stack = await startPipelineStack({ sora: { maxRunningJobs: 4 }, settings: { SORA_REQUEST_TIMEOUT_SECONDS: '3' } });
+  });
+  after(async () => stack?.stop());
+
+  test('20 videos all complete byte-correct, with exactly one Sora job each', async () => {
+    await setFaults(stack, [
+      { kind: 'status', status: 429, rate: 0.08, retryAfterSeconds: 1 },
+      { kind: 'status', status: 500, rate: 0.08 },
+      { kind: 'status', status: 503, rate: 0.08 },
+      { kind: 'reset', rate: 0.08 },
+    ]);
+    const ids = await Promise.all(Array.from({ length: 20 }, () => startVideo(stack.host, small)));
+    const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 180_000)));
+    await setFaults(stack, []);
+    const stats = await soraStats(stack.sora);
+    const injected = Object.values(stats.requests).flatMap((byStatus) => Object.entries(byStatus)).filter(([code]) => ['429', '500', '503'].includes(code)).reduce((n, [, count]) => n + count, 0);
+    assert.ok(injected >= 10, `faults were really injected (${injected} error answers)`);
+    for (const status of statuses) {
+      assert.equal(status.phase, 'completed', JSON.stringify(status));
+      await checkBytes(stack, status);
+    }
+    assert.equal(totalJobsCreated(stats), 20, `one Sora job per video: ${JSON.stringify(stats.jobsCreated)}`);
+  });
+});
+
+describe('a create whose answer is lost in flight', () => {
+  let stack: PipelineStack;
+  before(async () => {
+    stack = await startPipelineStack({ settings: { SORA_REQUEST_TIMEOUT_SECONDS: '2' } });
+  });
+  after(async () => stack?.stop());
+
+  test('is adopted from the job list, never sent twice', async () => {
+    // Every create is carried out, but its answer never arrives (a gateway timeout).
+    await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }]);
+    const before = totalJobsCreated(await soraStats(stack.sora));
+    const ids = [await startVideo(stack.host, small), await startVideo(stack.host, { ...small, prompt: 'A dog surfing a wave.' })];
+    const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 60_000)));
+    await setFaults(stack, []);
+    for (const status of statuses) assert.equal(status.phase, 'completed', JSON.stringify(status));
+    assert.notEqual(statuses[0].sora.jobId, statuses[1].sora.jobId, 'each instance adopted its own job');
+    const stats = await soraStats(stack.sora);
+    assert.equal(totalJobsCreated(stats) - before, 2, `creates: ${JSON.stringify(stats.requests['POST /openai/v1/video/generations/jobs'])}`);
+  });
+});
+
+describe('callers', () => {
+  let stack: PipelineStack;
+  before(async () => {
+    stack = await startPipelineStack();
+  });
+  after(async () => stack?.stop());
+
+  test('DELETE mid-poll terminates the instance and deletes the Sora job', async () => {
+    await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
+    try {
+      const id = await startVideo(stack.host, small);
+      let jobId: string | undefined;
+      for (let i = 0; i < 100 && !jobId; i++) {
+        const status = await call(`${stack.host.url}/api/videos/${id}`);
+        if (['queued', 'running'].includes(status.body.phase)) jobId = status.body.sora.jobId;
+        else await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(jobId, 'the job was being polled');
+      const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
+      assert.equal(cancelled.status, 202, cancelled.text);
+      assert.equal(cancelled.body.soraJobDeleted, true);
+      const status = await waitForVideo(stack.host, id);
+      assert.equal(status.phase, 'cancelled');
+      const job = await fetch(`${stack.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': SORA_KEY } });
+      assert.equal(job.status, 404, 'the Sora job is gone');
+      assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
+      const again = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
+      assert.equal(again.status, 409, 'a finished request cannot be cancelled again');
+      assert.equal((await call(`${stack.host.url}/api/videos/nope-${Date.now()}`, { method: 'DELETE' })).status, 404);
+    } finally {
+      await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
+    }
+  });
+
+  test('Idempotency-Key: a repeated request starts nothing new; a different body under the same key is refused', async () => {
+    const before = totalJobsCreated(await soraStats(stack.sora));
+    const key = `order-${Date.now()}`;
+    const first = await postVideo(stack.host, small, { 'idempotency-key': key });
+    const second = await postVideo(stack.host, small, { 'idempotency-key': key });
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    assert.equal(first.body.id, key);
+    assert.equal(second.body.id, key);
+    assert.equal(second.body.statusQueryGetUri, first.body.statusQueryGetUri);
+    assert.equal(second.headers.get('idempotent-replayed'), 'true');
+    const conflict = await postVideo(stack.host, { ...small, prompt: 'Something else entirely.' }, { 'idempotency-key': key });
+    assert.equal(conflict.status, 422, conflict.text);
+    assert.equal(conflict.headers.get('content-type'), 'application/problem+json');
+    const status = await waitForVideo(stack.host, key);
+    assert.equal(status.phase, 'completed');
+    const third = await postVideo(stack.host, small, { 'idempotency-key': key });
+    assert.equal(third.status, 202, 'still the same instance after it finished');
+    assert.equal(third.body.id, key);
+    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1);
+  });
+});
+
+describe('the host killed with 10 videos in flight', () => {
+  let stack: PipelineStack;
+  before(async () => {
+    stack = await startPipelineStack({ sora: { timeScale: 0.5, maxRunningJobs: 10 } });
+  });
+  after(async () => stack?.stop());
+
+  test('after a restart on the same storage all 10 complete, with no duplicate job and no corrupt blob', async () => {
+    const before = totalJobsCreated(await soraStats(stack.sora));
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => startVideo(stack.host, { ...small, prompt: `A lighthouse in a storm, take ${i}.` })));
+    // Let some be created and polled, none finished.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const phases = await Promise.all(ids.map(async (id) => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase as string));
+    assert.ok(phases.every((p) => p !== 'completed'), `nothing finished before the kill: ${phases.join(',')}`);
+    await stack.host.kill('SIGKILL');
+    await stack.restartHost();
+    const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 120_000)));
+    for (const status of statuses) {
+      assert.equal(status.phase, 'completed', JSON.stringify(status));
+      await checkBytes(stack, status);
+    }
+    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 10, 'one Sora job per video, restart or not');
+  });
+});

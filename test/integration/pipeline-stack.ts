@@ -1,0 +1,128 @@
+// The real parts, wired as a user runs them: Azurite, the Sora emulator over HTTP, and the
+// Node Functions host running the built app (dist/) with the real durable-functions replay.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
+import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
+import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const SORA_KEY = 'integration-key';
+export const CONTAINER = 'videos';
+
+export interface PipelineStack {
+  azurite: RunningAzurite;
+  sora: RunningSoraEmulator;
+  host: RunningHost;
+  container: ContainerClient;
+  /** App settings given to the host (so a restart can reuse them). */
+  settings: Record<string, string>;
+  restartHost(): Promise<RunningHost>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  sora?: SoraEmulatorOptions;
+  settings?: Record<string, string>;
+  /** Host store: 'azure' (Azurite, the default) or 'memory'. */
+  store?: 'azure' | 'memory';
+}
+
+export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
+  const azurite = await startAzurite();
+  const sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
+  const settings: Record<string, string> = {
+    AzureWebJobsStorage: azurite.connectionString,
+    VIDEO_STORAGE: azurite.connectionString,
+    VIDEO_CONTAINER: CONTAINER,
+    AZURE_OPENAI_ENDPOINT: sora.url,
+    AZURE_OPENAI_API_KEY: SORA_KEY,
+    POLL_MIN_SECONDS: '0.2',
+    POLL_MAX_SECONDS: '1',
+    SORA_REQUEST_TIMEOUT_SECONDS: '10',
+    ...options.settings,
+  };
+  const launch = () => startHost({ appDir: repoRoot, port: 0, store: options.store ?? 'azure', env: settings, quiet: true });
+  const stack: PipelineStack = {
+    azurite, sora, settings,
+    host: await launch(),
+    container: BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER),
+    async restartHost() {
+      stack.host = await launch();
+      return stack.host;
+    },
+    async stop() {
+      await stack.host.stop().catch(() => undefined);
+      await sora.stop();
+      await azurite.stop();
+    },
+  };
+  return stack;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any; // JSON of any shape, checked by each test
+  text: string;
+}
+
+export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+export async function postVideo(host: RunningHost, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+/** Follows GET /api/videos/{id} until the request has finished. */
+export async function waitForVideo(host: RunningHost, id: string, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Answer | undefined;
+  while (Date.now() < deadline) {
+    last = await call(`${host.url}/api/videos/${id}`);
+    if (last.status === 200 && FINISHED.has(last.body.phase)) return last.body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`video ${id} did not finish within ${timeoutMs} ms; last: ${last?.status} ${last?.text}`);
+}
+
+export async function startVideo(host: RunningHost, body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  const answer = await postVideo(host, body, headers);
+  assert.equal(answer.status, 202, answer.text);
+  return answer.body.id as string;
+}
+
+export interface EmulatorStats {
+  jobsCreated: Record<string, number>;
+  requests: Record<string, Record<string, number>>;
+}
+
+export async function soraStats(sora: RunningSoraEmulator): Promise<EmulatorStats> {
+  return (await call(`${sora.url}/_admin/stats`)).body as EmulatorStats;
+}
+
+export function totalJobsCreated(stats: EmulatorStats): number {
+  return Object.values(stats.jobsCreated).reduce((a, b) => a + b, 0);
+}
+
+/** Blob names under the videos container, claims excluded. */
+export async function videoBlobs(container: ContainerClient, prefix = ''): Promise<string[]> {
+  const names: string[] = [];
+  if (!(await container.exists())) return names;
+  for await (const blob of container.listBlobsFlat({ prefix })) if (!blob.name.startsWith('.claims/')) names.push(blob.name);
+  return names;
+}
+
+export const quickstartBody = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
