@@ -36,6 +36,9 @@ export function expectedJobSeconds(job: { width: number; height: number; seconds
   return 30 + 25 * megapixelSeconds;
 }
 
+/** How far off expectedJobSeconds usually is (either way). */
+const ESTIMATE_ERROR = 0.3;
+
 const clamp = (value: number, bounds: PollBounds) => Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, value));
 
 /** Seconds to wait before the next status call. */
@@ -67,6 +70,12 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   if (progress !== undefined && progress > 0 && progress < 100 && elapsedSeconds > 0) {
     return (elapsedSeconds * (100 - progress)) / progress;
   }
-  // Without progress: what is left of the estimate (0 once overdue → poll at the minimum).
-  return Math.max(0, expectedSeconds - elapsedSeconds);
+  // Without progress: what is left of the estimate.
+  if (elapsedSeconds <= expectedSeconds) return expectedSeconds - elapsedSeconds;
+  // Overdue. Within the estimate's usual error (±30%) the finish is near: watch closely.
+  // Beyond it the estimate was simply wrong and the time left is unknown: guess a quarter of
+  // the extra time again (waits grow ×1.125 per poll up to the max), so a job stuck until the
+  // deadline costs tens of calls, not hundreds, and the history stays bounded.
+  const beyondUsualError = elapsedSeconds - expectedSeconds * (1 + ESTIMATE_ERROR);
+  return beyondUsualError > 0 ? beyondUsualError / 4 : 0;
 }

@@ -13,7 +13,22 @@ describe('nextPollDelaySeconds', () => {
     assert.equal(nextPollDelaySeconds(status(0, 40), bounds), 20);
     assert.equal(nextPollDelaySeconds(status(0, 400), bounds), 30, 'capped at max');
     assert.equal(nextPollDelaySeconds(status(39.5, 40), bounds), 1, 'floored at min');
-    assert.equal(nextPollDelaySeconds(status(100, 40), bounds), 1, 'overdue jobs are watched at the minimum');
+    assert.equal(nextPollDelaySeconds(status(41, 40), bounds), 1, 'just overdue: watched at the minimum');
+    assert.equal(nextPollDelaySeconds(status(52 + 80, 40), bounds), 10, 'far beyond the estimate: an eighth of the extra time');
+  });
+
+  test('a job that never finishes costs a bounded number of calls before a 30-minute deadline', () => {
+    const quickstartBounds: PollBounds = { minSeconds: 2, maxSeconds: 30 };
+    const expected = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
+    let elapsed = 0;
+    let calls = 0;
+    while (elapsed < 30 * 60) {
+      elapsed += nextPollDelaySeconds(status(elapsed, expected), quickstartBounds);
+      calls++;
+    }
+    // Each poll adds 4 history events (timer created/fired, task scheduled/completed).
+    assert.ok(calls <= 100, `${calls} status calls for a job stuck 30 minutes`);
+    assert.ok(calls >= 30, `${calls}: still watched regularly`);
   });
 
   test('uses reported progress over the estimate', () => {
