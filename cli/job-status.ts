@@ -65,7 +65,7 @@ function videosOf(sources: (Json | undefined)[]): VideoLink[] {
       return [{
         url,
         blobName: asString(video.blobName) ?? asString(video.name) ?? asString(video.blob),
-        size: asNumber(video.size) ?? asNumber(video.sizeBytes) ?? asNumber(video.contentLength),
+        size: asNumber(video.bytes) ?? asNumber(video.size) ?? asNumber(video.sizeBytes) ?? asNumber(video.contentLength),
         contentType: asString(video.contentType),
       }];
     });

@@ -92,7 +92,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
       throw new Error(`Reading the Sora job ${ref.jobId} failed: ${describeFailure(result)}`);
     }
   }
-  Object.assign(status, { soraStatus: job.soraStatus, progress: job.progress, nextPollAt: undefined });
+  Object.assign(status, { jobId: job.jobId, soraStatus: job.soraStatus, progress: job.progress, nextPollAt: undefined });
 
   if (job.phase !== 'succeeded') {
     yield* cancelJob(ref);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { probeVideo, repoRoot, tempDir } from '../helpers.js';
+import { probeVideo, repoRoot, tempDir } from './helpers.js';
 
 test('npm run generate -- "A cat playing piano in a jazz bar." saves a playable 480x480 5 s video within 60 s', async (t) => {
   const out = path.join(tempDir(t), 'output.mp4');

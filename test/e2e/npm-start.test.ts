@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { interruptGroup, killGroup, probeVideo, startStack, tempDir } from '../helpers.js';
+import { interruptGroup, killGroup, probeVideo, startStack, tempDir } from './helpers.js';
 
 interface Status { videos?: { url: string }[]; [key: string]: unknown }
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { killGroup, startCli, startStack, waitFor, type RunningCli } from '../helpers.js';
+import { killGroup, startCli, startStack, waitFor, type RunningCli } from './helpers.js';
 
 let stack: { cli: RunningCli; appUrl: string; soraUrl: string } | undefined;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-stack-'));
