@@ -132,20 +132,20 @@ describe('SIGKILL and restart on the same storage', () => {
     const ids: string[] = [];
     try {
       for (let n = 1; n <= 6; n++) {
-        const { id } = await start(host, 'restartable', { n, waitMs: 700 }, `crash-${n}`);
+        const { id } = await start(host, 'restartable', { n, waitMs: 3000 }, `crash-${n}`);
         ids.push(id);
         expected.set(id, n * n + (n + 1) ** 2 + (n + 2) ** 2 + (n + 3) ** 2);
       }
       const fan = await start(host, 'fanOut', 30, 'crash-fanout');
       ids.push(fan.id);
       expected.set(fan.id, Array.from({ length: 30 }, (_, i) => i * i).reduce((a, b) => a + b, 0));
-      const monitor = await start(host, 'monitor', { polls: 3, intervalMs: 400 }, 'crash-monitor');
+      const monitor = await start(host, 'monitor', { polls: 3, intervalMs: 1500 }, 'crash-monitor');
       ids.push(monitor.id);
 
-      // Mid-way: slow activities (400 ms) and 700 ms timers are pending.
+      // Mid-way: slow activities (400 ms each) and 3 s timers are pending, so nothing can have finished.
       await new Promise((resolve) => setTimeout(resolve, 600));
       const before = await Promise.all(ids.map(async (id) => (await call(instanceUrl(host, id))).body.runtimeStatus as string));
-      assert.ok(before.filter((s) => s === 'Running' || s === 'Pending').length >= 6, `most instances still in flight when killed: ${before.join(',')}`);
+      assert.ok(before.filter((s) => s === 'Running' || s === 'Pending').length >= 7, `instances still in flight when killed: ${before.join(',')}`);
       await host.kill('SIGKILL');
 
       host = await startFixtureHost({ store: 'azure', env, quiet: false });

@@ -100,7 +100,7 @@ describe('Sora client against the emulator', () => {
   let emulator: RunningSoraEmulator;
   let client: SoraClient;
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: KEY, timeScale: 0.03, maxRunningJobs: 50, videosCreatesPerMinute: 1000, denyList: ['forbidden'] });
+    emulator = await startSoraEmulator({ apiKey: KEY, timeScale: 0.1, maxRunningJobs: 50, videosCreatesPerMinute: 1000, denyList: ['forbidden'] });
     client = clientFor(emulator.url);
   });
   after(() => emulator.stop());
@@ -297,6 +297,7 @@ describe('Sora client against hand-made servers', () => {
     assert.deepEqual(jobSnapshot, {
       jobId: 'task_1', family: 'jobs', phase: 'succeeded', soraStatus: 'succeeded', failureReason: undefined,
       generations: [{ id: 'gen_1', width: 480, height: 854, seconds: 5 }], createdAt: 1748469875, prompt: 'p',
+      model: 'sora', width: 480, height: 854, seconds: 5, variants: 1,
     });
     const videoSnapshot = await client.createJob(videosInput('videos wire', { width: 720, height: 1280, seconds: 8 }));
     assert.equal(videoSnapshot.phase, 'running');
