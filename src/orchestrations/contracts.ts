@@ -1,9 +1,9 @@
 // What the orchestrator, its activities and the HTTP API exchange. Everything here crosses
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes.
 import type { VideoRequest } from '../functions/video-request.js';
+import type { SoraFamily, SoraPhase } from '../sora/client.js';
 
-export type SoraFamily = 'jobs' | 'videos';
-export type SoraPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { SoraFamily, SoraPhase };
 
 /** The orchestration's input: the validated request plus the settings it must not read from env. */
 export interface GenerateVideoInput {

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startHost, type RunningHost, type StartHostOptions } from '../../emulators/functions-host/index.js';
+import { call, type Answer } from '../support/http.js';
+
+export { call, type Answer };
 
 export const fixtureApp = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'conformance');
 
@@ -10,24 +13,6 @@ export async function startFixtureHost(options: Partial<StartHostOptions> = {}):
   return startHost({ appDir: fixtureApp, port: 0, store: 'memory', quiet: true, ...options });
 }
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: any; // JSON of any shape, checked by the tests
-  text: string;
-}
-
-export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
 
 /** Starts an orchestration through the public API: POST orchestrators/{name}[/{id}]. */
 export async function start(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<{ id: string; statusQueryGetUri: string; answer: Answer }> {

@@ -6,6 +6,9 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
 import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+import { call, type Answer } from '../support/http.js';
+
+export { call, type Answer };
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const SORA_KEY = 'integration-key';
@@ -61,24 +64,6 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
   return stack;
 }
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: any; // JSON of any shape, checked by each test
-  text: string;
-}
-
-export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, body, text };
-}
 
 export async function postVideo(host: RunningHost, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   return call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
