@@ -70,12 +70,13 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   if (progress !== undefined && progress > 0 && progress < 100 && elapsedSeconds > 0) {
     return (elapsedSeconds * (100 - progress)) / progress;
   }
+  // Not even running yet: the rest takes at least as long again as the wait so far.
+  if (status === 'queued' || status === 'preprocessing') return Math.max(expectedSeconds - elapsedSeconds, elapsedSeconds);
   // Without progress: what is left of the estimate.
   if (elapsedSeconds <= expectedSeconds) return expectedSeconds - elapsedSeconds;
   // Overdue. Within the estimate's usual error (±30%) the finish is near: watch closely.
-  // Beyond it the estimate was simply wrong and the time left is unknown: guess a quarter of
-  // the extra time again (waits grow ×1.125 per poll up to the max), so a job stuck until the
-  // deadline costs tens of calls, not hundreds, and the history stays bounded.
-  const beyondUsualError = elapsedSeconds - expectedSeconds * (1 + ESTIMATE_ERROR);
-  return beyondUsualError > 0 ? beyondUsualError / 4 : 0;
+  // Beyond it the estimate was simply wrong and the time left is unknown: assume a quarter of
+  // the time so far is still to come (waits grow ×1.125 per poll up to the max), so a long job
+  // costs tens of calls, not hundreds, and the history stays bounded.
+  return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }

@@ -14,7 +14,12 @@ describe('nextPollDelaySeconds', () => {
     assert.equal(nextPollDelaySeconds(status(0, 400), bounds), 30, 'capped at max');
     assert.equal(nextPollDelaySeconds(status(39.5, 40), bounds), 1, 'floored at min');
     assert.equal(nextPollDelaySeconds(status(41, 40), bounds), 1, 'just overdue: watched at the minimum');
-    assert.equal(nextPollDelaySeconds(status(52 + 80, 40), bounds), 10, 'far beyond the estimate: an eighth of the extra time');
+    assert.equal(nextPollDelaySeconds(status(120, 40), bounds), 15, 'far beyond the estimate: an eighth of the time so far');
+  });
+
+  test('a job that has not started running waits at least as long again as it has', () => {
+    assert.equal(nextPollDelaySeconds(status(10, 40, { status: 'queued' }), bounds), 15, 'early: half the estimate left');
+    assert.equal(nextPollDelaySeconds(status(50, 40, { status: 'preprocessing' }), bounds), 25, 'overdue and not running: half the time so far');
   });
 
   test('a job that never finishes costs a bounded number of calls before a 30-minute deadline', () => {

@@ -1,0 +1,169 @@
+// generateVideo under the SDK's real replay, on a virtual clock (see replay-driver.ts):
+// the polling pace against the quickstart's fixed loop, the deadline, the create retries and
+// the cleanup, each with scripted activity answers.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GenerateVideoInput, JobResult, JobSummary } from '../../src/orchestrations/contracts.js';
+import { generateVideo } from '../../src/orchestrations/generate-video.js';
+import { drive, type ActivityCall } from './replay-driver.js';
+
+const request = { family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 1 } as const;
+const input = (overrides: Partial<GenerateVideoInput> = {}): GenerateVideoInput => ({ request, deadlineMinutes: 30, poll: { minSeconds: 2, maxSeconds: 30 }, ...overrides });
+
+/** A Sora job on the virtual clock: queued for `queuedMs`, then running until `doneMs` after creation. */
+function soraJob(options: { queuedMs: number; doneMs: number; outcome?: 'succeeded' | 'failed'; createdAt?: number }) {
+  let createdAt = 0;
+  const snapshot = (at: number): JobSummary => {
+    const age = at - createdAt;
+    const phase = age >= options.doneMs ? (options.outcome ?? 'succeeded') : age >= options.queuedMs ? 'running' : 'queued';
+    return {
+      jobId: 'task_1', family: 'jobs', phase, soraStatus: phase, createdAt: Math.floor(createdAt / 1000),
+      generationIds: phase === 'succeeded' ? ['gen_1'] : [], failureReason: phase === 'failed' ? 'internal_error' : undefined,
+    };
+  };
+  return (call: ActivityCall): unknown => {
+    switch (call.name) {
+      case 'createVideoJob':
+        createdAt = call.at;
+        return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+      case 'getVideoJobStatus':
+        return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+      case 'downloadVideo':
+        return { ok: true, video: { generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
+      case 'cancelVideoJob':
+        return { ok: true };
+      default:
+        throw new Error(`unexpected activity ${call.name}`);
+    }
+  };
+}
+
+const count = (calls: ActivityCall[], name: string) => calls.filter((c) => c.name === name).length;
+
+describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', () => {
+  // Jobs of 40 s to about 5 minutes (real Sora: 1–5 minutes), off the fixed loop's 5 s grid.
+  const durations = Array.from({ length: 25 }, (_, i) => 40_000 + i * 10_000 + ((i * 1700) % 5000));
+  // This test's own model of Sora's stages (not the emulator's): shares of the job's time.
+  const STAGES: [string, number][] = [['queued', 0.05], ['preprocessing', 0.2], ['running', 0.55], ['processing', 0.2]];
+  const jobsStatus = (fraction: number) => {
+    let edge = 0;
+    for (const [status, share] of STAGES) if (fraction < (edge += share)) return status;
+    return 'succeeded';
+  };
+
+  /** A job of `doneMs`: Sora 1 reports stages, Sora 2 reports queued then progress 0-100. */
+  function scriptedJob(family: 'jobs' | 'videos', doneMs: number) {
+    let createdAt = 0;
+    const snapshot = (at: number): JobSummary => {
+      const fraction = (at - createdAt) / doneMs;
+      const done = fraction >= 1;
+      const soraStatus = family === 'jobs' ? jobsStatus(fraction) : done ? 'completed' : fraction < 0.05 ? 'queued' : 'in_progress';
+      const progress = family === 'videos' && !done && fraction >= 0.05 ? Math.floor(((fraction - 0.05) / 0.95) * 100) : undefined;
+      return {
+        jobId: 'job_1', family, phase: done ? 'succeeded' : soraStatus === 'queued' ? 'queued' : 'running', soraStatus, progress,
+        createdAt: Math.floor(createdAt / 1000), generationIds: done ? ['gen_1'] : [],
+      };
+    };
+    return (call: ActivityCall): unknown => {
+      if (call.name === 'createVideoJob') createdAt = call.at;
+      if (call.name === 'createVideoJob' || call.name === 'getVideoJobStatus') return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+      if (call.name === 'downloadVideo') return { ok: true, video: { generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
+      throw new Error(`unexpected activity ${call.name}`);
+    };
+  }
+
+  async function measure(family: 'jobs' | 'videos', poll: GenerateVideoInput['poll']) {
+    const sized = family === 'jobs' ? request : { ...request, family, model: 'sora-2', width: 1280, height: 720, seconds: 4 } as const;
+    const results = [];
+    for (const doneMs of durations) {
+      const run = await drive(generateVideo, input({ request: sized, poll }), scriptedJob(family, doneMs));
+      assert.ok(run.output, run.error);
+      const created = run.calls.find((c) => c.name === 'createVideoJob')!.at;
+      const seen = run.calls.find((c) => c.name === 'downloadVideo')!.at;
+      results.push({ calls: count(run.calls, 'getVideoJobStatus'), lateness: (seen - created - doneMs) / 1000 });
+    }
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    return { calls: mean(results.map((r) => r.calls)), lateness: mean(results.map((r) => r.lateness)) };
+  }
+  const describeRun = (r: { calls: number; lateness: number }) => `${r.calls.toFixed(1)} calls, ${r.lateness.toFixed(2)} s late`;
+
+  test('Sora 2 (progress reported): a third of the calls, half the lateness — the issue\'s goal', async () => {
+    const ours = await measure('videos', { minSeconds: 2, maxSeconds: 30 });
+    const fixed = await measure('videos', { minSeconds: 5, maxSeconds: 5 });
+    assert.ok(fixed.lateness > 2, `the fixed loop is ~2.5 s late on average (${describeRun(fixed)})`);
+    assert.ok(ours.calls <= fixed.calls / 3, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+    assert.ok(ours.lateness <= fixed.lateness / 2, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+  });
+
+  test('Sora 1 (stages only): fewer calls and at most half the lateness', async () => {
+    const ours = await measure('jobs', { minSeconds: 2, maxSeconds: 30 });
+    const fixed = await measure('jobs', { minSeconds: 5, maxSeconds: 5 });
+    // Without progress, the final "processing" stage is watched at the minimum interval, so
+    // the calls are fewer but not a third (bench/README.md has the figures on the emulator).
+    assert.ok(ours.calls < fixed.calls, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+    assert.ok(ours.lateness <= fixed.lateness / 2, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+  });
+});
+
+describe('the deadline', () => {
+  test('a job that never finishes is cancelled at the deadline; the history stays bounded', async () => {
+    const run = await drive(generateVideo, input(), soraJob({ queuedMs: 5000, doneMs: Number.POSITIVE_INFINITY }));
+    assert.match(run.error ?? '', /^Timed out after 30 minutes: the Sora job task_1 was still running; it was cancelled/);
+    assert.equal(count(run.calls, 'cancelVideoJob'), 1);
+    assert.equal(count(run.calls, 'downloadVideo'), 0);
+    const elapsed = run.endedAt - run.calls[0].at;
+    assert.ok(elapsed >= 30 * 60_000 && elapsed < 31 * 60_000, `ended after ${elapsed / 60_000} minutes`);
+    assert.ok(count(run.calls, 'getVideoJobStatus') <= 100, `${count(run.calls, 'getVideoJobStatus')} status calls`);
+    // Each poll is two episodes of four events (timer, then status call): ~8 events a poll.
+    assert.ok(run.history.length <= 8 * 100 + 20, `${run.history.length} history events`);
+    assert.ok(run.timers.every((t) => t.fireAt - run.calls[0].at <= 30 * 60_000 + 1000), 'no timer set beyond the deadline');
+  });
+});
+
+describe('creating the job', () => {
+  test('429 waits as long as retry-after says; a transient error backs off; then it goes on', async () => {
+    const job = soraJob({ queuedMs: 1000, doneMs: 20_000 });
+    const answers: JobResult[] = [
+      { ok: false, kind: 'transient', status: 429, retryAfterSeconds: 7, message: 'Too many running tasks' },
+      { ok: false, kind: 'transient', status: 503, message: 'unavailable' },
+    ];
+    const run = await drive(generateVideo, input(), (call) => (call.name === 'createVideoJob' && answers.length ? answers.shift() : job(call)));
+    assert.ok(run.output, run.error);
+    const creates = run.calls.filter((c) => c.name === 'createVideoJob').map((c) => c.at);
+    assert.equal(creates.length, 3);
+    assert.equal(creates[1] - creates[0], 7000, 'retry-after honoured');
+    assert.equal(creates[2] - creates[1], 4000, 'second consecutive error: 2 × the minimum');
+  });
+
+  test('a refusal fails at once with the reason and creates nothing more', async () => {
+    const run = await drive(generateVideo, input(), (call) => {
+      if (call.name === 'createVideoJob') return { ok: false, kind: 'content-filtered', status: 400, code: 'content_filter', message: 'The prompt was filtered' } satisfies JobResult;
+      throw new Error(`unexpected ${call.name}`);
+    });
+    assert.match(run.error ?? '', /^Sora refused the video request: The prompt was filtered \(HTTP 400, content_filter\)/);
+    assert.equal(run.calls.length, 1);
+    assert.equal(run.timers.length, 0);
+  });
+});
+
+describe('endings', () => {
+  test('a failed Sora job is cleaned up and reported with its reason', async () => {
+    const run = await drive(generateVideo, input(), soraJob({ queuedMs: 1000, doneMs: 10_000, outcome: 'failed' }));
+    assert.match(run.error ?? '', /The Sora job task_1 failed: internal_error/);
+    assert.deepEqual(run.calls.at(-1), { name: 'cancelVideoJob', input: { family: 'jobs', jobId: 'task_1' }, at: run.calls.at(-1)!.at });
+  });
+
+  test('success outputs blob references and the custom status tracked every step', async () => {
+    const run = await drive(generateVideo, input(), soraJob({ queuedMs: 3000, doneMs: 30_000 }));
+    assert.deepEqual(run.output, {
+      jobId: 'task_1', family: 'jobs', model: 'sora', polls: count(run.calls, 'getVideoJobStatus'),
+      videos: [{ generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' }],
+    });
+    const phases = [...new Set(run.customStatuses.map((s) => (s as { phase: string }).phase))];
+    assert.deepEqual(phases, ['creating', 'queued', 'running', 'downloading']);
+    const download = run.calls.find((c) => c.name === 'downloadVideo')!;
+    assert.deepEqual(download.input, {
+      family: 'jobs', jobId: 'task_1', instanceId: 'driver-instance', generationId: 'gen_1', model: 'sora', size: '480x480', seconds: 5, prompt: request.prompt,
+    });
+  });
+});

@@ -1,0 +1,96 @@
+// Runs an orchestrator through the durable-functions SDK's own replay engine on a virtual
+// clock: activities answer from a script at once, timers fire by jumping the clock to their
+// fireAt. Thirty minutes of polling take milliseconds, and every episode is a real replay
+// of the full history, as on Azure.
+import { ActionType, flattenActions, type OrchestratorState } from '../../emulators/functions-host/durable/actions.js';
+import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
+
+const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
+  Orchestrator: new (fn: unknown) => { listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState> };
+};
+
+export interface ActivityCall {
+  name: string;
+  input: unknown;
+  /** Virtual time of the call, ms since the epoch. */
+  at: number;
+}
+
+export interface DriverRun {
+  output?: unknown;
+  error?: string;
+  /** Every activity call in order. */
+  calls: ActivityCall[];
+  /** Every timer the orchestrator created: when, and for when. */
+  timers: { createdAt: number; fireAt: number }[];
+  customStatuses: unknown[];
+  history: HistoryEvent[];
+  endedAt: number;
+}
+
+const event = (type: number, at: number, extra: Partial<HistoryEvent> = {}): HistoryEvent =>
+  ({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(at).toISOString(), ...extra });
+
+/** Drives `orchestrator` to its end; `answer(call)` gives each activity's result (throw to fail it). */
+export async function drive(orchestrator: unknown, input: unknown, answer: (call: ActivityCall) => unknown, options: { startAt?: number; instanceId?: string; maxEpisodes?: number } = {}): Promise<DriverRun> {
+  const handle = new Orchestrator(orchestrator).listen();
+  const instanceId = options.instanceId ?? 'driver-instance';
+  let now = options.startAt ?? Date.parse('2026-01-01T00:00:00Z');
+  const history: HistoryEvent[] = [event(EventType.OrchestratorStarted, now), event(EventType.ExecutionStarted, now, { Name: 'driven', Input: JSON.stringify(input) })];
+  const run: DriverRun = { calls: [], timers: [], customStatuses: [], history, endedAt: now };
+  let scheduledLeaves = 0;
+  let nextId = 0;
+  const pendingTimers: { id: number; fireAt: number }[] = [];
+
+  for (let episode = 0; episode < (options.maxEpisodes ?? 10_000); episode++) {
+    let state: OrchestratorState;
+    try {
+      state = await handle({ history: structuredClone(history), input, instanceId, isReplaying: false, upperSchemaVersion: 1, upperSchemaVersionNew: 2, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '3650.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, {});
+    } catch (error) {
+      const text = (error as Error).message;
+      const at = text.indexOf('$OutOfProcData$:');
+      state = at >= 0 ? JSON.parse(text.slice(at + '$OutOfProcData$:'.length)) : { isDone: false, actions: [], error: text };
+    }
+    if (state.customStatus !== undefined) run.customStatuses.push(state.customStatus);
+    if (state.error !== undefined) return { ...run, error: state.error, endedAt: now };
+    if (state.isDone) return { ...run, output: state.output, endedAt: now };
+
+    const completions: HistoryEvent[] = [];
+    const leaves = flattenActions(state);
+    for (const leaf of leaves.slice(scheduledLeaves)) {
+      if (leaf.actionType === ActionType.WaitForExternalEvent) continue;
+      const id = nextId++;
+      if (leaf.actionType === ActionType.CreateTimer) {
+        const fireAt = Date.parse(leaf.fireAt!);
+        history.push(event(EventType.TimerCreated, now, { EventId: id, FireAt: leaf.fireAt }));
+        pendingTimers.push({ id, fireAt });
+        run.timers.push({ createdAt: now, fireAt });
+        continue;
+      }
+      if (leaf.actionType !== ActionType.CallActivity && leaf.actionType !== ActionType.CallActivityWithRetry) throw new Error(`the driver does not handle action type ${leaf.actionType}`);
+      history.push(event(EventType.TaskScheduled, now, { EventId: id, Name: leaf.functionName }));
+      const parsedInput = typeof leaf.input === 'string' ? JSON.parse(leaf.input) : leaf.input;
+      const call = { name: leaf.functionName!, input: parsedInput, at: now };
+      run.calls.push(call);
+      try {
+        completions.push(event(EventType.TaskCompleted, now, { TaskScheduledId: id, Result: JSON.stringify(answer(call) ?? null) }));
+      } catch (error) {
+        completions.push(event(EventType.TaskFailed, now, { TaskScheduledId: id, Reason: (error as Error).message, Details: '' }));
+      }
+    }
+    scheduledLeaves = leaves.length;
+    history.push(event(EventType.OrchestratorCompleted, now));
+
+    // Next episode: activity results first; otherwise jump to the earliest timer.
+    if (completions.length === 0) {
+      pendingTimers.sort((a, b) => a.fireAt - b.fireAt);
+      const timer = pendingTimers.shift();
+      if (!timer) throw new Error('the orchestrator waits for nothing the driver can deliver');
+      now = Math.max(now, timer.fireAt);
+      history.push(event(EventType.OrchestratorStarted, now), event(EventType.TimerFired, now, { TimerId: timer.id, FireAt: new Date(timer.fireAt).toISOString() }));
+    } else {
+      history.push(event(EventType.OrchestratorStarted, now), ...completions);
+    }
+  }
+  throw new Error('the orchestration did not end within the episode limit');
+}
