@@ -22,7 +22,9 @@ export interface StoredVideo {
   reused: boolean;
 }
 
-const BLOCK_BYTES = 8 * 1024 * 1024;
+// 4 MiB blocks: the SDK pools one buffer per parallel block, so this bounds the upload at
+// ~16 MiB of buffers (8 MiB blocks measured +99 MB RSS for 1 GB; see bench/README.md).
+const BLOCK_BYTES = 4 * 1024 * 1024;
 const PARALLEL_BLOCKS = 4;
 
 /** Blob name from ids we issued or Sora issued, never from user text. */
