@@ -64,6 +64,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       }
       if (endpoints.blob && endpoints.queue && endpoints.table) {
         clearTimeout(timer);
+        // Ready: from now on the output (an access-log line per request) is only drained.
+        // Kept, this listener would re-scan the whole, ever-growing log on every chunk.
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
         resolve();
       }
     };

@@ -1,4 +1,4 @@
-// npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--data-dir DIR] [--max-running-jobs N]
+// npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 import { parseArgs } from 'node:util';
 import { parseFaultConfig } from './faults.js';
@@ -9,6 +9,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8091' },
     'api-key': { type: 'string' },
     'time-scale': { type: 'string', default: '1' },
+    'duration-jitter': { type: 'string', default: '0' },
     'data-dir': { type: 'string' },
     'max-running-jobs': { type: 'string', default: '2' },
     'videos-creates-per-minute': { type: 'string', default: '2' },
@@ -26,6 +27,16 @@ const number = (name: string, text: string | undefined) => {
   const value = Number(text);
   if (text === undefined || !Number.isFinite(value) || value < 0) {
     console.error(`--${name} must be a non-negative number, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+};
+
+/** A number in [0, 1). */
+const fraction = (name: string, text: string | undefined) => {
+  const value = number(name, text);
+  if (value >= 1) {
+    console.error(`--${name} must be below 1 (0.3 = ±30%), got "${text}"`);
     process.exit(2);
   }
   return value;
@@ -54,6 +65,7 @@ async function main() {
     port: number('port', values.port),
     apiKey: values['api-key'],
     timeScale: number('time-scale', values['time-scale']),
+    durationJitter: fraction('duration-jitter', values['duration-jitter']),
     dataDir: values['data-dir'],
     maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
     videosCreatesPerMinute: number('videos-creates-per-minute', values['videos-creates-per-minute']),

@@ -2,8 +2,8 @@
 // Implements the jobs API (Sora 1) of ../shared/docs/sora-api.md; see README.md for what is
 // not implemented yet.
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdtempSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFile, rename, stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { imageSize } from './image-size.js';
 import { spritesheetJpeg, thumbnailJpeg } from './images.js';
 import { FaultInjector, parseFaultConfig, seededRandom, type ChosenFaults, type FaultConfig } from './faults.js';
 import { BodyError, readCreateBody } from './request-body.js';
-import { encodeVideoFile } from './video-encoder.js';
+import { encodeVideoFile, type VideoSpec } from './video-encoder.js';
 import { validateCreateVideo, videoStateAt, type CreateVideoInput } from './videos-api.js';
 
 export interface SoraEmulatorOptions {
@@ -37,8 +37,10 @@ export interface SoraEmulatorOptions {
   outputModerationRate?: number;
   /** Share of jobs (0..1) that fail with internal_error when they would have succeeded. */
   internalErrorRate?: number;
-  /** Seed for those outcomes (and the default fault seed). */
+  /** Seed for those outcomes, the duration jitter (and the default fault seed). */
   seed?: number;
+  /** Spread of job durations: 0.3 = each job takes its nominal time × a seeded uniform factor in [0.7, 1.3]. 0 (default) = exact. */
+  durationJitter?: number;
   /** How long finished content stays downloadable (the service keeps it about 24 h). */
   contentTtlSeconds?: number;
   /** Sora 2 creates allowed per minute per deployment (the service's default quota is 2). */
@@ -48,7 +50,7 @@ export interface SoraEmulatorOptions {
 }
 
 /** Options that PATCH /_admin/config may change while running. */
-const RUNTIME_OPTIONS = ['timeScale', 'maxRunningJobs', 'videosCreatesPerMinute', 'denyList', 'outputModerationRate', 'internalErrorRate', 'contentTtlSeconds'] as const;
+const RUNTIME_OPTIONS = ['timeScale', 'durationJitter', 'maxRunningJobs', 'videosCreatesPerMinute', 'denyList', 'outputModerationRate', 'internalErrorRate', 'contentTtlSeconds'] as const;
 
 type LateFailure = 'output_moderation' | 'internal_error' | null;
 
@@ -103,13 +105,18 @@ const ROUTES: Array<[string, RegExp]> = [
   ['PATCH /_admin/config', /^PATCH \/_admin\/config$/],
   ['POST /_admin/reset', /^POST \/_admin\/reset$/],
   ['POST /_admin/expire/{id}', /^POST \/_admin\/expire\/(?<id>[^/]+)$/],
+  ['GET /_admin/jobs/{id}', /^GET \/_admin\/jobs\/(?<id>[^/]+)$/],
 ];
 
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
 
 export function createSoraServer(options: SoraEmulatorOptions = {}) {
+  if (options.durationJitter !== undefined && !(options.durationJitter >= 0 && options.durationJitter < 1)) {
+    throw new RangeError(`durationJitter must be at least 0 and below 1, got ${options.durationJitter}`);
+  }
   const settings = {
     timeScale: options.timeScale ?? 1,
+    durationJitter: options.durationJitter ?? 0,
     maxRunningJobs: options.maxRunningJobs ?? 2,
     videosCreatesPerMinute: options.videosCreatesPerMinute ?? 2,
     denyList: options.denyList ?? [],
@@ -118,6 +125,10 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     contentTtlSeconds: options.contentTtlSeconds ?? 86400,
   };
   const outcomeRandom = seededRandom(options.seed ?? 1);
+  // A stream of its own, so turning jitter on does not change which jobs fail.
+  const jitterRandom = seededRandom(((options.seed ?? 1) ^ 0x5bd1e995) >>> 0);
+  /** The nominal duration times a seeded factor in [1 - jitter, 1 + jitter]; one draw per job, even at 0. */
+  const jittered = (nominalMs: number) => Math.round(nominalMs * (1 + settings.durationJitter * (2 * jitterRandom() - 1)));
   /** Decided at creation from the seed, revealed when the job would have succeeded. */
   const drawLateFailure = (): LateFailure => {
     const draw = outcomeRandom();
@@ -135,6 +146,8 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
   const faults = new FaultInjector();
   if (options.faults) faults.set(options.faults);
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
+  // A --data-dir that does not exist yet is created, rather than failing every download.
+  mkdirSync(dataDir, { recursive: true });
   const jobs = new Map<string, Job>();
   const generations = new Map<string, { job: Job; index: number }>();
   const stats = {
@@ -203,11 +216,44 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
     recentVideoCreates.set(input.model, [...recent, now]);
     const [width, height] = input.size.split('x').map(Number);
     const id = `video_${randomUUID().replace(/-/g, '')}`;
-    const video: Video = { id, input, createdMs: Date.now(), totalMs: jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale), remixedFrom, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, file: path.join(dataDir, `${id}.mp4`) };
+    const video: Video = { id, input, createdMs: Date.now(), totalMs: jittered(jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale)), remixedFrom, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, file: path.join(dataDir, `${id}.mp4`) };
     videos.set(id, video);
     stats.jobsCreated[input.model] = (stats.jobsCreated[input.model] ?? 0) + 1;
     stats.peakRunningJobs[input.model] = Math.max(stats.peakRunningJobs[input.model] ?? 0, running(input.model));
     return send(res, 200, videoView(video));
+  }
+
+  /** Exact timing for benchmarks: when the job was created and when it reached its final status (ms since epoch). */
+  function timingOf(id: string) {
+    const job = jobs.get(id);
+    if (job) {
+      const status = statusOf(job);
+      const finishedAtMs = job.moderated ? job.createdMs : TERMINAL.has(status) && !job.cancelled ? job.createdMs + job.totalMs : null;
+      return { id, createdAtMs: job.createdMs, durationMs: job.totalMs, finishedAtMs, status };
+    }
+    const video = videos.get(id);
+    if (!video) return undefined;
+    const { status } = videoState(video);
+    const finishedAtMs = video.moderated ? video.createdMs : status === 'completed' || status === 'failed' ? video.createdMs + video.totalMs : null;
+    return { id, createdAtMs: video.createdMs, durationMs: video.totalMs, finishedAtMs, status };
+  }
+
+  /** Equal input gives equal bytes, so each distinct video is encoded once and copied for later generations. */
+  const encoded = new Map<string, Promise<{ file: string; bytes: number }>>();
+  function produceVideo(spec: VideoSpec, file: string): Promise<number> {
+    const key = JSON.stringify([spec.width, spec.height, spec.seconds, spec.seed, spec.padToBytes ?? 0]);
+    const first = encoded.get(key);
+    if (first) {
+      return first.then(async (made) => {
+        await copyFile(made.file, `${file}.partial`);
+        await rename(`${file}.partial`, file);
+        return made.bytes;
+      });
+    }
+    const made = encodeVideoFile(spec, file).then((bytes) => ({ file, bytes }));
+    encoded.set(key, made);
+    made.catch(() => encoded.delete(key));
+    return made.then((m) => m.bytes);
   }
 
   function jobView(job: Job) {
@@ -282,7 +328,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       const body = await readBodyOrFail(req, res);
       if (!body) return;
       for (const [name, value] of Object.entries(body.fields)) {
-        const valid = name === 'denyList' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : (RUNTIME_OPTIONS as readonly string[]).includes(name) && typeof value === 'number' && value >= 0 && (!name.endsWith('Rate') || value <= 1);
+        const valid = name === 'denyList' ? Array.isArray(value) && value.every((v) => typeof v === 'string') : (RUNTIME_OPTIONS as readonly string[]).includes(name) && typeof value === 'number' && value >= 0 && (!name.endsWith('Rate') || value <= 1) && (name !== 'durationJitter' || value < 1);
         if (!valid) return fail(res, { status: 400, code: 'invalid_config', message: `'${name}' is not a runtime option or has the wrong type (options: ${RUNTIME_OPTIONS.join(', ')}).`, param: name });
       }
       Object.assign(settings, body.fields);
@@ -302,6 +348,10 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
       target.expired = true;
       res.writeHead(204).end();
       return;
+    }
+    if (route.template === 'GET /_admin/jobs/{id}') {
+      const timing = timingOf(route.params.id);
+      return timing ? send(res, 200, timing) : fail(res, { status: 404, code: 'NotFound', message: `No job or video ${route.params.id}.` });
     }
     if (!authorized(req)) {
       return fail(res, { status: 401, code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' });
@@ -345,7 +395,7 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (running(input.model) >= settings.maxRunningJobs) {
           return tooManyRunning(res);
         }
-        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jobDurationMs(input, settings.timeScale), cancelled: false, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, generations: [] };
+        const job: Job = { id: `task_${randomUUID().replace(/-/g, '')}`, input, createdMs: Date.now(), totalMs: jittered(jobDurationMs(input, settings.timeScale)), cancelled: false, moderated: denied(input.prompt), lateFailure: drawLateFailure(), expired: false, generations: [] };
         for (let index = 0; index < input.n_variants; index++) {
           const id = `gen_${randomUUID().replace(/-/g, '')}`;
           job.generations.push({ id, file: path.join(dataDir, `${id}.mp4`) });
@@ -394,7 +444,11 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (!found || statusOf(found.job) !== 'succeeded' || contentGone(found.job.createdMs + found.job.totalMs, found.job.expired)) return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.' });
         const generation = found.job.generations[found.index];
         const { input } = found.job;
-        generation.ready ??= encodeVideoFile({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file);
+        generation.ready ??= produceVideo({ width: input.width, height: input.height, seconds: input.n_seconds, seed: `${input.prompt}#${found.index}`, padToBytes: options.padToBytes }, generation.file)
+          .catch((error: unknown) => {
+            generation.ready = undefined; // a later request tries again instead of failing forever
+            throw error;
+          });
         await generation.ready;
         return serveFile(req, res, generation.file, injected.truncate);
       }
@@ -446,7 +500,11 @@ export function createSoraServer(options: SoraEmulatorOptions = {}) {
         if (variant === 'thumbnail') return sendImage(res, thumbnailJpeg(width, height, video.input.prompt), 'image/jpeg');
         if (variant === 'spritesheet') return sendImage(res, spritesheetJpeg(width, height, video.input.prompt), 'image/jpeg');
         if (variant !== 'video') return fail(res, { status: 400, code: 'invalid_value', message: `Invalid value: '${variant}'. Supported values are: 'video', 'thumbnail' and 'spritesheet'.`, param: 'variant', type: 'invalid_request_error' });
-        video.ready ??= encodeVideoFile({ width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: options.padToBytes }, video.file);
+        video.ready ??= produceVideo({ width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: options.padToBytes }, video.file)
+          .catch((error: unknown) => {
+            video.ready = undefined; // a later request tries again instead of failing forever
+            throw error;
+          });
         await video.ready;
         return serveFile(req, res, video.file, injected.truncate);
       }

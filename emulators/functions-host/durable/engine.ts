@@ -356,7 +356,9 @@ export class DurableEngine {
     const delay = Math.max(0, Date.parse(fireAt) - Date.now());
     const handle = setTimeout(() => {
       this.#timers.delete(key);
-      if (delay > MAX_TIMEOUT_MS) this.#armTimer(instanceId, timerId, fireAt);
+      // setTimeout may fire a millisecond before Date.now() reaches fireAt (and long timers
+      // are split): an episode would then find the timer not due and never see it again.
+      if (Date.now() < Date.parse(fireAt)) this.#armTimer(instanceId, timerId, fireAt);
       else this.#wake(instanceId);
     }, Math.min(delay, MAX_TIMEOUT_MS));
     this.#timers.set(key, handle);
@@ -513,7 +515,10 @@ export class DurableEngine {
 
     if (!done && terminateReason === undefined && !suspended && !suspendChange) {
       for (const [id, task] of live.scheduled) {
-        if (task.kind === 'timer' && Date.parse(task.fireAt!) <= nowMs && !delivered.some((d) => completionId(d.event) === id)) {
+        if (task.kind !== 'timer') continue;
+        if (Date.parse(task.fireAt!) > nowMs) {
+          this.#armTimer(instanceId, id, task.fireAt!); // no-op when armed; a safety net otherwise
+        } else if (!delivered.some((d) => completionId(d.event) === id)) {
           delivered.push({ event: { EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: now, TimerId: id, FireAt: task.fireAt } });
         }
       }
