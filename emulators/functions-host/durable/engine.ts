@@ -152,6 +152,8 @@ export class DurableEngine {
   #activitiesRunning = 0;
   #stopped = false;
   readonly #idle = new Set<() => void>();
+  /** Ids of inbox messages held only in memory. */
+  readonly #volatile = new Set<string>();
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -202,7 +204,7 @@ export class DurableEngine {
       throw new DurableRequestError(409, `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`);
     }
     const record = this.#newRecord(id, fn.metadata.name, inputJson, null);
-    await this.#create(record);
+    await this.#create(record, !existing);
     return record;
   }
 
@@ -215,13 +217,14 @@ export class DurableEngine {
     };
   }
 
-  async #create(record: InstanceRecord): Promise<void> {
+  /** `fresh`: no instance of that id exists, so there is no old history to clear. */
+  async #create(record: InstanceRecord, fresh: boolean): Promise<void> {
     const start: InboxMessage = {
       id: newMessageId(), instanceId: record.instanceId, executionId: record.executionId,
       event: this.#executionStarted(record),
     };
     this.#live.delete(record.instanceId);
-    await this.#store.resetInstance(record, start);
+    await this.#store.resetInstance(record, start, fresh);
     this.#live.set(record.instanceId, analyze(record, [], [start]));
     this.#wake(record.instanceId);
   }
@@ -330,7 +333,8 @@ export class DurableEngine {
   #wake(instanceId: string): void {
     if (this.#stopped) return;
     this.#ready.add(instanceId);
-    queueMicrotask(() => this.#pump());
+    // setImmediate, not a microtask: a burst of instant activities must not starve HTTP.
+    setImmediate(() => this.#pump());
   }
 
   #pump(): void {
@@ -414,14 +418,28 @@ export class DurableEngine {
     return { EventType: EventType.TaskCompleted, Timestamp: isoNow(), TaskScheduledId: taskId, Result: result };
   }
 
-  /** Durably queues a result for an instance (if it still exists) and wakes it. */
-  async #deliver(message: InboxMessage): Promise<void> {
+  /**
+   * Queues a result for an instance (if it still exists) and wakes it. Results the host can
+   * re-derive after a crash (activity results: the activity runs again, at least once as on
+   * Azure; finished children: recovery asks them) stay in memory, which halves the storage
+   * round trips per activity; only what a caller was promised (raised events, terminate) is
+   * written first.
+   */
+  async #deliver(message: InboxMessage, durable = false): Promise<void> {
     if (this.#stopped) return;
     const live = await this.#load(message.instanceId);
     if (!live) return;
-    await this.#store.addMessage(message);
+    if (durable) await this.#store.addMessage(message);
+    else this.#volatile.add(message.id);
     live.inbox.push(message);
     this.#wake(message.instanceId);
+  }
+
+  /** The consumed ids that exist in storage (volatile ones are only forgotten). */
+  #stored(consumed: string[]): string[] {
+    const stored = consumed.filter((id) => !this.#volatile.has(id));
+    for (const id of consumed) this.#volatile.delete(id);
+    return stored;
   }
 
   // ---------------------------------------------------------------- sub-orchestrations
@@ -448,7 +466,7 @@ export class DurableEngine {
     const record = this.#newRecord(task.childInstanceId!, fn.metadata.name, task.input ?? null, {
       instanceId: parent.record.instanceId, executionId: parent.record.executionId, taskId,
     });
-    await this.#create(record);
+    await this.#create(record, !(await this.getInstance(record.instanceId)));
   }
 
   async #notifyParent(child: InstanceRecord): Promise<void> {
@@ -526,7 +544,7 @@ export class DurableEngine {
 
     if (done || (terminateReason === undefined && delivered.length === 0)) {
       if (consumed.length > 0) {
-        await this.#store.commit({ record, fromIndex: live.history.length, newEvents: [], consumedMessageIds: consumed });
+        await this.#store.commit({ record, fromIndex: live.history.length, newEvents: [], consumedMessageIds: this.#stored(consumed) });
         live.inbox = live.inbox.filter((m) => !consumed.includes(m.id));
       }
       if (done) this.#evict(live);
@@ -584,7 +602,7 @@ export class DurableEngine {
   async #commit(live: LiveInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[], extra?: { addedMessages?: InboxMessage[]; previousExecutionId?: string }): Promise<void> {
     const fromIndex = extra?.previousExecutionId ? 0 : live.history.length;
     const committed: InstanceRecord = { ...record, historyLength: fromIndex + events.length };
-    await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: consumed, ...extra });
+    await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: this.#stored(consumed), ...extra });
     live.record = committed;
     live.history = extra?.previousExecutionId ? [...events] : [...live.history, ...events];
     for (const event of events) if (event.MessageId) live.consumedMessageIds.add(event.MessageId);

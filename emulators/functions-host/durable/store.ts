@@ -17,8 +17,9 @@ export interface DurableStore {
   queryInstances(query: InstanceQuery, top: number | undefined, continuationToken: string | undefined): Promise<InstancePage>;
   /** Non-terminal instances: what a restarted host must resume. */
   activeInstances(): Promise<InstanceRecord[]>;
-  /** Replaces the instance (a fresh start or a restart of a finished id): old history and messages go. */
-  resetInstance(record: InstanceRecord, start: InboxMessage): Promise<void>;
+  /** Replaces the instance (a fresh start or a restart of a finished id): old history and
+   * messages go. `fresh` says no instance of that id existed, so there is nothing to clear. */
+  resetInstance(record: InstanceRecord, start: InboxMessage, fresh?: boolean): Promise<void>;
   /** The first `record.historyLength` events of the current execution. */
   readHistory(record: InstanceRecord): Promise<HistoryEvent[]>;
   /**

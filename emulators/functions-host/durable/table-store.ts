@@ -176,9 +176,11 @@ export class TableStore implements DurableStore {
     return this.#allInstances(['Pending', 'Running', 'ContinuedAsNew', 'Suspended'].map((s) => `RuntimeStatus eq '${s}'`).join(' or '));
   }
 
-  async resetInstance(record: InstanceRecord, start: InboxMessage): Promise<void> {
-    await this.#deletePartition(this.#history, record.instanceId);
-    await this.#deletePartition(this.#inbox, record.instanceId);
+  async resetInstance(record: InstanceRecord, start: InboxMessage, fresh = false): Promise<void> {
+    if (!fresh) {
+      await this.#deletePartition(this.#history, record.instanceId);
+      await this.#deletePartition(this.#inbox, record.instanceId);
+    }
     await this.#inbox.upsertEntity(messageToEntity(start), 'Replace');
     await this.#instances.upsertEntity(recordToEntity(record), 'Replace');
   }
