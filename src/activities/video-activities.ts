@@ -5,7 +5,7 @@
 // because its retries are plain callActivityWithRetry.
 import { SoraContentFilteredError, SoraOutcomeUnknownError, SoraPermanentError, SoraTransientError } from '../errors.js';
 import type {
-  ActivityFailure, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary,
+  ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary,
 } from '../orchestrations/contracts.js';
 import type { CreateVideoJobInput as SoraCreateInput, SoraClient, VideoJobSnapshot } from '../sora/client.js';
 import { streamVideoToBlob, videoBlobName } from '../storage/video-blobs.js';
@@ -129,14 +129,28 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Best effort: the job may already be gone; cleanup never fails the caller. */
-  async function cancelVideoJob(ref: JobRef): Promise<{ ok: boolean; message?: string }> {
-    try {
-      await deps.sora.deleteJob(ref.family, ref.jobId);
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, message: (error as Error).message };
+  /** Deletes the videos stored under an instance (a failed request must leave no blob). */
+  async function deleteStoredVideos(instanceId: string): Promise<number> {
+    const container = await deps.container();
+    let deleted = 0;
+    for await (const blob of container.listBlobsFlat({ prefix: `${videoBlobName(instanceId, 'x').split('/')[0]}/` })) {
+      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+      deleted++;
     }
+    return deleted;
+  }
+
+  /** Best effort: the job may already be gone; cleanup never fails the caller. */
+  async function cancelVideoJob(input: CancelVideoJobInput): Promise<{ ok: boolean; blobsDeleted?: number; message?: string }> {
+    const problems: string[] = [];
+    await deps.sora.deleteJob(input.family, input.jobId).catch((error: Error) => problems.push(error.message));
+    const blobsDeleted = input.instanceId ? await deleteStoredVideos(input.instanceId).catch((error: Error) => {
+      problems.push(error.message);
+      return 0;
+    }) : 0;
+    return problems.length ? { ok: false, blobsDeleted, message: problems.join('; ') } : { ok: true, blobsDeleted };
   }
 
   return { createVideoJob, getVideoJobStatus, downloadVideo, cancelVideoJob };

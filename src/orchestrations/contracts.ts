@@ -42,6 +42,11 @@ export interface JobRef {
   jobId: string;
 }
 
+/** Cleanup after a failure: the Sora job, and any video a sibling download already stored. */
+export interface CancelVideoJobInput extends JobRef {
+  instanceId?: string;
+}
+
 export interface DownloadVideoInput extends JobRef {
   instanceId: string;
   generationId: string;

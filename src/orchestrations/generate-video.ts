@@ -5,7 +5,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
   activityNames, type ActivityFailure, type DownloadResult, type GenerateVideoInput, type GenerateVideoOutput,
-  type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef,
+  type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef,
 } from './contracts.js';
 import { expectedJobSeconds, nextPollDelaySeconds, type PollObservation } from './poll-policy.js';
 
@@ -40,7 +40,8 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     status.phase = 'cleaning-up';
     status.nextPollAt = undefined;
     report();
-    yield context.df.callActivity(activityNames.cancelVideoJob, { family: job.family, jobId: job.jobId } satisfies JobRef);
+    // A failed request leaves no blob: a sibling generation may already have been stored.
+    yield context.df.callActivity(activityNames.cancelVideoJob, { family: job.family, jobId: job.jobId, instanceId: context.df.instanceId } satisfies CancelVideoJobInput);
   }
 
   // 1. Create the job. Only transient failures are retried; the activity itself makes a

@@ -150,7 +150,7 @@ describe('endings', () => {
   test('a failed Sora job is cleaned up and reported with its reason', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 1000, doneMs: 10_000, outcome: 'failed' }));
     assert.match(run.error ?? '', /The Sora job task_1 failed: internal_error/);
-    assert.deepEqual(run.calls.at(-1), { name: 'cancelVideoJob', input: { family: 'jobs', jobId: 'task_1' }, at: run.calls.at(-1)!.at });
+    assert.deepEqual(run.calls.at(-1), { name: 'cancelVideoJob', input: { family: 'jobs', jobId: 'task_1', instanceId: 'driver-instance' }, at: run.calls.at(-1)!.at });
   });
 
   test('success outputs blob references and the custom status tracked every step', async () => {
