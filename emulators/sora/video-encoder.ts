@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createH264MP4Encoder } from 'h264-mp4-encoder';
 
 export interface VideoSpec {
   width: number;
@@ -20,9 +19,30 @@ export interface VideoSpec {
 /** Low frame rate keeps encoding cheap; the duration is still exact (frames / rate). */
 const FRAME_RATE = 8;
 
+type EncoderModule = typeof import('h264-mp4-encoder');
+let encoderModule: EncoderModule | undefined;
+
+/**
+ * Loading the encoder's Emscripten runtime adds process-wide handlers that abort the whole
+ * process on any unhandled rejection or exception, anywhere (a test's, a host's). It is loaded
+ * lazily and whatever it added is removed: the emulator must not change how its host fails.
+ */
+function loadEncoder(): EncoderModule {
+  if (encoderModule) return encoderModule;
+  const rejectionHandlers = new Set(process.listeners('unhandledRejection'));
+  const exceptionHandlers = new Set(process.listeners('uncaughtException'));
+  try {
+    encoderModule = require('h264-mp4-encoder') as EncoderModule;
+  } finally {
+    for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.removeListener('unhandledRejection', listener);
+    for (const listener of process.listeners('uncaughtException')) if (!exceptionHandlers.has(listener)) process.removeListener('uncaughtException', listener);
+  }
+  return encoderModule;
+}
+
 /** Encodes the video into `file` (written to a temp name first, so readers never see half a file). */
 export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<number> {
-  const encoder = await createH264MP4Encoder();
+  const encoder = await loadEncoder().createH264MP4Encoder();
   try {
     encoder.width = spec.width;
     encoder.height = spec.height;
