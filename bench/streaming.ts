@@ -27,7 +27,7 @@
 // emulator here, copier in another process). The ratio is taken against the faster copy.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -255,7 +255,6 @@ async function run(bytes: number, work: string): Promise<Figures> {
   let host: RunningHost | undefined;
   try {
     azurite = await startAzurite({ location: path.join(work, 'azurite') });
-    mkdirSync(path.join(work, 'sora')); // the emulator does not create its dataDir
     sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'sora') });
     const settings: Record<string, string> = {
       AzureWebJobsStorage: azurite.connectionString,

@@ -30,6 +30,7 @@ function afterFailure(failure: ActivityFailure, consecutiveErrors: number): Poll
 export const generateVideo: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as GenerateVideoInput;
   const { request } = input;
+  // The replay-safe clock; every Date below is built from it (new Date(ms)), never new Date().
   const now = () => context.df.currentUtcDateTime.getTime();
   const deadline = now() + input.deadlineMinutes * 60_000;
   const status: GenerateVideoProgress = { phase: 'creating', family: request.family, polls: 0 };
