@@ -51,14 +51,18 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
     return 'succeeded';
   };
 
+  /** How far along a Sora 2 job says it is, given the share of its running time spent. */
+  type ProgressShape = (share: number) => number;
+  const linear: ProgressShape = (share) => share;
+
   /** A job of `doneMs`: Sora 1 reports stages, Sora 2 reports queued then progress 0-100. */
-  function scriptedJob(family: 'jobs' | 'videos', doneMs: number) {
+  function scriptedJob(family: 'jobs' | 'videos', doneMs: number, shape: ProgressShape = linear) {
     let createdAt = 0;
     const snapshot = (at: number): JobSummary => {
       const fraction = (at - createdAt) / doneMs;
       const done = fraction >= 1;
       const soraStatus = family === 'jobs' ? jobsStatus(fraction) : done ? 'completed' : fraction < 0.05 ? 'queued' : 'in_progress';
-      const progress = family === 'videos' && !done && fraction >= 0.05 ? Math.floor(((fraction - 0.05) / 0.95) * 100) : undefined;
+      const progress = family === 'videos' && !done && fraction >= 0.05 ? Math.floor(shape((fraction - 0.05) / 0.95) * 100) : undefined;
       return {
         jobId: 'job_1', family, phase: done ? 'succeeded' : soraStatus === 'queued' ? 'queued' : 'running', soraStatus, progress,
         createdAt: Math.floor(createdAt / 1000), generationIds: done ? ['gen_1'] : [],
@@ -72,11 +76,11 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
     };
   }
 
-  async function measure(family: 'jobs' | 'videos', poll: GenerateVideoInput['poll']) {
+  async function measure(family: 'jobs' | 'videos', poll: GenerateVideoInput['poll'], shape: ProgressShape = linear) {
     const sized = family === 'jobs' ? request : { ...request, family, model: 'sora-2', width: 1280, height: 720, seconds: 4 } as const;
     const results = [];
     for (const doneMs of durations) {
-      const run = await drive(generateVideo, input({ request: sized, poll }), scriptedJob(family, doneMs));
+      const run = await drive(generateVideo, input({ request: sized, poll }), scriptedJob(family, doneMs, shape));
       assert.ok(run.output, run.error);
       const created = run.calls.find((c) => c.name === 'createVideoJob')!.at;
       const seen = run.calls.find((c) => c.name === 'downloadVideo')!.at;
@@ -94,6 +98,16 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
     assert.ok(ours.calls <= fixed.calls / 3, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
     assert.ok(ours.lateness <= fixed.lateness / 2, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
   });
+
+  // Sora does not promise that progress is linear; the policy re-estimates at every poll.
+  for (const [name, shape] of [['slows down near the end', Math.sqrt], ['speeds up near the end', (share: number) => share ** 2]] as const) {
+    test(`Sora 2 progress that ${name}: still fewer calls, and never later than the fixed loop`, async () => {
+      const ours = await measure('videos', { minSeconds: 2, maxSeconds: 30 }, shape);
+      const fixed = await measure('videos', { minSeconds: 5, maxSeconds: 5 }, shape);
+      assert.ok(ours.calls <= fixed.calls / 2, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+      assert.ok(ours.lateness <= fixed.lateness, `ours ${describeRun(ours)} vs fixed ${describeRun(fixed)}`);
+    });
+  }
 
   test('Sora 1 (stages only): fewer calls and at most half the lateness', async () => {
     const ours = await measure('jobs', { minSeconds: 2, maxSeconds: 30 });

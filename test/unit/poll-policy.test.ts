@@ -42,6 +42,39 @@ describe('nextPollDelaySeconds', () => {
     assert.equal(nextPollDelaySeconds(status(40, 1000, { status: 'in_progress', progress: 80 }), bounds), 5);
   });
 
+  test('once progress has moved, its own rate predicts the finish (time spent queued does not count)', () => {
+    // 10 % at 30 s, 50 % at 50 s: 2 points a second, 49.5 points left → 24.75 s; still far,
+    // so half of it. (From creation alone, 50 % at 50 s would have said 50 s left.)
+    const far = { status: 'in_progress', progress: 50 } as const;
+    assert.equal(nextPollDelaySeconds({ ...status(50, 1000, far), firstProgress: { progress: 10, elapsedSeconds: 30 } }, bounds), 12.375);
+    // 80 % at 65 s: 19.5 points left → 9.75 s, near enough to aim just past it (+ half a point, 0.25 s).
+    const near = { ...status(65, 1000, { status: 'in_progress', progress: 80 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
+    assert.equal(nextPollDelaySeconds(near, bounds), 10);
+    assert.equal(nextPollDelaySeconds(near, { minSeconds: 12, maxSeconds: 30 }), 12, 'still within the bounds');
+  });
+
+  test('a rate over too few points is not trusted: back to progress since creation', () => {
+    const moved4 = { ...status(40, 1000, { status: 'in_progress', progress: 80 }), firstProgress: { progress: 76, elapsedSeconds: 38 } };
+    assert.equal(nextPollDelaySeconds(moved4, bounds), 5, 'as without a first progress: 80 % after 40 s → 10 s left → 5 s');
+  });
+
+  test('a job that speeds up: the last two polls\' rate wins when it is faster even read at its slowest', () => {
+    const first = { progress: 10, elapsedSeconds: 30 };
+    const now = (previousProgress: { progress: number; elapsedSeconds: number }) =>
+      ({ ...status(60, 1000, { status: 'in_progress', progress: 70 }), firstProgress: first, previousProgress });
+    // Overall 2 points/s (29.5 points left → 14.75 s, aimed + 0.25 s); the last 10 s went from
+    // 30 to 70, at least 3.9 points/s: 29.5 / 3.9 + 0.5 / 3.9 ≈ 7.69 s.
+    assert.equal(nextPollDelaySeconds(now({ progress: 30, elapsedSeconds: 50 }), bounds).toFixed(2), '7.69');
+    // The last 10 s went from 50 to 70 (at least 1.9 points/s): no faster than overall, ignored.
+    assert.equal(nextPollDelaySeconds(now({ progress: 50, elapsedSeconds: 50 }), bounds), 15);
+  });
+
+  test('a job that slows down is re-estimated at each poll, not waited for blindly', () => {
+    // Aimed at the predicted finish, the job reports 99 % instead of done: the next wait is short.
+    const late = { ...status(75.5, 1000, { status: 'in_progress', progress: 99 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
+    assert.equal(nextPollDelaySeconds(late, bounds), 1);
+  });
+
   test('polls at the minimum in the short final stage', () => {
     assert.equal(nextPollDelaySeconds(status(5, 100, { status: 'processing' }), bounds), 1);
   });
