@@ -3,6 +3,8 @@
 // and a lost create answer must not bill a second job):
 //   .claims/instances/{instanceId}.json  the intent, written before the create, then the job id
 //   .claims/jobs/{jobId}                 created only if absent: one owner per Sora job
+//   .claims/cancelled/{instanceId}       written by DELETE: a create still in flight then
+//                                        deletes the job it made (see createVideoJob)
 import type { ContainerClient } from '@azure/storage-blob';
 import type { SoraFamily } from '../sora/client.js';
 
@@ -17,6 +19,7 @@ export interface CreateIntent {
 
 const instancePath = (instanceId: string) => `.claims/instances/${instanceId}.json`;
 const jobPath = (jobId: string) => `.claims/jobs/${encodeURIComponent(jobId)}`;
+const cancelledPath = (instanceId: string) => `.claims/cancelled/${instanceId}`;
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -54,5 +57,14 @@ export class JobClaims {
       const owner = (await blob.downloadToBuffer()).toString('utf8');
       return owner === instanceId;
     }
+  }
+
+  /** Records that the caller cancelled this instance (idempotent). */
+  async markCancelled(instanceId: string): Promise<void> {
+    await (await this.container()).getBlockBlobClient(cancelledPath(instanceId)).upload('', 0);
+  }
+
+  async isCancelled(instanceId: string): Promise<boolean> {
+    return (await this.container()).getBlockBlobClient(cancelledPath(instanceId)).exists();
   }
 }

@@ -25,6 +25,8 @@ export interface ActivityDeps {
 /** How far back (seconds) a job may have been created, relative to our clock, and still be adopted. */
 const ADOPTION_SKEW_SECONDS = 10;
 const ADOPTION_LIST_LIMIT = 50;
+/** Tries to delete a job created for a request cancelled meanwhile (1 s, then 2 s apart). */
+const CANCEL_DELETE_ATTEMPTS = 3;
 
 export function toJobSummary(job: VideoJobSnapshot): JobSummary {
   return {
@@ -66,7 +68,35 @@ export function createActivities(deps: ActivityDeps) {
     return undefined;
   }
 
+  /** Creates the job, unless the caller cancelled the request before or while it was made.
+   * DELETE terminates the instance, marks it cancelled, then deletes the job the intent
+   * names; this writes the job id into the intent, then reads the mark. Whichever comes
+   * second sees the other's write, so a job created during a cancel is always deleted. */
   async function createVideoJob(input: CreateVideoJobInput): Promise<JobResult> {
+    const { instanceId } = input;
+    const cancelled = () => deps.claims.isCancelled(instanceId);
+    try {
+      if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its Sora job was created' };
+      const result = await createOrAdopt(input);
+      if (!result.ok || !(await cancelled())) return result;
+      // Nobody retries for a terminated instance: try a few times here.
+      const { family, jobId } = result.job;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await deps.sora.deleteJob(family, jobId);
+          break;
+        } catch (error) {
+          if (attempt >= CANCEL_DELETE_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+        }
+      }
+      return { ok: false, kind: 'permanent', message: `The request was cancelled while its Sora job ${jobId} was being created; the job was deleted` };
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+
+  async function createOrAdopt(input: CreateVideoJobInput): Promise<JobResult> {
     const { instanceId, request } = input;
     try {
       const intent = await deps.claims.readIntent(instanceId);

@@ -134,7 +134,9 @@ export function createVideosApi(deps: VideosApiDeps) {
     if (FINISHED.has(status.runtimeStatus)) return problem(409, 'Already finished', `The video request '${id}' is already ${status.runtimeStatus}.`);
     await client.terminate(id, 'Cancelled by the caller');
     // The orchestrator cannot clean up after termination: delete the Sora job here. The
-    // claim knows the job even before the custom status does.
+    // claim knows the job even before the custom status does. The mark, written first, makes
+    // a create still in flight delete the job it is making (see createVideoJob).
+    await deps.claims().markCancelled(id).catch((error: Error) => context.warn(`Could not mark ${id} cancelled: ${error.message}`));
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const intent = await deps.claims().readIntent(id).catch(() => undefined);
     const jobId = intent?.jobId ?? progress.jobId;

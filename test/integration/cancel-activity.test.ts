@@ -44,3 +44,21 @@ test('deletes the Sora job and the instance\'s stored videos, and only those', a
   assert.equal(gone.status, 404);
   assert.deepEqual(await activities.cancelVideoJob({ family: 'jobs', jobId: job.jobId, instanceId: 'inst1' }), { ok: true, blobsDeleted: 0 }, 'twice is fine');
 });
+
+test('createVideoJob for an instance the caller already cancelled sends no create', async () => {
+  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const claims = new JobClaims(async () => container);
+  const activities = createActivities({ sora: client, container: async () => container, claims });
+  const listed = async () => (await client.listRecentJobs('jobs', 50)).length;
+  const jobsBefore = await listed();
+  await claims.markCancelled('inst-cancelled');
+  await claims.markCancelled('inst-cancelled');
+  const result = await activities.createVideoJob({
+    instanceId: 'inst-cancelled',
+    request: { family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 1 },
+  });
+  assert.equal(result.ok, false);
+  assert.match(!result.ok ? result.message : '', /cancelled before its Sora job was created/);
+  assert.equal(await listed(), jobsBefore, 'no job was created');
+  assert.equal(await claims.isCancelled('inst-other'), false);
+});

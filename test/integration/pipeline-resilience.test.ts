@@ -113,6 +113,39 @@ describe('callers', () => {
     }
   });
 
+  test('DELETE while the create is in flight: the job that create makes is deleted as well', async () => {
+    // Sora takes 1.5 s to answer the create, so the cancel lands between request and answer.
+    await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'latency', ms: 1500, rate: 1 }]);
+    try {
+      const before = totalJobsCreated(await soraStats(stack.sora));
+      const id = await startVideo(stack.host, small);
+      const intentBlob = stack.container.getBlockBlobClient(`.claims/instances/${id}.json`);
+      const intent = async () => ((await intentBlob.exists()) ? JSON.parse((await intentBlob.downloadToBuffer()).toString('utf8')) : {});
+      for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
+      const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
+      assert.equal(cancelled.status, 202, cancelled.text);
+      assert.equal(cancelled.body.soraJobId, null, 'no job was known when the cancel came');
+      // The create lands after the termination; the activity sees the cancel and deletes its job.
+      let jobId: string | undefined;
+      for (let i = 0; i < 150 && !jobId; i++) {
+        jobId = (await intent()).jobId;
+        if (!jobId) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(jobId, 'the create landed and was recorded');
+      assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1);
+      let job = 0;
+      for (let i = 0; i < 100 && job !== 404; i++) {
+        job = (await fetch(`${stack.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': SORA_KEY } })).status;
+        if (job !== 404) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(job, 404, `the Sora job ${jobId} made after the cancel is gone`);
+      assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
+    } finally {
+      await setFaults(stack, []);
+    }
+  });
+
   test('Idempotency-Key: a repeated request starts nothing new; a different body under the same key is refused', async () => {
     const before = totalJobsCreated(await soraStats(stack.sora));
     const key = `order-${Date.now()}`;
