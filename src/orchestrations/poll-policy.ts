@@ -34,6 +34,8 @@ export type PollObservation =
       firstProgress?: ProgressPoint;
       /** The poll before this one, if it reported progress above 0: shows a job speeding up. */
       previousProgress?: ProgressPoint;
+      /** When (elapsedSeconds) a poll first saw the progress this one reports: shows a job stuck. */
+      progressUnchangedSince?: number;
       /** Seconds since the job was created. */
       elapsedSeconds: number;
       /** Our estimate of the whole job's duration (see expectedJobSeconds). */
@@ -75,6 +77,10 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
       return backoff(observation.consecutiveErrors, bounds);
     case 'status': {
       const rate = progressRate(observation);
+      const stalled = stalledSeconds(observation);
+      // Stuck for longer than its own pace explains (a job stuck at 99 %, say): no estimate
+      // holds, so wait half as long as it has been stuck; waits grow ×1.5 up to the max.
+      if (stalled !== undefined) return clamp(stalled / 2, bounds);
       if (rate === undefined) return clamp(remainingSeconds(observation) / 2, bounds);
       // Progress p (a whole number) means somewhere in [p, p + 1): count from the middle.
       const remaining = (100 - (observation.progress ?? 0) - 0.5) / rate;
@@ -100,6 +106,18 @@ function progressRate(observation: Extract<PollObservation, { kind: 'status' }>)
   const recentSeconds = previousProgress ? elapsedSeconds - previousProgress.elapsedSeconds : 0;
   if (!previousProgress || recentSeconds <= 0 || previousProgress.elapsedSeconds <= firstProgress.elapsedSeconds) return overall;
   return Math.max(overall, (progress - previousProgress.progress - 1) / recentSeconds);
+}
+
+/** Seconds the progress has not moved, if that is longer than two points take at the rate
+ * the job kept until then (a whole number moves in steps; two make a stall certain). */
+function stalledSeconds(observation: Extract<PollObservation, { kind: 'status' }>): number | undefined {
+  const { progress, firstProgress, progressUnchangedSince, elapsedSeconds } = observation;
+  if (!progress || !firstProgress || progressUnchangedSince === undefined) return undefined;
+  const movingSeconds = progressUnchangedSince - firstProgress.elapsedSeconds;
+  const points = progress - firstProgress.progress;
+  if (points < MIN_PROGRESS_SPAN || movingSeconds <= 0) return undefined;
+  const stuck = elapsedSeconds - progressUnchangedSince;
+  return stuck * (points / movingSeconds) >= 2 ? stuck : undefined;
 }
 
 /** Exponential backoff for consecutive failures: min, 2×min, 4×min … capped at max. */

@@ -134,6 +134,28 @@ describe('the deadline', () => {
   });
 });
 
+describe('a Sora 2 job whose progress stops at 99 %', () => {
+  test('is paced by the overdue rule once past its estimate: bounded calls and history before the deadline', async () => {
+    const sora2 = { ...request, family: 'videos', model: 'sora-2', width: 1280, height: 720, seconds: 4 } as const;
+    let createdAt = 0;
+    const snapshot = (at: number): JobSummary => ({
+      jobId: 'video_1', family: 'videos', phase: 'running', soraStatus: 'in_progress', createdAt: Math.floor(createdAt / 1000), generationIds: [],
+      // 1 point every 0.6 s from 5 s on, then stuck at 99 from about a minute.
+      progress: Math.min(99, Math.max(0, Math.floor((at - createdAt - 5000) / 600))),
+    });
+    const run = await drive(generateVideo, input({ request: sora2 }), (call) => {
+      if (call.name === 'createVideoJob') createdAt = call.at;
+      if (call.name === 'createVideoJob' || call.name === 'getVideoJobStatus') return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+      if (call.name === 'cancelVideoJob') return { ok: true };
+      throw new Error(`unexpected activity ${call.name}`);
+    });
+    assert.match(run.error ?? '', /^Timed out after 30 minutes: the Sora job video_1 was still in_progress; it was cancelled/);
+    const polls = count(run.calls, 'getVideoJobStatus');
+    assert.ok(polls <= 100, `${polls} status calls for a job stuck at 99 % for 29 minutes`);
+    assert.ok(run.history.length <= 8 * 100 + 20, `${run.history.length} history events`);
+  });
+});
+
 describe('creating the job', () => {
   test('429 waits as long as retry-after says; a transient error backs off; then it goes on', async () => {
     const job = soraJob({ queuedMs: 1000, doneMs: 20_000 });

@@ -75,6 +75,18 @@ describe('nextPollDelaySeconds', () => {
     assert.equal(nextPollDelaySeconds(late, bounds), 1);
   });
 
+  test('progress stuck for longer than two points take at the job\'s pace: wait half as long as it has been stuck', () => {
+    // 10 % at 30 s, 99 % first seen at 50 s (4.45 points/s, so two points take 0.45 s).
+    const stuck = (elapsedSeconds: number) => ({
+      ...status(elapsedSeconds, 1000, { status: 'in_progress', progress: 99 }),
+      firstProgress: { progress: 10, elapsedSeconds: 30 }, previousProgress: { progress: 99, elapsedSeconds: 50 }, progressUnchangedSince: 50,
+    });
+    assert.equal(nextPollDelaySeconds(stuck(70), bounds), 10, 'stuck 20 s → 10 s');
+    assert.equal(nextPollDelaySeconds(stuck(150), bounds), 30, 'capped at max');
+    // Seen at 99 only 0.4 s ago: not yet a stall, the rate still predicts (aimed just past the finish).
+    assert.equal(nextPollDelaySeconds(stuck(50.4), bounds), 1);
+  });
+
   test('polls at the minimum in the short final stage', () => {
     assert.equal(nextPollDelaySeconds(status(5, 100, { status: 'processing' }), bounds), 1);
   });
