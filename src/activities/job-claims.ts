@@ -5,7 +5,7 @@
 //   .claims/jobs/{jobId}                 created only if absent: one owner per Sora job
 //   .claims/cancelled/{instanceId}       written by DELETE: a create still in flight then
 //                                        deletes the job it made (see createVideoJob)
-import type { ContainerClient } from '@azure/storage-blob';
+import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import type { SoraFamily } from '../sora/client.js';
 
 export interface CreateIntent {
@@ -25,14 +25,22 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
+/** One GET, so one version of the blob. (downloadToBuffer reads the size first, then the
+ * bytes: an intent rewritten in between comes back cut short.) */
+async function readText(blob: BlockBlobClient): Promise<string> {
+  const response = await blob.download();
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export class JobClaims {
   constructor(private readonly container: () => Promise<ContainerClient>) {}
 
   async readIntent(instanceId: string): Promise<CreateIntent | undefined> {
     const blob = (await this.container()).getBlockBlobClient(instancePath(instanceId));
     try {
-      const buffer = await blob.downloadToBuffer();
-      return JSON.parse(buffer.toString('utf8')) as CreateIntent;
+      return JSON.parse(await readText(blob)) as CreateIntent;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -54,7 +62,7 @@ export class JobClaims {
       return true;
     } catch (error) {
       if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
-      const owner = (await blob.downloadToBuffer()).toString('utf8');
+      const owner = await readText(blob);
       return owner === instanceId;
     }
   }

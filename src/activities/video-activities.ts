@@ -127,7 +127,12 @@ export function createActivities(deps: ActivityDeps) {
         await deps.claims.writeIntent(instanceId, { family: request.family, startedAt });
         throw error;
       }
-      await deps.claims.claimJob(job.jobId, instanceId);
+      if (!(await deps.claims.claimJob(job.jobId, instanceId))) {
+        // Another request whose own create was lost adopted this job (same parameters) in the
+        // moment before our claim: it is theirs now. Ours counts as lost (the intent still says
+        // sent), so the next attempt adopts the job their create may have made, or re-sends.
+        return { ok: false, kind: 'transient', message: `The Sora job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
+      }
       await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, jobId: job.jobId });
       return { ok: true, job: toJobSummary(job) };
     } catch (error) {

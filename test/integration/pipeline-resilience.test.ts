@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   call, postVideo, quickstartBody, SORA_KEY, soraStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
 } from './pipeline-stack.js';
+import { JobClaims, type CreateIntent } from '../../src/activities/job-claims.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
@@ -119,8 +120,8 @@ describe('callers', () => {
     try {
       const before = totalJobsCreated(await soraStats(stack.sora));
       const id = await startVideo(stack.host, small);
-      const intentBlob = stack.container.getBlockBlobClient(`.claims/instances/${id}.json`);
-      const intent = async () => ((await intentBlob.exists()) ? JSON.parse((await intentBlob.downloadToBuffer()).toString('utf8')) : {});
+      const claims = new JobClaims(async () => stack.container);
+      const intent = async (): Promise<Partial<CreateIntent>> => (await claims.readIntent(id)) ?? {};
       for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });

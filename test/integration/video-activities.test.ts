@@ -1,5 +1,7 @@
-// cancelVideoJob on the real parts: it deletes the Sora job and every video already stored
-// for the instance (a failed multi-variant request must leave no blob), and nothing else.
+// The activities on the real parts (the Sora emulator over HTTP, Azurite): cancelVideoJob
+// deletes the Sora job and every video already stored for the instance (a failed
+// multi-variant request must leave no blob), and nothing else; createVideoJob respects a
+// cancel and never shares a job with another request; claims read whole.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -61,4 +63,56 @@ test('createVideoJob for an instance the caller already cancelled sends no creat
   assert.match(!result.ok ? result.message : '', /cancelled before its Sora job was created/);
   assert.equal(await listed(), jobsBefore, 'no job was created');
   assert.equal(await claims.isCancelled('inst-other'), false);
+});
+
+test('an intent read while it is being rewritten comes back whole, old or new', async () => {
+  const claims = new JobClaims(async () => container);
+  const short = { family: 'jobs', startedAt: 1 } as const;
+  const long = { family: 'jobs', startedAt: 1, sentAt: 2, jobId: `task_${'x'.repeat(40)}` } as const;
+  await claims.writeIntent('inst-rewritten', short);
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) await claims.writeIntent('inst-rewritten', i % 2 ? short : long);
+  })();
+  try {
+    for (let i = 0; i < 150; i++) {
+      const seen = await claims.readIntent('inst-rewritten');
+      assert.ok(seen?.jobId === undefined || seen.jobId === long.jobId, JSON.stringify(seen));
+    }
+  } finally {
+    writing = false;
+    await writer;
+  }
+});
+
+test('createVideoJob whose job another request adopted before the claim: gives it up, then makes its own', async () => {
+  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const claims = new JobClaims(async () => container);
+  // The other request (its own create lost) claims our job between Sora's answer and our claim.
+  class RacedClaims extends JobClaims {
+    stolen?: string;
+    override async claimJob(jobId: string, instanceId: string): Promise<boolean> {
+      if (!this.stolen) {
+        this.stolen = jobId;
+        assert.equal(await claims.claimJob(jobId, 'inst-thief'), true);
+      }
+      return super.claimJob(jobId, instanceId);
+    }
+  }
+  const raced = new RacedClaims(async () => container);
+  const activities = createActivities({ sora: client, container: async () => container, claims: raced, createSettleSeconds: 0 });
+  const input = {
+    instanceId: 'inst-robbed',
+    request: { family: 'jobs', model: 'sora', prompt: `A heron fishing at dawn ${Date.now()}.`, width: 480, height: 480, seconds: 5, variants: 1 },
+  } as const;
+  const first = await activities.createVideoJob(input);
+  assert.equal(first.ok, false, 'the adopted job is not used twice');
+  assert.equal(!first.ok && first.kind, 'transient');
+  assert.equal((await claims.readIntent('inst-robbed'))?.jobId, undefined);
+  const second = await activities.createVideoJob(input);
+  assert.ok(second.ok, JSON.stringify(second));
+  assert.notEqual(second.job.jobId, raced.stolen, 'a job of its own');
+  assert.equal((await claims.readIntent('inst-robbed'))?.jobId, second.job.jobId);
+  const ours = (await client.listRecentJobs('jobs', 50)).filter((job) => job.prompt === input.request.prompt);
+  assert.equal(ours.length, 2, 'one job per request: the thief keeps the first');
 });
