@@ -18,7 +18,9 @@ export interface ActivityDeps {
   claims: JobClaims;
   /** Unix seconds (injectable for tests of the adoption window). */
   nowSeconds?: () => number;
-  /** How long a create whose answer was lost may take to show up in the job list (default 60 s). */
+  /** How long a create whose answer was lost may take to show up in the job list (default 60 s,
+   * twice the request timeout in the app). Half of it is how long a creator may still be about
+   * to claim the job it just made. */
   createSettleSeconds?: number;
 }
 
@@ -58,7 +60,12 @@ export function createActivities(deps: ActivityDeps) {
   /** Finds and claims the job a lost create made, oldest candidate first. */
   async function adopt(instanceId: string, request: SoraCreateInput, sinceSeconds: number): Promise<VideoJobSnapshot | undefined> {
     const recent = await deps.sora.listRecentJobs(request.family, ADOPTION_LIST_LIMIT);
-    const candidates = recent.filter((job) => matches(job, request, sinceSeconds)).sort((a, b) => a.createdAt - b.createdAt);
+    // A job whose prompt Sora does not echo (the videos API) could be another live request's,
+    // made with the same size: take it only once its creator would have claimed it (an answer
+    // comes within a request timeout), so no request adopts, and shows, another's video. Two
+    // creates of the same size lost at once can still swap: nothing in such a job says whose it is.
+    const claimable = (job: VideoJobSnapshot) => job.prompt !== undefined || nowSeconds() - job.createdAt >= settleSeconds / 2;
+    const candidates = recent.filter((job) => matches(job, request, sinceSeconds) && claimable(job)).sort((a, b) => a.createdAt - b.createdAt);
     for (const job of candidates) {
       if (await deps.claims.claimJob(job.jobId, instanceId)) {
         await deps.claims.writeIntent(instanceId, { family: request.family, startedAt: sinceSeconds, jobId: job.jobId });

@@ -116,3 +116,24 @@ test('createVideoJob whose job another request adopted before the claim: gives i
   const ours = (await client.listRecentJobs('jobs', 50)).filter((job) => job.prompt === input.request.prompt);
   assert.equal(ours.length, 2, 'one job per request: the thief keeps the first');
 });
+
+test('a lost Sora 2 create does not adopt a job so young that its own creator may still claim it', async () => {
+  // The videos API does not echo prompts: a job of the same size could be anyone's.
+  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const claims = new JobClaims(async () => container);
+  let now = Math.floor(Date.now() / 1000);
+  const activities = createActivities({ sora: client, container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
+  const size = { width: 720, height: 1280, seconds: 8 } as const;
+  // Our create was sent and its answer lost; meanwhile another request's create succeeded.
+  await claims.writeIntent('inst-lost-sora2', { family: 'videos', startedAt: now - 1, sentAt: now - 1 });
+  const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, ...size });
+  const input = { instanceId: 'inst-lost-sora2', request: { family: 'videos', model: 'sora-2', prompt: 'Ours.', variants: 1, ...size } } as const;
+  const early = await activities.createVideoJob(input);
+  assert.equal(early.ok, false, 'not adopted while its creator may still claim it');
+  assert.match(!early.ok ? early.message : '', /not listed yet; waiting/);
+  // A request timeout (settle / 2) later, an unclaimed job of our size can only be ours.
+  now += 10;
+  const late = await activities.createVideoJob(input);
+  assert.ok(late.ok && late.adopted, JSON.stringify(late));
+  assert.equal(late.ok && late.job.jobId, others.jobId);
+});
