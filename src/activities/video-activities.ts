@@ -5,12 +5,17 @@
 // because its retries are plain callActivityWithRetry.
 import { SoraContentFilteredError, SoraOutcomeUnknownError, SoraPermanentError, SoraTransientError } from '../errors.js';
 import type {
-  ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary,
+  ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary, StoredBlobRef, StoredVideoRef,
 } from '../orchestrations/contracts.js';
 import type { CreateVideoJobInput as SoraCreateInput, SoraClient, VideoJobSnapshot } from '../sora/client.js';
-import { streamVideoToBlob, videoBlobName } from '../storage/video-blobs.js';
+import { streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { JobClaims } from './job-claims.js';
+
+/** Where an activity's warnings go (the InvocationContext the Functions host passes). */
+export interface Warner {
+  warn(message: string): void;
+}
 
 export interface ActivityDeps {
   sora: SoraClient;
@@ -27,6 +32,8 @@ export interface ActivityDeps {
 /** How far back (seconds) a job may have been created, relative to our clock, and still be adopted. */
 const ADOPTION_SKEW_SECONDS = 10;
 const ADOPTION_LIST_LIMIT = 50;
+/** Tries to store a thumbnail before going on without it. */
+const THUMBNAIL_ATTEMPTS = 2;
 /** Tries to delete a job created for a request cancelled meanwhile (1 s, then 2 s apart). */
 const CANCEL_DELETE_ATTEMPTS = 3;
 
@@ -155,19 +162,41 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  async function downloadVideo(input: DownloadVideoInput): Promise<DownloadResult> {
+  async function downloadVideo(input: DownloadVideoInput, log?: Warner): Promise<DownloadResult> {
     const blobName = videoBlobName(input.instanceId, input.generationId);
+    const metadata = {
+      jobId: input.jobId, generationId: input.generationId, model: input.model, size: input.size, seconds: String(input.seconds), prompt: input.prompt,
+    };
     try {
       const content = await deps.sora.openVideoContent(input.family, input.jobId, input.generationId);
-      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, {
-        jobId: input.jobId, generationId: input.generationId, model: input.model, size: input.size, seconds: String(input.seconds), prompt: input.prompt,
-      }, content.contentLength);
-      return { ok: true, video: { generationId: input.generationId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType } };
+      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength);
+      const video: StoredVideoRef = { generationId: input.generationId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
+      const thumbnail = await storeThumbnail(input, metadata, log);
+      return { ok: true, video: thumbnail ? { ...video, thumbnail } : video };
     } catch (error) {
       const failure = toFailure(error);
       // Transient: throw, so callActivityWithRetry tries again. Permanent (e.g. expired content): report.
       if (failure.kind === 'transient') throw error;
       return failure;
+    }
+  }
+
+  /** The generation's thumbnail beside its video, best effort: a video is never failed (or
+   * downloaded again) for want of its still, so after a second failed try we go on without. */
+  async function storeThumbnail(input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
+    const blobName = videoBlobName(input.instanceId, input.generationId, 'jpg');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const content = await deps.sora.openThumbnail(input.family, input.jobId, input.generationId);
+        // Sora 1 labels its JPEGs image/jpg, which is not a registered type: browsers want image/jpeg.
+        const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, 'image/jpeg');
+        return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
+      } catch (error) {
+        if (attempt >= THUMBNAIL_ATTEMPTS) {
+          log?.warn(`No thumbnail stored for generation ${input.generationId}: ${error instanceof Error ? error.message : String(error)}`);
+          return undefined;
+        }
+      }
     }
   }
 

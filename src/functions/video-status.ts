@@ -11,6 +11,15 @@ export interface DurableStatusLike {
   lastUpdatedTime: Date | string;
 }
 
+/** A stored blob, with a read-only link once the status endpoint has signed one. */
+export interface BlobView {
+  blobName: string;
+  bytes: number;
+  contentType: string;
+  url?: string;
+  urlExpiresOn?: string;
+}
+
 export type VideoPhase = 'pending' | 'creating' | 'queued' | 'running' | 'downloading' | 'cleaning-up' | 'completed' | 'failed' | 'cancelled';
 
 export interface VideoStatus {
@@ -22,7 +31,7 @@ export interface VideoStatus {
   nextPollAt?: string;
   createdTime: string;
   lastUpdatedTime: string;
-  videos?: { generationId: string; blobName: string; bytes: number; contentType: string; url?: string; urlExpiresOn?: string }[];
+  videos?: (BlobView & { generationId: string; thumbnail?: BlobView })[];
   error?: string;
 }
 
@@ -47,7 +56,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   switch (status.runtimeStatus) {
     case 'Completed': {
       const output = status.output as GenerateVideoOutput;
-      return { ...base, phase: 'completed', polls: output.polls, sora: { ...base.sora, jobId: output.jobId, family: output.family }, videos: output.videos.map((v) => ({ ...v })) };
+      return { ...base, phase: 'completed', polls: output.polls, sora: { ...base.sora, jobId: output.jobId, family: output.family }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
     }
     case 'Failed':
       return { ...base, phase: 'failed', error: String(status.output ?? 'unknown failure').replace(FAILURE_PREFIX, '') };

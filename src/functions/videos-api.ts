@@ -116,10 +116,10 @@ export function createVideosApi(deps: VideosApiDeps) {
     if (view.videos) {
       const signer = deps.signer();
       const container = deps.config().videoContainer;
-      for (const video of view.videos) {
-        const link = await signer.readUrl(container, video.blobName);
-        video.url = link.url;
-        video.urlExpiresOn = link.expiresOn.toISOString();
+      for (const blob of view.videos.flatMap((video) => (video.thumbnail ? [video, video.thumbnail] : [video]))) {
+        const link = await signer.readUrl(container, blob.blobName);
+        blob.url = link.url;
+        blob.urlExpiresOn = link.expiresOn.toISOString();
       }
     }
     return { status: 200, jsonBody: view };

@@ -56,11 +56,16 @@ export interface DownloadVideoInput extends JobRef {
   prompt: string;
 }
 
-export interface StoredVideoRef {
-  generationId: string;
+export interface StoredBlobRef {
   blobName: string;
   bytes: number;
   contentType: string;
+}
+
+export interface StoredVideoRef extends StoredBlobRef {
+  generationId: string;
+  /** The generation's still, when Sora served one (best effort: never fails the video). */
+  thumbnail?: StoredBlobRef;
 }
 
 export type DownloadResult = { ok: true; video: StoredVideoRef } | ActivityFailure;

@@ -69,6 +69,8 @@ export interface SoraClient {
   /** Recent jobs (newest first, up to `limit`), used to adopt a job whose create outcome was unknown. */
   listRecentJobs(family: SoraFamily, limit: number): Promise<VideoJobSnapshot[]>;
   openVideoContent(family: SoraFamily, jobId: string, generationId: string): Promise<VideoContent>;
+  /** The generation's JPEG thumbnail (small: a still frame). */
+  openThumbnail(family: SoraFamily, jobId: string, generationId: string): Promise<VideoContent>;
   /** Cancel/delete the job; a job that is already gone (404) is not an error. */
   deleteJob(family: SoraFamily, jobId: string): Promise<void>;
 }
@@ -79,6 +81,7 @@ export interface FamilyClient {
   getJob(jobId: string): Promise<VideoJobSnapshot>;
   listRecentJobs(limit: number): Promise<VideoJobSnapshot[]>;
   openVideoContent(jobId: string, generationId: string): Promise<VideoContent>;
+  openThumbnail(jobId: string, generationId: string): Promise<VideoContent>;
   deleteJob(jobId: string): Promise<void>;
 }
 
@@ -134,6 +137,7 @@ export function createSoraClient(options: SoraClientOptions): SoraClient {
     getJob: (family, jobId) => pick(family).getJob(jobId),
     listRecentJobs: async (family, limit) => newestFirst(await pick(family).listRecentJobs(pageSize(limit))).slice(0, pageSize(limit)),
     openVideoContent: (family, jobId, generationId) => pick(family).openVideoContent(jobId, generationId),
+    openThumbnail: (family, jobId, generationId) => pick(family).openThumbnail(jobId, generationId),
     deleteJob: (family, jobId) => pick(family).deleteJob(jobId),
   };
 }

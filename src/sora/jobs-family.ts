@@ -78,6 +78,8 @@ export function createJobsFamily(http: SoraTransport): FamilyClient {
     // Content belongs to a generation; the job id is not part of the path.
     openVideoContent: (_jobId, generationId) =>
       http.content({ method: 'GET', path: `/video/generations/${encodeURIComponent(generationId)}/content/video`, what: `Download Sora generation ${generationId}` }),
+    openThumbnail: (_jobId, generationId) =>
+      http.content({ method: 'GET', path: `/video/generations/${encodeURIComponent(generationId)}/content/thumbnail`, what: `Download the thumbnail of Sora generation ${generationId}` }),
     deleteJob: (jobId) => http.discard({ method: 'DELETE', path: jobPath(jobId), what: `Delete Sora job ${jobId}` }, { notFoundIsOk: true }),
   };
 }

@@ -73,6 +73,8 @@ export function createVideosFamily(http: SoraTransport): FamilyClient {
     // The video is its own (only) generation.
     openVideoContent: (videoId) =>
       http.content({ method: 'GET', path: `${videoPath(videoId)}/content`, query: { variant: 'video' }, what: `Download Sora video ${videoId}` }),
+    openThumbnail: (videoId) =>
+      http.content({ method: 'GET', path: `${videoPath(videoId)}/content`, query: { variant: 'thumbnail' }, what: `Download the thumbnail of Sora video ${videoId}` }),
     deleteJob: (videoId) => http.discard({ method: 'DELETE', path: videoPath(videoId), what: `Delete Sora video ${videoId}` }, { notFoundIsOk: true }),
   };
 }

@@ -28,12 +28,12 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
 const PARALLEL_BLOCKS = 4;
 
 /** Blob name from ids we issued or Sora issued, never from user text. */
-export function videoBlobName(instanceId: string, generationId: string): string {
+export function videoBlobName(instanceId: string, generationId: string, extension: 'mp4' | 'jpg' = 'mp4'): string {
   const safe = (id: string, what: string) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
     return id;
   };
-  return `${safe(instanceId, 'instance id')}/${safe(generationId, 'generation id')}.mp4`;
+  return `${safe(instanceId, 'instance id')}/${safe(generationId, 'generation id')}.${extension}`;
 }
 
 /** Counts bytes and fails the stream (so nothing is committed) when a known length is not met. */
@@ -61,6 +61,7 @@ export async function streamVideoToBlob(
   source: Readable,
   metadata: VideoBlobMetadata,
   expectedBytes?: number,
+  contentType = 'video/mp4',
 ): Promise<StoredVideo> {
   const blob = container.getBlockBlobClient(blobName);
   const existing = await blob.getProperties().catch((error: { statusCode?: number }) => {
@@ -69,14 +70,14 @@ export async function streamVideoToBlob(
   });
   if (existing?.metadata?.complete === 'true' && (expectedBytes === undefined || existing.contentLength === expectedBytes)) {
     source.destroy();
-    return { blobName, bytes: existing.contentLength ?? 0, contentType: existing.contentType ?? 'video/mp4', reused: true };
+    return { blobName, bytes: existing.contentLength ?? 0, contentType: existing.contentType ?? contentType, reused: true };
   }
 
   const counted = new LengthCheck(expectedBytes);
   source.on('error', (error) => counted.destroy(error));
   source.pipe(counted);
   await blob.uploadStream(counted, BLOCK_BYTES, PARALLEL_BLOCKS, {
-    blobHTTPHeaders: { blobContentType: 'video/mp4' },
+    blobHTTPHeaders: { blobContentType: contentType },
     metadata: {
       complete: 'true',
       jobid: metadata.jobId,
@@ -88,5 +89,5 @@ export async function streamVideoToBlob(
       prompthash: createHash('sha256').update(metadata.prompt).digest('hex'),
     },
   });
-  return { blobName, bytes: counted.bytes, contentType: 'video/mp4', reused: false };
+  return { blobName, bytes: counted.bytes, contentType, reused: false };
 }

@@ -42,8 +42,27 @@ async function checkVideo(id: string, expected: { width: number; height: number;
     assert.equal(props.contentType, 'video/mp4');
     assert.equal(props.metadata?.size, `${expected.width}x${expected.height}`);
     assert.ok(!JSON.stringify(props.metadata).includes('cat'), 'metadata holds a prompt hash, not the prompt');
+    await checkThumbnail(video, expected);
   }
   return status;
+}
+
+/** The generation's still beside its video: a JPEG of the video's size, with its own read link. */
+async function checkThumbnail(video: any, expected: { width: number; height: number }) {
+  const thumbnail = video.thumbnail;
+  assert.ok(thumbnail, `a thumbnail beside ${video.blobName}`);
+  assert.equal(thumbnail.blobName, video.blobName.replace(/\.mp4$/, '.jpg'));
+  assert.equal(thumbnail.contentType, 'image/jpeg');
+  const stored = await stack.container.getBlockBlobClient(thumbnail.blobName).downloadToBuffer();
+  assert.equal(stored.length, thumbnail.bytes);
+  assert.equal((await stack.container.getBlockBlobClient(thumbnail.blobName).getProperties()).contentType, 'image/jpeg');
+  const viaLink = Buffer.from(await (await fetch(thumbnail.url)).arrayBuffer());
+  assert.ok(viaLink.equals(stored), 'the thumbnail link serves the stored bytes');
+  const file = path.join(scratch, `${video.generationId}.jpg`);
+  writeFileSync(file, stored);
+  const facts = await probeVideo(file);
+  assert.equal(facts.codec, 'mjpeg');
+  assert.deepEqual([facts.width, facts.height], [expected.width, expected.height]);
 }
 
 describe('POST /api/videos to a finished video', () => {

@@ -80,6 +80,28 @@ describe('a create whose answer is lost in flight', () => {
   });
 });
 
+describe('a thumbnail Sora cannot serve', () => {
+  let stack: PipelineStack;
+  before(async () => {
+    stack = await startPipelineStack();
+  });
+  after(async () => stack?.stop());
+
+  test('the video still completes, without a thumbnail and without a partial .jpg', async () => {
+    const route = 'GET /openai/v1/video/generations/{generation_id}/content/thumbnail';
+    await setFaults(stack, [{ route, kind: 'status', status: 500, rate: 1 }]);
+    const id = await startVideo(stack.host, small);
+    const status = await waitForVideo(stack.host, id);
+    await setFaults(stack, []);
+    assert.equal(status.phase, 'completed', JSON.stringify(status));
+    assert.equal(status.videos.length, 1);
+    assert.equal(status.videos[0].thumbnail, undefined);
+    assert.deepEqual(await videoBlobs(stack.container, `${id}/`), [status.videos[0].blobName]);
+    const failures = (await soraStats(stack.sora)).requests[route]?.['500'] ?? 0;
+    assert.equal(failures, 2, 'tried twice, then went on without');
+  });
+});
+
 describe('callers', () => {
   let stack: PipelineStack;
   before(async () => {
