@@ -34,8 +34,21 @@ const ADOPTION_SKEW_SECONDS = 10;
 const ADOPTION_LIST_LIMIT = 50;
 /** Tries to store a thumbnail before going on without it. */
 const THUMBNAIL_ATTEMPTS = 2;
-/** Tries to delete a job created for a request cancelled meanwhile (1 s, then 2 s apart). */
+/** Tries to delete a job created for a request cancelled meanwhile. */
 const CANCEL_DELETE_ATTEMPTS = 3;
+
+/** Runs `work` up to `attempts` times, pausing pauseMs × the attempt number after each
+ * failure; the last failure is thrown. For the few calls no orchestrator retries for us. */
+async function tryTimes<T>(attempts: number, pauseMs: number, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs * attempt));
+    }
+  }
+}
 
 export function toJobSummary(job: VideoJobSnapshot): JobSummary {
   return {
@@ -93,17 +106,9 @@ export function createActivities(deps: ActivityDeps) {
       if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its Sora job was created' };
       const result = await createOrAdopt(input);
       if (!result.ok || !(await cancelled())) return result;
-      // Nobody retries for a terminated instance: try a few times here.
+      // Nobody retries for a terminated instance: try a few times here, 1 s then 2 s apart.
       const { family, jobId } = result.job;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await deps.sora.deleteJob(family, jobId);
-          break;
-        } catch (error) {
-          if (attempt >= CANCEL_DELETE_ATTEMPTS) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
-        }
-      }
+      await tryTimes(CANCEL_DELETE_ATTEMPTS, 1000, () => deps.sora.deleteJob(family, jobId));
       return { ok: false, kind: 'permanent', message: `The request was cancelled while its Sora job ${jobId} was being created; the job was deleted` };
     } catch (error) {
       return toFailure(error);
@@ -185,18 +190,16 @@ export function createActivities(deps: ActivityDeps) {
    * downloaded again) for want of its still, so after a second failed try we go on without. */
   async function storeThumbnail(input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
     const blobName = videoBlobName(input.instanceId, input.generationId, 'jpg');
-    for (let attempt = 1; ; attempt++) {
-      try {
+    try {
+      const stored = await tryTimes(THUMBNAIL_ATTEMPTS, 0, async () => {
         const content = await deps.sora.openThumbnail(input.family, input.jobId, input.generationId);
         // Sora 1 labels its JPEGs image/jpg, which is not a registered type: browsers want image/jpeg.
-        const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, 'image/jpeg');
-        return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
-      } catch (error) {
-        if (attempt >= THUMBNAIL_ATTEMPTS) {
-          log?.warn(`No thumbnail stored for generation ${input.generationId}: ${error instanceof Error ? error.message : String(error)}`);
-          return undefined;
-        }
-      }
+        return streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, 'image/jpeg');
+      });
+      return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
+    } catch (error) {
+      log?.warn(`No thumbnail stored for generation ${input.generationId}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
   }
 
