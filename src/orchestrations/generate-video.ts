@@ -7,7 +7,7 @@ import {
   activityNames, type ActivityFailure, type DownloadResult, type GenerateVideoInput, type GenerateVideoOutput,
   type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef,
 } from './contracts.js';
-import { expectedJobSeconds, nextPollDelaySeconds, type PollObservation, type ProgressPoint } from './poll-policy.js';
+import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, type PollObservation, type ProgressSeen } from './poll-policy.js';
 
 /** Downloads are idempotent (a complete blob is kept), so any failure may be retried. */
 const DOWNLOAD_ATTEMPTS = 4;
@@ -67,19 +67,9 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   let lastFailure: ActivityFailure | undefined;
   let errors = 0;
   const elapsedSeconds = (createdAt: number) => Math.max(0, now() / 1000 - createdAt);
-  // Sora 2's progress as seen by the first poll that saw any, the one before last, and the
-  // last; and since when it has not moved.
-  let firstProgress: ProgressPoint | undefined;
-  let previousProgress: ProgressPoint | undefined;
-  let latestProgress: ProgressPoint | undefined;
-  let progressUnchangedSince: number | undefined;
+  let progressSeen: ProgressSeen = {};
   while (isWaiting(job)) {
-    if (!lastFailure) {
-      const point = job.progress ? { progress: job.progress, elapsedSeconds: elapsedSeconds(job.createdAt) } : undefined;
-      firstProgress ??= point;
-      if (point?.progress !== latestProgress?.progress) progressUnchangedSince = point?.elapsedSeconds;
-      [previousProgress, latestProgress] = [latestProgress, point];
-    }
+    if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds(job.createdAt));
     Object.assign(status, { phase: job.phase, jobId: job.jobId, soraStatus: job.soraStatus, progress: job.progress });
     if (now() >= deadline) {
       yield* cancelJob(ref);
@@ -87,7 +77,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     }
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
-      : { kind: 'status', status: job.soraStatus, progress: job.progress, firstProgress, previousProgress, progressUnchangedSince, elapsedSeconds: elapsedSeconds(job.createdAt), expectedSeconds };
+      : { kind: 'status', status: job.soraStatus, progress: job.progress, ...progressSeen, elapsedSeconds: elapsedSeconds(job.createdAt), expectedSeconds };
     const fireAt = Math.min(deadline, now() + nextPollDelaySeconds(observation, input.poll) * 1000);
     status.nextPollAt = new Date(fireAt).toISOString();
     report();

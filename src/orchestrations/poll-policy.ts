@@ -21,26 +21,43 @@ export interface ProgressPoint {
   elapsedSeconds: number;
 }
 
+/** What the polls so far saw of Sora 2's progress (kept by the orchestrator with seeProgress). */
+export interface ProgressSeen {
+  /** The first poll that reported progress above 0 (same clock as elapsedSeconds): with
+   * the current poll it gives the job's own rate, free of the time it spent queued. */
+  firstProgress?: ProgressPoint;
+  /** The poll before this one, if it reported progress above 0: shows a job speeding up. */
+  previousProgress?: ProgressPoint;
+  /** This poll's own point, if it reported progress above 0. */
+  latestProgress?: ProgressPoint;
+  /** When (elapsedSeconds) a poll first saw the progress this one reports: shows a job stuck. */
+  progressUnchangedSince?: number;
+}
+
+/** Adds a successful poll's progress (0 or undefined: none seen) to what was seen before. */
+export function seeProgress(seen: ProgressSeen, progress: number | undefined, elapsedSeconds: number): ProgressSeen {
+  const point = progress ? { progress, elapsedSeconds } : undefined;
+  return {
+    firstProgress: seen.firstProgress ?? point,
+    previousProgress: seen.latestProgress,
+    latestProgress: point,
+    progressUnchangedSince: point?.progress === seen.latestProgress?.progress ? seen.progressUnchangedSince : point?.elapsedSeconds,
+  };
+}
+
 /** What the last poll told us. */
 export type PollObservation =
-  | {
+  | ({
       kind: 'status';
       /** Sora status: queued, preprocessing, running, processing (jobs API) or in_progress (videos API). */
       status: string;
       /** 0-100 when the API reports it (Sora 2), else undefined. */
       progress?: number;
-      /** The first poll that reported progress above 0 (same clock as elapsedSeconds): with
-       * the current poll it gives the job's own rate, free of the time it spent queued. */
-      firstProgress?: ProgressPoint;
-      /** The poll before this one, if it reported progress above 0: shows a job speeding up. */
-      previousProgress?: ProgressPoint;
-      /** When (elapsedSeconds) a poll first saw the progress this one reports: shows a job stuck. */
-      progressUnchangedSince?: number;
       /** Seconds since the job was created. */
       elapsedSeconds: number;
       /** Our estimate of the whole job's duration (see expectedJobSeconds). */
       expectedSeconds: number;
-    }
+    } & ProgressSeen)
   | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
   | { kind: 'transient-error'; consecutiveErrors: number };
 

@@ -2,7 +2,7 @@
 // simulated job (calls and lateness computed from the policy itself, not hard-coded).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expectedJobSeconds, nextPollDelaySeconds, type PollBounds } from '../../src/orchestrations/poll-policy.js';
+import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, type PollBounds } from '../../src/orchestrations/poll-policy.js';
 
 const bounds: PollBounds = { minSeconds: 1, maxSeconds: 30 };
 const status = (elapsedSeconds: number, expectedSeconds: number, extra: { status?: string; progress?: number } = {}) =>
@@ -100,6 +100,23 @@ describe('nextPollDelaySeconds', () => {
   test('backs off exponentially on consecutive transient errors, capped at max', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7].map((n) => nextPollDelaySeconds({ kind: 'transient-error', consecutiveErrors: n }, bounds));
     assert.deepEqual(delays, [1, 2, 4, 8, 16, 30, 30]);
+  });
+});
+
+describe('seeProgress', () => {
+  test('keeps the first point, the one before, the latest, and since when progress has not moved', () => {
+    let seen = seeProgress({}, 0, 5);
+    assert.deepEqual(seen, { firstProgress: undefined, previousProgress: undefined, latestProgress: undefined, progressUnchangedSince: undefined }, 'queued: nothing seen');
+    seen = seeProgress(seen, 10, 30);
+    seen = seeProgress(seen, 40, 50);
+    seen = seeProgress(seen, 40, 52);
+    assert.deepEqual(seen, {
+      firstProgress: { progress: 10, elapsedSeconds: 30 },
+      previousProgress: { progress: 40, elapsedSeconds: 50 },
+      latestProgress: { progress: 40, elapsedSeconds: 52 },
+      progressUnchangedSince: 50,
+    });
+    assert.equal(seeProgress(seen, 41, 53).progressUnchangedSince, 53, 'moved: the clock restarts');
   });
 });
 
