@@ -1,7 +1,7 @@
 // What the orchestrator, its activities and the HTTP API exchange. Everything here crosses
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes.
 import type { VideoRequest } from '../functions/video-request.js';
-import type { SoraFamily, SoraPhase } from '../sora/client.js';
+import type { SoraFamily, SoraPhase, VideoJobSnapshot } from '../sora/client.js';
 
 export type { SoraFamily, SoraPhase };
 
@@ -12,18 +12,11 @@ export interface GenerateVideoInput {
   poll: { minSeconds: number; maxSeconds: number };
 }
 
-/** A Sora job as the orchestrator needs it (a subset of the client's snapshot). */
-export interface JobSummary {
-  jobId: string;
-  family: SoraFamily;
-  phase: SoraPhase;
-  soraStatus: string;
-  progress?: number;
-  failureReason?: string;
+/** A Sora job as the orchestrator needs it: a subset of the client's snapshot (createdAt is
+ * Unix seconds, Sora's clock), with generations reduced to their ids. */
+export type JobSummary = Pick<VideoJobSnapshot, 'jobId' | 'family' | 'phase' | 'soraStatus' | 'progress' | 'failureReason' | 'createdAt'> & {
   generationIds: string[];
-  /** Unix seconds, Sora's clock. */
-  createdAt: number;
-}
+};
 
 /** Activities report expected failures as data, so the orchestrator decides deterministically. */
 export type ActivityFailure =
