@@ -38,6 +38,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
 import { startSoraEmulator, type RunningSoraEmulator } from '../emulators/sora/index.js';
+import { CONTAINER, pipelineSettings } from '../test/integration/pipeline-stack.js';
 
 const repoRoot = path.resolve(__dirname, '..');
 const MB = 1e6;
@@ -46,7 +47,6 @@ const MiB = 1024 * 1024;
 const BLOCK_BYTES = 4 * MiB;
 const PARALLEL_BLOCKS = 4;
 const SORA_KEY = 'bench-key';
-const CONTAINER = 'videos';
 const BASELINE_BLOBS = { here: 'bench-baseline/plain-copy.mp4', child: 'bench-baseline/plain-copy-child.mp4' };
 const SAMPLE_MS = 50;
 const POLL_MS = 50;
@@ -256,16 +256,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
   try {
     azurite = await startAzurite({ location: path.join(work, 'azurite') });
     sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'sora') });
-    const settings: Record<string, string> = {
-      AzureWebJobsStorage: azurite.connectionString,
-      VIDEO_STORAGE: azurite.connectionString,
-      VIDEO_CONTAINER: CONTAINER,
-      AZURE_OPENAI_ENDPOINT: sora.url,
-      AZURE_OPENAI_API_KEY: SORA_KEY,
-      POLL_MIN_SECONDS: '0.2',
-      POLL_MAX_SECONDS: '1',
-      SORA_REQUEST_TIMEOUT_SECONDS: '10',
-    };
+    const settings = pipelineSettings(azurite.connectionString, sora.url, SORA_KEY);
     // Not quiet: the Executing/Executed lines time the download activity.
     host = await startHost({ appDir: repoRoot, port: 0, store: 'azure', env: settings });
     const pid = host.process.pid!;

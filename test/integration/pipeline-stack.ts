@@ -32,20 +32,25 @@ export interface StackOptions {
   store?: 'azure' | 'memory';
 }
 
-export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
-  const azurite = await startAzurite();
-  const sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
-  const settings: Record<string, string> = {
-    AzureWebJobsStorage: azurite.connectionString,
-    VIDEO_STORAGE: azurite.connectionString,
+/** The app's settings against local Azurite and the emulator, polling fast (emulator jobs take
+ * seconds); bench/streaming.ts runs the app with them too. */
+export function pipelineSettings(storageConnectionString: string, soraUrl: string, soraKey = SORA_KEY): Record<string, string> {
+  return {
+    AzureWebJobsStorage: storageConnectionString,
+    VIDEO_STORAGE: storageConnectionString,
     VIDEO_CONTAINER: CONTAINER,
-    AZURE_OPENAI_ENDPOINT: sora.url,
-    AZURE_OPENAI_API_KEY: SORA_KEY,
+    AZURE_OPENAI_ENDPOINT: soraUrl,
+    AZURE_OPENAI_API_KEY: soraKey,
     POLL_MIN_SECONDS: '0.2',
     POLL_MAX_SECONDS: '1',
     SORA_REQUEST_TIMEOUT_SECONDS: '10',
-    ...options.settings,
   };
+}
+
+export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
+  const azurite = await startAzurite();
+  const sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
+  const settings = { ...pipelineSettings(azurite.connectionString, sora.url), ...options.settings };
   const launch = () => startHost({ appDir: repoRoot, port: 0, store: options.store ?? 'azure', env: settings, quiet: true });
   const stack: PipelineStack = {
     azurite, sora, settings,
