@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -19,9 +18,12 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-/** Starts `tsx cli/<file>` in its own process group so every grandchild can be stopped together. */
+/** Starts cli/<file> under Node with tsx as its loader, in its own process group so every
+ * grandchild can be stopped together. One process, not the `tsx` command's parent + child:
+ * that parent relays a signal only if the child acknowledges it within 30 ms, and SIGKILLs it
+ * otherwise (exit 130), which a loaded CI machine sometimes missed. */
 export function startCli(file: string, args: string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, 'cli', file), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cli', file), ...args], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   let stdout = '';
