@@ -1,10 +1,12 @@
-// Still images the API serves beside the video: a JPEG thumbnail and (Sora 2) a JPEG
-// spritesheet of frames. Derived from the same seed as the video, so they stay deterministic.
+// Still images the API serves beside the video: a thumbnail (Sora 1: JPEG, Sora 2: WebP) and
+// (Sora 2) a JPEG spritesheet of frames. Derived from the same seed as the video, so they stay
+// deterministic.
 import { createHash } from 'node:crypto';
 import { encode } from 'jpeg-js';
+import { encodeWebpLossless } from './webp.js';
 
-/** A JPEG of `width` × `height` in the seed's colour with a light diagonal band at `phase` (0..1). */
-function picture(width: number, height: number, seed: string, phase: number): Buffer {
+/** RGBA pixels of `width` × `height` in the seed's colour with a light diagonal band at `phase` (0..1). */
+export function picturePixels(width: number, height: number, seed: string, phase: number): Buffer {
   const colour = createHash('sha256').update(seed).digest();
   const data = Buffer.alloc(width * height * 4);
   const band = phase * (width + height);
@@ -18,10 +20,13 @@ function picture(width: number, height: number, seed: string, phase: number): Bu
       data[offset + 3] = 255;
     }
   }
-  return encode({ data, width, height }, 80).data;
+  return data;
 }
 
-export const thumbnailJpeg = (width: number, height: number, seed: string) => picture(width, height, seed, 0.5);
+export const thumbnailJpeg = (width: number, height: number, seed: string) => encode({ data: picturePixels(width, height, seed, 0.5), width, height }, 80).data;
+
+/** The same picture as lossless WebP (the OpenAI videos API's thumbnail format). */
+export const thumbnailWebp = (width: number, height: number, seed: string) => encodeWebpLossless(picturePixels(width, height, seed, 0.5), width, height);
 
 /** Frames side by side in one row, each a quarter of the video's size. */
 export function spritesheetJpeg(width: number, height: number, seed: string, frames = 8): Buffer {

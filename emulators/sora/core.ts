@@ -1,0 +1,159 @@
+// The job core every dialect shares: settings, the seeded random streams (outcomes, duration
+// jitter, webhook drops), deny-list moderation, encode-once MP4 production, fault injection
+// and the counters behind GET /_admin/stats. Dialects add only their own wire shapes.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFile, rename } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FaultInjector, seededRandom, type ChosenFaults } from './faults.js';
+import { initialSettings, type EmulatorOptions, type Settings } from './options.js';
+import { encodeVideoFile, type VideoSpec } from './video-encoder.js';
+
+export type LateFailure = 'output_moderation' | 'internal_error' | null;
+
+/** Exact timing for benchmarks (GET /_admin/jobs/{id}), ms since the epoch. */
+export interface Timing {
+  id: string;
+  createdAtMs: number;
+  durationMs: number;
+  finishedAtMs: number | null;
+  status: string;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The matched route template, e.g. "GET /fal/{owner}/{app}/requests/{request_id}/status". */
+  template: string;
+  params: Record<string, string>;
+  url: URL;
+  injected: ChosenFaults;
+}
+
+/** One API surface (Sora, fal, Replicate) on the shared core. */
+export interface Dialect {
+  routes: Array<[string, RegExp]>;
+  handle(ctx: RequestContext): Promise<unknown>;
+  timing(id: string): Timing | undefined;
+  /** Makes that job's content answer 404 from now on; false when the id is not this dialect's. */
+  expire(id: string): boolean;
+  reset(): void;
+  /** Non-terminal jobs per model/deployment, for stats. */
+  running(): Record<string, number>;
+  close?(): void;
+}
+
+export type DialectName = 'jobs' | 'videos' | 'fal' | 'replicate';
+
+export interface Stats {
+  jobsCreated: Record<string, number>;
+  /** Upstream jobs created per dialect, so a test can tell whether a retry made a second one. */
+  creates: Record<DialectName, number>;
+  requests: Record<string, Record<string, number>>;
+  peakRunningJobs: Record<string, number>;
+  webhooks: { sent: number; delivered: number; failed: number; dropped: number; retried: number };
+}
+
+export type Core = ReturnType<typeof createCore>;
+
+export function createCore(options: EmulatorOptions) {
+  if (options.durationJitter !== undefined && !(options.durationJitter >= 0 && options.durationJitter < 1)) {
+    throw new RangeError(`durationJitter must be at least 0 and below 1, got ${options.durationJitter}`);
+  }
+  const settings: Settings = initialSettings(options);
+  const seed = options.seed ?? 1;
+  const outcomeRandom = seededRandom(seed);
+  // Streams of their own, so turning jitter or webhook drops on does not change which jobs fail.
+  const jitterRandom = seededRandom((seed ^ 0x5bd1e995) >>> 0);
+  const webhookRandom = seededRandom((seed ^ 0x27d4eb2f) >>> 0);
+  const faults = new FaultInjector();
+  if (options.faults) faults.set(options.faults);
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
+  // A --data-dir that does not exist yet is created, rather than failing every download.
+  mkdirSync(dataDir, { recursive: true });
+  const stats: Stats = {
+    jobsCreated: {},
+    creates: { jobs: 0, videos: 0, fal: 0, replicate: 0 },
+    requests: {},
+    peakRunningJobs: {},
+    webhooks: { sent: 0, delivered: 0, failed: 0, dropped: 0, retried: 0 },
+  };
+
+  /** Equal input gives equal bytes, so each distinct video is encoded once and copied for later jobs. */
+  const encoded = new Map<string, Promise<{ file: string; bytes: number }>>();
+  function produceVideo(spec: VideoSpec, file: string): Promise<number> {
+    const key = JSON.stringify([spec.width, spec.height, spec.seconds, spec.seed, spec.padToBytes ?? 0]);
+    const first = encoded.get(key);
+    if (first) {
+      return first.then(async (made) => {
+        if (made.file === file) return made.bytes;
+        await copyFile(made.file, `${file}.partial`);
+        await rename(`${file}.partial`, file);
+        return made.bytes;
+      });
+    }
+    const made = encodeVideoFile(spec, file).then((bytes) => ({ file, bytes }));
+    encoded.set(key, made);
+    made.catch(() => encoded.delete(key));
+    return made.then((m) => m.bytes);
+  }
+
+  return {
+    options,
+    settings,
+    dataDir,
+    faults,
+    stats,
+    /** The nominal duration times a seeded factor in [1 - jitter, 1 + jitter]; one draw per job, even at 0. */
+    jittered: (nominalMs: number) => Math.round(nominalMs * (1 + settings.durationJitter * (2 * jitterRandom() - 1))),
+    /** Decided at creation from the seed, revealed when the job would have succeeded. */
+    drawLateFailure(): LateFailure {
+      const draw = outcomeRandom();
+      if (draw < settings.outputModerationRate) return 'output_moderation';
+      if (draw < settings.outputModerationRate + settings.internalErrorRate) return 'internal_error';
+      return null;
+    },
+    denied: (prompt: string) => settings.denyList.some((word) => prompt.toLowerCase().includes(word.toLowerCase())),
+    /** True when this webhook delivery should be silently dropped (webhookDropRate). */
+    dropWebhook: () => webhookRandom() < settings.webhookDropRate,
+    produceVideo,
+    countCreate(dialect: DialectName, model: string, runningNow: number) {
+      stats.creates[dialect]++;
+      stats.jobsCreated[model] = (stats.jobsCreated[model] ?? 0) + 1;
+      stats.peakRunningJobs[model] = Math.max(stats.peakRunningJobs[model] ?? 0, runningNow);
+    },
+    resetStats() {
+      for (const table of [stats.jobsCreated, stats.requests, stats.peakRunningJobs]) for (const key of Object.keys(table)) delete table[key];
+      for (const key of Object.keys(stats.creates) as DialectName[]) stats.creates[key] = 0;
+      for (const key of Object.keys(stats.webhooks) as Array<keyof Stats['webhooks']>) stats.webhooks[key] = 0;
+    },
+  };
+}
+
+/**
+ * Applies the faults drawn for a request after the dialect has authenticated it. Returns true
+ * when the request has been answered (or dropped) and the handler must stop.
+ */
+export async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void): Promise<boolean> {
+  const { injected, req, res } = ctx;
+  if (injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, injected.latencyMs));
+  if (injected.reset) {
+    req.socket.destroy();
+    return true;
+  }
+  if (injected.dropResponse) {
+    // Do the work, then lose the answer: what a gateway timeout looks like to a client.
+    const drop = () => {
+      req.socket.destroy();
+      return res;
+    };
+    res.writeHead = drop as unknown as typeof res.writeHead;
+    res.end = drop as unknown as typeof res.end;
+  }
+  if (injected.status) {
+    failWith(injected.status.status, injected.status.status === 429 ? (injected.status.retryAfterSeconds ?? 1) : undefined);
+    return true;
+  }
+  return false;
+}
