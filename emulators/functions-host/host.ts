@@ -1,7 +1,7 @@
 // The host in-process: loads a v4 Node app, serves its HTTP triggers, runs Durable
 // Functions, and serves the durable management API. `startHost` (index.ts) runs this in
 // a child process so that a test can SIGKILL it like a crashed Functions host.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -14,16 +14,18 @@ import { DurableEngine } from './durable/engine.js';
 import { DurableHttpApi, managementUrls } from './durable/http-api.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
+import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
+import { BodyTooLargeError, bodyLimitFromEnv, checkDeclaredLength, limitStream, readBody, refuseTooLarge, wellEncodedPath } from './request-body.js';
 
 export const HOST_VERSION = '4.1040.0';
-/** func's default request size limit (100 MB). */
-const MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 export interface HostOptions {
   appDir: string;
   port: number;
   store: 'memory' | 'azure';
   requireKeys?: boolean;
+  /** Largest request body accepted (413 beyond); default FUNCTIONS_REQUEST_BODY_SIZE_LIMIT or 100 MiB. */
+  maxRequestBodyBytes?: number;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -40,12 +42,6 @@ interface HttpFunction {
   route: CompiledRoute;
   methods: string[];
   authLevel: string;
-}
-
-interface Keys {
-  master: string;
-  function: string;
-  system: string;
 }
 
 const DEV_STORAGE = 'UseDevelopmentStorage=true';
@@ -74,17 +70,6 @@ function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string>
 }
 
 const nullable = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { value: v }]));
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error('Request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -121,9 +106,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const registry = new FunctionRegistry();
   registry.onLog = (level, category, message) => log.fromFunction('host', level, category, message);
   installCoreModule(registry, HOST_VERSION);
-  const keys: Keys | undefined = options.requireKeys
-    ? { master: randomBytes(24).toString('base64url'), function: randomBytes(24).toString('base64url'), system: randomBytes(24).toString('base64url') }
-    : undefined;
+  const keys: Keys | undefined = options.requireKeys ? generateKeys() : undefined;
+  const maxBody = options.maxRequestBodyBytes ?? bodyLimitFromEnv(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
 
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -159,7 +143,9 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     managementUrls: managementUrls(durableBase, hubName, 'INSTANCEID', systemKey),
     baseUrl: durableBase,
     requiredQueryStringParameters: systemKey ? `code=${systemKey}` : '',
-    rpcBaseUrl: `${baseUrl}/durabletask/`,
+    // The SDK builds every rpc URL relative to this base and sends no key of its own, so
+    // with --require-keys the system key travels as the base's first path segment.
+    rpcBaseUrl: `${baseUrl}/durabletask/${systemKey ? `${systemKey}/` : ''}`,
     httpBaseUrl: durableBase,
   });
   const extraInputs = (fn: RegisteredFunction): { name: string; data: RpcTypedData }[] =>
@@ -189,13 +175,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   }
 
   const keyFrom = (req: http.IncomingMessage, url: URL) => url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
-  const authorized = (level: string, given: string | undefined) => {
-    if (!keys || level === 'anonymous') return true;
-    if (given === keys.master) return true;
-    if (level === 'function') return given === keys.function;
-    if (level === 'system') return given === keys.system;
-    return false;
-  };
+  const authorized = (level: string, given: string | undefined) => keyOpens(keys, level, given);
 
   async function handleFunction(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const path = decodeURI(url.pathname);
@@ -218,9 +198,10 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
 
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(req, maxBody);
     } catch (error) {
-      return sendJson(res, (error as { status?: number }).status ?? 400, { message: (error as Error).message });
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
+      throw error;
     }
     httpData.body = { bytes: body };
     const outcome = await invoker.invoke(h.fn, {
@@ -246,6 +227,11 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
 
   /** With app.setup({enableHttpStream:true}) the library serves the request itself: proxy the raw stream to it. */
   async function streamThroughLibrary(req: http.IncomingMessage, res: http.ServerResponse, url: URL, h: HttpFunction, invocationId: string, httpData: RpcHttpData, triggerMetadata: Record<string, RpcTypedData>): Promise<void> {
+    try {
+      checkDeclaredLength(req, maxBody);
+    } catch (error) {
+      return refuseTooLarge(req, res, (error as Error).message);
+    }
     const target = new URL(url.pathname + url.search, streamUri);
     const proxied = http.request(target, {
       method: req.method,
@@ -261,7 +247,13 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       log.error(`HTTP stream proxy error: ${error.message}`);
       if (!res.headersSent) res.writeHead(502).end();
     });
-    req.pipe(proxied);
+    // Streamed, so the host holds no body; the limit still applies as on Azure.
+    const limited = limitStream(maxBody);
+    limited.on('error', (error) => {
+      proxied.destroy();
+      refuseTooLarge(req, res, error.message);
+    });
+    req.pipe(limited).pipe(proxied);
     const outcome = await invoker.invoke(h.fn, { invocationId, inputData: [{ name: h.triggerName, data: { http: httpData } }, ...extraInputs(h.fn)], triggerMetadata });
     if (!outcome.ok && !res.headersSent) {
       proxied.destroy();
@@ -272,12 +264,21 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   async function handleDurable(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rest: string, isRpc: boolean): Promise<void> {
     if (!api) return sendJson(res, 404, { message: 'This app uses no Durable Functions.' });
     if (isRpc && !['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { message: 'The rpc endpoint only answers local callers.' });
+    if (isRpc && keys) {
+      // The durable client puts the system key first in the path (see rpcBaseUrl); a key in
+      // ?code= or x-functions-key is accepted too. Loopback alone is not enough: any local
+      // process could otherwise drive every instance past --require-keys.
+      const [first, ...others] = rest.split('/').filter((p) => p !== '');
+      if (sameKey(first, keys.system)) rest = `/${others.join('/')}`;
+      else if (!authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required.' });
+    }
     if (!isRpc && !authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required (code query parameter).' });
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(req, maxBody);
     } catch (error) {
-      return sendJson(res, (error as { status?: number }).status ?? 400, { message: (error as Error).message });
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
+      throw error;
     }
     const answer = await api.handle({ method: req.method ?? 'GET', path: rest, query: url.searchParams, headers: req.headers, body });
     const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
@@ -293,12 +294,14 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       return sendJson(res, 400, { message: 'Malformed request URL' });
     }
     const path = url.pathname;
+    // Checked once here: route matching and the durable API decode segments later.
+    if (!wellEncodedPath(path)) return sendJson(res, 400, { message: `Malformed percent-encoding in the request path '${path}'.` });
     const work = path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask'
       ? handleDurable(req, res, url, path.slice('/runtime/webhooks/durabletask'.length), false)
       : path.startsWith('/durabletask/')
         ? handleDurable(req, res, url, path.slice('/durabletask'.length), true)
         : path === '/admin/host/status'
-          ? Promise.resolve(sendJson(res, 200, { state: 'Running', version: HOST_VERSION, id: 'node-functions-host' }))
+          ? Promise.resolve(sendJson(res, 200, { state: 'Running', version: HOST_VERSION, id: 'node-functions-host', memory: process.memoryUsage() }))
           : path === '/' || path === ''
             ? Promise.resolve(sendJson(res, 200, { message: 'The Node Functions host is running.', functions: [...registry.functions.keys()] }))
             : handleFunction(req, res, url);

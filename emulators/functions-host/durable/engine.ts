@@ -17,6 +17,8 @@ import type { DurableStore } from './store.js';
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Waits before an episode whose commit failed runs again; after the last, the instance fails. */
+const COMMIT_RETRY_DELAYS_MS = [250, 1000, 3000, 6000];
 /** Tell the SDK (schema V3) that timers never need splitting: this host has no queue visibility limit. */
 const MAX_SHORT_TIMER = '3650.00:00:00';
 
@@ -135,6 +137,21 @@ function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMe
   return live;
 }
 
+/** A storage error's own words (status and code when the SDK gives them). */
+function storageReason(error: unknown): string {
+  const e = error as { statusCode?: number; code?: string; message?: string; details?: { odataError?: { code?: string; message?: { value?: string } } } };
+  const odata = e.details?.odataError;
+  const message = odata?.message?.value?.split('\n')[0] ?? e.message ?? String(error);
+  const code = odata?.code || e.code;
+  return `${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
+}
+
+/** A refusal that the same write would meet again (not throttling, timeouts or conflicts). */
+function isPermanent(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 412, 429].includes(status);
+}
+
 export class DurableEngine {
   readonly #store: DurableStore;
   readonly #registry: FunctionRegistry;
@@ -154,6 +171,10 @@ export class DurableEngine {
   readonly #idle = new Set<() => void>();
   /** Ids of inbox messages held only in memory. */
   readonly #volatile = new Set<string>();
+  /** Start/create per instance id, one at a time: the existence check and the write are one step. */
+  readonly #creating = new Map<string, Promise<void>>();
+  /** Consecutive failed episodes per instance (storage refusing or unreachable). */
+  readonly #commitFailures = new Map<string, number>();
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -180,16 +201,25 @@ export class DurableEngine {
     for (const record of active) {
       const live = await this.#load(record.instanceId);
       if (!live) continue;
-      const waiting = new Set(live.inbox.map((m) => completionId(m.event)).filter((id) => id !== undefined));
-      for (const [id, task] of live.scheduled) {
-        if (waiting.has(id)) continue;
-        if (task.kind === 'activity') this.#runActivity(live.record.instanceId, live.record.executionId, id, task);
-        else if (task.kind === 'timer') this.#armTimer(live.record.instanceId, id, task.fireAt!);
-        else await this.#ensureChild(live, id, task);
-      }
+      await this.#resumeOutstanding(live, 0);
       this.#wake(record.instanceId);
     }
     return active.length;
+  }
+
+  /** Starts the work that tasks scheduled at history index `fromIndex` or later still wait for. */
+  async #resumeOutstanding(live: LiveInstance, fromIndex: number): Promise<void> {
+    const waiting = new Set(live.inbox.map((m) => completionId(m.event)).filter((id) => id !== undefined));
+    const scheduledAt = new Map<number, number>();
+    live.history.forEach((event, index) => {
+      if (event.EventId >= 0) scheduledAt.set(event.EventId, index);
+    });
+    for (const [id, task] of live.scheduled) {
+      if (waiting.has(id) || (scheduledAt.get(id) ?? 0) < fromIndex) continue;
+      if (task.kind === 'activity') this.#runActivity(live.record.instanceId, live.record.executionId, id, task);
+      else if (task.kind === 'timer') this.#armTimer(live.record.instanceId, id, task.fireAt!);
+      else await this.#ensureChild(live, id, task);
+    }
   }
 
   // ---------------------------------------------------------------- client operations
@@ -199,13 +229,28 @@ export class DurableEngine {
     if (!isOrchestrator(fn)) throw new DurableRequestError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id)) throw new DurableRequestError(400, `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`);
-    const existing = await this.getInstance(id);
-    if (existing && !terminalStatuses.has(existing.runtimeStatus)) {
-      throw new DurableRequestError(409, `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`);
+    return this.#exclusive(id, async () => {
+      const existing = await this.getInstance(id);
+      if (existing && !terminalStatuses.has(existing.runtimeStatus)) {
+        throw new DurableRequestError(409, `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`);
+      }
+      const record = this.#newRecord(id, fn.metadata.name, inputJson, null);
+      await this.#create(record, !existing);
+      return record;
+    });
+  }
+
+  /** Runs `work` after every earlier create of the same instance id has settled. */
+  async #exclusive<T>(instanceId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#creating.get(instanceId) ?? Promise.resolve();
+    const result = previous.then(work);
+    const settled = result.then(() => undefined, () => undefined);
+    this.#creating.set(instanceId, settled);
+    try {
+      return await result;
+    } finally {
+      if (this.#creating.get(instanceId) === settled) this.#creating.delete(instanceId);
     }
-    const record = this.#newRecord(id, fn.metadata.name, inputJson, null);
-    await this.#create(record, !existing);
-    return record;
   }
 
   #newRecord(instanceId: string, name: string, inputJson: string | null, parent: { instanceId: string; executionId: string; taskId: number } | null): InstanceRecord {
@@ -343,8 +388,11 @@ export class DurableEngine {
       if (this.#running.has(id)) continue;
       this.#ready.delete(id);
       this.#running.add(id);
+      const before = this.#live.get(id);
+      const committedLength = before?.history.length ?? 0;
       this.#episode(id)
-        .catch((error: unknown) => this.#log.error(`Durable host error while running instance '${id}': ${(error as Error).stack ?? String(error)}`))
+        .then(() => this.#commitFailures.delete(id), (error: unknown) => this.#episodeFailed(id, before, committedLength, error))
+        .catch((error: unknown) => this.#log.error(`Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`))
         .finally(() => {
           this.#running.delete(id);
           this.#pump();
@@ -352,6 +400,51 @@ export class DurableEngine {
         });
     }
     this.#checkIdle();
+  }
+
+  /**
+   * An episode threw (in practice: storage refused or dropped a write). What it changed in
+   * memory is thrown away and the instance is reloaded from what was committed; the episode
+   * runs again after a pause. When storage refuses for good (a 4xx such as EntityTooLarge)
+   * or keeps failing, the instance is failed with the reason: never left Running in silence.
+   */
+  async #episodeFailed(instanceId: string, before: LiveInstance | undefined, committedLength: number, error: unknown): Promise<void> {
+    const failures = (this.#commitFailures.get(instanceId) ?? 0) + 1;
+    this.#commitFailures.set(instanceId, failures);
+    const reason = storageReason(error);
+    const old = this.#live.get(instanceId) ?? before;
+    this.#live.delete(instanceId);
+    const live = await this.#load(instanceId);
+    if (!live) return;
+    // Results held only in memory are not in storage: carry them over to the reloaded state.
+    const known = new Set(live.inbox.map((m) => m.id));
+    for (const message of old?.inbox ?? []) if (this.#volatile.has(message.id) && !known.has(message.id)) live.inbox.push(message);
+    // The failed commit may have gone as far as the instance row: start what it scheduled.
+    if (live.history.length > committedLength) await this.#resumeOutstanding(live, committedLength);
+    const done = terminalStatuses.has(live.record.runtimeStatus);
+    const delay = COMMIT_RETRY_DELAYS_MS[failures - 1];
+    if (!done && (isPermanent(error) || delay === undefined)) {
+      this.#log.error(`Instance '${instanceId}': storage refused its progress (${failures} attempt(s)); failing it. ${reason}`);
+      return this.#failForStorage(live, reason);
+    }
+    this.#log.error(`Instance '${instanceId}': saving its progress failed (attempt ${failures}); trying again in ${delay ?? 1000} ms. ${reason}`);
+    setTimeout(() => this.#wake(instanceId), delay ?? 1000).unref();
+  }
+
+  /** Fails an instance by its row alone: the history that storage refused is not written. */
+  async #failForStorage(live: LiveInstance, reason: string): Promise<void> {
+    const now = isoNow();
+    const record = live.record;
+    const failed: InstanceRecord = {
+      ...record, runtimeStatus: 'Failed', lastUpdatedTime: now, completedTime: now,
+      output: JSON.stringify(`Orchestrator function '${record.name}' failed: its progress could not be saved to storage: ${reason}`),
+    };
+    await this.#store.saveInstance(failed);
+    live.record = failed;
+    this.#commitFailures.delete(record.instanceId);
+    for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+    await this.#notifyParent(failed);
+    this.#evict(live);
   }
 
   #armTimer(instanceId: string, timerId: number, fireAt: string): void {
@@ -435,11 +528,13 @@ export class DurableEngine {
     this.#wake(message.instanceId);
   }
 
-  /** The consumed ids that exist in storage (volatile ones are only forgotten). */
+  /** The consumed ids that exist in storage (volatile ones are only forgotten, once committed). */
   #stored(consumed: string[]): string[] {
-    const stored = consumed.filter((id) => !this.#volatile.has(id));
+    return consumed.filter((id) => !this.#volatile.has(id));
+  }
+
+  #forget(consumed: string[]): void {
     for (const id of consumed) this.#volatile.delete(id);
-    return stored;
   }
 
   // ---------------------------------------------------------------- sub-orchestrations
@@ -466,7 +561,7 @@ export class DurableEngine {
     const record = this.#newRecord(task.childInstanceId!, fn.metadata.name, task.input ?? null, {
       instanceId: parent.record.instanceId, executionId: parent.record.executionId, taskId,
     });
-    await this.#create(record, !(await this.getInstance(record.instanceId)));
+    await this.#exclusive(record.instanceId, async () => this.#create(record, !(await this.getInstance(record.instanceId))));
   }
 
   async #notifyParent(child: InstanceRecord): Promise<void> {
@@ -545,6 +640,7 @@ export class DurableEngine {
     if (done || (terminateReason === undefined && delivered.length === 0)) {
       if (consumed.length > 0) {
         await this.#store.commit({ record, fromIndex: live.history.length, newEvents: [], consumedMessageIds: this.#stored(consumed) });
+        this.#forget(consumed);
         live.inbox = live.inbox.filter((m) => !consumed.includes(m.id));
       }
       if (done) this.#evict(live);
@@ -603,6 +699,7 @@ export class DurableEngine {
     const fromIndex = extra?.previousExecutionId ? 0 : live.history.length;
     const committed: InstanceRecord = { ...record, historyLength: fromIndex + events.length };
     await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: this.#stored(consumed), ...extra });
+    this.#forget(consumed);
     live.record = committed;
     live.history = extra?.previousExecutionId ? [...events] : [...live.history, ...events];
     for (const event of events) if (event.MessageId) live.consumedMessageIds.add(event.MessageId);

@@ -35,6 +35,8 @@ export interface DurableStore {
     addedMessages?: InboxMessage[];
     previousExecutionId?: string;
   }): Promise<void>;
+  /** Writes only the instance row (failing an instance whose history storage refuses). */
+  saveInstance(record: InstanceRecord): Promise<void>;
   addMessage(message: InboxMessage): Promise<void>;
   readMessages(instanceId: string): Promise<InboxMessage[]>;
   /** Deletes instance, history and messages; false when there was no such instance. */
@@ -111,6 +113,10 @@ export class MemoryStore implements DurableStore {
     for (const consumed of change.consumedMessageIds) inbox.delete(consumed);
     for (const added of change.addedMessages ?? []) inbox.set(added.id, structuredClone(added));
     this.#inbox.set(id, inbox);
+  }
+
+  async saveInstance(record: InstanceRecord): Promise<void> {
+    this.#instances.set(record.instanceId, { ...record });
   }
 
   async addMessage(message: InboxMessage): Promise<void> {

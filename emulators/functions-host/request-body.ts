@@ -1,0 +1,100 @@
+// Request bodies under a size limit, enforced while reading: a declared Content-Length over
+// the limit is refused before a byte is read, and a chunked body is cut the moment it
+// passes the limit, so the host never holds more than the limit of any one request
+// (Azure's default is 100 MB; FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too).
+import type http from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  readonly status = 413;
+  constructor(limit: number) {
+    super(`The request body is larger than the host's limit of ${limit} bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** The limit from FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (bytes), else the default. */
+export function bodyLimitFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_MAX_BODY_BYTES;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive number of bytes, got "${value}"`);
+  return n;
+}
+
+/** Throws before reading when the declared length is already too large. */
+export function checkDeclaredLength(req: http.IncomingMessage, limit: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
+}
+
+/**
+ * The whole body, read into one buffer of the declared size when there is one (no second
+ * copy from concatenating chunks). Stops reading at the limit.
+ */
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  checkDeclaredLength(req, limit);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isInteger(declared) && declared >= 0) {
+    const body = Buffer.allocUnsafe(declared);
+    let size = 0;
+    for await (const chunk of req) {
+      const bytes = chunk as Buffer;
+      if (size + bytes.length > declared) throw new BodyTooLargeError(limit); // more than declared: a broken client
+      bytes.copy(body, size);
+      size += bytes.length;
+    }
+    return size === declared ? body : body.subarray(0, size);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLargeError(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Passes bytes through until the limit, then fails with BodyTooLargeError (streamed requests). */
+export function limitStream(limit: number): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      size += chunk.length;
+      if (size > limit) return callback(new BodyTooLargeError(limit));
+      callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * Answers 413; the rest of the upload is discarded as it arrives (never kept). A client
+ * that goes on sending loses the connection a second later: closing at once would reset
+ * it before the client has read the 413 (it would see EPIPE instead).
+ */
+export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, message: string): void {
+  if (!res.headersSent) {
+    const text = JSON.stringify({ message });
+    res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+  req.unpipe();
+  req.resume();
+  const drop = () => setTimeout(() => {
+    if (!req.complete) req.socket.destroy();
+  }, 1000).unref();
+  if (res.writableFinished) drop();
+  else res.once('finish', drop);
+}
+
+/** Whether every path segment decodes; a malformed %-sequence would make decodeURIComponent throw later. */
+export function wellEncodedPath(pathname: string): boolean {
+  try {
+    for (const segment of pathname.split('/')) decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}

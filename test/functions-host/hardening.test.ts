@@ -1,0 +1,212 @@
+// Issue 16, the Functions host's share: keys on the rpc endpoint, request body limits,
+// malformed paths, atomic starts and storage commits that fail. Each test names its item;
+// each failed against the host before its fix. Real HTTP to a real host child process.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
+import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
+import { call, instanceUrl, start, startFixtureHost, waitFor } from './helpers.js';
+
+/** A raw request whose path is sent exactly as written (fetch would normalise it). */
+function rawGet(host: RunningHost, rawPath: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: host.port, path: rawPath, method: 'GET' }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Uploads up to `capBytes` (chunked, or under a declared Content-Length) and stops as soon
+ * as the host answers. `written` says how much the host let in before answering.
+ */
+function flood(host: RunningHost, urlPath: string, options: { capBytes: number; contentLength?: number; timeoutMs?: number }): Promise<{ status: number | string; written: number }> {
+  return new Promise((resolve) => {
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    let written = 0;
+    let settled = false;
+    const finish = (status: number | string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ status, written });
+    };
+    const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 15_000);
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength);
+    const req = http.request({ host: '127.0.0.1', port: host.port, path: urlPath, method: 'POST', headers });
+    req.on('response', (res) => {
+      res.resume();
+      finish(res.statusCode ?? 0);
+    });
+    // A reset while writing can overtake the answer already on its way: give it a moment.
+    req.on('error', (error: NodeJS.ErrnoException) => setTimeout(() => finish(`error ${error.code}`), 500));
+    const pump = () => {
+      while (!settled && written < options.capBytes) {
+        written += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (!settled && options.contentLength === undefined) req.end();
+    };
+    pump();
+  });
+}
+
+const MiB = 1024 * 1024;
+
+describe('issue 16, memory store', () => {
+  let host: RunningHost;
+  let keyed: RunningHost;
+  let system: string;
+  let functionKey: string;
+  before(async () => {
+    host = await startFixtureHost({ env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(MiB) } });
+    keyed = await startFixtureHost({ requireKeys: true, quiet: false });
+    const match = /durabletask_extension=(\S+)$/m.exec(keyed.output());
+    system = match![1];
+    functionKey = /function=(\S+)/.exec(keyed.output())![1];
+  });
+  after(async () => {
+    await host?.stop();
+    await keyed?.stop();
+  });
+
+  test('issue 16 item 7: with --require-keys the rpc endpoint /durabletask/ needs the system key', async () => {
+    assert.equal((await call(`${keyed.url}/durabletask/instances/x`)).status, 401, 'no key');
+    assert.equal((await call(`${keyed.url}/durabletask/instances/`)).status, 401, 'listing, no key');
+    assert.equal((await call(`${keyed.url}/durabletask/orchestrators/echo`, { method: 'POST', body: '1' })).status, 401, 'starting, no key');
+    assert.equal((await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(functionKey)}`)).status, 401, 'a function key is not enough');
+    assert.equal((await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(system)}`)).status, 404, 'past the key check');
+  });
+
+  test('issue 16 item 7: with --require-keys the app\'s durable client still works (start, status, raise, purge)', async () => {
+    const id = `rpc-keyed-${Date.now()}`;
+    const started = await call(`${keyed.url}/api/orchestrators/waiter/${id}`, { method: 'POST' });
+    assert.equal(started.status, 202, started.text);
+    const seen = await call(`${keyed.url}/api/client/${id}`);
+    assert.equal(seen.status, 200, seen.text);
+    assert.equal(seen.body.instanceId, id);
+    assert.equal((await call(`${keyed.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '"keyed"' })).status, 202);
+    const done = await waitFor(`${instanceUrl(keyed, id)}?code=${encodeURIComponent(system)}`);
+    assert.equal(done.output, 'keyed');
+    assert.deepEqual((await call(`${keyed.url}/api/client/${id}/purge`, { method: 'POST' })).body, { instancesDeleted: 1 });
+  });
+
+  test('issue 16 item 10: malformed percent-encoding in a path answers 400, not 500', async () => {
+    for (const bad of ['/api/items/%E0%A4%A', '/api/%', '/api/echo%zz', '/runtime/webhooks/durabletask/instances/%E0%A4%A', '/durabletask/instances/%', '/api/orchestrators/echo/%C0']) {
+      const answer = await rawGet(host, bad);
+      assert.equal(answer.status, 400, `${bad}: ${answer.status} ${answer.text}`);
+      assert.match(answer.text, /percent-encoding/i, bad);
+    }
+    assert.equal((await rawGet(host, '/api/items/%31')).status, 200, 'valid encoding still works (%31 is "1")');
+  });
+
+  test('issue 16 item 9: a declared Content-Length over the limit is refused with 413 before the body is read', async () => {
+    const answer = await flood(host, '/api/echo', { capBytes: 64 * 1024, contentLength: 200 * MiB, timeoutMs: 5000 });
+    assert.equal(answer.status, 413);
+  });
+
+  test('issue 16 item 9: a chunked body is cut at the limit: 413 while the client is still sending', async () => {
+    const answer = await flood(host, '/api/echo', { capBytes: 256 * MiB });
+    assert.equal(answer.status, 413);
+    assert.ok(answer.written < 32 * MiB, `the host let ${answer.written} bytes in before answering (limit 1 MiB)`);
+    const durable = await flood(host, '/runtime/webhooks/durabletask/orchestrators/echo', { capBytes: 256 * MiB });
+    assert.equal(durable.status, 413, 'the durable API has the same limit');
+    assert.ok(durable.written < 32 * MiB);
+  });
+
+  test('issue 16 item 9: a body at the limit still passes, one byte more does not', async () => {
+    const exact = await call(`${host.url}/api/echo`, { method: 'POST', body: Buffer.alloc(MiB, 1) });
+    assert.equal(exact.status, 200);
+    assert.equal(exact.headers.get('x-bytes'), String(MiB));
+    const over = await call(`${host.url}/api/echo`, { method: 'POST', body: Buffer.alloc(MiB + 1, 1) });
+    assert.equal(over.status, 413);
+    assert.match(over.text, /larger than/);
+  });
+
+  test('issue 16 item 9: the host stays small while refusing large uploads', async () => {
+    const rss = async () => Number((await call(`${host.url}/admin/host/status`)).body.memory?.rss);
+    const before = await rss();
+    assert.ok(before > 0, 'the status reports the host\'s memory');
+    for (let i = 0; i < 3; i++) await flood(host, '/api/echo', { capBytes: 128 * MiB });
+    const grown = (await rss()) - before;
+    assert.ok(grown < 64 * MiB, `rss grew by ${Math.round(grown / MiB)} MiB`);
+  });
+});
+
+describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
+  let host: RunningHost;
+  before(async () => {
+    host = await startHost({ appDir: path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'streaming'), port: 0, quiet: true, env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(MiB) } });
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  test('issue 16 item 9: a streamed body is cut at the limit too', async () => {
+    const answer = await flood(host, '/api/count', { capBytes: 256 * MiB });
+    assert.equal(answer.status, 413);
+    assert.ok(answer.written < 32 * MiB, `${answer.written} bytes went in`);
+    const small = await call(`${host.url}/api/count`, { method: 'POST', body: Buffer.alloc(1000) });
+    assert.equal(small.body.bytes, 1000, 'under the limit it still streams through');
+  });
+});
+
+describe('issue 16, Azure store (Azurite)', () => {
+  let azurite: RunningAzurite;
+  let host: RunningHost;
+  before(async () => {
+    azurite = await startAzurite();
+    host = await startFixtureHost({ store: 'azure', env: { AzureWebJobsStorage: azurite.connectionString } });
+  });
+  after(async () => {
+    await host?.stop();
+    await azurite?.stop();
+  });
+
+  test('issue 16 item 4: concurrent starts with one instance id make exactly one instance; the others get 409', async () => {
+    const id = `same-id-${Date.now()}`;
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => call(`${host.url}/runtime/webhooks/durabletask/orchestrators/waiter/${id}`, { method: 'POST', body: JSON.stringify(i) })));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [202, 409, 409, 409, 409, 409, 409, 409], answers.map((a) => a.text).join('\n'));
+    const winner = answers.findIndex((a) => a.status === 202);
+    const running = await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
+    assert.equal(running.input, winner, 'the instance is the one the 202 answered for');
+    await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"one"' });
+    const done = await waitFor(`${instanceUrl(host, id)}?showHistory=true`);
+    assert.equal(done.output, 'one');
+    assert.equal(done.historyEvents.filter((e: { EventType: string }) => e.EventType === 'ExecutionStarted').length, 1, 'one execution');
+  });
+
+  test('issue 16 item 4: concurrent durable-client starts with one id: one succeeds', async () => {
+    const id = `same-client-id-${Date.now()}`;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => call(`${host.url}/api/orchestrators/echo/${id}`, { method: 'POST', body: '"x"' })));
+    assert.equal(answers.filter((a) => a.status === 202).length, 1, answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'));
+  });
+
+  test('issue 16 item 6: U+2028/U+2029 in input, activity result and output reach storage and the instance completes', async () => {
+    const text = 'line one\u2028line two\u2029end';
+    const { id } = await start(host, 'lineSeparators', text, `separators-${Date.now()}`);
+    const status = await waitFor(instanceUrl(host, id));
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    assert.deepEqual(status.output, { text, greeted: `Hello ${text}\u2029!` });
+    assert.equal(status.input, text);
+  });
+
+  test('issue 16 item 6: a commit storage refuses for good fails the instance with the reason, never a silent hang', async () => {
+    const { id } = await start(host, 'hugeResult', 2_000_000, `huge-${Date.now()}`);
+    const status = await waitFor(instanceUrl(host, id), undefined, 40_000);
+    assert.equal(status.runtimeStatus, 'Failed', JSON.stringify(status).slice(0, 500));
+    assert.match(status.output, /could not be saved to storage/);
+    assert.match(status.output, /EntityTooLarge|larger than the maximum/i, 'the storage error is named');
+    const next = await start(host, 'echo', 'after');
+    assert.deepEqual((await waitFor(instanceUrl(host, next.id))).output, { input: 'after', type: 'string' }, 'the host keeps serving other instances');
+  });
+});
