@@ -1,0 +1,120 @@
+// Lifecycle of queue-style jobs (fal requests, Replicate predictions) on the clock: each job
+// waits its own short queue time, then for a free slot of its account (only running jobs
+// count against the concurrency limit; the rest wait, none is refused), runs for its
+// duration and ends. A cancel before the start removes it from the queue; a cancel while it
+// runs ends it then. The schedule is recomputed from the submission order on every read, so
+// a cancelled job frees its place for the ones behind it.
+import type { LateFailure } from './core.js';
+
+export interface QueuedJob {
+  id: string;
+  account: string;
+  createdMs: number;
+  /** Minimum time in the queue (boot/scheduling) before it may start. */
+  queueMs: number;
+  /** Running time once started. */
+  runMs: number;
+  /** When the caller cancelled it, if they did. */
+  cancelledMs?: number;
+  /** Fails (input moderation) as soon as it starts. */
+  moderated: boolean;
+  lateFailure: LateFailure;
+}
+
+export type Phase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobState {
+  phase: Phase;
+  startedMs: number | null;
+  /** When it reached its final phase; null while not final. */
+  finishedMs: number | null;
+  /** Jobs of the same account submitted earlier and still queued. */
+  queuePosition: number;
+}
+
+interface Planned {
+  startMs: number | null;
+  endMs: number;
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+}
+
+export class JobQueue<J extends QueuedJob> {
+  private readonly byAccount = new Map<string, J[]>();
+  readonly all = new Map<string, J>();
+
+  /** `slots` is read on every computation, so the limit can change at runtime. */
+  constructor(private readonly slots: () => number) {}
+
+  add(job: J) {
+    this.all.set(job.id, job);
+    const list = this.byAccount.get(job.account) ?? [];
+    list.push(job);
+    this.byAccount.set(job.account, list);
+  }
+
+  get(id: string): J | undefined {
+    return this.all.get(id);
+  }
+
+  clear() {
+    this.all.clear();
+    this.byAccount.clear();
+  }
+
+  /** Start and end of every job of the account, in submission order. */
+  private plan(account: string): Map<string, Planned> {
+    const slotFree = new Array<number>(Math.max(1, Math.floor(this.slots()))).fill(0);
+    const planned = new Map<string, Planned>();
+    for (const job of this.byAccount.get(account) ?? []) {
+      const slot = slotFree.indexOf(Math.min(...slotFree));
+      const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
+      if (job.cancelledMs !== undefined && job.cancelledMs < startMs) {
+        planned.set(job.id, { startMs: null, endMs: job.cancelledMs, outcome: 'cancelled' });
+        continue;
+      }
+      // A moderated job is refused as soon as it starts and frees its slot at once.
+      let endMs = job.moderated ? startMs : startMs + job.runMs;
+      let outcome: Planned['outcome'] = job.moderated || job.lateFailure ? 'failed' : 'succeeded';
+      if (job.cancelledMs !== undefined && job.cancelledMs < endMs) {
+        endMs = job.cancelledMs;
+        outcome = 'cancelled';
+      }
+      slotFree[slot] = endMs;
+      planned.set(job.id, { startMs, endMs, outcome });
+    }
+    return planned;
+  }
+
+  state(job: J, now = Date.now()): JobState {
+    const planned = this.plan(job.account);
+    const mine = planned.get(job.id)!;
+    const final = now >= mine.endMs;
+    let queuePosition = 0;
+    if (!final && (mine.startMs === null || now < mine.startMs)) {
+      for (const other of this.byAccount.get(job.account) ?? []) {
+        if (other === job) break;
+        const p = planned.get(other.id)!;
+        if (now < p.endMs && (p.startMs === null || now < p.startMs)) queuePosition++;
+      }
+    }
+    const phase: Phase = final ? mine.outcome : mine.startMs === null || now < mine.startMs ? 'queued' : 'running';
+    return { phase, startedMs: mine.startMs !== null && now >= mine.startMs ? mine.startMs : null, finishedMs: final ? mine.endMs : null, queuePosition };
+  }
+
+  /** When the job will reach its final phase if nothing else happens (for timing and webhooks). */
+  plannedEnd(job: J): number {
+    return this.plan(job.account).get(job.id)!.endMs;
+  }
+
+  /** Jobs not yet final, per `keyOf` (e.g. model), for stats. */
+  runningBy(keyOf: (job: J) => string, now = Date.now()): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const account of this.byAccount.keys()) {
+      const planned = this.plan(account);
+      for (const job of this.byAccount.get(account)!) {
+        if (now < planned.get(job.id)!.endMs) counts[keyOf(job)] = (counts[keyOf(job)] ?? 0) + 1;
+      }
+    }
+    return counts;
+  }
+}

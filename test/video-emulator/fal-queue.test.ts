@@ -1,0 +1,174 @@
+// The fal queue dialect over plain HTTP: per-key concurrency with a moving queue_position,
+// validation (durations are strings), moderation, fal_max_queue_length, file expiry, the
+// status stream, faults addressed to fal routes, admin timing and expiry.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { json, waitFor } from './helpers.js';
+
+const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
+
+interface Status {
+  status: string;
+  queue_position?: number;
+  logs?: Array<{ message: string; level: string; timestamp: string }> | null;
+  error?: string;
+  error_type?: string;
+  response_url: string;
+  status_url: string;
+  cancel_url: string;
+  request_id: string;
+}
+
+describe('video emulator: fal queue over HTTP', () => {
+  let emulator: RunningSoraEmulator;
+  const call = (method: string, route: string, body?: unknown, key = 'k1') =>
+    fetch(`${emulator.url}${route}`, { method, headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const submit = async (input: unknown, model = KLING, key = 'k1', query = '') => {
+    const response = await call('POST', `/fal/${model}${query}`, input, key);
+    assert.equal(response.status, 200, await response.clone().text());
+    return json<Status>(response);
+  };
+  const status = async (s: Status, key = 'k1') => json<Status>(call('GET', new URL(s.status_url).pathname + '?logs=1', undefined, key));
+  before(async () => {
+    emulator = await startSoraEmulator({ timeScale: 0.05, falConcurrency: 1, denyList: ['forbidden'] });
+  });
+  after(() => emulator.stop());
+
+  test('only IN_PROGRESS counts against the per-key limit; the rest wait with a queue_position that moves down', async () => {
+    const requests = [await submit({ prompt: 'a' }), await submit({ prompt: 'b' }), await submit({ prompt: 'c' })];
+    const other = await submit({ prompt: 'other key' }, KLING, 'k2');
+    assert.deepEqual(requests.map((r) => r.queue_position), [0, 1, 2]);
+    const positions: number[] = [];
+    let inProgressAtOnce = 0;
+    let sawOtherKeyRunBeside = false;
+    await waitFor(
+      async () => {
+        const all = await Promise.all(requests.map((r) => status(r)));
+        inProgressAtOnce = Math.max(inProgressAtOnce, all.filter((s) => s.status === 'IN_PROGRESS').length);
+        if ((await status(other, 'k2')).status === 'IN_PROGRESS' && all.some((s) => s.status === 'IN_PROGRESS')) sawOtherKeyRunBeside = true;
+        if (all[2].status === 'IN_QUEUE') positions.push(all[2].queue_position!);
+        return all;
+      },
+      (all) => all.every((s) => s.status === 'COMPLETED'),
+      'all COMPLETED',
+      1000,
+    );
+    assert.equal(inProgressAtOnce, 1, 'never more than falConcurrency in progress for one key');
+    assert.ok(sawOtherKeyRunBeside, 'another key has its own limit');
+    assert.deepEqual([...new Set(positions)], [2, 1, 0], 'the last request moved from 2 to 0');
+    const codes = await call('GET', new URL(requests[2].status_url).pathname);
+    assert.equal(codes.status, 200, 'COMPLETED answers 200');
+  });
+
+  test('status answers 202 while queued or running, with logs only when asked', async () => {
+    const s = await submit({ prompt: 'codes' });
+    const early = await call('GET', new URL(s.status_url).pathname);
+    assert.equal(early.status, 202);
+    const running = await waitFor(() => status(s), (v) => v.status === 'IN_PROGRESS', 'IN_PROGRESS');
+    assert.ok(Array.isArray(running.logs));
+    const withoutLogs = await json<Status>(call('GET', new URL(s.status_url).pathname));
+    assert.ok(!Array.isArray(withoutLogs.logs) || withoutLogs.logs.length === 0);
+    await waitFor(() => status(s), (v) => v.status === 'COMPLETED', 'COMPLETED');
+  });
+
+  test('invalid input is a 422 with pydantic-style detail; unknown model 404; no key 401', async () => {
+    const cases: Array<[string, unknown, string]> = [
+      [KLING, { prompt: 'p', duration: 5 }, 'duration'],
+      [KLING, { prompt: 'p', aspect_ratio: '4:3' }, 'aspect_ratio'],
+      [KLING, { duration: '5' }, 'prompt'],
+      ['fal-ai/veo3', { prompt: 'p', duration: '5s' }, 'duration'],
+      ['fal-ai/veo3', { prompt: 'p', resolution: '4k' }, 'resolution'],
+      ['fal-ai/veo3', { prompt: 'p', aspect_ratio: '1:1' }, 'aspect_ratio'],
+    ];
+    for (const [model, input, field] of cases) {
+      const response = await call('POST', `/fal/${model}`, input);
+      assert.equal(response.status, 422, `${model} ${JSON.stringify(input)}`);
+      const body = await json<{ detail: Array<{ loc: string[]; msg: string; type: string }> }>(response);
+      assert.deepEqual(body.detail[0].loc, ['body', field]);
+      assert.ok(body.detail[0].msg && body.detail[0].type);
+    }
+    assert.equal((await call('POST', '/fal/fal-ai/no-such-model', { prompt: 'p' })).status, 404);
+    assert.equal((await fetch(`${emulator.url}/fal/${KLING}`, { method: 'POST', body: '{}' })).status, 401);
+    const ok = await call('POST', '/fal/fal-ai/veo3', { prompt: 'p', duration: '6s', resolution: '1080p', generate_audio: false, aspect_ratio: '9:16' });
+    assert.equal(ok.status, 200);
+  });
+
+  test('a denied prompt completes with an error; its result is a 422 content_policy_violation', async () => {
+    const s = await submit({ prompt: 'Something FORBIDDEN' });
+    const done = await waitFor(() => status(s), (v) => v.status === 'COMPLETED', 'COMPLETED');
+    assert.equal(done.error_type, 'content_policy_violation');
+    const result = await call('GET', new URL(s.response_url).pathname);
+    assert.equal(result.status, 422);
+    const body = await json<{ detail: Array<{ type: string; loc: string[] }> }>(result);
+    assert.deepEqual([body.detail[0].type, body.detail[0].loc], ['content_policy_violation', ['body', 'prompt']]);
+  });
+
+  test('fal_max_queue_length: a submit over it gets 429 with retry-after', async () => {
+    const first = await submit({ prompt: 'q1' }, KLING, 'k3');
+    await submit({ prompt: 'q2' }, KLING, 'k3');
+    const refused = await call('POST', `/fal/${KLING}?fal_max_queue_length=1`, { prompt: 'q3' }, 'k3');
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    await waitFor(() => status(first, 'k3'), (v) => v.status === 'COMPLETED', 'COMPLETED');
+  });
+
+  test('the status stream sends events and closes after COMPLETED', async () => {
+    const s = await submit({ prompt: 'stream' }, KLING, 'k4');
+    const response = await call('GET', `${new URL(s.status_url).pathname}/stream`, undefined, 'k4');
+    assert.equal(response.headers.get('content-type'), 'text/event-stream');
+    const text = await response.text();
+    const events = text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => (JSON.parse(line.slice(6)) as Status).status);
+    assert.equal(events.at(-1), 'COMPLETED');
+    assert.ok(events.includes('IN_PROGRESS'));
+  });
+
+  test('another key cannot read a request; results before the end are refused', async () => {
+    const s = await submit({ prompt: 'mine' }, KLING, 'k5');
+    assert.equal((await call('GET', new URL(s.status_url).pathname, undefined, 'k6')).status, 404);
+    assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'k5')).status, 400);
+    await waitFor(() => status(s, 'k5'), (v) => v.status === 'COMPLETED', 'COMPLETED');
+  });
+});
+
+describe('video emulator: fal files, faults and admin', () => {
+  test('output files expire (falFileTtlSeconds and POST /_admin/expire/{id}); timing covers fal ids; faults address fal routes', async () => {
+    const emulator = await startSoraEmulator({ timeScale: 0.02, falFileTtlSeconds: 1 });
+    const call = (method: string, route: string, body?: unknown) =>
+      fetch(`${emulator.url}${route}`, { method, headers: { authorization: 'Key k', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    try {
+      const finish = async () => {
+        const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'file' }));
+        await waitFor(() => json<Status>(call('GET', new URL(s.status_url).pathname)), (v) => v.status === 'COMPLETED', 'COMPLETED');
+        const result = await json<{ video: { url: string; file_size: number } }>(call('GET', new URL(s.response_url).pathname));
+        return { id: s.request_id, url: result.video.url, size: result.video.file_size };
+      };
+      const a = await finish();
+      const file = await fetch(a.url);
+      assert.equal(file.status, 200, 'files need no auth');
+      assert.equal(Number(file.headers.get('content-length')), a.size);
+      await file.arrayBuffer();
+      const timing = await json<{ createdAtMs: number; finishedAtMs: number; status: string }>(fetch(`${emulator.url}/_admin/jobs/${a.id}`));
+      assert.equal(timing.status, 'COMPLETED');
+      assert.ok(timing.finishedAtMs > timing.createdAtMs);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await fetch(a.url)).status, 404, 'gone after falFileTtlSeconds');
+
+      await json(fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify({ falFileTtlSeconds: 3600 }) }));
+      const b = await finish();
+      assert.equal((await fetch(b.url, { method: 'HEAD' })).status, 200);
+      assert.equal((await fetch(`${emulator.url}/_admin/expire/${b.id}`, { method: 'POST' })).status, 204);
+      assert.equal((await fetch(b.url)).status, 404);
+
+      const faults = { seed: 3, rules: [{ route: `POST /fal/{model_id}`, kind: 'status', status: 503, rate: 1 }] };
+      assert.equal((await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify(faults) })).status, 200);
+      const before = await json<{ creates: { fal: number } }>(fetch(`${emulator.url}/_admin/stats`));
+      assert.equal((await call('POST', `/fal/${KLING}`, { prompt: 'faulted' })).status, 503);
+      assert.equal((await call('GET', `/fal/fal-ai/kling-video/requests/${b.id}/status`)).status, 200, 'other routes are not faulted');
+      const after = await json<{ creates: { fal: number } }>(fetch(`${emulator.url}/_admin/stats`));
+      assert.equal(after.creates.fal, before.creates.fal, 'a refused submit creates nothing');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

@@ -1,0 +1,62 @@
+// Shared pieces of the video emulator tests: polling until a condition holds, a local
+// webhook receiver that records raw bodies and headers, and video downloads probed by ffprobe.
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { probeVideo } from '../sora-emulator/ffprobe.js';
+
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what = 'condition', tries = 500, everyMs = 20): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < tries && !done(value); i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    value = await read();
+  }
+  if (!done(value)) throw new Error(`${what} not reached; last value: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export interface ReceivedWebhook {
+  body: string;
+  headers: Record<string, string>;
+  at: number;
+}
+
+/** A local endpoint for webhooks; `answer` decides each status code (default 200). */
+export async function startReceiver(answer: (n: number) => number = () => 200) {
+  const received: ReceivedWebhook[] = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), at: Date.now() });
+    res.writeHead(answer(received.length)).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Downloads a video URL (no auth, as CDNs serve them) and probes it. */
+export async function downloadAndProbe(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers });
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'video-emulator-'));
+  try {
+    const file = path.join(dir, 'video.mp4');
+    writeFileSync(file, Buffer.from(await response.arrayBuffer()));
+    return { contentType: response.headers.get('content-type'), ...(await probeVideo(file)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const json = async <T>(response: Response | Promise<Response>) => (await (await response).json()) as T;
