@@ -8,6 +8,7 @@ import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
 import { runtimeOptionProblem, type EmulatorOptions } from './options.js';
 import { createFalDialect } from './fal-dialect.js';
+import { createReplicateDialect } from './replicate-dialect.js';
 import { createSoraDialect } from './sora-dialect.js';
 
 /** The emulator's options (named for its first dialect; see EmulatorOptions). */
@@ -74,7 +75,7 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
 
 export function createSoraServer(options: EmulatorOptions = {}) {
   const core = createCore(options);
-  const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core)];
+  const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core), createReplicateDialect(core)];
   const routes: Array<[string, RegExp, Dialect | undefined]> = [
     ...ADMIN_ROUTES.map(([template, pattern]) => [template, pattern, undefined] as [string, RegExp, undefined]),
     ...dialects.flatMap((dialect) => dialect.routes.map(([template, pattern]) => [template, pattern, dialect] as [string, RegExp, Dialect])),
