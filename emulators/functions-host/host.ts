@@ -12,6 +12,7 @@ import { HostLog } from './log.js';
 import { compileRoute, type CompiledRoute } from './routes.js';
 import { DurableEngine } from './durable/engine.js';
 import { DurableHttpApi, managementUrls } from './durable/http-api.js';
+import { EntityScheduler } from './durable/entities.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
 import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
@@ -156,12 +157,14 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const hasDurable = [...registry.functions.values()].some((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(triggerBinding(f)?.type ?? '') || extraInputs(f).length > 0);
   let store: DurableStore | undefined;
   let engine: DurableEngine | undefined;
+  let entities: EntityScheduler | undefined;
   let api: DurableHttpApi | undefined;
   if (hasDurable) {
     store = options.store === 'memory' ? new MemoryStore() : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
     await store.init();
-    engine = new DurableEngine({ store, registry, invoker, log, settings: settings.durable, extraInputs });
-    api = new DurableHttpApi(engine, hubName, () => durableBase, systemKey);
+    entities = new EntityScheduler({ store, registry, invoker, log, deliverToOrchestration: (message) => engine!.acceptStoredMessage(message) });
+    engine = new DurableEngine({ store, registry, invoker, log, settings: settings.durable, extraInputs, entities });
+    api = new DurableHttpApi(engine, hubName, () => durableBase, systemKey, entities);
   }
 
   const httpFunctions: HttpFunction[] = [];
@@ -325,6 +328,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   }
   if (engine) {
     const resumed = await engine.recover();
+    const woken = await entities!.recover();
+    if (woken > 0) log.info(`Resumed ${woken} entit${woken === 1 ? 'y' : 'ies'} with undelivered operations.`);
     if (resumed > 0) log.info(`Resumed ${resumed} unfinished orchestration instance(s) from the ${store!.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`);
   }
   log.banner(`Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${store?.kind ?? 'none'}, hub: ${hubName})`);
@@ -334,6 +339,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     port,
     async close() {
       engine?.stop();
+      entities?.stop();
       for (const hook of registry.hooks.appTerminate) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,17 +4,11 @@
 // mid-flight loses nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TableClient } from '@azure/data-tables';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
-import { flattenActions, type OrchestratorState } from '../../emulators/functions-host/durable/actions.js';
-import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
 import { call, instanceUrl, start, startFixtureHost, waitFor } from './helpers.js';
+import { assertReplaysCleanly } from './replay.js';
 
-// The SDK's own replay engine, used here as the oracle for the host's history.
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => { listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState> };
-};
 const { orchestrators } = require('../fixtures/durable-apps/conformance/lib/orchestrators.js') as { orchestrators: Record<string, unknown> };
 
 const HUB = 'Conformance';
@@ -25,48 +19,6 @@ before(async () => {
 after(async () => {
   await azurite?.stop();
 });
-
-function table(name: string): TableClient {
-  return TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
-}
-
-/** Reads an instance's committed history straight from <hub>History, as a storage tool would. */
-async function storedHistory(instanceId: string): Promise<{ events: HistoryEvent[]; row: Record<string, unknown> }> {
-  const row = await table(`${HUB}Instances`).getEntity<Record<string, unknown>>(instanceId, '');
-  const prefix = `${String(row.ExecutionId)}~`;
-  const events: HistoryEvent[] = [];
-  const filter = `PartitionKey eq '${instanceId}' and RowKey ge '${prefix}' and RowKey lt '${prefix}~'`;
-  for await (const entity of table(`${HUB}History`).listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-    const event: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(entity)) {
-      if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'ExecutionId'].includes(key)) continue;
-      if (key === '_Timestamp') {
-        event.Timestamp = value;
-        continue;
-      }
-      event[key] = key === 'EventType' ? EventType[value as keyof typeof EventType] : ['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions'].includes(key) ? JSON.parse(String(value)) : value;
-    }
-    events.push(event as unknown as HistoryEvent);
-  }
-  return { events: events.slice(0, Number(row.HistoryLength)), row };
-}
-
-async function replay(name: string, events: HistoryEvent[], instanceId: string): Promise<OrchestratorState> {
-  const started = events.find((e) => e.EventType === EventType.ExecutionStarted);
-  const handle = new Orchestrator(orchestrators[name]).listen();
-  const trigger = {
-    history: events.map((e) => ({ ...e, IsPlayed: true })),
-    input: started?.Input === undefined ? undefined : JSON.parse(started.Input),
-    instanceId, isReplaying: true, parentInstanceId: null, upperSchemaVersion: 1, upperSchemaVersionNew: 2,
-    longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '3650.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-  };
-  try {
-    return await handle(trigger, {});
-  } catch (error) {
-    const text = (error as Error).message;
-    return JSON.parse(text.slice(text.indexOf('$OutOfProcData$:') + '$OutOfProcData$:'.length)) as OrchestratorState;
-  }
-}
 
 describe('history written to Azure Tables', () => {
   let host: RunningHost;
@@ -89,37 +41,14 @@ describe('history written to Azure Tables', () => {
     ['thrower', undefined],
     ['echo', 'Tokyo'],
     ['parallelMixed', undefined],
+    ['lineSeparators', 'a\u2028b\u2029c'],
   ];
 
   for (const [name, input] of cases) {
     test(`${name}: replaying the stored history through the SDK yields no new actions and the same result`, async () => {
       const { id } = await start(host, name, input, `replay-${name}`);
       const status = await waitFor(instanceUrl(host, id));
-      const { events, row } = await storedHistory(id);
-      assert.equal(row.RuntimeStatus, status.runtimeStatus, '<hub>Instances row matches the API');
-      assert.equal(events[0].EventType, EventType.OrchestratorStarted);
-      const state = await replay(name, events, id);
-
-      // Every task the replay asks for was already scheduled by the host, under the same
-      // function name, at the same position: nothing new to do.
-      const scheduled = new Map<number, HistoryEvent>();
-      for (const e of events) if (e.LeafIndex !== undefined) scheduled.set(e.LeafIndex, e);
-      const leaves = flattenActions(state);
-      leaves.forEach((leaf, index) => {
-        if (leaf.actionType === 6 || leaf.actionType === 4) return; // event waits and continueAsNew have no scheduling event
-        const event = scheduled.get(index);
-        assert.ok(event, `action #${index} (type ${leaf.actionType}) was never scheduled by the host`);
-        if (leaf.functionName) assert.equal(event.Name, leaf.functionName);
-      });
-      assert.equal(scheduled.size, leaves.filter((l) => l.actionType !== 6 && l.actionType !== 4).length, 'the host scheduled nothing the SDK does not ask for');
-
-      if (status.runtimeStatus === 'Completed') {
-        assert.equal(state.isDone, true, 'the replay reaches the end');
-        assert.deepEqual(state.output, status.output);
-      } else {
-        assert.equal(status.runtimeStatus, 'Failed');
-        assert.ok(state.error && status.output.includes(state.error), `${state.error} vs ${status.output}`);
-      }
+      await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators[name], instanceId: id, status });
     });
   }
 });

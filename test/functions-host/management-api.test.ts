@@ -323,12 +323,13 @@ describe('instance operations', () => {
     assertProblem(await post(instanceUrl(host, `${prefix}-nobody`, '/restart')), 404);
   });
 
-  test('other routes: rewind 501, entities 501, purge of an unknown id 404, PUT 405, unknown operation 404', async () => {
+  test('other routes: rewind 501, unknown entity 404, entity PUT 405, purge of an unknown id 404, PUT 405, unknown operation 404', async () => {
     const finished = await start(host, 'echo', 'r');
     await waitFor(finished.statusQueryGetUri);
     assertProblem(await post(instanceUrl(host, finished.id, '/rewind?reason=again')), 501, /[Rr]ewind/);
-    assertProblem(await call(api('/entities/counterEntity/k')), 501, /entit/);
-    assertProblem(await post(api('/entities/counterEntity/k?op=add'), '1'), 501, /entit/);
+    assertProblem(await call(api(`/entities/counterEntity/${prefix}-never`)), 404, /entit/);
+    assertProblem(await call(api('/entities/counterEntity/k'), { method: 'PUT', body: '1' }), 405);
+    assertProblem(await call(api('/entities/counterEntity/k/extra')), 404);
     assertProblem(await call(instanceUrl(host, `${prefix}-nobody`), { method: 'DELETE' }), 404);
     assertProblem(await call(instanceUrl(host, finished.id), { method: 'PUT', body: '{}' }), 405);
     assertProblem(await call(instanceUrl(host, finished.id, '/terminate')), 405, /POST/);

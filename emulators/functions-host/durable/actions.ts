@@ -16,6 +16,8 @@ export const ActionType = {
   SignalEntity: 9,
   WhenAny: 11,
   WhenAll: 12,
+  LockEntities: 13,
+  ReleaseEntities: 14,
 } as const;
 
 export interface RetryOptionsWire {
@@ -36,6 +38,11 @@ export interface Action {
   isCanceled?: boolean;
   externalEventName?: string;
   compoundActions?: Action[];
+  /** CallEntity / SignalEntity: the operation name (instanceId holds '@name@key'). */
+  operation?: string;
+  /** LockEntities: the entities, sorted and deduplicated by the SDK, and its request id. */
+  lockSet?: { name: string; key: string }[];
+  lockRequestId?: string;
 }
 
 export interface OrchestratorState {

@@ -14,6 +14,7 @@ import {
 } from './actions.js';
 import { EventType, isoNow, newMessageId, terminalStatuses, type HistoryEvent, type InboxMessage, type InstanceRecord } from './model.js';
 import type { DurableStore } from './store.js';
+import { entitySchedulerId, type EntityMessage, type EntityScheduler } from './entities.js';
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -60,6 +61,8 @@ interface LiveInstance {
   leafCount: number;
   nextId: number;
   consumedMessageIds: Set<string>;
+  /** Entities this instance holds in a critical section (released when it ends). */
+  heldLocks: string[];
 }
 
 export interface EngineOptions {
@@ -70,6 +73,7 @@ export interface EngineOptions {
   settings: DurableSettings;
   /** Extra inputs (durable client binding data) for any function that declares them. */
   extraInputs(fn: RegisteredFunction): { name: string; data: RpcTypedData }[];
+  entities: EntityScheduler;
 }
 
 function isOrchestrator(fn: RegisteredFunction | undefined): fn is RegisteredFunction {
@@ -89,7 +93,7 @@ function completionId(event: { EventType: number; TaskScheduledId?: number; Time
 /** Rebuilds what is outstanding from the committed history alone. */
 function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMessage[]): LiveInstance {
   const live: LiveInstance = {
-    record, history, inbox, scheduled: new Map(), retryGroups: new Map(), leafIds: [], leafCount: 0, nextId: 0, consumedMessageIds: new Set(),
+    record, history, inbox, scheduled: new Map(), retryGroups: new Map(), leafIds: [], leafCount: 0, nextId: 0, consumedMessageIds: new Set(), heldLocks: [],
   };
   for (const event of history) {
     if (event.MessageId) live.consumedMessageIds.add(event.MessageId);
@@ -128,6 +132,14 @@ function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMe
       case EventType.TimerFired:
         live.scheduled.delete(event.TimerId!);
         break;
+      case EventType.EventSent: {
+        live.nextId = Math.max(live.nextId, event.EventId + 1);
+        if (event.LeafIndex !== undefined && live.leafIds[event.LeafIndex] === undefined) live.leafIds[event.LeafIndex] = event.EventId;
+        const sent = JSON.parse(event.Input ?? '{}') as { lockset?: string[] };
+        if (sent.lockset) live.heldLocks = sent.lockset;
+        if (event.Name === 'release') live.heldLocks = [];
+        break;
+      }
       case EventType.OrchestratorCompleted:
         if (event.ActionCount !== undefined) live.leafCount = event.ActionCount;
         for (const canceled of (event as { CanceledTimers?: number[] }).CanceledTimers ?? []) live.scheduled.delete(canceled);
@@ -159,6 +171,7 @@ export class DurableEngine {
   readonly #log: HostLog;
   readonly #settings: DurableSettings;
   readonly #extraInputs: EngineOptions['extraInputs'];
+  readonly #entities: EntityScheduler;
 
   readonly #live = new Map<string, LiveInstance>();
   readonly #loading = new Map<string, Promise<LiveInstance | undefined>>();
@@ -183,6 +196,22 @@ export class DurableEngine {
     this.#log = options.log;
     this.#settings = options.settings;
     this.#extraInputs = options.extraInputs;
+    this.#entities = options.entities;
+  }
+
+  /** A message already in storage (an entity's answer): hand it to the instance and wake it. */
+  acceptStoredMessage(message: InboxMessage): void {
+    const live = this.#live.get(message.instanceId);
+    if (live && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    this.#wake(message.instanceId);
+  }
+
+  /** Releases the critical section an ending instance still holds, as the Durable extension does. */
+  async #releaseLocks(live: LiveInstance): Promise<void> {
+    for (const entityId of live.heldLocks) {
+      await this.#entities.send(entityId, { id: newMessageId(), kind: 'release', parent: live.record.instanceId, parentExecutionId: live.record.executionId });
+    }
+    live.heldLocks = [];
   }
 
   get store(): DurableStore {
@@ -228,6 +257,7 @@ export class DurableEngine {
     const fn = this.#registry.byName(name);
     if (!isOrchestrator(fn)) throw new DurableRequestError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`);
     const id = instanceId ?? randomUUID().replace(/-/g, '');
+    if (id.startsWith('@')) throw new DurableRequestError(400, `Invalid instance id '${id}': ids starting with '@' are reserved for entities.`);
     if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id)) throw new DurableRequestError(400, `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`);
     return this.#exclusive(id, async () => {
       const existing = await this.getInstance(id);
@@ -441,6 +471,7 @@ export class DurableEngine {
     };
     await this.#store.saveInstance(failed);
     live.record = failed;
+    await this.#releaseLocks(live);
     this.#commitFailures.delete(record.instanceId);
     for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
     await this.#notifyParent(failed);
@@ -682,6 +713,7 @@ export class DurableEngine {
       { EventType: EventType.ExecutionCompleted, EventId: -1, IsPlayed: false, Timestamp: now, OrchestrationStatus: 'Terminated', Result: JSON.stringify(reason) },
     ];
     await this.#commit(live, record, events, consumed);
+    await this.#releaseLocks(live);
     for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
     this.#log.info(`Instance '${record.instanceId}' (${record.name}) terminated: ${reason}`);
     await this.#notifyParent(record);
@@ -695,7 +727,7 @@ export class DurableEngine {
     if (change === 'resume') this.#wake(record.instanceId);
   }
 
-  async #commit(live: LiveInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[], extra?: { addedMessages?: InboxMessage[]; previousExecutionId?: string }): Promise<void> {
+  async #commit(live: LiveInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[], extra?: { addedMessages?: InboxMessage[]; previousExecutionId?: string; entityMessages?: { entityId: string; message: EntityMessage }[] }): Promise<void> {
     const fromIndex = extra?.previousExecutionId ? 0 : live.history.length;
     const committed: InstanceRecord = { ...record, historyLength: fromIndex + events.length };
     await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: this.#stored(consumed), ...extra });
@@ -726,7 +758,8 @@ export class DurableEngine {
       isReplaying: live.history.length > 0,
       parentInstanceId: record.parentInstanceId,
       upperSchemaVersion: 1,
-      upperSchemaVersionNew: 2,
+      // V4 (3): the SDK then offers context.df.lock (critical sections over entities).
+      upperSchemaVersionNew: 3,
       longRunningTimerIntervalDuration: '3.00:00:00',
       maximumShortTimerDuration: MAX_SHORT_TIMER,
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
@@ -784,6 +817,14 @@ export class DurableEngine {
     const leaves = flattenActions(state);
     let continueAsNew: Action | undefined;
     let unsupported: string | undefined;
+    const entityMessages: { entityId: string; message: EntityMessage }[] = [];
+    const sendToEntity = (id: number, index: number, entityId: string, name: string, wire: Record<string, unknown>, message: Omit<EntityMessage, 'id' | 'parent' | 'parentExecutionId'>) => {
+      // EventSent: the SDK re-keys a call (or lock) by the request id in its Input, then matches the EventRaised answer named by it.
+      scheduling.push({ EventType: EventType.EventSent, EventId: id, IsPlayed: false, Timestamp: now, InstanceId: entityId, Name: name, Input: JSON.stringify({ ...wire, parent: record.instanceId }), LeafIndex: index });
+      const full: EntityMessage = { ...message, id: newMessageId(), parent: record.instanceId, parentExecutionId: record.executionId };
+      entityMessages.push({ entityId, message: full });
+      effects.push(() => this.#entities.notify(entityId, full));
+    };
     for (let index = live.leafCount; index < leaves.length; index++) {
       const leaf = leaves[index];
       switch (leaf.actionType) {
@@ -827,8 +868,33 @@ export class DurableEngine {
         case ActionType.WaitForExternalEvent:
           break;
         case ActionType.CallEntity:
-        case ActionType.SignalEntity:
-          unsupported = 'Durable entities are not supported by this host (emulators/functions-host); run the app under func or on Azure.';
+        case ActionType.SignalEntity: {
+          const id = live.nextId++;
+          live.leafIds[index] = id;
+          const signal = leaf.actionType === ActionType.SignalEntity;
+          const requestId = randomUUID();
+          const input = leaf.input === undefined ? undefined : JSON.stringify(leaf.input);
+          sendToEntity(id, index, leaf.instanceId!, 'op', { id: requestId, op: leaf.operation, signal, input }, {
+            kind: 'operation', operation: leaf.operation, input, signal, requestId: signal ? undefined : requestId,
+          });
+          break;
+        }
+        case ActionType.LockEntities: {
+          const id = live.nextId++;
+          live.leafIds[index] = id;
+          const lockSet = (leaf.lockSet ?? []).map((e) => entitySchedulerId(e.name, e.key));
+          sendToEntity(id, index, lockSet[0], 'op', { id: leaf.lockRequestId, lockset: lockSet, pos: 0 }, { kind: 'lock', requestId: leaf.lockRequestId, lockSet, position: 0 });
+          live.heldLocks = lockSet;
+          break;
+        }
+        case ActionType.ReleaseEntities:
+          // The SDK counts one sequence number per released entity.
+          for (const entityId of live.heldLocks) {
+            const id = live.nextId++;
+            live.leafIds[index] ??= id;
+            sendToEntity(id, index, entityId, 'release', { releaseorchestrationlock: true }, { kind: 'release' });
+          }
+          live.heldLocks = [];
           break;
         case ActionType.CallHttp:
           unsupported = 'Durable HTTP (callHttp) is not supported by this host (emulators/functions-host); call HTTP from an activity instead.';
@@ -852,6 +918,10 @@ export class DurableEngine {
 
     const orchestratorCompleted = { EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: now, ActionCount: leaves.length, ...(canceledTimers.length ? { CanceledTimers: canceledTimers } : {}) } as HistoryEvent;
 
+    if (state.isDone && entityMessages.length > 0) {
+      // Signals sent in the last episode still go out (fire and forget), before the end is committed.
+      for (const { entityId, message } of entityMessages) await this.#entities.send(entityId, message);
+    }
     if (state.isDone && continueAsNew) {
       return this.#continueAsNew(live, [...newEvents, ...scheduling], consumed, now, encodePreprocessedInput(continueAsNew.input), delivered, leaves, customStatus);
     }
@@ -859,7 +929,7 @@ export class DurableEngine {
       return this.#finish(live, [...newEvents, ...scheduling], consumed, now, { output: JSON.stringify(state.output === undefined ? null : state.output), customStatus });
     }
     const running: InstanceRecord = { ...record, runtimeStatus: 'Running', customStatus, lastUpdatedTime: now };
-    await this.#commit(live, running, [...newEvents, ...scheduling, orchestratorCompleted], consumed);
+    await this.#commit(live, running, [...newEvents, ...scheduling, orchestratorCompleted], consumed, { entityMessages });
     for (const effect of effects) await effect();
   }
 
@@ -903,6 +973,7 @@ export class DurableEngine {
       ...(failedMessage !== undefined ? { FailureDetails: { ErrorType: 'OrchestrationFailure', ErrorMessage: failedMessage } } : {}),
     };
     await this.#commit(live, finished, [...events, completed, { EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: now }], consumed);
+    await this.#releaseLocks(live);
     for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
     if (failedMessage !== undefined) this.#log.error(`Instance '${record.instanceId}' failed: ${failedMessage}`);
     await this.#notifyParent(finished);
@@ -925,6 +996,7 @@ export class DurableEngine {
     void events; // the finished execution's events are dropped with its history, as DTFx does
     for (const [id, task] of live.scheduled) if (task.kind === 'timer') this.#disarmTimer(record.instanceId, id);
     await this.#commit(live, next, [], consumed, { addedMessages, previousExecutionId });
+    await this.#releaseLocks(live);
     const fresh = analyze(live.record, [], live.inbox);
     this.#live.set(record.instanceId, fresh);
     this.#wake(record.instanceId);

@@ -3,6 +3,8 @@
 // /durabletask/ as the rpc endpoint the durable client calls (same routes, same answers).
 import { EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
 import { DurableRequestError, type DurableEngine } from './engine.js';
+import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
+import { newMessageId } from './model.js';
 
 export interface ApiRequest {
   method: string;
@@ -97,6 +99,7 @@ export class DurableHttpApi {
     /** Public base, e.g. http://127.0.0.1:7071/runtime/webhooks/durabletask */
     private readonly baseUrl: () => string,
     private readonly systemKey: string | undefined,
+    private readonly entities: EntityScheduler,
   ) {}
 
   statusBody(record: InstanceRecord, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
@@ -130,7 +133,7 @@ export class DurableHttpApi {
       if (method !== 'POST') return problem(405, 'Use POST to start an orchestration.');
       return this.#start(id, operation, request);
     }
-    if (root === 'entities') return problem(501, 'Durable entities are not supported by this host.');
+    if (root === 'entities') return this.#entity(method, parts.slice(1), request);
     if (root !== 'instances') return problem(404, `No durable API route matches '${request.path}'.`);
     if (!id) {
       if (method === 'GET') return this.#list(request);
@@ -165,6 +168,37 @@ export class DurableHttpApi {
       default:
         return problem(404, `Unknown instance operation '${operation}'.`);
     }
+  }
+
+  /** GET entities/[name] lists, GET entities/{name}/{key} reads the state, POST …?op= signals. */
+  async #entity(method: string, parts: string[], request: ApiRequest): Promise<ApiResponse> {
+    const [name, key] = parts;
+    if (parts.length > 2) return problem(404, `No durable API route matches '${request.path}'.`);
+    if (key === undefined) {
+      if (method !== 'GET') return problem(405, 'Use GET to list entities.');
+      const fetchState = request.query.get('fetchState') === 'true';
+      const records = (await this.engine.store.listEntities(name)).filter((r) => r.exists);
+      return json(200, records.map((r) => this.#entityListing(r, fetchState)));
+    }
+    const id = entitySchedulerId(name, key);
+    if (method === 'GET') {
+      const record = await this.entities.get(id);
+      if (!record?.exists) return problem(404, `No entity with ID '${id}' was found.`);
+      return json(200, parseOrNull(record.state));
+    }
+    if (method !== 'POST') return problem(405, 'Use GET to read an entity or POST to signal it.');
+    if (!this.entities.isEntityFunction(name)) return problem(404, `No entity function named '${name}' was found.`);
+    const input = parseJsonBody(request.body);
+    await this.entities.send(id, { id: newMessageId(), kind: 'operation', operation: request.query.get('op') ?? '', input: input ?? undefined, signal: true });
+    return { status: 202, headers: {} };
+  }
+
+  #entityListing(record: EntityRecord, fetchState: boolean): Record<string, unknown> {
+    return {
+      entityId: { name: record.name, key: record.key },
+      lastOperationTime: secondsIso(record.lastOperationTime),
+      ...(fetchState ? { state: parseOrNull(record.state) } : {}),
+    };
   }
 
   #checkStatusPayload(instanceId: string): Record<string, string> {

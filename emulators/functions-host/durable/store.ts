@@ -3,6 +3,7 @@
 // (fast tests). The engine is the only writer, so no optimistic concurrency is needed;
 // what matters is the commit order (history, then instance row, then inbox deletion),
 // which makes every crash point recoverable.
+import type { EntityMessage, EntityRecord } from './entities.js';
 import type { HistoryEvent, InboxMessage, InstanceQuery, InstanceRecord } from './model.js';
 
 export interface InstancePage {
@@ -33,12 +34,23 @@ export interface DurableStore {
     newEvents: HistoryEvent[];
     consumedMessageIds: string[];
     addedMessages?: InboxMessage[];
+    /** Messages the episode sends to entities: stored before the instance row commits. */
+    entityMessages?: { entityId: string; message: EntityMessage }[];
     previousExecutionId?: string;
   }): Promise<void>;
   /** Writes only the instance row (failing an instance whose history storage refuses). */
   saveInstance(record: InstanceRecord): Promise<void>;
   addMessage(message: InboxMessage): Promise<void>;
   readMessages(instanceId: string): Promise<InboxMessage[]>;
+  getEntity(entityId: string): Promise<EntityRecord | undefined>;
+  /** Entities whose id starts with '@' + name + '@' (all when no name), sorted by id. */
+  listEntities(name?: string): Promise<EntityRecord[]>;
+  /** The entity row (the commit point), then the consumed messages deleted. */
+  saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void>;
+  addEntityMessage(entityId: string, message: EntityMessage): Promise<void>;
+  readEntityMessages(entityId: string): Promise<EntityMessage[]>;
+  /** Entities with undelivered messages: what a restarted host must wake. */
+  entityIdsWithMessages(): Promise<string[]>;
   /** Deletes instance, history and messages; false when there was no such instance. */
   purge(instanceId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -76,6 +88,8 @@ export class MemoryStore implements DurableStore {
   readonly #instances = new Map<string, InstanceRecord>();
   readonly #history = new Map<string, HistoryEvent[]>();
   readonly #inbox = new Map<string, Map<string, InboxMessage>>();
+  readonly #entities = new Map<string, EntityRecord>();
+  readonly #entityInbox = new Map<string, Map<string, EntityMessage>>();
 
   async init(): Promise<void> {}
 
@@ -107,6 +121,7 @@ export class MemoryStore implements DurableStore {
     const id = change.record.instanceId;
     const history = change.previousExecutionId ? [] : (this.#history.get(id) ?? []).slice(0, change.fromIndex);
     history.push(...structuredClone(change.newEvents));
+    for (const { entityId, message } of change.entityMessages ?? []) await this.addEntityMessage(entityId, message);
     this.#history.set(id, history);
     this.#instances.set(id, { ...change.record });
     const inbox = this.#inbox.get(id) ?? new Map<string, InboxMessage>();
@@ -117,6 +132,36 @@ export class MemoryStore implements DurableStore {
 
   async saveInstance(record: InstanceRecord): Promise<void> {
     this.#instances.set(record.instanceId, { ...record });
+  }
+
+  async getEntity(entityId: string): Promise<EntityRecord | undefined> {
+    const record = this.#entities.get(entityId);
+    return record && structuredClone(record);
+  }
+
+  async listEntities(name?: string): Promise<EntityRecord[]> {
+    const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
+    return [...this.#entities.values()].filter((r) => r.id.startsWith(prefix)).sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => structuredClone(r));
+  }
+
+  async saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void> {
+    this.#entities.set(record.id, structuredClone(record));
+    const inbox = this.#entityInbox.get(record.id);
+    for (const id of consumedMessageIds) inbox?.delete(id);
+  }
+
+  async addEntityMessage(entityId: string, message: EntityMessage): Promise<void> {
+    const inbox = this.#entityInbox.get(entityId) ?? new Map<string, EntityMessage>();
+    inbox.set(message.id, structuredClone(message));
+    this.#entityInbox.set(entityId, inbox);
+  }
+
+  async readEntityMessages(entityId: string): Promise<EntityMessage[]> {
+    return [...(this.#entityInbox.get(entityId)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => structuredClone(m));
+  }
+
+  async entityIdsWithMessages(): Promise<string[]> {
+    return [...this.#entityInbox.entries()].filter(([, inbox]) => inbox.size > 0).map(([id]) => id);
   }
 
   async addMessage(message: InboxMessage): Promise<void> {

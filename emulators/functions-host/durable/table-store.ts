@@ -5,6 +5,7 @@
 // `<hub>Inbox` rows instead, because table queries answer at once where queue polling
 // adds seconds.
 import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import type { EntityMessage, EntityRecord } from './entities.js';
 import type { HistoryEvent, InboxMessage, InstanceQuery, InstanceRecord, RuntimeStatus } from './model.js';
 import { EventType, eventTypeNames } from './model.js';
 import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './store.js';
@@ -133,6 +134,25 @@ function hasLineSeparator(entity: object): boolean {
   return Object.values(entity).some((value) => typeof value === 'string' && /[\u2028\u2029]/.test(value));
 }
 
+/** `<hub>Entities`: one row per entity (PartitionKey = '@name@key'). */
+function entityToRow(record: EntityRecord): Entity {
+  const row: Entity = {
+    partitionKey: record.id, rowKey: '', Name: record.name, Key: record.key, Exists: record.exists,
+    LastOperationTime: record.lastOperationTime, LastBatch: JSON.stringify(record.lastBatch),
+  };
+  if (record.lockedBy !== null) row.LockedBy = record.lockedBy;
+  if (record.state !== null) putString(row, 'State', record.state);
+  return row;
+}
+
+function rowToEntity(row: Record<string, unknown>): EntityRecord {
+  return {
+    id: String(row.partitionKey), name: String(row.Name), key: String(row.Key), exists: row.Exists === true,
+    state: getString(row, 'State') ?? null, lockedBy: typeof row.LockedBy === 'string' ? row.LockedBy : null,
+    lastOperationTime: String(row.LastOperationTime), lastBatch: JSON.parse(String(row.LastBatch ?? '[]')) as string[],
+  };
+}
+
 const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 export class TableStore implements DurableStore {
@@ -140,6 +160,7 @@ export class TableStore implements DurableStore {
   readonly #instances: TableClient;
   readonly #history: TableClient;
   readonly #inbox: TableClient;
+  readonly #entities: TableClient;
   readonly #service: TableServiceClient;
 
   constructor(connectionString: string, readonly hubName: string) {
@@ -149,10 +170,54 @@ export class TableStore implements DurableStore {
     this.#instances = TableClient.fromConnectionString(connectionString, `${hubName}Instances`, options);
     this.#history = TableClient.fromConnectionString(connectionString, `${hubName}History`, options);
     this.#inbox = TableClient.fromConnectionString(connectionString, `${hubName}Inbox`, options);
+    this.#entities = TableClient.fromConnectionString(connectionString, `${hubName}Entities`, options);
   }
 
   async init(): Promise<void> {
-    for (const table of [this.#instances, this.#history, this.#inbox]) await this.#service.createTable(table.tableName);
+    for (const table of [this.#instances, this.#history, this.#inbox, this.#entities]) await this.#service.createTable(table.tableName);
+  }
+
+  async getEntity(entityId: string): Promise<EntityRecord | undefined> {
+    try {
+      return rowToEntity(await this.#entities.getEntity(entityId, ''));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listEntities(name?: string): Promise<EntityRecord[]> {
+    const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
+    const filter = `PartitionKey ge ${odataString(prefix)} and PartitionKey lt ${odataString(`${prefix}\uffff`)}`;
+    const records: EntityRecord[] = [];
+    for await (const row of this.#entities.listEntities({ queryOptions: { filter } })) records.push(rowToEntity(row));
+    return records.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void> {
+    await this.#entities.upsertEntity(entityToRow(record), 'Replace');
+    await this.#transact(this.#inbox, consumedMessageIds.map((id) => ['delete', { partitionKey: record.id, rowKey: id }]));
+  }
+
+  async addEntityMessage(entityId: string, message: EntityMessage): Promise<void> {
+    const row: Entity = { partitionKey: entityId, rowKey: message.id };
+    putString(row, 'Message', JSON.stringify(message));
+    await this.#inbox.upsertEntity(row, 'Replace');
+  }
+
+  async readEntityMessages(entityId: string): Promise<EntityMessage[]> {
+    const messages: EntityMessage[] = [];
+    for await (const row of this.#inbox.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(entityId)}` } })) {
+      messages.push(JSON.parse(getString(row, 'Message')!) as EntityMessage);
+    }
+    return messages.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async entityIdsWithMessages(): Promise<string[]> {
+    const ids = new Set<string>();
+    const filter = `PartitionKey ge '@' and PartitionKey lt 'A'`;
+    for await (const row of this.#inbox.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } })) ids.add(String(row.partitionKey));
+    return [...ids];
   }
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
@@ -202,6 +267,7 @@ export class TableStore implements DurableStore {
     if (change.previousExecutionId) await this.#deleteRows(this.#history, record.instanceId, `${change.previousExecutionId}~`);
     const historyActions: TransactionAction[] = change.newEvents.map((event, i) => ['upsert', eventToEntity(record.instanceId, record.executionId, change.fromIndex + i, event), 'Replace']);
     await this.#transact(this.#history, historyActions);
+    for (const { entityId, message } of change.entityMessages ?? []) await this.addEntityMessage(entityId, message);
     for (const message of change.addedMessages ?? []) await this.#inbox.upsertEntity(messageToEntity(message), 'Replace');
     // The instance row is the commit point: history rows past its HistoryLength are ignored.
     await this.#instances.upsertEntity(recordToEntity(record), 'Replace');

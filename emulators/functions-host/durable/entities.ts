@@ -1,0 +1,315 @@
+// Durable entities, as the durable-functions v3 SDK drives them: each entity ('@name@key')
+// has a state row and an inbox of messages (operations, lock requests, lock releases).
+// One batch per entity runs at a time, messages in arrival order, through the app's own
+// entity function (input {self, exists, state, batch}, answer EntityState {entityExists,
+// entityState, results, signals}). Answers to orchestrations travel as EventRaised events
+// named by the request id, which is how the SDK matches them (schema V2+).
+import type { FunctionRegistry } from '../core-api.js';
+import { fromTypedData, triggerBinding, type Invoker } from '../invoke.js';
+import type { HostLog } from '../log.js';
+import { EventType, isoNow, newMessageId, type InboxMessage } from './model.js';
+import type { DurableStore } from './store.js';
+
+/** What an entity keeps between batches. */
+export interface EntityRecord {
+  /** Scheduler id: '@' + lower-cased name + '@' + key. */
+  id: string;
+  name: string;
+  key: string;
+  exists: boolean;
+  /** JSON text of the state, as the SDK hands it over. */
+  state: string | null;
+  /** The orchestration instance holding this entity in a critical section. */
+  lockedBy: string | null;
+  lastOperationTime: string;
+  /** Messages the last committed batch consumed: dropped if a crash redelivers them. */
+  lastBatch: string[];
+}
+
+/** One message to an entity (a row of the inbox whose partition is the entity id). */
+export interface EntityMessage {
+  id: string;
+  kind: 'operation' | 'lock' | 'release';
+  operation?: string;
+  /** JSON text (or undefined for no input). */
+  input?: string;
+  signal?: boolean;
+  /** The request id an answer is named by (calls and lock requests). */
+  requestId?: string;
+  /** The orchestration that sent it (calls, locks, releases). */
+  parent?: string;
+  parentExecutionId?: string;
+  /** Lock requests: every entity of the critical section, sorted, and which one this is. */
+  lockSet?: string[];
+  position?: number;
+}
+
+export function entitySchedulerId(name: string, key: string): string {
+  return `@${name.toLowerCase()}@${key}`;
+}
+
+export function parseEntityId(id: string): { name: string; key: string } {
+  const at = id.indexOf('@', 1);
+  return { name: id.slice(1, at), key: id.slice(at + 1) };
+}
+
+const MAX_BATCH = 100;
+
+interface OperationResultWire {
+  isError: boolean;
+  duration?: number;
+  startTime?: number;
+  result?: string;
+}
+
+interface EntityStateWire {
+  entityExists?: boolean;
+  entityState?: string;
+  results?: OperationResultWire[];
+  signals?: { target: { name: string; key: string }; name: string; input?: string }[];
+}
+
+export interface EntitySchedulerOptions {
+  store: DurableStore;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  log: HostLog;
+  /** Hands an answer (already stored) to the orchestration engine. */
+  deliverToOrchestration(message: InboxMessage): void;
+}
+
+interface LiveEntity {
+  record: EntityRecord;
+  inbox: EntityMessage[];
+}
+
+export class EntityScheduler {
+  readonly #options: EntitySchedulerOptions;
+  readonly #live = new Map<string, LiveEntity>();
+  readonly #loading = new Map<string, Promise<LiveEntity>>();
+  readonly #ready = new Set<string>();
+  readonly #running = new Set<string>();
+  readonly #idle = new Set<() => void>();
+  #stopped = false;
+
+  constructor(options: EntitySchedulerOptions) {
+    this.#options = options;
+  }
+
+  isEntityFunction(name: string): boolean {
+    return triggerBinding(this.#options.registry.byName(name))?.type === 'entityTrigger';
+  }
+
+  /** Wakes every entity that has undelivered messages in storage (after a restart). */
+  async recover(): Promise<number> {
+    const ids = await this.#options.store.entityIdsWithMessages();
+    for (const id of ids) this.#wake(id);
+    return ids.length;
+  }
+
+  /** Stores a message for an entity and schedules it (a client signal or an orchestration's send). */
+  async send(entityId: string, message: EntityMessage): Promise<void> {
+    await this.#options.store.addEntityMessage(entityId, message);
+    this.notify(entityId, message);
+  }
+
+  /** A message already in storage: add it to the loaded inbox and wake the entity. */
+  notify(entityId: string, message: EntityMessage): void {
+    const live = this.#live.get(entityId);
+    if (live && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    this.#wake(entityId);
+  }
+
+  async get(entityId: string): Promise<EntityRecord | undefined> {
+    const live = this.#live.get(entityId);
+    if (live) return { ...live.record };
+    return this.#options.store.getEntity(entityId);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.#ready.size === 0 && this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #wake(entityId: string): void {
+    if (this.#stopped) return;
+    this.#ready.add(entityId);
+    setImmediate(() => this.#pump());
+  }
+
+  #pump(): void {
+    for (const id of [...this.#ready]) {
+      if (this.#running.has(id)) continue;
+      this.#ready.delete(id);
+      this.#running.add(id);
+      this.#step(id)
+        .then((more) => {
+          if (more) this.#ready.add(id);
+        }, (error: unknown) => {
+          this.#options.log.error(`Entity '${id}': a batch failed and will run again: ${(error as Error).stack ?? String(error)}`);
+          this.#live.delete(id); // reload from what was committed
+          setTimeout(() => this.#wake(id), 1000).unref();
+        })
+        .finally(() => {
+          this.#running.delete(id);
+          if (this.#ready.size > 0) setImmediate(() => this.#pump());
+          else if (this.#running.size === 0) {
+            for (const resolve of this.#idle) resolve();
+            this.#idle.clear();
+          }
+        });
+    }
+  }
+
+  async #load(entityId: string): Promise<LiveEntity> {
+    const cached = this.#live.get(entityId);
+    if (cached) return cached;
+    let pending = this.#loading.get(entityId);
+    if (!pending) {
+      pending = (async () => {
+        const { name, key } = parseEntityId(entityId);
+        const record = (await this.#options.store.getEntity(entityId))
+          ?? { id: entityId, name, key, exists: false, state: null, lockedBy: null, lastOperationTime: isoNow(), lastBatch: [] };
+        const inbox = await this.#options.store.readEntityMessages(entityId);
+        const live = this.#live.get(entityId) ?? { record, inbox };
+        this.#live.set(entityId, live);
+        return live;
+      })().finally(() => this.#loading.delete(entityId));
+      this.#loading.set(entityId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * One step: the next lock/release message, or the next run of operations, among the
+   * messages that may run now (while locked, only the lock holder's). True when more wait.
+   */
+  async #step(entityId: string): Promise<boolean> {
+    const live = await this.#load(entityId);
+    const { record } = live;
+    const stale = new Set(record.lastBatch);
+    const queue = live.inbox.filter((m) => !stale.has(m.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const dropped = live.inbox.filter((m) => stale.has(m.id)).map((m) => m.id);
+    const eligible = queue.filter((m) => record.lockedBy === null || m.parent === record.lockedBy);
+    if (eligible.length === 0) {
+      if (dropped.length > 0) await this.#commit(live, { ...record }, dropped);
+      return false;
+    }
+    const first = eligible[0];
+    if (first.kind !== 'operation') {
+      await this.#control(live, first, dropped);
+    } else {
+      const batch: EntityMessage[] = [];
+      for (const message of eligible) {
+        if (message.kind !== 'operation' || batch.length >= MAX_BATCH) break;
+        batch.push(message);
+      }
+      await this.#operations(live, batch, dropped);
+    }
+    const left = live.inbox.filter((m) => live.record.lockedBy === null || m.parent === live.record.lockedBy);
+    return left.length > 0;
+  }
+
+  /** Lock: take it and pass the request on to the next entity of the set, or answer the orchestration. Release: let go. */
+  async #control(live: LiveEntity, message: EntityMessage, dropped: string[]): Promise<void> {
+    const record: EntityRecord = { ...live.record, lastBatch: [message.id], lastOperationTime: isoNow() };
+    if (message.kind === 'release') {
+      if (record.lockedBy === message.parent) record.lockedBy = null;
+      await this.#commit(live, record, [...dropped, message.id]);
+      return;
+    }
+    record.lockedBy = message.parent ?? null;
+    const lockSet = message.lockSet ?? [];
+    const next = (message.position ?? 0) + 1;
+    if (next < lockSet.length) {
+      const forwarded: EntityMessage = { ...message, id: newMessageId(), position: next };
+      await this.#options.store.addEntityMessage(lockSet[next], forwarded);
+      await this.#commit(live, record, [...dropped, message.id]);
+      this.notify(lockSet[next], forwarded);
+    } else {
+      const answer = this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') });
+      await this.#options.store.addMessage(answer);
+      await this.#commit(live, record, [...dropped, message.id]);
+      this.#options.deliverToOrchestration(answer);
+    }
+  }
+
+  async #operations(live: LiveEntity, batch: EntityMessage[], dropped: string[]): Promise<void> {
+    const { record } = live;
+    const fn = this.#options.registry.byName(record.name);
+    const trigger = triggerBinding(fn);
+    let state: EntityStateWire;
+    let failure: string | undefined;
+    if (!fn || trigger?.type !== 'entityTrigger') {
+      failure = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
+      state = { entityExists: record.exists, entityState: record.state ?? undefined, results: [], signals: [] };
+    } else {
+      const binding = {
+        self: { name: record.name, key: record.key },
+        exists: record.exists,
+        state: record.state ?? undefined,
+        batch: batch.map((m) => ({ id: m.requestId ?? m.id, name: m.operation ?? '', signal: m.signal ?? true, input: m.input ?? '' })),
+      };
+      const outcome = await this.#options.invoker.invoke(fn, {
+        inputData: [{ name: trigger.name, data: { json: JSON.stringify(binding) } }],
+        triggerMetadata: { entityId: { string: record.id } },
+      });
+      if (outcome.ok) {
+        const value = fromTypedData(outcome.response.returnValue);
+        state = (typeof value === 'string' ? JSON.parse(value) : value) as EntityStateWire;
+      } else {
+        failure = outcome.error.message;
+        state = { entityExists: record.exists, entityState: record.state ?? undefined, results: [], signals: [] };
+      }
+    }
+    // Answers for calls, signals the operations sent: stored before the entity row commits.
+    const answers: InboxMessage[] = [];
+    batch.forEach((message, i) => {
+      if (message.signal || !message.parent || !message.requestId) return;
+      const result = state.results?.[i];
+      if (failure !== undefined || !result || result.isError) {
+        const why = failure ?? (result?.result && result.result !== '{}' ? result.result : JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed.`));
+        answers.push(this.#answer(message, { result: failure !== undefined ? JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed: ${failure}`) : why, exceptionType: 'Error' }));
+      } else {
+        answers.push(this.#answer(message, result.result === undefined ? {} : { result: result.result }));
+      }
+    });
+    const signals = (state.signals ?? []).map((signal) => ({
+      target: entitySchedulerId(signal.target.name, signal.target.key),
+      message: { id: newMessageId(), kind: 'operation', operation: signal.name, input: signal.input || undefined, signal: true } as EntityMessage,
+    }));
+    for (const answer of answers) await this.#options.store.addMessage(answer);
+    for (const signal of signals) await this.#options.store.addEntityMessage(signal.target, signal.message);
+    const next: EntityRecord = {
+      ...record,
+      exists: state.entityExists ?? record.exists,
+      state: state.entityExists === false ? null : (state.entityState ?? null),
+      lastOperationTime: isoNow(),
+      lastBatch: batch.map((m) => m.id),
+    };
+    await this.#commit(live, next, [...dropped, ...batch.map((m) => m.id)]);
+    if (failure !== undefined) this.#options.log.error(`Entity '${record.id}': ${failure}`);
+    for (const answer of answers) this.#options.deliverToOrchestration(answer);
+    for (const signal of signals) this.notify(signal.target, signal.message);
+  }
+
+  /** An answer to an orchestration: an EventRaised named by the request id, as the SDK expects. */
+  #answer(message: EntityMessage, payload: { result?: string; exceptionType?: string }): InboxMessage {
+    return {
+      id: newMessageId(), instanceId: message.parent!, executionId: message.parentExecutionId ?? null,
+      event: { EventType: EventType.EventRaised, Timestamp: isoNow(), Name: message.requestId, Input: JSON.stringify(payload) },
+    };
+  }
+
+  /** The entity row is the commit point; consumed messages are deleted after it. */
+  async #commit(live: LiveEntity, record: EntityRecord, consumed: string[]): Promise<void> {
+    await this.#options.store.saveEntity(record, consumed);
+    live.record = record;
+    const gone = new Set(consumed);
+    live.inbox = live.inbox.filter((m) => !gone.has(m.id));
+  }
+}
