@@ -10,7 +10,7 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region for every resource. For a new Azure OpenAI account it must offer Sora (see infra/README.md: eastus2, swedencentral).')
+@description('Region for every resource. A new Azure OpenAI account (newOpenAiModel) must be in a region that offers that model.')
 @metadata({
   azd: {
     type: 'location'
@@ -21,24 +21,71 @@ param location string
 @description('Object id of the deploying user; when set, that user gets the same data-plane roles as the app (for local runs against Azure).')
 param principalId string = ''
 
-@description('Endpoint of an existing Azure OpenAI account with a Sora deployment. Empty = create a new account here.')
+@description('The video provider a request gets when it names none (app setting DEFAULT_PROVIDER). azd asks at the first `azd up`; or `azd env set VIDEO_PROVIDER fal`. Set that provider\'s key too (fal: FAL_KEY, replicate: REPLICATE_API_TOKEN, openai: OPENAI_API_KEY; azure-openai: an existing account or a new one with a model, see infra/README.md).')
+@allowed(['fal', 'replicate', 'openai', 'azure-openai'])
+param videoProvider string
+
+// Provider credentials. Each goes into Key Vault and reaches the app as a Key Vault reference,
+// only when given (`azd env set FAL_KEY ...`); a provider without its key is simply not configured.
+@secure()
+@description('fal API key (FAL_KEY). Empty = the fal provider is not configured.')
+param falKey string = ''
+
+@secure()
+@description('Replicate API token (REPLICATE_API_TOKEN). Empty = the replicate provider is not configured.')
+param replicateApiToken string = ''
+
+@secure()
+@description('Signing secret of Replicate webhooks (REPLICATE_WEBHOOK_SECRET, whsec_...). Empty = not set; see infra/README.md.')
+param replicateWebhookSecret string = ''
+
+@secure()
+@description('API key of the OpenAI-compatible /v1/videos endpoint (OPENAI_API_KEY). Empty = the openai provider is not configured.')
+param openAiApiKey string = ''
+
+@description('Base URL of that endpoint (OPENAI_BASE_URL). Empty = the app\'s default, https://api.openai.com/v1.')
+param openAiBaseUrl string = ''
+
+// App secrets azd generates once per environment when not given (metadata type generate: stored
+// in the environment's config, reused by every later provision), so they stay stable, are never
+// typed, and differ per environment. See "Generated secrets" in infra/README.md.
+@secure()
+@description('Signs the events the app sends to callers\' callbackUrl (OUTBOUND_WEBHOOK_SECRET). A whsec_... value is used as given; anything else (the generated default) becomes whsec_ + its base64.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: { length: 48, noSpecial: true }
+  }
+})
+param outboundWebhookSecret string
+
+@secure()
+@description('HMAC key that derives instance ids from callers\' Idempotency-Key (IDEMPOTENCY_KEY_SECRET). Changing it makes earlier keys start new requests.')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: { length: 48, noSpecial: true }
+  }
+})
+param idempotencyKeySecret string
+
+@description('Azure OpenAI (the retired Sora, kept): endpoint of an existing account. Empty = none, unless newOpenAiModel asks for a new account.')
 param existingOpenAiEndpoint string = ''
 
 @description('Resource id of that existing account, so the app identity can be granted its role. Required with existingOpenAiEndpoint.')
 param existingOpenAiResourceId string = ''
 
-@description('Deployment name of Sora (jobs API) in the account; the app setting SORA_JOBS_DEPLOYMENT.')
+@description('Azure OpenAI: create a new account here with a deployment of this model (for example a video model your region still offers). Empty = no new account. Ignored when existingOpenAiEndpoint is set.')
+param newOpenAiModel string = ''
+
+@description('Version of newOpenAiModel (check the Azure OpenAI models page for your region).')
+param newOpenAiModelVersion string = ''
+
+@description('Deployment name of a jobs-API model (sora) in the account; the app setting SORA_JOBS_DEPLOYMENT.')
 param soraJobsDeployment string = 'sora'
 
-@description('Deployment name of Sora 2 (videos API) in the account; the app setting SORA_VIDEOS_DEPLOYMENT.')
+@description('Deployment name of a videos-API model in the account; the app setting SORA_VIDEOS_DEPLOYMENT.')
 param soraVideosDeployment string = 'sora-2'
-
-@description('Model of the deployment created in a new account: sora (jobs API) or sora-2 (videos API).')
-@allowed(['sora', 'sora-2'])
-param newAccountModel string = 'sora'
-
-@description('Model version of that deployment (check the models page for your region).')
-param newAccountModelVersion string = '2025-05-02'
 
 @description('Flex Consumption instance memory in MB.')
 @allowed([512, 2048, 4096])
@@ -58,13 +105,30 @@ param dtsLocation string = location
 
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
-var createOpenAi = empty(existingOpenAiEndpoint)
+// An Azure OpenAI account only when asked for: an existing one, or a new one with a named model.
+var useExistingOpenAi = !empty(existingOpenAiEndpoint)
+var createOpenAi = !useExistingOpenAi && !empty(newOpenAiModel)
 var useDts = durableBackend == 'DurableTaskScheduler'
 var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var videoContainerName = 'videos'
 // Must equal extensions.durableTask.hubName in host.json (test/infra checks it).
 var durableTaskHubName = 'SoraVideos'
+// 3-24 characters, globally unique, stable per environment (kv- + 13).
+var keyVaultName = 'kv-${resourceToken}'
+
+// App setting -> Key Vault secret name (letters, digits and dashes), for the secrets given.
+// The values go to Key Vault only (module keyVault below); the app gets references.
+var secretSettings = union(
+  empty(falKey) ? {} : { FAL_KEY: 'fal-key' },
+  empty(replicateApiToken) ? {} : { REPLICATE_API_TOKEN: 'replicate-api-token' },
+  empty(replicateWebhookSecret) ? {} : { REPLICATE_WEBHOOK_SECRET: 'replicate-webhook-secret' },
+  empty(openAiApiKey) ? {} : { OPENAI_API_KEY: 'openai-api-key' },
+  {
+    OUTBOUND_WEBHOOK_SECRET: 'outbound-webhook-secret'
+    IDEMPOTENCY_KEY_SECRET: 'idempotency-key-secret'
+  }
+)
 
 // Built-in role definition ids (Azure built-in roles reference; test/infra checks each GUID
 // against its documented name).
@@ -75,6 +139,9 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   cognitiveServicesOpenAiUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -84,7 +151,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 // The one identity the app uses for everything: host storage, video storage, Application
-// Insights, Azure OpenAI and (optionally) the Durable Task Scheduler.
+// Insights, Key Vault references, Azure OpenAI and (optionally) the Durable Task Scheduler.
 module apiUserAssignedIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
   name: 'apiUserAssignedIdentity'
   scope: rg
@@ -112,8 +179,8 @@ module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
   }
 }
 
-// Host storage (blob, queue and table for Durable Functions' Azure Storage provider), the
-// deployment package container and the videos container. Shared keys stay off.
+// Host storage (blob, queue and table for Durable Functions' Azure Storage provider) and the
+// deployment package container. Shared keys stay off.
 module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
   name: 'storage'
   scope: rg
@@ -133,11 +200,62 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
+    // Metrics of the account, logs and metrics of its blob service (host, package).
+    diagnosticSettings: [
+      {
+        workspaceResourceId: logAnalytics.outputs.resourceId
+      }
+    ]
     blobServices: {
+      diagnosticSettings: [
+        {
+          workspaceResourceId: logAnalytics.outputs.resourceId
+        }
+      ]
       containers: [
         {
           name: deploymentContainerName
         }
+      ]
+    }
+  }
+}
+
+// The videos (and their `.claims/` blobs) in an account of their own: the Functions host needs
+// Storage Blob Data Owner on its account, so sharing it would give the app that role over the
+// videos too; here the app holds Storage Blob Data Contributor on the one container and Storage
+// Blob Delegator (user delegation keys for the read links) on the account. Same settings.
+module videoStorage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'videoStorage'
+  scope: rg
+  params: {
+    name: 'stv${resourceToken}'
+    location: location
+    tags: tags
+    skuName: 'Standard_LRS'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    diagnosticSettings: [
+      {
+        workspaceResourceId: logAnalytics.outputs.resourceId
+      }
+    ]
+    blobServices: {
+      diagnosticSettings: [
+        {
+          workspaceResourceId: logAnalytics.outputs.resourceId
+        }
+      ]
+      containers: [
         {
           name: videoContainerName
           publicAccess: 'None'
@@ -174,7 +292,8 @@ module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
   }
 }
 
-// A new Azure OpenAI account with one Sora deployment, unless an existing account is given.
+// A new Azure OpenAI account with one deployment of newOpenAiModel, only when that is set (and no
+// existing account is given). Nothing is created by default: Sora is retired (infra/README.md).
 // Cognitive Services OpenAI User: the least-privileged built-in role whose data actions include
 // inference (Microsoft.CognitiveServices/accounts/OpenAI/*), which is what creating, reading and
 // deleting Sora jobs are; Contributor would also allow changing deployments.
@@ -190,13 +309,19 @@ module openAi 'br/public:avm/res/cognitive-services/account:0.13.2' = if (create
     customSubDomainName: 'oai-${resourceToken}'
     disableLocalAuth: true
     publicNetworkAccess: 'Enabled'
+    diagnosticSettings: [
+      {
+        workspaceResourceId: logAnalytics.outputs.resourceId
+      }
+    ]
     deployments: [
       {
-        name: newAccountModel == 'sora' ? soraJobsDeployment : soraVideosDeployment
+        // The jobs API serves the model `sora`; every later video model uses the videos API.
+        name: newOpenAiModel == 'sora' ? soraJobsDeployment : soraVideosDeployment
         model: {
           format: 'OpenAI'
-          name: newAccountModel
-          version: newAccountModelVersion
+          name: newOpenAiModel
+          version: newOpenAiModelVersion
         }
         sku: {
           name: 'GlobalStandard'
@@ -229,10 +354,10 @@ module openAi 'br/public:avm/res/cognitive-services/account:0.13.2' = if (create
   }
 }
 
-var openAiEndpoint = createOpenAi ? openAi!.outputs.endpoint : existingOpenAiEndpoint
+var openAiEndpoint = createOpenAi ? openAi!.outputs.endpoint : existingOpenAiEndpoint // empty = no Azure OpenAI
 
 // An existing account may live in another resource group: grant the role there.
-module existingOpenAiRole 'app/openai-role.bicep' = if (!createOpenAi && !empty(existingOpenAiResourceId)) {
+module existingOpenAiRole 'app/openai-role.bicep' = if (useExistingOpenAi && !empty(existingOpenAiResourceId)) {
   name: 'existing-openai-role'
   scope: resourceGroup(split(existingOpenAiResourceId, '/')[2], split(existingOpenAiResourceId, '/')[4])
   params: {
@@ -265,6 +390,66 @@ module dtsRoles 'app/dts-access.bicep' = if (useDts) {
   }
 }
 
+// Provider keys and the app's own secrets. RBAC authorization (no access policies), soft delete
+// and purge protection on; public network as the other resources (the app has no VNet). The app
+// identity reads secrets (Key Vault Secrets User) and resolves the Key Vault references in its
+// settings with it (keyVaultReferenceIdentity). Nobody else gets a data role here.
+module keyVault 'br/public:avm/res/key-vault/vault:0.14.0' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    sku: 'standard'
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    // The minimum: a deleted vault keeps its name (and with purge protection cannot be purged)
+    // for this long, so `azd down` then `azd up` of the same environment waits at most 7 days.
+    softDeleteRetentionInDays: 7
+    enablePurgeProtection: true
+    enableVaultForDeployment: false
+    enableVaultForTemplateDeployment: false
+    enableVaultForDiskEncryption: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    diagnosticSettings: [
+      {
+        workspaceResourceId: logAnalytics.outputs.resourceId
+      }
+    ]
+    roleAssignments: [
+      {
+        name: guid(resourceToken, apiUserAssignedIdentity.outputs.resourceId, roles.keyVaultSecretsUser)
+        principalId: apiUserAssignedIdentity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        roleDefinitionIdOrName: roles.keyVaultSecretsUser
+      }
+    ]
+    // Only the secrets given; names as in secretSettings.
+    secrets: concat(
+      empty(falKey) ? [] : [{ name: 'fal-key', value: falKey }],
+      empty(replicateApiToken) ? [] : [{ name: 'replicate-api-token', value: replicateApiToken }],
+      empty(replicateWebhookSecret) ? [] : [{ name: 'replicate-webhook-secret', value: replicateWebhookSecret }],
+      empty(openAiApiKey) ? [] : [{ name: 'openai-api-key', value: openAiApiKey }],
+      [
+        {
+          name: 'outbound-webhook-secret'
+          // Standard Webhooks form: whsec_ + base64 of the key bytes.
+          value: startsWith(outboundWebhookSecret, 'whsec_') ? outboundWebhookSecret : 'whsec_${base64(outboundWebhookSecret)}'
+        }
+        {
+          name: 'idempotency-key-secret'
+          value: idempotencyKeySecret
+        }
+      ]
+    )
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -280,13 +465,19 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentContainerName
+    videoStorageAccountName: videoStorage.outputs.name
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
+    defaultProvider: videoProvider
     openAiEndpoint: openAiEndpoint
     soraJobsDeployment: soraJobsDeployment
     soraVideosDeployment: soraVideosDeployment
+    openAiBaseUrl: openAiBaseUrl
     videoContainerName: videoContainerName
     dtsEndpoint: useDts ? dts!.outputs.endpoint : ''
+    keyVaultUri: keyVault.outputs.uri
+    secretSettings: secretSettings
+    logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
   }
 }
 
@@ -296,12 +487,18 @@ module rbac 'app/rbac.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
+    videoStorageAccountName: videoStorage.outputs.name
+    videoContainerName: videoContainerName
+    // Videos and `.claims/` blobs: read, write, delete in the one container (and create it if
+    // missing); generateUserDelegationKey (an account-level action) for the read-only SAS links.
+    videoContainerRoleDefinitionId: roles.storageBlobDataContributor
+    videoAccountRoleDefinitionId: roles.storageBlobDelegator
     appInsightsName: monitoring.outputs.name
     managedIdentityPrincipalId: apiUserAssignedIdentity.outputs.principalId
     managedIdentityResourceId: apiUserAssignedIdentity.outputs.resourceId
     userIdentityPrincipalId: principalId
-    // Blob Data Owner: host leases and blobs, deployment package, videos and `.claims/`
-    // blobs, and generateUserDelegationKey for the read-only SAS links.
+    // Host account. Blob Data Owner: what Microsoft documents for identity-based
+    // AzureWebJobsStorage (host leases, keys and its own containers), and the deployment package.
     // Queue and Table Data Contributor: Durable Functions' Azure Storage provider.
     storageRoleDefinitionIds: [
       roles.storageBlobDataOwner
@@ -319,6 +516,10 @@ output AZURE_FUNCTION_APP_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_ENDPOINT string = api.outputs.SERVICE_API_ENDPOINT
 output AZURE_OPENAI_ENDPOINT string = openAiEndpoint
+output VIDEO_PROVIDER string = videoProvider
+output PUBLIC_BASE_URL string = api.outputs.SERVICE_API_ENDPOINT
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_CLIENT_ID string = apiUserAssignedIdentity.outputs.clientId
 output VIDEO_STORAGE__blobServiceUri string = api.outputs.blobServiceUri
 output DURABLE_BACKEND string = durableBackend

@@ -24,8 +24,10 @@ function registryReferences(): Array<{ file: string; ref: string }> {
 // Sources: Azure-Samples/functions-quickstart-typescript-azd (infra/main.bicep and
 // infra/app/api.bicep at cba3922; functions-quickstart-javascript-azd and
 // durable-functions-quickstart-typescript-azd pin the same versions) for all but the OpenAI
-// account, whose version and parameters come from Azure/bicep-registry-modules at tag
-// avm/res/cognitive-services/account/0.13.2.
+// account, Key Vault and the site config module, whose versions and parameters come from
+// Azure/bicep-registry-modules at tags avm/res/cognitive-services/account/0.13.2,
+// avm/res/key-vault/vault/0.14.0 (the newest release of that module, 2026-07-20) and
+// avm/res/web/site/config/0.2.2 (the newest of that child module, 2026-05-11).
 const expected: Record<string, string> = {
   'avm/res/managed-identity/user-assigned-identity': '0.4.1',
   'avm/res/web/serverfarm': '0.1.1',
@@ -34,6 +36,8 @@ const expected: Record<string, string> = {
   'avm/res/insights/component': '0.6.0',
   'avm/res/web/site': '0.15.1',
   'avm/res/cognitive-services/account': '0.13.2',
+  'avm/res/key-vault/vault': '0.14.0',
+  'avm/res/web/site/config': '0.2.2',
 };
 
 describe('Azure Verified Modules', () => {

@@ -1,7 +1,8 @@
 // Catches the defects azd templates commonly ship with, before anyone runs `azd up`:
-// settings the code reads that infra never sets, role names that do not match their
-// GUIDs, keys or secrets in infra, a runtime version other than the one we test on, and a
-// Durable backend in host.json that infra did not provision.
+// settings the code reads that infra never sets (and settings infra sets that nothing reads),
+// role names that do not match their GUIDs, secrets anywhere but Key Vault, a model the
+// default deployment would create that is retired, a runtime version other than the one we
+// test on, and a Durable backend in host.json that infra did not provision.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { settingNames } from '../../src/config.js';
+import { providerNames, settingNames } from '../../src/config.js';
 
 const root = path.resolve(__dirname, '..', '..');
 const infraDir = path.join(root, 'infra');
@@ -23,11 +24,11 @@ function infraSources(dir = infraDir): Array<{ file: string; text: string }> {
   });
 }
 
-/** The `NAME: value` lines of a Bicep object literal `var <name> = ... {` ... `}` in app/api.bicep. */
-function settingsBlock(varName: string): Map<string, string> {
-  const bicep = read('infra/app/api.bicep');
+/** The `NAME: value` lines of a Bicep object literal `var <name> = ... {` ... `}` (app/api.bicep by default). */
+function settingsBlock(varName: string, file = 'infra/app/api.bicep'): Map<string, string> {
+  const bicep = read(file);
   const block = new RegExp(`^var ${varName} = [^\\n]*\\{\\n([\\s\\S]*?)\\n\\}`, 'm').exec(bicep);
-  assert.ok(block, `infra/app/api.bicep declares var ${varName}`);
+  assert.ok(block, `${file} declares var ${varName}`);
   const settings = new Map<string, string>();
   for (const line of block[1].split('\n')) {
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+)$/.exec(line);
@@ -36,77 +37,300 @@ function settingsBlock(varName: string): Map<string, string> {
   return settings;
 }
 
+/** Names in a Bicep text's `var <name> = union(` ... `)` of `NAME: 'value'` pairs (main.bicep's secretSettings). */
+function unionPairs(varName: string, file: string): Map<string, string> {
+  const text = read(file);
+  const start = text.indexOf(`var ${varName} = union(`);
+  assert.ok(start >= 0, `${file} declares var ${varName} = union(...)`);
+  const body = text.slice(start, text.indexOf('\n)\n', start));
+  return new Map([...body.matchAll(/([A-Z][A-Z0-9_]*): '([a-z0-9-]+)'/g)].map((m) => [m[1], m[2]]));
+}
+
+/** `param <name> <type> [= default]` with its decorators, from a Bicep text. */
+interface BicepParam { name: string; type: string; defaultText?: string; decorators: string }
+function bicepParams(text: string): Map<string, BicepParam> {
+  const params = new Map<string, BicepParam>();
+  const lines = text.split('\n');
+  let decorators: string[] = [];
+  let depth = 0;
+  for (const line of lines) {
+    const param = /^param (\w+) ([\w[\]]+)(?: = (.+))?$/.exec(line);
+    if (param) {
+      params.set(param[1], { name: param[1], type: param[2], defaultText: param[3], decorators: decorators.join('\n') });
+      decorators = [];
+      continue;
+    }
+    if (/^@/.test(line) || depth > 0) {
+      decorators.push(line);
+      depth += (line.match(/[({[]/g) ?? []).length - (line.match(/[)}\]]/g) ?? []).length;
+      continue;
+    }
+    if (!line.startsWith('//')) decorators = [];
+  }
+  return params;
+}
+
+const mainBicep = read('infra/main.bicep');
+const apiBicep = read('infra/app/api.bicep');
+const mainParams = bicepParams(mainBicep);
+const parametersFile = JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> };
+
+/** What a parameter is at `azd up` with nothing set: the mapping's `${VAR=default}`, else the Bicep default. */
+function effectiveDefault(params: Map<string, BicepParam>, mapping: Record<string, { value: string }>, name: string): string | undefined {
+  const mapped = mapping[name]?.value;
+  const envDefault = mapped === undefined ? undefined : /^\$\{\w+=(.*)\}$/.exec(mapped)?.[1];
+  if (envDefault !== undefined) return envDefault;
+  const bicepDefault = params.get(name)?.defaultText;
+  if (bicepDefault === undefined) return undefined; // azd asks (or generates)
+  return /^'(.*)'$/.exec(bicepDefault)?.[1] ?? bicepDefault;
+}
+
+// Settings that hold a secret: they reach the app only as Key Vault references. The contract's
+// secrets; any other setting the app reads whose name says KEY, SECRET or TOKEN must be one of
+// them or local-only (checked below), so a new secret cannot slip into plain settings.
+const secretSettingNames = ['FAL_KEY', 'REPLICATE_API_TOKEN', 'REPLICATE_WEBHOOK_SECRET', 'OPENAI_API_KEY', 'OUTBOUND_WEBHOOK_SECRET', 'IDEMPOTENCY_KEY_SECRET'];
+// Secure parameter → the setting it feeds.
+const secureParams: Record<string, string> = {
+  falKey: 'FAL_KEY',
+  replicateApiToken: 'REPLICATE_API_TOKEN',
+  replicateWebhookSecret: 'REPLICATE_WEBHOOK_SECRET',
+  openAiApiKey: 'OPENAI_API_KEY',
+  outboundWebhookSecret: 'OUTBOUND_WEBHOOK_SECRET',
+  idempotencyKeySecret: 'IDEMPOTENCY_KEY_SECRET',
+};
+// Never set on Azure: key auth to Azure OpenAI (the identity is used), Azurite's connection
+// string, and the local-development switch.
+const neverOnAzure = ['AZURE_OPENAI_API_KEY', 'VIDEO_STORAGE', 'ALLOW_LOCAL_CALLBACKS'];
+
 describe('app settings', () => {
-  const infra = settingsBlock('appSettings');
-  const dts = settingsBlock('dtsAppSettings');
+  const plainBlocks = ['appSettings', 'openAiAppSettings', 'openAiBaseUrlSettings', 'dtsAppSettings'];
+  const plain = new Map(plainBlocks.flatMap((name) => [...settingsBlock(name)]));
+  const secrets = unionPairs('secretSettings', 'infra/main.bicep');
+  const publicUrl = /PUBLIC_BASE_URL: ('[^'\n]*')/.exec(apiBicep);
+  /** Every setting infra can put on the Function App. */
+  const infraSets = new Set([...plain.keys(), ...secrets.keys(), ...(publicUrl ? ['PUBLIC_BASE_URL'] : [])]);
   const sample = JSON.parse(read('local.settings.sample.json')) as { Values: Record<string, string> };
+  const readme = read('infra/README.md');
+  const notSetBlock = /<!-- settings-not-set -->\n([\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
+  const documentedUnset = new Set([...notSetBlock.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]));
+  // Set only on Azure: the identity's client id, the identity-based storage URI, the app's public URL.
+  const azureOnly = new Set(['AZURE_CLIENT_ID', 'VIDEO_STORAGE__blobServiceUri', 'PUBLIC_BASE_URL']);
 
-  // Rules for names that legitimately differ between Azure and a laptop:
-  // - AZURE_OPENAI_API_KEY is optional and must NOT be set on Azure (keyless: managed identity).
-  // - VIDEO_STORAGE is a connection string locally (Azurite); on Azure the identity-based
-  //   form VIDEO_STORAGE__blobServiceUri is used instead, and vice versa.
-  // - AZURE_CLIENT_ID names the user-assigned identity on Azure; locally it is unset.
-  const azureOnly = new Set(['AZURE_CLIENT_ID', 'VIDEO_STORAGE__blobServiceUri']);
-  const localOnly = new Set(['AZURE_OPENAI_API_KEY', 'VIDEO_STORAGE']);
-
-  test('the app reads a non-empty list of settings', () => {
+  test('the app reads a non-empty list of settings, including every provider\'s', () => {
     assert.ok(settingNames.length >= 10, `settingNames: ${settingNames.join(', ')}`);
-    assert.ok(settingNames.includes('AZURE_OPENAI_ENDPOINT'));
+    for (const name of ['AZURE_OPENAI_ENDPOINT', 'DEFAULT_PROVIDER', 'PUBLIC_BASE_URL']) assert.ok((settingNames as readonly string[]).includes(name), name);
   });
 
   for (const name of settingNames) {
-    if (!localOnly.has(name)) {
-      test(`infra sets ${name}`, () => assert.ok(infra.has(name), `${name} is read by src/config.ts but not set in infra`));
-    }
+    test(`infra sets ${name}, or infra/README.md says why not`, () => {
+      assert.ok(infraSets.has(name) || documentedUnset.has(name), `${name} is read by src/config.ts but neither set by infra nor listed under <!-- settings-not-set --> in infra/README.md`);
+      assert.ok(!(infraSets.has(name) && documentedUnset.has(name)), `${name} is set by infra and also documented as not set`);
+    });
     if (!azureOnly.has(name)) {
       test(`local.settings.sample.json has ${name}`, () => assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`));
     }
   }
 
-  test('infra never sets an API key: the app authenticates with its managed identity', () => {
-    assert.equal(infra.has('AZURE_OPENAI_API_KEY'), false);
-    assert.equal(dts.has('AZURE_OPENAI_API_KEY'), false);
-  });
-
-  test('host storage is identity-based (blob, queue and table for Durable Functions)', () => {
-    for (const name of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__clientId']) {
-      assert.ok(infra.has(name), name);
-    }
-    assert.equal(infra.get('AzureWebJobsStorage__credential'), "'managedidentity'");
-    assert.equal(infra.has('AzureWebJobsStorage'), false, 'no connection string for the host storage');
-    assert.equal(infra.get('VIDEO_STORAGE__credential'), "'managedidentity'");
-    assert.equal(infra.has('VIDEO_STORAGE'), false, 'no connection string for the video storage');
+  test('the README list of settings infra leaves unset names only settings the app reads', () => {
+    assert.ok(documentedUnset.size > 0, 'infra/README.md has the <!-- settings-not-set --> table');
+    for (const name of documentedUnset) assert.ok((settingNames as readonly string[]).includes(name), `${name} is documented as not set but the app does not read it`);
   });
 
   test('every infra setting is one the app or the platform reads', () => {
     // DURABLE_TASK_SCHEDULER_CONNECTION_STRING is read by the Durable extension, named by
     // host.json's storageProvider.connectionStringName on the scheduler backend.
     const platform = /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|VIDEO_STORAGE__(credential|clientId)$|DURABLE_TASK_SCHEDULER_CONNECTION_STRING$)/;
-    for (const name of [...infra.keys(), ...dts.keys()]) {
+    for (const name of infraSets) {
       assert.ok((settingNames as readonly string[]).includes(name) || platform.test(name), `${name} is set by infra but nothing reads it`);
     }
   });
 
-  test('both setting blocks reach the Function App', () => {
-    assert.match(read('infra/app/api.bicep'), /appSettingsKeyValuePairs: union\(appSettings, dtsAppSettings\)/);
+  test('settings infra must never set on Azure are absent', () => {
+    for (const name of neverOnAzure) assert.equal(infraSets.has(name), false, name);
+    assert.ok(neverOnAzure.every((name) => documentedUnset.has(name)), 'each is documented in infra/README.md');
   });
 
-  test('the scheduler setting exists only on that backend and authenticates with the identity', () => {
-    assert.deepEqual([...dts.keys()], ['DURABLE_TASK_SCHEDULER_CONNECTION_STRING']);
-    assert.match(read('infra/app/api.bicep'), /^var dtsAppSettings = empty\(dtsEndpoint\) \? \{\} : \{$/m);
-    const value = dts.get('DURABLE_TASK_SCHEDULER_CONNECTION_STRING') ?? '';
+  test('host storage is identity-based (blob, queue and table for Durable Functions)', () => {
+    for (const name of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__clientId']) {
+      assert.ok(plain.has(name), name);
+    }
+    assert.equal(plain.get('AzureWebJobsStorage__credential'), "'managedidentity'");
+    assert.equal(plain.has('AzureWebJobsStorage'), false, 'no connection string for the host storage');
+    assert.equal(plain.get('VIDEO_STORAGE__credential'), "'managedidentity'");
+  });
+
+  test('every setting block reaches the Function App', () => {
+    assert.match(apiBicep, /appSettingsKeyValuePairs: union\(appSettings, openAiAppSettings, openAiBaseUrlSettings, keyVaultReferences, dtsAppSettings\)/);
+  });
+
+  test('conditional blocks: Azure OpenAI only with an endpoint, OPENAI_BASE_URL only when given, the scheduler only on its backend', () => {
+    assert.match(apiBicep, /^var openAiAppSettings = empty\(openAiEndpoint\) \? \{\} : \{$/m);
+    assert.match(apiBicep, /^var openAiBaseUrlSettings = empty\(openAiBaseUrl\) \? \{\} : \{$/m);
+    assert.match(apiBicep, /^var dtsAppSettings = empty\(dtsEndpoint\) \? \{\} : \{$/m);
+    assert.deepEqual([...settingsBlock('dtsAppSettings').keys()], ['DURABLE_TASK_SCHEDULER_CONNECTION_STRING']);
+    const value = settingsBlock('dtsAppSettings').get('DURABLE_TASK_SCHEDULER_CONNECTION_STRING') ?? '';
     assert.match(value, /^'Endpoint=\$\{dtsEndpoint\};Authentication=ManagedIdentity;ClientID=\$\{identityClientId\}'$/);
-    assert.match(read('infra/main.bicep'), /dtsEndpoint: useDts \? dts!\.outputs\.endpoint : ''/);
+    assert.match(mainBicep, /dtsEndpoint: useDts \? dts!\.outputs\.endpoint : ''/);
+  });
+
+  test('DEFAULT_PROVIDER is the videoProvider parameter, one of the providers the app knows, chosen at azd up', () => {
+    const param = mainParams.get('videoProvider');
+    assert.ok(param, 'main.bicep has param videoProvider');
+    assert.equal(param.defaultText, undefined, 'no default: azd asks at the first azd up');
+    const allowed = /@allowed\(\[([^\]]*)\]\)/.exec(param.decorators)?.[1];
+    assert.ok(allowed, 'videoProvider has @allowed values');
+    const values = [...allowed.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    assert.deepEqual([...values].sort(), [...providerNames].sort());
+    assert.equal(parametersFile.parameters.videoProvider?.value, '${VIDEO_PROVIDER}');
+    assert.equal(plain.get('DEFAULT_PROVIDER'), 'defaultProvider');
+    assert.match(mainBicep, /defaultProvider: videoProvider/);
+  });
+
+  test('PUBLIC_BASE_URL is https:// + the Function App\'s default host name, read after the site exists', () => {
+    assert.equal(publicUrl?.[1], "'https://${api.outputs.defaultHostname}'");
+    assert.match(apiBicep, /module publicBaseUrl 'br\/public:avm\/res\/web\/site\/config:[\d.]+' = \{[\s\S]*?appName: api\.outputs\.name[\s\S]*?name: 'appsettings'[\s\S]*?currentAppSettings: list\('\$\{api\.outputs\.resourceId\}\/config\/appsettings', '[\d-]+'\)\.properties/);
+  });
+});
+
+describe('secrets: Key Vault only, referenced, never output', () => {
+  const secrets = unionPairs('secretSettings', 'infra/main.bicep');
+  const plain = new Map(['appSettings', 'openAiAppSettings', 'openAiBaseUrlSettings', 'dtsAppSettings'].flatMap((name) => [...settingsBlock(name)]));
+
+  test('every setting whose name says KEY, SECRET or TOKEN is a Key Vault secret or never set on Azure', () => {
+    for (const name of settingNames) {
+      if (/KEY|SECRET|TOKEN/.test(name)) assert.ok(secretSettingNames.includes(name) || neverOnAzure.includes(name), `${name} looks like a secret: add it to Key Vault (or to the local-only list)`);
+    }
+  });
+
+  test('each secret setting maps to a Key Vault secret and never appears as a plain setting', () => {
+    assert.deepEqual([...secrets.keys()].sort(), [...secretSettingNames].sort());
+    for (const name of secretSettingNames) assert.equal(plain.has(name), false, `${name} must not be a plain app setting`);
+    for (const secretName of secrets.values()) assert.match(secretName, /^[a-z0-9-]{1,127}$/, 'Key Vault secret names: letters, digits, dashes');
+  });
+
+  test('the app gets each secret as a Key Vault reference resolved with its own identity', () => {
+    assert.match(apiBicep, /var keyVaultReferences = toObject\(\s*items\(secretSettings\),\s*entry => entry\.key,\s*entry => '@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets\/\$\{entry\.value\}\/\)'\s*\)/);
+    assert.match(mainBicep, /keyVaultUri: keyVault\.outputs\.uri\s+secretSettings: secretSettings/);
+    assert.match(apiBicep, /keyVaultAccessIdentityResourceId: identityId/);
+  });
+
+  test('each secure parameter becomes exactly its Key Vault secret, and a provider key only when given', () => {
+    const kvModule = mainBicep.slice(mainBicep.indexOf("module keyVault 'br/public:avm/res/key-vault/vault:"), mainBicep.indexOf("module api 'app/api.bicep'"));
+    for (const [param, setting] of Object.entries(secureParams)) {
+      const p = mainParams.get(param);
+      assert.ok(p, `main.bicep has param ${param}`);
+      assert.match(p.decorators, /@secure\(\)/, `${param} is @secure()`);
+      const secretName = secrets.get(setting);
+      assert.ok(secretName, `${setting} has a secret name`);
+      const generated = /type: 'generate'/.test(p.decorators);
+      if (generated) {
+        assert.equal(p.defaultText, undefined, `${param}: no Bicep default, so azd generates it once and keeps it`);
+        assert.match(kvModule, new RegExp(`name: '${secretName}'\\s+(//[^\\n]*\\s+)?value: [^\\n]*\\b${param}\\b`), `${param} → ${secretName}`);
+      } else {
+        assert.equal(p.defaultText, "''", `${param} is optional`);
+        assert.ok(kvModule.includes(`empty(${param}) ? [] : [{ name: '${secretName}', value: ${param} }]`), `${param} → ${secretName}, only when given`);
+        assert.match(mainBicep, new RegExp(`empty\\(${param}\\) \\? \\{\\} : \\{ ${setting}: '${secretName}' \\}`), `${setting} is referenced only when ${param} is given`);
+      }
+      const mapped = parametersFile.parameters[param]?.value;
+      assert.match(mapped ?? '', new RegExp(`^\\$\\{${setting}=?\\}$`), `${param} comes from azd env ${setting}`);
+    }
+  });
+
+  test('the outbound webhook secret is in Standard Webhooks form (whsec_ + base64)', () => {
+    assert.match(mainBicep, /value: startsWith\(outboundWebhookSecret, 'whsec_'\) \? outboundWebhookSecret : 'whsec_\$\{base64\(outboundWebhookSecret\)\}'/);
+    for (const param of ['outboundWebhookSecret', 'idempotencyKeySecret']) {
+      const config = /config: \{ length: (\d+), noSpecial: true \}/.exec(mainParams.get(param)?.decorators ?? '');
+      assert.ok(config && Number(config[1]) >= 32, `${param} is generated with at least 32 characters`);
+    }
+  });
+
+  test('no output and no plain setting carries a secure parameter or a Key Vault secret', () => {
+    for (const file of ['infra/main.bicep', 'infra/app/api.bicep']) {
+      const text = read(file);
+      for (const line of text.split('\n').filter((l) => l.startsWith('output '))) {
+        for (const param of Object.keys(secureParams)) assert.doesNotMatch(line, new RegExp(`\\b${param}\\b`), `${file}: ${line}`);
+        assert.doesNotMatch(line, /KEY\b|SECRET|TOKEN|secrets/i, `${file}: an output named or built like a secret: ${line}`);
+      }
+    }
+    for (const [name, value] of plain) {
+      for (const param of Object.keys(secureParams)) assert.doesNotMatch(value, new RegExp(`\\b${param}\\b`), `${name} = ${value}`);
+    }
+  });
+
+  test('Key Vault: pinned AVM module, RBAC, soft delete and purge protection, the app identity reads secrets', () => {
+    assert.match(mainBicep, /module keyVault 'br\/public:avm\/res\/key-vault\/vault:\d+\.\d+\.\d+' = \{/);
+    const kvModule = mainBicep.slice(mainBicep.indexOf('module keyVault '), mainBicep.indexOf("module api 'app/api.bicep'"));
+    assert.match(kvModule, /enableRbacAuthorization: true/);
+    assert.match(kvModule, /enableSoftDelete: true/);
+    assert.match(kvModule, /enablePurgeProtection: true/);
+    assert.match(kvModule, /principalId: apiUserAssignedIdentity\.outputs\.principalId\s+principalType: 'ServicePrincipal'\s+roleDefinitionIdOrName: roles\.keyVaultSecretsUser/);
+    assert.doesNotMatch(kvModule, /accessPolicies/, 'RBAC only, no access policies');
+  });
+});
+
+describe('the default deployment creates no retired model', () => {
+  // Microsoft Foundry model retirement schedule,
+  // learn.microsoft.com/azure/ai-foundry/openai/concepts/model-retirement-schedule (updated 2026-09-02):
+  //   sora-2 2025-10-06 retired 2026-07-15; sora-2 2025-12-08 retired 2026-10-15;
+  //   the jobs-API model sora 2025-05-02: "no earlier than 2026-02-28", on no list since.
+  // OpenAI's own Sora API shut down 2026-09-24.
+  const retired: Array<{ model: string; version: string; retiredOn: string }> = [
+    { model: 'sora-2', version: '2025-10-06', retiredOn: '2026-07-15' },
+    { model: 'sora-2', version: '2025-12-08', retiredOn: '2026-10-15' },
+    { model: 'sora', version: '2025-05-02', retiredOn: 'no earlier than 2026-02-28' },
+  ];
+  const retiredNames = new Set(retired.map((r) => r.model));
+
+  /** The model a default `azd up` deploys in a new account ('' = none), from the Bicep text and the parameters file. */
+  function defaultModel(bicep: string, mapping: Record<string, { value: string }>): string {
+    const params = bicepParams(bicep);
+    const existing = effectiveDefault(params, mapping, 'existingOpenAiEndpoint') ?? '';
+    const model = effectiveDefault(params, mapping, 'newOpenAiModel') ?? '';
+    return existing === '' ? model : '';
+  }
+  /** Problems: a retired default model, or a retired model offered or hard-coded anywhere. */
+  function retiredProblems(bicep: string, mapping: Record<string, { value: string }>): string[] {
+    const problems: string[] = [];
+    const model = defaultModel(bicep, mapping);
+    if (retiredNames.has(model)) problems.push(`the defaults deploy ${model}, retired (${retired.filter((r) => r.model === model).map((r) => `${r.version}: ${r.retiredOn}`).join('; ')})`);
+    for (const allowed of bicep.matchAll(/@allowed\(\[([^\]]*)\]\)\nparam (\w*[Mm]odel\w*)/g)) {
+      for (const value of allowed[1].matchAll(/'([^']+)'/g)) if (retiredNames.has(value[1])) problems.push(`${allowed[2]} offers the retired ${value[1]}`);
+    }
+    for (const block of bicep.matchAll(/model: \{[^}]*name: '([^']+)'/g)) if (retiredNames.has(block[1])) problems.push(`a model block names the retired ${block[1]}`);
+    return problems;
+  }
+
+  test('with no parameters set, no Azure OpenAI account or model deployment is created', () => {
+    assert.equal(defaultModel(mainBicep, parametersFile.parameters), '');
+    assert.match(mainBicep, /^var createOpenAi = !useExistingOpenAi && !empty\(newOpenAiModel\)$/m);
+    assert.match(mainBicep, /^module openAi 'br\/public:avm\/res\/cognitive-services\/account:[\d.]+' = if \(createOpenAi\)/m);
+  });
+
+  test('infra neither defaults to, offers nor hard-codes a retired model', () => {
+    assert.deepEqual(retiredProblems(mainBicep, parametersFile.parameters), []);
+  });
+
+  test('the check catches a retired default, whether from Bicep, the parameters file, or an @allowed list', () => {
+    const withDefault = mainBicep.replace(/^param newOpenAiModel string = ''$/m, "param newOpenAiModel string = 'sora'");
+    assert.notDeepEqual(retiredProblems(withDefault, parametersFile.parameters.newOpenAiModel ? { ...parametersFile.parameters, newOpenAiModel: { value: '${AZURE_OPENAI_MODEL}' } } : parametersFile.parameters), []);
+    assert.notDeepEqual(retiredProblems(mainBicep, { ...parametersFile.parameters, newOpenAiModel: { value: '${AZURE_OPENAI_MODEL=sora-2}' } }), []);
+    assert.notDeepEqual(retiredProblems(`@allowed(['sora', 'sora-2'])\nparam newAccountModel string = 'x'`, {}), []);
   });
 });
 
 describe('role assignments', () => {
   // Sources: Azure built-in roles reference (learn.microsoft.com/azure/role-based-access-control/built-in-roles),
-  // sections Storage, Monitor, AI + machine learning and Integration (Durable Task Data Contributor:
+  // sections Storage, Monitor, AI + machine learning, Integration and Security (Durable Task Data Contributor:
   // built-in-roles/integration#durable-task-data-contributor; the same id is the role's
   // /providers/Microsoft.Authorization/roleDefinitions/0ad04412-... definition, "Durable Task role
   // for all data access operations", dataActions Microsoft.DurableTask/*, and is what
-  // Azure-Samples/durable-functions-quickstart-typescript-azd infra/main.bicep assigns).
+  // Azure-Samples/durable-functions-quickstart-typescript-azd infra/main.bicep assigns.
+  // Storage Blob Data Contributor, Storage Blob Delegator: built-in-roles/storage (Delegator:
+  // "Get a user delegation key, which can then be used to create a shared access signature for a
+  // container or blob", action Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action).
+  // Key Vault Secrets User: built-in-roles/security#key-vault-secrets-user, "Read secret contents",
+  // dataActions Microsoft.KeyVault/vaults/secrets/getSecret/action and secrets/readMetadata/action;
+  // the role Key Vault references need with RBAC (app-service-key-vault-references)).
   const documentedRoles: Record<string, string> = {
     'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
     'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
@@ -114,6 +338,9 @@ describe('role assignments', () => {
     'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
     'Cognitive Services OpenAI User': '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd',
     'Durable Task Data Contributor': '0ad04412-c4d5-4796-b79c-f76d14c8d402',
+    'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+    'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+    'Storage Blob Delegator': 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
   };
   const bicep = read('infra/main.bicep');
   const rolesBlock = /^var roles = \{([\s\S]*?)\n\}/m.exec(bicep)?.[1] ?? '';
@@ -158,9 +385,9 @@ describe('no secrets in infra', () => {
     [/SharedAccessSignature|sig=/i, 'a SAS token'],
     [/allowSharedKeyAccess:\s*true/, 'shared-key access on'],
     [/disableLocalAuth:\s*false|DisableLocalAuth:\s*false/, 'local (key) auth on'],
-    [/@secure\(\)/, 'a secure parameter (keyless deployments need none)'],
     [/secretsExportConfiguration/, "an AVM module's key export"],
     [/Authentication=(None|AccessKey)/i, 'a Durable Task Scheduler connection without Entra ID'],
+    [/(whsec|sk|r8)_[A-Za-z0-9+/=]{16,}/, 'what looks like a literal provider key or webhook secret'],
   ];
   for (const { file, text } of infraSources()) {
     test(`${file} holds no keys or secrets`, () => {
@@ -171,11 +398,19 @@ describe('no secrets in infra', () => {
       }
     });
   }
-  test('storage disables shared keys and public blob access and requires TLS 1.2', () => {
+  test('@secure() marks exactly the secret parameters of main.bicep', () => {
+    for (const { file, text } of infraSources()) {
+      if (!file.endsWith('.bicep')) continue;
+      const marked = [...bicepParams(text).values()].filter((p) => /@secure\(\)/.test(p.decorators)).map((p) => p.name).sort();
+      assert.deepEqual(marked, file === 'infra/main.bicep' ? Object.keys(secureParams).sort() : [], file);
+    }
+  });
+  test('both storage accounts disable shared keys and public blob access and require TLS 1.2', () => {
     const bicep = read('infra/main.bicep');
-    assert.match(bicep, /allowSharedKeyAccess: false/);
-    assert.match(bicep, /allowBlobPublicAccess: false/);
-    assert.match(bicep, /minimumTlsVersion: 'TLS1_2'/);
+    for (const [pattern, what] of [[/allowSharedKeyAccess: false/g, 'shared keys off'], [/allowBlobPublicAccess: false/g, 'no public blobs'], [/minimumTlsVersion: 'TLS1_2'/g, 'TLS 1.2']] as const) {
+      assert.equal((bicep.match(pattern) ?? []).length, 2, what);
+    }
+    assert.equal((bicep.match(/module \w+ 'br\/public:avm\/res\/storage\/storage-account:/g) ?? []).length, 2);
     // The AVM module's default network rule is Deny; the app has no VNet, so it must be Allow.
     assert.match(bicep, /networkAcls: \{\s*defaultAction: 'Allow'/);
   });
@@ -183,10 +418,55 @@ describe('no secrets in infra', () => {
     const bicep = read('infra/main.bicep');
     assert.equal((bicep.match(/disableLocalAuth: true/g) ?? []).length, 3);
   });
-  test('storage has the deployment and the videos containers, private', () => {
+  test('the host account has the deployment container; the videos account the private videos container', () => {
     const bicep = read('infra/main.bicep');
-    assert.match(bicep, /containers: \[\s*\{\s*name: deploymentContainerName\s*\}\s*\{\s*name: videoContainerName\s*publicAccess: 'None'\s*\}/);
+    assert.match(bicep, /^module storage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: deploymentContainerName\s*\}\s*\]/m);
+    assert.match(bicep, /^module videoStorage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: videoContainerName\s*publicAccess: 'None'\s*\}\s*\]/m);
     assert.match(bicep, /var videoContainerName = 'videos'/);
+    assert.match(read('infra/app/api.bicep'), /VIDEO_STORAGE__blobServiceUri: videoStg\.properties\.primaryEndpoints\.blob/);
+  });
+});
+
+describe('hardening', () => {
+  const workspace = /diagnosticSettings: \[\s*\{\s*workspaceResourceId: (logAnalytics\.outputs\.resourceId|logAnalyticsWorkspaceId)\s*\}\s*\]/;
+  /** The text of `module <name> ...` up to the next top-level declaration. */
+  const moduleText = (text: string, name: string) => {
+    const start = text.search(new RegExp(`^module ${name} `, 'm'));
+    assert.ok(start >= 0, `module ${name}`);
+    const next = text.slice(start + 1).search(/\n(module|resource|var|output|param) /);
+    // (declarations start at the beginning of a line)
+    return text.slice(start, next < 0 ? undefined : start + 1 + next);
+  };
+
+  test('diagnostic settings send the storage account, its blob service, the Function App, Key Vault and Azure OpenAI to Log Analytics', () => {
+    for (const name of ['storage', 'videoStorage']) {
+      const storage = moduleText(mainBicep, name);
+      assert.equal((storage.match(new RegExp(workspace, 'g')) ?? []).length, 2, `${name}: account and blob service`);
+      assert.match(storage, /blobServices: \{\s*diagnosticSettings:/);
+    }
+    assert.match(moduleText(mainBicep, 'keyVault'), workspace);
+    assert.match(moduleText(mainBicep, 'openAi'), workspace);
+    assert.match(moduleText(apiBicep, 'api'), workspace);
+    assert.match(mainBicep, /logAnalyticsWorkspaceId: logAnalytics\.outputs\.resourceId/);
+  });
+
+  test('the app\'s video role is scoped to the videos container (+ Storage Blob Delegator on that account), never Owner there', () => {
+    const rbac = read('infra/app/rbac.bicep');
+    assert.match(mainBicep, /videoContainerRoleDefinitionId: roles\.storageBlobDataContributor/);
+    assert.match(mainBicep, /videoAccountRoleDefinitionId: roles\.storageBlobDelegator/);
+    assert.match(rbac, /resource videoContainerAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount::blobService::container\s*properties: \{\s*roleDefinitionId: [^\n]*videoContainerRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/);
+    assert.match(rbac, /resource videoAccountAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount\s*properties: \{\s*roleDefinitionId: [^\n]*videoAccountRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/);
+    assert.match(rbac, /resource videoContainer(?:Assignment)? |resource container 'containers' existing = \{\s*name: videoContainerName/);
+    // The host account's roles (Owner among them) are assigned on `storageAccount`, the host's.
+    assert.match(rbac, /resource storageRoleAssignments [^\n]*\n[^\n]*\n\s*scope: storageAccount\n/);
+    assert.match(mainBicep, /module rbac 'app\/rbac\.bicep' = \{[\s\S]*?storageAccountName: storage\.outputs\.name\s+videoStorageAccountName: videoStorage\.outputs\.name/);
+  });
+
+  test('FTP and basic publishing credentials are off', () => {
+    const site = moduleText(apiBicep, 'api');
+    assert.match(site, /ftpsState: 'Disabled'/);
+    assert.match(site, /basicPublishingCredentialsPolicies: \[\s*\{\s*name: 'ftp'\s*allow: false\s*\}\s*\{\s*name: 'scm'\s*allow: false\s*\}\s*\]/);
+    assert.match(site, /httpsOnly: true/);
   });
 });
 
@@ -208,28 +488,26 @@ describe('runtime and packaging', () => {
     assert.match(read('infra/app/api.bicep'), /scaleAndConcurrency: \{\s*instanceMemoryMB: instanceMemoryMB\s*maximumInstanceCount: maximumInstanceCount/);
   });
 
-  test('azure.yaml deploys this folder as a TypeScript function service built remotely', () => {
-    const azd = parseYaml(read('azure.yaml')) as { services: Record<string, Record<string, unknown>>; infra?: { path?: string; module?: string } };
+  test('azure.yaml deploys the prebuilt package (npm run package → dist/package), no remote build', () => {
+    type Hook = { run?: string };
+    const azd = parseYaml(read('azure.yaml')) as { services: Record<string, Record<string, unknown> & { hooks?: Record<string, Record<string, Hook>> }>; infra?: { path?: string; module?: string } };
     assert.deepEqual(Object.keys(azd.services), ['api']);
     const api = azd.services.api;
     assert.equal(api.host, 'function');
     assert.equal(api.language, 'ts');
-    assert.equal(api.remoteBuild, true);
+    assert.equal(api.remoteBuild, false);
+    assert.equal(api.dist, 'dist/package');
+    for (const os of ['posix', 'windows']) assert.equal(api.hooks?.prepackage?.[os]?.run, 'npm run package', os);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts.package, 'node scripts/build-deploy-package.mjs');
+    assert.match(read('scripts/build-deploy-package.mjs'), /default: path\.join\('dist', 'package'\)/, 'the script writes where azure.yaml reads');
     assert.ok(existsSync(path.join(root, String(api.project), 'package.json')), 'service project folder has a package.json');
     assert.ok(existsSync(path.join(root, azd.infra?.path ?? 'infra', `${azd.infra?.module ?? 'main'}.bicep`)));
-    assert.match(read('infra/main.bicep'), /'azd-service-name': 'api'|azd-env-name/);
     assert.match(read('infra/app/api.bicep'), /'azd-service-name': 'api'/);
   });
 
-  test('the remote build produces package.json main, and .funcignore ships what it needs', () => {
-    const pkg = JSON.parse(read('package.json')) as { main: string; scripts: Record<string, string> };
-    assert.ok(pkg.scripts.build, 'npm run build exists (Oryx runs it on remote build)');
-    const tsconfigBuild = JSON.parse(read('tsconfig.build.json').replace(/\/\/.*$/gm, '')) as { compilerOptions: { outDir: string }; include: string[] };
-    assert.ok(pkg.main.startsWith(`${tsconfigBuild.compilerOptions.outDir}/src/`), `main ${pkg.main} is inside the build output`);
+  test('.funcignore still keeps settings, tests, stand-ins and installed modules out of a folder deployment', () => {
     const ignore = read('.funcignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const needed of ['package.json', 'package-lock.json', 'host.json', 'src', 'tsconfig.json', 'tsconfig.build.json']) {
-      assert.ok(!ignore.some((p) => p.replace(/\/$/, '') === needed), `.funcignore must not exclude ${needed}`);
-    }
     for (const excluded of ['node_modules', 'test', 'emulators', 'local.settings.json']) {
       assert.ok(ignore.some((p) => p.replace(/^\//, '').replace(/\/$/, '') === excluded), `.funcignore should exclude ${excluded}`);
     }

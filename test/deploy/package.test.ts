@@ -1,0 +1,154 @@
+// The deploy package (azure.yaml `dist`: what `npm run package` builds and azd uploads) holds
+// only what the app runs, and the Node Functions host serves a video request from exactly that
+// folder: Azurite, the Sora emulator and the host, wired with local.settings.sample.json.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
+import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
+import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { call } from '../support/http.js';
+
+const root = path.resolve(__dirname, '..', '..');
+const scratch = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
+const packageDir = path.join(scratch, 'package');
+const metafilePath = path.join(scratch, 'meta.json');
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Metafile { inputs: Record<string, unknown> }
+type PackageJson = { name: string; main?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; scripts?: Record<string, string> };
+const repoPackage = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson;
+
+// Never part of the app: the Functions CLI (its install downloads the runtime), the local
+// stand-ins' dependencies, and every devDependency (tools, test clients, emulator libraries).
+const forbiddenPackages = new Set([
+  'azure-functions-core-tools',
+  'azurite',
+  '@azure/data-tables',
+  'h264-mp4-encoder',
+  ...Object.keys(repoPackage.devDependencies ?? {}),
+  ...Object.keys(repoPackage.optionalDependencies ?? {}),
+]);
+
+/** npm package of a bundled input path, or undefined for the project's own files. */
+function npmPackageOf(input: string): string | undefined {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return match?.[1];
+}
+
+/** What a bundle's inputs must not contain: forbidden packages, and project files outside src/. */
+function packageProblems(metafile: Metafile): string[] {
+  const problems: string[] = [];
+  for (const input of Object.keys(metafile.inputs)) {
+    const pkg = npmPackageOf(input);
+    if (pkg) {
+      if (forbiddenPackages.has(pkg)) problems.push(`bundles ${pkg} (${input})`);
+    } else if (!path.resolve(root, input).startsWith(path.join(root, 'src') + path.sep)) {
+      problems.push(`bundles ${input}, which is not app code (src/)`);
+    }
+  }
+  return problems;
+}
+
+describe('the deploy package', () => {
+  before(() => {
+    const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--metafile', metafilePath, '--quiet'], { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
+  });
+
+  test('holds exactly index.js, package.json and host.json', () => {
+    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), ['host.json', 'index.js', 'package.json']);
+  });
+
+  test('its package.json points at the bundle and has nothing to install or run', () => {
+    const pkg = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as PackageJson;
+    assert.equal(pkg.main, 'index.js');
+    assert.equal(pkg.name, repoPackage.name);
+    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'scripts'] as const) assert.equal(pkg[field], undefined, field);
+  });
+
+  test('its host.json is the repository\'s', () => {
+    assert.deepEqual(JSON.parse(readFileSync(path.join(packageDir, 'host.json'), 'utf8')), JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')));
+  });
+
+  test('the bundle contains app code and its runtime dependencies only: no Functions CLI, emulator or test code, no devDependency', () => {
+    const metafile = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
+    const inputs = Object.keys(metafile.inputs);
+    assert.ok(inputs.some((input) => input.endsWith('src/index.ts')), 'the entry point is bundled');
+    assert.ok(inputs.some((input) => npmPackageOf(input) === 'durable-functions'), 'its dependencies are bundled');
+    assert.deepEqual(packageProblems(metafile), []);
+  });
+
+  test('the check above catches a forbidden package and non-app code (so its pass means something)', () => {
+    const bad = { inputs: { 'node_modules/azurite/dist/src/blob/main.js': {}, 'node_modules/@azure/data-tables/dist/index.js': {}, 'emulators/sora/server.ts': {}, 'test/support/http.ts': {}, 'src/index.ts': {} } };
+    assert.equal(packageProblems(bad).length, 4, packageProblems(bad).join('\n'));
+  });
+
+  test('the bundle needs nothing at run time but Node built-ins and the worker\'s @azure/functions-core', () => {
+    const bundle = readFileSync(path.join(packageDir, 'index.js'), 'utf8');
+    const required = new Set([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]));
+    assert.ok(required.has('@azure/functions-core'), 'the worker API stays external');
+    for (const id of required) assert.ok(isBuiltin(id) || id === '@azure/functions-core', `the bundle requires ${id}, which is not in the package`);
+  });
+});
+
+describe('the Node host serves a video from the deploy package', () => {
+  let azurite: RunningAzurite;
+  let sora: RunningSoraEmulator;
+  let host: RunningHost | undefined;
+
+  before(async () => {
+    // The package is built by the suite above (same file, run first); build again if run alone.
+    if (!readdirSync(scratch).includes('package')) {
+      const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--quiet'], { cwd: root, encoding: 'utf8' });
+      assert.equal(build.status, 0, build.stderr);
+    }
+    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    azurite = await startAzurite();
+    sora = await startSoraEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
+    // The sample's settings as `npm start` hands them over: local storage → this Azurite, the
+    // emulator's fixed address → this emulator (every provider it serves shares that origin).
+    const emulatorOrigin = new URL(sample.Values.AZURE_OPENAI_ENDPOINT).origin;
+    const env = Object.fromEntries(Object.entries(sample.Values).map(([name, value]) => [
+      name,
+      /UseDevelopmentStorage=true/i.test(value) ? azurite.connectionString : value.startsWith(emulatorOrigin) ? sora.url + value.slice(emulatorOrigin.length) : value,
+    ]));
+    host = await startHost({ appDir: packageDir, port: 0, store: 'azure', env, quiet: true });
+  });
+
+  after(async () => {
+    await host?.stop().catch(() => undefined);
+    await sora?.stop();
+    await azurite?.stop();
+  });
+
+  test('POST /api/videos {"prompt"} completes, and the video can be downloaded', async () => {
+    assert.ok(host);
+    const started = await call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'A cat playing piano in a jazz bar.' }) });
+    assert.equal(started.status, 202, started.text);
+    const id = started.body.id as string;
+    const deadline = Date.now() + 120_000;
+    let status = await call(`${host.url}/api/videos/${id}`);
+    while (!['completed', 'failed', 'cancelled'].includes(status.body?.phase) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = await call(`${host.url}/api/videos/${id}`);
+    }
+    assert.equal(status.body?.phase, 'completed', status.text);
+    const video = (status.body.videos as Array<{ url: string; bytes: number }>)[0];
+    const download = await fetch(video.url);
+    assert.equal(download.status, 200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    assert.equal(bytes.length, video.bytes);
+    assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4');
+  });
+
+  test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {
+    assert.ok(host?.process.pid);
+    assert.equal(realpathSync(`/proc/${host.process.pid}/cwd`), realpathSync(packageDir));
+    assert.match(host.output(), /videosStart/);
+  });
+});
