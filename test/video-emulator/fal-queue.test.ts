@@ -35,32 +35,6 @@ describe('video emulator: fal queue over HTTP', () => {
   });
   after(() => emulator.stop());
 
-  test('only IN_PROGRESS counts against the per-key limit; the rest wait with a queue_position that moves down', async () => {
-    const requests = [await submit({ prompt: 'a' }), await submit({ prompt: 'b' }), await submit({ prompt: 'c' })];
-    const other = await submit({ prompt: 'other key' }, KLING, 'k2');
-    assert.deepEqual(requests.map((r) => r.queue_position), [0, 1, 2]);
-    const positions: number[] = [];
-    let inProgressAtOnce = 0;
-    let sawOtherKeyRunBeside = false;
-    await waitFor(
-      async () => {
-        const all = await Promise.all(requests.map((r) => status(r)));
-        inProgressAtOnce = Math.max(inProgressAtOnce, all.filter((s) => s.status === 'IN_PROGRESS').length);
-        if ((await status(other, 'k2')).status === 'IN_PROGRESS' && all.some((s) => s.status === 'IN_PROGRESS')) sawOtherKeyRunBeside = true;
-        if (all[2].status === 'IN_QUEUE') positions.push(all[2].queue_position!);
-        return all;
-      },
-      (all) => all.every((s) => s.status === 'COMPLETED'),
-      'all COMPLETED',
-      1000,
-    );
-    assert.equal(inProgressAtOnce, 1, 'never more than falConcurrency in progress for one key');
-    assert.ok(sawOtherKeyRunBeside, 'another key has its own limit');
-    assert.deepEqual([...new Set(positions)], [2, 1, 0], 'the last request moved from 2 to 0');
-    const codes = await call('GET', new URL(requests[2].status_url).pathname);
-    assert.equal(codes.status, 200, 'COMPLETED answers 200');
-  });
-
   test('status answers 202 while queued or running, with logs only when asked', async () => {
     const s = await submit({ prompt: 'codes' });
     const early = await call('GET', new URL(s.status_url).pathname);
@@ -128,6 +102,46 @@ describe('video emulator: fal queue over HTTP', () => {
     assert.equal((await call('GET', new URL(s.status_url).pathname, undefined, 'k6')).status, 404);
     assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'k5')).status, 400);
     await waitFor(() => status(s, 'k5'), (v) => v.status === 'COMPLETED', 'COMPLETED');
+  });
+});
+
+describe('video emulator: fal concurrency', () => {
+  test('only IN_PROGRESS counts against the per-key limit; the rest wait with a queue_position that moves down', async () => {
+    // A slower clock than the other tests, so three submits surely land within the first request's queue time.
+    const slow = await startSoraEmulator({ timeScale: 0.15, falConcurrency: 1 });
+    const call = (method: string, route: string, body?: unknown, key = 'k1') =>
+      fetch(`${slow.url}${route}`, { method, headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const submit = async (input: unknown, key = 'k1') => json<Status>(call('POST', '/fal/fal-ai/veo3', { duration: '4s', ...(input as object) }, key));
+    const status = async (s: Status, key = 'k1') => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, key));
+    try {
+      const requests = [await submit({ prompt: 'a' }), await submit({ prompt: 'b' }), await submit({ prompt: 'c' })];
+      const other = await submit({ prompt: 'other key' }, 'k2');
+      assert.deepEqual(requests.map((r) => r.queue_position), [0, 1, 2]);
+      const positions: number[] = [];
+      let inProgressAtOnce = 0;
+      let sawOtherKeyRunBeside = false;
+      await waitFor(
+        async () => {
+          const all = await Promise.all(requests.map((r) => status(r)));
+          inProgressAtOnce = Math.max(inProgressAtOnce, all.filter((s) => s.status === 'IN_PROGRESS').length);
+          if ((await status(other, 'k2')).status === 'IN_PROGRESS' && all.some((s) => s.status === 'IN_PROGRESS')) sawOtherKeyRunBeside = true;
+          if (all[2].status === 'IN_QUEUE') positions.push(all[2].queue_position!);
+          return all;
+        },
+        (all) => all.every((s) => s.status === 'COMPLETED'),
+        'all COMPLETED',
+        1000,
+      );
+      assert.equal(inProgressAtOnce, 1, 'never more than falConcurrency in progress for one key');
+      assert.ok(sawOtherKeyRunBeside, 'another key has its own limit');
+      // It started at 2 (the submit answer); its position only went down, through 1 to 0.
+      assert.deepEqual([...new Set(positions)].filter((p) => p < 2), [1, 0], `positions seen: ${positions.join(',')}`);
+      assert.deepEqual(positions, [...positions].sort((a, b) => b - a), 'never moves up');
+      const codes = await call('GET', new URL(requests[2].status_url).pathname);
+      assert.equal(codes.status, 200, 'COMPLETED answers 200');
+    } finally {
+      await slow.stop();
+    }
   });
 });
 
