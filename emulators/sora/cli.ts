@@ -1,5 +1,8 @@
 // npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
+//   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N]
+//   [--replicate-data-ttl-seconds S] [--webhook-drop-rate R] [--webhook-delay-ms MS]
+// One process serves every dialect: Azure Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1).
 import { parseArgs } from 'node:util';
 import { parseFaultConfig } from './faults.js';
 import { startSoraEmulator } from './index.js';
@@ -20,6 +23,14 @@ const { values } = parseArgs({
     'content-ttl-seconds': { type: 'string', default: '86400' },
     seed: { type: 'string', default: '1' },
     faults: { type: 'string' },
+    'fal-key': { type: 'string' },
+    'fal-concurrency': { type: 'string', default: '2' },
+    'fal-file-ttl-seconds': { type: 'string', default: String(7 * 86400) },
+    'replicate-token': { type: 'string' },
+    'replicate-creates-per-minute': { type: 'string', default: '600' },
+    'replicate-data-ttl-seconds': { type: 'string', default: '3600' },
+    'webhook-drop-rate': { type: 'string', default: '0' },
+    'webhook-delay-ms': { type: 'string', default: '0' },
   },
 });
 
@@ -37,6 +48,16 @@ const fraction = (name: string, text: string | undefined) => {
   const value = number(name, text);
   if (value >= 1) {
     console.error(`--${name} must be below 1 (0.3 = ±30%), got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+};
+
+/** A share from 0 to 1. */
+const rate = (name: string, text: string | undefined) => {
+  const value = number(name, text);
+  if (value > 1) {
+    console.error(`--${name} must be from 0 to 1, got "${text}"`);
     process.exit(2);
   }
   return value;
@@ -76,8 +97,18 @@ async function main() {
     contentTtlSeconds: number('content-ttl-seconds', values['content-ttl-seconds']),
     seed: number('seed', values.seed),
     faults: faultsFlag(values.faults),
+    falKey: values['fal-key'],
+    falConcurrency: number('fal-concurrency', values['fal-concurrency']),
+    falFileTtlSeconds: number('fal-file-ttl-seconds', values['fal-file-ttl-seconds']),
+    replicateToken: values['replicate-token'],
+    replicateCreatesPerMinute: number('replicate-creates-per-minute', values['replicate-creates-per-minute']),
+    replicateDataTtlSeconds: number('replicate-data-ttl-seconds', values['replicate-data-ttl-seconds']),
+    webhookDropRate: rate('webhook-drop-rate', values['webhook-drop-rate']),
+    webhookDelayMs: number('webhook-delay-ms', values['webhook-delay-ms']),
   });
+  // The first line's wording is what tools wait for; the bases of the other dialects follow it.
   console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
+  console.log(`  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
   }

@@ -1,11 +1,13 @@
-// Programmatic start of the Sora emulator, for tests, benchmarks and the local stack.
+// Programmatic start of the provider emulator (Azure Sora, OpenAI videos, fal, Replicate on one
+// port), for tests, benchmarks and the local stack. `startSoraEmulator` is its first name and stays.
 import type { AddressInfo } from 'node:net';
 import { createSoraServer, type SoraEmulatorOptions } from './server.js';
 
-export type { SoraEmulatorOptions } from './server.js';
+export type { SoraEmulatorOptions, EmulatorOptions } from './server.js';
 
 export interface RunningSoraEmulator {
-  /** `http://127.0.0.1:N`; the API base is `${url}/openai/v1` (AZURE_OPENAI_ENDPOINT = url). */
+  /** `http://127.0.0.1:N`; API bases: `${url}/openai/v1` (AZURE_OPENAI_ENDPOINT = url), `${url}/v1` (OpenAI),
+   * `${url}/fal` (for https://queue.fal.run), `${url}/replicate/v1` (for https://api.replicate.com/v1). */
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -28,3 +30,7 @@ export async function startSoraEmulator(options: SoraEmulatorOptions = {}): Prom
       }),
   };
 }
+
+/** The same emulator under a name that covers every dialect it serves. */
+export const startVideoEmulator = startSoraEmulator;
+export type RunningVideoEmulator = RunningSoraEmulator;
