@@ -66,6 +66,8 @@ interface Outcome {
   errorType?: string;
   /** The status object's `error`. */
   error?: string;
+  /** `user` when the caller's X-Fal-Request-Timeout ran out (clients must not retry then). */
+  timeoutType?: 'user';
 }
 
 export function createFalDialect(core: Core): Dialect {
@@ -83,6 +85,7 @@ export function createFalDialect(core: Core): Dialect {
 
   /** What the model answered, once the request is final. */
   function outcomeOf(r: FalRequest, state: JobState): Outcome | undefined {
+    if (state.phase === 'expired') return { status: 504, body: { detail: 'Request timed out', error_type: 'request_timeout' }, errorType: 'request_timeout', error: 'Request timed out', timeoutType: 'user' };
     if (state.phase === 'cancelled') return { status: 499, body: { detail: 'Request was cancelled by the client.', error_type: 'client_cancelled' }, errorType: 'client_cancelled', error: 'Request was cancelled by the client.' };
     if (state.phase !== 'failed') return undefined;
     const late: LateFailure = r.moderated ? null : r.lateFailure;
@@ -180,6 +183,8 @@ export function createFalDialect(core: Core): Dialect {
     const { width, height } = nominalSize(aspect, input.resolution);
     const totalMs = core.jittered(jobDurationMs({ width, height, n_seconds: model.seconds(input), n_variants: 1 }, settings.timeScale));
     const id = randomUUID();
+    // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
+    const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
     const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''));
     const r: FalRequest = {
       id,
@@ -187,6 +192,7 @@ export function createFalDialect(core: Core): Dialect {
       createdMs: Date.now(),
       queueMs: Math.round(totalMs * 0.1),
       runMs: totalMs - Math.round(totalMs * 0.1),
+      startDeadlineMs: timeout > 0 ? Date.now() + timeout * 1000 : undefined,
       moderated: core.denied(String(input.prompt)),
       lateFailure: core.drawLateFailure(),
       model,
@@ -263,7 +269,10 @@ export function createFalDialect(core: Core): Dialect {
         const state = queue.state(r);
         if (state.finishedMs === null) return detail(res, 400, { detail: 'Request is still in progress.' }, { 'x-fal-request-id': r.id });
         const outcome = outcomeOf(r, state);
-        if (outcome) return detail(res, outcome.status, outcome.body, { 'x-fal-request-id': r.id, ...(outcome.errorType ? { 'x-fal-error-type': outcome.errorType } : {}) });
+        if (outcome) {
+          const headers: Headers = { 'x-fal-request-id': r.id, ...(outcome.errorType ? { 'x-fal-error-type': outcome.errorType } : {}), ...(outcome.timeoutType ? { 'x-fal-request-timeout-type': outcome.timeoutType } : {}) };
+          return detail(res, outcome.status, outcome.body, headers);
+        }
         return detail(res, 200, await resultBody(r), { 'x-fal-request-id': r.id });
       }
       case 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel': {

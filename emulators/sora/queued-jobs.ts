@@ -2,7 +2,8 @@
 // waits its own short queue time, then for a free slot of its account (only running jobs
 // count against the concurrency limit; the rest wait, none is refused), runs for its
 // duration and ends. A cancel before the start removes it from the queue; a cancel while it
-// runs ends it then. The schedule is recomputed from the submission order on every read, so
+// runs ends it then. Deadlines work the same way: one for the start (fal's
+// X-Fal-Request-Timeout, Replicate's Cancel-After before the start) and one for the run. The schedule is recomputed from the submission order on every read, so
 // a cancelled job frees its place for the ones behind it.
 import type { LateFailure } from './core.js';
 
@@ -16,12 +17,16 @@ export interface QueuedJob {
   runMs: number;
   /** When the caller cancelled it, if they did. */
   cancelledMs?: number;
+  /** Not started by then → it ends then without running (`expired`). */
+  startDeadlineMs?: number;
+  /** Still running then → it is cancelled then. */
+  runDeadlineMs?: number;
   /** Fails (input moderation) as soon as it starts. */
   moderated: boolean;
   lateFailure: LateFailure;
 }
 
-export type Phase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type Phase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
 
 export interface JobState {
   phase: Phase;
@@ -35,8 +40,10 @@ export interface JobState {
 interface Planned {
   startMs: number | null;
   endMs: number;
-  outcome: 'succeeded' | 'failed' | 'cancelled';
+  outcome: 'succeeded' | 'failed' | 'cancelled' | 'expired';
 }
+
+const earliest = (...times: Array<number | undefined>) => Math.min(...times.map((t) => t ?? Infinity));
 
 export class JobQueue<J extends QueuedJob> {
   private readonly byAccount = new Map<string, J[]>();
@@ -68,15 +75,17 @@ export class JobQueue<J extends QueuedJob> {
     for (const job of this.byAccount.get(account) ?? []) {
       const slot = slotFree.indexOf(Math.min(...slotFree));
       const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
-      if (job.cancelledMs !== undefined && job.cancelledMs < startMs) {
-        planned.set(job.id, { startMs: null, endMs: job.cancelledMs, outcome: 'cancelled' });
+      const stopBeforeStart = earliest(job.cancelledMs, job.startDeadlineMs);
+      if (stopBeforeStart < startMs) {
+        planned.set(job.id, { startMs: null, endMs: stopBeforeStart, outcome: stopBeforeStart === job.cancelledMs ? 'cancelled' : 'expired' });
         continue;
       }
       // A moderated job is refused as soon as it starts and frees its slot at once.
       let endMs = job.moderated ? startMs : startMs + job.runMs;
       let outcome: Planned['outcome'] = job.moderated || job.lateFailure ? 'failed' : 'succeeded';
-      if (job.cancelledMs !== undefined && job.cancelledMs < endMs) {
-        endMs = job.cancelledMs;
+      const stopWhileRunning = earliest(job.cancelledMs, job.runDeadlineMs);
+      if (stopWhileRunning < endMs) {
+        endMs = stopWhileRunning;
         outcome = 'cancelled';
       }
       slotFree[slot] = endMs;

@@ -45,6 +45,17 @@ const ROUTES: Array<[string, RegExp]> = [
 
 const PAGE_SIZE = 100;
 
+/** A Cancel-After value (`500ms`, `30s`, `5m`, `1h30m`; a bare number is seconds) in ms, or null when malformed. */
+export function durationMs(text: string): number | null {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  let total = 0;
+  for (const [, value, , name] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * unit[name as keyof typeof unit];
+  return total;
+}
+
 /** RFC 7807 problem details (§2.6). */
 function problem(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Headers = {}) {
   sendJson(res, status, { type: `https://replicate.com/docs/reference/http#${status}`, title, status, detail, ...extra }, headers, 'application/problem+json');
@@ -73,7 +84,8 @@ export function createReplicateDialect(core: Core): Dialect {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const dataGone = (p: Prediction, state: JobState) => p.dataRemoved || (state.finishedMs !== null && Date.now() > state.finishedMs + settings.replicateDataTtlSeconds * 1000);
 
-  const publicStatus = (state: JobState) => ({ queued: 'starting', running: 'processing', succeeded: 'succeeded', failed: 'failed', cancelled: 'canceled' })[state.phase];
+  // `aborted`: a Cancel-After deadline passed before the start (not billed); after the start it is `canceled`.
+  const publicStatus = (state: JobState) => ({ queued: 'starting', running: 'processing', succeeded: 'succeeded', failed: 'failed', cancelled: 'canceled', expired: 'aborted' })[state.phase];
 
   function logsOf(p: Prediction, state: JobState, now = Date.now()): string {
     if (state.startedMs === null) return '';
@@ -108,6 +120,7 @@ export function createReplicateDialect(core: Core): Dialect {
       urls: { get: base, cancel: `${base}/cancel`, web: `https://replicate.com/p/${p.id}` },
       metrics: state.finishedMs === null ? {} : { predict_time: state.startedMs === null ? 0 : (state.finishedMs - state.startedMs) / 1000, total_time: (state.finishedMs - p.createdMs) / 1000 },
       source: 'api',
+      ...(p.runDeadlineMs !== undefined ? { deadline: iso(p.runDeadlineMs) } : {}),
       ...(p.webhook ? { webhook: p.webhook, webhook_events_filter: p.filter ?? ['output', 'completed'] } : {}),
     };
   }
@@ -198,6 +211,9 @@ export function createReplicateDialect(core: Core): Dialect {
     if (filter !== undefined && (!Array.isArray(filter) || !filter.every((e) => (EVENTS as readonly unknown[]).includes(e)))) {
       return problem(res, 422, 'Input validation failed', `- webhook_events_filter: each entry must be one of ${EVENTS.join(', ')}`);
     }
+    const cancelAfter = req.headers['cancel-after'];
+    const deadlineMs = cancelAfter === undefined ? undefined : durationMs(String(cancelAfter));
+    if (deadlineMs === null) return problem(res, 400, 'Invalid Cancel-After', `Cancel-After must be a duration such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`);
     recentCreates.set(token, [...recent, now]);
     const input = checked.input;
     const aspect = model.aspect(input);
@@ -210,6 +226,8 @@ export function createReplicateDialect(core: Core): Dialect {
       createdMs: now,
       queueMs: Math.round(totalMs * 0.1),
       runMs: totalMs - Math.round(totalMs * 0.1),
+      startDeadlineMs: deadlineMs === undefined ? undefined : now + deadlineMs,
+      runDeadlineMs: deadlineMs === undefined ? undefined : now + deadlineMs,
       moderated: core.denied(String(input.prompt)),
       lateFailure: core.drawLateFailure(),
       model,
