@@ -1,6 +1,8 @@
 // Lint rules that guard the project's architecture, not its formatting:
 // 1. Orchestrator code must be deterministic (it is replayed by Durable Functions).
 // 2. The app and its local stand-ins never import each other (a shared bug would pass both).
+// 3. The pipeline (orchestrations, activities, HTTP functions) names no provider: it sees the
+//    adapter interface and the registry, never a provider's own folder.
 import tseslint from 'typescript-eslint';
 
 const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
@@ -17,6 +19,13 @@ const nonDeterministic = [
   { selector: "CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate|queueMicrotask|fetch)$/]", message: 'Orchestrators wait with context.df.createTimer and do I/O only through activities.' },
   { selector: 'AwaitExpression', message: 'Orchestrators yield durable tasks; awaiting a promise breaks replay.' },
 ];
+
+/** Provider folders (src/providers/<kind>/…); the interface, registry and capability files beside them are fine. */
+const providerFolders = {
+  group: ['**/providers/*/**', '**/providers/*/'],
+  message: 'The pipeline names no provider: use the VideoProvider interface and the registry (src/providers/provider.ts, registry.ts).',
+};
+const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -35,6 +44,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/functions/**/*.ts', 'src/activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders] }],
+    },
+  },
+  {
     files: ['emulators/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
@@ -50,8 +65,9 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process', 'net'], message: 'Orchestrators do no I/O: call an activity.' },
           { group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'], message: 'Orchestrators do no I/O: call an activity.' },
-          { group: ['**/emulators/**'], message: 'The app must not depend on its local stand-ins.' },
-          { group: ['../activities/**', '../sora/**', '../storage/**', '../config', '../config.js'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
+          noEmulators,
+          providerFolders,
+          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js', '../functions/**'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
         ],
       }],
     },

@@ -20,11 +20,10 @@ export class ApiError extends Error {
   }
 }
 
-/** The durable check-status payload the starter returns with 202. */
+/** What the starter returns with 202: the id and the app's own status URL. */
 export interface StartedJob {
   id: string;
-  statusQueryGetUri?: string;
-  terminatePostUri?: string;
+  statusUri?: string;
 }
 
 /** Prints a URL without its query string: SAS tokens and function keys live there. */
@@ -77,16 +76,10 @@ export class VideosApi {
     return started as StartedJob;
   }
 
-  /** Friendly status first; the durable status URL when the friendly route is not there. */
+  /** GET /api/videos/{id}: the app's own status view. */
   async status(job: StartedJob): Promise<unknown> {
     const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, { method: 'GET' });
     if (response.ok) return response.json();
-    if ((response.status === 404 || response.status === 405) && job.statusQueryGetUri) {
-      await response.body?.cancel();
-      const fallback = await this.send(job.statusQueryGetUri, { method: 'GET' });
-      if (fallback.ok) return fallback.json();
-      throw new ApiError(`status check failed (${await problemOf(fallback)})`, { status: fallback.status });
-    }
     throw new ApiError(`status check failed (${await problemOf(response)})`, { status: response.status });
   }
 

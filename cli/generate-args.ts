@@ -1,15 +1,18 @@
 // Turns `generate` command-line arguments into a validated request, or one clear error line.
 // node:util parseArgs is enough for a flat option list; a framework would add a dependency
-// without removing any code we still need (the body shape depends on the model family).
+// without removing any code we still need. The CLI sends the provider-neutral body with only
+// what was given: the app fills in the chosen model's defaults from its capability table,
+// so the CLI never guesses what a model takes.
 import { parseArgs } from 'node:util';
 
 export interface GenerateOptions {
   prompt: string;
-  model: string;
-  width: number;
-  height: number;
-  seconds: number;
-  variants: number;
+  provider?: string;
+  model?: string;
+  /** `WIDTHxHEIGHT` or an aspect ratio `W:H`, as the model names its sizes. */
+  size?: string;
+  seconds?: number;
+  variants?: number;
   out: string;
   /** Base URL of a running app; undefined = start the embedded local stack. */
   api?: string;
@@ -18,7 +21,7 @@ export interface GenerateOptions {
 }
 
 export const USAGE =
-  'Usage: npm run generate -- "prompt" [--size WxH] [--seconds N] [--variants N] [--model M] ' +
+  'Usage: npm run generate -- "prompt" [--provider P] [--model M] [--size WxH|W:H] [--seconds N] [--variants N] ' +
   '[--out output.mp4] [--api URL] [--key K]';
 
 export class UsageError extends Error {
@@ -28,12 +31,8 @@ export class UsageError extends Error {
   }
 }
 
-/** Sora 2 (the OpenAI videos API) is chosen by model name; every other name is a Sora 1 deployment. */
-export function isSora2(model: string): boolean {
-  return /^sora-2/i.test(model);
-}
-
-function positiveInteger(name: string, raw: string): number {
+function positiveInteger(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
   return Number(raw);
 }
@@ -45,10 +44,11 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
       args: argv,
       allowPositionals: true,
       options: {
+        provider: { type: 'string' },
+        model: { type: 'string' },
         size: { type: 'string' },
         seconds: { type: 'string' },
         variants: { type: 'string' },
-        model: { type: 'string' },
         out: { type: 'string' },
         api: { type: 'string' },
         key: { type: 'string' },
@@ -60,12 +60,9 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
   const { values, positionals } = parsed;
   const prompt = positionals.join(' ').trim();
   if (!prompt) throw new UsageError('a prompt is required');
-
-  const model = values.model ?? 'sora';
-  const sora2 = isSora2(model);
-  const size = values.size ?? (sora2 ? '720x1280' : '480x480');
-  const sizeMatch = /^(\d+)x(\d+)$/.exec(size);
-  if (!sizeMatch) throw new UsageError(`--size must look like WIDTHxHEIGHT (e.g. 480x480), got "${size}"`);
+  if (values.size !== undefined && !/^(\d+x\d+|\d+:\d+)$/.test(values.size)) {
+    throw new UsageError(`--size must look like WIDTHxHEIGHT (e.g. 480x480) or an aspect ratio (e.g. 16:9), got "${values.size}"`);
+  }
 
   let api: string | undefined;
   if (values.api !== undefined) {
@@ -77,35 +74,21 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
   }
   return {
     prompt,
-    model,
-    width: Number(sizeMatch[1]),
-    height: Number(sizeMatch[2]),
-    seconds: positiveInteger('seconds', values.seconds ?? (sora2 ? '4' : '5')),
-    variants: positiveInteger('variants', values.variants ?? '1'),
+    provider: values.provider,
+    model: values.model,
+    size: values.size,
+    seconds: positiveInteger('seconds', values.seconds),
+    variants: positiveInteger('variants', values.variants),
     out: values.out ?? 'output.mp4',
     api,
     key: values.key,
   };
 }
 
-/** The POST /api/videos body: the two Sora API families take differently shaped requests. */
+/** The POST /api/videos body: the provider-neutral shape, with only the options given. */
 export function requestBody(options: GenerateOptions): Record<string, unknown> {
-  if (isSora2(options.model)) {
-    return {
-      prompt: options.prompt,
-      size: `${options.width}x${options.height}`,
-      seconds: String(options.seconds),
-      model: options.model,
-    };
-  }
-  return {
-    prompt: options.prompt,
-    width: options.width,
-    height: options.height,
-    n_seconds: options.seconds,
-    model: options.model,
-    n_variants: options.variants,
-  };
+  const given = { provider: options.provider, model: options.model, size: options.size, seconds: options.seconds, variants: options.variants };
+  return { prompt: options.prompt, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
 }
 
 /** File name for variant `index` (0-based): output.mp4, output-2.mp4, ... */

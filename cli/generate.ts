@@ -118,7 +118,9 @@ async function run(options: GenerateOptions): Promise<void> {
       const file = variantFileName(options.out, index);
       const bytes = await VideosApi.download(video.url, file);
       process.stdout.write(`Generated video saved as "${file}" (${bytes} bytes)\n`);
-      process.stdout.write(`Blob URL: ${redactUrl(video.url)}\n`);
+      // The embedded stack stops when this command ends, and its blobs with it: a link to
+      // them would lead nowhere. A deployment's blob stays, so its (query-free) URL is shown.
+      if (options.api) process.stdout.write(`Blob URL: ${redactUrl(video.url)}\n`);
     }
   } finally {
     await stack?.stop();

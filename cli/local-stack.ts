@@ -87,6 +87,48 @@ export function findFunc(): string | undefined {
   return undefined;
 }
 
+/** Where local.settings.sample.json says the emulator is. Provider endpoints under it are
+ * pointed at the running emulator (its port may differ), and their keys get the run's key. */
+export const SAMPLE_EMULATOR_URL = 'http://127.0.0.1:8091';
+/** Each provider's endpoint setting and the key setting that goes with it. */
+const PROVIDER_ENDPOINTS: Array<{ endpoint: string; key?: string }> = [
+  { endpoint: 'AZURE_OPENAI_ENDPOINT', key: 'AZURE_OPENAI_API_KEY' },
+  { endpoint: 'OPENAI_BASE_URL', key: 'OPENAI_API_KEY' },
+  { endpoint: 'FAL_QUEUE_URL', key: 'FAL_KEY' },
+  { endpoint: 'FAL_JWKS_URL' },
+  { endpoint: 'REPLICATE_BASE_URL', key: 'REPLICATE_API_TOKEN' },
+];
+
+/** Settings with every provider that the sample points at the emulator pointed at `emulatorUrl`
+ * (with `key`), or, when no emulator runs, left out so the app does not call a dead port. */
+export function wireProviders(settings: Record<string, string>, emulatorUrl: string | undefined, key: string): Record<string, string> {
+  const env = { ...settings };
+  for (const { endpoint, key: keySetting } of PROVIDER_ENDPOINTS) {
+    const value = env[endpoint];
+    if (!value?.startsWith(SAMPLE_EMULATOR_URL)) continue;
+    if (emulatorUrl) {
+      env[endpoint] = emulatorUrl + value.slice(SAMPLE_EMULATOR_URL.length);
+      if (keySetting) env[keySetting] = key;
+    } else {
+      delete env[endpoint];
+      if (keySetting) delete env[keySetting];
+    }
+  }
+  return env;
+}
+
+/** A free port, so the app's public URL is known before it starts (callbacks are built from it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** The storage settings that mean "the local emulator" get Azurite's real endpoints (its ports may be random). */
 function pointsAtLocalStorage(value: string | undefined): boolean {
   return value === undefined || value === '' || /UseDevelopmentStorage=true/i.test(value);
@@ -146,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     watch('Azurite', azurite.process);
 
     let soraUrl = options.soraEndpoint;
+    let emulatorUrl: string | undefined;
     if (!soraUrl) {
       const { startSoraEmulator } = await loadEmulator<SoraEmulatorModule>('emulators/sora/index.ts');
       const sora = await startSoraEmulator({
@@ -154,10 +197,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       started.push(sora);
       watch('The Sora emulator', sora.process);
       soraUrl = sora.url;
+      emulatorUrl = sora.url;
     }
 
-    const env: Record<string, string> = { ...options.settings, AZURE_OPENAI_ENDPOINT: soraUrl };
-    if (options.soraApiKey) env.AZURE_OPENAI_API_KEY = options.soraApiKey;
+    const env = wireProviders(options.settings, emulatorUrl, options.soraApiKey);
+    // A real Azure OpenAI endpoint (AZURE_OPENAI_ENDPOINT given) is used as is.
+    if (options.soraEndpoint) {
+      env.AZURE_OPENAI_ENDPOINT = options.soraEndpoint;
+      if (options.soraApiKey) env.AZURE_OPENAI_API_KEY = options.soraApiKey;
+    }
+    // The app hands out status URLs and registers provider callbacks under its public URL.
+    const appPort = options.appPort || (await freePort());
+    env.PUBLIC_BASE_URL = `http://127.0.0.1:${appPort}`;
     for (const name of ['AzureWebJobsStorage', 'VIDEO_STORAGE']) {
       if (pointsAtLocalStorage(env[name])) env[name] = azurite.connectionString;
     }
@@ -165,10 +216,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const funcPath = options.preferFunc ? findFunc() : undefined;
     let app: RunningService;
     if (funcPath) {
-      app = await startUnderFunc(funcPath, options.appPort, env, options.quiet);
+      app = await startUnderFunc(funcPath, appPort, env, options.quiet);
     } else {
       const { startHost } = await loadEmulator<FunctionsHostModule>('emulators/functions-host/index.ts');
-      app = await startHost({ appDir: repoRoot, port: options.appPort, env, store: 'azure', quiet: options.quiet });
+      app = await startHost({ appDir: repoRoot, port: appPort, env, store: 'azure', quiet: options.quiet });
     }
     started.push(app);
     watch(funcPath ? 'func' : 'The Functions host', app.process);

@@ -5,8 +5,9 @@
 import type { JobView } from './job-status.js';
 
 export function describe(view: JobView, elapsedMs: number): string {
-  const parts = [`phase: ${view.phase ?? view.outcome}`];
-  if (view.soraStatus) parts.push(`Sora: ${view.soraStatus}`);
+  const parts = [`phase: ${view.phase}`];
+  if (view.upstreamStatus) parts.push(`${view.provider ?? 'upstream'}: ${view.upstreamStatus}`);
+  if (view.queuePosition !== undefined) parts.push(`queue position: ${view.queuePosition}`);
   if (view.progress !== undefined) parts.push(`progress: ${Math.round(view.progress)}%`);
   parts.push(`elapsed: ${(elapsedMs / 1000).toFixed(0)} s`);
   return parts.join(' | ');

@@ -60,12 +60,13 @@ async function main(): Promise<void> {
   console.log(`
 Local stack ready${stack.usingFunc ? ' (app under func)' : ' (app under the Node Functions host)'}:
   app            ${stack.appUrl}/api/videos
-  Sora           ${soraEndpoint ? soraEndpoint : stack.soraUrl} ${soraEndpoint ? '(Azure OpenAI)' : '(emulator)'}
+  providers      ${stack.appUrl}/api/providers
+  emulator       ${soraEndpoint ? `none: Azure OpenAI at ${soraEndpoint}` : `${stack.soraUrl} (Sora, OpenAI /v1, fal, Replicate)`}
   Azurite data   ${path.relative(process.cwd(), dataDir) || dataDir}
 
 Try next (in another terminal):
   curl -s -X POST ${stack.appUrl}/api/videos -H 'content-type: application/json' \\
-    -d '{"prompt":"A cat playing piano in a jazz bar.","width":480,"height":480,"n_seconds":5,"model":"sora","n_variants":1}'
+    -d '{"provider":"openai","model":"sora-2","prompt":"A cat playing piano in a jazz bar."}'
   curl -s ${stack.appUrl}/api/videos/<id>          # status, then videos[].url when done
   npm run generate -- "A cat playing piano in a jazz bar." --api ${stack.appUrl}
 Press Ctrl-C to stop.`);

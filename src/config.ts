@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 /** Every environment variable the app reads. infra/ and local.settings.sample.json are
  * checked against this list (test/infra/consistency.test.ts). */
 export const settingNames = [
+  'DEFAULT_PROVIDER',
   'AZURE_OPENAI_ENDPOINT',
   'AZURE_OPENAI_API_KEY',
   'AZURE_CLIENT_ID',
@@ -20,7 +21,24 @@ export const settingNames = [
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
   'SORA_REQUEST_TIMEOUT_SECONDS',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'FAL_KEY',
+  'FAL_QUEUE_URL',
+  'FAL_JWKS_URL',
+  'REPLICATE_API_TOKEN',
+  'REPLICATE_BASE_URL',
+  'REPLICATE_WEBHOOK_SECRET',
+  'PUBLIC_BASE_URL',
+  'OUTBOUND_WEBHOOK_SECRET',
+  'IDEMPOTENCY_KEY_SECRET',
+  'ALLOW_LOCAL_CALLBACKS',
 ] as const;
+
+/** The provider instances the app can be configured with, in default order: the first one
+ * configured is the default unless DEFAULT_PROVIDER names another. */
+export const providerNames = ['azure-openai', 'openai', 'fal', 'replicate'] as const;
+export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
 
@@ -28,15 +46,32 @@ export type VideoStorageConnection =
   | { kind: 'connectionString'; connectionString: string }
   | { kind: 'identity'; blobServiceUri: string };
 
+/** Each provider's settings; a provider is configured when its key (or, for Azure OpenAI,
+ * its endpoint) is set. */
+export interface ProviderSettings {
+  'azure-openai'?: { endpoint: string; apiKey?: string; managedIdentityClientId?: string; jobsDeployment: string; videosDeployment: string };
+  openai?: { baseUrl: string; apiKey: string };
+  fal?: { queueUrl: string; apiKey: string; jwksUrl: string };
+  replicate?: { baseUrl: string; apiToken: string; webhookSecret?: string };
+}
+
 export interface AppConfig {
-  openAi: { endpoint: string; apiKey?: string; managedIdentityClientId?: string };
-  deployments: { jobs: string; videos: string };
+  providers: ProviderSettings;
+  defaultProvider: ProviderName;
+  /** The app's public base URL (no trailing slash), when set: status and callback URLs use it. */
+  publicBaseUrl?: string;
+  /** The user-assigned managed identity (Azure): storage and keyless Azure OpenAI use it. */
+  managedIdentityClientId?: string;
   videoStorage: VideoStorageConnection;
   videoContainer: string;
   deadlineMinutes: number;
   poll: { minSeconds: number; maxSeconds: number };
   sasTtlMinutes: number;
   requestTimeoutSeconds: number;
+  outboundWebhookSecret?: string;
+  idempotencyKeySecret?: string;
+  /** Local development: a callbackUrl may be plain http to loopback. */
+  allowLocalCallbacks: boolean;
 }
 
 const optionalText = z.string().trim().optional().transform((value) => (value ? value : undefined));
@@ -60,18 +95,22 @@ const httpUrl = z
   .min(1, 'is required')
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
 
+const optionalHttpUrl = optionalText.refine(
+  (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
+  'must be an http(s) URL',
+);
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
 const settingsSchema = z
   .object({
-    AZURE_OPENAI_ENDPOINT: httpUrl,
+    DEFAULT_PROVIDER: optionalText.refine((value) => value === undefined || (providerNames as readonly string[]).includes(value), `must be one of ${providerNames.join(', ')}`),
+    AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
     AZURE_OPENAI_API_KEY: optionalText,
     AZURE_CLIENT_ID: optionalText,
     SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
     SORA_VIDEOS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora-2'),
     VIDEO_STORAGE: optionalText,
-    VIDEO_STORAGE__blobServiceUri: optionalText.refine(
-      (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
-      'must be an http(s) URL',
-    ),
+    VIDEO_STORAGE__blobServiceUri: optionalHttpUrl,
     VIDEO_CONTAINER: optionalText
       .transform((v) => v ?? 'videos')
       // Blob container naming rules: 3-63 chars, lowercase letters, digits, single hyphens.
@@ -81,7 +120,31 @@ const settingsSchema = z
     POLL_MAX_SECONDS: positiveNumber(30),
     SAS_TTL_MINUTES: positiveNumber(60),
     SORA_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+    OPENAI_API_KEY: optionalText,
+    OPENAI_BASE_URL: optionalHttpUrl,
+    FAL_KEY: optionalText,
+    FAL_QUEUE_URL: optionalHttpUrl,
+    FAL_JWKS_URL: optionalHttpUrl,
+    REPLICATE_API_TOKEN: optionalText,
+    REPLICATE_BASE_URL: optionalHttpUrl,
+    REPLICATE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value), 'must be a whsec_… secret'),
+    PUBLIC_BASE_URL: optionalHttpUrl,
+    OUTBOUND_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value), 'must be a whsec_… secret'),
+    IDEMPOTENCY_KEY_SECRET: optionalText,
+    ALLOW_LOCAL_CALLBACKS: optionalText.refine((value) => value === undefined || /^(true|false)$/i.test(value), 'must be true or false'),
   });
+
+/** Which providers the raw settings configure, in default order. */
+function configuredProviders(raw: Readonly<Record<string, string | undefined>>): ProviderName[] {
+  const has = (name: string) => Boolean(raw[name]?.trim());
+  const configured: Record<ProviderName, boolean> = {
+    'azure-openai': has('AZURE_OPENAI_ENDPOINT'),
+    openai: has('OPENAI_API_KEY'),
+    fal: has('FAL_KEY'),
+    replicate: has('REPLICATE_API_TOKEN'),
+  };
+  return providerNames.filter((name) => configured[name]);
+}
 
 /** Rules across settings. Checked on the raw values so they are reported even when
  * another setting is invalid (zod skips refinements of an object that failed). */
@@ -93,6 +156,14 @@ function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>)
   const min = Number(raw.POLL_MIN_SECONDS?.trim() || 2);
   const max = Number(raw.POLL_MAX_SECONDS?.trim() || 30);
   if (min > 0 && max > 0 && min > max) problems.push(`POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS (${max})`);
+  const configured = configuredProviders(raw);
+  if (configured.length === 0) {
+    problems.push('no video provider is configured: set FAL_KEY, REPLICATE_API_TOKEN, OPENAI_API_KEY or AZURE_OPENAI_ENDPOINT');
+  }
+  const wanted = raw.DEFAULT_PROVIDER?.trim();
+  if (wanted && configured.length > 0 && (providerNames as readonly string[]).includes(wanted) && !configured.includes(wanted as ProviderName)) {
+    problems.push(`DEFAULT_PROVIDER names ${wanted}, which is not configured (configured: ${configured.join(', ')})`);
+  }
   return problems;
 }
 
@@ -107,9 +178,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;
+  const providers: ProviderSettings = {};
+  if (s.AZURE_OPENAI_ENDPOINT) {
+    providers['azure-openai'] = {
+      endpoint: withoutTrailingSlash(s.AZURE_OPENAI_ENDPOINT), apiKey: s.AZURE_OPENAI_API_KEY, managedIdentityClientId: s.AZURE_CLIENT_ID,
+      jobsDeployment: s.SORA_JOBS_DEPLOYMENT, videosDeployment: s.SORA_VIDEOS_DEPLOYMENT,
+    };
+  }
+  if (s.OPENAI_API_KEY) providers.openai = { baseUrl: withoutTrailingSlash(s.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'), apiKey: s.OPENAI_API_KEY };
+  if (s.FAL_KEY) {
+    providers.fal = {
+      queueUrl: withoutTrailingSlash(s.FAL_QUEUE_URL ?? 'https://queue.fal.run'), apiKey: s.FAL_KEY,
+      // fal's docs name the alpha host; video-providers.md notes rest.fal.ai is also in use, hence a setting.
+      jwksUrl: s.FAL_JWKS_URL ?? 'https://rest.alpha.fal.ai/.well-known/jwks.json',
+    };
+  }
+  if (s.REPLICATE_API_TOKEN) {
+    providers.replicate = { baseUrl: withoutTrailingSlash(s.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1'), apiToken: s.REPLICATE_API_TOKEN, webhookSecret: s.REPLICATE_WEBHOOK_SECRET };
+  }
   return {
-    openAi: { endpoint: s.AZURE_OPENAI_ENDPOINT.replace(/\/+$/, ''), apiKey: s.AZURE_OPENAI_API_KEY, managedIdentityClientId: s.AZURE_CLIENT_ID },
-    deployments: { jobs: s.SORA_JOBS_DEPLOYMENT, videos: s.SORA_VIDEOS_DEPLOYMENT },
+    providers,
+    defaultProvider: (s.DEFAULT_PROVIDER as ProviderName | undefined) ?? configuredProviders(picked)[0],
+    publicBaseUrl: s.PUBLIC_BASE_URL ? withoutTrailingSlash(s.PUBLIC_BASE_URL) : undefined,
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    outboundWebhookSecret: s.OUTBOUND_WEBHOOK_SECRET,
+    idempotencyKeySecret: s.IDEMPOTENCY_KEY_SECRET,
+    allowLocalCallbacks: s.ALLOW_LOCAL_CALLBACKS?.toLowerCase() === 'true',
     // A connection string wins: it is what local runs (Azurite) set; Azure sets only the URI.
     videoStorage: s.VIDEO_STORAGE
       ? { kind: 'connectionString', connectionString: s.VIDEO_STORAGE }

@@ -1,7 +1,8 @@
 // Named errors, so callers (and the orchestrator's retry rules) decide by class, not by message text.
+// Every provider adapter raises these same classes; none of them names a provider.
 
 /** Base class of every error this app raises on purpose. */
-export class SoraPipelineError extends Error {
+export class PipelineError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -9,7 +10,7 @@ export class SoraPipelineError extends Error {
 }
 
 /** Settings are missing or invalid; raised once at start-up with every problem listed. */
-export class ConfigError extends SoraPipelineError {
+export class ConfigError extends PipelineError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
     super(`Invalid app settings: ${problems.join('; ')}.`);
@@ -17,8 +18,8 @@ export class ConfigError extends SoraPipelineError {
   }
 }
 
-/** Sora answered, or failed to answer, in a way worth retrying later (429, 5xx, network). */
-export class SoraTransientError extends SoraPipelineError {
+/** The provider answered, or failed to answer, in a way worth retrying later (429, 5xx, network). */
+export class ProviderTransientError extends PipelineError {
   constructor(
     message: string,
     readonly status: number | undefined,
@@ -30,15 +31,15 @@ export class SoraTransientError extends SoraPipelineError {
   }
 }
 
-/** Sora refused the request itself (4xx): retrying the same request cannot succeed. */
-export class SoraPermanentError extends SoraPipelineError {
+/** The provider refused the request itself (4xx): retrying the same request cannot succeed. */
+export class ProviderPermanentError extends PipelineError {
   constructor(message: string, readonly status: number, readonly code: string | undefined, options?: ErrorOptions) {
     super(message, options);
   }
 }
 
-/** Sora's content filter refused the prompt or the output. */
-export class SoraContentFilteredError extends SoraPermanentError {}
+/** The provider's content filter refused the prompt or the output. */
+export class ContentFilteredError extends ProviderPermanentError {}
 
-/** A create request was sent but no answer arrived: a job may or may not exist (never re-send blindly). */
-export class SoraOutcomeUnknownError extends SoraPipelineError {}
+/** A create request was sent but no usable answer arrived: a job may or may not exist (never re-send blindly). */
+export class CreateOutcomeUnknownError extends PipelineError {}

@@ -4,6 +4,7 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createAppContext } from './app-context.js';
+import { createProvidersApi } from './functions/providers-api.js';
 import { createVideosApi } from './functions/videos-api.js';
 import { activityNames, GENERATE_VIDEO } from './orchestrations/contracts.js';
 import { generateVideo } from './orchestrations/generate-video.js';
@@ -11,7 +12,8 @@ import { generateVideo } from './orchestrations/generate-video.js';
 app.setup({ enableHttpStream: false });
 
 const context = createAppContext();
-const api = createVideosApi({ config: () => context.config, sora: () => context.sora, claims: () => context.claims, signer: () => context.signer });
+const api = createVideosApi({ config: () => context.config, providers: () => context.providers, claims: () => context.claims, signer: () => context.signer });
+const providersApi = createProvidersApi({ providers: () => context.providers });
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
 df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
@@ -22,4 +24,5 @@ df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.canc
 const durableClient = df.input.durableClient();
 app.http('videosStart', { route: 'videos', methods: ['POST'], authLevel: 'function', extraInputs: [durableClient], handler: api.startVideo });
 app.http('videosStatus', { route: 'videos/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: api.getVideo });
+app.http('providersList', { route: 'providers', methods: ['GET'], authLevel: 'function', handler: providersApi.listProviders });
 app.http('videosCancel', { route: 'videos/{id}', methods: ['DELETE'], authLevel: 'function', extraInputs: [durableClient], handler: api.cancelVideo });

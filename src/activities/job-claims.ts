@@ -1,15 +1,16 @@
-// Which Sora job belongs to which orchestration instance, kept next to the videos in Blob
+// Which provider job belongs to which orchestration instance, kept next to the videos in Blob
 // Storage. It is what makes createVideoJob safe to run twice (activities run at least once,
 // and a lost create answer must not bill a second job):
 //   .claims/instances/{instanceId}.json  the intent, written before the create, then the job id
-//   .claims/jobs/{jobId}                 created only if absent: one owner per Sora job
+//   .claims/jobs/{provider}/{jobId}      created only if absent: one owner per provider job
 //   .claims/cancelled/{instanceId}       written by DELETE: a create still in flight then
 //                                        deletes the job it made (see createVideoJob)
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import type { SoraFamily } from '../sora/client.js';
 
 export interface CreateIntent {
-  family: SoraFamily;
+  /** The provider instance's name, and the model (part of some providers' job addresses). */
+  provider: string;
+  model: string;
   /** Unix seconds when the first create was about to be sent. */
   startedAt: number;
   /** Unix seconds when a create was sent whose answer is not recorded yet: a job may exist. */
@@ -18,7 +19,7 @@ export interface CreateIntent {
 }
 
 const instancePath = (instanceId: string) => `.claims/instances/${instanceId}.json`;
-const jobPath = (jobId: string) => `.claims/jobs/${encodeURIComponent(jobId)}`;
+const jobPath = (provider: string, jobId: string) => `.claims/jobs/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}`;
 const cancelledPath = (instanceId: string) => `.claims/cancelled/${instanceId}`;
 
 function statusOf(error: unknown): number | undefined {
@@ -55,8 +56,8 @@ export class JobClaims {
   }
 
   /** True when this instance now owns the job (or already did); false when another instance does. */
-  async claimJob(jobId: string, instanceId: string): Promise<boolean> {
-    const blob = (await this.container()).getBlockBlobClient(jobPath(jobId));
+  async claimJob(provider: string, jobId: string, instanceId: string): Promise<boolean> {
+    const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
     try {
       await blob.upload(instanceId, Buffer.byteLength(instanceId), { conditions: { ifNoneMatch: '*' } });
       return true;

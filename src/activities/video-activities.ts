@@ -1,13 +1,16 @@
 // The four activities, built by a factory that takes their dependencies, so tests can hand
-// them a Sora client and a container pointing at the emulator and Azurite. Expected
+// them providers and a container pointing at the emulator and Azurite. They name no
+// provider: each call goes to the adapter the request's provider name resolves to. Expected
 // failures come back as data (JobResult / DownloadResult) so the orchestrator decides
 // deterministically what is safe to retry; only a download's transient errors are thrown,
 // because its retries are plain callActivityWithRetry.
-import { SoraContentFilteredError, SoraOutcomeUnknownError, SoraPermanentError, SoraTransientError } from '../errors.js';
+import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../errors.js';
+import type { VideoRequest } from '../functions/video-request.js';
 import type {
   ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary, StoredBlobRef, StoredVideoRef,
 } from '../orchestrations/contracts.js';
-import type { CreateVideoJobInput as SoraCreateInput, SoraClient, VideoJobSnapshot } from '../sora/client.js';
+import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import { streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { JobClaims } from './job-claims.js';
@@ -18,7 +21,7 @@ export interface Warner {
 }
 
 export interface ActivityDeps {
-  sora: SoraClient;
+  providers: Pick<ProviderRegistry, 'get'>;
   container: () => Promise<ContainerClient>;
   claims: JobClaims;
   /** Unix seconds (injectable for tests of the adoption window). */
@@ -50,45 +53,76 @@ async function tryTimes<T>(attempts: number, pauseMs: number, work: () => Promis
   }
 }
 
-export function toJobSummary(job: VideoJobSnapshot): JobSummary {
+export function toJobSummary(job: ProviderJob): JobSummary {
   return {
-    jobId: job.jobId, family: job.family, phase: job.phase, soraStatus: job.soraStatus, progress: job.progress,
-    failureReason: job.failureReason, generationIds: job.generations.map((g) => g.id), createdAt: job.createdAt,
+    jobId: job.jobId, phase: job.phase, stage: job.stage, status: job.status, progress: job.progress, queuePosition: job.queuePosition,
+    failure: job.failure, createdAt: job.createdAt, outputIds: job.outputs.map((output) => output.id),
   };
+}
+
+/** What the adapter's create takes, from the validated request. */
+export function toJobSpec(request: VideoRequest): JobSpec {
+  const { model, prompt, seconds, size, variants, options } = request;
+  return options ? { model, prompt, seconds, size, variants, options } : { model, prompt, seconds, size, variants };
 }
 
 /** Named errors → data the orchestrator can act on. Unknown errors (storage, bugs) count as transient. */
 export function toFailure(error: unknown): ActivityFailure {
-  if (error instanceof SoraContentFilteredError) return { ok: false, kind: 'content-filtered', message: error.message, status: error.status, code: error.code };
-  if (error instanceof SoraPermanentError) return { ok: false, kind: 'permanent', message: error.message, status: error.status, code: error.code };
-  if (error instanceof SoraTransientError) return { ok: false, kind: 'transient', message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof ContentFilteredError) return { ok: false, kind: 'content-filtered', message: error.message, status: error.status, code: error.code };
+  if (error instanceof ProviderPermanentError) return { ok: false, kind: 'permanent', message: error.message, status: error.status, code: error.code };
+  if (error instanceof ProviderTransientError) return { ok: false, kind: 'transient', message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds };
   return { ok: false, kind: 'transient', message: error instanceof Error ? error.message : String(error) };
 }
 
 /** A listed job that could be the answer to our lost create: same parameters, created since. */
-function matches(job: VideoJobSnapshot, request: SoraCreateInput, sinceSeconds: number): boolean {
+function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number): boolean {
   const same = <T>(seen: T | undefined, wanted: T) => seen === undefined || seen === wanted;
-  return job.createdAt >= sinceSeconds - ADOPTION_SKEW_SECONDS
-    && same(job.model, request.model) && same(job.width, request.width) && same(job.height, request.height)
-    && same(job.seconds, request.seconds) && same(job.prompt, request.prompt);
+  const echo = job.echo ?? {};
+  return job.createdAt !== undefined && job.createdAt >= sinceSeconds - ADOPTION_SKEW_SECONDS
+    && same(echo.model, spec.model) && same(echo.size, spec.size) && same(echo.seconds, spec.seconds)
+    && same(echo.variants, spec.variants) && same(echo.prompt, spec.prompt);
+}
+
+/** Image types a browser shows, and the blob extension each is stored under. */
+const IMAGE_TYPES = new Map([
+  ['image/jpeg', 'jpg'],
+  ['image/webp', 'webp'],
+  ['image/png', 'png'],
+] as const);
+
+function imageTypeOf(contentType: string): { contentType: string; extension: 'jpg' | 'webp' | 'png' } | undefined {
+  const bare = contentType.split(';')[0].trim().toLowerCase();
+  const extension = IMAGE_TYPES.get(bare as 'image/jpeg');
+  return extension ? { contentType: bare, extension } : undefined;
+}
+
+/** Videos are stored as the provider labels them when that is a video type; a generic
+ * label (application/octet-stream, as some CDNs send) is stored as MP4, which every
+ * provider here documents. */
+function videoTypeOf(contentType: string): string {
+  const bare = contentType.split(';')[0].trim().toLowerCase();
+  return bare.startsWith('video/') ? bare : 'video/mp4';
 }
 
 export function createActivities(deps: ActivityDeps) {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const settleSeconds = deps.createSettleSeconds ?? 60;
 
-  /** Finds and claims the job a lost create made, oldest candidate first. */
-  async function adopt(instanceId: string, request: SoraCreateInput, sinceSeconds: number): Promise<VideoJobSnapshot | undefined> {
-    const recent = await deps.sora.listRecentJobs(request.family, ADOPTION_LIST_LIMIT);
-    // A job whose prompt Sora does not echo (the videos API) could be another live request's,
-    // made with the same size: take it only once its creator would have claimed it (an answer
-    // comes within a request timeout), so no request adopts, and shows, another's video. Two
-    // creates of the same size lost at once can still swap: nothing in such a job says whose it is.
-    const claimable = (job: VideoJobSnapshot) => job.prompt !== undefined || nowSeconds() - job.createdAt >= settleSeconds / 2;
-    const candidates = recent.filter((job) => matches(job, request, sinceSeconds) && claimable(job)).sort((a, b) => a.createdAt - b.createdAt);
+  /** Finds and claims the job a lost create made, oldest candidate first. Undefined when
+   * none is listed, or the provider cannot list jobs. */
+  async function adopt(provider: VideoProvider, instanceId: string, spec: JobSpec, sinceSeconds: number): Promise<ProviderJob | undefined> {
+    if (provider.lostCreate !== 'adopt' || !provider.listRecentJobs) return undefined;
+    const recent = await provider.listRecentJobs(spec.model, ADOPTION_LIST_LIMIT);
+    // A job whose prompt the provider does not echo (Sora 2 on Azure) could be another live
+    // request's, made with the same size: take it only once its creator would have claimed it
+    // (an answer comes within a request timeout), so no request adopts, and shows, another's
+    // video. Two creates of the same size lost at once can still swap: nothing in such a job
+    // says whose it is.
+    const claimable = (job: ProviderJob) => job.echo?.prompt !== undefined || nowSeconds() - (job.createdAt ?? 0) >= settleSeconds / 2;
+    const candidates = recent.filter((job) => matches(job, spec, sinceSeconds) && claimable(job)).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
     for (const job of candidates) {
-      if (await deps.claims.claimJob(job.jobId, instanceId)) {
-        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt: sinceSeconds, jobId: job.jobId });
+      if (await deps.claims.claimJob(provider.name, job.jobId, instanceId)) {
+        await deps.claims.writeIntent(instanceId, { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId });
         return job;
       }
     }
@@ -103,13 +137,13 @@ export function createActivities(deps: ActivityDeps) {
     const { instanceId } = input;
     const cancelled = () => deps.claims.isCancelled(instanceId);
     try {
-      if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its Sora job was created' };
+      if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its job was created' };
       const result = await createOrAdopt(input);
       if (!result.ok || !(await cancelled())) return result;
       // Nobody retries for a terminated instance: try a few times here, 1 s then 2 s apart.
-      const { family, jobId } = result.job;
-      await tryTimes(CANCEL_DELETE_ATTEMPTS, 1000, () => deps.sora.deleteJob(family, jobId));
-      return { ok: false, kind: 'permanent', message: `The request was cancelled while its Sora job ${jobId} was being created; the job was deleted` };
+      const { jobId } = result.job;
+      await tryTimes(CANCEL_DELETE_ATTEMPTS, 1000, () => deps.providers.get(input.request.provider).cancelJob({ model: input.request.model, jobId }));
+      return { ok: false, kind: 'permanent', message: `The request was cancelled while its ${input.request.provider} job ${jobId} was being created; the job was cancelled` };
     } catch (error) {
       return toFailure(error);
     }
@@ -118,41 +152,46 @@ export function createActivities(deps: ActivityDeps) {
   async function createOrAdopt(input: CreateVideoJobInput): Promise<JobResult> {
     const { instanceId, request } = input;
     try {
+      const provider = deps.providers.get(request.provider);
+      const spec = toJobSpec(request);
+      const intentOf = (fields: { startedAt: number; sentAt?: number; jobId?: string }) => ({ provider: provider.name, model: request.model, ...fields });
       const intent = await deps.claims.readIntent(instanceId);
       // An earlier attempt of this activity got as far as a job: use it.
-      if (intent?.jobId) return { ok: true, job: toJobSummary(await deps.sora.getJob(intent.family, intent.jobId)), adopted: true };
+      if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true };
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
-        // job may exist, or still appear. Adopt it, or wait until it cannot appear any more.
-        const adopted = await adopt(instanceId, request, intent.startedAt);
+        // job may exist, or still appear. Adopt it (where the provider lists jobs), or wait
+        // until it cannot appear any more.
+        const adopted = await adopt(provider, instanceId, spec, intent.startedAt);
         if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
         const waited = nowSeconds() - intent.sentAt;
         if (waited < settleSeconds) {
-          return { ok: false, kind: 'transient', message: `A create sent ${waited}s ago has not answered and its job is not listed yet; waiting up to ${settleSeconds}s before sending again` };
+          const why = provider.lostCreate === 'adopt' ? 'its job is not listed yet' : `${provider.name} cannot list jobs, so a job it made cannot be found`;
+          return { ok: false, kind: 'transient', message: `A create sent ${waited}s ago has not answered and ${why}; waiting up to ${settleSeconds}s before sending again` };
         }
       }
       const startedAt = intent?.startedAt ?? nowSeconds();
-      await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, sentAt: nowSeconds() });
-      let job: VideoJobSnapshot;
+      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, sentAt: nowSeconds() }));
+      let job: ProviderJob;
       try {
-        job = await deps.sora.createJob(request);
+        job = await provider.createJob(spec);
       } catch (error) {
-        if (error instanceof SoraOutcomeUnknownError) {
-          const adopted = await adopt(instanceId, request, startedAt);
+        if (error instanceof CreateOutcomeUnknownError) {
+          const adopted = await adopt(provider, instanceId, spec, startedAt);
           if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
           return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };
         }
-        // Sora answered: no job was made, so the next attempt may send at once.
-        await deps.claims.writeIntent(instanceId, { family: request.family, startedAt });
+        // The provider answered: no job was made, so the next attempt may send at once.
+        await deps.claims.writeIntent(instanceId, intentOf({ startedAt }));
         throw error;
       }
-      if (!(await deps.claims.claimJob(job.jobId, instanceId))) {
+      if (!(await deps.claims.claimJob(provider.name, job.jobId, instanceId))) {
         // Another request whose own create was lost adopted this job (same parameters) in the
         // moment before our claim: it is theirs now. Ours counts as lost (the intent still says
         // sent), so the next attempt adopts the job their create may have made, or re-sends.
-        return { ok: false, kind: 'transient', message: `The Sora job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
+        return { ok: false, kind: 'transient', message: `The ${provider.name} job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
       }
-      await deps.claims.writeIntent(instanceId, { family: request.family, startedAt, jobId: job.jobId });
+      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, jobId: job.jobId }));
       return { ok: true, job: toJobSummary(job) };
     } catch (error) {
       return toFailure(error);
@@ -161,22 +200,23 @@ export function createActivities(deps: ActivityDeps) {
 
   async function getVideoJobStatus(ref: JobRef): Promise<JobResult> {
     try {
-      return { ok: true, job: toJobSummary(await deps.sora.getJob(ref.family, ref.jobId)) };
+      return { ok: true, job: toJobSummary(await deps.providers.get(ref.provider).getJob(ref)) };
     } catch (error) {
       return toFailure(error);
     }
   }
 
   async function downloadVideo(input: DownloadVideoInput, log?: Warner): Promise<DownloadResult> {
-    const blobName = videoBlobName(input.instanceId, input.generationId);
-    const metadata = {
-      jobId: input.jobId, generationId: input.generationId, model: input.model, size: input.size, seconds: String(input.seconds), prompt: input.prompt,
+    const blobName = videoBlobName(input.instanceId, input.outputId);
+    const metadata: VideoBlobMetadata = {
+      provider: input.provider, jobId: input.jobId, outputId: input.outputId, model: input.model, size: input.size, seconds: String(input.seconds),
     };
     try {
-      const content = await deps.sora.openVideoContent(input.family, input.jobId, input.generationId);
-      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength);
-      const video: StoredVideoRef = { generationId: input.generationId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
-      const thumbnail = await storeThumbnail(input, metadata, log);
+      const provider = deps.providers.get(input.provider);
+      const content = await provider.openOutput(input, input.outputId);
+      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, videoTypeOf(content.contentType));
+      const video: StoredVideoRef = { outputId: input.outputId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
+      const thumbnail = await storeThumbnail(provider, input, metadata, log);
       return { ok: true, video: thumbnail ? { ...video, thumbnail } : video };
     } catch (error) {
       const failure = toFailure(error);
@@ -186,19 +226,25 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  /** The generation's thumbnail beside its video, best effort: a video is never failed (or
-   * downloaded again) for want of its still, so after a second failed try we go on without. */
-  async function storeThumbnail(input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
-    const blobName = videoBlobName(input.instanceId, input.generationId, 'jpg');
+  /** The output's still beside its video, when the provider serves one; best effort: a video
+   * is never failed (or downloaded again) for want of its still, so after a second failed try
+   * we go on without. Stored with the type the provider sent (Sora 2 sends WebP, Sora 1 JPEG). */
+  async function storeThumbnail(provider: VideoProvider, input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
+    const openThumbnail = provider.openThumbnail?.bind(provider);
+    if (!openThumbnail) return undefined;
     try {
       const stored = await tryTimes(THUMBNAIL_ATTEMPTS, 0, async () => {
-        const content = await deps.sora.openThumbnail(input.family, input.jobId, input.generationId);
-        // Sora 1 labels its JPEGs image/jpg, which is not a registered type: browsers want image/jpeg.
-        return streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, 'image/jpeg');
+        const content = await openThumbnail(input, input.outputId);
+        const type = imageTypeOf(content.contentType);
+        if (!type) {
+          content.body.destroy();
+          throw new Error(`the provider sent ${content.contentType}, not an image`);
+        }
+        return streamVideoToBlob(await deps.container(), videoBlobName(input.instanceId, input.outputId, type.extension), content.body, metadata, content.contentLength, type.contentType);
       });
       return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
     } catch (error) {
-      log?.warn(`No thumbnail stored for generation ${input.generationId}: ${error instanceof Error ? error.message : String(error)}`);
+      log?.warn(`No thumbnail stored for output ${input.outputId}: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
   }
@@ -219,7 +265,9 @@ export function createActivities(deps: ActivityDeps) {
   /** Best effort: the job may already be gone; cleanup never fails the caller. */
   async function cancelVideoJob(input: CancelVideoJobInput): Promise<{ ok: boolean; blobsDeleted?: number; message?: string }> {
     const problems: string[] = [];
-    await deps.sora.deleteJob(input.family, input.jobId).catch((error: Error) => problems.push(error.message));
+    await Promise.resolve()
+      .then(() => deps.providers.get(input.provider).cancelJob(input))
+      .catch((error: Error) => problems.push(error.message));
     const blobsDeleted = input.instanceId ? await deleteStoredVideos(input.instanceId).catch((error: Error) => {
       problems.push(error.message);
       return 0;

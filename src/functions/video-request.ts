@@ -1,101 +1,134 @@
-// Validation of POST /api/videos bodies, for both Sora API families. Everything a caller can
-// get wrong is caught here, before an orchestration starts or a Sora job is billed.
+// Validation of POST /api/videos bodies. Everything a caller can get wrong is caught here,
+// before an orchestration starts or a job is billed. What a model accepts comes from its
+// provider's capability table (data), never from enums written here.
+//
+// Three body shapes are accepted:
+// - the provider-neutral body {prompt, provider?, model?, seconds?, size?, variants?, options?};
+// - the Sora 2 body {prompt, model, size, seconds: "4"}, which is the neutral body;
+// - the quickstart's Sora 1 body {prompt, width, height, n_seconds, n_variants, model}, for
+//   models whose capabilities say they take it.
 import { z } from 'zod';
+import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
+import type { ProviderKind } from '../providers/provider.js';
 
-/** A validated request, normalised to what the create activity sends. */
-export type VideoRequest =
-  | { family: 'jobs'; model: string; prompt: string; width: number; height: number; seconds: number; variants: number }
-  | { family: 'videos'; model: string; prompt: string; width: number; height: number; seconds: number; variants: 1 };
+export type { FieldProblem };
 
-export interface FieldProblem {
-  /** JSON path of the offending field ('' for the body itself). */
-  field: string;
-  message: string;
+/** A validated request, normalised to what the create activity sends. Plain data (it is
+ * the orchestration's input). */
+export interface VideoRequest {
+  provider: string;
+  kind: ProviderKind;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  variants: number;
+  options?: Record<string, unknown>;
+}
+
+/** What validation needs to know of the configured providers (data only). */
+export interface ProviderCatalog {
+  defaultProvider: string;
+  providers: readonly { name: string; kind: ProviderKind; models: readonly ({ id: string } & ModelCapabilities)[] }[];
 }
 
 export type ParseResult = { ok: true; request: VideoRequest } | { ok: false; problems: FieldProblem[] };
 
+/** In code points, not UTF-16 units: an emoji is one character to a caller. */
 export const MAX_PROMPT_LENGTH = 4000;
-const JOBS_SIZES = ['480x480', '480x854', '854x480', '720x720', '720x1280', '1280x720', '1080x1080', '1080x1920', '1920x1080'];
-const VIDEOS_SIZES = ['720x1280', '1280x720'];
-const VIDEOS_SECONDS = ['4', '8', '12'];
+/** `options` is a handful of model inputs; anything bigger is a mistake or abuse. */
+export const MAX_OPTIONS_BYTES = 8 * 1024;
 
-// Control characters (other than tab/newline/CR) and lone surrogates make prompts that
-// Sora rejects or logs mangle; refuse them with a clear message instead.
-const hasControlCharacters = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+// C0 controls other than tab/newline/CR, DEL and C1 controls corrupt logs and terminals; line
+// and paragraph separators break JSON-in-JS and table storage; bidi overrides make a prompt
+// read differently from what it says (Trojan Source). Lone surrogates are not text at all.
+const hasControlCharacters = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
+const hasInvisibleFormatting = (text: string) => /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
 const hasLoneSurrogate = (text: string) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+const codePoints = (text: string) => [...text].length;
 
-const prompt = z
+export const promptSchema = z
   .string({ error: 'must be a string' })
   .refine((text) => text.trim().length > 0, 'must not be empty')
-  .refine((text) => text.length <= MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
+  .refine((text) => codePoints(text) <= MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
   .refine((text) => !hasControlCharacters(text), 'must not contain control characters')
+  .refine((text) => !hasInvisibleFormatting(text), 'must not contain line/paragraph separators or bidirectional overrides')
   .refine((text) => !hasLoneSurrogate(text), 'must be valid Unicode text');
 
-const integer = (min: number, max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
-const jobsBody = z
-  .strictObject({
-    model: z.string(),
-    prompt,
-    width: integer(1, 10_000),
-    height: integer(1, 10_000),
-    n_seconds: integer(1, 20).default(5),
-    n_variants: integer(1, 4).default(1),
-  })
-  .superRefine((body, ctx) => {
-    const size = `${body.width}x${body.height}`;
-    if (!JOBS_SIZES.includes(size)) {
-      ctx.addIssue({ code: 'custom', path: ['width'], message: `${size} is not a supported size; use one of ${JOBS_SIZES.join(', ')}` });
-      return;
-    }
-    const shortSide = Math.min(body.width, body.height);
-    const maxVariants = shortSide >= 1080 ? 1 : shortSide >= 720 ? 2 : 4;
-    if (body.n_variants > maxVariants) {
-      ctx.addIssue({ code: 'custom', path: ['n_variants'], message: `must be at most ${maxVariants} at ${size}` });
-    }
-    if (shortSide >= 1080 && body.n_seconds > 10) {
-      ctx.addIssue({ code: 'custom', path: ['n_seconds'], message: 'must be at most 10 at 1080p' });
-    }
-  });
+const options = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_OPTIONS_BYTES, `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON`);
 
-const videosBody = z.strictObject({
-  model: z.string(),
-  prompt,
-  size: z.enum(VIDEOS_SIZES, { error: `must be one of ${VIDEOS_SIZES.join(', ')}` }).default('720x1280'),
-  // The API takes strings; a number is accepted as its string for convenience.
+const choice = { provider: z.string({ error: 'must be a string' }).optional(), model: z.string({ error: 'must be a string' }).optional() };
+
+const neutralBody = z.strictObject({
+  prompt: promptSchema,
+  ...choice,
+  // Sora 2 and OpenAI take seconds as a string ("4"); a number is accepted too.
   seconds: z
-    .union([z.string(), z.number()], { error: `must be one of ${VIDEOS_SECONDS.map((s) => `"${s}"`).join(', ')}` })
-    .transform((value) => String(value))
-    .refine((value) => VIDEOS_SECONDS.includes(value), `must be one of ${VIDEOS_SECONDS.map((s) => `"${s}"`).join(', ')}`)
-    .default('4'),
+    .union([wholeNumber(1, 600), z.string().regex(/^[1-9]\d{0,2}$/, 'must be a whole number of seconds')], { error: 'must be a whole number of seconds' })
+    .transform(Number)
+    .optional(),
+  size: z.string({ error: 'must be a string such as "1280x720" or "16:9"' }).optional(),
+  variants: wholeNumber(1, 16).optional(),
+  options: options.optional(),
 });
 
-/**
- * Validates a parsed JSON body. `model` picks the family: the Sora 2 deployment uses the
- * videos API, the Sora deployment (also the default when `model` is absent) the jobs API.
- */
-export function parseVideoRequest(body: unknown, deployments: { jobs: string; videos: string }): ParseResult {
+/** The quickstart's Sora 1 body. Ranges beyond type sanity come from the capability table. */
+const quickstartBody = z.strictObject({
+  prompt: promptSchema,
+  ...choice,
+  width: wholeNumber(1, 10_000),
+  height: wholeNumber(1, 10_000),
+  n_seconds: wholeNumber(1, 600).optional(),
+  n_variants: wholeNumber(1, 16).optional(),
+});
+const QUICKSTART_FIELDS = ['width', 'height', 'n_seconds', 'n_variants'];
+/** Capability problems, named by the quickstart body's own fields. */
+const QUICKSTART_NAMES: Record<string, string> = { size: 'width', seconds: 'n_seconds', variants: 'n_variants' };
+
+export function parseVideoRequest(body: unknown, catalog: ProviderCatalog): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, problems: [{ field: '', message: 'the body must be a JSON object' }] };
   }
   const record = body as Record<string, unknown>;
-  const model = record.model ?? deployments.jobs;
-  if (typeof model !== 'string' || ![deployments.jobs, deployments.videos].includes(model)) {
-    return { ok: false, problems: [{ field: 'model', message: `must be one of ${deployments.jobs}, ${deployments.videos}` }] };
+
+  // Which provider and model: checked first, since every other rule depends on them.
+  const providerName = record.provider ?? catalog.defaultProvider;
+  const provider = typeof providerName === 'string' ? catalog.providers.find((p) => p.name === providerName) : undefined;
+  if (!provider) {
+    return { ok: false, problems: [{ field: 'provider', message: `must be one of ${catalog.providers.map((p) => p.name).join(', ')}` }] };
   }
-  const withModel = { ...record, model };
-  if (model === deployments.videos) {
-    const parsed = videosBody.safeParse(withModel);
+  const modelId = record.model ?? provider.models[0]?.id;
+  const model = typeof modelId === 'string' ? provider.models.find((m) => m.id === modelId) : undefined;
+  if (!model) {
+    return { ok: false, problems: [{ field: 'model', message: `${provider.name} offers ${provider.models.map((m) => m.id).join(', ')}` }] };
+  }
+
+  const quickstartFields = QUICKSTART_FIELDS.filter((field) => Object.hasOwn(record, field));
+  const base = { provider: provider.name, kind: provider.kind, model: model.id };
+  if (quickstartFields.length > 0) {
+    if (!model.quickstartBody) {
+      return { ok: false, problems: quickstartFields.map((field) => ({ field, message: `is not a field of ${model.id}; use size, seconds and variants` })) };
+    }
+    const parsed = quickstartBody.safeParse(record);
     if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-    const [width, height] = parsed.data.size.split('x').map(Number);
-    return { ok: true, request: { family: 'videos', model, prompt: parsed.data.prompt, width, height, seconds: Number(parsed.data.seconds), variants: 1 } };
+    const { prompt, width, height, n_seconds, n_variants } = parsed.data;
+    const checked = applyCapabilities(model.id, model, { size: `${width}x${height}`, seconds: n_seconds, variants: n_variants });
+    if (!checked.ok) return { ok: false, problems: checked.problems.map((p) => ({ ...p, field: QUICKSTART_NAMES[p.field] ?? p.field })) };
+    return { ok: true, request: { ...base, prompt, ...checked.shape } };
   }
-  const parsed = jobsBody.safeParse(withModel);
+
+  const parsed = neutralBody.safeParse(record);
   if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-  const { prompt: text, width, height, n_seconds, n_variants } = parsed.data;
-  return { ok: true, request: { family: 'jobs', model, prompt: text, width, height, seconds: n_seconds, variants: n_variants } };
+  const { prompt, seconds, size, variants } = parsed.data;
+  const checked = applyCapabilities(model.id, model, { seconds, size, variants, options: parsed.data.options });
+  if (!checked.ok) return { ok: false, problems: checked.problems };
+  const extra = parsed.data.options && Object.keys(parsed.data.options).length > 0 ? { options: parsed.data.options } : {};
+  return { ok: true, request: { ...base, prompt, ...checked.shape, ...extra } };
 }
 
 function toProblems(error: z.ZodError): FieldProblem[] {

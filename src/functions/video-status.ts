@@ -1,11 +1,13 @@
 // The friendly status of a video request, computed from the durable instance status:
-// what phase it is in, what Sora says, and when done where the videos are.
-import type { GenerateVideoOutput, GenerateVideoProgress, SoraFamily } from '../orchestrations/contracts.js';
+// what was asked, what phase it is in, what the provider says, and when done where the videos are.
+import type { GenerateVideoInput, GenerateVideoOutput, GenerateVideoProgress } from '../orchestrations/contracts.js';
+import type { ProviderKind } from '../providers/provider.js';
 
 export interface DurableStatusLike {
   instanceId: string;
   runtimeStatus: string;
   customStatus?: unknown;
+  input?: unknown;
   output?: unknown;
   createdTime: Date | string;
   lastUpdatedTime: Date | string;
@@ -22,16 +24,39 @@ export interface BlobView {
 
 export type VideoPhase = 'pending' | 'creating' | 'queued' | 'running' | 'downloading' | 'cleaning-up' | 'completed' | 'failed' | 'cancelled';
 
+/** The job at the provider, as far as the orchestration has seen it. */
+export interface UpstreamView {
+  provider?: string;
+  kind?: ProviderKind;
+  model?: string;
+  jobId?: string;
+  /** The provider's own status string. */
+  status?: string;
+  progress?: number;
+  queuePosition?: number;
+}
+
+/** What was asked (the normalised request this instance runs). */
+export interface RequestView {
+  prompt: string;
+  provider: string;
+  model: string;
+  seconds: number;
+  size: string;
+  variants: number;
+}
+
 export interface VideoStatus {
   id: string;
   phase: VideoPhase;
   runtimeStatus: string;
-  sora: { family?: SoraFamily; jobId?: string; status?: string; progress?: number };
+  request?: RequestView;
+  upstream: UpstreamView;
   polls: number;
   nextPollAt?: string;
   createdTime: string;
   lastUpdatedTime: string;
-  videos?: (BlobView & { generationId: string; thumbnail?: BlobView })[];
+  videos?: (BlobView & { outputId: string; thumbnail?: BlobView })[];
   error?: string;
 }
 
@@ -42,13 +67,23 @@ function progressOf(custom: unknown): Partial<GenerateVideoProgress> {
   return typeof custom === 'object' && custom !== null ? (custom as Partial<GenerateVideoProgress>) : {};
 }
 
+function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
+  const request = (input as Partial<GenerateVideoInput> | null | undefined)?.request;
+  return typeof request === 'object' && request !== null && typeof request.prompt === 'string' ? request : undefined;
+}
+
 export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   const progress = progressOf(status.customStatus);
+  const asked = requestOf(status.input);
   const base: VideoStatus = {
     id: status.instanceId,
     phase: 'pending',
     runtimeStatus: status.runtimeStatus,
-    sora: { family: progress.family, jobId: progress.jobId, status: progress.soraStatus, progress: progress.progress },
+    ...(asked ? { request: { prompt: asked.prompt, provider: asked.provider, model: asked.model, seconds: asked.seconds, size: asked.size, variants: asked.variants } } : {}),
+    upstream: {
+      provider: progress.provider ?? asked?.provider, kind: asked?.kind, model: progress.model ?? asked?.model, jobId: progress.jobId,
+      status: progress.upstreamStatus, progress: progress.progress, queuePosition: progress.queuePosition,
+    },
     polls: progress.polls ?? 0,
     createdTime: iso(status.createdTime),
     lastUpdatedTime: iso(status.lastUpdatedTime),
@@ -56,7 +91,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   switch (status.runtimeStatus) {
     case 'Completed': {
       const output = status.output as GenerateVideoOutput;
-      return { ...base, phase: 'completed', polls: output.polls, sora: { ...base.sora, jobId: output.jobId, family: output.family }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
+      return { ...base, phase: 'completed', polls: output.polls, upstream: { ...base.upstream, jobId: output.jobId }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
     }
     case 'Failed':
       return { ...base, phase: 'failed', error: String(status.output ?? 'unknown failure').replace(FAILURE_PREFIX, '') };

@@ -1,15 +1,16 @@
-// The videos HTTP API: POST starts a generation (202 + the durable status URLs), GET gives
+// The videos HTTP API: POST starts a generation (202 + the app's own status URL), GET gives
 // a friendly status with read links once done, DELETE cancels (terminates the instance and
-// the Sora job). Bad input is answered with a problem body before anything starts.
+// the provider's job). Bad input is answered with a problem body before anything starts.
+// Names no provider: requests go to whichever adapter the registry resolves.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { JobClaims } from '../activities/job-claims.js';
 import type { AppConfig } from '../config.js';
 import { GENERATE_VIDEO, type GenerateVideoInput, type GenerateVideoProgress } from '../orchestrations/contracts.js';
-import type { SoraClient } from '../sora/client.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
-import { parseVideoRequest, type VideoRequest } from './video-request.js';
+import { parseVideoRequest, type ProviderCatalog, type VideoRequest } from './video-request.js';
 import { toVideoStatus } from './video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
@@ -20,7 +21,7 @@ const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 export interface VideosApiDeps {
   config: () => AppConfig;
-  sora: () => SoraClient;
+  providers: () => ProviderRegistry;
   claims: () => JobClaims;
   signer: () => ReadUrlSigner;
 }
@@ -58,17 +59,21 @@ function sameRequest(a: VideoRequest, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** What request validation knows of the configured providers: their names, kinds and model tables. */
+export function catalogOf(registry: ProviderRegistry): ProviderCatalog {
+  return { defaultProvider: registry.defaultName, providers: registry.list().map(({ name, kind, models }) => ({ name, kind, models })) };
+}
+
 export function createVideosApi(deps: VideosApiDeps) {
-  /** 202 with the standard durable payload; Location is the durable status URL. */
-  function accepted(client: DurableClient, request: HttpRequest, instanceId: string, replayed: boolean): HttpResponseInit {
-    const payload = client.createHttpManagementPayload(instanceId);
-    const origin = new URL(request.url).origin;
-    const replace = (url: string) => url.replace(new URL(url).origin, origin);
-    const urls = Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, k === 'id' ? v : replace(String(v))]));
+  /** 202 with the app's own status URL only. The durable management URLs carry the task hub's
+   * system key, which would let any caller read, terminate or purge every instance; and the
+   * base URL comes from the settings, never from the request (whose target a client chooses). */
+  function accepted(instanceId: string, replayed: boolean): HttpResponseInit {
+    const statusUri = `${deps.config().publicBaseUrl ?? ''}/api/videos/${instanceId}`;
     return {
       status: 202,
-      headers: { location: String(urls.statusQueryGetUri), 'retry-after': '10', ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
-      jsonBody: { ...urls, videoStatusUri: `${origin}/api/videos/${instanceId}` },
+      headers: { location: statusUri, 'retry-after': '10', ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
+      jsonBody: { id: instanceId, statusUri },
     };
   }
 
@@ -80,7 +85,7 @@ export function createVideosApi(deps: VideosApiDeps) {
     const read = await readJsonBody(request);
     if (!read.ok) return read.response;
     const config = deps.config();
-    const parsed = parseVideoRequest(read.body, config.deployments);
+    const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()));
     if (!parsed.ok) return problem(400, 'Invalid video request', parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '), parsed.problems);
 
     const client = df.getClient(context);
@@ -91,7 +96,7 @@ export function createVideosApi(deps: VideosApiDeps) {
         if (previous && !sameRequest(parsed.request, previous)) {
           return problem(422, 'Idempotency-Key reused', `The Idempotency-Key '${idempotencyKey}' was already used for a different request.`, [{ field: 'Idempotency-Key', message: 'was used with a different body' }]);
         }
-        return accepted(client, request, idempotencyKey, true);
+        return accepted(idempotencyKey, true);
       }
     }
     const input: GenerateVideoInput = { request: parsed.request, deadlineMinutes: config.deadlineMinutes, poll: config.poll };
@@ -100,17 +105,18 @@ export function createVideosApi(deps: VideosApiDeps) {
       instanceId = await client.startNew(GENERATE_VIDEO, { instanceId: idempotencyKey, input });
     } catch (error) {
       // Two requests with one key raced: the other one started it.
-      if (idempotencyKey && (await findStatus(client, idempotencyKey))) return accepted(client, request, idempotencyKey, true);
+      if (idempotencyKey && (await findStatus(client, idempotencyKey))) return accepted(idempotencyKey, true);
       throw error;
     }
-    context.log(`Started ${GENERATE_VIDEO} instance ${instanceId} (${parsed.request.family}, ${parsed.request.width}x${parsed.request.height}, ${parsed.request.seconds}s)`);
-    return accepted(client, request, instanceId, false);
+    const { provider, model, size, seconds } = parsed.request;
+    context.log(`Started ${GENERATE_VIDEO} instance ${instanceId} (${provider} ${model}, ${size}, ${seconds}s)`);
+    return accepted(instanceId, false);
   }
 
   async function getVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id;
     if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
-    const status = await findStatus(df.getClient(context), id);
+    const status = await findStatus(df.getClient(context), id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
     const view = toVideoStatus(status);
     if (view.videos) {
@@ -133,22 +139,24 @@ export function createVideosApi(deps: VideosApiDeps) {
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
     if (FINISHED.has(status.runtimeStatus)) return problem(409, 'Already finished', `The video request '${id}' is already ${status.runtimeStatus}.`);
     await client.terminate(id, 'Cancelled by the caller');
-    // The orchestrator cannot clean up after termination: delete the Sora job here. The
+    // The orchestrator cannot clean up after termination: cancel the provider's job here. The
     // claim knows the job even before the custom status does. The mark, written first, makes
-    // a create still in flight delete the job it is making (see createVideoJob).
+    // a create still in flight cancel the job it is making (see createVideoJob).
     await deps.claims().markCancelled(id).catch((error: Error) => context.warn(`Could not mark ${id} cancelled: ${error.message}`));
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const intent = await deps.claims().readIntent(id).catch(() => undefined);
     const jobId = intent?.jobId ?? progress.jobId;
-    const family = intent?.family ?? progress.family;
-    let soraJobDeleted = false;
-    if (jobId && family) {
-      soraJobDeleted = await deps.sora().deleteJob(family, jobId).then(() => true, (error: Error) => {
-        context.warn(`Could not delete Sora job ${jobId}: ${error.message}`);
+    const providerName = intent?.provider ?? progress.provider;
+    const model = intent?.model ?? progress.model;
+    const provider = providerName ? deps.providers().find(providerName) : undefined;
+    let upstreamJobCancelled = false;
+    if (jobId && provider && model) {
+      upstreamJobCancelled = await provider.cancelJob({ model, jobId }).then(() => true, (error: Error) => {
+        context.warn(`Could not cancel ${provider.name} job ${jobId}: ${error.message}`);
         return false;
       });
     }
-    return { status: 202, jsonBody: { id, phase: 'cancelled', soraJobId: jobId ?? null, soraJobDeleted } };
+    return { status: 202, jsonBody: { id, phase: 'cancelled', upstreamJobId: jobId ?? null, upstreamJobCancelled } };
   }
 
   return { startVideo, getVideo, cancelVideo };

@@ -1,9 +1,11 @@
 // What the orchestrator, its activities and the HTTP API exchange. Everything here crosses
-// the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes.
+// the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
+// no signed links. Nothing here names a provider: jobs are addressed by the provider
+// instance's name, whatever its kind.
 import type { VideoRequest } from '../functions/video-request.js';
-import type { SoraFamily, SoraPhase, VideoJobSnapshot } from '../sora/client.js';
+import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 
-export type { SoraFamily, SoraPhase };
+export type { JobPhase, JobStage };
 
 /** The orchestration's input: the validated request plus the settings it must not read from env. */
 export interface GenerateVideoInput {
@@ -12,10 +14,10 @@ export interface GenerateVideoInput {
   poll: { minSeconds: number; maxSeconds: number };
 }
 
-/** A Sora job as the orchestrator needs it: a subset of the client's snapshot (createdAt is
- * Unix seconds, Sora's clock), with generations reduced to their ids. */
-export type JobSummary = Pick<VideoJobSnapshot, 'jobId' | 'family' | 'phase' | 'soraStatus' | 'progress' | 'failureReason' | 'createdAt'> & {
-  generationIds: string[];
+/** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's
+ * clock, when it says), with outputs reduced to their ids. */
+export type JobSummary = Pick<ProviderJob, 'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'> & {
+  outputIds: string[];
 };
 
 /** Activities report expected failures as data, so the orchestrator decides deterministically. */
@@ -30,23 +32,23 @@ export interface CreateVideoJobInput {
   request: VideoRequest;
 }
 
+/** A job at its provider: the provider instance's name, the model and the provider's job id. */
 export interface JobRef {
-  family: SoraFamily;
+  provider: string;
+  model: string;
   jobId: string;
 }
 
-/** Cleanup after a failure: the Sora job, and any video a sibling download already stored. */
+/** Cleanup after a failure: the provider's job, and any video a sibling download already stored. */
 export interface CancelVideoJobInput extends JobRef {
   instanceId?: string;
 }
 
 export interface DownloadVideoInput extends JobRef {
   instanceId: string;
-  generationId: string;
-  model: string;
+  outputId: string;
   size: string;
   seconds: number;
-  prompt: string;
 }
 
 export interface StoredBlobRef {
@@ -56,8 +58,8 @@ export interface StoredBlobRef {
 }
 
 export interface StoredVideoRef extends StoredBlobRef {
-  generationId: string;
-  /** The generation's still, when Sora served one (best effort: never fails the video). */
+  outputId: string;
+  /** The output's still, when the provider served one (best effort: never fails the video). */
   thumbnail?: StoredBlobRef;
 }
 
@@ -68,19 +70,22 @@ export type PipelinePhase = 'creating' | 'queued' | 'running' | 'downloading' | 
 /** The orchestration's custom status, updated at every step (what GET /api/videos/{id} shows). */
 export interface GenerateVideoProgress {
   phase: PipelinePhase;
-  family: SoraFamily;
+  provider: string;
+  model: string;
   jobId?: string;
-  soraStatus?: string;
+  /** The provider's own status string. */
+  upstreamStatus?: string;
   progress?: number;
+  queuePosition?: number;
   polls: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
 }
 
 export interface GenerateVideoOutput {
-  jobId: string;
-  family: SoraFamily;
+  provider: string;
   model: string;
+  jobId: string;
   polls: number;
   videos: StoredVideoRef[];
 }

@@ -1,10 +1,11 @@
-// The durable pipeline: create a Sora job, poll it on durable timers until it ends, stream
-// every generation into Blob Storage, output the blob references. Replayed from history
+// The durable pipeline: create a job at the request's provider, poll it on durable timers
+// until it ends, stream every output into Blob Storage, output the blob references. It names
+// no provider: jobs are addressed by the provider instance's name, whatever its kind. Replayed from history
 // after every step, so it only uses context.df: no clock, no env, no I/O (ESLint enforces).
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
-  activityNames, type ActivityFailure, type DownloadResult, type GenerateVideoInput, type GenerateVideoOutput,
+  activityNames, type ActivityFailure, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,
   type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef,
 } from './contracts.js';
 import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, type PollObservation, type ProgressSeen } from './poll-policy.js';
@@ -33,7 +34,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   // The replay-safe clock; every Date below is built from it (new Date(ms)), never new Date().
   const now = () => context.df.currentUtcDateTime.getTime();
   const deadline = now() + input.deadlineMinutes * 60_000;
-  const status: GenerateVideoProgress = { phase: 'creating', family: request.family, polls: 0 };
+  const status: GenerateVideoProgress = { phase: 'creating', provider: request.provider, model: request.model, polls: 0 };
   const report = () => context.df.setCustomStatus({ ...status });
   const timedOut = (what: string) => new Error(`Timed out after ${input.deadlineMinutes} minutes: ${what}`);
 
@@ -42,7 +43,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     status.nextPollAt = undefined;
     report();
     // A failed request leaves no blob: a sibling generation may already have been stored.
-    yield context.df.callActivity(activityNames.cancelVideoJob, { family: job.family, jobId: job.jobId, instanceId: context.df.instanceId } satisfies CancelVideoJobInput);
+    yield context.df.callActivity(activityNames.cancelVideoJob, { ...job, instanceId: context.df.instanceId } satisfies CancelVideoJobInput);
   }
 
   // 1. Create the job. Only transient failures are retried; the activity itself makes a
@@ -55,29 +56,31 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
       job = result.job;
       break;
     }
-    if (result.kind !== 'transient') throw new Error(`Sora refused the video request: ${describeFailure(result)}`);
+    if (result.kind !== 'transient') throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
     const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
-    if (now() + waitMs > deadline) throw timedOut(`Sora never accepted the job (last error: ${describeFailure(result)})`);
+    if (now() + waitMs > deadline) throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
     yield context.df.createTimer(new Date(now() + waitMs));
   }
-  const ref: JobRef = { family: job.family, jobId: job.jobId };
+  const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
+  // Providers without a creation time (fal's queue) count from when the create answered.
+  const createdAtSeconds = job.createdAt ?? now() / 1000;
 
   // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
   const expectedSeconds = expectedJobSeconds(request);
   let lastFailure: ActivityFailure | undefined;
   let errors = 0;
-  const elapsedSeconds = (createdAt: number) => Math.max(0, now() / 1000 - createdAt);
+  const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
   let progressSeen: ProgressSeen = {};
   while (isWaiting(job)) {
-    if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds(job.createdAt));
-    Object.assign(status, { phase: job.phase, jobId: job.jobId, soraStatus: job.soraStatus, progress: job.progress });
+    if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+    Object.assign(status, { phase: job.phase, jobId: job.jobId, upstreamStatus: job.status, progress: job.progress, queuePosition: job.queuePosition });
     if (now() >= deadline) {
       yield* cancelJob(ref);
-      throw timedOut(`the Sora job ${job.jobId} was still ${job.soraStatus}; it was cancelled`);
+      throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
     }
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
-      : { kind: 'status', status: job.soraStatus, progress: job.progress, ...progressSeen, elapsedSeconds: elapsedSeconds(job.createdAt), expectedSeconds };
+      : { kind: 'status', stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'), progress: job.progress, ...progressSeen, elapsedSeconds: elapsedSeconds(), expectedSeconds };
     const fireAt = Math.min(deadline, now() + nextPollDelaySeconds(observation, input.poll) * 1000);
     status.nextPollAt = new Date(fireAt).toISOString();
     report();
@@ -94,30 +97,29 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
       errors++;
     } else {
       yield* cancelJob(ref);
-      throw new Error(`Reading the Sora job ${ref.jobId} failed: ${describeFailure(result)}`);
+      throw new Error(`Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`);
     }
   }
-  Object.assign(status, { jobId: job.jobId, soraStatus: job.soraStatus, progress: job.progress, nextPollAt: undefined });
+  Object.assign(status, { jobId: job.jobId, upstreamStatus: job.status, progress: job.progress, queuePosition: undefined, nextPollAt: undefined });
 
   if (job.phase !== 'succeeded') {
     yield* cancelJob(ref);
-    throw new Error(`The Sora job ${job.jobId} ${job.phase}: ${job.failureReason ?? 'no reason given'}`);
+    throw new Error(`The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`);
   }
-  if (job.generationIds.length === 0) {
+  if (job.outputIds.length === 0) {
     yield* cancelJob(ref);
-    throw new Error(`The Sora job ${job.jobId} succeeded but listed no generations`);
+    throw new Error(`The ${request.provider} job ${job.jobId} succeeded but listed no outputs`);
   }
 
-  // 3. Stream every generation into Blob Storage, in parallel.
+  // 3. Stream every output into Blob Storage, in parallel.
   status.phase = 'downloading';
   report();
   const retry = new df.RetryOptions(DOWNLOAD_FIRST_RETRY_MS, DOWNLOAD_ATTEMPTS);
   retry.backoffCoefficient = 2;
-  const downloads = job.generationIds.map((generationId) =>
+  const downloads = job.outputIds.map((outputId) =>
     context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
-      ...ref, instanceId: context.df.instanceId, generationId, model: request.model,
-      size: `${request.width}x${request.height}`, seconds: request.seconds, prompt: request.prompt,
-    }),
+      ...ref, instanceId: context.df.instanceId, outputId, size: request.size, seconds: request.seconds,
+    } satisfies DownloadVideoInput),
   );
   let results: DownloadResult[];
   try {
@@ -132,6 +134,6 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
   }
   const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
-  const output: GenerateVideoOutput = { jobId: job.jobId, family: job.family, model: request.model, polls: status.polls, videos };
+  const output: GenerateVideoOutput = { provider: request.provider, model: request.model, jobId: job.jobId, polls: status.polls, videos };
   return output;
 };

@@ -1,12 +1,14 @@
-// When to ask Sora again. Pure and deterministic (it runs inside the orchestrator): every
+// When to ask the provider again. Pure and deterministic (it runs inside the orchestrator): every
 // input comes from the last status answer and the orchestration's own replay-safe clock.
 //
 // Why not the quickstart's fixed 5 s loop: a job of a few minutes then costs dozens of
 // status calls (quota: 60 requests/minute per resource), and the finish is still noticed
 // 2.5 s late on average. Instead we estimate the time left and poll at half of it, so the
 // waits shrink geometrically towards the expected finish and stay short only near it. Once
-// Sora 2's progress has been seen to move, its rate predicts the finish closely enough to aim
-// the last poll just past it.
+// a provider's reported progress (Sora 2 reports it) has been seen to move, its rate predicts
+// the finish closely enough to aim the last poll just past it.
+
+import type { JobStage } from '../providers/provider.js';
 
 export interface PollBounds {
   /** Never poll sooner than this (also the interval once a job is overdue). */
@@ -21,7 +23,7 @@ export interface ProgressPoint {
   elapsedSeconds: number;
 }
 
-/** What the polls so far saw of Sora 2's progress (kept by the orchestrator with seeProgress). */
+/** What the polls so far saw of the job's progress (kept by the orchestrator with seeProgress). */
 export interface ProgressSeen {
   /** The first poll that reported progress above 0 (same clock as elapsedSeconds): with
    * the current poll it gives the job's own rate, free of the time it spent queued. */
@@ -49,9 +51,9 @@ export function seeProgress(seen: ProgressSeen, progress: number | undefined, el
 export type PollObservation =
   | ({
       kind: 'status';
-      /** Sora status: queued, preprocessing, running, processing (jobs API) or in_progress (videos API). */
-      status: string;
-      /** 0-100 when the API reports it (Sora 2), else undefined. */
+      /** Not started yet, working, or in a short last stage (the adapter maps its statuses). */
+      stage: JobStage;
+      /** 0-100 when the provider reports it, else undefined. */
       progress?: number;
       /** Seconds since the job was created. */
       elapsedSeconds: number;
@@ -61,10 +63,21 @@ export type PollObservation =
   | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
   | { kind: 'transient-error'; consecutiveErrors: number };
 
-/** Rough duration of a Sora job, growing with pixels × seconds × variants; only used to
- * pace polling, so being wrong costs a few extra calls, never correctness. */
-export function expectedJobSeconds(job: { width: number; height: number; seconds: number; variants: number }): number {
-  const megapixelSeconds = ((job.width * job.height) / 1_000_000) * job.seconds * Math.max(1, job.variants);
+/** Pixels of a size: `WxH` exactly; an aspect ratio `W:H` (fal, Replicate) as its 720p frame. */
+export function pixelsOfSize(size: string): { width: number; height: number } {
+  const exact = /^(\d+)x(\d+)$/.exec(size);
+  if (exact) return { width: Number(exact[1]), height: Number(exact[2]) };
+  const ratio = /^(\d+):(\d+)$/.exec(size);
+  if (!ratio) return { width: 1280, height: 720 };
+  const [w, h] = [Number(ratio[1]), Number(ratio[2])];
+  return w >= h ? { width: Math.round((720 * w) / h), height: 720 } : { width: 720, height: Math.round((720 * h) / w) };
+}
+
+/** Rough duration of a job, growing with pixels × seconds × variants; only used to pace
+ * polling, so being wrong costs a few extra calls, never correctness. */
+export function expectedJobSeconds(job: { size: string; seconds: number; variants: number }): number {
+  const { width, height } = pixelsOfSize(job.size);
+  const megapixelSeconds = ((width * height) / 1_000_000) * job.seconds * Math.max(1, job.variants);
   return 30 + 25 * megapixelSeconds;
 }
 
@@ -143,15 +156,15 @@ function backoff(consecutiveErrors: number, bounds: PollBounds): number {
 }
 
 function remainingSeconds(observation: Extract<PollObservation, { kind: 'status' }>): number {
-  const { status, progress, elapsedSeconds, expectedSeconds } = observation;
+  const { stage, progress, elapsedSeconds, expectedSeconds } = observation;
   // The last stage is short: watch closely.
-  if (status === 'processing') return 0;
+  if (stage === 'finishing') return 0;
   // Reported progress beats our estimate: extrapolate the rate seen so far.
   if (progress !== undefined && progress > 0 && progress < 100 && elapsedSeconds > 0) {
     return (elapsedSeconds * (100 - progress)) / progress;
   }
   // Not even running yet: the rest takes at least as long again as the wait so far.
-  if (status === 'queued' || status === 'preprocessing') return Math.max(expectedSeconds - elapsedSeconds, elapsedSeconds);
+  if (stage === 'waiting') return Math.max(expectedSeconds - elapsedSeconds, elapsedSeconds);
   // Without progress: what is left of the estimate.
   if (elapsedSeconds <= expectedSeconds) return expectedSeconds - elapsedSeconds;
   // Overdue. Within the estimate's usual error (±30%) the finish is near: watch closely.

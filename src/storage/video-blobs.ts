@@ -1,17 +1,18 @@
 // Streams a generated video into Blob Storage with bounded memory, so a 1 GB video costs
 // a few blocks of RAM, never the whole file. Safe to run twice: blocks staged by an
 // interrupted upload stay invisible (nothing is committed), and a complete blob is kept.
-import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 
+/** What a stored video says about itself (blob metadata is visible to anyone who can list
+ * the container, so it holds no prompt, not even an unsalted hash of one). */
 export interface VideoBlobMetadata {
+  provider: string;
   jobId: string;
-  generationId: string;
+  outputId: string;
   model: string;
   size: string;
   seconds: string;
-  prompt: string;
 }
 
 export interface StoredVideo {
@@ -27,13 +28,13 @@ export interface StoredVideo {
 const BLOCK_BYTES = 4 * 1024 * 1024;
 const PARALLEL_BLOCKS = 4;
 
-/** Blob name from ids we issued or Sora issued, never from user text. */
-export function videoBlobName(instanceId: string, generationId: string, extension: 'mp4' | 'jpg' = 'mp4'): string {
+/** Blob name from ids we issued or the provider issued, never from user text. */
+export function videoBlobName(instanceId: string, outputId: string, extension: 'mp4' | 'jpg' | 'webp' | 'png' = 'mp4'): string {
   const safe = (id: string, what: string) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
     return id;
   };
-  return `${safe(instanceId, 'instance id')}/${safe(generationId, 'generation id')}.${extension}`;
+  return `${safe(instanceId, 'instance id')}/${safe(outputId, 'output id')}.${extension}`;
 }
 
 /** Counts bytes and fails the stream (so nothing is committed) when a known length is not met. */
@@ -80,13 +81,13 @@ export async function streamVideoToBlob(
     blobHTTPHeaders: { blobContentType: contentType },
     metadata: {
       complete: 'true',
+      provider: metadata.provider,
       jobid: metadata.jobId,
-      generationid: metadata.generationId,
+      outputid: metadata.outputId,
       model: metadata.model,
+      // An aspect ratio such as 16:9 is fine in a header value.
       size: metadata.size,
       seconds: metadata.seconds,
-      // A hash, not the prompt: metadata is visible to anyone who can list the container.
-      prompthash: createHash('sha256').update(metadata.prompt).digest('hex'),
     },
   });
   return { blobName, bytes: counted.bytes, contentType, reused: false };

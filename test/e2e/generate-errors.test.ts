@@ -20,7 +20,7 @@ test('generate with a malformed option exits 2 and names the option', async (t) 
   t.after(() => killGroup(cli));
   const result = await cli.done;
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^Error: --size must look like WIDTHxHEIGHT \(e\.g\. 480x480\), got "big"\n/);
+  assert.match(result.stderr, /^Error: --size must look like WIDTHxHEIGHT \(e\.g\. 480x480\) or an aspect ratio \(e\.g\. 16:9\), got "big"\n/);
 });
 
 test('generate without a prompt exits 2 with usage', async (t) => {

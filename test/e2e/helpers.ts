@@ -91,7 +91,7 @@ export async function startStack(dataDir: string, env: Record<string, string> = 
     throw error;
   }
   const appUrl = /app\s+(http:\/\/\S+)\/api\/videos/.exec(cli.stdout())?.[1];
-  const soraUrl = /Sora\s+(http:\/\/\S+) \(emulator\)/.exec(cli.stdout())?.[1];
+  const soraUrl = /emulator\s+(http:\/\/\S+) \(/.exec(cli.stdout())?.[1];
   if (!appUrl || !soraUrl) {
     killGroup(cli);
     throw new Error(`npm start did not print its endpoints.\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);

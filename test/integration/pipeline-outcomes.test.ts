@@ -61,7 +61,7 @@ async function waitForPhase(on: PipelineStack, id: string, phases: string[], tim
   while (Date.now() < deadline) {
     const answer = await call(`${on.host.url}/api/videos/${id}`);
     last = answer.body ?? answer.text;
-    if (answer.status === 200 && phases.includes(answer.body.phase) && answer.body.sora?.jobId) return answer.body;
+    if (answer.status === 200 && phases.includes(answer.body.phase) && answer.body.upstream?.jobId) return answer.body;
     assert.ok(answer.status === 200 && !['completed', 'failed', 'cancelled'].includes(answer.body.phase), `finished before reaching ${phases.join('/')}: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -81,10 +81,10 @@ async function expectFailed(on: PipelineStack, id: string, family: Family, reaso
   assert.equal(typeof status.error, 'string', shown);
   assert.match(status.error, reason);
   assert.doesNotMatch(status.error, /^Orchestrator function/, 'the durable prefix is stripped');
-  assert.equal(status.sora.family, family, shown);
+  assert.equal(status.upstream.model, family === 'jobs' ? 'sora' : 'sora-2', shown);
 
   // The job id: in the status once polling started; a job refused at create only names it in the error.
-  const jobId: string | undefined = status.sora.jobId ?? /\b(task_[0-9a-f]+|video_[0-9a-f]+)\b/.exec(status.error)?.[1];
+  const jobId: string | undefined = status.upstream.jobId ?? /\b(task_[0-9a-f]+|video_[0-9a-f]+)\b/.exec(status.error)?.[1];
   assert.ok(jobId, `the status or error names the Sora job: ${shown}`);
   assert.match(jobId, family === 'jobs' ? /^task_/ : /^video_/);
 
@@ -101,8 +101,8 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
       videos: await startVideo(stack.host, withPrompt('videos', `A boat with a ${DENIED_WORD} flag.`)),
     };
     await Promise.all([
-      expectFailed(stack, ids.jobs, 'jobs', /The Sora job task_\w+ failed: input_moderation/),
-      expectFailed(stack, ids.videos, 'videos', /The Sora job video_\w+ failed: moderation_blocked/),
+      expectFailed(stack, ids.jobs, 'jobs', /The azure-openai job task_\w+ failed: input_moderation/),
+      expectFailed(stack, ids.videos, 'videos', /The azure-openai job video_\w+ failed: moderation_blocked/),
     ]);
   });
 
@@ -110,13 +110,13 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
     await withConfig(stack, { outputModerationRate: 1 }, { outputModerationRate: 0 }, async () => {
       const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
       const [jobs, videos] = await Promise.all([
-        expectFailed(stack, ids.jobs, 'jobs', /The Sora job task_\w+ failed: output_moderation/),
-        expectFailed(stack, ids.videos, 'videos', /The Sora job video_\w+ failed: content_filter/),
+        expectFailed(stack, ids.jobs, 'jobs', /The azure-openai job task_\w+ failed: output_moderation/),
+        expectFailed(stack, ids.videos, 'videos', /The azure-openai job video_\w+ failed: content_filter/),
       ]);
       // These failed at the end, after polling: the status shows the job and Sora's last word.
       assert.ok(jobs.polls >= 1 && videos.polls >= 1, JSON.stringify([jobs, videos]));
-      assert.equal(jobs.sora.status, 'failed');
-      assert.equal(videos.sora.status, 'failed');
+      assert.equal(jobs.upstream.status, 'failed');
+      assert.equal(videos.upstream.status, 'failed');
     });
   });
 
@@ -124,8 +124,8 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
     await withConfig(stack, { internalErrorRate: 1 }, { internalErrorRate: 0 }, async () => {
       const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
       await Promise.all([
-        expectFailed(stack, ids.jobs, 'jobs', /The Sora job task_\w+ failed: internal_error/),
-        expectFailed(stack, ids.videos, 'videos', /The Sora job video_\w+ failed: internal_error/),
+        expectFailed(stack, ids.jobs, 'jobs', /The azure-openai job task_\w+ failed: internal_error/),
+        expectFailed(stack, ids.videos, 'videos', /The azure-openai job video_\w+ failed: internal_error/),
       ]);
     });
   });
@@ -136,11 +136,11 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
       const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
       await Promise.all((['jobs', 'videos'] as const).map(async (family) => {
         const waiting = await waitForPhase(stack, ids[family], ['queued', 'running']);
-        const jobId: string = waiting.sora.jobId;
+        const jobId: string = waiting.upstream.jobId;
         const deleted = await call(soraJobUrl(stack, family, jobId), { method: 'DELETE', headers: { 'api-key': SORA_KEY } });
         assert.ok([200, 204].includes(deleted.status), `delete on the emulator: ${deleted.status} ${deleted.text}`);
-        const status = await expectFailed(stack, ids[family], family, new RegExp(`Reading the Sora job ${jobId} failed: .*HTTP 404`));
-        assert.equal(status.sora.jobId, jobId);
+        const status = await expectFailed(stack, ids[family], family, new RegExp(`Reading the azure-openai job ${jobId} failed: .*HTTP 404`));
+        assert.equal(status.upstream.jobId, jobId);
       }));
     });
   });
@@ -154,8 +154,8 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
         expectFailed(stack, ids.videos, 'videos', /Downloading the video failed: Download Sora video video_\w+ failed with HTTP 404/),
       ]);
       // Sora had said "succeeded": the failure is the download's, not the job's.
-      assert.equal(jobs.sora.status, 'succeeded');
-      assert.equal(videos.sora.status, 'completed');
+      assert.equal(jobs.upstream.status, 'succeeded');
+      assert.equal(videos.upstream.status, 'completed');
     });
   });
 
@@ -163,15 +163,15 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
     const started = Date.now();
     const ids = { jobs: await startVideo(slow.host, bodies.jobs), videos: await startVideo(slow.host, bodies.videos) };
     const [jobs, videos] = await Promise.all([
-      expectFailed(slow, ids.jobs, 'jobs', /^Timed out after 0\.05 minutes: the Sora job task_\w+ was still \w+; it was cancelled/),
-      expectFailed(slow, ids.videos, 'videos', /^Timed out after 0\.05 minutes: the Sora job video_\w+ was still \w+; it was cancelled/),
+      expectFailed(slow, ids.jobs, 'jobs', /^Timed out after 0\.05 minutes: the azure-openai job task_\w+ was still \w+; it was cancelled/),
+      expectFailed(slow, ids.videos, 'videos', /^Timed out after 0\.05 minutes: the azure-openai job video_\w+ was still \w+; it was cancelled/),
     ]);
     const elapsed = Date.now() - started;
     // 3 s of deadline, not the 30+ s the jobs would have taken.
     assert.ok(elapsed >= 3000 && elapsed < 20_000, `failed after ${elapsed} ms`);
     // "was still <status>" above: it gave up while polling a live job, which it then deleted.
-    assert.ok(['queued', 'preprocessing', 'running', 'processing'].includes(jobs.sora.status), JSON.stringify(jobs.sora));
-    assert.ok(['queued', 'in_progress'].includes(videos.sora.status), JSON.stringify(videos.sora));
+    assert.ok(['queued', 'preprocessing', 'running', 'processing'].includes(jobs.upstream.status), JSON.stringify(jobs.upstream));
+    assert.ok(['queued', 'in_progress'].includes(videos.upstream.status), JSON.stringify(videos.upstream));
     const stats = (await call(`${slow.sora.url}/_admin/stats`)).body;
     assert.equal(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}']?.['204'], 1, JSON.stringify(stats.requests));
     assert.equal(stats.requests['DELETE /openai/v1/videos/{video_id}']?.['200'], 1, JSON.stringify(stats.requests));

@@ -16,17 +16,17 @@ async function setFaults(stack: PipelineStack, rules: unknown[], seed = 7): Prom
 }
 
 /** The bytes Sora serves for one generation, fetched directly (faults off). */
-async function soraContent(stack: PipelineStack, family: string, jobId: string, generationId: string): Promise<Buffer> {
-  const path = family === 'jobs' ? `/video/generations/${generationId}/content/video?api-version=preview` : `/videos/${jobId}/content?variant=video`;
+async function soraContent(stack: PipelineStack, family: string, jobId: string, outputId: string): Promise<Buffer> {
+  const path = family === 'jobs' ? `/video/generations/${outputId}/content/video?api-version=preview` : `/videos/${jobId}/content?variant=video`;
   const response = await fetch(`${stack.sora.url}/openai/v1${path}`, { headers: { 'api-key': SORA_KEY } });
   assert.equal(response.status, 200);
   return Buffer.from(await response.arrayBuffer());
 }
 
-async function checkBytes(stack: PipelineStack, status: { sora: { family: string; jobId: string }; videos: { generationId: string; blobName: string }[] }) {
+async function checkBytes(stack: PipelineStack, status: { upstream: { model: string; jobId: string }; videos: { outputId: string; blobName: string }[] }) {
   for (const video of status.videos) {
     const stored = await stack.container.getBlockBlobClient(video.blobName).downloadToBuffer();
-    const original = await soraContent(stack, status.sora.family, status.sora.jobId, video.generationId);
+    const original = await soraContent(stack, status.upstream.model === 'sora' ? 'jobs' : 'videos', status.upstream.jobId, video.outputId);
     assert.ok(stored.equals(original), `${video.blobName}: stored ${stored.length} bytes differ from Sora's ${original.length}`);
   }
 }
@@ -74,7 +74,7 @@ describe('a create whose answer is lost in flight', () => {
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 60_000)));
     await setFaults(stack, []);
     for (const status of statuses) assert.equal(status.phase, 'completed', JSON.stringify(status));
-    assert.notEqual(statuses[0].sora.jobId, statuses[1].sora.jobId, 'each instance adopted its own job');
+    assert.notEqual(statuses[0].upstream.jobId, statuses[1].upstream.jobId, 'each instance adopted its own job');
     const stats = await soraStats(stack.sora);
     assert.equal(totalJobsCreated(stats) - before, 2, `creates: ${JSON.stringify(stats.requests['POST /openai/v1/video/generations/jobs'])}`);
   });
@@ -116,13 +116,13 @@ describe('callers', () => {
       let jobId: string | undefined;
       for (let i = 0; i < 100 && !jobId; i++) {
         const status = await call(`${stack.host.url}/api/videos/${id}`);
-        if (['queued', 'running'].includes(status.body.phase)) jobId = status.body.sora.jobId;
+        if (['queued', 'running'].includes(status.body.phase)) jobId = status.body.upstream.jobId;
         else await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.ok(jobId, 'the job was being polled');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
-      assert.equal(cancelled.body.soraJobDeleted, true);
+      assert.equal(cancelled.body.upstreamJobCancelled, true);
       const status = await waitForVideo(stack.host, id);
       assert.equal(status.phase, 'cancelled');
       const job = await fetch(`${stack.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': SORA_KEY } });
@@ -148,7 +148,7 @@ describe('callers', () => {
       assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
-      assert.equal(cancelled.body.soraJobId, null, 'no job was known when the cancel came');
+      assert.equal(cancelled.body.upstreamJobId, null, 'no job was known when the cancel came');
       // The create lands after the termination; the activity sees the cancel and deletes its job.
       let jobId: string | undefined;
       for (let i = 0; i < 150 && !jobId; i++) {
@@ -178,7 +178,7 @@ describe('callers', () => {
     assert.equal(second.status, 202);
     assert.equal(first.body.id, key);
     assert.equal(second.body.id, key);
-    assert.equal(second.body.statusQueryGetUri, first.body.statusQueryGetUri);
+    assert.equal(second.body.statusUri, first.body.statusUri);
     assert.equal(second.headers.get('idempotent-replayed'), 'true');
     const conflict = await postVideo(stack.host, { ...small, prompt: 'Something else entirely.' }, { 'idempotency-key': key });
     assert.equal(conflict.status, 422, conflict.text);

@@ -6,6 +6,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
 import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+import { settingNames } from '../../src/config.js';
 import { call, type Answer } from '../support/http.js';
 
 export { call, type Answer };
@@ -32,15 +33,31 @@ export interface StackOptions {
   store?: 'azure' | 'memory';
 }
 
+/** Where the app says it lives (status URLs are built from it, never from a request). */
+export const PUBLIC_BASE_URL = 'https://videos.example.test';
+
 /** The app's settings against local Azurite and the emulator, polling fast (emulator jobs take
- * seconds); bench/streaming.ts runs the app with them too. */
+ * seconds); bench/streaming.ts runs the app with them too. Every provider is the emulator's.
+ * Every setting the app reads is given (blank when unused), so a developer's own
+ * local.settings.json in the repository cannot change what a test runs. */
 export function pipelineSettings(storageConnectionString: string, soraUrl: string, soraKey = SORA_KEY): Record<string, string> {
   return {
+    ...Object.fromEntries(settingNames.map((name) => [name, ''])),
     AzureWebJobsStorage: storageConnectionString,
     VIDEO_STORAGE: storageConnectionString,
     VIDEO_CONTAINER: CONTAINER,
     AZURE_OPENAI_ENDPOINT: soraUrl,
     AZURE_OPENAI_API_KEY: soraKey,
+    // The same emulator's OpenAI-compatible surface (Bearer auth, no api-version), fal and Replicate dialects.
+    OPENAI_API_KEY: soraKey,
+    OPENAI_BASE_URL: `${soraUrl}/v1`,
+    FAL_KEY: soraKey,
+    FAL_QUEUE_URL: `${soraUrl}/fal`,
+    FAL_JWKS_URL: `${soraUrl}/fal/.well-known/jwks.json`,
+    REPLICATE_API_TOKEN: soraKey,
+    REPLICATE_BASE_URL: `${soraUrl}/replicate/v1`,
+    DEFAULT_PROVIDER: 'azure-openai',
+    PUBLIC_BASE_URL,
     POLL_MIN_SECONDS: '0.2',
     POLL_MAX_SECONDS: '1',
     SORA_REQUEST_TIMEOUT_SECONDS: '10',

@@ -9,9 +9,10 @@ import type { Readable } from 'node:stream';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
-import { SoraContentFilteredError, SoraOutcomeUnknownError, SoraPermanentError, SoraTransientError } from '../../src/errors.js';
-import { apiKeyAuth, type AuthHeaders } from '../../src/sora/auth.js';
-import { createSoraClient, type CreateVideoJobInput, type SoraClient, type SoraFamily, type VideoJobSnapshot } from '../../src/sora/client.js';
+import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../src/errors.js';
+import { apiKeyAuth, type AuthHeaders } from '../../src/providers/azure-openai/auth.js';
+import { createSoraClient, type CreateVideoJobInput, type SoraClient, type SoraFamily, type VideoJobSnapshot } from '../../src/providers/azure-openai/client.js';
+import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
 
 const KEY = 'emulator-key-0123456789abcdef';
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -58,43 +59,9 @@ async function rejection<T extends Error>(promise: Promise<unknown>, type: new (
   assert.fail(`expected ${type.name}, but the call succeeded`);
 }
 
-interface TinyServer {
-  url: string;
-  requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; body: string }>;
-  stop(): Promise<void>;
-}
 
-/** A throwaway HTTP server; the handler runs once the whole request body has arrived. */
-async function tinyServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<TinyServer> {
-  const requests: TinyServer['requests'] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      handler(req, res, body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
-const sendJson = (res: ServerResponse, status: number, body: unknown) => {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-};
-
-const clientFor = (endpoint: string, options: { auth?: AuthHeaders; requestTimeoutMs?: number } = {}) =>
-  createSoraClient({ endpoint, auth: options.auth ?? apiKeyAuth(KEY), requestTimeoutMs: options.requestTimeoutMs ?? 10_000 });
+const clientFor = (endpoint: string, options: { auth?: AuthHeaders; requestTimeoutMs?: number; idleTimeoutMs?: number } = {}) =>
+  createSoraClient({ endpoint, auth: options.auth ?? apiKeyAuth(KEY), requestTimeoutMs: options.requestTimeoutMs ?? 10_000, idleTimeoutMs: options.idleTimeoutMs });
 
 describe('Sora client against the emulator', () => {
   let emulator: RunningSoraEmulator;
@@ -176,7 +143,7 @@ describe('Sora client against the emulator', () => {
       const created = await client.createJob(inputFor(family, 'delete me'));
       await client.deleteJob(family, created.jobId);
       await client.deleteJob(family, created.jobId);
-      const error = await rejection(client.getJob(family, created.jobId), SoraPermanentError);
+      const error = await rejection(client.getJob(family, created.jobId), ProviderPermanentError);
       assert.equal(error.status, 404);
     });
 
@@ -184,13 +151,13 @@ describe('Sora client against the emulator', () => {
       const created = await client.createJob(inputFor(family, 'expire me'));
       const { last } = await waitUntilDone(client, family, created.jobId);
       assert.equal((await fetch(`${emulator.url}/_admin/expire/${created.jobId}`, { method: 'POST' })).status, 204);
-      const error = await rejection(client.openVideoContent(family, created.jobId, last.generations[0].id), SoraPermanentError);
+      const error = await rejection(client.openVideoContent(family, created.jobId, last.generations[0].id), ProviderPermanentError);
       assert.equal(error.status, 404);
     });
 
     test(`${family} family: a wrong key is a permanent 401 whose message lacks the key`, async () => {
       const wrongKey = 'wrong-key-9876543210fedcba';
-      const error = await rejection(clientFor(emulator.url, { auth: apiKeyAuth(wrongKey) }).createJob(inputFor(family, 'who am I')), SoraPermanentError);
+      const error = await rejection(clientFor(emulator.url, { auth: apiKeyAuth(wrongKey) }).createJob(inputFor(family, 'who am I')), ProviderPermanentError);
       assert.equal(error.status, 401);
       assert.equal(error.code, '401');
       assert.ok(!error.message.includes(wrongKey) && !String(error.stack).includes(wrongKey), error.message);
@@ -199,13 +166,13 @@ describe('Sora client against the emulator', () => {
   }
 
   test('an unknown deployment is a permanent 404', async () => {
-    const error = await rejection(client.createJob(videosInput('no such model', { model: 'sora-9' })), SoraPermanentError);
+    const error = await rejection(client.createJob(videosInput('no such model', { model: 'sora-9' })), ProviderPermanentError);
     assert.equal(error.status, 404);
     assert.equal(error.code, 'DeploymentNotFound');
   });
 
   test('the videos family refuses several variants before sending anything', async () => {
-    await rejection(client.createJob(videosInput('two please', { variants: 2 })), SoraPermanentError);
+    await rejection(client.createJob(videosInput('two please', { variants: 2 })), ProviderPermanentError);
   });
 });
 
@@ -228,10 +195,10 @@ describe('Sora client against injected faults', () => {
       { route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 429, rate: 1, retryAfterSeconds: 7 },
       { route: 'POST /openai/v1/video/generations/jobs', kind: 'status', status: 429, rate: 1, retryAfterSeconds: 3 },
     ]);
-    const onGet = await rejection(client.getJob('videos', created.jobId), SoraTransientError);
+    const onGet = await rejection(client.getJob('videos', created.jobId), ProviderTransientError);
     assert.equal(onGet.status, 429);
     assert.equal(onGet.retryAfterSeconds, 7);
-    const onCreate = await rejection(client.createJob(jobsInput('throttle me too')), SoraTransientError);
+    const onCreate = await rejection(client.createJob(jobsInput('throttle me too')), ProviderTransientError);
     assert.equal(onCreate.status, 429);
     assert.equal(onCreate.retryAfterSeconds, 3);
     await setFaults([]);
@@ -240,7 +207,7 @@ describe('Sora client against injected faults', () => {
 
   test('503 is transient', async () => {
     await setFaults([{ route: 'GET /openai/v1/video/generations/jobs', kind: 'status', status: 503, rate: 1 }]);
-    const error = await rejection(client.listRecentJobs('jobs', 5), SoraTransientError);
+    const error = await rejection(client.listRecentJobs('jobs', 5), ProviderTransientError);
     assert.equal(error.status, 503);
   });
 
@@ -248,12 +215,12 @@ describe('Sora client against injected faults', () => {
     const created = await client.createJob(jobsInput('reset me'));
     await setFaults([{ kind: 'reset', rate: 1 }]);
     for (const family of ['jobs', 'videos'] as const) {
-      const error = await rejection(client.createJob(inputFor(family, 'lost answer')), SoraOutcomeUnknownError);
+      const error = await rejection(client.createJob(inputFor(family, 'lost answer')), CreateOutcomeUnknownError);
       assert.match(error.message, /may or may not exist/);
     }
-    const onGet = await rejection(client.getJob('jobs', created.jobId), SoraTransientError);
+    const onGet = await rejection(client.getJob('jobs', created.jobId), ProviderTransientError);
     assert.equal(onGet.status, undefined);
-    await rejection(client.deleteJob('jobs', created.jobId), SoraTransientError);
+    await rejection(client.deleteJob('jobs', created.jobId), ProviderTransientError);
   });
 
   test('a download that breaks off mid-stream fails the stream with a transient error', async () => {
@@ -262,7 +229,7 @@ describe('Sora client against injected faults', () => {
     await setFaults([{ route: 'GET /openai/v1/videos/{video_id}/content', kind: 'truncate', rate: 1 }]);
     const content = await client.openVideoContent('videos', created.jobId, created.jobId);
     assert.ok(content.contentLength !== undefined && content.contentLength > 0);
-    await rejection(readAll(content.body), SoraTransientError);
+    await rejection(readAll(content.body), ProviderTransientError);
     await setFaults([]);
     const bytes = await readAll((await client.openVideoContent('videos', created.jobId, created.jobId)).body);
     assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp');
@@ -339,34 +306,34 @@ describe('Sora client against hand-made servers', () => {
     const server = await serve((req) => req.socket.destroy());
     const client = clientFor(server.url);
     for (const family of ['jobs', 'videos'] as const) {
-      await rejection(client.createJob(inputFor(family, `dropped ${family}`)), SoraOutcomeUnknownError);
+      await rejection(client.createJob(inputFor(family, `dropped ${family}`)), CreateOutcomeUnknownError);
     }
     assert.deepEqual(server.requests.map((r) => JSON.parse(r.body).prompt), ['dropped jobs', 'dropped videos'], 'each create reached the server exactly once (no retry)');
-    const onGet = await rejection(client.getJob('jobs', 'task_1'), SoraTransientError);
+    const onGet = await rejection(client.getJob('jobs', 'task_1'), ProviderTransientError);
     assert.equal(onGet.status, undefined);
   });
 
   test('silence: a create times out as outcome unknown, a get as transient', async () => {
     const server = await serve(() => undefined); // never answers
     const client = clientFor(server.url, { requestTimeoutMs: 200 });
-    const onCreate = await rejection(client.createJob(jobsInput('silence')), SoraOutcomeUnknownError);
+    const onCreate = await rejection(client.createJob(jobsInput('silence')), CreateOutcomeUnknownError);
     assert.match(onCreate.message, /no answer within 200 ms/);
-    const onGet = await rejection(client.getJob('videos', 'video_1'), SoraTransientError);
+    const onGet = await rejection(client.getJob('videos', 'video_1'), ProviderTransientError);
     assert.match(onGet.message, /no answer within 200 ms/);
-    await rejection(client.openVideoContent('videos', 'video_1', 'video_1'), SoraTransientError);
+    await rejection(client.openVideoContent('videos', 'video_1', 'video_1'), ProviderTransientError);
   });
 
   test('a refused connection proves nothing was sent: even a create is transient', async () => {
     const server = await tinyServer(() => undefined);
     await server.stop();
-    const error = await rejection(clientFor(server.url).createJob(jobsInput('nobody home')), SoraTransientError);
-    assert.ok(!(error instanceof SoraOutcomeUnknownError));
+    const error = await rejection(clientFor(server.url).createJob(jobsInput('nobody home')), ProviderTransientError);
+    assert.ok(!(error instanceof CreateOutcomeUnknownError));
     assert.match(error.message, /ECONNREFUSED/);
   });
 
   test('failing credentials are transient, even for a create (nothing was sent)', async () => {
     const auth: AuthHeaders = { headers: () => Promise.reject(new Error('IMDS unavailable')) };
-    const error = await rejection(clientFor('http://127.0.0.1:9', { auth }).createJob(jobsInput('no token')), SoraTransientError);
+    const error = await rejection(clientFor('http://127.0.0.1:9', { auth }).createJob(jobsInput('no token')), ProviderTransientError);
     assert.match(error.message, /credentials/);
   });
 
@@ -377,31 +344,31 @@ describe('Sora client against hand-made servers', () => {
       return sendJson(res, 200, { id: 5, status: 'queued' });
     });
     const client = clientFor(server.url);
-    const wrongShape = await rejection(client.getJob('jobs', 'task_shape'), SoraPermanentError);
+    const wrongShape = await rejection(client.getJob('jobs', 'task_shape'), ProviderPermanentError);
     assert.equal(wrongShape.code, 'invalid_response');
     assert.match(wrongShape.message, /id/);
-    const notJson = await rejection(client.getJob('jobs', 'task_text'), SoraTransientError);
+    const notJson = await rejection(client.getJob('jobs', 'task_text'), ProviderTransientError);
     assert.equal(notJson.status, 200);
-    await rejection(client.listRecentJobs('videos', 5), SoraPermanentError);
+    await rejection(client.listRecentJobs('videos', 5), ProviderPermanentError);
     // A 2xx create most likely made a job, but without its id we cannot know which.
-    await rejection(client.createJob(videosInput('no id back')), SoraOutcomeUnknownError);
+    await rejection(client.createJob(videosInput('no id back')), CreateOutcomeUnknownError);
   });
 
   test('content filter refusals keep their own class', async () => {
     const server = await serve((_req, res) => sendJson(res, 400, { error: { code: 'content_policy_violation', message: 'Prompt refused.' } }));
-    const error = await rejection(clientFor(server.url).createJob(videosInput('refused')), SoraContentFilteredError);
+    const error = await rejection(clientFor(server.url).createJob(videosInput('refused')), ContentFilteredError);
     assert.equal(error.status, 400);
   });
 
   test('a key or token echoed by the service is redacted from errors', async () => {
     const server = await serve((req, res) =>
       sendJson(res, 400, { error: { code: 'bad', message: `Rejected credential ${String(req.headers['api-key'] ?? req.headers.authorization)}` } }));
-    const withKey = await rejection(clientFor(server.url).getJob('jobs', 'task_1'), SoraPermanentError);
+    const withKey = await rejection(clientFor(server.url).getJob('jobs', 'task_1'), ProviderPermanentError);
     assert.ok(!withKey.message.includes(KEY) && !String(withKey.stack).includes(KEY), withKey.message);
     assert.match(withKey.message, /\[redacted\]/);
     const token = 'eyJhbGciOiJSUzI1NiJ9.secret-token-part';
     const bearer: AuthHeaders = { headers: async () => ({ authorization: `Bearer ${token}` }) };
-    const withToken = await rejection(clientFor(server.url, { auth: bearer }).getJob('videos', 'video_1'), SoraPermanentError);
+    const withToken = await rejection(clientFor(server.url, { auth: bearer }).getJob('videos', 'video_1'), ProviderPermanentError);
     assert.ok(!withToken.message.includes(token), withToken.message);
     assert.equal(server.requests[1].headers.authorization, `Bearer ${token}`);
   });
@@ -412,10 +379,22 @@ describe('Sora client against hand-made servers', () => {
       res.write(Buffer.from([0, 0, 0, 8]));
       setTimeout(() => res.end(Buffer.from('ftyp', 'latin1')), 600);
     });
-    const content = await clientFor(server.url, { requestTimeoutMs: 200 }).openVideoContent('jobs', 'task_1', 'gen_1');
+    const content = await clientFor(server.url, { requestTimeoutMs: 200, idleTimeoutMs: 2000 }).openVideoContent('jobs', 'task_1', 'gen_1');
     const bytes = await readAll(content.body);
     assert.equal(bytes.length, 8);
     assert.equal(content.contentLength, 8);
     assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp');
+  });
+
+  test('issue 16 item 5: a body that stalls after its headers is broken off as a transient error, not held for minutes', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': 8 });
+      res.write(Buffer.from([0, 0, 0, 8]));
+      // …and nothing more, ever.
+    });
+    const started = Date.now();
+    const content = await clientFor(server.url, { requestTimeoutMs: 5000, idleTimeoutMs: 300 }).openVideoContent('jobs', 'task_1', 'gen_1');
+    await assert.rejects(readAll(content.body), (error: Error) => error instanceof ProviderTransientError && /stalled \(no data for 300 ms\)/.test(error.message));
+    assert.ok(Date.now() - started < 3000, 'broken off by the idle timeout, not by the request timeout or a socket timeout');
   });
 });

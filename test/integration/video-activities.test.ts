@@ -9,8 +9,10 @@ import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index
 import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
 import { JobClaims } from '../../src/activities/job-claims.js';
 import { createActivities } from '../../src/activities/video-activities.js';
-import { apiKeyAuth } from '../../src/sora/auth.js';
-import { createSoraClient } from '../../src/sora/client.js';
+import { apiKeyAuth } from '../../src/providers/azure-openai/auth.js';
+import { createSoraClient } from '../../src/providers/azure-openai/client.js';
+import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/provider.js';
+import type { VideoRequest } from '../../src/functions/video-request.js';
 
 let azurite: RunningAzurite;
 let sora: RunningSoraEmulator;
@@ -26,6 +28,13 @@ after(async () => {
   await azurite?.stop();
 });
 
+/** The azure-openai adapter on the emulator, as the registry would resolve it. */
+const providersOn = (emulator: RunningSoraEmulator) => {
+  const provider = createAzureOpenAiProvider('azure-openai', { endpoint: emulator.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000 });
+  return { get: () => provider };
+};
+const jobsRequest = (prompt: string): VideoRequest => ({ provider: 'azure-openai', kind: 'azure-openai', model: 'sora', prompt, size: '480x480', seconds: 5, variants: 1 });
+
 const names = async (prefix: string) => {
   const found: string[] = [];
   for await (const blob of container.listBlobsFlat({ prefix })) found.push(blob.name);
@@ -34,41 +43,41 @@ const names = async (prefix: string) => {
 
 test('deletes the Sora job and the instance\'s stored videos, and only those', async () => {
   const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
-  const activities = createActivities({ sora: client, container: async () => container, claims: new JobClaims(async () => container) });
+  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims: new JobClaims(async () => container) });
   const job = await client.createJob({ family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 2 });
   for (const name of ['inst1/gen_a.mp4', 'inst1/gen_b.mp4', 'inst10/gen_c.mp4', 'inst2/gen_d.mp4']) {
     await container.getBlockBlobClient(name).upload('x', 1);
   }
-  const result = await activities.cancelVideoJob({ family: 'jobs', jobId: job.jobId, instanceId: 'inst1' });
+  const result = await activities.cancelVideoJob({ provider: 'azure-openai', model: 'sora', jobId: job.jobId, instanceId: 'inst1' });
   assert.deepEqual(result, { ok: true, blobsDeleted: 2 });
   assert.deepEqual(await names('inst'), ['inst10/gen_c.mp4', 'inst2/gen_d.mp4'], 'other instances keep theirs (inst10 is not inst1)');
   const gone = await fetch(`${sora.url}/openai/v1/video/generations/jobs/${job.jobId}?api-version=preview`, { headers: { 'api-key': 'k' } });
   assert.equal(gone.status, 404);
-  assert.deepEqual(await activities.cancelVideoJob({ family: 'jobs', jobId: job.jobId, instanceId: 'inst1' }), { ok: true, blobsDeleted: 0 }, 'twice is fine');
+  assert.deepEqual(await activities.cancelVideoJob({ provider: 'azure-openai', model: 'sora', jobId: job.jobId, instanceId: 'inst1' }), { ok: true, blobsDeleted: 0 }, 'twice is fine');
 });
 
 test('createVideoJob for an instance the caller already cancelled sends no create', async () => {
   const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
-  const activities = createActivities({ sora: client, container: async () => container, claims });
+  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims });
   const listed = async () => (await client.listRecentJobs('jobs', 50)).length;
   const jobsBefore = await listed();
   await claims.markCancelled('inst-cancelled');
   await claims.markCancelled('inst-cancelled');
   const result = await activities.createVideoJob({
     instanceId: 'inst-cancelled',
-    request: { family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 1 },
+    request: jobsRequest('A cat playing piano in a jazz bar.'),
   });
   assert.equal(result.ok, false);
-  assert.match(!result.ok ? result.message : '', /cancelled before its Sora job was created/);
+  assert.match(!result.ok ? result.message : '', /cancelled before its job was created/);
   assert.equal(await listed(), jobsBefore, 'no job was created');
   assert.equal(await claims.isCancelled('inst-other'), false);
 });
 
 test('an intent read while it is being rewritten comes back whole, old or new', async () => {
   const claims = new JobClaims(async () => container);
-  const short = { family: 'jobs', startedAt: 1 } as const;
-  const long = { family: 'jobs', startedAt: 1, sentAt: 2, jobId: `task_${'x'.repeat(40)}` } as const;
+  const short = { provider: 'azure-openai', model: 'sora', startedAt: 1 } as const;
+  const long = { provider: 'azure-openai', model: 'sora', startedAt: 1, sentAt: 2, jobId: `task_${'x'.repeat(40)}` } as const;
   await claims.writeIntent('inst-rewritten', short);
   let writing = true;
   const writer = (async () => {
@@ -91,20 +100,17 @@ test('createVideoJob whose job another request adopted before the claim: gives i
   // The other request (its own create lost) claims our job between Sora's answer and our claim.
   class RacedClaims extends JobClaims {
     stolen?: string;
-    override async claimJob(jobId: string, instanceId: string): Promise<boolean> {
+    override async claimJob(provider: string, jobId: string, instanceId: string): Promise<boolean> {
       if (!this.stolen) {
         this.stolen = jobId;
-        assert.equal(await claims.claimJob(jobId, 'inst-thief'), true);
+        assert.equal(await claims.claimJob(provider, jobId, 'inst-thief'), true);
       }
-      return super.claimJob(jobId, instanceId);
+      return super.claimJob(provider, jobId, instanceId);
     }
   }
   const raced = new RacedClaims(async () => container);
-  const activities = createActivities({ sora: client, container: async () => container, claims: raced, createSettleSeconds: 0 });
-  const input = {
-    instanceId: 'inst-robbed',
-    request: { family: 'jobs', model: 'sora', prompt: `A heron fishing at dawn ${Date.now()}.`, width: 480, height: 480, seconds: 5, variants: 1 },
-  } as const;
+  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims: raced, createSettleSeconds: 0 });
+  const input = { instanceId: 'inst-robbed', request: jobsRequest(`A heron fishing at dawn ${Date.now()}.`) };
   const first = await activities.createVideoJob(input);
   assert.equal(first.ok, false, 'the adopted job is not used twice');
   assert.equal(!first.ok && first.kind, 'transient');
@@ -122,12 +128,11 @@ test('a lost Sora 2 create does not adopt a job so young that its own creator ma
   const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
   let now = Math.floor(Date.now() / 1000);
-  const activities = createActivities({ sora: client, container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
-  const size = { width: 720, height: 1280, seconds: 8 } as const;
+  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
   // Our create was sent and its answer lost; meanwhile another request's create succeeded.
-  await claims.writeIntent('inst-lost-sora2', { family: 'videos', startedAt: now - 1, sentAt: now - 1 });
-  const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, ...size });
-  const input = { instanceId: 'inst-lost-sora2', request: { family: 'videos', model: 'sora-2', prompt: 'Ours.', variants: 1, ...size } } as const;
+  await claims.writeIntent('inst-lost-sora2', { provider: 'azure-openai', model: 'sora-2', startedAt: now - 1, sentAt: now - 1 });
+  const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, width: 720, height: 1280, seconds: 8 });
+  const input = { instanceId: 'inst-lost-sora2', request: { ...jobsRequest('Ours.'), model: 'sora-2', size: '720x1280', seconds: 8 } };
   const early = await activities.createVideoJob(input);
   assert.equal(early.ok, false, 'not adopted while its creator may still claim it');
   assert.match(!early.ok ? early.message : '', /not listed yet; waiting/);

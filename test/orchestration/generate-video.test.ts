@@ -3,11 +3,14 @@
 // the cleanup, each with scripted activity answers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GenerateVideoInput, JobResult, JobSummary } from '../../src/orchestrations/contracts.js';
+import type { VideoRequest } from '../../src/functions/video-request.js';
+import type { GenerateVideoInput, JobResult, JobStage, JobSummary } from '../../src/orchestrations/contracts.js';
 import { generateVideo } from '../../src/orchestrations/generate-video.js';
 import { drive, type ActivityCall } from './replay-driver.js';
 
-const request = { family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 1 } as const;
+// The orchestrator names no provider: these scripted jobs are this test's own model of a
+// provider with stages (like Sora 1) and one with progress (like Sora 2).
+const request: VideoRequest = { provider: 'azure-openai', kind: 'azure-openai', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', size: '480x480', seconds: 5, variants: 1 };
 const input = (overrides: Partial<GenerateVideoInput> = {}): GenerateVideoInput => ({ request, deadlineMinutes: 30, poll: { minSeconds: 2, maxSeconds: 30 }, ...overrides });
 
 /** A Sora job on the virtual clock: queued for `queuedMs`, then running until `doneMs` after creation. */
@@ -17,8 +20,8 @@ function soraJob(options: { queuedMs: number; doneMs: number; outcome?: 'succeed
     const age = at - createdAt;
     const phase = age >= options.doneMs ? (options.outcome ?? 'succeeded') : age >= options.queuedMs ? 'running' : 'queued';
     return {
-      jobId: 'task_1', family: 'jobs', phase, soraStatus: phase, createdAt: Math.floor(createdAt / 1000),
-      generationIds: phase === 'succeeded' ? ['gen_1'] : [], failureReason: phase === 'failed' ? 'internal_error' : undefined,
+      jobId: 'task_1', phase, stage: phase === 'queued' ? 'waiting' : 'working', status: phase, createdAt: Math.floor(createdAt / 1000),
+      outputIds: phase === 'succeeded' ? ['gen_1'] : [], failure: phase === 'failed' ? 'internal_error' : undefined,
     };
   };
   return (call: ActivityCall): unknown => {
@@ -29,7 +32,7 @@ function soraJob(options: { queuedMs: number; doneMs: number; outcome?: 'succeed
       case 'getVideoJobStatus':
         return { ok: true, job: snapshot(call.at) } satisfies JobResult;
       case 'downloadVideo':
-        return { ok: true, video: { generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
+        return { ok: true, video: { outputId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
       case 'cancelVideoJob':
         return { ok: true };
       default:
@@ -51,6 +54,9 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
     return 'succeeded';
   };
 
+  /** Which of this test's statuses are waiting, working or finishing (the adapter's mapping). */
+  const STAGE_OF: Record<string, JobStage> = { queued: 'waiting', preprocessing: 'waiting', running: 'working', processing: 'finishing', in_progress: 'working', succeeded: 'working', completed: 'working' };
+
   /** How far along a Sora 2 job says it is, given the share of its running time spent. */
   type ProgressShape = (share: number) => number;
   const linear: ProgressShape = (share) => share;
@@ -64,20 +70,20 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
       const soraStatus = family === 'jobs' ? jobsStatus(fraction) : done ? 'completed' : fraction < 0.05 ? 'queued' : 'in_progress';
       const progress = family === 'videos' && !done && fraction >= 0.05 ? Math.floor(shape((fraction - 0.05) / 0.95) * 100) : undefined;
       return {
-        jobId: 'job_1', family, phase: done ? 'succeeded' : soraStatus === 'queued' ? 'queued' : 'running', soraStatus, progress,
-        createdAt: Math.floor(createdAt / 1000), generationIds: done ? ['gen_1'] : [],
+        jobId: 'job_1', phase: done ? 'succeeded' : soraStatus === 'queued' ? 'queued' : 'running', stage: STAGE_OF[soraStatus], status: soraStatus, progress,
+        createdAt: Math.floor(createdAt / 1000), outputIds: done ? ['gen_1'] : [],
       };
     };
     return (call: ActivityCall): unknown => {
       if (call.name === 'createVideoJob') createdAt = call.at;
       if (call.name === 'createVideoJob' || call.name === 'getVideoJobStatus') return { ok: true, job: snapshot(call.at) } satisfies JobResult;
-      if (call.name === 'downloadVideo') return { ok: true, video: { generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
+      if (call.name === 'downloadVideo') return { ok: true, video: { outputId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' } };
       throw new Error(`unexpected activity ${call.name}`);
     };
   }
 
   async function measure(family: 'jobs' | 'videos', poll: GenerateVideoInput['poll'], shape: ProgressShape = linear) {
-    const sized = family === 'jobs' ? request : { ...request, family, model: 'sora-2', width: 1280, height: 720, seconds: 4 } as const;
+    const sized: VideoRequest = family === 'jobs' ? request : { ...request, model: 'sora-2', size: '1280x720', seconds: 4 };
     const results = [];
     for (const doneMs of durations) {
       const run = await drive(generateVideo, input({ request: sized, poll }), scriptedJob(family, doneMs, shape));
@@ -122,7 +128,7 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
 describe('the deadline', () => {
   test('a job that never finishes is cancelled at the deadline; the history stays bounded', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 5000, doneMs: Number.POSITIVE_INFINITY }));
-    assert.match(run.error ?? '', /^Timed out after 30 minutes: the Sora job task_1 was still running; it was cancelled/);
+    assert.match(run.error ?? '', /^Timed out after 30 minutes: the azure-openai job task_1 was still running; it was cancelled/);
     assert.equal(count(run.calls, 'cancelVideoJob'), 1);
     assert.equal(count(run.calls, 'downloadVideo'), 0);
     const elapsed = run.endedAt - run.calls[0].at;
@@ -136,10 +142,10 @@ describe('the deadline', () => {
 
 describe('a Sora 2 job whose progress stops at 99 %', () => {
   test('is paced by the overdue rule once past its estimate: bounded calls and history before the deadline', async () => {
-    const sora2 = { ...request, family: 'videos', model: 'sora-2', width: 1280, height: 720, seconds: 4 } as const;
+    const sora2: VideoRequest = { ...request, model: 'sora-2', size: '1280x720', seconds: 4 };
     let createdAt = 0;
     const snapshot = (at: number): JobSummary => ({
-      jobId: 'video_1', family: 'videos', phase: 'running', soraStatus: 'in_progress', createdAt: Math.floor(createdAt / 1000), generationIds: [],
+      jobId: 'video_1', phase: 'running', stage: 'working', status: 'in_progress', createdAt: Math.floor(createdAt / 1000), outputIds: [],
       // 1 point every 0.6 s from 5 s on, then stuck at 99 from about a minute.
       progress: Math.min(99, Math.max(0, Math.floor((at - createdAt - 5000) / 600))),
     });
@@ -149,7 +155,7 @@ describe('a Sora 2 job whose progress stops at 99 %', () => {
       if (call.name === 'cancelVideoJob') return { ok: true };
       throw new Error(`unexpected activity ${call.name}`);
     });
-    assert.match(run.error ?? '', /^Timed out after 30 minutes: the Sora job video_1 was still in_progress; it was cancelled/);
+    assert.match(run.error ?? '', /^Timed out after 30 minutes: the azure-openai job video_1 was still in_progress; it was cancelled/);
     const polls = count(run.calls, 'getVideoJobStatus');
     assert.ok(polls <= 100, `${polls} status calls for a job stuck at 99 % for 29 minutes`);
     assert.ok(run.history.length <= 8 * 100 + 20, `${run.history.length} history events`);
@@ -176,7 +182,7 @@ describe('creating the job', () => {
       if (call.name === 'createVideoJob') return { ok: false, kind: 'content-filtered', status: 400, code: 'content_filter', message: 'The prompt was filtered' } satisfies JobResult;
       throw new Error(`unexpected ${call.name}`);
     });
-    assert.match(run.error ?? '', /^Sora refused the video request: The prompt was filtered \(HTTP 400, content_filter\)/);
+    assert.match(run.error ?? '', /^azure-openai refused the video request: The prompt was filtered \(HTTP 400, content_filter\)/);
     assert.equal(run.calls.length, 1);
     assert.equal(run.timers.length, 0);
   });
@@ -185,21 +191,21 @@ describe('creating the job', () => {
 describe('endings', () => {
   test('a failed Sora job is cleaned up and reported with its reason', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 1000, doneMs: 10_000, outcome: 'failed' }));
-    assert.match(run.error ?? '', /The Sora job task_1 failed: internal_error/);
-    assert.deepEqual(run.calls.at(-1), { name: 'cancelVideoJob', input: { family: 'jobs', jobId: 'task_1', instanceId: 'driver-instance' }, at: run.calls.at(-1)!.at });
+    assert.match(run.error ?? '', /The azure-openai job task_1 failed: internal_error/);
+    assert.deepEqual(run.calls.at(-1), { name: 'cancelVideoJob', input: { provider: 'azure-openai', model: 'sora', jobId: 'task_1', instanceId: 'driver-instance' }, at: run.calls.at(-1)!.at });
   });
 
   test('success outputs blob references and the custom status tracked every step', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 3000, doneMs: 30_000 }));
     assert.deepEqual(run.output, {
-      jobId: 'task_1', family: 'jobs', model: 'sora', polls: count(run.calls, 'getVideoJobStatus'),
-      videos: [{ generationId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' }],
+      provider: 'azure-openai', model: 'sora', jobId: 'task_1', polls: count(run.calls, 'getVideoJobStatus'),
+      videos: [{ outputId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' }],
     });
     const phases = [...new Set(run.customStatuses.map((s) => (s as { phase: string }).phase))];
     assert.deepEqual(phases, ['creating', 'queued', 'running', 'downloading']);
     const download = run.calls.find((c) => c.name === 'downloadVideo')!;
     assert.deepEqual(download.input, {
-      family: 'jobs', jobId: 'task_1', instanceId: 'driver-instance', generationId: 'gen_1', model: 'sora', size: '480x480', seconds: 5, prompt: request.prompt,
+      provider: 'azure-openai', model: 'sora', jobId: 'task_1', instanceId: 'driver-instance', outputId: 'gen_1', size: '480x480', seconds: 5,
     });
   });
 });

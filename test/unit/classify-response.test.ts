@@ -1,8 +1,8 @@
 // Which Sora failures may be retried: by status, error code and retry headers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SoraContentFilteredError, SoraPermanentError, SoraTransientError } from '../../src/errors.js';
-import { classifyFailedResponse, retryAfterSeconds } from '../../src/sora/classify-response.js';
+import { ContentFilteredError, ProviderPermanentError, ProviderTransientError } from '../../src/errors.js';
+import { classifyFailedResponse, retryAfterSeconds } from '../../src/providers/http/classify-response.js';
 
 const now = Date.parse('2026-11-24T12:00:00Z');
 const response = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
@@ -14,17 +14,17 @@ const response = (status: number, body: unknown, headers: Record<string, string>
 describe('classifyFailedResponse', () => {
   test('429 with retry-after is transient and keeps the delay', () => {
     const error = classifyFailedResponse(response(429, { error: { message: 'Too many running tasks', type: 'video_generation_user_error' } }, { 'retry-after': '12' }), 'Create video', now);
-    assert.ok(error instanceof SoraTransientError);
+    assert.ok(error instanceof ProviderTransientError);
     assert.equal(error.retryAfterSeconds, 12);
     assert.match(error.message, /Create video failed with HTTP 429: Too many running tasks/);
   });
   for (const status of [408, 500, 502, 503, 504]) {
-    test(`${status} is transient`, () => assert.ok(classifyFailedResponse(response(status, null), 'Get job', now) instanceof SoraTransientError));
+    test(`${status} is transient`, () => assert.ok(classifyFailedResponse(response(status, null), 'Get job', now) instanceof ProviderTransientError));
   }
   for (const status of [400, 401, 403, 404, 409, 422]) {
     test(`${status} is permanent`, () => {
       const error = classifyFailedResponse(response(status, { error: { code: 'invalid', message: 'bad' } }), 'Create video', now);
-      assert.ok(error instanceof SoraPermanentError && !(error instanceof SoraContentFilteredError));
+      assert.ok(error instanceof ProviderPermanentError && !(error instanceof ContentFilteredError));
       assert.equal(error.status, status);
       assert.equal(error.code, 'invalid');
     });
@@ -32,9 +32,9 @@ describe('classifyFailedResponse', () => {
   for (const code of ['content_filter', 'moderation_blocked']) {
     test(`${code} is content-filtered (and permanent)`, () => {
       const error = classifyFailedResponse(response(400, { error: { code, message: 'blocked' } }), 'Create video', now);
-      assert.ok(error instanceof SoraContentFilteredError);
-      assert.ok(error instanceof SoraPermanentError);
-      assert.equal(error.name, 'SoraContentFilteredError');
+      assert.ok(error instanceof ContentFilteredError);
+      assert.ok(error instanceof ProviderPermanentError);
+      assert.equal(error.name, 'ContentFilteredError');
     });
   }
 });

@@ -9,9 +9,8 @@ const minimal = { AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8091/', VIDEO_STORAGE
 describe('loadConfig', () => {
   test('applies the documented defaults', () => {
     const config = loadConfig(minimal);
-    assert.equal(config.openAi.endpoint, 'http://127.0.0.1:8091');
-    assert.equal(config.openAi.apiKey, undefined);
-    assert.deepEqual(config.deployments, { jobs: 'sora', videos: 'sora-2' });
+    assert.deepEqual(config.providers, { 'azure-openai': { endpoint: 'http://127.0.0.1:8091', apiKey: undefined, managedIdentityClientId: undefined, jobsDeployment: 'sora', videosDeployment: 'sora-2' } });
+    assert.equal(config.defaultProvider, 'azure-openai');
     assert.deepEqual(config.videoStorage, { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
     assert.equal(config.videoContainer, 'videos');
     assert.equal(config.deadlineMinutes, 30);
@@ -23,7 +22,8 @@ describe('loadConfig', () => {
   test('uses identity-based storage when only the service URI is set (as on Azure)', () => {
     const config = loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com', VIDEO_STORAGE__blobServiceUri: 'https://st.blob.core.windows.net/', AZURE_CLIENT_ID: 'abc' });
     assert.deepEqual(config.videoStorage, { kind: 'identity', blobServiceUri: 'https://st.blob.core.windows.net/' });
-    assert.equal(config.openAi.managedIdentityClientId, 'abc');
+    assert.equal(config.managedIdentityClientId, 'abc');
+    assert.equal(config.providers['azure-openai']?.managedIdentityClientId, 'abc');
   });
 
   test('accepts decimal poll bounds (sub-second polling in tests)', () => {
@@ -46,9 +46,29 @@ describe('loadConfig', () => {
     }
   });
 
-  test('reports a missing endpoint and poll bounds in the wrong order', () => {
+  test('reports no configured provider and poll bounds in the wrong order', () => {
     assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', POLL_MIN_SECONDS: '40', POLL_MAX_SECONDS: '10' }), (e: Error) =>
-      /AZURE_OPENAI_ENDPOINT is required/.test(e.message) && /POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS/.test(e.message));
+      /no video provider is configured/.test(e.message) && /POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS/.test(e.message));
+  });
+
+  test('each provider is configured by its key, with the vendors\' public endpoints as defaults', () => {
+    const config = loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'fal-key', REPLICATE_API_TOKEN: 'r8_token', OPENAI_API_KEY: 'sk-x' });
+    assert.deepEqual(Object.keys(config.providers).sort(), ['fal', 'openai', 'replicate']);
+    assert.equal(config.providers.openai?.baseUrl, 'https://api.openai.com/v1');
+    assert.equal(config.providers.fal?.queueUrl, 'https://queue.fal.run');
+    assert.equal(config.providers.replicate?.baseUrl, 'https://api.replicate.com/v1');
+    assert.equal(config.defaultProvider, 'openai', 'the first configured in the documented order');
+    assert.equal(loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', REPLICATE_API_TOKEN: 't', DEFAULT_PROVIDER: 'replicate' }).defaultProvider, 'replicate');
+  });
+
+  test('DEFAULT_PROVIDER must name a known, configured provider', () => {
+    assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'sora' }), /DEFAULT_PROVIDER must be one of/);
+    assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'replicate' }), /DEFAULT_PROVIDER names replicate, which is not configured/);
+  });
+
+  test('webhook secrets must be in whsec_ form', () => {
+    assert.throws(() => loadConfig({ ...minimal, OUTBOUND_WEBHOOK_SECRET: 'plain' }), /OUTBOUND_WEBHOOK_SECRET must be a whsec_/);
+    assert.throws(() => loadConfig({ ...minimal, REPLICATE_WEBHOOK_SECRET: 'plain' }), /REPLICATE_WEBHOOK_SECRET must be a whsec_/);
   });
 
   test('never echoes a secret value in its message', () => {

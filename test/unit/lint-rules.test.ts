@@ -52,6 +52,18 @@ describe('orchestrator determinism rules', () => {
 });
 
 describe('boundary rules', () => {
+  for (const file of ['src/orchestrations/example.ts', 'src/functions/example.ts', 'src/activities/example.ts']) {
+    test(`${file} may not import a provider's own folder`, async () => {
+      for (const code of [
+        "import { createFalProvider } from '../providers/fal/provider.js';",
+        "import type { SoraClient } from '../providers/azure-openai/client.js';",
+      ]) {
+        const messages = await messagesFor(code, file);
+        assert.ok(messages.some((m) => m.includes('names no provider')), `${code}: ${JSON.stringify(messages)}`);
+      }
+      assert.deepEqual(await messagesFor("import type { VideoProvider } from '../providers/provider.js';", file), [], 'the interface is fine');
+    });
+  }
   test('src/ may not import emulators/', async () => {
     const messages = await messagesFor("import { startSoraEmulator } from '../../emulators/sora/index.js';", 'src/sora/example.ts');
     assert.ok(messages.some((m) => m.includes('stand-ins')), JSON.stringify(messages));

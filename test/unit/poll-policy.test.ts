@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, type PollBounds } from '../../src/orchestrations/poll-policy.js';
 
 const bounds: PollBounds = { minSeconds: 1, maxSeconds: 30 };
-const status = (elapsedSeconds: number, expectedSeconds: number, extra: { status?: string; progress?: number } = {}) =>
-  ({ kind: 'status', status: extra.status ?? 'running', progress: extra.progress, elapsedSeconds, expectedSeconds }) as const;
+const status = (elapsedSeconds: number, expectedSeconds: number, extra: { stage?: 'waiting' | 'working' | 'finishing'; progress?: number } = {}) =>
+  ({ kind: 'status', stage: extra.stage ?? 'working', progress: extra.progress, elapsedSeconds, expectedSeconds }) as const;
 
 describe('nextPollDelaySeconds', () => {
   test('waits half the estimated time left, within the bounds', () => {
@@ -18,13 +18,13 @@ describe('nextPollDelaySeconds', () => {
   });
 
   test('a job that has not started running waits at least as long again as it has', () => {
-    assert.equal(nextPollDelaySeconds(status(10, 40, { status: 'queued' }), bounds), 15, 'early: half the estimate left');
-    assert.equal(nextPollDelaySeconds(status(50, 40, { status: 'preprocessing' }), bounds), 25, 'overdue and not running: half the time so far');
+    assert.equal(nextPollDelaySeconds(status(10, 40, { stage: 'waiting' }), bounds), 15, 'early: half the estimate left');
+    assert.equal(nextPollDelaySeconds(status(50, 40, { stage: 'waiting' }), bounds), 25, 'overdue and not running: half the time so far');
   });
 
   test('a job that never finishes costs a bounded number of calls before a 30-minute deadline', () => {
     const quickstartBounds: PollBounds = { minSeconds: 2, maxSeconds: 30 };
-    const expected = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
+    const expected = expectedJobSeconds({ size: '480x480', seconds: 5, variants: 1 });
     let elapsed = 0;
     let calls = 0;
     while (elapsed < 30 * 60) {
@@ -38,30 +38,30 @@ describe('nextPollDelaySeconds', () => {
 
   test('uses reported progress over the estimate', () => {
     // 25 % done after 20 s → 60 s left → wait 30 s; 80 % after 40 s → 10 s left → 5 s.
-    assert.equal(nextPollDelaySeconds(status(20, 1000, { status: 'in_progress', progress: 25 }), bounds), 30);
-    assert.equal(nextPollDelaySeconds(status(40, 1000, { status: 'in_progress', progress: 80 }), bounds), 5);
+    assert.equal(nextPollDelaySeconds(status(20, 1000, { stage: 'working', progress: 25 }), bounds), 30);
+    assert.equal(nextPollDelaySeconds(status(40, 1000, { stage: 'working', progress: 80 }), bounds), 5);
   });
 
   test('once progress has moved, its own rate predicts the finish (time spent queued does not count)', () => {
     // 10 % at 30 s, 50 % at 50 s: 2 points a second, 49.5 points left → 24.75 s; still far,
     // so half of it. (From creation alone, 50 % at 50 s would have said 50 s left.)
-    const far = { status: 'in_progress', progress: 50 } as const;
+    const far = { stage: 'working', progress: 50 } as const;
     assert.equal(nextPollDelaySeconds({ ...status(50, 1000, far), firstProgress: { progress: 10, elapsedSeconds: 30 } }, bounds), 12.375);
     // 80 % at 65 s: 19.5 points left → 9.75 s, near enough to aim just past it (+ half a point, 0.25 s).
-    const near = { ...status(65, 1000, { status: 'in_progress', progress: 80 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
+    const near = { ...status(65, 1000, { stage: 'working', progress: 80 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
     assert.equal(nextPollDelaySeconds(near, bounds), 10);
     assert.equal(nextPollDelaySeconds(near, { minSeconds: 12, maxSeconds: 30 }), 12, 'still within the bounds');
   });
 
   test('a rate over too few points is not trusted: back to progress since creation', () => {
-    const moved4 = { ...status(40, 1000, { status: 'in_progress', progress: 80 }), firstProgress: { progress: 76, elapsedSeconds: 38 } };
+    const moved4 = { ...status(40, 1000, { stage: 'working', progress: 80 }), firstProgress: { progress: 76, elapsedSeconds: 38 } };
     assert.equal(nextPollDelaySeconds(moved4, bounds), 5, 'as without a first progress: 80 % after 40 s → 10 s left → 5 s');
   });
 
   test('a job that speeds up: the last two polls\' rate wins when it is faster even read at its slowest', () => {
     const first = { progress: 10, elapsedSeconds: 30 };
     const now = (previousProgress: { progress: number; elapsedSeconds: number }) =>
-      ({ ...status(60, 1000, { status: 'in_progress', progress: 70 }), firstProgress: first, previousProgress });
+      ({ ...status(60, 1000, { stage: 'working', progress: 70 }), firstProgress: first, previousProgress });
     // Overall 2 points/s (29.5 points left → 14.75 s, aimed + 0.25 s); the last 10 s went from
     // 30 to 70, at least 3.9 points/s: 29.5 / 3.9 + 0.5 / 3.9 ≈ 7.69 s.
     assert.equal(nextPollDelaySeconds(now({ progress: 30, elapsedSeconds: 50 }), bounds).toFixed(2), '7.69');
@@ -71,14 +71,14 @@ describe('nextPollDelaySeconds', () => {
 
   test('a job that slows down is re-estimated at each poll, not waited for blindly', () => {
     // Aimed at the predicted finish, the job reports 99 % instead of done: the next wait is short.
-    const late = { ...status(75.5, 1000, { status: 'in_progress', progress: 99 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
+    const late = { ...status(75.5, 1000, { stage: 'working', progress: 99 }), firstProgress: { progress: 10, elapsedSeconds: 30 } };
     assert.equal(nextPollDelaySeconds(late, bounds), 1);
   });
 
   test('progress stuck for longer than two points take at the job\'s pace: wait half as long as it has been stuck', () => {
     // 10 % at 30 s, 99 % first seen at 50 s (4.45 points/s, so two points take 0.45 s).
     const stuck = (elapsedSeconds: number) => ({
-      ...status(elapsedSeconds, 1000, { status: 'in_progress', progress: 99 }),
+      ...status(elapsedSeconds, 1000, { stage: 'working', progress: 99 }),
       firstProgress: { progress: 10, elapsedSeconds: 30 }, previousProgress: { progress: 99, elapsedSeconds: 50 }, progressUnchangedSince: 50,
     });
     assert.equal(nextPollDelaySeconds(stuck(70), bounds), 10, 'stuck 20 s → 10 s');
@@ -88,7 +88,7 @@ describe('nextPollDelaySeconds', () => {
   });
 
   test('polls at the minimum in the short final stage', () => {
-    assert.equal(nextPollDelaySeconds(status(5, 100, { status: 'processing' }), bounds), 1);
+    assert.equal(nextPollDelaySeconds(status(5, 100, { stage: 'finishing' }), bounds), 1);
   });
 
   test('honours retry-after on 429, even above the max', () => {
@@ -122,10 +122,14 @@ describe('seeProgress', () => {
 
 describe('expectedJobSeconds', () => {
   test('grows with resolution, duration and variants', () => {
-    const small = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
-    assert.ok(expectedJobSeconds({ width: 1920, height: 1080, seconds: 5, variants: 1 }) > small);
-    assert.ok(expectedJobSeconds({ width: 480, height: 480, seconds: 20, variants: 1 }) > small);
-    assert.ok(expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 4 }) > small);
+    const small = expectedJobSeconds({ size: '480x480', seconds: 5, variants: 1 });
+    assert.ok(expectedJobSeconds({ size: '1920x1080', seconds: 5, variants: 1 }) > small);
+    assert.ok(expectedJobSeconds({ size: '480x480', seconds: 20, variants: 1 }) > small);
+    assert.ok(expectedJobSeconds({ size: '480x480', seconds: 5, variants: 4 }) > small);
+  });
+  test('an aspect ratio counts as its 720p frame', () => {
+    assert.equal(expectedJobSeconds({ size: '16:9', seconds: 5, variants: 1 }), expectedJobSeconds({ size: '1280x720', seconds: 5, variants: 1 }));
+    assert.equal(expectedJobSeconds({ size: '9:16', seconds: 5, variants: 1 }), expectedJobSeconds({ size: '720x1280', seconds: 5, variants: 1 }));
   });
 });
 
@@ -140,7 +144,7 @@ describe('against the quickstart fixed 5 s loop (simulated clock)', () => {
       elapsed += nextDelay(elapsed);
     }
   }
-  const expected = expectedJobSeconds({ width: 480, height: 480, seconds: 5, variants: 1 });
+  const expected = expectedJobSeconds({ size: '480x480', seconds: 5, variants: 1 });
   // Jobs land within ±20 % of the estimate. (The issue's goal, a third of the calls, needs the
   // phase signals too and is measured against the emulator in bench/, not claimed here.)
   const finishes = Array.from({ length: 41 }, (_, i) => expected * (0.8 + i * 0.01));

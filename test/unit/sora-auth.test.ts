@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { COGNITIVE_SERVICES_SCOPE, apiKeyAuth, tokenAuth } from '../../src/sora/auth.js';
+import { COGNITIVE_SERVICES_SCOPE, apiKeyAuth, tokenAuth } from '../../src/providers/azure-openai/auth.js';
 
 /** A credential that hands out numbered tokens valid for one hour (a stand-in for Entra ID). */
 function countingCredential(clock: () => number) {

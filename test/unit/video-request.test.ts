@@ -1,17 +1,23 @@
 // POST /api/videos body validation: the quickstart body and Sora 2 bodies pass; every
-// malformed one is refused with the offending field named.
+// malformed one is refused with the offending field named. The catalog is the real one the
+// app builds from settings (every configured provider's capability table).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
 import { MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/functions/video-request.js';
+import { catalogOf } from '../../src/functions/videos-api.js';
+import { createProviderRegistry } from '../../src/providers/registry.js';
 
-const deployments = { jobs: 'sora', videos: 'sora-2' };
+const deployments = catalogOf(createProviderRegistry(loadConfig({
+  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1', OPENAI_API_KEY: 'k', VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+})));
 const quickstart = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
 
 describe('accepted bodies', () => {
   test("the quickstart's body, as is", () => {
     assert.deepEqual(parseVideoRequest(quickstart, deployments), {
       ok: true,
-      request: { family: 'jobs', model: 'sora', prompt: quickstart.prompt, width: 480, height: 480, seconds: 5, variants: 1 },
+      request: { provider: 'azure-openai', kind: 'azure-openai', model: 'sora', prompt: quickstart.prompt, size: '480x480', seconds: 5, variants: 1 },
     });
   });
   test('jobs defaults: model sora, 5 seconds, 1 variant', () => {
@@ -26,14 +32,26 @@ describe('accepted bodies', () => {
   });
   test('Sora 2 fields for the videos family, with defaults', () => {
     assert.deepEqual(parseVideoRequest({ prompt: 'p', model: 'sora-2', size: '1280x720', seconds: '8' }, deployments), {
-      ok: true, request: { family: 'videos', model: 'sora-2', prompt: 'p', width: 1280, height: 720, seconds: 8, variants: 1 },
+      ok: true, request: { provider: 'azure-openai', kind: 'azure-openai', model: 'sora-2', prompt: 'p', size: '1280x720', seconds: 8, variants: 1 },
     });
     const defaults = parseVideoRequest({ prompt: 'p', model: 'sora-2' }, deployments);
     assert.ok(defaults.ok);
-    assert.deepEqual([defaults.request.width, defaults.request.height, defaults.request.seconds], [720, 1280, 4]);
+    assert.deepEqual([defaults.request.size, defaults.request.seconds], ['720x1280', 4]);
   });
   test('emoji and non-Latin prompts are fine', () => {
     assert.ok(parseVideoRequest({ ...quickstart, prompt: '猫がジャズバーでピアノを弾く 🎹🐈' }, deployments).ok);
+  });
+  test('issue 16 item 11: the length limit counts code points, not UTF-16 units', () => {
+    assert.ok(parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH) }, deployments).ok, '4000 emoji are 4000 characters');
+    assert.equal(parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH + 1) }, deployments).ok, false);
+  });
+  test('the provider-neutral body: provider and model, defaults from the model table', () => {
+    assert.deepEqual(parseVideoRequest({ provider: 'openai', model: 'sora-2', prompt: 'p' }, deployments), {
+      ok: true, request: { provider: 'openai', kind: 'openai-videos', model: 'sora-2', prompt: 'p', size: '720x1280', seconds: 4, variants: 1 },
+    });
+    const first = parseVideoRequest({ provider: 'azure-openai', prompt: 'p' }, deployments);
+    assert.ok(first.ok);
+    assert.deepEqual([first.request.model, first.request.size, first.request.seconds], ['sora', '480x480', 5], 'the provider\'s first model and its defaults');
   });
 });
 
@@ -51,6 +69,11 @@ describe('refused bodies name the field', () => {
     ['NUL in prompt', { ...quickstart, prompt: 'a\u0000b' }, 'prompt'],
     ['escape sequence in prompt', { ...quickstart, prompt: 'a\u001b[31mb' }, 'prompt'],
     ['lone surrogate in prompt', { ...quickstart, prompt: 'a\ud800b' }, 'prompt'],
+    ['issue 16 item 11: C1 control in prompt', { ...quickstart, prompt: 'a\u009bb' }, 'prompt'],
+    ['issue 16 item 11: U+2028 in prompt', { ...quickstart, prompt: 'a\u2028b' }, 'prompt'],
+    ['issue 16 item 11: U+2029 in prompt', { ...quickstart, prompt: 'a\u2029b' }, 'prompt'],
+    ['issue 16 item 11: bidi override U+202E in prompt', { ...quickstart, prompt: 'a\u202eb' }, 'prompt'],
+    ['issue 16 item 11: bidi isolate U+2066 in prompt', { ...quickstart, prompt: 'a\u2066b' }, 'prompt'],
     ['width as string', { ...quickstart, width: '480' }, 'width'],
     ['height missing', { ...quickstart, height: undefined }, 'height'],
     ['fractional width', { ...quickstart, width: 480.5 }, 'width'],
@@ -75,6 +98,11 @@ describe('refused bodies name the field', () => {
     ['unsupported Sora 2 size', { prompt: 'p', model: 'sora-2', size: '480x480' }, 'size'],
     ['unsupported Sora 2 seconds', { prompt: 'p', model: 'sora-2', seconds: '5' }, 'seconds'],
     ['Sora 2 seconds as object', { prompt: 'p', model: 'sora-2', seconds: { n: 4 } }, 'seconds'],
+    ['unknown provider', { prompt: 'p', provider: 'sora' }, 'provider'],
+    ['provider not a string', { prompt: 'p', provider: 1 }, 'provider'],
+    ['a model of another provider', { prompt: 'p', provider: 'openai', model: 'sora' }, 'model'],
+    ['options on a model that takes none', { prompt: 'p', model: 'sora-2', options: { seed: 1 } }, 'options'],
+    ['options not an object', { prompt: 'p', model: 'sora-2', options: [1] }, 'options'],
   ];
   for (const [name, body, field] of cases) {
     test(name, () => {

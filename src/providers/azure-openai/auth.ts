@@ -2,15 +2,13 @@
 // (local emulator, or accounts that still allow keys), otherwise an Entra ID bearer token
 // from the managed identity (keyless, as infra/ deploys it).
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { AuthHeaders } from '../http/transport.js';
 
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
 /** Refresh this long before expiry, so a token never expires in flight. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
-export interface AuthHeaders {
-  /** Headers to add to the next request. */
-  headers(): Promise<Record<string, string>>;
-}
+export type { AuthHeaders };
 
 export function apiKeyAuth(apiKey: string): AuthHeaders {
   return { headers: async () => ({ 'api-key': apiKey }) };

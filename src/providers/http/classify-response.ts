@@ -1,7 +1,7 @@
-// Turns a failed Sora HTTP answer into one of the named errors, so retry decisions are
+// Turns a failed OpenAI-style HTTP answer (Sora on Azure, any /v1/videos endpoint) into one of the named errors, so retry decisions are
 // made by class: transient (429, 408, 5xx) may be retried, permanent (other 4xx) never,
 // content-filtered never and reported as such.
-import { SoraContentFilteredError, SoraPermanentError, SoraTransientError } from '../errors.js';
+import { ContentFilteredError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
 
 export interface FailedResponse {
   status: number;
@@ -28,12 +28,12 @@ export function retryAfterSeconds(header: (name: string) => string | null, now: 
 export function classifyFailedResponse(response: FailedResponse, what: string, now: number): Error {
   const error = (response.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   const code = typeof error?.code === 'string' ? error.code : undefined;
-  // Sora's messages describe the request, not secrets; keep them short in our errors.
+  // The provider's messages describe the request, not secrets; keep them short in our errors.
   const detail = typeof error?.message === 'string' ? `: ${error.message.slice(0, 300)}` : '';
   const message = `${what} failed with HTTP ${response.status}${code ? ` (${code})` : ''}${detail}`;
   if (response.status === 429 || response.status === 408 || response.status >= 500) {
-    return new SoraTransientError(message, response.status, retryAfterSeconds((n) => response.header(n), now));
+    return new ProviderTransientError(message, response.status, retryAfterSeconds((n) => response.header(n), now));
   }
-  if (code && CONTENT_FILTER_CODES.has(code)) return new SoraContentFilteredError(message, response.status, code);
-  return new SoraPermanentError(message, response.status, code);
+  if (code && CONTENT_FILTER_CODES.has(code)) return new ContentFilteredError(message, response.status, code);
+  return new ProviderPermanentError(message, response.status, code);
 }

@@ -1,8 +1,8 @@
-// Sora 2: the OpenAI-compatible videos API (/videos). One video per job, so the snapshot
+// The OpenAI videos API (/videos): Sora 2 on Azure and any OpenAI-compatible endpoint. One video per job, so the snapshot
 // lists the video itself as the single generation once it is completed.
 import { z } from 'zod';
-import { SoraPermanentError } from '../errors.js';
-import type { CreateVideoJobInput, FamilyClient, SoraPhase, SoraTransport, VideoJobSnapshot } from './client.js';
+import { ProviderPermanentError } from '../../errors.js';
+import type { CreateVideoJobInput, FamilyClient, SoraPhase, SoraTransport, VideoJobSnapshot } from '../azure-openai/client.js';
 
 const videoSchema = z.object({
   id: z.string().min(1),
@@ -59,7 +59,7 @@ export function createVideosFamily(http: SoraTransport): FamilyClient {
     async createJob(input: CreateVideoJobInput) {
       // Refused before sending: silently making one video when several were asked for would
       // hide a caller's bug (the request validator already allows only 1 here).
-      if (input.variants !== 1) throw new SoraPermanentError(`The Sora videos API makes one video per job; got variants=${input.variants}`, 400, 'invalid_variants');
+      if (input.variants !== 1) throw new ProviderPermanentError(`The Sora videos API makes one video per job; got variants=${input.variants}`, 400, 'invalid_variants');
       const body = { model: input.model, prompt: input.prompt, size: `${input.width}x${input.height}`, seconds: String(input.seconds) };
       return toSnapshot(await http.json({ method: 'POST', path: '/videos', body, what: 'Create Sora video (videos API)', create: true }, videoSchema));
     },

@@ -1,0 +1,27 @@
+// What the two Sora families accept (../shared/docs/sora-api.md), as capability data. The
+// model ids are the deployment names, which the settings choose.
+import type { ModelCapabilities } from '../capabilities.js';
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Sora 1 (jobs API): nine sizes, 1-20 s, up to 4 variants; fewer variants and shorter clips
+ * at higher resolutions. */
+export const SORA_JOBS_CAPABILITIES: ModelCapabilities = {
+  seconds: range(1, 20),
+  defaultSeconds: 5,
+  sizes: ['480x480', '480x854', '854x480', '720x720', '720x1280', '1280x720', '1080x1080', '1080x1920', '1920x1080'],
+  defaultSize: '480x480',
+  maxVariants: 4,
+  sizeLimits: {
+    '720x720': { maxVariants: 2 },
+    '720x1280': { maxVariants: 2 },
+    '1280x720': { maxVariants: 2 },
+    '1080x1080': { maxVariants: 1, maxSeconds: 10 },
+    '1080x1920': { maxVariants: 1, maxSeconds: 10 },
+    '1920x1080': { maxVariants: 1, maxSeconds: 10 },
+  },
+  imageInput: false,
+  audio: false,
+  options: false,
+  quickstartBody: true,
+};

@@ -1,0 +1,78 @@
+// What a model accepts, as data: request validation reads these tables (one per adapter)
+// instead of hard-coded enums, so a new model is a new row, not new code. Pure.
+
+export interface SizeLimits {
+  maxVariants?: number;
+  maxSeconds?: number;
+}
+
+export interface ModelCapabilities {
+  /** Clip lengths (seconds) the model accepts. */
+  seconds: readonly number[];
+  defaultSeconds: number;
+  /** `WIDTHxHEIGHT` sizes or `W:H` aspect ratios, as the model names them. */
+  sizes: readonly string[];
+  defaultSize: string;
+  /** Videos per job. */
+  maxVariants: number;
+  /** Tighter limits at some sizes (Sora 1: fewer variants, shorter clips at 1080p). */
+  sizeLimits?: Readonly<Record<string, SizeLimits>>;
+  /** Takes a start image (through `options`). */
+  imageInput: boolean;
+  /** Makes sound. */
+  audio: boolean;
+  /** Passes the model's other documented inputs through `options`. */
+  options: boolean;
+  /** Also takes the Sora quickstart's body (width, height, n_seconds, n_variants). */
+  quickstartBody?: boolean;
+  /** Wire inputs the request's own fields set: `options` may not name them (it would
+   * silently override, or be overridden by, prompt, seconds or size). */
+  reservedOptions?: readonly string[];
+}
+
+export interface FieldProblem {
+  /** JSON path of the offending field ('' for the body itself). */
+  field: string;
+  message: string;
+}
+
+/** What a caller asked for, before defaults. */
+export interface RequestedShape {
+  seconds?: number;
+  size?: string;
+  variants?: number;
+  options?: Record<string, unknown>;
+}
+
+export interface ResolvedShape {
+  seconds: number;
+  size: string;
+  variants: number;
+}
+
+/** Checks a request against a model's capabilities; fills in the model's defaults. */
+export function applyCapabilities(model: string, caps: ModelCapabilities, asked: RequestedShape): { ok: true; shape: ResolvedShape } | { ok: false; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const seconds = asked.seconds ?? caps.defaultSeconds;
+  const size = asked.size ?? caps.defaultSize;
+  const variants = asked.variants ?? 1;
+  if (!caps.seconds.includes(seconds)) problems.push({ field: 'seconds', message: `${model} takes ${describeList(caps.seconds)} seconds, not ${seconds}` });
+  if (!caps.sizes.includes(size)) problems.push({ field: 'size', message: `${model} takes size ${caps.sizes.join(', ')}, not ${size}` });
+  const limits = caps.sizeLimits?.[size] ?? {};
+  const maxVariants = Math.min(caps.maxVariants, limits.maxVariants ?? Infinity);
+  if (variants > maxVariants) problems.push({ field: 'variants', message: `${model} makes at most ${maxVariants} variant${maxVariants === 1 ? '' : 's'}${limits.maxVariants !== undefined ? ` at ${size}` : ''}` });
+  if (limits.maxSeconds !== undefined && seconds > limits.maxSeconds) problems.push({ field: 'seconds', message: `${model} makes at most ${limits.maxSeconds} seconds at ${size}` });
+  const optionNames = Object.keys(asked.options ?? {});
+  if (optionNames.length > 0 && !caps.options) problems.push({ field: 'options', message: `${model} takes no other inputs` });
+  for (const name of optionNames.filter((option) => caps.options && caps.reservedOptions?.includes(option))) {
+    problems.push({ field: `options.${name}`, message: `is set from the request's prompt, seconds and size; do not pass it in options` });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, shape: { seconds, size, variants } };
+}
+
+/** "4, 8, 12" or, for a run of whole numbers, "1-20". */
+function describeList(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const isRun = sorted.length > 3 && sorted.every((value, index) => index === 0 || value === sorted[index - 1] + 1);
+  return isRun ? `${sorted[0]}-${sorted[sorted.length - 1]}` : sorted.join(', ');
+}

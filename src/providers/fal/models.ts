@@ -1,0 +1,32 @@
+// fal text-to-video models (@fal-ai/client 1.10.1 src/types/endpoints.d.ts; see
+// ../shared/docs/video-providers.md §1.10), as capability data plus how each names its
+// inputs on the wire. Durations are strings on fal, and their format differs per model.
+import type { ModelCapabilities } from '../capabilities.js';
+
+export interface FalModel extends ModelCapabilities {
+  id: string;
+  /** The model's duration value for a number of seconds. */
+  duration(seconds: number): string;
+}
+
+const FAL_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'] } as const;
+
+export const FAL_MODELS: readonly FalModel[] = [
+  {
+    id: 'fal-ai/kling-video/v2/master/text-to-video',
+    ...FAL_COMMON,
+    seconds: [5, 10], defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'], defaultSize: '16:9',
+    // Its image-to-video sibling takes the start image; this one is text only.
+    imageInput: false, audio: false,
+    duration: (seconds) => String(seconds),
+  },
+  {
+    id: 'fal-ai/veo3',
+    ...FAL_COMMON,
+    seconds: [4, 6, 8], defaultSeconds: 8,
+    sizes: ['16:9', '9:16'], defaultSize: '16:9',
+    imageInput: false, audio: true,
+    duration: (seconds) => `${seconds}s`,
+  },
+];

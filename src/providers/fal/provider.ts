@@ -1,0 +1,117 @@
+// fal's queue API (video-providers.md §1): submit to `{queue}/{model_id}`, poll
+// `{queue}/{owner}/{app}/requests/{id}/status`, read the result, cancel. Plain fetch through
+// the shared transport rather than @fal-ai/client: the client has no base-URL option, re-sends
+// a submit up to 4 times on 429/5xx/network errors whatever its retry setting, and does not
+// stream downloads (§4); the orchestrator must own every retry and the download must stream.
+//
+// fal lists no jobs, so a create whose answer was lost cannot be adopted: the create activity
+// waits out the settle time, then sends again (lostCreate: 'settle'; README states the risk).
+import { z } from 'zod';
+import { ProviderPermanentError } from '../../errors.js';
+import { createTransport, type Transport } from '../http/transport.js';
+import type { JobAddress, JobSpec, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
+import { classifyFalResponse } from './classify.js';
+import { FAL_MODELS, type FalModel } from './models.js';
+
+export interface FalSettings {
+  /** https://queue.fal.run, or the emulator's /fal. */
+  queueUrl: string;
+  apiKey: string;
+}
+
+const submitSchema = z.object({
+  request_id: z.string().min(1),
+  status: z.string().optional(),
+  queue_position: z.number().int().nonnegative().nullish(),
+});
+
+const statusSchema = z.object({
+  status: z.enum(['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED']),
+  queue_position: z.number().int().nonnegative().nullish(),
+  error: z.string().nullish(),
+  error_type: z.string().nullish(),
+});
+
+const resultSchema = z.object({
+  video: z.object({ url: z.url({ protocol: /^https?$/ }), content_type: z.string().nullish() }),
+});
+
+/** Status, result and cancel use `owner/app` (the first two segments of the model id);
+ * `workflows/` and `comfy/` ids keep three (@fal-ai/client utils.ts, video-providers.md §1.1). */
+export function falAppPath(modelId: string): string {
+  const parts = modelId.split('/');
+  const keep = parts[0] === 'workflows' || parts[0] === 'comfy' ? 3 : 2;
+  return parts.slice(0, keep).map(encodeURIComponent).join('/');
+}
+
+/** The one output of a fal video job (its result has one `video` file). */
+const OUTPUT_ID = 'video';
+
+export function createFalProvider(name: string, settings: FalSettings, http: { requestTimeoutMs: number; fetch?: typeof fetch }): VideoProvider {
+  const transport: Transport = createTransport({
+    service: 'fal', baseUrl: settings.queueUrl, auth: { headers: async () => ({ authorization: `Key ${settings.apiKey}` }) },
+    requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch, classify: classifyFalResponse,
+  });
+  const modelOf = (id: string): FalModel => {
+    const model = FAL_MODELS.find((candidate) => candidate.id === id);
+    if (!model) throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
+    return model;
+  };
+  const requestPath = (job: JobAddress) => `/${falAppPath(job.model)}/requests/${encodeURIComponent(job.jobId)}`;
+  const readResult = (job: JobAddress) => transport.json({ method: 'GET', path: requestPath(job), what: `Get the result of fal request ${job.jobId}` }, resultSchema);
+
+  return {
+    name,
+    kind: 'fal',
+    models: FAL_MODELS,
+    lostCreate: 'settle',
+
+    async createJob(spec: JobSpec): Promise<ProviderJob> {
+      const model = modelOf(spec.model);
+      const input = { ...spec.options, prompt: spec.prompt, duration: model.duration(spec.seconds), aspect_ratio: spec.size };
+      const query = spec.webhookUrl ? { fal_webhook: spec.webhookUrl } : undefined;
+      const path = `/${spec.model.split('/').map(encodeURIComponent).join('/')}`;
+      const answer = await transport.json({ method: 'POST', path, query, body: input, what: `Submit to fal ${spec.model}`, create: true }, submitSchema);
+      return {
+        jobId: answer.request_id, phase: 'queued', stage: 'waiting', status: answer.status ?? 'IN_QUEUE',
+        queuePosition: answer.queue_position ?? undefined, outputs: [],
+      };
+    },
+
+    async getJob(job: JobAddress): Promise<ProviderJob> {
+      const status = await transport.json({ method: 'GET', path: `${requestPath(job)}/status`, what: `Get fal request ${job.jobId}` }, statusSchema);
+      const base = { jobId: job.jobId, status: status.status, outputs: [] };
+      if (status.status === 'IN_QUEUE') return { ...base, phase: 'queued', stage: 'waiting', queuePosition: status.queue_position ?? undefined };
+      if (status.status === 'IN_PROGRESS') return { ...base, phase: 'running', stage: 'working' };
+      // COMPLETED says nothing of success (§1.4): a failed request reports an error here, or
+      // its result call answers the model's error.
+      if (status.error) {
+        const cancelled = status.error_type === 'client_cancelled';
+        return { ...base, phase: cancelled ? 'cancelled' : 'failed', failure: `${status.error_type ? `${status.error_type}: ` : ''}${status.error}` };
+      }
+      try {
+        await readResult(job);
+        return { ...base, phase: 'succeeded', outputs: [{ id: OUTPUT_ID }] };
+      } catch (error) {
+        if (!(error instanceof ProviderPermanentError)) throw error;
+        return { ...base, phase: 'failed', failure: error.message };
+      }
+    },
+
+    async openOutput(job: JobAddress): Promise<OutputContent> {
+      // The result names a fresh URL each time; it is public, so our key is never sent there.
+      const result = await readResult(job);
+      return transport.content({ method: 'GET', path: result.video.url, what: `Download the video of fal request ${job.jobId}`, anonymous: true });
+    },
+
+    cancelJob: async (job: JobAddress) => {
+      try {
+        await transport.discard({ method: 'PUT', path: `${requestPath(job)}/cancel`, what: `Cancel fal request ${job.jobId}` }, { notFoundIsOk: true });
+      } catch (error) {
+        // 400 ALREADY_COMPLETED: nothing left to cancel (§1.6).
+        if (error instanceof ProviderPermanentError && error.status === 400) return;
+        throw error;
+      }
+    },
+  };
+}

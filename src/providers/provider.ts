@@ -1,0 +1,103 @@
+// The one interface every video provider adapter implements. The orchestrator, the
+// activities and the HTTP functions see only this: they never name a provider, and each
+// adapter maps only its own wire shapes onto these types.
+//
+// Adapters never retry. The orchestrator owns retry timing (durable timers, deadlines), and a
+// retried create can bill a second job. Every failure is a named error from ../errors.ts:
+// ProviderTransientError (try again later), ProviderPermanentError / ContentFilteredError
+// (never), CreateOutcomeUnknownError (a create was sent and may have made a job).
+import type { Readable } from 'node:stream';
+import type { ModelCapabilities } from './capabilities.js';
+
+/** The kinds of provider this app can talk to (one adapter folder each). */
+export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate';
+
+/** Where a job is, in the pipeline's words. `expired`: done, but its outputs are gone. */
+export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
+
+/** How far along a waiting job is, for pacing the status calls: not started yet, working,
+ * or in a short last stage (the adapter knows which raw statuses mean which). */
+export type JobStage = 'waiting' | 'working' | 'finishing';
+
+/** A validated, provider-neutral request for one job, as the create activity sends it. */
+export interface JobSpec {
+  model: string;
+  prompt: string;
+  seconds: number;
+  /** One of the model's sizes: `WIDTHxHEIGHT` or an aspect ratio `W:H`. */
+  size: string;
+  variants: number;
+  /** The model's other documented inputs, passed through as given (validated as a JSON object). */
+  options?: Record<string, unknown>;
+  /** Where the provider should POST when the job ends, for adapters that support it. */
+  webhookUrl?: string;
+}
+
+/** One downloadable result of a job. Ids are safe blob-name segments; no URL is kept here, so
+ * no signed link ever reaches the durable history (the adapter finds it again when opening). */
+export interface JobOutput {
+  id: string;
+}
+
+/** A job as the provider reports it, mapped to the pipeline's terms. */
+export interface ProviderJob {
+  jobId: string;
+  phase: JobPhase;
+  stage?: JobStage;
+  /** The provider's own status string, shown to callers as is. */
+  status: string;
+  /** 0-100, when the provider says. */
+  progress?: number;
+  /** Requests ahead of this one, when the provider says. */
+  queuePosition?: number;
+  /** Empty until the job succeeded. */
+  outputs: JobOutput[];
+  /** Why it failed, in the provider's words. */
+  failure?: string;
+  /** Unix seconds on the provider's clock, when it says. */
+  createdAt?: number;
+  /** What the provider echoes of the request: lets a lost create be matched to its job. */
+  echo?: { model?: string; prompt?: string; size?: string; seconds?: number; variants?: number };
+}
+
+/** Identifies a job at its provider (the model is part of the address for some kinds). */
+export interface JobAddress {
+  model: string;
+  jobId: string;
+}
+
+export interface OutputContent {
+  body: Readable;
+  contentLength: number | undefined;
+  contentType: string;
+}
+
+/** How an adapter keeps "one request, one job" when a create's answer is lost. */
+export type LostCreatePolicy =
+  /** The provider lists recent jobs: the activity adopts the one the lost create made. */
+  | 'adopt'
+  /** No job list: wait out the settle time, then send again (the README states the residual risk). */
+  | 'settle';
+
+export interface ModelInfo extends ModelCapabilities {
+  id: string;
+}
+
+export interface VideoProvider {
+  /** The instance name callers use (`provider` in the request). */
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly models: readonly ModelInfo[];
+  readonly lostCreate: LostCreatePolicy;
+  /** Sends one create. Never retried inside; a lost answer is CreateOutcomeUnknownError. */
+  createJob(spec: JobSpec): Promise<ProviderJob>;
+  getJob(job: JobAddress): Promise<ProviderJob>;
+  /** Streams one output; the adapter knows whether it is a content endpoint or a URL. */
+  openOutput(job: JobAddress, outputId: string): Promise<OutputContent>;
+  /** A still of the output, when the provider serves one. */
+  openThumbnail?(job: JobAddress, outputId: string): Promise<OutputContent>;
+  /** Recent jobs, newest first (for `lostCreate: 'adopt'`). */
+  listRecentJobs?(model: string, limit: number): Promise<ProviderJob[]>;
+  /** Cancels or deletes the job; a job already gone is not an error. */
+  cancelJob(job: JobAddress): Promise<void>;
+}

@@ -1,0 +1,29 @@
+// Replicate video models (their API pages, video-providers.md §2.8), as capability data.
+// Durations are integers on Replicate; every model here returns one URL as `output`.
+import type { ModelCapabilities } from '../capabilities.js';
+
+export interface ReplicateModel extends ModelCapabilities {
+  /** `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
+  id: string;
+}
+
+const REPLICATE_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'] } as const;
+
+export const REPLICATE_MODELS: readonly ReplicateModel[] = [
+  {
+    id: 'kwaivgi/kling-v2.0',
+    ...REPLICATE_COMMON,
+    seconds: [5, 10], defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'], defaultSize: '16:9',
+    // start_image, through options.
+    imageInput: true, audio: false,
+  },
+  {
+    id: 'google/veo-3.1',
+    ...REPLICATE_COMMON,
+    seconds: [4, 6, 8], defaultSeconds: 8,
+    sizes: ['16:9', '9:16'], defaultSize: '16:9',
+    // image / last_frame / reference_images and generate_audio, through options.
+    imageInput: true, audio: true,
+  },
+];

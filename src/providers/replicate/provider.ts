@@ -1,0 +1,135 @@
+// Replicate's predictions API (video-providers.md §2): create a prediction for an official
+// model, read it, cancel it, list recent ones (so a create whose answer was lost is adopted,
+// never sent twice). Plain fetch through the shared transport rather than the `replicate`
+// client: the client re-sends a create on 429 and on any network error, up to 6 times,
+// with no option to stop it (§4), and the orchestrator must own every retry.
+import { z } from 'zod';
+import { ProviderPermanentError } from '../../errors.js';
+import { createTransport, type Transport } from '../http/transport.js';
+import type { JobAddress, JobPhase, JobSpec, JobStage, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
+import { classifyReplicateResponse } from './classify.js';
+import { REPLICATE_MODELS } from './models.js';
+
+export interface ReplicateSettings {
+  /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
+  baseUrl: string;
+  apiToken: string;
+}
+
+const predictionSchema = z.object({
+  id: z.string().min(1),
+  model: z.string().nullish(),
+  status: z.string().min(1),
+  input: z.record(z.string(), z.unknown()).nullish(),
+  // One URL for the models here; a list for others (each item an output).
+  output: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
+  error: z.unknown().optional(),
+  created_at: z.string().nullish(),
+  data_removed: z.boolean().nullish(),
+});
+type Prediction = z.output<typeof predictionSchema>;
+
+const listSchema = z.object({ results: z.array(predictionSchema), next: z.string().nullish() });
+
+/** `starting → processing → succeeded | failed | canceled`, and `aborted` (a deadline passed
+ * before it started) (§2.3). An unknown status is a contract change: refused by the schema
+ * check below as a named error, never guessed. */
+const PHASES: Record<string, { phase: JobPhase; stage?: JobStage }> = {
+  starting: { phase: 'queued', stage: 'waiting' },
+  processing: { phase: 'running', stage: 'working' },
+  succeeded: { phase: 'succeeded' },
+  failed: { phase: 'failed' },
+  canceled: { phase: 'cancelled' },
+  aborted: { phase: 'cancelled' },
+};
+
+const outputsOf = (prediction: Prediction): string[] =>
+  typeof prediction.output === 'string' ? [prediction.output] : Array.isArray(prediction.output) ? prediction.output : [];
+
+function toProviderJob(prediction: Prediction, what: string): ProviderJob {
+  const mapped = PHASES[prediction.status];
+  if (!mapped) throw new ProviderPermanentError(`${what}: Replicate answered an unknown status "${prediction.status.slice(0, 40)}"`, 200, 'invalid_response');
+  const urls = outputsOf(prediction);
+  // Outputs are removed an hour after the prediction ends (§2.4): a success without them is expired.
+  const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
+  const input = prediction.input ?? {};
+  const createdMs = prediction.created_at ? Date.parse(prediction.created_at) : Number.NaN;
+  return {
+    jobId: prediction.id,
+    phase: expired ? 'expired' : mapped.phase,
+    stage: mapped.stage,
+    status: prediction.status,
+    outputs: mapped.phase === 'succeeded' && !expired ? urls.map((_, index) => ({ id: `output-${index}` })) : [],
+    failure: expired ? 'the outputs were removed (Replicate keeps them for an hour)' : prediction.error == null ? undefined : String(typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error)).slice(0, 500),
+    createdAt: Number.isFinite(createdMs) ? createdMs / 1000 : undefined,
+    echo: {
+      model: prediction.model ?? undefined,
+      prompt: typeof input.prompt === 'string' ? input.prompt : undefined,
+      seconds: typeof input.duration === 'number' ? input.duration : undefined,
+      size: typeof input.aspect_ratio === 'string' ? input.aspect_ratio : undefined,
+      variants: 1,
+    },
+  };
+}
+
+export function createReplicateProvider(name: string, settings: ReplicateSettings, http: { requestTimeoutMs: number; fetch?: typeof fetch }): VideoProvider {
+  const transport: Transport = createTransport({
+    service: 'Replicate', baseUrl: settings.baseUrl, auth: { headers: async () => ({ authorization: `Bearer ${settings.apiToken}` }) },
+    requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch, classify: classifyReplicateResponse,
+  });
+  const modelPath = (id: string) => {
+    if (!REPLICATE_MODELS.some((model) => model.id === id)) throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
+    return id.split('/').map(encodeURIComponent).join('/');
+  };
+  const predictionPath = (jobId: string) => `/predictions/${encodeURIComponent(jobId)}`;
+  const read = async (jobId: string) => {
+    const what = `Get Replicate prediction ${jobId}`;
+    return { what, prediction: await transport.json({ method: 'GET', path: predictionPath(jobId), what }, predictionSchema) };
+  };
+
+  return {
+    name,
+    kind: 'replicate',
+    models: REPLICATE_MODELS,
+    lostCreate: 'adopt',
+
+    async createJob(spec: JobSpec): Promise<ProviderJob> {
+      const what = `Create a Replicate prediction for ${spec.model}`;
+      const body = {
+        input: { ...spec.options, prompt: spec.prompt, duration: spec.seconds, aspect_ratio: spec.size },
+        ...(spec.webhookUrl ? { webhook: spec.webhookUrl, webhook_events_filter: ['completed'] } : {}),
+      };
+      const prediction = await transport.json({ method: 'POST', path: `/models/${modelPath(spec.model)}/predictions`, body, what, create: true }, predictionSchema);
+      return toProviderJob(prediction, what);
+    },
+
+    async getJob(job: JobAddress): Promise<ProviderJob> {
+      const { what, prediction } = await read(job.jobId);
+      return toProviderJob(prediction, what);
+    },
+
+    async openOutput(job: JobAddress, outputId: string): Promise<OutputContent> {
+      const { prediction } = await read(job.jobId);
+      const url = outputsOf(prediction)[Number(/^output-(\d+)$/.exec(outputId)?.[1] ?? Number.NaN)];
+      if (!url) throw new ProviderPermanentError(`Replicate prediction ${job.jobId} has no output ${outputId} (any more)`, 404, 'output_removed');
+      // As the official client does: output files are fetched without our token, which stays on the API host.
+      return transport.content({ method: 'GET', path: url, what: `Download ${outputId} of Replicate prediction ${job.jobId}`, anonymous: true });
+    },
+
+    async listRecentJobs(model: string, limit: number): Promise<ProviderJob[]> {
+      // Newest first, 100 a page, every model's together (§2.1): the first page covers a lost create.
+      const what = 'List Replicate predictions';
+      const page = await transport.json({ method: 'GET', path: '/predictions', what }, listSchema);
+      return page.results.filter((prediction) => prediction.model === model).slice(0, limit).flatMap((prediction) => {
+        try {
+          return [toProviderJob(prediction, what)];
+        } catch {
+          return [];
+        }
+      });
+    },
+
+    cancelJob: (job: JobAddress) =>
+      transport.discard({ method: 'POST', path: `${predictionPath(job.jobId)}/cancel`, what: `Cancel Replicate prediction ${job.jobId}` }, { notFoundIsOk: true }),
+  };
+}
