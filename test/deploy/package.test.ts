@@ -1,9 +1,10 @@
 // The deploy package (azure.yaml `dist`: what `npm run package` builds and azd uploads) holds
-// only what the app runs, and the Node Functions host serves a video request from exactly that
-// folder: Azurite, the Sora emulator and the host, wired with local.settings.sample.json.
+// only what the app runs, its code cache works and is optional, and the Node Functions host
+// serves a video request from exactly that folder: Azurite, the Sora emulator and the host,
+// wired with local.settings.sample.json.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,14 +55,35 @@ function packageProblems(metafile: Metafile): string[] {
   return problems;
 }
 
+/** Loads a package's main in a fresh Node with the worker's core API stubbed, as the worker does; what registered. */
+function loadPackage(dir: string): { codeCache: string; functions: string[] } {
+  const probe = `
+const Module = require('node:module');
+const names = [];
+class Disposable { constructor(f) { this.f = f; } dispose() {} static from() { return new Disposable(); } }
+let model;
+const core = { version: '3.10.1', hostVersion: '4', Disposable, registerFunction: (m) => { names.push(m.name); return new Disposable(); }, registerHook: () => new Disposable(), setProgrammingModel: (m) => { model = m; }, getProgrammingModel: () => model, log() {} };
+const original = Module.prototype.require;
+Module.prototype.require = function (id) { return id === '@azure/functions-core' ? core : original.call(this, id); };
+const pkg = require(require('node:path').join(process.argv[1], 'package.json'));
+const exported = require(require('node:path').join(process.argv[1], pkg.main));
+process.stdout.write(JSON.stringify({ codeCache: exported.codeCache, functions: names.sort() }));
+process.exit(0);
+`;
+  const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+  const child = spawnSync(process.execPath, ['-e', probe, dir], { cwd: dir, env: { PATH: process.env.PATH, ...sample.Values }, encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as { codeCache: string; functions: string[] };
+}
+
 describe('the deploy package', () => {
   before(() => {
     const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--metafile', metafilePath, '--quiet'], { cwd: root, encoding: 'utf8' });
     assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
   });
 
-  test('holds exactly index.js, package.json and host.json', () => {
-    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), ['host.json', 'index.js', 'package.json']);
+  test('holds exactly the bundle, its code cache, the loader, package.json and host.json', () => {
+    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), ['app.cache', 'app.js', 'host.json', 'index.js', 'package.json']);
   });
 
   test('its package.json points at the bundle and has nothing to install or run', () => {
@@ -88,11 +110,31 @@ describe('the deploy package', () => {
     assert.equal(packageProblems(bad).length, 4, packageProblems(bad).join('\n'));
   });
 
-  test('the bundle needs nothing at run time but Node built-ins and the worker\'s @azure/functions-core', () => {
-    const bundle = readFileSync(path.join(packageDir, 'index.js'), 'utf8');
+  test('the bundle and the loader need nothing at run time but Node built-ins and the worker\'s @azure/functions-core', () => {
+    const bundle = readFileSync(path.join(packageDir, 'app.js'), 'utf8');
     const required = new Set([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]));
     assert.ok(required.has('@azure/functions-core'), 'the worker API stays external');
     for (const id of required) assert.ok(isBuiltin(id) || id === '@azure/functions-core', `the bundle requires ${id}, which is not in the package`);
+    const loader = readFileSync(path.join(packageDir, 'index.js'), 'utf8');
+    for (const [, id] of loader.matchAll(/\brequire\('([^']+)'\)/g)) assert.ok(isBuiltin(id), `the loader requires ${id}`);
+  });
+
+  test('V8 accepts the code cache; without a usable one the app loads the same, compiled as usual', () => {
+    const withCache = loadPackage(packageDir);
+    assert.equal(withCache.codeCache, 'accepted');
+    assert.ok(withCache.functions.includes('videosStart'), withCache.functions.join(', '));
+    const copy = path.join(scratch, 'package-bad-cache');
+    cpSync(packageDir, copy, { recursive: true });
+    const cache = readFileSync(path.join(copy, 'app.cache'));
+    cache.fill(7, 16, 64); // a cache from another V8 (or damaged) fails V8's checks
+    writeFileSync(path.join(copy, 'app.cache'), cache);
+    const rejected = loadPackage(copy);
+    assert.equal(rejected.codeCache, 'rejected');
+    assert.deepEqual(rejected.functions, withCache.functions);
+    rmSync(path.join(copy, 'app.cache'));
+    const missing = loadPackage(copy);
+    assert.equal(missing.codeCache, 'missing');
+    assert.deepEqual(missing.functions, withCache.functions);
   });
 });
 
