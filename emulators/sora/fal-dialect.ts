@@ -278,7 +278,7 @@ export function createFalDialect(core: Core): Dialect {
       case 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel': {
         const state = queue.state(r);
         if (state.finishedMs !== null) return detail(res, 400, { status: 'ALREADY_COMPLETED' });
-        r.cancelledMs = Date.now();
+        queue.cancel(r);
         return detail(res, 202, { status: 'CANCELLATION_REQUESTED' });
       }
     }

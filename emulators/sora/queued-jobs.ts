@@ -4,7 +4,8 @@
 // duration and ends. A cancel before the start removes it from the queue; a cancel while it
 // runs ends it then. Deadlines work the same way: one for the start (fal's
 // X-Fal-Request-Timeout, Replicate's Cancel-After before the start) and one for the run. The schedule is recomputed from the submission order on every read, so
-// a cancelled job frees its place for the ones behind it.
+// a cancelled job frees its place for the ones behind it. The plan does not depend on the
+// time of reading, so it is cached per account until a job is added or cancelled.
 import type { LateFailure } from './core.js';
 
 export interface QueuedJob {
@@ -15,7 +16,7 @@ export interface QueuedJob {
   queueMs: number;
   /** Running time once started. */
   runMs: number;
-  /** When the caller cancelled it, if they did. */
+  /** When the caller cancelled it, if they did (set through JobQueue.cancel). */
   cancelledMs?: number;
   /** Not started by then → it ends then without running (`expired`). */
   startDeadlineMs?: number;
@@ -47,6 +48,7 @@ const earliest = (...times: Array<number | undefined>) => Math.min(...times.map(
 
 export class JobQueue<J extends QueuedJob> {
   private readonly byAccount = new Map<string, J[]>();
+  private readonly plans = new Map<string, { slots: number; plan: Map<string, Planned> }>();
   readonly all = new Map<string, J>();
 
   /** `slots` is read on every computation, so the limit can change at runtime. */
@@ -57,6 +59,12 @@ export class JobQueue<J extends QueuedJob> {
     const list = this.byAccount.get(job.account) ?? [];
     list.push(job);
     this.byAccount.set(job.account, list);
+    this.plans.delete(job.account);
+  }
+
+  cancel(job: J, atMs = Date.now()) {
+    job.cancelledMs = atMs;
+    this.plans.delete(job.account);
   }
 
   get(id: string): J | undefined {
@@ -66,14 +74,27 @@ export class JobQueue<J extends QueuedJob> {
   clear() {
     this.all.clear();
     this.byAccount.clear();
+    this.plans.clear();
+  }
+
+  private plan(account: string): Map<string, Planned> {
+    const slots = Math.max(1, Math.floor(this.slots()));
+    const cached = this.plans.get(account);
+    if (cached && cached.slots === slots) return cached.plan;
+    const plan = this.computePlan(account, slots);
+    this.plans.set(account, { slots, plan });
+    return plan;
   }
 
   /** Start and end of every job of the account, in submission order. */
-  private plan(account: string): Map<string, Planned> {
-    const slotFree = new Array<number>(Math.max(1, Math.floor(this.slots()))).fill(0);
+  private computePlan(account: string, slots: number): Map<string, Planned> {
+    const jobs = this.byAccount.get(account) ?? [];
+    // More slots than jobs never matter, so a large limit costs nothing.
+    const slotFree = new Array<number>(Math.min(slots, Math.max(1, jobs.length))).fill(0);
     const planned = new Map<string, Planned>();
-    for (const job of this.byAccount.get(account) ?? []) {
-      const slot = slotFree.indexOf(Math.min(...slotFree));
+    for (const job of jobs) {
+      let slot = 0;
+      for (let i = 1; i < slotFree.length; i++) if (slotFree[i] < slotFree[slot]) slot = i;
       const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
       const stopBeforeStart = earliest(job.cancelledMs, job.startDeadlineMs);
       if (stopBeforeStart < startMs) {

@@ -309,7 +309,7 @@ export function createReplicateDialect(core: Core): Dialect {
     }
     const p = queue.get(params.id);
     if (!p || p.account !== token) return problem(res, 404, 'Not found', 'The requested resource could not be found.');
-    if (ctx.template === 'POST /replicate/v1/predictions/{id}/cancel' && queue.state(p).finishedMs === null) p.cancelledMs = Date.now();
+    if (ctx.template === 'POST /replicate/v1/predictions/{id}/cancel' && queue.state(p).finishedMs === null) queue.cancel(p);
     return sendJson(res, 200, view(p));
   }
 
