@@ -17,9 +17,27 @@ export interface DurableSettings {
   maxConcurrentOrchestratorFunctions: number;
 }
 
+export interface QueueHostSettings {
+  batchSize: number;
+  maxDequeueCount: number;
+  visibilityTimeoutMs: number;
+  maxPollingIntervalMs: number;
+  messageEncoding: 'base64' | 'none';
+}
+
 export interface HostSettings {
   routePrefix: string;
   durable: DurableSettings;
+  queues: QueueHostSettings;
+}
+
+/** host.json durations: a TimeSpan ("00:00:30", "1.00:00:00") or milliseconds. */
+function durationMs(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && value >= 0) return value;
+  const span = typeof value === 'string' ? /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) : null;
+  if (!span) throw new AppLoadError(`host.json: ${name} must be a TimeSpan such as "00:00:30" (got ${JSON.stringify(value)})`);
+  return ((Number(span[1] ?? 0) * 24 + Number(span[2])) * 3600 + Number(span[3]) * 60 + Number(span[4])) * 1000 + Number(`0.${span[5] ?? '0'}`) * 1000;
 }
 
 function readJson(file: string): unknown {
@@ -54,6 +72,9 @@ export function readHostSettings(appDir: string): HostSettings {
   const extensions = record(pick(host, 'extensions'));
   const http = record(pick(extensions, 'http'));
   const durable = record(pick(extensions, 'durableTask'));
+  const queues = record(pick(extensions, 'queues'));
+  const encoding = pick(queues, 'messageEncoding');
+  if (encoding !== undefined && !['base64', 'none'].includes(String(encoding).toLowerCase())) throw new AppLoadError('host.json: queues.messageEncoding must be base64 or none');
   const routePrefixValue = pick(http, 'routePrefix');
   const routePrefix = typeof routePrefixValue === 'string' ? routePrefixValue.replace(/^\/+|\/+$/g, '') : 'api';
   const hubName = pick(durable, 'hubName');
@@ -67,6 +88,14 @@ export function readHostSettings(appDir: string): HostSettings {
       hubName: typeof hubName === 'string' ? hubName : 'TestHubName',
       maxConcurrentActivityFunctions: positiveInt(pick(durable, 'maxConcurrentActivityFunctions'), 10, 'maxConcurrentActivityFunctions'),
       maxConcurrentOrchestratorFunctions: positiveInt(pick(durable, 'maxConcurrentOrchestratorFunctions'), 10, 'maxConcurrentOrchestratorFunctions'),
+    },
+    queues: {
+      batchSize: positiveInt(pick(queues, 'batchSize'), 16, 'queues.batchSize'),
+      maxDequeueCount: positiveInt(pick(queues, 'maxDequeueCount'), 5, 'queues.maxDequeueCount'),
+      visibilityTimeoutMs: durationMs(pick(queues, 'visibilityTimeout'), 0, 'queues.visibilityTimeout'),
+      // func's default is one minute; locally a second keeps queue-triggered work prompt.
+      maxPollingIntervalMs: durationMs(pick(queues, 'maxPollingInterval'), 1000, 'queues.maxPollingInterval'),
+      messageEncoding: String(encoding ?? 'base64').toLowerCase() as 'base64' | 'none',
     },
   };
 }

@@ -13,6 +13,10 @@ import { compileRoute, type CompiledRoute } from './routes.js';
 import { DurableEngine } from './durable/engine.js';
 import { DurableHttpApi, managementUrls } from './durable/http-api.js';
 import { EntityScheduler } from './durable/entities.js';
+import { refusalReason } from './bindings/support.js';
+import { StorageBindings } from './bindings/storage.js';
+import { parseSchedule, TimerTriggers, type Schedule } from './bindings/timer.js';
+import { QueueTriggers } from './bindings/queue-trigger.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
 import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
@@ -130,6 +134,28 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const invoker = new Invoker(registry, log);
   for (const hook of registry.hooks.appStart) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData, functionAppDirectory: options.appDir });
   const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
+
+  // What this host cannot serve is refused now, loudly, rather than never firing or dropping outputs.
+  const refusals = new Map<string, string>();
+  const timers: { fn: RegisteredFunction; schedule: Schedule }[] = [];
+  const queueFunctions: RegisteredFunction[] = [];
+  for (const fn of registry.functions.values()) {
+    let reason = refusalReason(fn);
+    const trigger = triggerBinding(fn);
+    if (!reason && trigger?.type === 'timerTrigger') {
+      try {
+        timers.push({ fn, schedule: parseSchedule(String(trigger.options.schedule ?? '')) });
+      } catch (error) {
+        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
+      }
+    }
+    if (!reason && trigger?.type === 'queueTrigger') queueFunctions.push(fn);
+    if (reason) refusals.set(fn.id, reason);
+  }
+  const storageBindings = new StorageBindings(settings.queues.messageEncoding);
+  invoker.services = { refusals, storage: storageBindings };
+  const timerTriggers = timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined;
+  const queueTriggers = queueFunctions.length > 0 ? new QueueTriggers(queueFunctions, invoker, log, storageBindings, settings.queues) : undefined;
   const streamUri = capabilities.HttpUri;
 
   const durableBase = `${baseUrl}/runtime/webhooks/durabletask`;
@@ -188,6 +214,11 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     if (!match) return sendJson(res, 405, { message: `${req.method} is not allowed on ${path}; allowed: ${candidates.flatMap((c) => c.h.methods).join(', ')}` }, { allow: candidates.flatMap((c) => c.h.methods).join(', ') });
     const { h, params } = match;
     if (!authorized(h.authLevel, keyFrom(req, url))) return sendJson(res, 401, { message: 'A valid function key is required (code query parameter or x-functions-key header).' });
+    const refused = refusals.get(h.fn.id);
+    if (refused) {
+      log.error(refused);
+      return sendJson(res, 500, { message: refused });
+    }
     const invocationId = randomUUID();
     const headers = headerRecord(req.headers);
     const query = Object.fromEntries(url.searchParams);
@@ -289,6 +320,41 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     res.end(text);
   }
 
+  /** POST /admin/functions/{name} {"input": "..."}: runs a non-HTTP function now, as func's admin API does (master key). */
+  async function invokeByAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, name: string): Promise<void> {
+    if (req.method !== 'POST') return sendJson(res, 405, { message: 'Use POST to run a function.' });
+    if (keys && !sameKey(keyFrom(req, url), keys.master)) return sendJson(res, 401, { message: 'The master key is required.' });
+    const fn = registry.byName(name);
+    if (!fn) return sendJson(res, 404, { message: `No function named '${name}'.` });
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBody);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
+      throw error;
+    }
+    const refused = refusals.get(fn.id);
+    if (refused) return sendJson(res, 501, { message: refused });
+    const trigger = triggerBinding(fn)!;
+    let input: unknown;
+    try {
+      input = body.length ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input : undefined;
+    } catch {
+      return sendJson(res, 400, { message: 'The body must be JSON: {"input": "..."}' });
+    }
+    let ok: boolean;
+    if (trigger.type === 'timerTrigger') {
+      const timer = timers.find((t) => t.fn === fn)!;
+      ok = await timerTriggers!.run(fn, timer.schedule, new Date(), true);
+    } else if (trigger.type === 'queueTrigger') {
+      const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
+      ok = (await invoker.invoke(fn, { inputData: [{ name: trigger.name, data: { string: text } }], triggerMetadata: { QueueTrigger: { string: text } } })).ok;
+    } else {
+      return sendJson(res, 400, { message: `'${fn.metadata.name}' has a ${trigger.type}; the admin API runs timer and queue functions (call HTTP functions by their route, durable ones through the durable API).` });
+    }
+    return ok ? void res.writeHead(202, { 'content-length': 0 }).end() : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
+  }
+
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     let url: URL;
     try {
@@ -305,6 +371,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
         ? handleDurable(req, res, url, path.slice('/durabletask'.length), true)
         : path === '/admin/host/status'
           ? Promise.resolve(sendJson(res, 200, { state: 'Running', version: HOST_VERSION, id: 'node-functions-host', memory: process.memoryUsage() }))
+          : path.startsWith('/admin/functions/')
+            ? invokeByAdmin(req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
           : path === '/' || path === ''
             ? Promise.resolve(sendJson(res, 200, { message: 'The Node Functions host is running.', functions: [...registry.functions.keys()] }))
             : handleFunction(req, res, url);
@@ -319,10 +387,12 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   log.banner('\nFunctions:\n');
   for (const fn of registry.functions.values()) {
     const http = httpFunctions.find((h) => h.fn === fn);
-    if (http) log.banner(`        ${fn.metadata.name}: [${http.methods.join(',')}] ${baseUrl}/${http.route.template}`);
-    else log.banner(`        ${fn.metadata.name}: ${triggerBinding(fn)?.type ?? 'unknown trigger'}`);
+    const refused = refusals.get(fn.id);
+    const line = http ? `[${http.methods.join(',')}] ${baseUrl}/${http.route.template}` : triggerBinding(fn)?.type ?? 'unknown trigger';
+    log.banner(`        ${fn.metadata.name}: ${line}${refused ? ` (not supported by this host: see below)` : ''}`);
     log.banner('');
   }
+  for (const reason of refusals.values()) log.banner(`Error: ${reason}\n`);
   if (keys) {
     log.banner(`Keys (--require-keys): master=${keys.master} function=${keys.function} durabletask_extension=${keys.system}\n`);
   }
@@ -334,10 +404,15 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   }
   log.banner(`Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${store?.kind ?? 'none'}, hub: ${hubName})`);
 
+  timerTriggers?.start();
+  queueTriggers?.start();
+
   return {
     url: baseUrl,
     port,
     async close() {
+      timerTriggers?.stop();
+      queueTriggers?.stop();
       engine?.stop();
       entities?.stop();
       for (const hook of registry.hooks.appTerminate) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });

@@ -5,6 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry, HookCallback, RegisteredFunction, RpcInvocationResponse, RpcTypedData } from './core-api.js';
 import type { HostLog } from './log.js';
+import { objectProperties, type BindingData } from './bindings/expressions.js';
+import type { StorageBindings } from './bindings/storage.js';
+
+/** Set by the host after loading the app: refused functions and the storage bindings. */
+export interface InvocationServices {
+  /** Function id → why this host cannot serve it. */
+  refusals: Map<string, string>;
+  storage: StorageBindings;
+}
+
+const STORAGE_BINDINGS = new Set(['blob', 'table', 'queue']);
 
 export interface InvocationInput {
   /** Binding name → data; the trigger's binding and any extra inputs. */
@@ -28,6 +39,8 @@ async function runHooks(hooks: HookCallback[], context: Record<string, unknown>)
 
 export class Invoker {
   readonly #appHookData: Record<string, unknown> = {};
+  readonly #usesStorage = new Map<string, boolean>();
+  services: InvocationServices | undefined;
   constructor(readonly registry: FunctionRegistry, readonly log: HostLog) {}
 
   get appHookData(): Record<string, unknown> {
@@ -37,6 +50,11 @@ export class Invoker {
   async invoke(fn: RegisteredFunction, input: InvocationInput): Promise<InvocationOutcome> {
     const invocationId = input.invocationId ?? randomUUID();
     const name = fn.metadata.name;
+    const refused = this.services?.refusals.get(fn.id);
+    if (refused) {
+      this.log.error(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=0ms)\n  ${refused}`);
+      return { ok: false, error: new Error(refused), invocationId };
+    }
     const started = performance.now();
     this.log.execution(`Executing 'Functions.${name}' (Reason='${reasonFor(fn)}', Id=${invocationId})`, input.isReplay);
     try {
@@ -61,6 +79,9 @@ export class Invoker {
       state: undefined as 'preInvocationHooks' | 'postInvocationHooks' | 'invocation' | undefined,
       log: (level: string, category: string, message: string) => this.log.fromFunction(fn.metadata.name, level, category, message, input.isReplay),
     };
+    const storage = this.#storageFor(fn);
+    const bindingData = storage ? bindingDataOf(fn, input) : undefined;
+    if (storage) coreCtx.request.inputData = [...input.inputData, ...await storage.inputs(fn, bindingData!)];
     const invocationModel = model.getInvocationModel(coreCtx);
     const { context, inputs: initialInputs } = await invocationModel.getArguments();
     const hookData: Record<string, unknown> = {};
@@ -79,8 +100,40 @@ export class Invoker {
     coreCtx.state = 'postInvocationHooks';
     await runHooks(this.registry.hooks.postInvocation, post);
     if (post.error !== undefined && post.error !== null) throw post.error;
-    return invocationModel.getResponse(context, post.result);
+    const response = await invocationModel.getResponse(context, post.result);
+    if (storage) await storage.writeOutputs(fn, response, bindingData!);
+    return response;
   }
+
+  /** The storage bindings, when the function has any (most have none: skip the work). */
+  #storageFor(fn: RegisteredFunction): StorageBindings | undefined {
+    let uses = this.#usesStorage.get(fn.id);
+    if (uses === undefined) {
+      uses = Object.values(fn.metadata.bindings).some((b) => STORAGE_BINDINGS.has(String(b.type)));
+      this.#usesStorage.set(fn.id, uses);
+    }
+    return uses ? this.services?.storage : undefined;
+  }
+}
+
+/** What binding expressions can name: the trigger payload's properties and its metadata. */
+export function bindingDataOf(fn: RegisteredFunction, input: InvocationInput): BindingData {
+  const data: BindingData = {};
+  const trigger = triggerBinding(fn);
+  const payload = input.inputData.find((d) => d.name === trigger?.name)?.data;
+  if (payload?.http) {
+    const body = payload.http.body?.bytes ? Buffer.from(payload.http.body.bytes) : payload.http.body?.string;
+    Object.assign(data, objectProperties(body));
+    for (const [key, value] of Object.entries(payload.http.nullableQuery ?? {})) data[key] = value?.value;
+    for (const [key, value] of Object.entries(payload.http.nullableParams ?? {})) data[key] = value?.value;
+  } else if (payload) {
+    Object.assign(data, objectProperties(payload.json ?? payload.string ?? undefined));
+  }
+  for (const [key, value] of Object.entries(input.triggerMetadata ?? {})) {
+    if (key === 'Headers' || key === 'Query') continue;
+    data[key] = value.string ?? (value.json ? JSON.parse(value.json) : undefined);
+  }
+  return data;
 }
 
 function reasonFor(fn: RegisteredFunction): string {

@@ -136,8 +136,11 @@ describe('issue 16, memory store', () => {
     const before = await rss();
     assert.ok(before > 0, 'the status reports the host\'s memory');
     for (let i = 0; i < 3; i++) await flood(host, '/api/echo', { capBytes: 128 * MiB });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Buffering a refused body whole (the bug) costs 100+ MiB per request; discarded chunks
+    // awaiting collection on a loaded machine cost a few tens at most.
     const grown = (await rss()) - before;
-    assert.ok(grown < 64 * MiB, `rss grew by ${Math.round(grown / MiB)} MiB`);
+    assert.ok(grown < 80 * MiB, `rss grew by ${Math.round(grown / MiB)} MiB`);
   });
 });
 

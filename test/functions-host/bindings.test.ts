@@ -1,0 +1,199 @@
+// Storage bindings, queue and timer triggers on the Node Functions host, on real Azurite
+// (fixture app test/fixtures/durable-apps/bindings), and the loud refusal of what the host
+// does not serve (issue 14, B.2-B.4). Everything is checked from outside: HTTP to the host,
+// and the storage SDKs against Azurite.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
+import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
+import { call, instanceUrl, start, waitFor } from './helpers.js';
+
+const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'bindings');
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let azurite: RunningAzurite;
+let host: RunningHost;
+let blobs: BlobServiceClient;
+let queues: QueueServiceClient;
+const table = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+
+before(async () => {
+  azurite = await startAzurite();
+  blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
+  host = await startHost({
+    appDir, port: 0, store: 'azure', quiet: false,
+    env: {
+      AzureWebJobsStorage: azurite.connectionString,
+      StorageConnString: azurite.connectionString,
+      // The identity form: endpoints only, no key (the host signs for Azurite's dev account).
+      IdentityStorage__blobServiceUri: azurite.blobEndpoint,
+      IdentityStorage__queueServiceUri: azurite.queueEndpoint,
+      IdentityStorage__tableServiceUri: azurite.tableEndpoint,
+    },
+  });
+});
+after(async () => {
+  await host?.stop();
+  await azurite?.stop();
+});
+
+describe('storage bindings (B.2)', () => {
+  test('a backupSiteContent-like orchestration copies every file into the backups container, byte for byte', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'backup-src-'));
+    try {
+      const files: Record<string, Buffer> = {
+        'index.html': Buffer.from('<h1>hello</h1>'),
+        'img/logo.bin': randomBytes(200_000),
+        'img/deep/empty.txt': Buffer.alloc(0),
+        'data.json': Buffer.from(JSON.stringify({ a: [1, 2, 3] })),
+      };
+      for (const [name, bytes] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        writeFileSync(path.join(dir, name), bytes);
+      }
+      const { id } = await start(host, 'backupSiteContent', dir);
+      const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
+      assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+      assert.equal(status.output, Object.values(files).reduce((sum, b) => sum + b.length, 0), 'the total of bytes copied');
+      const container = blobs.getContainerClient('backups');
+      for (const [name, bytes] of Object.entries(files)) {
+        const stored = await container.getBlobClient(name).downloadToBuffer();
+        assert.ok(stored.equals(bytes), `backups/${name} holds the file's bytes`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('blob output then blob input round-trip 1 MiB of bytes (identity connection form); a missing blob is null', async () => {
+    const bytes = randomBytes(1024 * 1024);
+    const put = await call(`${host.url}/api/blobs/round-trip.bin`, { method: 'PUT', body: bytes });
+    assert.equal(put.status, 201, put.text);
+    const stored = await blobs.getContainerClient('uploads').getBlobClient('round-trip.bin').downloadToBuffer();
+    assert.ok(stored.equals(bytes), 'the output binding wrote the bytes');
+    const got = await fetch(`${host.url}/api/blobs/round-trip.bin`);
+    assert.equal(got.status, 200);
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(bytes), 'the input binding read them back');
+    assert.equal((await call(`${host.url}/api/blobs/never-written.bin`)).status, 404);
+  });
+
+  test('queue output → queue trigger → table output; table input reads single rows and lists', async () => {
+    const run = Date.now().toString(36);
+    const items = Array.from({ length: 5 }, (_, i) => ({ id: `${run}-${i}`, value: i * 10 }));
+    assert.equal((await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify(items) })).status, 202);
+    for (const item of items) {
+      const row = await until(`processed row ${item.id}`, async () => {
+        const answer = await call(`${host.url}/api/processed/${item.id}`);
+        return answer.status === 200 ? answer.body : undefined;
+      });
+      assert.equal(row.PartitionKey, 'items');
+      assert.equal(row.RowKey, item.id);
+      assert.equal(row.value, item.value);
+      assert.equal(row.dequeueCount, 1, 'trigger metadata reaches the function');
+    }
+    const listed = await call(`${host.url}/api/processed`);
+    assert.ok(items.every((item) => listed.body.some((r: { RowKey: string }) => r.RowKey === item.id)), 'the list holds every row');
+    assert.equal((await call(`${host.url}/api/processed/${run}-nothing`)).status, 404, 'a missing row is null');
+  });
+
+  test('queue trigger: a message that keeps failing goes to <queue>-poison after maxDequeueCount attempts', async () => {
+    const id = `poison-${Date.now().toString(36)}`;
+    await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify({ id, fail: true }) });
+    const poisoned = await until('the poison message', async () => {
+      const peeked = await queues.getQueueClient('work-items-poison').peekMessages({ numberOfMessages: 32 }).catch(() => undefined);
+      return peeked?.peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString('utf8')).find((text) => text.includes(id));
+    });
+    assert.deepEqual(JSON.parse(poisoned), { id, fail: true });
+    // The log reaches this process through a pipe, a little after the queue write.
+    await until('the poison log line', async () => (host.output().includes(`moved to queue 'work-items-poison'`) ? true : undefined));
+    const attempts = host.output().split('\n').filter((line) => line.includes(`work item ${id} fails on purpose`)).length;
+    assert.ok(attempts >= 3, `host.json maxDequeueCount 3: three failed runs logged, saw ${attempts}`);
+    assert.match(host.output(), new RegExp(`failed 3 times in 'processWorkItem'; moved to queue 'work-items-poison'`));
+  });
+
+  test('queue output writes base64 messages, as the Functions queue extension does', async () => {
+    assert.equal((await call(`${host.url}/api/enqueue-raw`, { method: 'POST', body: 'plain text ✓' })).status, 204);
+    const peeked = await until('the raw message', async () => {
+      const messages = (await queues.getQueueClient('raw-out').peekMessages({ numberOfMessages: 1 }).catch(() => undefined))?.peekedMessageItems;
+      return messages?.length ? messages[0].messageText : undefined;
+    });
+    assert.equal(Buffer.from(peeked, 'base64').toString('utf8'), 'plain text ✓');
+  });
+});
+
+describe('timer triggers (B.3)', () => {
+  test('a six-field NCRONTAB schedule (every second, from an app setting) fires repeatedly; runOnStartup ran at start', async () => {
+    const rows = await until('three ticks', async () => {
+      const found: { rowKey: string; isPastDue: boolean; next: string }[] = [];
+      for await (const row of table('ticks').listEntities<{ isPastDue: boolean; next: string }>({ queryOptions: { filter: "PartitionKey eq 'everySecond'" } })) found.push(row as never);
+      return found.length >= 3 ? found : undefined;
+    }, 15_000);
+    const times = rows.map((r) => Date.parse(r.rowKey)).sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 900, `ticks ${times[i] - times[i - 1]} ms apart`);
+    for (const time of times) assert.ok(time % 1000 < 800, `each tick starts right after a whole second (${new Date(time).toISOString()})`);
+    assert.equal(rows[0].isPastDue, false);
+    assert.ok(Date.parse(rows[0].next) > Date.parse(rows[0].rowKey), 'scheduleStatus.next is the following occurrence');
+
+    const startup: { next: string }[] = [];
+    for await (const row of table('ticks').listEntities<{ next: string }>({ queryOptions: { filter: "PartitionKey eq 'onStartup'" } })) startup.push(row);
+    assert.equal(startup.length, 1, 'the yearly timer ran once, at start-up');
+    assert.match(startup[0].next, /-01-01T00:00:00/, 'its next occurrence is New Year (0 0 0 1 1 *)');
+  });
+
+  test('the admin API runs a timer function now (POST /admin/functions/{name})', async () => {
+    const before = new Date().toISOString();
+    assert.equal((await call(`${host.url}/admin/functions/onStartup`, { method: 'POST', body: '{}' })).status, 202);
+    const rows: string[] = [];
+    for await (const row of table('ticks').listEntities({ queryOptions: { filter: `PartitionKey eq 'onStartup' and RowKey ge '${before}'` } })) rows.push(String(row.rowKey));
+    assert.equal(rows.length, 1);
+  });
+});
+
+describe('what the host does not serve is refused loudly (B.4)', () => {
+  test('each unsupported function is listed at start-up with the reason', () => {
+    const output = host.output();
+    for (const name of ['sendSms', 'saveToCosmos', 'fromServiceBus', 'badSchedule', 'missingConnection']) {
+      assert.match(output, new RegExp(`^ {8}${name}: .*\\(not supported by this host: see below\\)$`, 'm'), name);
+      assert.match(output, new RegExp(`Error: The function '${name}' is not supported by this host`), name);
+    }
+    assert.match(output, /output binding '\w+' of type 'twilioSms'/);
+    assert.match(output, /trigger type 'serviceBusTrigger'/);
+    assert.match(output, /'every now and then' is not an NCRONTAB expression/);
+    assert.match(output, /The storage connection 'NoSuchSetting' is not set/);
+    for (const name of ['backupSiteContent', 'copyFileToBlob', 'putBlob', 'processWorkItem', 'everySecond']) {
+      assert.doesNotMatch(output, new RegExp(`^ {8}${name}: .*not supported`, 'm'), `${name} is served`);
+    }
+  });
+
+  test('invoking one fails with that message: an HTTP function, an activity, a non-HTTP trigger', async () => {
+    const http = await call(`${host.url}/api/cosmos`, { method: 'POST', body: '{}' });
+    assert.equal(http.status, 500);
+    assert.match(http.body.message, /'saveToCosmos' is not supported by this host.*: output binding '\w+' of type 'cosmosDB'/);
+
+    const { id } = await start(host, 'notify');
+    const status = await waitFor(instanceUrl(host, id));
+    assert.equal(status.runtimeStatus, 'Failed');
+    assert.match(status.output, /'sendSms' is not supported by this host.*twilioSms/);
+
+    const admin = await call(`${host.url}/admin/functions/fromServiceBus`, { method: 'POST', body: '{"input":"x"}' });
+    assert.equal(admin.status, 501);
+    assert.match(admin.body.message, /serviceBusTrigger/);
+  });
+});
