@@ -48,6 +48,16 @@ describe('video emulator: fal queue with the official @fal-ai/client', () => {
     assert.equal(stats.creates.fal, 1);
   });
 
+  test('subscribe() (submit, poll status, result) returns the video', async () => {
+    const updates: string[] = [];
+    const result = await fal.subscribe('fal-ai/veo3', { input: { prompt: 'A quiet harbour', duration: '4s', aspect_ratio: '16:9' }, pollInterval: 50, onQueueUpdate: (update) => updates.push(update.status) });
+    const video = (result.data as { video: { url: string } }).video;
+    const probed = await downloadAndProbe(video.url);
+    assert.deepEqual([probed.codec, probed.width > probed.height], ['h264', true]);
+    assert.ok(Math.abs(probed.seconds - 4) < 0.2);
+    assert.equal(updates.at(-1), 'COMPLETED');
+  });
+
   test('cancel: a queued request is cancelled (202); a finished one answers ALREADY_COMPLETED', async () => {
     // Concurrency 1: the second request waits behind the first.
     const first = await fal.queue.submit('fal-ai/veo3', { input: { prompt: 'first', duration: '4s' } });

@@ -35,6 +35,15 @@ describe('video emulator: Replicate predictions with the official replicate clie
     assert.equal(withAuth.codec, 'h264', 'an Authorization header is accepted too');
   });
 
+  test('run() with polling returns the output URL, whose bytes (fetched without auth) are the MP4', async () => {
+    // replicate@1.4.0 wraps only https: outputs in FileOutput; the emulator's http: URL comes back as the string.
+    const output = await replicate.run('google/veo-3.1', { input: { prompt: 'Waves', duration: 4, aspect_ratio: '9:16' }, wait: { mode: 'poll', interval: 50 } });
+    assert.equal(typeof output, 'string');
+    const probed = await downloadAndProbe(output as unknown as string);
+    assert.deepEqual([probed.codec, probed.width < probed.height], ['h264', true]);
+    assert.ok(Math.abs(probed.seconds - 4) < 0.2);
+  });
+
   test('create by version with Prefer: wait answers with the finished prediction', async () => {
     const done = await replicate.predictions.create({ version: 'ed5b1767b711dd15d954b162af1e890d27882680f463a85e94f02d604012b972', input: { prompt: 'Rain on a window', duration: 4, resolution: '720p' }, wait: 30 });
     assert.equal(done.model, 'google/veo-3.1');
