@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -53,6 +54,14 @@ function packageProblems(metafile: Metafile): string[] {
     }
   }
   return problems;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Loads a package's main in a fresh Node with the worker's core API stubbed, as the worker does; what registered. */
@@ -159,7 +168,10 @@ describe('the Node host serves a video from the deploy package', () => {
       name,
       /UseDevelopmentStorage=true/i.test(value) ? azurite.connectionString : value.startsWith(emulatorOrigin) ? sora.url + value.slice(emulatorOrigin.length) : value,
     ]));
-    host = await startHost({ appDir: packageDir, port: 0, store: 'azure', env, quiet: true });
+    // The app hands out status and callback URLs under PUBLIC_BASE_URL: make it this host's.
+    const port = await freePort();
+    env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
+    host = await startHost({ appDir: packageDir, port, store: 'azure', env, quiet: true });
   });
 
   after(async () => {
@@ -168,9 +180,10 @@ describe('the Node host serves a video from the deploy package', () => {
     await azurite?.stop();
   });
 
-  test('POST /api/videos {"prompt"} completes, and the video can be downloaded', async () => {
+  /** POSTs a body and follows GET /api/videos/{id} until the request finishes; checks the MP4. */
+  async function generate(body: Record<string, unknown>): Promise<void> {
     assert.ok(host);
-    const started = await call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'A cat playing piano in a jazz bar.' }) });
+    const started = await call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(started.status, 202, started.text);
     const id = started.body.id as string;
     const deadline = Date.now() + 120_000;
@@ -179,13 +192,26 @@ describe('the Node host serves a video from the deploy package', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
       status = await call(`${host.url}/api/videos/${id}`);
     }
-    assert.equal(status.body?.phase, 'completed', status.text);
+    assert.equal(status.body?.phase, 'completed', `${JSON.stringify(body)}: ${status.text}`);
     const video = (status.body.videos as Array<{ url: string; bytes: number }>)[0];
     const download = await fetch(video.url);
     assert.equal(download.status, 200);
     const bytes = Buffer.from(await download.arrayBuffer());
     assert.equal(bytes.length, video.bytes);
     assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4');
+  }
+
+  test('POST /api/videos {"prompt"} completes, and the video can be downloaded', async () => {
+    await generate({ prompt: 'A cat playing piano in a jazz bar.' });
+  });
+
+  test('every provider the sample settings configure works from the bundle', async () => {
+    assert.ok(host);
+    const listed = await call(`${host.url}/api/providers`);
+    assert.equal(listed.status, 200, listed.text);
+    const providers = ((listed.body?.providers ?? listed.body) as Array<{ name: string }>).map((p) => p.name);
+    assert.ok(providers.length >= 2, `providers: ${listed.text}`);
+    for (const provider of providers) await generate({ prompt: `A lighthouse at dusk, by ${provider}.`, provider });
   });
 
   test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {
