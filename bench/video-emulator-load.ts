@@ -1,0 +1,73 @@
+// Load on the emulator's queue dialects: N fal requests (10 keys, so most wait in the queue
+// with a queue_position) and N Replicate predictions, all on a slow clock, their status polled
+// open-loop at R requests/s in total. Prints p50/p99 latency, the emulator's CPU share and
+// peak RSS (from /proc), like bench/sora-emulator-load.ts does for the Sora dialect.
+//   npx tsx bench/video-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
+const seconds = Number(values.seconds);
+const rate = Number(values.rate);
+const jobCount = Number(values.jobs);
+
+/** utime + stime of a process, in seconds (from /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function main() {
+  // Everything stays queued or running for the whole bench (slow clock, creates not limited).
+  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', '100', '--replicate-creates-per-minute', String(jobCount * 2)]);
+  try {
+    const polls: Array<{ url: string; headers: Record<string, string>; ok: number }> = [];
+    await Promise.all(Array.from({ length: jobCount }, async (_, i) => {
+      const fal = { authorization: `Key bench-${i % 10}` };
+      const submitted = await fetch(`${url}/fal/fal-ai/kling-video/v2/master/text-to-video`, { method: 'POST', headers: fal, body: JSON.stringify({ prompt: `fal ${i}` }) });
+      if (submitted.status !== 200) throw new Error(`fal submit answered ${submitted.status}`);
+      polls.push({ url: ((await submitted.json()) as { status_url: string }).status_url, headers: fal, ok: 202 });
+      const replicate = { authorization: `Bearer bench-${i % 10}` };
+      const created = await fetch(`${url}/replicate/v1/models/google/veo-3.1/predictions`, { method: 'POST', headers: replicate, body: JSON.stringify({ input: { prompt: `replicate ${i}` } }) });
+      if (created.status !== 201) throw new Error(`replicate create answered ${created.status}`);
+      polls.push({ url: ((await created.json()) as { urls: { get: string } }).urls.get, headers: replicate, ok: 200 });
+    }));
+
+    const latencies: number[] = [];
+    let errors = 0;
+    const cpuBefore = cpuSeconds(child.pid!);
+    const started = performance.now();
+    const total = Math.round(rate * seconds);
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      // Open-loop schedule: request i is due at i / rate seconds, whatever the answers do.
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const poll = polls[i % polls.length];
+      const sent = performance.now();
+      inFlight.push(fetch(poll.url, { headers: poll.headers }).then(async (response) => {
+        await response.arrayBuffer();
+        if (response.status !== poll.ok) errors++;
+        latencies.push(performance.now() - sent);
+      }, () => void errors++));
+    }
+    await Promise.all(inFlight);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
+    latencies.sort((a, b) => a - b);
+    console.log(`fal requests ${jobCount} + predictions ${jobCount}, status requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`);
+    console.log(`latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
+    console.log(`emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(child.pid!).toFixed(0)} MB`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
