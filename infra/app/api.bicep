@@ -170,7 +170,8 @@ module publicBaseUrl 'br/public:avm/res/web/site/config:0.2.2' = {
   params: {
     appName: api.outputs.name
     name: 'appsettings'
-    currentAppSettings: list('${api.outputs.resourceId}/config/appsettings', '2023-12-01').properties
+    // The site's id is known before deployment (its name), so `list` may read it here.
+    currentAppSettings: list(resourceId('Microsoft.Web/sites/config', name, 'appsettings'), '2023-12-01').properties
     properties: {
       PUBLIC_BASE_URL: 'https://${api.outputs.defaultHostname}'
     }

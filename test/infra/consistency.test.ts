@@ -188,7 +188,7 @@ describe('app settings', () => {
 
   test('PUBLIC_BASE_URL is https:// + the Function App\'s default host name, read after the site exists', () => {
     assert.equal(publicUrl?.[1], "'https://${api.outputs.defaultHostname}'");
-    assert.match(apiBicep, /module publicBaseUrl 'br\/public:avm\/res\/web\/site\/config:[\d.]+' = \{[\s\S]*?appName: api\.outputs\.name[\s\S]*?name: 'appsettings'[\s\S]*?currentAppSettings: list\('\$\{api\.outputs\.resourceId\}\/config\/appsettings', '[\d-]+'\)\.properties/);
+    assert.match(apiBicep, /module publicBaseUrl 'br\/public:avm\/res\/web\/site\/config:[\d.]+' = \{[\s\S]*?appName: api\.outputs\.name[\s\S]*?name: 'appsettings'[\s\S]*?currentAppSettings: list\(resourceId\('Microsoft\.Web\/sites\/config', name, 'appsettings'\), '[\d-]+'\)\.properties/);
   });
 });
 
