@@ -26,9 +26,8 @@ export interface ActivityDeps {
   claims: JobClaims;
   /** Unix seconds (injectable for tests of the adoption window). */
   nowSeconds?: () => number;
-  /** How long a create whose answer was lost may take to show up in the job list (default 60 s,
-   * twice the request timeout in the app). Half of it is how long a creator may still be about
-   * to claim the job it just made. */
+  /** How long a create whose answer was lost may take to show up in the job list, or to be
+   * safe to send again where there is none (default 60 s; twice the request timeout in the app). */
   createSettleSeconds?: number;
 }
 
@@ -74,13 +73,16 @@ export function toFailure(error: unknown): ActivityFailure {
   return { ok: false, kind: 'transient', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** A listed job that could be the answer to our lost create: same parameters, created since. */
-function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number): boolean {
+/** A listed job that is the answer to our lost create: positively tied to this request by
+ * its echoed prompt (never by size and length alone: another client's job with the same
+ * settings would match), with the same settings, created since we first tried. Creation
+ * times are the provider's: `clockOffset` moves our start onto its clock. */
+function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOffset: number): boolean {
   const same = <T>(seen: T | undefined, wanted: T) => seen === undefined || seen === wanted;
   const echo = job.echo ?? {};
-  return job.createdAt !== undefined && job.createdAt >= sinceSeconds - ADOPTION_SKEW_SECONDS
-    && same(echo.model, spec.model) && same(echo.size, spec.size) && same(echo.seconds, spec.seconds)
-    && same(echo.variants, spec.variants) && same(echo.prompt, spec.prompt);
+  return echo.prompt === spec.prompt
+    && job.createdAt !== undefined && job.createdAt >= sinceSeconds + clockOffset - ADOPTION_SKEW_SECONDS
+    && same(echo.model, spec.model) && same(echo.size, spec.size) && same(echo.seconds, spec.seconds) && same(echo.variants, spec.variants);
 }
 
 /** Image types a browser shows, and the blob extension each is stored under. */
@@ -108,18 +110,19 @@ export function createActivities(deps: ActivityDeps) {
   const nowSeconds = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const settleSeconds = deps.createSettleSeconds ?? 60;
 
-  /** Finds and claims the job a lost create made, oldest candidate first. Undefined when
-   * none is listed, or the provider cannot list jobs. */
+  /** Whether a job this request's lost create made could be found and told apart from
+   * anyone else's: the provider lists jobs and echoes this model's prompts. */
+  function canTieLostCreate(provider: VideoProvider, model: string): boolean {
+    return provider.lostCreate === 'adopt' && provider.listRecentJobs !== undefined && provider.models.some((m) => m.id === model && m.promptEcho);
+  }
+
+  /** Finds and claims the job a lost create made, oldest candidate first. */
   async function adopt(provider: VideoProvider, instanceId: string, spec: JobSpec, sinceSeconds: number): Promise<ProviderJob | undefined> {
-    if (provider.lostCreate !== 'adopt' || !provider.listRecentJobs) return undefined;
-    const recent = await provider.listRecentJobs(spec.model, ADOPTION_LIST_LIMIT);
-    // A job whose prompt the provider does not echo (Sora 2 on Azure) could be another live
-    // request's, made with the same size: take it only once its creator would have claimed it
-    // (an answer comes within a request timeout), so no request adopts, and shows, another's
-    // video. Two creates of the same size lost at once can still swap: nothing in such a job
-    // says whose it is.
-    const claimable = (job: ProviderJob) => job.echo?.prompt !== undefined || nowSeconds() - (job.createdAt ?? 0) >= settleSeconds / 2;
-    const candidates = recent.filter((job) => matches(job, spec, sinceSeconds) && claimable(job)).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
+    if (!canTieLostCreate(provider, spec.model)) return undefined;
+    const recent = await provider.listRecentJobs!(spec.model, ADOPTION_LIST_LIMIT);
+    // The provider's clock may differ from ours; its Date header says by how much.
+    const clockOffset = recent.providerNow === undefined ? 0 : recent.providerNow - nowSeconds();
+    const candidates = recent.jobs.filter((job) => matches(job, spec, sinceSeconds, clockOffset)).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
     for (const job of candidates) {
       if (await deps.claims.claimJob(provider.name, job.jobId, instanceId)) {
         await deps.claims.writeIntent(instanceId, { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId });
@@ -127,6 +130,16 @@ export function createActivities(deps: ActivityDeps) {
       }
     }
     return undefined;
+  }
+
+  /** A lost create on a provider whose jobs cannot be tied to a request: re-sending could bill
+   * a second job, adopting could deliver someone else's video. End the create here, say so. */
+  function outcomeUnknown(provider: VideoProvider, model: string): JobResult {
+    return {
+      ok: false, kind: 'permanent', code: 'create_outcome_unknown',
+      message: `The create's answer was lost, and ${provider.name} does not echo ${model}'s prompts, so no listed job can be tied to this request: `
+        + 'outcome unknown. Nothing was adopted, re-sent or deleted; a job may have been made (and billed) at the provider.',
+    };
   }
 
   /** Creates the job, unless the caller cancelled the request before or while it was made.
@@ -160,8 +173,9 @@ export function createActivities(deps: ActivityDeps) {
       if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true };
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
-        // job may exist, or still appear. Adopt it (where the provider lists jobs), or wait
-        // until it cannot appear any more.
+        // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
+        // until it cannot appear any more (a provider with no job list: fal).
+        if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
         const adopted = await adopt(provider, instanceId, spec, intent.startedAt);
         if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
         const waited = nowSeconds() - intent.sentAt;
@@ -177,6 +191,7 @@ export function createActivities(deps: ActivityDeps) {
         job = await provider.createJob(spec);
       } catch (error) {
         if (error instanceof CreateOutcomeUnknownError) {
+          if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
           const adopted = await adopt(provider, instanceId, spec, startedAt);
           if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
           return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };

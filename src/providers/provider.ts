@@ -81,6 +81,10 @@ export type LostCreatePolicy =
 
 export interface ModelInfo extends ModelCapabilities {
   id: string;
+  /** The provider's job list echoes this model's prompts, which ties a listed job to the
+   * request that made it. Without it, a job whose create answer was lost cannot be told
+   * from another client's job with the same settings, so it is never adopted. */
+  promptEcho: boolean;
 }
 
 export interface VideoProvider {
@@ -96,8 +100,9 @@ export interface VideoProvider {
   openOutput(job: JobAddress, outputId: string): Promise<OutputContent>;
   /** A still of the output, when the provider serves one. */
   openThumbnail?(job: JobAddress, outputId: string): Promise<OutputContent>;
-  /** Recent jobs, newest first (for `lostCreate: 'adopt'`). */
-  listRecentJobs?(model: string, limit: number): Promise<ProviderJob[]>;
+  /** Recent jobs, newest first (for `lostCreate: 'adopt'`), and the provider's clock (Unix
+   * seconds, from the answer's Date header) to compare their creation times with. */
+  listRecentJobs?(model: string, limit: number): Promise<{ jobs: ProviderJob[]; providerNow?: number }>;
   /** Cancels or deletes the job; a job already gone is not an error. */
   cancelJob(job: JobAddress): Promise<void>;
 }

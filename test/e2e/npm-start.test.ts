@@ -44,6 +44,34 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   const facts = await probeVideo(file);
   assert.deepEqual([facts.codec, facts.width, facts.height], ['h264', 480, 480]);
 
+  // Every provider the sample settings name works offline, from {provider, model, prompt} alone.
+  const providers = (await (await fetch(`${first.appUrl}/api/providers`)).json()) as { name: string; models: { id: string }[] }[];
+  assert.deepEqual(providers.map((p) => p.name), ['azure-openai', 'openai', 'fal', 'replicate']);
+  const asks = [
+    { provider: 'azure-openai', model: 'sora-2' },
+    { provider: 'openai', model: 'sora-2' },
+    { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video' },
+    { provider: 'replicate', model: 'kwaivgi/kling-v2.0' },
+  ];
+  for (const ask of asks) assert.ok(providers.find((p) => p.name === ask.provider)?.models.some((m) => m.id === ask.model), `${ask.provider} lists ${ask.model}`);
+  await Promise.all(asks.map(async (ask) => {
+    const started = await fetch(`${first.appUrl}/api/videos`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask, prompt: 'A cat playing piano in a jazz bar.' }),
+    });
+    assert.equal(started.status, 202, await started.clone().text());
+    const done = await waitForVideos(first.appUrl, ((await started.json()) as { id: string }).id);
+    const bytes = Buffer.from(await (await fetch(done.videos![0].url)).arrayBuffer());
+    const saved = path.join(dir, `${ask.provider}.mp4`);
+    await writeFile(saved, bytes);
+    assert.equal((await probeVideo(saved)).codec, 'h264', `${ask.provider} made a playable H.264 MP4`);
+  }));
+  const refused = await fetch(`${first.appUrl}/api/videos`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A cat', seconds: 7 }),
+  });
+  assert.equal(refused.status, 400);
+  assert.deepEqual(((await refused.json()) as { errors: { field: string }[] }).errors.map((e) => e.field), ['seconds'], 'a capability violation names the field');
+
   interruptGroup(first.cli);
   const stopped = await first.cli.done;
   assert.equal(stopped.code, 0, stopped.stderr);

@@ -173,7 +173,7 @@ describe('against the emulator\'s dialects', () => {
     const prompt = `Find me ${Date.now()}`;
     const created = await adapter.createJob({ ...replicateSpec, prompt });
     const recent = await adapter.listRecentJobs!(replicateSpec.model, 50);
-    const found = recent.find((job) => job.jobId === created.jobId);
+    const found = recent.jobs.find((job) => job.jobId === created.jobId);
     assert.ok(found, 'listed');
     assert.deepEqual(found.echo, { model: replicateSpec.model, prompt, seconds: 5, size: '16:9', variants: 1 });
     assert.ok(found.createdAt && Math.abs(found.createdAt - Date.now() / 1000) < 60, 'created_at on the provider\'s clock');

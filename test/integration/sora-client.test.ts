@@ -134,9 +134,10 @@ describe('Sora client against the emulator', () => {
       await delay(1100); // created_at has one-second resolution
       const second = await client.createJob(inputFor(family, 'list me second'));
       const recent = await client.listRecentJobs(family, 2);
-      assert.deepEqual(recent.map((j) => j.jobId), [second.jobId, first.jobId]);
-      assert.ok(recent.every((j) => j.family === family));
-      assert.equal((await client.listRecentJobs(family, 1)).length, 1);
+      assert.deepEqual(recent.jobs.map((j) => j.jobId), [second.jobId, first.jobId]);
+      assert.ok(recent.jobs.every((j) => j.family === family));
+      assert.equal((await client.listRecentJobs(family, 1)).jobs.length, 1);
+      assert.ok(recent.providerNow !== undefined && Math.abs(recent.providerNow - Date.now() / 1000) < 5, 'the provider\'s clock, from its Date header');
     });
 
     test(`${family} family: deleteJob twice is fine, and the job is gone`, async () => {

@@ -19,7 +19,7 @@ let sora: RunningSoraEmulator;
 let container: ContainerClient;
 before(async () => {
   azurite = await startAzurite();
-  sora = await startSoraEmulator({ port: 0, apiKey: 'k', timeScale: 5 });
+  sora = await startSoraEmulator({ port: 0, apiKey: 'k', timeScale: 5, maxRunningJobs: 20 });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('videos');
   await container.createIfNotExists();
 });
@@ -60,7 +60,7 @@ test('createVideoJob for an instance the caller already cancelled sends no creat
   const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
   const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims });
-  const listed = async () => (await client.listRecentJobs('jobs', 50)).length;
+  const listed = async () => (await client.listRecentJobs('jobs', 50)).jobs.length;
   const jobsBefore = await listed();
   await claims.markCancelled('inst-cancelled');
   await claims.markCancelled('inst-cancelled');
@@ -119,26 +119,53 @@ test('createVideoJob whose job another request adopted before the claim: gives i
   assert.ok(second.ok, JSON.stringify(second));
   assert.notEqual(second.job.jobId, raced.stolen, 'a job of its own');
   assert.equal((await claims.readIntent('inst-robbed'))?.jobId, second.job.jobId);
-  const ours = (await client.listRecentJobs('jobs', 50)).filter((job) => job.prompt === input.request.prompt);
+  const ours = (await client.listRecentJobs('jobs', 50)).jobs.filter((job) => job.prompt === input.request.prompt);
   assert.equal(ours.length, 2, 'one job per request: the thief keeps the first');
 });
 
-test('a lost Sora 2 create does not adopt a job so young that its own creator may still claim it', async () => {
-  // The videos API does not echo prompts: a job of the same size could be anyone's.
+test('issue 16 item 2: a lost Sora 2 create never adopts another client\'s job of the same size: outcome unknown, nothing deleted', async () => {
+  // Azure's videos API does not echo prompts: a job of the same size and length could be anyone's.
   const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
   let now = Math.floor(Date.now() / 1000);
   const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
-  // Our create was sent and its answer lost; meanwhile another request's create succeeded.
+  // Our create was sent and its answer lost; meanwhile another client's create succeeded.
   await claims.writeIntent('inst-lost-sora2', { provider: 'azure-openai', model: 'sora-2', startedAt: now - 1, sentAt: now - 1 });
   const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, width: 720, height: 1280, seconds: 8 });
   const input = { instanceId: 'inst-lost-sora2', request: { ...jobsRequest('Ours.'), model: 'sora-2', size: '720x1280', seconds: 8 } };
-  const early = await activities.createVideoJob(input);
-  assert.equal(early.ok, false, 'not adopted while its creator may still claim it');
-  assert.match(!early.ok ? early.message : '', /not listed yet; waiting/);
-  // A request timeout (settle / 2) later, an unclaimed job of our size can only be ours.
-  now += 10;
-  const late = await activities.createVideoJob(input);
-  assert.ok(late.ok && late.adopted, JSON.stringify(late));
-  assert.equal(late.ok && late.job.jobId, others.jobId);
+  for (const wait of [0, 30]) {
+    now += wait;
+    const result = await activities.createVideoJob(input);
+    assert.equal(result.ok, false, JSON.stringify(result));
+    assert.equal(!result.ok && result.kind, 'permanent', 'never re-sent: that could bill a second job');
+    assert.match(!result.ok ? result.message : '', /outcome unknown/);
+  }
+  assert.equal((await claims.readIntent('inst-lost-sora2'))?.jobId, undefined, 'nothing adopted');
+  const theirs = await client.getJob('videos', others.jobId);
+  assert.equal(theirs.jobId, others.jobId, 'the other client\'s job is untouched');
+});
+
+test('issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even when the provider\'s clock is 30 s behind ours', async () => {
+  // The provider's clock, 30 s behind: every created_at and Date header it sends is shifted.
+  const behind = 30;
+  const skewed: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const text = await response.text();
+    const body = text.replace(/"created_at":(\d+)/g, (_m, at: string) => `"created_at":${Number(at) - behind}`);
+    const headers = new Headers(response.headers);
+    headers.set('date', new Date(Date.parse(response.headers.get('date') ?? '') - behind * 1000).toUTCString());
+    headers.delete('content-length');
+    return new Response(response.status === 204 ? null : body, { status: response.status, headers });
+  };
+  const provider = createAzureOpenAiProvider('azure-openai', { endpoint: sora.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000, fetch: skewed });
+  const claims = new JobClaims(async () => container);
+  const activities = createActivities({ providers: { get: () => provider }, container: async () => container, claims, createSettleSeconds: 20 });
+  const prompt = `A lighthouse in fog ${Date.now()}.`;
+  const now = Math.floor(Date.now() / 1000);
+  // Sent at `now` by our clock; the provider stamps the job 30 s earlier by its own.
+  const made = await provider.createJob({ model: 'sora', prompt, size: '480x480', seconds: 5, variants: 1 });
+  await claims.writeIntent('inst-skewed', { provider: 'azure-openai', model: 'sora', startedAt: now, sentAt: now });
+  const result = await activities.createVideoJob({ instanceId: 'inst-skewed', request: jobsRequest(prompt) });
+  assert.ok(result.ok && result.adopted, JSON.stringify(result));
+  assert.equal(result.ok && result.job.jobId, made.jobId, 'the job the lost create made: no second job billed');
 });

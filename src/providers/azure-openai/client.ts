@@ -59,8 +59,9 @@ export type VideoContent = OutputContent;
 export interface SoraClient {
   createJob(input: CreateVideoJobInput): Promise<VideoJobSnapshot>;
   getJob(family: SoraFamily, jobId: string): Promise<VideoJobSnapshot>;
-  /** Recent jobs (newest first, up to `limit`), used to adopt a job whose create outcome was unknown. */
-  listRecentJobs(family: SoraFamily, limit: number): Promise<VideoJobSnapshot[]>;
+  /** Recent jobs (newest first, up to `limit`), used to adopt a job whose create outcome was
+   * unknown, with Sora's clock (Unix seconds) when its answer said. */
+  listRecentJobs(family: SoraFamily, limit: number): Promise<RecentJobs>;
   openVideoContent(family: SoraFamily, jobId: string, generationId: string): Promise<VideoContent>;
   /** The generation's JPEG thumbnail (small: a still frame). */
   openThumbnail(family: SoraFamily, jobId: string, generationId: string): Promise<VideoContent>;
@@ -68,11 +69,16 @@ export interface SoraClient {
   deleteJob(family: SoraFamily, jobId: string): Promise<void>;
 }
 
+export interface RecentJobs {
+  jobs: VideoJobSnapshot[];
+  providerNow?: number;
+}
+
 /** What one family implements; the family itself is implied. */
 export interface FamilyClient {
   createJob(input: CreateVideoJobInput): Promise<VideoJobSnapshot>;
   getJob(jobId: string): Promise<VideoJobSnapshot>;
-  listRecentJobs(limit: number): Promise<VideoJobSnapshot[]>;
+  listRecentJobs(limit: number): Promise<RecentJobs>;
   openVideoContent(jobId: string, generationId: string): Promise<VideoContent>;
   openThumbnail(jobId: string, generationId: string): Promise<VideoContent>;
   deleteJob(jobId: string): Promise<void>;
@@ -115,7 +121,10 @@ export function createSoraClient(options: SoraClientOptions): SoraClient {
   return {
     createJob: (input) => pick(input.family).createJob(input),
     getJob: (family, jobId) => pick(family).getJob(jobId),
-    listRecentJobs: async (family, limit) => newestFirst(await pick(family).listRecentJobs(pageSize(limit))).slice(0, pageSize(limit)),
+    listRecentJobs: async (family, limit) => {
+      const recent = await pick(family).listRecentJobs(pageSize(limit));
+      return { ...recent, jobs: newestFirst(recent.jobs).slice(0, pageSize(limit)) };
+    },
     openVideoContent: (family, jobId, generationId) => pick(family).openVideoContent(jobId, generationId),
     openThumbnail: (family, jobId, generationId) => pick(family).openThumbnail(jobId, generationId),
     deleteJob: (family, jobId) => pick(family).deleteJob(jobId),

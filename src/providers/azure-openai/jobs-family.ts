@@ -72,8 +72,8 @@ export function createJobsFamily(http: SoraTransport): FamilyClient {
       return toSnapshot(await http.json({ method: 'GET', path: jobPath(jobId), what: `Get Sora job ${jobId}` }, jobSchema));
     },
     async listRecentJobs(limit) {
-      const list = await http.json({ method: 'GET', path: '/video/generations/jobs', query: { limit: String(limit) }, what: 'List Sora jobs' }, jobListSchema);
-      return list.data.map(toSnapshot);
+      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/video/generations/jobs', query: { limit: String(limit) }, what: 'List Sora jobs' }, jobListSchema);
+      return { jobs: list.data.map(toSnapshot), providerNow };
     },
     // Content belongs to a generation; the job id is not part of the path.
     openVideoContent: (_jobId, generationId) =>

@@ -24,8 +24,9 @@ export function createAzureOpenAiProvider(
 ): VideoProvider {
   const sora = http.client ?? createSoraClient({ endpoint: settings.endpoint, auth: authFromSettings(settings), requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch });
   const models: ModelInfo[] = [
-    { id: settings.jobsDeployment, ...SORA_JOBS_CAPABILITIES },
-    { id: settings.videosDeployment, ...SORA_2_CAPABILITIES },
+    // The jobs API echoes prompts; the videos API on Azure does not (sora-api.md).
+    { id: settings.jobsDeployment, ...SORA_JOBS_CAPABILITIES, promptEcho: true },
+    { id: settings.videosDeployment, ...SORA_2_CAPABILITIES, promptEcho: false },
   ];
   const familyOf = (model: string): SoraFamily => {
     if (model === settings.jobsDeployment) return 'jobs';
@@ -47,7 +48,10 @@ export function createAzureOpenAiProvider(
     getJob: async (job: JobAddress) => toProviderJob(await sora.getJob(familyOf(job.model), job.jobId)),
     openOutput: (job, outputId) => sora.openVideoContent(familyOf(job.model), job.jobId, outputId),
     openThumbnail: async (job, outputId) => withTypeFixed(await sora.openThumbnail(familyOf(job.model), job.jobId, outputId)),
-    listRecentJobs: async (model, limit) => (await sora.listRecentJobs(familyOf(model), limit)).map(toProviderJob),
+    listRecentJobs: async (model, limit) => {
+      const recent = await sora.listRecentJobs(familyOf(model), limit);
+      return { jobs: recent.jobs.map(toProviderJob), providerNow: recent.providerNow };
+    },
     cancelJob: (job) => sora.deleteJob(familyOf(job.model), job.jobId),
   };
 }

@@ -1,15 +1,15 @@
 // fal text-to-video models (@fal-ai/client 1.10.1 src/types/endpoints.d.ts; see
 // ../shared/docs/video-providers.md §1.10), as capability data plus how each names its
 // inputs on the wire. Durations are strings on fal, and their format differs per model.
-import type { ModelCapabilities } from '../capabilities.js';
+import type { ModelInfo } from '../provider.js';
 
-export interface FalModel extends ModelCapabilities {
-  id: string;
+export interface FalModel extends ModelInfo {
   /** The model's duration value for a number of seconds. */
   duration(seconds: number): string;
 }
 
-const FAL_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'] } as const;
+// fal lists no jobs, so nothing is ever adopted (promptEcho is moot).
+const FAL_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'], promptEcho: false } as const;
 
 export const FAL_MODELS: readonly FalModel[] = [
   {

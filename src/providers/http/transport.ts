@@ -34,6 +34,8 @@ export interface ProviderRequest {
 /** HTTP for one provider, turning every failure into a named error. */
 export interface Transport {
   json<T>(request: ProviderRequest, schema: z.ZodType<T>): Promise<T>;
+  /** json, plus the provider's clock from the answer's Date header (Unix seconds), when sent. */
+  jsonWithDate<T>(request: ProviderRequest, schema: z.ZodType<T>): Promise<{ value: T; providerNow?: number }>;
   /** For calls whose answer carries nothing we need (delete, cancel). */
   discard(request: ProviderRequest, options: { notFoundIsOk: boolean }): Promise<void>;
   content(request: ProviderRequest): Promise<OutputContent>;
@@ -98,15 +100,20 @@ export function createTransport(options: TransportOptions): Transport {
 
   const authFor = (request: ProviderRequest) => (request.anonymous ? noAuth : options.auth);
 
+  const jsonWithDate = <T>(request: ProviderRequest, schema: z.ZodType<T>) =>
+    withAuth(authFor(request), request, async (headers) => {
+      // One deadline for the whole call, answer body included.
+      const signal = AbortSignal.timeout(options.requestTimeoutMs);
+      const response = await send(request, { ...headers, accept: 'application/json' }, signal);
+      if (!response.ok) throw await failed(response, request);
+      const value = parseAnswer(options.service, request, response.status, await readText(response, request, options.requestTimeoutMs), schema);
+      const date = Date.parse(response.headers.get('date') ?? '');
+      return { value, providerNow: Number.isFinite(date) ? date / 1000 : undefined };
+    });
+
   return {
-    json: (request, schema) =>
-      withAuth(authFor(request), request, async (headers) => {
-        // One deadline for the whole call, answer body included.
-        const signal = AbortSignal.timeout(options.requestTimeoutMs);
-        const response = await send(request, { ...headers, accept: 'application/json' }, signal);
-        if (!response.ok) throw await failed(response, request);
-        return parseAnswer(options.service, request, response.status, await readText(response, request, options.requestTimeoutMs), schema);
-      }),
+    json: async (request, schema) => (await jsonWithDate(request, schema)).value,
+    jsonWithDate,
 
     discard: (request, { notFoundIsOk }) =>
       withAuth(authFor(request), request, async (headers) => {

@@ -19,8 +19,9 @@ export function createOpenAiVideosProvider(name: string, settings: OpenAiVideosS
     requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch, classify: classifyFailedResponse,
   }));
   const models: ModelInfo[] = [
-    { id: 'sora-2', ...SORA_2_CAPABILITIES },
-    { id: 'sora-2-pro', ...SORA_2_PRO_CAPABILITIES },
+    // OpenAI's Video object carries the prompt (openai-node's Video type: prompt: string | null).
+    { id: 'sora-2', ...SORA_2_CAPABILITIES, promptEcho: true },
+    { id: 'sora-2-pro', ...SORA_2_PRO_CAPABILITIES, promptEcho: true },
   ];
   return {
     name,
@@ -37,7 +38,10 @@ export function createOpenAiVideosProvider(name: string, settings: OpenAiVideosS
       const content = await videos.openThumbnail(job.jobId, job.jobId);
       return { ...content, contentType: normaliseImageType(content.contentType) };
     },
-    listRecentJobs: async (_model, limit) => (await videos.listRecentJobs(limit)).map(toProviderJob),
+    listRecentJobs: async (_model, limit) => {
+      const recent = await videos.listRecentJobs(limit);
+      return { jobs: recent.jobs.map(toProviderJob), providerNow: recent.providerNow };
+    },
     cancelJob: (job) => videos.deleteJob(job.jobId),
   };
 }

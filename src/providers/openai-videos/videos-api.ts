@@ -67,8 +67,8 @@ export function createVideosFamily(http: SoraTransport): FamilyClient {
       return toSnapshot(await http.json({ method: 'GET', path: videoPath(videoId), what: `Get Sora video ${videoId}` }, videoSchema));
     },
     async listRecentJobs(limit) {
-      const list = await http.json({ method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what: 'List Sora videos' }, videoListSchema);
-      return list.data.map(toSnapshot);
+      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what: 'List Sora videos' }, videoListSchema);
+      return { jobs: list.data.map(toSnapshot), providerNow };
     },
     // The video is its own (only) generation.
     openVideoContent: (videoId) =>

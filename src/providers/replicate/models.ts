@@ -1,13 +1,12 @@
 // Replicate video models (their API pages, video-providers.md §2.8), as capability data.
 // Durations are integers on Replicate; every model here returns one URL as `output`.
-import type { ModelCapabilities } from '../capabilities.js';
+import type { ModelInfo } from '../provider.js';
 
-export interface ReplicateModel extends ModelCapabilities {
-  /** `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
-  id: string;
-}
+/** `id` is `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
+export type ReplicateModel = ModelInfo;
 
-const REPLICATE_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'] } as const;
+// A prediction echoes its input, prompt included.
+const REPLICATE_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'], promptEcho: true } as const;
 
 export const REPLICATE_MODELS: readonly ReplicateModel[] = [
   {

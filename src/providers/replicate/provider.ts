@@ -116,17 +116,18 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
       return transport.content({ method: 'GET', path: url, what: `Download ${outputId} of Replicate prediction ${job.jobId}`, anonymous: true });
     },
 
-    async listRecentJobs(model: string, limit: number): Promise<ProviderJob[]> {
+    async listRecentJobs(model: string, limit: number) {
       // Newest first, 100 a page, every model's together (§2.1): the first page covers a lost create.
       const what = 'List Replicate predictions';
-      const page = await transport.json({ method: 'GET', path: '/predictions', what }, listSchema);
-      return page.results.filter((prediction) => prediction.model === model).slice(0, limit).flatMap((prediction) => {
+      const { value: page, providerNow } = await transport.jsonWithDate({ method: 'GET', path: '/predictions', what }, listSchema);
+      const jobs = page.results.filter((prediction) => prediction.model === model).slice(0, limit).flatMap((prediction) => {
         try {
           return [toProviderJob(prediction, what)];
         } catch {
-          return [];
+          return []; // a prediction in a state we do not know is no candidate for adoption
         }
       });
+      return { jobs, providerNow };
     },
 
     cancelJob: (job: JobAddress) =>
