@@ -1,4 +1,5 @@
-// Entry point for `azd up`: one resource group holding the whole keyless deployment.
+// Entry point for `azd up`: one resource group holding the whole deployment. Keyless towards
+// Azure (the app's identity everywhere); the video providers' keys live in Key Vault.
 // Built from Azure Verified Modules (br/public:avm/...) where one exists, in the shape of
 // Azure-Samples/functions-quickstart-typescript-azd and durable-functions-quickstart-typescript-azd;
 // infra/README.md lists every module, its pinned version and where it was copied from.
@@ -18,7 +19,7 @@ param environmentName string
 })
 param location string
 
-@description('Object id of the deploying user; when set, that user gets the same data-plane roles as the app (for local runs against Azure).')
+@description('Object id of the deploying user; when set, that user gets the app\'s storage, monitoring, Azure OpenAI and scheduler data roles (for local runs against Azure), not Key Vault.')
 param principalId string = ''
 
 @description('The video provider a request gets when it names none (app setting DEFAULT_PROVIDER). azd asks at the first `azd up`; or `azd env set VIDEO_PROVIDER fal`. Set that provider\'s key too (fal: FAL_KEY, replicate: REPLICATE_API_TOKEN, openai: OPENAI_API_KEY; azure-openai: an existing account or a new one with a model, see infra/README.md).')
@@ -54,7 +55,10 @@ param openAiBaseUrl string = ''
 @metadata({
   azd: {
     type: 'generate'
-    config: { length: 48, noSpecial: true }
+    config: {
+      length: 48
+      noSpecial: true
+    }
   }
 })
 param outboundWebhookSecret string
@@ -64,7 +68,10 @@ param outboundWebhookSecret string
 @metadata({
   azd: {
     type: 'generate'
-    config: { length: 48, noSpecial: true }
+    config: {
+      length: 48
+      noSpecial: true
+    }
   }
 })
 param idempotencyKeySecret string

@@ -239,7 +239,7 @@ describe('secrets: Key Vault only, referenced, never output', () => {
   test('the outbound webhook secret is in Standard Webhooks form (whsec_ + base64)', () => {
     assert.match(mainBicep, /value: startsWith\(outboundWebhookSecret, 'whsec_'\) \? outboundWebhookSecret : 'whsec_\$\{base64\(outboundWebhookSecret\)\}'/);
     for (const param of ['outboundWebhookSecret', 'idempotencyKeySecret']) {
-      const config = /config: \{ length: (\d+), noSpecial: true \}/.exec(mainParams.get(param)?.decorators ?? '');
+      const config = /config: \{\s*length: (\d+)\s+noSpecial: true\s*\}/.exec(mainParams.get(param)?.decorators ?? '');
       assert.ok(config && Number(config[1]) >= 32, `${param} is generated with at least 32 characters`);
     }
   });
