@@ -43,6 +43,8 @@ export interface Action {
   /** LockEntities: the entities, sorted and deduplicated by the SDK, and its request id. */
   lockSet?: { name: string; key: string }[];
   lockRequestId?: string;
+  /** CallHttp: the request (DurableHttpRequest). */
+  httpRequest?: { asynchronousPatternEnabled?: boolean; [field: string]: unknown };
 }
 
 export interface OrchestratorState {

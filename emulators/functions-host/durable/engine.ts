@@ -15,6 +15,7 @@ import {
 import { EventType, isoNow, newMessageId, terminalStatuses, type HistoryEvent, type InboxMessage, type InstanceRecord } from './model.js';
 import type { DurableStore } from './store.js';
 import { entitySchedulerId, type EntityMessage, type EntityScheduler } from './entities.js';
+import { DEFAULT_POLL_MS, executeHttpCall, HTTP_ACTIVITY, pollAfter } from './http-calls.js';
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -37,6 +38,10 @@ interface ScheduledTask {
   fireAt?: string;
   childInstanceId?: string;
   retryGroup?: number;
+  /** Durable HTTP request that follows 202 + Location. */
+  httpPolling?: boolean;
+  /** A timer before a durable HTTP poll: the poll's reserved id and request. */
+  httpPoll?: { taskId: number; input: string };
 }
 
 interface RetryGroup {
@@ -102,8 +107,8 @@ function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMe
       case EventType.SubOrchestrationInstanceCreated:
       case EventType.TimerCreated: {
         const kind = event.EventType === EventType.TaskScheduled ? 'activity' : event.EventType === EventType.TimerCreated ? 'timer' : 'sub';
-        live.scheduled.set(event.EventId, { kind, name: event.Name, input: event.Input, fireAt: event.FireAt, childInstanceId: event.InstanceId, retryGroup: event.RetryGroup });
-        live.nextId = Math.max(live.nextId, event.EventId + 1);
+        live.scheduled.set(event.EventId, { kind, name: event.Name, input: event.Input, fireAt: event.FireAt, childInstanceId: event.InstanceId, retryGroup: event.RetryGroup, httpPolling: event.HttpPolling, httpPoll: event.HttpPoll });
+        live.nextId = Math.max(live.nextId, event.EventId + 1, (event.HttpPoll?.taskId ?? -1) + 1);
         if (event.LeafIndex !== undefined) live.leafIds[event.LeafIndex] = event.EventId;
         if (event.RetryGroup !== undefined && event.RetryOptions && kind !== 'timer') {
           live.retryGroups.set(event.RetryGroup, {
@@ -523,6 +528,7 @@ export class DurableEngine {
   }
 
   async #executeActivity(name: string, inputJson: string, instanceId: string, taskId: number): Promise<InboxMessage['event']> {
+    if (name === HTTP_ACTIVITY) return executeHttpCall(inputJson, taskId);
     const fn = this.#registry.byName(name);
     const trigger = fn && triggerBinding(fn);
     const failed = (message: string, details: string) => ({
@@ -699,6 +705,7 @@ export class DurableEngine {
     const id = completionId(event);
     if (id === undefined) return false;
     const task = live.scheduled.get(id);
+    if (task?.httpPolling && event.EventType === EventType.TaskCompleted && pollAfter(event.Result, task.input)) return true;
     if (task?.retryGroup === undefined) return false;
     const group = live.retryGroups.get(task.retryGroup);
     if (!group) return false;
@@ -762,7 +769,7 @@ export class DurableEngine {
       upperSchemaVersionNew: 3,
       longRunningTimerIntervalDuration: '3.00:00:00',
       maximumShortTimerDuration: MAX_SHORT_TIMER,
-      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+      defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_POLL_MS,
     };
     const outcome = await this.#invoker.invoke(fn, {
       inputData: [{ name: trigger.name, data: { string: JSON.stringify(payload) } }, ...this.#extraInputs(fn)],
@@ -788,6 +795,20 @@ export class DurableEngine {
       const task = live.scheduled.get(id);
       live.scheduled.delete(id);
       if (task?.kind === 'timer') this.#disarmTimer(record.instanceId, id);
+      // Durable HTTP polling: a 202 + Location reserves the timer's and the poll's ids now, as the SDK does.
+      const poll = task?.httpPolling && event.EventType === EventType.TaskCompleted ? pollAfter(event.Result, task.input) : undefined;
+      if (poll) {
+        const timerId = live.nextId++;
+        const pollId = live.nextId++;
+        const fireAt = new Date(Date.parse(now) + poll.delayMs).toISOString();
+        const httpPoll = { taskId: pollId, input: poll.pollInput };
+        scheduling.push({ EventType: EventType.TimerCreated, EventId: timerId, IsPlayed: false, Timestamp: now, FireAt: fireAt, HttpPoll: httpPoll });
+        live.scheduled.set(timerId, { kind: 'timer', fireAt, httpPoll });
+        effects.push(() => this.#armTimer(record.instanceId, timerId, fireAt));
+      }
+      if (task?.httpPoll && event.EventType === EventType.TimerFired) {
+        effects.push(...this.#schedule(live, scheduling, task.httpPoll.taskId, now, { kind: 'activity', name: HTTP_ACTIVITY, input: task.httpPoll.input, httpPolling: true }));
+      }
       const group = task?.retryGroup !== undefined ? live.retryGroups.get(task.retryGroup) : undefined;
       if (!group || task?.retryGroup === undefined) continue;
       const groupId = task.retryGroup;
@@ -896,9 +917,15 @@ export class DurableEngine {
           }
           live.heldLocks = [];
           break;
-        case ActionType.CallHttp:
-          unsupported = 'Durable HTTP (callHttp) is not supported by this host (emulators/functions-host); call HTTP from an activity instead.';
+        case ActionType.CallHttp: {
+          const id = live.nextId++;
+          live.leafIds[index] = id;
+          const request = leaf.httpRequest ?? {};
+          effects.push(...this.#schedule(live, scheduling, id, now, {
+            kind: 'activity', name: HTTP_ACTIVITY, input: JSON.stringify(request), leafIndex: index, httpPolling: request.asynchronousPatternEnabled !== false,
+          }));
           break;
+        }
         default:
           unsupported = `Unknown action type ${leaf.actionType}.`;
       }
@@ -936,13 +963,13 @@ export class DurableEngine {
   /** Appends the scheduling event for one task (first attempt or re-attempt) and returns its side effect. */
   #schedule(live: LiveInstance, scheduling: HistoryEvent[], id: number, now: string, task: {
     kind: 'activity' | 'sub'; name: string; input: string; leafIndex?: number; retryGroup?: number; attempt?: number;
-    retryOptions?: RetryOptionsWire; fixedChildId?: string; timedOutFailure?: { Reason?: string; Details?: string };
+    retryOptions?: RetryOptionsWire; fixedChildId?: string; timedOutFailure?: { Reason?: string; Details?: string }; httpPolling?: boolean;
   }): (() => Promise<void> | void)[] {
     const record = live.record;
     const common = { EventId: id, IsPlayed: false, Timestamp: now, Name: task.name, Input: task.input, LeafIndex: task.leafIndex, RetryGroup: task.retryGroup, Attempt: task.attempt, RetryOptions: task.retryOptions as Record<string, unknown> | undefined };
     if (task.kind === 'activity') {
-      scheduling.push({ EventType: EventType.TaskScheduled, ...common });
-      const scheduled: ScheduledTask = { kind: 'activity', name: task.name, input: task.input, retryGroup: task.retryGroup };
+      scheduling.push({ EventType: EventType.TaskScheduled, ...common, ...(task.httpPolling ? { HttpPolling: true } : {}) });
+      const scheduled: ScheduledTask = { kind: 'activity', name: task.name, input: task.input, retryGroup: task.retryGroup, httpPolling: task.httpPolling };
       live.scheduled.set(id, scheduled);
       if (task.timedOutFailure) {
         const failure = task.timedOutFailure;

@@ -59,6 +59,10 @@ export interface HistoryEvent {
   LeafIndex?: number;
   ActionCount?: number;
   MessageId?: string;
+  /** Durable HTTP: this request follows 202 + Location answers. */
+  HttpPolling?: boolean;
+  /** Durable HTTP: this timer waits before polling; the poll's id (reserved) and request. */
+  HttpPoll?: { taskId: number; input: string };
 }
 
 export interface InstanceRecord {

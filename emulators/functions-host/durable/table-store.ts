@@ -12,7 +12,7 @@ import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './st
 
 /** Table string properties hold 32K UTF-16 chars; longer values are split over numbered columns. */
 const MAX_CHARS = 30_000;
-const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions']);
+const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll']);
 const TRANSACTION_LIMIT = 100;
 /** "Timestamp" is the table service's own column; DTFx stores the event time as "_Timestamp". */
 const TIMESTAMP_COLUMN = '_Timestamp';
