@@ -181,6 +181,13 @@ describe('video emulator: fal files, faults and admin', () => {
       assert.equal((await call('GET', `/fal/fal-ai/kling-video/requests/${b.id}/status`)).status, 200, 'other routes are not faulted');
       const after = await json<{ creates: { fal: number } }>(fetch(`${emulator.url}/_admin/stats`));
       assert.equal(after.creates.fal, before.creates.fal, 'a refused submit creates nothing');
+
+      // A rule without a route (or "*") reaches the fal and Replicate routes too, after authentication.
+      await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify({ rules: [{ route: '*', kind: 'status', status: 500, rate: 1 }] }) });
+      assert.equal((await call('GET', `/fal/fal-ai/kling-video/requests/${b.id}/status`)).status, 500);
+      assert.equal((await fetch(`${emulator.url}/replicate/v1/predictions`, { headers: { authorization: 'Bearer r' } })).status, 500);
+      assert.equal((await fetch(`${emulator.url}/replicate/v1/predictions`)).status, 401, 'authentication comes first');
+      assert.equal((await fetch(`${emulator.url}/_admin/stats`)).status, 200, 'admin routes are never faulted');
     } finally {
       await emulator.stop();
     }

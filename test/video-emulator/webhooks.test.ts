@@ -81,6 +81,42 @@ describe('video emulator: webhooks', () => {
     }
   });
 
+  test('Replicate: a logs filter sends intermediate events while processing; an output filter sends the finished prediction once', async () => {
+    const receiver = await startReceiver();
+    const create = (filter: string[]) =>
+      json<{ id: string }>(fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8' }, body: JSON.stringify({ input: { prompt: 'events', duration: 8, resolution: '1080p' }, webhook: receiver.url, webhook_events_filter: filter }) }));
+    try {
+      const { key } = await json<{ key: string }>(fetch(`${emulator.url}/replicate/v1/webhooks/default/secret`, { headers: { authorization: 'Bearer r8' } }));
+      const verifier = new Webhook(key);
+      const logged = await create(['logs']);
+      await waitFor(async () => (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${logged.id}`))).finishedAtMs, (t) => t !== null, 'finished', 1000);
+      await new Promise((r) => setTimeout(r, 100));
+      const events = receiver.received.map((w) => verifier.verify(w.body, w.headers) as { status: string; logs: string });
+      assert.ok(events.length >= 1, 'at least one logs event');
+      assert.ok(events.every((e) => e.status === 'processing' && e.logs.length > 0), JSON.stringify(events.map((e) => e.status)));
+
+      receiver.received.length = 0;
+      const output = await create(['output']);
+      await waitFor(async () => receiver.received.length, (n) => n === 1, 'output webhook', 1000);
+      const event = verifier.verify(receiver.received[0].body, receiver.received[0].headers) as { id: string; status: string; output: string };
+      assert.deepEqual([event.id, event.status, typeof event.output], [output.id, 'succeeded', 'string']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test('fal: a failed delivery is retried, each attempt signed again and verifiable', async () => {
+    const receiver = await startReceiver((n) => (n === 1 ? 503 : 200));
+    try {
+      const submitted = await json<{ request_id: string }>(fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, { method: 'POST', headers: { authorization: 'Key k' }, body: JSON.stringify({ prompt: 'retry' }) }));
+      await waitFor(async () => receiver.received.length, (n) => n === 2, 'two attempts');
+      const jwks = await json<Jwks>(fetch(`${emulator.url}/fal/.well-known/jwks.json`));
+      assert.ok(receiver.received.every((w) => w.headers['x-fal-webhook-request-id'] === submitted.request_id && verifyFal(w, jwks)));
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   test('a failing endpoint gets the terminal webhook again (same webhook-id); drop and delay switches work', async () => {
     const receiver = await startReceiver((n) => (n === 1 ? 500 : 200));
     const create = () => fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8' }, body: JSON.stringify({ input: { prompt: 'retry me', duration: 4 }, webhook: receiver.url }) }).then((r) => json<{ id: string }>(r));
