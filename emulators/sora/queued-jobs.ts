@@ -3,9 +3,10 @@
 // count against the concurrency limit; the rest wait, none is refused), runs for its
 // duration and ends. A cancel before the start removes it from the queue; a cancel while it
 // runs ends it then. Deadlines work the same way: one for the start (fal's
-// X-Fal-Request-Timeout, Replicate's Cancel-After before the start) and one for the run. The schedule is recomputed from the submission order on every read, so
-// a cancelled job frees its place for the ones behind it. The plan does not depend on the
-// time of reading, so it is cached per account until a job is added or cancelled.
+// X-Fal-Request-Timeout, Replicate's Cancel-After before the start) and one for the run.
+// The schedule is planned from the submission order, so a cancelled job frees its place for
+// the ones behind it; it does not depend on the time of reading, so each account's plan is
+// cached until a job is added or cancelled (or the limit changes).
 import type { LateFailure } from './core.js';
 
 export interface QueuedJob {
