@@ -142,4 +142,10 @@ test('faults address Replicate routes; stats count creates per dialect', () =>
     const stats = await json<{ creates: Record<string, number>; jobsCreated: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`));
     assert.deepEqual(stats.creates, { jobs: 0, videos: 0, fal: 0, replicate: 2 }, 'the dropped answer still made a prediction');
     assert.deepEqual(stats.jobsCreated, { 'google/veo-3.1': 1, 'kwaivgi/kling-v2.0': 1 });
+
+    const [kept] = (await json<{ results: Array<{ id: string }> }>(api('GET', '/replicate/v1/predictions'))).results;
+    assert.equal((await fetch(`${emulator.url}/_admin/reset`, { method: 'POST' })).status, 204);
+    const cleared = await json<{ creates: Record<string, number>; webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`));
+    assert.deepEqual(cleared.creates, { jobs: 0, videos: 0, fal: 0, replicate: 0 });
+    assert.equal((await api('GET', `/replicate/v1/predictions/${kept.id}`)).status, 404, 'reset forgets predictions');
   }));
