@@ -20,7 +20,8 @@
 // and nothing else: no node_modules, no sources, no tests, no emulators, no settings files.
 // Prints the folder, its size and its files (one per line) unless --quiet.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -65,9 +66,10 @@ const { values } = parseArgs({
 });
 
 const outDir = path.resolve(root, values.out);
-// Never delete something that is not a build output of ours.
-if (outDir === root || !outDir.startsWith(root + path.sep) && !outDir.startsWith(path.resolve(process.env.TMPDIR ?? '/tmp') + path.sep)) {
-  console.error(`Refusing to write the package to ${outDir}: choose a folder inside the repository or the temp folder.`);
+// The folder is emptied first: only ever one below dist/ (git-ignored build output) or the temp folder.
+const allowed = [path.join(root, 'dist'), path.resolve(tmpdir()), realpathSync(tmpdir())];
+if (!allowed.some((dir) => outDir.startsWith(dir + path.sep))) {
+  console.error(`Refusing to write the package to ${outDir}: choose a folder below dist/ or the temp folder (it is emptied first).`);
   process.exit(2);
 }
 rmSync(outDir, { recursive: true, force: true });
@@ -167,7 +169,8 @@ const made = spawnSync(process.execPath, ['-e', cacheMaker, path.join(outDir, 'a
   timeout: 60_000,
 });
 if (made.status !== 0 || !existsSync(path.join(outDir, 'app.cache'))) {
-  console.error(`Could not build the code cache (the package works without it, only slower to start):\n${made.stderr}`);
+  // The app failed to load with the sample settings: it would fail on Azure too, so stop here.
+  console.error(`Loading the app to build its code cache failed; not deploying an app that does not load:\n${made.stderr}`);
   process.exitCode = 1;
 }
 

@@ -114,6 +114,15 @@ describe('the deploy package', () => {
     assert.deepEqual(packageProblems(metafile), []);
   });
 
+  test('the build refuses to empty a folder outside dist/ and the temp folder', () => {
+    for (const out of ['src', path.join(root, 'infra'), '/etc/deploy-package']) {
+      const refused = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', out, '--quiet'], { cwd: root, encoding: 'utf8' });
+      assert.equal(refused.status, 2, `${out}: ${refused.stderr}`);
+      assert.match(refused.stderr, /Refusing to write the package/);
+    }
+    assert.ok(readdirSync(path.join(root, 'src')).includes('index.ts'), 'src/ untouched');
+  });
+
   test('the check above catches a forbidden package and non-app code (so its pass means something)', () => {
     const bad = { inputs: { 'node_modules/azurite/dist/src/blob/main.js': {}, 'node_modules/@azure/data-tables/dist/index.js': {}, 'emulators/sora/server.ts': {}, 'test/support/http.ts': {}, 'src/index.ts': {} } };
     assert.equal(packageProblems(bad).length, 4, packageProblems(bad).join('\n'));
