@@ -4,7 +4,7 @@
 // wired with local.settings.sample.json.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,12 +115,18 @@ describe('the deploy package', () => {
   });
 
   test('the build refuses to empty a folder outside dist/ and the temp folder', () => {
-    for (const out of ['src', path.join(root, 'infra'), '/etc/deploy-package']) {
-      const refused = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', out, '--quiet'], { cwd: root, encoding: 'utf8' });
-      assert.equal(refused.status, 2, `${out}: ${refused.stderr}`);
-      assert.match(refused.stderr, /Refusing to write the package/);
+    // Folders that do not exist: a broken check must not be able to empty anything real.
+    const outs = [path.join(root, 'refused-deploy-package'), path.join(root, 'src', 'refused-deploy-package'), path.join(path.parse(root).root, 'refused-deploy-package')];
+    try {
+      for (const out of outs) {
+        const refused = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', out, '--quiet'], { cwd: root, encoding: 'utf8' });
+        assert.equal(refused.status, 2, `${out}: ${refused.stderr}`);
+        assert.match(refused.stderr, /Refusing to write the package/);
+        assert.equal(existsSync(out), false, `${out} was created`);
+      }
+    } finally {
+      for (const out of outs) rmSync(out, { recursive: true, force: true });
     }
-    assert.ok(readdirSync(path.join(root, 'src')).includes('index.ts'), 'src/ untouched');
   });
 
   test('the check above catches a forbidden package and non-app code (so its pass means something)', () => {
