@@ -67,7 +67,9 @@ const { values } = parseArgs({
 
 const outDir = path.resolve(root, values.out);
 // The folder is emptied first: only ever one below dist/ (git-ignored build output) or the temp folder.
-const allowed = [path.join(root, 'dist'), path.resolve(tmpdir()), realpathSync(tmpdir())];
+// (Inside the repository only below dist/, even when the repository itself is in the temp folder.)
+const inRepository = outDir === root || outDir.startsWith(root + path.sep);
+const allowed = inRepository ? [path.join(root, 'dist')] : [path.resolve(tmpdir()), realpathSync(tmpdir())];
 if (!allowed.some((dir) => outDir.startsWith(dir + path.sep))) {
   console.error(`Refusing to write the package to ${outDir}: choose a folder below dist/ or the temp folder (it is emptied first).`);
   process.exit(2);
