@@ -38,16 +38,36 @@ async function startEmbeddedStack(): Promise<RunningStack> {
   });
 }
 
-/** Ctrl-C while a job runs: ask on a terminal, cancel right away otherwise (CI, pipes). */
-function onInterrupt(handler: () => Promise<void>): () => void {
+/** Ctrl-C while a job runs: ask on a terminal, cancel right away otherwise (CI, pipes).
+ * Installed before the start request is sent, not once the job is announced: until
+ * process.on runs, SIGINT's default action kills the process, so a signal sent on seeing
+ * "Job … started." could land in between (1 run in 20 with a core kept busy), exiting by the
+ * signal with the job left running. A signal while the start is in flight is remembered and
+ * acted on once the job is known (`attach`); a second one while the first is handled exits. */
+function onInterrupt(): { attach(handler: () => Promise<void>): void; remove(): void } {
+  let handler: (() => Promise<void>) | undefined;
+  let pending = false;
   let busy = false;
-  const listener = () => {
-    if (busy) process.exit(130);
+  const handle = () => {
     busy = true;
-    void handler().finally(() => { busy = false; });
+    void handler!().finally(() => { busy = false; });
+  };
+  const listener = () => {
+    if (busy || pending) process.exit(130);
+    if (handler) handle();
+    else pending = true;
   };
   process.on('SIGINT', listener);
-  return () => process.off('SIGINT', listener);
+  return {
+    attach(next) {
+      handler = next;
+      if (pending) {
+        pending = false;
+        handle();
+      }
+    },
+    remove: () => process.off('SIGINT', listener),
+  };
 }
 
 async function askYesNo(question: string): Promise<boolean> {
@@ -88,23 +108,25 @@ async function run(options: GenerateOptions): Promise<void> {
       stack = await startEmbeddedStack();
     }
     const api = new VideosApi(options.api ?? stack!.appUrl, options.key);
-    const job = await api.start(requestBody(options));
-    process.stderr.write(`Job ${job.id} started.\n`);
-
+    const interrupt = onInterrupt();
     const display = new ProgressDisplay();
     let cancelRequested = false;
-    const removeInterrupt = onInterrupt(async () => {
-      display.finish();
-      const cancel = !process.stdin.isTTY || await askYesNo(`Cancel job ${job.id}? [y/N] `);
-      if (!cancel) return;
-      cancelRequested = true;
-      await api.cancel(job).catch((error: Error) => process.stderr.write(`${error.message}\n`));
-    });
+    let job: StartedJob;
     let view: JobView;
     try {
+      job = await api.start(requestBody(options));
+      process.stderr.write(`Job ${job.id} started.\n`);
+      const started = job;
+      interrupt.attach(async () => {
+        display.finish();
+        const cancel = !process.stdin.isTTY || await askYesNo(`Cancel job ${started.id}? [y/N] `);
+        if (!cancel) return;
+        cancelRequested = true;
+        await api.cancel(started).catch((error: Error) => process.stderr.write(`${error.message}\n`));
+      });
       view = await follow(api, job, display);
     } finally {
-      removeInterrupt();
+      interrupt.remove();
       display.finish();
     }
 
