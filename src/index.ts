@@ -4,7 +4,10 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createAppContext } from './app-context.js';
+import { createGallery } from './functions/gallery.js';
+import { createOpenApi } from './functions/openapi.js';
 import { createProvidersApi } from './functions/providers-api.js';
+import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
 import { activityNames, GENERATE_VIDEO } from './orchestrations/contracts.js';
 import { generateVideo } from './orchestrations/generate-video.js';
@@ -14,6 +17,9 @@ app.setup({ enableHttpStream: false });
 const context = createAppContext();
 const api = createVideosApi({ config: () => context.config, providers: () => context.providers, claims: () => context.claims, signer: () => context.signer });
 const providersApi = createProvidersApi({ providers: () => context.providers });
+const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
+const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
+const gallery = createGallery();
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
 df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
@@ -26,3 +32,8 @@ app.http('videosStart', { route: 'videos', methods: ['POST'], authLevel: 'functi
 app.http('videosStatus', { route: 'videos/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: api.getVideo });
 app.http('providersList', { route: 'providers', methods: ['GET'], authLevel: 'function', handler: providersApi.listProviders });
 app.http('videosCancel', { route: 'videos/{id}', methods: ['DELETE'], authLevel: 'function', extraInputs: [durableClient], handler: api.cancelVideo });
+app.http('videosList', { route: 'videos', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: videosList.listVideos });
+app.http('openApi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: openApi.getOpenApi });
+// Anonymous: the page holds no data and a browser cannot send a header when it navigates; the
+// page asks for the function key and sends it on every API call it makes.
+app.http('gallery', { route: 'gallery', methods: ['GET'], authLevel: 'anonymous', handler: gallery.page });

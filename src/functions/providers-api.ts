@@ -3,13 +3,9 @@
 // no URLs, no keys.
 import type { HttpResponseInit } from '@azure/functions';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderView } from './api-schemas.js';
 
-export interface ProviderView {
-  name: string;
-  kind: string;
-  default?: true;
-  models: Array<{ id: string; seconds: number[]; defaultSeconds: number; sizes: string[]; defaultSize: string; maxVariants: number; imageInput: boolean; audio: boolean; options: boolean }>;
-}
+export type { ProviderView };
 
 export function providerViews(registry: ProviderRegistry): ProviderView[] {
   return registry.list().map((provider) => ({

@@ -64,7 +64,7 @@ const options = z
 
 const choice = { provider: z.string({ error: 'must be a string' }).optional(), model: z.string({ error: 'must be a string' }).optional() };
 
-const neutralBody = z.strictObject({
+export const neutralBody = z.strictObject({
   prompt: promptSchema,
   ...choice,
   // Sora 2 and OpenAI take seconds as a string ("4"); a number is accepted too.
@@ -78,7 +78,7 @@ const neutralBody = z.strictObject({
 });
 
 /** The quickstart's Sora 1 body. Ranges beyond type sanity come from the capability table. */
-const quickstartBody = z.strictObject({
+export const quickstartBody = z.strictObject({
   prompt: promptSchema,
   ...choice,
   width: wholeNumber(1, 10_000),

@@ -1,7 +1,7 @@
 // The friendly status of a video request, computed from the durable instance status:
 // what was asked, what phase it is in, what the provider says, and when done where the videos are.
 import type { GenerateVideoInput, GenerateVideoOutput, GenerateVideoProgress } from '../orchestrations/contracts.js';
-import type { ProviderKind } from '../providers/provider.js';
+import type { VideoStatus } from './api-schemas.js';
 
 export interface DurableStatusLike {
   instanceId: string;
@@ -13,52 +13,8 @@ export interface DurableStatusLike {
   lastUpdatedTime: Date | string;
 }
 
-/** A stored blob, with a read-only link once the status endpoint has signed one. */
-export interface BlobView {
-  blobName: string;
-  bytes: number;
-  contentType: string;
-  url?: string;
-  urlExpiresOn?: string;
-}
-
-export type VideoPhase = 'pending' | 'creating' | 'queued' | 'running' | 'downloading' | 'cleaning-up' | 'completed' | 'failed' | 'cancelled';
-
-/** The job at the provider, as far as the orchestration has seen it. */
-export interface UpstreamView {
-  provider?: string;
-  kind?: ProviderKind;
-  model?: string;
-  jobId?: string;
-  /** The provider's own status string. */
-  status?: string;
-  progress?: number;
-  queuePosition?: number;
-}
-
-/** What was asked (the normalised request this instance runs). */
-export interface RequestView {
-  prompt: string;
-  provider: string;
-  model: string;
-  seconds: number;
-  size: string;
-  variants: number;
-}
-
-export interface VideoStatus {
-  id: string;
-  phase: VideoPhase;
-  runtimeStatus: string;
-  request?: RequestView;
-  upstream: UpstreamView;
-  polls: number;
-  nextPollAt?: string;
-  createdTime: string;
-  lastUpdatedTime: string;
-  videos?: (BlobView & { outputId: string; thumbnail?: BlobView })[];
-  error?: string;
-}
+// The view's types are inferred from the zod schemas that /api/openapi.json is generated from.
+export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './api-schemas.js';
 
 const FAILURE_PREFIX = /^Orchestrator function '[^']*' failed: /;
 const iso = (value: Date | string) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString());

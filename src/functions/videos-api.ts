@@ -16,7 +16,7 @@ import { toVideoStatus } from './video-status.js';
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Ids we accept in URLs and Idempotency-Key: they become instance ids and blob name segments. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 export interface VideosApiDeps {

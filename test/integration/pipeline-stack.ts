@@ -8,6 +8,7 @@ import { startHost, type RunningHost } from '../../emulators/functions-host/inde
 import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
 import { settingNames } from '../../src/config.js';
 import { call, type Answer } from '../support/http.js';
+import { registerApp, unregisterApp } from '../support/openapi-check.js';
 
 export { call, type Answer };
 
@@ -78,11 +79,14 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
       return stack.host;
     },
     async stop() {
+      unregisterApp(stack.host.url);
       await stack.host.stop().catch(() => undefined);
       await sora.stop();
       await azurite.stop();
     },
   };
+  // From here every answer the suites get from this app is checked against its /api/openapi.json (see call).
+  registerApp(stack.host.url);
   return stack;
 }
 

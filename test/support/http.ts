@@ -1,4 +1,7 @@
 // One HTTP call as the suites see it: status, headers, the raw text and its JSON if any.
+// Answers from the app (an origin registered with openapi-check.ts) are checked against its
+// /api/openapi.json on the way, so every suite's every call also tests the document.
+import { checkAnswer } from './openapi-check.js';
 export interface Answer {
   status: number;
   headers: Headers;
@@ -15,5 +18,7 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
   } catch {
     body = undefined;
   }
-  return { status: response.status, headers: response.headers, body, text };
+  const answer = { status: response.status, headers: response.headers, body, text };
+  await checkAnswer(url, init.method ?? 'GET', answer);
+  return answer;
 }

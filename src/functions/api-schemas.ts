@@ -1,0 +1,141 @@
+// The shapes the HTTP API answers with, as zod schemas. The handlers' types are inferred from
+// them (video-status.ts, providers-api.ts, videos-list.ts) and /api/openapi.json is generated
+// from them (openapi.ts), so the document and the code cannot say different things. Request
+// bodies are validated by the schemas in video-request.ts, which the document reads too.
+//
+// Plain z.object (not strict) here: on output, zod's JSON Schema makes every object closed
+// (`additionalProperties: false`), so a field a handler adds without documenting it fails the
+// suites' response validation instead of slipping out unnoticed.
+import { z } from 'zod';
+
+export const videoPhases = ['pending', 'creating', 'queued', 'running', 'downloading', 'cleaning-up', 'completed', 'failed', 'cancelled'] as const;
+export const videoPhaseSchema = z.enum(videoPhases).describe(
+  'Where the request is: pending, creating, queued, running, downloading, cleaning-up, then completed, failed or cancelled.',
+);
+export const finishedPhases: readonly VideoPhase[] = ['completed', 'failed', 'cancelled'];
+
+const isoTime = z.iso.datetime({ offset: false });
+
+/** A stored blob, with a read-only link once the status endpoint has signed one. */
+export const blobViewSchema = z.object({
+  blobName: z.string(),
+  bytes: z.number().int().min(0),
+  contentType: z.string(),
+  url: z.string().optional().describe('A read-only link (a SAS URL), valid until urlExpiresOn.'),
+  urlExpiresOn: isoTime.optional(),
+});
+
+export const videoViewSchema = blobViewSchema.extend({
+  outputId: z.string().describe("The provider's id of this generation."),
+  thumbnail: blobViewSchema.optional().describe("The provider's still of the video, when it served one."),
+});
+
+/** The job at the provider, as far as the orchestration has seen it. */
+export const upstreamViewSchema = z.object({
+  provider: z.string().optional().describe('The configured provider name, e.g. fal.'),
+  kind: z.string().optional().describe('The provider kind (which API it speaks).'),
+  model: z.string().optional(),
+  jobId: z.string().optional().describe("The provider's job id."),
+  status: z.string().optional().describe("The provider's own status string."),
+  progress: z.number().min(0).max(100).optional().describe('0-100, when the provider reports it.'),
+  queuePosition: z.number().int().min(0).optional().describe('When the provider reports it.'),
+});
+
+/** What was asked (the normalised request this instance runs). */
+export const requestViewSchema = z.object({
+  prompt: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  seconds: z.number().int(),
+  size: z.string(),
+  variants: z.number().int(),
+});
+
+export const videoStatusSchema = z.object({
+  id: z.string(),
+  phase: videoPhaseSchema,
+  runtimeStatus: z.string().describe('The Durable Functions runtime status (Pending, Running, Completed, Failed, Terminated, ...).'),
+  request: requestViewSchema.optional(),
+  upstream: upstreamViewSchema,
+  polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
+  nextPollAt: isoTime.optional(),
+  createdTime: isoTime,
+  lastUpdatedTime: isoTime,
+  videos: z.array(videoViewSchema).optional().describe('Once completed: one entry per generated video, with read links.'),
+  error: z.string().optional().describe('Why the request failed or was cancelled.'),
+});
+
+/** 202 to POST /api/videos: the app's own status URL, never the durable management URLs. */
+export const acceptedSchema = z.object({
+  id: z.string(),
+  statusUri: z.string().describe('GET it to follow the request (absolute when PUBLIC_BASE_URL is set).'),
+});
+
+/** 202 to DELETE /api/videos/{id}. */
+export const cancelledSchema = z.object({
+  id: z.string(),
+  phase: z.literal('cancelled'),
+  upstreamJobId: z.string().nullable().describe("The provider's job, when one had been created."),
+  upstreamJobCancelled: z.boolean().describe("Whether the provider's job was cancelled."),
+});
+
+export const videoListSchema = z.object({
+  items: z.array(videoStatusSchema).describe('Newest first.'),
+  continuationToken: z.string().optional().describe('Present when there are more: send it back as ?continuationToken= for the next page.'),
+});
+
+export const modelViewSchema = z.object({
+  id: z.string(),
+  seconds: z.array(z.number().int()).describe('Clip lengths the model accepts.'),
+  defaultSeconds: z.number().int(),
+  sizes: z.array(z.string()).describe('WIDTHxHEIGHT sizes or W:H aspect ratios, as the model names them.'),
+  defaultSize: z.string(),
+  maxVariants: z.number().int().min(1),
+  imageInput: z.boolean(),
+  audio: z.boolean(),
+  options: z.boolean().describe("Whether the model's other inputs may be passed in `options`."),
+});
+
+export const providerViewSchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  default: z.literal(true).optional().describe('The provider used when a request names none.'),
+  models: z.array(modelViewSchema).describe('The first is the provider\'s default model.'),
+});
+
+export const fieldProblemSchema = z.object({
+  field: z.string().describe("JSON path of the offending field ('' for the body itself), or the parameter or header name."),
+  message: z.string(),
+});
+
+/** RFC 9457 problem details, the body of every 4xx/5xx the API answers. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  errors: z.array(fieldProblemSchema).optional().describe('One entry per bad field.'),
+});
+
+export type VideoPhase = z.infer<typeof videoPhaseSchema>;
+export type BlobView = z.infer<typeof blobViewSchema>;
+export type VideoView = z.infer<typeof videoViewSchema>;
+export type UpstreamView = z.infer<typeof upstreamViewSchema>;
+export type RequestView = z.infer<typeof requestViewSchema>;
+export type VideoStatus = z.infer<typeof videoStatusSchema>;
+export type Accepted = z.infer<typeof acceptedSchema>;
+export type Cancelled = z.infer<typeof cancelledSchema>;
+export type VideoList = z.infer<typeof videoListSchema>;
+export type ProviderView = z.infer<typeof providerViewSchema>;
+export type Problem = z.infer<typeof problemSchema>;
+
+/** GET /api/videos query parameters, as values (the handler turns the query strings into these). */
+export const MAX_LIST_LIMIT = 100;
+export const listQuerySchema = z.object({
+  limit: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_LIST_LIMIT, `must be at most ${MAX_LIST_LIMIT}`)
+    .default(20).describe('Items per page.'),
+  phase: videoPhaseSchema.optional().describe('Only requests in this phase.'),
+  provider: z.string().min(1, 'must not be empty').optional().describe('Only requests to this provider (its configured name).'),
+  continuationToken: z.string().min(1, 'must not be empty').optional().describe('From the previous page; opaque.'),
+});
+export type ListQuery = z.infer<typeof listQuerySchema>;

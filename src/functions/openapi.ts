@@ -1,0 +1,166 @@
+// GET /api/openapi.json: the API described as OpenAPI 3.1, generated from the zod schemas
+// that validate requests (video-request.ts) and type the responses (api-schemas.ts).
+//
+// Built with zod 4's own z.toJSONSchema rather than zod-openapi or
+// @asteasolutions/zod-to-openapi (both support zod 4): OpenAPI 3.1 schemas *are* JSON Schema
+// 2020-12, which z.toJSONSchema emits as is, so a library would add only the paths object,
+// which is a few literals here. No dependency, nothing deployed beyond zod itself.
+import type { HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import {
+  acceptedSchema, blobViewSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema,
+  requestViewSchema, upstreamViewSchema, videoListSchema, videoPhaseSchema, videoStatusSchema, videoViewSchema,
+} from './api-schemas.js';
+import { neutralBody, quickstartBody } from './video-request.js';
+import { ID_PATTERN, MAX_BODY_BYTES } from './videos-api.js';
+
+type JsonObject = Record<string, unknown>;
+const schemaRef = (id: string) => `#/components/schemas/${id}`;
+
+/** Named schemas, emitted once under components.schemas and referenced by $ref. */
+function componentSchemas(): Record<string, JsonObject> {
+  // Responses are described as the handlers produce them (output), request bodies as callers
+  // send them (input: `seconds` may be "4" before it becomes 4).
+  const responses = z.registry<{ id: string }>();
+  const named = {
+    VideoStatus: videoStatusSchema, VideoPhase: videoPhaseSchema, Upstream: upstreamViewSchema, RequestView: requestViewSchema,
+    StoredVideo: videoViewSchema, StoredBlob: blobViewSchema, Accepted: acceptedSchema, Cancelled: cancelledSchema,
+    VideoList: videoListSchema, Provider: providerViewSchema, Model: modelViewSchema, Problem: problemSchema, FieldProblem: fieldProblemSchema,
+  };
+  for (const [id, schema] of Object.entries(named)) responses.add(schema, { id });
+  const requests = z.registry<{ id: string }>();
+  requests.add(neutralBody, { id: 'VideoRequest' });
+  requests.add(quickstartBody, { id: 'QuickstartVideoRequest' });
+  const emit = (registry: typeof responses, io: 'input' | 'output') =>
+    z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: schemaRef }).schemas as Record<string, JsonObject>;
+  const all = { ...emit(responses, 'output'), ...emit(requests, 'input') };
+  // The document declares the dialect once (jsonSchemaDialect); per-schema $schema is noise.
+  for (const schema of Object.values(all)) delete schema.$schema;
+  return all;
+}
+
+/** One query parameter's schema, from the same zod schema the list handler parses with. */
+function queryParameter(name: keyof typeof listQuerySchema.shape): JsonObject {
+  const field = listQuerySchema.shape[name];
+  const schema = z.toJSONSchema(field, { target: 'draft-2020-12', io: 'input' }) as JsonObject;
+  delete schema.$schema;
+  return { name, in: 'query', required: false, description: field.description, schema };
+}
+
+const json = (schema: JsonObject) => ({ 'application/json': { schema } });
+const ref = (id: string) => ({ $ref: schemaRef(id) });
+const ok = (description: string, schema: JsonObject, headers?: JsonObject) => ({ description, content: json(schema), ...(headers ? { headers } : {}) });
+const problemAnswer = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const unavailable = problemAnswer('The durable backend did not answer in time; try again (see Retry-After).');
+const idParameter = { name: 'id', in: 'path', required: true, description: 'The request id (the 202\'s `id`).', schema: { type: 'string', pattern: ID_PATTERN.source } };
+
+export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): JsonObject {
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Durable video generation',
+      version: '1',
+      description:
+        'Generate videos through a durable pipeline: POST a prompt, follow the status URL, read the stored videos through short-lived read links. ' +
+        'Every error is an RFC 9457 problem (application/problem+json) whose errors[] name the bad fields. ' +
+        'On Azure every route but the gallery page needs a function key (x-functions-key header or ?code=); locally none.',
+    },
+    ...(options.publicBaseUrl ? { servers: [{ url: options.publicBaseUrl }] } : {}),
+    security: [{ functionKey: [] }, { functionKeyQuery: [] }, {}],
+    paths: {
+      '/api/videos': {
+        post: {
+          operationId: 'startVideo',
+          summary: 'Start generating a video',
+          parameters: [{
+            name: 'Idempotency-Key', in: 'header', required: false,
+            description: 'Makes the key the request id: the same request again starts nothing new; a different body under the same key gets 422.',
+            schema: { type: 'string', pattern: ID_PATTERN.source },
+          }],
+          requestBody: {
+            required: true,
+            description: `The provider-neutral body, or the Sora quickstart's body for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
+            content: json({ anyOf: [ref('VideoRequest'), ref('QuickstartVideoRequest')] }),
+          },
+          responses: {
+            202: ok('Started (or, with a known Idempotency-Key, started before).', ref('Accepted'), {
+              Location: { description: 'The status URL (statusUri).', schema: { type: 'string' } },
+              'Retry-After': { description: 'Seconds to wait before the first status call.', schema: { type: 'string' } },
+            }),
+            400: problemAnswer('The body or a header is invalid; errors[] names each field.'),
+            413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
+            415: problemAnswer('The body is not sent as JSON.'),
+            422: problemAnswer('The Idempotency-Key was already used for a different request.'),
+            503: unavailable,
+          },
+        },
+        get: {
+          operationId: 'listVideos',
+          summary: 'List requests, newest first',
+          parameters: (['limit', 'phase', 'provider', 'continuationToken'] as const).map(queryParameter),
+          responses: {
+            200: ok('A page of requests; each item is the view GET /api/videos/{id} answers.', ref('VideoList')),
+            400: problemAnswer('A query parameter is invalid; errors[] names it.'),
+            503: unavailable,
+          },
+        },
+      },
+      '/api/videos/{id}': {
+        parameters: [idParameter],
+        get: {
+          operationId: 'getVideo',
+          summary: 'Status of a request, with read links to its videos once completed',
+          responses: { 200: ok('The status.', ref('VideoStatus')), 400: problemAnswer('The id has an invalid format.'), 404: problemAnswer('No request with this id.'), 503: unavailable },
+        },
+        delete: {
+          operationId: 'cancelVideo',
+          summary: "Cancel a request and its provider's job",
+          responses: {
+            202: ok('Cancelled.', ref('Cancelled')),
+            400: problemAnswer('The id has an invalid format.'),
+            404: problemAnswer('No request with this id.'),
+            409: problemAnswer('The request has already finished.'),
+            503: unavailable,
+          },
+        },
+      },
+      '/api/providers': {
+        get: {
+          operationId: 'listProviders',
+          summary: 'The configured providers and what each model accepts',
+          responses: { 200: ok('The providers; the default one says `default: true`.', { type: 'array', items: ref('Provider') }) },
+        },
+      },
+      '/api/openapi.json': {
+        get: { operationId: 'getOpenApi', summary: 'This document', responses: { 200: ok('OpenAPI 3.1.', { type: 'object' }) } },
+      },
+      '/api/gallery': {
+        get: {
+          operationId: 'gallery',
+          summary: 'A page to generate and watch videos in a browser',
+          security: [],
+          responses: { 200: { description: 'The page (it asks for a function key when the API needs one).', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
+    },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'An Azure Functions function key.' },
+        functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code' },
+      },
+    },
+  };
+}
+
+export function createOpenApi(deps: { publicBaseUrl: () => string | undefined }) {
+  let document: string | undefined;
+  return {
+    async getOpenApi(): Promise<HttpResponseInit> {
+      // Built once per process: the schemas do not change while the app runs.
+      document ??= JSON.stringify(buildOpenApiDocument({ publicBaseUrl: deps.publicBaseUrl() }));
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: document };
+    },
+  };
+}

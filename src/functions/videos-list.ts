@@ -1,0 +1,113 @@
+// GET /api/videos: the app's requests, newest first, a page at a time, each item the view
+// GET /api/videos/{id} answers (read links included). "The caller's" requests are all of the
+// app's: a function key identifies no one, so there is no owner to filter by.
+//
+// The durable client's instance query (getStatusBy) filters by runtime status and creation
+// time but follows every continuation itself and has no page size, so paging is ours: the
+// continuation token is the position (created time, id) of the last item returned, and the
+// next page asks only for instances created up to then. Phase and provider are filtered here
+// (a phase is the custom status of a running instance; the provider is in its input).
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { AppConfig } from '../config.js';
+import { GENERATE_VIDEO } from '../orchestrations/contracts.js';
+import type { ReadUrlSigner } from '../storage/read-urls.js';
+import { listQuerySchema, type ListQuery, type VideoList, type VideoPhase } from './api-schemas.js';
+import { problem } from './problem.js';
+import { addReadLinks } from './status-links.js';
+import { toVideoStatus, type DurableStatusLike } from './video-status.js';
+
+const { OrchestrationRuntimeStatus: Runtime } = df;
+type RuntimeStatus = df.OrchestrationRuntimeStatus;
+
+/** Which runtime statuses can show a phase, so the query does not read finished instances to find running ones. */
+const STILL_RUNNING: RuntimeStatus[] = [Runtime.Running, Runtime.ContinuedAsNew, Runtime.Suspended];
+const RUNTIME_FOR_PHASE: Record<VideoPhase, RuntimeStatus[]> = {
+  pending: [Runtime.Pending, ...STILL_RUNNING],
+  creating: STILL_RUNNING, queued: STILL_RUNNING, running: STILL_RUNNING, downloading: STILL_RUNNING, 'cleaning-up': STILL_RUNNING,
+  completed: [Runtime.Completed],
+  failed: [Runtime.Failed],
+  cancelled: [Runtime.Terminated, Runtime.Canceled],
+};
+
+/** Where the previous page ended: items strictly after it (older, or as old with a smaller id) come next. */
+interface Position { createdMs: number; id: string }
+
+export function encodePosition(position: Position): string {
+  return Buffer.from(JSON.stringify([position.createdMs, position.id])).toString('base64url');
+}
+
+export function decodePosition(token: string): Position | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') return { createdMs: value[0], id: value[1] };
+  } catch {
+    // not base64url JSON: answered below as a bad token
+  }
+  return undefined;
+}
+
+const createdMs = (status: DurableStatusLike) => new Date(status.createdTime).getTime();
+/** Newest first; ties (the durable created time has whole seconds) broken by id, so the order is total and pages never overlap. */
+const newestFirst = (a: DurableStatusLike, b: DurableStatusLike) => createdMs(b) - createdMs(a) || (a.instanceId < b.instanceId ? 1 : a.instanceId > b.instanceId ? -1 : 0);
+const isAfter = (status: DurableStatusLike, position: Position) =>
+  createdMs(status) < position.createdMs || (createdMs(status) === position.createdMs && status.instanceId < position.id);
+
+/** The query string as the schema's values: a number stays text when it is not digits, so the schema names it. */
+function readQuery(query: URLSearchParams): { ok: true; value: ListQuery } | { ok: false; response: HttpResponseInit } {
+  const raw = (name: string) => query.get(name) ?? undefined;
+  const limit = raw('limit');
+  const parsed = listQuerySchema.safeParse({
+    limit: limit !== undefined && /^\d{1,6}$/.test(limit) ? Number(limit) : limit,
+    phase: raw('phase'), provider: raw('provider'), continuationToken: raw('continuationToken'),
+  });
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
+    return { ok: false, response: problem(400, 'Invalid query', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors) };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+export function createVideosList(deps: { config: () => AppConfig; signer: () => ReadUrlSigner }) {
+  return {
+    async listVideos(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+      const query = readQuery(request.query);
+      if (!query.ok) return query.response;
+      const { limit, phase, provider, continuationToken } = query.value;
+      const after = continuationToken === undefined ? undefined : decodePosition(continuationToken);
+      if (continuationToken !== undefined && !after) {
+        return problem(400, 'Invalid query', 'continuationToken is not one this API gave out.', [{ field: 'continuationToken', message: 'is not a token from a previous page' }]);
+      }
+      // createdTimeTo one second past the position: inclusive or not, the boundary second is
+      // read, and isAfter drops what the previous page already had.
+      const filter = {
+        showInput: true,
+        ...(phase ? { runtimeStatus: RUNTIME_FOR_PHASE[phase] } : {}),
+        ...(after ? { createdTimeTo: new Date(after.createdMs + 1000) } : {}),
+      };
+      // showInput is not in the SDK's OrchestrationFilter type, but getStatusBy passes it through to the query.
+      const statuses = (await df.getClient(context).getStatusBy(filter as df.OrchestrationFilter)) as DurableStatusLike[];
+      const candidates = statuses
+        .filter((status) => (status as { name?: string }).name === GENERATE_VIDEO && (!after || isAfter(status, after)))
+        .sort(newestFirst);
+
+      const page: DurableStatusLike[] = [];
+      let more = false;
+      for (const status of candidates) {
+        const view = toVideoStatus(status);
+        if ((phase && view.phase !== phase) || (provider && view.request?.provider !== provider)) continue;
+        if (page.length === limit) {
+          more = true;
+          break;
+        }
+        page.push(status);
+      }
+      const signer = deps.signer();
+      const container = deps.config().videoContainer;
+      const items = await Promise.all(page.map((status) => addReadLinks(toVideoStatus(status), signer, container)));
+      const last = page.at(-1);
+      const body: VideoList = { items, ...(more && last ? { continuationToken: encodePosition({ createdMs: createdMs(last), id: last.instanceId }) } : {}) };
+      return { status: 200, jsonBody: body };
+    },
+  };
+}
