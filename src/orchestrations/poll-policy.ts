@@ -150,6 +150,15 @@ function stalledSeconds(observation: Extract<PollObservation, { kind: 'status' }
   return stuck * (points / movingSeconds) >= 2 ? stuck : undefined;
 }
 
+/** With a webhook expected, polls only catch a lost one: the first comes no sooner than this
+ * many times the longest poll interval (2 minutes on Azure's 30 s bound), later ones likewise. */
+export const WEBHOOK_FALLBACK_FACTOR = 4;
+
+/** The wait before a fallback poll while the provider's webhook is expected. */
+export function webhookFallbackDelaySeconds(adaptiveSeconds: number, bounds: PollBounds): number {
+  return Math.max(adaptiveSeconds, WEBHOOK_FALLBACK_FACTOR * bounds.maxSeconds);
+}
+
 /** Exponential backoff for consecutive failures: min, 2×min, 4×min … capped at max. */
 function backoff(consecutiveErrors: number, bounds: PollBounds): number {
   return clamp(bounds.minSeconds * 2 ** Math.max(0, consecutiveErrors - 1), bounds);

@@ -87,6 +87,28 @@ export interface ModelInfo extends ModelCapabilities {
   promptEcho: boolean;
 }
 
+/** A provider's webhook, verified: which job it is about and, since its body is
+ * authenticated, the job's state as the provider reported it. */
+export interface WebhookEvent {
+  /** The delivery's id where the provider gives one (duplicates are harmless anyway). */
+  messageId?: string;
+  jobId: string;
+  job?: ProviderJob;
+}
+
+/** Raised for anything unsigned, forged, stale or malformed: the caller answers 401 and does nothing. */
+export class WebhookVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookVerificationError';
+  }
+}
+
+export interface ProviderWebhooks {
+  /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case. */
+  verify(headers: Readonly<Record<string, string>>, rawBody: Buffer): Promise<WebhookEvent>;
+}
+
 export interface VideoProvider {
   /** The instance name callers use (`provider` in the request). */
   readonly name: string;
@@ -105,4 +127,6 @@ export interface VideoProvider {
   listRecentJobs?(model: string, limit: number): Promise<{ jobs: ProviderJob[]; providerNow?: number }>;
   /** Cancels or deletes the job; a job already gone is not an error. */
   cancelJob(job: JobAddress): Promise<void>;
+  /** Present when the provider can POST a signed event when a job ends (JobSpec.webhookUrl). */
+  readonly webhooks?: ProviderWebhooks;
 }

@@ -12,11 +12,14 @@ import { createTransport, type Transport } from '../http/transport.js';
 import type { JobAddress, JobSpec, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
 import { classifyFalResponse } from './classify.js';
 import { FAL_MODELS, type FalModel } from './models.js';
+import { falWebhooks } from './webhook.js';
 
 export interface FalSettings {
   /** https://queue.fal.run, or the emulator's /fal. */
   queueUrl: string;
   apiKey: string;
+  /** fal's public webhook keys; absent: no webhooks are verified (or registered). */
+  jwksUrl?: string;
 }
 
 const submitSchema = z.object({
@@ -65,6 +68,7 @@ export function createFalProvider(name: string, settings: FalSettings, http: { r
     kind: 'fal',
     models: FAL_MODELS,
     lostCreate: 'settle',
+    ...(settings.jwksUrl ? { webhooks: falWebhooks({ jwksUrl: settings.jwksUrl, fetch: http.fetch, requestTimeoutMs: http.requestTimeoutMs }) } : {}),
 
     async createJob(spec: JobSpec): Promise<ProviderJob> {
       const model = modelOf(spec.model);

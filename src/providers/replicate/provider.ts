@@ -9,11 +9,14 @@ import { createTransport, type Transport } from '../http/transport.js';
 import type { JobAddress, JobPhase, JobSpec, JobStage, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
 import { classifyReplicateResponse } from './classify.js';
 import { REPLICATE_MODELS } from './models.js';
+import { replicateWebhooks } from './webhook.js';
 
 export interface ReplicateSettings {
   /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
   baseUrl: string;
   apiToken: string;
+  /** `whsec_…`; absent: fetched from GET /webhooks/default/secret when the first webhook arrives. */
+  webhookSecret?: string;
 }
 
 const predictionSchema = z.object({
@@ -92,6 +95,10 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
     kind: 'replicate',
     models: REPLICATE_MODELS,
     lostCreate: 'adopt',
+    webhooks: replicateWebhooks({
+      secret: settings.webhookSecret, transport,
+      read: (body) => toProviderJob(predictionSchema.parse(body), 'Replicate webhook'),
+    }),
 
     async createJob(spec: JobSpec): Promise<ProviderJob> {
       const what = `Create a Replicate prediction for ${spec.model}`;
