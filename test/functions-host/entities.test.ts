@@ -226,6 +226,25 @@ describe('entities (Azure store on Azurite)', () => {
     }
   });
 
+  test('1,000 concurrent signals to a fresh entity each run exactly once, though its first load races their writes', async () => {
+    const host = await startEntitiesHost({ store: 'azure', env: env() });
+    try {
+      const key = `burst-${unique()}`;
+      let next = 0;
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (next < 1000) {
+          next++;
+          assert.equal((await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '1' })).status, 202);
+        }
+      }));
+      assert.equal(await entityState(host, 'counter', key, (s) => s >= 1000), 1000, 'each signal ran once: none lost, none run twice');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await call(entityUrl(host, 'counter', key))).body, 1000, 'and no late duplicate');
+    } finally {
+      await host.stop();
+    }
+  });
+
   test('entity state, undelivered operations and held locks survive SIGKILL and restart', async () => {
     let host = await startEntitiesHost({ store: 'azure', env: env() });
     const key = `crash-${unique()}`;

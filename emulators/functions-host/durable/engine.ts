@@ -206,8 +206,18 @@ export class DurableEngine {
 
   /** A message already in storage (an entity's answer): hand it to the instance and wake it. */
   acceptStoredMessage(message: InboxMessage): void {
+    const add = (live: LiveInstance | undefined) => {
+      if (live && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    };
     const live = this.#live.get(message.instanceId);
-    if (live && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    if (live) add(live);
+    else {
+      // A load in flight may have read the inbox before this message was written.
+      this.#loading.get(message.instanceId)?.then((loaded) => {
+        add(loaded);
+        this.#wake(message.instanceId);
+      }, () => undefined);
+    }
     this.#wake(message.instanceId);
   }
 

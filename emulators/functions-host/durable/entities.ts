@@ -81,7 +81,15 @@ export interface EntitySchedulerOptions {
 interface LiveEntity {
   record: EntityRecord;
   inbox: EntityMessage[];
+  /**
+   * Ids of messages already run (the most recent ones). A sender writes a message, then
+   * notifies; a load in between can read and run it first, and the late notification must
+   * not run it again.
+   */
+  consumed: Set<string>;
 }
+
+const REMEMBERED_MESSAGES = 10_000;
 
 export class EntityScheduler {
   readonly #options: EntitySchedulerOptions;
@@ -113,10 +121,23 @@ export class EntityScheduler {
     this.notify(entityId, message);
   }
 
-  /** A message already in storage: add it to the loaded inbox and wake the entity. */
+  /**
+   * A message already in storage: add it to the loaded inbox and wake the entity. A load in
+   * flight may have read the inbox before the message was written, so it is added once that
+   * load ends too (duplicates are skipped by id).
+   */
   notify(entityId: string, message: EntityMessage): void {
+    const add = (live: LiveEntity) => {
+      if (!live.consumed.has(message.id) && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    };
     const live = this.#live.get(entityId);
-    if (live && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+    if (live) add(live);
+    else {
+      this.#loading.get(entityId)?.then((loaded) => {
+        add(loaded);
+        this.#wake(entityId);
+      }, () => undefined);
+    }
     this.#wake(entityId);
   }
 
@@ -175,7 +196,7 @@ export class EntityScheduler {
         const record = (await this.#options.store.getEntity(entityId))
           ?? { id: entityId, name, key, exists: false, state: null, lockedBy: null, lastOperationTime: isoNow(), lastBatch: [] };
         const inbox = await this.#options.store.readEntityMessages(entityId);
-        const live = this.#live.get(entityId) ?? { record, inbox };
+        const live = this.#live.get(entityId) ?? { record, inbox, consumed: new Set<string>() };
         this.#live.set(entityId, live);
         return live;
       })().finally(() => this.#loading.delete(entityId));
@@ -311,5 +332,11 @@ export class EntityScheduler {
     live.record = record;
     const gone = new Set(consumed);
     live.inbox = live.inbox.filter((m) => !gone.has(m.id));
+    for (const id of consumed) live.consumed.add(id);
+    // A Set iterates in insertion order: forget the oldest first.
+    for (const id of live.consumed) {
+      if (live.consumed.size <= REMEMBERED_MESSAGES) break;
+      live.consumed.delete(id);
+    }
   }
 }
