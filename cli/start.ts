@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   console.log(`
 Local stack ready${stack.usingFunc ? ' (app under func)' : ' (app under the Node Functions host)'}:
   app            ${stack.appUrl}/api/videos
+  gallery        ${stack.appUrl}/api/gallery   (open it in a browser)
+  API reference  ${stack.appUrl}/api/openapi.json
   providers      ${stack.appUrl}/api/providers
   emulator       ${soraEndpoint ? `none: Azure OpenAI at ${soraEndpoint}` : `${stack.soraUrl} (Sora, OpenAI /v1, fal, Replicate)`}
   Azurite data   ${path.relative(process.cwd(), dataDir) || dataDir}

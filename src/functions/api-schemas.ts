@@ -103,6 +103,13 @@ export const providerViewSchema = z.object({
   models: z.array(modelViewSchema).describe('The first is the provider\'s default model.'),
 });
 
+/** 200 to a provider's webhook (POST /api/callbacks/{provider}). */
+export const callbackReceiptSchema = z.object({
+  received: z.literal(true),
+  instanceId: z.string().describe('The request the job belongs to.'),
+  ignored: z.literal(true).optional().describe('The request had already finished: the event changed nothing.'),
+});
+
 export const fieldProblemSchema = z.object({
   field: z.string().describe("JSON path of the offending field ('' for the body itself), or the parameter or header name."),
   message: z.string(),
@@ -128,6 +135,7 @@ export type Cancelled = z.infer<typeof cancelledSchema>;
 export type VideoList = z.infer<typeof videoListSchema>;
 export type ProviderView = z.infer<typeof providerViewSchema>;
 export type Problem = z.infer<typeof problemSchema>;
+export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 
 /** GET /api/videos query parameters, as values (the handler turns the query strings into these). */
 export const MAX_LIST_LIMIT = 100;

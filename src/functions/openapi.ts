@@ -8,7 +8,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import {
-  acceptedSchema, blobViewSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema,
+  acceptedSchema, blobViewSchema, callbackReceiptSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema,
   requestViewSchema, upstreamViewSchema, videoListSchema, videoPhaseSchema, videoStatusSchema, videoViewSchema,
 } from './api-schemas.js';
 import { neutralBody, quickstartBody } from './video-request.js';
@@ -25,7 +25,7 @@ function componentSchemas(): Record<string, JsonObject> {
   const named = {
     VideoStatus: videoStatusSchema, VideoPhase: videoPhaseSchema, Upstream: upstreamViewSchema, RequestView: requestViewSchema,
     StoredVideo: videoViewSchema, StoredBlob: blobViewSchema, Accepted: acceptedSchema, Cancelled: cancelledSchema,
-    VideoList: videoListSchema, Provider: providerViewSchema, Model: modelViewSchema, Problem: problemSchema, FieldProblem: fieldProblemSchema,
+    VideoList: videoListSchema, CallbackReceipt: callbackReceiptSchema, Provider: providerViewSchema, Model: modelViewSchema, Problem: problemSchema, FieldProblem: fieldProblemSchema,
   };
   for (const [id, schema] of Object.entries(named)) responses.add(schema, { id });
   const requests = z.registry<{ id: string }>();
@@ -130,6 +130,23 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           operationId: 'listProviders',
           summary: 'The configured providers and what each model accepts',
           responses: { 200: ok('The providers; the default one says `default: true`.', { type: 'array', items: ref('Provider') }) },
+        },
+      },
+      '/api/callbacks/{provider}': {
+        post: {
+          operationId: 'providerCallback',
+          summary: "A provider's webhook about a job (fal, Replicate): wakes the request at once instead of at its next poll",
+          description: 'No function key (providers cannot hold one): every webhook must carry the provider\'s valid, fresh signature.',
+          security: [],
+          parameters: [{ name: 'provider', in: 'path', required: true, description: 'The configured provider name.', schema: { type: 'string' } }],
+          requestBody: { required: true, description: "The provider's own webhook payload, as it signed it.", content: { 'application/json': { schema: {} } } },
+          responses: {
+            200: ok('Verified and handed to the request.', ref('CallbackReceipt')),
+            401: problemAnswer('Not signed by a provider this app accepts webhooks from, or the signature is invalid or stale.'),
+            404: problemAnswer('No request owns this job (yet): the provider retries.'),
+            413: problemAnswer('The body is too large.'),
+            503: problemAnswer('The signature could not be checked right now (see Retry-After).'),
+          },
         },
       },
       '/api/openapi.json': {

@@ -29,6 +29,14 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   const first = await startStack(dataDir, { SORA_EMULATOR_TIME_SCALE: '0.1' });
   t.after(() => killGroup(first.cli));
 
+  // The gallery and the API reference are printed beside the API, and answer there.
+  assert.match(first.cli.stdout(), new RegExp(`gallery\\s+${first.appUrl}/api/gallery\\b`));
+  assert.match(first.cli.stdout(), new RegExp(`API reference\\s+${first.appUrl}/api/openapi\\.json`));
+  const gallery = await fetch(`${first.appUrl}/api/gallery`);
+  assert.equal(gallery.status, 200);
+  assert.match(gallery.headers.get('content-type') ?? '', /^text\/html/);
+  assert.equal(((await (await fetch(`${first.appUrl}/api/openapi.json`)).json()) as { openapi: string }).openapi, '3.1.0');
+
   const created = await fetch(`${first.appUrl}/api/videos`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora', n_variants: 1 }),

@@ -47,6 +47,7 @@ describe('GET /api/openapi.json', () => {
     assert.deepEqual(statuses('/api/providers', 'get'), [200]);
     assert.deepEqual(statuses('/api/gallery', 'get'), [200]);
     assert.deepEqual(statuses('/api/openapi.json', 'get'), [200]);
+    assert.deepEqual(statuses('/api/callbacks/{provider}', 'post'), [200, 401, 404, 413, 503]);
     for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
       for (const [method, operation] of Object.entries(item)) {
         if (method === 'parameters') continue;
@@ -55,7 +56,8 @@ describe('GET /api/openapi.json', () => {
         }
       }
     }
-    assert.deepEqual(document.paths['/api/gallery'].get.security, [], 'only the page is open without a key');
+    const open = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, item]) => Object.entries(item).filter(([, op]) => Array.isArray(op.security) && op.security.length === 0).map(([method]) => `${method} ${path}`));
+    assert.deepEqual(open, ['post /api/callbacks/{provider}', 'get /api/gallery'], 'only the signed webhooks and the page are open without a key');
   });
 
   test('the request body schema is the one that validates requests: the README\'s bodies pass, unknown fields do not', () => {

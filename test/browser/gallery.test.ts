@@ -1,0 +1,271 @@
+// The gallery page in real headless Chromium (Debian's chromium package, driven by
+// playwright-core) on the real stack: the form is fed by GET /api/providers, a submitted
+// prompt becomes a playable <video> of the asked length, a running request can be cancelled,
+// a refused one shows why, the page asks for a function key when the app wants one, and it is
+// usable by keyboard and at phone width, all without a script error. Screenshots are kept
+// under the OS temp folder (their paths are printed) for a human to look at.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
+import { call, repoRoot, startPipelineStack, type PipelineStack } from '../integration/pipeline-stack.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const artifacts = path.join(tmpdir(), 'gallery-screenshots');
+
+let stack: PipelineStack;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
+  mkdirSync(artifacts, { recursive: true });
+  [stack, browser] = await Promise.all([
+    startPipelineStack({ sora: { videosCreatesPerMinute: 20 } }),
+    chromium.launch({ executablePath: CHROMIUM, headless: true }),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+// The page's DOM as the functions passed to page.evaluate see it: they run in Chromium (sent
+// as source, so they close over nothing here), and this project compiles without the DOM library.
+type Dom = any;
+
+/** A page that records every script error and console error it sees. Chromium also logs each
+ * 4xx/5xx answer to a fetch as a console error: those are kept apart (`refused`), since some
+ * tests provoke them on purpose and the API's answers are checked on their own. */
+async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[]; refused: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const refused: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    if (status) refused.push(status[1]);
+    else errors.push(`console: ${message.text()}`);
+  });
+  await page.goto(url);
+  return { page, errors, refused };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`screenshot: ${file}`);
+}
+
+async function emulatorConfig(settings: Record<string, unknown>): Promise<void> {
+  const answer = await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  assert.equal(answer.status, 200, answer.text);
+}
+
+/** Fills the form and submits it from the keyboard; answers the new request's id. */
+async function submit(page: Page, choice: { prompt: string; provider: string; model: string; seconds: string; size: string }): Promise<string> {
+  await page.getByLabel('Prompt').fill(choice.prompt);
+  await page.getByLabel('Provider').selectOption(choice.provider);
+  await page.getByLabel('Model').selectOption(choice.model);
+  await page.getByLabel('Duration').selectOption(choice.seconds);
+  await page.getByLabel('Size').selectOption(choice.size);
+  await page.getByRole('button', { name: 'Generate' }).focus();
+  await page.keyboard.press('Enter');
+  const status = page.locator('#form-status');
+  await status.filter({ hasText: /^Started: / }).waitFor({ timeout: 15_000 });
+  return (await status.textContent())!.replace(/^Started: /, '');
+}
+
+const card = (page: Page, id: string) => page.locator(`#videos li[data-id="${id}"]`);
+
+describe('the gallery in headless Chromium', () => {
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let refused: string[];
+  before(async () => {
+    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    ({ page, errors, refused } = await openPage(context, `${stack.host.url}/api/gallery`));
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  test('is one self-contained page: served without a key, its script and style allowed by hash only', async () => {
+    const answer = await call(`${stack.host.url}/api/gallery`);
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get('content-type') ?? '', /^text\/html/);
+    const csp = answer.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'sha256-[^']+'(;|$)/, 'no unsafe-inline, no other origin');
+    assert.ok(!/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!127\.0\.0\.1)/.test(answer.text.replace(/placeholder="[^"]*"/, '')), 'nothing loaded from elsewhere');
+  });
+
+  test('the form offers the providers, and each model\'s own durations and sizes', async () => {
+    const provider = page.getByLabel('Provider');
+    await page.locator('#provider option').first().waitFor({ state: 'attached' });
+    assert.deepEqual(await provider.locator('option').allTextContents(), ['azure-openai', 'openai', 'fal', 'replicate']);
+    assert.equal(await provider.inputValue(), 'azure-openai', 'the default provider is preselected');
+    assert.deepEqual(await page.getByLabel('Model').locator('option').allTextContents(), ['sora', 'sora-2']);
+    assert.equal(await page.getByLabel('Size').inputValue(), '480x480', 'Sora 1\'s default size');
+    await page.getByLabel('Model').selectOption('sora-2');
+    assert.deepEqual(await page.getByLabel('Duration').locator('option').evaluateAll((options: Dom[]) => options.map((o) => o.value)), ['4', '8', '12']);
+    await provider.selectOption('fal');
+    assert.equal(await page.getByLabel('Model').inputValue(), 'fal-ai/kling-video/v2/master/text-to-video');
+    assert.ok((await page.getByLabel('Size').locator('option').allTextContents()).includes('16:9'), 'fal takes aspect ratios');
+    assert.deepEqual(errors, []);
+  });
+
+  test('every control has a label, and Tab walks the form in order', async () => {
+    const unlabeled = await page.evaluate(() =>
+      [...(globalThis as Dom).document.querySelectorAll('textarea, select, input')].filter((c: Dom) => c.labels?.length === 0).map((c: Dom) => c.id));
+    assert.deepEqual(unlabeled, []);
+    await page.getByLabel('Prompt').focus();
+    const order: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id || (globalThis as Dom).document.activeElement?.textContent || ''));
+    }
+    assert.deepEqual(order, ['provider', 'model', 'seconds', 'size', 'Generate']);
+  });
+
+  test('a submitted prompt becomes a playable video of the asked length, with its thumbnail', async () => {
+    const id = await submit(page, { prompt: 'A paper boat on a rainy street.', provider: 'azure-openai', model: 'sora-2', seconds: '8', size: '1280x720' });
+    const item = card(page, id);
+    await item.waitFor({ timeout: 10_000 });
+    assert.match(await item.locator('.meta').textContent() ?? '', /azure-openai · sora-2 · 8 s · 1280x720/);
+    await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="completed"]`, { timeout: 90_000 });
+    const video = item.locator('video');
+    await video.waitFor();
+    await page.waitForFunction((selector) => {
+      const element = (globalThis as Dom).document.querySelector(selector);
+      return element !== null && element.readyState >= 2;
+    }, `#videos li[data-id="${id}"] video`, { timeout: 30_000 });
+    const facts = await video.evaluate((v: Dom) => ({ readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight, poster: v.poster }));
+    assert.ok(facts.readyState >= 2, `readyState ${facts.readyState}`);
+    assert.ok(Math.abs(facts.duration - 8) < 0.5, `duration ${facts.duration} s`);
+    assert.deepEqual([facts.width, facts.height], [1280, 720]);
+    assert.match(facts.poster, /\.webp\?/, 'the provider\'s still is the poster');
+    assert.equal(await item.getByRole('button', { name: /^Cancel/ }).count(), 0, 'no cancel button once finished');
+    assert.deepEqual(errors, []);
+  });
+
+  test('a running request shows its live status and can be cancelled from the keyboard', async () => {
+    // Realistic timing for this one, so it is still running when we cancel it.
+    await emulatorConfig({ timeScale: 1 });
+    try {
+      const id = await submit(page, { prompt: 'A lighthouse in a storm, slowly.', provider: 'openai', model: 'sora-2', seconds: '4', size: '720x1280' });
+      const item = card(page, id);
+      // Sora 2 reports progress: the card shows the provider's status and a progress bar.
+      await item.locator('.upstream').filter({ hasText: /^openai: in_progress/ }).waitFor({ timeout: 30_000 });
+      await item.locator('progress:not([hidden])').waitFor({ timeout: 10_000 });
+      assert.match(await item.locator('progress').getAttribute('aria-label') ?? '', /^Progress \d+%$/);
+      await screenshot(page, 'gallery-running');
+      const cancel = item.getByRole('button', { name: 'Cancel: A lighthouse in a storm, slowly.' });
+      await cancel.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="cancelled"]`, { timeout: 15_000 });
+      assert.equal(await item.locator('.phase').textContent(), 'cancelled');
+      assert.equal(await item.locator('progress').isHidden(), true, 'no progress bar once finished');
+      assert.equal(await cancel.count(), 0, 'the button goes once the request is cancelled');
+      assert.equal(await page.evaluate((selector) => (globalThis as Dom).document.activeElement === (globalThis as Dom).document.querySelector(selector), `#videos li[data-id="${id}"]`), true, 'focus stays on the card');
+      const status = await call(`${stack.host.url}/api/videos/${id}`);
+      assert.equal(status.body.phase, 'cancelled', 'the API agrees');
+    } finally {
+      await emulatorConfig({ timeScale: 0.05 });
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test('a refused prompt shows the provider\'s reason', async () => {
+    await emulatorConfig({ denyList: ['forbidden fruit'] });
+    try {
+      const id = await submit(page, { prompt: 'A forbidden fruit on a table.', provider: 'azure-openai', model: 'sora', seconds: '2', size: '480x480' });
+      await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="failed"]`, { timeout: 30_000 });
+      assert.match(await card(page, id).locator('.error').textContent() ?? '', /^Failed: .*moderation/i);
+    } finally {
+      await emulatorConfig({ denyList: [] });
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test('a choice the model refuses is named at its field, and the list is newest first', async () => {
+    await page.getByLabel('Provider').selectOption('azure-openai');
+    await page.getByLabel('Model').selectOption('sora');
+    await page.getByLabel('Size').selectOption('1080x1080');
+    await page.getByLabel('Duration').selectOption('20');
+    await page.getByLabel('Prompt').fill('Too long at this size.');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.locator('#form-status').filter({ hasText: /^Not started: / }).waitFor();
+    assert.equal(await page.getByLabel('Duration').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id), 'seconds', 'focus moves to the field to fix');
+    assert.deepEqual(refused, ['400'], 'the one refused request, and no other failed call');
+    const ids = await page.locator('#videos li').evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
+    assert.deepEqual(ids, ['failed', 'cancelled', 'completed'], 'newest first');
+    await screenshot(page, 'gallery-desktop');
+    assert.deepEqual(errors, []);
+  });
+
+  test('is readable at phone width: nothing wider than the screen', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const widths = await page.evaluate(() => ({ content: (globalThis as Dom).document.documentElement.scrollWidth, screen: (globalThis as Dom).innerWidth }));
+    assert.ok(widths.content <= widths.screen, `content ${widths.content} px on a ${widths.screen} px screen`);
+    await screenshot(page, 'gallery-phone');
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('the gallery against an app that wants function keys', () => {
+  let keyed: RunningHost;
+  let functionKey: string;
+  before(async () => {
+    // Its own in-memory task hub: it only serves the page, the providers and an empty list.
+    keyed = await startHost({ appDir: repoRoot, port: 0, store: 'memory', env: stack.settings, quiet: true, requireKeys: true });
+    functionKey = /function=(\S+)/.exec(keyed.output())?.[1] ?? '';
+    assert.ok(functionKey, 'the host printed its function key');
+  });
+  after(async () => {
+    await keyed?.stop();
+  });
+
+  test('asks once for the key, keeps it for the tab (not for a new one), and sends it as x-functions-key', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page, errors, refused } = await openPage(context, `${keyed.url}/api/gallery`);
+      const keyInput = page.getByLabel('Function key of this app');
+      await keyInput.waitFor();
+      assert.match(await page.locator('#key-message').textContent() ?? '', /needs a function key/);
+      assert.equal(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id), 'key', 'focus goes to the key field');
+
+      await keyInput.fill('not-the-key');
+      await keyInput.press('Enter');
+      await page.locator('#key-message').filter({ hasText: /was refused/ }).waitFor();
+
+      const sent: string[] = [];
+      page.on('request', (request) => { if (request.url().includes('/api/providers')) sent.push(request.headers()['x-functions-key'] ?? ''); });
+      await keyInput.fill(functionKey);
+      await keyInput.press('Enter');
+      await page.locator('#key-form').waitFor({ state: 'hidden' });
+      await page.locator('#provider option').first().waitFor({ state: 'attached' });
+      assert.equal(await page.getByLabel('Prompt').evaluate((e) => e === (globalThis as Dom).document.activeElement), true, 'then on to the prompt');
+      assert.deepEqual(sent, [functionKey]);
+      assert.equal(await page.locator('#list-status').textContent(), 'No requests yet.');
+
+      await page.reload();
+      await page.locator('#provider option').first().waitFor({ state: 'attached' });
+      assert.equal(await page.locator('#key-form').isHidden(), true, 'not asked again in this tab');
+
+      const other = await context.newPage();
+      await other.goto(`${keyed.url}/api/gallery`);
+      await other.getByLabel('Function key of this app').waitFor();
+      await other.close();
+      assert.deepEqual(errors, []);
+      assert.deepEqual([...new Set(refused)], ['401'], 'only the calls without the right key were refused');
+    } finally {
+      await context.close();
+    }
+  });
+});
