@@ -44,3 +44,19 @@ test('SIGINT without a terminal cancels the job and generate exits 1 saying so',
   assert.equal(result.code, 1, result.stderr);
   assert.match(lastLine(result.stderr), /^Error: job \S+ was cancelled/);
 });
+
+test('a Sora 2 job\'s plain progress lines show the upstream status and progress: N% as it rises', async (t) => {
+  const out = path.join(dataDir, 'sora-2.mp4');
+  const cli = startCli('generate.ts', ['A paper boat on a rainy street.', '--model', 'sora-2', '--api', stack!.appUrl, '--out', out], { GENERATE_POLL_MS: '300' });
+  t.after(() => killGroup(cli));
+  const result = await cli.done;
+  assert.equal(result.code, 0, result.stderr);
+  // Not a terminal: one plain line per change, e.g. "phase: running | azure-openai: in_progress | progress: 40% | elapsed: 3 s".
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('phase: '));
+  const withProgress = lines.filter((line) => /^phase: running \| azure-openai: in_progress \| progress: \d{1,3}% \| elapsed: \d+ s$/.test(line));
+  assert.ok(withProgress.length >= 2, `live lines with the upstream status and progress:\n${lines.join('\n')}`);
+  const percents = withProgress.map((line) => Number(/progress: (\d+)%/.exec(line)![1]));
+  assert.ok(percents.at(-1)! > percents[0], `progress rises: ${percents.join(', ')}`);
+  assert.ok(lines.every((line) => !/\r/.test(line)), 'no terminal redraws in plain output');
+  assert.match(result.stdout, /Generated video saved as ".*sora-2\.mp4"/);
+});
