@@ -6,10 +6,17 @@
 // endpoint) the identity form signs with the development account's key, since Azurite only
 // accepts tokens over https; anywhere else it uses DefaultAzureCredential (`__clientId`
 // selects a user-assigned identity), as on Azure.
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { AzureNamedKeyCredential, TableClient } from '@azure/data-tables';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { QueueServiceClient, StorageSharedKeyCredential as QueueSharedKeyCredential } from '@azure/storage-queue';
+import type { TokenCredential } from '@azure/identity';
+import type { TableClient } from '@azure/data-tables';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { QueueServiceClient } from '@azure/storage-queue';
+
+// The SDKs are loaded on first use: most apps bind no storage, and loading @azure/identity,
+// the blob and the queue SDKs up front cost the host ~25 MB of memory for nothing.
+const identitySdk = () => require('@azure/identity') as typeof import('@azure/identity');
+const tablesSdk = () => require('@azure/data-tables') as typeof import('@azure/data-tables');
+const blobSdk = () => require('@azure/storage-blob') as typeof import('@azure/storage-blob');
+const queueSdk = () => require('@azure/storage-queue') as typeof import('@azure/storage-queue');
 
 /** Azurite's well-known development account (public and documented; not a secret). */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -39,9 +46,9 @@ function fromConnectionString(value: string): StorageAccount {
   const options = { allowInsecureConnection: insecure(value) };
   return {
     describe: 'connection string',
-    blobs: () => BlobServiceClient.fromConnectionString(value),
-    queues: () => QueueServiceClient.fromConnectionString(value),
-    table: (name) => TableClient.fromConnectionString(value, name, options),
+    blobs: () => blobSdk().BlobServiceClient.fromConnectionString(value),
+    queues: () => queueSdk().QueueServiceClient.fromConnectionString(value),
+    table: (name) => tablesSdk().TableClient.fromConnectionString(value, name, options),
   };
 }
 
@@ -52,7 +59,7 @@ function fromIdentity(name: string, env: Env): StorageAccount | undefined {
   const tableUri = env[`${name}__tableServiceUri`] ?? (account ? `https://${account}.table.core.windows.net` : undefined);
   if (!blobUri && !queueUri && !tableUri) return undefined;
   let credential: TokenCredential | undefined;
-  const token = () => (credential ??= new DefaultAzureCredential(env[`${name}__clientId`] ? { managedIdentityClientId: env[`${name}__clientId`] } : {}));
+  const token = () => (credential ??= new (identitySdk().DefaultAzureCredential)(env[`${name}__clientId`] ? { managedIdentityClientId: env[`${name}__clientId`] } : {}));
   const missing = (kind: string): never => {
     throw new ConnectionError(`The connection '${name}' has no ${kind} endpoint: set ${name}__${kind}ServiceUri (or ${name}__accountName).`);
   };
@@ -60,14 +67,17 @@ function fromIdentity(name: string, env: Env): StorageAccount | undefined {
     describe: `identity (${name}__…ServiceUri)`,
     blobs: () => {
       const uri = blobUri ?? missing('blob');
+      const { BlobServiceClient, StorageSharedKeyCredential } = blobSdk();
       return isLoopback(uri) ? new BlobServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)) : new BlobServiceClient(uri, token());
     },
     queues: () => {
       const uri = queueUri ?? missing('queue');
-      return isLoopback(uri) ? new QueueServiceClient(uri, new QueueSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)) : new QueueServiceClient(uri, token());
+      const { QueueServiceClient, StorageSharedKeyCredential } = queueSdk();
+      return isLoopback(uri) ? new QueueServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)) : new QueueServiceClient(uri, token());
     },
     table: (table) => {
       const uri = tableUri ?? missing('table');
+      const { TableClient, AzureNamedKeyCredential } = tablesSdk();
       return isLoopback(uri)
         ? new TableClient(uri, table, new AzureNamedKeyCredential(DEV_ACCOUNT, DEV_KEY), { allowInsecureConnection: true })
         : new TableClient(uri, table, token());

@@ -3,7 +3,7 @@
 // WEBSITE_TIME_ZONE names an IANA zone. Runs never overlap: the next occurrence is computed
 // after a run ends. `useMonitor` is accepted and ignored: this host keeps no schedule status
 // in storage, so occurrences missed while it was down are not caught up (Last is this run's).
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import type { RegisteredFunction } from '../core-api.js';
 import { triggerBinding, type Invoker } from '../invoke.js';
 import type { HostLog } from '../log.js';
@@ -29,9 +29,11 @@ export function parseSchedule(text: string, env: Record<string, string | undefin
   const fields = schedule.split(/\s+/).length;
   if (fields !== 5 && fields !== 6) throw new Error(`The schedule '${schedule}' is not an NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan.`);
   let cron: Cron;
+  // Loaded here, on first use: apps without timers do not pay for it.
+  const { Cron: CronClass } = require('croner') as typeof import('croner');
   try {
     // NCRONTAB needs both the day of month and the day of week to match (croner's domAndDow).
-    cron = new Cron(schedule, { mode: '5-or-6-parts', domAndDow: true, timezone: env.WEBSITE_TIME_ZONE || 'Etc/UTC', paused: true });
+    cron = new CronClass(schedule, { mode: '5-or-6-parts', domAndDow: true, timezone: env.WEBSITE_TIME_ZONE || 'Etc/UTC', paused: true });
   } catch (error) {
     throw new Error(`The schedule '${schedule}' is not a valid NCRONTAB expression: ${(error as Error).message}`);
   }
