@@ -1,10 +1,15 @@
 // Which provider job belongs to which orchestration instance, kept next to the videos in Blob
 // Storage. It is what makes createVideoJob safe to run twice (activities run at least once,
 // and a lost create answer must not bill a second job):
-//   .claims/instances/{instanceId}.json  the intent, written before the create, then the job id
+//   .claims/instances/{instanceId}/{runId}.json  the intent, written before the create, then the job id
 //   .claims/jobs/{provider}/{jobId}      created only if absent: one owner per provider job
-//   .claims/cancelled/{instanceId}       written by DELETE: a create still in flight then
-//                                        deletes the job it made (see createVideoJob)
+//                                        (the instance id; the run in the blob's metadata)
+//   .claims/cancelled/{instanceId}/{runId}  written by DELETE: a create still in flight then
+//                                        deletes the job it made (see createVideoJob), and a
+//                                        download that lands after the cancel its blobs
+// Everything is per run (each start's own id, in the orchestration's input): an instance id
+// started again after a purge must not find the old run's job, cancel mark or video. Instances
+// started before runs had ids (runId undefined) keep the paths without the run.
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 
 export interface CreateIntent {
@@ -18,9 +23,10 @@ export interface CreateIntent {
   jobId?: string;
 }
 
-const instancePath = (instanceId: string) => `.claims/instances/${instanceId}.json`;
+const runPath = (instanceId: string, runId: string | undefined) => (runId ? `${instanceId}/${runId}` : instanceId);
+const instancePath = (instanceId: string, runId?: string) => `.claims/instances/${runPath(instanceId, runId)}.json`;
 const jobPath = (provider: string, jobId: string) => `.claims/jobs/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}`;
-const cancelledPath = (instanceId: string) => `.claims/cancelled/${instanceId}`;
+const cancelledPath = (instanceId: string, runId?: string) => `.claims/cancelled/${runPath(instanceId, runId)}`;
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -28,18 +34,29 @@ function statusOf(error: unknown): number | undefined {
 
 /** One GET, so one version of the blob. (downloadToBuffer reads the size first, then the
  * bytes: an intent rewritten in between comes back cut short.) */
-async function readText(blob: BlockBlobClient): Promise<string> {
+async function readBlob(blob: BlockBlobClient): Promise<{ text: string; metadata: Record<string, string> }> {
   const response = await blob.download();
   const chunks: Buffer[] = [];
   for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), metadata: response.metadata ?? {} };
+}
+
+async function readText(blob: BlockBlobClient): Promise<string> {
+  return (await readBlob(blob)).text;
+}
+
+/** A job claim's owner: the instance id (the text) and its run (metadata), from one GET. */
+async function readOwner(blob: BlockBlobClient): Promise<{ instanceId: string; runId?: string }> {
+  const { text, metadata } = await readBlob(blob);
+  return { instanceId: text, runId: metadata.run || undefined };
 }
 
 export class JobClaims {
-  constructor(private readonly container: () => Promise<ContainerClient>) {}
+  /** The videos' container, which the claims live in (DELETE also clears a run's blobs there). */
+  constructor(readonly container: () => Promise<ContainerClient>) {}
 
-  async readIntent(instanceId: string): Promise<CreateIntent | undefined> {
-    const blob = (await this.container()).getBlockBlobClient(instancePath(instanceId));
+  async readIntent(instanceId: string, runId?: string): Promise<CreateIntent | undefined> {
+    const blob = (await this.container()).getBlockBlobClient(instancePath(instanceId, runId));
     try {
       return JSON.parse(await readText(blob)) as CreateIntent;
     } catch (error) {
@@ -48,32 +65,33 @@ export class JobClaims {
     }
   }
 
-  async writeIntent(instanceId: string, intent: CreateIntent): Promise<void> {
+  async writeIntent(instanceId: string, intent: CreateIntent, runId?: string): Promise<void> {
     const text = JSON.stringify(intent);
-    await (await this.container()).getBlockBlobClient(instancePath(instanceId)).upload(text, Buffer.byteLength(text), {
+    await (await this.container()).getBlockBlobClient(instancePath(instanceId, runId)).upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
     });
   }
 
-  /** True when this instance now owns the job (or already did); false when another instance does. */
-  async claimJob(provider: string, jobId: string, instanceId: string): Promise<boolean> {
+  /** True when this run of the instance now owns the job (or already did); false when another
+   * instance, or another run of this one, does. */
+  async claimJob(provider: string, jobId: string, instanceId: string, runId?: string): Promise<boolean> {
     const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
     try {
-      await blob.upload(instanceId, Buffer.byteLength(instanceId), { conditions: { ifNoneMatch: '*' } });
+      await blob.upload(instanceId, Buffer.byteLength(instanceId), { conditions: { ifNoneMatch: '*' }, ...(runId ? { metadata: { run: runId } } : {}) });
       return true;
     } catch (error) {
       if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
-      const owner = await readText(blob);
-      return owner === instanceId;
+      const owner = await readOwner(blob);
+      return owner.instanceId === instanceId && owner.runId === (runId || undefined);
     }
   }
 
-  /** Records that the caller cancelled this instance (idempotent). */
-  async markCancelled(instanceId: string): Promise<void> {
-    await (await this.container()).getBlockBlobClient(cancelledPath(instanceId)).upload('', 0);
+  /** Records that the caller cancelled this run of the instance (idempotent). */
+  async markCancelled(instanceId: string, runId?: string): Promise<void> {
+    await (await this.container()).getBlockBlobClient(cancelledPath(instanceId, runId)).upload('', 0);
   }
 
-  async isCancelled(instanceId: string): Promise<boolean> {
-    return (await this.container()).getBlockBlobClient(cancelledPath(instanceId)).exists();
+  async isCancelled(instanceId: string, runId?: string): Promise<boolean> {
+    return (await this.container()).getBlockBlobClient(cancelledPath(instanceId, runId)).exists();
   }
 }

@@ -11,9 +11,12 @@ import type {
 } from '../orchestrations/contracts.js';
 import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
+import { deleteRunBlobs, streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { JobClaims } from './job-claims.js';
+
+/** One run of an instance: what claims, intents, cancel marks and blobs are kept under. */
+type RunRef = { instanceId: string; runId?: string };
 
 /** Where an activity's warnings go (the InvocationContext the Functions host passes). */
 export interface Warner {
@@ -117,15 +120,15 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /** Finds and claims the job a lost create made, oldest candidate first. */
-  async function adopt(provider: VideoProvider, instanceId: string, spec: JobSpec, sinceSeconds: number): Promise<ProviderJob | undefined> {
+  async function adopt(provider: VideoProvider, { instanceId, runId }: RunRef, spec: JobSpec, sinceSeconds: number): Promise<ProviderJob | undefined> {
     if (!canTieLostCreate(provider, spec.model)) return undefined;
     const recent = await provider.listRecentJobs!(spec.model, ADOPTION_LIST_LIMIT);
     // The provider's clock may differ from ours; its Date header says by how much.
     const clockOffset = recent.providerNow === undefined ? 0 : recent.providerNow - nowSeconds();
     const candidates = recent.jobs.filter((job) => matches(job, spec, sinceSeconds, clockOffset)).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
     for (const job of candidates) {
-      if (await deps.claims.claimJob(provider.name, job.jobId, instanceId)) {
-        await deps.claims.writeIntent(instanceId, { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId });
+      if (await deps.claims.claimJob(provider.name, job.jobId, instanceId, runId)) {
+        await deps.claims.writeIntent(instanceId, { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId }, runId);
         return job;
       }
     }
@@ -147,8 +150,8 @@ export function createActivities(deps: ActivityDeps) {
    * names; this writes the job id into the intent, then reads the mark. Whichever comes
    * second sees the other's write, so a job created during a cancel is always deleted. */
   async function createVideoJob(input: CreateVideoJobInput): Promise<JobResult> {
-    const { instanceId } = input;
-    const cancelled = () => deps.claims.isCancelled(instanceId);
+    const { instanceId, runId } = input;
+    const cancelled = () => deps.claims.isCancelled(instanceId, runId);
     try {
       if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its job was created' };
       const result = await createOrAdopt(input);
@@ -163,12 +166,12 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   async function createOrAdopt(input: CreateVideoJobInput): Promise<JobResult> {
-    const { instanceId, request } = input;
+    const { instanceId, runId, request } = input;
     try {
       const provider = deps.providers.get(request.provider);
       const spec = toJobSpec(request);
       const intentOf = (fields: { startedAt: number; sentAt?: number; jobId?: string }) => ({ provider: provider.name, model: request.model, ...fields });
-      const intent = await deps.claims.readIntent(instanceId);
+      const intent = await deps.claims.readIntent(instanceId, runId);
       // An earlier attempt of this activity got as far as a job: use it.
       if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true };
       if (intent?.sentAt !== undefined) {
@@ -176,7 +179,7 @@ export function createActivities(deps: ActivityDeps) {
         // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
         // until it cannot appear any more (a provider with no job list: fal).
         if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
-        const adopted = await adopt(provider, instanceId, spec, intent.startedAt);
+        const adopted = await adopt(provider, input, spec, intent.startedAt);
         if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
         const waited = nowSeconds() - intent.sentAt;
         if (waited < settleSeconds) {
@@ -185,28 +188,28 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const startedAt = intent?.startedAt ?? nowSeconds();
-      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, sentAt: nowSeconds() }));
+      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, sentAt: nowSeconds() }), runId);
       let job: ProviderJob;
       try {
         job = await provider.createJob(spec);
       } catch (error) {
         if (error instanceof CreateOutcomeUnknownError) {
           if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
-          const adopted = await adopt(provider, instanceId, spec, startedAt);
+          const adopted = await adopt(provider, input, spec, startedAt);
           if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
           return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };
         }
         // The provider answered: no job was made, so the next attempt may send at once.
-        await deps.claims.writeIntent(instanceId, intentOf({ startedAt }));
+        await deps.claims.writeIntent(instanceId, intentOf({ startedAt }), runId);
         throw error;
       }
-      if (!(await deps.claims.claimJob(provider.name, job.jobId, instanceId))) {
+      if (!(await deps.claims.claimJob(provider.name, job.jobId, instanceId, runId))) {
         // Another request whose own create was lost adopted this job (same parameters) in the
         // moment before our claim: it is theirs now. Ours counts as lost (the intent still says
         // sent), so the next attempt adopts the job their create may have made, or re-sends.
         return { ok: false, kind: 'transient', message: `The ${provider.name} job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
       }
-      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, jobId: job.jobId }));
+      await deps.claims.writeIntent(instanceId, intentOf({ startedAt, jobId: job.jobId }), runId);
       return { ok: true, job: toJobSummary(job) };
     } catch (error) {
       return toFailure(error);
@@ -222,7 +225,7 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   async function downloadVideo(input: DownloadVideoInput, log?: Warner): Promise<DownloadResult> {
-    const blobName = videoBlobName(input.instanceId, input.outputId);
+    const blobName = videoBlobName(input.instanceId, input.outputId, 'mp4', input.runId);
     const metadata: VideoBlobMetadata = {
       provider: input.provider, jobId: input.jobId, outputId: input.outputId, model: input.model, size: input.size, seconds: String(input.seconds),
     };
@@ -232,6 +235,13 @@ export function createActivities(deps: ActivityDeps) {
       const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, videoTypeOf(content.contentType));
       const video: StoredVideoRef = { outputId: input.outputId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
       const thumbnail = await storeThumbnail(provider, input, metadata, log);
+      // DELETE terminates the instance, marks the run cancelled, then deletes its blobs; an
+      // activity is not stopped by the termination. Checked after our blobs are committed: if
+      // the cancel's delete ran before they were, its mark (written before it) is seen here.
+      if (await deps.claims.isCancelled(input.instanceId, input.runId)) {
+        await deleteRunBlobs(await deps.container(), input.instanceId, input.runId);
+        return { ok: false, kind: 'permanent', message: 'The request was cancelled while its video was being stored; its blobs were deleted' };
+      }
       return { ok: true, video: thumbnail ? { ...video, thumbnail } : video };
     } catch (error) {
       const failure = toFailure(error);
@@ -255,7 +265,7 @@ export function createActivities(deps: ActivityDeps) {
           content.body.destroy();
           throw new Error(`the provider sent ${content.contentType}, not an image`);
         }
-        return streamVideoToBlob(await deps.container(), videoBlobName(input.instanceId, input.outputId, type.extension), content.body, metadata, content.contentLength, type.contentType);
+        return streamVideoToBlob(await deps.container(), videoBlobName(input.instanceId, input.outputId, type.extension, input.runId), content.body, metadata, content.contentLength, type.contentType);
       });
       return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
     } catch (error) {
@@ -264,26 +274,14 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Deletes the videos stored under an instance (a failed request must leave no blob). */
-  async function deleteStoredVideos(instanceId: string): Promise<number> {
-    const container = await deps.container();
-    let deleted = 0;
-    for await (const blob of container.listBlobsFlat({ prefix: `${videoBlobName(instanceId, 'x').split('/')[0]}/` })) {
-      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 404) throw error;
-      });
-      deleted++;
-    }
-    return deleted;
-  }
-
   /** Best effort: the job may already be gone; cleanup never fails the caller. */
   async function cancelVideoJob(input: CancelVideoJobInput): Promise<{ ok: boolean; blobsDeleted?: number; message?: string }> {
     const problems: string[] = [];
     await Promise.resolve()
       .then(() => deps.providers.get(input.provider).cancelJob(input))
       .catch((error: Error) => problems.push(error.message));
-    const blobsDeleted = input.instanceId ? await deleteStoredVideos(input.instanceId).catch((error: Error) => {
+    // A failed request leaves no blob: a sibling download may have stored one already.
+    const blobsDeleted = input.instanceId ? await deleteRunBlobs(await deps.container(), input.instanceId, input.runId).catch((error: Error) => {
       problems.push(error.message);
       return 0;
     }) : 0;

@@ -7,10 +7,14 @@ import * as df from 'durable-functions';
 import type { JobClaims } from '../activities/job-claims.js';
 import type { AppConfig } from '../config.js';
 import { GENERATE_VIDEO, type GenerateVideoInput, type GenerateVideoProgress } from '../orchestrations/contracts.js';
+import { cancelRun } from './cancel-run.js';
+import { instanceIdForKey, requestHash } from './instance-ids.js';
+import { findStatus, startGeneration } from './start-generation.js';
+import { answeringTimeoutsWith503, withTimeout } from './with-timeout.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
-import { parseVideoRequest, type ProviderCatalog, type VideoRequest } from './video-request.js';
+import { parseVideoRequest, type ProviderCatalog } from './video-request.js';
 import { toVideoStatus } from './video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
@@ -26,18 +30,6 @@ export interface VideosApiDeps {
   signer: () => ReadUrlSigner;
 }
 
-type DurableClient = ReturnType<typeof df.getClient>;
-type DurableStatus = Awaited<ReturnType<DurableClient['getStatus']>>;
-
-/** getStatus throws for an unknown id (the extension answers 404); that is "absent", not an error. */
-async function findStatus(client: DurableClient, id: string, showInput = false): Promise<DurableStatus | undefined> {
-  try {
-    return await client.getStatus(id, { showInput });
-  } catch (error) {
-    if (/404/.test((error as Error).message)) return undefined;
-    throw error;
-  }
-}
 
 async function readJsonBody(request: HttpRequest): Promise<{ ok: true; body: unknown } | { ok: false; response: HttpResponseInit }> {
   const type = request.headers.get('content-type') ?? '';
@@ -53,10 +45,6 @@ async function readJsonBody(request: HttpRequest): Promise<{ ok: true; body: unk
   } catch (error) {
     return { ok: false, response: problem(400, 'Invalid JSON', `The body is not valid UTF-8 JSON: ${(error as Error).message}`, [{ field: '', message: 'must be valid JSON' }]) };
   }
-}
-
-function sameRequest(a: VideoRequest, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** What request validation knows of the configured providers: their names, kinds and model tables. */
@@ -88,29 +76,27 @@ export function createVideosApi(deps: VideosApiDeps) {
     const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()));
     if (!parsed.ok) return problem(400, 'Invalid video request', parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '), parsed.problems);
 
-    const client = df.getClient(context);
-    if (idempotencyKey) {
-      const existing = await findStatus(client, idempotencyKey, true);
-      if (existing) {
-        const previous = (existing.input as GenerateVideoInput | undefined)?.request;
-        if (previous && !sameRequest(parsed.request, previous)) {
-          return problem(422, 'Idempotency-Key reused', `The Idempotency-Key '${idempotencyKey}' was already used for a different request.`, [{ field: 'Idempotency-Key', message: 'was used with a different body' }]);
-        }
-        return accepted(idempotencyKey, true);
-      }
+    // The key never names the instance itself (anyone guessing a key could read or cancel the
+    // video): its id is derived with the deployment's secret, and without one keys are refused.
+    const secret = config.idempotencyKeySecret;
+    if (idempotencyKey && !secret) {
+      return problem(400, 'Idempotency-Key not accepted', 'This deployment has no IDEMPOTENCY_KEY_SECRET to derive request ids from Idempotency-Key with, so it does not take the header; send the request without it.', [{ field: 'Idempotency-Key', message: 'is not accepted by this deployment' }]);
     }
+    const keyed = idempotencyKey && secret ? { instanceId: instanceIdForKey(secret, idempotencyKey), requestHash: requestHash(secret, parsed.request) } : undefined;
     const input: GenerateVideoInput = { request: parsed.request, deadlineMinutes: config.deadlineMinutes, poll: config.poll };
-    let instanceId: string;
-    try {
-      instanceId = await client.startNew(GENERATE_VIDEO, { instanceId: idempotencyKey, input });
-    } catch (error) {
-      // Two requests with one key raced: the other one started it.
-      if (idempotencyKey && (await findStatus(client, idempotencyKey))) return accepted(idempotencyKey, true);
-      throw error;
+    const client = df.getClient(context);
+    const started = await startGeneration(client, input, keyed, (late, runId) => {
+      // Answered 503 already, so nobody knows this instance: cancel it rather than bill a job.
+      context.warn(`The start of ${late} went through after its caller was answered 503; cancelling it`);
+      void cancelRun(deps, client, { instanceId: late, runId }, {}, context).catch((error: Error) => context.warn(`Could not cancel ${late}: ${error.message}`));
+    });
+    if (started.kind === 'conflict') {
+      return problem(422, 'Idempotency-Key reused', 'This Idempotency-Key was already used for a different request.', [{ field: 'Idempotency-Key', message: 'was used with a different body' }]);
     }
+    if (started.kind === 'replayed') return accepted(started.instanceId, true);
     const { provider, model, size, seconds } = parsed.request;
-    context.log(`Started ${GENERATE_VIDEO} instance ${instanceId} (${provider} ${model}, ${size}, ${seconds}s)`);
-    return accepted(instanceId, false);
+    context.log(`Started ${GENERATE_VIDEO} instance ${started.instanceId} run ${started.runId} (${provider} ${model}, ${size}, ${seconds}s)`);
+    return accepted(started.instanceId, false);
   }
 
   async function getVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -123,7 +109,8 @@ export function createVideosApi(deps: VideosApiDeps) {
       const signer = deps.signer();
       const container = deps.config().videoContainer;
       for (const blob of view.videos.flatMap((video) => (video.thumbnail ? [video, video.thumbnail] : [video]))) {
-        const link = await signer.readUrl(container, blob.blobName);
+        // A user delegation SAS (Azure) asks storage for its key first.
+        const link = await withTimeout('signing a read link', signer.readUrl(container, blob.blobName));
         blob.url = link.url;
         blob.urlExpiresOn = link.expiresOn.toISOString();
       }
@@ -135,29 +122,16 @@ export function createVideosApi(deps: VideosApiDeps) {
     const id = request.params.id;
     if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
     const client = df.getClient(context);
-    const status = await findStatus(client, id);
+    // With the input: its run id says which run's claims and blobs to clear.
+    const status = await findStatus(client, id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
     if (FINISHED.has(status.runtimeStatus)) return problem(409, 'Already finished', `The video request '${id}' is already ${status.runtimeStatus}.`);
-    await client.terminate(id, 'Cancelled by the caller');
-    // The orchestrator cannot clean up after termination: cancel the provider's job here. The
-    // claim knows the job even before the custom status does. The mark, written first, makes
-    // a create still in flight cancel the job it is making (see createVideoJob).
-    await deps.claims().markCancelled(id).catch((error: Error) => context.warn(`Could not mark ${id} cancelled: ${error.message}`));
+    const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
-    const intent = await deps.claims().readIntent(id).catch(() => undefined);
-    const jobId = intent?.jobId ?? progress.jobId;
-    const providerName = intent?.provider ?? progress.provider;
-    const model = intent?.model ?? progress.model;
-    const provider = providerName ? deps.providers().find(providerName) : undefined;
-    let upstreamJobCancelled = false;
-    if (jobId && provider && model) {
-      upstreamJobCancelled = await provider.cancelJob({ model, jobId }).then(() => true, (error: Error) => {
-        context.warn(`Could not cancel ${provider.name} job ${jobId}: ${error.message}`);
-        return false;
-      });
-    }
-    return { status: 202, jsonBody: { id, phase: 'cancelled', upstreamJobId: jobId ?? null, upstreamJobCancelled } };
+    const { upstreamJobId, upstreamJobCancelled } = await cancelRun(deps, client, { instanceId: id, runId }, progress, context);
+    return { status: 202, jsonBody: { id, phase: 'cancelled', upstreamJobId, upstreamJobCancelled } };
   }
 
-  return { startVideo, getVideo, cancelVideo };
+  // A storage call that ran out of time is the caller's 503 with Retry-After, never a hang.
+  return { startVideo: answeringTimeoutsWith503(startVideo), getVideo: answeringTimeoutsWith503(getVideo), cancelVideo: answeringTimeoutsWith503(cancelVideo) };
 }

@@ -12,6 +12,12 @@ export interface GenerateVideoInput {
   request: VideoRequest;
   deadlineMinutes: number;
   poll: { minSeconds: number; maxSeconds: number };
+  /** This start's own id: claims, intents, cancel marks and blobs are kept per run, so an
+   * instance id started again after a purge begins clean. Absent in instances started before. */
+  runId?: string;
+  /** With an Idempotency-Key: a keyed digest of the normalised request, so a POST finding the
+   * key taken can tell "this exact body is running" (202) from another body (422). */
+  requestHash?: string;
 }
 
 /** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's
@@ -29,6 +35,7 @@ export type JobResult = { ok: true; job: JobSummary; adopted?: boolean } | Activ
 
 export interface CreateVideoJobInput {
   instanceId: string;
+  runId?: string;
   request: VideoRequest;
 }
 
@@ -42,10 +49,12 @@ export interface JobRef {
 /** Cleanup after a failure: the provider's job, and any video a sibling download already stored. */
 export interface CancelVideoJobInput extends JobRef {
   instanceId?: string;
+  runId?: string;
 }
 
 export interface DownloadVideoInput extends JobRef {
   instanceId: string;
+  runId?: string;
   outputId: string;
   size: string;
   seconds: number;

@@ -31,6 +31,8 @@ function afterFailure(failure: ActivityFailure, consecutiveErrors: number): Poll
 export const generateVideo: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as GenerateVideoInput;
   const { request } = input;
+  // Whose claims and blobs the activities use: this run's (no runId: started before runs had ids).
+  const run = { instanceId: context.df.instanceId, ...(input.runId ? { runId: input.runId } : {}) };
   // The replay-safe clock; every Date below is built from it (new Date(ms)), never new Date().
   const now = () => context.df.currentUtcDateTime.getTime();
   const deadline = now() + input.deadlineMinutes * 60_000;
@@ -43,7 +45,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     status.nextPollAt = undefined;
     report();
     // A failed request leaves no blob: a sibling generation may already have been stored.
-    yield context.df.callActivity(activityNames.cancelVideoJob, { ...job, instanceId: context.df.instanceId } satisfies CancelVideoJobInput);
+    yield context.df.callActivity(activityNames.cancelVideoJob, { ...job, ...run } satisfies CancelVideoJobInput);
   }
 
   // 1. Create the job. Only transient failures are retried; the activity itself makes a
@@ -51,7 +53,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   report();
   let job: JobSummary | undefined;
   for (let errors = 1; !job; errors++) {
-    const result = (yield context.df.callActivity(activityNames.createVideoJob, { instanceId: context.df.instanceId, request })) as JobResult;
+    const result = (yield context.df.callActivity(activityNames.createVideoJob, { ...run, request })) as JobResult;
     if (result.ok) {
       job = result.job;
       break;
@@ -118,7 +120,7 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   retry.backoffCoefficient = 2;
   const downloads = job.outputIds.map((outputId) =>
     context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
-      ...ref, instanceId: context.df.instanceId, outputId, size: request.size, seconds: request.seconds,
+      ...ref, ...run, outputId, size: request.size, seconds: request.seconds,
     } satisfies DownloadVideoInput),
   );
   let results: DownloadResult[];

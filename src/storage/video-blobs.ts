@@ -28,13 +28,33 @@ export interface StoredVideo {
 const BLOCK_BYTES = 4 * 1024 * 1024;
 const PARALLEL_BLOCKS = 4;
 
+const safe = (id: string, what: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
+  return id;
+};
+
+/** The folder of one run's blobs, `{instanceId}/{runId}/`: an instance id started again after
+ * a purge must not find the old run's videos (output ids such as fal's repeat across jobs, and
+ * a complete blob is kept). Runs started before runs had ids: `{instanceId}/`. */
+export function runBlobPrefix(instanceId: string, runId?: string): string {
+  return `${safe(instanceId, 'instance id')}/${runId ? `${safe(runId, 'run id')}/` : ''}`;
+}
+
 /** Blob name from ids we issued or the provider issued, never from user text. */
-export function videoBlobName(instanceId: string, outputId: string, extension: 'mp4' | 'jpg' | 'webp' | 'png' = 'mp4'): string {
-  const safe = (id: string, what: string) => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
-    return id;
-  };
-  return `${safe(instanceId, 'instance id')}/${safe(outputId, 'output id')}.${extension}`;
+export function videoBlobName(instanceId: string, outputId: string, extension: 'mp4' | 'jpg' | 'webp' | 'png' = 'mp4', runId?: string): string {
+  return `${runBlobPrefix(instanceId, runId)}${safe(outputId, 'output id')}.${extension}`;
+}
+
+/** Deletes every blob of one run (a failed or cancelled request leaves none); the count deleted. */
+export async function deleteRunBlobs(container: ContainerClient, instanceId: string, runId?: string): Promise<number> {
+  let deleted = 0;
+  for await (const blob of container.listBlobsFlat({ prefix: runBlobPrefix(instanceId, runId) })) {
+    await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw error;
+    });
+    deleted++;
+  }
+  return deleted;
 }
 
 /** Counts bytes and fails the stream (so nothing is committed) when a known length is not met. */

@@ -101,6 +101,8 @@ const cases: BadRequest[] = [
   { name: 'Idempotency-Key starting with "-"', body: quickstartBody, headers: { 'idempotency-key': '-abc' }, field: 'Idempotency-Key' },
   { name: 'empty Idempotency-Key', body: quickstartBody, headers: { 'idempotency-key': '' }, field: 'Idempotency-Key' },
   { name: 'bad Idempotency-Key and a bad body: the key is named', body: { prompt: '' }, headers: { 'idempotency-key': 'a b' }, field: 'Idempotency-Key' },
+  // This stack sets no IDEMPOTENCY_KEY_SECRET: a key would have to become the public id itself.
+  { name: 'issue 16 item 14: a well-formed Idempotency-Key where no IDEMPOTENCY_KEY_SECRET is set', body: quickstartBody, headers: { 'idempotency-key': 'order-1' }, field: 'Idempotency-Key' },
 ];
 
 function send(item: BadRequest): Promise<Answer> {

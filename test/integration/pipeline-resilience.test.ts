@@ -105,7 +105,7 @@ describe('a thumbnail Sora cannot serve', () => {
 describe('callers', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack();
+    stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
   });
   after(async () => stack?.stop());
 
@@ -142,8 +142,12 @@ describe('callers', () => {
     try {
       const before = totalJobsCreated(await soraStats(stack.sora));
       const id = await startVideo(stack.host, small);
+      // Intents are kept per run (issue 16 item 3): the run id is in the instance's input.
+      const instance = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showInput=true`);
+      const runId = (typeof instance.body.input === 'string' ? JSON.parse(instance.body.input) : instance.body.input).runId as string;
+      assert.match(runId, /^[0-9a-f]{32}$/, instance.text);
       const claims = new JobClaims(async () => stack.container);
-      const intent = async (): Promise<Partial<CreateIntent>> => (await claims.readIntent(id)) ?? {};
+      const intent = async (): Promise<Partial<CreateIntent>> => (await claims.readIntent(id, runId)) ?? {};
       for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
@@ -169,6 +173,35 @@ describe('callers', () => {
     }
   });
 
+  test('issue 16 item 8: DELETE while downloading leaves no blob, even one the download commits after the cancel', async () => {
+    // fal's output file is 1.5 s in coming, so the cancel lands while the download waits for it.
+    // fal keeps a finished request's files, and an activity is not stopped by the termination:
+    // the download goes on and commits its blob after the cancel has deleted the run's blobs.
+    const fileRoute = 'GET /fal/files/{request_id}/{file_name}';
+    const filesServed = async () => (await soraStats(stack.sora)).requests[fileRoute]?.['200'] ?? 0;
+    await setFaults(stack, [{ route: fileRoute, kind: 'latency', ms: 1500, rate: 1 }]);
+    try {
+      const id = await startVideo(stack.host, { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A paper boat in a gutter.' });
+      let phase = '';
+      for (let i = 0; i < 1000 && phase !== 'downloading'; i++) {
+        phase = (await call(`${stack.host.url}/api/videos/${id}`)).body.phase;
+        if (phase !== 'downloading') await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(phase, 'downloading');
+      const servedBefore = await filesServed();
+      const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
+      assert.equal(cancelled.status, 202, cancelled.text);
+      for (let i = 0; i < 100 && (await filesServed()) === servedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok((await filesServed()) > servedBefore, 'the download went on after the cancel and got its file');
+      // A one-second video commits in milliseconds: give it ample time, then look.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.deepEqual(await videoBlobs(stack.container, `${id}/`), [], 'no blob of a cancelled request is left');
+      assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
+    } finally {
+      await setFaults(stack, []);
+    }
+  });
+
   test('Idempotency-Key: a repeated request starts nothing new; a different body under the same key is refused', async () => {
     const before = totalJobsCreated(await soraStats(stack.sora));
     const key = `order-${Date.now()}`;
@@ -176,18 +209,18 @@ describe('callers', () => {
     const second = await postVideo(stack.host, small, { 'idempotency-key': key });
     assert.equal(first.status, 202);
     assert.equal(second.status, 202);
-    assert.equal(first.body.id, key);
-    assert.equal(second.body.id, key);
+    assert.notEqual(first.body.id, key, 'the id is derived from the key, not the key (issue 16 item 14)');
+    assert.equal(second.body.id, first.body.id);
     assert.equal(second.body.statusUri, first.body.statusUri);
     assert.equal(second.headers.get('idempotent-replayed'), 'true');
     const conflict = await postVideo(stack.host, { ...small, prompt: 'Something else entirely.' }, { 'idempotency-key': key });
     assert.equal(conflict.status, 422, conflict.text);
     assert.equal(conflict.headers.get('content-type'), 'application/problem+json');
-    const status = await waitForVideo(stack.host, key);
+    const status = await waitForVideo(stack.host, first.body.id);
     assert.equal(status.phase, 'completed');
     const third = await postVideo(stack.host, small, { 'idempotency-key': key });
     assert.equal(third.status, 202, 'still the same instance after it finished');
-    assert.equal(third.body.id, key);
+    assert.equal(third.body.id, first.body.id);
     assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1);
   });
 });

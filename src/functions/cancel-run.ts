@@ -1,0 +1,57 @@
+// Cancelling one run of a request: what DELETE /api/videos/{id} does, and what a start does
+// with an instance that went through only after its caller was answered 503. A terminated
+// orchestrator cleans up nothing itself, so this does it: the provider's job and the run's blobs.
+import type { InvocationContext } from '@azure/functions';
+import type * as df from 'durable-functions';
+import type { JobClaims } from '../activities/job-claims.js';
+import type { GenerateVideoProgress } from '../orchestrations/contracts.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { deleteRunBlobs } from '../storage/video-blobs.js';
+import { withTimeout } from './with-timeout.js';
+
+type DurableClient = ReturnType<typeof df.getClient>;
+
+export interface CancelRunDeps {
+  providers: () => ProviderRegistry;
+  claims: () => JobClaims;
+}
+
+export interface CancelledRun {
+  upstreamJobId: string | null;
+  upstreamJobCancelled: boolean;
+  blobsDeleted: number;
+}
+
+/**
+ * Terminates the instance (a timeout there is the caller's 503: nothing was cancelled), then,
+ * best effort, each step bounded in time:
+ * 1. marks the run cancelled: a create still in flight deletes the job it makes, and a
+ *    download that commits after step 3 deletes its blobs (see createVideoJob, downloadVideo);
+ * 2. cancels the provider's job (the claim knows it even before the custom status does);
+ * 3. deletes the run's blobs (a download may have committed before the termination).
+ */
+export async function cancelRun(
+  deps: CancelRunDeps, client: DurableClient, run: { instanceId: string; runId?: string }, progress: Partial<GenerateVideoProgress>, context: InvocationContext,
+): Promise<CancelledRun> {
+  const { instanceId: id, runId } = run;
+  await withTimeout(`terminating ${id}`, client.terminate(id, 'Cancelled by the caller'));
+  const claims = deps.claims();
+  await withTimeout(`marking ${id} cancelled`, claims.markCancelled(id, runId)).catch((error: Error) => context.warn(`Could not mark ${id} cancelled: ${error.message}`));
+  const intent = await withTimeout(`reading the create intent of ${id}`, claims.readIntent(id, runId)).catch(() => undefined);
+  const jobId = intent?.jobId ?? progress.jobId;
+  const providerName = intent?.provider ?? progress.provider;
+  const model = intent?.model ?? progress.model;
+  const provider = providerName ? deps.providers().find(providerName) : undefined;
+  let upstreamJobCancelled = false;
+  if (jobId && provider && model) {
+    upstreamJobCancelled = await provider.cancelJob({ model, jobId }).then(() => true, (error: Error) => {
+      context.warn(`Could not cancel ${provider.name} job ${jobId}: ${error.message}`);
+      return false;
+    });
+  }
+  const blobsDeleted = await withTimeout(`deleting the blobs of ${id}`, (async () => deleteRunBlobs(await claims.container(), id, runId))()).catch((error: Error) => {
+    context.warn(`Could not delete the blobs of ${id}: ${error.message}`);
+    return 0;
+  });
+  return { upstreamJobId: jobId ?? null, upstreamJobCancelled, blobsDeleted };
+}

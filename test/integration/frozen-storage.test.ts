@@ -1,0 +1,80 @@
+// Storage that stops answering (issue 16 item 13): Azurite stopped with SIGSTOP holds every
+// table and blob call open, as a frozen or unreachable account does. The HTTP API must answer
+// 503 with Retry-After instead of hanging, and a start it answered 503 must not run later.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { call, quickstartBody, soraStats, startPipelineStack, startVideo, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
+
+const small = { ...quickstartBody, n_seconds: 1 };
+/** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
+const CLIENT_PATIENCE_MS = 30_000;
+
+let stack: PipelineStack;
+before(async () => {
+  stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
+});
+after(async () => {
+  if (stack?.azurite.process.pid) process.kill(stack.azurite.process.pid, 'SIGCONT');
+  await stack?.stop();
+});
+
+async function patiently(url: string, init: RequestInit = {}): Promise<Answer | string> {
+  return call(url, { ...init, signal: AbortSignal.timeout(CLIENT_PATIENCE_MS) }).catch((error: Error) => `no answer within ${CLIENT_PATIENCE_MS} ms (${error.name})`);
+}
+
+interface InstanceRow { instanceId: string; runtimeStatus: string }
+
+async function instances(): Promise<InstanceRow[]> {
+  const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/?top=1000`);
+  assert.equal(answer.status, 200, answer.text);
+  return answer.body as InstanceRow[];
+}
+
+describe('storage that stops answering', () => {
+  test('issue 16 item 13: POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
+    const known = await startVideo(stack.host, small);
+    assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
+    const jobsBefore = totalJobsCreated(await soraStats(stack.sora));
+    const pid = stack.azurite.process.pid!;
+    process.kill(pid, 'SIGSTOP');
+    let answers: (Answer | string)[];
+    const began = Date.now();
+    try {
+      answers = await Promise.all([
+        patiently(`${stack.host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(small) }),
+        patiently(`${stack.host.url}/api/videos/${known}`),
+        patiently(`${stack.host.url}/api/videos/${known}`, { method: 'DELETE' }),
+      ]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const elapsed = Date.now() - began;
+    for (const [what, answer] of ['POST', 'GET', 'DELETE'].map((name, i) => [name, answers[i]] as const)) {
+      assert.ok(typeof answer !== 'string', `${what}: ${answer as string}`);
+      assert.equal(answer.status, 503, `${what}: ${answer.status} ${answer.text}`);
+      assert.match(answer.headers.get('retry-after') ?? '', /^\d+$/, `${what}: Retry-After`);
+      assert.equal(answer.headers.get('content-type'), 'application/problem+json', what);
+      assert.equal(answer.body.status, 503, what);
+    }
+    assert.ok(elapsed < 20_000, `answered within the app's timeout, not the caller's (${elapsed} ms)`);
+
+    // Storage is back: the start that was answered 503 may go through now. Nobody knows its id,
+    // so it must end cancelled, with any job it made cancelled too, and never complete.
+    let others: InstanceRow[] = [];
+    for (let i = 0; i < 100; i++) {
+      others = (await instances()).filter((row) => row.instanceId !== known);
+      if (others.length > 0 && others.every((row) => row.runtimeStatus === 'Terminated')) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // (The Node host carries out the start it was sent once Azurite answers: one instance.)
+    assert.equal(others.length, 1, `the start went through late: ${JSON.stringify(others)}`);
+    assert.equal(others[0].runtimeStatus, 'Terminated', `a start answered 503 does not run: ${JSON.stringify(others)}`);
+    // Give a create in flight time to land and see the cancel mark.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const stats = await soraStats(stack.sora);
+    const made = totalJobsCreated(stats) - jobsBefore;
+    const deleted = Object.values(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}'] ?? {}).reduce((a, b) => a + b, 0);
+    assert.ok(made <= deleted, `every job such a start made was cancelled (made ${made}, deleted ${deleted})`);
+    assert.equal((await call(`${stack.host.url}/api/videos/${known}`)).status, 200, 'the app answers again');
+  });
+});
