@@ -1,6 +1,10 @@
 // Durable throughput of the Node Functions host, on the in-memory store and on Azurite:
 //  (a) one orchestration fanning out 1,000 no-op activities (Task.all),
-//  (b) 500 concurrent orchestrations of 5 chained no-op activities.
+//  (b) 500 concurrent orchestrations of 5 chained no-op activities,
+//  (c) one durable entity receiving 1,000 signals (entity management API, 50 at a time),
+//  (d) 100 entities × 10 signals each, all at once (same API).
+// (c) and (d) run the entities fixture app (test/fixtures/durable-apps/entities) on a second
+// host on the same store; an entity scenario ends when every counter shows its total.
 // Prints a markdown table: wall time, orchestrations/s, activities/s, p50/p99 start-to-complete
 // (client-side: POST answered → first poll that sees Completed), failures, and the host's peak
 // RSS during the scenario (VmHWM from /proc, reset before each scenario) and the CPU time the
@@ -17,6 +21,11 @@ import { startHost, type RunningHost } from '../emulators/functions-host/index.j
 type Store = 'memory' | 'azure';
 
 const appDir = path.join(__dirname, 'fixtures', 'durable-bench');
+const entitiesAppDir = path.join(__dirname, '..', 'test', 'fixtures', 'durable-apps', 'entities');
+const SIGNALS = 1000;
+const ENTITIES = 100;
+const OPERATIONS_PER_ENTITY = 10;
+const ENTITY_POLL_MS = 20;
 const FAN_OUT = 1000;
 const CHAINS = 500;
 const CHAIN_LENGTH = 5; // fixed by the fixture's chain5 orchestrator
@@ -30,6 +39,7 @@ interface Result {
   store: Store;
   scenario: string;
   orchestrations: number;
+  /** Activities, or entity operations for the entity scenarios. */
   activities: number;
   wallMs: number;
   /** Start-to-complete per instance, ms (only for the many-orchestrations scenario). */
@@ -130,29 +140,90 @@ async function chainsScenario(host: RunningHost, pollMs: number): Promise<Measur
   };
 }
 
+/** Sends one 'add 1' signal per listed entity key, START_CONCURRENCY POSTs at a time; answers the failed POSTs. */
+async function sendSignals(host: RunningHost, signals: string[]): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  await Promise.all(Array.from({ length: START_CONCURRENCY }, async () => {
+    while (next < signals.length) {
+      const key = signals[next++];
+      try {
+        const response = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/${encodeURIComponent(key)}?op=add`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } });
+        await response.arrayBuffer();
+        if (response.status !== 202) failed++;
+      } catch (error) {
+        console.error(`signal: ${describe(error)}`);
+        failed++;
+      }
+    }
+  }));
+  return failed;
+}
+
+/** Polls the entity listing until every key shows its expected count; answers the keys that did not. */
+async function waitForCounts(host: RunningHost, expected: Map<string, number>, deadline: number): Promise<number> {
+  for (;;) {
+    const response = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter?fetchState=true`);
+    const listed = (await response.json()) as { entityId: { key: string }; state: number }[];
+    const seen = new Map(listed.map((e) => [e.entityId.key, e.state]));
+    const missing = [...expected].filter(([key, count]) => seen.get(key) !== count).length;
+    if (missing === 0 || performance.now() > deadline) return missing;
+    await sleep(ENTITY_POLL_MS);
+  }
+}
+
+/** (c) One entity, SIGNALS signals: first POST to the poll that sees the full count. */
+async function oneEntityScenario(host: RunningHost, run: string): Promise<Measured> {
+  const started = performance.now();
+  const key = `${run}-single`;
+  const failedPosts = await sendSignals(host, Array.from({ length: SIGNALS }, () => key));
+  const missing = await waitForCounts(host, new Map([[key, SIGNALS]]), started + SCENARIO_TIMEOUT_MS);
+  return { scenario: `1 entity × ${SIGNALS.toLocaleString('en')} signals`, orchestrations: 0, activities: SIGNALS, wallMs: performance.now() - started, latenciesMs: [], failures: failedPosts + missing };
+}
+
+/** (d) ENTITIES entities × OPERATIONS_PER_ENTITY signals, interleaved. */
+async function manyEntitiesScenario(host: RunningHost, run: string): Promise<Measured> {
+  const started = performance.now();
+  const keys = Array.from({ length: ENTITIES }, (_, i) => `${run}-many-${i}`);
+  const signals = Array.from({ length: OPERATIONS_PER_ENTITY }, () => keys).flat();
+  const failedPosts = await sendSignals(host, signals);
+  const missing = await waitForCounts(host, new Map(keys.map((k) => [k, OPERATIONS_PER_ENTITY])), started + SCENARIO_TIMEOUT_MS);
+  return { scenario: `${ENTITIES} entities × ${OPERATIONS_PER_ENTITY} signals`, orchestrations: 0, activities: ENTITIES * OPERATIONS_PER_ENTITY, wallMs: performance.now() - started, latenciesMs: [], failures: failedPosts + missing };
+}
+
+/** Measures one scenario: wall, peak RSS and CPU of the host (and Azurite). */
+async function measure(store: Store, host: RunningHost, azuritePid: number | undefined, scenario: () => Promise<Measured>): Promise<Result> {
+  const pid = host.process.pid!;
+  resetPeakRss(pid);
+  const [hostCpu, azuriteCpu] = [cpuSeconds(pid), azuritePid ? cpuSeconds(azuritePid) : 0];
+  const measured = await scenario();
+  return {
+    store, ...measured, peakRssMb: peakRssMb(pid), hostCpuS: cpuSeconds(pid) - hostCpu,
+    azuriteCpuS: azuritePid ? cpuSeconds(azuritePid) - azuriteCpu : undefined,
+  };
+}
+
 /** Runs both scenarios on a fresh host (and a fresh Azurite for the azure store); always stops them. */
 async function runStore(store: Store, chainPollMs: number): Promise<Result[]> {
   const azurite = store === 'azure' ? await startAzurite() : undefined;
   try {
     const env: Record<string, string> = azurite ? { AzureWebJobsStorage: azurite.connectionString } : {};
+    const azuritePid = azurite?.process.pid;
+    const results: Result[] = [];
     const host = await startHost({ appDir, port: 0, store, env, quiet: true });
     try {
-      const pid = host.process.pid!;
-      const azuritePid = azurite?.process.pid;
-      const results: Result[] = [];
-      for (const scenario of [() => fanOutScenario(host), () => chainsScenario(host, chainPollMs)]) {
-        resetPeakRss(pid);
-        const [hostCpu, azuriteCpu] = [cpuSeconds(pid), azuritePid ? cpuSeconds(azuritePid) : 0];
-        const measured = await scenario();
-        results.push({
-          store, ...measured, peakRssMb: peakRssMb(pid), hostCpuS: cpuSeconds(pid) - hostCpu,
-          azuriteCpuS: azuritePid ? cpuSeconds(azuritePid) - azuriteCpu : undefined,
-        });
-      }
-      return results;
+      for (const scenario of [() => fanOutScenario(host), () => chainsScenario(host, chainPollMs)]) results.push(await measure(store, host, azuritePid, scenario));
     } finally {
       await host.stop();
     }
+    const entitiesHost = await startHost({ appDir: entitiesAppDir, port: 0, store, env, quiet: true });
+    try {
+      const run = Date.now().toString(36);
+      for (const scenario of [() => oneEntityScenario(entitiesHost, run), () => manyEntitiesScenario(entitiesHost, run)]) results.push(await measure(store, entitiesHost, azuritePid, scenario));
+    } finally {
+      await entitiesHost.stop();
+    }
+    return results;
   } finally {
     await azurite?.stop();
   }
@@ -161,15 +232,16 @@ async function runStore(store: Store, chainPollMs: number): Promise<Result[]> {
 function printTable(results: Result[], loadBefore: number): void {
   // Other processes on the machine skew the figures: the load average tells whether it was quiet.
   console.log(`cores: ${os.availableParallelism()}, node ${process.version}, load average (1 min) before the run: ${loadBefore.toFixed(2)}\n`);
-  console.log('| store | scenario | wall | orchestrations/s | activities/s | p50 | p99 | failures | host peak RSS | CPU s host / Azurite | goal |');
+  console.log('| store | scenario | wall | orchestrations/s | activities (entity operations)/s | p50 | p99 | failures | host peak RSS | CPU s host / Azurite | goal |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const seconds = r.wallMs / 1000;
     const activitiesPerSecond = r.activities / seconds;
     const latency = (p: number) => (r.latenciesMs.length ? `${percentile(r.latenciesMs, p).toFixed(0)} ms` : '–');
     const cpu = `${r.hostCpuS.toFixed(1)} / ${r.azuriteCpuS?.toFixed(1) ?? '–'}`;
-    const goal = `≥ ${GOAL[r.store]} activities/s: ${activitiesPerSecond >= GOAL[r.store] ? 'met' : 'not met'}`;
-    console.log(`| ${r.store === 'azure' ? 'Azurite' : 'memory'} | ${r.scenario} | ${seconds.toFixed(2)} s | ${(r.orchestrations / seconds).toFixed(1)} | ${activitiesPerSecond.toFixed(0)} | ${latency(50)} | ${latency(99)} | ${r.failures} | ${r.peakRssMb.toFixed(0)} MB | ${cpu} | ${goal} |`);
+    const goal = r.orchestrations === 0 ? '–' : `≥ ${GOAL[r.store]} activities/s: ${activitiesPerSecond >= GOAL[r.store] ? 'met' : 'not met'}`;
+    const orchestrationsPerSecond = r.orchestrations === 0 ? '–' : (r.orchestrations / seconds).toFixed(1);
+    console.log(`| ${r.store === 'azure' ? 'Azurite' : 'memory'} | ${r.scenario} | ${seconds.toFixed(2)} s | ${orchestrationsPerSecond} | ${activitiesPerSecond.toFixed(0)} | ${latency(50)} | ${latency(99)} | ${r.failures} | ${r.peakRssMb.toFixed(0)} MB | ${cpu} | ${goal} |`);
   }
 }
 
@@ -185,7 +257,7 @@ async function main(): Promise<void> {
   printTable(results, loadBefore);
   const failures = results.reduce((sum, r) => sum + r.failures, 0);
   if (failures > 0) {
-    console.error(`${failures} orchestration(s) failed`);
+    console.error(`${failures} orchestration(s) or entity counts failed`);
     process.exitCode = 1;
   }
 }
