@@ -160,7 +160,9 @@ function storageReason(error: unknown): string {
   const odata = e.details?.odataError;
   const message = odata?.message?.value?.split('\n')[0] ?? e.message ?? String(error);
   const code = odata?.code || e.code;
-  return `${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
+  // An error with neither an HTTP status nor a code did not come from storage: say so.
+  if (e.statusCode === undefined && !code) return `the host failed while running the episode: ${(error as Error).stack ?? message}`;
+  return `its progress could not be saved to storage: ${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
 }
 
 /** A refusal that the same write would meet again (not throttling, timeouts or conflicts). */
@@ -469,10 +471,10 @@ export class DurableEngine {
     const done = terminalStatuses.has(live.record.runtimeStatus);
     const delay = COMMIT_RETRY_DELAYS_MS[failures - 1];
     if (!done && (isPermanent(error) || delay === undefined)) {
-      this.#log.error(`Instance '${instanceId}': storage refused its progress (${failures} attempt(s)); failing it. ${reason}`);
+      this.#log.error(`Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${reason}`);
       return this.#failForStorage(live, reason);
     }
-    this.#log.error(`Instance '${instanceId}': saving its progress failed (attempt ${failures}); trying again in ${delay ?? 1000} ms. ${reason}`);
+    this.#log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${delay ?? 1000} ms: ${reason}`);
     setTimeout(() => this.#wake(instanceId), delay ?? 1000).unref();
   }
 
@@ -482,7 +484,7 @@ export class DurableEngine {
     const record = live.record;
     const failed: InstanceRecord = {
       ...record, runtimeStatus: 'Failed', lastUpdatedTime: now, completedTime: now,
-      output: JSON.stringify(`Orchestrator function '${record.name}' failed: its progress could not be saved to storage: ${reason}`),
+      output: JSON.stringify(`Orchestrator function '${record.name}' failed: ${reason}`),
     };
     await this.#store.saveInstance(failed);
     live.record = failed;
