@@ -53,6 +53,29 @@ describe('history written to Azure Tables', () => {
   }
 });
 
+describe('a timer cancelled by Task.any, on Azure Tables', () => {
+  let host: RunningHost;
+  before(async () => {
+    host = await startFixtureHost({ store: 'azure', env: { AzureWebJobsStorage: azurite.connectionString } });
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  test('an event that wins the race, then more work: the instance completes (the cancelled timer ids are stored as JSON) and replays cleanly', async () => {
+    // The episode's OrchestratorCompleted lists the cancelled timer ids: an array, which Azure
+    // Tables cannot hold as such (it failed the instance: "Unknown EDM type object").
+    const { id } = await start(host, 'eventRaceThenWork', { timeoutMs: 60_000 }, 'race-event-wins');
+    await waitFor(instanceUrl(host, id), (body) => body?.runtimeStatus === 'Running');
+    const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), { method: 'POST', body: JSON.stringify({ user: 'ana' }), headers: { 'content-type': 'application/json' } });
+    assert.equal(raised.status, 202, raised.text);
+    const status = await waitFor(instanceUrl(host, id));
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    assert.deepEqual(status.output, { outcome: 'approved', by: { user: 'ana' }, squared: 49 });
+    await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators.eventRaceThenWork, instanceId: id, status });
+  });
+});
+
 describe('SIGKILL and restart on the same storage', () => {
   test('every in-flight orchestration completes with the right output after a crash', async () => {
     const env = { AzureWebJobsStorage: azurite.connectionString };

@@ -12,7 +12,8 @@ import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './st
 
 /** Table string properties hold 32K UTF-16 chars; longer values are split over numbered columns. */
 const MAX_CHARS = 30_000;
-const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll']);
+// Fields whose values are objects or arrays: stored as JSON text (Azure Tables has no such type).
+const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll', 'CanceledTimers']);
 const TRANSACTION_LIMIT = 100;
 /** "Timestamp" is the table service's own column; DTFx stores the event time as "_Timestamp". */
 const TIMESTAMP_COLUMN = '_Timestamp';
