@@ -109,6 +109,9 @@ export function wireProviders(settings: Record<string, string>, emulatorUrl: str
     if (emulatorUrl) {
       env[endpoint] = emulatorUrl + value.slice(SAMPLE_EMULATOR_URL.length);
       if (keySetting) env[keySetting] = key;
+      // The emulator signs Replicate webhooks with a secret of its own, new each start: the app
+      // fetches it from the emulator's GET /webhooks/default/secret, as from Replicate's.
+      if (endpoint === 'REPLICATE_BASE_URL') env.REPLICATE_WEBHOOK_SECRET = '';
     } else {
       delete env[endpoint];
       if (keySetting) delete env[keySetting];

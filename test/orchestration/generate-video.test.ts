@@ -198,7 +198,7 @@ describe('endings', () => {
   test('success outputs blob references and the custom status tracked every step', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 3000, doneMs: 30_000 }));
     assert.deepEqual(run.output, {
-      provider: 'azure-openai', model: 'sora', jobId: 'task_1', polls: count(run.calls, 'getVideoJobStatus'),
+      provider: 'azure-openai', model: 'sora', jobId: 'task_1', polls: count(run.calls, 'getVideoJobStatus'), events: 0,
       videos: [{ outputId: 'gen_1', blobName: 'i/gen_1.mp4', bytes: 10, contentType: 'video/mp4' }],
     });
     const phases = [...new Set(run.customStatuses.map((s) => (s as { phase: string }).phase))];
@@ -207,5 +207,53 @@ describe('endings', () => {
     assert.deepEqual(download.input, {
       provider: 'azure-openai', model: 'sora', jobId: 'task_1', instanceId: 'driver-instance', outputId: 'gen_1', size: '480x480', seconds: 5,
     });
+  });
+});
+
+describe('a provider webhook raced against the fallback poll', () => {
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const doneAt = start + 42_000;
+  /** A job that finishes at doneAt; the create says its provider will POST a webhook. */
+  function webhookJob(webhook: boolean) {
+    const snapshot = (at: number): JobSummary => at >= doneAt
+      ? { jobId: 'job_1', phase: 'succeeded', status: 'succeeded', createdAt: start / 1000, outputIds: ['out_1'] }
+      : { jobId: 'job_1', phase: 'running', stage: 'working', status: 'processing', createdAt: start / 1000, outputIds: [] };
+    return (call: ActivityCall): unknown => {
+      if (call.name === 'createVideoJob') return { ok: true, job: snapshot(call.at), webhook } satisfies JobResult;
+      if (call.name === 'getVideoJobStatus') return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+      if (call.name === 'downloadVideo') return { ok: true, video: { outputId: 'out_1', blobName: 'i/out_1.mp4', bytes: 10, contentType: 'video/mp4' } };
+      throw new Error(`unexpected activity ${call.name}`);
+    };
+  }
+  const finished = { jobId: 'job_1', phase: 'succeeded', status: 'succeeded', createdAt: start / 1000, outputIds: ['out_1'] } satisfies JobSummary;
+  const webhookAt = (at: number) => [{ name: 'upstreamJobEvent', at, data: finished }];
+
+  test('the event ends the wait at once: downloaded at the finish, no status call', async () => {
+    const run = await drive(generateVideo, input(), webhookJob(true), { startAt: start, events: webhookAt(doneAt) });
+    assert.ok(run.output, run.error);
+    assert.equal(count(run.calls, 'getVideoJobStatus'), 0);
+    assert.equal(run.calls.find((c) => c.name === 'downloadVideo')!.at, doneAt, 'no lateness at all');
+    assert.deepEqual([(run.output as { events: number }).events, (run.output as { polls: number }).polls], [1, 0]);
+  });
+
+  test('an event raised before the orchestrator waits is not lost (durable buffers it)', async () => {
+    const run = await drive(generateVideo, input(), webhookJob(true), { startAt: start, events: webhookAt(start) });
+    assert.ok(run.output, run.error);
+    assert.equal(count(run.calls, 'getVideoJobStatus'), 0);
+  });
+
+  test('every webhook lost: the request still finishes by polling, the first poll no sooner than 4 × the longest interval', async () => {
+    const run = await drive(generateVideo, input(), webhookJob(true), { startAt: start });
+    assert.ok(run.output, run.error);
+    const polls = run.calls.filter((c) => c.name === 'getVideoJobStatus').map((c) => c.at - start);
+    assert.ok(polls.length >= 1);
+    assert.equal(polls[0], 4 * 30_000, 'the fallback poll: 4 × POLL_MAX_SECONDS');
+  });
+
+  test('without a webhook the adaptive policy polls as before, and events are 0', async () => {
+    const run = await drive(generateVideo, input(), webhookJob(false), { startAt: start, events: webhookAt(doneAt) });
+    assert.ok(run.output, run.error);
+    assert.ok(count(run.calls, 'getVideoJobStatus') >= 1);
+    assert.equal((run.output as { events: number }).events, 0, 'an event nobody asked for is not awaited');
   });
 });

@@ -32,7 +32,18 @@ const event = (type: number, at: number, extra: Partial<HistoryEvent> = {}): His
   ({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(at).toISOString(), ...extra });
 
 /** Drives `orchestrator` to its end; `answer(call)` gives each activity's result (throw to fail it). */
-export async function drive(orchestrator: unknown, input: unknown, answer: (call: ActivityCall) => unknown, options: { startAt?: number; instanceId?: string; maxEpisodes?: number } = {}): Promise<DriverRun> {
+/** An external event the driver raises at a virtual time (as a verified webhook would). */
+export interface ScriptedEvent {
+  name: string;
+  /** Virtual ms since the epoch; delivered at the first episode boundary at or after it. */
+  at: number;
+  data: unknown;
+}
+
+export async function drive(
+  orchestrator: unknown, input: unknown, answer: (call: ActivityCall) => unknown,
+  options: { startAt?: number; instanceId?: string; maxEpisodes?: number; events?: ScriptedEvent[] } = {},
+): Promise<DriverRun> {
   const handle = new Orchestrator(orchestrator).listen();
   const instanceId = options.instanceId ?? 'driver-instance';
   let now = options.startAt ?? Date.parse('2026-01-01T00:00:00Z');
@@ -41,6 +52,7 @@ export async function drive(orchestrator: unknown, input: unknown, answer: (call
   let scheduledLeaves = 0;
   let nextId = 0;
   const pendingTimers: { id: number; fireAt: number }[] = [];
+  const raised = new Set<ScriptedEvent>();
 
   for (let episode = 0; episode < (options.maxEpisodes ?? 10_000); episode++) {
     let state: OrchestratorState;
@@ -81,15 +93,24 @@ export async function drive(orchestrator: unknown, input: unknown, answer: (call
     scheduledLeaves = leaves.length;
     history.push(event(EventType.OrchestratorCompleted, now));
 
-    // Next episode: activity results first; otherwise jump to the earliest timer.
-    if (completions.length === 0) {
-      pendingTimers.sort((a, b) => a.fireAt - b.fireAt);
+    // Next episode: activity results first; then an event due before the earliest timer;
+    // otherwise jump to that timer. (Durable buffers an event nobody waits for yet.)
+    const events = (options.events ?? []).filter((e) => !raised.has(e)).sort((a, b) => a.at - b.at);
+    pendingTimers.sort((a, b) => a.fireAt - b.fireAt);
+    const dueEvent = events.find((e) => e.at <= (completions.length ? now : (pendingTimers[0]?.fireAt ?? Infinity)));
+    if (completions.length === 0 && dueEvent) {
+      raised.add(dueEvent);
+      now = Math.max(now, dueEvent.at);
+      history.push(event(EventType.OrchestratorStarted, now), event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) }));
+    } else if (completions.length === 0) {
       const timer = pendingTimers.shift();
       if (!timer) throw new Error('the orchestrator waits for nothing the driver can deliver');
       now = Math.max(now, timer.fireAt);
       history.push(event(EventType.OrchestratorStarted, now), event(EventType.TimerFired, now, { TimerId: timer.id, FireAt: new Date(timer.fireAt).toISOString() }));
     } else {
-      history.push(event(EventType.OrchestratorStarted, now), ...completions);
+      const alongside = dueEvent ? [event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) })] : [];
+      if (dueEvent) raised.add(dueEvent);
+      history.push(event(EventType.OrchestratorStarted, now), ...completions, ...alongside);
     }
   }
   throw new Error('the orchestration did not end within the episode limit');
