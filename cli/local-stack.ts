@@ -121,7 +121,7 @@ export function wireProviders(settings: Record<string, string>, emulatorUrl: str
 }
 
 /** A free port, so the app's public URL is known before it starts (callbacks are built from it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

@@ -1,7 +1,9 @@
 // The app's long-lived dependencies, built once per process from the validated settings
 // (loading them at start-up is what makes a bad setting fail fast, with every problem named).
 import { JobClaims } from './activities/job-claims.js';
+import { createCallbackActivities } from './activities/callback-activities.js';
 import { createActivities, type VideoActivities } from './activities/video-activities.js';
+import { CALLBACK_RETRY } from './orchestrations/contracts.js';
 import { loadConfig, type AppConfig } from './config.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { blobServiceFromConfig, lazyContainer } from './storage/blob-container.js';
@@ -13,6 +15,7 @@ export interface AppContext {
   claims: JobClaims;
   signer: ReadUrlSigner;
   activities: VideoActivities;
+  callbackActivities: ReturnType<typeof createCallbackActivities>;
 }
 
 export function createAppContext(env: Readonly<Record<string, string | undefined>> = process.env): AppContext {
@@ -23,8 +26,10 @@ export function createAppContext(env: Readonly<Record<string, string | undefined
   const claims = new JobClaims(container);
   const signer = createReadUrlSigner(service, config.sasTtlMinutes, config.videoStorage.kind === 'identity');
   return { config, providers, claims, signer, activities: createActivities({
-    providers, container, claims,
+    providers, container, claims, callbackBaseUrl: config.publicBaseUrl,
     // A create lost in flight shows up within a request timeout; wait twice that before re-sending.
     createSettleSeconds: Math.max(5, 2 * config.requestTimeoutSeconds),
+  }), callbackActivities: createCallbackActivities({
+    secret: config.outboundWebhookSecret, allowLoopback: config.allowLocalCallbacks, signer, containerName: config.videoContainer, retry: CALLBACK_RETRY,
   }) };
 }

@@ -4,12 +4,14 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { createAppContext } from './app-context.js';
+import { createCallbacksApi } from './functions/callbacks-api.js';
 import { createGallery } from './functions/gallery.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createProvidersApi } from './functions/providers-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
-import { activityNames, GENERATE_VIDEO } from './orchestrations/contracts.js';
+import { activityNames, DELIVER_CALLBACK, GENERATE_VIDEO } from './orchestrations/contracts.js';
+import { deliverCallback } from './orchestrations/deliver-callback.js';
 import { generateVideo } from './orchestrations/generate-video.js';
 
 app.setup({ enableHttpStream: false });
@@ -20,17 +22,24 @@ const providersApi = createProvidersApi({ providers: () => context.providers });
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
 const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
 const gallery = createGallery();
+const callbacksApi = createCallbacksApi({ providers: () => context.providers, claims: () => context.claims });
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
+df.app.orchestration(DELIVER_CALLBACK, deliverCallback);
 df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
 df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
+df.app.activity(activityNames.scheduleCallback, { extraInputs: [df.input.durableClient()], handler: context.callbackActivities.scheduleCallback });
+df.app.activity(activityNames.sendCallback, { handler: context.callbackActivities.sendCallback });
 
 const durableClient = df.input.durableClient();
 app.http('videosStart', { route: 'videos', methods: ['POST'], authLevel: 'function', extraInputs: [durableClient], handler: api.startVideo });
 app.http('videosStatus', { route: 'videos/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: api.getVideo });
 app.http('providersList', { route: 'providers', methods: ['GET'], authLevel: 'function', handler: providersApi.listProviders });
+// Anonymous: providers cannot hold function keys. The handler verifies each webhook's signature
+// before it touches anything (issue 13; infra keeps every other route at authLevel function).
+app.http('providerCallback', { route: 'callbacks/{provider}', methods: ['POST'], authLevel: 'anonymous', extraInputs: [durableClient], handler: callbacksApi.receive });
 app.http('videosCancel', { route: 'videos/{id}', methods: ['DELETE'], authLevel: 'function', extraInputs: [durableClient], handler: api.cancelVideo });
 app.http('videosList', { route: 'videos', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: videosList.listVideos });
 app.http('openApi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: openApi.getOpenApi });

@@ -86,6 +86,17 @@ export class JobClaims {
     }
   }
 
+  /** The instance that owns a provider's job, if any (how a provider's webhook finds its request). */
+  async ownerOf(provider: string, jobId: string): Promise<string | undefined> {
+    const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
+    try {
+      return (await readText(blob)) || undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** Records that the caller cancelled this run of the instance (idempotent). */
   async markCancelled(instanceId: string, runId?: string): Promise<void> {
     await (await this.container()).getBlockBlobClient(cancelledPath(instanceId, runId)).upload('', 0);

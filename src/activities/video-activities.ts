@@ -29,6 +29,9 @@ export interface ActivityDeps {
   claims: JobClaims;
   /** Unix seconds (injectable for tests of the adoption window). */
   nowSeconds?: () => number;
+  /** The app's public base URL: providers with webhooks are asked to POST to
+   * `{callbackBaseUrl}/api/callbacks/{provider}` when a job ends. Unset: polling only. */
+  callbackBaseUrl?: string;
   /** How long a create whose answer was lost may take to show up in the job list, or to be
    * safe to send again where there is none (default 60 s; twice the request timeout in the app). */
   createSettleSeconds?: number;
@@ -169,18 +172,20 @@ export function createActivities(deps: ActivityDeps) {
     const { instanceId, runId, request } = input;
     try {
       const provider = deps.providers.get(request.provider);
-      const spec = toJobSpec(request);
+      const webhookUrl = provider.webhooks && deps.callbackBaseUrl ? `${deps.callbackBaseUrl}/api/callbacks/${encodeURIComponent(provider.name)}` : undefined;
+      const spec: JobSpec = { ...toJobSpec(request), ...(webhookUrl ? { webhookUrl } : {}) };
+      const webhook = webhookUrl !== undefined;
       const intentOf = (fields: { startedAt: number; sentAt?: number; jobId?: string }) => ({ provider: provider.name, model: request.model, ...fields });
       const intent = await deps.claims.readIntent(instanceId, runId);
       // An earlier attempt of this activity got as far as a job: use it.
-      if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true };
+      if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true, webhook };
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
         // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
         // until it cannot appear any more (a provider with no job list: fal).
         if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
         const adopted = await adopt(provider, input, spec, intent.startedAt);
-        if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+        if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true, webhook };
         const waited = nowSeconds() - intent.sentAt;
         if (waited < settleSeconds) {
           const why = provider.lostCreate === 'adopt' ? 'its job is not listed yet' : `${provider.name} cannot list jobs, so a job it made cannot be found`;
@@ -196,7 +201,7 @@ export function createActivities(deps: ActivityDeps) {
         if (error instanceof CreateOutcomeUnknownError) {
           if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
           const adopted = await adopt(provider, input, spec, startedAt);
-          if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true };
+          if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true, webhook };
           return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };
         }
         // The provider answered: no job was made, so the next attempt may send at once.
@@ -210,7 +215,7 @@ export function createActivities(deps: ActivityDeps) {
         return { ok: false, kind: 'transient', message: `The ${provider.name} job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
       }
       await deps.claims.writeIntent(instanceId, intentOf({ startedAt, jobId: job.jobId }), runId);
-      return { ok: true, job: toJobSummary(job) };
+      return { ok: true, job: toJobSummary(job), webhook };
     } catch (error) {
       return toFailure(error);
     }

@@ -8,6 +8,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 
 export type Lookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
+const DNS_TIMEOUT_MS = 5000;
+
 export const systemLookup: Lookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 export interface CallbackUrlPolicy {
@@ -80,10 +82,16 @@ export async function callbackUrlProblem(raw: string, policy: CallbackUrlPolicy)
   const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return undefined;
   let addresses: Array<{ address: string }>;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    addresses = await (policy.lookup ?? systemLookup)(host);
+    // A resolver that never answers must not hold the request (or a delivery) open.
+    const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('DNS timed out')), DNS_TIMEOUT_MS); });
+    addresses = await Promise.race([(policy.lookup ?? systemLookup)(host), timedOut]);
   } catch {
     return `must name a host that resolves (${host} does not)`;
+  }
+  finally {
+    clearTimeout(timer);
   }
   if (addresses.length === 0) return `must name a host that resolves (${host} does not)`;
   for (const { address } of addresses) {

@@ -49,6 +49,16 @@ export const requestViewSchema = z.object({
   seconds: z.number().int(),
   size: z.string(),
   variants: z.number().int(),
+  callbackUrl: z.string().optional().describe('Where the signed event goes when the request ends.'),
+});
+
+/** The signed event to the caller's callbackUrl, as far as it got. */
+export const callbackViewSchema = z.object({
+  type: z.enum(['video.completed', 'video.failed', 'video.cancelled']),
+  delivered: z.boolean().describe('The receiver answered 2xx.'),
+  attempts: z.number().int().min(0),
+  lastStatus: z.number().int().optional().describe('The receiver\'s last HTTP status.'),
+  lastError: z.string().optional(),
 });
 
 export const videoStatusSchema = z.object({
@@ -58,11 +68,13 @@ export const videoStatusSchema = z.object({
   request: requestViewSchema.optional(),
   upstream: upstreamViewSchema,
   polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
+  events: z.number().int().min(0).describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
   nextPollAt: isoTime.optional(),
   createdTime: isoTime,
   lastUpdatedTime: isoTime,
   videos: z.array(videoViewSchema).optional().describe('Once completed: one entry per generated video, with read links.'),
   error: z.string().optional().describe('Why the request failed or was cancelled.'),
+  callback: callbackViewSchema.optional().describe('With a callbackUrl, once the request has ended: the event\'s delivery.'),
 });
 
 /** 202 to POST /api/videos: the app's own status URL, never the durable management URLs. */

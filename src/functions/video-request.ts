@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
 import type { ProviderKind } from '../providers/provider.js';
+import { callbackUrlShapeProblem } from '../callbacks/callback-url.js';
 
 export type { FieldProblem };
 
@@ -24,6 +25,8 @@ export interface VideoRequest {
   size: string;
   variants: number;
   options?: Record<string, unknown>;
+  /** Where a signed event goes when the request ends. */
+  callbackUrl?: string;
 }
 
 /** What validation needs to know of the configured providers (data only). */
@@ -62,7 +65,13 @@ const options = z
   .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_OPTIONS_BYTES, `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON`);
 
-const choice = { provider: z.string({ error: 'must be a string' }).optional(), model: z.string({ error: 'must be a string' }).optional() };
+const choice = {
+  provider: z.string({ error: 'must be a string' }).optional(),
+  model: z.string({ error: 'must be a string' }).optional(),
+  // Where to POST a signed event when the request ends; the URL rules (https, public address)
+  // are checked against the deployment's policy in parseVideoRequest and again with DNS.
+  callbackUrl: z.string({ error: 'must be a string' }).max(2048, 'must be at most 2048 characters').optional(),
+};
 
 export const neutralBody = z.strictObject({
   prompt: promptSchema,
@@ -90,7 +99,25 @@ const QUICKSTART_FIELDS = ['width', 'height', 'n_seconds', 'n_variants'];
 /** Capability problems, named by the quickstart body's own fields. */
 const QUICKSTART_NAMES: Record<string, string> = { size: 'width', seconds: 'n_seconds', variants: 'n_variants' };
 
-export function parseVideoRequest(body: unknown, catalog: ProviderCatalog): ParseResult {
+/** What this deployment allows of callbackUrl: none at all without a signing secret. */
+export interface CallbackPolicy {
+  /** OUTBOUND_WEBHOOK_SECRET is set: events can be signed. */
+  enabled: boolean;
+  /** ALLOW_LOCAL_CALLBACKS: plain http to loopback, for local development. */
+  allowLoopback: boolean;
+}
+
+const NO_CALLBACKS: CallbackPolicy = { enabled: false, allowLoopback: false };
+
+/** The callbackUrl's problem, by what the URL itself says (DNS is checked by the caller). */
+function callbackProblem(url: string | undefined, policy: CallbackPolicy): FieldProblem[] {
+  if (url === undefined) return [];
+  if (!policy.enabled) return [{ field: 'callbackUrl', message: 'is not available: this deployment has no OUTBOUND_WEBHOOK_SECRET to sign events with' }];
+  const problem = callbackUrlShapeProblem(url, { allowLoopback: policy.allowLoopback });
+  return problem ? [{ field: 'callbackUrl', message: problem }] : [];
+}
+
+export function parseVideoRequest(body: unknown, catalog: ProviderCatalog, callbacks: CallbackPolicy = NO_CALLBACKS): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, problems: [{ field: '', message: 'the body must be a JSON object' }] };
   }
@@ -116,18 +143,23 @@ export function parseVideoRequest(body: unknown, catalog: ProviderCatalog): Pars
     }
     const parsed = quickstartBody.safeParse(record);
     if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-    const { prompt, width, height, n_seconds, n_variants } = parsed.data;
+    const { prompt, width, height, n_seconds, n_variants, callbackUrl } = parsed.data;
     const checked = applyCapabilities(model.id, model, { size: `${width}x${height}`, seconds: n_seconds, variants: n_variants });
-    if (!checked.ok) return { ok: false, problems: checked.problems.map((p) => ({ ...p, field: QUICKSTART_NAMES[p.field] ?? p.field })) };
-    return { ok: true, request: { ...base, prompt, ...checked.shape } };
+    const problems = [...(checked.ok ? [] : checked.problems.map((p) => ({ ...p, field: QUICKSTART_NAMES[p.field] ?? p.field }))), ...callbackProblem(callbackUrl, callbacks)];
+    if (!checked.ok || problems.length > 0) return { ok: false, problems };
+    return { ok: true, request: { ...base, prompt, ...checked.shape, ...(callbackUrl ? { callbackUrl } : {}) } };
   }
 
   const parsed = neutralBody.safeParse(record);
   if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-  const { prompt, seconds, size, variants } = parsed.data;
+  const { prompt, seconds, size, variants, callbackUrl } = parsed.data;
   const checked = applyCapabilities(model.id, model, { seconds, size, variants, options: parsed.data.options });
-  if (!checked.ok) return { ok: false, problems: checked.problems };
-  const extra = parsed.data.options && Object.keys(parsed.data.options).length > 0 ? { options: parsed.data.options } : {};
+  const problems = [...(checked.ok ? [] : checked.problems), ...callbackProblem(callbackUrl, callbacks)];
+  if (!checked.ok || problems.length > 0) return { ok: false, problems };
+  const extra = {
+    ...(parsed.data.options && Object.keys(parsed.data.options).length > 0 ? { options: parsed.data.options } : {}),
+    ...(callbackUrl ? { callbackUrl } : {}),
+  };
   return { ok: true, request: { ...base, prompt, ...checked.shape, ...extra } };
 }
 

@@ -35,19 +35,20 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
     id: status.instanceId,
     phase: 'pending',
     runtimeStatus: status.runtimeStatus,
-    ...(asked ? { request: { prompt: asked.prompt, provider: asked.provider, model: asked.model, seconds: asked.seconds, size: asked.size, variants: asked.variants } } : {}),
+    ...(asked ? { request: { prompt: asked.prompt, provider: asked.provider, model: asked.model, seconds: asked.seconds, size: asked.size, variants: asked.variants, ...(asked.callbackUrl ? { callbackUrl: asked.callbackUrl } : {}) } } : {}),
     upstream: {
       provider: progress.provider ?? asked?.provider, kind: asked?.kind, model: progress.model ?? asked?.model, jobId: progress.jobId,
       status: progress.upstreamStatus, progress: progress.progress, queuePosition: progress.queuePosition,
     },
     polls: progress.polls ?? 0,
+    events: progress.events ?? 0,
     createdTime: iso(status.createdTime),
     lastUpdatedTime: iso(status.lastUpdatedTime),
   };
   switch (status.runtimeStatus) {
     case 'Completed': {
       const output = status.output as GenerateVideoOutput;
-      return { ...base, phase: 'completed', polls: output.polls, upstream: { ...base.upstream, jobId: output.jobId }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
+      return { ...base, phase: 'completed', polls: output.polls, events: output.events ?? 0, upstream: { ...base.upstream, jobId: output.jobId }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
     }
     case 'Failed':
       return { ...base, phase: 'failed', error: String(status.output ?? 'unknown failure').replace(FAILURE_PREFIX, '') };

@@ -15,6 +15,9 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
 import { parseVideoRequest, type ProviderCatalog } from './video-request.js';
+import { callbackUrlProblem } from '../callbacks/callback-url.js';
+import { startCallbackDelivery } from '../activities/callback-activities.js';
+import { CALLBACK_RETRY, callbackInstanceId, type CallbackProgress } from '../orchestrations/contracts.js';
 import { toVideoStatus } from './video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
@@ -73,8 +76,12 @@ export function createVideosApi(deps: VideosApiDeps) {
     const read = await readJsonBody(request);
     if (!read.ok) return read.response;
     const config = deps.config();
-    const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()));
+    const callbacks = { enabled: config.outboundWebhookSecret !== undefined, allowLoopback: config.allowLocalCallbacks };
+    const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()), callbacks);
     if (!parsed.ok) return problem(400, 'Invalid video request', parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '), parsed.problems);
+    // The callback's host must resolve to public addresses only (checked again at each delivery).
+    const unsafe = parsed.request.callbackUrl ? await callbackUrlProblem(parsed.request.callbackUrl, { allowLoopback: callbacks.allowLoopback }) : undefined;
+    if (unsafe) return problem(400, 'Invalid video request', `callbackUrl ${unsafe}`, [{ field: 'callbackUrl', message: unsafe }]);
 
     // The key never names the instance itself (anyone guessing a key could read or cancel the
     // video): its id is derived with the deployment's secret, and without one keys are refused.
@@ -105,6 +112,11 @@ export function createVideosApi(deps: VideosApiDeps) {
     const status = await findStatus(df.getClient(context), id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
     const view = toVideoStatus(status);
+    if (view.request?.callbackUrl) {
+      const delivery = await findStatus(df.getClient(context), callbackInstanceId(id));
+      const progress = (delivery?.customStatus ?? delivery?.output) as CallbackProgress | undefined;
+      if (progress && typeof progress === 'object' && 'type' in progress) view.callback = progress;
+    }
     if (view.videos) {
       const signer = deps.signer();
       const container = deps.config().videoContainer;
@@ -129,6 +141,13 @@ export function createVideosApi(deps: VideosApiDeps) {
     const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const { upstreamJobId, upstreamJobCancelled } = await cancelRun(deps, client, { instanceId: id, runId }, progress, context);
+    // A terminated orchestration cannot send its own event: schedule it here.
+    const asked = (status.input as Partial<GenerateVideoInput> | undefined)?.request;
+    if (asked?.callbackUrl) {
+      const createdTime = new Date(status.createdTime).toISOString();
+      await startCallbackDelivery(client, { type: 'video.cancelled', instanceId: id, request: asked, error: 'Cancelled by the caller', createdTime }, CALLBACK_RETRY)
+        .catch((error: Error) => context.warn(`Could not schedule the cancelled event of ${id}: ${error.message}`));
+    }
     return { status: 202, jsonBody: { id, phase: 'cancelled', upstreamJobId, upstreamJobCancelled } };
   }
 

@@ -31,7 +31,11 @@ export type ActivityFailure =
   | { ok: false; kind: 'transient'; message: string; status?: number; retryAfterSeconds?: number }
   | { ok: false; kind: 'permanent' | 'content-filtered'; message: string; status?: number; code?: string };
 
-export type JobResult = { ok: true; job: JobSummary; adopted?: boolean } | ActivityFailure;
+/** `webhook`: the provider will POST when the job ends (the orchestrator waits for that event). */
+export type JobResult = { ok: true; job: JobSummary; adopted?: boolean; webhook?: boolean } | ActivityFailure;
+
+/** The external event a verified provider webhook raises on the instance that owns the job. */
+export const UPSTREAM_JOB_EVENT = 'upstreamJobEvent';
 
 export interface CreateVideoJobInput {
   instanceId: string;
@@ -86,7 +90,10 @@ export interface GenerateVideoProgress {
   upstreamStatus?: string;
   progress?: number;
   queuePosition?: number;
+  /** Status calls made. */
   polls: number;
+  /** Verified provider webhooks that woke the orchestration. */
+  events: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
 }
@@ -96,10 +103,53 @@ export interface GenerateVideoOutput {
   model: string;
   jobId: string;
   polls: number;
+  events: number;
   videos: StoredVideoRef[];
 }
 
+/** What an event to the caller's callbackUrl reports: the request, and how it ended. */
+export interface CallbackEvent {
+  type: 'video.completed' | 'video.failed' | 'video.cancelled';
+  instanceId: string;
+  request: VideoRequest;
+  output?: GenerateVideoOutput;
+  error?: string;
+  /** ISO time the request was created (the status view's createdTime). */
+  createdTime: string;
+}
+
+export interface DeliverCallbackInput {
+  event: CallbackEvent;
+  retry: { firstSeconds: number; maxSeconds: number; attempts: number };
+}
+
+export interface DeliveryAttempt {
+  delivered: boolean;
+  status?: number;
+  retryable: boolean;
+  error?: string;
+}
+
+/** The delivery orchestration's custom status and output (GET /api/videos/{id} → callback). */
+export interface CallbackProgress {
+  type: CallbackEvent['type'];
+  delivered: boolean;
+  attempts: number;
+  lastStatus?: number;
+  lastError?: string;
+}
+
+/** 5 s, 10 s, 20 s … capped at 10 minutes: twelve attempts span about an hour (Standard
+ * Webhooks asks senders to retry with backoff; a receiver down for minutes still gets it). */
+export const CALLBACK_RETRY: DeliverCallbackInput['retry'] = { firstSeconds: 5, maxSeconds: 600, attempts: 12 };
+
+/** The delivery orchestration of a request: one per request, so scheduling it twice is harmless. */
+export const callbackInstanceId = (instanceId: string) => `${instanceId}-callback`;
+export const DELIVER_CALLBACK = 'deliverCallback';
+
 export const activityNames = {
+  scheduleCallback: 'scheduleCallback',
+  sendCallback: 'sendCallback',
   createVideoJob: 'createVideoJob',
   getVideoJobStatus: 'getVideoJobStatus',
   downloadVideo: 'downloadVideo',

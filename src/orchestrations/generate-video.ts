@@ -5,10 +5,10 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
-  activityNames, type ActivityFailure, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,
-  type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef,
+  activityNames, type ActivityFailure, type CallbackEvent, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,
+  type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef, UPSTREAM_JOB_EVENT,
 } from './contracts.js';
-import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, type PollObservation, type ProgressSeen } from './poll-policy.js';
+import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, webhookFallbackDelaySeconds, type PollObservation, type ProgressSeen } from './poll-policy.js';
 
 /** Downloads are idempotent (a complete blob is kept), so any failure may be retried. */
 const DOWNLOAD_ATTEMPTS = 4;
@@ -28,15 +28,14 @@ function afterFailure(failure: ActivityFailure, consecutiveErrors: number): Poll
     : { kind: 'transient-error', consecutiveErrors };
 }
 
-export const generateVideo: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput() as GenerateVideoInput;
+function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput): Generator<df.Task, GenerateVideoOutput, unknown> {
   const { request } = input;
   // Whose claims and blobs the activities use: this run's (no runId: started before runs had ids).
   const run = { instanceId: context.df.instanceId, ...(input.runId ? { runId: input.runId } : {}) };
   // The replay-safe clock; every Date below is built from it (new Date(ms)), never new Date().
   const now = () => context.df.currentUtcDateTime.getTime();
   const deadline = now() + input.deadlineMinutes * 60_000;
-  const status: GenerateVideoProgress = { phase: 'creating', provider: request.provider, model: request.model, polls: 0 };
+  const status: GenerateVideoProgress = { phase: 'creating', provider: request.provider, model: request.model, polls: 0, events: 0 };
   const report = () => context.df.setCustomStatus({ ...status });
   const timedOut = (what: string) => new Error(`Timed out after ${input.deadlineMinutes} minutes: ${what}`);
 
@@ -52,10 +51,12 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   //    retried create safe (it adopts a job whose create answer was lost).
   report();
   let job: JobSummary | undefined;
+  let webhook = false;
   for (let errors = 1; !job; errors++) {
     const result = (yield context.df.callActivity(activityNames.createVideoJob, { ...run, request })) as JobResult;
     if (result.ok) {
       job = result.job;
+      webhook = result.webhook === true;
       break;
     }
     if (result.kind !== 'transient') throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
@@ -73,6 +74,11 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   let errors = 0;
   const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
   let progressSeen: ProgressSeen = {};
+  // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
+  // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
+  // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
+  // raised before anything waits for it, and ignores one raised after the instance ended.
+  let upstreamEvent: df.Task | undefined = webhook ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
   while (isWaiting(job)) {
     if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
     Object.assign(status, { phase: job.phase, jobId: job.jobId, upstreamStatus: job.status, progress: job.progress, queuePosition: job.queuePosition });
@@ -83,10 +89,27 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
       : { kind: 'status', stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'), progress: job.progress, ...progressSeen, elapsedSeconds: elapsedSeconds(), expectedSeconds };
-    const fireAt = Math.min(deadline, now() + nextPollDelaySeconds(observation, input.poll) * 1000);
+    const delaySeconds = nextPollDelaySeconds(observation, input.poll);
+    // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
+    const fireAt = Math.min(deadline, now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000);
     status.nextPollAt = new Date(fireAt).toISOString();
     report();
-    yield context.df.createTimer(new Date(fireAt));
+    const timer = context.df.createTimer(new Date(fireAt));
+    if (upstreamEvent) {
+      const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
+      if (winner === upstreamEvent) {
+        timer.cancel();
+        // The provider signed it: its state is trusted as is, no status call needed.
+        job = upstreamEvent.result as JobSummary;
+        status.events++;
+        lastFailure = undefined;
+        errors = 0;
+        upstreamEvent = isWaiting(job) ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
+        continue;
+      }
+    } else {
+      yield timer;
+    }
 
     const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
     status.polls++;
@@ -136,6 +159,31 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
     throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
   }
   const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
-  const output: GenerateVideoOutput = { provider: request.provider, model: request.model, jobId: job.jobId, polls: status.polls, videos };
+  const output: GenerateVideoOutput = { provider: request.provider, model: request.model, jobId: job.jobId, polls: status.polls, events: status.events, videos };
+  return output;
+}
+
+/** The pipeline, then the caller's event when the request asked for one: scheduled as its own
+ * orchestration (an activity starts it), so the receiver never delays or fails the request. */
+export const generateVideo: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput() as GenerateVideoInput;
+  // The replay-safe clock of the first episode: when the request began.
+  const createdTime = context.df.currentUtcDateTime.toISOString();
+  const notify = function* (event: Pick<CallbackEvent, 'type' | 'output' | 'error'>): Generator<df.Task, void, unknown> {
+    if (!input.request.callbackUrl) return;
+    try {
+      yield context.df.callActivity(activityNames.scheduleCallback, { ...event, instanceId: context.df.instanceId, request: input.request, createdTime } satisfies CallbackEvent);
+    } catch {
+      // Scheduling failed: the request's own outcome stands; the status shows no callback.
+    }
+  };
+  let output: GenerateVideoOutput;
+  try {
+    output = yield* runPipeline(context, input);
+  } catch (error) {
+    yield* notify({ type: 'video.failed', error: (error as Error).message });
+    throw error;
+  }
+  yield* notify({ type: 'video.completed', output });
   return output;
 };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { probeVideo } from '../e2e/helpers.js';
-import { call, postVideo, PUBLIC_BASE_URL, quickstartBody, SORA_KEY, soraStats, startPipelineStack, totalJobsCreated, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import { call, postVideo, quickstartBody, SORA_KEY, soraStats, startPipelineStack, totalJobsCreated, waitForVideo, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;
 let scratch: string;
@@ -32,7 +32,8 @@ async function checkVideo(id: string, expected: Expected) {
   assert.equal(status.videos.length, expected.count);
   for (const video of status.videos) {
     assert.equal(video.contentType, 'video/mp4');
-    assert.match(video.blobName, new RegExp(`^${id}/[A-Za-z0-9_-]+\\.mp4$`), 'blob named from ids, never from the prompt');
+    // {instance}/{run}/{output}.mp4: each run of an id keeps its own blobs (issue 16 item 3).
+    assert.match(video.blobName, new RegExp(`^${id}/[0-9a-f]{32}/[A-Za-z0-9_-]+\\.mp4$`), 'blob named from ids, never from the prompt');
     const stored = await stack.container.getBlockBlobClient(video.blobName).downloadToBuffer();
     assert.equal(stored.length, video.bytes);
     const viaLink = Buffer.from(await (await fetch(video.url)).arrayBuffer());
@@ -78,7 +79,7 @@ describe('POST /api/videos to a finished video', () => {
     assert.equal(started.status, 202, started.text);
     assert.deepEqual(Object.keys(started.body).sort(), ['id', 'statusUri'], 'only the app\'s own URL: no durable management URLs');
     assert.equal(started.headers.get('location'), started.body.statusUri);
-    assert.equal(started.body.statusUri, `${PUBLIC_BASE_URL}/api/videos/${started.body.id}`, 'built from the configured public base URL, never from the request');
+    assert.equal(started.body.statusUri, `${stack.settings.PUBLIC_BASE_URL}/api/videos/${started.body.id}`, 'built from the configured public base URL, never from the request');
 
     const status = await checkVideo(started.body.id, { width: 480, height: 480, seconds: 5, count: 1, still: JPEG });
     assert.deepEqual(status.upstream.provider, 'azure-openai');

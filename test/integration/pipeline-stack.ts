@@ -6,6 +6,8 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
 import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+import { freePort } from '../../cli/local-stack.js';
+export { freePort };
 import { settingNames } from '../../src/config.js';
 import { call, type Answer } from '../support/http.js';
 import { registerApp, unregisterApp } from '../support/openapi-check.js';
@@ -15,6 +17,8 @@ export { call, type Answer };
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const SORA_KEY = 'integration-key';
 export const CONTAINER = 'videos';
+/** The app's signing secret for events to callers (Standard Webhooks form). */
+export const OUTBOUND_SECRET = `whsec_${Buffer.from('integration-outbound-signing-secret').toString('base64')}`;
 
 export interface PipelineStack {
   azurite: RunningAzurite;
@@ -24,6 +28,8 @@ export interface PipelineStack {
   /** App settings given to the host (so a restart can reuse them). */
   settings: Record<string, string>;
   restartHost(): Promise<RunningHost>;
+  /** With requireKeys: the function key and the task hub's system key the host printed. */
+  keys?: { function: string; system: string };
   stop(): Promise<void>;
 }
 
@@ -32,10 +38,10 @@ export interface StackOptions {
   settings?: Record<string, string>;
   /** Host store: 'azure' (Azurite, the default) or 'memory'. */
   store?: 'azure' | 'memory';
+  /** Require function and system keys, as on Azure (the host prints them). */
+  requireKeys?: boolean;
 }
 
-/** Where the app says it lives (status URLs are built from it, never from a request). */
-export const PUBLIC_BASE_URL = 'https://videos.example.test';
 
 /** The app's settings against local Azurite and the emulator, polling fast (emulator jobs take
  * seconds); bench/streaming.ts runs the app with them too. Every provider is the emulator's.
@@ -58,7 +64,12 @@ export function pipelineSettings(storageConnectionString: string, soraUrl: strin
     REPLICATE_API_TOKEN: soraKey,
     REPLICATE_BASE_URL: `${soraUrl}/replicate/v1`,
     DEFAULT_PROVIDER: 'azure-openai',
-    PUBLIC_BASE_URL,
+    // Events to callers are signed; the tests' receivers listen on loopback over http.
+    OUTBOUND_WEBHOOK_SECRET: OUTBOUND_SECRET,
+    ALLOW_LOCAL_CALLBACKS: 'true',
+    // Where the app says it lives: status URLs and provider callbacks are built from it. The
+    // stack sets the host's real address once it has chosen the port.
+    PUBLIC_BASE_URL: '',
     POLL_MIN_SECONDS: '0.2',
     POLL_MAX_SECONDS: '1',
     SORA_REQUEST_TIMEOUT_SECONDS: '10',
@@ -69,7 +80,11 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
   const azurite = await startAzurite();
   const sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
   const settings = { ...pipelineSettings(azurite.connectionString, sora.url), ...options.settings };
-  const launch = () => startHost({ appDir: repoRoot, port: 0, store: options.store ?? 'azure', env: settings, quiet: true });
+  // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
+  // and a restarted host answers where the old one did.
+  const port = await freePort();
+  settings.PUBLIC_BASE_URL ||= `http://127.0.0.1:${port}`;
+  const launch = () => startHost({ appDir: repoRoot, port, store: options.store ?? 'azure', env: settings, quiet: !options.requireKeys, requireKeys: options.requireKeys });
   const stack: PipelineStack = {
     azurite, sora, settings,
     host: await launch(),
@@ -85,8 +100,14 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
       await azurite.stop();
     },
   };
+  // With keys required (as on Azure), the host prints them; the document is read with the function key.
+  if (options.requireKeys) {
+    const match = /^Keys \(--require-keys\): master=(\S+) function=(\S+) durabletask_extension=(\S+)$/m.exec(stack.host.output());
+    assert.ok(match, `the host printed no keys:\n${stack.host.output()}`);
+    stack.keys = { function: match[2], system: match[3] };
+  }
   // From here every answer the suites get from this app is checked against its /api/openapi.json (see call).
-  registerApp(stack.host.url);
+  registerApp(stack.host.url, stack.keys ? { 'x-functions-key': stack.keys.function } : {});
   return stack;
 }
 

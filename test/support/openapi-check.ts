@@ -25,9 +25,9 @@ interface Checker {
 const apps = new Map<string, Promise<Checker>>();
 
 /** Marks `baseUrl` (e.g. http://127.0.0.1:7071) as the app: its /api/ answers are checked from now on. */
-export function registerApp(baseUrl: string): void {
+export function registerApp(baseUrl: string, headers: Record<string, string> = {}): void {
   const origin = new URL(baseUrl).origin;
-  if (!apps.has(origin)) apps.set(origin, loadChecker(origin));
+  if (!apps.has(origin)) apps.set(origin, loadChecker(origin, headers));
 }
 
 export function unregisterApp(baseUrl: string): void {
@@ -72,8 +72,8 @@ export function compileDocument(document: JsonObject): Checker {
   return { operations };
 }
 
-async function loadChecker(origin: string): Promise<Checker> {
-  const response = await fetch(`${origin}/api/openapi.json`);
+async function loadChecker(origin: string, headers: Record<string, string>): Promise<Checker> {
+  const response = await fetch(`${origin}/api/openapi.json`, { headers });
   assert.equal(response.status, 200, `GET ${origin}/api/openapi.json`);
   return compileDocument((await response.json()) as JsonObject);
 }
