@@ -3,6 +3,7 @@
 // a child process so that a test can SIGKILL it like a crashed Functions host.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import nodePath from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { readHostSettings, readLocalSettings, resolveEntryFiles, AppLoadError, type HostSettings } from './app-files.js';
@@ -17,6 +18,7 @@ import { refusalReason } from './bindings/support.js';
 import { StorageBindings } from './bindings/storage.js';
 import { parseSchedule, TimerTriggers, type Schedule } from './bindings/timer.js';
 import { QueueTriggers } from './bindings/queue-trigger.js';
+import { BlobTriggers, parseBlobPath } from './bindings/blob-trigger.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
 import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
@@ -139,6 +141,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const refusals = new Map<string, string>();
   const timers: { fn: RegisteredFunction; schedule: Schedule }[] = [];
   const queueFunctions: RegisteredFunction[] = [];
+  const blobFunctions: RegisteredFunction[] = [];
   for (const fn of registry.functions.values()) {
     let reason = refusalReason(fn);
     const trigger = triggerBinding(fn);
@@ -150,12 +153,23 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       }
     }
     if (!reason && trigger?.type === 'queueTrigger') queueFunctions.push(fn);
+    if (!reason && trigger?.type === 'blobTrigger') {
+      try {
+        parseBlobPath(String(trigger.options.path ?? ''));
+        blobFunctions.push(fn);
+      } catch (error) {
+        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
+      }
+    }
     if (reason) refusals.set(fn.id, reason);
   }
   const storageBindings = new StorageBindings(settings.queues.messageEncoding);
   invoker.services = { refusals, storage: storageBindings };
   const timerTriggers = timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined;
   const queueTriggers = queueFunctions.length > 0 ? new QueueTriggers(queueFunctions, invoker, log, storageBindings, settings.queues) : undefined;
+  // Blob receipts are kept per host id, as func keys them by its host id (the site name on Azure).
+  const hostId = (process.env.AzureFunctionsWebHost__hostid ?? process.env.WEBSITE_SITE_NAME ?? nodePath.basename(options.appDir)).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 32);
+  const blobTriggers = blobFunctions.length > 0 ? new BlobTriggers(blobFunctions, invoker, log, storageBindings, hostId, settings.queues.maxDequeueCount) : undefined;
   const streamUri = capabilities.HttpUri;
 
   const durableBase = `${baseUrl}/runtime/webhooks/durabletask`;
@@ -406,6 +420,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
 
   timerTriggers?.start();
   queueTriggers?.start();
+  blobTriggers?.start();
 
   return {
     url: baseUrl,
@@ -413,6 +428,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     async close() {
       timerTriggers?.stop();
       queueTriggers?.stop();
+      blobTriggers?.stop();
       engine?.stop();
       entities?.stop();
       for (const hook of registry.hooks.appTerminate) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });

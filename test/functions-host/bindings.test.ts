@@ -28,6 +28,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 let azurite: RunningAzurite;
+const hostEnv = () => ({
+  AzureWebJobsStorage: azurite.connectionString,
+  StorageConnString: azurite.connectionString,
+  // The identity form: endpoints only, no key (the host signs for Azurite's dev account).
+  IdentityStorage__blobServiceUri: azurite.blobEndpoint,
+  IdentityStorage__queueServiceUri: azurite.queueEndpoint,
+  IdentityStorage__tableServiceUri: azurite.tableEndpoint,
+});
 let host: RunningHost;
 let blobs: BlobServiceClient;
 let queues: QueueServiceClient;
@@ -37,17 +45,7 @@ before(async () => {
   azurite = await startAzurite();
   blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
   queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  host = await startHost({
-    appDir, port: 0, store: 'azure', quiet: false,
-    env: {
-      AzureWebJobsStorage: azurite.connectionString,
-      StorageConnString: azurite.connectionString,
-      // The identity form: endpoints only, no key (the host signs for Azurite's dev account).
-      IdentityStorage__blobServiceUri: azurite.blobEndpoint,
-      IdentityStorage__queueServiceUri: azurite.queueEndpoint,
-      IdentityStorage__tableServiceUri: azurite.tableEndpoint,
-    },
-  });
+  host = await startHost({ appDir, port: 0, store: 'azure', quiet: false, env: hostEnv() });
 });
 after(async () => {
   await host?.stop();
@@ -163,6 +161,58 @@ describe('timer triggers (B.3)', () => {
     const rows: string[] = [];
     for await (const row of table('ticks').listEntities({ queryOptions: { filter: `PartitionKey eq 'onStartup' and RowKey ge '${before}'` } })) rows.push(String(row.rowKey));
     assert.equal(rows.length, 1);
+  });
+});
+
+describe('blob trigger', () => {
+  const blobText = async (container: string, name: string) => {
+    try {
+      return (await blobs.getContainerClient(container).getBlobClient(name).downloadToBuffer()).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  };
+
+  test('a new blob matching incoming/{name}.txt runs the function once; a changed blob runs it again; others do not', async () => {
+    const incoming = blobs.getContainerClient('incoming');
+    await incoming.createIfNotExists();
+    const name = `doc-${Date.now().toString(36)}`;
+    await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('hello blob'));
+    await incoming.getBlockBlobClient(`${name}.bin`).uploadData(Buffer.from('not matched'));
+    assert.equal(await until('the processed blob', () => blobText('processed', `${name}.txt`)), `HELLO BLOB (incoming/${name}.txt)`);
+    const runs = () => host.output().split('\n').filter((l) => l.includes("Executing 'Functions.onUpload'")).length;
+    const afterFirst = runs();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(runs(), afterFirst, 'a blob with a receipt is not run again on the next scans');
+    await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('changed'));
+    assert.equal(await until('the reprocessed blob', async () => {
+      const text = await blobText('processed', `${name}.txt`);
+      return text?.startsWith('CHANGED') ? text : undefined;
+    }), `CHANGED (incoming/${name}.txt)`);
+    assert.equal(await blobText('processed', `${name}.bin`), undefined);
+  });
+
+  // Last among the tests that look at storage: the second host runs the same timers.
+  test('receipts are in storage: a second host on the same account runs none of the blobs already processed', async () => {
+    const second = await startHost({ appDir, port: 0, store: 'memory', quiet: false, env: { ...hostEnv(), AzureWebJobsStorage: azurite.connectionString } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.doesNotMatch(second.output(), /Executing 'Functions\.onUpload'/);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('a blob whose function keeps failing goes to webjobs-blobtrigger-poison after maxDequeueCount runs', async () => {
+    const name = `bad-${Date.now().toString(36)}`;
+    await blobs.getContainerClient('incoming').getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('fail'));
+    const message = await until('the poison message', async () => {
+      const peeked = await queues.getQueueClient('webjobs-blobtrigger-poison').peekMessages({ numberOfMessages: 32 }).catch(() => undefined);
+      return peeked?.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { BlobName: string; FunctionId: string }).find((m) => m.BlobName === `${name}.txt`);
+    }, 20_000);
+    assert.equal(message.FunctionId, 'onUpload');
+    const failures = host.output().split('\n').filter((l) => l.includes(`blob ${name} fails on purpose`)).length;
+    assert.equal(failures, 3, 'host.json maxDequeueCount 3');
   });
 });
 

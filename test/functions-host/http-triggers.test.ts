@@ -118,7 +118,7 @@ describe('console output', () => {
     ['hooked', 'GET', 'api/hooked'],
   ];
   const otherFunctions: [string, string][] = [
-    ...['chaining', 'fanOut', 'monitor', 'retry', 'retryThenCatch', 'eventRace', 'counter', 'parent', 'thrower', 'waiter', 'echo', 'parallelMixed', 'lineSeparators', 'hugeResult', 'restartable', 'entityCaller']
+    ...['chaining', 'fanOut', 'monitor', 'retry', 'retryThenCatch', 'eventRace', 'counter', 'parent', 'thrower', 'waiter', 'echo', 'parallelMixed', 'eventRaceThenWork', 'lineSeparators', 'hugeResult', 'restartable', 'entityCaller']
       .map((name): [string, string] => [name, 'orchestrationTrigger']),
     ...['sayHello', 'square', 'flaky', 'huge', 'slowSquare'].map((name): [string, string] => [name, 'activityTrigger']),
     ['counterEntity', 'entityTrigger'],

@@ -28,7 +28,7 @@ export async function storedHistory(connectionString: string, hub: string, insta
         event.Timestamp = value;
         continue;
       }
-      event[key] = key === 'EventType' ? EventType[value as keyof typeof EventType] : ['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll'].includes(key) ? JSON.parse(String(value)) : value;
+      event[key] = key === 'EventType' ? EventType[value as keyof typeof EventType] : ['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll', 'CanceledTimers'].includes(key) ? JSON.parse(String(value)) : value;
     }
     events.push(event as unknown as HistoryEvent);
   }

@@ -6,7 +6,7 @@
 import type { RegisteredFunction, RpcBindingInfo } from '../core-api.js';
 import { resolveStorage } from './connection.js';
 
-export const SUPPORTED_TRIGGERS = ['httpTrigger', 'orchestrationTrigger', 'activityTrigger', 'entityTrigger', 'timerTrigger', 'queueTrigger'];
+export const SUPPORTED_TRIGGERS = ['httpTrigger', 'orchestrationTrigger', 'activityTrigger', 'entityTrigger', 'timerTrigger', 'queueTrigger', 'blobTrigger'];
 export const SUPPORTED_INPUTS = ['durableClient', 'orchestrationClient', 'blob', 'table'];
 export const SUPPORTED_OUTPUTS = ['http', 'blob', 'queue', 'table'];
 
