@@ -168,6 +168,18 @@ describe('entities (memory store)', () => {
     assert.equal(all.body[0].state, undefined, 'no state without fetchState=true');
   });
 
+  test('DELETE entities/{name}/{key} signals the delete operation; the entity then no longer exists', async () => {
+    const key = `deleted-${unique()}`;
+    await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '4' });
+    await entityState(host, 'counter', key, (s) => s === 4);
+    assert.equal((await call(entityUrl(host, 'counter', key), { method: 'DELETE' })).status, 202);
+    const deadline = Date.now() + 10_000;
+    while ((await call(entityUrl(host, 'counter', key))).status !== 404) {
+      assert.ok(Date.now() < deadline, 'the entity is gone after its delete operation (destructOnExit)');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  });
+
   test('refusals: signalling a function that is no entity, and instance ids reserved for entities', async () => {
     const answer = await call(entityUrl(host, 'nosuch', 'k', '?op=x'), { method: 'POST', body: '1' });
     assert.equal(answer.status, 404);

@@ -170,9 +170,10 @@ export class DurableHttpApi {
     }
   }
 
-  /** GET entities/[name] lists, GET entities/{name}/{key} reads the state, POST …?op= signals. */
+  /** GET entities/[name] lists, GET entities/{name}/{key} reads the state, POST …?op= signals (DELETE signals 'delete'), as the extension's HttpApiHandler. */
   async #entity(method: string, parts: string[], request: ApiRequest): Promise<ApiResponse> {
-    const [name, key] = parts;
+    const [name, rawKey] = parts;
+    const key = rawKey === '$' ? '' : rawKey; // '$' stands for the empty key
     if (parts.length > 2) return problem(404, `No durable API route matches '${request.path}'.`);
     if (key === undefined) {
       if (method !== 'GET') return problem(405, 'Use GET to list entities.');
@@ -186,10 +187,11 @@ export class DurableHttpApi {
       if (!record?.exists) return problem(404, `No entity with ID '${id}' was found.`);
       return json(200, parseOrNull(record.state));
     }
-    if (method !== 'POST') return problem(405, 'Use GET to read an entity or POST to signal it.');
+    if (method !== 'POST' && method !== 'DELETE') return problem(405, 'Use GET to read an entity, POST to signal it or DELETE to signal its delete operation.');
     if (!this.entities.isEntityFunction(name)) return problem(404, `No entity function named '${name}' was found.`);
     const input = parseJsonBody(request.body);
-    await this.entities.send(id, { id: newMessageId(), kind: 'operation', operation: request.query.get('op') ?? '', input: input ?? undefined, signal: true });
+    const operation = method === 'DELETE' ? 'delete' : (request.query.get('op') ?? '');
+    await this.entities.send(id, { id: newMessageId(), kind: 'operation', operation, input: input ?? undefined, signal: true });
     return { status: 202, headers: {} };
   }
 
