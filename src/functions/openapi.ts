@@ -54,8 +54,26 @@ const problemAnswer = (description: string) => ({ description, content: { 'appli
 const unavailable = problemAnswer('The durable backend did not answer in time; try again (see Retry-After).');
 const idParameter = { name: 'id', in: 'path', required: true, description: 'The request id (the 202\'s `id`).', schema: { type: 'string', pattern: ID_PATTERN.source } };
 
+/** What a route behind a function key answers without one. The Functions host answers it, not
+ * the app (on Azure with an empty body; the project's Node host with a JSON message). */
+const missingKey = {
+  description: 'No valid function key (on Azure; locally only under the Node host with --require-keys). Answered by the Functions host.',
+  content: { 'application/json': { schema: { type: 'object' } } },
+};
+
+/** Adds the 401 to every operation that needs a function key (those without `security: []`). */
+function withKeyAnswers(document: JsonObject): JsonObject {
+  for (const item of Object.values(document.paths as Record<string, Record<string, JsonObject>>)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (method === 'parameters' || (Array.isArray(operation.security) && operation.security.length === 0)) continue;
+      (operation.responses as JsonObject)[401] ??= missingKey;
+    }
+  }
+  return document;
+}
+
 export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): JsonObject {
-  return {
+  return withKeyAnswers({
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
@@ -75,7 +93,7 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           summary: 'Start generating a video',
           parameters: [{
             name: 'Idempotency-Key', in: 'header', required: false,
-            description: 'Makes the key the request id: the same request again starts nothing new; a different body under the same key gets 422.',
+            description: 'Makes the request safe to send again: the same key with the same body starts nothing new and answers with the same id; a different body under the key gets 422. The id is derived from the key with the deployment\'s secret (the key itself names nothing); a deployment without that secret refuses the header with 400.',
             schema: { type: 'string', pattern: ID_PATTERN.source },
           }],
           requestBody: {
@@ -168,7 +186,7 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
         functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code' },
       },
     },
-  };
+  });
 }
 
 export function createOpenApi(deps: { publicBaseUrl: () => string | undefined }) {

@@ -1,0 +1,44 @@
+// The app as on Azure, with keys required: a caller holding only a function key gets the
+// app's own status URL and nothing that carries the task hub's system key (issue 16 item 1);
+// provider webhooks need no key (providers cannot hold one) but must be signed.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call, quickstartBody, startPipelineStack, type PipelineStack } from './pipeline-stack.js';
+
+let stack: PipelineStack;
+let keys: { function: string; system: string };
+before(async () => {
+  stack = await startPipelineStack({ requireKeys: true });
+  keys = stack.keys!;
+});
+after(async () => stack?.stop());
+
+test('issue 16 item 1: a function-key caller\'s 202 carries no system key and no management URL', async () => {
+  const answer = await call(`${stack.host.url}/api/videos`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': keys.function }, body: JSON.stringify(quickstartBody),
+  });
+  assert.equal(answer.status, 202, answer.text);
+  const everything = `${answer.text} ${JSON.stringify([...answer.headers])}`;
+  assert.ok(!everything.includes('code='), everything);
+  assert.ok(!everything.includes('/runtime/webhooks/'), everything);
+  assert.ok(!everything.includes(keys.system), 'the system key appears nowhere');
+  assert.equal(answer.headers.get('location'), answer.body.statusUri);
+  // The status URL works with the caller's own function key.
+  const status = await call(`${answer.body.statusUri}`, { headers: { 'x-functions-key': keys.function } });
+  assert.equal(status.status, 200, status.text);
+});
+
+test('the videos API refuses a caller without a key', async () => {
+  assert.equal((await call(`${stack.host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(quickstartBody) })).status, 401);
+  assert.equal((await call(`${stack.host.url}/api/providers`)).status, 401);
+});
+
+test('provider webhooks need no key, and an unsigned one is refused by the app itself', async () => {
+  const answer = await call(`${stack.host.url}/api/callbacks/replicate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(answer.status, 401);
+  assert.equal(answer.body?.title, 'Unauthorized webhook', 'the app signature check answered, not the host key check');
+});
+
+test('issue 16 item 7: the durable rpc endpoint wants the system key', async () => {
+  assert.equal((await call(`${stack.host.url}/durabletask/instances/`)).status, 401);
+});
