@@ -8,7 +8,9 @@ export const GALLERY_SCRIPT = String.raw`
 'use strict';
 (() => {
   const KEY_ITEM = 'functionsKey';
+  // Every 2 s while something runs; every 15 s otherwise, only to pick up requests made elsewhere.
   const POLL_MS = 2000;
+  const IDLE_POLL_MS = 15000;
   const FINISHED = new Set(['completed', 'failed', 'cancelled']);
   const base = new URL('./', location.href);
   const $ = (id) => document.getElementById(id);
@@ -16,6 +18,7 @@ export const GALLERY_SCRIPT = String.raw`
   const controls = { prompt: $('prompt'), provider: $('provider'), model: $('model'), seconds: $('seconds'), size: $('size') };
   let providers = [];
   let pollTimer;
+  let running = true;
   let continuationToken;
   const cards = new Map();
 
@@ -183,12 +186,12 @@ export const GALLERY_SCRIPT = String.raw`
 
   function schedule() {
     clearTimeout(pollTimer);
-    pollTimer = setTimeout(() => { void poll(); }, POLL_MS);
+    pollTimer = setTimeout(() => { void poll(); }, running ? POLL_MS : IDLE_POLL_MS);
   }
 
   async function poll() {
     try {
-      if (document.visibilityState !== 'hidden') await refresh();
+      if (document.visibilityState !== 'hidden') running = await refresh();
     } catch (error) {
       report(error, $('list-status'));
       // Without a valid key every poll would be refused: wait for the user to give one.
@@ -232,7 +235,7 @@ export const GALLERY_SCRIPT = String.raw`
       const answer = await api('videos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (answer.status === 202) {
         status.textContent = 'Started: ' + answer.body.id;
-        await refresh();
+        running = await refresh();
         schedule();
         return;
       }
@@ -261,7 +264,7 @@ export const GALLERY_SCRIPT = String.raw`
       keyForm.hidden = true;
       // The key form is gone: take the user on to where they were going.
       if (afterKey) controls.prompt.focus();
-      await refresh();
+      running = await refresh();
     } catch (error) {
       report(error, $('list-status'));
       return;
@@ -282,6 +285,8 @@ export const GALLERY_SCRIPT = String.raw`
     $('forget-key').hidden = true;
     askForKey('Key forgotten. Enter a function key to continue.');
   });
+  // Back to a hidden tab: show the news at once rather than at the next tick.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible' && providers.length > 0) void poll(); });
   controls.provider.addEventListener('change', showProvider);
   controls.model.addEventListener('change', showModel);
   form.addEventListener('submit', (event) => { void submit(event); });

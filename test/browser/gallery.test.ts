@@ -252,7 +252,7 @@ describe('the gallery against an app that wants function keys', () => {
       await page.locator('#provider option').first().waitFor({ state: 'attached' });
       assert.equal(await page.getByLabel('Prompt').evaluate((e) => e === (globalThis as Dom).document.activeElement), true, 'then on to the prompt');
       assert.deepEqual(sent, [functionKey]);
-      assert.equal(await page.locator('#list-status').textContent(), 'No requests yet.');
+      await page.locator('#list-status').filter({ hasText: /^No requests yet\.$/ }).waitFor();
 
       await page.reload();
       await page.locator('#provider option').first().waitFor({ state: 'attached' });
