@@ -34,8 +34,13 @@ function componentSchemas(): Record<string, JsonObject> {
   const emit = (registry: typeof responses, io: 'input' | 'output') =>
     z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: schemaRef }).schemas as Record<string, JsonObject>;
   const all = { ...emit(responses, 'output'), ...emit(requests, 'input') };
-  // The document declares the dialect once (jsonSchemaDialect); per-schema $schema is noise.
-  for (const schema of Object.values(all)) delete schema.$schema;
+  // The document declares the dialect once (jsonSchemaDialect); per-schema $schema is noise. The
+  // $id zod sets ("#/components/schemas/X") is a fragment, which JSON Schema 2020-12 forbids in
+  // $id: each schema is addressed by its place in the document, as OpenAPI intends.
+  for (const schema of Object.values(all)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
   return all;
 }
 

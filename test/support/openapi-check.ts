@@ -45,10 +45,7 @@ export function compileDocument(document: JsonObject): Checker {
   ajv.addFormat('date-time', (value: string) => !Number.isNaN(Date.parse(value)) && /^\d{4}-\d\d-\d\dT/.test(value));
   ajv.addFormat('uri', (value: string) => URL.canParse(value));
   const defs: JsonObject = {};
-  for (const [id, schema] of Object.entries(document.components?.schemas ?? {})) {
-    const { $id: _ignored, ...rest } = rebase(schema) as JsonObject;
-    defs[id] = rest;
-  }
+  for (const [id, schema] of Object.entries(document.components?.schemas ?? {})) defs[id] = rebase(schema);
   ajv.addSchema({ $id: 'components', $defs: defs });
 
   const operations: Operation[] = [];
