@@ -238,6 +238,24 @@ describe('entities (Azure store on Azurite)', () => {
     }
   });
 
+  test('a state storage refuses (over 1 MB) fails the calls with the reason; the entity keeps its state and goes on', async () => {
+    const host = await startEntitiesHost({ store: 'azure', env: env() });
+    try {
+      const key = `bloat-${unique()}`;
+      await call(entityUrl(host, 'log', key, '?op=append'), { method: 'POST', body: '"first"' });
+      await entityState(host, 'log', key, (s) => s?.items?.length === 1);
+      const { id } = await start(host, 'callCatching', { entity: 'log', key, op: 'bloat', arg: 2_000_000 });
+      const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
+      assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status).slice(0, 400));
+      assert.match(status.output.error, /Operation 'bloat' on entity '@log@.*' failed: storage refused the new state/);
+      assert.deepEqual((await call(entityUrl(host, 'log', key))).body.items, ['first'], 'the previous state stays');
+      await call(entityUrl(host, 'log', key, '?op=append'), { method: 'POST', body: '"second"' });
+      assert.deepEqual((await entityState(host, 'log', key, (s) => s?.items?.length === 2)).items, ['first', 'second'], 'and the entity goes on');
+    } finally {
+      await host.stop();
+    }
+  });
+
   test('1,000 concurrent signals to a fresh entity each run exactly once, though its first load races their writes', async () => {
     const host = await startEntitiesHost({ store: 'azure', env: env() });
     try {

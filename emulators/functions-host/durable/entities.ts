@@ -26,6 +26,12 @@ export interface EntityRecord {
   lastBatch: string[];
 }
 
+/** What a batch sends: answers to orchestrations, signals and lock requests to entities. */
+interface Outbox {
+  answers: InboxMessage[];
+  signals: { entityId: string; message: EntityMessage }[];
+}
+
 /** One message to an entity (a row of the inbox whose partition is the entity id). */
 export interface EntityMessage {
   id: string;
@@ -42,6 +48,12 @@ export interface EntityMessage {
   /** Lock requests: every entity of the critical section, sorted, and which one this is. */
   lockSet?: string[];
   position?: number;
+}
+
+/** A refusal that the same write would meet again (a 4xx other than throttling, timeouts and conflicts). */
+function refusedForGood(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 412, 429].includes(status);
 }
 
 export function entitySchedulerId(name: string, key: string): string {
@@ -246,17 +258,12 @@ export class EntityScheduler {
     record.lockedBy = message.parent ?? null;
     const lockSet = message.lockSet ?? [];
     const next = (message.position ?? 0) + 1;
-    if (next < lockSet.length) {
-      const forwarded: EntityMessage = { ...message, id: newMessageId(), position: next };
-      await this.#options.store.addEntityMessage(lockSet[next], forwarded);
-      await this.#commit(live, record, [...dropped, message.id]);
-      this.notify(lockSet[next], forwarded);
-    } else {
-      const answer = this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') });
-      await this.#options.store.addMessage(answer);
-      await this.#commit(live, record, [...dropped, message.id]);
-      this.#options.deliverToOrchestration(answer);
-    }
+    const outbox: Outbox = next < lockSet.length
+      ? { answers: [], signals: [{ entityId: lockSet[next], message: { ...message, id: newMessageId(), position: next } }] }
+      : { answers: [this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') })], signals: [] };
+    await this.#store(outbox);
+    await this.#commit(live, record, [...dropped, message.id]);
+    this.#handOver(outbox);
   }
 
   async #operations(live: LiveEntity, batch: EntityMessage[], dropped: string[]): Promise<void> {
@@ -300,11 +307,10 @@ export class EntityScheduler {
       }
     });
     const signals = (state.signals ?? []).map((signal) => ({
-      target: entitySchedulerId(signal.target.name, signal.target.key),
+      entityId: entitySchedulerId(signal.target.name, signal.target.key),
       message: { id: newMessageId(), kind: 'operation', operation: signal.name, input: signal.input || undefined, signal: true } as EntityMessage,
     }));
-    for (const answer of answers) await this.#options.store.addMessage(answer);
-    for (const signal of signals) await this.#options.store.addEntityMessage(signal.target, signal.message);
+    const consumed = [...dropped, ...batch.map((m) => m.id)];
     const next: EntityRecord = {
       ...record,
       exists: state.entityExists ?? record.exists,
@@ -312,10 +318,32 @@ export class EntityScheduler {
       lastOperationTime: isoNow(),
       lastBatch: batch.map((m) => m.id),
     };
-    await this.#commit(live, next, [...dropped, ...batch.map((m) => m.id)]);
     if (failure !== undefined) this.#options.log.error(`Entity '${record.id}': ${failure}`);
-    for (const answer of answers) this.#options.deliverToOrchestration(answer);
-    for (const signal of signals) this.notify(signal.target, signal.message);
+    // Answers and signals are stored before the entity row commits (a crash in between sends
+    // them again with the batch), and handed over after it.
+    const outbox: Outbox = { answers, signals };
+    await this.#store(outbox);
+    try {
+      await this.#commit(live, next, consumed);
+    } catch (error) {
+      if (!refusedForGood(error)) throw error;
+      // Storage will not take this batch's outcome (a state over the 1 MB row limit): what it
+      // would have sent is taken back, the operations fail, the entity keeps its previous state.
+      await this.#unstore(outbox);
+      const reason = (error as Error).message.split('\n')[0];
+      this.#options.log.error(`Entity '${record.id}': storage refused the outcome of ${batch.length} operation(s), which fail: ${reason}`);
+      const refused: Outbox = {
+        answers: batch.filter((m) => !m.signal && m.parent && m.requestId).map((m) => this.#answer(m, {
+          result: JSON.stringify(`Operation '${m.operation}' on entity '${record.id}' failed: storage refused the new state: ${reason}`), exceptionType: 'Error',
+        })),
+        signals: [],
+      };
+      await this.#store(refused);
+      await this.#commit(live, { ...record, lastOperationTime: isoNow(), lastBatch: batch.map((m) => m.id) }, consumed);
+      this.#handOver(refused);
+      return;
+    }
+    this.#handOver(outbox);
   }
 
   /** An answer to an orchestration: an EventRaised named by the request id, as the SDK expects. */
@@ -338,5 +366,20 @@ export class EntityScheduler {
       if (live.consumed.size <= REMEMBERED_MESSAGES) break;
       live.consumed.delete(id);
     }
+  }
+
+  async #store(outbox: Outbox): Promise<void> {
+    for (const answer of outbox.answers) await this.#options.store.addMessage(answer);
+    for (const { entityId, message } of outbox.signals) await this.#options.store.addEntityMessage(entityId, message);
+  }
+
+  async #unstore(outbox: Outbox): Promise<void> {
+    for (const answer of outbox.answers) await this.#options.store.deleteMessage(answer.instanceId, answer.id);
+    for (const { entityId, message } of outbox.signals) await this.#options.store.deleteMessage(entityId, message.id);
+  }
+
+  #handOver(outbox: Outbox): void {
+    for (const answer of outbox.answers) this.#options.deliverToOrchestration(answer);
+    for (const { entityId, message } of outbox.signals) this.notify(entityId, message);
   }
 }

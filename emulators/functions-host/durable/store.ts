@@ -48,6 +48,8 @@ export interface DurableStore {
   /** The entity row (the commit point), then the consumed messages deleted. */
   saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void>;
   addEntityMessage(entityId: string, message: EntityMessage): Promise<void>;
+  /** Takes back a message not yet delivered (an instance's or an entity's; no error when gone). */
+  deleteMessage(partition: string, messageId: string): Promise<void>;
   readEntityMessages(entityId: string): Promise<EntityMessage[]>;
   /** Entities with undelivered messages: what a restarted host must wake. */
   entityIdsWithMessages(): Promise<string[]>;
@@ -154,6 +156,11 @@ export class MemoryStore implements DurableStore {
     const inbox = this.#entityInbox.get(entityId) ?? new Map<string, EntityMessage>();
     inbox.set(message.id, structuredClone(message));
     this.#entityInbox.set(entityId, inbox);
+  }
+
+  async deleteMessage(partition: string, messageId: string): Promise<void> {
+    this.#inbox.get(partition)?.delete(messageId);
+    this.#entityInbox.get(partition)?.delete(messageId);
   }
 
   async readEntityMessages(entityId: string): Promise<EntityMessage[]> {

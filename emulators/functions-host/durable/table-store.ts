@@ -206,6 +206,12 @@ export class TableStore implements DurableStore {
     await this.#inbox.upsertEntity(row, 'Replace');
   }
 
+  async deleteMessage(partition: string, messageId: string): Promise<void> {
+    await this.#inbox.deleteEntity(partition, messageId).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw error;
+    });
+  }
+
   async readEntityMessages(entityId: string): Promise<EntityMessage[]> {
     const messages: EntityMessage[] = [];
     for await (const row of this.#inbox.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(entityId)}` } })) {
