@@ -10,14 +10,15 @@ import { GENERATE_VIDEO, type GenerateVideoInput, type GenerateVideoProgress } f
 import { cancelRun } from './cancel-run.js';
 import { instanceIdForKey, requestHash } from './instance-ids.js';
 import { findStatus, startGeneration } from './start-generation.js';
-import { answeringTimeoutsWith503, withTimeout } from './with-timeout.js';
+import { answeringTimeoutsWith503 } from './with-timeout.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
 import { parseVideoRequest, type ProviderCatalog } from './video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
-import { CALLBACK_RETRY, callbackInstanceId, type CallbackProgress } from '../orchestrations/contracts.js';
+import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
+import { completeView } from './status-links.js';
 import { toVideoStatus } from './video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
@@ -111,22 +112,8 @@ export function createVideosApi(deps: VideosApiDeps) {
     if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
     const status = await findStatus(df.getClient(context), id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
-    const view = toVideoStatus(status);
-    if (view.request?.callbackUrl) {
-      const delivery = await findStatus(df.getClient(context), callbackInstanceId(id));
-      const progress = (delivery?.customStatus ?? delivery?.output) as CallbackProgress | undefined;
-      if (progress && typeof progress === 'object' && 'type' in progress) view.callback = progress;
-    }
-    if (view.videos) {
-      const signer = deps.signer();
-      const container = deps.config().videoContainer;
-      for (const blob of view.videos.flatMap((video) => (video.thumbnail ? [video, video.thumbnail] : [video]))) {
-        // A user delegation SAS (Azure) asks storage for its key first.
-        const link = await withTimeout('signing a read link', signer.readUrl(container, blob.blobName));
-        blob.url = link.url;
-        blob.urlExpiresOn = link.expiresOn.toISOString();
-      }
-    }
+    // The same completion as each item of GET /api/videos (status-links.ts): callback delivery, read links.
+    const view = await completeView(df.getClient(context), toVideoStatus(status), deps.signer(), deps.config().videoContainer);
     return { status: 200, jsonBody: view };
   }
 

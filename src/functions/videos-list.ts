@@ -14,8 +14,9 @@ import { GENERATE_VIDEO } from '../orchestrations/contracts.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { listQuerySchema, type ListQuery, type VideoList, type VideoPhase } from './api-schemas.js';
 import { problem } from './problem.js';
-import { addReadLinks } from './status-links.js';
+import { completeView } from './status-links.js';
 import { toVideoStatus, type DurableStatusLike } from './video-status.js';
+import { answeringTimeoutsWith503, withTimeout } from './with-timeout.js';
 
 const { OrchestrationRuntimeStatus: Runtime } = df;
 type RuntimeStatus = df.OrchestrationRuntimeStatus;
@@ -69,45 +70,46 @@ function readQuery(query: URLSearchParams): { ok: true; value: ListQuery } | { o
 }
 
 export function createVideosList(deps: { config: () => AppConfig; signer: () => ReadUrlSigner }) {
-  return {
-    async listVideos(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-      const query = readQuery(request.query);
-      if (!query.ok) return query.response;
-      const { limit, phase, provider, continuationToken } = query.value;
-      const after = continuationToken === undefined ? undefined : decodePosition(continuationToken);
-      if (continuationToken !== undefined && !after) {
-        return problem(400, 'Invalid query', 'continuationToken is not one this API gave out.', [{ field: 'continuationToken', message: 'is not a token from a previous page' }]);
-      }
-      // createdTimeTo one second past the position: inclusive or not, the boundary second is
-      // read, and isAfter drops what the previous page already had.
-      const filter = {
-        showInput: true,
-        ...(phase ? { runtimeStatus: RUNTIME_FOR_PHASE[phase] } : {}),
-        ...(after ? { createdTimeTo: new Date(after.createdMs + 1000) } : {}),
-      };
-      // showInput is not in the SDK's OrchestrationFilter type, but getStatusBy passes it through to the query.
-      const statuses = (await df.getClient(context).getStatusBy(filter as df.OrchestrationFilter)) as DurableStatusLike[];
-      const candidates = statuses
-        .filter((status) => (status as { name?: string }).name === GENERATE_VIDEO && (!after || isAfter(status, after)))
-        .sort(newestFirst);
+  async function listVideos(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const query = readQuery(request.query);
+    if (!query.ok) return query.response;
+    const { limit, phase, provider, continuationToken } = query.value;
+    const after = continuationToken === undefined ? undefined : decodePosition(continuationToken);
+    if (continuationToken !== undefined && !after) {
+      return problem(400, 'Invalid query', 'continuationToken is not one this API gave out.', [{ field: 'continuationToken', message: 'is not a token from a previous page' }]);
+    }
+    // createdTimeTo one second past the position: inclusive or not, the boundary second is
+    // read, and isAfter drops what the previous page already had.
+    const filter = {
+      showInput: true,
+      ...(phase ? { runtimeStatus: RUNTIME_FOR_PHASE[phase] } : {}),
+      ...(after ? { createdTimeTo: new Date(after.createdMs + 1000) } : {}),
+    };
+    // showInput is not in the SDK's OrchestrationFilter type, but getStatusBy passes it through to the query.
+    const client = df.getClient(context);
+    const statuses = (await withTimeout('listing the requests', client.getStatusBy(filter as df.OrchestrationFilter))) as DurableStatusLike[];
+    const candidates = statuses
+      .filter((status) => (status as { name?: string }).name === GENERATE_VIDEO && (!after || isAfter(status, after)))
+      .sort(newestFirst);
 
-      const page: DurableStatusLike[] = [];
-      let more = false;
-      for (const status of candidates) {
-        const view = toVideoStatus(status);
-        if ((phase && view.phase !== phase) || (provider && view.request?.provider !== provider)) continue;
-        if (page.length === limit) {
-          more = true;
-          break;
-        }
-        page.push(status);
+    const page: DurableStatusLike[] = [];
+    let more = false;
+    for (const status of candidates) {
+      const view = toVideoStatus(status);
+      if ((phase && view.phase !== phase) || (provider && view.request?.provider !== provider)) continue;
+      if (page.length === limit) {
+        more = true;
+        break;
       }
-      const signer = deps.signer();
-      const container = deps.config().videoContainer;
-      const items = await Promise.all(page.map((status) => addReadLinks(toVideoStatus(status), signer, container)));
-      const last = page.at(-1);
-      const body: VideoList = { items, ...(more && last ? { continuationToken: encodePosition({ createdMs: createdMs(last), id: last.instanceId }) } : {}) };
-      return { status: 200, jsonBody: body };
-    },
-  };
+      page.push(status);
+    }
+    const signer = deps.signer();
+    const container = deps.config().videoContainer;
+    const items = await Promise.all(page.map((status) => completeView(client, toVideoStatus(status), signer, container)));
+    const last = page.at(-1);
+    const body: VideoList = { items, ...(more && last ? { continuationToken: encodePosition({ createdMs: createdMs(last), id: last.instanceId }) } : {}) };
+    return { status: 200, jsonBody: body };
+  }
+  // A durable or storage call that runs out of time answers 503 with Retry-After, as the rest of the videos API does.
+  return { listVideos: answeringTimeoutsWith503(listVideos) };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkAnswer } from '../support/openapi-check.js';
+import { tinyServer } from '../support/tiny-server.js';
 import { call, quickstartBody, startPipelineStack, startVideo, waitForVideo, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;
@@ -107,5 +108,26 @@ describe('GET /api/videos', () => {
     const [item] = (await list('?limit=1')).items;
     const bad = { ...item, phase: 'sleeping' };
     await assert.rejects(checkAnswer(`${stack.host.url}/api/videos/${item.id}`, 'GET', { status: 200, headers: new Headers({ 'content-type': 'application/json' }), body: bad, text: JSON.stringify(bad) }), /does not match/);
+  });
+});
+
+describe('GET /api/videos after the requests above', () => {
+  test('a request with a callbackUrl: its item carries the callback\'s delivery, as GET /api/videos/{id} does', async () => {
+    const hook = await tinyServer((_req, res) => res.writeHead(204).end());
+    try {
+      const id = await startVideo(stack.host, { provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt, callbackUrl: `${hook.url}/hook` });
+      assert.equal((await waitForVideo(stack.host, id)).phase, 'completed');
+      let item: any;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline && !item?.callback?.delivered; await sleep(100)) {
+        [item] = (await list('?limit=1')).items;
+      }
+      assert.equal(item.id, id, 'the newest request');
+      assert.deepEqual(item.callback, { type: 'video.completed', delivered: true, attempts: 1, lastStatus: 204 });
+      assert.equal(item.request.callbackUrl, `${hook.url}/hook`);
+      assert.deepEqual(withoutLinks(item), withoutLinks((await call(`${stack.host.url}/api/videos/${id}`)).body));
+      assert.deepEqual((await list('?provider=replicate')).items.map((i) => i.id), [id, ids[2]], 'the callback\'s own instance is not a request');
+    } finally {
+      await hook.stop();
+    }
   });
 });
