@@ -73,7 +73,8 @@ for (const kind of ['fal', 'replicate'] as const) {
       }
       const injected = Object.values((await admin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>)
         .flatMap((byStatus) => Object.entries(byStatus)).filter(([code]) => ['429', '500', '503'].includes(code)).reduce((n, [, count]) => n + count, 0);
-      assert.ok(injected >= 10, `faults were really injected (${injected} error answers)`);
+      // With webhooks there are no status calls, so fewer calls to fault: a few error answers prove it.
+      assert.ok(injected >= 4, `faults were really injected (${injected} error answers)`);
       for (const status of statuses) {
         assert.equal(status.phase, 'completed', JSON.stringify(status));
         const stored = await stack.container.getBlockBlobClient(status.videos[0].blobName).downloadToBuffer();
