@@ -249,6 +249,8 @@ export function createFalDialect(core: Core): Dialect {
       const gone = !r || !state || state.phase !== 'succeeded' || params.file_name !== 'output.mp4' || r.expired || Date.now() > state.finishedMs! + r.fileTtlSeconds * 1000;
       if (gone) return detail(res, 404, { detail: 'Not Found' });
       await resultBody(r);
+      // Files skip authentication, so applyFaults never sees them: latency (a CDN slow to answer) here.
+      if (ctx.injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, ctx.injected.latencyMs));
       return serveFile(ctx.req, res, r.file, ctx.injected.truncate);
     }
     const key = keyOf(ctx);

@@ -292,6 +292,8 @@ export function createReplicateDialect(core: Core): Dialect {
         throw error;
       });
       await p.ready;
+      // Files skip authentication, so applyFaults never sees them: latency (a CDN slow to answer) here.
+      if (ctx.injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, ctx.injected.latencyMs));
       return serveFile(ctx.req, res, p.file, ctx.injected.truncate);
     }
     const token = tokenOf(ctx);

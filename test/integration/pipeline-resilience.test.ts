@@ -174,12 +174,13 @@ describe('callers', () => {
   });
 
   test('issue 16 item 8: DELETE while downloading leaves no blob, even one the download commits after the cancel', async () => {
-    // fal's output file is 1.5 s in coming, so the cancel lands while the download waits for it.
-    // fal keeps a finished request's files, and an activity is not stopped by the termination:
-    // the download goes on and commits its blob after the cancel has deleted the run's blobs.
+    // fal's output file is 5 s in coming (time enough for a loaded machine's status calls), so
+    // the cancel lands while the download waits for it. fal keeps a finished request's files,
+    // and an activity is not stopped by the termination: the download goes on and commits its
+    // blob after the cancel has deleted the run's blobs.
     const fileRoute = 'GET /fal/files/{request_id}/{file_name}';
     const filesServed = async () => (await soraStats(stack.sora)).requests[fileRoute]?.['200'] ?? 0;
-    await setFaults(stack, [{ route: fileRoute, kind: 'latency', ms: 1500, rate: 1 }]);
+    await setFaults(stack, [{ route: fileRoute, kind: 'latency', ms: 5000, rate: 1 }]);
     try {
       const id = await startVideo(stack.host, { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A paper boat in a gutter.' });
       let phase = '';
@@ -191,7 +192,10 @@ describe('callers', () => {
       const servedBefore = await filesServed();
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
-      for (let i = 0; i < 100 && (await filesServed()) === servedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // (Counted once a file has been sent in full: none was when the cancel was answered.)
+      const servedAtCancel = await filesServed();
+      assert.equal(servedAtCancel, servedBefore, 'the cancel came while the download waited for its file');
+      for (let i = 0; i < 150 && (await filesServed()) === servedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 100));
       assert.ok((await filesServed()) > servedBefore, 'the download went on after the cancel and got its file');
       // A one-second video commits in milliseconds: give it ample time, then look.
       await new Promise((resolve) => setTimeout(resolve, 3000));
