@@ -14,7 +14,8 @@ before(async () => {
   stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
 });
 after(async () => {
-  if (stack?.azurite.process.pid) process.kill(stack.azurite.process.pid, 'SIGCONT');
+  // Never leave a stopped Azurite behind, whatever the test did.
+  if (stack?.azurite.process.exitCode === null) stack.azurite.process.kill('SIGCONT');
   await stack?.stop();
 });
 

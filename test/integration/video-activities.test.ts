@@ -169,3 +169,24 @@ test('issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even
   assert.ok(result.ok && result.adopted, JSON.stringify(result));
   assert.equal(result.ok && result.job.jobId, made.jobId, 'the job the lost create made: no second job billed');
 });
+
+test('issue 16 item 3: claims, intents, cancel marks and blobs belong to one run of an instance id', async () => {
+  const claims = new JobClaims(async () => container);
+  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims });
+  // A job claimed by one run is not the next run's, nor the run-less instance's.
+  assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs', 'run1'), true);
+  assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs', 'run1'), true, 'still its own');
+  assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs', 'run2'), false);
+  assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs'), false);
+  await claims.writeIntent('inst-runs', { provider: 'azure-openai', model: 'sora', startedAt: 1, jobId: 'task_runs' }, 'run1');
+  assert.equal((await claims.readIntent('inst-runs', 'run1'))?.jobId, 'task_runs');
+  assert.equal(await claims.readIntent('inst-runs', 'run2'), undefined, 'the next run finds no intent');
+  await claims.markCancelled('inst-runs', 'run1');
+  assert.equal(await claims.isCancelled('inst-runs', 'run1'), true);
+  assert.equal(await claims.isCancelled('inst-runs', 'run2'), false, 'the next run is not cancelled');
+  // A failed run's cleanup deletes its own blobs only.
+  for (const name of ['inst-runs/run1/gen_a.mp4', 'inst-runs/run2/gen_a.mp4']) await container.getBlockBlobClient(name).upload('x', 1);
+  const cleaned = await activities.cancelVideoJob({ provider: 'azure-openai', model: 'sora', jobId: 'task_gone', instanceId: 'inst-runs', runId: 'run1' });
+  assert.equal(cleaned.blobsDeleted, 1);
+  assert.deepEqual(await names('inst-runs/'), ['inst-runs/run2/gen_a.mp4']);
+});
