@@ -23,7 +23,8 @@ import { toVideoStatus } from './video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Ids we accept in URLs and Idempotency-Key: they become instance ids and blob name segments. */
+/** Ids we accept in URLs (instance ids, blob name segments), and the shape of an Idempotency-Key
+ * (which is never an id itself: see instance-ids.ts). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
