@@ -144,7 +144,9 @@ describe('timer triggers (B.3)', () => {
       return found.length >= 3 ? found : undefined;
     }, 15_000);
     const times = rows.map((r) => Date.parse(r.rowKey)).sort((a, b) => a - b);
-    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 900, `ticks ${times[i] - times[i - 1]} ms apart`);
+    // One run per occurrence: each tick in its own second (a loaded machine may start one late).
+    const seconds = times.map((t) => Math.floor(t / 1000));
+    assert.equal(new Set(seconds).size, seconds.length, `one tick per second: ${times.map((t) => new Date(t).toISOString()).join(', ')}`);
     for (const time of times) assert.ok(time % 1000 < 800, `each tick starts right after a whole second (${new Date(time).toISOString()})`);
     assert.equal(rows[0].isPastDue, false);
     assert.ok(Date.parse(rows[0].next) > Date.parse(rows[0].rowKey), 'scheduleStatus.next is the following occurrence');
