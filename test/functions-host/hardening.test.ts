@@ -2,7 +2,8 @@
 // malformed paths, atomic starts and storage commits that fail. Each test names its item;
 // each failed against the host before its fix. Real HTTP to a real host child process.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -162,6 +163,35 @@ describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
     assert.ok(answer.written < 32 * MiB, `${answer.written} bytes went in`);
     const small = await call(`${host.url}/api/count`, { method: 'POST', body: Buffer.alloc(1000) });
     assert.equal(small.body.bytes, 1000, 'under the limit it still streams through');
+  });
+});
+
+describe('issue 16 item 6: storage down for a while', () => {
+  test('commits that fail while storage is unreachable are retried, and the instance completes once it is back', async () => {
+    const location = mkdtempSync(path.join(tmpdir(), 'azurite-outage-'));
+    let azurite = await startAzurite({ location });
+    const ports = ['blob', 'queue', 'table'].map((kind) => Number(new URL((azurite as unknown as Record<string, string>)[`${kind}Endpoint`]).port));
+    const host = await startFixtureHost({ store: 'azure', quiet: false, env: { AzureWebJobsStorage: azurite.connectionString } });
+    try {
+      // A 1.5 s timer fires, and a 400 ms activity finishes, while storage is away.
+      const { id } = await start(host, 'monitor', { polls: 1, intervalMs: 1500 }, `outage-${Date.now()}`);
+      const activities = await start(host, 'restartable', { n: 2, waitMs: 100 }, `outage-activities-${Date.now()}`);
+      await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
+      await waitFor(instanceUrl(host, activities.id), (b) => b.runtimeStatus === 'Running');
+      await azurite.stop();
+      // Longer than the storage SDK's own retries (about 10 s), so the host's retry is what saves it.
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      azurite = await startAzurite({ location, blobPort: ports[0], queuePort: ports[1], tablePort: ports[2] });
+      const status = await waitFor(instanceUrl(host, id), undefined, 60_000);
+      assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+      const other = await waitFor(instanceUrl(host, activities.id), undefined, 60_000);
+      assert.equal(other.output, 4 + 9 + 16 + 25, 'the result that arrived during the outage was kept (or the activity ran again)');
+      assert.match(host.output(), /episode failed \(attempt \d\); trying again/, 'the host retried the episode');
+    } finally {
+      await host.stop();
+      await azurite.stop();
+      rmSync(location, { recursive: true, force: true });
+    }
   });
 });
 

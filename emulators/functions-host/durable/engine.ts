@@ -19,8 +19,11 @@ import { DEFAULT_POLL_MS, executeHttpCall, HTTP_ACTIVITY, pollAfter } from './ht
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/** Waits before an episode whose commit failed runs again; after the last, the instance fails. */
+/** Waits before a failed episode runs again: then every 30 s while storage stays unreachable. */
 const COMMIT_RETRY_DELAYS_MS = [250, 1000, 3000, 6000];
+const COMMIT_RETRY_MAX_MS = 30_000;
+/** Failed episodes (not storage's fault) before the instance is failed. */
+const MAX_NON_STORAGE_FAILURES = COMMIT_RETRY_DELAYS_MS.length + 1;
 /** Tell the SDK (schema V3) that timers never need splitting: this host has no queue visibility limit. */
 const MAX_SHORT_TIMER = '3650.00:00:00';
 
@@ -163,6 +166,12 @@ function storageReason(error: unknown): string {
   // An error with neither an HTTP status nor a code did not come from storage: say so.
   if (e.statusCode === undefined && !code) return `the host failed while running the episode: ${(error as Error).stack ?? message}`;
   return `its progress could not be saved to storage: ${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
+}
+
+/** Whether an error came from talking to storage (an HTTP status, or a network error code). */
+function isStorageError(error: unknown): boolean {
+  const e = error as { statusCode?: number; code?: string };
+  return e.statusCode !== undefined || typeof e.code === 'string';
 }
 
 /** A refusal that the same write would meet again (not throttling, timeouts or conflicts). */
@@ -461,21 +470,65 @@ export class DurableEngine {
     const reason = storageReason(error);
     const old = this.#live.get(instanceId) ?? before;
     this.#live.delete(instanceId);
-    const live = await this.#load(instanceId);
-    if (!live) return;
-    // Results held only in memory are not in storage: carry them over to the reloaded state.
-    const known = new Set(live.inbox.map((m) => m.id));
-    for (const message of old?.inbox ?? []) if (this.#volatile.has(message.id) && !known.has(message.id)) live.inbox.push(message);
-    // The failed commit may have gone as far as the instance row: start what it scheduled.
-    if (live.history.length > committedLength) await this.#resumeOutstanding(live, committedLength);
-    const done = terminalStatuses.has(live.record.runtimeStatus);
-    const delay = COMMIT_RETRY_DELAYS_MS[failures - 1];
-    if (!done && (isPermanent(error) || delay === undefined)) {
+    // Results held only in memory are not in storage: keep them for the reloaded state.
+    for (const message of old?.inbox ?? []) if (this.#volatile.has(message.id)) this.#orphan(message, false);
+    // A refusal that would recur fails the instance now; storage being unreachable or busy
+    // is waited out (every failure logged); anything else gets a few tries.
+    const fromStorage = isStorageError(error);
+    if (isPermanent(error) || (!fromStorage && failures >= MAX_NON_STORAGE_FAILURES)) {
       this.#log.error(`Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${reason}`);
-      return this.#failForStorage(live, reason);
+      return this.#failAfterFailures(instanceId, reason);
     }
-    this.#log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${delay ?? 1000} ms: ${reason}`);
-    setTimeout(() => this.#wake(instanceId), delay ?? 1000).unref();
+    const delay = COMMIT_RETRY_DELAYS_MS[failures - 1] ?? COMMIT_RETRY_MAX_MS;
+    this.#log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${delay} ms: ${reason}`);
+    setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), delay).unref();
+  }
+
+  /** Reloads what was committed and runs the instance again; while storage cannot be read, tries again later. */
+  async #resumeAfterFailure(instanceId: string, committedLength: number): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      const live = await this.#load(instanceId);
+      if (!live) return;
+      // The failed commit may have gone as far as the instance row: start what it scheduled.
+      if (live.history.length > committedLength) await this.#resumeOutstanding(live, committedLength);
+      this.#adoptOrphans(instanceId);
+      this.#wake(instanceId);
+    } catch (error) {
+      this.#log.error(`Instance '${instanceId}': storage still cannot be read; trying again in ${COMMIT_RETRY_MAX_MS / 10} ms: ${storageReason(error)}`);
+      setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), COMMIT_RETRY_MAX_MS / 10).unref();
+    }
+  }
+
+  async #failAfterFailures(instanceId: string, reason: string): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      const live = await this.#load(instanceId);
+      if (!live || terminalStatuses.has(live.record.runtimeStatus)) return;
+      await this.#failForStorage(live, reason);
+    } catch (error) {
+      this.#log.error(`Instance '${instanceId}': could not record its failure yet; trying again in ${COMMIT_RETRY_MAX_MS / 10} ms: ${storageReason(error)}`);
+      setTimeout(() => void this.#failAfterFailures(instanceId, reason), COMMIT_RETRY_MAX_MS / 10).unref();
+    }
+  }
+
+  /** Messages for an instance that cannot be loaded now (storage down): kept in memory until it can. */
+  readonly #orphans = new Map<string, InboxMessage[]>();
+
+  #orphan(message: InboxMessage, retry = true): void {
+    const list = this.#orphans.get(message.instanceId) ?? [];
+    if (!list.some((m) => m.id === message.id)) list.push(message);
+    this.#orphans.set(message.instanceId, list);
+    if (retry) setTimeout(() => void this.#resumeAfterFailure(message.instanceId, Number.MAX_SAFE_INTEGER), COMMIT_RETRY_MAX_MS / 10).unref();
+  }
+
+  #adoptOrphans(instanceId: string): void {
+    const orphans = this.#orphans.get(instanceId);
+    const live = this.#live.get(instanceId);
+    if (!orphans || !live) return;
+    this.#orphans.delete(instanceId);
+    const known = new Set(live.inbox.map((m) => m.id));
+    for (const message of orphans) if (!known.has(message.id) && !live.consumedMessageIds.has(message.id)) live.inbox.push(message);
   }
 
   /** Fails an instance by its row alone: the history that storage refused is not written. */
@@ -569,7 +622,16 @@ export class DurableEngine {
    */
   async #deliver(message: InboxMessage, durable = false): Promise<void> {
     if (this.#stopped) return;
-    const live = await this.#load(message.instanceId);
+    let live: LiveInstance | undefined;
+    try {
+      live = await this.#load(message.instanceId);
+    } catch (error) {
+      // Storage is unreachable: an activity's result is kept until the instance can be loaded.
+      if (durable) throw error;
+      this.#volatile.add(message.id);
+      this.#log.error(`Instance '${message.instanceId}' cannot be loaded now; its result waits in memory: ${storageReason(error)}`);
+      return this.#orphan(message);
+    }
     if (!live) return;
     if (durable) await this.#store.addMessage(message);
     else this.#volatile.add(message.id);
@@ -631,6 +693,7 @@ export class DurableEngine {
   async #episode(instanceId: string): Promise<void> {
     const live = await this.#load(instanceId);
     if (!live) return;
+    this.#adoptOrphans(instanceId);
     const { record } = live;
     const now = isoNow();
     const nowMs = Date.parse(now);
