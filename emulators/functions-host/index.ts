@@ -15,6 +15,8 @@ export interface StartHostOptions {
   /** 'azure' (AzureWebJobsStorage, default) or 'memory'. */
   store?: 'memory' | 'azure';
   requireKeys?: boolean;
+  /** Largest request body (413 beyond); default FUNCTIONS_REQUEST_BODY_SIZE_LIMIT or 100 MiB. */
+  maxRequestBodyBytes?: number;
   quiet?: boolean;
   verbose?: boolean;
   /** Milliseconds to wait for start-up. */
@@ -44,6 +46,7 @@ const root = path.resolve(__dirname, '..', '..');
 export async function startHost(options: StartHostOptions): Promise<RunningHost> {
   const args = ['--import', 'tsx', path.join(root, 'emulators/functions-host/cli.ts'), '--app', options.appDir, '--port', String(options.port ?? 0), '--store', options.store ?? 'azure'];
   if (options.requireKeys) args.push('--require-keys');
+  if (options.maxRequestBodyBytes !== undefined) args.push('--max-request-body-bytes', String(options.maxRequestBodyBytes));
   if (options.quiet) args.push('--quiet');
   if (options.verbose) args.push('--verbose');
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });

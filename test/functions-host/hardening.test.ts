@@ -124,6 +124,16 @@ describe('issue 16, memory store', () => {
     assert.ok(durable.written < 32 * MiB);
   });
 
+  test('issue 16 item 9: --max-request-body-bytes (startHost maxRequestBodyBytes) sets the limit too', async () => {
+    const small = await startFixtureHost({ maxRequestBodyBytes: 1000 });
+    try {
+      assert.equal((await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1000) })).status, 200);
+      assert.equal((await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1001) })).status, 413);
+    } finally {
+      await small.stop();
+    }
+  });
+
   test('issue 16 item 9: a body at the limit still passes, one byte more does not', async () => {
     const exact = await call(`${host.url}/api/echo`, { method: 'POST', body: Buffer.alloc(MiB, 1) });
     assert.equal(exact.status, 200);
