@@ -75,6 +75,8 @@ export function limitStream(limit: number): Transform {
  * it before the client has read the 413 (it would see EPIPE instead).
  */
 export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, message: string): void {
+  // Taken first: once the response is done the request lets go of its socket (req.socket is null).
+  const socket = req.socket as http.IncomingMessage['socket'] | null;
   if (!res.headersSent) {
     const text = JSON.stringify({ message });
     res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -82,8 +84,10 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
   }
   req.unpipe();
   req.resume();
+  // The client may reset the connection meanwhile: that is expected, not an error to crash on.
+  req.on('error', () => undefined);
   const drop = () => setTimeout(() => {
-    if (!req.complete) req.socket.destroy();
+    if (!req.complete && socket && !socket.destroyed) socket.destroy();
   }, 1000).unref();
   if (res.writableFinished) drop();
   else res.once('finish', drop);

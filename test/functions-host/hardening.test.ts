@@ -134,6 +134,23 @@ describe('issue 16, memory store', () => {
     }
   });
 
+  test('issue 16 item 9: many refused uploads in a row (declared and chunked, at once) leave the host running', async () => {
+    // A refused request's socket was dropped a second later through req.socket, which is null
+    // by then: the timer threw and the whole host exited.
+    for (let round = 0; round < 20; round++) {
+      const answers = await Promise.all([
+        flood(host, '/api/echo', { capBytes: 8 * MiB }),
+        flood(host, '/api/echo', { capBytes: 64 * 1024, contentLength: 200 * MiB, timeoutMs: 5000 }),
+        flood(host, '/runtime/webhooks/durabletask/orchestrators/echo', { capBytes: 8 * MiB }),
+      ]);
+      assert.deepEqual(answers.map((a) => a.status), [413, 413, 413]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past the one-second socket drop
+    assert.equal(host.process.exitCode, null, `the host is still running:\n${host.output().slice(-2000)}`);
+    assert.equal((await call(`${host.url}/admin/host/status`)).status, 200);
+  });
+
   test('issue 16 item 9: a body at the limit still passes, one byte more does not', async () => {
     const exact = await call(`${host.url}/api/echo`, { method: 'POST', body: Buffer.alloc(MiB, 1) });
     assert.equal(exact.status, 200);
