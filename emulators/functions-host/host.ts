@@ -370,6 +370,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   }
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // A client that resets mid-request is normal; unheard, the request's 'error' would end the host.
+    req.on('error', (error) => log.debug(`Request ${req.method} ${req.url} ended early: ${error.message}`));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', baseUrl);
