@@ -122,8 +122,11 @@ export function bindingDataOf(fn: RegisteredFunction, input: InvocationInput): B
   const trigger = triggerBinding(fn);
   const payload = input.inputData.find((d) => d.name === trigger?.name)?.data;
   if (payload?.http) {
-    const body = payload.http.body?.bytes ? Buffer.from(payload.http.body.bytes) : payload.http.body?.string;
-    Object.assign(data, objectProperties(body));
+    const bytes = payload.http.body?.bytes;
+    // A view, not a copy: the body may be large.
+    const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : payload.http.body?.string;
+    // A JSON body's properties can be named in binding paths; a large body is not parsed for that.
+    if (body !== undefined && body !== null && body.length <= 1024 * 1024) Object.assign(data, objectProperties(body));
     for (const [key, value] of Object.entries(payload.http.nullableQuery ?? {})) data[key] = value?.value;
     for (const [key, value] of Object.entries(payload.http.nullableParams ?? {})) data[key] = value?.value;
   } else if (payload) {
