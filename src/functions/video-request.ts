@@ -9,22 +9,17 @@
 //   models whose capabilities say they take it.
 import { z } from 'zod';
 import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
-import type { ProviderKind } from '../providers/provider.js';
+import type { JobSpec, ProviderKind } from '../providers/provider.js';
 import { callbackUrlShapeProblem } from '../callbacks/callback-url.js';
 
 export type { FieldProblem };
 
-/** A validated request, normalised to what the create activity sends. Plain data (it is
- * the orchestration's input). */
-export interface VideoRequest {
+/** A validated request, normalised: the job the create activity sends (JobSpec, less the
+ * webhook URL the activity adds), which provider gets it, and where the caller's event goes.
+ * Plain data (it is the orchestration's input). */
+export interface VideoRequest extends Omit<JobSpec, 'webhookUrl'> {
   provider: string;
   kind: ProviderKind;
-  model: string;
-  prompt: string;
-  seconds: number;
-  size: string;
-  variants: number;
-  options?: Record<string, unknown>;
   /** Where a signed event goes when the request ends. */
   callbackUrl?: string;
 }
