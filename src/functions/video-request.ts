@@ -8,11 +8,13 @@
 // - the quickstart's Sora 1 body {prompt, width, height, n_seconds, n_variants, model}, for
 //   models whose capabilities say they take it.
 import { z } from 'zod';
+import { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema } from '../validation/request-rules.js';
 import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
 import type { JobSpec, ProviderKind } from '../providers/provider.js';
 import { callbackUrlShapeProblem } from '../callbacks/callback-url.js';
 
 export type { FieldProblem };
+export { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema };
 
 /** A validated request, normalised: the job the create activity sends (JobSpec, less the
  * webhook URL the activity adds), which provider gets it, and where the caller's event goes.
@@ -31,27 +33,6 @@ export interface ProviderCatalog {
 }
 
 export type ParseResult = { ok: true; request: VideoRequest } | { ok: false; problems: FieldProblem[] };
-
-/** In code points, not UTF-16 units: an emoji is one character to a caller. */
-export const MAX_PROMPT_LENGTH = 4000;
-/** `options` is a handful of model inputs; anything bigger is a mistake or abuse. */
-export const MAX_OPTIONS_BYTES = 8 * 1024;
-
-// C0 controls other than tab/newline/CR, DEL and C1 controls corrupt logs and terminals; line
-// and paragraph separators break JSON-in-JS and table storage; bidi overrides make a prompt
-// read differently from what it says (Trojan Source). Lone surrogates are not text at all.
-const hasControlCharacters = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
-const hasInvisibleFormatting = (text: string) => /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
-const hasLoneSurrogate = (text: string) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
-const codePoints = (text: string) => [...text].length;
-
-export const promptSchema = z
-  .string({ error: 'must be a string' })
-  .refine((text) => text.trim().length > 0, 'must not be empty')
-  .refine((text) => codePoints(text) <= MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
-  .refine((text) => !hasControlCharacters(text), 'must not contain control characters')
-  .refine((text) => !hasInvisibleFormatting(text), 'must not contain line/paragraph separators or bidirectional overrides')
-  .refine((text) => !hasLoneSurrogate(text), 'must be valid Unicode text');
 
 const wholeNumber = (min: number, max: number) =>
   z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);

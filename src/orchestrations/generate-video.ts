@@ -3,6 +3,8 @@
 // no provider: jobs are addressed by the provider instance's name, whatever its kind. Replayed from history
 // after every step, so it only uses context.df: no clock, no env, no I/O (ESLint enforces).
 import * as df from 'durable-functions';
+import { z } from 'zod';
+import { normalisedRequestSchema } from '../validation/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
   activityNames, type ActivityFailure, type CallbackEvent, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,
@@ -167,6 +169,11 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
  * orchestration (an activity starts it), so the receiver never delays or fails the request. */
 export const generateVideo: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as GenerateVideoInput;
+  // The starter validated it; check again (pure, so replay-safe): an input that did not come
+  // through the starter (a defect, the durable management API) never reaches a provider, nor
+  // its callbackUrl an event.
+  const checked = normalisedRequestSchema.safeParse(input.request);
+  if (!checked.success) throw new Error(`Refused an invalid request: ${z.prettifyError(checked.error).replace(/\s+/g, ' ').slice(0, 300)}`);
   // The replay-safe clock of the first episode: when the request began.
   const createdTime = context.df.currentUtcDateTime.toISOString();
   const notify = function* (event: Pick<CallbackEvent, 'type' | 'output' | 'error'>): Generator<df.Task, void, unknown> {

@@ -257,3 +257,18 @@ describe('a provider webhook raced against the fallback poll', () => {
     assert.equal((run.output as { events: number }).events, 0, 'an event nobody asked for is not awaited');
   });
 });
+
+describe('issue 16 item 1: the orchestrator checks its own input', () => {
+  test('a request that did not pass the starter (6,000 characters with NUL and ESC) fails before any activity', async () => {
+    const bad = { ...request, prompt: `${'a'.repeat(5998)}\u0000\u001b`, callbackUrl: 'http://169.254.169.254/' };
+    const run = await drive(generateVideo, input({ request: bad }), () => {
+      throw new Error('no activity may run');
+    });
+    assert.match(run.error ?? '', /Refused an invalid request/);
+    assert.deepEqual(run.calls, [], 'nothing created, nothing notified');
+  });
+  test('a well-formed request still runs', async () => {
+    const run = await drive(generateVideo, input(), soraJob({ queuedMs: 1000, doneMs: 5000 }));
+    assert.ok(run.output, run.error);
+  });
+});
