@@ -11,12 +11,13 @@
 // host and Azurite spent on it (where the time goes).
 //   npx tsx bench/functions-host.ts [--store memory|azure|both] [--poll-ms 50]
 // --poll-ms is how often each of the 500 instances is polled: the client shares the machine's cores.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
+import { cpuSeconds, peakRssMb, percentile } from './process-stats.js';
 
 type Store = 'memory' | 'azure';
 
@@ -55,16 +56,9 @@ type Measured = Omit<Result, 'store' | 'peakRssMb' | 'hostCpuS' | 'azuriteCpuS'>
 /** An error's message with its cause (fetch says only "fetch failed"). */
 const describe = (error: unknown) => [error, (error as Error).cause].filter(Boolean).map((e) => (e as Error).message ?? String(e)).join(': ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Resets the process's VmHWM to its current RSS (Linux: clear_refs "5"). */
 const resetPeakRss = (pid: number) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
-const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-/** utime + stime of a process, in seconds (from /proc/PID/stat, clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** POSTs to the management API; answers the instance's status URL. */
 async function startOrchestration(host: RunningHost, name: string, input: unknown): Promise<string> {

@@ -1,22 +1,15 @@
 // Load on the Sora emulator: 200 concurrent jobs polled at 500 requests/s in total.
 // Prints p50/p99 latency, the emulator's CPU share and its peak RSS (read from /proc).
 //   npx tsx bench/sora-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
+import { cpuSeconds, peakRssMb, percentile } from './process-stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const jobCount = Number(values.jobs);
 
-/** utime + stime of a process, in seconds (from /proc/PID/stat). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
-}
-const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main() {
   // Jobs stay running for the whole bench (slow clock, no running-jobs limit).

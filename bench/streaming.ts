@@ -39,6 +39,7 @@ import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
 import { startSoraEmulator, type RunningSoraEmulator } from '../emulators/sora/index.js';
 import { CONTAINER, pipelineSettings } from '../test/integration/pipeline-stack.js';
+import { cpuSeconds } from './process-stats.js';
 
 const repoRoot = path.resolve(__dirname, '..');
 const MB = 1e6;
@@ -56,11 +57,6 @@ const THROUGHPUT_GOAL = 0.8;
 const VIDEO_TIMEOUT_MS = 15 * 60_000;
 const videoRequest = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 const ownCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
