@@ -3,7 +3,7 @@
 //   npx tsx bench/sora-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
 import { parseArgs } from 'node:util';
 import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
-import { cpuSeconds, peakRssMb, percentile } from './process-stats.js';
+import { openLoopLoad } from './process-stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);
@@ -26,31 +26,7 @@ async function main() {
     }));
     const statusRoute = (id: string) => (id.startsWith('task_') ? `/openai/v1/video/generations/jobs/${id}` : `/openai/v1/videos/${id}`);
 
-    const latencies: number[] = [];
-    let errors = 0;
-    const cpuBefore = cpuSeconds(child.pid!);
-    const started = performance.now();
-    const total = Math.round(rate * seconds);
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      // Open-loop schedule: request i is due at i / rate seconds, whatever the answers do.
-      const due = started + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const sent = performance.now();
-      inFlight.push(fetch(`${url}${statusRoute(ids[i % ids.length])}`, { headers }).then(async (response) => {
-        await response.arrayBuffer();
-        if (response.status !== 200) errors++;
-        latencies.push(performance.now() - sent);
-      }, () => void errors++));
-    }
-    await Promise.all(inFlight);
-    const elapsed = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(child.pid!) - cpuBefore;
-    latencies.sort((a, b) => a - b);
-    console.log(`jobs ${jobCount}, requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`);
-    console.log(`latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
-    console.log(`emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(child.pid!).toFixed(0)} MB`);
+    await openLoopLoad({ label: `jobs ${jobCount}`, pid: child.pid!, rate, seconds, requests: ids.map((id) => ({ url: `${url}${statusRoute(id)}`, headers, ok: 200 })) });
   } finally {
     child.kill('SIGTERM');
   }

@@ -5,7 +5,7 @@
 //   npx tsx bench/video-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
 import { parseArgs } from 'node:util';
 import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
-import { cpuSeconds, peakRssMb, percentile } from './process-stats.js';
+import { openLoopLoad, type PolledRequest } from './process-stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
 const seconds = Number(values.seconds);
@@ -17,7 +17,7 @@ async function main() {
   // Everything stays queued or running for the whole bench (slow clock, creates not limited).
   const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', '100', '--replicate-creates-per-minute', String(jobCount * 2)]);
   try {
-    const polls: Array<{ url: string; headers: Record<string, string>; ok: number }> = [];
+    const polls: PolledRequest[] = [];
     await Promise.all(Array.from({ length: jobCount }, async (_, i) => {
       const fal = { authorization: `Key bench-${i % 10}` };
       const submitted = await fetch(`${url}/fal/fal-ai/kling-video/v2/master/text-to-video`, { method: 'POST', headers: fal, body: JSON.stringify({ prompt: `fal ${i}` }) });
@@ -29,32 +29,7 @@ async function main() {
       polls.push({ url: ((await created.json()) as { urls: { get: string } }).urls.get, headers: replicate, ok: 200 });
     }));
 
-    const latencies: number[] = [];
-    let errors = 0;
-    const cpuBefore = cpuSeconds(child.pid!);
-    const started = performance.now();
-    const total = Math.round(rate * seconds);
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      // Open-loop schedule: request i is due at i / rate seconds, whatever the answers do.
-      const due = started + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const poll = polls[i % polls.length];
-      const sent = performance.now();
-      inFlight.push(fetch(poll.url, { headers: poll.headers }).then(async (response) => {
-        await response.arrayBuffer();
-        if (response.status !== poll.ok) errors++;
-        latencies.push(performance.now() - sent);
-      }, () => void errors++));
-    }
-    await Promise.all(inFlight);
-    const elapsed = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds(child.pid!) - cpuBefore;
-    latencies.sort((a, b) => a - b);
-    console.log(`fal requests ${jobCount} + predictions ${jobCount}, status requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`);
-    console.log(`latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
-    console.log(`emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(child.pid!).toFixed(0)} MB`);
+    await openLoopLoad({ label: `fal requests ${jobCount} + predictions ${jobCount}`, pid: child.pid!, rate, seconds, requests: polls });
   } finally {
     child.kill('SIGTERM');
   }
