@@ -18,8 +18,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
-import { jobDurationMs } from '../emulators/sora/jobs-api.js';
-import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
+import { jobDurationMs } from '../emulators/providers/jobs-api.js';
+import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
 import { stopChildProcess } from '../emulators/stop-child.js';
 
 const { values } = parseArgs({
@@ -206,7 +206,7 @@ async function main() {
   let failed = 0;
   try {
     azurite = await startAzurite();
-    const emulator = await spawnSoraEmulatorCli([
+    const emulator = await spawnProviderEmulatorCli([
       '--port', '0', '--api-key', SORA_KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
       '--max-running-jobs', String(jobCount * arms.length * 2 + 10),
       // The bench measures polling, not the Sora 2 create quota (2 a minute by default).

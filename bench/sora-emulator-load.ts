@@ -2,7 +2,7 @@
 // Prints p50/p99 latency, the emulator's CPU share and its peak RSS (read from /proc).
 //   npx tsx bench/sora-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
 import { parseArgs } from 'node:util';
-import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
+import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
 import { openLoopLoad } from './process-stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
@@ -13,7 +13,7 @@ const jobCount = Number(values.jobs);
 
 async function main() {
   // Jobs stay running for the whole bench (slow clock, no running-jobs limit).
-  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2), '--videos-creates-per-minute', String(jobCount * 2)]);
+  const { url, child } = await spawnProviderEmulatorCli(['--port', '0', '--time-scale', '100', '--max-running-jobs', String(jobCount * 2), '--videos-creates-per-minute', String(jobCount * 2)]);
   const headers = { 'api-key': 'bench', 'content-type': 'application/json' };
   try {
     const ids: string[] = [];

@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
-import { startSoraEmulator, type RunningSoraEmulator } from '../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../emulators/providers/index.js';
 import { CONTAINER, pipelineSettings } from '../test/integration/pipeline-stack.js';
 import { cpuSeconds } from './process-stats.js';
 
@@ -106,7 +106,7 @@ async function getJson(url: string, init: RequestInit = {}): Promise<{ status: n
   return { status: response.status, body };
 }
 
-const contentUrl = (sora: RunningSoraEmulator, generationId: string) =>
+const contentUrl = (sora: RunningProviderEmulator, generationId: string) =>
   `${sora.url}/openai/v1/video/generations/${generationId}/content/video?api-version=preview`;
 
 async function sha256(stream: AsyncIterable<Buffer | Uint8Array>): Promise<{ hex: string; bytes: number }> {
@@ -127,7 +127,7 @@ async function blobSha256(container: ContainerClient, name: string): Promise<{ h
   return { ...(await sha256(body as AsyncIterable<Buffer>)), size };
 }
 
-async function emulatorSha256(sora: RunningSoraEmulator, generationId: string): Promise<{ hex: string; bytes: number }> {
+async function emulatorSha256(sora: RunningProviderEmulator, generationId: string): Promise<{ hex: string; bytes: number }> {
   const response = await fetch(contentUrl(sora, generationId), { headers: { 'api-key': SORA_KEY } });
   if (!response.ok || !response.body) throw new Error(`emulator content answered ${response.status}`);
   return sha256(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
@@ -184,7 +184,7 @@ interface Warm {
 
 /** Once the host reports the Sora job, polls it on the emulator and asks for 1 byte of the
  * content the moment it succeeds, so the emulator encodes (and pads) before the pipeline asks. */
-async function warmContent(sora: RunningSoraEmulator, jobId: () => string | undefined, done: () => boolean): Promise<Warm | undefined> {
+async function warmContent(sora: RunningProviderEmulator, jobId: () => string | undefined, done: () => boolean): Promise<Warm | undefined> {
   while (!done()) {
     const id = jobId();
     if (id) {
@@ -247,11 +247,11 @@ interface Figures {
 
 async function run(bytes: number, work: string): Promise<Figures> {
   let azurite: RunningAzurite | undefined;
-  let sora: RunningSoraEmulator | undefined;
+  let sora: RunningProviderEmulator | undefined;
   let host: RunningHost | undefined;
   try {
     azurite = await startAzurite({ location: path.join(work, 'azurite') });
-    sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'sora') });
+    sora = await startProviderEmulator({ port: 0, apiKey: SORA_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'sora') });
     const settings = pipelineSettings(azurite.connectionString, sora.url, SORA_KEY);
     // Not quiet: the Executing/Executed lines time the download activity.
     host = await startHost({ appDir: repoRoot, port: 0, store: 'azure', env: settings });

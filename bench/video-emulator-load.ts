@@ -4,7 +4,7 @@
 // peak RSS (from /proc), like bench/sora-emulator-load.ts does for the Sora dialect.
 //   npx tsx bench/video-emulator-load.ts [--seconds 10] [--rate 500] [--jobs 200]
 import { parseArgs } from 'node:util';
-import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
+import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
 import { openLoopLoad, type PolledRequest } from './process-stats.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '500' }, jobs: { type: 'string', default: '200' } } });
@@ -15,7 +15,7 @@ const jobCount = Number(values.jobs);
 
 async function main() {
   // Everything stays queued or running for the whole bench (slow clock, creates not limited).
-  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', '100', '--replicate-creates-per-minute', String(jobCount * 2)]);
+  const { url, child } = await spawnProviderEmulatorCli(['--port', '0', '--time-scale', '100', '--replicate-creates-per-minute', String(jobCount * 2)]);
   try {
     const polls: PolledRequest[] = [];
     await Promise.all(Array.from({ length: jobCount }, async (_, i) => {

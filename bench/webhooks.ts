@@ -33,9 +33,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
-import { jobDurationMs } from '../emulators/sora/jobs-api.js';
-import { spawnSoraEmulatorCli } from '../emulators/sora/spawn-cli.js';
-import { nominalSize } from '../emulators/sora/video-models.js';
+import { jobDurationMs } from '../emulators/providers/jobs-api.js';
+import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
+import { nominalSize } from '../emulators/providers/video-models.js';
 import { stopChildProcess } from '../emulators/stop-child.js';
 import { UPSTREAM_JOB_EVENT } from '../src/orchestrations/contracts.js';
 import { freePort, pipelineSettings } from '../test/integration/pipeline-stack.js';
@@ -335,7 +335,7 @@ async function main() {
   try {
     azurite = await startAzurite();
     const many = String(jobCount * arms.length * 2 + 10);
-    const emulator = await spawnSoraEmulatorCli([
+    const emulator = await spawnProviderEmulatorCli([
       '--port', '0', '--api-key', KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
       // Every request runs at once: no per-key fal queue (default 2 in progress) or create quota gets in the way.
       '--fal-concurrency', many, '--replicate-creates-per-minute', many, '--max-running-jobs', many,

@@ -12,8 +12,8 @@ export const repoRoot = path.resolve(__dirname, '..');
 
 /** What the Sora emulator and Node host modules promise (see their contracts in the design). */
 interface RunningService { url: string; port: number; process?: ChildProcess; stop(): Promise<void> }
-interface SoraEmulatorModule {
-  startSoraEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
+interface ProviderEmulatorModule {
+  startProviderEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
 }
 interface FunctionsHostModule {
   startHost(options: {
@@ -193,8 +193,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     let soraUrl = options.soraEndpoint;
     let emulatorUrl: string | undefined;
     if (!soraUrl) {
-      const { startSoraEmulator } = await loadEmulator<SoraEmulatorModule>('emulators/sora/index.ts');
-      const sora = await startSoraEmulator({
+      const { startProviderEmulator } = await loadEmulator<ProviderEmulatorModule>('emulators/providers/index.ts');
+      const sora = await startProviderEmulator({
         port: options.soraPort, apiKey: options.soraApiKey, timeScale: options.soraTimeScale,
       });
       started.push(sora);

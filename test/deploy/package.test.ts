@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { call } from '../support/http.js';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -130,7 +130,7 @@ describe('the deploy package', () => {
   });
 
   test('the check above catches a forbidden package and non-app code (so its pass means something)', () => {
-    const bad = { inputs: { 'node_modules/azurite/dist/src/blob/main.js': {}, 'node_modules/@azure/data-tables/dist/index.js': {}, 'emulators/sora/server.ts': {}, 'test/support/http.ts': {}, 'src/index.ts': {} } };
+    const bad = { inputs: { 'node_modules/azurite/dist/src/blob/main.js': {}, 'node_modules/@azure/data-tables/dist/index.js': {}, 'emulators/providers/server.ts': {}, 'test/support/http.ts': {}, 'src/index.ts': {} } };
     assert.equal(packageProblems(bad).length, 4, packageProblems(bad).join('\n'));
   });
 
@@ -164,7 +164,7 @@ describe('the deploy package', () => {
 
 describe('the Node host serves a video from the deploy package', () => {
   let azurite: RunningAzurite;
-  let sora: RunningSoraEmulator;
+  let sora: RunningProviderEmulator;
   let host: RunningHost | undefined;
 
   before(async () => {
@@ -175,7 +175,7 @@ describe('the Node host serves a video from the deploy package', () => {
     }
     const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
     azurite = await startAzurite();
-    sora = await startSoraEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
+    sora = await startProviderEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
     // The sample's settings as `npm start` hands them over: local storage → this Azurite, the
     // emulator's fixed address → this emulator (every provider it serves shares that origin).
     const emulatorOrigin = new URL(sample.Values.AZURE_OPENAI_ENDPOINT).origin;

@@ -3,7 +3,7 @@
 // malformed answers), and the emulator's dialects give the lifecycle.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../src/errors.js';
 import { createFalProvider, falAppPath } from '../../src/providers/fal/provider.js';
 import type { JobSpec, VideoProvider } from '../../src/providers/provider.js';
@@ -126,9 +126,9 @@ test('fal status, result and cancel use owner/app; workflows keep three segments
 });
 
 describe('against the emulator\'s dialects', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   before(async () => {
-    emulator = await startSoraEmulator({ port: 0, apiKey: KEY, timeScale: 0.05 });
+    emulator = await startProviderEmulator({ port: 0, apiKey: KEY, timeScale: 0.05 });
   });
   after(async () => emulator?.stop());
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
-import { startSoraEmulator, type RunningSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
 import { freePort } from '../../cli/local-stack.js';
 export { freePort };
 import { settingNames } from '../../src/config.js';
@@ -22,7 +22,7 @@ export const OUTBOUND_SECRET = `whsec_${Buffer.from('integration-outbound-signin
 
 export interface PipelineStack {
   azurite: RunningAzurite;
-  sora: RunningSoraEmulator;
+  sora: RunningProviderEmulator;
   host: RunningHost;
   container: ContainerClient;
   /** App settings given to the host (so a restart can reuse them). */
@@ -34,7 +34,7 @@ export interface PipelineStack {
 }
 
 export interface StackOptions {
-  sora?: SoraEmulatorOptions;
+  sora?: ProviderEmulatorOptions;
   settings?: Record<string, string>;
   /** Host store: 'azure' (Azurite, the default) or 'memory'. */
   store?: 'azure' | 'memory';
@@ -78,7 +78,7 @@ export function pipelineSettings(storageConnectionString: string, soraUrl: strin
 
 export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
   const azurite = await startAzurite();
-  const sora = await startSoraEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
+  const sora = await startProviderEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
   const settings = { ...pipelineSettings(azurite.connectionString, sora.url), ...options.settings };
   // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
   // and a restarted host answers where the old one did.
@@ -141,7 +141,7 @@ export interface EmulatorStats {
   requests: Record<string, Record<string, number>>;
 }
 
-export async function soraStats(sora: RunningSoraEmulator): Promise<EmulatorStats> {
+export async function soraStats(sora: RunningProviderEmulator): Promise<EmulatorStats> {
   return (await call(`${sora.url}/_admin/stats`)).body as EmulatorStats;
 }
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../src/errors.js';
 import { apiKeyAuth, type AuthHeaders } from '../../src/providers/azure-openai/auth.js';
 import { createSoraClient, type CreateVideoJobInput, type SoraClient, type SoraFamily, type VideoJobSnapshot } from '../../src/providers/azure-openai/client.js';
@@ -64,10 +64,10 @@ const clientFor = (endpoint: string, options: { auth?: AuthHeaders; requestTimeo
   createSoraClient({ endpoint, auth: options.auth ?? apiKeyAuth(KEY), requestTimeoutMs: options.requestTimeoutMs ?? 10_000, idleTimeoutMs: options.idleTimeoutMs });
 
 describe('Sora client against the emulator', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let client: SoraClient;
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: KEY, timeScale: 0.1, maxRunningJobs: 50, videosCreatesPerMinute: 1000, denyList: ['forbidden'] });
+    emulator = await startProviderEmulator({ apiKey: KEY, timeScale: 0.1, maxRunningJobs: 50, videosCreatesPerMinute: 1000, denyList: ['forbidden'] });
     client = clientFor(emulator.url);
   });
   after(() => emulator.stop());
@@ -178,12 +178,12 @@ describe('Sora client against the emulator', () => {
 });
 
 describe('Sora client against injected faults', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let client: SoraClient;
   const setFaults = async (rules: unknown[]) =>
     assert.equal((await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify({ seed: 1, rules }) })).status, 200);
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: KEY, timeScale: 0.01, maxRunningJobs: 50, videosCreatesPerMinute: 1000 });
+    emulator = await startProviderEmulator({ apiKey: KEY, timeScale: 0.01, maxRunningJobs: 50, videosCreatesPerMinute: 1000 });
     client = clientFor(emulator.url);
   });
   // Cleared after every test, so one failing test cannot leave its faults to the next.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { JobClaims } from '../../src/activities/job-claims.js';
 import { createActivities } from '../../src/activities/video-activities.js';
 import { apiKeyAuth } from '../../src/providers/azure-openai/auth.js';
@@ -15,11 +15,11 @@ import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/prov
 import type { VideoRequest } from '../../src/functions/video-request.js';
 
 let azurite: RunningAzurite;
-let sora: RunningSoraEmulator;
+let sora: RunningProviderEmulator;
 let container: ContainerClient;
 before(async () => {
   azurite = await startAzurite();
-  sora = await startSoraEmulator({ port: 0, apiKey: 'k', timeScale: 5, maxRunningJobs: 20 });
+  sora = await startProviderEmulator({ port: 0, apiKey: 'k', timeScale: 5, maxRunningJobs: 20 });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('videos');
   await container.createIfNotExists();
 });
@@ -29,7 +29,7 @@ after(async () => {
 });
 
 /** The azure-openai adapter on the emulator, as the registry would resolve it. */
-const providersOn = (emulator: RunningSoraEmulator) => {
+const providersOn = (emulator: RunningProviderEmulator) => {
   const provider = createAzureOpenAiProvider('azure-openai', { endpoint: emulator.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000 });
   return { get: () => provider };
 };

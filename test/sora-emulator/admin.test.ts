@@ -2,10 +2,10 @@
 // forced expiry and reset, all over HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
 describe('Sora emulator: admin and moderation', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   const api = (method: string, route: string, body?: unknown) =>
     fetch(`${emulator.url}${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
@@ -17,7 +17,7 @@ describe('Sora emulator: admin and moderation', () => {
     throw new Error('condition not reached');
   };
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.05, maxRunningJobs: 10 });
+    emulator = await startProviderEmulator({ timeScale: 0.05, maxRunningJobs: 10 });
   });
   after(() => emulator.stop());
 

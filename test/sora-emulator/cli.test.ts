@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { spawnSoraEmulatorCli } from '../../emulators/sora/spawn-cli.js';
+import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
 
 test('sora-emulator CLI: ready line, flags applied, clean stop', async () => {
-  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan', '--faults', JSON.stringify({ rules: [{ route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 503, rate: 1 }] })]);
+  const { url, child } = await spawnProviderEmulatorCli(['--port', '0', '--api-key', 'cli-key', '--videos-creates-per-minute', '3', '--max-running-jobs', '10', '--deny', 'secret plan', '--faults', JSON.stringify({ rules: [{ route: 'GET /openai/v1/videos/{video_id}', kind: 'status', status: 503, rate: 1 }] })]);
   try {
     const create = (prompt: string, key = 'cli-key') => fetch(`${url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt }) });
     assert.equal((await create('a', 'other-key')).status, 401, '--api-key is enforced');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { encodeVideoFile } from '../../emulators/sora/video-encoder.js';
+import { encodeVideoFile } from '../../emulators/providers/video-encoder.js';
 
 test('encoding leaves the process\'s unhandledRejection and uncaughtException handlers as they were', async () => {
   const before = [process.listeners('unhandledRejection'), process.listeners('uncaughtException')];

@@ -2,10 +2,10 @@
 // (status with retry-after, reset, truncated content, latency) does what it says.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
 describe('Sora emulator: fault injection', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   const api = (method: string, route: string, body?: unknown) =>
     fetch(`${emulator.url}${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const setFaults = async (config: unknown) => assert.equal((await api('PUT', '/_admin/faults', config)).status, 200);
@@ -15,7 +15,7 @@ describe('Sora emulator: fault injection', () => {
     return statuses;
   };
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.02, maxRunningJobs: 10 });
+    emulator = await startProviderEmulator({ timeScale: 0.02, maxRunningJobs: 10 });
   });
   after(() => emulator.stop());
 

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from 'jpeg-js';
-import { startSoraEmulator } from '../../emulators/sora/index.js';
-import { picturePixels } from '../../emulators/sora/images.js';
-import { encodeWebpLossless } from '../../emulators/sora/webp.js';
+import { startProviderEmulator } from '../../emulators/providers/index.js';
+import { picturePixels } from '../../emulators/providers/images.js';
+import { encodeWebpLossless } from '../../emulators/providers/webp.js';
 import { decodeImage, showinfoChecksum } from './ffprobe.js';
 
 test('thumbnail and spritesheet are decodable JPEGs sized from the video', async () => {
-  const emulator = await startSoraEmulator({ timeScale: 0.02 });
+  const emulator = await startProviderEmulator({ timeScale: 0.02 });
   const api = (method: string, route: string, body?: unknown) =>
     fetch(`${emulator.url}/openai/v1${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const until = async (route: string, done: (body: { status: string }) => boolean) => {

@@ -8,20 +8,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
 const KEY = 'test-key';
 const quickstartBody = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
 
 describe('Sora emulator: jobs API', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let base: string;
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-jobs-'));
   const call = (method: string, route: string, body?: unknown, headers: Record<string, string> = { 'api-key': KEY }) =>
     fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
 
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: KEY, timeScale: 0.1, dataDir: dir });
+    emulator = await startProviderEmulator({ apiKey: KEY, timeScale: 0.1, dataDir: dir });
     base = `${emulator.url}/openai/v1`;
   });
   after(async () => {
@@ -133,7 +133,7 @@ describe('Sora emulator: jobs API', () => {
 
 describe('Sora emulator: running-jobs limit and stats', () => {
   test('a third concurrent job gets 429 with retry-after, and stats count it', async () => {
-    const emulator = await startSoraEmulator({ timeScale: 10 });
+    const emulator = await startProviderEmulator({ timeScale: 10 });
     try {
       const create = () => fetch(`${emulator.url}/openai/v1/video/generations/jobs`, { method: 'POST', headers: { 'api-key': 'any', 'content-type': 'application/json' }, body: JSON.stringify(quickstartBody) });
       assert.equal((await create()).status, 200);

@@ -1,10 +1,10 @@
 // Jobs list paging and filtering: limit, after, before, statuses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator } from '../../emulators/providers/index.js';
 
 test('GET /video/generations/jobs pages with limit/after/before and filters by statuses', async () => {
-  const emulator = await startSoraEmulator({ maxRunningJobs: 10, timeScale: 100 });
+  const emulator = await startProviderEmulator({ maxRunningJobs: 10, timeScale: 100 });
   const api = async (method: string, route: string, body?: unknown) =>
     (await fetch(`${emulator.url}/openai/v1/video/generations/jobs${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<{ id: string; data: Array<{ id: string }>; has_more: boolean; first_id: string; last_id: string }>;
   try {

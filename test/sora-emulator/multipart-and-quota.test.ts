@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'jpeg-js';
-import { startSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator } from '../../emulators/providers/index.js';
 
 const jpeg = (width: number, height: number) => encode({ data: Buffer.alloc(width * height * 4, 128), width, height }, 50).data;
 
 test('jobs multipart: inpaint_items must name uploaded files', async () => {
-  const emulator = await startSoraEmulator({ maxRunningJobs: 10 });
+  const emulator = await startProviderEmulator({ maxRunningJobs: 10 });
   try {
     const create = (fileName: string, items: unknown) => {
       const form = new FormData();
@@ -32,7 +32,7 @@ test('jobs multipart: inpaint_items must name uploaded files', async () => {
 });
 
 test('videos multipart: input_reference must match the requested size', async () => {
-  const emulator = await startSoraEmulator({ videosCreatesPerMinute: 100 });
+  const emulator = await startProviderEmulator({ videosCreatesPerMinute: 100 });
   try {
     const create = (image: Buffer) => {
       const form = new FormData();
@@ -55,7 +55,7 @@ test('videos multipart: input_reference must match the requested size', async ()
 });
 
 test('Sora 2 allows 2 creates per minute by default, then 429 with retry-after', async () => {
-  const emulator = await startSoraEmulator({ maxRunningJobs: 10 });
+  const emulator = await startProviderEmulator({ maxRunningJobs: 10 });
   try {
     const create = () => fetch(`${emulator.url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt: 'p' }) });
     assert.equal((await create()).status, 200);

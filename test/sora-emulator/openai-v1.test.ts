@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { decodeImage, probeVideo } from './ffprobe.js';
 
 describe('Sora emulator: OpenAI /v1/videos surface', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   const dir = mkdtempSync(path.join(tmpdir(), 'openai-v1-'));
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: 'sk-test', timeScale: 0.05, dataDir: dir, videosCreatesPerMinute: 100, maxRunningJobs: 10 });
+    emulator = await startProviderEmulator({ apiKey: 'sk-test', timeScale: 0.05, dataDir: dir, videosCreatesPerMinute: 100, maxRunningJobs: 10 });
   });
   after(async () => {
     await emulator.stop();

@@ -1,10 +1,10 @@
 // Late failures (output moderation, internal error) and expiry by the clock, as configured.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
 
-async function withEmulator(options: SoraEmulatorOptions, body: (api: (method: string, route: string, json?: unknown) => Promise<Response>) => Promise<void>) {
-  const emulator = await startSoraEmulator({ timeScale: 0.02, maxRunningJobs: 10, ...options });
+async function withEmulator(options: ProviderEmulatorOptions, body: (api: (method: string, route: string, json?: unknown) => Promise<Response>) => Promise<void>) {
+  const emulator = await startProviderEmulator({ timeScale: 0.02, maxRunningJobs: 10, ...options });
   try {
     await body((method, route, json) => fetch(`${emulator.url}/openai/v1${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) }));
   } finally {

@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startSoraEmulator, type SoraEmulatorOptions } from '../../emulators/sora/index.js';
-import { jobDurationMs } from '../../emulators/sora/jobs-api.js';
-import { spawnSoraEmulatorCli } from '../../emulators/sora/spawn-cli.js';
+import { startProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
+import { jobDurationMs } from '../../emulators/providers/jobs-api.js';
+import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
 
 interface Timing {
   id: string;
@@ -37,8 +37,8 @@ async function durations(url: string, count: number): Promise<{ jobs: number[]; 
   return { jobs, videos };
 }
 
-async function withEmulator<T>(options: SoraEmulatorOptions, body: (url: string) => Promise<T>): Promise<T> {
-  const emulator = await startSoraEmulator({ maxRunningJobs: 1000, videosCreatesPerMinute: 1000, ...options });
+async function withEmulator<T>(options: ProviderEmulatorOptions, body: (url: string) => Promise<T>): Promise<T> {
+  const emulator = await startProviderEmulator({ maxRunningJobs: 1000, videosCreatesPerMinute: 1000, ...options });
   try {
     return await body(emulator.url);
   } finally {
@@ -71,7 +71,7 @@ test('durationJitter defaults to 0: every job takes exactly its nominal duration
 });
 
 test('durationJitter is validated: option, PATCH /_admin/config and --duration-jitter', async () => {
-  await assert.rejects(startSoraEmulator({ durationJitter: 1 }), /durationJitter/);
+  await assert.rejects(startProviderEmulator({ durationJitter: 1 }), /durationJitter/);
   await withEmulator({ timeScale: SLOW }, async (url) => {
     const patch = (value: unknown) => fetch(`${url}/_admin/config`, { method: 'PATCH', headers, body: JSON.stringify({ durationJitter: value }) });
     assert.equal((await patch(1)).status, 400);
@@ -87,7 +87,7 @@ test('durationJitter is validated: option, PATCH /_admin/config and --duration-j
 
 test('--duration-jitter and --seed on the CLI give the same durations as the options', async () => {
   const expected = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 7 }, (url) => durations(url, 3));
-  const { url, child } = await spawnSoraEmulatorCli(['--port', '0', '--time-scale', String(SLOW), '--duration-jitter', '0.3', '--seed', '7', '--max-running-jobs', '100', '--videos-creates-per-minute', '100']);
+  const { url, child } = await spawnProviderEmulatorCli(['--port', '0', '--time-scale', String(SLOW), '--duration-jitter', '0.3', '--seed', '7', '--max-running-jobs', '100', '--videos-creates-per-minute', '100']);
   try {
     assert.deepEqual(await durations(url, 3), expected);
   } finally {

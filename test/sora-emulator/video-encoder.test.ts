@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
-import { encodeVideoFile } from '../../emulators/sora/video-encoder.js';
+import { encodeVideoFile } from '../../emulators/providers/video-encoder.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sora-video-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

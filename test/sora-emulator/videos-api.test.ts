@@ -9,14 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
 import OpenAI from 'openai';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
 describe('Sora emulator: videos API with the openai package', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let client: OpenAI;
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-videos-'));
   before(async () => {
-    emulator = await startSoraEmulator({ apiKey: 'k', timeScale: 0.05, dataDir: dir });
+    emulator = await startProviderEmulator({ apiKey: 'k', timeScale: 0.05, dataDir: dir });
     client = new OpenAI({ baseURL: `${emulator.url}/openai/v1/`, apiKey: 'k', maxRetries: 0 });
   });
   after(async () => {
@@ -73,7 +73,7 @@ describe('Sora emulator: videos API validation', () => {
     ['missing prompt', { model: 'sora-2' }, 400, "Missing required parameter: 'prompt'."],
   ];
   test('each invalid create gets the documented status and message', async () => {
-    const emulator = await startSoraEmulator();
+    const emulator = await startProviderEmulator();
     try {
       for (const [name, body, status, message] of cases) {
         const response = await fetch(`${emulator.url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: JSON.stringify(body) });

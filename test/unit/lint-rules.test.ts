@@ -65,11 +65,11 @@ describe('boundary rules', () => {
     });
   }
   test('src/ may not import emulators/', async () => {
-    const messages = await messagesFor("import { startSoraEmulator } from '../../emulators/sora/index.js';", 'src/sora/example.ts');
+    const messages = await messagesFor("import { startProviderEmulator } from '../../emulators/providers/index.js';", 'src/storage/example.ts');
     assert.ok(messages.some((m) => m.includes('stand-ins')), JSON.stringify(messages));
   });
   test('emulators/ may not import src/', async () => {
-    const messages = await messagesFor("import { loadConfig } from '../../src/config.js';", 'emulators/sora/example.ts');
+    const messages = await messagesFor("import { loadConfig } from '../../src/config.js';", 'emulators/providers/example.ts');
     assert.ok(messages.some((m) => m.includes('on their own')), JSON.stringify(messages));
   });
 });

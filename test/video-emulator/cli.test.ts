@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { spawnSoraEmulatorCli } from '../../emulators/sora/spawn-cli.js';
+import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
 import { json } from './helpers.js';
 
 test('CLI: --fal-key, --replicate-token and the fal, Replicate and webhook settings are applied', async () => {
-  const { url, child } = await spawnSoraEmulatorCli([
+  const { url, child } = await spawnProviderEmulatorCli([
     '--port', '0', '--fal-key', 'fk', '--replicate-token', 'rt', '--fal-concurrency', '3', '--fal-file-ttl-seconds', '60',
     '--replicate-creates-per-minute', '7', '--replicate-data-ttl-seconds', '120', '--webhook-drop-rate', '1', '--webhook-delay-ms', '5',
   ]);

@@ -3,12 +3,12 @@
 // (before the start → aborted, after it → canceled).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSoraEmulator } from '../../emulators/sora/index.js';
-import { durationMs } from '../../emulators/sora/replicate-dialect.js';
+import { startProviderEmulator } from '../../emulators/providers/index.js';
+import { durationMs } from '../../emulators/providers/replicate-dialect.js';
 import { json, waitFor } from './helpers.js';
 
 test('fal: a request not started within X-Fal-Request-Timeout completes as request_timeout (504, user)', async () => {
-  const emulator = await startSoraEmulator({ timeScale: 0.05, falConcurrency: 1 });
+  const emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 1 });
   const submit = (prompt: string, headers: Record<string, string> = {}) =>
     json<{ request_id: string; status_url: string; response_url: string }>(fetch(`${emulator.url}/fal/fal-ai/veo3`, { method: 'POST', headers: { authorization: 'Key k', ...headers }, body: JSON.stringify({ prompt }) }));
   const get = (url: string) => fetch(url, { headers: { authorization: 'Key k' } });
@@ -31,7 +31,7 @@ test('fal: a request not started within X-Fal-Request-Timeout completes as reque
 });
 
 test('Replicate: Cancel-After before the start aborts, after the start cancels; malformed is refused', async () => {
-  const emulator = await startSoraEmulator({ timeScale: 0.05 });
+  const emulator = await startProviderEmulator({ timeScale: 0.05 });
   const create = (cancelAfter: string) =>
     fetch(`${emulator.url}/replicate/v1/models/kwaivgi/kling-v2.0/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8', 'cancel-after': cancelAfter }, body: JSON.stringify({ input: { prompt: 'deadline' } }) });
   const get = (id: string) => json<{ status: string; started_at: string | null; deadline?: string }>(fetch(`${emulator.url}/replicate/v1/predictions/${id}`, { headers: { authorization: 'Bearer r8' } }));

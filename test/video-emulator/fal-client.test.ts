@@ -4,16 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { downloadAndProbe, json, waitFor } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
 describe('video emulator: fal queue with the official @fal-ai/client', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let fal: FalClient;
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.05, falKey: 'fal-key', falConcurrency: 1 });
+    emulator = await startProviderEmulator({ timeScale: 0.05, falKey: 'fal-key', falConcurrency: 1 });
     fal = createFalClient({
       credentials: 'fal-key',
       requestMiddleware: async (request) => ({ ...request, url: request.url.replace('https://queue.fal.run', `${emulator.url}/fal`) }),

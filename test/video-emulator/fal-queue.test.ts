@@ -3,7 +3,7 @@
 // status stream, faults addressed to fal routes, admin timing and expiry.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { json, waitFor } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
@@ -21,7 +21,7 @@ interface Status {
 }
 
 describe('video emulator: fal queue over HTTP', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   const call = (method: string, route: string, body?: unknown, key = 'k1') =>
     fetch(`${emulator.url}${route}`, { method, headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const submit = async (input: unknown, model = KLING, key = 'k1', query = '') => {
@@ -31,7 +31,7 @@ describe('video emulator: fal queue over HTTP', () => {
   };
   const status = async (s: Status, key = 'k1') => json<Status>(call('GET', new URL(s.status_url).pathname + '?logs=1', undefined, key));
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.05, falConcurrency: 1, denyList: ['forbidden'] });
+    emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 1, denyList: ['forbidden'] });
   });
   after(() => emulator.stop());
 
@@ -108,7 +108,7 @@ describe('video emulator: fal queue over HTTP', () => {
 describe('video emulator: fal concurrency', () => {
   test('only IN_PROGRESS counts against the per-key limit; the rest wait with a queue_position that moves down', async () => {
     // A slower clock than the other tests, so three submits surely land within the first request's queue time.
-    const slow = await startSoraEmulator({ timeScale: 0.15, falConcurrency: 1 });
+    const slow = await startProviderEmulator({ timeScale: 0.15, falConcurrency: 1 });
     const call = (method: string, route: string, body?: unknown, key = 'k1') =>
       fetch(`${slow.url}${route}`, { method, headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const submit = async (input: unknown, key = 'k1') => json<Status>(call('POST', '/fal/fal-ai/veo3', { duration: '4s', ...(input as object) }, key));
@@ -147,7 +147,7 @@ describe('video emulator: fal concurrency', () => {
 
 describe('video emulator: fal files, faults and admin', () => {
   test('output files expire (falFileTtlSeconds and POST /_admin/expire/{id}); timing covers fal ids; faults address fal routes', async () => {
-    const emulator = await startSoraEmulator({ timeScale: 0.02, falFileTtlSeconds: 1 });
+    const emulator = await startProviderEmulator({ timeScale: 0.02, falFileTtlSeconds: 1 });
     const call = (method: string, route: string, body?: unknown) =>
       fetch(`${emulator.url}${route}`, { method, headers: { authorization: 'Key k', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     try {

@@ -2,7 +2,7 @@
 // that free a place for the jobs behind, deadlines, and a limit changed at runtime.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JobQueue, type QueuedJob } from '../../emulators/sora/queued-jobs.js';
+import { JobQueue, type QueuedJob } from '../../emulators/providers/queued-jobs.js';
 
 const job = (id: string, createdMs: number, extra: Partial<QueuedJob> = {}): QueuedJob => ({ id, account: 'a', createdMs, queueMs: 10, runMs: 100, moderated: false, lateFailure: null, ...extra });
 

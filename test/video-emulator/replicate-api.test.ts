@@ -3,7 +3,7 @@
 // moderation, created_after/created_before, data removal after the TTL, faults and admin.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { json, waitFor } from './helpers.js';
 
 interface Pred {
@@ -27,8 +27,8 @@ interface ProblemBody {
   invalid_fields?: Array<{ field: string }>;
 }
 
-async function withEmulator(options: Parameters<typeof startSoraEmulator>[0], body: (api: (method: string, route: string, payload?: unknown, token?: string) => Promise<Response>, emulator: RunningSoraEmulator) => Promise<void>) {
-  const emulator = await startSoraEmulator(options);
+async function withEmulator(options: Parameters<typeof startProviderEmulator>[0], body: (api: (method: string, route: string, payload?: unknown, token?: string) => Promise<Response>, emulator: RunningProviderEmulator) => Promise<void>) {
+  const emulator = await startProviderEmulator(options);
   const api = (method: string, route: string, payload?: unknown, token = 'r8_a') =>
     fetch(`${emulator.url}${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload) });
   try {

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Replicate, { type Prediction } from 'replicate';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { downloadAndProbe } from './helpers.js';
 
 describe('video emulator: Replicate predictions with the official replicate client', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   let replicate: Replicate;
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.05, replicateToken: 'r8_test' });
+    emulator = await startProviderEmulator({ timeScale: 0.05, replicateToken: 'r8_test' });
     replicate = new Replicate({ auth: 'r8_test', baseUrl: `${emulator.url}/replicate/v1` });
   });
   after(() => emulator.stop());
@@ -60,7 +60,7 @@ describe('video emulator: Replicate predictions with the official replicate clie
   });
 
   test('list pages newest first, 100 per page, following the full next URL', async () => {
-    const slow = await startSoraEmulator({ timeScale: 100 });
+    const slow = await startProviderEmulator({ timeScale: 100 });
     try {
       const client = new Replicate({ auth: 'r8_list', baseUrl: `${slow.url}/replicate/v1` });
       const ids: string[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { json, startReceiver, waitFor, type ReceivedWebhook } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
@@ -22,11 +22,11 @@ function verifyFal(webhook: ReceivedWebhook, jwks: Jwks): boolean {
 }
 
 describe('video emulator: webhooks', () => {
-  let emulator: RunningSoraEmulator;
+  let emulator: RunningProviderEmulator;
   const stats = async () => (await json<{ webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`))).webhooks;
   const config = (body: unknown) => fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify(body) });
   before(async () => {
-    emulator = await startSoraEmulator({ timeScale: 0.02, denyList: ['forbidden'], webhookRetryBaseMs: 50 });
+    emulator = await startProviderEmulator({ timeScale: 0.02, denyList: ['forbidden'], webhookRetryBaseMs: 50 });
   });
   after(() => emulator.stop());
 

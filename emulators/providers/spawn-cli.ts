@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export async function spawnSoraEmulatorCli(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+export async function spawnProviderEmulatorCli(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/sora/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/providers/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {
@@ -15,7 +15,7 @@ export async function spawnSoraEmulatorCli(args: string[]): Promise<{ url: strin
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the Sora emulator exited with code ${code}: ${out}`)));
+    child.once('exit', (code) => reject(new Error(`the provider emulator exited with code ${code}: ${out}`)));
   });
   return { url, child };
 }

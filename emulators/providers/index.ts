@@ -1,11 +1,11 @@
-// Programmatic start of the provider emulator (Azure Sora, OpenAI videos, fal, Replicate on one
-// port), for tests, benchmarks and the local stack. `startSoraEmulator` is its first name and stays.
+// Programmatic start of the provider emulator (Azure OpenAI Sora, OpenAI videos, fal, Replicate
+// on one port), for tests, benchmarks and the local stack.
 import type { AddressInfo } from 'node:net';
-import { createSoraServer, type SoraEmulatorOptions } from './server.js';
+import { createProviderEmulatorServer, type ProviderEmulatorOptions } from './server.js';
 
-export type { SoraEmulatorOptions, EmulatorOptions } from './server.js';
+export type { ProviderEmulatorOptions } from './server.js';
 
-export interface RunningSoraEmulator {
+export interface RunningProviderEmulator {
   /** `http://127.0.0.1:N`; API bases: `${url}/openai/v1` (AZURE_OPENAI_ENDPOINT = url), `${url}/v1` (OpenAI),
    * `${url}/fal` (for https://queue.fal.run), `${url}/replicate/v1` (for https://api.replicate.com/v1). */
   url: string;
@@ -13,8 +13,8 @@ export interface RunningSoraEmulator {
   stop(): Promise<void>;
 }
 
-export async function startSoraEmulator(options: SoraEmulatorOptions = {}): Promise<RunningSoraEmulator> {
-  const server = createSoraServer(options);
+export async function startProviderEmulator(options: ProviderEmulatorOptions = {}): Promise<RunningProviderEmulator> {
+  const server = createProviderEmulatorServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -30,7 +30,3 @@ export async function startSoraEmulator(options: SoraEmulatorOptions = {}): Prom
       }),
   };
 }
-
-/** The same emulator under a name that covers every dialect it serves. */
-export const startVideoEmulator = startSoraEmulator;
-export type RunningVideoEmulator = RunningSoraEmulator;

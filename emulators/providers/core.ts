@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FaultInjector, seededRandom, type ChosenFaults } from './faults.js';
-import { initialSettings, type EmulatorOptions, type Settings } from './options.js';
+import { initialSettings, type ProviderEmulatorOptions, type Settings } from './options.js';
 import { encodeVideoFile, type VideoSpec } from './video-encoder.js';
 
 export type LateFailure = 'output_moderation' | 'internal_error' | null;
@@ -57,7 +57,7 @@ export interface Stats {
 
 export type Core = ReturnType<typeof createCore>;
 
-export function createCore(options: EmulatorOptions) {
+export function createCore(options: ProviderEmulatorOptions) {
   if (options.durationJitter !== undefined && !(options.durationJitter >= 0 && options.durationJitter < 1)) {
     throw new RangeError(`durationJitter must be at least 0 and below 1, got ${options.durationJitter}`);
   }
@@ -69,7 +69,7 @@ export function createCore(options: EmulatorOptions) {
   const webhookRandom = seededRandom((seed ^ 0x27d4eb2f) >>> 0);
   const faults = new FaultInjector();
   if (options.faults) faults.set(options.faults);
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'sora-emulator-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'provider-emulator-'));
   // A --data-dir that does not exist yet is created, rather than failing every download.
   mkdirSync(dataDir, { recursive: true });
   const stats: Stats = {

@@ -1,7 +1,7 @@
 // Everything the emulator can be started with, for every dialect it serves.
 import type { FaultConfig } from './faults.js';
 
-export interface EmulatorOptions {
+export interface ProviderEmulatorOptions {
   port?: number;
   /** Accepted Azure/OpenAI key; unset = any non-empty key or bearer token. */
   apiKey?: string;
@@ -99,7 +99,7 @@ export type Settings = {
   webhookRetryBaseMs: number;
 };
 
-export function initialSettings(options: EmulatorOptions): Settings {
+export function initialSettings(options: ProviderEmulatorOptions): Settings {
   return {
     timeScale: options.timeScale ?? 1,
     durationJitter: options.durationJitter ?? 0,

@@ -35,7 +35,7 @@ export class WebhookSender {
         try {
           const response = await fetch(webhook.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'user-agent': 'video-emulator-webhooks', ...webhook.headers(Date.now()) },
+            headers: { 'content-type': 'application/json', 'user-agent': 'provider-emulator-webhooks', ...webhook.headers(Date.now()) },
             body: webhook.body,
             // Redirects count as failures (Replicate does not follow them; Standard Webhooks: 3xx fails).
             redirect: 'manual',

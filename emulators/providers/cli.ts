@@ -1,11 +1,11 @@
-// npm run sora-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
+// npm run provider-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 //   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N]
 //   [--replicate-data-ttl-seconds S] [--webhook-drop-rate R] [--webhook-delay-ms MS]
-// One process serves every dialect: Azure Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1).
+// One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1).
 import { parseArgs } from 'node:util';
 import { parseFaultConfig } from './faults.js';
-import { startSoraEmulator } from './index.js';
+import { startProviderEmulator } from './index.js';
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +82,7 @@ function faultsFlag(text: string | undefined) {
 }
 
 async function main() {
-  const emulator = await startSoraEmulator({
+  const emulator = await startProviderEmulator({
     port: number('port', values.port),
     apiKey: values['api-key'],
     timeScale: number('time-scale', values['time-scale']),
@@ -107,7 +107,7 @@ async function main() {
     webhookDelayMs: number('webhook-delay-ms', values['webhook-delay-ms']),
   });
   // The first line's wording is what tools wait for; the bases of the other dialects follow it.
-  console.log(`Sora emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
+  console.log(`Provider emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
   console.log(`  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
@@ -115,6 +115,6 @@ async function main() {
 }
 
 main().catch((error: Error) => {
-  console.error(`Sora emulator could not start: ${error.message}`);
+  console.error(`Provider emulator could not start: ${error.message}`);
   process.exit(1);
 });

@@ -6,14 +6,12 @@ import http from 'node:http';
 import { createCore, type Core, type Dialect, type RequestContext } from './core.js';
 import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
-import { runtimeOptionProblem, type EmulatorOptions } from './options.js';
+import { runtimeOptionProblem, type ProviderEmulatorOptions } from './options.js';
 import { createFalDialect } from './fal-dialect.js';
 import { createReplicateDialect } from './replicate-dialect.js';
 import { createSoraDialect } from './sora-dialect.js';
 
-/** The emulator's options (named for its first dialect; see EmulatorOptions). */
-export type SoraEmulatorOptions = EmulatorOptions;
-export type { EmulatorOptions } from './options.js';
+export type { ProviderEmulatorOptions } from './options.js';
 
 const ADMIN_ROUTES: Array<[string, RegExp]> = [
   ['GET /_admin/stats', /^GET \/_admin\/stats$/],
@@ -73,7 +71,7 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
   }
 }
 
-export function createSoraServer(options: EmulatorOptions = {}) {
+export function createProviderEmulatorServer(options: ProviderEmulatorOptions = {}) {
   const core = createCore(options);
   const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core), createReplicateDialect(core)];
   const routes: Array<[string, RegExp, Dialect | undefined]> = [
