@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { decodeImage, probeVideo } from './ffprobe.js';
 
-describe('Sora emulator: OpenAI /v1/videos surface', () => {
+describe('provider emulator: OpenAI /v1/videos surface', () => {
   let emulator: RunningProviderEmulator;
   const dir = mkdtempSync(path.join(tmpdir(), 'openai-v1-'));
   before(async () => {

@@ -13,7 +13,7 @@ import { startProviderEmulator, type RunningProviderEmulator } from '../../emula
 const KEY = 'test-key';
 const quickstartBody = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
 
-describe('Sora emulator: jobs API', () => {
+describe('provider emulator: Sora jobs API', () => {
   let emulator: RunningProviderEmulator;
   let base: string;
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-jobs-'));
@@ -131,7 +131,7 @@ describe('Sora emulator: jobs API', () => {
   });
 });
 
-describe('Sora emulator: running-jobs limit and stats', () => {
+describe('provider emulator: running-jobs limit and stats', () => {
   test('a third concurrent job gets 429 with retry-after, and stats count it', async () => {
     const emulator = await startProviderEmulator({ timeScale: 10 });
     try {

@@ -11,7 +11,7 @@ import ffprobe from '@ffprobe-installer/ffprobe';
 import OpenAI from 'openai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
-describe('Sora emulator: videos API with the openai package', () => {
+describe('provider emulator: Sora videos API with the openai package', () => {
   let emulator: RunningProviderEmulator;
   let client: OpenAI;
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-videos-'));
@@ -64,7 +64,7 @@ describe('Sora emulator: videos API with the openai package', () => {
   });
 });
 
-describe('Sora emulator: videos API validation', () => {
+describe('provider emulator: Sora videos API validation', () => {
   const cases: Array<[string, Record<string, unknown>, number, string]> = [
     ['missing model', { prompt: 'p' }, 400, "Missing required parameter: 'model'."],
     ['unknown deployment', { model: 'sora-9', prompt: 'p' }, 404, 'does not exist'],

@@ -1,4 +1,4 @@
-// Shared pieces of the video emulator tests: polling until a condition holds, a local
+// Shared pieces of the provider emulator tests: polling until a condition holds, a local
 // webhook receiver that records raw bodies and headers, and video downloads probed by ffprobe.
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { probeVideo } from '../sora-emulator/ffprobe.js';
+import { probeVideo } from './ffprobe.js';
 
 export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what = 'condition', tries = 500, everyMs = 20): Promise<T> {
   let value = await read();
@@ -49,7 +49,7 @@ export async function startReceiver(answer: (n: number) => number = () => 200) {
 export async function downloadAndProbe(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers });
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'video-emulator-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'provider-emulator-'));
   try {
     const file = path.join(dir, 'video.mp4');
     writeFileSync(file, Buffer.from(await response.arrayBuffer()));

@@ -1,32 +1,24 @@
 // The emulator's videos must be real: ffprobe reads the codec, size and duration we asked for,
 // the same input gives the same bytes, and padding keeps the file valid.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import ffprobe from '@ffprobe-installer/ffprobe';
 import { encodeVideoFile } from '../../emulators/providers/video-encoder.js';
+import { probeVideo } from './ffprobe.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'sora-video-'));
+const dir = mkdtempSync(path.join(tmpdir(), 'encoder-video-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function probe(file: string) {
-  const { stdout } = await promisify(execFile)(ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file]);
-  const info = JSON.parse(stdout) as { streams: Array<{ codec_name: string; width: number; height: number }>; format: { duration: string; format_name: string } };
-  return { codec: info.streams[0].codec_name, width: info.streams[0].width, height: info.streams[0].height, duration: Number(info.format.duration), format: info.format.format_name };
-}
 
 describe('encodeVideoFile', () => {
   test('writes an H.264 MP4 of the requested size and duration', async () => {
     const file = path.join(dir, 'a.mp4');
     await encodeVideoFile({ width: 480, height: 854, seconds: 5, seed: 'A cat playing piano' }, file);
-    const info = await probe(file);
+    const info = await probeVideo(file);
     assert.equal(info.codec, 'h264');
     assert.deepEqual([info.width, info.height], [480, 854]);
-    assert.ok(Math.abs(info.duration - 5) < 0.2, `duration ${info.duration}`);
+    assert.ok(Math.abs(info.seconds - 5) < 0.2, `duration ${info.seconds}`);
     assert.match(info.format, /mp4/);
   });
 
@@ -47,7 +39,7 @@ describe('encodeVideoFile', () => {
     const bytes = await encodeVideoFile({ width: 480, height: 480, seconds: 1, seed: 'pad', padToBytes: 5 * 1024 * 1024 }, file);
     assert.equal(bytes, 5 * 1024 * 1024);
     assert.equal(statSync(file).size, 5 * 1024 * 1024);
-    const info = await probe(file);
+    const info = await probeVideo(file);
     assert.deepEqual([info.codec, info.width, info.height], ['h264', 480, 480]);
   });
 });

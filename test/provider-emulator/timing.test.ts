@@ -1,5 +1,5 @@
 // Seeded duration jitter and the exact timing admin endpoint (GET /_admin/jobs/{id}) that the
-// polling benchmark reads to know when Sora reached its final status.
+// polling benchmark reads to know when a job reached its final status.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -141,7 +141,7 @@ test('GET /_admin/jobs/{id}: a moderated job finished when it was created', () =
   }));
 
 test('equal input is encoded once: later generations get the same bytes, each in its own file', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'sora-timing-'));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'emulator-timing-'));
   await withEmulator({ timeScale: 0.02, dataDir }, async (url) => {
     const ids = [await create(url, '/video/generations/jobs', JOB), await create(url, '/video/generations/jobs', JOB)];
     const bodies: Buffer[] = [];

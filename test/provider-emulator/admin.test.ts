@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
-describe('Sora emulator: admin and moderation', () => {
+describe('provider emulator: admin and moderation', () => {
   let emulator: RunningProviderEmulator;
   const api = (method: string, route: string, body?: unknown) =>
     fetch(`${emulator.url}${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
