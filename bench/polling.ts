@@ -1,5 +1,5 @@
 // The polling policy against the Microsoft quickstart's fixed 5 s loop, in the same run:
-// one Azurite, one Sora emulator (realistic minutes, seeded ±30% jitter), two Functions hosts
+// one Azurite, one provider emulator (realistic minutes, seeded ±30% jitter), two Functions hosts
 // running the same built app (each on its own task hub), one with the default policy
 // (POLL_MIN_SECONDS 2, POLL_MAX_SECONDS 30) and one with POLL_MIN_SECONDS = POLL_MAX_SECONDS = 5.
 // N videos are started on each host at the same moment. For each instance:
@@ -152,7 +152,7 @@ function appDirFor(arm: Arm): string {
  * (Node timers can, against Date.now()) is dropped and never fires, leaving the instance
  * Running forever. A timer still unfired NUDGE_AFTER_MS after its due time gets a raised
  * event (which generateVideo never waits for) to wake the instance; each nudge is counted. */
-async function follow(arm: Arm, instanceId: string, soraUrl: string, deadline: number): Promise<Outcome> {
+async function follow(arm: Arm, instanceId: string, emulatorUrl: string, deadline: number): Promise<Outcome> {
   const statusUrl = `${arm.host!.url}/runtime/webhooks/durabletask/instances/${instanceId}`;
   let dueAtMs: number | undefined;
   let nudges = 0;
@@ -168,7 +168,7 @@ async function follow(arm: Arm, instanceId: string, soraUrl: string, deadline: n
     }
     const jobId = body?.customStatus?.jobId as string | undefined;
     if (dueAtMs === undefined && jobId) {
-      const timing = (await json(`${soraUrl}/_admin/jobs/${jobId}`)).body as Timing;
+      const timing = (await json(`${emulatorUrl}/_admin/jobs/${jobId}`)).body as Timing;
       dueAtMs = timing.createdAtMs + timing.durationMs;
     }
     const nextPollAt = body?.customStatus?.nextPollAt ? Date.parse(body.customStatus.nextPollAt as string) : undefined;
@@ -202,7 +202,7 @@ async function main() {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
 
   let azurite: RunningAzurite | undefined;
-  let sora: ChildProcess | undefined;
+  let emulatorProcess: ChildProcess | undefined;
   let failed = 0;
   try {
     azurite = await startAzurite();
@@ -212,8 +212,8 @@ async function main() {
       // The bench measures polling, not the Sora 2 create quota (2 a minute by default).
       '--videos-creates-per-minute', String(jobCount * arms.length * 2 + 10),
     ]);
-    sora = emulator.child;
-    const soraUrl = emulator.url;
+    emulatorProcess = emulator.child;
+    const emulatorUrl = emulator.url;
     for (const arm of arms) {
       arm.appDir = appDirFor(arm);
       arm.host = await startHost({
@@ -222,7 +222,7 @@ async function main() {
           AzureWebJobsStorage: azurite.connectionString,
           VIDEO_STORAGE: azurite.connectionString,
           VIDEO_CONTAINER: arm.container,
-          AZURE_OPENAI_ENDPOINT: soraUrl,
+          AZURE_OPENAI_ENDPOINT: emulatorUrl,
           AZURE_OPENAI_API_KEY: SORA_KEY,
           POLL_MIN_SECONDS: String(arm.poll.min),
           POLL_MAX_SECONDS: String(arm.poll.max),
@@ -240,7 +240,7 @@ async function main() {
         Array.from({ length: jobCount }, async () => {
           const answer = await json(`${arm.host!.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REQUEST) });
           if (answer.status !== 202) return { arm, instanceId: '-', runtimeStatus: `HTTP ${answer.status}`, seenAtMs: Date.now(), error: JSON.stringify(answer.body) } satisfies Outcome;
-          return follow(arm, answer.body.id as string, soraUrl, deadline);
+          return follow(arm, answer.body.id as string, emulatorUrl, deadline);
         }),
       ),
     );
@@ -261,7 +261,7 @@ async function main() {
           console.error(`${arm.name}: ${outcome.instanceId} ${outcome.runtimeStatus}: ${outcome.error ?? ''}; now ${history?.runtimeStatus} ${JSON.stringify(history?.customStatus)}; last events: ${last.join(' | ')}`);
           continue;
         }
-        const timing = (await json(`${soraUrl}/_admin/jobs/${outcome.jobId}`)).body as Timing;
+        const timing = (await json(`${emulatorUrl}/_admin/jobs/${outcome.jobId}`)).body as Timing;
         if (timing.finishedAtMs === null || (timing.status !== 'succeeded' && timing.status !== 'completed')) {
           failed++;
           console.error(`${arm.name}: ${outcome.instanceId} completed but its Sora job ${outcome.jobId} is ${timing.status}`);
@@ -306,7 +306,7 @@ async function main() {
     }
   } finally {
     for (const arm of arms) await arm.host?.stop().catch(() => undefined);
-    if (sora) await stopChildProcess(sora);
+    if (emulatorProcess) await stopChildProcess(emulatorProcess);
     await azurite?.stop();
     for (const arm of arms) if (arm.appDir) rmSync(arm.appDir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
 //   npx tsx bench/streaming.ts [--bytes 1073741824]
 //
 // Parts: Azurite on a temp folder (not in memory, so the blobs do not sit in its heap), the
-// Sora emulator in this process with padToBytes = N, and the Node Functions host (a child
+// provider emulator in this process with padToBytes = N, and the Node Functions host (a child
 // process) running the built app with the settings of test/integration/pipeline-stack.ts.
 //
 // Memory: the host's VmRSS is read from /proc every 50 ms; idle = median of 10 samples after
@@ -47,7 +47,7 @@ const MiB = 1024 * 1024;
 /** As in src/storage/video-blobs.ts, so the baseline moves blocks exactly like the app. */
 const BLOCK_BYTES = 4 * MiB;
 const PARALLEL_BLOCKS = 4;
-const SORA_KEY = 'bench-key';
+const EMULATOR_KEY = 'bench-key';
 const BASELINE_BLOBS = { here: 'bench-baseline/plain-copy.mp4', child: 'bench-baseline/plain-copy-child.mp4' };
 const SAMPLE_MS = 50;
 const POLL_MS = 50;
@@ -106,8 +106,8 @@ async function getJson(url: string, init: RequestInit = {}): Promise<{ status: n
   return { status: response.status, body };
 }
 
-const contentUrl = (sora: RunningProviderEmulator, generationId: string) =>
-  `${sora.url}/openai/v1/video/generations/${generationId}/content/video?api-version=preview`;
+const contentUrl = (emulator: RunningProviderEmulator, generationId: string) =>
+  `${emulator.url}/openai/v1/video/generations/${generationId}/content/video?api-version=preview`;
 
 async function sha256(stream: AsyncIterable<Buffer | Uint8Array>): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -127,8 +127,8 @@ async function blobSha256(container: ContainerClient, name: string): Promise<{ h
   return { ...(await sha256(body as AsyncIterable<Buffer>)), size };
 }
 
-async function emulatorSha256(sora: RunningProviderEmulator, generationId: string): Promise<{ hex: string; bytes: number }> {
-  const response = await fetch(contentUrl(sora, generationId), { headers: { 'api-key': SORA_KEY } });
+async function emulatorSha256(emulator: RunningProviderEmulator, generationId: string): Promise<{ hex: string; bytes: number }> {
+  const response = await fetch(contentUrl(emulator, generationId), { headers: { 'api-key': EMULATOR_KEY } });
   if (!response.ok || !response.body) throw new Error(`emulator content answered ${response.status}`);
   return sha256(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
 }
@@ -137,7 +137,7 @@ async function emulatorSha256(sora: RunningProviderEmulator, generationId: strin
 async function plainCopy(url: string, container: ContainerClient, blobName: string): Promise<CopyResult> {
   const cpuBefore = ownCpuSeconds();
   const started = performance.now();
-  const response = await fetch(url, { headers: { 'api-key': SORA_KEY } });
+  const response = await fetch(url, { headers: { 'api-key': EMULATOR_KEY } });
   if (!response.ok || !response.body) throw new Error(`emulator content answered ${response.status}`);
   await container.getBlockBlobClient(blobName).uploadStream(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), BLOCK_BYTES, PARALLEL_BLOCKS, {
     blobHTTPHeaders: { blobContentType: 'video/mp4' },
@@ -184,15 +184,15 @@ interface Warm {
 
 /** Once the host reports the Sora job, polls it on the emulator and asks for 1 byte of the
  * content the moment it succeeds, so the emulator encodes (and pads) before the pipeline asks. */
-async function warmContent(sora: RunningProviderEmulator, jobId: () => string | undefined, done: () => boolean): Promise<Warm | undefined> {
+async function warmContent(emulator: RunningProviderEmulator, jobId: () => string | undefined, done: () => boolean): Promise<Warm | undefined> {
   while (!done()) {
     const id = jobId();
     if (id) {
-      const job = await getJson(`${sora.url}/openai/v1/video/generations/jobs/${id}?api-version=preview`, { headers: { 'api-key': SORA_KEY } });
+      const job = await getJson(`${emulator.url}/openai/v1/video/generations/jobs/${id}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } });
       if (job.status === 200 && job.body.status === 'succeeded') {
         const generationId = job.body.generations[0].id as string;
         const sentAt = Date.now();
-        const response = await fetch(contentUrl(sora, generationId), { headers: { 'api-key': SORA_KEY, range: 'bytes=0-0' } });
+        const response = await fetch(contentUrl(emulator, generationId), { headers: { 'api-key': EMULATOR_KEY, range: 'bytes=0-0' } });
         const readyAt = Date.now();
         await response.arrayBuffer();
         return { generationId, sentAt, readyAt };
@@ -247,12 +247,12 @@ interface Figures {
 
 async function run(bytes: number, work: string): Promise<Figures> {
   let azurite: RunningAzurite | undefined;
-  let sora: RunningProviderEmulator | undefined;
+  let emulator: RunningProviderEmulator | undefined;
   let host: RunningHost | undefined;
   try {
     azurite = await startAzurite({ location: path.join(work, 'azurite') });
-    sora = await startProviderEmulator({ port: 0, apiKey: SORA_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'sora') });
-    const settings = pipelineSettings(azurite.connectionString, sora.url, SORA_KEY);
+    emulator = await startProviderEmulator({ port: 0, apiKey: EMULATOR_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'emulator') });
+    const settings = pipelineSettings(azurite.connectionString, emulator.url, EMULATOR_KEY);
     // Not quiet: the Executing/Executed lines time the download activity.
     host = await startHost({ appDir: repoRoot, port: 0, store: 'azure', env: settings });
     const pid = host.process.pid!;
@@ -278,7 +278,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
     let downloadingSeen: number | undefined;
     let completedSeen: number | undefined;
     let final: any;
-    const warm = warmContent(sora, () => jobId, () => finished);
+    const warm = warmContent(emulator, () => jobId, () => finished);
     try {
       const created = await getJson(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(videoRequest) });
       if (created.status !== 202) throw new Error(`POST /api/videos answered ${created.status}: ${JSON.stringify(created.body)}`);
@@ -326,7 +326,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
 
     // Baselines in the same run, after the pipeline (the emulator's file is in the page cache for all).
     const generationId = final.videos[0].generationId as string;
-    const url = contentUrl(sora, generationId);
+    const url = contentUrl(emulator, generationId);
     let azuriteCpu = cpuSeconds(azuritePid);
     const here = await plainCopy(url, container, BASELINE_BLOBS.here);
     const baselineAzurite = { here: cpuSeconds(azuritePid) - azuriteCpu, child: 0 };
@@ -336,7 +336,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
     const loadAfter = loadAverage();
 
     // Verification: sizes and sha256, all streamed.
-    const source = await emulatorSha256(sora, generationId);
+    const source = await emulatorSha256(emulator, generationId);
     const problems: string[] = [];
     if (source.bytes !== bytes) problems.push(`emulator served ${source.bytes} bytes, not ${bytes}`);
     if (final.videos[0].bytes !== bytes) problems.push(`status reports ${final.videos[0].bytes} bytes`);
@@ -357,7 +357,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
     };
   } finally {
     await host?.stop().catch(() => undefined);
-    await sora?.stop().catch(() => undefined);
+    await emulator?.stop().catch(() => undefined);
     await azurite?.stop().catch(() => undefined);
   }
 }

@@ -167,7 +167,7 @@ function appDirFor(arm: Arm): string {
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /** Follows one request through GET /api/videos/{id} until it ends (or the deadline). */
-async function follow(arm: Arm, id: string, soraUrl: string, deadline: number): Promise<Outcome> {
+async function follow(arm: Arm, id: string, emulatorUrl: string, deadline: number): Promise<Outcome> {
   let dueAtMs: number | undefined;
   for (;;) {
     if (Date.now() > deadline) return { arm, id, phase: 'bench-timeout', seenAtMs: Date.now(), error: 'the bench timed out' };
@@ -183,7 +183,7 @@ async function follow(arm: Arm, id: string, soraUrl: string, deadline: number): 
     if (answer.status === 200 && FINISHED.has(answer.body.phase)) return { arm, id, phase: answer.body.phase, seenAtMs, view: answer.body };
     const jobId = answer.body?.upstream?.jobId;
     if (dueAtMs === undefined && jobId) {
-      const timing = (await json<Timing>(`${soraUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
+      const timing = (await json<Timing>(`${emulatorUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
       dueAtMs = timing.createdAtMs + timing.durationMs;
     }
     const now = Date.now();
@@ -203,9 +203,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 interface WebhookStats { sent: number; delivered: number; failed: number; dropped: number; retried: number }
 
-async function runProvider(provider: ProviderName, soraUrl: string): Promise<{ failed: number; lines: string[] }> {
+async function runProvider(provider: ProviderName, emulatorUrl: string): Promise<{ failed: number; lines: string[] }> {
   const request = requestFor(provider);
-  const hooksBefore = (await json<{ webhooks: WebhookStats }>(`${soraUrl}/_admin/stats`)).body.webhooks;
+  const hooksBefore = (await json<{ webhooks: WebhookStats }>(`${emulatorUrl}/_admin/stats`)).body.webhooks;
   const loadBefore = loadavg()[0];
   const started = Date.now();
   const deadline = started + phaseTimeoutMs();
@@ -221,7 +221,7 @@ async function runProvider(provider: ProviderName, soraUrl: string): Promise<{ f
             answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
           }
           if (answer.status !== 202) return { arm, id: '-', phase: `HTTP ${answer.status}`, seenAtMs: Date.now(), error: JSON.stringify(answer.body) };
-          return await follow(arm, answer.body.id, soraUrl, deadline);
+          return await follow(arm, answer.body.id, emulatorUrl, deadline);
         } catch (error) {
           return { arm, id: '-', phase: 'bench-error', seenAtMs: Date.now(), error: (error as Error).message };
         }
@@ -230,7 +230,7 @@ async function runProvider(provider: ProviderName, soraUrl: string): Promise<{ f
   );
   const wall = Date.now() - started;
   const loadAfter = loadavg()[0];
-  const hooksAfter = (await json<{ webhooks: WebhookStats }>(`${soraUrl}/_admin/stats`)).body.webhooks;
+  const hooksAfter = (await json<{ webhooks: WebhookStats }>(`${emulatorUrl}/_admin/stats`)).body.webhooks;
   const hooks = Object.fromEntries(Object.entries(hooksAfter).map(([k, v]) => [k, v - hooksBefore[k as keyof WebhookStats]])) as unknown as WebhookStats;
 
   let failed = 0;
@@ -247,7 +247,7 @@ async function runProvider(provider: ProviderName, soraUrl: string): Promise<{ f
         console.error(`${provider} / ${arm.name}: ${outcome.id} ${outcome.phase}: ${outcome.error ?? outcome.view?.error ?? ''}; durable ${history?.runtimeStatus}; last events: ${last.join(' | ')}`);
         continue;
       }
-      const timing = (await json<Timing>(`${soraUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
+      const timing = (await json<Timing>(`${emulatorUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
       const left = events.find((e) => e.EventType === 'TaskScheduled' && e.FunctionName === 'downloadVideo');
       if (timing.finishedAtMs === null || !left) {
         failed++;
@@ -318,11 +318,11 @@ async function main() {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
 
   let azurite: RunningAzurite | undefined;
-  let sora: ChildProcess | undefined;
+  let emulatorProcess: ChildProcess | undefined;
   let failed = 0;
   const stopAll = async () => {
     for (const arm of arms) await arm.host?.stop().catch(() => undefined);
-    if (sora) await stopChildProcess(sora);
+    if (emulatorProcess) await stopChildProcess(emulatorProcess);
     await azurite?.stop().catch(() => undefined);
     for (const arm of arms) if (arm.appDir) rmSync(arm.appDir, { recursive: true, force: true });
   };
@@ -340,28 +340,28 @@ async function main() {
       // Every request runs at once: no per-key fal queue (default 2 in progress) or create quota gets in the way.
       '--fal-concurrency', many, '--replicate-creates-per-minute', many, '--max-running-jobs', many,
     ]);
-    sora = emulator.child;
-    const soraUrl = emulator.url;
+    emulatorProcess = emulator.child;
+    const emulatorUrl = emulator.url;
     for (const arm of arms) {
       arm.appDir = appDirFor(arm);
       const port = await freePort();
       arm.host = await startHost({
         appDir: arm.appDir, port, store, quiet: true,
         env: {
-          ...pipelineSettings(azurite.connectionString, soraUrl, KEY),
+          ...pipelineSettings(azurite.connectionString, emulatorUrl, KEY),
           VIDEO_CONTAINER: arm.container,
           // Only the webhooks arm knows its own URL, so only its creates register a callback.
           PUBLIC_BASE_URL: arm.webhooks ? `http://127.0.0.1:${port}` : '',
           POLL_MIN_SECONDS: String(arm.poll.min),
           POLL_MAX_SECONDS: String(arm.poll.max),
           // The code default (pipelineSettings shortens it for tests).
-          SORA_REQUEST_TIMEOUT_SECONDS: '',
+          PROVIDER_REQUEST_TIMEOUT_SECONDS: '',
         },
       });
     }
     console.log(`${jobCount} requests per arm per provider; emulator --time-scale ${timeScale} (nominal ${seconds(nominalMs())}) --duration-jitter ${jitter} --seed ${seed}; durable store ${store}; ` +
       `${new Date().toISOString()}; load average (1 min) ${loadavg()[0].toFixed(2)}`);
-    for (const provider of providers as ProviderName[]) failed += (await runProvider(provider, soraUrl)).failed;
+    for (const provider of providers as ProviderName[]) failed += (await runProvider(provider, emulatorUrl)).failed;
   } finally {
     await stopAll();
   }
