@@ -288,7 +288,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
         const status = await getJson(`${host.url}/api/videos/${id}`);
         const now = Date.now();
         if (status.status === 200) {
-          jobId ??= status.body.sora?.jobId;
+          jobId ??= status.body.upstream?.jobId;
           if (status.body.phase === 'downloading') downloadingSeen ??= now;
           if (['completed', 'failed', 'cancelled'].includes(status.body.phase)) {
             if (status.body.phase === 'completed') completedSeen = now;
@@ -325,7 +325,7 @@ async function run(bytes: number, work: string): Promise<Figures> {
     const pipelineMs = last.endedAt - startedAt;
 
     // Baselines in the same run, after the pipeline (the emulator's file is in the page cache for all).
-    const generationId = final.videos[0].generationId as string;
+    const generationId = final.videos[0].outputId as string;
     const url = contentUrl(emulator, generationId);
     let azuriteCpu = cpuSeconds(azuritePid);
     const here = await plainCopy(url, container, BASELINE_BLOBS.here);
