@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, redactUrl, VideosApi, type StartedJob } from './api-client.js';
 import { parseGenerateArgs, requestBody, USAGE, UsageError, variantFileName, type GenerateOptions } from './generate-args.js';
 import { readJobStatus, type JobView } from './job-status.js';
-import { repoRoot, startLocalStack, type RunningStack } from './local-stack.js';
+import { emulatorTimeScale, repoRoot, startLocalStack, type RunningStack } from './local-stack.js';
 import { sampleValues } from './local-settings.js';
 import { ProgressDisplay } from './progress-display.js';
 
@@ -22,16 +22,15 @@ class JobEndedError extends Error {
 }
 
 async function startEmbeddedStack(): Promise<RunningStack> {
-  const timeScale = process.env.SORA_EMULATOR_TIME_SCALE ? Number(process.env.SORA_EMULATOR_TIME_SCALE) : undefined;
   const external = process.env.AZURE_OPENAI_ENDPOINT;
   return startLocalStack({
     appPort: 0,
-    soraPort: 0,
+    emulatorPort: 0,
     azurite: { blobPort: 0, queuePort: 0, tablePort: 0 },
-    soraEndpoint: external,
+    azureOpenAiEndpoint: external,
     // A fresh key per run: the emulator demands it, the app sends it, nobody else knows it.
-    soraApiKey: external ? process.env.AZURE_OPENAI_API_KEY ?? '' : randomUUID(),
-    soraTimeScale: timeScale,
+    apiKey: external ? process.env.AZURE_OPENAI_API_KEY ?? '' : randomUUID(),
+    emulatorTimeScale: emulatorTimeScale(process.env, (line) => process.stderr.write(`${line}\n`)),
     settings: sampleValues(repoRoot),
     preferFunc: false,
     quiet: true,
@@ -104,7 +103,7 @@ async function run(options: GenerateOptions): Promise<void> {
   let stack: RunningStack | undefined;
   try {
     if (!options.api) {
-      process.stderr.write('Starting the local stack (Azurite, Sora emulator, Functions host)...\n');
+      process.stderr.write('Starting the local stack (Azurite, provider emulator, Functions host)...\n');
       stack = await startEmbeddedStack();
     }
     const api = new VideosApi(options.api ?? stack!.appUrl, options.key);

@@ -1,5 +1,5 @@
 // The embedded local stack used by both `npm start` and `npm run generate`:
-// Azurite + the Sora emulator (unless a real endpoint is given) + the app, under `func`
+// Azurite + the provider emulator (unless a real Azure OpenAI endpoint is given) + the app, under `func`
 // when it is installed, else under the project's Node Functions host.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { stopChildProcess } from '../emulators/stop-child.js';
 
 export const repoRoot = path.resolve(__dirname, '..');
 
-/** What the Sora emulator and Node host modules promise (see their contracts in the design). */
+/** What the provider emulator and Node host modules promise (see their contracts in the design). */
 interface RunningService { url: string; port: number; process?: ChildProcess; stop(): Promise<void> }
 interface ProviderEmulatorModule {
   startProviderEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
@@ -38,16 +38,17 @@ export class StackError extends Error {
 export interface LocalStackOptions {
   /** App port; 0 = any free port. */
   appPort: number;
-  /** Sora emulator port (ignored when soraEndpoint is set). */
-  soraPort: number;
+  /** Provider emulator port (ignored when azureOpenAiEndpoint is set). */
+  emulatorPort: number;
   azurite: { location?: string; blobPort: number; queuePort: number; tablePort: number };
-  /** A real Azure OpenAI endpoint; undefined = run the Sora emulator. */
-  soraEndpoint?: string;
-  /** Key the app sends to Sora; also the key the emulator demands. */
-  soraApiKey: string;
+  /** A real Azure OpenAI endpoint; undefined = run the provider emulator. */
+  azureOpenAiEndpoint?: string;
+  /** Key the app sends to every provider the emulator stands for (the emulator demands it),
+   * or to azureOpenAiEndpoint when that is set. */
+  apiKey: string;
   /** Emulator speed-up (tests); undefined = the emulator's own realistic timing. */
-  soraTimeScale?: number;
-  /** App settings (local.settings.json Values); storage and Sora entries are filled in here. */
+  emulatorTimeScale?: number;
+  /** App settings (local.settings.json Values); storage and provider entries are filled in here. */
   settings: Record<string, string>;
   /** Prefer `func start` when it is installed. */
   preferFunc: boolean;
@@ -56,12 +57,23 @@ export interface LocalStackOptions {
 
 export interface RunningStack {
   appUrl: string;
-  soraUrl: string;
+  /** The provider emulator's URL; undefined when azureOpenAiEndpoint is used instead. */
+  emulatorUrl?: string;
   storageConnectionString: string;
   usingFunc: boolean;
   /** Resolves with a one-line description if a piece dies while the stack is meant to be up. */
   crashed: Promise<string>;
   stop(): Promise<void>;
+}
+
+/** The emulator speed-up PROVIDER_EMULATOR_TIME_SCALE asks for (undefined = realistic timing).
+ * SORA_EMULATOR_TIME_SCALE is its old name, still read for one release (README, "Renamed"). */
+export function emulatorTimeScale(env: Record<string, string | undefined>, notice: (line: string) => void): number | undefined {
+  const value = env.PROVIDER_EMULATOR_TIME_SCALE ?? env.SORA_EMULATOR_TIME_SCALE;
+  if (env.PROVIDER_EMULATOR_TIME_SCALE === undefined && env.SORA_EMULATOR_TIME_SCALE !== undefined) {
+    notice('Note: SORA_EMULATOR_TIME_SCALE is the old name of PROVIDER_EMULATOR_TIME_SCALE; it goes away in the next release.');
+  }
+  return value ? Number(value) : undefined;
 }
 
 /** Fails with a clear message when a fixed port is taken (port 0 is always free). */
@@ -161,9 +173,9 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
 }
 
 /** Every fixed port the stack will bind, checked up front so a clash is reported before anything starts. */
-export async function assertPortsFree(options: Pick<LocalStackOptions, 'appPort' | 'soraPort' | 'azurite' | 'soraEndpoint'>): Promise<void> {
+export async function assertPortsFree(options: Pick<LocalStackOptions, 'appPort' | 'emulatorPort' | 'azurite' | 'azureOpenAiEndpoint'>): Promise<void> {
   await assertPortFree(options.appPort, 'app', '--port');
-  if (!options.soraEndpoint) await assertPortFree(options.soraPort, 'Sora emulator', '--sora-port');
+  if (!options.azureOpenAiEndpoint) await assertPortFree(options.emulatorPort, 'provider emulator', '--emulator-port');
   await assertPortFree(options.azurite.blobPort, 'Azurite blob', '--azurite-port');
   await assertPortFree(options.azurite.queuePort, 'Azurite queue', '--azurite-port');
   await assertPortFree(options.azurite.tablePort, 'Azurite table', '--azurite-port');
@@ -190,24 +202,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     started.push(azurite);
     watch('Azurite', azurite.process);
 
-    let soraUrl = options.soraEndpoint;
     let emulatorUrl: string | undefined;
-    if (!soraUrl) {
+    if (!options.azureOpenAiEndpoint) {
       const { startProviderEmulator } = await loadEmulator<ProviderEmulatorModule>('emulators/providers/index.ts');
-      const sora = await startProviderEmulator({
-        port: options.soraPort, apiKey: options.soraApiKey, timeScale: options.soraTimeScale,
+      const emulator = await startProviderEmulator({
+        port: options.emulatorPort, apiKey: options.apiKey, timeScale: options.emulatorTimeScale,
       });
-      started.push(sora);
-      watch('The Sora emulator', sora.process);
-      soraUrl = sora.url;
-      emulatorUrl = sora.url;
+      started.push(emulator);
+      watch('The provider emulator', emulator.process);
+      emulatorUrl = emulator.url;
     }
 
-    const env = wireProviders(options.settings, emulatorUrl, options.soraApiKey);
+    const env = wireProviders(options.settings, emulatorUrl, options.apiKey);
     // A real Azure OpenAI endpoint (AZURE_OPENAI_ENDPOINT given) is used as is.
-    if (options.soraEndpoint) {
-      env.AZURE_OPENAI_ENDPOINT = options.soraEndpoint;
-      if (options.soraApiKey) env.AZURE_OPENAI_API_KEY = options.soraApiKey;
+    if (options.azureOpenAiEndpoint) {
+      env.AZURE_OPENAI_ENDPOINT = options.azureOpenAiEndpoint;
+      if (options.apiKey) env.AZURE_OPENAI_API_KEY = options.apiKey;
     }
     // The app hands out status URLs and registers provider callbacks under its public URL.
     const appPort = options.appPort || (await freePort());
@@ -229,7 +239,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     return {
       appUrl: app.url.replace(/\/+$/, ''),
-      soraUrl,
+      emulatorUrl,
       storageConnectionString: azurite.connectionString,
       usingFunc: !!funcPath,
       crashed,

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureLocalSettings, readValues } from './local-settings.js';
-import { assertPortsFree, repoRoot, StackError, startLocalStack } from './local-stack.js';
+import { assertPortsFree, emulatorTimeScale, repoRoot, StackError, startLocalStack } from './local-stack.js';
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
@@ -17,41 +17,45 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       port: { type: 'string' },
+      'emulator-port': { type: 'string' },
+      // The old name of --emulator-port, accepted for one release (README, "Renamed").
       'sora-port': { type: 'string' },
       'azurite-port': { type: 'string' },
       'data-dir': { type: 'string' },
     },
   });
   const appPort = port(values.port, 7071, '--port');
-  const soraPort = port(values['sora-port'], 8091, '--sora-port');
+  const oldPortFlag = values['emulator-port'] === undefined && values['sora-port'] !== undefined;
+  if (oldPortFlag) console.error('Note: --sora-port is the old name of --emulator-port; it goes away in the next release.');
+  const emulatorPort = port(values['emulator-port'] ?? values['sora-port'], 8091, oldPortFlag ? '--sora-port' : '--emulator-port');
   // One base port for Azurite's three services (0 = three free ports).
   const azuriteBase = port(values['azurite-port'], 10000, '--azurite-port');
   const dataDir = path.resolve(repoRoot, values['data-dir'] ?? '.azurite');
-  const soraEndpoint = process.env.AZURE_OPENAI_ENDPOINT;
+  const azureOpenAiEndpoint = process.env.AZURE_OPENAI_ENDPOINT;
   const azurite = {
     location: dataDir,
     blobPort: azuriteBase,
     queuePort: azuriteBase === 0 ? 0 : azuriteBase + 1,
     tablePort: azuriteBase === 0 ? 0 : azuriteBase + 2,
   };
-  await assertPortsFree({ appPort, soraPort, azurite, soraEndpoint });
+  await assertPortsFree({ appPort, emulatorPort, azurite, azureOpenAiEndpoint });
 
   if (ensureLocalSettings(repoRoot)) console.log('Created local.settings.json from local.settings.sample.json.');
   const settings = readValues(path.join(repoRoot, 'local.settings.json'));
-  const soraApiKey = soraEndpoint ? process.env.AZURE_OPENAI_API_KEY ?? settings.AZURE_OPENAI_API_KEY ?? '' : settings.AZURE_OPENAI_API_KEY;
-  if (!soraEndpoint && !soraApiKey) {
-    throw new StackError('AZURE_OPENAI_API_KEY is missing from local.settings.json (Values); the Sora emulator needs a key to share with the app.');
+  const apiKey = azureOpenAiEndpoint ? process.env.AZURE_OPENAI_API_KEY ?? settings.AZURE_OPENAI_API_KEY ?? '' : settings.AZURE_OPENAI_API_KEY;
+  if (!azureOpenAiEndpoint && !apiKey) {
+    throw new StackError('AZURE_OPENAI_API_KEY is missing from local.settings.json (Values); the provider emulator needs a key to share with the app.');
   }
-  const timeScale = process.env.SORA_EMULATOR_TIME_SCALE ? Number(process.env.SORA_EMULATOR_TIME_SCALE) : undefined;
+  const timeScale = emulatorTimeScale(process.env, (line) => console.error(line));
 
-  console.log('Starting Azurite, %s and the app...', soraEndpoint ? 'no Sora emulator (AZURE_OPENAI_ENDPOINT is set)' : 'the Sora emulator');
+  console.log('Starting Azurite, %s and the app...', azureOpenAiEndpoint ? 'no provider emulator (AZURE_OPENAI_ENDPOINT is set)' : 'the provider emulator');
   const stack = await startLocalStack({
     appPort,
-    soraPort,
+    emulatorPort,
     azurite,
-    soraEndpoint,
-    soraApiKey: soraApiKey ?? '',
-    soraTimeScale: timeScale,
+    azureOpenAiEndpoint,
+    apiKey: apiKey ?? '',
+    emulatorTimeScale: timeScale,
     settings,
     preferFunc: true,
     quiet: false,
@@ -63,12 +67,12 @@ Local stack ready${stack.usingFunc ? ' (app under func)' : ' (app under the Node
   gallery        ${stack.appUrl}/api/gallery   (open it in a browser)
   API reference  ${stack.appUrl}/api/openapi.json
   providers      ${stack.appUrl}/api/providers
-  emulator       ${soraEndpoint ? `none: Azure OpenAI at ${soraEndpoint}` : `${stack.soraUrl} (Sora, OpenAI /v1, fal, Replicate)`}
+  emulator       ${azureOpenAiEndpoint ? `none: Azure OpenAI at ${azureOpenAiEndpoint}` : `${stack.emulatorUrl} (Azure OpenAI, OpenAI /v1, fal, Replicate)`}
   Azurite data   ${path.relative(process.cwd(), dataDir) || dataDir}
 
 Try next (in another terminal):
   curl -s -X POST ${stack.appUrl}/api/videos -H 'content-type: application/json' \\
-    -d '{"provider":"openai","model":"sora-2","prompt":"A cat playing piano in a jazz bar."}'
+    -d '{"provider":"fal","model":"fal-ai/kling-video/v2/master/text-to-video","prompt":"A cat playing piano in a jazz bar."}'
   curl -s ${stack.appUrl}/api/videos/<id>          # status, then videos[].url when done
   npm run generate -- "A cat playing piano in a jazz bar." --api ${stack.appUrl}
 Press Ctrl-C to stop.`);

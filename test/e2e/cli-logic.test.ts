@@ -1,10 +1,11 @@
-// Pure logic behind the generate CLI (kept beside its e2e suites because cli/ is one owner's):
-// reading the status view, the request body, output names.
+// Pure logic behind the generate and start CLIs (kept beside their e2e suites because cli/ is
+// one owner's): reading the status view, the request body, output names, the emulator's speed-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGenerateArgs, requestBody, UsageError, variantFileName } from '../../cli/generate-args.js';
 import { readJobStatus } from '../../cli/job-status.js';
 import { redactUrl } from '../../cli/api-client.js';
+import { emulatorTimeScale } from '../../cli/local-stack.js';
 
 test('no options: the prompt alone (the app applies the default provider\'s model and its defaults)', () => {
   const options = parseGenerateArgs(['A cat playing piano in a jazz bar.']);
@@ -55,4 +56,17 @@ test('failure and cancellation carry the reason; anything else is refused', () =
 
 test('printed URLs lose their query (SAS tokens, function keys)', () => {
   assert.equal(redactUrl('http://127.0.0.1:1/dev/videos/a.mp4?sv=1&sig=secret'), 'http://127.0.0.1:1/dev/videos/a.mp4');
+});
+
+test('PROVIDER_EMULATOR_TIME_SCALE speeds the emulator up; SORA_EMULATOR_TIME_SCALE, its old name, still does, with a notice', () => {
+  const notices: string[] = [];
+  const read = (env: Record<string, string>) => emulatorTimeScale(env, (line) => notices.push(line));
+  assert.equal(read({ PROVIDER_EMULATOR_TIME_SCALE: '0.1' }), 0.1);
+  assert.deepEqual(notices, []);
+  assert.equal(read({ SORA_EMULATOR_TIME_SCALE: '0.2' }), 0.2);
+  assert.equal(notices.length, 1);
+  assert.match(notices[0], /SORA_EMULATOR_TIME_SCALE is the old name of PROVIDER_EMULATOR_TIME_SCALE/);
+  assert.equal(read({ PROVIDER_EMULATOR_TIME_SCALE: '0.3', SORA_EMULATOR_TIME_SCALE: '0.2' }), 0.3, 'the new name wins');
+  assert.equal(read({}), undefined, 'unset: the emulator keeps its realistic timing');
+  assert.equal(notices.length, 1);
 });

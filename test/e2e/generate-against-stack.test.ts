@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { killGroup, startCli, startStack, waitFor, type RunningCli } from './helpers.js';
 
-let stack: { cli: RunningCli; appUrl: string; soraUrl: string } | undefined;
+let stack: { cli: RunningCli; appUrl: string; emulatorUrl: string } | undefined;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-stack-'));
 
 before(async () => {
@@ -22,7 +22,7 @@ const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
 test('a job Sora refuses (input moderation) ends generate with exit 1 and the reason', async (t) => {
   const prompt = 'A forbidden scene for the e2e moderation test.';
-  const response = await fetch(`${stack!.soraUrl}/_admin/config`, {
+  const response = await fetch(`${stack!.emulatorUrl}/_admin/config`, {
     method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: [prompt] }),
   });
   assert.ok(response.ok, `emulator admin answered ${response.status}`);

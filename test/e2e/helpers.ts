@@ -82,8 +82,8 @@ export async function probeVideo(file: string): Promise<VideoFacts> {
 }
 
 /** `npm start` with every port free and its data in `dataDir`; resolves once it printed its endpoints. */
-export async function startStack(dataDir: string, env: Record<string, string> = {}): Promise<{ cli: RunningCli; appUrl: string; soraUrl: string }> {
-  const cli = startCli('start.ts', ['--port', '0', '--sora-port', '0', '--azurite-port', '0', '--data-dir', dataDir], env);
+export async function startStack(dataDir: string, env: Record<string, string> = {}): Promise<{ cli: RunningCli; appUrl: string; emulatorUrl: string }> {
+  const cli = startCli('start.ts', ['--port', '0', '--emulator-port', '0', '--azurite-port', '0', '--data-dir', dataDir], env);
   try {
     await waitFor('npm start to print its endpoints', () => /Press Ctrl-C to stop/.test(cli.stdout()) || cli.child.exitCode !== null, 60_000);
   } catch (error) {
@@ -91,12 +91,12 @@ export async function startStack(dataDir: string, env: Record<string, string> = 
     throw error;
   }
   const appUrl = /app\s+(http:\/\/\S+)\/api\/videos/.exec(cli.stdout())?.[1];
-  const soraUrl = /emulator\s+(http:\/\/\S+) \(/.exec(cli.stdout())?.[1];
-  if (!appUrl || !soraUrl) {
+  const emulatorUrl = /emulator\s+(http:\/\/\S+) \(/.exec(cli.stdout())?.[1];
+  if (!appUrl || !emulatorUrl) {
     killGroup(cli);
     throw new Error(`npm start did not print its endpoints.\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
   }
-  return { cli, appUrl, soraUrl };
+  return { cli, appUrl, emulatorUrl };
 }
 
 /** Ctrl-C as a terminal sends it: SIGINT to the whole process group. */

@@ -26,7 +26,7 @@ async function waitForVideos(appUrl: string, id: string): Promise<Status> {
 test('npm start + curl-style requests reach a completed, playable video; Ctrl-C stops; a restart reuses the data', async (t) => {
   const dir = tempDir(t);
   const dataDir = path.join(dir, 'azurite');
-  const first = await startStack(dataDir, { SORA_EMULATOR_TIME_SCALE: '0.1' });
+  const first = await startStack(dataDir, { PROVIDER_EMULATOR_TIME_SCALE: '0.1' });
   t.after(() => killGroup(first.cli));
 
   // The gallery and the API reference are printed beside the API, and answer there.
@@ -90,7 +90,7 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.match(stopped.stdout, /Stopped\./);
 
-  const second = await startStack(dataDir, { SORA_EMULATOR_TIME_SCALE: '0.1' });
+  const second = await startStack(dataDir, { PROVIDER_EMULATOR_TIME_SCALE: '0.1' });
   t.after(() => killGroup(second.cli));
   const again = await fetch(`${second.appUrl}/api/videos/${id}`);
   assert.equal(again.status, 200, await again.clone().text());
