@@ -39,7 +39,7 @@ const jitter = Number(values.jitter);
 const seed = Number(values.seed);
 
 const repoRoot = path.resolve(__dirname, '..');
-const SORA_KEY = 'bench-key';
+const EMULATOR_KEY = 'bench-key';
 /** The quickstart's job: every video is this one (same prompt, so the emulator encodes it once). */
 const SIZE = values.model === 'sora' ? { width: 480, height: 480, n_seconds: 5 } : { width: 720, height: 1280, n_seconds: 4 };
 const REQUEST = values.model === 'sora'
@@ -207,7 +207,7 @@ async function main() {
   try {
     azurite = await startAzurite();
     const emulator = await spawnProviderEmulatorCli([
-      '--port', '0', '--api-key', SORA_KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
+      '--port', '0', '--api-key', EMULATOR_KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
       '--max-running-jobs', String(jobCount * arms.length * 2 + 10),
       // The bench measures polling, not the Sora 2 create quota (2 a minute by default).
       '--videos-creates-per-minute', String(jobCount * arms.length * 2 + 10),
@@ -223,7 +223,7 @@ async function main() {
           VIDEO_STORAGE: azurite.connectionString,
           VIDEO_CONTAINER: arm.container,
           AZURE_OPENAI_ENDPOINT: emulatorUrl,
-          AZURE_OPENAI_API_KEY: SORA_KEY,
+          AZURE_OPENAI_API_KEY: EMULATOR_KEY,
           POLL_MIN_SECONDS: String(arm.poll.min),
           POLL_MAX_SECONDS: String(arm.poll.max),
         },

@@ -23,7 +23,7 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
   mkdirSync(artifacts, { recursive: true });
   [stack, browser] = await Promise.all([
-    startPipelineStack({ sora: { videosCreatesPerMinute: 20 } }),
+    startPipelineStack({ emulator: { videosCreatesPerMinute: 20 } }),
     chromium.launch({ executablePath: CHROMIUM, headless: true }),
   ]);
 });
@@ -61,7 +61,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 async function emulatorConfig(settings: Record<string, unknown>): Promise<void> {
-  const answer = await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  const answer = await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
   assert.equal(answer.status, 200, answer.text);
 }
 

@@ -1,6 +1,6 @@
 // The deploy package (azure.yaml `dist`: what `npm run package` builds and azd uploads) holds
 // only what the app runs, its code cache works and is optional, and the Node Functions host
-// serves a video request from exactly that folder: Azurite, the Sora emulator and the host,
+// serves a video request from exactly that folder: Azurite, the provider emulator and the host,
 // wired with local.settings.sample.json.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -164,7 +164,7 @@ describe('the deploy package', () => {
 
 describe('the Node host serves a video from the deploy package', () => {
   let azurite: RunningAzurite;
-  let sora: RunningProviderEmulator;
+  let emulator: RunningProviderEmulator;
   let host: RunningHost | undefined;
 
   before(async () => {
@@ -175,13 +175,13 @@ describe('the Node host serves a video from the deploy package', () => {
     }
     const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
     azurite = await startAzurite();
-    sora = await startProviderEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
+    emulator = await startProviderEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
     // The sample's settings as `npm start` hands them over: local storage → this Azurite, the
     // emulator's fixed address → this emulator (every provider it serves shares that origin).
     const emulatorOrigin = new URL(sample.Values.AZURE_OPENAI_ENDPOINT).origin;
     const env = Object.fromEntries(Object.entries(sample.Values).map(([name, value]) => [
       name,
-      /UseDevelopmentStorage=true/i.test(value) ? azurite.connectionString : value.startsWith(emulatorOrigin) ? sora.url + value.slice(emulatorOrigin.length) : value,
+      /UseDevelopmentStorage=true/i.test(value) ? azurite.connectionString : value.startsWith(emulatorOrigin) ? emulator.url + value.slice(emulatorOrigin.length) : value,
     ]));
     // The app hands out status and callback URLs under PUBLIC_BASE_URL: make it this host's.
     const port = await freePort();
@@ -191,7 +191,7 @@ describe('the Node host serves a video from the deploy package', () => {
 
   after(async () => {
     await host?.stop().catch(() => undefined);
-    await sora?.stop();
+    await emulator?.stop();
     await azurite?.stop();
   });
 

@@ -3,7 +3,7 @@
 // and none of them starts an orchestration or bills a Sora job.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, postVideo, quickstartBody, soraStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
+import { call, postVideo, quickstartBody, emulatorStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;
 before(async () => {
@@ -190,7 +190,7 @@ describe('after all of them', () => {
 
   test('no orchestration was started and no Sora job was created', async () => {
     assert.deepEqual((await listInstances()).map((i) => i.instanceId), []);
-    const stats = await soraStats(stack.sora);
+    const stats = await emulatorStats(stack.emulator);
     assert.equal(totalJobsCreated(stats), 0, JSON.stringify(stats));
     const soraCalls = Object.entries(stats.requests).filter(([route]) => route.startsWith('POST /openai/'));
     assert.deepEqual(soraCalls, [], 'no create request reached the emulator');
@@ -202,6 +202,6 @@ describe('after all of them', () => {
     const status = await waitForVideo(stack.host, started.body.id);
     assert.equal(status.phase, 'completed', JSON.stringify(status));
     assert.deepEqual((await listInstances()).map((i) => i.instanceId), [started.body.id]);
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)), 1);
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)), 1);
   });
 });

@@ -3,7 +3,7 @@
 // 503 with Retry-After instead of hanging, and a start it answered 503 must not run later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, quickstartBody, soraStats, startPipelineStack, startVideo, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
+import { call, quickstartBody, emulatorStats, startPipelineStack, startVideo, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 /** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
@@ -35,7 +35,7 @@ describe('storage that stops answering', () => {
   test('issue 16 item 13: POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
     const known = await startVideo(stack.host, small);
     assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
-    const jobsBefore = totalJobsCreated(await soraStats(stack.sora));
+    const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));
     const pid = stack.azurite.process.pid!;
     process.kill(pid, 'SIGSTOP');
     let answers: (Answer | string)[];
@@ -72,7 +72,7 @@ describe('storage that stops answering', () => {
     assert.equal(others[0].runtimeStatus, 'Terminated', `a start answered 503 does not run: ${JSON.stringify(others)}`);
     // Give a create in flight time to land and see the cancel mark.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const stats = await soraStats(stack.sora);
+    const stats = await emulatorStats(stack.emulator);
     const made = totalJobsCreated(stats) - jobsBefore;
     const deleted = Object.values(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}'] ?? {}).reduce((a, b) => a + b, 0);
     assert.ok(made <= deleted, `every job such a start made was cancelled (made ${made}, deleted ${deleted})`);

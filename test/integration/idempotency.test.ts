@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  call, postVideo, quickstartBody, soraStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack,
+  call, postVideo, quickstartBody, emulatorStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack,
 } from './pipeline-stack.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
@@ -51,7 +51,7 @@ describe('Idempotency-Key', () => {
   });
 
   test('issue 16 item 4: one key sent at once with two different bodies: one 202 for the body that runs, one 422, one job per key', async () => {
-    const before = totalJobsCreated(await soraStats(stack.sora));
+    const before = totalJobsCreated(await emulatorStats(stack.emulator));
     // Eight keys, each sent twice at the same moment with different bodies: the race path
     // (both see no instance, one start is refused) is taken for most of them.
     const races = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
@@ -68,7 +68,7 @@ describe('Idempotency-Key', () => {
       assert.equal(status.phase, 'completed', JSON.stringify(status));
       assert.equal(status.request.prompt, bodies[winner].prompt, `${key}: the 202 was for the body that runs`);
     }
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, races.length, 'one upstream job per key');
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, races.length, 'one upstream job per key');
   });
 
   test('issue 16 item 3: a key used again after its request was purged starts clean and delivers the new request\'s own video', async () => {
@@ -79,7 +79,7 @@ describe('Idempotency-Key', () => {
     assert.equal(firstStatus.phase, 'completed', JSON.stringify(firstStatus));
     await purge(first.body.id);
 
-    const before = totalJobsCreated(await soraStats(stack.sora));
+    const before = totalJobsCreated(await emulatorStats(stack.emulator));
     const second = await keyed({ ...fal, prompt: 'A green kite over a hill.' }, key);
     assert.equal(second.status, 202, second.text);
     assert.equal(second.body.id, first.body.id, 'the key names the same instance id again');
@@ -87,7 +87,7 @@ describe('Idempotency-Key', () => {
     const status = await waitForVideo(stack.host, second.body.id);
     assert.equal(status.phase, 'completed', JSON.stringify(status));
     assert.equal(status.request.prompt, 'A green kite over a hill.');
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1, 'a job of its own was made');
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1, 'a job of its own was made');
     assert.notEqual(status.upstream.jobId, firstStatus.upstream.jobId, 'not the old request\'s job');
     for (const video of status.videos) {
       const properties = await stack.container.getBlockBlobClient(video.blobName).getProperties();
@@ -96,7 +96,7 @@ describe('Idempotency-Key', () => {
   });
 
   test('issue 16 item 3: after cancel and purge, the key starts a new request that completes', async () => {
-    await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
+    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
     const key = newKey('cancelled');
     let id: string;
     try {
@@ -111,7 +111,7 @@ describe('Idempotency-Key', () => {
       assert.equal(cancelled.status, 202, cancelled.text);
       assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
     } finally {
-      await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
     }
     await purge(id);
     const again = await keyed(small, key);

@@ -3,7 +3,7 @@
 // lost creates, cancels, expired outputs and refused prompts, per provider.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, startPipelineStack, startVideo, videoBlobs, waitForVideo, SORA_KEY, type PipelineStack } from './pipeline-stack.js';
+import { call, startPipelineStack, startVideo, videoBlobs, waitForVideo, EMULATOR_KEY, type PipelineStack } from './pipeline-stack.js';
 
 type Kind = 'fal' | 'replicate';
 const MODELS: Record<Kind, string> = { fal: 'fal-ai/kling-video/v2/master/text-to-video', replicate: 'kwaivgi/kling-v2.0' };
@@ -11,7 +11,7 @@ const CREATE_ROUTES: Record<Kind, string> = { fal: 'POST /fal/{model_id}', repli
 const body = (kind: Kind, prompt: string) => ({ provider: kind, model: MODELS[kind], prompt, size: '16:9' });
 
 async function admin(stack: PipelineStack, method: string, path: string, value?: unknown) {
-  const answer = await call(`${stack.sora.url}/_admin/${path}`, { method, headers: { 'content-type': 'application/json' }, body: value === undefined ? undefined : JSON.stringify(value) });
+  const answer = await call(`${stack.emulator.url}/_admin/${path}`, { method, headers: { 'content-type': 'application/json' }, body: value === undefined ? undefined : JSON.stringify(value) });
   assert.ok(answer.status < 300, answer.text);
   return answer.body;
 }
@@ -20,18 +20,18 @@ const creates = async (stack: PipelineStack, kind: Kind): Promise<number> => (aw
 /** The provider's own view of a job, straight from its API. */
 async function upstream(stack: PipelineStack, kind: Kind, jobId: string): Promise<{ status: number; body: any }> {
   const url = kind === 'fal'
-    ? `${stack.sora.url}/fal/fal-ai/kling-video/requests/${jobId}/status`
-    : `${stack.sora.url}/replicate/v1/predictions/${jobId}`;
-  const answer = await call(url, { headers: { authorization: kind === 'fal' ? `Key ${SORA_KEY}` : `Bearer ${SORA_KEY}` } });
+    ? `${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}/status`
+    : `${stack.emulator.url}/replicate/v1/predictions/${jobId}`;
+  const answer = await call(url, { headers: { authorization: kind === 'fal' ? `Key ${EMULATOR_KEY}` : `Bearer ${EMULATOR_KEY}` } });
   return { status: answer.status, body: answer.body };
 }
 
 /** The output's bytes as the provider serves them (faults off). */
 async function outputBytes(stack: PipelineStack, kind: Kind, jobId: string): Promise<Buffer> {
-  const auth = { authorization: kind === 'fal' ? `Key ${SORA_KEY}` : `Bearer ${SORA_KEY}` };
+  const auth = { authorization: kind === 'fal' ? `Key ${EMULATOR_KEY}` : `Bearer ${EMULATOR_KEY}` };
   const answer = kind === 'fal'
-    ? await call(`${stack.sora.url}/fal/fal-ai/kling-video/requests/${jobId}`, { headers: auth })
-    : await call(`${stack.sora.url}/replicate/v1/predictions/${jobId}`, { headers: auth });
+    ? await call(`${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}`, { headers: auth })
+    : await call(`${stack.emulator.url}/replicate/v1/predictions/${jobId}`, { headers: auth });
   const url: string = kind === 'fal' ? answer.body.video.url : answer.body.output;
   return Buffer.from(await (await fetch(url)).arrayBuffer());
 }
@@ -52,7 +52,7 @@ for (const kind of ['fal', 'replicate'] as const) {
   describe(`${kind}: the pipeline on the emulator`, () => {
     let stack: PipelineStack;
     before(async () => {
-      stack = await startPipelineStack({ sora: { falConcurrency: 20 } as never, settings: { SORA_REQUEST_TIMEOUT_SECONDS: '2', DEFAULT_PROVIDER: kind } });
+      stack = await startPipelineStack({ emulator: { falConcurrency: 20 }, settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '2', DEFAULT_PROVIDER: kind } });
     });
     after(async () => stack?.stop());
 

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { probeVideo } from '../e2e/helpers.js';
-import { call, postVideo, quickstartBody, SORA_KEY, soraStats, startPipelineStack, totalJobsCreated, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import { call, postVideo, quickstartBody, EMULATOR_KEY, emulatorStats, startPipelineStack, totalJobsCreated, waitForVideo, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;
 let scratch: string;
 before(async () => {
   // Four Sora 2 videos here: above the emulator's default quota of 2 creates a minute.
-  stack = await startPipelineStack({ sora: { videosCreatesPerMinute: 10 } });
+  stack = await startPipelineStack({ emulator: { videosCreatesPerMinute: 10 } });
   scratch = mkdtempSync(path.join(tmpdir(), 'pipeline-'));
 });
 after(async () => {
@@ -74,7 +74,7 @@ async function checkThumbnail(video: any, expected: Expected) {
 
 describe('POST /api/videos to a finished video', () => {
   test('Sora 1 (jobs API): the quickstart body as is', async () => {
-    const jobsBefore = totalJobsCreated(await soraStats(stack.sora));
+    const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));
     const started = await postVideo(stack.host, quickstartBody);
     assert.equal(started.status, 202, started.text);
     assert.deepEqual(Object.keys(started.body).sort(), ['id', 'statusUri'], 'only the app\'s own URL: no durable management URLs');
@@ -88,7 +88,7 @@ describe('POST /api/videos to a finished video', () => {
     assert.equal(done.status, 200, 'the durable status answers 200 once completed');
     assert.equal(done.body.runtimeStatus, 'Completed');
     assert.ok(!JSON.stringify(done.body.output).includes('ftyp'), 'the output holds references, never video bytes');
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - jobsBefore, 1, 'exactly one Sora job');
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - jobsBefore, 1, 'exactly one Sora job');
   });
 
   test('Sora 1 with n_variants: one blob per generation, downloaded in parallel', async () => {
@@ -148,7 +148,7 @@ describe('POST /api/videos to a finished video', () => {
     assert.deepEqual(answer.body.map((p: { kind: string }) => p.kind), ['azure-openai', 'openai-videos', 'fal', 'replicate']);
     assert.equal(answer.body[0].default, true);
     assert.deepEqual(answer.body[1].models.map((m: { id: string }) => m.id), ['sora-2', 'sora-2-pro']);
-    assert.ok(!answer.text.includes(SORA_KEY), 'no key');
-    assert.ok(!answer.text.includes(stack.sora.url), 'no endpoint');
+    assert.ok(!answer.text.includes(EMULATOR_KEY), 'no key');
+    assert.ok(!answer.text.includes(stack.emulator.url), 'no endpoint');
   });
 });

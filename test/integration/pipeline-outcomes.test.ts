@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  SORA_KEY, call, quickstartBody, startPipelineStack, startVideo, videoBlobs, waitForVideo, type PipelineStack,
+  EMULATOR_KEY, call, quickstartBody, startPipelineStack, startVideo, videoBlobs, waitForVideo, type PipelineStack,
 } from './pipeline-stack.js';
 
 const DENIED_WORD = 'forbidden-word';
@@ -17,8 +17,8 @@ let slow: PipelineStack;
 
 before(async () => {
   [stack, slow] = await Promise.all([
-    startPipelineStack({ sora: { denyList: [DENIED_WORD], videosCreatesPerMinute: 100, timeScale: TIME_SCALE } }),
-    startPipelineStack({ sora: { videosCreatesPerMinute: 100, timeScale: 5 }, settings: { VIDEO_DEADLINE_MINUTES: '0.05' } }),
+    startPipelineStack({ emulator: { denyList: [DENIED_WORD], videosCreatesPerMinute: 100, timeScale: TIME_SCALE } }),
+    startPipelineStack({ emulator: { videosCreatesPerMinute: 100, timeScale: 5 }, settings: { VIDEO_DEADLINE_MINUTES: '0.05' } }),
   ]);
 });
 after(async () => {
@@ -35,12 +35,12 @@ const withPrompt = (family: Family, prompt: string) => ({ ...bodies[family], pro
 /** The job's URL on the emulator, as the app would address it. */
 function soraJobUrl(on: PipelineStack, family: Family, jobId: string): string {
   return family === 'jobs'
-    ? `${on.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`
-    : `${on.sora.url}/openai/v1/videos/${jobId}?api-version=v1`;
+    ? `${on.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`
+    : `${on.emulator.url}/openai/v1/videos/${jobId}?api-version=v1`;
 }
 
 async function patchConfig(on: PipelineStack, values: Record<string, unknown>): Promise<void> {
-  const answer = await call(`${on.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
+  const answer = await call(`${on.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
   assert.equal(answer.status, 200, answer.text);
 }
 
@@ -89,7 +89,7 @@ async function expectFailed(on: PipelineStack, id: string, family: Family, reaso
   assert.match(jobId, family === 'jobs' ? /^task_/ : /^video_/);
 
   assert.deepEqual(await videoBlobs(on.container, `${id}/`), [], 'no video blob for a failed request');
-  const gone = await call(soraJobUrl(on, family, jobId), { headers: { 'api-key': SORA_KEY } });
+  const gone = await call(soraJobUrl(on, family, jobId), { headers: { 'api-key': EMULATOR_KEY } });
   assert.equal(gone.status, 404, `the Sora job ${jobId} was cleaned up: ${gone.status} ${gone.text}`);
   return status;
 }
@@ -137,7 +137,7 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
       await Promise.all((['jobs', 'videos'] as const).map(async (family) => {
         const waiting = await waitForPhase(stack, ids[family], ['queued', 'running']);
         const jobId: string = waiting.upstream.jobId;
-        const deleted = await call(soraJobUrl(stack, family, jobId), { method: 'DELETE', headers: { 'api-key': SORA_KEY } });
+        const deleted = await call(soraJobUrl(stack, family, jobId), { method: 'DELETE', headers: { 'api-key': EMULATOR_KEY } });
         assert.ok([200, 204].includes(deleted.status), `delete on the emulator: ${deleted.status} ${deleted.text}`);
         const status = await expectFailed(stack, ids[family], family, new RegExp(`Reading the azure-openai job ${jobId} failed: .*HTTP 404`));
         assert.equal(status.upstream.jobId, jobId);
@@ -172,7 +172,7 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
     // "was still <status>" above: it gave up while polling a live job, which it then deleted.
     assert.ok(['queued', 'preprocessing', 'running', 'processing'].includes(jobs.upstream.status), JSON.stringify(jobs.upstream));
     assert.ok(['queued', 'in_progress'].includes(videos.upstream.status), JSON.stringify(videos.upstream));
-    const stats = (await call(`${slow.sora.url}/_admin/stats`)).body;
+    const stats = (await call(`${slow.emulator.url}/_admin/stats`)).body;
     assert.equal(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}']?.['204'], 1, JSON.stringify(stats.requests));
     assert.equal(stats.requests['DELETE /openai/v1/videos/{video_id}']?.['200'], 1, JSON.stringify(stats.requests));
   });

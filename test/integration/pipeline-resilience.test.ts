@@ -4,21 +4,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  call, postVideo, quickstartBody, SORA_KEY, soraStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
+  call, postVideo, quickstartBody, EMULATOR_KEY, emulatorStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
 } from './pipeline-stack.js';
 import { JobClaims, type CreateIntent } from '../../src/activities/job-claims.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
 async function setFaults(stack: PipelineStack, rules: unknown[], seed = 7): Promise<void> {
-  const answer = await call(`${stack.sora.url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed, rules }) });
+  const answer = await call(`${stack.emulator.url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed, rules }) });
   assert.equal(answer.status < 300, true, answer.text);
 }
 
 /** The bytes Sora serves for one generation, fetched directly (faults off). */
 async function soraContent(stack: PipelineStack, family: string, jobId: string, outputId: string): Promise<Buffer> {
   const path = family === 'jobs' ? `/video/generations/${outputId}/content/video?api-version=preview` : `/videos/${jobId}/content?variant=video`;
-  const response = await fetch(`${stack.sora.url}/openai/v1${path}`, { headers: { 'api-key': SORA_KEY } });
+  const response = await fetch(`${stack.emulator.url}/openai/v1${path}`, { headers: { 'api-key': EMULATOR_KEY } });
   assert.equal(response.status, 200);
   return Buffer.from(await response.arrayBuffer());
 }
@@ -34,7 +34,7 @@ async function checkBytes(stack: PipelineStack, status: { upstream: { model: str
 describe('a flaky Sora: 30% of calls on every route fail', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack({ sora: { maxRunningJobs: 4 }, settings: { SORA_REQUEST_TIMEOUT_SECONDS: '3' } });
+    stack = await startPipelineStack({ emulator: { maxRunningJobs: 4 }, settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '3' } });
   });
   after(async () => stack?.stop());
 
@@ -48,7 +48,7 @@ describe('a flaky Sora: 30% of calls on every route fail', () => {
     const ids = await Promise.all(Array.from({ length: 20 }, () => startVideo(stack.host, small)));
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 180_000)));
     await setFaults(stack, []);
-    const stats = await soraStats(stack.sora);
+    const stats = await emulatorStats(stack.emulator);
     const injected = Object.values(stats.requests).flatMap((byStatus) => Object.entries(byStatus)).filter(([code]) => ['429', '500', '503'].includes(code)).reduce((n, [, count]) => n + count, 0);
     assert.ok(injected >= 10, `faults were really injected (${injected} error answers)`);
     for (const status of statuses) {
@@ -62,20 +62,20 @@ describe('a flaky Sora: 30% of calls on every route fail', () => {
 describe('a create whose answer is lost in flight', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack({ settings: { SORA_REQUEST_TIMEOUT_SECONDS: '2' } });
+    stack = await startPipelineStack({ settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '2' } });
   });
   after(async () => stack?.stop());
 
   test('is adopted from the job list, never sent twice', async () => {
     // Every create is carried out, but its answer never arrives (a gateway timeout).
     await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }]);
-    const before = totalJobsCreated(await soraStats(stack.sora));
+    const before = totalJobsCreated(await emulatorStats(stack.emulator));
     const ids = [await startVideo(stack.host, small), await startVideo(stack.host, { ...small, prompt: 'A dog surfing a wave.' })];
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 60_000)));
     await setFaults(stack, []);
     for (const status of statuses) assert.equal(status.phase, 'completed', JSON.stringify(status));
     assert.notEqual(statuses[0].upstream.jobId, statuses[1].upstream.jobId, 'each instance adopted its own job');
-    const stats = await soraStats(stack.sora);
+    const stats = await emulatorStats(stack.emulator);
     assert.equal(totalJobsCreated(stats) - before, 2, `creates: ${JSON.stringify(stats.requests['POST /openai/v1/video/generations/jobs'])}`);
   });
 });
@@ -97,7 +97,7 @@ describe('a thumbnail Sora cannot serve', () => {
     assert.equal(status.videos.length, 1);
     assert.equal(status.videos[0].thumbnail, undefined);
     assert.deepEqual(await videoBlobs(stack.container, `${id}/`), [status.videos[0].blobName]);
-    const failures = (await soraStats(stack.sora)).requests[route]?.['500'] ?? 0;
+    const failures = (await emulatorStats(stack.emulator)).requests[route]?.['500'] ?? 0;
     assert.equal(failures, 2, 'tried twice, then went on without');
   });
 });
@@ -110,7 +110,7 @@ describe('callers', () => {
   after(async () => stack?.stop());
 
   test('DELETE mid-poll terminates the instance and deletes the Sora job', async () => {
-    await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
+    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
     try {
       const id = await startVideo(stack.host, small);
       let jobId: string | undefined;
@@ -125,14 +125,14 @@ describe('callers', () => {
       assert.equal(cancelled.body.upstreamJobCancelled, true);
       const status = await waitForVideo(stack.host, id);
       assert.equal(status.phase, 'cancelled');
-      const job = await fetch(`${stack.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': SORA_KEY } });
+      const job = await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } });
       assert.equal(job.status, 404, 'the Sora job is gone');
       assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
       const again = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(again.status, 409, 'a finished request cannot be cancelled again');
       assert.equal((await call(`${stack.host.url}/api/videos/nope-${Date.now()}`, { method: 'DELETE' })).status, 404);
     } finally {
-      await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
     }
   });
 
@@ -140,7 +140,7 @@ describe('callers', () => {
     // Sora takes 1.5 s to answer the create, so the cancel lands between request and answer.
     await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'latency', ms: 1500, rate: 1 }]);
     try {
-      const before = totalJobsCreated(await soraStats(stack.sora));
+      const before = totalJobsCreated(await emulatorStats(stack.emulator));
       const id = await startVideo(stack.host, small);
       // Intents are kept per run (issue 16 item 3): the run id is in the instance's input.
       const instance = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showInput=true`);
@@ -160,10 +160,10 @@ describe('callers', () => {
         if (!jobId) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.ok(jobId, 'the create landed and was recorded');
-      assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1);
+      assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1);
       let job = 0;
       for (let i = 0; i < 100 && job !== 404; i++) {
-        job = (await fetch(`${stack.sora.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': SORA_KEY } })).status;
+        job = (await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } })).status;
         if (job !== 404) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.equal(job, 404, `the Sora job ${jobId} made after the cancel is gone`);
@@ -179,7 +179,7 @@ describe('callers', () => {
     // and an activity is not stopped by the termination: the download goes on and commits its
     // blob after the cancel has deleted the run's blobs.
     const fileRoute = 'GET /fal/files/{request_id}/{file_name}';
-    const filesServed = async () => (await soraStats(stack.sora)).requests[fileRoute]?.['200'] ?? 0;
+    const filesServed = async () => (await emulatorStats(stack.emulator)).requests[fileRoute]?.['200'] ?? 0;
     await setFaults(stack, [{ route: fileRoute, kind: 'latency', ms: 5000, rate: 1 }]);
     try {
       const id = await startVideo(stack.host, { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A paper boat in a gutter.' });
@@ -207,7 +207,7 @@ describe('callers', () => {
   });
 
   test('Idempotency-Key: a repeated request starts nothing new; a different body under the same key is refused', async () => {
-    const before = totalJobsCreated(await soraStats(stack.sora));
+    const before = totalJobsCreated(await emulatorStats(stack.emulator));
     const key = `order-${Date.now()}`;
     const first = await postVideo(stack.host, small, { 'idempotency-key': key });
     const second = await postVideo(stack.host, small, { 'idempotency-key': key });
@@ -225,19 +225,19 @@ describe('callers', () => {
     const third = await postVideo(stack.host, small, { 'idempotency-key': key });
     assert.equal(third.status, 202, 'still the same instance after it finished');
     assert.equal(third.body.id, first.body.id);
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 1);
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1);
   });
 });
 
 describe('the host killed with 10 videos in flight', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack({ sora: { timeScale: 0.5, maxRunningJobs: 10 } });
+    stack = await startPipelineStack({ emulator: { timeScale: 0.5, maxRunningJobs: 10 } });
   });
   after(async () => stack?.stop());
 
   test('after a restart on the same storage all 10 complete, with no duplicate job and no corrupt blob', async () => {
-    const before = totalJobsCreated(await soraStats(stack.sora));
+    const before = totalJobsCreated(await emulatorStats(stack.emulator));
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => startVideo(stack.host, { ...small, prompt: `A lighthouse in a storm, take ${i}.` })));
     // Let some be created and polled, none finished.
     await new Promise((resolve) => setTimeout(resolve, 1200));
@@ -250,6 +250,6 @@ describe('the host killed with 10 videos in flight', () => {
       assert.equal(status.phase, 'completed', JSON.stringify(status));
       await checkBytes(stack, status);
     }
-    assert.equal(totalJobsCreated(await soraStats(stack.sora)) - before, 10, 'one Sora job per video, restart or not');
+    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 10, 'one Sora job per video, restart or not');
   });
 });

@@ -1,4 +1,4 @@
-// The real parts, wired as a user runs them: Azurite, the Sora emulator over HTTP, and the
+// The real parts, wired as a user runs them: Azurite, the provider emulator over HTTP, and the
 // Node Functions host running the built app (dist/) with the real durable-functions replay.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -15,14 +15,14 @@ import { registerApp, unregisterApp } from '../support/openapi-check.js';
 export { call, type Answer };
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const SORA_KEY = 'integration-key';
+export const EMULATOR_KEY = 'integration-key';
 export const CONTAINER = 'videos';
 /** The app's signing secret for events to callers (Standard Webhooks form). */
 export const OUTBOUND_SECRET = `whsec_${Buffer.from('integration-outbound-signing-secret').toString('base64')}`;
 
 export interface PipelineStack {
   azurite: RunningAzurite;
-  sora: RunningProviderEmulator;
+  emulator: RunningProviderEmulator;
   host: RunningHost;
   container: ContainerClient;
   /** App settings given to the host (so a restart can reuse them). */
@@ -34,7 +34,7 @@ export interface PipelineStack {
 }
 
 export interface StackOptions {
-  sora?: ProviderEmulatorOptions;
+  emulator?: ProviderEmulatorOptions;
   settings?: Record<string, string>;
   /** Host store: 'azure' (Azurite, the default) or 'memory'. */
   store?: 'azure' | 'memory';
@@ -47,22 +47,22 @@ export interface StackOptions {
  * seconds); bench/streaming.ts runs the app with them too. Every provider is the emulator's.
  * Every setting the app reads is given (blank when unused), so a developer's own
  * local.settings.json in the repository cannot change what a test runs. */
-export function pipelineSettings(storageConnectionString: string, soraUrl: string, soraKey = SORA_KEY): Record<string, string> {
+export function pipelineSettings(storageConnectionString: string, emulatorUrl: string, key = EMULATOR_KEY): Record<string, string> {
   return {
     ...Object.fromEntries(settingNames.map((name) => [name, ''])),
     AzureWebJobsStorage: storageConnectionString,
     VIDEO_STORAGE: storageConnectionString,
     VIDEO_CONTAINER: CONTAINER,
-    AZURE_OPENAI_ENDPOINT: soraUrl,
-    AZURE_OPENAI_API_KEY: soraKey,
+    AZURE_OPENAI_ENDPOINT: emulatorUrl,
+    AZURE_OPENAI_API_KEY: key,
     // The same emulator's OpenAI-compatible surface (Bearer auth, no api-version), fal and Replicate dialects.
-    OPENAI_API_KEY: soraKey,
-    OPENAI_BASE_URL: `${soraUrl}/v1`,
-    FAL_KEY: soraKey,
-    FAL_QUEUE_URL: `${soraUrl}/fal`,
-    FAL_JWKS_URL: `${soraUrl}/fal/.well-known/jwks.json`,
-    REPLICATE_API_TOKEN: soraKey,
-    REPLICATE_BASE_URL: `${soraUrl}/replicate/v1`,
+    OPENAI_API_KEY: key,
+    OPENAI_BASE_URL: `${emulatorUrl}/v1`,
+    FAL_KEY: key,
+    FAL_QUEUE_URL: `${emulatorUrl}/fal`,
+    FAL_JWKS_URL: `${emulatorUrl}/fal/.well-known/jwks.json`,
+    REPLICATE_API_TOKEN: key,
+    REPLICATE_BASE_URL: `${emulatorUrl}/replicate/v1`,
     DEFAULT_PROVIDER: 'azure-openai',
     // Events to callers are signed; the tests' receivers listen on loopback over http.
     OUTBOUND_WEBHOOK_SECRET: OUTBOUND_SECRET,
@@ -72,21 +72,21 @@ export function pipelineSettings(storageConnectionString: string, soraUrl: strin
     PUBLIC_BASE_URL: '',
     POLL_MIN_SECONDS: '0.2',
     POLL_MAX_SECONDS: '1',
-    SORA_REQUEST_TIMEOUT_SECONDS: '10',
+    PROVIDER_REQUEST_TIMEOUT_SECONDS: '10',
   };
 }
 
 export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
   const azurite = await startAzurite();
-  const sora = await startProviderEmulator({ port: 0, apiKey: SORA_KEY, timeScale: 0.05, ...options.sora });
-  const settings = { ...pipelineSettings(azurite.connectionString, sora.url), ...options.settings };
+  const emulator = await startProviderEmulator({ port: 0, apiKey: EMULATOR_KEY, timeScale: 0.05, ...options.emulator });
+  const settings = { ...pipelineSettings(azurite.connectionString, emulator.url), ...options.settings };
   // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
   // and a restarted host answers where the old one did.
   const port = await freePort();
   settings.PUBLIC_BASE_URL ||= `http://127.0.0.1:${port}`;
   const launch = () => startHost({ appDir: repoRoot, port, store: options.store ?? 'azure', env: settings, quiet: !options.requireKeys, requireKeys: options.requireKeys });
   const stack: PipelineStack = {
-    azurite, sora, settings,
+    azurite, emulator, settings,
     host: await launch(),
     container: BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER),
     async restartHost() {
@@ -96,7 +96,7 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
     async stop() {
       unregisterApp(stack.host.url);
       await stack.host.stop().catch(() => undefined);
-      await sora.stop();
+      await emulator.stop();
       await azurite.stop();
     },
   };
@@ -141,8 +141,8 @@ export interface EmulatorStats {
   requests: Record<string, Record<string, number>>;
 }
 
-export async function soraStats(sora: RunningProviderEmulator): Promise<EmulatorStats> {
-  return (await call(`${sora.url}/_admin/stats`)).body as EmulatorStats;
+export async function emulatorStats(emulator: RunningProviderEmulator): Promise<EmulatorStats> {
+  return (await call(`${emulator.url}/_admin/stats`)).body as EmulatorStats;
 }
 
 export function totalJobsCreated(stats: EmulatorStats): number {

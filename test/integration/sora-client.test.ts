@@ -1,4 +1,4 @@
-// The Sora client over real HTTP: against the Sora emulator for both API families (happy
+// The Sora client over real HTTP: against the provider emulator for both API families (happy
 // paths, moderation, listing, deletion, expiry, auth, injected faults), and against tiny
 // hand-made servers for what the emulator cannot do on purpose (answers lost after the
 // request arrived, silence, malformed JSON, echoed secrets, slow bodies).

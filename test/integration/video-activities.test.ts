@@ -1,4 +1,4 @@
-// The activities on the real parts (the Sora emulator over HTTP, Azurite): cancelVideoJob
+// The activities on the real parts (the provider emulator over HTTP, Azurite): cancelVideoJob
 // deletes the Sora job and every video already stored for the instance (a failed
 // multi-variant request must leave no blob), and nothing else; createVideoJob respects a
 // cancel and never shares a job with another request; claims read whole.
@@ -15,16 +15,16 @@ import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/prov
 import type { VideoRequest } from '../../src/functions/video-request.js';
 
 let azurite: RunningAzurite;
-let sora: RunningProviderEmulator;
+let emulator: RunningProviderEmulator;
 let container: ContainerClient;
 before(async () => {
   azurite = await startAzurite();
-  sora = await startProviderEmulator({ port: 0, apiKey: 'k', timeScale: 5, maxRunningJobs: 20 });
+  emulator = await startProviderEmulator({ port: 0, apiKey: 'k', timeScale: 5, maxRunningJobs: 20 });
   container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('videos');
   await container.createIfNotExists();
 });
 after(async () => {
-  await sora?.stop();
+  await emulator?.stop();
   await azurite?.stop();
 });
 
@@ -42,8 +42,8 @@ const names = async (prefix: string) => {
 };
 
 test('deletes the Sora job and the instance\'s stored videos, and only those', async () => {
-  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
-  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims: new JobClaims(async () => container) });
+  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims: new JobClaims(async () => container) });
   const job = await client.createJob({ family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 2 });
   for (const name of ['inst1/gen_a.mp4', 'inst1/gen_b.mp4', 'inst10/gen_c.mp4', 'inst2/gen_d.mp4']) {
     await container.getBlockBlobClient(name).upload('x', 1);
@@ -51,15 +51,15 @@ test('deletes the Sora job and the instance\'s stored videos, and only those', a
   const result = await activities.cancelVideoJob({ provider: 'azure-openai', model: 'sora', jobId: job.jobId, instanceId: 'inst1' });
   assert.deepEqual(result, { ok: true, blobsDeleted: 2 });
   assert.deepEqual(await names('inst'), ['inst10/gen_c.mp4', 'inst2/gen_d.mp4'], 'other instances keep theirs (inst10 is not inst1)');
-  const gone = await fetch(`${sora.url}/openai/v1/video/generations/jobs/${job.jobId}?api-version=preview`, { headers: { 'api-key': 'k' } });
+  const gone = await fetch(`${emulator.url}/openai/v1/video/generations/jobs/${job.jobId}?api-version=preview`, { headers: { 'api-key': 'k' } });
   assert.equal(gone.status, 404);
   assert.deepEqual(await activities.cancelVideoJob({ provider: 'azure-openai', model: 'sora', jobId: job.jobId, instanceId: 'inst1' }), { ok: true, blobsDeleted: 0 }, 'twice is fine');
 });
 
 test('createVideoJob for an instance the caller already cancelled sends no create', async () => {
-  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
-  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims });
+  const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims });
   const listed = async () => (await client.listRecentJobs('jobs', 50)).jobs.length;
   const jobsBefore = await listed();
   await claims.markCancelled('inst-cancelled');
@@ -95,7 +95,7 @@ test('an intent read while it is being rewritten comes back whole, old or new', 
 });
 
 test('createVideoJob whose job another request adopted before the claim: gives it up, then makes its own', async () => {
-  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
   // The other request (its own create lost) claims our job between Sora's answer and our claim.
   class RacedClaims extends JobClaims {
@@ -109,7 +109,7 @@ test('createVideoJob whose job another request adopted before the claim: gives i
     }
   }
   const raced = new RacedClaims(async () => container);
-  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims: raced, createSettleSeconds: 0 });
+  const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims: raced, createSettleSeconds: 0 });
   const input = { instanceId: 'inst-robbed', request: jobsRequest(`A heron fishing at dawn ${Date.now()}.`) };
   const first = await activities.createVideoJob(input);
   assert.equal(first.ok, false, 'the adopted job is not used twice');
@@ -125,10 +125,10 @@ test('createVideoJob whose job another request adopted before the claim: gives i
 
 test('issue 16 item 2: a lost Sora 2 create never adopts another client\'s job of the same size: outcome unknown, nothing deleted', async () => {
   // Azure's videos API does not echo prompts: a job of the same size and length could be anyone's.
-  const client = createSoraClient({ endpoint: sora.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
   const claims = new JobClaims(async () => container);
   let now = Math.floor(Date.now() / 1000);
-  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
+  const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
   // Our create was sent and its answer lost; meanwhile another client's create succeeded.
   await claims.writeIntent('inst-lost-sora2', { provider: 'azure-openai', model: 'sora-2', startedAt: now - 1, sentAt: now - 1 });
   const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, width: 720, height: 1280, seconds: 8 });
@@ -157,7 +157,7 @@ test('issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even
     headers.delete('content-length');
     return new Response(response.status === 204 ? null : body, { status: response.status, headers });
   };
-  const provider = createAzureOpenAiProvider('azure-openai', { endpoint: sora.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000, fetch: skewed });
+  const provider = createAzureOpenAiProvider('azure-openai', { endpoint: emulator.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000, fetch: skewed });
   const claims = new JobClaims(async () => container);
   const activities = createActivities({ providers: { get: () => provider }, container: async () => container, claims, createSettleSeconds: 20 });
   const prompt = `A lighthouse in fog ${Date.now()}.`;
@@ -172,7 +172,7 @@ test('issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even
 
 test('issue 16 item 3: claims, intents, cancel marks and blobs belong to one run of an instance id', async () => {
   const claims = new JobClaims(async () => container);
-  const activities = createActivities({ providers: providersOn(sora), container: async () => container, claims });
+  const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims });
   // A job claimed by one run is not the next run's, nor the run-less instance's.
   assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs', 'run1'), true);
   assert.equal(await claims.claimJob('azure-openai', 'task_runs', 'inst-runs', 'run1'), true, 'still its own');

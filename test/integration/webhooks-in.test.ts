@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { call, startPipelineStack, startVideo, waitForVideo, SORA_KEY, type PipelineStack } from './pipeline-stack.js';
+import { call, startPipelineStack, startVideo, waitForVideo, EMULATOR_KEY, type PipelineStack } from './pipeline-stack.js';
 import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
 
 type Kind = 'fal' | 'replicate';
@@ -42,16 +42,16 @@ describe('provider webhooks', () => {
 
   before(async () => {
     // A slow-ish clock so a request is still running while the forged webhooks arrive.
-    jwks = await jwksWithTestKey(() => stack.sora.url, falTestPublic);
-    stack = await startPipelineStack({ sora: { timeScale: 0.05 }, settings: { FAL_JWKS_URL: `${jwks.url}/jwks.json` } });
-    replicateSecret = (await call(`${stack.sora.url}/replicate/v1/webhooks/default/secret`, { headers: { authorization: `Bearer ${SORA_KEY}` } })).body.key;
+    jwks = await jwksWithTestKey(() => stack.emulator.url, falTestPublic);
+    stack = await startPipelineStack({ emulator: { timeScale: 0.05 }, settings: { FAL_JWKS_URL: `${jwks.url}/jwks.json` } });
+    replicateSecret = (await call(`${stack.emulator.url}/replicate/v1/webhooks/default/secret`, { headers: { authorization: `Bearer ${EMULATOR_KEY}` } })).body.key;
   });
   after(async () => {
     await stack?.stop();
     await jwks?.stop();
   });
 
-  const patch = (values: Record<string, unknown>) => call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
+  const patch = (values: Record<string, unknown>) => call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
   const post = (kind: string, headers: Record<string, string>, raw: string) =>
     call(`${stack.host.url}/api/callbacks/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
 
@@ -161,7 +161,7 @@ describe('provider webhooks', () => {
     const id = await startVideo(stack.host, body('replicate', `Deliver me twice ${Date.now()}.`));
     const done = await waitForVideo(stack.host, id, 60_000);
     assert.equal(done.phase, 'completed');
-    const prediction = (await call(`${stack.sora.url}/replicate/v1/predictions/${done.upstream.jobId}`, { headers: { authorization: `Bearer ${SORA_KEY}` } })).text;
+    const prediction = (await call(`${stack.emulator.url}/replicate/v1/predictions/${done.upstream.jobId}`, { headers: { authorization: `Bearer ${EMULATOR_KEY}` } })).text;
     const at = new Date();
     const headers = { 'webhook-id': 'msg_dup', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(replicateSecret).sign('msg_dup', at, prediction) };
     for (let i = 0; i < 2; i++) {

@@ -92,13 +92,13 @@ describe('events to the caller\'s callbackUrl', () => {
 
   test('a failed request sends video.failed, a cancelled one video.cancelled', async () => {
     const hook = await receiver([200]);
-    await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: ['forbidden'] }) });
+    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: ['forbidden'] }) });
     try {
       const failedId = await startVideo(stack.host, body('A forbidden scene.', `${hook.url}/failed`));
       assert.equal((await waitForVideo(stack.host, failedId, 60_000)).phase, 'failed');
       assert.equal((await callbackSettled(stack, failedId, 1)).callback.type, 'video.failed');
 
-      await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 20 }) });
+      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 20 }) });
       const cancelledId = await startVideo(stack.host, body(`Cancel me ${Date.now()}.`, `${hook.url}/cancelled`));
       await waitFor('a job', async () => ((await call(`${stack.host.url}/api/videos/${cancelledId}`)).body.upstream?.jobId ? true : undefined));
       assert.equal((await call(`${stack.host.url}/api/videos/${cancelledId}`, { method: 'DELETE' })).status, 202);
@@ -106,7 +106,7 @@ describe('events to the caller\'s callbackUrl', () => {
       const types = hook.requests.map((r) => JSON.parse(r.body).type).sort();
       assert.deepEqual(types, ['video.cancelled', 'video.failed']);
     } finally {
-      await call(`${stack.sora.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: [], timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: [], timeScale: 0.05 }) });
       await hook.stop();
     }
   });
