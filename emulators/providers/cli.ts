@@ -82,6 +82,10 @@ function faultsFlag(text: string | undefined) {
 }
 
 async function main() {
+  // `npm run sora-emulator` is this script's old name, kept for one release (README, "Renamed").
+  if (process.env.npm_lifecycle_event === 'sora-emulator') {
+    console.error('Note: `npm run sora-emulator` is the old name of `npm run provider-emulator`; it goes away in the next release.');
+  }
   const emulator = await startProviderEmulator({
     port: number('port', values.port),
     apiKey: values['api-key'],

@@ -6,7 +6,13 @@ import path from 'node:path';
 export async function spawnProviderEmulatorCli(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/providers/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
+  return { url: await readyUrl(child), child };
+}
+
+/** The URL in the CLI's ready line, however the CLI was started (directly, or by an npm script);
+ * rejects with everything it printed if it exits first. */
+export function readyUrl(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -17,5 +23,4 @@ export async function spawnProviderEmulatorCli(args: string[]): Promise<{ url: s
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the provider emulator exited with code ${code}: ${out}`)));
   });
-  return { url, child };
 }

@@ -1,9 +1,12 @@
 // The emulator's command line: it prints the documented ready line, applies each of its flags
-// (Azure OpenAI, fal, Replicate and webhook settings) and stops cleanly on SIGTERM.
+// (Azure OpenAI, fal, Replicate and webhook settings) and stops cleanly on SIGTERM; the npm
+// script runs it under its name and, for one release, its old name.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import { test } from 'node:test';
-import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
+import { readyUrl, spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
 import { json } from './helpers.js';
 
 /** Runs the CLI with `args` (it resolves once the ready line appears), then SIGTERM: exit 0. */
@@ -48,3 +51,30 @@ test('CLI: --fal-key, --replicate-token and the fal, Replicate and webhook setti
     );
   });
 });
+
+// `npm run sora-emulator` is the old name of `npm run provider-emulator`, kept for one release.
+for (const script of ['provider-emulator', 'sora-emulator']) {
+  test(`npm run ${script} -- --port 0 starts the emulator`, async (t) => {
+    // Its own process group, so npm, its shell and the emulator are stopped together.
+    const npm = spawn('npm', ['run', script, '--', '--port', '0', '--api-key', 'script-key'], {
+      cwd: path.resolve(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
+    let stderr = '';
+    npm.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const closed = once(npm, 'close');
+    t.after(async () => {
+      try {
+        process.kill(-npm.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await closed;
+    });
+    const url = await readyUrl(npm);
+    const create = (key: string) => fetch(`${url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt: 'p' }) });
+    assert.deepEqual([(await create('other-key')).status, (await create('script-key')).status], [401, 200], 'the flags after -- reach the emulator');
+    const notice = /`npm run sora-emulator` is the old name of `npm run provider-emulator`/;
+    if (script === 'sora-emulator') assert.match(stderr, notice);
+    else assert.doesNotMatch(stderr, notice);
+  });
+}
