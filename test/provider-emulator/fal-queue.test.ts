@@ -147,7 +147,7 @@ describe('video emulator: fal concurrency', () => {
 
 describe('video emulator: fal files, faults and admin', () => {
   test('output files expire (falFileTtlSeconds and POST /_admin/expire/{id}); timing covers fal ids; faults address fal routes', async () => {
-    const emulator = await startProviderEmulator({ timeScale: 0.02, falFileTtlSeconds: 1 });
+    const emulator = await startProviderEmulator({ timeScale: 0.02 });
     const call = (method: string, route: string, body?: unknown) =>
       fetch(`${emulator.url}${route}`, { method, headers: { authorization: 'Key k', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     try {
@@ -165,8 +165,20 @@ describe('video emulator: fal files, faults and admin', () => {
       const timing = await json<{ createdAtMs: number; finishedAtMs: number; status: string }>(fetch(`${emulator.url}/_admin/jobs/${a.id}`));
       assert.equal(timing.status, 'COMPLETED');
       assert.ok(timing.finishedAtMs > timing.createdAtMs);
-      await new Promise((r) => setTimeout(r, 1100));
-      assert.equal((await fetch(a.url)).status, 404, 'gone after falFileTtlSeconds');
+
+      // A request submitted under falFileTtlSeconds 1 loses its file 1 s after it finished, not
+      // before (read when the file answers 404, so a slow machine cannot fail it); a file with
+      // time left still answers.
+      await json(fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify({ falFileTtlSeconds: 1 }) }));
+      const short = await finish();
+      const gone = await waitFor(async () => {
+        const response = await fetch(short.url);
+        await response.arrayBuffer();
+        return { status: response.status, at: Date.now() };
+      }, (v) => v.status === 404, 'the short-lived file gone');
+      const shortTiming = await json<{ finishedAtMs: number }>(fetch(`${emulator.url}/_admin/jobs/${short.id}`));
+      assert.ok(gone.at >= shortTiming.finishedAtMs + 1000, `gone after falFileTtlSeconds (${gone.at - shortTiming.finishedAtMs} ms after it finished)`);
+      assert.equal((await fetch(a.url, { method: 'HEAD' })).status, 200, 'the file submitted under the default TTL is still there');
 
       await json(fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify({ falFileTtlSeconds: 3600 }) }));
       const b = await finish();
