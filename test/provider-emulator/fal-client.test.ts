@@ -9,7 +9,7 @@ import { downloadAndProbe, json, waitFor } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
-describe('video emulator: fal queue with the official @fal-ai/client', () => {
+describe('provider emulator: fal queue with the official @fal-ai/client', () => {
   let emulator: RunningProviderEmulator;
   let fal: FalClient;
   before(async () => {

@@ -20,7 +20,7 @@ interface Status {
   request_id: string;
 }
 
-describe('video emulator: fal queue over HTTP', () => {
+describe('provider emulator: fal queue over HTTP', () => {
   let emulator: RunningProviderEmulator;
   const call = (method: string, route: string, body?: unknown, key = 'k1') =>
     fetch(`${emulator.url}${route}`, { method, headers: { authorization: `Key ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -105,7 +105,7 @@ describe('video emulator: fal queue over HTTP', () => {
   });
 });
 
-describe('video emulator: fal concurrency', () => {
+describe('provider emulator: fal concurrency', () => {
   test('only IN_PROGRESS counts against the per-key limit; the rest wait with a queue_position that moves down', async () => {
     // A slower clock than the other tests, so three submits surely land within the first request's queue time.
     const slow = await startProviderEmulator({ timeScale: 0.15, falConcurrency: 1 });
@@ -145,7 +145,7 @@ describe('video emulator: fal concurrency', () => {
   });
 });
 
-describe('video emulator: fal files, faults and admin', () => {
+describe('provider emulator: fal files, faults and admin', () => {
   test('output files expire (falFileTtlSeconds and POST /_admin/expire/{id}); timing covers fal ids; faults address fal routes', async () => {
     const emulator = await startProviderEmulator({ timeScale: 0.02 });
     const call = (method: string, route: string, body?: unknown) =>

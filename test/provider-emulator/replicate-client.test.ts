@@ -7,7 +7,7 @@ import Replicate, { type Prediction } from 'replicate';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { downloadAndProbe } from './helpers.js';
 
-describe('video emulator: Replicate predictions with the official replicate client', () => {
+describe('provider emulator: Replicate predictions with the official replicate client', () => {
   let emulator: RunningProviderEmulator;
   let replicate: Replicate;
   before(async () => {

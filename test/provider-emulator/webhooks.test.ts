@@ -21,7 +21,7 @@ function verifyFal(webhook: ReceivedWebhook, jwks: Jwks): boolean {
   return jwks.keys.some((key) => verify(null, message, createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: 'jwk' }), signature));
 }
 
-describe('video emulator: webhooks', () => {
+describe('provider emulator: webhooks', () => {
   let emulator: RunningProviderEmulator;
   const stats = async () => (await json<{ webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`))).webhooks;
   const config = (body: unknown) => fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify(body) });
