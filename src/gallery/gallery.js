@@ -25,7 +25,7 @@
  * @property {HTMLProgressElement} progress
  * @property {HTMLParagraphElement} upstream
  * @property {HTMLParagraphElement} error
- * @property {HTMLButtonElement} cancel
+ * @property {HTMLButtonElement} cancel shown only while the request runs: DELETE cancels it then, and refuses a finished one (409)
  * @property {HTMLDivElement} [media]
  */
 
@@ -212,7 +212,9 @@
         cancel: el('button', { type: 'button', className: 'cancel', textContent: 'Cancel' }),
       };
       created.cancel.addEventListener('click', () => cancel(video.id, created));
-      created.node.append(created.prompt, created.meta, created.phase, created.progress, created.upstream, created.error, created.cancel);
+      created.node.append(created.prompt, created.meta, created.phase, created.progress, created.upstream, created.error);
+      // A request already finished when first shown gets no button: there is nothing left to cancel.
+      if (!FINISHED.has(video.phase)) created.node.append(created.cancel);
       cards.set(video.id, created);
       card = created;
     }
@@ -232,7 +234,7 @@
     }
     card.upstream.textContent = FINISHED.has(video.phase) ? '' : describeUpstream(video);
     card.error.textContent = video.phase === 'failed' ? 'Failed: ' + (video.error || 'unknown reason') : '';
-    if (FINISHED.has(video.phase) && card.cancel.isConnected) {
+    if (FINISHED.has(video.phase) && card.cancel.parentNode) {
       // Keep keyboard users on the card they were on rather than losing focus with the button.
       const hadFocus = document.activeElement === card.cancel;
       card.cancel.remove();
