@@ -3,6 +3,7 @@
 // 2. The app and its local stand-ins never import each other (a shared bug would pass both).
 // 3. The pipeline (orchestrations, activities, HTTP functions) names no provider: it sees the
 //    adapter interface and the registry, never a provider's own folder.
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
@@ -25,10 +26,35 @@ const providerFolders = {
   group: ['**/providers/*/**', '**/providers/*/'],
   message: 'The pipeline names no provider: use the VideoProvider interface and the registry (src/providers/provider.ts, registry.ts).',
 };
+/** The gallery page's script (src/gallery/gallery.js) is plain browser JavaScript, sent inline: it
+ * may use the browser's globals only, and sets caller text (prompts, provider messages) as
+ * text, never as HTML. Its types are checked by src/gallery/tsconfig.json. */
+const galleryScript = {
+  files: ['src/gallery/**/*.js'],
+  languageOptions: { ecmaVersion: 2022, sourceType: 'script', globals: { ...globals.browser } },
+  linterOptions: { reportUnusedDisableDirectives: 'error' },
+  rules: {
+    'no-undef': 'error',
+    'no-unused-vars': 'error',
+    'no-implicit-globals': 'error',
+    'no-shadow': 'error',
+    'no-var': 'error',
+    'prefer-const': 'error',
+    eqeqeq: 'error',
+    strict: ['error', 'global'],
+    'no-restricted-properties': ['error',
+      ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({ property, message: 'The gallery sets text as text (textContent, el()): caller data must never be parsed as HTML.' })),
+    ],
+    'no-restricted-syntax': ['error', { selector: "CallExpression[callee.name='eval'], NewExpression[callee.name='Function']", message: 'The page\'s CSP allows no eval.' }],
+  },
+};
 const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  // The one plain-JS file we write, linted as what it is: a browser script.
+  { ignores: ['!src/gallery/**/*.js'] },
+  galleryScript,
   {
     files: sourceFiles,
     languageOptions: { parser: tseslint.parser },

@@ -198,8 +198,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main() {
   const nominalMs = jobDurationMs({ ...SIZE, n_variants: 1 }, timeScale);
-  console.log(`Building the app (tsc -p tsconfig.build.json) ...`);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  console.log(`Building the app (npm run build) ...`);
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
 
   let azurite: RunningAzurite | undefined;
   let emulatorProcess: ChildProcess | undefined;

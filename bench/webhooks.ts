@@ -314,8 +314,8 @@ async function runProvider(provider: ProviderName, emulatorUrl: string): Promise
 }
 
 async function main() {
-  console.log(`Building the app (tsc -p tsconfig.build.json) ...`);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  console.log(`Building the app (npm run build) ...`);
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
 
   let azurite: RunningAzurite | undefined;
   let emulatorProcess: ChildProcess | undefined;

@@ -11,6 +11,8 @@
 //                 start; names kept for stack traces). `@azure/functions-core` stays
 //                 external: the Functions Node worker injects it (a require hook), not on npm.
 //                 zod's message translations other than English are left out (below).
+//                 The gallery page's files (src/gallery/*.html, *.css, *.js) are inlined as
+//                 text (GALLERY_FILES_JSON, read by src/gallery/page.ts): nothing to read at start.
 //   app.cache     V8's code cache of app.js, made by loading the app once here (Node 22, as on
 //                 Azure): V8 then neither parses nor compiles what app start-up runs.
 //   index.js      `main`: runs app.js as a CommonJS module with that cache. V8 rejects a cache
@@ -25,6 +27,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { galleryFiles } from './gallery-files.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -94,7 +97,7 @@ const result = await build({
   // `import.meta.url` (@azure/storage-common's CRC64 module, @azure/identity's `open`); in a
   // CommonJS bundle that is the bundle's own file URL.
   banner: { js: 'const __bundleFileUrl = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__bundleFileUrl' },
+  define: { 'import.meta.url': '__bundleFileUrl', GALLERY_FILES_JSON: JSON.stringify(JSON.stringify(galleryFiles())) },
   legalComments: 'eof',
   logLevel: 'warning',
   metafile: true,

@@ -1,11 +1,14 @@
 // The gallery page in real headless Chromium (Debian's chromium package, driven by
 // playwright-core) on the real stack: the form is fed by GET /api/providers, a submitted
-// prompt becomes a playable <video> of the asked length, a running request can be cancelled,
-// a refused one shows why, the page asks for a function key when the app wants one, and it is
-// usable by keyboard and at phone width, all without a script error. Screenshots are kept
-// under the OS temp folder (their paths are printed) for a human to look at.
+// prompt becomes a playable <video> of the asked length, a running request can be cancelled
+// (and a finished one offers no Cancel), a refused one shows why, the page asks for a function
+// key when the app wants one, and it is usable by keyboard and at phone width, all without a
+// script error. The page served is src/gallery/'s files, its inline style and script allowed
+// by their hashes. Screenshots are kept under the OS temp folder (their paths are printed) for
+// a human to look at.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -79,6 +82,8 @@ async function submit(page: Page, choice: { prompt: string; provider: string; mo
   return (await status.textContent())!.replace(/^Started: /, '');
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const card = (page: Page, id: string) => page.locator(`#videos li[data-id="${id}"]`);
 
 describe('the gallery in headless Chromium', () => {
@@ -102,6 +107,23 @@ describe('the gallery in headless Chromium', () => {
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'sha256-[^']+'(;|$)/, 'no unsafe-inline, no other origin');
     assert.ok(!/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!127\.0\.0\.1)/.test(answer.text.replace(/placeholder="[^"]*"/, '')), 'nothing loaded from elsewhere');
+  });
+
+  test('its one style and one script are src/gallery/\'s files, each allowed by its own hash, and the style applies', async () => {
+    const answer = await call(`${stack.host.url}/api/gallery`);
+    const csp = answer.headers.get('content-security-policy') ?? '';
+    const styles = [...answer.text.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
+    const scripts = [...answer.text.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+    assert.deepEqual(styles, [readFileSync(path.join(repoRoot, 'src', 'gallery', 'gallery.css'), 'utf8')]);
+    assert.deepEqual(scripts, [readFileSync(path.join(repoRoot, 'src', 'gallery', 'gallery.js'), 'utf8')]);
+    assert.equal((answer.text.match(/<(script|style)\b/g) ?? []).length, 2, 'no other script or style element');
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    assert.match(csp, new RegExp(`(^|; )script-src ${escapeRegExp(hash(scripts[0]))}(;|$)`));
+    assert.match(csp, new RegExp(`(^|; )style-src ${escapeRegExp(hash(styles[0]))}(;|$)`));
+    // Chromium applied the inline style under that policy (a refused one leaves the list a plain block).
+    await page.locator('#provider option').first().waitFor({ state: 'attached' });
+    assert.equal(await page.locator('#videos').evaluate((list: Dom) => (globalThis as Dom).getComputedStyle(list).display), 'grid');
+    assert.deepEqual(errors, [], 'no policy violation or script error');
   });
 
   test('the form offers the providers, and each model\'s own durations and sizes', async () => {
@@ -149,7 +171,7 @@ describe('the gallery in headless Chromium', () => {
     assert.ok(Math.abs(facts.duration - 8) < 0.5, `duration ${facts.duration} s`);
     assert.deepEqual([facts.width, facts.height], [1280, 720]);
     assert.match(facts.poster, /\.webp\?/, 'the provider\'s still is the poster');
-    assert.equal(await item.getByRole('button', { name: /^Cancel/ }).count(), 0, 'no cancel button once finished');
+    assert.equal(await item.getByRole('button').count(), 0, 'no button once finished: DELETE refuses a finished request (409)');
     assert.deepEqual(errors, []);
   });
 
@@ -207,6 +229,20 @@ describe('the gallery in headless Chromium', () => {
     assert.deepEqual(ids, ['failed', 'cancelled', 'completed'], 'newest first');
     await screenshot(page, 'gallery-desktop');
     assert.deepEqual(errors, []);
+  });
+
+  test('a page opened after its requests finished offers no Cancel on any of them', async () => {
+    const { page: later, errors: laterErrors } = await openPage(context, `${stack.host.url}/api/gallery`);
+    try {
+      await later.locator('#videos li').nth(2).waitFor();
+      const phases = await later.locator('#videos li').evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
+      assert.deepEqual(phases, ['failed', 'cancelled', 'completed']);
+      assert.equal(await later.locator('#videos').getByRole('button').count(), 0, 'a finished request has nothing to cancel');
+      await later.locator('#videos li[data-phase="completed"] video').waitFor();
+      assert.deepEqual(laterErrors, []);
+    } finally {
+      await later.close();
+    }
   });
 
   test('is readable at phone width: nothing wider than the screen', async () => {

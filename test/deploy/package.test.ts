@@ -14,6 +14,7 @@ import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { call } from '../support/http.js';
+import { loadGalleryPage } from '../../src/gallery/page.js';
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
@@ -227,6 +228,16 @@ describe('the Node host serves a video from the deploy package', () => {
     const providers = ((listed.body?.providers ?? listed.body) as Array<{ name: string }>).map((p) => p.name);
     assert.ok(providers.length >= 2, `providers: ${listed.text}`);
     for (const provider of providers) await generate({ prompt: `A lighthouse at dusk, by ${provider}.`, provider });
+  });
+
+  test('GET /api/gallery from the bundle is the page of src/gallery/ (inlined at build), under the same CSP hashes', async () => {
+    assert.ok(host);
+    const answer = await call(`${host.url}/api/gallery`);
+    assert.equal(answer.status, 200);
+    const page = loadGalleryPage();
+    assert.equal(answer.text, page.html);
+    const csp = answer.headers.get('content-security-policy') ?? '';
+    assert.ok(csp.includes(`script-src ${page.scriptHash}`) && csp.includes(`style-src ${page.styleHash}`), csp);
   });
 
   test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {

@@ -1,29 +1,89 @@
-// The gallery page's script, sent inline (and allowed by its hash in the page's CSP). Plain
-// browser JavaScript, no framework and nothing fetched from elsewhere: it must work offline.
-// Everything it shows comes from the API through the same calls any client makes
-// (GET /api/providers, GET/POST /api/videos, DELETE /api/videos/{id}), with the function key
-// the user gave, kept in sessionStorage for this tab only. Text is only ever set as text
-// (textContent), never parsed as HTML: prompts and provider messages are caller data.
-export const GALLERY_SCRIPT = String.raw`
+// @ts-check
+// The gallery page's script (gallery.html), sent inline and allowed by its hash in the page's
+// CSP (page.ts). Plain browser JavaScript, no framework and nothing fetched from elsewhere: it
+// must work offline. Type-checked against the API's own response types (tsconfig.json here)
+// and linted with browser globals only (eslint.config.mjs). Everything it shows comes from the
+// API through the same calls any client makes (GET /api/providers, GET/POST /api/videos,
+// DELETE /api/videos/{id}), with the function key the user gave, kept in sessionStorage for
+// this tab only. Text is only ever set as text (textContent), never parsed as HTML: prompts
+// and provider messages are caller data.
+
+/** @typedef {import('../functions/api-schemas.js').ProviderView} ProviderView */
+/** @typedef {import('../functions/api-schemas.js').VideoStatus} VideoStatus */
+/** @typedef {import('../functions/api-schemas.js').VideoList} VideoList */
+/** @typedef {import('../functions/api-schemas.js').VideoPhase} VideoPhase */
+/** @typedef {import('../functions/api-schemas.js').Accepted} Accepted */
+/** @typedef {import('../functions/api-schemas.js').Problem} Problem */
+/** @typedef {{ status: number, body: unknown, text: string }} Answer */
+/**
+ * One request's card in the list; its parts are updated in place at every poll.
+ * @typedef {object} Card
+ * @property {HTMLLIElement} node
+ * @property {HTMLParagraphElement} prompt
+ * @property {HTMLParagraphElement} meta
+ * @property {HTMLParagraphElement} phase
+ * @property {HTMLProgressElement} progress
+ * @property {HTMLParagraphElement} upstream
+ * @property {HTMLParagraphElement} error
+ * @property {HTMLButtonElement} cancel shown only while the request runs: DELETE cancels it then, and refuses a finished one (409)
+ * @property {HTMLDivElement} [media]
+ */
+
 'use strict';
 (() => {
   const KEY_ITEM = 'functionsKey';
   // Every 2 s while something runs; every 15 s otherwise, only to pick up requests made elsewhere.
   const POLL_MS = 2000;
   const IDLE_POLL_MS = 15000;
+  /** @type {ReadonlySet<VideoPhase>} */
   const FINISHED = new Set(['completed', 'failed', 'cancelled']);
   const base = new URL('./', location.href);
-  const $ = (id) => document.getElementById(id);
-  const form = $('create'), keyForm = $('key-form'), list = $('videos');
-  const controls = { prompt: $('prompt'), provider: $('provider'), model: $('model'), seconds: $('seconds'), size: $('size') };
+
+  /**
+   * The element of gallery.html the selector names, as the kind it is there.
+   * @template {Element} T
+   * @param {string} selector
+   * @param {new () => T} kind
+   * @returns {T}
+   */
+  function one(selector, kind) {
+    const node = document.querySelector(selector);
+    if (!(node instanceof kind)) throw new Error(`gallery.html has no ${kind.name} ${selector}`);
+    return node;
+  }
+
+  const form = one('#create', HTMLFormElement), keyForm = one('#key-form', HTMLFormElement), list = one('#videos', HTMLUListElement);
+  const generate = one('#create button[type=submit]', HTMLButtonElement);
+  const keyInput = one('#key', HTMLInputElement), keyMessage = one('#key-message', HTMLParagraphElement), forgetKey = one('#forget-key', HTMLButtonElement);
+  const formStatus = one('#form-status', HTMLParagraphElement), listStatus = one('#list-status', HTMLParagraphElement), more = one('#more', HTMLButtonElement);
+  const controls = {
+    prompt: one('#prompt', HTMLTextAreaElement),
+    provider: one('#provider', HTMLSelectElement),
+    model: one('#model', HTMLSelectElement),
+    seconds: one('#seconds', HTMLSelectElement),
+    size: one('#size', HTMLSelectElement),
+  };
+  /** The control of each request body field, for the API's field errors (`errors[].field`). */
+  const controlOfField = new Map(Object.entries(controls));
+  /** @type {ProviderView[]} */
   let providers = [];
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let pollTimer;
   let running = true;
+  /** @type {string | undefined} */
   let continuationToken;
+  /** @type {Map<string, Card>} */
   const cards = new Map();
 
   class NeedsKey extends Error {}
 
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {Partial<HTMLElementTagNameMap[K]>} [props]
+   * @param {(Node | undefined)[]} [children]
+   * @returns {HTMLElementTagNameMap[K]}
+   */
   function el(tag, props, children) {
     const node = document.createElement(tag);
     Object.assign(node, props || {});
@@ -31,32 +91,52 @@ export const GALLERY_SCRIPT = String.raw`
     return node;
   }
 
+  /**
+   * @param {string} path relative to /api/
+   * @param {RequestInit} [init]
+   * @returns {Promise<Answer>}
+   */
   async function api(path, init) {
     const key = sessionStorage.getItem(KEY_ITEM);
     const headers = Object.assign({}, (init && init.headers) || {}, key ? { 'x-functions-key': key } : {});
     const response = await fetch(new URL(path, base), Object.assign({}, init, { headers }));
     if (response.status === 401 || response.status === 403) throw new NeedsKey();
     const text = await response.text();
+    /** @type {unknown} */
     let body;
     try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
     return { status: response.status, body, text };
   }
 
+  /** @param {string} message */
   function askForKey(message) {
     keyForm.hidden = false;
-    $('key-message').textContent = message;
-    $('key').focus();
+    keyMessage.textContent = message;
+    keyInput.focus();
   }
 
+  /** @param {Answer} answer */
   function problemText(answer) {
-    const body = answer.body;
+    const body = /** @type {Partial<Problem> | undefined} */ (answer.body);
     return body && body.detail ? body.detail : 'HTTP ' + answer.status + (answer.text ? ': ' + answer.text.slice(0, 200) : '');
   }
 
+  /**
+   * @param {string | number} value
+   * @param {string} label
+   * @param {boolean} selected
+   */
   function option(value, label, selected) {
     return el('option', { value: String(value), textContent: label, selected });
   }
 
+  /**
+   * @template {string | number} V
+   * @param {HTMLSelectElement} select
+   * @param {V[]} values
+   * @param {V} selected
+   * @param {(value: V) => string} [label]
+   */
   function fill(select, values, selected, label) {
     select.replaceChildren(...values.map((value) => option(value, label ? label(value) : String(value), value === selected)));
   }
@@ -81,13 +161,14 @@ export const GALLERY_SCRIPT = String.raw`
   async function loadProviders() {
     const answer = await api('providers');
     if (answer.status !== 200 || !Array.isArray(answer.body)) throw new Error('Could not load the providers: ' + problemText(answer));
-    providers = answer.body;
+    providers = /** @type {ProviderView[]} */ (answer.body);
     const preferred = (providers.find((p) => p.default) || providers[0]).name;
     fill(controls.provider, providers.map((p) => p.name), preferred);
     showProvider();
-    form.querySelector('button[type=submit]').disabled = false;
+    generate.disabled = false;
   }
 
+  /** @param {VideoStatus} video */
   function describeUpstream(video) {
     const up = video.upstream || {};
     const parts = [];
@@ -97,6 +178,10 @@ export const GALLERY_SCRIPT = String.raw`
     return parts.join(' · ');
   }
 
+  /**
+   * @param {Card} card
+   * @param {VideoStatus} video
+   */
   function renderMedia(card, video) {
     if (card.media || video.phase !== 'completed' || !video.videos) return;
     // Created once: re-rendering would restart playback on every poll.
@@ -109,20 +194,29 @@ export const GALLERY_SCRIPT = String.raw`
     card.node.insertBefore(card.media, card.node.firstChild);
   }
 
+  /**
+   * @param {VideoStatus} video
+   * @returns {Card}
+   */
   function render(video) {
     let card = cards.get(video.id);
     if (!card) {
-      card = { node: el('li', { className: 'card' }) };
-      card.prompt = el('p', { className: 'prompt' });
-      card.meta = el('p', { className: 'meta' });
-      card.phase = el('p', { className: 'phase' });
-      card.progress = el('progress', { max: 100 });
-      card.upstream = el('p', { className: 'upstream' });
-      card.error = el('p', { className: 'error' });
-      card.cancel = el('button', { type: 'button', className: 'cancel', textContent: 'Cancel' });
-      card.cancel.addEventListener('click', () => cancel(video.id, card));
-      card.node.append(card.prompt, card.meta, card.phase, card.progress, card.upstream, card.error, card.cancel);
-      cards.set(video.id, card);
+      const created = {
+        node: el('li', { className: 'card' }),
+        prompt: el('p', { className: 'prompt' }),
+        meta: el('p', { className: 'meta' }),
+        phase: el('p', { className: 'phase' }),
+        progress: el('progress', { max: 100 }),
+        upstream: el('p', { className: 'upstream' }),
+        error: el('p', { className: 'error' }),
+        cancel: el('button', { type: 'button', className: 'cancel', textContent: 'Cancel' }),
+      };
+      created.cancel.addEventListener('click', () => cancel(video.id, created));
+      created.node.append(created.prompt, created.meta, created.phase, created.progress, created.upstream, created.error);
+      // A request already finished when first shown gets no button: there is nothing left to cancel.
+      if (!FINISHED.has(video.phase)) created.node.append(created.cancel);
+      cards.set(video.id, created);
+      card = created;
     }
     const asked = video.request;
     card.node.dataset.id = video.id;
@@ -140,8 +234,7 @@ export const GALLERY_SCRIPT = String.raw`
     }
     card.upstream.textContent = FINISHED.has(video.phase) ? '' : describeUpstream(video);
     card.error.textContent = video.phase === 'failed' ? 'Failed: ' + (video.error || 'unknown reason') : '';
-    const running = !FINISHED.has(video.phase);
-    if (!running && card.cancel.isConnected) {
+    if (FINISHED.has(video.phase) && card.cancel.parentNode) {
       // Keep keyboard users on the card they were on rather than losing focus with the button.
       const hadFocus = document.activeElement === card.cancel;
       card.cancel.remove();
@@ -152,7 +245,10 @@ export const GALLERY_SCRIPT = String.raw`
     return card;
   }
 
-  /** Older pages go below what is shown. */
+  /**
+   * Older pages go below what is shown.
+   * @param {VideoStatus[]} items
+   */
   function append(items) {
     for (const video of items) {
       const card = render(video);
@@ -163,15 +259,16 @@ export const GALLERY_SCRIPT = String.raw`
   async function refresh() {
     const answer = await api('videos?limit=' + Math.max(20, Math.min(100, cards.size)));
     if (answer.status !== 200) throw new Error('Could not load the requests: ' + problemText(answer));
-    const items = answer.body.items;
+    const page = /** @type {VideoList} */ (answer.body);
+    const items = page.items;
     // Newest first: new requests go on top, in the order the API gives.
     for (let i = items.length - 1; i >= 0; i--) {
       const card = render(items[i]);
       if (!card.node.isConnected) list.insertBefore(card.node, list.firstChild);
     }
-    if (continuationToken === undefined && cards.size === items.length) continuationToken = answer.body.continuationToken;
-    $('more').hidden = !continuationToken;
-    $('list-status').textContent = cards.size === 0 ? 'No requests yet.' : '';
+    if (continuationToken === undefined && cards.size === items.length) continuationToken = page.continuationToken;
+    more.hidden = !continuationToken;
+    listStatus.textContent = cards.size === 0 ? 'No requests yet.' : '';
     return items.some((video) => !FINISHED.has(video.phase));
   }
 
@@ -179,9 +276,10 @@ export const GALLERY_SCRIPT = String.raw`
     if (!continuationToken) return;
     const answer = await api('videos?limit=20&continuationToken=' + encodeURIComponent(continuationToken));
     if (answer.status !== 200) throw new Error(problemText(answer));
-    append(answer.body.items);
-    continuationToken = answer.body.continuationToken;
-    $('more').hidden = !continuationToken;
+    const page = /** @type {VideoList} */ (answer.body);
+    append(page.items);
+    continuationToken = page.continuationToken;
+    more.hidden = !continuationToken;
   }
 
   function schedule() {
@@ -193,23 +291,28 @@ export const GALLERY_SCRIPT = String.raw`
     try {
       if (document.visibilityState !== 'hidden') running = await refresh();
     } catch (error) {
-      report(error, $('list-status'));
+      report(error, listStatus);
       // Without a valid key every poll would be refused: wait for the user to give one.
       if (error instanceof NeedsKey) return;
     }
     schedule();
   }
 
+  /**
+   * DELETE /api/videos/{id} of a running request: cancels it (its provider's job and blobs).
+   * @param {string} id
+   * @param {Card} card
+   */
   async function cancel(id, card) {
     // Not disabled (a disabled button drops keyboard focus): marked busy, and a second press waits.
     if (card.cancel.getAttribute('aria-disabled') === 'true') return;
     card.cancel.setAttribute('aria-disabled', 'true');
     try {
       const answer = await api('videos/' + encodeURIComponent(id), { method: 'DELETE' });
-      if (answer.status !== 202 && answer.status !== 409) $('list-status').textContent = 'Could not cancel: ' + problemText(answer);
+      if (answer.status !== 202 && answer.status !== 409) listStatus.textContent = 'Could not cancel: ' + problemText(answer);
       await refresh();
     } catch (error) {
-      report(error, $('list-status'));
+      report(error, listStatus);
     } finally {
       card.cancel.removeAttribute('aria-disabled');
     }
@@ -219,10 +322,10 @@ export const GALLERY_SCRIPT = String.raw`
     for (const control of Object.values(controls)) control.removeAttribute('aria-invalid');
   }
 
+  /** @param {SubmitEvent} event */
   async function submit(event) {
     event.preventDefault();
     clearInvalid();
-    const status = $('form-status');
     const body = {
       prompt: controls.prompt.value,
       provider: controls.provider.value,
@@ -230,35 +333,40 @@ export const GALLERY_SCRIPT = String.raw`
       seconds: Number(controls.seconds.value),
       size: controls.size.value,
     };
-    status.textContent = 'Starting…';
+    formStatus.textContent = 'Starting…';
     try {
       const answer = await api('videos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (answer.status === 202) {
-        status.textContent = 'Started: ' + answer.body.id;
+        formStatus.textContent = 'Started: ' + /** @type {Accepted} */ (answer.body).id;
         running = await refresh();
         schedule();
         return;
       }
-      status.textContent = 'Not started: ' + problemText(answer);
-      const errors = (answer.body && answer.body.errors) || [];
-      const named = errors.map((e) => controls[e.field]).filter(Boolean);
+      formStatus.textContent = 'Not started: ' + problemText(answer);
+      const errors = /** @type {Partial<Problem> | undefined} */ (answer.body)?.errors || [];
+      const named = errors.map((e) => controlOfField.get(e.field)).filter((control) => control !== undefined);
       for (const control of named) control.setAttribute('aria-invalid', 'true');
       if (named[0]) named[0].focus();
     } catch (error) {
-      report(error, status);
+      report(error, formStatus);
     }
   }
 
+  /**
+   * @param {unknown} error
+   * @param {HTMLElement} where
+   */
   function report(error, where) {
     if (error instanceof NeedsKey) {
       askForKey(sessionStorage.getItem(KEY_ITEM) ? 'That key was refused. Enter a function key of this app.' : 'This app needs a function key.');
       return;
     }
-    where.textContent = String(error && error.message ? error.message : error);
+    where.textContent = error instanceof Error && error.message ? error.message : String(error);
   }
 
+  /** @param {boolean} [afterKey] */
   async function start(afterKey) {
-    $('forget-key').hidden = !sessionStorage.getItem(KEY_ITEM);
+    forgetKey.hidden = !sessionStorage.getItem(KEY_ITEM);
     try {
       await loadProviders();
       keyForm.hidden = true;
@@ -266,7 +374,7 @@ export const GALLERY_SCRIPT = String.raw`
       if (afterKey) controls.prompt.focus();
       running = await refresh();
     } catch (error) {
-      report(error, $('list-status'));
+      report(error, listStatus);
       return;
     }
     schedule();
@@ -274,15 +382,15 @@ export const GALLERY_SCRIPT = String.raw`
 
   keyForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    const key = $('key').value.trim();
+    const key = keyInput.value.trim();
     if (!key) return;
     sessionStorage.setItem(KEY_ITEM, key);
-    $('key').value = '';
+    keyInput.value = '';
     void start(true);
   });
-  $('forget-key').addEventListener('click', () => {
+  forgetKey.addEventListener('click', () => {
     sessionStorage.removeItem(KEY_ITEM);
-    $('forget-key').hidden = true;
+    forgetKey.hidden = true;
     askForKey('Key forgotten. Enter a function key to continue.');
   });
   // Back to a hidden tab: show the news at once rather than at the next tick.
@@ -290,7 +398,6 @@ export const GALLERY_SCRIPT = String.raw`
   controls.provider.addEventListener('change', showProvider);
   controls.model.addEventListener('change', showModel);
   form.addEventListener('submit', (event) => { void submit(event); });
-  $('more').addEventListener('click', () => { loadMore().catch((error) => report(error, $('list-status'))); });
+  more.addEventListener('click', () => { loadMore().catch((error) => report(error, listStatus)); });
   void start();
 })();
-`;
