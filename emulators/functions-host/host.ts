@@ -22,7 +22,7 @@ import { BlobTriggers, parseBlobPath } from './bindings/blob-trigger.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
 import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
-import { BodyTooLargeError, bodyLimitFromEnv, checkDeclaredLength, limitStream, readBody, refuseTooLarge, wellEncodedPath } from './request-body.js';
+import { bodyLimitFromEnv, checkDeclaredLength, limitStream, readBodyOr413, refuseTooLarge, wellEncodedPath } from './request-body.js';
 
 export const HOST_VERSION = '4.1040.0';
 
@@ -244,13 +244,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
 
     if (streamUri) return streamThroughLibrary(req, res, url, h, invocationId, httpData, triggerMetadata);
 
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
+    const body = await readBodyOr413(req, res, maxBody);
+    if (!body) return;
     httpData.body = { bytes: body };
     const outcome = await invoker.invoke(h.fn, {
       invocationId,
@@ -321,13 +316,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       else if (!authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required.' });
     }
     if (!isRpc && !authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required (code query parameter).' });
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
+    const body = await readBodyOr413(req, res, maxBody);
+    if (!body) return;
     const answer = await api.handle({ method: req.method ?? 'GET', path: rest, query: url.searchParams, headers: req.headers, body });
     const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
     res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(text) });
@@ -340,13 +330,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     if (keys && !sameKey(keyFrom(req, url), keys.master)) return sendJson(res, 401, { message: 'The master key is required.' });
     const fn = registry.byName(name);
     if (!fn) return sendJson(res, 404, { message: `No function named '${name}'.` });
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
+    const body = await readBodyOr413(req, res, maxBody);
+    if (!body) return;
     const refused = refusals.get(fn.id);
     if (refused) return sendJson(res, 501, { message: refused });
     const trigger = triggerBinding(fn)!;
