@@ -67,7 +67,6 @@ function parseJsonBody(body: Buffer): string | null {
   return text;
 }
 
-const secondsIso = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
 const parseOrNull = (text: string | null) => (text === null ? null : JSON.parse(text));
 
 function historyForApi(events: HistoryEvent[], showOutput: boolean): unknown[] {
@@ -110,8 +109,8 @@ export class DurableHttpApi {
       input: options.showInput === false ? null : parseOrNull(record.input),
       customStatus: parseOrNull(record.customStatus),
       output: parseOrNull(record.output),
-      createdTime: secondsIso(record.createdTime),
-      lastUpdatedTime: secondsIso(record.lastUpdatedTime),
+      createdTime: record.createdTime,
+      lastUpdatedTime: record.lastUpdatedTime,
       ...(options.history ? { historyEvents: options.history, history: options.history } : {}),
     };
   }
@@ -198,7 +197,7 @@ export class DurableHttpApi {
   #entityListing(record: EntityRecord, fetchState: boolean): Record<string, unknown> {
     return {
       entityId: { name: record.name, key: record.key },
-      lastOperationTime: secondsIso(record.lastOperationTime),
+      lastOperationTime: record.lastOperationTime,
       ...(fetchState ? { state: parseOrNull(record.state) } : {}),
     };
   }
