@@ -16,6 +16,7 @@ import { EventType, isoNow, newMessageId, terminalStatuses, type HistoryEvent, t
 import type { DurableStore } from './store.js';
 import { entitySchedulerId, type EntityMessage, type EntityScheduler } from './entities.js';
 import { DEFAULT_POLL_MS, executeHttpCall, HTTP_ACTIVITY, pollAfter } from './http-calls.js';
+import { ReadyQueue } from './ready-queue.js';
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -191,13 +192,10 @@ export class DurableEngine {
 
   readonly #live = new Map<string, LiveInstance>();
   readonly #loading = new Map<string, Promise<LiveInstance | undefined>>();
-  readonly #ready = new Set<string>();
-  readonly #running = new Set<string>();
+  readonly #queue: ReadyQueue;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #activityQueue: (() => Promise<void>)[] = [];
   #activitiesRunning = 0;
-  #stopped = false;
-  readonly #idle = new Set<() => void>();
   /** Ids of inbox messages held only in memory. */
   readonly #volatile = new Set<string>();
   /** Start/create per instance id, one at a time: the existence check and the write are one step. */
@@ -213,6 +211,11 @@ export class DurableEngine {
     this.#settings = options.settings;
     this.#extraInputs = options.extraInputs;
     this.#entities = options.entities;
+    this.#queue = new ReadyQueue({
+      step: (id) => this.#runEpisode(id),
+      maxRunning: options.settings.maxConcurrentOrchestratorFunctions,
+      otherWorkIdle: () => this.#activitiesRunning === 0 && this.#activityQueue.length === 0,
+    });
   }
 
   /** A message already in storage (an entity's answer): hand it to the instance and wake it. */
@@ -391,22 +394,11 @@ export class DurableEngine {
 
   /** Resolves when no episode, activity or due timer is pending (tests and shutdown). */
   whenIdle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.add(resolve));
-  }
-
-  #isIdle(): boolean {
-    return this.#ready.size === 0 && this.#running.size === 0 && this.#activitiesRunning === 0 && this.#activityQueue.length === 0;
-  }
-
-  #checkIdle(): void {
-    if (!this.#isIdle()) return;
-    for (const resolve of this.#idle) resolve();
-    this.#idle.clear();
+    return this.#queue.whenIdle();
   }
 
   stop(): void {
-    this.#stopped = true;
+    this.#queue.stop();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
   }
@@ -432,30 +424,16 @@ export class DurableEngine {
   }
 
   #wake(instanceId: string): void {
-    if (this.#stopped) return;
-    this.#ready.add(instanceId);
-    // setImmediate, not a microtask: a burst of instant activities must not starve HTTP.
-    setImmediate(() => this.#pump());
+    this.#queue.wake(instanceId);
   }
 
-  #pump(): void {
-    for (const id of [...this.#ready]) {
-      if (this.#running.size >= this.#settings.maxConcurrentOrchestratorFunctions) return;
-      if (this.#running.has(id)) continue;
-      this.#ready.delete(id);
-      this.#running.add(id);
-      const before = this.#live.get(id);
-      const committedLength = before?.history.length ?? 0;
-      this.#episode(id)
-        .then(() => this.#commitFailures.delete(id), (error: unknown) => this.#episodeFailed(id, before, committedLength, error))
-        .catch((error: unknown) => this.#log.error(`Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`))
-        .finally(() => {
-          this.#running.delete(id);
-          this.#pump();
-          this.#checkIdle();
-        });
-    }
-    this.#checkIdle();
+  /** One episode; a failed one goes to the failure policy (#episodeFailed). */
+  async #runEpisode(id: string): Promise<void> {
+    const before = this.#live.get(id);
+    const committedLength = before?.history.length ?? 0;
+    await this.#episode(id)
+      .then(() => this.#commitFailures.delete(id), (error: unknown) => this.#episodeFailed(id, before, committedLength, error))
+      .catch((error: unknown) => this.#log.error(`Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`));
   }
 
   /**
@@ -486,7 +464,7 @@ export class DurableEngine {
 
   /** Reloads what was committed and runs the instance again; while storage cannot be read, tries again later. */
   async #resumeAfterFailure(instanceId: string, committedLength: number): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#queue.stopped) return;
     try {
       const live = await this.#load(instanceId);
       if (!live) return;
@@ -501,7 +479,7 @@ export class DurableEngine {
   }
 
   async #failAfterFailures(instanceId: string, reason: string): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#queue.stopped) return;
     try {
       const live = await this.#load(instanceId);
       if (!live || terminalStatuses.has(live.record.runtimeStatus)) return;
@@ -550,7 +528,7 @@ export class DurableEngine {
 
   #armTimer(instanceId: string, timerId: number, fireAt: string): void {
     const key = `${instanceId}\u0000${timerId}`;
-    if (this.#timers.has(key) || this.#stopped) return;
+    if (this.#timers.has(key) || this.#queue.stopped) return;
     const delay = Math.max(0, Date.parse(fireAt) - Date.now());
     const handle = setTimeout(() => {
       this.#timers.delete(key);
@@ -579,7 +557,7 @@ export class DurableEngine {
   }
 
   #pumpActivities(): void {
-    while (this.#activitiesRunning < this.#settings.maxConcurrentActivityFunctions && this.#activityQueue.length > 0 && !this.#stopped) {
+    while (this.#activitiesRunning < this.#settings.maxConcurrentActivityFunctions && this.#activityQueue.length > 0 && !this.#queue.stopped) {
       const work = this.#activityQueue.shift()!;
       this.#activitiesRunning++;
       work()
@@ -587,7 +565,7 @@ export class DurableEngine {
         .finally(() => {
           this.#activitiesRunning--;
           this.#pumpActivities();
-          this.#checkIdle();
+          this.#queue.checkIdle();
         });
     }
   }
@@ -621,7 +599,7 @@ export class DurableEngine {
    * written first.
    */
   async #deliver(message: InboxMessage, durable = false): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#queue.stopped) return;
     let live: LiveInstance | undefined;
     try {
       live = await this.#load(message.instanceId);
@@ -770,7 +748,7 @@ export class DurableEngine {
       const keep = new Set(delivered.filter((d) => !consumesIds(d.event)).map((d) => d.messageId).filter(Boolean));
       for (let i = delivered.length - 1; i >= 0; i--) if (!consumesIds(delivered[i].event)) delivered.splice(i, 1);
       for (let i = consumed.length - 1; i >= 0; i--) if (keep.has(consumed[i])) consumed.splice(i, 1);
-      this.#ready.add(instanceId);
+      this.#queue.again(instanceId);
     }
 
     await this.#runOrchestrator(live, delivered.map((d) => d.event), consumed, now);
