@@ -17,14 +17,10 @@ import type { DurableStore } from './store.js';
 import { entitySchedulerId, type EntityMessage, type EntityScheduler } from './entities.js';
 import { DEFAULT_POLL_MS, executeHttpCall, HTTP_ACTIVITY, pollAfter } from './http-calls.js';
 import { ReadyQueue } from './ready-queue.js';
+import { afterEpisodeFailure, STORAGE_RECHECK_MS, storageReason } from './failure-policy.js';
 
 /** Timers beyond this would overflow setTimeout; they are re-armed when this elapses. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-/** Waits before a failed episode runs again: then every 30 s while storage stays unreachable. */
-const COMMIT_RETRY_DELAYS_MS = [250, 1000, 3000, 6000];
-const COMMIT_RETRY_MAX_MS = 30_000;
-/** Failed episodes (not storage's fault) before the instance is failed. */
-const MAX_NON_STORAGE_FAILURES = COMMIT_RETRY_DELAYS_MS.length + 1;
 /** Tell the SDK (schema V3) that timers never need splitting: this host has no queue visibility limit. */
 const MAX_SHORT_TIMER = '3650.00:00:00';
 
@@ -156,29 +152,6 @@ function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMe
     }
   }
   return live;
-}
-
-/** A storage error's own words (status and code when the SDK gives them). */
-function storageReason(error: unknown): string {
-  const e = error as { statusCode?: number; code?: string; message?: string; details?: { odataError?: { code?: string; message?: { value?: string } } } };
-  const odata = e.details?.odataError;
-  const message = odata?.message?.value?.split('\n')[0] ?? e.message ?? String(error);
-  const code = odata?.code || e.code;
-  // An error with neither an HTTP status nor a code did not come from storage: say so.
-  if (e.statusCode === undefined && !code) return `the host failed while running the episode: ${(error as Error).stack ?? message}`;
-  return `its progress could not be saved to storage: ${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
-}
-
-/** Whether an error came from talking to storage (an HTTP status, or a network error code). */
-function isStorageError(error: unknown): boolean {
-  const e = error as { statusCode?: number; code?: string };
-  return e.statusCode !== undefined || typeof e.code === 'string';
-}
-
-/** A refusal that the same write would meet again (not throttling, timeouts or conflicts). */
-function isPermanent(error: unknown): boolean {
-  const status = (error as { statusCode?: number }).statusCode;
-  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 412, 429].includes(status);
 }
 
 export class DurableEngine {
@@ -445,21 +418,17 @@ export class DurableEngine {
   async #episodeFailed(instanceId: string, before: LiveInstance | undefined, committedLength: number, error: unknown): Promise<void> {
     const failures = (this.#commitFailures.get(instanceId) ?? 0) + 1;
     this.#commitFailures.set(instanceId, failures);
-    const reason = storageReason(error);
     const old = this.#live.get(instanceId) ?? before;
     this.#live.delete(instanceId);
     // Results held only in memory are not in storage: keep them for the reloaded state.
     for (const message of old?.inbox ?? []) if (this.#volatile.has(message.id)) this.#orphan(message, false);
-    // A refusal that would recur fails the instance now; storage being unreachable or busy
-    // is waited out (every failure logged); anything else gets a few tries.
-    const fromStorage = isStorageError(error);
-    if (isPermanent(error) || (!fromStorage && failures >= MAX_NON_STORAGE_FAILURES)) {
-      this.#log.error(`Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${reason}`);
-      return this.#failAfterFailures(instanceId, reason);
+    const next = afterEpisodeFailure(error, failures);
+    if (next.fail) {
+      this.#log.error(`Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${next.reason}`);
+      return this.#failAfterFailures(instanceId, next.reason);
     }
-    const delay = COMMIT_RETRY_DELAYS_MS[failures - 1] ?? COMMIT_RETRY_MAX_MS;
-    this.#log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${delay} ms: ${reason}`);
-    setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), delay).unref();
+    this.#log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${next.delayMs} ms: ${next.reason}`);
+    setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), next.delayMs).unref();
   }
 
   /** Reloads what was committed and runs the instance again; while storage cannot be read, tries again later. */
@@ -473,8 +442,8 @@ export class DurableEngine {
       this.#adoptOrphans(instanceId);
       this.#wake(instanceId);
     } catch (error) {
-      this.#log.error(`Instance '${instanceId}': storage still cannot be read; trying again in ${COMMIT_RETRY_MAX_MS / 10} ms: ${storageReason(error)}`);
-      setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), COMMIT_RETRY_MAX_MS / 10).unref();
+      this.#log.error(`Instance '${instanceId}': storage still cannot be read; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`);
+      setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), STORAGE_RECHECK_MS).unref();
     }
   }
 
@@ -485,8 +454,8 @@ export class DurableEngine {
       if (!live || terminalStatuses.has(live.record.runtimeStatus)) return;
       await this.#failForStorage(live, reason);
     } catch (error) {
-      this.#log.error(`Instance '${instanceId}': could not record its failure yet; trying again in ${COMMIT_RETRY_MAX_MS / 10} ms: ${storageReason(error)}`);
-      setTimeout(() => void this.#failAfterFailures(instanceId, reason), COMMIT_RETRY_MAX_MS / 10).unref();
+      this.#log.error(`Instance '${instanceId}': could not record its failure yet; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`);
+      setTimeout(() => void this.#failAfterFailures(instanceId, reason), STORAGE_RECHECK_MS).unref();
     }
   }
 
@@ -497,7 +466,7 @@ export class DurableEngine {
     const list = this.#orphans.get(message.instanceId) ?? [];
     if (!list.some((m) => m.id === message.id)) list.push(message);
     this.#orphans.set(message.instanceId, list);
-    if (retry) setTimeout(() => void this.#resumeAfterFailure(message.instanceId, Number.MAX_SAFE_INTEGER), COMMIT_RETRY_MAX_MS / 10).unref();
+    if (retry) setTimeout(() => void this.#resumeAfterFailure(message.instanceId, Number.MAX_SAFE_INTEGER), STORAGE_RECHECK_MS).unref();
   }
 
   #adoptOrphans(instanceId: string): void {

@@ -10,6 +10,7 @@ import type { HostLog } from '../log.js';
 import { EventType, isoNow, newMessageId, type InboxMessage } from './model.js';
 import type { DurableStore } from './store.js';
 import { ReadyQueue } from './ready-queue.js';
+import { isPermanent } from './failure-policy.js';
 
 /** What an entity keeps between batches. */
 export interface EntityRecord {
@@ -49,12 +50,6 @@ export interface EntityMessage {
   /** Lock requests: every entity of the critical section, sorted, and which one this is. */
   lockSet?: string[];
   position?: number;
-}
-
-/** A refusal that the same write would meet again (a 4xx other than throttling, timeouts and conflicts). */
-function refusedForGood(error: unknown): boolean {
-  const status = (error as { statusCode?: number }).statusCode;
-  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 412, 429].includes(status);
 }
 
 export function entitySchedulerId(name: string, key: string): string {
@@ -307,7 +302,7 @@ export class EntityScheduler {
     try {
       await this.#commit(live, next, consumed);
     } catch (error) {
-      if (!refusedForGood(error)) throw error;
+      if (!isPermanent(error)) throw error;
       // Storage will not take this batch's outcome (a state over the 1 MB row limit): what it
       // would have sent is taken back, the operations fail, the entity keeps its previous state.
       await this.#unstore(outbox);
