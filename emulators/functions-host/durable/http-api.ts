@@ -1,8 +1,8 @@
 // The Durable Functions HTTP API, served twice: publicly under
 // /runtime/webhooks/durabletask/ (documented status codes, headers and bodies) and under
 // /durabletask/ as the rpc endpoint the durable client calls (same routes, same answers).
-import { EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
-import { DurableRequestError, type DurableEngine } from './engine.js';
+import { DurableRequestError, EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
+import type { DurableEngine } from './engine.js';
 import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
 import { newMessageId } from './model.js';
 
