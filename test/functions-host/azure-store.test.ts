@@ -52,16 +52,6 @@ describe('history written to Azure Tables', () => {
       await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators[name], instanceId: id, status });
     });
   }
-});
-
-describe('instance times on Azure Tables', () => {
-  let host: RunningHost;
-  before(async () => {
-    host = await startFixtureHost({ store: 'azure', env: { AzureWebJobsStorage: azurite.connectionString } });
-  });
-  after(async () => {
-    await host?.stop();
-  });
 
   test('CreatedTime and LastUpdatedTime are stored and answered with milliseconds', async () => {
     const before = Date.now();
