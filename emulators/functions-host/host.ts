@@ -1,16 +1,15 @@
 // The host in-process: loads a v4 Node app, serves its HTTP triggers, runs Durable
 // Functions, and serves the durable management API. `startHost` (index.ts) runs this in
 // a child process so that a test can SIGKILL it like a crashed Functions host.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import nodePath from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { readHostSettings, readLocalSettings, resolveEntryFiles, AppLoadError, type HostSettings } from './app-files.js';
-import { FunctionRegistry, installCoreModule, type RegisteredFunction, type RpcHttpData, type RpcTypedData } from './core-api.js';
+import { readHostSettings, readLocalSettings, resolveEntryFiles, AppLoadError, type DurableSettings, type HostSettings } from './app-files.js';
+import { FunctionRegistry, installCoreModule, type RegisteredFunction, type RpcTypedData } from './core-api.js';
 import { Invoker, triggerBinding } from './invoke.js';
 import { HostLog } from './log.js';
-import { compileRoute, type CompiledRoute } from './routes.js';
+import { compileRoute } from './routes.js';
 import { DurableEngine } from './durable/engine.js';
 import { DurableHttpApi, managementUrls } from './durable/http-api.js';
 import { EntityScheduler } from './durable/entities.js';
@@ -21,10 +20,10 @@ import { QueueTriggers } from './bindings/queue-trigger.js';
 import { BlobTriggers, parseBlobPath } from './bindings/blob-trigger.js';
 import { MemoryStore, type DurableStore } from './durable/store.js';
 import { TableStore } from './durable/table-store.js';
-import { authorized as keyOpens, generateKeys, sameKey, type Keys } from './keys.js';
-import { BodyTooLargeError, bodyLimitFromEnv, checkDeclaredLength, limitStream, readBody, refuseTooLarge, wellEncodedPath } from './request-body.js';
+import { generateKeys, type Keys } from './keys.js';
+import { dispatch, HOST_VERSION, type HttpDeps, type HttpFunction } from './http-handlers.js';
+import { bodyLimitFromEnv } from './request-body.js';
 
-export const HOST_VERSION = '4.1040.0';
 
 export interface HostOptions {
   appDir: string;
@@ -41,14 +40,6 @@ export interface RunningHostInProcess {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-interface HttpFunction {
-  fn: RegisteredFunction;
-  triggerName: string;
-  route: CompiledRoute;
-  methods: string[];
-  authLevel: string;
 }
 
 const DEV_STORAGE = 'UseDevelopmentStorage=true';
@@ -70,36 +61,122 @@ async function loadApp(files: string[]): Promise<void> {
   }
 }
 
-function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
-  return out;
+/**
+ * Sorts the functions by what serves them, and refuses now, loudly, what this host cannot
+ * serve (rather than never firing or dropping outputs).
+ */
+function sortFunctions(registry: FunctionRegistry) {
+  const refusals = new Map<string, string>();
+  const timers: { fn: RegisteredFunction; schedule: Schedule }[] = [];
+  const queueFunctions: RegisteredFunction[] = [];
+  const blobFunctions: RegisteredFunction[] = [];
+  for (const fn of registry.functions.values()) {
+    let reason = refusalReason(fn);
+    const trigger = triggerBinding(fn);
+    if (!reason && trigger?.type === 'timerTrigger') {
+      try {
+        timers.push({ fn, schedule: parseSchedule(String(trigger.options.schedule ?? '')) });
+      } catch (error) {
+        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
+      }
+    }
+    if (!reason && trigger?.type === 'queueTrigger') queueFunctions.push(fn);
+    if (!reason && trigger?.type === 'blobTrigger') {
+      try {
+        parseBlobPath(String(trigger.options.path ?? ''));
+        blobFunctions.push(fn);
+      } catch (error) {
+        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
+      }
+    }
+    if (reason) refusals.set(fn.id, reason);
+  }
+  return { refusals, timers, queueFunctions, blobFunctions };
 }
 
-const nullable = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { value: v }]));
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-/** Serialises the library's RPC cookie shape into Set-Cookie values. */
-function setCookieValues(cookies: unknown[]): string[] {
-  return cookies.map((raw) => {
-    const c = raw as Record<string, unknown>;
-    const inner = (v: unknown) => (v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : undefined);
-    let text = `${String(c.name)}=${encodeURIComponent(String(c.value ?? ''))}`;
-    if (inner(c.domain)) text += `; Domain=${String(inner(c.domain))}`;
-    if (inner(c.path)) text += `; Path=${String(inner(c.path))}`;
-    const expires = inner(c.expires) as { seconds?: number } | undefined;
-    if (expires?.seconds !== undefined) text += `; Expires=${new Date(Number(expires.seconds) * 1000).toUTCString()}`;
-    if (inner(c.maxAge) !== undefined) text += `; Max-Age=${String(inner(c.maxAge))}`;
-    if (inner(c.secure)) text += '; Secure';
-    if (inner(c.httpOnly)) text += '; HttpOnly';
-    if (typeof c.sameSite === 'string' && c.sameSite !== 'none') text += `; SameSite=${c.sameSite === 'explicitNone' ? 'None' : c.sameSite[0].toUpperCase() + c.sameSite.slice(1)}`;
-    return text;
+/** The durable client's binding data (`taskHubName`, `creationUrls`, `managementUrls`, `rpcBaseUrl`). */
+function durableClientData(baseUrl: string, durableBase: string, hubName: string, systemKey: string | undefined): string {
+  return JSON.stringify({
+    taskHubName: hubName,
+    creationUrls: {
+      createNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?code=${systemKey ?? ''}`,
+      createAndWaitOnNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${systemKey ?? ''}`,
+    },
+    managementUrls: managementUrls(durableBase, hubName, 'INSTANCEID', systemKey),
+    baseUrl: durableBase,
+    requiredQueryStringParameters: systemKey ? `code=${systemKey}` : '',
+    // The SDK builds every rpc URL relative to this base and sends no key of its own, so
+    // with --require-keys the system key travels as the base's first path segment.
+    rpcBaseUrl: `${baseUrl}/durabletask/${systemKey ? `${systemKey}/` : ''}`,
+    httpBaseUrl: durableBase,
   });
+}
+
+/** The durable client input of every function that declares one (durableClient / orchestrationClient). */
+function durableClientInputs(clientData: string): (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[] {
+  return (fn) => Object.entries(fn.metadata.bindings)
+    .filter(([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'))
+    .map(([name]) => ({ name, data: { string: clientData } }));
+}
+
+interface Durable {
+  store: DurableStore;
+  engine: DurableEngine;
+  entities: EntityScheduler;
+  api: DurableHttpApi;
+}
+
+/** The durable store, engine, entity scheduler and management API. */
+async function startDurable(options: {
+  kind: HostOptions['store']; hubName: string; registry: FunctionRegistry; invoker: Invoker; log: HostLog; settings: DurableSettings;
+  extraInputs: (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[]; durableBase: string; systemKey: string | undefined;
+}): Promise<Durable> {
+  const { registry, invoker, log, hubName } = options;
+  const store = options.kind === 'memory' ? new MemoryStore() : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
+  await store.init();
+  let engine: DurableEngine | undefined;
+  const entities = new EntityScheduler({ store, registry, invoker, log, deliverToOrchestration: (message) => engine!.acceptStoredMessage(message) });
+  engine = new DurableEngine({ store, registry, invoker, log, settings: options.settings, extraInputs: options.extraInputs, entities });
+  const api = new DurableHttpApi(engine, hubName, () => options.durableBase, options.systemKey, entities);
+  return { store, engine, entities, api };
+}
+
+/** Resumes what the store says is unfinished (after a restart). */
+async function recoverDurable({ store, engine, entities }: Durable, log: HostLog, hubName: string): Promise<void> {
+  const resumed = await engine.recover();
+  const woken = await entities.recover();
+  if (woken > 0) log.info(`Resumed ${woken} entit${woken === 1 ? 'y' : 'ies'} with undelivered operations.`);
+  if (resumed > 0) log.info(`Resumed ${resumed} unfinished orchestration instance(s) from the ${store.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`);
+}
+
+/** The HTTP triggers with their compiled routes (under host.json's routePrefix). */
+function httpFunctionsOf(registry: FunctionRegistry, routePrefix: string): HttpFunction[] {
+  const httpFunctions: HttpFunction[] = [];
+  for (const fn of registry.functions.values()) {
+    const trigger = triggerBinding(fn);
+    if (trigger?.type !== 'httpTrigger') continue;
+    const route = String(trigger.options.route ?? fn.metadata.name);
+    const methods = ((trigger.options.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
+    const prefix = routePrefix ? `${routePrefix}/` : '';
+    httpFunctions.push({ fn, triggerName: trigger.name, route: compileRoute(prefix + route.replace(/^\/+/, '')), methods, authLevel: String(trigger.options.authLevel ?? 'anonymous').toLowerCase() });
+  }
+  return httpFunctions;
+}
+
+/** func's start-up banner: every function, with the URL of each HTTP one, then the refusals and keys. */
+function printBanner(log: HostLog, registry: FunctionRegistry, httpFunctions: HttpFunction[], refusals: Map<string, string>, keys: Keys | undefined, baseUrl: string): void {
+  log.banner('\nFunctions:\n');
+  for (const fn of registry.functions.values()) {
+    const http = httpFunctions.find((h) => h.fn === fn);
+    const refused = refusals.get(fn.id);
+    const line = http ? `[${http.methods.join(',')}] ${baseUrl}/${http.route.template}` : triggerBinding(fn)?.type ?? 'unknown trigger';
+    log.banner(`        ${fn.metadata.name}: ${line}${refused ? ` (not supported by this host: see below)` : ''}`);
+    log.banner('');
+  }
+  for (const reason of refusals.values()) log.banner(`Error: ${reason}\n`);
+  if (keys) {
+    log.banner(`Keys (--require-keys): master=${keys.master} function=${keys.function} durabletask_extension=${keys.system}\n`);
+  }
 }
 
 export async function runHost(options: HostOptions): Promise<RunningHostInProcess> {
@@ -137,32 +214,7 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   for (const hook of registry.hooks.appStart) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData, functionAppDirectory: options.appDir });
   const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
 
-  // What this host cannot serve is refused now, loudly, rather than never firing or dropping outputs.
-  const refusals = new Map<string, string>();
-  const timers: { fn: RegisteredFunction; schedule: Schedule }[] = [];
-  const queueFunctions: RegisteredFunction[] = [];
-  const blobFunctions: RegisteredFunction[] = [];
-  for (const fn of registry.functions.values()) {
-    let reason = refusalReason(fn);
-    const trigger = triggerBinding(fn);
-    if (!reason && trigger?.type === 'timerTrigger') {
-      try {
-        timers.push({ fn, schedule: parseSchedule(String(trigger.options.schedule ?? '')) });
-      } catch (error) {
-        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
-      }
-    }
-    if (!reason && trigger?.type === 'queueTrigger') queueFunctions.push(fn);
-    if (!reason && trigger?.type === 'blobTrigger') {
-      try {
-        parseBlobPath(String(trigger.options.path ?? ''));
-        blobFunctions.push(fn);
-      } catch (error) {
-        reason = `The function '${fn.metadata.name}' is not supported by this host: ${(error as Error).message}`;
-      }
-    }
-    if (reason) refusals.set(fn.id, reason);
-  }
+  const { refusals, timers, queueFunctions, blobFunctions } = sortFunctions(registry);
   const storageBindings = new StorageBindings(settings.queues.messageEncoding);
   invoker.services = { refusals, storage: storageBindings };
   const timerTriggers = timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined;
@@ -174,251 +226,19 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
 
   const durableBase = `${baseUrl}/runtime/webhooks/durabletask`;
   const hubName = settings.durable.hubName;
-  const systemKey = keys?.system;
-  const clientData = JSON.stringify({
-    taskHubName: hubName,
-    creationUrls: {
-      createNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?code=${systemKey ?? ''}`,
-      createAndWaitOnNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${systemKey ?? ''}`,
-    },
-    managementUrls: managementUrls(durableBase, hubName, 'INSTANCEID', systemKey),
-    baseUrl: durableBase,
-    requiredQueryStringParameters: systemKey ? `code=${systemKey}` : '',
-    // The SDK builds every rpc URL relative to this base and sends no key of its own, so
-    // with --require-keys the system key travels as the base's first path segment.
-    rpcBaseUrl: `${baseUrl}/durabletask/${systemKey ? `${systemKey}/` : ''}`,
-    httpBaseUrl: durableBase,
-  });
-  const extraInputs = (fn: RegisteredFunction): { name: string; data: RpcTypedData }[] =>
-    Object.entries(fn.metadata.bindings)
-      .filter(([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'))
-      .map(([name]) => ({ name, data: { string: clientData } }));
-
+  const extraInputs = durableClientInputs(durableClientData(baseUrl, durableBase, hubName, keys?.system));
   const hasDurable = [...registry.functions.values()].some((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(triggerBinding(f)?.type ?? '') || extraInputs(f).length > 0);
-  let store: DurableStore | undefined;
-  let engine: DurableEngine | undefined;
-  let entities: EntityScheduler | undefined;
-  let api: DurableHttpApi | undefined;
-  if (hasDurable) {
-    store = options.store === 'memory' ? new MemoryStore() : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
-    await store.init();
-    entities = new EntityScheduler({ store, registry, invoker, log, deliverToOrchestration: (message) => engine!.acceptStoredMessage(message) });
-    engine = new DurableEngine({ store, registry, invoker, log, settings: settings.durable, extraInputs, entities });
-    api = new DurableHttpApi(engine, hubName, () => durableBase, systemKey, entities);
-  }
+  const durable = hasDurable ? await startDurable({ kind: options.store, hubName, registry, invoker, log, settings: settings.durable, extraInputs, durableBase, systemKey: keys?.system }) : undefined;
+  const httpFunctions = httpFunctionsOf(registry, settings.routePrefix);
 
-  const httpFunctions: HttpFunction[] = [];
-  for (const fn of registry.functions.values()) {
-    const trigger = triggerBinding(fn);
-    if (trigger?.type !== 'httpTrigger') continue;
-    const route = String(trigger.options.route ?? fn.metadata.name);
-    const methods = ((trigger.options.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
-    const prefix = settings.routePrefix ? `${settings.routePrefix}/` : '';
-    httpFunctions.push({ fn, triggerName: trigger.name, route: compileRoute(prefix + route.replace(/^\/+/, '')), methods, authLevel: String(trigger.options.authLevel ?? 'anonymous').toLowerCase() });
-  }
+  const deps: HttpDeps = {
+    baseUrl, log, registry, invoker, refusals, keys, maxBody, httpFunctions, streamUri, extraInputs, api: durable?.api, timers, timerTriggers,
+  };
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => dispatch(deps, req, res));
 
-  const keyFrom = (req: http.IncomingMessage, url: URL) => url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
-  const authorized = (level: string, given: string | undefined) => keyOpens(keys, level, given);
-
-  async function handleFunction(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const path = decodeURI(url.pathname);
-    const candidates = httpFunctions.map((h) => ({ h, params: h.route.match(url.pathname) })).filter((c) => c.params);
-    if (candidates.length === 0) return sendJson(res, 404, { message: `No function matches ${path}` });
-    const match = candidates.find((c) => c.h.methods.includes(req.method ?? 'GET'));
-    if (!match) return sendJson(res, 405, { message: `${req.method} is not allowed on ${path}; allowed: ${candidates.flatMap((c) => c.h.methods).join(', ')}` }, { allow: candidates.flatMap((c) => c.h.methods).join(', ') });
-    const { h, params } = match;
-    if (!authorized(h.authLevel, keyFrom(req, url))) return sendJson(res, 401, { message: 'A valid function key is required (code query parameter or x-functions-key header).' });
-    const refused = refusals.get(h.fn.id);
-    if (refused) {
-      log.error(refused);
-      return sendJson(res, 500, { message: refused });
-    }
-    const invocationId = randomUUID();
-    const headers = headerRecord(req.headers);
-    const query = Object.fromEntries(url.searchParams);
-    const httpData: RpcHttpData = {
-      method: req.method ?? 'GET', url: url.href, nullableHeaders: nullable(headers), nullableQuery: nullable(query), nullableParams: nullable(params!),
-    };
-    const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) }, Query: { json: JSON.stringify(query) } };
-    for (const [key, value] of Object.entries(params!)) triggerMetadata[key] = { string: value };
-
-    if (streamUri) return streamThroughLibrary(req, res, url, h, invocationId, httpData, triggerMetadata);
-
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
-    httpData.body = { bytes: body };
-    const outcome = await invoker.invoke(h.fn, {
-      invocationId,
-      inputData: [{ name: h.triggerName, data: { http: httpData } }, ...extraInputs(h.fn)],
-      triggerMetadata,
-    });
-    if (!outcome.ok) return void res.writeHead(500, { 'content-length': 0 }).end();
-    const outName = Object.entries(h.fn.metadata.bindings).find(([, b]) => b.direction === 'out' && String(b.type).toLowerCase() === 'http')?.[0];
-    const data = outName === '$return' || outName === undefined
-      ? outcome.response.returnValue
-      : outcome.response.outputData?.find((o) => o.name === outName)?.data;
-    const response = data?.http;
-    if (!response) return void res.writeHead(204).end();
-    const bodyBytes = response.body?.bytes ? Buffer.from(response.body.bytes) : Buffer.from(response.body?.string ?? '');
-    const outHeaders: Record<string, string | string[]> = { ...(response.headers ?? {}) };
-    if (response.cookies?.length) outHeaders['set-cookie'] = setCookieValues(response.cookies);
-    delete outHeaders['transfer-encoding'];
-    outHeaders['content-length'] = String(bodyBytes.length);
-    res.writeHead(Number(response.statusCode ?? 200), outHeaders);
-    res.end(req.method === 'HEAD' ? undefined : bodyBytes);
-  }
-
-  /** With app.setup({enableHttpStream:true}) the library serves the request itself: proxy the raw stream to it. */
-  async function streamThroughLibrary(req: http.IncomingMessage, res: http.ServerResponse, url: URL, h: HttpFunction, invocationId: string, httpData: RpcHttpData, triggerMetadata: Record<string, RpcTypedData>): Promise<void> {
-    try {
-      checkDeclaredLength(req, maxBody);
-    } catch (error) {
-      return refuseTooLarge(req, res, (error as Error).message);
-    }
-    const target = new URL(url.pathname + url.search, streamUri);
-    const proxied = http.request(target, {
-      method: req.method,
-      headers: { ...req.headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': url.host, 'x-forwarded-proto': 'http' },
-    });
-    proxied.on('response', (proxyRes) => {
-      const headers = { ...proxyRes.headers };
-      delete headers['x-ms-invocation-id'];
-      res.writeHead(proxyRes.statusCode ?? 200, headers);
-      proxyRes.pipe(res);
-    });
-    proxied.on('error', (error) => {
-      log.error(`HTTP stream proxy error: ${error.message}`);
-      if (!res.headersSent) res.writeHead(502).end();
-    });
-    // Streamed, so the host holds no body; the limit still applies as on Azure.
-    const limited = limitStream(maxBody);
-    limited.on('error', (error) => {
-      proxied.destroy();
-      refuseTooLarge(req, res, error.message);
-    });
-    req.pipe(limited).pipe(proxied);
-    const outcome = await invoker.invoke(h.fn, { invocationId, inputData: [{ name: h.triggerName, data: { http: httpData } }, ...extraInputs(h.fn)], triggerMetadata });
-    if (!outcome.ok && !res.headersSent) {
-      proxied.destroy();
-      res.writeHead(500, { 'content-length': 0 }).end();
-    }
-  }
-
-  async function handleDurable(req: http.IncomingMessage, res: http.ServerResponse, url: URL, rest: string, isRpc: boolean): Promise<void> {
-    if (!api) return sendJson(res, 404, { message: 'This app uses no Durable Functions.' });
-    if (isRpc && !['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { message: 'The rpc endpoint only answers local callers.' });
-    if (isRpc && keys) {
-      // The durable client puts the system key first in the path (see rpcBaseUrl); a key in
-      // ?code= or x-functions-key is accepted too. Loopback alone is not enough: any local
-      // process could otherwise drive every instance past --require-keys.
-      const [first, ...others] = rest.split('/').filter((p) => p !== '');
-      if (sameKey(first, keys.system)) rest = `/${others.join('/')}`;
-      else if (!authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required.' });
-    }
-    if (!isRpc && !authorized('system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required (code query parameter).' });
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
-    const answer = await api.handle({ method: req.method ?? 'GET', path: rest, query: url.searchParams, headers: req.headers, body });
-    const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-    res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  /** POST /admin/functions/{name} {"input": "..."}: runs a non-HTTP function now, as func's admin API does (master key). */
-  async function invokeByAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, name: string): Promise<void> {
-    if (req.method !== 'POST') return sendJson(res, 405, { message: 'Use POST to run a function.' });
-    if (keys && !sameKey(keyFrom(req, url), keys.master)) return sendJson(res, 401, { message: 'The master key is required.' });
-    const fn = registry.byName(name);
-    if (!fn) return sendJson(res, 404, { message: `No function named '${name}'.` });
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBody);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuseTooLarge(req, res, error.message);
-      throw error;
-    }
-    const refused = refusals.get(fn.id);
-    if (refused) return sendJson(res, 501, { message: refused });
-    const trigger = triggerBinding(fn)!;
-    let input: unknown;
-    try {
-      input = body.length ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input : undefined;
-    } catch {
-      return sendJson(res, 400, { message: 'The body must be JSON: {"input": "..."}' });
-    }
-    let ok: boolean;
-    if (trigger.type === 'timerTrigger') {
-      const timer = timers.find((t) => t.fn === fn)!;
-      ok = await timerTriggers!.run(fn, timer.schedule, new Date(), true);
-    } else if (trigger.type === 'queueTrigger') {
-      const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
-      ok = (await invoker.invoke(fn, { inputData: [{ name: trigger.name, data: { string: text } }], triggerMetadata: { QueueTrigger: { string: text } } })).ok;
-    } else {
-      return sendJson(res, 400, { message: `'${fn.metadata.name}' has a ${trigger.type}; the admin API runs timer and queue functions (call HTTP functions by their route, durable ones through the durable API).` });
-    }
-    return ok ? void res.writeHead(202, { 'content-length': 0 }).end() : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
-  }
-
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    // A client that resets mid-request is normal; unheard, the request's 'error' would end the host.
-    req.on('error', (error) => log.debug(`Request ${req.method} ${req.url} ended early: ${error.message}`));
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', baseUrl);
-    } catch {
-      return sendJson(res, 400, { message: 'Malformed request URL' });
-    }
-    const path = url.pathname;
-    // Checked once here: route matching and the durable API decode segments later.
-    if (!wellEncodedPath(path)) return sendJson(res, 400, { message: `Malformed percent-encoding in the request path '${path}'.` });
-    const work = path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask'
-      ? handleDurable(req, res, url, path.slice('/runtime/webhooks/durabletask'.length), false)
-      : path.startsWith('/durabletask/')
-        ? handleDurable(req, res, url, path.slice('/durabletask'.length), true)
-        : path === '/admin/host/status'
-          ? Promise.resolve(sendJson(res, 200, { state: 'Running', version: HOST_VERSION, id: 'node-functions-host', memory: process.memoryUsage() }))
-          : path.startsWith('/admin/functions/')
-            ? invokeByAdmin(req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
-          : path === '/' || path === ''
-            ? Promise.resolve(sendJson(res, 200, { message: 'The Node Functions host is running.', functions: [...registry.functions.keys()] }))
-            : handleFunction(req, res, url);
-    work.catch((error: unknown) => {
-      log.error(`Host error on ${req.method} ${path}: ${(error as Error).stack ?? String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { message: 'The host failed to handle the request.' });
-      else res.destroy();
-    });
-  });
-
-  // func's start-up banner: every function, with the URL of each HTTP one.
-  log.banner('\nFunctions:\n');
-  for (const fn of registry.functions.values()) {
-    const http = httpFunctions.find((h) => h.fn === fn);
-    const refused = refusals.get(fn.id);
-    const line = http ? `[${http.methods.join(',')}] ${baseUrl}/${http.route.template}` : triggerBinding(fn)?.type ?? 'unknown trigger';
-    log.banner(`        ${fn.metadata.name}: ${line}${refused ? ` (not supported by this host: see below)` : ''}`);
-    log.banner('');
-  }
-  for (const reason of refusals.values()) log.banner(`Error: ${reason}\n`);
-  if (keys) {
-    log.banner(`Keys (--require-keys): master=${keys.master} function=${keys.function} durabletask_extension=${keys.system}\n`);
-  }
-  if (engine) {
-    const resumed = await engine.recover();
-    const woken = await entities!.recover();
-    if (woken > 0) log.info(`Resumed ${woken} entit${woken === 1 ? 'y' : 'ies'} with undelivered operations.`);
-    if (resumed > 0) log.info(`Resumed ${resumed} unfinished orchestration instance(s) from the ${store!.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`);
-  }
-  log.banner(`Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${store?.kind ?? 'none'}, hub: ${hubName})`);
+  printBanner(log, registry, httpFunctions, refusals, keys, baseUrl);
+  if (durable) await recoverDurable(durable, log, hubName);
+  log.banner(`Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${durable?.store.kind ?? 'none'}, hub: ${hubName})`);
 
   timerTriggers?.start();
   queueTriggers?.start();
@@ -431,14 +251,14 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       timerTriggers?.stop();
       queueTriggers?.stop();
       blobTriggers?.stop();
-      engine?.stop();
-      entities?.stop();
+      durable?.engine.stop();
+      durable?.entities.stop();
       for (const hook of registry.hooks.appTerminate) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await store?.close();
+      await durable?.store.close();
     },
   };
 }

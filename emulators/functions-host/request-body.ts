@@ -57,6 +57,20 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * The whole body, or undefined once a body over the limit has been answered with 413 (the
+ * caller then answers nothing more). Every route that reads a body reads it through this.
+ */
+export async function readBodyOr413(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<Buffer | undefined> {
+  try {
+    return await readBody(req, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    refuseTooLarge(req, res, error.message);
+    return undefined;
+  }
+}
+
 /** Passes bytes through until the limit, then fails with BodyTooLargeError (streamed requests). */
 export function limitStream(limit: number): Transform {
   let size = 0;

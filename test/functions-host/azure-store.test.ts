@@ -4,6 +4,7 @@
 // mid-flight loses nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { TableClient } from '@azure/data-tables';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
 import { call, instanceUrl, start, startFixtureHost, waitFor } from './helpers.js';
@@ -51,6 +52,19 @@ describe('history written to Azure Tables', () => {
       await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators[name], instanceId: id, status });
     });
   }
+
+  test('CreatedTime and LastUpdatedTime are stored and answered with milliseconds', async () => {
+    const before = Date.now();
+    const { id } = await start(host, 'echo', 'Oslo', 'times-in-ms');
+    const after = Date.now();
+    const status = await waitFor(instanceUrl(host, id));
+    const row = await TableClient.fromConnectionString(azurite.connectionString, `${HUB}Instances`, { allowInsecureConnection: true }).getEntity<Record<string, unknown>>(id, '');
+    assert.equal(row.CreatedTime, status.createdTime, 'the API answers what is stored');
+    assert.equal(row.LastUpdatedTime, status.lastUpdatedTime);
+    for (const value of [status.createdTime, status.lastUpdatedTime]) assert.match(value, /\.\d{3}Z$/);
+    const created = Date.parse(status.createdTime);
+    assert.ok(created >= before && created <= after, `createdTime ${status.createdTime} lies between the POST and its answer`);
+  });
 });
 
 describe('a timer cancelled by Task.any, on Azure Tables', () => {

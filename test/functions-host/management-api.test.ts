@@ -153,6 +153,23 @@ describe('GET instances/{instanceId}', () => {
     assert.ok(Date.parse(completed.body.lastUpdatedTime) >= Date.parse(completed.body.createdTime));
   });
 
+  test('createdTime and lastUpdatedTime keep milliseconds, as the Durable extension does; createdTimeFrom filters by them', async () => {
+    const before = Date.now();
+    const first = await start(host, 'waiter', undefined, `${prefix}-ms-1`);
+    const after = Date.now();
+    const firstStatus = (await call(instanceUrl(host, first.id))).body;
+    for (const field of ['createdTime', 'lastUpdatedTime']) assert.match(firstStatus[field], /\.\d{3}Z$/, field);
+    const created = Date.parse(firstStatus.createdTime);
+    assert.ok(created >= before && created <= after, `createdTime ${firstStatus.createdTime} lies between the POST (${new Date(before).toISOString()}) and its answer (${new Date(after).toISOString()})`);
+    // The second instance is created in a later millisecond: the filter must tell them apart.
+    while (Date.now() <= created) await new Promise((resolve) => setImmediate(resolve));
+    const second = await start(host, 'waiter', undefined, `${prefix}-ms-2`);
+    const secondCreated = (await call(instanceUrl(host, second.id))).body.createdTime as string;
+    const listed = await call(api(`/instances/?instanceIdPrefix=${encodeURIComponent(`${prefix}-ms-`)}&createdTimeFrom=${secondCreated}`));
+    assert.deepEqual(listed.body.map((r: { instanceId: string }) => r.instanceId), [second.id]);
+    for (const id of [first.id, second.id]) assert.equal((await post(instanceUrl(host, id, '/terminate'))).status, 202);
+  });
+
   test('404 for an unknown instance', async () => {
     assertProblem(await call(instanceUrl(host, `${prefix}-never-started`)), 404, /never-started/);
   });

@@ -9,6 +9,8 @@ import { fromTypedData, triggerBinding, type Invoker } from '../invoke.js';
 import type { HostLog } from '../log.js';
 import { EventType, isoNow, newMessageId, type InboxMessage } from './model.js';
 import type { DurableStore } from './store.js';
+import { ReadyQueue } from './ready-queue.js';
+import { isPermanent } from './failure-policy.js';
 
 /** What an entity keeps between batches. */
 export interface EntityRecord {
@@ -48,12 +50,6 @@ export interface EntityMessage {
   /** Lock requests: every entity of the critical section, sorted, and which one this is. */
   lockSet?: string[];
   position?: number;
-}
-
-/** A refusal that the same write would meet again (a 4xx other than throttling, timeouts and conflicts). */
-function refusedForGood(error: unknown): boolean {
-  const status = (error as { statusCode?: number }).statusCode;
-  return status !== undefined && status >= 400 && status < 500 && ![408, 409, 412, 429].includes(status);
 }
 
 export function entitySchedulerId(name: string, key: string): string {
@@ -107,10 +103,7 @@ export class EntityScheduler {
   readonly #options: EntitySchedulerOptions;
   readonly #live = new Map<string, LiveEntity>();
   readonly #loading = new Map<string, Promise<LiveEntity>>();
-  readonly #ready = new Set<string>();
-  readonly #running = new Set<string>();
-  readonly #idle = new Set<() => void>();
-  #stopped = false;
+  readonly #queue = new ReadyQueue({ step: (id) => this.#runStep(id), yieldBetweenSteps: true });
 
   constructor(options: EntitySchedulerOptions) {
     this.#options = options;
@@ -160,42 +153,25 @@ export class EntityScheduler {
   }
 
   whenIdle(): Promise<void> {
-    if (this.#ready.size === 0 && this.#running.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.add(resolve));
+    return this.#queue.whenIdle();
   }
 
   stop(): void {
-    this.#stopped = true;
+    this.#queue.stop();
   }
 
   #wake(entityId: string): void {
-    if (this.#stopped) return;
-    this.#ready.add(entityId);
-    setImmediate(() => this.#pump());
+    this.#queue.wake(entityId);
   }
 
-  #pump(): void {
-    for (const id of [...this.#ready]) {
-      if (this.#running.has(id)) continue;
-      this.#ready.delete(id);
-      this.#running.add(id);
-      this.#step(id)
-        .then((more) => {
-          if (more) this.#ready.add(id);
-        }, (error: unknown) => {
-          this.#options.log.error(`Entity '${id}': a batch failed and will run again: ${(error as Error).stack ?? String(error)}`);
-          this.#live.delete(id); // reload from what was committed
-          setTimeout(() => this.#wake(id), 1000).unref();
-        })
-        .finally(() => {
-          this.#running.delete(id);
-          if (this.#ready.size > 0) setImmediate(() => this.#pump());
-          else if (this.#running.size === 0) {
-            for (const resolve of this.#idle) resolve();
-            this.#idle.clear();
-          }
-        });
-    }
+  /** One step; a batch that fails is reloaded from what was committed and runs again a second later. */
+  #runStep(id: string): Promise<boolean> {
+    return this.#step(id).catch((error: unknown) => {
+      this.#options.log.error(`Entity '${id}': a batch failed and will run again: ${(error as Error).stack ?? String(error)}`);
+      this.#live.delete(id); // reload from what was committed
+      setTimeout(() => this.#wake(id), 1000).unref();
+      return false;
+    });
   }
 
   async #load(entityId: string): Promise<LiveEntity> {
@@ -326,7 +302,7 @@ export class EntityScheduler {
     try {
       await this.#commit(live, next, consumed);
     } catch (error) {
-      if (!refusedForGood(error)) throw error;
+      if (!isPermanent(error)) throw error;
       // Storage will not take this batch's outcome (a state over the 1 MB row limit): what it
       // would have sent is taken back, the operations fail, the entity keeps its previous state.
       await this.#unstore(outbox);

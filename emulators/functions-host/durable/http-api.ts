@@ -1,8 +1,8 @@
 // The Durable Functions HTTP API, served twice: publicly under
 // /runtime/webhooks/durabletask/ (documented status codes, headers and bodies) and under
 // /durabletask/ as the rpc endpoint the durable client calls (same routes, same answers).
-import { EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
-import { DurableRequestError, type DurableEngine } from './engine.js';
+import { DurableRequestError, EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
+import type { DurableEngine } from './engine.js';
 import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
 import { newMessageId } from './model.js';
 
@@ -67,7 +67,6 @@ function parseJsonBody(body: Buffer): string | null {
   return text;
 }
 
-const secondsIso = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
 const parseOrNull = (text: string | null) => (text === null ? null : JSON.parse(text));
 
 function historyForApi(events: HistoryEvent[], showOutput: boolean): unknown[] {
@@ -110,8 +109,8 @@ export class DurableHttpApi {
       input: options.showInput === false ? null : parseOrNull(record.input),
       customStatus: parseOrNull(record.customStatus),
       output: parseOrNull(record.output),
-      createdTime: secondsIso(record.createdTime),
-      lastUpdatedTime: secondsIso(record.lastUpdatedTime),
+      createdTime: record.createdTime,
+      lastUpdatedTime: record.lastUpdatedTime,
       ...(options.history ? { historyEvents: options.history, history: options.history } : {}),
     };
   }
@@ -198,7 +197,7 @@ export class DurableHttpApi {
   #entityListing(record: EntityRecord, fetchState: boolean): Record<string, unknown> {
     return {
       entityId: { name: record.name, key: record.key },
-      lastOperationTime: secondsIso(record.lastOperationTime),
+      lastOperationTime: record.lastOperationTime,
       ...(fetchState ? { state: parseOrNull(record.state) } : {}),
     };
   }

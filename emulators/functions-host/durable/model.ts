@@ -111,3 +111,33 @@ export function newMessageId(): string {
   messageCounter = (messageCounter + 1) % 1_000_000;
   return `${Date.now().toString().padStart(15, '0')}-${messageCounter.toString().padStart(6, '0')}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** A refusal of a client operation, with the HTTP status the management API answers. */
+export class DurableRequestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'DurableRequestError';
+  }
+}
+
+/** The row of a new instance (Pending until its first episode). */
+export function newInstanceRecord(instanceId: string, name: string, inputJson: string | null, parent: { instanceId: string; executionId: string; taskId: number } | null, now: string, executionId: string): InstanceRecord {
+  return {
+    instanceId, name, executionId, runtimeStatus: 'Pending', input: inputJson, output: null, customStatus: null,
+    createdTime: now, lastUpdatedTime: now, completedTime: null,
+    parentInstanceId: parent?.instanceId ?? null, parentExecutionId: parent?.executionId ?? null, parentTaskId: parent?.taskId ?? null, historyLength: 0,
+  };
+}
+
+/** Runs `work` after every earlier work of the same key (in `chains`) has settled. */
+export async function serialized<T>(chains: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+  const previous = chains.get(key) ?? Promise.resolve();
+  const result = previous.then(work);
+  const settled = result.then(() => undefined, () => undefined);
+  chains.set(key, settled);
+  try {
+    return await result;
+  } finally {
+    if (chains.get(key) === settled) chains.delete(key);
+  }
+}
