@@ -31,10 +31,17 @@ export interface RequestContext {
   injected: ChosenFaults;
 }
 
+/** One route as the server matches it: its template (stats and fault rules name it), the pattern of `METHOD /path`, and its handler. */
+export interface Route {
+  template: string;
+  pattern: RegExp;
+  handle(ctx: RequestContext): Promise<unknown>;
+}
+
 /** One API surface (Sora, fal, Replicate) on the shared core. */
 export interface Dialect {
-  routes: Array<[string, RegExp]>;
-  handle(ctx: RequestContext): Promise<unknown>;
+  /** Matched in order; the first match serves the request. */
+  routes: Route[];
   timing(id: string): Timing | undefined;
   /** Makes that job's content answer 404 from now on; false when the id is not this dialect's. */
   expire(id: string): boolean;
@@ -132,28 +139,13 @@ export function createCore(options: ProviderEmulatorOptions) {
 }
 
 /**
- * Applies the faults drawn for a request after the dialect has authenticated it. Returns true
- * when the request has been answered (or dropped) and the handler must stop.
+ * The MP4 of a job or video that keeps its `ready` promise, made on first use. A failed attempt
+ * is forgotten, so a later request tries again instead of failing forever.
  */
-export async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void): Promise<boolean> {
-  const { injected, req, res } = ctx;
-  if (injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, injected.latencyMs));
-  if (injected.reset) {
-    req.socket.destroy();
-    return true;
-  }
-  if (injected.dropResponse) {
-    // Do the work, then lose the answer: what a gateway timeout looks like to a client.
-    const drop = () => {
-      req.socket.destroy();
-      return res;
-    };
-    res.writeHead = drop as unknown as typeof res.writeHead;
-    res.end = drop as unknown as typeof res.end;
-  }
-  if (injected.status) {
-    failWith(injected.status.status, injected.status.status === 429 ? (injected.status.retryAfterSeconds ?? 1) : undefined);
-    return true;
-  }
-  return false;
+export function videoOnce(core: Core, holder: { ready?: Promise<number> }, spec: VideoSpec, file: string): Promise<number> {
+  holder.ready ??= core.produceVideo(spec, file).catch((error: unknown) => {
+    holder.ready = undefined;
+    throw error;
+  });
+  return holder.ready;
 }

@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { applyFaults, type Core, type Dialect, type LateFailure, type RequestContext, type Timing } from './core.js';
+import { type Core, type Dialect, type LateFailure, type RequestContext, type Timing } from './core.js';
+import { applyFaults } from './routing.js';
 import { createFalSigner } from './fal-signing.js';
 import { originOf, readJsonObject, sendJson, serveFile, type Headers } from './http-util.js';
 import { jobDurationMs } from './jobs-api.js';
@@ -295,8 +296,7 @@ export function createFalDialect(core: Core): Dialect {
   }
 
   return {
-    routes: ROUTES,
-    handle,
+    routes: ROUTES.map(([template, pattern]) => ({ template, pattern, handle })),
     timing,
     expire(id) {
       const r = queue.get(id);

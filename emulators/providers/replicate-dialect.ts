@@ -6,7 +6,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { applyFaults, type Core, type Dialect, type RequestContext, type Timing } from './core.js';
+import { type Core, type Dialect, type RequestContext, type Timing } from './core.js';
+import { applyFaults } from './routing.js';
 import { originOf, readJsonObject, sendJson, serveFile, type Headers } from './http-util.js';
 import { jobDurationMs } from './jobs-api.js';
 import { JobQueue, type JobState, type QueuedJob } from './queued-jobs.js';
@@ -324,8 +325,7 @@ export function createReplicateDialect(core: Core): Dialect {
   }
 
   return {
-    routes: ROUTES,
-    handle,
+    routes: ROUTES.map(([template, pattern]) => ({ template, pattern, handle })),
     timing,
     expire(id) {
       const p = queue.get(id);

@@ -3,7 +3,7 @@
 // Every dialect runs on the one job core in core.ts.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createCore, type Core, type Dialect, type RequestContext } from './core.js';
+import { createCore, type Core, type Dialect, type RequestContext, type Route } from './core.js';
 import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
 import { runtimeOptionProblem, type ProviderEmulatorOptions } from './options.js';
@@ -74,35 +74,34 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
 export function createProviderEmulatorServer(options: ProviderEmulatorOptions = {}) {
   const core = createCore(options);
   const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core), createReplicateDialect(core)];
-  const routes: Array<[string, RegExp, Dialect | undefined]> = [
-    ...ADMIN_ROUTES.map(([template, pattern]) => [template, pattern, undefined] as [string, RegExp, undefined]),
-    ...dialects.flatMap((dialect) => dialect.routes.map(([template, pattern]) => [template, pattern, dialect] as [string, RegExp, Dialect])),
+  // Admin routes are never faulted; every dialect route is.
+  const routes: Array<{ route: Route; faulted: boolean }> = [
+    ...ADMIN_ROUTES.map(([template, pattern]) => ({ route: { template, pattern, handle: (ctx: RequestContext) => handleAdmin(ctx, core, dialects) }, faulted: false })),
+    ...dialects.flatMap((dialect) => dialect.routes.map((route) => ({ route, faulted: true }))),
   ];
 
   const server = http.createServer((req, res) => {
     res.setHeader('apim-request-id', randomUUID());
     const url = new URL(req.url ?? '/', 'http://localhost');
     const key = `${req.method} ${url.pathname}`;
-    let matched: { template: string; params: Record<string, string>; dialect: Dialect | undefined } | undefined;
-    for (const [template, pattern, dialect] of routes) {
-      const match = pattern.exec(key);
+    let matched: { route: Route; params: Record<string, string>; faulted: boolean } | undefined;
+    for (const { route, faulted } of routes) {
+      const match = route.pattern.exec(key);
       if (match) {
-        matched = { template, params: { ...match.groups }, dialect };
+        matched = { route, params: { ...match.groups }, faulted };
         break;
       }
     }
     res.on('finish', () => {
-      const name = matched?.template ?? 'unmatched';
+      const name = matched?.route.template ?? 'unmatched';
       core.stats.requests[name] ??= {};
       core.stats.requests[name][res.statusCode] = (core.stats.requests[name][res.statusCode] ?? 0) + 1;
     });
     if (!matched) return sendJson(res, 404, { error: { code: 'NotFound', message: `No route for ${req.method} ${url.pathname}.`, param: null, type: null } });
-    const { template, params, dialect } = matched;
-    // Admin routes are never faulted.
-    const injected = dialect ? core.faults.choose(template) : { latencyMs: 0, reset: false, truncate: false };
-    const ctx: RequestContext = { req, res, template, params, url, injected };
-    const work: Promise<unknown> = dialect ? dialect.handle(ctx) : handleAdmin(ctx, core, dialects);
-    work.catch((error: Error) => {
+    const { route, params, faulted } = matched;
+    const injected = faulted ? core.faults.choose(route.template) : { latencyMs: 0, reset: false, truncate: false };
+    const ctx: RequestContext = { req, res, template: route.template, params, url, injected };
+    route.handle(ctx).catch((error: Error) => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: `Emulator error: ${error.message}`, param: null, type: null } });
       else res.destroy(error);
     });

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { applyFaults, type Core, type Dialect, type LateFailure, type RequestContext, type Timing } from './core.js';
+import { type Core, type Dialect, type LateFailure, type RequestContext, type Timing } from './core.js';
+import { applyFaults } from './routing.js';
 import { noContent, sendBytes, sendJson, serveFile, type Headers } from './http-util.js';
 import { imageSize } from './image-size.js';
 import { spritesheetJpeg, thumbnailJpeg, thumbnailWebp } from './images.js';
@@ -351,8 +352,7 @@ export function createSoraDialect(core: Core): Dialect {
   }
 
   return {
-    routes: [...JOBS_ROUTES, ...videosRoutes('/openai/v1'), ...videosRoutes('/v1')],
-    handle,
+    routes: [...JOBS_ROUTES, ...videosRoutes('/openai/v1'), ...videosRoutes('/v1')].map(([template, pattern]) => ({ template, pattern, handle })),
     timing,
     expire(id) {
       const target = jobs.get(id) ?? videos.get(id);
