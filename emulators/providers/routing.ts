@@ -6,10 +6,14 @@
 import type { RequestContext, Route } from './core.js';
 import { serveFile } from './http-util.js';
 
-/** A route as a dialect declares it: `open` handlers run as they are, `handle` ones get the authenticated caller. */
-export type RouteSpec<Caller> =
-  | { template: string; pattern: RegExp; open(ctx: RequestContext): unknown }
-  | { template: string; pattern: RegExp; handle(ctx: RequestContext, caller: Caller): unknown };
+/**
+ * A route as a dialect declares it, in the table of its routes: `open` handlers run as they are;
+ * `handle` ones run behind the dialect's gate and get the authenticated caller. Both get the
+ * dialect's state and dependencies (`deps`) first.
+ */
+export type RouteSpec<Deps, Caller> =
+  | { template: string; pattern: RegExp; open(deps: Deps, ctx: RequestContext): unknown }
+  | { template: string; pattern: RegExp; handle(deps: Deps, ctx: RequestContext, caller: Caller): unknown };
 
 /** How a dialect admits a request, each answer in its own shape. */
 export interface Gate<Caller> {
@@ -21,17 +25,17 @@ export interface Gate<Caller> {
   admit?(ctx: RequestContext): boolean;
 }
 
-/** The routes as the server runs them, in the order given. */
-export function guarded<Caller>(gate: Gate<Caller>, specs: Array<RouteSpec<Caller>>): Route[] {
+/** The route table as the server runs it, in the order given. */
+export function guarded<Deps, Caller>(gate: Gate<Caller>, deps: Deps, specs: Array<RouteSpec<Deps, Caller>>): Route[] {
   return specs.map((spec) => ({
     template: spec.template,
     pattern: spec.pattern,
-    handle: 'open' in spec ? async (ctx: RequestContext) => spec.open(ctx) : async (ctx: RequestContext) => {
+    handle: 'open' in spec ? async (ctx: RequestContext) => spec.open(deps, ctx) : async (ctx: RequestContext) => {
       const caller = gate.authenticate(ctx);
       if (caller === undefined) return;
       if (await applyFaults(ctx, (status, retryAfterSeconds) => gate.injectedStatus(ctx, status, retryAfterSeconds))) return;
       if (gate.admit && !gate.admit(ctx)) return;
-      return spec.handle(ctx, caller);
+      return spec.handle(deps, ctx, caller);
     },
   }));
 }
