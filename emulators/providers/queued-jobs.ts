@@ -7,7 +7,7 @@
 // The schedule is planned from the submission order, so a cancelled job frees its place for
 // the ones behind it; it does not depend on the time of reading, so each account's plan is
 // cached until a job is added or cancelled (or the limit changes).
-import type { LateFailure } from './core.js';
+import type { LateFailure, Timing } from './core.js';
 
 export interface QueuedJob {
   id: string;
@@ -135,6 +135,25 @@ export class JobQueue<J extends QueuedJob> {
   /** When the job will reach its final phase if nothing else happens (for timing and webhooks). */
   plannedEnd(job: J): number {
     return this.plan(job.account).get(job.id)!.endMs;
+  }
+
+  /** The quarters (25, 50, 75 %) of a started job's run reached by `now` and before its end, each with when it was reached: the progress lines of runner logs. */
+  quartersReached(job: J, state: JobState, now: number): Array<{ quarter: number; ms: number }> {
+    if (state.startedMs === null) return [];
+    const startedMs = state.startedMs;
+    const end = state.finishedMs ?? this.plannedEnd(job);
+    return [25, 50, 75]
+      .map((quarter) => ({ quarter, ms: startedMs + ((end - startedMs) * quarter) / 100 }))
+      .filter(({ ms }) => ms <= now && (state.finishedMs === null || ms < state.finishedMs));
+  }
+
+  /** Exact timing for GET /_admin/jobs/{id}, the status in the dialect's own words; undefined for an id not in this queue. */
+  timing(id: string, publicStatus: (state: JobState) => string): Timing | undefined {
+    const job = this.get(id);
+    if (!job) return undefined;
+    const state = this.state(job);
+    const end = state.finishedMs ?? this.plannedEnd(job);
+    return { id, createdAtMs: job.createdMs, durationMs: end - job.createdMs, finishedAtMs: state.finishedMs, status: publicStatus(state) };
   }
 
   /** Jobs not yet final, per `keyOf` (e.g. model), for stats. */

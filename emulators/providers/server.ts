@@ -7,7 +7,7 @@ import { createCore, type Core, type Dialect, type RequestContext, type Route } 
 import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
 import { runtimeOptionProblem, type ProviderEmulatorOptions } from './options.js';
-import { createFalDialect } from './fal-dialect.js';
+import { createFalDialect } from './fal/dialect.js';
 import { createReplicateDialect } from './replicate-dialect.js';
 import { createSoraDialect } from './sora/dialect.js';
 

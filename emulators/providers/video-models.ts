@@ -79,6 +79,12 @@ export function nominalSize(aspect: string, resolution?: unknown): { width: numb
   return { width: long, height: short };
 }
 
+/** The work a (validated, defaulted) input asks of the real model, in the terms of the duration profile (jobs-api.ts jobDurationMs). */
+export function nominalWork(model: VideoModel, input: Record<string, unknown>) {
+  const { width, height } = nominalSize(model.aspect(input), input.resolution);
+  return { width, height, n_seconds: model.seconds(input), n_variants: 1 };
+}
+
 const klingText: Schema = {
   prompt: { type: 'string', required: true },
   duration: { type: 'string', enum: ['5', '10'], default: '5' },

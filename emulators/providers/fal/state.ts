@@ -1,0 +1,74 @@
+// A fal request (fal's word for a job) and what the fal dialect's routes share: the core, the
+// queue that runs requests per key, the webhook signer and the watcher that sends webhooks.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { videoOnce, type Core, type RequestContext } from '../core.js';
+import { originOf } from '../http-util.js';
+import { jobDurationMs } from '../jobs-api.js';
+import type { JobQueue, QueuedJob } from '../queued-jobs.js';
+import { nominalWork, outputSize, type VideoModel } from '../video-models.js';
+import type { Watcher } from '../webhooks.js';
+import type { FalSigner } from './signing.js';
+import { resultBody } from './wire.js';
+
+export interface FalRequest extends QueuedJob {
+  model: VideoModel;
+  /** owner/app: the first two segments of the model id (three for workflows/ and comfy/). */
+  app: string;
+  input: Record<string, unknown>;
+  origin: string;
+  webhookUrl?: string;
+  fileTtlSeconds: number;
+  expired: boolean;
+  file: string;
+  ready?: Promise<number>;
+}
+
+export interface FalDeps {
+  core: Core;
+  queue: JobQueue<FalRequest>;
+  signer: FalSigner;
+  /** Sends a request's webhook once it is final. */
+  watcher: Watcher<FalRequest>;
+}
+
+/** Status/result/cancel address a request by owner/app only (§1.1). */
+export function appOf(modelId: string): string {
+  const parts = modelId.split('/');
+  return ['workflows', 'comfy'].includes(parts[0]) ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
+}
+
+/** A submitted request of `key` for `model` with its validated input; 10% of its duration is queue time. */
+export function newFalRequest(core: Core, ctx: RequestContext, key: string, model: VideoModel, input: Record<string, unknown>): FalRequest {
+  const { settings } = core;
+  const totalMs = core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
+  const id = randomUUID();
+  // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
+  const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
+  const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''));
+  return {
+    id,
+    account: key,
+    createdMs: Date.now(),
+    queueMs: Math.round(totalMs * 0.1),
+    runMs: totalMs - Math.round(totalMs * 0.1),
+    startDeadlineMs: timeout > 0 ? Date.now() + timeout * 1000 : undefined,
+    moderated: core.denied(String(input.prompt)),
+    lateFailure: core.drawLateFailure(),
+    model,
+    app: appOf(model.id),
+    input,
+    origin: originOf(ctx.req),
+    webhookUrl: ctx.url.searchParams.get('fal_webhook') ?? undefined,
+    fileTtlSeconds: lifecycle ? Number(lifecycle[1]) : settings.falFileTtlSeconds,
+    expired: false,
+    file: path.join(core.dataDir, `fal-${id}.mp4`),
+  };
+}
+
+/** The finished video's result; encodes the MP4 on first use. */
+export async function resultOf(core: Core, r: FalRequest) {
+  const { width, height } = outputSize(r.model.aspect(r.input));
+  const bytes = await videoOnce(core, r, { width, height, seconds: r.model.seconds(r.input), seed: String(r.input.prompt) }, r.file);
+  return resultBody(r, bytes);
+}
