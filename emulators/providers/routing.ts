@@ -50,7 +50,7 @@ export async function serveOutputFile(ctx: RequestContext, file: string) {
  * Applies the faults drawn for a request after the dialect has authenticated it. Returns true
  * when the request has been answered (or dropped) and the handler must stop.
  */
-export async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void): Promise<boolean> {
+async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void): Promise<boolean> {
   const { injected, req, res } = ctx;
   if (injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, injected.latencyMs));
   if (injected.reset) {

@@ -8,7 +8,7 @@ import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
 import { runtimeOptionProblem, type ProviderEmulatorOptions } from './options.js';
 import { createFalDialect } from './fal/dialect.js';
-import { createReplicateDialect } from './replicate-dialect.js';
+import { createReplicateDialect } from './replicate/dialect.js';
 import { createSoraDialect } from './sora/dialect.js';
 
 export type { ProviderEmulatorOptions } from './options.js';

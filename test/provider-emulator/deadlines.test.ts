@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startProviderEmulator } from '../../emulators/providers/index.js';
-import { durationMs } from '../../emulators/providers/replicate-dialect.js';
+import { durationMs } from '../../emulators/providers/replicate/create-request.js';
 import { json, waitFor } from './helpers.js';
 
 test('fal: a request not started within X-Fal-Request-Timeout completes as request_timeout (504, user)', async () => {
