@@ -46,13 +46,45 @@ export type VideoStorageConnection =
   | { kind: 'connectionString'; connectionString: string }
   | { kind: 'identity'; blobServiceUri: string };
 
-/** Each provider's settings; a provider is configured when its key (or, for Azure OpenAI,
- * its endpoint) is set. */
+/** An Azure OpenAI resource's Sora deployments: an api-key, or else the managed identity. */
+export interface AzureOpenAiSettings {
+  /** `https://<resource>.openai.azure.com` (no /openai suffix). */
+  endpoint: string;
+  apiKey?: string;
+  managedIdentityClientId?: string;
+  jobsDeployment: string;
+  videosDeployment: string;
+}
+
+export interface OpenAiVideosSettings {
+  /** e.g. https://api.openai.com/v1 */
+  baseUrl: string;
+  apiKey: string;
+}
+
+export interface FalSettings {
+  /** https://queue.fal.run, or the emulator's /fal. */
+  queueUrl: string;
+  apiKey: string;
+  /** fal's public webhook keys (the app always sets one); absent: no webhooks are verified or registered. */
+  jwksUrl?: string;
+}
+
+export interface ReplicateSettings {
+  /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
+  baseUrl: string;
+  apiToken: string;
+  /** `whsec_…`; absent: fetched from GET /webhooks/default/secret when the first webhook arrives. */
+  webhookSecret?: string;
+}
+
+/** Each provider's settings, the one definition every adapter takes; a provider is configured
+ * when its key (or, for Azure OpenAI, its endpoint) is set. */
 export interface ProviderSettings {
-  'azure-openai'?: { endpoint: string; apiKey?: string; managedIdentityClientId?: string; jobsDeployment: string; videosDeployment: string };
-  openai?: { baseUrl: string; apiKey: string };
-  fal?: { queueUrl: string; apiKey: string; jwksUrl: string };
-  replicate?: { baseUrl: string; apiToken: string; webhookSecret?: string };
+  'azure-openai'?: AzureOpenAiSettings;
+  openai?: OpenAiVideosSettings;
+  fal?: FalSettings;
+  replicate?: ReplicateSettings;
 }
 
 export interface AppConfig {
