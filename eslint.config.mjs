@@ -3,6 +3,9 @@
 // 2. The app and its local stand-ins never import each other (a shared bug would pass both).
 // 3. The pipeline (orchestrations, activities, HTTP functions) names no provider: it sees the
 //    adapter interface and the registry, never a provider's own folder.
+// 4. A provider folder imports only the adapter interface, capabilities, providers/http/ and
+//    errors.ts (and its settings' types from config.ts); azure-openai may reuse openai-videos,
+//    never the reverse, and no other folder another's.
 import tseslint from 'typescript-eslint';
 
 const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
@@ -27,6 +30,20 @@ const providerFolders = {
 };
 const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
 
+/** What a file in src/providers/<folder>/ may import from outside its folder (imports are
+ * relative: `../x` is beside the folders, `../../x` is in src/). `siblings` names the other
+ * provider folders it may reuse. */
+function providerFolderImports(siblings = []) {
+  const message = 'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/ and ../../errors.js; azure-openai may reuse openai-videos, never the reverse.';
+  const allowedBeside = ['provider\\.js$', 'capabilities\\.js$', 'http/', ...siblings.map((folder) => `${folder}/`), '\\.\\./'].join('|');
+  return [
+    noEmulators,
+    { regex: `^\\.\\./(?!${allowedBeside})`, message },
+    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$)', message },
+    { regex: '^\\.\\./\\.\\./config\\.js$', allowTypeImports: true, message: 'An adapter is handed its settings: import only their types from config.ts.' },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   {
@@ -47,6 +64,18 @@ export default tseslint.config(
     files: ['src/functions/**/*.ts', 'src/activities/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders] }],
+    },
+  },
+  {
+    files: ['src/providers/*/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: providerFolderImports() }],
+    },
+  },
+  {
+    files: ['src/providers/azure-openai/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: providerFolderImports(['openai-videos']) }],
     },
   },
   {
