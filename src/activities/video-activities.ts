@@ -5,15 +5,15 @@
 // deterministically what is safe to retry; only a download's transient errors are thrown,
 // because its retries are plain callActivityWithRetry.
 import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../errors.js';
-import type { VideoRequest } from '../functions/video-request.js';
 import type {
   ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary, StoredBlobRef, StoredVideoRef,
 } from '../orchestrations/contracts.js';
 import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { VideoRequest } from '../requests/video-request.js';
+import type { JobClaims } from '../storage/job-claims.js';
 import { deleteRunBlobs, streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { JobClaims } from './job-claims.js';
 
 /** One run of an instance: what claims, intents, cancel marks and blobs are kept under. */
 type RunRef = { instanceId: string; runId?: string };

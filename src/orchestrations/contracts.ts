@@ -2,8 +2,8 @@
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
 // no signed links. Nothing here names a provider: jobs are addressed by the provider
 // instance's name, whatever its kind.
-import type { VideoRequest } from '../functions/video-request.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
+import type { VideoRequest } from '../requests/video-request.js';
 
 export type { JobPhase, JobStage };
 

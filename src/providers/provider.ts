@@ -125,16 +125,9 @@ export interface WebhookEvent {
   job?: ProviderJob;
 }
 
-/** Raised for anything unsigned, forged, stale or malformed: the caller answers 401 and does nothing. */
-export class WebhookVerificationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebhookVerificationError';
-  }
-}
-
 export interface ProviderWebhooks {
-  /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case. */
+  /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case.
+   * Anything unsigned, forged, stale or malformed is a WebhookVerificationError (../errors.ts). */
   verify(headers: Readonly<Record<string, string>>, rawBody: Buffer): Promise<WebhookEvent>;
 }
 

@@ -7,10 +7,10 @@ import { after, before, test } from 'node:test';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startSoraEmulator, type RunningSoraEmulator } from '../../emulators/sora/index.js';
-import { JobClaims } from '../../src/activities/job-claims.js';
+import { JobClaims } from '../../src/storage/job-claims.js';
 import { createActivities } from '../../src/activities/video-activities.js';
 import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/provider.js';
-import type { VideoRequest } from '../../src/functions/video-request.js';
+import type { VideoRequest } from '../../src/requests/video-request.js';
 
 let azurite: RunningAzurite;
 let sora: RunningSoraEmulator;
