@@ -3,7 +3,9 @@
 // 2. The app and its local stand-ins never import each other (a shared bug would pass both).
 // 3. The pipeline (orchestrations, activities, HTTP functions) names no provider: it sees the
 //    adapter interface and the registry, never a provider's own folder.
-// 4. A provider folder imports only the adapter interface, capabilities, providers/http/ and
+// 4. Only the HTTP layer imports src/functions/: activities, orchestrations and the domain below
+//    HTTP (requests/, status/, storage/, callbacks/) never do, not even for a type.
+// 5. A provider folder imports only the adapter interface, capabilities, providers/http/ and
 //    errors.ts (and its settings' types from config.ts); azure-openai may reuse openai-videos,
 //    never the reverse, and no other folder another's.
 import tseslint from 'typescript-eslint';
@@ -29,6 +31,11 @@ const providerFolders = {
   message: 'The pipeline names no provider: use the VideoProvider interface and the registry (src/providers/provider.ts, registry.ts).',
 };
 const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
+/** A relative import of src/functions/ (never '@azure/functions', the package). */
+const noHttpLayer = {
+  regex: '^(\\.\\./)+functions(/|$)',
+  message: 'Only the HTTP layer imports src/functions/: activities, orchestrations, requests/, status/, storage/ and callbacks/ sit below it.',
+};
 
 /** What a file in src/providers/<folder>/ may import from outside its folder (imports are
  * relative: `../x` is beside the folders, `../../x` is in src/). `siblings` names the other
@@ -61,9 +68,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/functions/**/*.ts', 'src/activities/**/*.ts'],
+    files: ['src/functions/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders] }],
+    },
+  },
+  {
+    files: ['src/activities/**/*.ts', 'src/requests/**/*.ts', 'src/status/**/*.ts', 'src/storage/**/*.ts', 'src/callbacks/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders, noHttpLayer] }],
     },
   },
   {
@@ -96,7 +109,8 @@ export default tseslint.config(
           { group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'], message: 'Orchestrators do no I/O: call an activity.' },
           noEmulators,
           providerFolders,
-          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js', '../functions/**'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
+          noHttpLayer,
+          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
         ],
       }],
     },

@@ -74,6 +74,26 @@ describe('boundary rules', () => {
   });
 });
 
+describe('layer rules', () => {
+  for (const folder of ['activities', 'orchestrations', 'requests', 'status', 'storage', 'callbacks']) {
+    test(`src/${folder}/ never imports src/functions/, not even a type`, async () => {
+      for (const code of [
+        "import { createVideosApi } from '../functions/videos-api.js';",
+        "import type { VideoList } from '../functions/api-schemas.js';",
+        "export { problem } from '../functions/problem.js';",
+      ]) {
+        const messages = await messagesFor(code, `src/${folder}/example.ts`);
+        assert.ok(messages.some((m) => m.includes('Only the HTTP layer imports src/functions/')), `${code}: ${JSON.stringify(messages)}`);
+      }
+      assert.deepEqual(await messagesFor("import type { InvocationContext } from '@azure/functions';", `src/${folder}/example.ts`), [], 'the Functions package is not the HTTP layer');
+    });
+  }
+  test('the HTTP layer imports the domain below it', async () => {
+    const code = ["import { problem } from './problem.js';", "import { toVideoStatus } from '../status/video-status.js';", "import { parseVideoRequest } from '../requests/video-request.js';"].join('\n');
+    assert.deepEqual(await messagesFor(code, 'src/functions/example.ts'), []);
+  });
+});
+
 describe('provider folder rules', () => {
   const rejects = async (code: string, file: string, expected: string) => {
     const messages = await messagesFor(code, file);
