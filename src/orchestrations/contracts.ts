@@ -123,12 +123,8 @@ export interface DeliverCallbackInput {
   retry: { firstSeconds: number; maxSeconds: number; attempts: number };
 }
 
-export interface DeliveryAttempt {
-  delivered: boolean;
-  status?: number;
-  retryable: boolean;
-  error?: string;
-}
+/** sendCallback's result: one delivery attempt, as callbacks/send-event.ts reports it. */
+export type { DeliveryResult } from '../callbacks/send-event.js';
 
 /** The delivery orchestration's custom status and output (GET /api/videos/{id} → callback). */
 export interface CallbackProgress {

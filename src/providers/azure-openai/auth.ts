@@ -8,8 +8,6 @@ export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.de
 /** Refresh this long before expiry, so a token never expires in flight. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
-export type { AuthHeaders };
-
 export function apiKeyAuth(apiKey: string): AuthHeaders {
   return { headers: async () => ({ 'api-key': apiKey }) };
 }
