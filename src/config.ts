@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-/** Every environment variable the app reads. infra/ and local.settings.sample.json are
- * checked against this list (test/infra/consistency.test.ts). */
+/** Every setting the app reads (besides the old names in settingAliases). infra/ and
+ * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
 export const settingNames = [
   'DEFAULT_PROVIDER',
   'AZURE_OPENAI_ENDPOINT',
@@ -20,7 +20,7 @@ export const settingNames = [
   'POLL_MIN_SECONDS',
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
-  'SORA_REQUEST_TIMEOUT_SECONDS',
+  'PROVIDER_REQUEST_TIMEOUT_SECONDS',
   'OPENAI_API_KEY',
   'OPENAI_BASE_URL',
   'FAL_KEY',
@@ -41,6 +41,14 @@ export const providerNames = ['azure-openai', 'openai', 'fal', 'replicate'] as c
 export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
+
+/** Old names still read for one release, each for the setting it was renamed to (the README
+ * says so). Set alone, the old name counts as the new; set both to the same value, or set
+ * only the new one: two different values stop the app, since either could be the intended one. */
+export const settingAliases = {
+  // It times out every provider's calls, not only Sora's.
+  SORA_REQUEST_TIMEOUT_SECONDS: 'PROVIDER_REQUEST_TIMEOUT_SECONDS',
+} as const satisfies Record<string, SettingName>;
 
 export type VideoStorageConnection =
   | { kind: 'connectionString'; connectionString: string }
@@ -151,7 +159,7 @@ const settingsSchema = z
     POLL_MIN_SECONDS: positiveNumber(2),
     POLL_MAX_SECONDS: positiveNumber(30),
     SAS_TTL_MINUTES: positiveNumber(60),
-    SORA_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+    PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: optionalHttpUrl,
     FAL_KEY: optionalText,
@@ -199,13 +207,35 @@ function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>)
   return problems;
 }
 
+/** The settings by their current names, an old name standing in for its new one; `shownAs`
+ * names each setting as the environment spelled it, for messages. */
+function withAliases(env: Readonly<Record<string, string | undefined>>): { picked: Record<string, string | undefined>; shownAs: Record<string, string>; problems: string[] } {
+  const picked: Record<string, string | undefined> = Object.fromEntries(settingNames.map((name) => [name, env[name]]));
+  const shownAs: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [old, current] of Object.entries(settingAliases)) {
+    const oldValue = env[old]?.trim();
+    if (!oldValue) continue;
+    const value = picked[current]?.trim();
+    if (!value) {
+      picked[current] = env[old];
+      shownAs[current] = old;
+    } else if (value !== oldValue) {
+      problems.push(`${old} (the old name of ${current}) and ${current} are both set, to different values: keep only ${current}`);
+    }
+  }
+  return { picked, shownAs, problems };
+}
+
 /** Reads and validates the settings; throws one ConfigError naming every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
-  const picked = Object.fromEntries(settingNames.map((name) => [name, env[name]]));
+  const { picked, shownAs, problems: aliasProblems } = withAliases(env);
   const result = settingsSchema.safeParse(picked);
+  const nameOf = (key: PropertyKey | undefined) => (key === undefined ? 'settings' : shownAs[String(key)] ?? String(key));
   // Messages name the setting and the rule, never the value of a secret.
   const problems = [
-    ...(result.success ? [] : result.error.issues.map((issue) => `${String(issue.path[0] ?? 'settings')} ${issue.message}`)),
+    ...(result.success ? [] : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
+    ...aliasProblems,
     ...crossSettingProblems(picked),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
@@ -244,6 +274,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     deadlineMinutes: s.VIDEO_DEADLINE_MINUTES,
     poll: { minSeconds: s.POLL_MIN_SECONDS, maxSeconds: s.POLL_MAX_SECONDS },
     sasTtlMinutes: s.SAS_TTL_MINUTES,
-    requestTimeoutSeconds: s.SORA_REQUEST_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
   };
 }
