@@ -258,7 +258,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** The output's still beside its video, when the provider serves one; best effort: a video
    * is never failed (or downloaded again) for want of its still, so after a second failed try
-   * we go on without. Stored with the type the provider sent (Sora 2 sends WebP, Sora 1 JPEG). */
+   * we go on without. Stored with the type the provider sent (WebP from the videos API, JPEG from the Azure jobs API). */
   async function storeThumbnail(provider: VideoProvider, input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
     const openThumbnail = provider.openThumbnail?.bind(provider);
     if (!openThumbnail) return undefined;

@@ -104,7 +104,7 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           }],
           requestBody: {
             required: true,
-            description: `The provider-neutral body, or the Sora quickstart's body for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
+            description: `The provider-neutral body, or the quickstart body (width, height, n_seconds, n_variants) for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
             content: json({ anyOf: [ref('VideoRequest'), ref('QuickstartVideoRequest')] }),
           },
           responses: {
