@@ -10,6 +10,9 @@
 import { z } from 'zod';
 import { videoPhaseSchema, videoStatusSchema } from '../status/view-schemas.js';
 
+// The status view is what GET /api/videos/{id} answers: its types, for whoever reads this API's shapes here.
+export type { VideoPhase, VideoStatus } from '../status/view-schemas.js';
+
 /** 202 to POST /api/videos: the app's own status URL, never the durable management URLs. */
 export const acceptedSchema = z.object({
   id: z.string(),
