@@ -3,6 +3,11 @@
 // 2. The app and its local stand-ins never import each other (a shared bug would pass both).
 // 3. The pipeline (orchestrations, activities, HTTP functions) names no provider: it sees the
 //    adapter interface and the registry, never a provider's own folder.
+// 4. Only the HTTP layer imports src/functions/: activities, orchestrations and the domain below
+//    HTTP (requests/, status/, storage/, callbacks/) never do, not even for a type.
+// 5. A provider folder imports only the adapter interface, capabilities, providers/http/ and
+//    errors.ts (and its settings' types from config.ts); azure-openai may reuse openai-videos,
+//    never the reverse, and no other folder another's.
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -49,6 +54,25 @@ const galleryScript = {
   },
 };
 const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
+/** A relative import of src/functions/ (never '@azure/functions', the package). */
+const noHttpLayer = {
+  regex: '^(\\.\\./)+functions(/|$)',
+  message: 'Only the HTTP layer imports src/functions/: activities, orchestrations, requests/, status/, storage/ and callbacks/ sit below it.',
+};
+
+/** What a file in src/providers/<folder>/ may import from outside its folder (imports are
+ * relative: `../x` is beside the folders, `../../x` is in src/). `siblings` names the other
+ * provider folders it may reuse. */
+function providerFolderImports(siblings = []) {
+  const message = 'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/ and ../../errors.js; azure-openai may reuse openai-videos, never the reverse.';
+  const allowedBeside = ['provider\\.js$', 'capabilities\\.js$', 'http/', ...siblings.map((folder) => `${folder}/`), '\\.\\./'].join('|');
+  return [
+    noEmulators,
+    { regex: `^\\.\\./(?!${allowedBeside})`, message },
+    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$)', message },
+    { regex: '^\\.\\./\\.\\./config\\.js$', allowTypeImports: true, message: 'An adapter is handed its settings: import only their types from config.ts.' },
+  ];
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
@@ -70,9 +94,27 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/functions/**/*.ts', 'src/activities/**/*.ts'],
+    files: ['src/functions/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders] }],
+    },
+  },
+  {
+    files: ['src/activities/**/*.ts', 'src/requests/**/*.ts', 'src/status/**/*.ts', 'src/storage/**/*.ts', 'src/callbacks/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders, noHttpLayer] }],
+    },
+  },
+  {
+    files: ['src/providers/*/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: providerFolderImports() }],
+    },
+  },
+  {
+    files: ['src/providers/azure-openai/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: providerFolderImports(['openai-videos']) }],
     },
   },
   {
@@ -93,7 +135,8 @@ export default tseslint.config(
           { group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'], message: 'Orchestrators do no I/O: call an activity.' },
           noEmulators,
           providerFolders,
-          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js', '../functions/**'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
+          noHttpLayer,
+          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
         ],
       }],
     },

@@ -1,6 +1,6 @@
 // Reads GET /api/videos/{id} through the API's own types (imported from src/ as types only,
 // so the CLI and the app cannot drift apart on field names), into what the CLI acts on.
-import type { VideoStatus } from '../src/functions/video-status.js';
+import type { VideoStatus } from '../src/status/video-status.js';
 
 export interface VideoLink {
   url: string;

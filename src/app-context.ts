@@ -1,12 +1,12 @@
 // The app's long-lived dependencies, built once per process from the validated settings
 // (loading them at start-up is what makes a bad setting fail fast, with every problem named).
-import { JobClaims } from './activities/job-claims.js';
 import { createCallbackActivities } from './activities/callback-activities.js';
 import { createActivities, type VideoActivities } from './activities/video-activities.js';
 import { CALLBACK_RETRY } from './orchestrations/contracts.js';
 import { loadConfig, type AppConfig } from './config.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { blobServiceFromConfig, lazyContainer } from './storage/blob-container.js';
+import { JobClaims } from './storage/job-claims.js';
 import { createReadUrlSigner, type ReadUrlSigner } from './storage/read-urls.js';
 
 export interface AppContext {

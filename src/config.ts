@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-/** Every environment variable the app reads. infra/ and local.settings.sample.json are
- * checked against this list (test/infra/consistency.test.ts). */
+/** Every setting the app reads (besides the old names in settingAliases). infra/ and
+ * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
 export const settingNames = [
   'DEFAULT_PROVIDER',
   'AZURE_OPENAI_ENDPOINT',
@@ -20,7 +20,7 @@ export const settingNames = [
   'POLL_MIN_SECONDS',
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
-  'SORA_REQUEST_TIMEOUT_SECONDS',
+  'PROVIDER_REQUEST_TIMEOUT_SECONDS',
   'OPENAI_API_KEY',
   'OPENAI_BASE_URL',
   'FAL_KEY',
@@ -42,17 +42,57 @@ export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
 
+/** Old names still read for one release, each for the setting it was renamed to (the README
+ * says so). Set alone, the old name counts as the new; set both to the same value, or set
+ * only the new one: two different values stop the app, since either could be the intended one. */
+export const settingAliases = {
+  // It times out every provider's calls, not only Sora's.
+  SORA_REQUEST_TIMEOUT_SECONDS: 'PROVIDER_REQUEST_TIMEOUT_SECONDS',
+} as const satisfies Record<string, SettingName>;
+
 export type VideoStorageConnection =
   | { kind: 'connectionString'; connectionString: string }
   | { kind: 'identity'; blobServiceUri: string };
 
-/** Each provider's settings; a provider is configured when its key (or, for Azure OpenAI,
- * its endpoint) is set. */
+/** An Azure OpenAI resource's Sora deployments: an api-key, or else the managed identity. */
+export interface AzureOpenAiSettings {
+  /** `https://<resource>.openai.azure.com` (no /openai suffix). */
+  endpoint: string;
+  apiKey?: string;
+  managedIdentityClientId?: string;
+  jobsDeployment: string;
+  videosDeployment: string;
+}
+
+export interface OpenAiVideosSettings {
+  /** e.g. https://api.openai.com/v1 */
+  baseUrl: string;
+  apiKey: string;
+}
+
+export interface FalSettings {
+  /** https://queue.fal.run, or the emulator's /fal. */
+  queueUrl: string;
+  apiKey: string;
+  /** fal's public webhook keys (the app always sets one); absent: no webhooks are verified or registered. */
+  jwksUrl?: string;
+}
+
+export interface ReplicateSettings {
+  /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
+  baseUrl: string;
+  apiToken: string;
+  /** `whsec_…`; absent: fetched from GET /webhooks/default/secret when the first webhook arrives. */
+  webhookSecret?: string;
+}
+
+/** Each provider's settings, the one definition every adapter takes; a provider is configured
+ * when its key (or, for Azure OpenAI, its endpoint) is set. */
 export interface ProviderSettings {
-  'azure-openai'?: { endpoint: string; apiKey?: string; managedIdentityClientId?: string; jobsDeployment: string; videosDeployment: string };
-  openai?: { baseUrl: string; apiKey: string };
-  fal?: { queueUrl: string; apiKey: string; jwksUrl: string };
-  replicate?: { baseUrl: string; apiToken: string; webhookSecret?: string };
+  'azure-openai'?: AzureOpenAiSettings;
+  openai?: OpenAiVideosSettings;
+  fal?: FalSettings;
+  replicate?: ReplicateSettings;
 }
 
 export interface AppConfig {
@@ -119,7 +159,7 @@ const settingsSchema = z
     POLL_MIN_SECONDS: positiveNumber(2),
     POLL_MAX_SECONDS: positiveNumber(30),
     SAS_TTL_MINUTES: positiveNumber(60),
-    SORA_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+    PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
     OPENAI_API_KEY: optionalText,
     OPENAI_BASE_URL: optionalHttpUrl,
     FAL_KEY: optionalText,
@@ -167,13 +207,35 @@ function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>)
   return problems;
 }
 
+/** The settings by their current names, an old name standing in for its new one; `shownAs`
+ * names each setting as the environment spelled it, for messages. */
+function withAliases(env: Readonly<Record<string, string | undefined>>): { picked: Record<string, string | undefined>; shownAs: Record<string, string>; problems: string[] } {
+  const picked: Record<string, string | undefined> = Object.fromEntries(settingNames.map((name) => [name, env[name]]));
+  const shownAs: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [old, current] of Object.entries(settingAliases)) {
+    const oldValue = env[old]?.trim();
+    if (!oldValue) continue;
+    const value = picked[current]?.trim();
+    if (!value) {
+      picked[current] = env[old];
+      shownAs[current] = old;
+    } else if (value !== oldValue) {
+      problems.push(`${old} (the old name of ${current}) and ${current} are both set, to different values: keep only ${current}`);
+    }
+  }
+  return { picked, shownAs, problems };
+}
+
 /** Reads and validates the settings; throws one ConfigError naming every problem. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
-  const picked = Object.fromEntries(settingNames.map((name) => [name, env[name]]));
+  const { picked, shownAs, problems: aliasProblems } = withAliases(env);
   const result = settingsSchema.safeParse(picked);
+  const nameOf = (key: PropertyKey | undefined) => (key === undefined ? 'settings' : shownAs[String(key)] ?? String(key));
   // Messages name the setting and the rule, never the value of a secret.
   const problems = [
-    ...(result.success ? [] : result.error.issues.map((issue) => `${String(issue.path[0] ?? 'settings')} ${issue.message}`)),
+    ...(result.success ? [] : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
+    ...aliasProblems,
     ...crossSettingProblems(picked),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
@@ -212,6 +274,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     deadlineMinutes: s.VIDEO_DEADLINE_MINUTES,
     poll: { minSeconds: s.POLL_MIN_SECONDS, maxSeconds: s.POLL_MAX_SECONDS },
     sasTtlMinutes: s.SAS_TTL_MINUTES,
-    requestTimeoutSeconds: s.SORA_REQUEST_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
   };
 }

@@ -43,3 +43,13 @@ export class ContentFilteredError extends ProviderPermanentError {}
 
 /** A create request was sent but no usable answer arrived: a job may or may not exist (never re-send blindly). */
 export class CreateOutcomeUnknownError extends PipelineError {}
+
+/** A provider's webhook is unsigned, forged, stale or malformed: the receiver answers 401 and does nothing. */
+export class WebhookVerificationError extends PipelineError {}
+
+/** A storage or durable call did not answer within its bound (the HTTP layer answers 503). */
+export class DependencyTimeoutError extends PipelineError {
+  constructor(readonly what: string, readonly ms: number) {
+    super(`${what} did not answer within ${ms / 1000} s`);
+  }
+}

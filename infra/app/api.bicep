@@ -70,7 +70,7 @@ var appSettings = {
   POLL_MIN_SECONDS: '2'
   POLL_MAX_SECONDS: '30'
   SAS_TTL_MINUTES: '60'
-  SORA_REQUEST_TIMEOUT_SECONDS: '30'
+  PROVIDER_REQUEST_TIMEOUT_SECONDS: '30'
 }
 
 // Azure OpenAI only when an account exists (the app configures that provider when the endpoint is set).

@@ -4,9 +4,9 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { sendSignedEvent, type DeliveryResult } from '../callbacks/send-event.js';
-import { addReadLinks } from '../functions/status-links.js';
-import { toVideoStatus } from '../functions/video-status.js';
 import { callbackInstanceId, DELIVER_CALLBACK, type CallbackEvent, type DeliverCallbackInput } from '../orchestrations/contracts.js';
+import { addReadLinks } from '../status/status-links.js';
+import { toVideoStatus } from '../status/video-status.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 
 export interface CallbackActivityDeps {

@@ -5,15 +5,15 @@
 // deterministically what is safe to retry; only a download's transient errors are thrown,
 // because its retries are plain callActivityWithRetry.
 import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../errors.js';
-import type { VideoRequest } from '../functions/video-request.js';
 import type {
   ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary, StoredBlobRef, StoredVideoRef,
 } from '../orchestrations/contracts.js';
 import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { VideoRequest } from '../requests/video-request.js';
+import type { JobClaims } from '../storage/job-claims.js';
 import { deleteRunBlobs, streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { JobClaims } from './job-claims.js';
 
 /** One run of an instance: what claims, intents, cancel marks and blobs are kept under. */
 type RunRef = { instanceId: string; runId?: string };
@@ -258,7 +258,7 @@ export function createActivities(deps: ActivityDeps) {
 
   /** The output's still beside its video, when the provider serves one; best effort: a video
    * is never failed (or downloaded again) for want of its still, so after a second failed try
-   * we go on without. Stored with the type the provider sent (Sora 2 sends WebP, Sora 1 JPEG). */
+   * we go on without. Stored with the type the provider sent (WebP from the videos API, JPEG from the Azure jobs API). */
   async function storeThumbnail(provider: VideoProvider, input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
     const openThumbnail = provider.openThumbnail?.bind(provider);
     if (!openThumbnail) return undefined;

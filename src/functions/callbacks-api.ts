@@ -7,10 +7,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { toJobSummary } from '../activities/video-activities.js';
-import type { JobClaims } from '../activities/job-claims.js';
 import { UPSTREAM_JOB_EVENT } from '../orchestrations/contracts.js';
-import { WebhookVerificationError } from '../providers/provider.js';
+import { WebhookVerificationError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { JobClaims } from '../storage/job-claims.js';
 import { problem } from './problem.js';
 
 /** Webhook bodies are one job's state: far below this. */

@@ -3,11 +3,11 @@
 // orchestrator cleans up nothing itself, so this does it: the provider's job and the run's blobs.
 import type { InvocationContext } from '@azure/functions';
 import type * as df from 'durable-functions';
-import type { JobClaims } from '../activities/job-claims.js';
 import type { GenerateVideoProgress } from '../orchestrations/contracts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { JobClaims } from '../storage/job-claims.js';
 import { deleteRunBlobs } from '../storage/video-blobs.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../storage/with-timeout.js';
 
 type DurableClient = ReturnType<typeof df.getClient>;
 

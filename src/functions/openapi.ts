@@ -1,5 +1,6 @@
 // GET /api/openapi.json: the API described as OpenAPI 3.1, generated from the zod schemas
-// that validate requests (video-request.ts) and type the responses (api-schemas.ts).
+// that validate requests (../requests/video-request.ts) and type the responses (api-schemas.ts,
+// ../status/view-schemas.ts).
 //
 // Built with zod 4's own z.toJSONSchema rather than zod-openapi or
 // @asteasolutions/zod-to-openapi (both support zod 4): OpenAPI 3.1 schemas *are* JSON Schema
@@ -7,11 +8,11 @@
 // which is a few literals here. No dependency, nothing deployed beyond zod itself.
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
+import { neutralBody, quickstartBody } from '../requests/video-request.js';
+import { blobViewSchema, requestViewSchema, upstreamViewSchema, videoPhaseSchema, videoStatusSchema, videoViewSchema } from '../status/view-schemas.js';
 import {
-  acceptedSchema, blobViewSchema, callbackReceiptSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema,
-  requestViewSchema, upstreamViewSchema, videoListSchema, videoPhaseSchema, videoStatusSchema, videoViewSchema,
+  acceptedSchema, callbackReceiptSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema, videoListSchema,
 } from './api-schemas.js';
-import { neutralBody, quickstartBody } from './video-request.js';
 import { ID_PATTERN, MAX_BODY_BYTES } from './videos-api.js';
 
 type JsonObject = Record<string, unknown>;
@@ -103,7 +104,7 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           }],
           requestBody: {
             required: true,
-            description: `The provider-neutral body, or the Sora quickstart's body for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
+            description: `The provider-neutral body, or the quickstart body (width, height, n_seconds, n_variants) for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
             content: json({ anyOf: [ref('VideoRequest'), ref('QuickstartVideoRequest')] }),
           },
           responses: {

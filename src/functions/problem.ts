@@ -1,6 +1,6 @@
 // RFC 9457 problem details: every 4xx/5xx of the videos API says what is wrong, in JSON.
 import type { HttpResponseInit } from '@azure/functions';
-import type { FieldProblem } from './video-request.js';
+import type { FieldProblem } from '../requests/video-request.js';
 
 export function problem(status: number, title: string, detail: string, errors?: FieldProblem[], headers: Record<string, string> = {}): HttpResponseInit {
   return {

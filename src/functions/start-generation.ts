@@ -9,12 +9,12 @@
 //   another POST's body is what runs.
 import type * as df from 'durable-functions';
 import { GENERATE_VIDEO, type GenerateVideoInput } from '../orchestrations/contracts.js';
-import type { VideoRequest } from './video-request.js';
-import { canonicalJson, newRunId } from './instance-ids.js';
-import { withTimeout } from './with-timeout.js';
+import { canonicalJson, newRunId } from '../requests/instance-ids.js';
+import type { VideoRequest } from '../requests/video-request.js';
+import { findStatus, type DurableStatus } from '../status/find-status.js';
+import { withTimeout } from '../storage/with-timeout.js';
 
 type DurableClient = ReturnType<typeof df.getClient>;
-type DurableStatus = Awaited<ReturnType<DurableClient['getStatus']>>;
 
 export type StartOutcome =
   | { kind: 'started'; instanceId: string; runId: string }
@@ -25,16 +25,6 @@ export type StartOutcome =
 export interface KeyedStart {
   instanceId: string;
   requestHash: string;
-}
-
-/** getStatus throws for an unknown id (the extension answers 404); that is "absent", not an error. */
-export async function findStatus(client: DurableClient, id: string, showInput = false): Promise<DurableStatus | undefined> {
-  try {
-    return await withTimeout(`reading the status of ${id}`, client.getStatus(id, { showInput }));
-  } catch (error) {
-    if (/404/.test((error as Error).message)) return undefined;
-    throw error;
-  }
 }
 
 /** Whether the instance runs this request: by digest, or (an instance started before digests

@@ -4,27 +4,28 @@
 // Names no provider: requests go to whichever adapter the registry resolves.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { JobClaims } from '../activities/job-claims.js';
 import type { AppConfig } from '../config.js';
 import { GENERATE_VIDEO, type GenerateVideoInput, type GenerateVideoProgress } from '../orchestrations/contracts.js';
 import { cancelRun } from './cancel-run.js';
-import { instanceIdForKey, requestHash } from './instance-ids.js';
-import { findStatus, startGeneration } from './start-generation.js';
-import { answeringTimeoutsWith503 } from './with-timeout.js';
+import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
+import { startGeneration } from './start-generation.js';
+import { answeringTimeoutsWith503 } from './unavailable.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { JobClaims } from '../storage/job-claims.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
-import { parseVideoRequest, type ProviderCatalog } from './video-request.js';
+import { catalogOf, parseVideoRequest } from '../requests/video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
 import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
-import { completeView } from './status-links.js';
-import { toVideoStatus } from './video-status.js';
+import { findStatus } from '../status/find-status.js';
+import { completeView } from '../status/status-links.js';
+import { toVideoStatus } from '../status/video-status.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Ids we accept in URLs (instance ids, blob name segments), and the shape of an Idempotency-Key
- * (which is never an id itself: see instance-ids.ts). */
+ * (which is never an id itself: see ../requests/instance-ids.ts). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
@@ -50,11 +51,6 @@ async function readJsonBody(request: HttpRequest): Promise<{ ok: true; body: unk
   } catch (error) {
     return { ok: false, response: problem(400, 'Invalid JSON', `The body is not valid UTF-8 JSON: ${(error as Error).message}`, [{ field: '', message: 'must be valid JSON' }]) };
   }
-}
-
-/** What request validation knows of the configured providers: their names, kinds and model tables. */
-export function catalogOf(registry: ProviderRegistry): ProviderCatalog {
-  return { defaultProvider: registry.defaultName, providers: registry.list().map(({ name, kind, models }) => ({ name, kind, models })) };
 }
 
 export function createVideosApi(deps: VideosApiDeps) {
@@ -113,7 +109,7 @@ export function createVideosApi(deps: VideosApiDeps) {
     if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
     const status = await findStatus(df.getClient(context), id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
-    // The same completion as each item of GET /api/videos (status-links.ts): callback delivery, read links.
+    // The same completion as each item of GET /api/videos (../status/status-links.ts): callback delivery, read links.
     const view = await completeView(df.getClient(context), toVideoStatus(status), deps.signer(), deps.config().videoContainer);
     return { status: 200, jsonBody: view };
   }

@@ -12,11 +12,13 @@ import * as df from 'durable-functions';
 import type { AppConfig } from '../config.js';
 import { GENERATE_VIDEO } from '../orchestrations/contracts.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
-import { listQuerySchema, type ListQuery, type VideoList, type VideoPhase } from './api-schemas.js';
+import { completeView } from '../status/status-links.js';
+import { toVideoStatus, type DurableStatusLike } from '../status/video-status.js';
+import type { VideoPhase } from '../status/view-schemas.js';
+import { withTimeout } from '../storage/with-timeout.js';
+import { listQuerySchema, type ListQuery, type VideoList } from './api-schemas.js';
 import { problem } from './problem.js';
-import { completeView } from './status-links.js';
-import { toVideoStatus, type DurableStatusLike } from './video-status.js';
-import { answeringTimeoutsWith503, withTimeout } from './with-timeout.js';
+import { answeringTimeoutsWith503 } from './unavailable.js';
 
 const { OrchestrationRuntimeStatus: Runtime } = df;
 type RuntimeStatus = df.OrchestrationRuntimeStatus;

@@ -2,8 +2,8 @@
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
 // no signed links. Nothing here names a provider: jobs are addressed by the provider
 // instance's name, whatever its kind.
-import type { VideoRequest } from '../functions/video-request.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
+import type { VideoRequest } from '../requests/video-request.js';
 
 export type { JobPhase, JobStage };
 
@@ -123,12 +123,8 @@ export interface DeliverCallbackInput {
   retry: { firstSeconds: number; maxSeconds: number; attempts: number };
 }
 
-export interface DeliveryAttempt {
-  delivered: boolean;
-  status?: number;
-  retryable: boolean;
-  error?: string;
-}
+/** sendCallback's result: one delivery attempt, as callbacks/send-event.ts reports it. */
+export type { DeliveryResult } from '../callbacks/send-event.js';
 
 /** The delivery orchestration's custom status and output (GET /api/videos/{id} → callback). */
 export interface CallbackProgress {

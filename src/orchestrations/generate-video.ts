@@ -4,7 +4,7 @@
 // after every step, so it only uses context.df: no clock, no env, no I/O (ESLint enforces).
 import * as df from 'durable-functions';
 import { z } from 'zod';
-import { normalisedRequestSchema } from '../validation/request-rules.js';
+import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
   activityNames, type ActivityFailure, type CallbackEvent, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,

@@ -5,7 +5,7 @@
 // status calls (quota: 60 requests/minute per resource), and the finish is still noticed
 // 2.5 s late on average. Instead we estimate the time left and poll at half of it, so the
 // waits shrink geometrically towards the expected finish and stay short only near it. Once
-// a provider's reported progress (Sora 2 reports it) has been seen to move, its rate predicts
+// a provider's reported progress (the OpenAI videos API reports it) has been seen to move, its rate predicts
 // the finish closely enough to aim the last poll just past it.
 
 import type { JobStage } from '../providers/provider.js';

@@ -7,6 +7,7 @@
 // ProviderTransientError (try again later), ProviderPermanentError / ContentFilteredError
 // (never), CreateOutcomeUnknownError (a create was sent and may have made a job).
 import type { Readable } from 'node:stream';
+import { ProviderPermanentError } from '../errors.js';
 import type { ModelCapabilities } from './capabilities.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
@@ -18,6 +19,34 @@ export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelle
 /** How far along a waiting job is, for pacing the status calls: not started yet, working,
  * or in a short last stage (the adapter knows which raw statuses mean which). */
 export type JobStage = 'waiting' | 'working' | 'finishing';
+
+/** What each of a provider's status strings means in the pipeline's terms: one table per adapter. */
+export type StatusTable = Readonly<Record<string, { phase: JobPhase; stage?: JobStage }>>;
+
+/**
+ * The phase (and stage) of a provider's status, by its table. A status the table does not know
+ * is a contract change, and every adapter treats it the same way: a permanent error naming it,
+ * never a guess (guessing "running" polls a finished job until the deadline; guessing "failed"
+ * abandons a job that may yet succeed). `what` names the call, as in the transport's errors.
+ */
+export function phaseOf(table: StatusTable, status: string, what: string): { phase: JobPhase; stage?: JobStage } {
+  // hasOwn: statuses come from the wire, so never resolve prototype keys such as "constructor".
+  if (Object.hasOwn(table, status)) return table[status];
+  throw new ProviderPermanentError(`${what}: the provider answered an unknown status "${status.slice(0, 40)}"`, 200, 'invalid_response');
+}
+
+/** A job list read with `map`, leaving out jobs in a status no table knows: such a job is no
+ * candidate for adoption (phaseOf refuses it everywhere else). */
+export function knownJobs<T>(items: readonly T[], map: (item: T) => ProviderJob): ProviderJob[] {
+  return items.flatMap((item) => {
+    try {
+      return [map(item)];
+    } catch (error) {
+      if (error instanceof ProviderPermanentError && error.code === 'invalid_response') return [];
+      throw error;
+    }
+  });
+}
 
 /** A validated, provider-neutral request for one job, as the create activity sends it. */
 export interface JobSpec {
@@ -96,16 +125,9 @@ export interface WebhookEvent {
   job?: ProviderJob;
 }
 
-/** Raised for anything unsigned, forged, stale or malformed: the caller answers 401 and does nothing. */
-export class WebhookVerificationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebhookVerificationError';
-  }
-}
-
 export interface ProviderWebhooks {
-  /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case. */
+  /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case.
+   * Anything unsigned, forged, stale or malformed is a WebhookVerificationError (../errors.ts). */
   verify(headers: Readonly<Record<string, string>>, rawBody: Buffer): Promise<WebhookEvent>;
 }
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   call, postVideo, quickstartBody, EMULATOR_KEY, emulatorStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
 } from './pipeline-stack.js';
-import { JobClaims, type CreateIntent } from '../../src/activities/job-claims.js';
+import { JobClaims, type CreateIntent } from '../../src/storage/job-claims.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 

@@ -1,4 +1,4 @@
-// The activities on the real parts (the provider emulator over HTTP, Azurite): cancelVideoJob
+// The activities on the real parts (the Sora emulator over HTTP, Azurite): cancelVideoJob
 // deletes the Sora job and every video already stored for the instance (a failed
 // multi-variant request must leave no blob), and nothing else; createVideoJob respects a
 // cancel and never shares a job with another request; claims read whole.
@@ -7,12 +7,10 @@ import { after, before, test } from 'node:test';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { JobClaims } from '../../src/activities/job-claims.js';
+import { JobClaims } from '../../src/storage/job-claims.js';
 import { createActivities } from '../../src/activities/video-activities.js';
-import { apiKeyAuth } from '../../src/providers/azure-openai/auth.js';
-import { createSoraClient } from '../../src/providers/azure-openai/client.js';
 import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/provider.js';
-import type { VideoRequest } from '../../src/functions/video-request.js';
+import type { VideoRequest } from '../../src/requests/video-request.js';
 
 let azurite: RunningAzurite;
 let emulator: RunningProviderEmulator;
@@ -28,9 +26,12 @@ after(async () => {
   await azurite?.stop();
 });
 
-/** The azure-openai adapter on the emulator, as the registry would resolve it. */
+/** The azure-openai adapter on the emulator. */
+const adapterOn = (emulator: RunningProviderEmulator) =>
+  createAzureOpenAiProvider('azure-openai', { endpoint: emulator.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000 });
+/** The adapter as the registry would resolve it. */
 const providersOn = (emulator: RunningProviderEmulator) => {
-  const provider = createAzureOpenAiProvider('azure-openai', { endpoint: emulator.url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' }, { requestTimeoutMs: 5000 });
+  const provider = adapterOn(emulator);
   return { get: () => provider };
 };
 const jobsRequest = (prompt: string): VideoRequest => ({ provider: 'azure-openai', kind: 'azure-openai', model: 'sora', prompt, size: '480x480', seconds: 5, variants: 1 });
@@ -42,9 +43,9 @@ const names = async (prefix: string) => {
 };
 
 test('deletes the Sora job and the instance\'s stored videos, and only those', async () => {
-  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = adapterOn(emulator);
   const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims: new JobClaims(async () => container) });
-  const job = await client.createJob({ family: 'jobs', model: 'sora', prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, seconds: 5, variants: 2 });
+  const job = await client.createJob({ model: 'sora', prompt: 'A cat playing piano in a jazz bar.', size: '480x480', seconds: 5, variants: 2 });
   for (const name of ['inst1/gen_a.mp4', 'inst1/gen_b.mp4', 'inst10/gen_c.mp4', 'inst2/gen_d.mp4']) {
     await container.getBlockBlobClient(name).upload('x', 1);
   }
@@ -57,10 +58,10 @@ test('deletes the Sora job and the instance\'s stored videos, and only those', a
 });
 
 test('createVideoJob for an instance the caller already cancelled sends no create', async () => {
-  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = adapterOn(emulator);
   const claims = new JobClaims(async () => container);
   const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims });
-  const listed = async () => (await client.listRecentJobs('jobs', 50)).jobs.length;
+  const listed = async () => (await client.listRecentJobs!('sora', 50)).jobs.length;
   const jobsBefore = await listed();
   await claims.markCancelled('inst-cancelled');
   await claims.markCancelled('inst-cancelled');
@@ -95,7 +96,7 @@ test('an intent read while it is being rewritten comes back whole, old or new', 
 });
 
 test('createVideoJob whose job another request adopted before the claim: gives it up, then makes its own', async () => {
-  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = adapterOn(emulator);
   const claims = new JobClaims(async () => container);
   // The other request (its own create lost) claims our job between Sora's answer and our claim.
   class RacedClaims extends JobClaims {
@@ -119,19 +120,19 @@ test('createVideoJob whose job another request adopted before the claim: gives i
   assert.ok(second.ok, JSON.stringify(second));
   assert.notEqual(second.job.jobId, raced.stolen, 'a job of its own');
   assert.equal((await claims.readIntent('inst-robbed'))?.jobId, second.job.jobId);
-  const ours = (await client.listRecentJobs('jobs', 50)).jobs.filter((job) => job.prompt === input.request.prompt);
+  const ours = (await client.listRecentJobs!('sora', 50)).jobs.filter((job) => job.echo?.prompt === input.request.prompt);
   assert.equal(ours.length, 2, 'one job per request: the thief keeps the first');
 });
 
 test('issue 16 item 2: a lost Sora 2 create never adopts another client\'s job of the same size: outcome unknown, nothing deleted', async () => {
   // Azure's videos API does not echo prompts: a job of the same size and length could be anyone's.
-  const client = createSoraClient({ endpoint: emulator.url, auth: apiKeyAuth('k'), requestTimeoutMs: 5000 });
+  const client = adapterOn(emulator);
   const claims = new JobClaims(async () => container);
   let now = Math.floor(Date.now() / 1000);
   const activities = createActivities({ providers: providersOn(emulator), container: async () => container, claims, createSettleSeconds: 20, nowSeconds: () => now });
   // Our create was sent and its answer lost; meanwhile another client's create succeeded.
   await claims.writeIntent('inst-lost-sora2', { provider: 'azure-openai', model: 'sora-2', startedAt: now - 1, sentAt: now - 1 });
-  const others = await client.createJob({ family: 'videos', model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, width: 720, height: 1280, seconds: 8 });
+  const others = await client.createJob({ model: 'sora-2', prompt: 'Somebody else\'s video.', variants: 1, size: '720x1280', seconds: 8 });
   const input = { instanceId: 'inst-lost-sora2', request: { ...jobsRequest('Ours.'), model: 'sora-2', size: '720x1280', seconds: 8 } };
   for (const wait of [0, 30]) {
     now += wait;
@@ -141,7 +142,7 @@ test('issue 16 item 2: a lost Sora 2 create never adopts another client\'s job o
     assert.match(!result.ok ? result.message : '', /outcome unknown/);
   }
   assert.equal((await claims.readIntent('inst-lost-sora2'))?.jobId, undefined, 'nothing adopted');
-  const theirs = await client.getJob('videos', others.jobId);
+  const theirs = await client.getJob({ model: 'sora-2', jobId: others.jobId });
   assert.equal(theirs.jobId, others.jobId, 'the other client\'s job is untouched');
 });
 

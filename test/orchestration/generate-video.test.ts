@@ -3,7 +3,7 @@
 // the cleanup, each with scripted activity answers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { VideoRequest } from '../../src/functions/video-request.js';
+import type { VideoRequest } from '../../src/requests/video-request.js';
 import type { GenerateVideoInput, JobResult, JobStage, JobSummary } from '../../src/orchestrations/contracts.js';
 import { generateVideo } from '../../src/orchestrations/generate-video.js';
 import { drive, type ActivityCall } from './replay-driver.js';

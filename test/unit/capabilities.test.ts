@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { parseVideoRequest } from '../../src/functions/video-request.js';
-import { catalogOf } from '../../src/functions/videos-api.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
+import { catalogOf, parseVideoRequest } from '../../src/requests/video-request.js';
 
 const catalog = catalogOf(createProviderRegistry(loadConfig({
   VIDEO_STORAGE: 'UseDevelopmentStorage=true',

@@ -1,8 +1,9 @@
 // Settings validation: defaults, both storage forms, and one message naming every problem.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig, settingNames } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
+import { ConfigError, ProviderTransientError } from '../../src/errors.js';
+import { createProviderRegistry } from '../../src/providers/registry.js';
 
 const minimal = { AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8091/', VIDEO_STORAGE: 'UseDevelopmentStorage=true' };
 
@@ -77,10 +78,54 @@ describe('loadConfig', () => {
       !e.message.includes('c2VjcmV0') && !e.message.includes('sk-very-secret'));
   });
 
-  test('settingNames lists exactly what loadConfig reads', () => {
+  test('settingNames (and the old names in settingAliases) list exactly what loadConfig reads', () => {
     const read = new Set<string>();
     const spy = new Proxy(minimal as Record<string, string>, { get: (target, key: string) => { read.add(key); return target[key]; } });
     loadConfig(spy);
-    assert.deepEqual([...read].sort(), [...settingNames].sort());
+    assert.deepEqual([...read].sort(), [...settingNames, ...Object.keys(settingAliases)].sort());
+  });
+});
+
+describe('the provider request timeout', () => {
+  test('PROVIDER_REQUEST_TIMEOUT_SECONDS sets it', () => {
+    assert.equal(loadConfig({ ...minimal, PROVIDER_REQUEST_TIMEOUT_SECONDS: '12' }).requestTimeoutSeconds, 12);
+  });
+
+  test('its old name, SORA_REQUEST_TIMEOUT_SECONDS, still sets it (an alias for one release)', () => {
+    assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7' }).requestTimeoutSeconds, 7);
+    assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '7' }).requestTimeoutSeconds, 7, 'both, agreeing');
+    assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: ' ', PROVIDER_REQUEST_TIMEOUT_SECONDS: '9' }).requestTimeoutSeconds, 9, 'an empty old name is unset');
+  });
+
+  test('set through the old name, it bounds every provider\'s calls', async () => {
+    // Every provider configured, on loopback addresses it never reaches: the fetch below answers
+    // nothing and fails only when the transport's deadline aborts it.
+    const config = loadConfig({
+      ...minimal, AZURE_OPENAI_API_KEY: 'k', OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', FAL_KEY: 'k', FAL_QUEUE_URL: 'http://127.0.0.1:9/fal',
+      REPLICATE_API_TOKEN: 'k', REPLICATE_BASE_URL: 'http://127.0.0.1:9/replicate/v1', SORA_REQUEST_TIMEOUT_SECONDS: '0.2',
+    });
+    // (AbortSignal.timeout does not keep the process alive; an open request would: so does this one.)
+    const silent: typeof fetch = (_url, init) => new Promise((_resolve, reject) => {
+      const open = setTimeout(() => reject(new Error('the transport set no deadline')), 10_000);
+      init?.signal?.addEventListener('abort', () => {
+        clearTimeout(open);
+        reject(init.signal!.reason);
+      });
+    });
+    const registry = createProviderRegistry(config, { fetch: silent });
+    assert.deepEqual(registry.list().map((provider) => provider.kind), ['azure-openai', 'openai-videos', 'fal', 'replicate']);
+    for (const provider of registry.list()) {
+      await assert.rejects(provider.getJob({ model: provider.models[0].id, jobId: 'job_1' }), (error: Error) =>
+        error instanceof ProviderTransientError && /no answer within 200 ms/.test(error.message), provider.name);
+    }
+  });
+
+  test('two different values under the two names stop the app, naming both', () => {
+    assert.throws(() => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '30' }),
+      /SORA_REQUEST_TIMEOUT_SECONDS \(the old name of PROVIDER_REQUEST_TIMEOUT_SECONDS\) and PROVIDER_REQUEST_TIMEOUT_SECONDS are both set, to different values/);
+  });
+
+  test('a bad value under the old name is reported under the old name', () => {
+    assert.throws(() => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: 'soon' }), /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/);
   });
 });

@@ -56,7 +56,7 @@ describe('boundary rules', () => {
     test(`${file} may not import a provider's own folder`, async () => {
       for (const code of [
         "import { createFalProvider } from '../providers/fal/provider.js';",
-        "import type { SoraClient } from '../providers/azure-openai/client.js';",
+        "import type { JobsApiCalls } from '../providers/openai-videos/videos-api.js';",
       ]) {
         const messages = await messagesFor(code, file);
         assert.ok(messages.some((m) => m.includes('names no provider')), `${code}: ${JSON.stringify(messages)}`);
@@ -71,5 +71,63 @@ describe('boundary rules', () => {
   test('emulators/ may not import src/', async () => {
     const messages = await messagesFor("import { loadConfig } from '../../src/config.js';", 'emulators/providers/example.ts');
     assert.ok(messages.some((m) => m.includes('on their own')), JSON.stringify(messages));
+  });
+});
+
+describe('layer rules', () => {
+  for (const folder of ['activities', 'orchestrations', 'requests', 'status', 'storage', 'callbacks']) {
+    test(`src/${folder}/ never imports src/functions/, not even a type`, async () => {
+      for (const code of [
+        "import { createVideosApi } from '../functions/videos-api.js';",
+        "import type { VideoList } from '../functions/api-schemas.js';",
+        "export { problem } from '../functions/problem.js';",
+      ]) {
+        const messages = await messagesFor(code, `src/${folder}/example.ts`);
+        assert.ok(messages.some((m) => m.includes('Only the HTTP layer imports src/functions/')), `${code}: ${JSON.stringify(messages)}`);
+      }
+      assert.deepEqual(await messagesFor("import type { InvocationContext } from '@azure/functions';", `src/${folder}/example.ts`), [], 'the Functions package is not the HTTP layer');
+    });
+  }
+  test('the HTTP layer imports the domain below it', async () => {
+    const code = ["import { problem } from './problem.js';", "import { toVideoStatus } from '../status/video-status.js';", "import { parseVideoRequest } from '../requests/video-request.js';"].join('\n');
+    assert.deepEqual(await messagesFor(code, 'src/functions/example.ts'), []);
+  });
+});
+
+describe('provider folder rules', () => {
+  const rejects = async (code: string, file: string, expected: string) => {
+    const messages = await messagesFor(code, file);
+    assert.ok(messages.some((m) => m.includes(expected)), `${file}: ${code}: ${JSON.stringify(messages)}`);
+  };
+  const outside = [
+    "import { createProviderRegistry } from '../registry.js';",
+    "import { JobClaims } from '../../storage/job-claims.js';",
+    "import type { VideoRequest } from '../../requests/video-request.js';",
+    "import { toJobSummary } from '../../activities/video-activities.js';",
+    "import { createFalProvider } from '../fal/provider.js';",
+  ];
+  for (const folder of ['fal', 'replicate', 'openai-videos', 'azure-openai', 'http']) {
+    test(`src/providers/${folder}/ imports nothing beyond the interface, capabilities, http/ and errors.ts`, async () => {
+      for (const code of outside) await rejects(code, `src/providers/${folder}/example.ts`, 'imports only the adapter interface');
+      const allowed = [
+        "import type { VideoProvider } from '../provider.js';",
+        "import type { ModelCapabilities } from '../capabilities.js';",
+        "import { createTransport } from '../http/transport.js';",
+        "import { ProviderPermanentError } from '../../errors.js';",
+        "import type { FalSettings } from '../../config.js';",
+        "import { FAL_MODELS } from './models.js';",
+        "import { z } from 'zod';",
+      ].join('\n');
+      assert.deepEqual(await messagesFor(allowed, `src/providers/${folder}/example.ts`), []);
+    });
+  }
+  test('settings reach an adapter as parameters: config.ts only for its types', async () => {
+    await rejects("import { loadConfig } from '../../config.js';", 'src/providers/fal/example.ts', 'import only their types');
+  });
+  test('azure-openai may reuse openai-videos, never the reverse, and no other folder another\'s', async () => {
+    assert.deepEqual(await messagesFor("import { createVideosApi } from '../openai-videos/videos-api.js';", 'src/providers/azure-openai/example.ts'), []);
+    await rejects("import { authFromSettings } from '../azure-openai/auth.js';", 'src/providers/openai-videos/example.ts', 'never the reverse');
+    await rejects("import { createVideosApi } from '../openai-videos/videos-api.js';", 'src/providers/fal/example.ts', 'never the reverse');
+    await rejects("import { replicateWebhooks } from '../replicate/webhook.js';", 'src/providers/fal/example.ts', 'never the reverse');
   });
 });

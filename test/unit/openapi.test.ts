@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { buildOpenApiDocument, createOpenApi } from '../../src/functions/openapi.js';
-import { providerViewSchema, videoStatusSchema } from '../../src/functions/api-schemas.js';
-import { toVideoStatus } from '../../src/functions/video-status.js';
+import { providerViewSchema } from '../../src/functions/api-schemas.js';
+import { toVideoStatus } from '../../src/status/video-status.js';
+import { videoStatusSchema } from '../../src/status/view-schemas.js';
 import { checkAgainst, compileDocument, type SeenAnswer } from '../support/openapi-check.js';
 
 const document = buildOpenApiDocument({ publicBaseUrl: 'https://videos.example.test' }) as Record<string, any>;

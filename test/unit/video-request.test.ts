@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/functions/video-request.js';
-import { catalogOf } from '../../src/functions/videos-api.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
+import { catalogOf, MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/requests/video-request.js';
 
 const deployments = catalogOf(createProviderRegistry(loadConfig({
   AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1', OPENAI_API_KEY: 'k', VIDEO_STORAGE: 'UseDevelopmentStorage=true',

@@ -2,13 +2,12 @@
 // (local emulator, or accounts that still allow keys), otherwise an Entra ID bearer token
 // from the managed identity (keyless, as infra/ deploys it).
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { AzureOpenAiSettings } from '../../config.js';
 import type { AuthHeaders } from '../http/transport.js';
 
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
 /** Refresh this long before expiry, so a token never expires in flight. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
-
-export type { AuthHeaders };
 
 export function apiKeyAuth(apiKey: string): AuthHeaders {
   return { headers: async () => ({ 'api-key': apiKey }) };
@@ -36,7 +35,7 @@ export function tokenAuth(credential: TokenCredential, now: () => number = Date.
 }
 
 /** The app's choice: a key when AZURE_OPENAI_API_KEY is set, else the (user-assigned) managed identity. */
-export function authFromSettings(settings: { apiKey?: string; managedIdentityClientId?: string }): AuthHeaders {
+export function authFromSettings(settings: Pick<AzureOpenAiSettings, 'apiKey' | 'managedIdentityClientId'>): AuthHeaders {
   if (settings.apiKey) return apiKeyAuth(settings.apiKey);
   return tokenAuth(new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {}));
 }

@@ -7,20 +7,13 @@
 // fal lists no jobs, so a create whose answer was lost cannot be adopted: the create activity
 // waits out the settle time, then sends again (lostCreate: 'settle'; README states the risk).
 import { z } from 'zod';
+import type { FalSettings } from '../../config.js';
 import { ProviderPermanentError } from '../../errors.js';
-import { createTransport, type Transport } from '../http/transport.js';
-import type { JobAddress, JobSpec, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
+import { createTransport, type HttpOptions, type Transport } from '../http/transport.js';
+import { phaseOf, type JobAddress, type JobSpec, type OutputContent, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
 import { classifyFalResponse } from './classify.js';
 import { FAL_MODELS, type FalModel } from './models.js';
 import { falWebhooks } from './webhook.js';
-
-export interface FalSettings {
-  /** https://queue.fal.run, or the emulator's /fal. */
-  queueUrl: string;
-  apiKey: string;
-  /** fal's public webhook keys; absent: no webhooks are verified (or registered). */
-  jwksUrl?: string;
-}
 
 const submitSchema = z.object({
   request_id: z.string().min(1),
@@ -29,7 +22,7 @@ const submitSchema = z.object({
 });
 
 const statusSchema = z.object({
-  status: z.enum(['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED']),
+  status: z.string().min(1),
   queue_position: z.number().int().nonnegative().nullish(),
   error: z.string().nullish(),
   error_type: z.string().nullish(),
@@ -38,6 +31,15 @@ const statusSchema = z.object({
 const resultSchema = z.object({
   video: z.object({ url: z.url({ protocol: /^https?$/ }), content_type: z.string().nullish() }),
 });
+
+/** `IN_QUEUE → IN_PROGRESS → COMPLETED`; any other status is refused (phaseOf). COMPLETED says
+ * nothing of success (§1.4): a failed request reports an error with it, or its result call
+ * answers the model's error. */
+const STATUSES: StatusTable = {
+  IN_QUEUE: { phase: 'queued', stage: 'waiting' },
+  IN_PROGRESS: { phase: 'running', stage: 'working' },
+  COMPLETED: { phase: 'succeeded' },
+};
 
 /** Status, result and cancel use `owner/app` (the first two segments of the model id);
  * `workflows/` and `comfy/` ids keep three (@fal-ai/client utils.ts, video-providers.md §1.1). */
@@ -50,10 +52,10 @@ export function falAppPath(modelId: string): string {
 /** The one output of a fal video job (its result has one `video` file). */
 const OUTPUT_ID = 'video';
 
-export function createFalProvider(name: string, settings: FalSettings, http: { requestTimeoutMs: number; fetch?: typeof fetch }): VideoProvider {
+export function createFalProvider(name: string, settings: FalSettings, http: HttpOptions): VideoProvider {
   const transport: Transport = createTransport({
     service: 'fal', baseUrl: settings.queueUrl, auth: { headers: async () => ({ authorization: `Key ${settings.apiKey}` }) },
-    requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch, classify: classifyFalResponse,
+    requestTimeoutMs: http.requestTimeoutMs, idleTimeoutMs: http.idleTimeoutMs, fetch: http.fetch, classify: classifyFalResponse,
   });
   const modelOf = (id: string): FalModel => {
     const model = FAL_MODELS.find((candidate) => candidate.id === id);
@@ -83,12 +85,12 @@ export function createFalProvider(name: string, settings: FalSettings, http: { r
     },
 
     async getJob(job: JobAddress): Promise<ProviderJob> {
-      const status = await transport.json({ method: 'GET', path: `${requestPath(job)}/status`, what: `Get fal request ${job.jobId}` }, statusSchema);
+      const what = `Get fal request ${job.jobId}`;
+      const status = await transport.json({ method: 'GET', path: `${requestPath(job)}/status`, what }, statusSchema);
+      const { phase, stage } = phaseOf(STATUSES, status.status, what);
       const base = { jobId: job.jobId, status: status.status, outputs: [] };
-      if (status.status === 'IN_QUEUE') return { ...base, phase: 'queued', stage: 'waiting', queuePosition: status.queue_position ?? undefined };
-      if (status.status === 'IN_PROGRESS') return { ...base, phase: 'running', stage: 'working' };
-      // COMPLETED says nothing of success (§1.4): a failed request reports an error here, or
-      // its result call answers the model's error.
+      if (phase === 'queued') return { ...base, phase, stage, queuePosition: status.queue_position ?? undefined };
+      if (phase !== 'succeeded') return { ...base, phase, stage };
       if (status.error) {
         const cancelled = status.error_type === 'client_cancelled';
         return { ...base, phase: cancelled ? 'cancelled' : 'failed', failure: `${status.error_type ? `${status.error_type}: ` : ''}${status.error}` };

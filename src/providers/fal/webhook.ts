@@ -4,7 +4,8 @@
 // and node:crypto does Ed25519 and JWK import natively, so no library is needed.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { WebhookVerificationError, type ProviderJob, type ProviderWebhooks, type WebhookEvent } from '../provider.js';
+import { WebhookVerificationError } from '../../errors.js';
+import type { ProviderJob, ProviderWebhooks, WebhookEvent } from '../provider.js';
 import { falErrorOf } from './classify.js';
 
 /** fal's tolerance and the Standard Webhooks reference libraries' (§3). */

@@ -1,4 +1,4 @@
-// Turns a failed OpenAI-style HTTP answer (Sora on Azure, any /v1/videos endpoint) into one of the named errors, so retry decisions are
+// Turns a failed OpenAI-style HTTP answer (Azure OpenAI, any /v1/videos endpoint) into one of the named errors, so retry decisions are
 // made by class: transient (429, 408, 5xx) may be retried, permanent (other 4xx) never,
 // content-filtered never and reported as such.
 import { ContentFilteredError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';

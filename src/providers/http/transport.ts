@@ -23,7 +23,7 @@ export interface ProviderRequest {
   query?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
-  /** Names the call in error messages, e.g. "Get Sora job task_1". */
+  /** Names the call in error messages, e.g. "Get fal request 1a2b". */
   what: string;
   /** A create: once sent, a lost or unreadable answer means a job may exist. */
   create?: boolean;
@@ -41,17 +41,21 @@ export interface Transport {
   content(request: ProviderRequest): Promise<OutputContent>;
 }
 
-export interface TransportOptions {
-  /** The provider's name in messages ("Sora", "fal", …). */
+/** What every adapter is built with besides its own settings (the registry passes these). */
+export interface HttpOptions {
+  requestTimeoutMs: number;
+  /** A download that sends no bytes for this long is broken off (transient). Default: requestTimeoutMs. */
+  idleTimeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface TransportOptions extends HttpOptions {
+  /** The provider's name in messages ("fal", "Replicate", …). */
   service: string;
   baseUrl: string;
   /** Added to every request below the base URL (e.g. Azure's api-version). */
   fixedQuery?: Record<string, string>;
   auth: AuthHeaders;
-  requestTimeoutMs: number;
-  /** A download that sends no bytes for this long is broken off (transient). Default: requestTimeoutMs. */
-  idleTimeoutMs?: number;
-  fetch?: typeof fetch;
   classify: (response: FailedResponse, what: string, now: number) => Error;
 }
 
@@ -231,8 +235,13 @@ function outputContent(service: string, response: Response, request: ProviderReq
   return {
     body: Readable.fromWeb(guardBody(response.body as NodeReadableStream<Uint8Array>, request.what, controller, idleTimeoutMs)),
     contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
-    contentType: response.headers.get('content-type') ?? DEFAULT_VIDEO_TYPE,
+    contentType: registeredType(response.headers.get('content-type') ?? DEFAULT_VIDEO_TYPE),
   };
+}
+
+/** image/jpg (how the Azure OpenAI jobs API labels its JPEG stills) is not a registered type: browsers want image/jpeg. */
+function registeredType(contentType: string): string {
+  return /^image\/jpg\b/i.test(contentType) ? 'image/jpeg' : contentType;
 }
 
 /**

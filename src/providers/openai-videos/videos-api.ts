@@ -1,8 +1,13 @@
-// The OpenAI videos API (/videos): Sora 2 on Azure and any OpenAI-compatible endpoint. One video per job, so the snapshot
-// lists the video itself as the single generation once it is completed.
+// The OpenAI videos API (/videos), as any OpenAI-compatible endpoint serves it: its Video
+// objects mapped straight to the pipeline's ProviderJob. One video per job, so a completed
+// video is its own single output. HTTP and errors are the transport's job.
 import { z } from 'zod';
 import { ProviderPermanentError } from '../../errors.js';
-import type { CreateVideoJobInput, FamilyClient, SoraPhase, SoraTransport, VideoJobSnapshot } from '../azure-openai/client.js';
+import type { Transport } from '../http/transport.js';
+import { knownJobs, phaseOf, type JobAddress, type JobSpec, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
+
+/** The calls one jobs API answers, in the adapter interface's own terms. */
+export type JobsApiCalls = Required<Pick<VideoProvider, 'createJob' | 'getJob' | 'listRecentJobs' | 'openOutput' | 'openThumbnail' | 'cancelJob'>>;
 
 const videoSchema = z.object({
   id: z.string().min(1),
@@ -20,61 +25,56 @@ type Video = z.output<typeof videoSchema>;
 
 const videoListSchema = z.object({ data: z.array(videoSchema) });
 
-const PHASES = new Map<string, SoraPhase>([
-  ['queued', 'queued'],
-  ['in_progress', 'running'],
-  ['completed', 'succeeded'],
-  ['failed', 'failed'],
-]);
+/** `queued → in_progress → completed | failed`; any other status is refused (phaseOf). */
+const STATUSES: StatusTable = {
+  queued: { phase: 'queued', stage: 'waiting' },
+  in_progress: { phase: 'running', stage: 'working' },
+  completed: { phase: 'succeeded' },
+  failed: { phase: 'failed' },
+};
 
-/** An unknown status is treated as still running (see the jobs family for why). */
-const phaseOf = (status: string): SoraPhase => PHASES.get(status) ?? 'running';
-
-function toSnapshot(video: Video): VideoJobSnapshot {
-  const phase = phaseOf(video.status);
+function toProviderJob(video: Video, what: string): ProviderJob {
+  const { phase, stage } = phaseOf(STATUSES, video.status, what);
   const [width, height] = video.size.split('x').map(Number);
+  const code = video.error?.code ?? undefined;
+  const message = video.error?.message ?? undefined;
   return {
     jobId: video.id,
-    family: 'videos',
     phase,
-    soraStatus: video.status,
+    stage,
+    status: video.status,
     progress: video.progress ?? undefined,
-    failureReason: video.error?.code ?? video.error?.message ?? undefined,
-    failureMessage: video.error?.message ?? undefined,
-    // Like the jobs API, which lists generations once a job succeeded.
-    generations: phase === 'succeeded' ? [{ id: video.id, width, height, seconds: video.seconds }] : [],
+    // The video is its own (only) output.
+    outputs: phase === 'succeeded' ? [{ id: video.id }] : [],
+    failure: code && message && code !== message ? `${code}: ${message}` : code ?? message,
     createdAt: video.created_at,
-    prompt: video.prompt ?? undefined,
-    model: video.model ?? undefined,
-    width,
-    height,
-    seconds: video.seconds,
-    variants: 1,
+    echo: { model: video.model ?? undefined, prompt: video.prompt ?? undefined, size: `${width}x${height}`, seconds: video.seconds, variants: 1 },
   };
 }
 
-export function createVideosFamily(http: SoraTransport): FamilyClient {
+/** `label` names a video in error messages ("video", or what the serving API calls it). */
+export function createVideosApi(http: Transport, label = 'video'): JobsApiCalls {
   const videoPath = (videoId: string) => `/videos/${encodeURIComponent(videoId)}`;
+  const get = async (what: string, path: string) => toProviderJob(await http.json({ method: 'GET', path, what }, videoSchema), what);
+  const content = (job: JobAddress, variant: 'video' | 'thumbnail', what: string) =>
+    http.content({ method: 'GET', path: `${videoPath(job.jobId)}/content`, query: { variant }, what });
   return {
-    async createJob(input: CreateVideoJobInput) {
+    async createJob(spec: JobSpec) {
       // Refused before sending: silently making one video when several were asked for would
       // hide a caller's bug (the request validator already allows only 1 here).
-      if (input.variants !== 1) throw new ProviderPermanentError(`The Sora videos API makes one video per job; got variants=${input.variants}`, 400, 'invalid_variants');
-      const body = { model: input.model, prompt: input.prompt, size: `${input.width}x${input.height}`, seconds: String(input.seconds) };
-      return toSnapshot(await http.json({ method: 'POST', path: '/videos', body, what: 'Create Sora video (videos API)', create: true }, videoSchema));
+      if (spec.variants !== 1) throw new ProviderPermanentError(`The videos API makes one video per job; got variants=${spec.variants}`, 400, 'invalid_variants');
+      const body = { model: spec.model, prompt: spec.prompt, size: spec.size, seconds: String(spec.seconds) };
+      const what = `Create ${label} (videos API)`;
+      return toProviderJob(await http.json({ method: 'POST', path: '/videos', body, what, create: true }, videoSchema), what);
     },
-    async getJob(videoId) {
-      return toSnapshot(await http.json({ method: 'GET', path: videoPath(videoId), what: `Get Sora video ${videoId}` }, videoSchema));
+    getJob: (job) => get(`Get ${label} ${job.jobId}`, videoPath(job.jobId)),
+    async listRecentJobs(_model, limit) {
+      const what = `List ${label}s`;
+      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what }, videoListSchema);
+      return { jobs: knownJobs(list.data, (video) => toProviderJob(video, what)), providerNow };
     },
-    async listRecentJobs(limit) {
-      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what: 'List Sora videos' }, videoListSchema);
-      return { jobs: list.data.map(toSnapshot), providerNow };
-    },
-    // The video is its own (only) generation.
-    openVideoContent: (videoId) =>
-      http.content({ method: 'GET', path: `${videoPath(videoId)}/content`, query: { variant: 'video' }, what: `Download Sora video ${videoId}` }),
-    openThumbnail: (videoId) =>
-      http.content({ method: 'GET', path: `${videoPath(videoId)}/content`, query: { variant: 'thumbnail' }, what: `Download the thumbnail of Sora video ${videoId}` }),
-    deleteJob: (videoId) => http.discard({ method: 'DELETE', path: videoPath(videoId), what: `Delete Sora video ${videoId}` }, { notFoundIsOk: true }),
+    openOutput: (job) => content(job, 'video', `Download ${label} ${job.jobId}`),
+    openThumbnail: (job) => content(job, 'thumbnail', `Download the thumbnail of ${label} ${job.jobId}`),
+    cancelJob: (job) => http.discard({ method: 'DELETE', path: videoPath(job.jobId), what: `Delete ${label} ${job.jobId}` }, { notFoundIsOk: true }),
   };
 }

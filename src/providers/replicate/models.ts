@@ -2,13 +2,11 @@
 // Durations are integers on Replicate; every model here returns one URL as `output`.
 import type { ModelInfo } from '../provider.js';
 
-/** `id` is `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
-export type ReplicateModel = ModelInfo;
-
 // A prediction echoes its input, prompt included.
 const REPLICATE_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'], promptEcho: true } as const;
 
-export const REPLICATE_MODELS: readonly ReplicateModel[] = [
+/** Each `id` is `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
+export const REPLICATE_MODELS: readonly ModelInfo[] = [
   {
     id: 'kwaivgi/kling-v2.0',
     ...REPLICATE_COMMON,

@@ -4,20 +4,13 @@
 // client: the client re-sends a create on 429 and on any network error, up to 6 times,
 // with no option to stop it (§4), and the orchestrator must own every retry.
 import { z } from 'zod';
+import type { ReplicateSettings } from '../../config.js';
 import { ProviderPermanentError } from '../../errors.js';
-import { createTransport, type Transport } from '../http/transport.js';
-import type { JobAddress, JobPhase, JobSpec, JobStage, OutputContent, ProviderJob, VideoProvider } from '../provider.js';
+import { createTransport, type HttpOptions, type Transport } from '../http/transport.js';
+import { knownJobs, phaseOf, type JobAddress, type JobSpec, type OutputContent, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
 import { classifyReplicateResponse } from './classify.js';
 import { REPLICATE_MODELS } from './models.js';
 import { replicateWebhooks } from './webhook.js';
-
-export interface ReplicateSettings {
-  /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
-  baseUrl: string;
-  apiToken: string;
-  /** `whsec_…`; absent: fetched from GET /webhooks/default/secret when the first webhook arrives. */
-  webhookSecret?: string;
-}
 
 const predictionSchema = z.object({
   id: z.string().min(1),
@@ -35,9 +28,8 @@ type Prediction = z.output<typeof predictionSchema>;
 const listSchema = z.object({ results: z.array(predictionSchema), next: z.string().nullish() });
 
 /** `starting → processing → succeeded | failed | canceled`, and `aborted` (a deadline passed
- * before it started) (§2.3). An unknown status is a contract change: refused by the schema
- * check below as a named error, never guessed. */
-const PHASES: Record<string, { phase: JobPhase; stage?: JobStage }> = {
+ * before it started) (§2.3). Any other status is refused (phaseOf). */
+const STATUSES: StatusTable = {
   starting: { phase: 'queued', stage: 'waiting' },
   processing: { phase: 'running', stage: 'working' },
   succeeded: { phase: 'succeeded' },
@@ -50,8 +42,7 @@ const outputsOf = (prediction: Prediction): string[] =>
   typeof prediction.output === 'string' ? [prediction.output] : Array.isArray(prediction.output) ? prediction.output : [];
 
 function toProviderJob(prediction: Prediction, what: string): ProviderJob {
-  const mapped = PHASES[prediction.status];
-  if (!mapped) throw new ProviderPermanentError(`${what}: Replicate answered an unknown status "${prediction.status.slice(0, 40)}"`, 200, 'invalid_response');
+  const mapped = phaseOf(STATUSES, prediction.status, what);
   const urls = outputsOf(prediction);
   // Outputs are removed an hour after the prediction ends (§2.4): a success without them is expired.
   const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
@@ -75,10 +66,10 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   };
 }
 
-export function createReplicateProvider(name: string, settings: ReplicateSettings, http: { requestTimeoutMs: number; fetch?: typeof fetch }): VideoProvider {
+export function createReplicateProvider(name: string, settings: ReplicateSettings, http: HttpOptions): VideoProvider {
   const transport: Transport = createTransport({
     service: 'Replicate', baseUrl: settings.baseUrl, auth: { headers: async () => ({ authorization: `Bearer ${settings.apiToken}` }) },
-    requestTimeoutMs: http.requestTimeoutMs, fetch: http.fetch, classify: classifyReplicateResponse,
+    requestTimeoutMs: http.requestTimeoutMs, idleTimeoutMs: http.idleTimeoutMs, fetch: http.fetch, classify: classifyReplicateResponse,
   });
   const modelPath = (id: string) => {
     if (!REPLICATE_MODELS.some((model) => model.id === id)) throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
@@ -127,13 +118,7 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
       // Newest first, 100 a page, every model's together (§2.1): the first page covers a lost create.
       const what = 'List Replicate predictions';
       const { value: page, providerNow } = await transport.jsonWithDate({ method: 'GET', path: '/predictions', what }, listSchema);
-      const jobs = page.results.filter((prediction) => prediction.model === model).slice(0, limit).flatMap((prediction) => {
-        try {
-          return [toProviderJob(prediction, what)];
-        } catch {
-          return []; // a prediction in a state we do not know is no candidate for adoption
-        }
-      });
+      const jobs = knownJobs(page.results.filter((prediction) => prediction.model === model).slice(0, limit), (prediction) => toProviderJob(prediction, what));
       return { jobs, providerNow };
     },
 

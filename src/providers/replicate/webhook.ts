@@ -5,7 +5,8 @@
 // Replicate's GET /webhooks/default/secret, fetched once.
 import { Webhook, WebhookVerificationError as SignatureError } from 'standardwebhooks';
 import type { Transport } from '../http/transport.js';
-import { WebhookVerificationError, type ProviderJob, type ProviderWebhooks, type WebhookEvent } from '../provider.js';
+import { WebhookVerificationError } from '../../errors.js';
+import type { ProviderJob, ProviderWebhooks, WebhookEvent } from '../provider.js';
 import { z } from 'zod';
 
 const secretSchema = z.object({ key: z.string().regex(/^whsec_/) });

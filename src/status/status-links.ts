@@ -8,9 +8,9 @@
 import type * as df from 'durable-functions';
 import { callbackInstanceId, type CallbackProgress } from '../orchestrations/contracts.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
-import type { VideoStatus } from './api-schemas.js';
-import { findStatus } from './start-generation.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../storage/with-timeout.js';
+import { findStatus } from './find-status.js';
+import type { VideoStatus } from './view-schemas.js';
 
 export async function addReadLinks(view: VideoStatus, signer: ReadUrlSigner, container: string): Promise<VideoStatus> {
   for (const blob of (view.videos ?? []).flatMap((video) => (video.thumbnail ? [video, video.thumbnail] : [video]))) {

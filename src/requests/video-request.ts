@@ -8,9 +8,10 @@
 // - the quickstart's Sora 1 body {prompt, width, height, n_seconds, n_variants, model}, for
 //   models whose capabilities say they take it.
 import { z } from 'zod';
-import { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema } from '../validation/request-rules.js';
+import { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema } from './request-rules.js';
 import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
 import type { JobSpec, ProviderKind } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import { callbackUrlShapeProblem } from '../callbacks/callback-url.js';
 
 export type { FieldProblem };
@@ -30,6 +31,11 @@ export interface VideoRequest extends Omit<JobSpec, 'webhookUrl'> {
 export interface ProviderCatalog {
   defaultProvider: string;
   providers: readonly { name: string; kind: ProviderKind; models: readonly ({ id: string } & ModelCapabilities)[] }[];
+}
+
+/** What request validation knows of the configured providers: their names, kinds and model tables. */
+export function catalogOf(registry: ProviderRegistry): ProviderCatalog {
+  return { defaultProvider: registry.defaultName, providers: registry.list().map(({ name, kind, models }) => ({ name, kind, models })) };
 }
 
 export type ParseResult = { ok: true; request: VideoRequest } | { ok: false; problems: FieldProblem[] };

@@ -1,7 +1,7 @@
 // The friendly status of a video request, computed from the durable instance status:
 // what was asked, what phase it is in, what the provider says, and when done where the videos are.
 import type { GenerateVideoInput, GenerateVideoOutput, GenerateVideoProgress } from '../orchestrations/contracts.js';
-import type { VideoStatus } from './api-schemas.js';
+import type { VideoStatus } from './view-schemas.js';
 
 export interface DurableStatusLike {
   instanceId: string;
@@ -14,7 +14,7 @@ export interface DurableStatusLike {
 }
 
 // The view's types are inferred from the zod schemas that /api/openapi.json is generated from.
-export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './api-schemas.js';
+export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './view-schemas.js';
 
 const FAILURE_PREFIX = /^Orchestrator function '[^']*' failed: /;
 const iso = (value: Date | string) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString());

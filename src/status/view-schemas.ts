@@ -1,0 +1,84 @@
+// The status view of a video request as zod schemas: what GET /api/videos/{id}, each item of
+// GET /api/videos and the event sent to a callbackUrl carry. Its types are inferred from these
+// (video-status.ts), and /api/openapi.json describes them from the same schemas.
+//
+// Plain z.object (not strict) here: on output, zod's JSON Schema makes every object closed
+// (`additionalProperties: false`), so a field added to the view without documenting it fails the
+// suites' response validation instead of slipping out unnoticed.
+import { z } from 'zod';
+
+export const videoPhases = ['pending', 'creating', 'queued', 'running', 'downloading', 'cleaning-up', 'completed', 'failed', 'cancelled'] as const;
+export const videoPhaseSchema = z.enum(videoPhases).describe(
+  'Where the request is: pending, creating, queued, running, downloading, cleaning-up, then completed, failed or cancelled.',
+);
+export const finishedPhases: readonly VideoPhase[] = ['completed', 'failed', 'cancelled'];
+
+const isoTime = z.iso.datetime({ offset: false });
+
+/** A stored blob, with a read-only link once the status endpoint has signed one. */
+export const blobViewSchema = z.object({
+  blobName: z.string(),
+  bytes: z.number().int().min(0),
+  contentType: z.string(),
+  url: z.string().optional().describe('A read-only link (a SAS URL), valid until urlExpiresOn.'),
+  urlExpiresOn: isoTime.optional(),
+});
+
+export const videoViewSchema = blobViewSchema.extend({
+  outputId: z.string().describe("The provider's id of this generation."),
+  thumbnail: blobViewSchema.optional().describe("The provider's still of the video, when it served one."),
+});
+
+/** The job at the provider, as far as the orchestration has seen it. */
+export const upstreamViewSchema = z.object({
+  provider: z.string().optional().describe('The configured provider name, e.g. fal.'),
+  kind: z.string().optional().describe('The provider kind (which API it speaks).'),
+  model: z.string().optional(),
+  jobId: z.string().optional().describe("The provider's job id."),
+  status: z.string().optional().describe("The provider's own status string."),
+  progress: z.number().min(0).max(100).optional().describe('0-100, when the provider reports it.'),
+  queuePosition: z.number().int().min(0).optional().describe('When the provider reports it.'),
+});
+
+/** What was asked (the normalised request this instance runs). */
+export const requestViewSchema = z.object({
+  prompt: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  seconds: z.number().int(),
+  size: z.string(),
+  variants: z.number().int(),
+  callbackUrl: z.string().optional().describe('Where the signed event goes when the request ends.'),
+});
+
+/** The signed event to the caller's callbackUrl, as far as it got. */
+export const callbackViewSchema = z.object({
+  type: z.enum(['video.completed', 'video.failed', 'video.cancelled']),
+  delivered: z.boolean().describe('The receiver answered 2xx.'),
+  attempts: z.number().int().min(0),
+  lastStatus: z.number().int().optional().describe('The receiver\'s last HTTP status.'),
+  lastError: z.string().optional(),
+});
+
+export const videoStatusSchema = z.object({
+  id: z.string(),
+  phase: videoPhaseSchema,
+  runtimeStatus: z.string().describe('The Durable Functions runtime status (Pending, Running, Completed, Failed, Terminated, ...).'),
+  request: requestViewSchema.optional(),
+  upstream: upstreamViewSchema,
+  polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
+  events: z.number().int().min(0).describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
+  nextPollAt: isoTime.optional(),
+  createdTime: isoTime,
+  lastUpdatedTime: isoTime,
+  videos: z.array(videoViewSchema).optional().describe('Once completed: one entry per generated video, with read links.'),
+  error: z.string().optional().describe('Why the request failed or was cancelled.'),
+  callback: callbackViewSchema.optional().describe('With a callbackUrl, once the request has ended: the event\'s delivery.'),
+});
+
+export type VideoPhase = z.infer<typeof videoPhaseSchema>;
+export type BlobView = z.infer<typeof blobViewSchema>;
+export type VideoView = z.infer<typeof videoViewSchema>;
+export type UpstreamView = z.infer<typeof upstreamViewSchema>;
+export type RequestView = z.infer<typeof requestViewSchema>;
+export type VideoStatus = z.infer<typeof videoStatusSchema>;
