@@ -17,19 +17,42 @@ const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
  * environment or does I/O gives a different answer on replay and corrupts the instance.
  * See "Orchestrator function code constraints" in the Durable Functions docs. */
 const nonDeterministic = [
-  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Orchestrators read time from context.df.currentUtcDateTime, never new Date().' },
-  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Orchestrators read time from context.df.currentUtcDateTime, never Date.now().' },
-  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Orchestrators must be deterministic: no Math.random(); use context.df.newGuid() or pass values in.' },
-  { selector: "CallExpression[callee.property.name='randomUUID']", message: 'Orchestrators must be deterministic: use context.df.newGuid().' },
-  { selector: "MemberExpression[object.name='process']", message: 'Orchestrators must not read process.*: settings reach them through the orchestration input.' },
-  { selector: "CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate|queueMicrotask|fetch)$/]", message: 'Orchestrators wait with context.df.createTimer and do I/O only through activities.' },
-  { selector: 'AwaitExpression', message: 'Orchestrators yield durable tasks; awaiting a promise breaks replay.' },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'Orchestrators read time from context.df.currentUtcDateTime, never new Date().',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+    message: 'Orchestrators read time from context.df.currentUtcDateTime, never Date.now().',
+  },
+  {
+    selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+    message:
+      'Orchestrators must be deterministic: no Math.random(); use context.df.newGuid() or pass values in.',
+  },
+  {
+    selector: "CallExpression[callee.property.name='randomUUID']",
+    message: 'Orchestrators must be deterministic: use context.df.newGuid().',
+  },
+  {
+    selector: "MemberExpression[object.name='process']",
+    message: 'Orchestrators must not read process.*: settings reach them through the orchestration input.',
+  },
+  {
+    selector: 'CallExpression[callee.name=/^(setTimeout|setInterval|setImmediate|queueMicrotask|fetch)$/]',
+    message: 'Orchestrators wait with context.df.createTimer and do I/O only through activities.',
+  },
+  {
+    selector: 'AwaitExpression',
+    message: 'Orchestrators yield durable tasks; awaiting a promise breaks replay.',
+  },
 ];
 
 /** Provider folders (src/providers/<kind>/…); the interface, registry and capability files beside them are fine. */
 const providerFolders = {
   group: ['**/providers/*/**', '**/providers/*/'],
-  message: 'The pipeline names no provider: use the VideoProvider interface and the registry (src/providers/provider.ts, registry.ts).',
+  message:
+    'The pipeline names no provider: use the VideoProvider interface and the registry (src/providers/provider.ts, registry.ts).',
 };
 /** The gallery page's script (src/gallery/gallery.js) is plain browser JavaScript, sent inline: it
  * may use the browser's globals only, and sets caller text (prompts, provider messages) as
@@ -47,30 +70,56 @@ const galleryScript = {
     'prefer-const': 'error',
     eqeqeq: 'error',
     strict: ['error', 'global'],
-    'no-restricted-properties': ['error',
-      ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({ property, message: 'The gallery sets text as text (textContent, el()): caller data must never be parsed as HTML.' })),
+    'no-restricted-properties': [
+      'error',
+      ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({
+        property,
+        message:
+          'The gallery sets text as text (textContent, el()): caller data must never be parsed as HTML.',
+      })),
     ],
-    'no-restricted-syntax': ['error', { selector: "CallExpression[callee.name='eval'], NewExpression[callee.name='Function']", message: 'The page\'s CSP allows no eval.' }],
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: "CallExpression[callee.name='eval'], NewExpression[callee.name='Function']",
+        message: "The page's CSP allows no eval.",
+      },
+    ],
   },
 };
-const noEmulators = { group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' };
+const noEmulators = {
+  group: ['**/emulators/**', '**/emulators'],
+  message: 'The app must not depend on its local stand-ins.',
+};
 /** A relative import of src/functions/ (never '@azure/functions', the package). */
 const noHttpLayer = {
   regex: '^(\\.\\./)+functions(/|$)',
-  message: 'Only the HTTP layer imports src/functions/: activities, orchestrations, requests/, status/, storage/ and callbacks/ sit below it.',
+  message:
+    'Only the HTTP layer imports src/functions/: activities, orchestrations, requests/, status/, storage/ and callbacks/ sit below it.',
 };
 
 /** What a file in src/providers/<folder>/ may import from outside its folder (imports are
  * relative: `../x` is beside the folders, `../../x` is in src/). `siblings` names the other
  * provider folders it may reuse. */
 function providerFolderImports(siblings = []) {
-  const message = 'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/ and ../../errors.js; azure-openai may reuse openai-videos, never the reverse.';
-  const allowedBeside = ['provider\\.js$', 'capabilities\\.js$', 'http/', ...siblings.map((folder) => `${folder}/`), '\\.\\./'].join('|');
+  const message =
+    'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/ and ../../errors.js; azure-openai may reuse openai-videos, never the reverse.';
+  const allowedBeside = [
+    'provider\\.js$',
+    'capabilities\\.js$',
+    'http/',
+    ...siblings.map((folder) => `${folder}/`),
+    '\\.\\./',
+  ].join('|');
   return [
     noEmulators,
     { regex: `^\\.\\./(?!${allowedBeside})`, message },
     { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$)', message },
-    { regex: '^\\.\\./\\.\\./config\\.js$', allowTypeImports: true, message: 'An adapter is handed its settings: import only their types from config.ts.' },
+    {
+      regex: '^\\.\\./\\.\\./config\\.js$',
+      allowTypeImports: true,
+      message: 'An adapter is handed its settings: import only their types from config.ts.',
+    },
   ];
 }
 
@@ -88,9 +137,17 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/emulators/**', '**/emulators'], message: 'The app must not depend on its local stand-ins.' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/emulators/**', '**/emulators'],
+              message: 'The app must not depend on its local stand-ins.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -100,9 +157,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/activities/**/*.ts', 'src/requests/**/*.ts', 'src/status/**/*.ts', 'src/storage/**/*.ts', 'src/callbacks/**/*.ts'],
+    files: [
+      'src/activities/**/*.ts',
+      'src/requests/**/*.ts',
+      'src/status/**/*.ts',
+      'src/storage/**/*.ts',
+      'src/callbacks/**/*.ts',
+    ],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noEmulators, providerFolders, noHttpLayer] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [noEmulators, providerFolders, noHttpLayer] },
+      ],
     },
   },
   {
@@ -114,31 +180,56 @@ export default tseslint.config(
   {
     files: ['src/providers/azure-openai/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: providerFolderImports(['openai-videos']) }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: providerFolderImports(['openai-videos']) },
+      ],
     },
   },
   {
     files: ['emulators/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ group: ['../src/**', '../../src/**', '../../../src/**', '../../../../src/**'], message: 'Emulators implement the contracts on their own; importing the app would let one bug pass both sides.' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../src/**', '../../src/**', '../../../src/**', '../../../../src/**'],
+              message:
+                'Emulators implement the contracts on their own; importing the app would let one bug pass both sides.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/orchestrations/**/*.ts'],
     rules: {
       'no-restricted-syntax': ['error', ...nonDeterministic],
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process', 'net'], message: 'Orchestrators do no I/O: call an activity.' },
-          { group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'], message: 'Orchestrators do no I/O: call an activity.' },
-          noEmulators,
-          providerFolders,
-          noHttpLayer,
-          { group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js'], allowTypeImports: true, message: 'Orchestrators may import only the types of activities, clients and settings.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'http', 'https', 'crypto', 'os', 'child_process', 'net'],
+              message: 'Orchestrators do no I/O: call an activity.',
+            },
+            {
+              group: ['@azure/storage-blob', '@azure/identity', '@azure/data-tables', 'openai'],
+              message: 'Orchestrators do no I/O: call an activity.',
+            },
+            noEmulators,
+            providerFolders,
+            noHttpLayer,
+            {
+              group: ['../activities/**', '../providers/*.js', '../storage/**', '../config', '../config.js'],
+              allowTypeImports: true,
+              message: 'Orchestrators may import only the types of activities, clients and settings.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -29,7 +29,9 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
-const entries = values.entry?.map((e) => path.resolve(e)) ?? ['dist/src/index.js', 'dist/package/app.js', 'dist/package/index.js'].map((e) => path.join(root, e));
+const entries =
+  values.entry?.map((e) => path.resolve(e)) ??
+  ['dist/src/index.js', 'dist/package/app.js', 'dist/package/index.js'].map((e) => path.join(root, e));
 
 // Runs in the child (plain CommonJS, no loader, so nothing but the app is timed).
 const probe = String.raw`
@@ -61,12 +63,21 @@ const bytes = files.reduce((sum, f) => { try { return sum + require('node:fs').s
 process.stdout.write(JSON.stringify({ ms, cpuMs, files: files.length, bytes, codeCache: codeCache || 'none', functions: registered.sort() }));
 `;
 
-const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+  Values: Record<string, string>;
+};
 const scratch = mkdtempSync(path.join(tmpdir(), 'app-load-'));
 const probeFile = path.join(scratch, 'probe.cjs');
 writeFileSync(probeFile, probe);
 
-interface Sample { ms: number; cpuMs: number; files: number; bytes: number; codeCache: string; functions: string[] }
+interface Sample {
+  ms: number;
+  cpuMs: number;
+  files: number;
+  bytes: number;
+  codeCache: string;
+  functions: string[];
+}
 
 function once(entry: string): Sample {
   const child = spawnSync(process.execPath, [probeFile, entry], {
@@ -84,8 +95,12 @@ const median = (xs: number[]) => {
 };
 
 try {
-  console.log(`Node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)} before the run; ${runs} fresh processes per entry (one warm-up run not counted)\n`);
-  console.log('| entry | code cache | files loaded | bytes loaded | median | min | max | CPU (median) | functions |');
+  console.log(
+    `Node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)} before the run; ${runs} fresh processes per entry (one warm-up run not counted)\n`,
+  );
+  console.log(
+    '| entry | code cache | files loaded | bytes loaded | median | min | max | CPU (median) | functions |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const entry of entries) {
     if (!existsSync(entry)) {
@@ -96,7 +111,9 @@ try {
     const samples = Array.from({ length: runs }, () => once(entry));
     const ms = samples.map((s) => s.ms);
     const first = samples[0];
-    console.log(`| ${path.relative(root, entry)} | ${first.codeCache} | ${first.files} | ${(first.bytes / 1024).toFixed(0)} KiB | ${median(ms).toFixed(0)} ms | ${Math.min(...ms).toFixed(0)} ms | ${Math.max(...ms).toFixed(0)} ms | ${median(samples.map((s) => s.cpuMs)).toFixed(0)} ms | ${first.functions.length} (${first.functions.join(', ')}) |`);
+    console.log(
+      `| ${path.relative(root, entry)} | ${first.codeCache} | ${first.files} | ${(first.bytes / 1024).toFixed(0)} KiB | ${median(ms).toFixed(0)} ms | ${Math.min(...ms).toFixed(0)} ms | ${Math.max(...ms).toFixed(0)} ms | ${median(samples.map((s) => s.cpuMs)).toFixed(0)} ms | ${first.functions.length} (${first.functions.join(', ')}) |`,
+    );
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -54,7 +54,11 @@ interface Result {
 type Measured = Omit<Result, 'store' | 'peakRssMb' | 'hostCpuS' | 'azuriteCpuS'>;
 
 /** An error's message with its cause (fetch says only "fetch failed"). */
-const describe = (error: unknown) => [error, (error as Error).cause].filter(Boolean).map((e) => (e as Error).message ?? String(e)).join(': ');
+const describe = (error: unknown) =>
+  [error, (error as Error).cause]
+    .filter(Boolean)
+    .map((e) => (e as Error).message ?? String(e))
+    .join(': ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resets the process's VmHWM to its current RSS (Linux: clear_refs "5"). */
@@ -67,16 +71,22 @@ async function startOrchestration(host: RunningHost, name: string, input: unknow
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(input),
   });
-  if (response.status !== 202) throw new Error(`start ${name} answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 202)
+    throw new Error(`start ${name} answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { statusQueryGetUri: string }).statusQueryGetUri;
 }
 
 /** Polls a status URL until the instance is no longer running; answers its status and output. */
-async function waitForEnd(statusUri: string, pollMs: number, deadline: number): Promise<{ runtimeStatus: string; output?: unknown }> {
+async function waitForEnd(
+  statusUri: string,
+  pollMs: number,
+  deadline: number,
+): Promise<{ runtimeStatus: string; output?: unknown }> {
   for (;;) {
     const response = await fetch(statusUri);
     const body = (await response.json()) as { runtimeStatus?: string; output?: unknown };
-    if (response.status !== 202) return { runtimeStatus: body.runtimeStatus ?? `HTTP ${response.status}`, output: body.output };
+    if (response.status !== 202)
+      return { runtimeStatus: body.runtimeStatus ?? `HTTP ${response.status}`, output: body.output };
     if (performance.now() > deadline) return { runtimeStatus: 'timed out' };
     await sleep(pollMs);
   }
@@ -90,11 +100,23 @@ async function fanOutScenario(host: RunningHost): Promise<Measured> {
   const wallMs = performance.now() - started;
   const failures = end.runtimeStatus === 'Completed' && end.output === FAN_OUT ? 0 : 1;
   if (failures) console.error(`fanOut ended ${end.runtimeStatus} with output ${JSON.stringify(end.output)}`);
-  return { scenario: `fan-out of ${FAN_OUT.toLocaleString('en')}`, orchestrations: 1, activities: FAN_OUT, wallMs, latenciesMs: [], failures };
+  return {
+    scenario: `fan-out of ${FAN_OUT.toLocaleString('en')}`,
+    orchestrations: 1,
+    activities: FAN_OUT,
+    wallMs,
+    latenciesMs: [],
+    failures,
+  };
 }
 
 /** Polls one started chain; answers its start-to-complete time, or undefined if it failed. */
-async function completeChain(statusUri: string, answered: number, deadline: number, pollMs: number): Promise<number | undefined> {
+async function completeChain(
+  statusUri: string,
+  answered: number,
+  deadline: number,
+  pollMs: number,
+): Promise<number | undefined> {
   try {
     const end = await waitForEnd(statusUri, pollMs, deadline);
     if (end.runtimeStatus === 'Completed' && end.output === CHAIN_LENGTH) return performance.now() - answered;
@@ -111,18 +133,22 @@ async function chainsScenario(host: RunningHost, pollMs: number): Promise<Measur
   const deadline = started + SCENARIO_TIMEOUT_MS;
   const completions: Promise<number | undefined>[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: START_CONCURRENCY }, async () => {
-    while (next < CHAINS) {
-      next++; // claimed before the await, so exactly CHAINS are started
-      try {
-        const statusUri = await startOrchestration(host, 'chain5', null);
-        completions.push(completeChain(statusUri, performance.now(), deadline, pollMs));
-      } catch (error) {
-        console.error(`chain5 start: ${describe(error)}`);
+  await Promise.all(
+    Array.from({ length: START_CONCURRENCY }, async () => {
+      while (next < CHAINS) {
+        next++; // claimed before the await, so exactly CHAINS are started
+        try {
+          const statusUri = await startOrchestration(host, 'chain5', null);
+          completions.push(completeChain(statusUri, performance.now(), deadline, pollMs));
+        } catch (error) {
+          console.error(`chain5 start: ${describe(error)}`);
+        }
       }
-    }
-  }));
-  const latenciesMs = (await Promise.all(completions)).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
+    }),
+  );
+  const latenciesMs = (await Promise.all(completions))
+    .filter((ms): ms is number => ms !== undefined)
+    .sort((a, b) => a - b);
   const wallMs = performance.now() - started;
   return {
     scenario: `${CHAINS} × chain of ${CHAIN_LENGTH}`,
@@ -138,24 +164,33 @@ async function chainsScenario(host: RunningHost, pollMs: number): Promise<Measur
 async function sendSignals(host: RunningHost, signals: string[]): Promise<number> {
   let next = 0;
   let failed = 0;
-  await Promise.all(Array.from({ length: START_CONCURRENCY }, async () => {
-    while (next < signals.length) {
-      const key = signals[next++];
-      try {
-        const response = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/${encodeURIComponent(key)}?op=add`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } });
-        await response.arrayBuffer();
-        if (response.status !== 202) failed++;
-      } catch (error) {
-        console.error(`signal: ${describe(error)}`);
-        failed++;
+  await Promise.all(
+    Array.from({ length: START_CONCURRENCY }, async () => {
+      while (next < signals.length) {
+        const key = signals[next++];
+        try {
+          const response = await fetch(
+            `${host.url}/runtime/webhooks/durabletask/entities/counter/${encodeURIComponent(key)}?op=add`,
+            { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } },
+          );
+          await response.arrayBuffer();
+          if (response.status !== 202) failed++;
+        } catch (error) {
+          console.error(`signal: ${describe(error)}`);
+          failed++;
+        }
       }
-    }
-  }));
+    }),
+  );
   return failed;
 }
 
 /** Polls the entity listing until every key shows its expected count; answers the keys that did not. */
-async function waitForCounts(host: RunningHost, expected: Map<string, number>, deadline: number): Promise<number> {
+async function waitForCounts(
+  host: RunningHost,
+  expected: Map<string, number>,
+  deadline: number,
+): Promise<number> {
   for (;;) {
     const response = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter?fetchState=true`);
     const listed = (await response.json()) as { entityId: { key: string }; state: number }[];
@@ -170,9 +205,19 @@ async function waitForCounts(host: RunningHost, expected: Map<string, number>, d
 async function oneEntityScenario(host: RunningHost, run: string): Promise<Measured> {
   const started = performance.now();
   const key = `${run}-single`;
-  const failedPosts = await sendSignals(host, Array.from({ length: SIGNALS }, () => key));
+  const failedPosts = await sendSignals(
+    host,
+    Array.from({ length: SIGNALS }, () => key),
+  );
   const missing = await waitForCounts(host, new Map([[key, SIGNALS]]), started + SCENARIO_TIMEOUT_MS);
-  return { scenario: `1 entity × ${SIGNALS.toLocaleString('en')} signals`, orchestrations: 0, activities: SIGNALS, wallMs: performance.now() - started, latenciesMs: [], failures: failedPosts + missing };
+  return {
+    scenario: `1 entity × ${SIGNALS.toLocaleString('en')} signals`,
+    orchestrations: 0,
+    activities: SIGNALS,
+    wallMs: performance.now() - started,
+    latenciesMs: [],
+    failures: failedPosts + missing,
+  };
 }
 
 /** (d) ENTITIES entities × OPERATIONS_PER_ENTITY signals, interleaved. */
@@ -181,18 +226,37 @@ async function manyEntitiesScenario(host: RunningHost, run: string): Promise<Mea
   const keys = Array.from({ length: ENTITIES }, (_, i) => `${run}-many-${i}`);
   const signals = Array.from({ length: OPERATIONS_PER_ENTITY }, () => keys).flat();
   const failedPosts = await sendSignals(host, signals);
-  const missing = await waitForCounts(host, new Map(keys.map((k) => [k, OPERATIONS_PER_ENTITY])), started + SCENARIO_TIMEOUT_MS);
-  return { scenario: `${ENTITIES} entities × ${OPERATIONS_PER_ENTITY} signals`, orchestrations: 0, activities: ENTITIES * OPERATIONS_PER_ENTITY, wallMs: performance.now() - started, latenciesMs: [], failures: failedPosts + missing };
+  const missing = await waitForCounts(
+    host,
+    new Map(keys.map((k) => [k, OPERATIONS_PER_ENTITY])),
+    started + SCENARIO_TIMEOUT_MS,
+  );
+  return {
+    scenario: `${ENTITIES} entities × ${OPERATIONS_PER_ENTITY} signals`,
+    orchestrations: 0,
+    activities: ENTITIES * OPERATIONS_PER_ENTITY,
+    wallMs: performance.now() - started,
+    latenciesMs: [],
+    failures: failedPosts + missing,
+  };
 }
 
 /** Measures one scenario: wall, peak RSS and CPU of the host (and Azurite). */
-async function measure(store: Store, host: RunningHost, azuritePid: number | undefined, scenario: () => Promise<Measured>): Promise<Result> {
+async function measure(
+  store: Store,
+  host: RunningHost,
+  azuritePid: number | undefined,
+  scenario: () => Promise<Measured>,
+): Promise<Result> {
   const pid = host.process.pid!;
   resetPeakRss(pid);
   const [hostCpu, azuriteCpu] = [cpuSeconds(pid), azuritePid ? cpuSeconds(azuritePid) : 0];
   const measured = await scenario();
   return {
-    store, ...measured, peakRssMb: peakRssMb(pid), hostCpuS: cpuSeconds(pid) - hostCpu,
+    store,
+    ...measured,
+    peakRssMb: peakRssMb(pid),
+    hostCpuS: cpuSeconds(pid) - hostCpu,
     azuriteCpuS: azuritePid ? cpuSeconds(azuritePid) - azuriteCpu : undefined,
   };
 }
@@ -206,14 +270,19 @@ async function runStore(store: Store, chainPollMs: number): Promise<Result[]> {
     const results: Result[] = [];
     const host = await startHost({ appDir, port: 0, store, env, quiet: true });
     try {
-      for (const scenario of [() => fanOutScenario(host), () => chainsScenario(host, chainPollMs)]) results.push(await measure(store, host, azuritePid, scenario));
+      for (const scenario of [() => fanOutScenario(host), () => chainsScenario(host, chainPollMs)])
+        results.push(await measure(store, host, azuritePid, scenario));
     } finally {
       await host.stop();
     }
     const entitiesHost = await startHost({ appDir: entitiesAppDir, port: 0, store, env, quiet: true });
     try {
       const run = Date.now().toString(36);
-      for (const scenario of [() => oneEntityScenario(entitiesHost, run), () => manyEntitiesScenario(entitiesHost, run)]) results.push(await measure(store, entitiesHost, azuritePid, scenario));
+      for (const scenario of [
+        () => oneEntityScenario(entitiesHost, run),
+        () => manyEntitiesScenario(entitiesHost, run),
+      ])
+        results.push(await measure(store, entitiesHost, azuritePid, scenario));
     } finally {
       await entitiesHost.stop();
     }
@@ -225,23 +294,36 @@ async function runStore(store: Store, chainPollMs: number): Promise<Result[]> {
 
 function printTable(results: Result[], loadBefore: number): void {
   // Other processes on the machine skew the figures: the load average tells whether it was quiet.
-  console.log(`cores: ${os.availableParallelism()}, node ${process.version}, load average (1 min) before the run: ${loadBefore.toFixed(2)}\n`);
-  console.log('| store | scenario | wall | orchestrations/s | activities (entity operations)/s | p50 | p99 | failures | host peak RSS | CPU s host / Azurite | goal |');
+  console.log(
+    `cores: ${os.availableParallelism()}, node ${process.version}, load average (1 min) before the run: ${loadBefore.toFixed(2)}\n`,
+  );
+  console.log(
+    '| store | scenario | wall | orchestrations/s | activities (entity operations)/s | p50 | p99 | failures | host peak RSS | CPU s host / Azurite | goal |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const seconds = r.wallMs / 1000;
     const activitiesPerSecond = r.activities / seconds;
-    const latency = (p: number) => (r.latenciesMs.length ? `${percentile(r.latenciesMs, p).toFixed(0)} ms` : '–');
+    const latency = (p: number) =>
+      r.latenciesMs.length ? `${percentile(r.latenciesMs, p).toFixed(0)} ms` : '–';
     const cpu = `${r.hostCpuS.toFixed(1)} / ${r.azuriteCpuS?.toFixed(1) ?? '–'}`;
-    const goal = r.orchestrations === 0 ? '–' : `≥ ${GOAL[r.store]} activities/s: ${activitiesPerSecond >= GOAL[r.store] ? 'met' : 'not met'}`;
+    const goal =
+      r.orchestrations === 0
+        ? '–'
+        : `≥ ${GOAL[r.store]} activities/s: ${activitiesPerSecond >= GOAL[r.store] ? 'met' : 'not met'}`;
     const orchestrationsPerSecond = r.orchestrations === 0 ? '–' : (r.orchestrations / seconds).toFixed(1);
-    console.log(`| ${r.store === 'azure' ? 'Azurite' : 'memory'} | ${r.scenario} | ${seconds.toFixed(2)} s | ${orchestrationsPerSecond} | ${activitiesPerSecond.toFixed(0)} | ${latency(50)} | ${latency(99)} | ${r.failures} | ${r.peakRssMb.toFixed(0)} MB | ${cpu} | ${goal} |`);
+    console.log(
+      `| ${r.store === 'azure' ? 'Azurite' : 'memory'} | ${r.scenario} | ${seconds.toFixed(2)} s | ${orchestrationsPerSecond} | ${activitiesPerSecond.toFixed(0)} | ${latency(50)} | ${latency(99)} | ${r.failures} | ${r.peakRssMb.toFixed(0)} MB | ${cpu} | ${goal} |`,
+    );
   }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { store: { type: 'string', default: 'both' }, 'poll-ms': { type: 'string', default: '50' } } });
-  if (!['memory', 'azure', 'both'].includes(values.store)) throw new Error(`--store is memory, azure or both, not ${values.store}`);
+  const { values } = parseArgs({
+    options: { store: { type: 'string', default: 'both' }, 'poll-ms': { type: 'string', default: '50' } },
+  });
+  if (!['memory', 'azure', 'both'].includes(values.store))
+    throw new Error(`--store is memory, azure or both, not ${values.store}`);
   const pollMs = Number(values['poll-ms']);
   if (!(pollMs > 0)) throw new Error(`--poll-ms is a number of milliseconds, not ${values['poll-ms']}`);
   const stores: Store[] = values.store === 'both' ? ['memory', 'azure'] : [values.store as Store];

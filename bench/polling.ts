@@ -41,10 +41,14 @@ const seed = Number(values.seed);
 const repoRoot = path.resolve(__dirname, '..');
 const EMULATOR_KEY = 'bench-key';
 /** The quickstart's job: every video is this one (same prompt, so the emulator encodes it once). */
-const SIZE = values.model === 'sora' ? { width: 480, height: 480, n_seconds: 5 } : { width: 720, height: 1280, n_seconds: 4 };
-const REQUEST = values.model === 'sora'
-  ? { model: 'sora', prompt: 'A cat playing piano in a jazz bar.', ...SIZE }
-  : { model: 'sora-2', prompt: 'A cat playing piano in a jazz bar.', size: '720x1280', seconds: '4' };
+const SIZE =
+  values.model === 'sora'
+    ? { width: 480, height: 480, n_seconds: 5 }
+    : { width: 720, height: 1280, n_seconds: 4 };
+const REQUEST =
+  values.model === 'sora'
+    ? { model: 'sora', prompt: 'A cat playing piano in a jazz bar.', ...SIZE }
+    : { model: 'sora-2', prompt: 'A cat playing piano in a jazz bar.', size: '720x1280', seconds: '4' };
 /** Follow an instance at this period from shortly before its Sora job is due to finish. */
 const FINE_POLL_MS = 100;
 const FINE_FROM_MS = 1000;
@@ -65,7 +69,12 @@ interface Arm {
 }
 
 const arms: Arm[] = [
-  { name: 'adaptive (min 2 s, max 30 s)', poll: { min: 2, max: 30 }, hub: 'BenchPolicy', container: 'videos-policy' },
+  {
+    name: 'adaptive (min 2 s, max 30 s)',
+    poll: { min: 2, max: 30 },
+    hub: 'BenchPolicy',
+    container: 'videos-policy',
+  },
   { name: 'fixed 5 s (quickstart)', poll: { min: 5, max: 5 }, hub: 'BenchFixed', container: 'videos-fixed' },
 ];
 
@@ -106,16 +115,22 @@ interface Breakdown {
 
 function breakdown(events: HistoryEvent[], finishedAtMs: number, seenAtMs: number): Breakdown {
   const at = (e: HistoryEvent) => Date.parse(e.Timestamp);
-  const statusDone = events.filter((e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'getVideoJobStatus');
+  const statusDone = events.filter(
+    (e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'getVideoJobStatus',
+  );
   const downloads = events.filter((e) => e.FunctionName === 'downloadVideo');
   const completed = events.find((e) => e.EventType === 'ExecutionCompleted');
-  const scheduled = events.filter((e) => e.EventType === 'TaskScheduled' && e.FunctionName === 'getVideoJobStatus');
+  const scheduled = events.filter(
+    (e) => e.EventType === 'TaskScheduled' && e.FunctionName === 'getVideoJobStatus',
+  );
   return {
     noticeMs: at(statusDone.at(-1)!) - finishedAtMs,
     downloadMs: at(downloads.at(-1)!) - at(downloads[0]),
     downloadFailures: downloads.filter((e) => e.EventType === 'TaskFailed').length,
     seenMs: seenAtMs - at(completed!),
-    timerLateMs: events.filter((e) => e.EventType === 'TimerFired' && e.FireAt).map((e) => at(e) - Date.parse(e.FireAt!)),
+    timerLateMs: events
+      .filter((e) => e.EventType === 'TimerFired' && e.FireAt)
+      .map((e) => at(e) - Date.parse(e.FireAt!)),
     statusCallMs: statusDone.map((done, i) => at(done) - at(scheduled[i])),
   };
 }
@@ -140,8 +155,13 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
 function appDirFor(arm: Arm): string {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-polling-${arm.hub}-`));
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2));
-  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as { extensions: { durableTask: Record<string, unknown> } };
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2),
+  );
+  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as {
+    extensions: { durableTask: Record<string, unknown> };
+  };
   host.extensions.durableTask.hubName = arm.hub;
   writeFileSync(path.join(dir, 'host.json'), JSON.stringify(host, null, 2));
   return dir;
@@ -157,13 +177,29 @@ async function follow(arm: Arm, instanceId: string, emulatorUrl: string, deadlin
   let dueAtMs: number | undefined;
   let nudges = 0;
   for (;;) {
-    if (Date.now() > deadline) return { arm, instanceId, runtimeStatus: 'BenchTimeout', seenAtMs: Date.now(), nudges, error: 'the bench timed out' };
+    if (Date.now() > deadline)
+      return {
+        arm,
+        instanceId,
+        runtimeStatus: 'BenchTimeout',
+        seenAtMs: Date.now(),
+        nudges,
+        error: 'the bench timed out',
+      };
     const { status, body } = await json(statusUrl);
     const seenAtMs = Date.now();
     if (status === 200 && ['Completed', 'Failed', 'Terminated'].includes(body.runtimeStatus)) {
       const output = body.output as { jobId?: string; polls?: number } | string | undefined;
       return typeof output === 'object' && output !== null
-        ? { arm, instanceId, runtimeStatus: body.runtimeStatus, seenAtMs, nudges, jobId: output.jobId, polls: output.polls }
+        ? {
+            arm,
+            instanceId,
+            runtimeStatus: body.runtimeStatus,
+            seenAtMs,
+            nudges,
+            jobId: output.jobId,
+            polls: output.polls,
+          }
         : { arm, instanceId, runtimeStatus: body.runtimeStatus, seenAtMs, nudges, error: String(output) };
     }
     const jobId = body?.customStatus?.jobId as string | undefined;
@@ -171,16 +207,31 @@ async function follow(arm: Arm, instanceId: string, emulatorUrl: string, deadlin
       const timing = (await json(`${emulatorUrl}/_admin/jobs/${jobId}`)).body as Timing;
       dueAtMs = timing.createdAtMs + timing.durationMs;
     }
-    const nextPollAt = body?.customStatus?.nextPollAt ? Date.parse(body.customStatus.nextPollAt as string) : undefined;
-    if (nextPollAt !== undefined && seenAtMs > nextPollAt + NUDGE_AFTER_MS && (await timerStuck(statusUrl, seenAtMs))) {
-      await fetch(`${statusUrl}/raiseEvent/benchNudge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const nextPollAt = body?.customStatus?.nextPollAt
+      ? Date.parse(body.customStatus.nextPollAt as string)
+      : undefined;
+    if (
+      nextPollAt !== undefined &&
+      seenAtMs > nextPollAt + NUDGE_AFTER_MS &&
+      (await timerStuck(statusUrl, seenAtMs))
+    ) {
+      await fetch(`${statusUrl}/raiseEvent/benchNudge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       nudges++;
     }
     const fineFrom = dueAtMs === undefined ? Infinity : dueAtMs - FINE_FROM_MS;
     const now = Date.now();
     // Look again: every 100 ms near the finish, else at the next of: the fine phase, just after the pending timer, 2 s.
-    const checkTimerAt = nextPollAt !== undefined && nextPollAt + NUDGE_AFTER_MS > now ? nextPollAt + NUDGE_AFTER_MS + 10 : Infinity;
-    await sleep(now >= fineFrom ? FINE_POLL_MS : Math.min(COARSE_POLL_MS, fineFrom - now, checkTimerAt - now));
+    const checkTimerAt =
+      nextPollAt !== undefined && nextPollAt + NUDGE_AFTER_MS > now
+        ? nextPollAt + NUDGE_AFTER_MS + 10
+        : Infinity;
+    await sleep(
+      now >= fineFrom ? FINE_POLL_MS : Math.min(COARSE_POLL_MS, fineFrom - now, checkTimerAt - now),
+    );
   }
 }
 
@@ -188,12 +239,17 @@ async function follow(arm: Arm, instanceId: string, emulatorUrl: string, deadlin
 async function timerStuck(statusUrl: string, nowMs: number): Promise<boolean> {
   const events = ((await json(`${statusUrl}?showHistory=true`)).body?.historyEvents ?? []) as HistoryEvent[];
   const last = events.at(-1);
-  return last?.EventType === 'TimerCreated' && last.FireAt !== undefined && Date.parse(last.FireAt) + NUDGE_AFTER_MS < nowMs;
+  return (
+    last?.EventType === 'TimerCreated' &&
+    last.FireAt !== undefined &&
+    Date.parse(last.FireAt) + NUDGE_AFTER_MS < nowMs
+  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Nearest-rank percentile. */
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main() {
@@ -207,17 +263,31 @@ async function main() {
   try {
     azurite = await startAzurite();
     const emulator = await spawnProviderEmulatorCli([
-      '--port', '0', '--api-key', EMULATOR_KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
-      '--max-running-jobs', String(jobCount * arms.length * 2 + 10),
+      '--port',
+      '0',
+      '--api-key',
+      EMULATOR_KEY,
+      '--time-scale',
+      String(timeScale),
+      '--duration-jitter',
+      String(jitter),
+      '--seed',
+      String(seed),
+      '--max-running-jobs',
+      String(jobCount * arms.length * 2 + 10),
       // The bench measures polling, not the Sora 2 create quota (2 a minute by default).
-      '--videos-creates-per-minute', String(jobCount * arms.length * 2 + 10),
+      '--videos-creates-per-minute',
+      String(jobCount * arms.length * 2 + 10),
     ]);
     emulatorProcess = emulator.child;
     const emulatorUrl = emulator.url;
     for (const arm of arms) {
       arm.appDir = appDirFor(arm);
       arm.host = await startHost({
-        appDir: arm.appDir, port: 0, store: 'azure', quiet: true,
+        appDir: arm.appDir,
+        port: 0,
+        store: 'azure',
+        quiet: true,
         env: {
           AzureWebJobsStorage: azurite.connectionString,
           VIDEO_STORAGE: azurite.connectionString,
@@ -229,7 +299,9 @@ async function main() {
         },
       });
     }
-    console.log(`${jobCount} videos per policy (model ${REQUEST.model}, ${SIZE.width}x${SIZE.height}, ${SIZE.n_seconds} s), emulator --time-scale ${timeScale} (nominal ${seconds(nominalMs)}) --duration-jitter ${jitter} --seed ${seed}`);
+    console.log(
+      `${jobCount} videos per policy (model ${REQUEST.model}, ${SIZE.width}x${SIZE.height}, ${SIZE.n_seconds} s), emulator --time-scale ${timeScale} (nominal ${seconds(nominalMs)}) --duration-jitter ${jitter} --seed ${seed}`,
+    );
 
     // Start every video on both hosts at once.
     const deadline = Date.now() + BENCH_TIMEOUT_MS;
@@ -238,15 +310,34 @@ async function main() {
     const outcomes = await Promise.all(
       arms.flatMap((arm) =>
         Array.from({ length: jobCount }, async () => {
-          const answer = await json(`${arm.host!.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REQUEST) });
-          if (answer.status !== 202) return { arm, instanceId: '-', runtimeStatus: `HTTP ${answer.status}`, seenAtMs: Date.now(), error: JSON.stringify(answer.body) } satisfies Outcome;
+          const answer = await json(`${arm.host!.url}/api/videos`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(REQUEST),
+          });
+          if (answer.status !== 202)
+            return {
+              arm,
+              instanceId: '-',
+              runtimeStatus: `HTTP ${answer.status}`,
+              seenAtMs: Date.now(),
+              error: JSON.stringify(answer.body),
+            } satisfies Outcome;
           return follow(arm, answer.body.id as string, emulatorUrl, deadline);
         }),
       ),
     );
-    console.log(`all instances ended after ${seconds(Date.now() - started)}; machine load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+    console.log(
+      `all instances ended after ${seconds(Date.now() - started)}; machine load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`,
+    );
 
-    const rows: Array<{ arm: Arm; delays: number[]; calls: number[]; durations: number[]; parts: Breakdown[] }> = [];
+    const rows: Array<{
+      arm: Arm;
+      delays: number[];
+      calls: number[];
+      durations: number[];
+      parts: Breakdown[];
+    }> = [];
     for (const arm of arms) {
       const mine = outcomes.filter((o) => o.arm === arm);
       const delays: number[] = [];
@@ -254,17 +345,36 @@ async function main() {
       const durations: number[] = [];
       const parts: Breakdown[] = [];
       for (const outcome of mine) {
-        const history = outcome.instanceId === '-' ? undefined : (await json(`${arm.host!.url}/runtime/webhooks/durabletask/instances/${outcome.instanceId}?showHistory=true`)).body;
+        const history =
+          outcome.instanceId === '-'
+            ? undefined
+            : (
+                await json(
+                  `${arm.host!.url}/runtime/webhooks/durabletask/instances/${outcome.instanceId}?showHistory=true`,
+                )
+              ).body;
         if (outcome.runtimeStatus !== 'Completed' || !outcome.jobId) {
           failed++;
-          const last = ((history?.historyEvents ?? []) as HistoryEvent[]).slice(-4).map((e) => `${e.EventType}${e.FunctionName ? ` ${e.FunctionName}` : ''} ${e.Timestamp}${e.FireAt ? ` (fire at ${e.FireAt})` : ''}`);
-          console.error(`${arm.name}: ${outcome.instanceId} ${outcome.runtimeStatus}: ${outcome.error ?? ''}; now ${history?.runtimeStatus} ${JSON.stringify(history?.customStatus)}; last events: ${last.join(' | ')}`);
+          const last = ((history?.historyEvents ?? []) as HistoryEvent[])
+            .slice(-4)
+            .map(
+              (e) =>
+                `${e.EventType}${e.FunctionName ? ` ${e.FunctionName}` : ''} ${e.Timestamp}${e.FireAt ? ` (fire at ${e.FireAt})` : ''}`,
+            );
+          console.error(
+            `${arm.name}: ${outcome.instanceId} ${outcome.runtimeStatus}: ${outcome.error ?? ''}; now ${history?.runtimeStatus} ${JSON.stringify(history?.customStatus)}; last events: ${last.join(' | ')}`,
+          );
           continue;
         }
         const timing = (await json(`${emulatorUrl}/_admin/jobs/${outcome.jobId}`)).body as Timing;
-        if (timing.finishedAtMs === null || (timing.status !== 'succeeded' && timing.status !== 'completed')) {
+        if (
+          timing.finishedAtMs === null ||
+          (timing.status !== 'succeeded' && timing.status !== 'completed')
+        ) {
           failed++;
-          console.error(`${arm.name}: ${outcome.instanceId} completed but its Sora job ${outcome.jobId} is ${timing.status}`);
+          console.error(
+            `${arm.name}: ${outcome.instanceId} completed but its Sora job ${outcome.jobId} is ${timing.status}`,
+          );
           continue;
         }
         delays.push(outcome.seenAtMs - timing.finishedAtMs);
@@ -280,28 +390,48 @@ async function main() {
     const delayRatio = ok(policy) && ok(fixed) ? mean(policy.delays) / mean(fixed.delays) : NaN;
     const callRatio = ok(policy) && ok(fixed) ? mean(policy.calls) / mean(fixed.calls) : NaN;
     const goalMet = delayRatio <= 0.5 && callRatio <= 1 / 3;
-    console.log('| policy | jobs | mean delay | p95 delay | mean status calls | max calls | goal (≤ ½ the fixed loop\'s mean delay, ≤ ⅓ of its calls) |');
+    console.log(
+      "| policy | jobs | mean delay | p95 delay | mean status calls | max calls | goal (≤ ½ the fixed loop's mean delay, ≤ ⅓ of its calls) |",
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const row of rows) {
-      const goal = row === fixed ? 'baseline' : `${goalMet ? 'met' : 'not met'}: delay ×${delayRatio.toFixed(2)}, calls ×${callRatio.toFixed(2)}`;
+      const goal =
+        row === fixed
+          ? 'baseline'
+          : `${goalMet ? 'met' : 'not met'}: delay ×${delayRatio.toFixed(2)}, calls ×${callRatio.toFixed(2)}`;
       const cells = ok(row)
-        ? [seconds(mean(row.delays)), seconds(percentile(row.delays, 95)), mean(row.calls).toFixed(1), String(Math.max(...row.calls))]
+        ? [
+            seconds(mean(row.delays)),
+            seconds(percentile(row.delays, 95)),
+            mean(row.calls).toFixed(1),
+            String(Math.max(...row.calls)),
+          ]
         : ['-', '-', '-', '-'];
       console.log(`| ${row.arm.name} | ${row.delays.length}/${jobCount} | ${cells.join(' | ')} | ${goal} |`);
     }
     const allDurations = rows.flatMap((r) => r.durations);
     if (allDurations.length > 0) {
-      console.log(`\nSora job durations: min ${seconds(Math.min(...allDurations))}, mean ${seconds(mean(allDurations))}, max ${seconds(Math.max(...allDurations))}`);
+      console.log(
+        `\nSora job durations: min ${seconds(Math.min(...allDurations))}, mean ${seconds(mean(allDurations))}, max ${seconds(Math.max(...allDurations))}`,
+      );
       for (const row of rows) {
         if (!ok(row)) continue;
         const p = row.parts;
         const nudged = outcomes.filter((o) => o.arm === row.arm && (o.nudges ?? 0) > 0);
         const timers = p.flatMap((b) => b.timerLateMs);
         const statusCalls = p.flatMap((b) => b.statusCallMs);
-        console.log(`${row.arm.name}: delay min ${seconds(Math.min(...row.delays))}, median ${seconds(percentile(row.delays, 50))}, max ${seconds(Math.max(...row.delays))}; calls min ${Math.min(...row.calls)}`);
-        console.log(`  mean delay = ${seconds(mean(p.map((b) => b.noticeMs)))} until a status call saw succeeded + ${seconds(mean(p.map((b) => b.downloadMs)))} download (${p.reduce((n, b) => n + b.downloadFailures, 0)} failed attempts in all) + ${seconds(mean(p.map((b) => b.seenMs)))} until the bench saw Completed (+ the rest: orchestrator episodes)`);
-        console.log(`  stuck durable timers the bench had to wake (host defect, see follow()): ${nudged.reduce((n, o) => n + (o.nudges ?? 0), 0)} in ${nudged.length} instance(s)`);
-        console.log(`  host health: timers fired late by mean ${seconds(mean(timers))}, p95 ${seconds(percentile(timers, 95))}; a status call (activity scheduled → completed) took mean ${seconds(mean(statusCalls))}, p95 ${seconds(percentile(statusCalls, 95))}`);
+        console.log(
+          `${row.arm.name}: delay min ${seconds(Math.min(...row.delays))}, median ${seconds(percentile(row.delays, 50))}, max ${seconds(Math.max(...row.delays))}; calls min ${Math.min(...row.calls)}`,
+        );
+        console.log(
+          `  mean delay = ${seconds(mean(p.map((b) => b.noticeMs)))} until a status call saw succeeded + ${seconds(mean(p.map((b) => b.downloadMs)))} download (${p.reduce((n, b) => n + b.downloadFailures, 0)} failed attempts in all) + ${seconds(mean(p.map((b) => b.seenMs)))} until the bench saw Completed (+ the rest: orchestrator episodes)`,
+        );
+        console.log(
+          `  stuck durable timers the bench had to wake (host defect, see follow()): ${nudged.reduce((n, o) => n + (o.nudges ?? 0), 0)} in ${nudged.length} instance(s)`,
+        );
+        console.log(
+          `  host health: timers fired late by mean ${seconds(mean(timers))}, p95 ${seconds(percentile(timers, 95))}; a status call (activity scheduled → completed) took mean ${seconds(mean(statusCalls))}, p95 ${seconds(percentile(statusCalls, 95))}`,
+        );
       }
     }
   } finally {

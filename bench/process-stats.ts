@@ -9,10 +9,12 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** The process's peak resident set, in MB (VmHWM). */
-export const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+export const peakRssMb = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** The p-th percentile of ascending values (nearest rank). */
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** One status request the open-loop driver repeats, and the status it should answer. */
 export interface PolledRequest {
@@ -24,7 +26,13 @@ export interface PolledRequest {
 /** Sends `rate` requests a second for `seconds`, cycling through `requests`, on an open-loop
  * schedule (request i is due at i / rate s, whatever the answers do), and prints the figures:
  * throughput and errors, p50/p99 latency, the server's CPU share and peak RSS. */
-export async function openLoopLoad(options: { label: string; pid: number; rate: number; seconds: number; requests: PolledRequest[] }): Promise<void> {
+export async function openLoopLoad(options: {
+  label: string;
+  pid: number;
+  rate: number;
+  seconds: number;
+  requests: PolledRequest[];
+}): Promise<void> {
   const { pid, rate, seconds, requests } = options;
   const latencies: number[] = [];
   let errors = 0;
@@ -37,17 +45,28 @@ export async function openLoopLoad(options: { label: string; pid: number; rate: 
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const request = requests[i % requests.length];
     const sent = performance.now();
-    inFlight.push(fetch(request.url, { headers: request.headers }).then(async (response) => {
-      await response.arrayBuffer();
-      if (response.status !== request.ok) errors++;
-      latencies.push(performance.now() - sent);
-    }, () => void errors++));
+    inFlight.push(
+      fetch(request.url, { headers: request.headers }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          if (response.status !== request.ok) errors++;
+          latencies.push(performance.now() - sent);
+        },
+        () => void errors++,
+      ),
+    );
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
-  console.log(`${options.label}, status requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`);
-  console.log(`latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`);
-  console.log(`emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(pid).toFixed(0)} MB`);
+  console.log(
+    `${options.label}, status requests ${total} in ${elapsed.toFixed(1)} s (${(total / elapsed).toFixed(0)}/s), errors ${errors}`,
+  );
+  console.log(
+    `latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
+  );
+  console.log(
+    `emulator CPU ${((cpu / elapsed) * 100).toFixed(0)}% of one core, peak RSS ${peakRssMb(pid).toFixed(0)} MB`,
+  );
 }

@@ -48,14 +48,23 @@ const MiB = 1024 * 1024;
 const BLOCK_BYTES = 4 * MiB;
 const PARALLEL_BLOCKS = 4;
 const EMULATOR_KEY = 'bench-key';
-const BASELINE_BLOBS = { here: 'bench-baseline/plain-copy.mp4', child: 'bench-baseline/plain-copy-child.mp4' };
+const BASELINE_BLOBS = {
+  here: 'bench-baseline/plain-copy.mp4',
+  child: 'bench-baseline/plain-copy-child.mp4',
+};
 const SAMPLE_MS = 50;
 const POLL_MS = 50;
 const TIME_SCALE = 0.2; // a 480x480 5 s job takes ~1.2 s
 const RSS_BUDGET_MB = 100;
 const THROUGHPUT_GOAL = 0.8;
 const VIDEO_TIMEOUT_MS = 15 * 60_000;
-const videoRequest = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+const videoRequest = {
+  prompt: 'A cat playing piano in a jazz bar.',
+  width: 480,
+  height: 480,
+  n_seconds: 5,
+  model: 'sora',
+};
 
 const ownCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
@@ -88,7 +97,8 @@ function startSampler(pid: number) {
     samples,
     stop: () => clearInterval(timer),
     /** Highest sample in [from, to] (all of them by default). */
-    peakMb: (from = -Infinity, to = Infinity) => Math.max(0, ...samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.mb)),
+    peakMb: (from = -Infinity, to = Infinity) =>
+      Math.max(0, ...samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.mb)),
     /** The last sample at or before `at`. */
     at: (at: number) => samples.filter((s) => s.at <= at).at(-1)?.mb,
   };
@@ -119,7 +129,10 @@ async function sha256(stream: AsyncIterable<Buffer | Uint8Array>): Promise<{ hex
   return { hex: hash.digest('hex'), bytes };
 }
 
-async function blobSha256(container: ContainerClient, name: string): Promise<{ hex: string; bytes: number; size: number }> {
+async function blobSha256(
+  container: ContainerClient,
+  name: string,
+): Promise<{ hex: string; bytes: number; size: number }> {
   const blob = container.getBlockBlobClient(name);
   const size = (await blob.getProperties()).contentLength ?? -1;
   const body = (await blob.download()).readableStreamBody;
@@ -127,7 +140,10 @@ async function blobSha256(container: ContainerClient, name: string): Promise<{ h
   return { ...(await sha256(body as AsyncIterable<Buffer>)), size };
 }
 
-async function emulatorSha256(emulator: RunningProviderEmulator, generationId: string): Promise<{ hex: string; bytes: number }> {
+async function emulatorSha256(
+  emulator: RunningProviderEmulator,
+  generationId: string,
+): Promise<{ hex: string; bytes: number }> {
   const response = await fetch(contentUrl(emulator, generationId), { headers: { 'api-key': EMULATOR_KEY } });
   if (!response.ok || !response.body) throw new Error(`emulator content answered ${response.status}`);
   return sha256(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
@@ -139,10 +155,21 @@ async function plainCopy(url: string, container: ContainerClient, blobName: stri
   const started = performance.now();
   const response = await fetch(url, { headers: { 'api-key': EMULATOR_KEY } });
   if (!response.ok || !response.body) throw new Error(`emulator content answered ${response.status}`);
-  await container.getBlockBlobClient(blobName).uploadStream(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), BLOCK_BYTES, PARALLEL_BLOCKS, {
-    blobHTTPHeaders: { blobContentType: 'video/mp4' },
-  });
-  return { ms: performance.now() - started, bytes: Number(response.headers.get('content-length')), cpu: ownCpuSeconds() - cpuBefore };
+  await container
+    .getBlockBlobClient(blobName)
+    .uploadStream(
+      Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>),
+      BLOCK_BYTES,
+      PARALLEL_BLOCKS,
+      {
+        blobHTTPHeaders: { blobContentType: 'video/mp4' },
+      },
+    );
+  return {
+    ms: performance.now() - started,
+    bytes: Number(response.headers.get('content-length')),
+    cpu: ownCpuSeconds() - cpuBefore,
+  };
 }
 
 interface CopyResult {
@@ -161,7 +188,9 @@ interface CopyJob {
 /** The same plain copy in a child process (this script with --copy-child); answers what it printed. */
 async function plainCopyInChild(job: CopyJob): Promise<CopyResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--copy-child'], {
-    cwd: repoRoot, env: { ...process.env, BENCH_STREAMING_COPY: JSON.stringify(job) }, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: repoRoot,
+    env: { ...process.env, BENCH_STREAMING_COPY: JSON.stringify(job) },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -172,7 +201,9 @@ async function plainCopyInChild(job: CopyJob): Promise<CopyResult> {
 
 async function copyChildMain(): Promise<void> {
   const job = JSON.parse(process.env.BENCH_STREAMING_COPY ?? '') as CopyJob;
-  const container = BlobServiceClient.fromConnectionString(job.connectionString).getContainerClient(CONTAINER);
+  const container = BlobServiceClient.fromConnectionString(job.connectionString).getContainerClient(
+    CONTAINER,
+  );
   console.log(JSON.stringify(await plainCopy(job.url, container, job.blobName)));
 }
 
@@ -184,15 +215,24 @@ interface Warm {
 
 /** Once the host reports the Sora job, polls it on the emulator and asks for 1 byte of the
  * content the moment it succeeds, so the emulator encodes (and pads) before the pipeline asks. */
-async function warmContent(emulator: RunningProviderEmulator, jobId: () => string | undefined, done: () => boolean): Promise<Warm | undefined> {
+async function warmContent(
+  emulator: RunningProviderEmulator,
+  jobId: () => string | undefined,
+  done: () => boolean,
+): Promise<Warm | undefined> {
   while (!done()) {
     const id = jobId();
     if (id) {
-      const job = await getJson(`${emulator.url}/openai/v1/video/generations/jobs/${id}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } });
+      const job = await getJson(
+        `${emulator.url}/openai/v1/video/generations/jobs/${id}?api-version=preview`,
+        { headers: { 'api-key': EMULATOR_KEY } },
+      );
       if (job.status === 200 && job.body.status === 'succeeded') {
         const generationId = job.body.generations[0].id as string;
         const sentAt = Date.now();
-        const response = await fetch(contentUrl(emulator, generationId), { headers: { 'api-key': EMULATOR_KEY, range: 'bytes=0-0' } });
+        const response = await fetch(contentUrl(emulator, generationId), {
+          headers: { 'api-key': EMULATOR_KEY, range: 'bytes=0-0' },
+        });
         const readyAt = Date.now();
         await response.arrayBuffer();
         return { generationId, sentAt, readyAt };
@@ -214,10 +254,14 @@ interface ActivityRun {
 /** The downloadVideo executions from the host's log, in order. */
 function downloadRuns(output: string): ActivityRun[] {
   const runs = new Map<string, ActivityRun>();
-  for (const m of output.matchAll(/^\[([^\]]+)\] Executing 'Functions\.downloadVideo' \(Reason='[^']*', Id=([\w-]+)\)/gm)) {
+  for (const m of output.matchAll(
+    /^\[([^\]]+)\] Executing 'Functions\.downloadVideo' \(Reason='[^']*', Id=([\w-]+)\)/gm,
+  )) {
     runs.set(m[2], { id: m[2], startedAt: Date.parse(m[1]) });
   }
-  for (const m of output.matchAll(/^\[([^\]]+)\] Executed 'Functions\.downloadVideo' \((\w+), Id=([\w-]+), Duration=\d+ms\)/gm)) {
+  for (const m of output.matchAll(
+    /^\[([^\]]+)\] Executed 'Functions\.downloadVideo' \((\w+), Id=([\w-]+), Duration=\d+ms\)/gm,
+  )) {
     const run = runs.get(m[3]);
     if (run) Object.assign(run, { endedAt: Date.parse(m[1]), outcome: m[2] });
   }
@@ -242,7 +286,10 @@ interface Figures {
   /** 1-minute load average before the video and after the baseline (other processes share the cores). */
   load: [string, string];
   /** CPU seconds used during the video run (POST → completed) and during the baseline copy. */
-  cpu: { video: { host: number; azurite: number; bench: number; ms: number }; baselineAzurite: { here: number; child: number } };
+  cpu: {
+    video: { host: number; azurite: number; bench: number; ms: number };
+    baselineAzurite: { here: number; child: number };
+  };
 }
 
 async function run(bytes: number, work: string): Promise<Figures> {
@@ -251,12 +298,20 @@ async function run(bytes: number, work: string): Promise<Figures> {
   let host: RunningHost | undefined;
   try {
     azurite = await startAzurite({ location: path.join(work, 'azurite') });
-    emulator = await startProviderEmulator({ port: 0, apiKey: EMULATOR_KEY, timeScale: TIME_SCALE, padToBytes: bytes, dataDir: path.join(work, 'emulator') });
+    emulator = await startProviderEmulator({
+      port: 0,
+      apiKey: EMULATOR_KEY,
+      timeScale: TIME_SCALE,
+      padToBytes: bytes,
+      dataDir: path.join(work, 'emulator'),
+    });
     const settings = pipelineSettings(azurite.connectionString, emulator.url, EMULATOR_KEY);
     // Not quiet: the Executing/Executed lines time the download activity.
     host = await startHost({ appDir: repoRoot, port: 0, store: 'azure', env: settings });
     const pid = host.process.pid!;
-    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      CONTAINER,
+    );
 
     // Idle: after start-up and a warm-up request.
     for (let i = 0; i < 3; i++) await getJson(`${host.url}/api/videos/nonexistent`);
@@ -271,17 +326,31 @@ async function run(bytes: number, work: string): Promise<Figures> {
     const loadBefore = loadAverage();
 
     const azuritePid = azurite.process.pid!;
-    const cpuBefore = { host: cpuSeconds(pid), azurite: cpuSeconds(azuritePid), bench: ownCpuSeconds(), at: Date.now() };
+    const cpuBefore = {
+      host: cpuSeconds(pid),
+      azurite: cpuSeconds(azuritePid),
+      bench: ownCpuSeconds(),
+      at: Date.now(),
+    };
     const sampler = startSampler(pid);
     let jobId: string | undefined;
     let finished = false;
     let downloadingSeen: number | undefined;
     let completedSeen: number | undefined;
     let final: any;
-    const warm = warmContent(emulator, () => jobId, () => finished);
+    const warm = warmContent(
+      emulator,
+      () => jobId,
+      () => finished,
+    );
     try {
-      const created = await getJson(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(videoRequest) });
-      if (created.status !== 202) throw new Error(`POST /api/videos answered ${created.status}: ${JSON.stringify(created.body)}`);
+      const created = await getJson(`${host.url}/api/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(videoRequest),
+      });
+      if (created.status !== 202)
+        throw new Error(`POST /api/videos answered ${created.status}: ${JSON.stringify(created.body)}`);
       const id = created.body.id as string;
       const deadline = Date.now() + VIDEO_TIMEOUT_MS;
       for (;;) {
@@ -296,7 +365,10 @@ async function run(bytes: number, work: string): Promise<Figures> {
             break;
           }
         }
-        if (now > deadline) throw new Error(`video ${id} did not finish in ${VIDEO_TIMEOUT_MS / 60_000} min: ${JSON.stringify(status.body)}`);
+        if (now > deadline)
+          throw new Error(
+            `video ${id} did not finish in ${VIDEO_TIMEOUT_MS / 60_000} min: ${JSON.stringify(status.body)}`,
+          );
         await sleep(POLL_MS);
       }
     } finally {
@@ -305,19 +377,24 @@ async function run(bytes: number, work: string): Promise<Figures> {
     }
     const peakMb = Math.max(hwmMb(pid), sampler.peakMb());
     const videoCpu = {
-      host: cpuSeconds(pid) - cpuBefore.host, azurite: cpuSeconds(azuritePid) - cpuBefore.azurite,
-      bench: ownCpuSeconds() - cpuBefore.bench, ms: Date.now() - cpuBefore.at,
+      host: cpuSeconds(pid) - cpuBefore.host,
+      azurite: cpuSeconds(azuritePid) - cpuBefore.azurite,
+      bench: ownCpuSeconds() - cpuBefore.bench,
+      ms: Date.now() - cpuBefore.at,
     };
     const warmed = await warm;
-    if (final.phase !== 'completed') throw new Error(`the video ${final.phase}: ${final.error ?? JSON.stringify(final)}`);
+    if (final.phase !== 'completed')
+      throw new Error(`the video ${final.phase}: ${final.error ?? JSON.stringify(final)}`);
 
     const runs = downloadRuns(host.output());
     const last = runs.at(-1);
-    if (!last?.endedAt || last.outcome !== 'Succeeded') throw new Error(`no successful downloadVideo in the host log:\n${host.output()}`);
+    if (!last?.endedAt || last.outcome !== 'Succeeded')
+      throw new Error(`no successful downloadVideo in the host log:\n${host.output()}`);
     let startedAt = last.startedAt;
     let timing = 'host log: downloadVideo Executing → Executed';
     if (warmed && runs.length === 1 && warmed.sentAt <= last.startedAt) {
-      if (warmed.readyAt > startedAt) timing += `, from content ready (+${warmed.readyAt - startedAt} ms after the activity started)`;
+      if (warmed.readyAt > startedAt)
+        timing += `, from content ready (+${warmed.readyAt - startedAt} ms after the activity started)`;
       startedAt = Math.max(startedAt, warmed.readyAt);
     } else {
       timing += ', includes the emulator encoding the MP4 (warm-up request was late)';
@@ -331,7 +408,11 @@ async function run(bytes: number, work: string): Promise<Figures> {
     const here = await plainCopy(url, container, BASELINE_BLOBS.here);
     const baselineAzurite = { here: cpuSeconds(azuritePid) - azuriteCpu, child: 0 };
     azuriteCpu = cpuSeconds(azuritePid);
-    const child = await plainCopyInChild({ url, connectionString: azurite.connectionString, blobName: BASELINE_BLOBS.child });
+    const child = await plainCopyInChild({
+      url,
+      connectionString: azurite.connectionString,
+      blobName: BASELINE_BLOBS.child,
+    });
     baselineAzurite.child = cpuSeconds(azuritePid) - azuriteCpu;
     const loadAfter = loadAverage();
 
@@ -340,19 +421,38 @@ async function run(bytes: number, work: string): Promise<Figures> {
     const problems: string[] = [];
     if (source.bytes !== bytes) problems.push(`emulator served ${source.bytes} bytes, not ${bytes}`);
     if (final.videos[0].bytes !== bytes) problems.push(`status reports ${final.videos[0].bytes} bytes`);
-    for (const [what, name] of [['pipeline', final.videos[0].blobName as string], ['plain copy', BASELINE_BLOBS.here], ['child plain copy', BASELINE_BLOBS.child]]) {
+    for (const [what, name] of [
+      ['pipeline', final.videos[0].blobName as string],
+      ['plain copy', BASELINE_BLOBS.here],
+      ['child plain copy', BASELINE_BLOBS.child],
+    ]) {
       const blob = await blobSha256(container, name);
-      if (blob.size !== bytes || blob.bytes !== bytes) problems.push(`${what} blob is ${blob.size} bytes (read ${blob.bytes})`);
+      if (blob.size !== bytes || blob.bytes !== bytes)
+        problems.push(`${what} blob is ${blob.size} bytes (read ${blob.bytes})`);
       if (blob.hex !== source.hex) problems.push(`${what} blob sha256 ${blob.hex} ≠ emulator ${source.hex}`);
     }
-    if (here.bytes !== bytes || child.bytes !== bytes) problems.push(`plain copies announced ${here.bytes} / ${child.bytes} bytes`);
+    if (here.bytes !== bytes || child.bytes !== bytes)
+      problems.push(`plain copies announced ${here.bytes} / ${child.bytes} bytes`);
     if (problems.length) throw new Error(`verification failed: ${problems.join('; ')}`);
 
     return {
-      bytes, idleMb, peakMb, sampledPeakMb: sampler.peakMb(), samples: sampler.samples.length, pipelineMs, timing,
-      atDownloadStartMb: sampler.at(last.startedAt), downloadPeakMb: sampler.peakMb(last.startedAt, last.endedAt),
-      pollMs: downloadingSeen !== undefined && completedSeen !== undefined ? completedSeen - downloadingSeen : undefined,
-      baseline: { here, child }, attempts: runs.length, load: [loadBefore, loadAfter], cpu: { video: videoCpu, baselineAzurite },
+      bytes,
+      idleMb,
+      peakMb,
+      sampledPeakMb: sampler.peakMb(),
+      samples: sampler.samples.length,
+      pipelineMs,
+      timing,
+      atDownloadStartMb: sampler.at(last.startedAt),
+      downloadPeakMb: sampler.peakMb(last.startedAt, last.endedAt),
+      pollMs:
+        downloadingSeen !== undefined && completedSeen !== undefined
+          ? completedSeen - downloadingSeen
+          : undefined,
+      baseline: { here, child },
+      attempts: runs.length,
+      load: [loadBefore, loadAfter],
+      cpu: { video: videoCpu, baselineAzurite },
       verified: `size ${bytes} and sha256 ${source.hex.slice(0, 16)}… equal for the emulator's content, the pipeline's blob and both copies`,
     };
   } finally {
@@ -371,28 +471,48 @@ function printTable(f: Figures): void {
   const ratioChild = rate(f.pipelineMs) / rate(f.baseline.child.ms);
   const ratioHere = rate(f.pipelineMs) / rate(f.baseline.here.ms);
   const memoryGoal = growth < RSS_BUDGET_MB;
-  const verdict = (ratio: number) => `${(ratio * 100).toFixed(0)}% (${ratio >= THROUGHPUT_GOAL ? 'met' : 'not met'})`;
+  const verdict = (ratio: number) =>
+    `${(ratio * 100).toFixed(0)}% (${ratio >= THROUGHPUT_GOAL ? 'met' : 'not met'})`;
   const { video, baselineAzurite } = f.cpu;
-  console.log(`cores: ${os.availableParallelism()}, node ${process.version}, block ${BLOCK_BYTES / MiB} MiB × ${PARALLEL_BLOCKS}, load average ${f.load[0]} → ${f.load[1]}`);
+  console.log(
+    `cores: ${os.availableParallelism()}, node ${process.version}, block ${BLOCK_BYTES / MiB} MiB × ${PARALLEL_BLOCKS}, load average ${f.load[0]} → ${f.load[1]}`,
+  );
   console.log(`download timing: ${f.timing}; attempts: ${f.attempts}`);
-  if (f.pollMs !== undefined) console.log(`'downloading' → 'completed' seen by polling every ${POLL_MS} ms: ${(f.pollMs / 1000).toFixed(2)} s (includes encoding and orchestration)`);
-  console.log(`RSS: ${f.samples} samples every ${SAMPLE_MS} ms; sampled peak ${f.sampledPeakMb.toFixed(0)} MB, peak incl. VmHWM ${f.peakMb.toFixed(0)} MB; ` +
-    `${f.atDownloadStartMb?.toFixed(0) ?? '?'} MB when the download started (after create + polls), sampled peak while downloading ${f.downloadPeakMb.toFixed(0)} MB`);
-  console.log(`CPU s: video run (POST → completed, ${(video.ms / 1000).toFixed(1)} s): host ${video.host.toFixed(1)}, Azurite ${video.azurite.toFixed(1)}, this process (emulator) ${video.bench.toFixed(1)}; ` +
-    `copy here: Azurite ${baselineAzurite.here.toFixed(1)}, this process (emulator + copy) ${f.baseline.here.cpu.toFixed(1)}; ` +
-    `copy in child: Azurite ${baselineAzurite.child.toFixed(1)}, child ${f.baseline.child.cpu.toFixed(1)}`);
+  if (f.pollMs !== undefined)
+    console.log(
+      `'downloading' → 'completed' seen by polling every ${POLL_MS} ms: ${(f.pollMs / 1000).toFixed(2)} s (includes encoding and orchestration)`,
+    );
+  console.log(
+    `RSS: ${f.samples} samples every ${SAMPLE_MS} ms; sampled peak ${f.sampledPeakMb.toFixed(0)} MB, peak incl. VmHWM ${f.peakMb.toFixed(0)} MB; ` +
+      `${f.atDownloadStartMb?.toFixed(0) ?? '?'} MB when the download started (after create + polls), sampled peak while downloading ${f.downloadPeakMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `CPU s: video run (POST → completed, ${(video.ms / 1000).toFixed(1)} s): host ${video.host.toFixed(1)}, Azurite ${video.azurite.toFixed(1)}, this process (emulator) ${video.bench.toFixed(1)}; ` +
+      `copy here: Azurite ${baselineAzurite.here.toFixed(1)}, this process (emulator + copy) ${f.baseline.here.cpu.toFixed(1)}; ` +
+      `copy in child: Azurite ${baselineAzurite.child.toFixed(1)}, child ${f.baseline.child.cpu.toFixed(1)}`,
+  );
   console.log(`verified: ${f.verified}\n`);
-  console.log('| bytes | idle RSS | peak RSS | peak − idle | pipeline download | plain copy (this process) | plain copy (child process) | memory goal (< idle + 100 MB) | throughput ≥ 80% of the child copy (same topology) | … of the copy in this process |');
+  console.log(
+    '| bytes | idle RSS | peak RSS | peak − idle | pipeline download | plain copy (this process) | plain copy (child process) | memory goal (< idle + 100 MB) | throughput ≥ 80% of the child copy (same topology) | … of the copy in this process |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  console.log(`| ${f.bytes.toLocaleString('en')} | ${f.idleMb.toFixed(0)} MB | ${f.peakMb.toFixed(0)} MB | ${growth.toFixed(1)} MB | ${fmt(f.pipelineMs)} | ${fmt(f.baseline.here.ms)} | ${fmt(f.baseline.child.ms)} | ${memoryGoal ? 'met' : 'not met'} | ${verdict(ratioChild)} | ${verdict(ratioHere)} |`);
+  console.log(
+    `| ${f.bytes.toLocaleString('en')} | ${f.idleMb.toFixed(0)} MB | ${f.peakMb.toFixed(0)} MB | ${growth.toFixed(1)} MB | ${fmt(f.pipelineMs)} | ${fmt(f.baseline.here.ms)} | ${fmt(f.baseline.child.ms)} | ${memoryGoal ? 'met' : 'not met'} | ${verdict(ratioChild)} | ${verdict(ratioHere)} |`,
+  );
   console.log('\n(MB = 10^6 bytes)');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { bytes: { type: 'string', default: String(1024 * MiB) }, 'copy-child': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      bytes: { type: 'string', default: String(1024 * MiB) },
+      'copy-child': { type: 'boolean', default: false },
+    },
+  });
   if (values['copy-child']) return copyChildMain();
   const bytes = Number(values.bytes);
-  if (!Number.isSafeInteger(bytes) || bytes < 1 * MiB || bytes > 0xffffffff) throw new Error(`--bytes must be an integer from 1 MiB to 4 GiB, not ${values.bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 * MiB || bytes > 0xffffffff)
+    throw new Error(`--bytes must be an integer from 1 MiB to 4 GiB, not ${values.bytes}`);
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-streaming-'));
   try {

@@ -61,15 +61,26 @@ if (values.store !== 'azure' && values.store !== 'memory') throw new Error('--st
 const store: 'azure' | 'memory' = values.store;
 
 /** Each provider's webhook-capable model, as the app's request names it. */
-const MODELS = { replicate: 'kwaivgi/kling-v2.0', fal: 'fal-ai/kling-video/v2/master/text-to-video' } as const;
+const MODELS = {
+  replicate: 'kwaivgi/kling-v2.0',
+  fal: 'fal-ai/kling-video/v2/master/text-to-video',
+} as const;
 type ProviderName = keyof typeof MODELS;
-const providers = values.providers.split(',').map((p) => p.trim()).filter(Boolean);
-for (const p of providers) if (!(p in MODELS)) throw new Error(`--providers: ${p} is not one of ${Object.keys(MODELS).join(', ')}`);
+const providers = values.providers
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
+for (const p of providers)
+  if (!(p in MODELS)) throw new Error(`--providers: ${p} is not one of ${Object.keys(MODELS).join(', ')}`);
 
 const repoRoot = path.resolve(__dirname, '..');
 const KEY = 'bench-key';
 /** The request each video is (the model's defaults: 5 s, 16:9). Same prompt, so the emulator encodes once. */
-const requestFor = (provider: ProviderName) => ({ provider, model: MODELS[provider], prompt: 'A cat playing piano in a jazz bar.' });
+const requestFor = (provider: ProviderName) => ({
+  provider,
+  model: MODELS[provider],
+  prompt: 'A cat playing piano in a jazz bar.',
+});
 const FINE_POLL_MS = 100;
 const FINE_FROM_MS = 1000;
 /** Past the due finish by this much, look once a second (a lost webhook waits for the fallback poll). */
@@ -93,9 +104,27 @@ interface Arm {
 }
 
 const arms: Arm[] = [
-  { name: 'webhooks (+ fallback polls, 2–30 s)', webhooks: true, poll: { min: 2, max: 30 }, hub: 'BenchWebhooks', container: 'videos-webhooks' },
-  { name: 'adaptive polling (2–30 s)', webhooks: false, poll: { min: 2, max: 30 }, hub: 'BenchAdaptive', container: 'videos-adaptive' },
-  { name: 'fixed 5 s loop', webhooks: false, poll: { min: 5, max: 5 }, hub: 'BenchFixed5', container: 'videos-fixed5' },
+  {
+    name: 'webhooks (+ fallback polls, 2–30 s)',
+    webhooks: true,
+    poll: { min: 2, max: 30 },
+    hub: 'BenchWebhooks',
+    container: 'videos-webhooks',
+  },
+  {
+    name: 'adaptive polling (2–30 s)',
+    webhooks: false,
+    poll: { min: 2, max: 30 },
+    hub: 'BenchAdaptive',
+    container: 'videos-adaptive',
+  },
+  {
+    name: 'fixed 5 s loop',
+    webhooks: false,
+    poll: { min: 5, max: 5 },
+    hub: 'BenchFixed5',
+    container: 'videos-fixed5',
+  },
 ];
 
 interface VideoView {
@@ -142,10 +171,17 @@ interface Measured {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-async function json<T = any>(url: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }> {
+async function json<T = any>(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : undefined) as T,
+    headers: response.headers,
+  };
 }
 
 /** A start answered 503 + Retry-After (the app's storage was slow: a loaded machine) is sent again
@@ -157,8 +193,13 @@ const START_ATTEMPTS = 4;
 function appDirFor(arm: Arm): string {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-webhooks-${arm.hub}-`));
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2));
-  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as { extensions: { durableTask: Record<string, unknown> } };
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2),
+  );
+  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as {
+    extensions: { durableTask: Record<string, unknown> };
+  };
   host.extensions.durableTask.hubName = arm.hub;
   writeFileSync(path.join(dir, 'host.json'), JSON.stringify(host, null, 2));
   return dir;
@@ -170,17 +211,20 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 async function follow(arm: Arm, id: string, emulatorUrl: string, deadline: number): Promise<Outcome> {
   let dueAtMs: number | undefined;
   for (;;) {
-    if (Date.now() > deadline) return { arm, id, phase: 'bench-timeout', seenAtMs: Date.now(), error: 'the bench timed out' };
+    if (Date.now() > deadline)
+      return { arm, id, phase: 'bench-timeout', seenAtMs: Date.now(), error: 'the bench timed out' };
     let answer: { status: number; body: VideoView };
     try {
       answer = await json<VideoView>(`${arm.host!.url}/api/videos/${id}`);
     } catch (error) {
       await sleep(SLOW_POLL_MS);
-      if (Date.now() > deadline) return { arm, id, phase: 'bench-timeout', seenAtMs: Date.now(), error: (error as Error).message };
+      if (Date.now() > deadline)
+        return { arm, id, phase: 'bench-timeout', seenAtMs: Date.now(), error: (error as Error).message };
       continue;
     }
     const seenAtMs = Date.now();
-    if (answer.status === 200 && FINISHED.has(answer.body.phase)) return { arm, id, phase: answer.body.phase, seenAtMs, view: answer.body };
+    if (answer.status === 200 && FINISHED.has(answer.body.phase))
+      return { arm, id, phase: answer.body.phase, seenAtMs, view: answer.body };
     const jobId = answer.body?.upstream?.jobId;
     if (dueAtMs === undefined && jobId) {
       const timing = (await json<Timing>(`${emulatorUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
@@ -198,12 +242,22 @@ async function follow(arm: Arm, id: string, emulatorUrl: string, deadline: numbe
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Nearest-rank percentile. */
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-interface WebhookStats { sent: number; delivered: number; failed: number; dropped: number; retried: number }
+interface WebhookStats {
+  sent: number;
+  delivered: number;
+  failed: number;
+  dropped: number;
+  retried: number;
+}
 
-async function runProvider(provider: ProviderName, emulatorUrl: string): Promise<{ failed: number; lines: string[] }> {
+async function runProvider(
+  provider: ProviderName,
+  emulatorUrl: string,
+): Promise<{ failed: number; lines: string[] }> {
   const request = requestFor(provider);
   const hooksBefore = (await json<{ webhooks: WebhookStats }>(`${emulatorUrl}/_admin/stats`)).body.webhooks;
   const loadBefore = loadavg()[0];
@@ -214,16 +268,37 @@ async function runProvider(provider: ProviderName, emulatorUrl: string): Promise
     arms.flatMap((arm) =>
       Array.from({ length: jobCount }, async (): Promise<Outcome> => {
         try {
-          let answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+          let answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(request),
+          });
           for (let attempt = 2; answer.status === 503 && attempt <= START_ATTEMPTS; attempt++) {
             resends.set(arm, (resends.get(arm) ?? 0) + 1);
             await sleep(1000 * Number(answer.headers.get('retry-after') ?? 10));
-            answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+            answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(request),
+            });
           }
-          if (answer.status !== 202) return { arm, id: '-', phase: `HTTP ${answer.status}`, seenAtMs: Date.now(), error: JSON.stringify(answer.body) };
+          if (answer.status !== 202)
+            return {
+              arm,
+              id: '-',
+              phase: `HTTP ${answer.status}`,
+              seenAtMs: Date.now(),
+              error: JSON.stringify(answer.body),
+            };
           return await follow(arm, answer.body.id, emulatorUrl, deadline);
         } catch (error) {
-          return { arm, id: '-', phase: 'bench-error', seenAtMs: Date.now(), error: (error as Error).message };
+          return {
+            arm,
+            id: '-',
+            phase: 'bench-error',
+            seenAtMs: Date.now(),
+            error: (error as Error).message,
+          };
         }
       }),
     ),
@@ -231,32 +306,51 @@ async function runProvider(provider: ProviderName, emulatorUrl: string): Promise
   const wall = Date.now() - started;
   const loadAfter = loadavg()[0];
   const hooksAfter = (await json<{ webhooks: WebhookStats }>(`${emulatorUrl}/_admin/stats`)).body.webhooks;
-  const hooks = Object.fromEntries(Object.entries(hooksAfter).map(([k, v]) => [k, v - hooksBefore[k as keyof WebhookStats]])) as unknown as WebhookStats;
+  const hooks = Object.fromEntries(
+    Object.entries(hooksAfter).map(([k, v]) => [k, v - hooksBefore[k as keyof WebhookStats]]),
+  ) as unknown as WebhookStats;
 
   let failed = 0;
   const rows: Array<{ arm: Arm; m: Measured[] }> = [];
   for (const arm of arms) {
     const m: Measured[] = [];
     for (const outcome of outcomes.filter((o) => o.arm === arm)) {
-      const history = outcome.id === '-' ? undefined : (await json<{ runtimeStatus?: string; historyEvents?: HistoryEvent[] }>(`${arm.host!.url}/runtime/webhooks/durabletask/instances/${outcome.id}?showHistory=true`)).body;
+      const history =
+        outcome.id === '-'
+          ? undefined
+          : (
+              await json<{ runtimeStatus?: string; historyEvents?: HistoryEvent[] }>(
+                `${arm.host!.url}/runtime/webhooks/durabletask/instances/${outcome.id}?showHistory=true`,
+              )
+            ).body;
       const events = history?.historyEvents ?? [];
       const jobId = outcome.view?.upstream?.jobId;
       if (outcome.phase !== 'completed' || !outcome.view || !jobId) {
         failed++;
-        const last = events.slice(-4).map((e) => `${e.EventType}${e.FunctionName ? ` ${e.FunctionName}` : ''} ${e.Timestamp}`);
-        console.error(`${provider} / ${arm.name}: ${outcome.id} ${outcome.phase}: ${outcome.error ?? outcome.view?.error ?? ''}; durable ${history?.runtimeStatus}; last events: ${last.join(' | ')}`);
+        const last = events
+          .slice(-4)
+          .map((e) => `${e.EventType}${e.FunctionName ? ` ${e.FunctionName}` : ''} ${e.Timestamp}`);
+        console.error(
+          `${provider} / ${arm.name}: ${outcome.id} ${outcome.phase}: ${outcome.error ?? outcome.view?.error ?? ''}; durable ${history?.runtimeStatus}; last events: ${last.join(' | ')}`,
+        );
         continue;
       }
       const timing = (await json<Timing>(`${emulatorUrl}/_admin/jobs/${encodeURIComponent(jobId)}`)).body;
       const left = events.find((e) => e.EventType === 'TaskScheduled' && e.FunctionName === 'downloadVideo');
       if (timing.finishedAtMs === null || !left) {
         failed++;
-        console.error(`${provider} / ${arm.name}: ${outcome.id} completed but its job ${jobId} is ${timing.status} (finishedAtMs ${timing.finishedAtMs}) or its history has no download`);
+        console.error(
+          `${provider} / ${arm.name}: ${outcome.id} completed but its job ${jobId} is ${timing.status} (finishedAtMs ${timing.finishedAtMs}) or its history has no download`,
+        );
         continue;
       }
       const at = (e: HistoryEvent) => Date.parse(e.Timestamp);
-      const raised = events.find((e) => e.EventType === 'EventRaised' && e.FunctionName === UPSTREAM_JOB_EVENT);
-      const answered = events.filter((e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'getVideoJobStatus').at(-1);
+      const raised = events.find(
+        (e) => e.EventType === 'EventRaised' && e.FunctionName === UPSTREAM_JOB_EVENT,
+      );
+      const answered = events
+        .filter((e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'getVideoJobStatus')
+        .at(-1);
       m.push({
         noticeMs: at(left) - timing.finishedAtMs,
         seenMs: outcome.seenAtMs - timing.finishedAtMs,
@@ -276,18 +370,36 @@ async function runProvider(provider: ProviderName, emulatorUrl: string): Promise
     console.log(line);
   };
   const durations = rows.flatMap((r) => r.m.map((x) => x.durationMs));
-  out(`\n### ${provider} \`${MODELS[provider]}\` (5 s, 16:9): ${jobCount} requests per arm, all ${jobCount * arms.length} started at once`);
-  out(`wall ${seconds(wall)}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after; upstream job durations ` +
-    (durations.length ? `min ${seconds(Math.min(...durations))}, mean ${seconds(mean(durations))}, max ${seconds(Math.max(...durations))}` : '-'));
-  out(`emulator webhooks this phase: sent ${hooks.sent}, delivered ${hooks.delivered}, failed ${hooks.failed}, dropped ${hooks.dropped}, retried ${hooks.retried}\n`);
-  out('| provider | arm | completed | mean notice | p95 notice | max notice | mean seen `completed` | mean status calls | max calls | woken by webhook | starts resent after 503 | goal (webhooks: ≤ 1 status call per job, mean notice ≤ 0.5 s) |');
+  out(
+    `\n### ${provider} \`${MODELS[provider]}\` (5 s, 16:9): ${jobCount} requests per arm, all ${jobCount * arms.length} started at once`,
+  );
+  out(
+    `wall ${seconds(wall)}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after; upstream job durations ` +
+      (durations.length
+        ? `min ${seconds(Math.min(...durations))}, mean ${seconds(mean(durations))}, max ${seconds(Math.max(...durations))}`
+        : '-'),
+  );
+  out(
+    `emulator webhooks this phase: sent ${hooks.sent}, delivered ${hooks.delivered}, failed ${hooks.failed}, dropped ${hooks.dropped}, retried ${hooks.retried}\n`,
+  );
+  out(
+    '| provider | arm | completed | mean notice | p95 notice | max notice | mean seen `completed` | mean status calls | max calls | woken by webhook | starts resent after 503 | goal (webhooks: ≤ 1 status call per job, mean notice ≤ 0.5 s) |',
+  );
   out('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { arm, m } of rows) {
     const ok = m.length > 0;
     const notice = m.map((x) => x.noticeMs);
     const calls = m.map((x) => x.calls);
     const cells = ok
-      ? [seconds(mean(notice)), seconds(percentile(notice, 95)), seconds(Math.max(...notice)), seconds(mean(m.map((x) => x.seenMs))), mean(calls).toFixed(1), String(Math.max(...calls)), `${m.filter((x) => x.events > 0).length}/${m.length}`]
+      ? [
+          seconds(mean(notice)),
+          seconds(percentile(notice, 95)),
+          seconds(Math.max(...notice)),
+          seconds(mean(m.map((x) => x.seenMs))),
+          mean(calls).toFixed(1),
+          String(Math.max(...calls)),
+          `${m.filter((x) => x.events > 0).length}/${m.length}`,
+        ]
       : ['-', '-', '-', '-', '-', '-', '-'];
     cells.push(String(resends.get(arm) ?? 0));
     let goal = 'baseline';
@@ -306,8 +418,14 @@ async function runProvider(provider: ProviderName, emulatorUrl: string): Promise
     const answered = m.flatMap((x) => (x.answeredMs === undefined ? [] : [x.answeredMs]));
     const notice = m.map((x) => x.noticeMs);
     const parts = [`notice min ${seconds(Math.min(...notice))}, median ${seconds(percentile(notice, 50))}`];
-    if (raised.length) parts.push(`finish → app raised the webhook's event: mean ${seconds(mean(raised))}, p95 ${seconds(percentile(raised, 95))} (${raised.length} requests)`);
-    if (answered.length) parts.push(`finish → last status call answered: mean ${seconds(mean(answered))} (${answered.length} requests)`);
+    if (raised.length)
+      parts.push(
+        `finish → app raised the webhook's event: mean ${seconds(mean(raised))}, p95 ${seconds(percentile(raised, 95))} (${raised.length} requests)`,
+      );
+    if (answered.length)
+      parts.push(
+        `finish → last status call answered: mean ${seconds(mean(answered))} (${answered.length} requests)`,
+      );
     out(`- ${arm.name}: ${parts.join('; ')}`);
   }
   return { failed, lines };
@@ -336,9 +454,23 @@ async function main() {
     azurite = await startAzurite();
     const many = String(jobCount * arms.length * 2 + 10);
     const emulator = await spawnProviderEmulatorCli([
-      '--port', '0', '--api-key', KEY, '--time-scale', String(timeScale), '--duration-jitter', String(jitter), '--seed', String(seed),
+      '--port',
+      '0',
+      '--api-key',
+      KEY,
+      '--time-scale',
+      String(timeScale),
+      '--duration-jitter',
+      String(jitter),
+      '--seed',
+      String(seed),
       // Every request runs at once: no per-key fal queue (default 2 in progress) or create quota gets in the way.
-      '--fal-concurrency', many, '--replicate-creates-per-minute', many, '--max-running-jobs', many,
+      '--fal-concurrency',
+      many,
+      '--replicate-creates-per-minute',
+      many,
+      '--max-running-jobs',
+      many,
     ]);
     emulatorProcess = emulator.child;
     const emulatorUrl = emulator.url;
@@ -346,7 +478,10 @@ async function main() {
       arm.appDir = appDirFor(arm);
       const port = await freePort();
       arm.host = await startHost({
-        appDir: arm.appDir, port, store, quiet: true,
+        appDir: arm.appDir,
+        port,
+        store,
+        quiet: true,
         env: {
           ...pipelineSettings(azurite.connectionString, emulatorUrl, KEY),
           VIDEO_CONTAINER: arm.container,
@@ -359,9 +494,12 @@ async function main() {
         },
       });
     }
-    console.log(`${jobCount} requests per arm per provider; emulator --time-scale ${timeScale} (nominal ${seconds(nominalMs())}) --duration-jitter ${jitter} --seed ${seed}; durable store ${store}; ` +
-      `${new Date().toISOString()}; load average (1 min) ${loadavg()[0].toFixed(2)}`);
-    for (const provider of providers as ProviderName[]) failed += (await runProvider(provider, emulatorUrl)).failed;
+    console.log(
+      `${jobCount} requests per arm per provider; emulator --time-scale ${timeScale} (nominal ${seconds(nominalMs())}) --duration-jitter ${jitter} --seed ${seed}; durable store ${store}; ` +
+        `${new Date().toISOString()}; load average (1 min) ${loadavg()[0].toFixed(2)}`,
+    );
+    for (const provider of providers as ProviderName[])
+      failed += (await runProvider(provider, emulatorUrl)).failed;
   } finally {
     await stopAll();
   }

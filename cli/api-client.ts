@@ -41,7 +41,10 @@ async function problemOf(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
-    const nested = body.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>).message : undefined;
+    const nested =
+      body.error && typeof body.error === 'object'
+        ? (body.error as Record<string, unknown>).message
+        : undefined;
     const message = body.detail ?? body.title ?? body.message ?? nested ?? body.error;
     if (typeof message === 'string' && message) return `${response.status}: ${message}`;
   } catch {
@@ -51,7 +54,10 @@ async function problemOf(response: Response): Promise<string> {
 }
 
 export class VideosApi {
-  constructor(private readonly baseUrl: string, private readonly functionKey?: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly functionKey?: string,
+  ) {}
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     return this.functionKey ? { 'x-functions-key': this.functionKey, ...extra } : extra;
@@ -62,29 +68,39 @@ export class VideosApi {
       return await fetch(url, { ...init, headers: this.headers(init.headers as Record<string, string>) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError(`cannot reach ${redactUrl(url)} (${cause?.code ?? cause?.message ?? (error as Error).message})`, { cause: error });
+      throw new ApiError(
+        `cannot reach ${redactUrl(url)} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+        { cause: error },
+      );
     }
   }
 
   async start(body: Record<string, unknown>): Promise<StartedJob> {
     const response = await this.send(`${this.baseUrl}/api/videos`, {
-      method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
     });
     if (!response.ok) throw new ApiError(`the app refused the request (${await problemOf(response)})`);
     const started = (await response.json()) as Partial<StartedJob>;
-    if (typeof started.id !== 'string') throw new ApiError('the app accepted the request but returned no job id');
+    if (typeof started.id !== 'string')
+      throw new ApiError('the app accepted the request but returned no job id');
     return started as StartedJob;
   }
 
   /** GET /api/videos/{id}: the app's own status view. */
   async status(job: StartedJob): Promise<unknown> {
-    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, { method: 'GET' });
+    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, {
+      method: 'GET',
+    });
     if (response.ok) return response.json();
     throw new ApiError(`status check failed (${await problemOf(response)})`, { status: response.status });
   }
 
   async cancel(job: StartedJob): Promise<void> {
-    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, { method: 'DELETE' });
+    const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, {
+      method: 'DELETE',
+    });
     if (!response.ok) throw new ApiError(`cancel failed (${await problemOf(response)})`);
     await response.body?.cancel();
   }
@@ -97,10 +113,13 @@ export class VideosApi {
     } catch (error) {
       throw new ApiError(`cannot download ${redactUrl(url)} (${(error as Error).message})`, { cause: error });
     }
-    if (!response.ok || !response.body) throw new ApiError(`download of ${redactUrl(url)} failed (${await problemOf(response)})`);
+    if (!response.ok || !response.body)
+      throw new ApiError(`download of ${redactUrl(url)} failed (${await problemOf(response)})`);
     let bytes = 0;
     const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-    source.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+    source.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
     await pipeline(source, createWriteStream(file));
     return bytes;
   }

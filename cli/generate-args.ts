@@ -33,7 +33,8 @@ export class UsageError extends Error {
 
 function positiveInteger(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
   return Number(raw);
 }
 
@@ -61,7 +62,9 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
   const prompt = positionals.join(' ').trim();
   if (!prompt) throw new UsageError('a prompt is required');
   if (values.size !== undefined && !/^(\d+x\d+|\d+:\d+)$/.test(values.size)) {
-    throw new UsageError(`--size must look like WIDTHxHEIGHT (e.g. 480x480) or an aspect ratio (e.g. 16:9), got "${values.size}"`);
+    throw new UsageError(
+      `--size must look like WIDTHxHEIGHT (e.g. 480x480) or an aspect ratio (e.g. 16:9), got "${values.size}"`,
+    );
   }
 
   let api: string | undefined;
@@ -87,8 +90,17 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
 
 /** The POST /api/videos body: the provider-neutral shape, with only the options given. */
 export function requestBody(options: GenerateOptions): Record<string, unknown> {
-  const given = { provider: options.provider, model: options.model, size: options.size, seconds: options.seconds, variants: options.variants };
-  return { prompt: options.prompt, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
+  const given = {
+    provider: options.provider,
+    model: options.model,
+    size: options.size,
+    seconds: options.seconds,
+    variants: options.variants,
+  };
+  return {
+    prompt: options.prompt,
+    ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+  };
 }
 
 /** File name for variant `index` (0-based): output.mp4, output-2.mp4, ... */

@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, redactUrl, VideosApi, type StartedJob } from './api-client.js';
-import { parseGenerateArgs, requestBody, USAGE, UsageError, variantFileName, type GenerateOptions } from './generate-args.js';
+import {
+  parseGenerateArgs,
+  requestBody,
+  USAGE,
+  UsageError,
+  variantFileName,
+  type GenerateOptions,
+} from './generate-args.js';
 import { readJobStatus, type JobView } from './job-status.js';
 import { emulatorTimeScale, repoRoot, startLocalStack, type RunningStack } from './local-stack.js';
 import { sampleValues } from './local-settings.js';
@@ -29,7 +36,7 @@ async function startEmbeddedStack(): Promise<RunningStack> {
     azurite: { blobPort: 0, queuePort: 0, tablePort: 0 },
     azureOpenAiEndpoint: external,
     // A fresh key per run: the emulator demands it, the app sends it, nobody else knows it.
-    apiKey: external ? process.env.AZURE_OPENAI_API_KEY ?? '' : randomUUID(),
+    apiKey: external ? (process.env.AZURE_OPENAI_API_KEY ?? '') : randomUUID(),
     emulatorTimeScale: emulatorTimeScale(process.env, (line) => process.stderr.write(`${line}\n`)),
     settings: sampleValues(repoRoot),
     preferFunc: false,
@@ -49,7 +56,9 @@ function onInterrupt(): { attach(handler: () => Promise<void>): void; remove(): 
   let busy = false;
   const handle = () => {
     busy = true;
-    void handler!().finally(() => { busy = false; });
+    void handler!().finally(() => {
+      busy = false;
+    });
   };
   const listener = () => {
     if (busy || pending) process.exit(130);
@@ -89,7 +98,8 @@ async function follow(api: VideosApi, job: StartedJob, display: ProgressDisplay)
       errors = 0;
     } catch (error) {
       // A refusal (401, 404...) will not change by asking again; an outage might.
-      if (!(error instanceof ApiError && error.transient) || ++errors >= MAX_CONSECUTIVE_STATUS_ERRORS) throw error;
+      if (!(error instanceof ApiError && error.transient) || ++errors >= MAX_CONSECUTIVE_STATUS_ERRORS)
+        throw error;
       await sleep(POLL_INTERVAL_MS);
       continue;
     }
@@ -118,7 +128,7 @@ async function run(options: GenerateOptions): Promise<void> {
       const started = job;
       interrupt.attach(async () => {
         display.finish();
-        const cancel = !process.stdin.isTTY || await askYesNo(`Cancel job ${started.id}? [y/N] `);
+        const cancel = !process.stdin.isTTY || (await askYesNo(`Cancel job ${started.id}? [y/N] `));
         if (!cancel) return;
         cancelRequested = true;
         await api.cancel(started).catch((error: Error) => process.stderr.write(`${error.message}\n`));
@@ -130,9 +140,12 @@ async function run(options: GenerateOptions): Promise<void> {
     }
 
     if (view.outcome === 'cancelled' || (cancelRequested && view.outcome !== 'succeeded')) {
-      throw new JobEndedError(`job ${job.id} was cancelled${view.failureReason ? `: ${view.failureReason}` : ''}`);
+      throw new JobEndedError(
+        `job ${job.id} was cancelled${view.failureReason ? `: ${view.failureReason}` : ''}`,
+      );
     }
-    if (view.outcome === 'failed') throw new JobEndedError(`job ${job.id} failed: ${view.failureReason ?? 'no reason given'}`);
+    if (view.outcome === 'failed')
+      throw new JobEndedError(`job ${job.id} failed: ${view.failureReason ?? 'no reason given'}`);
     if (view.videos.length === 0) throw new JobEndedError(`job ${job.id} completed without any video`);
 
     for (const [index, video] of view.videos.entries()) {
@@ -160,4 +173,6 @@ async function main(): Promise<number> {
   }
 }
 
-void main().then((code) => { process.exitCode = code; });
+void main().then((code) => {
+  process.exitCode = code;
+});

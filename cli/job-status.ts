@@ -27,13 +27,26 @@ export class UnexpectedStatusError extends Error {}
 
 function isStatusView(body: unknown): body is VideoStatus {
   const view = body as Partial<VideoStatus> | null;
-  return typeof view === 'object' && view !== null && typeof view.phase === 'string' && typeof view.upstream === 'object' && view.upstream !== null;
+  return (
+    typeof view === 'object' &&
+    view !== null &&
+    typeof view.phase === 'string' &&
+    typeof view.upstream === 'object' &&
+    view.upstream !== null
+  );
 }
 
-const OUTCOMES: Partial<Record<VideoStatus['phase'], Outcome>> = { completed: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
+const OUTCOMES: Partial<Record<VideoStatus['phase'], Outcome>> = {
+  completed: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 export function readJobStatus(body: unknown): JobView {
-  if (!isStatusView(body)) throw new UnexpectedStatusError(`the app answered with something that is not a video status: ${JSON.stringify(body)?.slice(0, 200)}`);
+  if (!isStatusView(body))
+    throw new UnexpectedStatusError(
+      `the app answered with something that is not a video status: ${JSON.stringify(body)?.slice(0, 200)}`,
+    );
   const outcome = OUTCOMES[body.phase] ?? 'running';
   return {
     outcome,
@@ -43,6 +56,10 @@ export function readJobStatus(body: unknown): JobView {
     progress: body.upstream.progress,
     queuePosition: body.upstream.queuePosition,
     failureReason: outcome === 'failed' || outcome === 'cancelled' ? body.error : undefined,
-    videos: (body.videos ?? []).flatMap((video) => (video.url ? [{ url: video.url, blobName: video.blobName, bytes: video.bytes, contentType: video.contentType }] : [])),
+    videos: (body.videos ?? []).flatMap((video) =>
+      video.url
+        ? [{ url: video.url, blobName: video.blobName, bytes: video.bytes, contentType: video.contentType }]
+        : [],
+    ),
   };
 }

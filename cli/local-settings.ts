@@ -11,7 +11,8 @@ export function readValues(file: string): Record<string, string> {
     throw new StackError(`${path.basename(file)} is not valid JSON: ${(error as Error).message}`);
   }
   const values = (parsed as { Values?: unknown } | null)?.Values;
-  if (values === null || typeof values !== 'object') throw new StackError(`${path.basename(file)} has no "Values" object.`);
+  if (values === null || typeof values !== 'object')
+    throw new StackError(`${path.basename(file)} has no "Values" object.`);
   return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, String(value)]));
 }
 
@@ -20,7 +21,10 @@ export function ensureLocalSettings(dir: string): boolean {
   const settings = path.join(dir, 'local.settings.json');
   if (existsSync(settings)) return false;
   const sample = path.join(dir, 'local.settings.sample.json');
-  if (!existsSync(sample)) throw new StackError('local.settings.json is missing and there is no local.settings.sample.json to create it from.');
+  if (!existsSync(sample))
+    throw new StackError(
+      'local.settings.json is missing and there is no local.settings.sample.json to create it from.',
+    );
   copyFileSync(sample, settings);
   return true;
 }

@@ -11,20 +11,34 @@ import { stopChildProcess } from '../emulators/stop-child.js';
 export const repoRoot = path.resolve(__dirname, '..');
 
 /** What the provider emulator and Node host modules promise (see their contracts in the design). */
-interface RunningService { url: string; port: number; process?: ChildProcess; stop(): Promise<void> }
+interface RunningService {
+  url: string;
+  port: number;
+  process?: ChildProcess;
+  stop(): Promise<void>;
+}
 interface ProviderEmulatorModule {
-  startProviderEmulator(options: { port?: number; apiKey?: string; timeScale?: number }): Promise<RunningService>;
+  startProviderEmulator(options: {
+    port?: number;
+    apiKey?: string;
+    timeScale?: number;
+  }): Promise<RunningService>;
 }
 interface FunctionsHostModule {
   startHost(options: {
-    appDir: string; port?: number; env?: Record<string, string>; store?: 'memory' | 'azure'; quiet?: boolean;
+    appDir: string;
+    port?: number;
+    env?: Record<string, string>;
+    store?: 'memory' | 'azure';
+    quiet?: boolean;
   }): Promise<RunningService & { output(): string }>;
 }
 
 /** Loaded by path at run time so this file type-checks even before a sibling's module has landed. */
 async function loadEmulator<T>(relative: string): Promise<T> {
   const file = path.join(repoRoot, relative);
-  if (!existsSync(file)) throw new StackError(`${relative} is missing from this checkout; the local stack needs it.`);
+  if (!existsSync(file))
+    throw new StackError(`${relative} is missing from this checkout; the local stack needs it.`);
   return (await import(file)) as T;
 }
 
@@ -68,10 +82,15 @@ export interface RunningStack {
 
 /** The emulator speed-up PROVIDER_EMULATOR_TIME_SCALE asks for (undefined = realistic timing).
  * SORA_EMULATOR_TIME_SCALE is its old name, still read for one release (README, "Renamed"). */
-export function emulatorTimeScale(env: Record<string, string | undefined>, notice: (line: string) => void): number | undefined {
+export function emulatorTimeScale(
+  env: Record<string, string | undefined>,
+  notice: (line: string) => void,
+): number | undefined {
   const value = env.PROVIDER_EMULATOR_TIME_SCALE ?? env.SORA_EMULATOR_TIME_SCALE;
   if (env.PROVIDER_EMULATOR_TIME_SCALE === undefined && env.SORA_EMULATOR_TIME_SCALE !== undefined) {
-    notice('Note: SORA_EMULATOR_TIME_SCALE is the old name of PROVIDER_EMULATOR_TIME_SCALE; it goes away in the next release.');
+    notice(
+      'Note: SORA_EMULATOR_TIME_SCALE is the old name of PROVIDER_EMULATOR_TIME_SCALE; it goes away in the next release.',
+    );
   }
   return value ? Number(value) : undefined;
 }
@@ -81,11 +100,15 @@ export async function assertPortFree(port: number, what: string, flag: string): 
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(new StackError(
-      error.code === 'EADDRINUSE'
-        ? `Port ${port} (${what}) is already in use. Stop whatever uses it, or choose another port with ${flag}.`
-        : `Cannot use port ${port} (${what}): ${error.message}`,
-    )));
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new StackError(
+          error.code === 'EADDRINUSE'
+            ? `Port ${port} (${what}) is already in use. Stop whatever uses it, or choose another port with ${flag}.`
+            : `Cannot use port ${port} (${what}): ${error.message}`,
+        ),
+      ),
+    );
     probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve()));
   });
 }
@@ -113,7 +136,11 @@ const PROVIDER_ENDPOINTS: Array<{ endpoint: string; key?: string }> = [
 
 /** Settings with every provider that the sample points at the emulator pointed at `emulatorUrl`
  * (with `key`), or, when no emulator runs, left out so the app does not call a dead port. */
-export function wireProviders(settings: Record<string, string>, emulatorUrl: string | undefined, key: string): Record<string, string> {
+export function wireProviders(
+  settings: Record<string, string>,
+  emulatorUrl: string | undefined,
+  key: string,
+): Record<string, string> {
   const env = { ...settings };
   for (const { endpoint, key: keySetting } of PROVIDER_ENDPOINTS) {
     const value = env[endpoint];
@@ -149,9 +176,16 @@ function pointsAtLocalStorage(value: string | undefined): boolean {
   return value === undefined || value === '' || /UseDevelopmentStorage=true/i.test(value);
 }
 
-async function startUnderFunc(funcPath: string, port: number, env: Record<string, string>, quiet: boolean): Promise<RunningService> {
+async function startUnderFunc(
+  funcPath: string,
+  port: number,
+  env: Record<string, string>,
+  quiet: boolean,
+): Promise<RunningService> {
   const child: ChildProcess = spawn(funcPath, ['start', '--port', String(port)], {
-    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   await new Promise<void>((resolve, reject) => {
@@ -162,7 +196,9 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new StackError(`func exited with code ${code} before it was ready.\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new StackError(`func exited with code ${code} before it was ready.\n${output}`)),
+    );
   });
   return {
     url: `http://127.0.0.1:${port}`,
@@ -173,9 +209,12 @@ async function startUnderFunc(funcPath: string, port: number, env: Record<string
 }
 
 /** Every fixed port the stack will bind, checked up front so a clash is reported before anything starts. */
-export async function assertPortsFree(options: Pick<LocalStackOptions, 'appPort' | 'emulatorPort' | 'azurite' | 'azureOpenAiEndpoint'>): Promise<void> {
+export async function assertPortsFree(
+  options: Pick<LocalStackOptions, 'appPort' | 'emulatorPort' | 'azurite' | 'azureOpenAiEndpoint'>,
+): Promise<void> {
   await assertPortFree(options.appPort, 'app', '--port');
-  if (!options.azureOpenAiEndpoint) await assertPortFree(options.emulatorPort, 'provider emulator', '--emulator-port');
+  if (!options.azureOpenAiEndpoint)
+    await assertPortFree(options.emulatorPort, 'provider emulator', '--emulator-port');
   await assertPortFree(options.azurite.blobPort, 'Azurite blob', '--azurite-port');
   await assertPortFree(options.azurite.queuePort, 'Azurite queue', '--azurite-port');
   await assertPortFree(options.azurite.tablePort, 'Azurite table', '--azurite-port');
@@ -188,11 +227,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   const started: { stop(): Promise<void> }[] = [];
   let stopping = false;
   let reportCrash: (description: string) => void = () => undefined;
-  const crashed = new Promise<string>((resolve) => { reportCrash = resolve; });
-  /** A piece dying on its own leaves a half-working stack: say which one instead of hanging. */
-  const watch = (name: string, child: ChildProcess | undefined) => child?.once('exit', (code, signal) => {
-    if (!stopping) reportCrash(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+  const crashed = new Promise<string>((resolve) => {
+    reportCrash = resolve;
   });
+  /** A piece dying on its own leaves a half-working stack: say which one instead of hanging. */
+  const watch = (name: string, child: ChildProcess | undefined) =>
+    child?.once('exit', (code, signal) => {
+      if (!stopping) reportCrash(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+    });
   const stopAll = async () => {
     stopping = true;
     for (const piece of started.reverse()) await piece.stop().catch(() => undefined);
@@ -204,9 +246,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     let emulatorUrl: string | undefined;
     if (!options.azureOpenAiEndpoint) {
-      const { startProviderEmulator } = await loadEmulator<ProviderEmulatorModule>('emulators/providers/index.ts');
+      const { startProviderEmulator } = await loadEmulator<ProviderEmulatorModule>(
+        'emulators/providers/index.ts',
+      );
       const emulator = await startProviderEmulator({
-        port: options.emulatorPort, apiKey: options.apiKey, timeScale: options.emulatorTimeScale,
+        port: options.emulatorPort,
+        apiKey: options.apiKey,
+        timeScale: options.emulatorTimeScale,
       });
       started.push(emulator);
       watch('The provider emulator', emulator.process);

@@ -7,7 +7,8 @@ import { assertPortsFree, emulatorTimeScale, repoRoot, StackError, startLocalSta
 
 function port(raw: string | undefined, fallback: number, flag: string): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new StackError(`${flag} must be a port number (0 = any free port), got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535)
+    throw new StackError(`${flag} must be a port number (0 = any free port), got "${raw}"`);
   return Number(raw);
 }
 
@@ -26,8 +27,13 @@ async function main(): Promise<void> {
   });
   const appPort = port(values.port, 7071, '--port');
   const oldPortFlag = values['emulator-port'] === undefined && values['sora-port'] !== undefined;
-  if (oldPortFlag) console.error('Note: --sora-port is the old name of --emulator-port; it goes away in the next release.');
-  const emulatorPort = port(values['emulator-port'] ?? values['sora-port'], 8091, oldPortFlag ? '--sora-port' : '--emulator-port');
+  if (oldPortFlag)
+    console.error('Note: --sora-port is the old name of --emulator-port; it goes away in the next release.');
+  const emulatorPort = port(
+    values['emulator-port'] ?? values['sora-port'],
+    8091,
+    oldPortFlag ? '--sora-port' : '--emulator-port',
+  );
   // One base port for Azurite's three services (0 = three free ports).
   const azuriteBase = port(values['azurite-port'], 10000, '--azurite-port');
   const dataDir = path.resolve(repoRoot, values['data-dir'] ?? '.azurite');
@@ -40,15 +46,23 @@ async function main(): Promise<void> {
   };
   await assertPortsFree({ appPort, emulatorPort, azurite, azureOpenAiEndpoint });
 
-  if (ensureLocalSettings(repoRoot)) console.log('Created local.settings.json from local.settings.sample.json.');
+  if (ensureLocalSettings(repoRoot))
+    console.log('Created local.settings.json from local.settings.sample.json.');
   const settings = readValues(path.join(repoRoot, 'local.settings.json'));
-  const apiKey = azureOpenAiEndpoint ? process.env.AZURE_OPENAI_API_KEY ?? settings.AZURE_OPENAI_API_KEY ?? '' : settings.AZURE_OPENAI_API_KEY;
+  const apiKey = azureOpenAiEndpoint
+    ? (process.env.AZURE_OPENAI_API_KEY ?? settings.AZURE_OPENAI_API_KEY ?? '')
+    : settings.AZURE_OPENAI_API_KEY;
   if (!azureOpenAiEndpoint && !apiKey) {
-    throw new StackError('AZURE_OPENAI_API_KEY is missing from local.settings.json (Values); the provider emulator needs a key to share with the app.');
+    throw new StackError(
+      'AZURE_OPENAI_API_KEY is missing from local.settings.json (Values); the provider emulator needs a key to share with the app.',
+    );
   }
   const timeScale = emulatorTimeScale(process.env, (line) => console.error(line));
 
-  console.log('Starting Azurite, %s and the app...', azureOpenAiEndpoint ? 'no provider emulator (AZURE_OPENAI_ENDPOINT is set)' : 'the provider emulator');
+  console.log(
+    'Starting Azurite, %s and the app...',
+    azureOpenAiEndpoint ? 'no provider emulator (AZURE_OPENAI_ENDPOINT is set)' : 'the provider emulator',
+  );
   const stack = await startLocalStack({
     appPort,
     emulatorPort,

@@ -15,12 +15,16 @@ const source = path.join(root, 'src', 'gallery');
 
 /** The names of the page's files in src/gallery/ (its TypeScript and tsconfig.json are not among them). */
 export function galleryFileNames() {
-  return readdirSync(source).filter((name) => /\.(html|css|js)$/.test(name)).sort();
+  return readdirSync(source)
+    .filter((name) => /\.(html|css|js)$/.test(name))
+    .sort();
 }
 
 /** Each of the page's files by name, with its text. */
 export function galleryFiles() {
-  return Object.fromEntries(galleryFileNames().map((name) => [name, readFileSync(path.join(source, name), 'utf8')]));
+  return Object.fromEntries(
+    galleryFileNames().map((name) => [name, readFileSync(path.join(source, name), 'utf8')]),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

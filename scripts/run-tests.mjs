@@ -46,18 +46,23 @@ const tapFile = path.join(scratch, 'report.tap');
 // Integration suites mostly wait on child processes, so a little parallelism pays even on 2 cores.
 const concurrency = process.env.TEST_CONCURRENCY ?? '3';
 const args = [
-  '--import', 'tsx',
+  '--import',
+  'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
   `--test-timeout=${process.env.TEST_TIMEOUT_MS ?? '300000'}`,
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tapFile}`,
   ...files.map((f) => path.relative(root, f)),
 ];
 
 console.log(`Running ${files.length} test file(s) with ${process.execPath} (Node ${process.versions.node})`);
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-const exitCode = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+const exitCode = await new Promise((resolve) =>
+  child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+);
 
 const tap = readFileSync(tapFile, 'utf8');
 rmSync(scratch, { recursive: true, force: true });
@@ -74,10 +79,12 @@ for (const key of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 't
 
 const problems = [];
 if (!('pass' in summary)) problems.push('the test runner printed no summary');
-if ((summary.pass ?? 0) === 0) problems.push('no test passed (a run that executes zero tests proves nothing)');
+if ((summary.pass ?? 0) === 0)
+  problems.push('no test passed (a run that executes zero tests proves nothing)');
 if ((summary.fail ?? 0) > 0) problems.push(`${summary.fail} test(s) failed`);
 if ((summary.cancelled ?? 0) > 0) problems.push(`${summary.cancelled} test(s) were cancelled`);
-if ((summary.skipped ?? 0) > 0) problems.push(`${summary.skipped} test(s) were skipped; skipped tests are not passes`);
+if ((summary.skipped ?? 0) > 0)
+  problems.push(`${summary.skipped} test(s) were skipped; skipped tests are not passes`);
 if ((summary.todo ?? 0) > 0) problems.push(`${summary.todo} test(s) are todo`);
 if (exitCode !== 0 && problems.length === 0) problems.push(`the test runner exited with code ${exitCode}`);
 

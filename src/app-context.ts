@@ -18,18 +18,34 @@ export interface AppContext {
   callbackActivities: ReturnType<typeof createCallbackActivities>;
 }
 
-export function createAppContext(env: Readonly<Record<string, string | undefined>> = process.env): AppContext {
+export function createAppContext(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AppContext {
   const config = loadConfig(env);
   const providers = createProviderRegistry(config);
   const service = blobServiceFromConfig(config);
   const container = lazyContainer(service, config.videoContainer);
   const claims = new JobClaims(container);
   const signer = createReadUrlSigner(service, config.sasTtlMinutes, config.videoStorage.kind === 'identity');
-  return { config, providers, claims, signer, activities: createActivities({
-    providers, container, claims, callbackBaseUrl: config.publicBaseUrl,
-    // A create lost in flight shows up within a request timeout; wait twice that before re-sending.
-    createSettleSeconds: Math.max(5, 2 * config.requestTimeoutSeconds),
-  }), callbackActivities: createCallbackActivities({
-    secret: config.outboundWebhookSecret, allowLoopback: config.allowLocalCallbacks, signer, containerName: config.videoContainer, retry: CALLBACK_RETRY,
-  }) };
+  return {
+    config,
+    providers,
+    claims,
+    signer,
+    activities: createActivities({
+      providers,
+      container,
+      claims,
+      callbackBaseUrl: config.publicBaseUrl,
+      // A create lost in flight shows up within a request timeout; wait twice that before re-sending.
+      createSettleSeconds: Math.max(5, 2 * config.requestTimeoutSeconds),
+    }),
+    callbackActivities: createCallbackActivities({
+      secret: config.outboundWebhookSecret,
+      allowLoopback: config.allowLocalCallbacks,
+      signer,
+      containerName: config.videoContainer,
+      retry: CALLBACK_RETRY,
+    }),
+  };
 }

@@ -51,8 +51,7 @@ export const settingAliases = {
 } as const satisfies Record<string, SettingName>;
 
 export type VideoStorageConnection =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'identity'; blobServiceUri: string };
+  { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; blobServiceUri: string };
 
 /** An Azure OpenAI resource's Sora deployments: an api-key, or else the managed identity. */
 export interface AzureOpenAiSettings {
@@ -114,7 +113,11 @@ export interface AppConfig {
   allowLocalCallbacks: boolean;
 }
 
-const optionalText = z.string().trim().optional().transform((value) => (value ? value : undefined));
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
 const positiveNumber = (fallback: number) =>
   z
     .string()
@@ -133,7 +136,10 @@ const httpUrl = z
   .string({ error: 'is required' })
   .trim()
   .min(1, 'is required')
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'must be an http(s) URL',
+  );
 
 const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
@@ -141,38 +147,52 @@ const optionalHttpUrl = optionalText.refine(
 );
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
-const settingsSchema = z
-  .object({
-    DEFAULT_PROVIDER: optionalText.refine((value) => value === undefined || (providerNames as readonly string[]).includes(value), `must be one of ${providerNames.join(', ')}`),
-    AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
-    AZURE_OPENAI_API_KEY: optionalText,
-    AZURE_CLIENT_ID: optionalText,
-    SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
-    SORA_VIDEOS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora-2'),
-    VIDEO_STORAGE: optionalText,
-    VIDEO_STORAGE__blobServiceUri: optionalHttpUrl,
-    VIDEO_CONTAINER: optionalText
-      .transform((v) => v ?? 'videos')
-      // Blob container naming rules: 3-63 chars, lowercase letters, digits, single hyphens.
-      .refine((v) => /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(v), 'must be a valid blob container name (3-63 lowercase letters, digits, hyphens)'),
-    VIDEO_DEADLINE_MINUTES: positiveNumber(30),
-    POLL_MIN_SECONDS: positiveNumber(2),
-    POLL_MAX_SECONDS: positiveNumber(30),
-    SAS_TTL_MINUTES: positiveNumber(60),
-    PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
-    OPENAI_API_KEY: optionalText,
-    OPENAI_BASE_URL: optionalHttpUrl,
-    FAL_KEY: optionalText,
-    FAL_QUEUE_URL: optionalHttpUrl,
-    FAL_JWKS_URL: optionalHttpUrl,
-    REPLICATE_API_TOKEN: optionalText,
-    REPLICATE_BASE_URL: optionalHttpUrl,
-    REPLICATE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value), 'must be a whsec_… secret'),
-    PUBLIC_BASE_URL: optionalHttpUrl,
-    OUTBOUND_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value), 'must be a whsec_… secret'),
-    IDEMPOTENCY_KEY_SECRET: optionalText,
-    ALLOW_LOCAL_CALLBACKS: optionalText.refine((value) => value === undefined || /^(true|false)$/i.test(value), 'must be true or false'),
-  });
+const settingsSchema = z.object({
+  DEFAULT_PROVIDER: optionalText.refine(
+    (value) => value === undefined || (providerNames as readonly string[]).includes(value),
+    `must be one of ${providerNames.join(', ')}`,
+  ),
+  AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
+  AZURE_OPENAI_API_KEY: optionalText,
+  AZURE_CLIENT_ID: optionalText,
+  SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
+  SORA_VIDEOS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora-2'),
+  VIDEO_STORAGE: optionalText,
+  VIDEO_STORAGE__blobServiceUri: optionalHttpUrl,
+  VIDEO_CONTAINER: optionalText
+    .transform((v) => v ?? 'videos')
+    // Blob container naming rules: 3-63 chars, lowercase letters, digits, single hyphens.
+    .refine(
+      (v) => /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(v),
+      'must be a valid blob container name (3-63 lowercase letters, digits, hyphens)',
+    ),
+  VIDEO_DEADLINE_MINUTES: positiveNumber(30),
+  POLL_MIN_SECONDS: positiveNumber(2),
+  POLL_MAX_SECONDS: positiveNumber(30),
+  SAS_TTL_MINUTES: positiveNumber(60),
+  PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalHttpUrl,
+  FAL_KEY: optionalText,
+  FAL_QUEUE_URL: optionalHttpUrl,
+  FAL_JWKS_URL: optionalHttpUrl,
+  REPLICATE_API_TOKEN: optionalText,
+  REPLICATE_BASE_URL: optionalHttpUrl,
+  REPLICATE_WEBHOOK_SECRET: optionalText.refine(
+    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
+    'must be a whsec_… secret',
+  ),
+  PUBLIC_BASE_URL: optionalHttpUrl,
+  OUTBOUND_WEBHOOK_SECRET: optionalText.refine(
+    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
+    'must be a whsec_… secret',
+  ),
+  IDEMPOTENCY_KEY_SECRET: optionalText,
+  ALLOW_LOCAL_CALLBACKS: optionalText.refine(
+    (value) => value === undefined || /^(true|false)$/i.test(value),
+    'must be true or false',
+  ),
+});
 
 /** Which providers the raw settings configure, in default order. */
 function configuredProviders(raw: Readonly<Record<string, string | undefined>>): ProviderName[] {
@@ -191,26 +211,44 @@ function configuredProviders(raw: Readonly<Record<string, string | undefined>>):
 function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>): string[] {
   const problems: string[] = [];
   if (!raw.VIDEO_STORAGE?.trim() && !raw.VIDEO_STORAGE__blobServiceUri?.trim()) {
-    problems.push('VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access');
+    problems.push(
+      'VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access',
+    );
   }
   const min = Number(raw.POLL_MIN_SECONDS?.trim() || 2);
   const max = Number(raw.POLL_MAX_SECONDS?.trim() || 30);
-  if (min > 0 && max > 0 && min > max) problems.push(`POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS (${max})`);
+  if (min > 0 && max > 0 && min > max)
+    problems.push(`POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS (${max})`);
   const configured = configuredProviders(raw);
   if (configured.length === 0) {
-    problems.push('no video provider is configured: set FAL_KEY, REPLICATE_API_TOKEN, OPENAI_API_KEY or AZURE_OPENAI_ENDPOINT');
+    problems.push(
+      'no video provider is configured: set FAL_KEY, REPLICATE_API_TOKEN, OPENAI_API_KEY or AZURE_OPENAI_ENDPOINT',
+    );
   }
   const wanted = raw.DEFAULT_PROVIDER?.trim();
-  if (wanted && configured.length > 0 && (providerNames as readonly string[]).includes(wanted) && !configured.includes(wanted as ProviderName)) {
-    problems.push(`DEFAULT_PROVIDER names ${wanted}, which is not configured (configured: ${configured.join(', ')})`);
+  if (
+    wanted &&
+    configured.length > 0 &&
+    (providerNames as readonly string[]).includes(wanted) &&
+    !configured.includes(wanted as ProviderName)
+  ) {
+    problems.push(
+      `DEFAULT_PROVIDER names ${wanted}, which is not configured (configured: ${configured.join(', ')})`,
+    );
   }
   return problems;
 }
 
 /** The settings by their current names, an old name standing in for its new one; `shownAs`
  * names each setting as the environment spelled it, for messages. */
-function withAliases(env: Readonly<Record<string, string | undefined>>): { picked: Record<string, string | undefined>; shownAs: Record<string, string>; problems: string[] } {
-  const picked: Record<string, string | undefined> = Object.fromEntries(settingNames.map((name) => [name, env[name]]));
+function withAliases(env: Readonly<Record<string, string | undefined>>): {
+  picked: Record<string, string | undefined>;
+  shownAs: Record<string, string>;
+  problems: string[];
+} {
+  const picked: Record<string, string | undefined> = Object.fromEntries(
+    settingNames.map((name) => [name, env[name]]),
+  );
   const shownAs: Record<string, string> = {};
   const problems: string[] = [];
   for (const [old, current] of Object.entries(settingAliases)) {
@@ -221,7 +259,9 @@ function withAliases(env: Readonly<Record<string, string | undefined>>): { picke
       picked[current] = env[old];
       shownAs[current] = old;
     } else if (value !== oldValue) {
-      problems.push(`${old} (the old name of ${current}) and ${current} are both set, to different values: keep only ${current}`);
+      problems.push(
+        `${old} (the old name of ${current}) and ${current} are both set, to different values: keep only ${current}`,
+      );
     }
   }
   return { picked, shownAs, problems };
@@ -231,10 +271,13 @@ function withAliases(env: Readonly<Record<string, string | undefined>>): { picke
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
   const { picked, shownAs, problems: aliasProblems } = withAliases(env);
   const result = settingsSchema.safeParse(picked);
-  const nameOf = (key: PropertyKey | undefined) => (key === undefined ? 'settings' : shownAs[String(key)] ?? String(key));
+  const nameOf = (key: PropertyKey | undefined) =>
+    key === undefined ? 'settings' : (shownAs[String(key)] ?? String(key));
   // Messages name the setting and the rule, never the value of a secret.
   const problems = [
-    ...(result.success ? [] : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
     ...aliasProblems,
     ...crossSettingProblems(picked),
   ];
@@ -243,20 +286,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const providers: ProviderSettings = {};
   if (s.AZURE_OPENAI_ENDPOINT) {
     providers['azure-openai'] = {
-      endpoint: withoutTrailingSlash(s.AZURE_OPENAI_ENDPOINT), apiKey: s.AZURE_OPENAI_API_KEY, managedIdentityClientId: s.AZURE_CLIENT_ID,
-      jobsDeployment: s.SORA_JOBS_DEPLOYMENT, videosDeployment: s.SORA_VIDEOS_DEPLOYMENT,
+      endpoint: withoutTrailingSlash(s.AZURE_OPENAI_ENDPOINT),
+      apiKey: s.AZURE_OPENAI_API_KEY,
+      managedIdentityClientId: s.AZURE_CLIENT_ID,
+      jobsDeployment: s.SORA_JOBS_DEPLOYMENT,
+      videosDeployment: s.SORA_VIDEOS_DEPLOYMENT,
     };
   }
-  if (s.OPENAI_API_KEY) providers.openai = { baseUrl: withoutTrailingSlash(s.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'), apiKey: s.OPENAI_API_KEY };
+  if (s.OPENAI_API_KEY)
+    providers.openai = {
+      baseUrl: withoutTrailingSlash(s.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'),
+      apiKey: s.OPENAI_API_KEY,
+    };
   if (s.FAL_KEY) {
     providers.fal = {
-      queueUrl: withoutTrailingSlash(s.FAL_QUEUE_URL ?? 'https://queue.fal.run'), apiKey: s.FAL_KEY,
+      queueUrl: withoutTrailingSlash(s.FAL_QUEUE_URL ?? 'https://queue.fal.run'),
+      apiKey: s.FAL_KEY,
       // fal's docs name the alpha host; video-providers.md notes rest.fal.ai is also in use, hence a setting.
       jwksUrl: s.FAL_JWKS_URL ?? 'https://rest.alpha.fal.ai/.well-known/jwks.json',
     };
   }
   if (s.REPLICATE_API_TOKEN) {
-    providers.replicate = { baseUrl: withoutTrailingSlash(s.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1'), apiToken: s.REPLICATE_API_TOKEN, webhookSecret: s.REPLICATE_WEBHOOK_SECRET };
+    providers.replicate = {
+      baseUrl: withoutTrailingSlash(s.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1'),
+      apiToken: s.REPLICATE_API_TOKEN,
+      webhookSecret: s.REPLICATE_WEBHOOK_SECRET,
+    };
   }
   return {
     providers,

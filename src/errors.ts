@@ -33,7 +33,12 @@ export class ProviderTransientError extends PipelineError {
 
 /** The provider refused the request itself (4xx): retrying the same request cannot succeed. */
 export class ProviderPermanentError extends PipelineError {
-  constructor(message: string, readonly status: number, readonly code: string | undefined, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -49,7 +54,10 @@ export class WebhookVerificationError extends PipelineError {}
 
 /** A storage or durable call did not answer within its bound (the HTTP layer answers 503). */
 export class DependencyTimeoutError extends PipelineError {
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} did not answer within ${ms / 1000} s`);
   }
 }

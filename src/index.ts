@@ -17,7 +17,12 @@ import { generateVideo } from './orchestrations/generate-video.js';
 app.setup({ enableHttpStream: false });
 
 const context = createAppContext();
-const api = createVideosApi({ config: () => context.config, providers: () => context.providers, claims: () => context.claims, signer: () => context.signer });
+const api = createVideosApi({
+  config: () => context.config,
+  providers: () => context.providers,
+  claims: () => context.claims,
+  signer: () => context.signer,
+});
 const providersApi = createProvidersApi({ providers: () => context.providers });
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
 const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
@@ -30,19 +35,62 @@ df.app.activity(activityNames.createVideoJob, { handler: context.activities.crea
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
 df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
-df.app.activity(activityNames.scheduleCallback, { extraInputs: [df.input.durableClient()], handler: context.callbackActivities.scheduleCallback });
+df.app.activity(activityNames.scheduleCallback, {
+  extraInputs: [df.input.durableClient()],
+  handler: context.callbackActivities.scheduleCallback,
+});
 df.app.activity(activityNames.sendCallback, { handler: context.callbackActivities.sendCallback });
 
 const durableClient = df.input.durableClient();
-app.http('videosStart', { route: 'videos', methods: ['POST'], authLevel: 'function', extraInputs: [durableClient], handler: api.startVideo });
-app.http('videosStatus', { route: 'videos/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: api.getVideo });
-app.http('providersList', { route: 'providers', methods: ['GET'], authLevel: 'function', handler: providersApi.listProviders });
+app.http('videosStart', {
+  route: 'videos',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: api.startVideo,
+});
+app.http('videosStatus', {
+  route: 'videos/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: api.getVideo,
+});
+app.http('providersList', {
+  route: 'providers',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: providersApi.listProviders,
+});
 // Anonymous: providers cannot hold function keys. The handler verifies each webhook's signature
 // before it touches anything (issue 13; infra keeps every other route at authLevel function).
-app.http('providerCallback', { route: 'callbacks/{provider}', methods: ['POST'], authLevel: 'anonymous', extraInputs: [durableClient], handler: callbacksApi.receive });
-app.http('videosCancel', { route: 'videos/{id}', methods: ['DELETE'], authLevel: 'function', extraInputs: [durableClient], handler: api.cancelVideo });
-app.http('videosList', { route: 'videos', methods: ['GET'], authLevel: 'function', extraInputs: [durableClient], handler: videosList.listVideos });
-app.http('openApi', { route: 'openapi.json', methods: ['GET'], authLevel: 'function', handler: openApi.getOpenApi });
+app.http('providerCallback', {
+  route: 'callbacks/{provider}',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [durableClient],
+  handler: callbacksApi.receive,
+});
+app.http('videosCancel', {
+  route: 'videos/{id}',
+  methods: ['DELETE'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: api.cancelVideo,
+});
+app.http('videosList', {
+  route: 'videos',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: videosList.listVideos,
+});
+app.http('openApi', {
+  route: 'openapi.json',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: openApi.getOpenApi,
+});
 // Anonymous: the page holds no data and a browser cannot send a header when it navigates; the
 // page asks for the function key and sends it on every API call it makes.
 app.http('gallery', { route: 'gallery', methods: ['GET'], authLevel: 'anonymous', handler: gallery.page });

@@ -31,16 +31,32 @@ export interface RunningAzurite {
   stop(): Promise<void>;
 }
 
-const azuriteMain = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+const azuriteMain = path.join(
+  path.dirname(require.resolve('azurite/package.json')),
+  'dist',
+  'src',
+  'azurite.js',
+);
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const args = [
     azuriteMain,
-    '--blobHost', '127.0.0.1', '--blobPort', String(options.blobPort ?? 0),
-    '--queueHost', '127.0.0.1', '--queuePort', String(options.queuePort ?? 0),
-    '--tableHost', '127.0.0.1', '--tablePort', String(options.tablePort ?? 0),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(options.blobPort ?? 0),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(options.queuePort ?? 0),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(options.tablePort ?? 0),
     // Current Azure SDKs send API versions newer than Azurite knows (toolchain.md).
-    '--skipApiVersionCheck', '--disableTelemetry', '--loose',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--loose',
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
@@ -55,11 +71,15 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`Azurite did not start within ${options.startTimeoutMs ?? 30000} ms. Output:\n${output}`));
+      reject(
+        new Error(`Azurite did not start within ${options.startTimeoutMs ?? 30000} ms. Output:\n${output}`),
+      );
     }, options.startTimeoutMs ?? 30000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      for (const match of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/g)) {
+      for (const match of output.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at (http:\/\/\S+)/g,
+      )) {
         endpoints[match[1].toLowerCase()] = match[2];
       }
       if (endpoints.blob && endpoints.queue && endpoints.table) {

@@ -35,9 +35,16 @@ export interface HostSettings {
 function durationMs(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value === 'number' && value >= 0) return value;
-  const span = typeof value === 'string' ? /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) : null;
-  if (!span) throw new AppLoadError(`host.json: ${name} must be a TimeSpan such as "00:00:30" (got ${JSON.stringify(value)})`);
-  return ((Number(span[1] ?? 0) * 24 + Number(span[2])) * 3600 + Number(span[3]) * 60 + Number(span[4])) * 1000 + Number(`0.${span[5] ?? '0'}`) * 1000;
+  const span =
+    typeof value === 'string' ? /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value) : null;
+  if (!span)
+    throw new AppLoadError(
+      `host.json: ${name} must be a TimeSpan such as "00:00:30" (got ${JSON.stringify(value)})`,
+    );
+  return (
+    ((Number(span[1] ?? 0) * 24 + Number(span[2])) * 3600 + Number(span[3]) * 60 + Number(span[4])) * 1000 +
+    Number(`0.${span[5] ?? '0'}`) * 1000
+  );
 }
 
 function readJson(file: string): unknown {
@@ -50,7 +57,9 @@ function readJson(file: string): unknown {
 }
 
 function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** Case-insensitive lookup: host.json keys are case-insensitive on the real host. */
@@ -62,7 +71,8 @@ function pick(source: Record<string, unknown>, key: string): unknown {
 function positiveInt(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new AppLoadError(`host.json: ${name} must be a positive integer (got ${JSON.stringify(value)})`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new AppLoadError(`host.json: ${name} must be a positive integer (got ${JSON.stringify(value)})`);
   return n;
 }
 
@@ -74,20 +84,35 @@ export function readHostSettings(appDir: string): HostSettings {
   const durable = record(pick(extensions, 'durableTask'));
   const queues = record(pick(extensions, 'queues'));
   const encoding = pick(queues, 'messageEncoding');
-  if (encoding !== undefined && !['base64', 'none'].includes(String(encoding).toLowerCase())) throw new AppLoadError('host.json: queues.messageEncoding must be base64 or none');
+  if (encoding !== undefined && !['base64', 'none'].includes(String(encoding).toLowerCase()))
+    throw new AppLoadError('host.json: queues.messageEncoding must be base64 or none');
   const routePrefixValue = pick(http, 'routePrefix');
-  const routePrefix = typeof routePrefixValue === 'string' ? routePrefixValue.replace(/^\/+|\/+$/g, '') : 'api';
+  const routePrefix =
+    typeof routePrefixValue === 'string' ? routePrefixValue.replace(/^\/+|\/+$/g, '') : 'api';
   const hubName = pick(durable, 'hubName');
-  if (hubName !== undefined && (typeof hubName !== 'string' || !/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(hubName))) {
-    throw new AppLoadError('host.json: durableTask.hubName must be 3-45 letters or digits starting with a letter');
+  if (
+    hubName !== undefined &&
+    (typeof hubName !== 'string' || !/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(hubName))
+  ) {
+    throw new AppLoadError(
+      'host.json: durableTask.hubName must be 3-45 letters or digits starting with a letter',
+    );
   }
   return {
     routePrefix,
     durable: {
       // The Durable extension's default hub name when host.json names none.
       hubName: typeof hubName === 'string' ? hubName : 'TestHubName',
-      maxConcurrentActivityFunctions: positiveInt(pick(durable, 'maxConcurrentActivityFunctions'), 10, 'maxConcurrentActivityFunctions'),
-      maxConcurrentOrchestratorFunctions: positiveInt(pick(durable, 'maxConcurrentOrchestratorFunctions'), 10, 'maxConcurrentOrchestratorFunctions'),
+      maxConcurrentActivityFunctions: positiveInt(
+        pick(durable, 'maxConcurrentActivityFunctions'),
+        10,
+        'maxConcurrentActivityFunctions',
+      ),
+      maxConcurrentOrchestratorFunctions: positiveInt(
+        pick(durable, 'maxConcurrentOrchestratorFunctions'),
+        10,
+        'maxConcurrentOrchestratorFunctions',
+      ),
     },
     queues: {
       batchSize: positiveInt(pick(queues, 'batchSize'), 16, 'queues.batchSize'),
@@ -115,16 +140,25 @@ export function readLocalSettings(appDir: string): Record<string, string> {
 /** The files package.json `main` names (globs expanded, sorted for a stable load order). */
 export function resolveEntryFiles(appDir: string): string[] {
   const file = path.join(appDir, 'package.json');
-  if (!existsSync(file)) throw new AppLoadError(`${appDir} has no package.json: a v4 Node app names its entry point there ("main")`);
+  if (!existsSync(file))
+    throw new AppLoadError(
+      `${appDir} has no package.json: a v4 Node app names its entry point there ("main")`,
+    );
   const main = pick(record(readJson(file)), 'main');
   if (typeof main !== 'string' || main.trim() === '') {
-    throw new AppLoadError(`${file} has no "main": set it to the file (or glob) that registers your functions`);
+    throw new AppLoadError(
+      `${file} has no "main": set it to the file (or glob) that registers your functions`,
+    );
   }
   const matches = /[*?[{]/.test(main)
-    ? globSync(main, { cwd: appDir }).map((m) => path.resolve(appDir, m)).sort()
+    ? globSync(main, { cwd: appDir })
+        .map((m) => path.resolve(appDir, m))
+        .sort()
     : [path.resolve(appDir, main)].filter((f) => existsSync(f));
   if (matches.length === 0) {
-    throw new AppLoadError(`package.json "main" (${main}) matches no file in ${appDir}. Did you build the app (npm run build)?`);
+    throw new AppLoadError(
+      `package.json "main" (${main}) matches no file in ${appDir}. Did you build the app (npm run build)?`,
+    );
   }
   return matches;
 }

@@ -106,14 +106,19 @@ export interface RegisteredFunction {
 export class FunctionRegistry {
   readonly functions = new Map<string, RegisteredFunction>();
   readonly hooks: Record<HookName, HookCallback[]> = {
-    preInvocation: [], postInvocation: [], appStart: [], appTerminate: [], log: [],
+    preInvocation: [],
+    postInvocation: [],
+    appStart: [],
+    appTerminate: [],
+    log: [],
   };
   programmingModel: ProgrammingModel | undefined;
   /** Lines the library logged through coreApi.log (system warnings such as "test mode"). */
   onLog: (level: RpcLogLevel, category: RpcLogCategory, message: string) => void = () => {};
 
   byName(name: string): RegisteredFunction | undefined {
-    for (const fn of this.functions.values()) if (fn.metadata.name.toLowerCase() === name.toLowerCase()) return fn;
+    for (const fn of this.functions.values())
+      if (fn.metadata.name.toLowerCase() === name.toLowerCase()) return fn;
     return undefined;
   }
 
@@ -126,7 +131,8 @@ export class FunctionRegistry {
       Disposable,
       registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
         const id = metadata.functionId || metadata.name;
-        if (registry.functions.has(id)) throw new Error(`A function with the id "${id}" has already been registered.`);
+        if (registry.functions.has(id))
+          throw new Error(`A function with the id "${id}" has already been registered.`);
         registry.functions.set(id, { id, metadata, callback });
         return new Disposable(() => registry.functions.delete(id));
       },

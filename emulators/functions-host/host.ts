@@ -5,8 +5,20 @@ import http from 'node:http';
 import nodePath from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { readHostSettings, readLocalSettings, resolveEntryFiles, AppLoadError, type DurableSettings, type HostSettings } from './app-files.js';
-import { FunctionRegistry, installCoreModule, type RegisteredFunction, type RpcTypedData } from './core-api.js';
+import {
+  readHostSettings,
+  readLocalSettings,
+  resolveEntryFiles,
+  AppLoadError,
+  type DurableSettings,
+  type HostSettings,
+} from './app-files.js';
+import {
+  FunctionRegistry,
+  installCoreModule,
+  type RegisteredFunction,
+  type RpcTypedData,
+} from './core-api.js';
 import { Invoker, triggerBinding } from './invoke.js';
 import { HostLog } from './log.js';
 import { compileRoute } from './routes.js';
@@ -23,7 +35,6 @@ import { TableStore } from './durable/table-store.js';
 import { generateKeys, type Keys } from './keys.js';
 import { dispatch, HOST_VERSION, type HttpDeps, type HttpFunction } from './http-handlers.js';
 import { bodyLimitFromEnv } from './request-body.js';
-
 
 export interface HostOptions {
   appDir: string;
@@ -46,7 +57,10 @@ const DEV_STORAGE = 'UseDevelopmentStorage=true';
 
 function storageConnection(): string {
   const value = process.env.AzureWebJobsStorage;
-  if (!value) throw new AppLoadError('AzureWebJobsStorage is not set: Durable Functions keeps its state there (use UseDevelopmentStorage=true with Azurite, or --store memory).');
+  if (!value)
+    throw new AppLoadError(
+      'AzureWebJobsStorage is not set: Durable Functions keeps its state there (use UseDevelopmentStorage=true with Azurite, or --store memory).',
+    );
   return value;
 }
 
@@ -56,7 +70,10 @@ async function loadApp(files: string[]): Promise<void> {
       if (file.endsWith('.mjs')) await import(pathToFileURL(file).href);
       else require(file);
     } catch (error) {
-      throw new AppLoadError(`Worker failed to load function entry point "${file}": ${(error as Error).stack ?? String(error)}`, { cause: error });
+      throw new AppLoadError(
+        `Worker failed to load function entry point "${file}": ${(error as Error).stack ?? String(error)}`,
+        { cause: error },
+      );
     }
   }
 }
@@ -95,7 +112,12 @@ function sortFunctions(registry: FunctionRegistry) {
 }
 
 /** The durable client's binding data (`taskHubName`, `creationUrls`, `managementUrls`, `rpcBaseUrl`). */
-function durableClientData(baseUrl: string, durableBase: string, hubName: string, systemKey: string | undefined): string {
+function durableClientData(
+  baseUrl: string,
+  durableBase: string,
+  hubName: string,
+  systemKey: string | undefined,
+): string {
   return JSON.stringify({
     taskHubName: hubName,
     creationUrls: {
@@ -113,10 +135,15 @@ function durableClientData(baseUrl: string, durableBase: string, hubName: string
 }
 
 /** The durable client input of every function that declares one (durableClient / orchestrationClient). */
-function durableClientInputs(clientData: string): (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[] {
-  return (fn) => Object.entries(fn.metadata.bindings)
-    .filter(([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'))
-    .map(([name]) => ({ name, data: { string: clientData } }));
+function durableClientInputs(
+  clientData: string,
+): (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[] {
+  return (fn) =>
+    Object.entries(fn.metadata.bindings)
+      .filter(
+        ([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'),
+      )
+      .map(([name]) => ({ name, data: { string: clientData } }));
 }
 
 interface Durable {
@@ -128,25 +155,56 @@ interface Durable {
 
 /** The durable store, engine, entity scheduler and management API. */
 async function startDurable(options: {
-  kind: HostOptions['store']; hubName: string; registry: FunctionRegistry; invoker: Invoker; log: HostLog; settings: DurableSettings;
-  extraInputs: (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[]; durableBase: string; systemKey: string | undefined;
+  kind: HostOptions['store'];
+  hubName: string;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  log: HostLog;
+  settings: DurableSettings;
+  extraInputs: (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[];
+  durableBase: string;
+  systemKey: string | undefined;
 }): Promise<Durable> {
   const { registry, invoker, log, hubName } = options;
-  const store = options.kind === 'memory' ? new MemoryStore() : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
+  const store =
+    options.kind === 'memory'
+      ? new MemoryStore()
+      : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
   await store.init();
   let engine: DurableEngine | undefined;
-  const entities = new EntityScheduler({ store, registry, invoker, log, deliverToOrchestration: (message) => engine!.acceptStoredMessage(message) });
-  engine = new DurableEngine({ store, registry, invoker, log, settings: options.settings, extraInputs: options.extraInputs, entities });
+  const entities = new EntityScheduler({
+    store,
+    registry,
+    invoker,
+    log,
+    deliverToOrchestration: (message) => engine!.acceptStoredMessage(message),
+  });
+  engine = new DurableEngine({
+    store,
+    registry,
+    invoker,
+    log,
+    settings: options.settings,
+    extraInputs: options.extraInputs,
+    entities,
+  });
   const api = new DurableHttpApi(engine, hubName, () => options.durableBase, options.systemKey, entities);
   return { store, engine, entities, api };
 }
 
 /** Resumes what the store says is unfinished (after a restart). */
-async function recoverDurable({ store, engine, entities }: Durable, log: HostLog, hubName: string): Promise<void> {
+async function recoverDurable(
+  { store, engine, entities }: Durable,
+  log: HostLog,
+  hubName: string,
+): Promise<void> {
   const resumed = await engine.recover();
   const woken = await entities.recover();
   if (woken > 0) log.info(`Resumed ${woken} entit${woken === 1 ? 'y' : 'ies'} with undelivered operations.`);
-  if (resumed > 0) log.info(`Resumed ${resumed} unfinished orchestration instance(s) from the ${store.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`);
+  if (resumed > 0)
+    log.info(
+      `Resumed ${resumed} unfinished orchestration instance(s) from the ${store.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`,
+    );
 }
 
 /** The HTTP triggers with their compiled routes (under host.json's routePrefix). */
@@ -156,26 +214,47 @@ function httpFunctionsOf(registry: FunctionRegistry, routePrefix: string): HttpF
     const trigger = triggerBinding(fn);
     if (trigger?.type !== 'httpTrigger') continue;
     const route = String(trigger.options.route ?? fn.metadata.name);
-    const methods = ((trigger.options.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
+    const methods = ((trigger.options.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) =>
+      m.toUpperCase(),
+    );
     const prefix = routePrefix ? `${routePrefix}/` : '';
-    httpFunctions.push({ fn, triggerName: trigger.name, route: compileRoute(prefix + route.replace(/^\/+/, '')), methods, authLevel: String(trigger.options.authLevel ?? 'anonymous').toLowerCase() });
+    httpFunctions.push({
+      fn,
+      triggerName: trigger.name,
+      route: compileRoute(prefix + route.replace(/^\/+/, '')),
+      methods,
+      authLevel: String(trigger.options.authLevel ?? 'anonymous').toLowerCase(),
+    });
   }
   return httpFunctions;
 }
 
 /** func's start-up banner: every function, with the URL of each HTTP one, then the refusals and keys. */
-function printBanner(log: HostLog, registry: FunctionRegistry, httpFunctions: HttpFunction[], refusals: Map<string, string>, keys: Keys | undefined, baseUrl: string): void {
+function printBanner(
+  log: HostLog,
+  registry: FunctionRegistry,
+  httpFunctions: HttpFunction[],
+  refusals: Map<string, string>,
+  keys: Keys | undefined,
+  baseUrl: string,
+): void {
   log.banner('\nFunctions:\n');
   for (const fn of registry.functions.values()) {
     const http = httpFunctions.find((h) => h.fn === fn);
     const refused = refusals.get(fn.id);
-    const line = http ? `[${http.methods.join(',')}] ${baseUrl}/${http.route.template}` : triggerBinding(fn)?.type ?? 'unknown trigger';
-    log.banner(`        ${fn.metadata.name}: ${line}${refused ? ` (not supported by this host: see below)` : ''}`);
+    const line = http
+      ? `[${http.methods.join(',')}] ${baseUrl}/${http.route.template}`
+      : (triggerBinding(fn)?.type ?? 'unknown trigger');
+    log.banner(
+      `        ${fn.metadata.name}: ${line}${refused ? ` (not supported by this host: see below)` : ''}`,
+    );
     log.banner('');
   }
   for (const reason of refusals.values()) log.banner(`Error: ${reason}\n`);
   if (keys) {
-    log.banner(`Keys (--require-keys): master=${keys.master} function=${keys.function} durabletask_extension=${keys.system}\n`);
+    log.banner(
+      `Keys (--require-keys): master=${keys.master} function=${keys.function} durabletask_extension=${keys.system}\n`,
+    );
   }
 }
 
@@ -184,14 +263,16 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const log = new HostLog({ quiet: options.quiet, verbose: options.verbose });
   const settings: HostSettings = readHostSettings(options.appDir);
   // local.settings.json Values become environment variables; the real environment wins, as with func.
-  for (const [key, value] of Object.entries(readLocalSettings(options.appDir))) if (process.env[key] === undefined) process.env[key] = value;
+  for (const [key, value] of Object.entries(readLocalSettings(options.appDir)))
+    if (process.env[key] === undefined) process.env[key] = value;
   process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
 
   const registry = new FunctionRegistry();
   registry.onLog = (level, category, message) => log.fromFunction('host', level, category, message);
   installCoreModule(registry, HOST_VERSION);
   const keys: Keys | undefined = options.requireKeys ? generateKeys() : undefined;
-  const maxBody = options.maxRequestBodyBytes ?? bodyLimitFromEnv(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
+  const maxBody =
+    options.maxRequestBodyBytes ?? bodyLimitFromEnv(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
 
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -211,34 +292,89 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     throw error;
   }
   const invoker = new Invoker(registry, log);
-  for (const hook of registry.hooks.appStart) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData, functionAppDirectory: options.appDir });
+  for (const hook of registry.hooks.appStart)
+    await hook({
+      hookData: invoker.appHookData,
+      appHookData: invoker.appHookData,
+      functionAppDirectory: options.appDir,
+    });
   const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
 
   const { refusals, timers, queueFunctions, blobFunctions } = sortFunctions(registry);
   const storageBindings = new StorageBindings(settings.queues.messageEncoding);
   invoker.services = { refusals, storage: storageBindings };
   const timerTriggers = timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined;
-  const queueTriggers = queueFunctions.length > 0 ? new QueueTriggers(queueFunctions, invoker, log, storageBindings, settings.queues) : undefined;
+  const queueTriggers =
+    queueFunctions.length > 0
+      ? new QueueTriggers(queueFunctions, invoker, log, storageBindings, settings.queues)
+      : undefined;
   // Blob receipts are kept per host id, as func keys them by its host id (the site name on Azure).
-  const hostId = (process.env.AzureFunctionsWebHost__hostid ?? process.env.WEBSITE_SITE_NAME ?? nodePath.basename(options.appDir)).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 32);
-  const blobTriggers = blobFunctions.length > 0 ? new BlobTriggers(blobFunctions, invoker, log, storageBindings, hostId, settings.queues.maxDequeueCount) : undefined;
+  const hostId = (
+    process.env.AzureFunctionsWebHost__hostid ??
+    process.env.WEBSITE_SITE_NAME ??
+    nodePath.basename(options.appDir)
+  )
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 32);
+  const blobTriggers =
+    blobFunctions.length > 0
+      ? new BlobTriggers(
+          blobFunctions,
+          invoker,
+          log,
+          storageBindings,
+          hostId,
+          settings.queues.maxDequeueCount,
+        )
+      : undefined;
   const streamUri = capabilities.HttpUri;
 
   const durableBase = `${baseUrl}/runtime/webhooks/durabletask`;
   const hubName = settings.durable.hubName;
   const extraInputs = durableClientInputs(durableClientData(baseUrl, durableBase, hubName, keys?.system));
-  const hasDurable = [...registry.functions.values()].some((f) => ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(triggerBinding(f)?.type ?? '') || extraInputs(f).length > 0);
-  const durable = hasDurable ? await startDurable({ kind: options.store, hubName, registry, invoker, log, settings: settings.durable, extraInputs, durableBase, systemKey: keys?.system }) : undefined;
+  const hasDurable = [...registry.functions.values()].some(
+    (f) =>
+      ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(triggerBinding(f)?.type ?? '') ||
+      extraInputs(f).length > 0,
+  );
+  const durable = hasDurable
+    ? await startDurable({
+        kind: options.store,
+        hubName,
+        registry,
+        invoker,
+        log,
+        settings: settings.durable,
+        extraInputs,
+        durableBase,
+        systemKey: keys?.system,
+      })
+    : undefined;
   const httpFunctions = httpFunctionsOf(registry, settings.routePrefix);
 
   const deps: HttpDeps = {
-    baseUrl, log, registry, invoker, refusals, keys, maxBody, httpFunctions, streamUri, extraInputs, api: durable?.api, timers, timerTriggers,
+    baseUrl,
+    log,
+    registry,
+    invoker,
+    refusals,
+    keys,
+    maxBody,
+    httpFunctions,
+    streamUri,
+    extraInputs,
+    api: durable?.api,
+    timers,
+    timerTriggers,
   };
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => dispatch(deps, req, res));
 
   printBanner(log, registry, httpFunctions, refusals, keys, baseUrl);
   if (durable) await recoverDurable(durable, log, hubName);
-  log.banner(`Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${durable?.store.kind ?? 'none'}, hub: ${hubName})`);
+  log.banner(
+    `Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${durable?.store.kind ?? 'none'}, hub: ${hubName})`,
+  );
 
   timerTriggers?.start();
   queueTriggers?.start();
@@ -253,7 +389,8 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
       blobTriggers?.stop();
       durable?.engine.stop();
       durable?.entities.stop();
-      for (const hook of registry.hooks.appTerminate) await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
+      for (const hook of registry.hooks.appTerminate)
+        await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -10,7 +10,13 @@ import type { CompiledRoute } from './routes.js';
 import type { DurableHttpApi } from './durable/http-api.js';
 import type { Schedule, TimerTriggers } from './bindings/timer.js';
 import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
-import { checkDeclaredLength, limitStream, readBodyOr413, refuseTooLarge, wellEncodedPath } from './request-body.js';
+import {
+  checkDeclaredLength,
+  limitStream,
+  readBodyOr413,
+  refuseTooLarge,
+  wellEncodedPath,
+} from './request-body.js';
 
 export const HOST_VERSION = '4.1040.0';
 
@@ -43,19 +49,31 @@ export interface HttpDeps {
   timerTriggers: TimerTriggers | undefined;
 }
 
-const keyFrom = (req: http.IncomingMessage, url: URL) => url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
+const keyFrom = (req: http.IncomingMessage, url: URL) =>
+  url.searchParams.get('code') ?? (req.headers['x-functions-key'] as string | undefined);
 
 function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [key, value] of Object.entries(headers))
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 
-const nullable = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { value: v }]));
+const nullable = (record: Record<string, string>) =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, { value: v }]));
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -63,30 +81,51 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 function setCookieValues(cookies: unknown[]): string[] {
   return cookies.map((raw) => {
     const c = raw as Record<string, unknown>;
-    const inner = (v: unknown) => (v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : undefined);
+    const inner = (v: unknown) =>
+      v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : undefined;
     let text = `${String(c.name)}=${encodeURIComponent(String(c.value ?? ''))}`;
     if (inner(c.domain)) text += `; Domain=${String(inner(c.domain))}`;
     if (inner(c.path)) text += `; Path=${String(inner(c.path))}`;
     const expires = inner(c.expires) as { seconds?: number } | undefined;
-    if (expires?.seconds !== undefined) text += `; Expires=${new Date(Number(expires.seconds) * 1000).toUTCString()}`;
+    if (expires?.seconds !== undefined)
+      text += `; Expires=${new Date(Number(expires.seconds) * 1000).toUTCString()}`;
     if (inner(c.maxAge) !== undefined) text += `; Max-Age=${String(inner(c.maxAge))}`;
     if (inner(c.secure)) text += '; Secure';
     if (inner(c.httpOnly)) text += '; HttpOnly';
-    if (typeof c.sameSite === 'string' && c.sameSite !== 'none') text += `; SameSite=${c.sameSite === 'explicitNone' ? 'None' : c.sameSite[0].toUpperCase() + c.sameSite.slice(1)}`;
+    if (typeof c.sameSite === 'string' && c.sameSite !== 'none')
+      text += `; SameSite=${c.sameSite === 'explicitNone' ? 'None' : c.sameSite[0].toUpperCase() + c.sameSite.slice(1)}`;
     return text;
   });
 }
 
 /** An HTTP trigger: route, method, key, then the invocation (or the library's own server when streaming). */
-export async function handleFunction(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+export async function handleFunction(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+): Promise<void> {
   const { log, invoker, refusals, maxBody } = deps;
   const path = decodeURI(url.pathname);
-  const candidates = deps.httpFunctions.map((h) => ({ h, params: h.route.match(url.pathname) })).filter((c) => c.params);
+  const candidates = deps.httpFunctions
+    .map((h) => ({ h, params: h.route.match(url.pathname) }))
+    .filter((c) => c.params);
   if (candidates.length === 0) return sendJson(res, 404, { message: `No function matches ${path}` });
   const match = candidates.find((c) => c.h.methods.includes(req.method ?? 'GET'));
-  if (!match) return sendJson(res, 405, { message: `${req.method} is not allowed on ${path}; allowed: ${candidates.flatMap((c) => c.h.methods).join(', ')}` }, { allow: candidates.flatMap((c) => c.h.methods).join(', ') });
+  if (!match)
+    return sendJson(
+      res,
+      405,
+      {
+        message: `${req.method} is not allowed on ${path}; allowed: ${candidates.flatMap((c) => c.h.methods).join(', ')}`,
+      },
+      { allow: candidates.flatMap((c) => c.h.methods).join(', ') },
+    );
   const { h, params } = match;
-  if (!keyOpens(deps.keys, h.authLevel, keyFrom(req, url))) return sendJson(res, 401, { message: 'A valid function key is required (code query parameter or x-functions-key header).' });
+  if (!keyOpens(deps.keys, h.authLevel, keyFrom(req, url)))
+    return sendJson(res, 401, {
+      message: 'A valid function key is required (code query parameter or x-functions-key header).',
+    });
   const refused = refusals.get(h.fn.id);
   if (refused) {
     log.error(refused);
@@ -96,12 +135,30 @@ export async function handleFunction(deps: HttpDeps, req: http.IncomingMessage, 
   const headers = headerRecord(req.headers);
   const query = Object.fromEntries(url.searchParams);
   const httpData: RpcHttpData = {
-    method: req.method ?? 'GET', url: url.href, nullableHeaders: nullable(headers), nullableQuery: nullable(query), nullableParams: nullable(params!),
+    method: req.method ?? 'GET',
+    url: url.href,
+    nullableHeaders: nullable(headers),
+    nullableQuery: nullable(query),
+    nullableParams: nullable(params!),
   };
-  const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) }, Query: { json: JSON.stringify(query) } };
+  const triggerMetadata: Record<string, RpcTypedData> = {
+    Headers: { json: JSON.stringify(headers) },
+    Query: { json: JSON.stringify(query) },
+  };
   for (const [key, value] of Object.entries(params!)) triggerMetadata[key] = { string: value };
 
-  if (deps.streamUri) return streamThroughLibrary(deps, deps.streamUri, req, res, url, h, invocationId, httpData, triggerMetadata);
+  if (deps.streamUri)
+    return streamThroughLibrary(
+      deps,
+      deps.streamUri,
+      req,
+      res,
+      url,
+      h,
+      invocationId,
+      httpData,
+      triggerMetadata,
+    );
 
   const body = await readBodyOr413(req, res, maxBody);
   if (!body) return;
@@ -112,13 +169,18 @@ export async function handleFunction(deps: HttpDeps, req: http.IncomingMessage, 
     triggerMetadata,
   });
   if (!outcome.ok) return void res.writeHead(500, { 'content-length': 0 }).end();
-  const outName = Object.entries(h.fn.metadata.bindings).find(([, b]) => b.direction === 'out' && String(b.type).toLowerCase() === 'http')?.[0];
-  const data = outName === '$return' || outName === undefined
-    ? outcome.response.returnValue
-    : outcome.response.outputData?.find((o) => o.name === outName)?.data;
+  const outName = Object.entries(h.fn.metadata.bindings).find(
+    ([, b]) => b.direction === 'out' && String(b.type).toLowerCase() === 'http',
+  )?.[0];
+  const data =
+    outName === '$return' || outName === undefined
+      ? outcome.response.returnValue
+      : outcome.response.outputData?.find((o) => o.name === outName)?.data;
   const response = data?.http;
   if (!response) return void res.writeHead(204).end();
-  const bodyBytes = response.body?.bytes ? Buffer.from(response.body.bytes) : Buffer.from(response.body?.string ?? '');
+  const bodyBytes = response.body?.bytes
+    ? Buffer.from(response.body.bytes)
+    : Buffer.from(response.body?.string ?? '');
   const outHeaders: Record<string, string | string[]> = { ...(response.headers ?? {}) };
   if (response.cookies?.length) outHeaders['set-cookie'] = setCookieValues(response.cookies);
   delete outHeaders['transfer-encoding'];
@@ -128,7 +190,17 @@ export async function handleFunction(deps: HttpDeps, req: http.IncomingMessage, 
 }
 
 /** With app.setup({enableHttpStream:true}) the library serves the request itself: proxy the raw stream to it. */
-async function streamThroughLibrary(deps: HttpDeps, streamUri: string, req: http.IncomingMessage, res: http.ServerResponse, url: URL, h: HttpFunction, invocationId: string, httpData: RpcHttpData, triggerMetadata: Record<string, RpcTypedData>): Promise<void> {
+async function streamThroughLibrary(
+  deps: HttpDeps,
+  streamUri: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  h: HttpFunction,
+  invocationId: string,
+  httpData: RpcHttpData,
+  triggerMetadata: Record<string, RpcTypedData>,
+): Promise<void> {
   const { log, invoker, maxBody } = deps;
   try {
     checkDeclaredLength(req, maxBody);
@@ -138,7 +210,12 @@ async function streamThroughLibrary(deps: HttpDeps, streamUri: string, req: http
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
-    headers: { ...req.headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': url.host, 'x-forwarded-proto': 'http' },
+    headers: {
+      ...req.headers,
+      'x-ms-invocation-id': invocationId,
+      'x-forwarded-host': url.host,
+      'x-forwarded-proto': 'http',
+    },
   });
   proxied.on('response', (proxyRes) => {
     const headers = { ...proxyRes.headers };
@@ -157,7 +234,11 @@ async function streamThroughLibrary(deps: HttpDeps, streamUri: string, req: http
     refuseTooLarge(req, res, error.message);
   });
   req.pipe(limited).pipe(proxied);
-  const outcome = await invoker.invoke(h.fn, { invocationId, inputData: [{ name: h.triggerName, data: { http: httpData } }, ...deps.extraInputs(h.fn)], triggerMetadata });
+  const outcome = await invoker.invoke(h.fn, {
+    invocationId,
+    inputData: [{ name: h.triggerName, data: { http: httpData } }, ...deps.extraInputs(h.fn)],
+    triggerMetadata,
+  });
   if (!outcome.ok && !res.headersSent) {
     proxied.destroy();
     res.writeHead(500, { 'content-length': 0 }).end();
@@ -165,32 +246,55 @@ async function streamThroughLibrary(deps: HttpDeps, streamUri: string, req: http
 }
 
 /** The durable management API (`/runtime/webhooks/durabletask`) and the durable client's rpc endpoint (`/durabletask`). */
-export async function handleDurable(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL, rest: string, isRpc: boolean): Promise<void> {
+export async function handleDurable(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  rest: string,
+  isRpc: boolean,
+): Promise<void> {
   const { api, keys } = deps;
   if (!api) return sendJson(res, 404, { message: 'This app uses no Durable Functions.' });
-  if (isRpc && !['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { message: 'The rpc endpoint only answers local callers.' });
+  if (isRpc && !['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? ''))
+    return sendJson(res, 403, { message: 'The rpc endpoint only answers local callers.' });
   if (isRpc && keys) {
     // The durable client puts the system key first in the path (see rpcBaseUrl); a key in
     // ?code= or x-functions-key is accepted too. Loopback alone is not enough: any local
     // process could otherwise drive every instance past --require-keys.
     const [first, ...others] = rest.split('/').filter((p) => p !== '');
     if (sameKey(first, keys.system)) rest = `/${others.join('/')}`;
-    else if (!keyOpens(keys, 'system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required.' });
+    else if (!keyOpens(keys, 'system', keyFrom(req, url)))
+      return sendJson(res, 401, { message: 'The durabletask system key is required.' });
   }
-  if (!isRpc && !keyOpens(keys, 'system', keyFrom(req, url))) return sendJson(res, 401, { message: 'The durabletask system key is required (code query parameter).' });
+  if (!isRpc && !keyOpens(keys, 'system', keyFrom(req, url)))
+    return sendJson(res, 401, { message: 'The durabletask system key is required (code query parameter).' });
   const body = await readBodyOr413(req, res, deps.maxBody);
   if (!body) return;
-  const answer = await api.handle({ method: req.method ?? 'GET', path: rest, query: url.searchParams, headers: req.headers, body });
+  const answer = await api.handle({
+    method: req.method ?? 'GET',
+    path: rest,
+    query: url.searchParams,
+    headers: req.headers,
+    body,
+  });
   const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
   res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
 /** POST /admin/functions/{name} {"input": "..."}: runs a non-HTTP function now, as func's admin API does (master key). */
-export async function invokeByAdmin(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL, name: string): Promise<void> {
+export async function invokeByAdmin(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  name: string,
+): Promise<void> {
   const { keys, registry, refusals, invoker } = deps;
   if (req.method !== 'POST') return sendJson(res, 405, { message: 'Use POST to run a function.' });
-  if (keys && !sameKey(keyFrom(req, url), keys.master)) return sendJson(res, 401, { message: 'The master key is required.' });
+  if (keys && !sameKey(keyFrom(req, url), keys.master))
+    return sendJson(res, 401, { message: 'The master key is required.' });
   const fn = registry.byName(name);
   if (!fn) return sendJson(res, 404, { message: `No function named '${name}'.` });
   const body = await readBodyOr413(req, res, deps.maxBody);
@@ -210,11 +314,20 @@ export async function invokeByAdmin(deps: HttpDeps, req: http.IncomingMessage, r
     ok = await deps.timerTriggers!.run(fn, timer.schedule, new Date(), true);
   } else if (trigger.type === 'queueTrigger') {
     const text = typeof input === 'string' ? input : JSON.stringify(input ?? null);
-    ok = (await invoker.invoke(fn, { inputData: [{ name: trigger.name, data: { string: text } }], triggerMetadata: { QueueTrigger: { string: text } } })).ok;
+    ok = (
+      await invoker.invoke(fn, {
+        inputData: [{ name: trigger.name, data: { string: text } }],
+        triggerMetadata: { QueueTrigger: { string: text } },
+      })
+    ).ok;
   } else {
-    return sendJson(res, 400, { message: `'${fn.metadata.name}' has a ${trigger.type}; the admin API runs timer and queue functions (call HTTP functions by their route, durable ones through the durable API).` });
+    return sendJson(res, 400, {
+      message: `'${fn.metadata.name}' has a ${trigger.type}; the admin API runs timer and queue functions (call HTTP functions by their route, durable ones through the durable API).`,
+    });
   }
-  return ok ? void res.writeHead(202, { 'content-length': 0 }).end() : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
+  return ok
+    ? void res.writeHead(202, { 'content-length': 0 }).end()
+    : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
 }
 
 /** Every request: the durable endpoints, the admin API, then the HTTP triggers; a handler that throws answers 500. */
@@ -230,18 +343,32 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
   }
   const path = url.pathname;
   // Checked once here: route matching and the durable API decode segments later.
-  if (!wellEncodedPath(path)) return sendJson(res, 400, { message: `Malformed percent-encoding in the request path '${path}'.` });
-  const work = path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask'
-    ? handleDurable(deps, req, res, url, path.slice('/runtime/webhooks/durabletask'.length), false)
-    : path.startsWith('/durabletask/')
-      ? handleDurable(deps, req, res, url, path.slice('/durabletask'.length), true)
-      : path === '/admin/host/status'
-        ? Promise.resolve(sendJson(res, 200, { state: 'Running', version: HOST_VERSION, id: 'node-functions-host', memory: process.memoryUsage() }))
-        : path.startsWith('/admin/functions/')
-          ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
-        : path === '/' || path === ''
-          ? Promise.resolve(sendJson(res, 200, { message: 'The Node Functions host is running.', functions: [...deps.registry.functions.keys()] }))
-          : handleFunction(deps, req, res, url);
+  if (!wellEncodedPath(path))
+    return sendJson(res, 400, { message: `Malformed percent-encoding in the request path '${path}'.` });
+  const work =
+    path.startsWith('/runtime/webhooks/durabletask/') || path === '/runtime/webhooks/durabletask'
+      ? handleDurable(deps, req, res, url, path.slice('/runtime/webhooks/durabletask'.length), false)
+      : path.startsWith('/durabletask/')
+        ? handleDurable(deps, req, res, url, path.slice('/durabletask'.length), true)
+        : path === '/admin/host/status'
+          ? Promise.resolve(
+              sendJson(res, 200, {
+                state: 'Running',
+                version: HOST_VERSION,
+                id: 'node-functions-host',
+                memory: process.memoryUsage(),
+              }),
+            )
+          : path.startsWith('/admin/functions/')
+            ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
+            : path === '/' || path === ''
+              ? Promise.resolve(
+                  sendJson(res, 200, {
+                    message: 'The Node Functions host is running.',
+                    functions: [...deps.registry.functions.keys()],
+                  }),
+                )
+              : handleFunction(deps, req, res, url);
   work.catch((error: unknown) => {
     log.error(`Host error on ${req.method} ${path}: ${(error as Error).stack ?? String(error)}`);
     if (!res.headersSent) sendJson(res, 500, { message: 'The host failed to handle the request.' });

@@ -35,7 +35,10 @@ export interface RunningHost {
 }
 
 export class HostStartError extends Error {
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(message);
     this.name = 'HostStartError';
   }
@@ -44,18 +47,38 @@ export class HostStartError extends Error {
 const root = path.resolve(__dirname, '..', '..');
 
 export async function startHost(options: StartHostOptions): Promise<RunningHost> {
-  const args = ['--import', 'tsx', path.join(root, 'emulators/functions-host/cli.ts'), '--app', options.appDir, '--port', String(options.port ?? 0), '--store', options.store ?? 'azure'];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(root, 'emulators/functions-host/cli.ts'),
+    '--app',
+    options.appDir,
+    '--port',
+    String(options.port ?? 0),
+    '--store',
+    options.store ?? 'azure',
+  ];
   if (options.requireKeys) args.push('--require-keys');
-  if (options.maxRequestBodyBytes !== undefined) args.push('--max-request-body-bytes', String(options.maxRequestBodyBytes));
+  if (options.maxRequestBodyBytes !== undefined)
+    args.push('--max-request-body-bytes', String(options.maxRequestBodyBytes));
   if (options.quiet) args.push('--quiet');
   if (options.verbose) args.push('--verbose');
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new HostStartError(`The Functions host did not start within ${options.startTimeoutMs ?? 60000} ms:\n${out}`, out));
+      reject(
+        new HostStartError(
+          `The Functions host did not start within ${options.startTimeoutMs ?? 60000} ms:\n${out}`,
+          out,
+        ),
+      );
     }, options.startTimeoutMs ?? 60_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -69,7 +92,12 @@ export async function startHost(options: StartHostOptions): Promise<RunningHost>
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new HostStartError(`The Functions host exited (${signal ?? `code ${code}`}) before it started:\n${out}`, out));
+      reject(
+        new HostStartError(
+          `The Functions host exited (${signal ?? `code ${code}`}) before it started:\n${out}`,
+          out,
+        ),
+      );
     });
   });
   return {

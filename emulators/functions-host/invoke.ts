@@ -3,7 +3,13 @@
 // postInvocation hooks → getResponse. Going through the library's own programming model
 // is what makes HttpRequest, extraInputs, hooks and df.getClient behave as on Azure.
 import { randomUUID } from 'node:crypto';
-import type { FunctionRegistry, HookCallback, RegisteredFunction, RpcInvocationResponse, RpcTypedData } from './core-api.js';
+import type {
+  FunctionRegistry,
+  HookCallback,
+  RegisteredFunction,
+  RpcInvocationResponse,
+  RpcTypedData,
+} from './core-api.js';
 import type { HostLog } from './log.js';
 import { objectProperties, type BindingData } from './bindings/expressions.js';
 import type { StorageBindings } from './bindings/storage.js';
@@ -41,7 +47,10 @@ export class Invoker {
   readonly #appHookData: Record<string, unknown> = {};
   readonly #usesStorage = new Map<string, boolean>();
   services: InvocationServices | undefined;
-  constructor(readonly registry: FunctionRegistry, readonly log: HostLog) {}
+  constructor(
+    readonly registry: FunctionRegistry,
+    readonly log: HostLog,
+  ) {}
 
   get appHookData(): Record<string, unknown> {
     return this.#appHookData;
@@ -56,36 +65,66 @@ export class Invoker {
       return { ok: false, error: new Error(refused), invocationId };
     }
     const started = performance.now();
-    this.log.execution(`Executing 'Functions.${name}' (Reason='${reasonFor(fn)}', Id=${invocationId})`, input.isReplay);
+    this.log.execution(
+      `Executing 'Functions.${name}' (Reason='${reasonFor(fn)}', Id=${invocationId})`,
+      input.isReplay,
+    );
     try {
       const response = await this.#run(fn, invocationId, input);
-      this.log.execution(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`, input.isReplay);
+      this.log.execution(
+        `Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`,
+        input.isReplay,
+      );
       return { ok: true, response, invocationId };
     } catch (thrown) {
       const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-      const shown = input.quietFailure ? error.message.split('$OutOfProcData$')[0].trim() : (error.stack ?? error.message);
-      this.log.error(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)\n  ${shown}`);
+      const shown = input.quietFailure
+        ? error.message.split('$OutOfProcData$')[0].trim()
+        : (error.stack ?? error.message);
+      this.log.error(
+        `Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)\n  ${shown}`,
+      );
       return { ok: false, error, invocationId };
     }
   }
 
-  async #run(fn: RegisteredFunction, invocationId: string, input: InvocationInput): Promise<RpcInvocationResponse> {
+  async #run(
+    fn: RegisteredFunction,
+    invocationId: string,
+    input: InvocationInput,
+  ): Promise<RpcInvocationResponse> {
     const model = this.registry.programmingModel;
-    if (!model) throw new Error('The app registered no programming model: is @azure/functions v4 installed in the app?');
+    if (!model)
+      throw new Error(
+        'The app registered no programming model: is @azure/functions v4 installed in the app?',
+      );
     const coreCtx = {
       invocationId,
-      request: { invocationId, functionId: fn.id, inputData: input.inputData, triggerMetadata: input.triggerMetadata ?? {} },
+      request: {
+        invocationId,
+        functionId: fn.id,
+        inputData: input.inputData,
+        triggerMetadata: input.triggerMetadata ?? {},
+      },
       metadata: { name: fn.metadata.name, bindings: fn.metadata.bindings },
       state: undefined as 'preInvocationHooks' | 'postInvocationHooks' | 'invocation' | undefined,
-      log: (level: string, category: string, message: string) => this.log.fromFunction(fn.metadata.name, level, category, message, input.isReplay),
+      log: (level: string, category: string, message: string) =>
+        this.log.fromFunction(fn.metadata.name, level, category, message, input.isReplay),
     };
     const storage = this.#storageFor(fn);
     const bindingData = storage ? bindingDataOf(fn, input) : undefined;
-    if (storage) coreCtx.request.inputData = [...input.inputData, ...await storage.inputs(fn, bindingData!)];
+    if (storage)
+      coreCtx.request.inputData = [...input.inputData, ...(await storage.inputs(fn, bindingData!))];
     const invocationModel = model.getInvocationModel(coreCtx);
     const { context, inputs: initialInputs } = await invocationModel.getArguments();
     const hookData: Record<string, unknown> = {};
-    const pre = { hookData, appHookData: this.#appHookData, invocationContext: context, inputs: initialInputs, functionCallback: fn.callback };
+    const pre = {
+      hookData,
+      appHookData: this.#appHookData,
+      invocationContext: context,
+      inputs: initialInputs,
+      functionCallback: fn.callback,
+    };
     coreCtx.state = 'preInvocationHooks';
     await runHooks(this.registry.hooks.preInvocation, pre);
     coreCtx.state = 'invocation';
@@ -96,7 +135,14 @@ export class Invoker {
     } catch (thrown) {
       error = thrown;
     }
-    const post = { hookData, appHookData: this.#appHookData, invocationContext: context, inputs: pre.inputs, result, error };
+    const post = {
+      hookData,
+      appHookData: this.#appHookData,
+      invocationContext: context,
+      inputs: pre.inputs,
+      result,
+      error,
+    };
     coreCtx.state = 'postInvocationHooks';
     await runHooks(this.registry.hooks.postInvocation, post);
     if (post.error !== undefined && post.error !== null) throw post.error;
@@ -124,9 +170,12 @@ export function bindingDataOf(fn: RegisteredFunction, input: InvocationInput): B
   if (payload?.http) {
     const bytes = payload.http.body?.bytes;
     // A view, not a copy: the body may be large.
-    const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : payload.http.body?.string;
+    const body = bytes
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : payload.http.body?.string;
     // A JSON body's properties can be named in binding paths; a large body is not parsed for that.
-    if (body !== undefined && body !== null && body.length <= 1024 * 1024) Object.assign(data, objectProperties(body));
+    if (body !== undefined && body !== null && body.length <= 1024 * 1024)
+      Object.assign(data, objectProperties(body));
     for (const [key, value] of Object.entries(payload.http.nullableQuery ?? {})) data[key] = value?.value;
     for (const [key, value] of Object.entries(payload.http.nullableParams ?? {})) data[key] = value?.value;
   } else if (payload) {
@@ -142,19 +191,26 @@ export function bindingDataOf(fn: RegisteredFunction, input: InvocationInput): B
 function reasonFor(fn: RegisteredFunction): string {
   const trigger = Object.values(fn.metadata.bindings).find((b) => String(b.type ?? '').endsWith('Trigger'));
   switch (trigger?.type) {
-    case 'httpTrigger': return 'This function was programmatically called via the host APIs.';
-    case 'orchestrationTrigger': return '(null)';
-    case 'activityTrigger': return '(null)';
-    default: return 'New trigger';
+    case 'httpTrigger':
+      return 'This function was programmatically called via the host APIs.';
+    case 'orchestrationTrigger':
+      return '(null)';
+    case 'activityTrigger':
+      return '(null)';
+    default:
+      return 'New trigger';
   }
 }
 
 /** The trigger binding's name and type, read from the registered metadata; undefined for no function (an unknown name). */
-export function triggerBinding(fn: RegisteredFunction | undefined): { name: string; type: string; options: Record<string, unknown> } | undefined {
+export function triggerBinding(
+  fn: RegisteredFunction | undefined,
+): { name: string; type: string; options: Record<string, unknown> } | undefined {
   if (!fn) return undefined;
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
     const type = String(binding.type ?? '');
-    if (binding.direction === 'in' && type.toLowerCase().endsWith('trigger')) return { name, type, options: binding };
+    if (binding.direction === 'in' && type.toLowerCase().endsWith('trigger'))
+      return { name, type, options: binding };
   }
   return undefined;
 }

@@ -47,7 +47,13 @@ export class HostLog {
   }
 
   /** A line the function (category 'user') or the library ('system') logged. */
-  fromFunction(functionName: string, level: string, category: string, message: string, isReplay = false): void {
+  fromFunction(
+    functionName: string,
+    level: string,
+    category: string,
+    message: string,
+    isReplay = false,
+  ): void {
     if (level === 'debug' || level === 'trace') return this.debug(message);
     if (category === 'system' && level === 'information') return this.debug(message);
     if (level === 'error' || level === 'critical') return this.error(`${functionName}: ${message}`);

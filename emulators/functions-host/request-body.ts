@@ -10,7 +10,9 @@ export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 export class BodyTooLargeError extends Error {
   readonly status = 413;
   constructor(limit: number) {
-    super(`The request body is larger than the host's limit of ${limit} bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).`);
+    super(
+      `The request body is larger than the host's limit of ${limit} bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).`,
+    );
     this.name = 'BodyTooLargeError';
   }
 }
@@ -19,7 +21,8 @@ export class BodyTooLargeError extends Error {
 export function bodyLimitFromEnv(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return DEFAULT_MAX_BODY_BYTES;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive number of bytes, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive number of bytes, got "${value}"`);
   return n;
 }
 
@@ -61,7 +64,11 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
  * The whole body, or undefined once a body over the limit has been answered with 413 (the
  * caller then answers nothing more). Every route that reads a body reads it through this.
  */
-export async function readBodyOr413(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<Buffer | undefined> {
+export async function readBodyOr413(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  limit: number,
+): Promise<Buffer | undefined> {
   try {
     return await readBody(req, limit);
   } catch (error) {
@@ -93,16 +100,20 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
   const socket = req.socket as http.IncomingMessage['socket'] | null;
   if (!res.headersSent) {
     const text = JSON.stringify({ message });
-    res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(413, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
   req.unpipe();
   req.resume();
   // The client may reset the connection meanwhile: that is expected, not an error to crash on.
   req.on('error', () => undefined);
-  const drop = () => setTimeout(() => {
-    if (!req.complete && socket && !socket.destroyed) socket.destroy();
-  }, 1000).unref();
+  const drop = () =>
+    setTimeout(() => {
+      if (!req.complete && socket && !socket.destroyed) socket.destroy();
+    }, 1000).unref();
   if (res.writableFinished) drop();
   else res.once('finish', drop);
 }

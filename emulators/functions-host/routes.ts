@@ -30,17 +30,26 @@ function parseConstraint(text: string, template: string): Constraint {
   const [, name, args] = call;
   const numbers = args.split(',').map((a) => Number(a.trim()));
   switch (name.toLowerCase()) {
-    case 'minlength': return (v) => v.length >= numbers[0];
-    case 'maxlength': return (v) => v.length <= numbers[0];
-    case 'length': return numbers.length === 2 ? (v) => v.length >= numbers[0] && v.length <= numbers[1] : (v) => v.length === numbers[0];
-    case 'min': return (v) => /^-?\d+$/.test(v) && Number(v) >= numbers[0];
-    case 'max': return (v) => /^-?\d+$/.test(v) && Number(v) <= numbers[0];
-    case 'range': return (v) => /^-?\d+$/.test(v) && Number(v) >= numbers[0] && Number(v) <= numbers[1];
+    case 'minlength':
+      return (v) => v.length >= numbers[0];
+    case 'maxlength':
+      return (v) => v.length <= numbers[0];
+    case 'length':
+      return numbers.length === 2
+        ? (v) => v.length >= numbers[0] && v.length <= numbers[1]
+        : (v) => v.length === numbers[0];
+    case 'min':
+      return (v) => /^-?\d+$/.test(v) && Number(v) >= numbers[0];
+    case 'max':
+      return (v) => /^-?\d+$/.test(v) && Number(v) <= numbers[0];
+    case 'range':
+      return (v) => /^-?\d+$/.test(v) && Number(v) >= numbers[0] && Number(v) <= numbers[1];
     case 'regex': {
       const pattern = new RegExp(args, 'i');
       return (v) => pattern.test(v);
     }
-    default: throw new Error(`Route "${template}": unknown constraint "${name}"`);
+    default:
+      throw new Error(`Route "${template}": unknown constraint "${name}"`);
   }
 }
 
@@ -67,16 +76,26 @@ function splitParam(body: string): string[] {
 }
 
 export function compileRoute(template: string): CompiledRoute {
-  const segments: Segment[] = template.split('/').filter((s) => s !== '').map((text) => {
-    const param = /^\{(.+)\}$/.exec(text);
-    if (!param) return { literal: text.toLowerCase() };
-    const [head, ...constraintTexts] = splitParam(param[1]);
-    const catchAll = head.startsWith('*');
-    const optional = head.endsWith('?');
-    const name = head.replace(/^\*+/, '').replace(/\?$/, '');
-    const constraints = constraintTexts.map((c) => parseConstraint(c.replace(/\?$/, ''), template));
-    return { param: { name, optional: optional || constraintTexts.some((c) => c.endsWith('?')), catchAll, constraints } };
-  });
+  const segments: Segment[] = template
+    .split('/')
+    .filter((s) => s !== '')
+    .map((text) => {
+      const param = /^\{(.+)\}$/.exec(text);
+      if (!param) return { literal: text.toLowerCase() };
+      const [head, ...constraintTexts] = splitParam(param[1]);
+      const catchAll = head.startsWith('*');
+      const optional = head.endsWith('?');
+      const name = head.replace(/^\*+/, '').replace(/\?$/, '');
+      const constraints = constraintTexts.map((c) => parseConstraint(c.replace(/\?$/, ''), template));
+      return {
+        param: {
+          name,
+          optional: optional || constraintTexts.some((c) => c.endsWith('?')),
+          catchAll,
+          constraints,
+        },
+      };
+    });
 
   return {
     template,

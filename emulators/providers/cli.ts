@@ -70,7 +70,9 @@ function faultsFlag(text: string | undefined) {
   try {
     parsed = JSON.parse(text);
   } catch {
-    console.error('--faults must be JSON like {"seed":1,"rules":[{"kind":"status","status":503,"rate":0.3}]}');
+    console.error(
+      '--faults must be JSON like {"seed":1,"rules":[{"kind":"status","status":503,"rate":0.3}]}',
+    );
     process.exit(2);
   }
   const config = parseFaultConfig((parsed ?? {}) as Record<string, unknown>);
@@ -84,7 +86,9 @@ function faultsFlag(text: string | undefined) {
 async function main() {
   // `npm run sora-emulator` is this script's old name, kept for one release (README, "Renamed").
   if (process.env.npm_lifecycle_event === 'sora-emulator') {
-    console.error('Note: `npm run sora-emulator` is the old name of `npm run provider-emulator`; it goes away in the next release.');
+    console.error(
+      'Note: `npm run sora-emulator` is the old name of `npm run provider-emulator`; it goes away in the next release.',
+    );
   }
   const emulator = await startProviderEmulator({
     port: number('port', values.port),
@@ -94,7 +98,8 @@ async function main() {
     dataDir: values['data-dir'],
     maxRunningJobs: number('max-running-jobs', values['max-running-jobs']),
     videosCreatesPerMinute: number('videos-creates-per-minute', values['videos-creates-per-minute']),
-    padToBytes: values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
+    padToBytes:
+      values['pad-to-bytes'] === undefined ? undefined : number('pad-to-bytes', values['pad-to-bytes']),
     denyList: values.deny ?? [],
     outputModerationRate: number('output-moderation-rate', values['output-moderation-rate']),
     internalErrorRate: number('internal-error-rate', values['internal-error-rate']),
@@ -112,7 +117,9 @@ async function main() {
   });
   // The first line's wording is what tools wait for; the bases of the other dialects follow it.
   console.log(`Provider emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
-  console.log(`  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1`);
+  console.log(
+    `  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void emulator.stop().then(() => process.exit(0)));
   }

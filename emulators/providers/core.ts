@@ -113,7 +113,8 @@ export function createCore(options: ProviderEmulatorOptions) {
     faults,
     stats,
     /** The nominal duration times a seeded factor in [1 - jitter, 1 + jitter]; one draw per job, even at 0. */
-    jittered: (nominalMs: number) => Math.round(nominalMs * (1 + settings.durationJitter * (2 * jitterRandom() - 1))),
+    jittered: (nominalMs: number) =>
+      Math.round(nominalMs * (1 + settings.durationJitter * (2 * jitterRandom() - 1))),
     /** Decided at creation from the seed, revealed when the job would have succeeded. */
     drawLateFailure(): LateFailure {
       const draw = outcomeRandom();
@@ -121,7 +122,8 @@ export function createCore(options: ProviderEmulatorOptions) {
       if (draw < settings.outputModerationRate + settings.internalErrorRate) return 'internal_error';
       return null;
     },
-    denied: (prompt: string) => settings.denyList.some((word) => prompt.toLowerCase().includes(word.toLowerCase())),
+    denied: (prompt: string) =>
+      settings.denyList.some((word) => prompt.toLowerCase().includes(word.toLowerCase())),
     /** True when this webhook delivery should be silently dropped (webhookDropRate). */
     dropWebhook: () => webhookRandom() < settings.webhookDropRate,
     produceVideo,
@@ -131,9 +133,11 @@ export function createCore(options: ProviderEmulatorOptions) {
       stats.peakRunningJobs[model] = Math.max(stats.peakRunningJobs[model] ?? 0, runningNow);
     },
     resetStats() {
-      for (const table of [stats.jobsCreated, stats.requests, stats.peakRunningJobs]) for (const key of Object.keys(table)) delete table[key];
+      for (const table of [stats.jobsCreated, stats.requests, stats.peakRunningJobs])
+        for (const key of Object.keys(table)) delete table[key];
       for (const key of Object.keys(stats.creates) as DialectName[]) stats.creates[key] = 0;
-      for (const key of Object.keys(stats.webhooks) as Array<keyof Stats['webhooks']>) stats.webhooks[key] = 0;
+      for (const key of Object.keys(stats.webhooks) as Array<keyof Stats['webhooks']>)
+        stats.webhooks[key] = 0;
     },
   };
 }
@@ -142,7 +146,12 @@ export function createCore(options: ProviderEmulatorOptions) {
  * The MP4 of a job or video that keeps its `ready` promise, made on first use. A failed attempt
  * is forgotten, so a later request tries again instead of failing forever.
  */
-export function videoOnce(core: Core, holder: { ready?: Promise<number> }, spec: VideoSpec, file: string): Promise<number> {
+export function videoOnce(
+  core: Core,
+  holder: { ready?: Promise<number> },
+  spec: VideoSpec,
+  file: string,
+): Promise<number> {
   holder.ready ??= core.produceVideo(spec, file).catch((error: unknown) => {
     holder.ready = undefined;
     throw error;

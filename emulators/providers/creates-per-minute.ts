@@ -8,7 +8,8 @@ export class CreatesPerMinute {
     const recent = (this.times.get(key) ?? []).filter((t) => now - t < 60_000);
     return {
       /** Seconds until the oldest create leaves the window when `limit` are in it already; undefined while there is room. */
-      retryAfter: (limit: number) => (recent.length >= limit ? Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000)) : undefined),
+      retryAfter: (limit: number) =>
+        recent.length >= limit ? Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000)) : undefined,
       record: () => {
         this.times.set(key, [...recent, now]);
       },

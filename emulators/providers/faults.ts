@@ -32,7 +32,8 @@ export function parseFaultConfig(body: Record<string, unknown>): FaultConfig | s
     const rule = raw as Record<string, unknown>;
     const where = `rules[${index}]`;
     if (typeof rule !== 'object' || rule === null) return `${where} must be an object`;
-    if (typeof rule.rate !== 'number' || rule.rate < 0 || rule.rate > 1) return `${where}.rate must be a number from 0 to 1`;
+    if (typeof rule.rate !== 'number' || rule.rate < 0 || rule.rate > 1)
+      return `${where}.rate must be a number from 0 to 1`;
     if (rule.route !== undefined && typeof rule.route !== 'string') return `${where}.route must be a string`;
     if (rule.kind === 'status') {
       if (![429, 500, 503].includes(rule.status as number)) return `${where}.status must be 429, 500 or 503`;

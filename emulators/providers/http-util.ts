@@ -6,9 +6,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type Headers = Record<string, string | number>;
 
-export function sendJson(res: ServerResponse, status: number, body?: unknown, headers: Headers = {}, contentType = 'application/json') {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body?: unknown,
+  headers: Headers = {},
+  contentType = 'application/json',
+) {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -27,14 +37,18 @@ export function originOf(req: IncomingMessage): string {
 }
 
 /** Reads a JSON object body; undefined when absent or not an object. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown> | undefined | 'invalid'> {
+export async function readJsonObject(
+  req: IncomingMessage,
+): Promise<Record<string, unknown> | undefined | 'invalid'> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : 'invalid';
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : 'invalid';
   } catch {
     return 'invalid';
   }
@@ -43,7 +57,11 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
 /** Streams a finished file from disk, honouring HEAD and single byte ranges. */
 export async function serveFile(req: IncomingMessage, res: ServerResponse, file: string, truncate = false) {
   const { size, mtime } = await stat(file);
-  const headers: Headers = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'last-modified': mtime.toUTCString() };
+  const headers: Headers = {
+    'content-type': 'video/mp4',
+    'accept-ranges': 'bytes',
+    'last-modified': mtime.toUTCString(),
+  };
   const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
   let start = 0;
   let end = size - 1;
@@ -64,7 +82,9 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, file:
   if (truncate) {
     // Announce the full length, send half, then drop the connection: a truncated download.
     const half = start + Math.floor((end - start + 1) / 2) - 1;
-    createReadStream(file, { start, end: half }).on('end', () => res.destroy()).pipe(res, { end: false });
+    createReadStream(file, { start, end: half })
+      .on('end', () => res.destroy())
+      .pipe(res, { end: false });
     return;
   }
   createReadStream(file, { start, end }).pipe(res);

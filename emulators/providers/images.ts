@@ -23,10 +23,12 @@ export function picturePixels(width: number, height: number, seed: string, phase
   return data;
 }
 
-export const thumbnailJpeg = (width: number, height: number, seed: string) => encode({ data: picturePixels(width, height, seed, 0.5), width, height }, 80).data;
+export const thumbnailJpeg = (width: number, height: number, seed: string) =>
+  encode({ data: picturePixels(width, height, seed, 0.5), width, height }, 80).data;
 
 /** The same picture as lossless WebP (the OpenAI videos API's thumbnail format). */
-export const thumbnailWebp = (width: number, height: number, seed: string) => encodeWebpLossless(picturePixels(width, height, seed, 0.5), width, height);
+export const thumbnailWebp = (width: number, height: number, seed: string) =>
+  encodeWebpLossless(picturePixels(width, height, seed, 0.5), width, height);
 
 /** Frames side by side in one row, each a quarter of the video's size. */
 export function spritesheetJpeg(width: number, height: number, seed: string, frames = 8): Buffer {

@@ -13,7 +13,9 @@ export interface RunningProviderEmulator {
   stop(): Promise<void>;
 }
 
-export async function startProviderEmulator(options: ProviderEmulatorOptions = {}): Promise<RunningProviderEmulator> {
+export async function startProviderEmulator(
+  options: ProviderEmulatorOptions = {},
+): Promise<RunningProviderEmulator> {
   const server = createProviderEmulatorServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -125,8 +125,16 @@ export function initialSettings(options: ProviderEmulatorOptions): Settings {
 export function runtimeOptionProblem(name: string, value: unknown): string | undefined {
   const kind = (RUNTIME_OPTIONS as Record<string, string>)[name];
   const ok =
-    kind === 'strings' ? Array.isArray(value) && value.every((v) => typeof v === 'string')
-    : kind === 'boolean' ? typeof value === 'boolean'
-    : kind !== undefined && typeof value === 'number' && value >= 0 && (kind !== 'rate' || value <= 1) && (kind !== 'fraction' || value < 1);
-  return ok ? undefined : `'${name}' is not a runtime option or has the wrong type (options: ${Object.keys(RUNTIME_OPTIONS).join(', ')}).`;
+    kind === 'strings'
+      ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+      : kind === 'boolean'
+        ? typeof value === 'boolean'
+        : kind !== undefined &&
+          typeof value === 'number' &&
+          value >= 0 &&
+          (kind !== 'rate' || value <= 1) &&
+          (kind !== 'fraction' || value < 1);
+  return ok
+    ? undefined
+    : `'${name}' is not a runtime option or has the wrong type (options: ${Object.keys(RUNTIME_OPTIONS).join(', ')}).`;
 }

@@ -99,7 +99,11 @@ export class JobQueue<J extends QueuedJob> {
       const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
       const stopBeforeStart = earliest(job.cancelledMs, job.startDeadlineMs);
       if (stopBeforeStart < startMs) {
-        planned.set(job.id, { startMs: null, endMs: stopBeforeStart, outcome: stopBeforeStart === job.cancelledMs ? 'cancelled' : 'expired' });
+        planned.set(job.id, {
+          startMs: null,
+          endMs: stopBeforeStart,
+          outcome: stopBeforeStart === job.cancelledMs ? 'cancelled' : 'expired',
+        });
         continue;
       }
       // A moderated job is refused as soon as it starts and frees its slot at once.
@@ -128,8 +132,17 @@ export class JobQueue<J extends QueuedJob> {
         if (now < p.endMs && (p.startMs === null || now < p.startMs)) queuePosition++;
       }
     }
-    const phase: Phase = final ? mine.outcome : mine.startMs === null || now < mine.startMs ? 'queued' : 'running';
-    return { phase, startedMs: mine.startMs !== null && now >= mine.startMs ? mine.startMs : null, finishedMs: final ? mine.endMs : null, queuePosition };
+    const phase: Phase = final
+      ? mine.outcome
+      : mine.startMs === null || now < mine.startMs
+        ? 'queued'
+        : 'running';
+    return {
+      phase,
+      startedMs: mine.startMs !== null && now >= mine.startMs ? mine.startMs : null,
+      finishedMs: final ? mine.endMs : null,
+      queuePosition,
+    };
   }
 
   /** When the job will reach its final phase if nothing else happens (for timing and webhooks). */
@@ -153,7 +166,13 @@ export class JobQueue<J extends QueuedJob> {
     if (!job) return undefined;
     const state = this.state(job);
     const end = state.finishedMs ?? this.plannedEnd(job);
-    return { id, createdAtMs: job.createdMs, durationMs: end - job.createdMs, finishedAtMs: state.finishedMs, status: publicStatus(state) };
+    return {
+      id,
+      createdAtMs: job.createdMs,
+      durationMs: end - job.createdMs,
+      finishedAtMs: state.finishedMs,
+      status: publicStatus(state),
+    };
   }
 
   /** Jobs not yet final, per `keyOf` (e.g. model), for stats. */

@@ -18,7 +18,8 @@ export async function readCreateBody(req: IncomingMessage): Promise<ParsedBody> 
   for await (const chunk of req) chunks.push(chunk as Buffer);
   try {
     const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BodyError('The request body must be a JSON object.');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new BodyError('The request body must be a JSON object.');
     return { fields: parsed as Record<string, unknown>, files: [] };
   } catch (error) {
     throw error instanceof BodyError ? error : new BodyError('The request body is not valid JSON.');

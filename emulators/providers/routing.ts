@@ -26,17 +26,29 @@ export interface Gate<Caller> {
 }
 
 /** The route table as the server runs it, in the order given. */
-export function guarded<Deps, Caller>(gate: Gate<Caller>, deps: Deps, specs: Array<RouteSpec<Deps, Caller>>): Route[] {
+export function guarded<Deps, Caller>(
+  gate: Gate<Caller>,
+  deps: Deps,
+  specs: Array<RouteSpec<Deps, Caller>>,
+): Route[] {
   return specs.map((spec) => ({
     template: spec.template,
     pattern: spec.pattern,
-    handle: 'open' in spec ? async (ctx: RequestContext) => spec.open(deps, ctx) : async (ctx: RequestContext) => {
-      const caller = gate.authenticate(ctx);
-      if (caller === undefined) return;
-      if (await applyFaults(ctx, (status, retryAfterSeconds) => gate.injectedStatus(ctx, status, retryAfterSeconds))) return;
-      if (gate.admit && !gate.admit(ctx)) return;
-      return spec.handle(deps, ctx, caller);
-    },
+    handle:
+      'open' in spec
+        ? async (ctx: RequestContext) => spec.open(deps, ctx)
+        : async (ctx: RequestContext) => {
+            const caller = gate.authenticate(ctx);
+            if (caller === undefined) return;
+            if (
+              await applyFaults(ctx, (status, retryAfterSeconds) =>
+                gate.injectedStatus(ctx, status, retryAfterSeconds),
+              )
+            )
+              return;
+            if (gate.admit && !gate.admit(ctx)) return;
+            return spec.handle(deps, ctx, caller);
+          },
   }));
 }
 
@@ -50,7 +62,10 @@ export async function serveOutputFile(ctx: RequestContext, file: string) {
  * Applies the faults drawn for a request after the dialect has authenticated it. Returns true
  * when the request has been answered (or dropped) and the handler must stop.
  */
-async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void): Promise<boolean> {
+async function applyFaults(
+  ctx: RequestContext,
+  failWith: (status: 429 | 500 | 503, retryAfterSeconds?: number) => void,
+): Promise<boolean> {
   const { injected, req, res } = ctx;
   if (injected.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, injected.latencyMs));
   if (injected.reset) {
@@ -67,7 +82,10 @@ async function applyFaults(ctx: RequestContext, failWith: (status: 429 | 500 | 5
     res.end = drop as unknown as typeof res.end;
   }
   if (injected.status) {
-    failWith(injected.status.status, injected.status.status === 429 ? (injected.status.retryAfterSeconds ?? 1) : undefined);
+    failWith(
+      injected.status.status,
+      injected.status.status === 429 ? (injected.status.retryAfterSeconds ?? 1) : undefined,
+    );
     return true;
   }
   return false;

@@ -37,7 +37,8 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
     }
     case 'PUT /_admin/faults': {
       const body = await readJsonObject(ctx.req);
-      if (body === 'invalid') return adminError(ctx, 400, 'invalid_request_error', 'The request body must be a JSON object.');
+      if (body === 'invalid')
+        return adminError(ctx, 400, 'invalid_request_error', 'The request body must be a JSON object.');
       const config = parseFaultConfig(body ?? {});
       if (typeof config === 'string') return adminError(ctx, 400, 'invalid_faults', config);
       core.faults.set(config);
@@ -50,7 +51,8 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
       return noContent(res);
     case 'PATCH /_admin/config': {
       const body = await readJsonObject(ctx.req);
-      if (body === 'invalid') return adminError(ctx, 400, 'invalid_request_error', 'The request body must be a JSON object.');
+      if (body === 'invalid')
+        return adminError(ctx, 400, 'invalid_request_error', 'The request body must be a JSON object.');
       for (const [name, value] of Object.entries(body ?? {})) {
         const problem = runtimeOptionProblem(name, value);
         if (problem) return adminError(ctx, 400, 'invalid_config', problem, name);
@@ -63,10 +65,14 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
       core.resetStats();
       return noContent(res);
     case 'POST /_admin/expire/{id}':
-      return dialects.some((d) => d.expire(params.id)) ? noContent(res) : adminError(ctx, 404, 'NotFound', `No job or video ${params.id}.`);
+      return dialects.some((d) => d.expire(params.id))
+        ? noContent(res)
+        : adminError(ctx, 404, 'NotFound', `No job or video ${params.id}.`);
     case 'GET /_admin/jobs/{id}': {
       const timing = dialects.map((d) => d.timing(params.id)).find((t) => t !== undefined);
-      return timing ? sendJson(res, 200, timing) : adminError(ctx, 404, 'NotFound', `No job or video ${params.id}.`);
+      return timing
+        ? sendJson(res, 200, timing)
+        : adminError(ctx, 404, 'NotFound', `No job or video ${params.id}.`);
     }
   }
 }
@@ -76,7 +82,10 @@ export function createProviderEmulatorServer(options: ProviderEmulatorOptions = 
   const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core), createReplicateDialect(core)];
   // Admin routes are never faulted; every dialect route is.
   const routes: Array<{ route: Route; faulted: boolean }> = [
-    ...ADMIN_ROUTES.map(([template, pattern]) => ({ route: { template, pattern, handle: (ctx: RequestContext) => handleAdmin(ctx, core, dialects) }, faulted: false })),
+    ...ADMIN_ROUTES.map(([template, pattern]) => ({
+      route: { template, pattern, handle: (ctx: RequestContext) => handleAdmin(ctx, core, dialects) },
+      faulted: false,
+    })),
     ...dialects.flatMap((dialect) => dialect.routes.map((route) => ({ route, faulted: true }))),
   ];
 
@@ -97,12 +106,30 @@ export function createProviderEmulatorServer(options: ProviderEmulatorOptions = 
       core.stats.requests[name] ??= {};
       core.stats.requests[name][res.statusCode] = (core.stats.requests[name][res.statusCode] ?? 0) + 1;
     });
-    if (!matched) return sendJson(res, 404, { error: { code: 'NotFound', message: `No route for ${req.method} ${url.pathname}.`, param: null, type: null } });
+    if (!matched)
+      return sendJson(res, 404, {
+        error: {
+          code: 'NotFound',
+          message: `No route for ${req.method} ${url.pathname}.`,
+          param: null,
+          type: null,
+        },
+      });
     const { route, params, faulted } = matched;
-    const injected = faulted ? core.faults.choose(route.template) : { latencyMs: 0, reset: false, truncate: false };
+    const injected = faulted
+      ? core.faults.choose(route.template)
+      : { latencyMs: 0, reset: false, truncate: false };
     const ctx: RequestContext = { req, res, template: route.template, params, url, injected };
     route.handle(ctx).catch((error: Error) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal_error', message: `Emulator error: ${error.message}`, param: null, type: null } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: {
+            code: 'internal_error',
+            message: `Emulator error: ${error.message}`,
+            param: null,
+            type: null,
+          },
+        });
       else res.destroy(error);
     });
   });

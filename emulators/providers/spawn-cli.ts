@@ -3,9 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export async function spawnProviderEmulatorCli(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+export async function spawnProviderEmulatorCli(
+  args: string[],
+): Promise<{ url: string; child: ChildProcess }> {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/providers/cli.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/providers/cli.ts', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { url: await readyUrl(child), child };
 }
 

@@ -34,8 +34,10 @@ function loadEncoder(): EncoderModule {
   try {
     encoderModule = require('h264-mp4-encoder') as EncoderModule;
   } finally {
-    for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.removeListener('unhandledRejection', listener);
-    for (const listener of process.listeners('uncaughtException')) if (!exceptionHandlers.has(listener)) process.removeListener('uncaughtException', listener);
+    for (const listener of process.listeners('unhandledRejection'))
+      if (!rejectionHandlers.has(listener)) process.removeListener('unhandledRejection', listener);
+    for (const listener of process.listeners('uncaughtException'))
+      if (!exceptionHandlers.has(listener)) process.removeListener('uncaughtException', listener);
   }
   return encoderModule;
 }
@@ -65,7 +67,8 @@ export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<nu
     const temp = `${file}.partial`;
     await writeFile(temp, mp4);
     let bytes = mp4.length;
-    if (spec.padToBytes && spec.padToBytes > bytes + 8) bytes += await appendFreeBox(temp, spec.padToBytes - bytes);
+    if (spec.padToBytes && spec.padToBytes > bytes + 8)
+      bytes += await appendFreeBox(temp, spec.padToBytes - bytes);
     await rename(temp, file);
     return bytes;
   } finally {
@@ -78,7 +81,7 @@ export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<nu
  * which could also match inside the video data. */
 function zeroTimestamps(mp4: Uint8Array, start: number, end: number) {
   const view = new DataView(mp4.buffer, mp4.byteOffset, mp4.byteLength);
-  for (let offset = start; offset + 8 <= end; ) {
+  for (let offset = start; offset + 8 <= end;) {
     const size = view.getUint32(offset);
     const type = String.fromCharCode(...mp4.subarray(offset + 4, offset + 8));
     if (size < 8 || offset + size > end) return;

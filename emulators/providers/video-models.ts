@@ -35,7 +35,10 @@ export interface Problem {
 }
 
 /** Checks `input` against `schema`; returns the input with defaults filled in, or the problems. Unknown fields are kept and ignored. */
-export function validateInput(schema: Schema, input: Record<string, unknown>): { input: Record<string, unknown> } | { problems: Problem[] } {
+export function validateInput(
+  schema: Schema,
+  input: Record<string, unknown>,
+): { input: Record<string, unknown> } | { problems: Problem[] } {
   const problems: Problem[] = [];
   const out: Record<string, unknown> = { ...input };
   for (const [field, spec] of Object.entries(schema)) {
@@ -46,17 +49,25 @@ export function validateInput(schema: Schema, input: Record<string, unknown>): {
       continue;
     }
     const typeOk =
-      spec.type === 'string' ? typeof value === 'string'
-      : spec.type === 'number' ? typeof value === 'number' && Number.isFinite(value)
-      : spec.type === 'integer' ? Number.isInteger(value)
-      : spec.type === 'boolean' ? typeof value === 'boolean'
-      : Array.isArray(value);
+      spec.type === 'string'
+        ? typeof value === 'string'
+        : spec.type === 'number'
+          ? typeof value === 'number' && Number.isFinite(value)
+          : spec.type === 'integer'
+            ? Number.isInteger(value)
+            : spec.type === 'boolean'
+              ? typeof value === 'boolean'
+              : Array.isArray(value);
     if (!typeOk) {
       problems.push({ field, kind: 'type', field_type: spec.type, value, expected: spec.enum });
       continue;
     }
-    if (spec.enum && !spec.enum.includes(value as string | number)) problems.push({ field, kind: 'enum', field_type: spec.type, expected: spec.enum, value });
-    else if (typeof value === 'number' && ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))) {
+    if (spec.enum && !spec.enum.includes(value as string | number))
+      problems.push({ field, kind: 'enum', field_type: spec.type, expected: spec.enum, value });
+    else if (
+      typeof value === 'number' &&
+      ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))
+    ) {
       problems.push({ field, kind: 'range', field_type: spec.type, value, min: spec.min, max: spec.max });
     }
   }
@@ -107,18 +118,43 @@ const veo3: Schema = {
 
 /** fal model ids (durations are strings, in a different format per model). */
 export const FAL_MODELS: Record<string, VideoModel> = {
-  'fal-ai/kling-video/v2/master/text-to-video': { id: 'fal-ai/kling-video/v2/master/text-to-video', schema: klingText, seconds: (i) => Number(i.duration), aspect: (i) => String(i.aspect_ratio) },
-  'fal-ai/kling-video/v2.1/master/text-to-video': { id: 'fal-ai/kling-video/v2.1/master/text-to-video', schema: klingText, seconds: (i) => Number(i.duration), aspect: (i) => String(i.aspect_ratio) },
+  'fal-ai/kling-video/v2/master/text-to-video': {
+    id: 'fal-ai/kling-video/v2/master/text-to-video',
+    schema: klingText,
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/kling-video/v2.1/master/text-to-video': {
+    id: 'fal-ai/kling-video/v2.1/master/text-to-video',
+    schema: klingText,
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
   'fal-ai/kling-video/v2/master/image-to-video': {
     id: 'fal-ai/kling-video/v2/master/image-to-video',
-    schema: { prompt: klingText.prompt, image_url: { type: 'string', required: true }, duration: klingText.duration, negative_prompt: klingText.negative_prompt, cfg_scale: klingText.cfg_scale },
+    schema: {
+      prompt: klingText.prompt,
+      image_url: { type: 'string', required: true },
+      duration: klingText.duration,
+      negative_prompt: klingText.negative_prompt,
+      cfg_scale: klingText.cfg_scale,
+    },
     seconds: (i) => Number(i.duration),
     aspect: () => '16:9',
   },
-  'fal-ai/veo3': { id: 'fal-ai/veo3', schema: veo3, seconds: (i) => parseInt(String(i.duration), 10), aspect: (i) => String(i.aspect_ratio) },
+  'fal-ai/veo3': {
+    id: 'fal-ai/veo3',
+    schema: veo3,
+    seconds: (i) => parseInt(String(i.duration), 10),
+    aspect: (i) => String(i.aspect_ratio),
+  },
   'fal-ai/veo3/image-to-video': {
     id: 'fal-ai/veo3/image-to-video',
-    schema: { ...veo3, image_url: { type: 'string', required: true }, aspect_ratio: { type: 'string', enum: ['auto', '16:9', '9:16'], default: 'auto' } },
+    schema: {
+      ...veo3,
+      image_url: { type: 'string', required: true },
+      aspect_ratio: { type: 'string', enum: ['auto', '16:9', '9:16'], default: 'auto' },
+    },
     seconds: (i) => parseInt(String(i.duration), 10),
     aspect: (i) => (i.aspect_ratio === 'auto' ? '16:9' : String(i.aspect_ratio)),
   },

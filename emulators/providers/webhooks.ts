@@ -35,7 +35,11 @@ export class WebhookSender {
         try {
           const response = await fetch(webhook.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'user-agent': 'provider-emulator-webhooks', ...webhook.headers(Date.now()) },
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'provider-emulator-webhooks',
+              ...webhook.headers(Date.now()),
+            },
             body: webhook.body,
             // Redirects count as failures (Replicate does not follow them; Standard Webhooks: 3xx fails).
             redirect: 'manual',
@@ -47,7 +51,8 @@ export class WebhookSender {
           ok = false;
         }
         if (ok) stats.webhooks.delivered++;
-        else if (n < maxAttempts && !this.closed) this.later(this.core.settings.webhookRetryBaseMs * 2 ** (n - 1), () => attempt(n + 1));
+        else if (n < maxAttempts && !this.closed)
+          this.later(this.core.settings.webhookRetryBaseMs * 2 ** (n - 1), () => attempt(n + 1));
         else stats.webhooks.failed++;
       });
     };
@@ -76,7 +81,10 @@ export class Watcher<T> {
   private readonly items = new Set<T>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly check: (item: T) => boolean, private readonly everyMs = 20) {}
+  constructor(
+    private readonly check: (item: T) => boolean,
+    private readonly everyMs = 20,
+  ) {}
 
   /** `check` returns true when it is done with the item. */
   add(item: T) {

@@ -142,19 +142,22 @@ type Token = { literal: number } | { run: number };
 
 /** Encodes RGBA pixels (4 bytes each, row by row) as a lossless WebP file. */
 export function encodeWebpLossless(rgba: Uint8Array, width: number, height: number): Buffer {
-  if (width < 1 || height < 1 || width > 16384 || height > 16384) throw new RangeError(`WebP sizes are 1..16384, got ${width}x${height}`);
+  if (width < 1 || height < 1 || width > 16384 || height > 16384)
+    throw new RangeError(`WebP sizes are 1..16384, got ${width}x${height}`);
   const pixels = width * height;
-  const argbAt = (i: number) => ((rgba[i * 4 + 3] << 24) | (rgba[i * 4] << 16) | (rgba[i * 4 + 1] << 8) | rgba[i * 4 + 2]) >>> 0;
+  const argbAt = (i: number) =>
+    ((rgba[i * 4 + 3] << 24) | (rgba[i * 4] << 16) | (rgba[i * 4 + 1] << 8) | rgba[i * 4 + 2]) >>> 0;
   const tokens: Token[] = [];
   const green = new Array<number>(256 + 24).fill(0);
   const red = new Array<number>(256).fill(0);
   const blue = new Array<number>(256).fill(0);
   const alpha = new Array<number>(256).fill(0);
   const distance = new Array<number>(40).fill(0);
-  for (let i = 0; i < pixels; ) {
+  for (let i = 0; i < pixels;) {
     const argb = argbAt(i);
     let run = 0;
-    if (i > 0 && argbAt(i - 1) === argb) while (run < MAX_RUN && i + run < pixels && argbAt(i + run) === argb) run++;
+    if (i > 0 && argbAt(i - 1) === argb)
+      while (run < MAX_RUN && i + run < pixels && argbAt(i + run) === argb) run++;
     if (run >= 3) {
       tokens.push({ run });
       green[256 + prefixEncode(run).symbol]++;
@@ -183,7 +186,12 @@ export function encodeWebpLossless(rgba: Uint8Array, width: number, height: numb
   for (const token of tokens) {
     if ('literal' in token) {
       const argb = token.literal;
-      for (const [code, symbol] of [[g, (argb >>> 8) & 0xff], [r, (argb >>> 16) & 0xff], [b, argb & 0xff], [a, argb >>> 24]] as const) {
+      for (const [code, symbol] of [
+        [g, (argb >>> 8) & 0xff],
+        [r, (argb >>> 16) & 0xff],
+        [b, argb & 0xff],
+        [a, argb >>> 24],
+      ] as const) {
         w.writeCode(code.codes[symbol], code.lengths[symbol]);
       }
     } else {

@@ -37,7 +37,9 @@ if (backend !== 'AzureStorage' && backend !== 'DurableTaskScheduler') {
       'or put storageProvider back to {"type": "AzureStorage"}.',
   );
 } else if (hostUsesDts && provider.connectionStringName !== DTS_CONNECTION) {
-  problems.push(`host.json storageProvider.connectionStringName must be "${DTS_CONNECTION}" (the app setting infra sets).`);
+  problems.push(
+    `host.json storageProvider.connectionStringName must be "${DTS_CONNECTION}" (the app setting infra sets).`,
+  );
 }
 if (hostUsesDts && hubName && durableTask.hubName !== hubName) {
   problems.push(`host.json hubName "${durableTask.hubName}" is not the provisioned task hub "${hubName}".`);
@@ -53,4 +55,6 @@ if (!hostUsesDts && backend === 'DurableTaskScheduler') {
       'so the app keeps using Azure Storage. Change host.json as infra/README.md shows to use the scheduler.',
   );
 }
-console.log(`check-durable-backend: host.json ${hostUsesDts ? 'azureManaged' : 'AzureStorage'}, provisioned ${backend}: ok`);
+console.log(
+  `check-durable-backend: host.json ${hostUsesDts ? 'azureManaged' : 'AzureStorage'}, provisioned ${backend}: ok`,
+);

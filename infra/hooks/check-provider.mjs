@@ -8,11 +8,20 @@
 //   node infra/hooks/check-provider.mjs
 const providers = {
   fal: { needs: [['FAL_KEY']], hint: 'azd env set FAL_KEY <your fal key>' },
-  replicate: { needs: [['REPLICATE_API_TOKEN']], hint: 'azd env set REPLICATE_API_TOKEN <your Replicate token>' },
-  openai: { needs: [['OPENAI_API_KEY']], hint: 'azd env set OPENAI_API_KEY <key of the /v1/videos endpoint>' },
+  replicate: {
+    needs: [['REPLICATE_API_TOKEN']],
+    hint: 'azd env set REPLICATE_API_TOKEN <your Replicate token>',
+  },
+  openai: {
+    needs: [['OPENAI_API_KEY']],
+    hint: 'azd env set OPENAI_API_KEY <key of the /v1/videos endpoint>',
+  },
   'azure-openai': {
     // an existing account, or a new one with a named model (keyless either way)
-    needs: [['EXISTING_OPENAI_ENDPOINT', 'EXISTING_OPENAI_RESOURCE_ID'], ['AZURE_OPENAI_MODEL', 'AZURE_OPENAI_MODEL_VERSION']],
+    needs: [
+      ['EXISTING_OPENAI_ENDPOINT', 'EXISTING_OPENAI_RESOURCE_ID'],
+      ['AZURE_OPENAI_MODEL', 'AZURE_OPENAI_MODEL_VERSION'],
+    ],
     hint: 'azd env set EXISTING_OPENAI_ENDPOINT https://<name>.openai.azure.com/ and azd env set EXISTING_OPENAI_RESOURCE_ID <resource id>, or azd env set AZURE_OPENAI_MODEL <model> and azd env set AZURE_OPENAI_MODEL_VERSION <version>',
   },
 };
@@ -25,20 +34,28 @@ if (chosen === '') {
   // azd asks for videoProvider during provisioning; at least one provider must be usable.
   const usable = Object.keys(providers).filter(configured);
   if (usable.length === 0) {
-    console.error('check-provider: no video provider is set up. Pick one and give what it needs, for example:');
+    console.error(
+      'check-provider: no video provider is set up. Pick one and give what it needs, for example:',
+    );
     console.error('  azd env set VIDEO_PROVIDER fal');
     for (const [name, { hint }] of Object.entries(providers)) console.error(`  ${name}: ${hint}`);
     process.exit(1);
   }
-  console.log(`check-provider: VIDEO_PROVIDER is not set; azd will ask. Set up: ${usable.join(', ')} (choose one of these).`);
+  console.log(
+    `check-provider: VIDEO_PROVIDER is not set; azd will ask. Set up: ${usable.join(', ')} (choose one of these).`,
+  );
   process.exit(0);
 }
 if (!(chosen in providers)) {
-  console.error(`check-provider: VIDEO_PROVIDER=${chosen} is not one of ${Object.keys(providers).join(', ')}.`);
+  console.error(
+    `check-provider: VIDEO_PROVIDER=${chosen} is not one of ${Object.keys(providers).join(', ')}.`,
+  );
   process.exit(1);
 }
 if (!configured(chosen)) {
-  console.error(`check-provider: VIDEO_PROVIDER is ${chosen}, but it is not set up. Run: ${providers[chosen].hint}`);
+  console.error(
+    `check-provider: VIDEO_PROVIDER is ${chosen}, but it is not set up. Run: ${providers[chosen].hint}`,
+  );
   process.exit(1);
 }
 console.log(`check-provider: ${chosen} is set up.`);

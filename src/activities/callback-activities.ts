@@ -4,7 +4,12 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { sendSignedEvent, type DeliveryResult } from '../callbacks/send-event.js';
-import { callbackInstanceId, DELIVER_CALLBACK, type CallbackEvent, type DeliverCallbackInput } from '../orchestrations/contracts.js';
+import {
+  callbackInstanceId,
+  DELIVER_CALLBACK,
+  type CallbackEvent,
+  type DeliverCallbackInput,
+} from '../orchestrations/contracts.js';
 import { addReadLinks } from '../status/status-links.js';
 import { toVideoStatus } from '../status/video-status.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
@@ -20,17 +25,37 @@ export interface CallbackActivityDeps {
   timeoutMs?: number;
 }
 
-const RUNTIME_STATUS: Record<CallbackEvent['type'], string> = { 'video.completed': 'Completed', 'video.failed': 'Failed', 'video.cancelled': 'Terminated' };
+const RUNTIME_STATUS: Record<CallbackEvent['type'], string> = {
+  'video.completed': 'Completed',
+  'video.failed': 'Failed',
+  'video.cancelled': 'Terminated',
+};
 
 /** Starts the delivery of `event` unless it is already under way (one per request). */
-export async function startCallbackDelivery(client: ReturnType<typeof df.getClient>, event: CallbackEvent, retry: DeliverCallbackInput['retry']): Promise<void> {
+export async function startCallbackDelivery(
+  client: ReturnType<typeof df.getClient>,
+  event: CallbackEvent,
+  retry: DeliverCallbackInput['retry'],
+): Promise<void> {
   const instanceId = callbackInstanceId(event.instanceId);
-  if (await client.getStatus(instanceId).then(() => true, () => false)) return;
-  await client.startNew(DELIVER_CALLBACK, { instanceId, input: { event, retry } satisfies DeliverCallbackInput });
+  if (
+    await client.getStatus(instanceId).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  await client.startNew(DELIVER_CALLBACK, {
+    instanceId,
+    input: { event, retry } satisfies DeliverCallbackInput,
+  });
 }
 
 export function createCallbackActivities(deps: CallbackActivityDeps) {
-  async function scheduleCallback(event: CallbackEvent, context: InvocationContext): Promise<{ scheduled: boolean; error?: string }> {
+  async function scheduleCallback(
+    event: CallbackEvent,
+    context: InvocationContext,
+  ): Promise<{ scheduled: boolean; error?: string }> {
     try {
       await startCallbackDelivery(df.getClient(context), event, deps.retry);
       return { scheduled: true };
@@ -42,16 +67,29 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
 
   async function sendCallback(event: CallbackEvent): Promise<DeliveryResult> {
     const url = event.request.callbackUrl;
-    if (!url || !deps.secret) return { delivered: false, retryable: false, error: 'no callbackUrl, or no OUTBOUND_WEBHOOK_SECRET to sign with' };
+    if (!url || !deps.secret)
+      return {
+        delivered: false,
+        retryable: false,
+        error: 'no callbackUrl, or no OUTBOUND_WEBHOOK_SECRET to sign with',
+      };
     const view = toVideoStatus({
-      instanceId: event.instanceId, runtimeStatus: RUNTIME_STATUS[event.type], input: { request: event.request },
-      output: event.type === 'video.completed' ? event.output : event.error, createdTime: event.createdTime, lastUpdatedTime: new Date(),
+      instanceId: event.instanceId,
+      runtimeStatus: RUNTIME_STATUS[event.type],
+      input: { request: event.request },
+      output: event.type === 'video.completed' ? event.output : event.error,
+      createdTime: event.createdTime,
+      lastUpdatedTime: new Date(),
     });
     const data = await addReadLinks(view, deps.signer, deps.containerName);
     const body = JSON.stringify({ type: event.type, timestamp: new Date().toISOString(), data });
     return sendSignedEvent({
-      url, body, secret: deps.secret, messageId: `msg_${event.instanceId}_${event.type.replace('.', '_')}`,
-      policy: { allowLoopback: deps.allowLoopback }, timeoutMs: deps.timeoutMs ?? 15_000,
+      url,
+      body,
+      secret: deps.secret,
+      messageId: `msg_${event.instanceId}_${event.type.replace('.', '_')}`,
+      policy: { allowLoopback: deps.allowLoopback },
+      timeoutMs: deps.timeoutMs ?? 15_000,
     });
   }
 

@@ -4,15 +4,34 @@
 // failures come back as data (JobResult / DownloadResult) so the orchestrator decides
 // deterministically what is safe to retry; only a download's transient errors are thrown,
 // because its retries are plain callActivityWithRetry.
-import { ContentFilteredError, CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../errors.js';
+import {
+  ContentFilteredError,
+  CreateOutcomeUnknownError,
+  ProviderPermanentError,
+  ProviderTransientError,
+} from '../errors.js';
 import type {
-  ActivityFailure, CancelVideoJobInput, CreateVideoJobInput, DownloadResult, DownloadVideoInput, JobRef, JobResult, JobSummary, StoredBlobRef, StoredVideoRef,
+  ActivityFailure,
+  CancelVideoJobInput,
+  CreateVideoJobInput,
+  DownloadResult,
+  DownloadVideoInput,
+  JobRef,
+  JobResult,
+  JobSummary,
+  StoredBlobRef,
+  StoredVideoRef,
 } from '../orchestrations/contracts.js';
 import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { VideoRequest } from '../requests/video-request.js';
 import type { JobClaims } from '../storage/job-claims.js';
-import { deleteRunBlobs, streamVideoToBlob, videoBlobName, type VideoBlobMetadata } from '../storage/video-blobs.js';
+import {
+  deleteRunBlobs,
+  streamVideoToBlob,
+  videoBlobName,
+  type VideoBlobMetadata,
+} from '../storage/video-blobs.js';
 import type { ContainerClient } from '@azure/storage-blob';
 
 /** One run of an instance: what claims, intents, cancel marks and blobs are kept under. */
@@ -60,22 +79,46 @@ async function tryTimes<T>(attempts: number, pauseMs: number, work: () => Promis
 
 export function toJobSummary(job: ProviderJob): JobSummary {
   return {
-    jobId: job.jobId, phase: job.phase, stage: job.stage, status: job.status, progress: job.progress, queuePosition: job.queuePosition,
-    failure: job.failure, createdAt: job.createdAt, outputIds: job.outputs.map((output) => output.id),
+    jobId: job.jobId,
+    phase: job.phase,
+    stage: job.stage,
+    status: job.status,
+    progress: job.progress,
+    queuePosition: job.queuePosition,
+    failure: job.failure,
+    createdAt: job.createdAt,
+    outputIds: job.outputs.map((output) => output.id),
   };
 }
 
 /** What the adapter's create takes, from the validated request. */
 export function toJobSpec(request: VideoRequest): JobSpec {
   const { model, prompt, seconds, size, variants, options } = request;
-  return options ? { model, prompt, seconds, size, variants, options } : { model, prompt, seconds, size, variants };
+  return options
+    ? { model, prompt, seconds, size, variants, options }
+    : { model, prompt, seconds, size, variants };
 }
 
 /** Named errors → data the orchestrator can act on. Unknown errors (storage, bugs) count as transient. */
 export function toFailure(error: unknown): ActivityFailure {
-  if (error instanceof ContentFilteredError) return { ok: false, kind: 'content-filtered', message: error.message, status: error.status, code: error.code };
-  if (error instanceof ProviderPermanentError) return { ok: false, kind: 'permanent', message: error.message, status: error.status, code: error.code };
-  if (error instanceof ProviderTransientError) return { ok: false, kind: 'transient', message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof ContentFilteredError)
+    return {
+      ok: false,
+      kind: 'content-filtered',
+      message: error.message,
+      status: error.status,
+      code: error.code,
+    };
+  if (error instanceof ProviderPermanentError)
+    return { ok: false, kind: 'permanent', message: error.message, status: error.status, code: error.code };
+  if (error instanceof ProviderTransientError)
+    return {
+      ok: false,
+      kind: 'transient',
+      message: error.message,
+      status: error.status,
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
   return { ok: false, kind: 'transient', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -86,9 +129,15 @@ export function toFailure(error: unknown): ActivityFailure {
 function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOffset: number): boolean {
   const same = <T>(seen: T | undefined, wanted: T) => seen === undefined || seen === wanted;
   const echo = job.echo ?? {};
-  return echo.prompt === spec.prompt
-    && job.createdAt !== undefined && job.createdAt >= sinceSeconds + clockOffset - ADOPTION_SKEW_SECONDS
-    && same(echo.model, spec.model) && same(echo.size, spec.size) && same(echo.seconds, spec.seconds) && same(echo.variants, spec.variants);
+  return (
+    echo.prompt === spec.prompt &&
+    job.createdAt !== undefined &&
+    job.createdAt >= sinceSeconds + clockOffset - ADOPTION_SKEW_SECONDS &&
+    same(echo.model, spec.model) &&
+    same(echo.size, spec.size) &&
+    same(echo.seconds, spec.seconds) &&
+    same(echo.variants, spec.variants)
+  );
 }
 
 /** Image types a browser shows, and the blob extension each is stored under. */
@@ -98,7 +147,9 @@ const IMAGE_TYPES = new Map([
   ['image/png', 'png'],
 ] as const);
 
-function imageTypeOf(contentType: string): { contentType: string; extension: 'jpg' | 'webp' | 'png' } | undefined {
+function imageTypeOf(
+  contentType: string,
+): { contentType: string; extension: 'jpg' | 'webp' | 'png' } | undefined {
   const bare = contentType.split(';')[0].trim().toLowerCase();
   const extension = IMAGE_TYPES.get(bare as 'image/jpeg');
   return extension ? { contentType: bare, extension } : undefined;
@@ -119,19 +170,34 @@ export function createActivities(deps: ActivityDeps) {
   /** Whether a job this request's lost create made could be found and told apart from
    * anyone else's: the provider lists jobs and echoes this model's prompts. */
   function canTieLostCreate(provider: VideoProvider, model: string): boolean {
-    return provider.lostCreate === 'adopt' && provider.listRecentJobs !== undefined && provider.models.some((m) => m.id === model && m.promptEcho);
+    return (
+      provider.lostCreate === 'adopt' &&
+      provider.listRecentJobs !== undefined &&
+      provider.models.some((m) => m.id === model && m.promptEcho)
+    );
   }
 
   /** Finds and claims the job a lost create made, oldest candidate first. */
-  async function adopt(provider: VideoProvider, { instanceId, runId }: RunRef, spec: JobSpec, sinceSeconds: number): Promise<ProviderJob | undefined> {
+  async function adopt(
+    provider: VideoProvider,
+    { instanceId, runId }: RunRef,
+    spec: JobSpec,
+    sinceSeconds: number,
+  ): Promise<ProviderJob | undefined> {
     if (!canTieLostCreate(provider, spec.model)) return undefined;
     const recent = await provider.listRecentJobs!(spec.model, ADOPTION_LIST_LIMIT);
     // The provider's clock may differ from ours; its Date header says by how much.
     const clockOffset = recent.providerNow === undefined ? 0 : recent.providerNow - nowSeconds();
-    const candidates = recent.jobs.filter((job) => matches(job, spec, sinceSeconds, clockOffset)).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
+    const candidates = recent.jobs
+      .filter((job) => matches(job, spec, sinceSeconds, clockOffset))
+      .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
     for (const job of candidates) {
       if (await deps.claims.claimJob(provider.name, job.jobId, instanceId, runId)) {
-        await deps.claims.writeIntent(instanceId, { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId }, runId);
+        await deps.claims.writeIntent(
+          instanceId,
+          { provider: provider.name, model: spec.model, startedAt: sinceSeconds, jobId: job.jobId },
+          runId,
+        );
         return job;
       }
     }
@@ -142,9 +208,12 @@ export function createActivities(deps: ActivityDeps) {
    * a second job, adopting could deliver someone else's video. End the create here, say so. */
   function outcomeUnknown(provider: VideoProvider, model: string): JobResult {
     return {
-      ok: false, kind: 'permanent', code: 'create_outcome_unknown',
-      message: `The create's answer was lost, and ${provider.name} does not echo ${model}'s prompts, so no listed job can be tied to this request: `
-        + 'outcome unknown. Nothing was adopted, re-sent or deleted; a job may have been made (and billed) at the provider.',
+      ok: false,
+      kind: 'permanent',
+      code: 'create_outcome_unknown',
+      message:
+        `The create's answer was lost, and ${provider.name} does not echo ${model}'s prompts, so no listed job can be tied to this request: ` +
+        'outcome unknown. Nothing was adopted, re-sent or deleted; a job may have been made (and billed) at the provider.',
     };
   }
 
@@ -156,13 +225,24 @@ export function createActivities(deps: ActivityDeps) {
     const { instanceId, runId } = input;
     const cancelled = () => deps.claims.isCancelled(instanceId, runId);
     try {
-      if (await cancelled()) return { ok: false, kind: 'permanent', message: 'The request was cancelled before its job was created' };
+      if (await cancelled())
+        return {
+          ok: false,
+          kind: 'permanent',
+          message: 'The request was cancelled before its job was created',
+        };
       const result = await createOrAdopt(input);
       if (!result.ok || !(await cancelled())) return result;
       // Nobody retries for a terminated instance: try a few times here, 1 s then 2 s apart.
       const { jobId } = result.job;
-      await tryTimes(CANCEL_DELETE_ATTEMPTS, 1000, () => deps.providers.get(input.request.provider).cancelJob({ model: input.request.model, jobId }));
-      return { ok: false, kind: 'permanent', message: `The request was cancelled while its ${input.request.provider} job ${jobId} was being created; the job was cancelled` };
+      await tryTimes(CANCEL_DELETE_ATTEMPTS, 1000, () =>
+        deps.providers.get(input.request.provider).cancelJob({ model: input.request.model, jobId }),
+      );
+      return {
+        ok: false,
+        kind: 'permanent',
+        message: `The request was cancelled while its ${input.request.provider} job ${jobId} was being created; the job was cancelled`,
+      };
     } catch (error) {
       return toFailure(error);
     }
@@ -172,24 +252,45 @@ export function createActivities(deps: ActivityDeps) {
     const { instanceId, runId, request } = input;
     try {
       const provider = deps.providers.get(request.provider);
-      const webhookUrl = provider.webhooks && deps.callbackBaseUrl ? `${deps.callbackBaseUrl}/api/callbacks/${encodeURIComponent(provider.name)}` : undefined;
+      const webhookUrl =
+        provider.webhooks && deps.callbackBaseUrl
+          ? `${deps.callbackBaseUrl}/api/callbacks/${encodeURIComponent(provider.name)}`
+          : undefined;
       const spec: JobSpec = { ...toJobSpec(request), ...(webhookUrl ? { webhookUrl } : {}) };
       const webhook = webhookUrl !== undefined;
-      const intentOf = (fields: { startedAt: number; sentAt?: number; jobId?: string }) => ({ provider: provider.name, model: request.model, ...fields });
+      const intentOf = (fields: { startedAt: number; sentAt?: number; jobId?: string }) => ({
+        provider: provider.name,
+        model: request.model,
+        ...fields,
+      });
       const intent = await deps.claims.readIntent(instanceId, runId);
       // An earlier attempt of this activity got as far as a job: use it.
-      if (intent?.jobId) return { ok: true, job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })), adopted: true, webhook };
+      if (intent?.jobId)
+        return {
+          ok: true,
+          job: toJobSummary(await provider.getJob({ model: request.model, jobId: intent.jobId })),
+          adopted: true,
+          webhook,
+        };
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
         // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
         // until it cannot appear any more (a provider with no job list: fal).
-        if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
+        if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model))
+          return outcomeUnknown(provider, request.model);
         const adopted = await adopt(provider, input, spec, intent.startedAt);
         if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true, webhook };
         const waited = nowSeconds() - intent.sentAt;
         if (waited < settleSeconds) {
-          const why = provider.lostCreate === 'adopt' ? 'its job is not listed yet' : `${provider.name} cannot list jobs, so a job it made cannot be found`;
-          return { ok: false, kind: 'transient', message: `A create sent ${waited}s ago has not answered and ${why}; waiting up to ${settleSeconds}s before sending again` };
+          const why =
+            provider.lostCreate === 'adopt'
+              ? 'its job is not listed yet'
+              : `${provider.name} cannot list jobs, so a job it made cannot be found`;
+          return {
+            ok: false,
+            kind: 'transient',
+            message: `A create sent ${waited}s ago has not answered and ${why}; waiting up to ${settleSeconds}s before sending again`,
+          };
         }
       }
       const startedAt = intent?.startedAt ?? nowSeconds();
@@ -199,10 +300,15 @@ export function createActivities(deps: ActivityDeps) {
         job = await provider.createJob(spec);
       } catch (error) {
         if (error instanceof CreateOutcomeUnknownError) {
-          if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model)) return outcomeUnknown(provider, request.model);
+          if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model))
+            return outcomeUnknown(provider, request.model);
           const adopted = await adopt(provider, input, spec, startedAt);
           if (adopted) return { ok: true, job: toJobSummary(adopted), adopted: true, webhook };
-          return { ok: false, kind: 'transient', message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending` };
+          return {
+            ok: false,
+            kind: 'transient',
+            message: `${error.message}; no job has appeared yet, so the next attempt looks again before sending`,
+          };
         }
         // The provider answered: no job was made, so the next attempt may send at once.
         await deps.claims.writeIntent(instanceId, intentOf({ startedAt }), runId);
@@ -212,7 +318,11 @@ export function createActivities(deps: ActivityDeps) {
         // Another request whose own create was lost adopted this job (same parameters) in the
         // moment before our claim: it is theirs now. Ours counts as lost (the intent still says
         // sent), so the next attempt adopts the job their create may have made, or re-sends.
-        return { ok: false, kind: 'transient', message: `The ${provider.name} job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again` };
+        return {
+          ok: false,
+          kind: 'transient',
+          message: `The ${provider.name} job ${job.jobId} was adopted by another request before this one claimed it; looking for this request's job again`,
+        };
       }
       await deps.claims.writeIntent(instanceId, intentOf({ startedAt, jobId: job.jobId }), runId);
       return { ok: true, job: toJobSummary(job), webhook };
@@ -232,20 +342,41 @@ export function createActivities(deps: ActivityDeps) {
   async function downloadVideo(input: DownloadVideoInput, log?: Warner): Promise<DownloadResult> {
     const blobName = videoBlobName(input.instanceId, input.outputId, 'mp4', input.runId);
     const metadata: VideoBlobMetadata = {
-      provider: input.provider, jobId: input.jobId, outputId: input.outputId, model: input.model, size: input.size, seconds: String(input.seconds),
+      provider: input.provider,
+      jobId: input.jobId,
+      outputId: input.outputId,
+      model: input.model,
+      size: input.size,
+      seconds: String(input.seconds),
     };
     try {
       const provider = deps.providers.get(input.provider);
       const content = await provider.openOutput(input, input.outputId);
-      const stored = await streamVideoToBlob(await deps.container(), blobName, content.body, metadata, content.contentLength, videoTypeOf(content.contentType));
-      const video: StoredVideoRef = { outputId: input.outputId, blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
+      const stored = await streamVideoToBlob(
+        await deps.container(),
+        blobName,
+        content.body,
+        metadata,
+        content.contentLength,
+        videoTypeOf(content.contentType),
+      );
+      const video: StoredVideoRef = {
+        outputId: input.outputId,
+        blobName: stored.blobName,
+        bytes: stored.bytes,
+        contentType: stored.contentType,
+      };
       const thumbnail = await storeThumbnail(provider, input, metadata, log);
       // DELETE terminates the instance, marks the run cancelled, then deletes its blobs; an
       // activity is not stopped by the termination. Checked after our blobs are committed: if
       // the cancel's delete ran before they were, its mark (written before it) is seen here.
       if (await deps.claims.isCancelled(input.instanceId, input.runId)) {
         await deleteRunBlobs(await deps.container(), input.instanceId, input.runId);
-        return { ok: false, kind: 'permanent', message: 'The request was cancelled while its video was being stored; its blobs were deleted' };
+        return {
+          ok: false,
+          kind: 'permanent',
+          message: 'The request was cancelled while its video was being stored; its blobs were deleted',
+        };
       }
       return { ok: true, video: thumbnail ? { ...video, thumbnail } : video };
     } catch (error) {
@@ -259,7 +390,12 @@ export function createActivities(deps: ActivityDeps) {
   /** The output's still beside its video, when the provider serves one; best effort: a video
    * is never failed (or downloaded again) for want of its still, so after a second failed try
    * we go on without. Stored with the type the provider sent (WebP from the videos API, JPEG from the Azure jobs API). */
-  async function storeThumbnail(provider: VideoProvider, input: DownloadVideoInput, metadata: VideoBlobMetadata, log?: Warner): Promise<StoredBlobRef | undefined> {
+  async function storeThumbnail(
+    provider: VideoProvider,
+    input: DownloadVideoInput,
+    metadata: VideoBlobMetadata,
+    log?: Warner,
+  ): Promise<StoredBlobRef | undefined> {
     const openThumbnail = provider.openThumbnail?.bind(provider);
     if (!openThumbnail) return undefined;
     try {
@@ -270,27 +406,42 @@ export function createActivities(deps: ActivityDeps) {
           content.body.destroy();
           throw new Error(`the provider sent ${content.contentType}, not an image`);
         }
-        return streamVideoToBlob(await deps.container(), videoBlobName(input.instanceId, input.outputId, type.extension, input.runId), content.body, metadata, content.contentLength, type.contentType);
+        return streamVideoToBlob(
+          await deps.container(),
+          videoBlobName(input.instanceId, input.outputId, type.extension, input.runId),
+          content.body,
+          metadata,
+          content.contentLength,
+          type.contentType,
+        );
       });
       return { blobName: stored.blobName, bytes: stored.bytes, contentType: stored.contentType };
     } catch (error) {
-      log?.warn(`No thumbnail stored for output ${input.outputId}: ${error instanceof Error ? error.message : String(error)}`);
+      log?.warn(
+        `No thumbnail stored for output ${input.outputId}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return undefined;
     }
   }
 
   /** Best effort: the job may already be gone; cleanup never fails the caller. */
-  async function cancelVideoJob(input: CancelVideoJobInput): Promise<{ ok: boolean; blobsDeleted?: number; message?: string }> {
+  async function cancelVideoJob(
+    input: CancelVideoJobInput,
+  ): Promise<{ ok: boolean; blobsDeleted?: number; message?: string }> {
     const problems: string[] = [];
     await Promise.resolve()
       .then(() => deps.providers.get(input.provider).cancelJob(input))
       .catch((error: Error) => problems.push(error.message));
     // A failed request leaves no blob: a sibling download may have stored one already.
-    const blobsDeleted = input.instanceId ? await deleteRunBlobs(await deps.container(), input.instanceId, input.runId).catch((error: Error) => {
-      problems.push(error.message);
-      return 0;
-    }) : 0;
-    return problems.length ? { ok: false, blobsDeleted, message: problems.join('; ') } : { ok: true, blobsDeleted };
+    const blobsDeleted = input.instanceId
+      ? await deleteRunBlobs(await deps.container(), input.instanceId, input.runId).catch((error: Error) => {
+          problems.push(error.message);
+          return 0;
+        })
+      : 0;
+    return problems.length
+      ? { ok: false, blobsDeleted, message: problems.join('; ') }
+      : { ok: true, blobsDeleted };
   }
 
   return { createVideoJob, getVideoJobStatus, downloadVideo, cancelVideoJob };

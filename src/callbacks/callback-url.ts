@@ -22,10 +22,27 @@ export interface CallbackUrlPolicy {
  * unique-local, carrier-grade NAT, "this network", multicast and reserved; loopback separately. */
 const blocked = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::', 128], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) blocked.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['::', 128],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
@@ -61,7 +78,10 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
   }
   if (raw.length > 2048) return 'must be at most 2048 characters';
   const local = policy.allowLoopback && url.protocol === 'http:';
-  if (url.protocol !== 'https:' && !local) return policy.allowLoopback ? 'must be https (or http to loopback, allowed here for local development)' : 'must be an https URL';
+  if (url.protocol !== 'https:' && !local)
+    return policy.allowLoopback
+      ? 'must be https (or http to loopback, allowed here for local development)'
+      : 'must be an https URL';
   if (url.username || url.password) return 'must not carry credentials';
   // Other ports reach services a web hook has no business with; locally, receivers use any port.
   if (url.port !== '' && !local) return 'must use the default https port';
@@ -76,7 +96,10 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
 }
 
 /** Full check, DNS included: every address the host name resolves to must be allowed. */
-export async function callbackUrlProblem(raw: string, policy: CallbackUrlPolicy): Promise<string | undefined> {
+export async function callbackUrlProblem(
+  raw: string,
+  policy: CallbackUrlPolicy,
+): Promise<string | undefined> {
   const shape = callbackUrlShapeProblem(raw, policy);
   if (shape) return shape;
   const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
@@ -85,12 +108,13 @@ export async function callbackUrlProblem(raw: string, policy: CallbackUrlPolicy)
   let timer: NodeJS.Timeout | undefined;
   try {
     // A resolver that never answers must not hold the request (or a delivery) open.
-    const timedOut = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('DNS timed out')), DNS_TIMEOUT_MS); });
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('DNS timed out')), DNS_TIMEOUT_MS);
+    });
     addresses = await Promise.race([(policy.lookup ?? systemLookup)(host), timedOut]);
   } catch {
     return `must name a host that resolves (${host} does not)`;
-  }
-  finally {
+  } finally {
     clearTimeout(timer);
   }
   if (addresses.length === 0) return `must name a host that resolves (${host} does not)`;

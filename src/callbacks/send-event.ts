@@ -36,7 +36,12 @@ function guardedLookup(allowLoopback: boolean): LookupFunction {
       if (error) return callback(error, '', 0);
       const list = addresses as unknown as Array<{ address: string; family: number }>;
       const bad = list.map((entry) => addressProblem(entry.address, allowLoopback)).find(Boolean);
-      if (bad) return callback(Object.assign(new Error(`refused to connect: ${bad}`), { code: 'EUNSAFEADDRESS' }), '', 0);
+      if (bad)
+        return callback(
+          Object.assign(new Error(`refused to connect: ${bad}`), { code: 'EUNSAFEADDRESS' }),
+          '',
+          0,
+        );
       if (options.all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
       callback(null, list[0].address, list[0].family);
     });
@@ -60,14 +65,32 @@ export async function sendSignedEvent(event: SignedEvent): Promise<DeliveryResul
   };
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<DeliveryResult>((resolve) => {
-    const request = client.request(url, { method: 'POST', headers, lookup: guardedLookup(event.policy.allowLoopback), timeout: event.timeoutMs }, (response) => {
-      response.resume();
-      const status = response.statusCode ?? 0;
-      if (status >= 200 && status < 300) return resolve({ delivered: true, status, retryable: false });
-      // Standard Webhooks: a 3xx is a failure (redirects are not followed); 429 and 5xx may pass.
-      resolve({ delivered: false, status, retryable: status === 429 || status >= 500, error: `the receiver answered HTTP ${status}` });
-    });
-    request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${event.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    const request = client.request(
+      url,
+      {
+        method: 'POST',
+        headers,
+        lookup: guardedLookup(event.policy.allowLoopback),
+        timeout: event.timeoutMs,
+      },
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve({ delivered: true, status, retryable: false });
+        // Standard Webhooks: a 3xx is a failure (redirects are not followed); 429 and 5xx may pass.
+        resolve({
+          delivered: false,
+          status,
+          retryable: status === 429 || status >= 500,
+          error: `the receiver answered HTTP ${status}`,
+        });
+      },
+    );
+    request.on('timeout', () =>
+      request.destroy(
+        Object.assign(new Error(`no answer within ${event.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+      ),
+    );
     request.on('error', (error: NodeJS.ErrnoException) => {
       resolve({ delivered: false, retryable: error.code !== 'EUNSAFEADDRESS', error: error.message });
     });

@@ -29,7 +29,10 @@ export const cancelledSchema = z.object({
 
 export const videoListSchema = z.object({
   items: z.array(videoStatusSchema).describe('Newest first.'),
-  continuationToken: z.string().optional().describe('Present when there are more: send it back as ?continuationToken= for the next page.'),
+  continuationToken: z
+    .string()
+    .optional()
+    .describe('Present when there are more: send it back as ?continuationToken= for the next page.'),
 });
 
 export const modelViewSchema = z.object({
@@ -48,18 +51,23 @@ export const providerViewSchema = z.object({
   name: z.string(),
   kind: z.string(),
   default: z.literal(true).optional().describe('The provider used when a request names none.'),
-  models: z.array(modelViewSchema).describe('The first is the provider\'s default model.'),
+  models: z.array(modelViewSchema).describe("The first is the provider's default model."),
 });
 
 /** 200 to a provider's webhook (POST /api/callbacks/{provider}). */
 export const callbackReceiptSchema = z.object({
   received: z.literal(true),
   instanceId: z.string().describe('The request the job belongs to.'),
-  ignored: z.literal(true).optional().describe('The request had already finished: the event changed nothing.'),
+  ignored: z
+    .literal(true)
+    .optional()
+    .describe('The request had already finished: the event changed nothing.'),
 });
 
 export const fieldProblemSchema = z.object({
-  field: z.string().describe("JSON path of the offending field ('' for the body itself), or the parameter or header name."),
+  field: z
+    .string()
+    .describe("JSON path of the offending field ('' for the body itself), or the parameter or header name."),
   message: z.string(),
 });
 
@@ -82,10 +90,23 @@ export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 /** GET /api/videos query parameters, as values (the handler turns the query strings into these). */
 export const MAX_LIST_LIMIT = 100;
 export const listQuerySchema = z.object({
-  limit: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_LIST_LIMIT, `must be at most ${MAX_LIST_LIMIT}`)
-    .default(20).describe('Items per page.'),
+  limit: z
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_LIST_LIMIT, `must be at most ${MAX_LIST_LIMIT}`)
+    .default(20)
+    .describe('Items per page.'),
   phase: videoPhaseSchema.optional().describe('Only requests in this phase.'),
-  provider: z.string().min(1, 'must not be empty').optional().describe('Only requests to this provider (its configured name).'),
-  continuationToken: z.string().min(1, 'must not be empty').optional().describe('From the previous page; opaque.'),
+  provider: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('Only requests to this provider (its configured name).'),
+  continuationToken: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('From the previous page; opaque.'),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;

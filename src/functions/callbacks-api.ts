@@ -46,10 +46,14 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
   async function receive(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const provider = deps.providers().find(request.params.provider ?? '');
     // The same answer for "no such provider" and "bad signature": nothing to learn by probing.
-    if (!provider?.webhooks) return unauthorized('The webhook is not signed by a provider this app accepts webhooks from.');
+    if (!provider?.webhooks)
+      return unauthorized('The webhook is not signed by a provider this app accepts webhooks from.');
     const body = await readLimited(request, MAX_CALLBACK_BYTES);
-    if (!body) return problem(413, 'Webhook too large', `A webhook body may be at most ${MAX_CALLBACK_BYTES} bytes.`);
-    const headers = Object.fromEntries([...request.headers].map(([name, value]) => [name.toLowerCase(), value]));
+    if (!body)
+      return problem(413, 'Webhook too large', `A webhook body may be at most ${MAX_CALLBACK_BYTES} bytes.`);
+    const headers = Object.fromEntries(
+      [...request.headers].map(([name, value]) => [name.toLowerCase(), value]),
+    );
 
     let event;
     try {
@@ -61,18 +65,27 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
       }
       // Our side could not check it (the provider's keys unreachable): ask the provider to retry.
       context.warn(`Could not verify a ${provider.name} webhook: ${(error as Error).message}`);
-      return problem(503, 'Cannot verify now', 'The webhook could not be verified right now; deliver it again later.', undefined, { 'retry-after': '30' });
+      return problem(
+        503,
+        'Cannot verify now',
+        'The webhook could not be verified right now; deliver it again later.',
+        undefined,
+        { 'retry-after': '30' },
+      );
     }
 
     const instanceId = await deps.claims().ownerOf(provider.name, event.jobId);
     // Not ours (yet): the create may not have recorded its job. A 404 makes the provider retry.
-    if (!instanceId) return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
+    if (!instanceId)
+      return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
     if (!event.job) return { status: 200, jsonBody: { received: true, instanceId } };
     try {
       await df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job));
     } catch (error) {
       // The request already ended (completed, failed, cancelled): the event changes nothing.
-      context.log(`Ignored a ${provider.name} webhook for ${instanceId}: ${(error as Error).message.split('\n')[0]}`);
+      context.log(
+        `Ignored a ${provider.name} webhook for ${instanceId}: ${(error as Error).message.split('\n')[0]}`,
+      );
       return { status: 200, jsonBody: { received: true, instanceId, ignored: true } };
     }
     return { status: 200, jsonBody: { received: true, instanceId } };

@@ -31,25 +31,39 @@ export interface CancelledRun {
  * 3. deletes the run's blobs (a download may have committed before the termination).
  */
 export async function cancelRun(
-  deps: CancelRunDeps, client: DurableClient, run: { instanceId: string; runId?: string }, progress: Partial<GenerateVideoProgress>, context: InvocationContext,
+  deps: CancelRunDeps,
+  client: DurableClient,
+  run: { instanceId: string; runId?: string },
+  progress: Partial<GenerateVideoProgress>,
+  context: InvocationContext,
 ): Promise<CancelledRun> {
   const { instanceId: id, runId } = run;
   await withTimeout(`terminating ${id}`, client.terminate(id, 'Cancelled by the caller'));
   const claims = deps.claims();
-  await withTimeout(`marking ${id} cancelled`, claims.markCancelled(id, runId)).catch((error: Error) => context.warn(`Could not mark ${id} cancelled: ${error.message}`));
-  const intent = await withTimeout(`reading the create intent of ${id}`, claims.readIntent(id, runId)).catch(() => undefined);
+  await withTimeout(`marking ${id} cancelled`, claims.markCancelled(id, runId)).catch((error: Error) =>
+    context.warn(`Could not mark ${id} cancelled: ${error.message}`),
+  );
+  const intent = await withTimeout(`reading the create intent of ${id}`, claims.readIntent(id, runId)).catch(
+    () => undefined,
+  );
   const jobId = intent?.jobId ?? progress.jobId;
   const providerName = intent?.provider ?? progress.provider;
   const model = intent?.model ?? progress.model;
   const provider = providerName ? deps.providers().find(providerName) : undefined;
   let upstreamJobCancelled = false;
   if (jobId && provider && model) {
-    upstreamJobCancelled = await provider.cancelJob({ model, jobId }).then(() => true, (error: Error) => {
-      context.warn(`Could not cancel ${provider.name} job ${jobId}: ${error.message}`);
-      return false;
-    });
+    upstreamJobCancelled = await provider.cancelJob({ model, jobId }).then(
+      () => true,
+      (error: Error) => {
+        context.warn(`Could not cancel ${provider.name} job ${jobId}: ${error.message}`);
+        return false;
+      },
+    );
   }
-  const blobsDeleted = await withTimeout(`deleting the blobs of ${id}`, (async () => deleteRunBlobs(await claims.container(), id, runId))()).catch((error: Error) => {
+  const blobsDeleted = await withTimeout(
+    `deleting the blobs of ${id}`,
+    (async () => deleteRunBlobs(await claims.container(), id, runId))(),
+  ).catch((error: Error) => {
     context.warn(`Could not delete the blobs of ${id}: ${error.message}`);
     return 0;
   });

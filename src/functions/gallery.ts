@@ -9,17 +9,18 @@ import type { HttpResponseInit } from '@azure/functions';
 import { loadGalleryPage, type GalleryPage } from '../gallery/page.js';
 
 /** Only this page's own script and style run; API calls go to this app; media may come from the storage account's read links. */
-const contentSecurityPolicy = (page: GalleryPage) => [
-  "default-src 'none'",
-  `script-src ${page.scriptHash}`,
-  `style-src ${page.styleHash}`,
-  "connect-src 'self'",
-  'img-src https: http: data:',
-  'media-src https: http:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const contentSecurityPolicy = (page: GalleryPage) =>
+  [
+    "default-src 'none'",
+    `script-src ${page.scriptHash}`,
+    `style-src ${page.styleHash}`,
+    "connect-src 'self'",
+    'img-src https: http: data:',
+    'media-src https: http:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 
 export function createGallery() {
   // Read, inlined and hashed once per app load (src/gallery/page.ts), not per request.

@@ -9,9 +9,24 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { neutralBody, quickstartBody } from '../requests/video-request.js';
-import { blobViewSchema, requestViewSchema, upstreamViewSchema, videoPhaseSchema, videoStatusSchema, videoViewSchema } from '../status/view-schemas.js';
 import {
-  acceptedSchema, callbackReceiptSchema, cancelledSchema, fieldProblemSchema, listQuerySchema, modelViewSchema, problemSchema, providerViewSchema, videoListSchema,
+  blobViewSchema,
+  requestViewSchema,
+  upstreamViewSchema,
+  videoPhaseSchema,
+  videoStatusSchema,
+  videoViewSchema,
+} from '../status/view-schemas.js';
+import {
+  acceptedSchema,
+  callbackReceiptSchema,
+  cancelledSchema,
+  fieldProblemSchema,
+  listQuerySchema,
+  modelViewSchema,
+  problemSchema,
+  providerViewSchema,
+  videoListSchema,
 } from './api-schemas.js';
 import { ID_PATTERN, MAX_BODY_BYTES } from './videos-api.js';
 
@@ -24,16 +39,30 @@ function componentSchemas(): Record<string, JsonObject> {
   // send them (input: `seconds` may be "4" before it becomes 4).
   const responses = z.registry<{ id: string }>();
   const named = {
-    VideoStatus: videoStatusSchema, VideoPhase: videoPhaseSchema, Upstream: upstreamViewSchema, RequestView: requestViewSchema,
-    StoredVideo: videoViewSchema, StoredBlob: blobViewSchema, Accepted: acceptedSchema, Cancelled: cancelledSchema,
-    VideoList: videoListSchema, CallbackReceipt: callbackReceiptSchema, Provider: providerViewSchema, Model: modelViewSchema, Problem: problemSchema, FieldProblem: fieldProblemSchema,
+    VideoStatus: videoStatusSchema,
+    VideoPhase: videoPhaseSchema,
+    Upstream: upstreamViewSchema,
+    RequestView: requestViewSchema,
+    StoredVideo: videoViewSchema,
+    StoredBlob: blobViewSchema,
+    Accepted: acceptedSchema,
+    Cancelled: cancelledSchema,
+    VideoList: videoListSchema,
+    CallbackReceipt: callbackReceiptSchema,
+    Provider: providerViewSchema,
+    Model: modelViewSchema,
+    Problem: problemSchema,
+    FieldProblem: fieldProblemSchema,
   };
   for (const [id, schema] of Object.entries(named)) responses.add(schema, { id });
   const requests = z.registry<{ id: string }>();
   requests.add(neutralBody, { id: 'VideoRequest' });
   requests.add(quickstartBody, { id: 'QuickstartVideoRequest' });
   const emit = (registry: typeof responses, io: 'input' | 'output') =>
-    z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: schemaRef }).schemas as Record<string, JsonObject>;
+    z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: schemaRef }).schemas as Record<
+      string,
+      JsonObject
+    >;
   const all = { ...emit(responses, 'output'), ...emit(requests, 'input') };
   // The document declares the dialect once (jsonSchemaDialect); per-schema $schema is noise. The
   // $id zod sets ("#/components/schemas/X") is a fragment, which JSON Schema 2020-12 forbids in
@@ -55,15 +84,29 @@ function queryParameter(name: keyof typeof listQuerySchema.shape): JsonObject {
 
 const json = (schema: JsonObject) => ({ 'application/json': { schema } });
 const ref = (id: string) => ({ $ref: schemaRef(id) });
-const ok = (description: string, schema: JsonObject, headers?: JsonObject) => ({ description, content: json(schema), ...(headers ? { headers } : {}) });
-const problemAnswer = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const ok = (description: string, schema: JsonObject, headers?: JsonObject) => ({
+  description,
+  content: json(schema),
+  ...(headers ? { headers } : {}),
+});
+const problemAnswer = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
 const unavailable = problemAnswer('The durable backend did not answer in time; try again (see Retry-After).');
-const idParameter = { name: 'id', in: 'path', required: true, description: 'The request id (the 202\'s `id`).', schema: { type: 'string', pattern: ID_PATTERN.source } };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: "The request id (the 202's `id`).",
+  schema: { type: 'string', pattern: ID_PATTERN.source },
+};
 
 /** What a route behind a function key answers without one. The Functions host answers it, not
  * the app (on Azure with an empty body; the project's Node host with a JSON message). */
 const missingKey = {
-  description: 'No valid function key (on Azure; locally only under the Node host with --require-keys). Answered by the Functions host.',
+  description:
+    'No valid function key (on Azure; locally only under the Node host with --require-keys). Answered by the Functions host.',
   content: { 'application/json': { schema: { type: 'object' } } },
 };
 
@@ -71,7 +114,8 @@ const missingKey = {
 function withKeyAnswers(document: JsonObject): JsonObject {
   for (const item of Object.values(document.paths as Record<string, Record<string, JsonObject>>)) {
     for (const [method, operation] of Object.entries(item)) {
-      if (method === 'parameters' || (Array.isArray(operation.security) && operation.security.length === 0)) continue;
+      if (method === 'parameters' || (Array.isArray(operation.security) && operation.security.length === 0))
+        continue;
       (operation.responses as JsonObject)[401] ??= missingKey;
     }
   }
@@ -97,11 +141,16 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
         post: {
           operationId: 'startVideo',
           summary: 'Start generating a video',
-          parameters: [{
-            name: 'Idempotency-Key', in: 'header', required: false,
-            description: 'Makes the request safe to send again: the same key with the same body starts nothing new and answers with the same id; a different body under the key gets 422. The id is derived from the key with the deployment\'s secret (the key itself names nothing); a deployment without that secret refuses the header with 400.',
-            schema: { type: 'string', pattern: ID_PATTERN.source },
-          }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                "Makes the request safe to send again: the same key with the same body starts nothing new and answers with the same id; a different body under the key gets 422. The id is derived from the key with the deployment's secret (the key itself names nothing); a deployment without that secret refuses the header with 400.",
+              schema: { type: 'string', pattern: ID_PATTERN.source },
+            },
+          ],
           requestBody: {
             required: true,
             description: `The provider-neutral body, or the quickstart body (width, height, n_seconds, n_variants) for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
@@ -110,7 +159,10 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           responses: {
             202: ok('Started (or, with a known Idempotency-Key, started before).', ref('Accepted'), {
               Location: { description: 'The status URL (statusUri).', schema: { type: 'string' } },
-              'Retry-After': { description: 'Seconds to wait before the first status call.', schema: { type: 'string' } },
+              'Retry-After': {
+                description: 'Seconds to wait before the first status call.',
+                schema: { type: 'string' },
+              },
             }),
             400: problemAnswer('The body or a header is invalid; errors[] names each field.'),
             413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
@@ -124,7 +176,10 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           summary: 'List requests, newest first',
           parameters: (['limit', 'phase', 'provider', 'continuationToken'] as const).map(queryParameter),
           responses: {
-            200: ok('A page of requests; each item is the view GET /api/videos/{id} answers.', ref('VideoList')),
+            200: ok(
+              'A page of requests; each item is the view GET /api/videos/{id} answers.',
+              ref('VideoList'),
+            ),
             400: problemAnswer('A query parameter is invalid; errors[] names it.'),
             503: unavailable,
           },
@@ -135,7 +190,12 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
         get: {
           operationId: 'getVideo',
           summary: 'Status of a request, with read links to its videos once completed',
-          responses: { 200: ok('The status.', ref('VideoStatus')), 400: problemAnswer('The id has an invalid format.'), 404: problemAnswer('No request with this id.'), 503: unavailable },
+          responses: {
+            200: ok('The status.', ref('VideoStatus')),
+            400: problemAnswer('The id has an invalid format.'),
+            404: problemAnswer('No request with this id.'),
+            503: unavailable,
+          },
         },
         delete: {
           operationId: 'cancelVideo',
@@ -153,20 +213,41 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
         get: {
           operationId: 'listProviders',
           summary: 'The configured providers and what each model accepts',
-          responses: { 200: ok('The providers; the default one says `default: true`.', { type: 'array', items: ref('Provider') }) },
+          responses: {
+            200: ok('The providers; the default one says `default: true`.', {
+              type: 'array',
+              items: ref('Provider'),
+            }),
+          },
         },
       },
       '/api/callbacks/{provider}': {
         post: {
           operationId: 'providerCallback',
-          summary: "A provider's webhook about a job (fal, Replicate): wakes the request at once instead of at its next poll",
-          description: 'No function key (providers cannot hold one): every webhook must carry the provider\'s valid, fresh signature.',
+          summary:
+            "A provider's webhook about a job (fal, Replicate): wakes the request at once instead of at its next poll",
+          description:
+            "No function key (providers cannot hold one): every webhook must carry the provider's valid, fresh signature.",
           security: [],
-          parameters: [{ name: 'provider', in: 'path', required: true, description: 'The configured provider name.', schema: { type: 'string' } }],
-          requestBody: { required: true, description: "The provider's own webhook payload, as it signed it.", content: { 'application/json': { schema: {} } } },
+          parameters: [
+            {
+              name: 'provider',
+              in: 'path',
+              required: true,
+              description: 'The configured provider name.',
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: {
+            required: true,
+            description: "The provider's own webhook payload, as it signed it.",
+            content: { 'application/json': { schema: {} } },
+          },
           responses: {
             200: ok('Verified and handed to the request.', ref('CallbackReceipt')),
-            401: problemAnswer('Not signed by a provider this app accepts webhooks from, or the signature is invalid or stale.'),
+            401: problemAnswer(
+              'Not signed by a provider this app accepts webhooks from, or the signature is invalid or stale.',
+            ),
             404: problemAnswer('No request owns this job (yet): the provider retries.'),
             413: problemAnswer('The body is too large.'),
             503: problemAnswer('The signature could not be checked right now (see Retry-After).'),
@@ -174,21 +255,35 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
         },
       },
       '/api/openapi.json': {
-        get: { operationId: 'getOpenApi', summary: 'This document', responses: { 200: ok('OpenAPI 3.1.', { type: 'object' }) } },
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document',
+          responses: { 200: ok('OpenAPI 3.1.', { type: 'object' }) },
+        },
       },
       '/api/gallery': {
         get: {
           operationId: 'gallery',
           summary: 'A page to generate and watch videos in a browser',
           security: [],
-          responses: { 200: { description: 'The page (it asks for a function key when the API needs one).', content: { 'text/html': { schema: { type: 'string' } } } } },
+          responses: {
+            200: {
+              description: 'The page (it asks for a function key when the API needs one).',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     },
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
-        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'An Azure Functions function key.' },
+        functionKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-functions-key',
+          description: 'An Azure Functions function key.',
+        },
         functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code' },
       },
     },

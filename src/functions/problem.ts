@@ -2,7 +2,13 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { FieldProblem } from '../requests/video-request.js';
 
-export function problem(status: number, title: string, detail: string, errors?: FieldProblem[], headers: Record<string, string> = {}): HttpResponseInit {
+export function problem(
+  status: number,
+  title: string,
+  detail: string,
+  errors?: FieldProblem[],
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },

@@ -13,8 +13,15 @@ export function providerViews(registry: ProviderRegistry): ProviderView[] {
     kind: provider.kind,
     ...(provider.name === registry.defaultName ? { default: true as const } : {}),
     models: provider.models.map((model) => ({
-      id: model.id, seconds: [...model.seconds], defaultSeconds: model.defaultSeconds, sizes: [...model.sizes], defaultSize: model.defaultSize,
-      maxVariants: model.maxVariants, imageInput: model.imageInput, audio: model.audio, options: model.options,
+      id: model.id,
+      seconds: [...model.seconds],
+      defaultSeconds: model.defaultSeconds,
+      sizes: [...model.sizes],
+      defaultSize: model.defaultSize,
+      maxVariants: model.maxVariants,
+      imageInput: model.imageInput,
+      audio: model.audio,
+      options: model.options,
     })),
   }));
 }

@@ -65,7 +65,10 @@ export async function startGeneration(
     instanceId = await withTimeout('starting the request', started);
   } catch (error) {
     if (!key) {
-      started.then((late) => onLateStart(late, runId), () => undefined);
+      started.then(
+        (late) => onLateStart(late, runId),
+        () => undefined,
+      );
       throw error;
     }
     // Refused: another POST with this key started it first (the host starts one instance id
@@ -77,6 +80,7 @@ export async function startGeneration(
   if (!key) return { kind: 'started', instanceId, runId };
   const stored = await findStatus(client, key.instanceId, true);
   if (!stored) throw new Error(`The instance ${key.instanceId} was started but cannot be read back`);
-  if ((stored.input as Partial<GenerateVideoInput> | undefined)?.runId === runId) return { kind: 'started', instanceId, runId };
+  if ((stored.input as Partial<GenerateVideoInput> | undefined)?.runId === runId)
+    return { kind: 'started', instanceId, runId };
   return compared(stored, key, request);
 }

@@ -8,9 +8,15 @@ import { problem } from './problem.js';
 export const RETRY_AFTER_SECONDS = 10;
 
 export function unavailable(error: DependencyTimeoutError): HttpResponseInit {
-  return problem(503, 'Service unavailable', `The app's storage did not answer in time (${error.message}). Try again after ${RETRY_AFTER_SECONDS} s.`, undefined, {
-    'retry-after': String(RETRY_AFTER_SECONDS),
-  });
+  return problem(
+    503,
+    'Service unavailable',
+    `The app's storage did not answer in time (${error.message}). Try again after ${RETRY_AFTER_SECONDS} s.`,
+    undefined,
+    {
+      'retry-after': String(RETRY_AFTER_SECONDS),
+    },
+  );
 }
 
 /** The handler, answering 503 when one of its bounded calls ran out of time. */

@@ -5,7 +5,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { AppConfig } from '../config.js';
-import { GENERATE_VIDEO, type GenerateVideoInput, type GenerateVideoProgress } from '../orchestrations/contracts.js';
+import {
+  GENERATE_VIDEO,
+  type GenerateVideoInput,
+  type GenerateVideoProgress,
+} from '../orchestrations/contracts.js';
 import { cancelRun } from './cancel-run.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
@@ -36,20 +40,44 @@ export interface VideosApiDeps {
   signer: () => ReadUrlSigner;
 }
 
-
-async function readJsonBody(request: HttpRequest): Promise<{ ok: true; body: unknown } | { ok: false; response: HttpResponseInit }> {
+async function readJsonBody(
+  request: HttpRequest,
+): Promise<{ ok: true; body: unknown } | { ok: false; response: HttpResponseInit }> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    return { ok: false, response: problem(415, 'Unsupported media type', `Send the request as JSON (Content-Type: application/json), not '${type || 'none'}'.`) };
+    return {
+      ok: false,
+      response: problem(
+        415,
+        'Unsupported media type',
+        `Send the request as JSON (Content-Type: application/json), not '${type || 'none'}'.`,
+      ),
+    };
   }
   const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) return { ok: false, response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`) };
+  if (declared > MAX_BODY_BYTES)
+    return {
+      ok: false,
+      response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),
+    };
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) return { ok: false, response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`) };
+  if (bytes.length > MAX_BODY_BYTES)
+    return {
+      ok: false,
+      response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),
+    };
   try {
     return { ok: true, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) };
   } catch (error) {
-    return { ok: false, response: problem(400, 'Invalid JSON', `The body is not valid UTF-8 JSON: ${(error as Error).message}`, [{ field: '', message: 'must be valid JSON' }]) };
+    return {
+      ok: false,
+      response: problem(
+        400,
+        'Invalid JSON',
+        `The body is not valid UTF-8 JSON: ${(error as Error).message}`,
+        [{ field: '', message: 'must be valid JSON' }],
+      ),
+    };
   }
 }
 
@@ -61,7 +89,11 @@ export function createVideosApi(deps: VideosApiDeps) {
     const statusUri = `${deps.config().publicBaseUrl ?? ''}/api/videos/${instanceId}`;
     return {
       status: 202,
-      headers: { location: statusUri, 'retry-after': '10', ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
+      headers: {
+        location: statusUri,
+        'retry-after': '10',
+        ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+      },
       jsonBody: { id: instanceId, statusUri },
     };
   }
@@ -69,72 +101,152 @@ export function createVideosApi(deps: VideosApiDeps) {
   async function startVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
     if (idempotencyKey !== undefined && !ID_PATTERN.test(idempotencyKey)) {
-      return problem(400, 'Invalid Idempotency-Key', 'Idempotency-Key must be 1-100 letters, digits, "-" or "_", starting with a letter or digit.', [{ field: 'Idempotency-Key', message: 'has an invalid format' }]);
+      return problem(
+        400,
+        'Invalid Idempotency-Key',
+        'Idempotency-Key must be 1-100 letters, digits, "-" or "_", starting with a letter or digit.',
+        [{ field: 'Idempotency-Key', message: 'has an invalid format' }],
+      );
     }
     const read = await readJsonBody(request);
     if (!read.ok) return read.response;
     const config = deps.config();
-    const callbacks = { enabled: config.outboundWebhookSecret !== undefined, allowLoopback: config.allowLocalCallbacks };
+    const callbacks = {
+      enabled: config.outboundWebhookSecret !== undefined,
+      allowLoopback: config.allowLocalCallbacks,
+    };
     const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()), callbacks);
-    if (!parsed.ok) return problem(400, 'Invalid video request', parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '), parsed.problems);
+    if (!parsed.ok)
+      return problem(
+        400,
+        'Invalid video request',
+        parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '),
+        parsed.problems,
+      );
     // The callback's host must resolve to public addresses only (checked again at each delivery).
-    const unsafe = parsed.request.callbackUrl ? await callbackUrlProblem(parsed.request.callbackUrl, { allowLoopback: callbacks.allowLoopback }) : undefined;
-    if (unsafe) return problem(400, 'Invalid video request', `callbackUrl ${unsafe}`, [{ field: 'callbackUrl', message: unsafe }]);
+    const unsafe = parsed.request.callbackUrl
+      ? await callbackUrlProblem(parsed.request.callbackUrl, { allowLoopback: callbacks.allowLoopback })
+      : undefined;
+    if (unsafe)
+      return problem(400, 'Invalid video request', `callbackUrl ${unsafe}`, [
+        { field: 'callbackUrl', message: unsafe },
+      ]);
 
     // The key never names the instance itself (anyone guessing a key could read or cancel the
     // video): its id is derived with the deployment's secret, and without one keys are refused.
     const secret = config.idempotencyKeySecret;
     if (idempotencyKey && !secret) {
-      return problem(400, 'Idempotency-Key not accepted', 'This deployment has no IDEMPOTENCY_KEY_SECRET to derive request ids from Idempotency-Key with, so it does not take the header; send the request without it.', [{ field: 'Idempotency-Key', message: 'is not accepted by this deployment' }]);
+      return problem(
+        400,
+        'Idempotency-Key not accepted',
+        'This deployment has no IDEMPOTENCY_KEY_SECRET to derive request ids from Idempotency-Key with, so it does not take the header; send the request without it.',
+        [{ field: 'Idempotency-Key', message: 'is not accepted by this deployment' }],
+      );
     }
-    const keyed = idempotencyKey && secret ? { instanceId: instanceIdForKey(secret, idempotencyKey), requestHash: requestHash(secret, parsed.request) } : undefined;
-    const input: GenerateVideoInput = { request: parsed.request, deadlineMinutes: config.deadlineMinutes, poll: config.poll };
+    const keyed =
+      idempotencyKey && secret
+        ? {
+            instanceId: instanceIdForKey(secret, idempotencyKey),
+            requestHash: requestHash(secret, parsed.request),
+          }
+        : undefined;
+    const input: GenerateVideoInput = {
+      request: parsed.request,
+      deadlineMinutes: config.deadlineMinutes,
+      poll: config.poll,
+    };
     const client = df.getClient(context);
     const started = await startGeneration(client, input, keyed, (late, runId) => {
       // Answered 503 already, so nobody knows this instance: cancel it rather than bill a job.
       context.warn(`The start of ${late} went through after its caller was answered 503; cancelling it`);
-      void cancelRun(deps, client, { instanceId: late, runId }, {}, context).catch((error: Error) => context.warn(`Could not cancel ${late}: ${error.message}`));
+      void cancelRun(deps, client, { instanceId: late, runId }, {}, context).catch((error: Error) =>
+        context.warn(`Could not cancel ${late}: ${error.message}`),
+      );
     });
     if (started.kind === 'conflict') {
-      return problem(422, 'Idempotency-Key reused', 'This Idempotency-Key was already used for a different request.', [{ field: 'Idempotency-Key', message: 'was used with a different body' }]);
+      return problem(
+        422,
+        'Idempotency-Key reused',
+        'This Idempotency-Key was already used for a different request.',
+        [{ field: 'Idempotency-Key', message: 'was used with a different body' }],
+      );
     }
     if (started.kind === 'replayed') return accepted(started.instanceId, true);
     const { provider, model, size, seconds } = parsed.request;
-    context.log(`Started ${GENERATE_VIDEO} instance ${started.instanceId} run ${started.runId} (${provider} ${model}, ${size}, ${seconds}s)`);
+    context.log(
+      `Started ${GENERATE_VIDEO} instance ${started.instanceId} run ${started.runId} (${provider} ${model}, ${size}, ${seconds}s)`,
+    );
     return accepted(started.instanceId, false);
   }
 
   async function getVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id;
-    if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
+    if (!ID_PATTERN.test(id))
+      return problem(400, 'Invalid id', 'The video id has an invalid format.', [
+        { field: 'id', message: 'has an invalid format' },
+      ]);
     const status = await findStatus(df.getClient(context), id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
     // The same completion as each item of GET /api/videos (../status/status-links.ts): callback delivery, read links.
-    const view = await completeView(df.getClient(context), toVideoStatus(status), deps.signer(), deps.config().videoContainer);
+    const view = await completeView(
+      df.getClient(context),
+      toVideoStatus(status),
+      deps.signer(),
+      deps.config().videoContainer,
+    );
     return { status: 200, jsonBody: view };
   }
 
   async function cancelVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id;
-    if (!ID_PATTERN.test(id)) return problem(400, 'Invalid id', 'The video id has an invalid format.', [{ field: 'id', message: 'has an invalid format' }]);
+    if (!ID_PATTERN.test(id))
+      return problem(400, 'Invalid id', 'The video id has an invalid format.', [
+        { field: 'id', message: 'has an invalid format' },
+      ]);
     const client = df.getClient(context);
     // With the input: its run id says which run's claims and blobs to clear.
     const status = await findStatus(client, id, true);
     if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
-    if (FINISHED.has(status.runtimeStatus)) return problem(409, 'Already finished', `The video request '${id}' is already ${status.runtimeStatus}.`);
+    if (FINISHED.has(status.runtimeStatus))
+      return problem(
+        409,
+        'Already finished',
+        `The video request '${id}' is already ${status.runtimeStatus}.`,
+      );
     const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
-    const { upstreamJobId, upstreamJobCancelled } = await cancelRun(deps, client, { instanceId: id, runId }, progress, context);
+    const { upstreamJobId, upstreamJobCancelled } = await cancelRun(
+      deps,
+      client,
+      { instanceId: id, runId },
+      progress,
+      context,
+    );
     // A terminated orchestration cannot send its own event: schedule it here.
     const asked = (status.input as Partial<GenerateVideoInput> | undefined)?.request;
     if (asked?.callbackUrl) {
       const createdTime = new Date(status.createdTime).toISOString();
-      await startCallbackDelivery(client, { type: 'video.cancelled', instanceId: id, request: asked, error: 'Cancelled by the caller', createdTime }, CALLBACK_RETRY)
-        .catch((error: Error) => context.warn(`Could not schedule the cancelled event of ${id}: ${error.message}`));
+      await startCallbackDelivery(
+        client,
+        {
+          type: 'video.cancelled',
+          instanceId: id,
+          request: asked,
+          error: 'Cancelled by the caller',
+          createdTime,
+        },
+        CALLBACK_RETRY,
+      ).catch((error: Error) =>
+        context.warn(`Could not schedule the cancelled event of ${id}: ${error.message}`),
+      );
     }
     return { status: 202, jsonBody: { id, phase: 'cancelled', upstreamJobId, upstreamJobCancelled } };
   }
 
   // A storage call that ran out of time is the caller's 503 with Retry-After, never a hang.
-  return { startVideo: answeringTimeoutsWith503(startVideo), getVideo: answeringTimeoutsWith503(getVideo), cancelVideo: answeringTimeoutsWith503(cancelVideo) };
+  return {
+    startVideo: answeringTimeoutsWith503(startVideo),
+    getVideo: answeringTimeoutsWith503(getVideo),
+    cancelVideo: answeringTimeoutsWith503(cancelVideo),
+  };
 }

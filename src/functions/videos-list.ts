@@ -27,14 +27,21 @@ type RuntimeStatus = df.OrchestrationRuntimeStatus;
 const STILL_RUNNING: RuntimeStatus[] = [Runtime.Running, Runtime.ContinuedAsNew, Runtime.Suspended];
 const RUNTIME_FOR_PHASE: Record<VideoPhase, RuntimeStatus[]> = {
   pending: [Runtime.Pending, ...STILL_RUNNING],
-  creating: STILL_RUNNING, queued: STILL_RUNNING, running: STILL_RUNNING, downloading: STILL_RUNNING, 'cleaning-up': STILL_RUNNING,
+  creating: STILL_RUNNING,
+  queued: STILL_RUNNING,
+  running: STILL_RUNNING,
+  downloading: STILL_RUNNING,
+  'cleaning-up': STILL_RUNNING,
   completed: [Runtime.Completed],
   failed: [Runtime.Failed],
   cancelled: [Runtime.Terminated, Runtime.Canceled],
 };
 
 /** Where the previous page ended: items strictly after it (older, or as old with a smaller id) come next. */
-interface Position { createdMs: number; id: string }
+interface Position {
+  createdMs: number;
+  id: string;
+}
 
 export function encodePosition(position: Position): string {
   return Buffer.from(JSON.stringify([position.createdMs, position.id])).toString('base64url');
@@ -43,7 +50,13 @@ export function encodePosition(position: Position): string {
 export function decodePosition(token: string): Position | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') return { createdMs: value[0], id: value[1] };
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      Number.isSafeInteger(value[0]) &&
+      typeof value[1] === 'string'
+    )
+      return { createdMs: value[0], id: value[1] };
   } catch {
     // not base64url JSON: answered below as a bad token
   }
@@ -52,21 +65,38 @@ export function decodePosition(token: string): Position | undefined {
 
 const createdMs = (status: DurableStatusLike) => new Date(status.createdTime).getTime();
 /** Newest first; ties (the durable created time has whole seconds) broken by id, so the order is total and pages never overlap. */
-const newestFirst = (a: DurableStatusLike, b: DurableStatusLike) => createdMs(b) - createdMs(a) || (a.instanceId < b.instanceId ? 1 : a.instanceId > b.instanceId ? -1 : 0);
+const newestFirst = (a: DurableStatusLike, b: DurableStatusLike) =>
+  createdMs(b) - createdMs(a) || (a.instanceId < b.instanceId ? 1 : a.instanceId > b.instanceId ? -1 : 0);
 const isAfter = (status: DurableStatusLike, position: Position) =>
-  createdMs(status) < position.createdMs || (createdMs(status) === position.createdMs && status.instanceId < position.id);
+  createdMs(status) < position.createdMs ||
+  (createdMs(status) === position.createdMs && status.instanceId < position.id);
 
 /** The query string as the schema's values: a number stays text when it is not digits, so the schema names it. */
-function readQuery(query: URLSearchParams): { ok: true; value: ListQuery } | { ok: false; response: HttpResponseInit } {
+function readQuery(
+  query: URLSearchParams,
+): { ok: true; value: ListQuery } | { ok: false; response: HttpResponseInit } {
   const raw = (name: string) => query.get(name) ?? undefined;
   const limit = raw('limit');
   const parsed = listQuerySchema.safeParse({
     limit: limit !== undefined && /^\d{1,6}$/.test(limit) ? Number(limit) : limit,
-    phase: raw('phase'), provider: raw('provider'), continuationToken: raw('continuationToken'),
+    phase: raw('phase'),
+    provider: raw('provider'),
+    continuationToken: raw('continuationToken'),
   });
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
-    return { ok: false, response: problem(400, 'Invalid query', errors.map((e) => `${e.field} ${e.message}`).join('; '), errors) };
+    const errors = parsed.error.issues.map((issue) => ({
+      field: issue.path.join('.'),
+      message: issue.message,
+    }));
+    return {
+      ok: false,
+      response: problem(
+        400,
+        'Invalid query',
+        errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        errors,
+      ),
+    };
   }
   return { ok: true, value: parsed.data };
 }
@@ -78,7 +108,9 @@ export function createVideosList(deps: { config: () => AppConfig; signer: () => 
     const { limit, phase, provider, continuationToken } = query.value;
     const after = continuationToken === undefined ? undefined : decodePosition(continuationToken);
     if (continuationToken !== undefined && !after) {
-      return problem(400, 'Invalid query', 'continuationToken is not one this API gave out.', [{ field: 'continuationToken', message: 'is not a token from a previous page' }]);
+      return problem(400, 'Invalid query', 'continuationToken is not one this API gave out.', [
+        { field: 'continuationToken', message: 'is not a token from a previous page' },
+      ]);
     }
     // createdTimeTo one second past the position: inclusive or not, the boundary second is
     // read, and isAfter drops what the previous page already had.
@@ -89,9 +121,15 @@ export function createVideosList(deps: { config: () => AppConfig; signer: () => 
     };
     // showInput is not in the SDK's OrchestrationFilter type, but getStatusBy passes it through to the query.
     const client = df.getClient(context);
-    const statuses = (await withTimeout('listing the requests', client.getStatusBy(filter as df.OrchestrationFilter))) as DurableStatusLike[];
+    const statuses = (await withTimeout(
+      'listing the requests',
+      client.getStatusBy(filter as df.OrchestrationFilter),
+    )) as DurableStatusLike[];
     const candidates = statuses
-      .filter((status) => (status as { name?: string }).name === GENERATE_VIDEO && (!after || isAfter(status, after)))
+      .filter(
+        (status) =>
+          (status as { name?: string }).name === GENERATE_VIDEO && (!after || isAfter(status, after)),
+      )
       .sort(newestFirst);
 
     const page: DurableStatusLike[] = [];
@@ -107,9 +145,16 @@ export function createVideosList(deps: { config: () => AppConfig; signer: () => 
     }
     const signer = deps.signer();
     const container = deps.config().videoContainer;
-    const items = await Promise.all(page.map((status) => completeView(client, toVideoStatus(status), signer, container)));
+    const items = await Promise.all(
+      page.map((status) => completeView(client, toVideoStatus(status), signer, container)),
+    );
     const last = page.at(-1);
-    const body: VideoList = { items, ...(more && last ? { continuationToken: encodePosition({ createdMs: createdMs(last), id: last.instanceId }) } : {}) };
+    const body: VideoList = {
+      items,
+      ...(more && last
+        ? { continuationToken: encodePosition({ createdMs: createdMs(last), id: last.instanceId }) }
+        : {}),
+    };
     return { status: 200, jsonBody: body };
   }
   // A durable or storage call that runs out of time answers 503 with Retry-After, as the rest of the videos API does.

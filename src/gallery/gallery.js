@@ -52,10 +52,16 @@
     return node;
   }
 
-  const form = one('#create', HTMLFormElement), keyForm = one('#key-form', HTMLFormElement), list = one('#videos', HTMLUListElement);
+  const form = one('#create', HTMLFormElement),
+    keyForm = one('#key-form', HTMLFormElement),
+    list = one('#videos', HTMLUListElement);
   const generate = one('#create button[type=submit]', HTMLButtonElement);
-  const keyInput = one('#key', HTMLInputElement), keyMessage = one('#key-message', HTMLParagraphElement), forgetKey = one('#forget-key', HTMLButtonElement);
-  const formStatus = one('#form-status', HTMLParagraphElement), listStatus = one('#list-status', HTMLParagraphElement), more = one('#more', HTMLButtonElement);
+  const keyInput = one('#key', HTMLInputElement),
+    keyMessage = one('#key-message', HTMLParagraphElement),
+    forgetKey = one('#forget-key', HTMLButtonElement);
+  const formStatus = one('#form-status', HTMLParagraphElement),
+    listStatus = one('#list-status', HTMLParagraphElement),
+    more = one('#more', HTMLButtonElement);
   const controls = {
     prompt: one('#prompt', HTMLTextAreaElement),
     provider: one('#provider', HTMLSelectElement),
@@ -104,7 +110,11 @@
     const text = await response.text();
     /** @type {unknown} */
     let body;
-    try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
     return { status: response.status, body, text };
   }
 
@@ -118,7 +128,9 @@
   /** @param {Answer} answer */
   function problemText(answer) {
     const body = /** @type {Partial<Problem> | undefined} */ (answer.body);
-    return body && body.detail ? body.detail : 'HTTP ' + answer.status + (answer.text ? ': ' + answer.text.slice(0, 200) : '');
+    return body && body.detail
+      ? body.detail
+      : 'HTTP ' + answer.status + (answer.text ? ': ' + answer.text.slice(0, 200) : '');
   }
 
   /**
@@ -138,7 +150,9 @@
    * @param {(value: V) => string} [label]
    */
   function fill(select, values, selected, label) {
-    select.replaceChildren(...values.map((value) => option(value, label ? label(value) : String(value), value === selected)));
+    select.replaceChildren(
+      ...values.map((value) => option(value, label ? label(value) : String(value), value === selected)),
+    );
   }
 
   function selectedProvider() {
@@ -154,16 +168,25 @@
 
   function showProvider() {
     const provider = selectedProvider();
-    fill(controls.model, provider.models.map((m) => m.id), provider.models[0].id);
+    fill(
+      controls.model,
+      provider.models.map((m) => m.id),
+      provider.models[0].id,
+    );
     showModel();
   }
 
   async function loadProviders() {
     const answer = await api('providers');
-    if (answer.status !== 200 || !Array.isArray(answer.body)) throw new Error('Could not load the providers: ' + problemText(answer));
+    if (answer.status !== 200 || !Array.isArray(answer.body))
+      throw new Error('Could not load the providers: ' + problemText(answer));
     providers = /** @type {ProviderView[]} */ (answer.body);
     const preferred = (providers.find((p) => p.default) || providers[0]).name;
-    fill(controls.provider, providers.map((p) => p.name), preferred);
+    fill(
+      controls.provider,
+      providers.map((p) => p.name),
+      preferred,
+    );
     showProvider();
     generate.disabled = false;
   }
@@ -185,12 +208,24 @@
   function renderMedia(card, video) {
     if (card.media || video.phase !== 'completed' || !video.videos) return;
     // Created once: re-rendering would restart playback on every poll.
-    card.media = el('div', { className: 'media' }, video.videos.map((stored, index) => {
-      const player = el('video', { controls: true, preload: 'metadata', src: stored.url || '', playsInline: true });
-      if (stored.thumbnail && stored.thumbnail.url) player.poster = stored.thumbnail.url;
-      player.setAttribute('aria-label', 'Video ' + (index + 1) + ': ' + (video.request ? video.request.prompt : video.id));
-      return player;
-    }));
+    card.media = el(
+      'div',
+      { className: 'media' },
+      video.videos.map((stored, index) => {
+        const player = el('video', {
+          controls: true,
+          preload: 'metadata',
+          src: stored.url || '',
+          playsInline: true,
+        });
+        if (stored.thumbnail && stored.thumbnail.url) player.poster = stored.thumbnail.url;
+        player.setAttribute(
+          'aria-label',
+          'Video ' + (index + 1) + ': ' + (video.request ? video.request.prompt : video.id),
+        );
+        return player;
+      }),
+    );
     card.node.insertBefore(card.media, card.node.firstChild);
   }
 
@@ -212,7 +247,14 @@
         cancel: el('button', { type: 'button', className: 'cancel', textContent: 'Cancel' }),
       };
       created.cancel.addEventListener('click', () => cancel(video.id, created));
-      created.node.append(created.prompt, created.meta, created.phase, created.progress, created.upstream, created.error);
+      created.node.append(
+        created.prompt,
+        created.meta,
+        created.phase,
+        created.progress,
+        created.upstream,
+        created.error,
+      );
       // A request already finished when first shown gets no button: there is nothing left to cancel.
       if (!FINISHED.has(video.phase)) created.node.append(created.cancel);
       cards.set(video.id, created);
@@ -222,7 +264,9 @@
     card.node.dataset.id = video.id;
     card.node.dataset.phase = video.phase;
     card.prompt.textContent = asked ? asked.prompt : video.id;
-    card.meta.textContent = asked ? asked.provider + ' · ' + asked.model + ' · ' + asked.seconds + ' s · ' + asked.size : '';
+    card.meta.textContent = asked
+      ? asked.provider + ' · ' + asked.model + ' · ' + asked.seconds + ' s · ' + asked.size
+      : '';
     card.phase.textContent = video.phase;
     card.phase.className = 'phase phase-' + video.phase;
     const progress = video.upstream && video.upstream.progress;
@@ -238,7 +282,10 @@
       // Keep keyboard users on the card they were on rather than losing focus with the button.
       const hadFocus = document.activeElement === card.cancel;
       card.cancel.remove();
-      if (hadFocus) { card.node.tabIndex = -1; card.node.focus(); }
+      if (hadFocus) {
+        card.node.tabIndex = -1;
+        card.node.focus();
+      }
     }
     if (asked) card.cancel.setAttribute('aria-label', 'Cancel: ' + asked.prompt);
     renderMedia(card, video);
@@ -266,7 +313,8 @@
       const card = render(items[i]);
       if (!card.node.isConnected) list.insertBefore(card.node, list.firstChild);
     }
-    if (continuationToken === undefined && cards.size === items.length) continuationToken = page.continuationToken;
+    if (continuationToken === undefined && cards.size === items.length)
+      continuationToken = page.continuationToken;
     more.hidden = !continuationToken;
     listStatus.textContent = cards.size === 0 ? 'No requests yet.' : '';
     return items.some((video) => !FINISHED.has(video.phase));
@@ -284,7 +332,12 @@
 
   function schedule() {
     clearTimeout(pollTimer);
-    pollTimer = setTimeout(() => { void poll(); }, running ? POLL_MS : IDLE_POLL_MS);
+    pollTimer = setTimeout(
+      () => {
+        void poll();
+      },
+      running ? POLL_MS : IDLE_POLL_MS,
+    );
   }
 
   async function poll() {
@@ -309,7 +362,8 @@
     card.cancel.setAttribute('aria-disabled', 'true');
     try {
       const answer = await api('videos/' + encodeURIComponent(id), { method: 'DELETE' });
-      if (answer.status !== 202 && answer.status !== 409) listStatus.textContent = 'Could not cancel: ' + problemText(answer);
+      if (answer.status !== 202 && answer.status !== 409)
+        listStatus.textContent = 'Could not cancel: ' + problemText(answer);
       await refresh();
     } catch (error) {
       report(error, listStatus);
@@ -335,7 +389,11 @@
     };
     formStatus.textContent = 'Starting…';
     try {
-      const answer = await api('videos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = await api('videos', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (answer.status === 202) {
         formStatus.textContent = 'Started: ' + /** @type {Accepted} */ (answer.body).id;
         running = await refresh();
@@ -358,7 +416,11 @@
    */
   function report(error, where) {
     if (error instanceof NeedsKey) {
-      askForKey(sessionStorage.getItem(KEY_ITEM) ? 'That key was refused. Enter a function key of this app.' : 'This app needs a function key.');
+      askForKey(
+        sessionStorage.getItem(KEY_ITEM)
+          ? 'That key was refused. Enter a function key of this app.'
+          : 'This app needs a function key.',
+      );
       return;
     }
     where.textContent = error instanceof Error && error.message ? error.message : String(error);
@@ -394,10 +456,16 @@
     askForKey('Key forgotten. Enter a function key to continue.');
   });
   // Back to a hidden tab: show the news at once rather than at the next tick.
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible' && providers.length > 0) void poll(); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && providers.length > 0) void poll();
+  });
   controls.provider.addEventListener('change', showProvider);
   controls.model.addEventListener('change', showModel);
-  form.addEventListener('submit', (event) => { void submit(event); });
-  more.addEventListener('click', () => { loadMore().catch((error) => report(error, listStatus)); });
+  form.addEventListener('submit', (event) => {
+    void submit(event);
+  });
+  more.addEventListener('click', () => {
+    loadMore().catch((error) => report(error, listStatus));
+  });
   void start();
 })();

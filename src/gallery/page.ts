@@ -35,14 +35,16 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).di
 /** Replaces the one `tag` in `html` (by position: String.replace would read the script's `$'` and `$&` as patterns); anything else is a broken page, refused at load rather than served. */
 function replaceOnce(html: string, tag: string, replacement: string): string {
   const at = html.indexOf(tag);
-  if (at < 0 || html.indexOf(tag, at + 1) >= 0) throw new Error(`gallery.html must contain ${tag} exactly once`);
+  if (at < 0 || html.indexOf(tag, at + 1) >= 0)
+    throw new Error(`gallery.html must contain ${tag} exactly once`);
   return html.slice(0, at) + replacement + html.slice(at + tag.length);
 }
 
 /** The page with its style and script inline. Text that would end the element early is refused. */
 export function inlinePage(files: GalleryFiles): GalleryPage {
   if (/<\/style/i.test(files.css)) throw new Error('gallery.css must not contain "</style"');
-  if (/<\/script|<!--/i.test(files.script)) throw new Error('gallery.js must not contain "</script" or "<!--"');
+  if (/<\/script|<!--/i.test(files.script))
+    throw new Error('gallery.js must not contain "</script" or "<!--"');
   const withStyle = replaceOnce(files.html, STYLE_TAG, `<style>${files.css}</style>`);
   const html = replaceOnce(withStyle, SCRIPT_TAG, `<script>${files.script}</script>`);
   return { html, styleHash: sha256(files.css), scriptHash: sha256(files.script) };
@@ -59,5 +61,9 @@ function readGalleryFile(name: string): string {
 
 /** Reads gallery.html, gallery.css and gallery.js and inlines them; call once per app load. */
 export function loadGalleryPage(): GalleryPage {
-  return inlinePage({ html: readGalleryFile('gallery.html'), css: readGalleryFile('gallery.css'), script: readGalleryFile('gallery.js') });
+  return inlinePage({
+    html: readGalleryFile('gallery.html'),
+    css: readGalleryFile('gallery.css'),
+    script: readGalleryFile('gallery.js'),
+  });
 }

@@ -22,7 +22,10 @@ export interface GenerateVideoInput {
 
 /** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's
  * clock, when it says), with outputs reduced to their ids. */
-export type JobSummary = Pick<ProviderJob, 'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'> & {
+export type JobSummary = Pick<
+  ProviderJob,
+  'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'
+> & {
   outputIds: string[];
 };
 
@@ -137,7 +140,11 @@ export interface CallbackProgress {
 
 /** 5 s, 10 s, 20 s … capped at 10 minutes: twelve attempts span about an hour (Standard
  * Webhooks asks senders to retry with backoff; a receiver down for minutes still gets it). */
-export const CALLBACK_RETRY: DeliverCallbackInput['retry'] = { firstSeconds: 5, maxSeconds: 600, attempts: 12 };
+export const CALLBACK_RETRY: DeliverCallbackInput['retry'] = {
+  firstSeconds: 5,
+  maxSeconds: 600,
+  attempts: 12,
+};
 
 /** The delivery orchestration of a request: one per request, so scheduling it twice is harmless. */
 export const callbackInstanceId = (instanceId: string) => `${instanceId}-callback`;

@@ -4,14 +4,24 @@
 // 5xx, 429, timeouts and network errors for about an hour; none after a 4xx, a redirect or an
 // unsafe URL. Its custom status is what GET /api/videos/{id} shows as `callback`.
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { activityNames, type CallbackProgress, type DeliverCallbackInput, type DeliveryResult } from './contracts.js';
+import {
+  activityNames,
+  type CallbackProgress,
+  type DeliverCallbackInput,
+  type DeliveryResult,
+} from './contracts.js';
 
 export const deliverCallback: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as DeliverCallbackInput;
   const progress: CallbackProgress = { type: input.event.type, delivered: false, attempts: 0 };
   for (let attempt = 1; attempt <= input.retry.attempts; attempt++) {
     const result = (yield context.df.callActivity(activityNames.sendCallback, input.event)) as DeliveryResult;
-    Object.assign(progress, { attempts: attempt, delivered: result.delivered, lastStatus: result.status, lastError: result.error });
+    Object.assign(progress, {
+      attempts: attempt,
+      delivered: result.delivered,
+      lastStatus: result.status,
+      lastError: result.error,
+    });
     context.df.setCustomStatus({ ...progress });
     if (result.delivered || !result.retryable || attempt === input.retry.attempts) break;
     // 5 s, 10 s, 20 s … capped at 10 min: twelve attempts span about an hour.

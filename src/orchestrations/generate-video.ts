@@ -7,10 +7,29 @@ import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import {
-  activityNames, type ActivityFailure, type CallbackEvent, type DownloadResult, type DownloadVideoInput, type GenerateVideoInput, type GenerateVideoOutput,
-  type CancelVideoJobInput, type GenerateVideoProgress, type JobRef, type JobResult, type JobSummary, type StoredVideoRef, UPSTREAM_JOB_EVENT,
+  activityNames,
+  type ActivityFailure,
+  type CallbackEvent,
+  type DownloadResult,
+  type DownloadVideoInput,
+  type GenerateVideoInput,
+  type GenerateVideoOutput,
+  type CancelVideoJobInput,
+  type GenerateVideoProgress,
+  type JobRef,
+  type JobResult,
+  type JobSummary,
+  type StoredVideoRef,
+  UPSTREAM_JOB_EVENT,
 } from './contracts.js';
-import { expectedJobSeconds, nextPollDelaySeconds, seeProgress, webhookFallbackDelaySeconds, type PollObservation, type ProgressSeen } from './poll-policy.js';
+import {
+  expectedJobSeconds,
+  nextPollDelaySeconds,
+  seeProgress,
+  webhookFallbackDelaySeconds,
+  type PollObservation,
+  type ProgressSeen,
+} from './poll-policy.js';
 
 /** Downloads are idempotent (a complete blob is kept), so any failure may be retried. */
 const DOWNLOAD_ATTEMPTS = 4;
@@ -19,7 +38,9 @@ const DOWNLOAD_FIRST_RETRY_MS = 2000;
 const isWaiting = (job: JobSummary) => job.phase === 'queued' || job.phase === 'running';
 
 function describeFailure(failure: ActivityFailure): string {
-  const status = failure.status ? ` (HTTP ${failure.status}${'code' in failure && failure.code ? `, ${failure.code}` : ''})` : '';
+  const status = failure.status
+    ? ` (HTTP ${failure.status}${'code' in failure && failure.code ? `, ${failure.code}` : ''})`
+    : '';
   return `${failure.message}${status}`;
 }
 
@@ -30,14 +51,23 @@ function afterFailure(failure: ActivityFailure, consecutiveErrors: number): Poll
     : { kind: 'transient-error', consecutiveErrors };
 }
 
-function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput): Generator<df.Task, GenerateVideoOutput, unknown> {
+function* runPipeline(
+  context: OrchestrationContext,
+  input: GenerateVideoInput,
+): Generator<df.Task, GenerateVideoOutput, unknown> {
   const { request } = input;
   // Whose claims and blobs the activities use: this run's (no runId: started before runs had ids).
   const run = { instanceId: context.df.instanceId, ...(input.runId ? { runId: input.runId } : {}) };
   // The replay-safe clock; every Date below is built from it (new Date(ms)), never new Date().
   const now = () => context.df.currentUtcDateTime.getTime();
   const deadline = now() + input.deadlineMinutes * 60_000;
-  const status: GenerateVideoProgress = { phase: 'creating', provider: request.provider, model: request.model, polls: 0, events: 0 };
+  const status: GenerateVideoProgress = {
+    phase: 'creating',
+    provider: request.provider,
+    model: request.model,
+    polls: 0,
+    events: 0,
+  };
   const report = () => context.df.setCustomStatus({ ...status });
   const timedOut = (what: string) => new Error(`Timed out after ${input.deadlineMinutes} minutes: ${what}`);
 
@@ -46,7 +76,10 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
     status.nextPollAt = undefined;
     report();
     // A failed request leaves no blob: a sibling generation may already have been stored.
-    yield context.df.callActivity(activityNames.cancelVideoJob, { ...job, ...run } satisfies CancelVideoJobInput);
+    yield context.df.callActivity(activityNames.cancelVideoJob, {
+      ...job,
+      ...run,
+    } satisfies CancelVideoJobInput);
   }
 
   // 1. Create the job. Only transient failures are retried; the activity itself makes a
@@ -55,15 +88,20 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
   let job: JobSummary | undefined;
   let webhook = false;
   for (let errors = 1; !job; errors++) {
-    const result = (yield context.df.callActivity(activityNames.createVideoJob, { ...run, request })) as JobResult;
+    const result = (yield context.df.callActivity(activityNames.createVideoJob, {
+      ...run,
+      request,
+    })) as JobResult;
     if (result.ok) {
       job = result.job;
       webhook = result.webhook === true;
       break;
     }
-    if (result.kind !== 'transient') throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
+    if (result.kind !== 'transient')
+      throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
     const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
-    if (now() + waitMs > deadline) throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
+    if (now() + waitMs > deadline)
+      throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
     yield context.df.createTimer(new Date(now() + waitMs));
   }
   const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
@@ -80,20 +118,38 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
   // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
   // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
   // raised before anything waits for it, and ignores one raised after the instance ended.
-  let upstreamEvent: df.Task | undefined = webhook ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
+  let upstreamEvent: df.Task | undefined = webhook
+    ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
+    : undefined;
   while (isWaiting(job)) {
     if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
-    Object.assign(status, { phase: job.phase, jobId: job.jobId, upstreamStatus: job.status, progress: job.progress, queuePosition: job.queuePosition });
+    Object.assign(status, {
+      phase: job.phase,
+      jobId: job.jobId,
+      upstreamStatus: job.status,
+      progress: job.progress,
+      queuePosition: job.queuePosition,
+    });
     if (now() >= deadline) {
       yield* cancelJob(ref);
       throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
     }
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
-      : { kind: 'status', stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'), progress: job.progress, ...progressSeen, elapsedSeconds: elapsedSeconds(), expectedSeconds };
+      : {
+          kind: 'status',
+          stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'),
+          progress: job.progress,
+          ...progressSeen,
+          elapsedSeconds: elapsedSeconds(),
+          expectedSeconds,
+        };
     const delaySeconds = nextPollDelaySeconds(observation, input.poll);
     // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
-    const fireAt = Math.min(deadline, now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000);
+    const fireAt = Math.min(
+      deadline,
+      now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000,
+    );
     status.nextPollAt = new Date(fireAt).toISOString();
     report();
     const timer = context.df.createTimer(new Date(fireAt));
@@ -127,11 +183,19 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
       throw new Error(`Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`);
     }
   }
-  Object.assign(status, { jobId: job.jobId, upstreamStatus: job.status, progress: job.progress, queuePosition: undefined, nextPollAt: undefined });
+  Object.assign(status, {
+    jobId: job.jobId,
+    upstreamStatus: job.status,
+    progress: job.progress,
+    queuePosition: undefined,
+    nextPollAt: undefined,
+  });
 
   if (job.phase !== 'succeeded') {
     yield* cancelJob(ref);
-    throw new Error(`The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`);
+    throw new Error(
+      `The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`,
+    );
   }
   if (job.outputIds.length === 0) {
     yield* cancelJob(ref);
@@ -145,7 +209,11 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
   retry.backoffCoefficient = 2;
   const downloads = job.outputIds.map((outputId) =>
     context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
-      ...ref, ...run, outputId, size: request.size, seconds: request.seconds,
+      ...ref,
+      ...run,
+      outputId,
+      size: request.size,
+      seconds: request.seconds,
     } satisfies DownloadVideoInput),
   );
   let results: DownloadResult[];
@@ -153,7 +221,9 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
     results = (yield context.df.Task.all(downloads)) as DownloadResult[];
   } catch (error) {
     yield* cancelJob(ref);
-    throw new Error(`Downloading the video failed after ${DOWNLOAD_ATTEMPTS} attempts: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `Downloading the video failed after ${DOWNLOAD_ATTEMPTS} attempts: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const failed = results.find((r): r is ActivityFailure => !r.ok);
   if (failed) {
@@ -161,7 +231,14 @@ function* runPipeline(context: OrchestrationContext, input: GenerateVideoInput):
     throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
   }
   const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
-  const output: GenerateVideoOutput = { provider: request.provider, model: request.model, jobId: job.jobId, polls: status.polls, events: status.events, videos };
+  const output: GenerateVideoOutput = {
+    provider: request.provider,
+    model: request.model,
+    jobId: job.jobId,
+    polls: status.polls,
+    events: status.events,
+    videos,
+  };
   return output;
 }
 
@@ -173,13 +250,23 @@ export const generateVideo: OrchestrationHandler = function* (context: Orchestra
   // through the starter (a defect, the durable management API) never reaches a provider, nor
   // its callbackUrl an event.
   const checked = normalisedRequestSchema.safeParse(input.request);
-  if (!checked.success) throw new Error(`Refused an invalid request: ${z.prettifyError(checked.error).replace(/\s+/g, ' ').slice(0, 300)}`);
+  if (!checked.success)
+    throw new Error(
+      `Refused an invalid request: ${z.prettifyError(checked.error).replace(/\s+/g, ' ').slice(0, 300)}`,
+    );
   // The replay-safe clock of the first episode: when the request began.
   const createdTime = context.df.currentUtcDateTime.toISOString();
-  const notify = function* (event: Pick<CallbackEvent, 'type' | 'output' | 'error'>): Generator<df.Task, void, unknown> {
+  const notify = function* (
+    event: Pick<CallbackEvent, 'type' | 'output' | 'error'>,
+  ): Generator<df.Task, void, unknown> {
     if (!input.request.callbackUrl) return;
     try {
-      yield context.df.callActivity(activityNames.scheduleCallback, { ...event, instanceId: context.df.instanceId, request: input.request, createdTime } satisfies CallbackEvent);
+      yield context.df.callActivity(activityNames.scheduleCallback, {
+        ...event,
+        instanceId: context.df.instanceId,
+        request: input.request,
+        createdTime,
+      } satisfies CallbackEvent);
     } catch {
       // Scheduling failed: the request's own outcome stands; the status shows no callback.
     }

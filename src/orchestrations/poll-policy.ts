@@ -37,13 +37,18 @@ export interface ProgressSeen {
 }
 
 /** Adds a successful poll's progress (0 or undefined: none seen) to what was seen before. */
-export function seeProgress(seen: ProgressSeen, progress: number | undefined, elapsedSeconds: number): ProgressSeen {
+export function seeProgress(
+  seen: ProgressSeen,
+  progress: number | undefined,
+  elapsedSeconds: number,
+): ProgressSeen {
   const point = progress ? { progress, elapsedSeconds } : undefined;
   return {
     firstProgress: seen.firstProgress ?? point,
     previousProgress: seen.latestProgress,
     latestProgress: point,
-    progressUnchangedSince: point?.progress === seen.latestProgress?.progress ? seen.progressUnchangedSince : point?.elapsedSeconds,
+    progressUnchangedSince:
+      point?.progress === seen.latestProgress?.progress ? seen.progressUnchangedSince : point?.elapsedSeconds,
   };
 }
 
@@ -70,7 +75,9 @@ export function pixelsOfSize(size: string): { width: number; height: number } {
   const ratio = /^(\d+):(\d+)$/.exec(size);
   if (!ratio) return { width: 1280, height: 720 };
   const [w, h] = [Number(ratio[1]), Number(ratio[2])];
-  return w >= h ? { width: Math.round((720 * w) / h), height: 720 } : { width: 720, height: Math.round((720 * h) / w) };
+  return w >= h
+    ? { width: Math.round((720 * w) / h), height: 720 }
+    : { width: 720, height: Math.round((720 * h) / w) };
 }
 
 /** Rough duration of a job, growing with pixels × seconds × variants; only used to pace
@@ -92,7 +99,8 @@ const MIN_PROGRESS_SPAN = 5;
  * halving again: a rate known to ~3 % misplaces a finish 15 s away by about half a second. */
 const AIM_WITHIN_SECONDS = 15;
 
-const clamp = (value: number, bounds: PollBounds) => Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, value));
+const clamp = (value: number, bounds: PollBounds) =>
+  Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, value));
 
 /** Seconds to wait before the next status call. */
 export function nextPollDelaySeconds(observation: PollObservation, bounds: PollBounds): number {
@@ -134,7 +142,12 @@ function progressRate(observation: Extract<PollObservation, { kind: 'status' }>)
   if (points < MIN_PROGRESS_SPAN || seconds <= 0) return undefined;
   const overall = points / seconds;
   const recentSeconds = previousProgress ? elapsedSeconds - previousProgress.elapsedSeconds : 0;
-  if (!previousProgress || recentSeconds <= 0 || previousProgress.elapsedSeconds <= firstProgress.elapsedSeconds) return overall;
+  if (
+    !previousProgress ||
+    recentSeconds <= 0 ||
+    previousProgress.elapsedSeconds <= firstProgress.elapsedSeconds
+  )
+    return overall;
   return Math.max(overall, (progress - previousProgress.progress - 1) / recentSeconds);
 }
 

@@ -51,21 +51,42 @@ export interface ResolvedShape {
 }
 
 /** Checks a request against a model's capabilities; fills in the model's defaults. */
-export function applyCapabilities(model: string, caps: ModelCapabilities, asked: RequestedShape): { ok: true; shape: ResolvedShape } | { ok: false; problems: FieldProblem[] } {
+export function applyCapabilities(
+  model: string,
+  caps: ModelCapabilities,
+  asked: RequestedShape,
+): { ok: true; shape: ResolvedShape } | { ok: false; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const seconds = asked.seconds ?? caps.defaultSeconds;
   const size = asked.size ?? caps.defaultSize;
   const variants = asked.variants ?? 1;
-  if (!caps.seconds.includes(seconds)) problems.push({ field: 'seconds', message: `${model} takes ${describeList(caps.seconds)} seconds, not ${seconds}` });
-  if (!caps.sizes.includes(size)) problems.push({ field: 'size', message: `${model} takes size ${caps.sizes.join(', ')}, not ${size}` });
+  if (!caps.seconds.includes(seconds))
+    problems.push({
+      field: 'seconds',
+      message: `${model} takes ${describeList(caps.seconds)} seconds, not ${seconds}`,
+    });
+  if (!caps.sizes.includes(size))
+    problems.push({ field: 'size', message: `${model} takes size ${caps.sizes.join(', ')}, not ${size}` });
   const limits = caps.sizeLimits?.[size] ?? {};
   const maxVariants = Math.min(caps.maxVariants, limits.maxVariants ?? Infinity);
-  if (variants > maxVariants) problems.push({ field: 'variants', message: `${model} makes at most ${maxVariants} variant${maxVariants === 1 ? '' : 's'}${limits.maxVariants !== undefined ? ` at ${size}` : ''}` });
-  if (limits.maxSeconds !== undefined && seconds > limits.maxSeconds) problems.push({ field: 'seconds', message: `${model} makes at most ${limits.maxSeconds} seconds at ${size}` });
+  if (variants > maxVariants)
+    problems.push({
+      field: 'variants',
+      message: `${model} makes at most ${maxVariants} variant${maxVariants === 1 ? '' : 's'}${limits.maxVariants !== undefined ? ` at ${size}` : ''}`,
+    });
+  if (limits.maxSeconds !== undefined && seconds > limits.maxSeconds)
+    problems.push({
+      field: 'seconds',
+      message: `${model} makes at most ${limits.maxSeconds} seconds at ${size}`,
+    });
   const optionNames = Object.keys(asked.options ?? {});
-  if (optionNames.length > 0 && !caps.options) problems.push({ field: 'options', message: `${model} takes no other inputs` });
+  if (optionNames.length > 0 && !caps.options)
+    problems.push({ field: 'options', message: `${model} takes no other inputs` });
   for (const name of optionNames.filter((option) => caps.options && caps.reservedOptions?.includes(option))) {
-    problems.push({ field: `options.${name}`, message: `is set from the request's prompt, seconds and size; do not pass it in options` });
+    problems.push({
+      field: `options.${name}`,
+      message: `is set from the request's prompt, seconds and size; do not pass it in options`,
+    });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, shape: { seconds, size, variants } };
 }
@@ -73,6 +94,7 @@ export function applyCapabilities(model: string, caps: ModelCapabilities, asked:
 /** "4, 8, 12" or, for a run of whole numbers, "1-20". */
 function describeList(values: readonly number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
-  const isRun = sorted.length > 3 && sorted.every((value, index) => index === 0 || value === sorted[index - 1] + 1);
+  const isRun =
+    sorted.length > 3 && sorted.every((value, index) => index === 0 || value === sorted[index - 1] + 1);
   return isRun ? `${sorted[0]}-${sorted[sorted.length - 1]}` : sorted.join(', ');
 }

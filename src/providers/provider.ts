@@ -29,10 +29,18 @@ export type StatusTable = Readonly<Record<string, { phase: JobPhase; stage?: Job
  * never a guess (guessing "running" polls a finished job until the deadline; guessing "failed"
  * abandons a job that may yet succeed). `what` names the call, as in the transport's errors.
  */
-export function phaseOf(table: StatusTable, status: string, what: string): { phase: JobPhase; stage?: JobStage } {
+export function phaseOf(
+  table: StatusTable,
+  status: string,
+  what: string,
+): { phase: JobPhase; stage?: JobStage } {
   // hasOwn: statuses come from the wire, so never resolve prototype keys such as "constructor".
   if (Object.hasOwn(table, status)) return table[status];
-  throw new ProviderPermanentError(`${what}: the provider answered an unknown status "${status.slice(0, 40)}"`, 200, 'invalid_response');
+  throw new ProviderPermanentError(
+    `${what}: the provider answered an unknown status "${status.slice(0, 40)}"`,
+    200,
+    'invalid_response',
+  );
 }
 
 /** A job list read with `map`, leaving out jobs in a status no table knows: such a job is no

@@ -27,11 +27,14 @@ export function createProviderRegistry(config: AppConfig, options: RegistryOptio
   const http = { requestTimeoutMs: config.requestTimeoutSeconds * 1000, fetch: options.fetch };
   const settings = config.providers;
   const built: VideoProvider[] = [];
-  const add = (name: ProviderName, build: () => VideoProvider) => built.push(options.overrides?.[name] ?? build());
-  if (settings['azure-openai']) add('azure-openai', () => createAzureOpenAiProvider('azure-openai', settings['azure-openai']!, http));
+  const add = (name: ProviderName, build: () => VideoProvider) =>
+    built.push(options.overrides?.[name] ?? build());
+  if (settings['azure-openai'])
+    add('azure-openai', () => createAzureOpenAiProvider('azure-openai', settings['azure-openai']!, http));
   if (settings.openai) add('openai', () => createOpenAiVideosProvider('openai', settings.openai!, http));
   if (settings.fal) add('fal', () => createFalProvider('fal', settings.fal!, http));
-  if (settings.replicate) add('replicate', () => createReplicateProvider('replicate', settings.replicate!, http));
+  if (settings.replicate)
+    add('replicate', () => createReplicateProvider('replicate', settings.replicate!, http));
   const byName = new Map(built.map((provider) => [provider.name, provider]));
   return {
     list: () => built,

@@ -25,13 +25,20 @@ export function newRunId(): string {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, member]) => member !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, member]) => `${JSON.stringify(name)}:${canonicalJson(member)}`).join(',')}}`;
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, member]) => member !== undefined,
+    );
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, member]) => `${JSON.stringify(name)}:${canonicalJson(member)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 /** Keyed, like the instance id: the digest of a prompt is no public fingerprint of it. */
 export function requestHash(secret: string, request: VideoRequest): string {
-  return createHmac('sha256', secret).update(`request:${canonicalJson(request)}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`request:${canonicalJson(request)}`)
+    .digest('hex');
 }

@@ -12,9 +12,11 @@ export const MAX_OPTIONS_BYTES = 8 * 1024;
 // C0 controls other than tab/newline/CR, DEL and C1 controls corrupt logs and terminals; line
 // and paragraph separators break JSON-in-JS and table storage; bidi overrides make a prompt
 // read differently from what it says (Trojan Source). Lone surrogates are not text at all.
-const hasControlCharacters = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
+const hasControlCharacters = (text: string) =>
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
 const hasInvisibleFormatting = (text: string) => /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
-const hasLoneSurrogate = (text: string) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+const hasLoneSurrogate = (text: string) =>
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 const codePoints = (text: string) => [...text].length;
 
 export const promptSchema = z
@@ -22,7 +24,10 @@ export const promptSchema = z
   .refine((text) => text.trim().length > 0, 'must not be empty')
   .refine((text) => codePoints(text) <= MAX_PROMPT_LENGTH, `must be at most ${MAX_PROMPT_LENGTH} characters`)
   .refine((text) => !hasControlCharacters(text), 'must not contain control characters')
-  .refine((text) => !hasInvisibleFormatting(text), 'must not contain line/paragraph separators or bidirectional overrides')
+  .refine(
+    (text) => !hasInvisibleFormatting(text),
+    'must not contain line/paragraph separators or bidirectional overrides',
+  )
   .refine((text) => !hasLoneSurrogate(text), 'must be valid Unicode text');
 
 /** A normalised request (VideoRequest), as the orchestration receives it. Capabilities were

@@ -30,29 +30,46 @@ export interface VideoRequest extends Omit<JobSpec, 'webhookUrl'> {
 /** What validation needs to know of the configured providers (data only). */
 export interface ProviderCatalog {
   defaultProvider: string;
-  providers: readonly { name: string; kind: ProviderKind; models: readonly ({ id: string } & ModelCapabilities)[] }[];
+  providers: readonly {
+    name: string;
+    kind: ProviderKind;
+    models: readonly ({ id: string } & ModelCapabilities)[];
+  }[];
 }
 
 /** What request validation knows of the configured providers: their names, kinds and model tables. */
 export function catalogOf(registry: ProviderRegistry): ProviderCatalog {
-  return { defaultProvider: registry.defaultName, providers: registry.list().map(({ name, kind, models }) => ({ name, kind, models })) };
+  return {
+    defaultProvider: registry.defaultName,
+    providers: registry.list().map(({ name, kind, models }) => ({ name, kind, models })),
+  };
 }
 
 export type ParseResult = { ok: true; request: VideoRequest } | { ok: false; problems: FieldProblem[] };
 
 const wholeNumber = (min: number, max: number) =>
-  z.number({ error: 'must be a number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+  z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 const options = z
   .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_OPTIONS_BYTES, `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON`);
+  .refine(
+    (value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_OPTIONS_BYTES,
+    `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON`,
+  );
 
 const choice = {
   provider: z.string({ error: 'must be a string' }).optional(),
   model: z.string({ error: 'must be a string' }).optional(),
   // Where to POST a signed event when the request ends; the URL rules (https, public address)
   // are checked against the deployment's policy in parseVideoRequest and again with DNS.
-  callbackUrl: z.string({ error: 'must be a string' }).max(2048, 'must be at most 2048 characters').optional(),
+  callbackUrl: z
+    .string({ error: 'must be a string' })
+    .max(2048, 'must be at most 2048 characters')
+    .optional(),
 };
 
 export const neutralBody = z.strictObject({
@@ -60,7 +77,9 @@ export const neutralBody = z.strictObject({
   ...choice,
   // Sora 2 and OpenAI take seconds as a string ("4"); a number is accepted too.
   seconds: z
-    .union([wholeNumber(1, 600), z.string().regex(/^[1-9]\d{0,2}$/, 'must be a whole number of seconds')], { error: 'must be a whole number of seconds' })
+    .union([wholeNumber(1, 600), z.string().regex(/^[1-9]\d{0,2}$/, 'must be a whole number of seconds')], {
+      error: 'must be a whole number of seconds',
+    })
     .transform(Number)
     .optional(),
   size: z.string({ error: 'must be a string such as "1280x720" or "16:9"' }).optional(),
@@ -79,7 +98,11 @@ export const quickstartBody = z.strictObject({
 });
 const QUICKSTART_FIELDS = ['width', 'height', 'n_seconds', 'n_variants'];
 /** Capability problems, named by the quickstart body's own fields. */
-const QUICKSTART_NAMES: Record<string, string> = { size: 'width', seconds: 'n_seconds', variants: 'n_variants' };
+const QUICKSTART_NAMES: Record<string, string> = {
+  size: 'width',
+  seconds: 'n_seconds',
+  variants: 'n_variants',
+};
 
 /** What this deployment allows of callbackUrl: none at all without a signing secret. */
 export interface CallbackPolicy {
@@ -94,12 +117,22 @@ const NO_CALLBACKS: CallbackPolicy = { enabled: false, allowLoopback: false };
 /** The callbackUrl's problem, by what the URL itself says (DNS is checked by the caller). */
 function callbackProblem(url: string | undefined, policy: CallbackPolicy): FieldProblem[] {
   if (url === undefined) return [];
-  if (!policy.enabled) return [{ field: 'callbackUrl', message: 'is not available: this deployment has no OUTBOUND_WEBHOOK_SECRET to sign events with' }];
+  if (!policy.enabled)
+    return [
+      {
+        field: 'callbackUrl',
+        message: 'is not available: this deployment has no OUTBOUND_WEBHOOK_SECRET to sign events with',
+      },
+    ];
   const problem = callbackUrlShapeProblem(url, { allowLoopback: policy.allowLoopback });
   return problem ? [{ field: 'callbackUrl', message: problem }] : [];
 }
 
-export function parseVideoRequest(body: unknown, catalog: ProviderCatalog, callbacks: CallbackPolicy = NO_CALLBACKS): ParseResult {
+export function parseVideoRequest(
+  body: unknown,
+  catalog: ProviderCatalog,
+  callbacks: CallbackPolicy = NO_CALLBACKS,
+): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, problems: [{ field: '', message: 'the body must be a JSON object' }] };
   }
@@ -107,39 +140,75 @@ export function parseVideoRequest(body: unknown, catalog: ProviderCatalog, callb
 
   // Which provider and model: checked first, since every other rule depends on them.
   const providerName = record.provider ?? catalog.defaultProvider;
-  const provider = typeof providerName === 'string' ? catalog.providers.find((p) => p.name === providerName) : undefined;
+  const provider =
+    typeof providerName === 'string' ? catalog.providers.find((p) => p.name === providerName) : undefined;
   if (!provider) {
-    return { ok: false, problems: [{ field: 'provider', message: `must be one of ${catalog.providers.map((p) => p.name).join(', ')}` }] };
+    return {
+      ok: false,
+      problems: [
+        { field: 'provider', message: `must be one of ${catalog.providers.map((p) => p.name).join(', ')}` },
+      ],
+    };
   }
   const modelId = record.model ?? provider.models[0]?.id;
   const model = typeof modelId === 'string' ? provider.models.find((m) => m.id === modelId) : undefined;
   if (!model) {
-    return { ok: false, problems: [{ field: 'model', message: `${provider.name} offers ${provider.models.map((m) => m.id).join(', ')}` }] };
+    return {
+      ok: false,
+      problems: [
+        { field: 'model', message: `${provider.name} offers ${provider.models.map((m) => m.id).join(', ')}` },
+      ],
+    };
   }
 
   const quickstartFields = QUICKSTART_FIELDS.filter((field) => Object.hasOwn(record, field));
   const base = { provider: provider.name, kind: provider.kind, model: model.id };
   if (quickstartFields.length > 0) {
     if (!model.quickstartBody) {
-      return { ok: false, problems: quickstartFields.map((field) => ({ field, message: `is not a field of ${model.id}; use size, seconds and variants` })) };
+      return {
+        ok: false,
+        problems: quickstartFields.map((field) => ({
+          field,
+          message: `is not a field of ${model.id}; use size, seconds and variants`,
+        })),
+      };
     }
     const parsed = quickstartBody.safeParse(record);
     if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
     const { prompt, width, height, n_seconds, n_variants, callbackUrl } = parsed.data;
-    const checked = applyCapabilities(model.id, model, { size: `${width}x${height}`, seconds: n_seconds, variants: n_variants });
-    const problems = [...(checked.ok ? [] : checked.problems.map((p) => ({ ...p, field: QUICKSTART_NAMES[p.field] ?? p.field }))), ...callbackProblem(callbackUrl, callbacks)];
+    const checked = applyCapabilities(model.id, model, {
+      size: `${width}x${height}`,
+      seconds: n_seconds,
+      variants: n_variants,
+    });
+    const problems = [
+      ...(checked.ok
+        ? []
+        : checked.problems.map((p) => ({ ...p, field: QUICKSTART_NAMES[p.field] ?? p.field }))),
+      ...callbackProblem(callbackUrl, callbacks),
+    ];
     if (!checked.ok || problems.length > 0) return { ok: false, problems };
-    return { ok: true, request: { ...base, prompt, ...checked.shape, ...(callbackUrl ? { callbackUrl } : {}) } };
+    return {
+      ok: true,
+      request: { ...base, prompt, ...checked.shape, ...(callbackUrl ? { callbackUrl } : {}) },
+    };
   }
 
   const parsed = neutralBody.safeParse(record);
   if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
   const { prompt, seconds, size, variants, callbackUrl } = parsed.data;
-  const checked = applyCapabilities(model.id, model, { seconds, size, variants, options: parsed.data.options });
+  const checked = applyCapabilities(model.id, model, {
+    seconds,
+    size,
+    variants,
+    options: parsed.data.options,
+  });
   const problems = [...(checked.ok ? [] : checked.problems), ...callbackProblem(callbackUrl, callbacks)];
   if (!checked.ok || problems.length > 0) return { ok: false, problems };
   const extra = {
-    ...(parsed.data.options && Object.keys(parsed.data.options).length > 0 ? { options: parsed.data.options } : {}),
+    ...(parsed.data.options && Object.keys(parsed.data.options).length > 0
+      ? { options: parsed.data.options }
+      : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
   };
   return { ok: true, request: { ...base, prompt, ...checked.shape, ...extra } };
@@ -148,7 +217,8 @@ export function parseVideoRequest(body: unknown, catalog: ProviderCatalog, callb
 function toProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.flatMap((issue) => {
     // A strict object reports all unknown keys in one issue: name each of them.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: key, message: 'is not a known field' }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: key, message: 'is not a known field' }));
     return [{ field: issue.path.join('.'), message: issue.message }];
   });
 }

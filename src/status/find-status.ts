@@ -6,7 +6,11 @@ type DurableClient = ReturnType<typeof df.getClient>;
 export type DurableStatus = Awaited<ReturnType<DurableClient['getStatus']>>;
 
 /** getStatus throws for an unknown id (the extension answers 404); that is "absent", not an error. */
-export async function findStatus(client: DurableClient, id: string, showInput = false): Promise<DurableStatus | undefined> {
+export async function findStatus(
+  client: DurableClient,
+  id: string,
+  showInput = false,
+): Promise<DurableStatus | undefined> {
   try {
     return await withTimeout(`reading the status of ${id}`, client.getStatus(id, { showInput }));
   } catch (error) {

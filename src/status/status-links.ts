@@ -12,8 +12,14 @@ import { withTimeout } from '../storage/with-timeout.js';
 import { findStatus } from './find-status.js';
 import type { VideoStatus } from './view-schemas.js';
 
-export async function addReadLinks(view: VideoStatus, signer: ReadUrlSigner, container: string): Promise<VideoStatus> {
-  for (const blob of (view.videos ?? []).flatMap((video) => (video.thumbnail ? [video, video.thumbnail] : [video]))) {
+export async function addReadLinks(
+  view: VideoStatus,
+  signer: ReadUrlSigner,
+  container: string,
+): Promise<VideoStatus> {
+  for (const blob of (view.videos ?? []).flatMap((video) =>
+    video.thumbnail ? [video, video.thumbnail] : [video],
+  )) {
     // A user delegation SAS (Azure) asks storage for its key first.
     const link = await withTimeout('signing a read link', signer.readUrl(container, blob.blobName));
     blob.url = link.url;
@@ -31,6 +37,11 @@ export async function addCallbackDelivery(client: df.DurableClient, view: VideoS
 }
 
 /** The view as the API answers it: the callback's delivery and fresh read links added. */
-export async function completeView(client: df.DurableClient, view: VideoStatus, signer: ReadUrlSigner, container: string): Promise<VideoStatus> {
+export async function completeView(
+  client: df.DurableClient,
+  view: VideoStatus,
+  signer: ReadUrlSigner,
+  container: string,
+): Promise<VideoStatus> {
   return addReadLinks(await addCallbackDelivery(client, view), signer, container);
 }

@@ -1,6 +1,10 @@
 // The friendly status of a video request, computed from the durable instance status:
 // what was asked, what phase it is in, what the provider says, and when done where the videos are.
-import type { GenerateVideoInput, GenerateVideoOutput, GenerateVideoProgress } from '../orchestrations/contracts.js';
+import type {
+  GenerateVideoInput,
+  GenerateVideoOutput,
+  GenerateVideoProgress,
+} from '../orchestrations/contracts.js';
 import type { VideoStatus } from './view-schemas.js';
 
 export interface DurableStatusLike {
@@ -17,7 +21,8 @@ export interface DurableStatusLike {
 export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './view-schemas.js';
 
 const FAILURE_PREFIX = /^Orchestrator function '[^']*' failed: /;
-const iso = (value: Date | string) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString());
+const iso = (value: Date | string) =>
+  value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 
 function progressOf(custom: unknown): Partial<GenerateVideoProgress> {
   return typeof custom === 'object' && custom !== null ? (custom as Partial<GenerateVideoProgress>) : {};
@@ -25,7 +30,9 @@ function progressOf(custom: unknown): Partial<GenerateVideoProgress> {
 
 function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
   const request = (input as Partial<GenerateVideoInput> | null | undefined)?.request;
-  return typeof request === 'object' && request !== null && typeof request.prompt === 'string' ? request : undefined;
+  return typeof request === 'object' && request !== null && typeof request.prompt === 'string'
+    ? request
+    : undefined;
 }
 
 export function toVideoStatus(status: DurableStatusLike): VideoStatus {
@@ -35,10 +42,27 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
     id: status.instanceId,
     phase: 'pending',
     runtimeStatus: status.runtimeStatus,
-    ...(asked ? { request: { prompt: asked.prompt, provider: asked.provider, model: asked.model, seconds: asked.seconds, size: asked.size, variants: asked.variants, ...(asked.callbackUrl ? { callbackUrl: asked.callbackUrl } : {}) } } : {}),
+    ...(asked
+      ? {
+          request: {
+            prompt: asked.prompt,
+            provider: asked.provider,
+            model: asked.model,
+            seconds: asked.seconds,
+            size: asked.size,
+            variants: asked.variants,
+            ...(asked.callbackUrl ? { callbackUrl: asked.callbackUrl } : {}),
+          },
+        }
+      : {}),
     upstream: {
-      provider: progress.provider ?? asked?.provider, kind: asked?.kind, model: progress.model ?? asked?.model, jobId: progress.jobId,
-      status: progress.upstreamStatus, progress: progress.progress, queuePosition: progress.queuePosition,
+      provider: progress.provider ?? asked?.provider,
+      kind: asked?.kind,
+      model: progress.model ?? asked?.model,
+      jobId: progress.jobId,
+      status: progress.upstreamStatus,
+      progress: progress.progress,
+      queuePosition: progress.queuePosition,
     },
     polls: progress.polls ?? 0,
     events: progress.events ?? 0,
@@ -48,13 +72,28 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   switch (status.runtimeStatus) {
     case 'Completed': {
       const output = status.output as GenerateVideoOutput;
-      return { ...base, phase: 'completed', polls: output.polls, events: output.events ?? 0, upstream: { ...base.upstream, jobId: output.jobId }, videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })) };
+      return {
+        ...base,
+        phase: 'completed',
+        polls: output.polls,
+        events: output.events ?? 0,
+        upstream: { ...base.upstream, jobId: output.jobId },
+        videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })),
+      };
     }
     case 'Failed':
-      return { ...base, phase: 'failed', error: String(status.output ?? 'unknown failure').replace(FAILURE_PREFIX, '') };
+      return {
+        ...base,
+        phase: 'failed',
+        error: String(status.output ?? 'unknown failure').replace(FAILURE_PREFIX, ''),
+      };
     case 'Terminated':
     case 'Canceled':
-      return { ...base, phase: 'cancelled', error: typeof status.output === 'string' && status.output ? status.output : 'cancelled' };
+      return {
+        ...base,
+        phase: 'cancelled',
+        error: typeof status.output === 'string' && status.output ? status.output : 'cancelled',
+      };
     case 'Pending':
       return base;
     default:

@@ -7,10 +7,22 @@
 // suites' response validation instead of slipping out unnoticed.
 import { z } from 'zod';
 
-export const videoPhases = ['pending', 'creating', 'queued', 'running', 'downloading', 'cleaning-up', 'completed', 'failed', 'cancelled'] as const;
-export const videoPhaseSchema = z.enum(videoPhases).describe(
-  'Where the request is: pending, creating, queued, running, downloading, cleaning-up, then completed, failed or cancelled.',
-);
+export const videoPhases = [
+  'pending',
+  'creating',
+  'queued',
+  'running',
+  'downloading',
+  'cleaning-up',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export const videoPhaseSchema = z
+  .enum(videoPhases)
+  .describe(
+    'Where the request is: pending, creating, queued, running, downloading, cleaning-up, then completed, failed or cancelled.',
+  );
 export const finishedPhases: readonly VideoPhase[] = ['completed', 'failed', 'cancelled'];
 
 const isoTime = z.iso.datetime({ offset: false });
@@ -56,24 +68,35 @@ export const callbackViewSchema = z.object({
   type: z.enum(['video.completed', 'video.failed', 'video.cancelled']),
   delivered: z.boolean().describe('The receiver answered 2xx.'),
   attempts: z.number().int().min(0),
-  lastStatus: z.number().int().optional().describe('The receiver\'s last HTTP status.'),
+  lastStatus: z.number().int().optional().describe("The receiver's last HTTP status."),
   lastError: z.string().optional(),
 });
 
 export const videoStatusSchema = z.object({
   id: z.string(),
   phase: videoPhaseSchema,
-  runtimeStatus: z.string().describe('The Durable Functions runtime status (Pending, Running, Completed, Failed, Terminated, ...).'),
+  runtimeStatus: z
+    .string()
+    .describe('The Durable Functions runtime status (Pending, Running, Completed, Failed, Terminated, ...).'),
   request: requestViewSchema.optional(),
   upstream: upstreamViewSchema,
   polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
-  events: z.number().int().min(0).describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
+  events: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
   nextPollAt: isoTime.optional(),
   createdTime: isoTime,
   lastUpdatedTime: isoTime,
-  videos: z.array(videoViewSchema).optional().describe('Once completed: one entry per generated video, with read links.'),
+  videos: z
+    .array(videoViewSchema)
+    .optional()
+    .describe('Once completed: one entry per generated video, with read links.'),
   error: z.string().optional().describe('Why the request failed or was cancelled.'),
-  callback: callbackViewSchema.optional().describe('With a callbackUrl, once the request has ended: the event\'s delivery.'),
+  callback: callbackViewSchema
+    .optional()
+    .describe("With a callbackUrl, once the request has ended: the event's delivery."),
 });
 
 export type VideoPhase = z.infer<typeof videoPhaseSchema>;

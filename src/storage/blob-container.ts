@@ -4,10 +4,16 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { AppConfig } from '../config.js';
 
-export function blobServiceFromConfig(config: Pick<AppConfig, 'videoStorage' | 'managedIdentityClientId'>): BlobServiceClient {
+export function blobServiceFromConfig(
+  config: Pick<AppConfig, 'videoStorage' | 'managedIdentityClientId'>,
+): BlobServiceClient {
   const storage = config.videoStorage;
-  if (storage.kind === 'connectionString') return BlobServiceClient.fromConnectionString(storage.connectionString);
-  return new BlobServiceClient(storage.blobServiceUri, new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId }));
+  if (storage.kind === 'connectionString')
+    return BlobServiceClient.fromConnectionString(storage.connectionString);
+  return new BlobServiceClient(
+    storage.blobServiceUri,
+    new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId }),
+  );
 }
 
 /** The container, created on first use (once per process), so a fresh account just works. */

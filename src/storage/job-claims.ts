@@ -23,10 +23,14 @@ export interface CreateIntent {
   jobId?: string;
 }
 
-const runPath = (instanceId: string, runId: string | undefined) => (runId ? `${instanceId}/${runId}` : instanceId);
-const instancePath = (instanceId: string, runId?: string) => `.claims/instances/${runPath(instanceId, runId)}.json`;
-const jobPath = (provider: string, jobId: string) => `.claims/jobs/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}`;
-const cancelledPath = (instanceId: string, runId?: string) => `.claims/cancelled/${runPath(instanceId, runId)}`;
+const runPath = (instanceId: string, runId: string | undefined) =>
+  runId ? `${instanceId}/${runId}` : instanceId;
+const instancePath = (instanceId: string, runId?: string) =>
+  `.claims/instances/${runPath(instanceId, runId)}.json`;
+const jobPath = (provider: string, jobId: string) =>
+  `.claims/jobs/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}`;
+const cancelledPath = (instanceId: string, runId?: string) =>
+  `.claims/cancelled/${runPath(instanceId, runId)}`;
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -67,9 +71,13 @@ export class JobClaims {
 
   async writeIntent(instanceId: string, intent: CreateIntent, runId?: string): Promise<void> {
     const text = JSON.stringify(intent);
-    await (await this.container()).getBlockBlobClient(instancePath(instanceId, runId)).upload(text, Buffer.byteLength(text), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-    });
+    await (
+      await this.container()
+    )
+      .getBlockBlobClient(instancePath(instanceId, runId))
+      .upload(text, Buffer.byteLength(text), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
   }
 
   /** True when this run of the instance now owns the job (or already did); false when another
@@ -77,7 +85,10 @@ export class JobClaims {
   async claimJob(provider: string, jobId: string, instanceId: string, runId?: string): Promise<boolean> {
     const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
     try {
-      await blob.upload(instanceId, Buffer.byteLength(instanceId), { conditions: { ifNoneMatch: '*' }, ...(runId ? { metadata: { run: runId } } : {}) });
+      await blob.upload(instanceId, Buffer.byteLength(instanceId), {
+        conditions: { ifNoneMatch: '*' },
+        ...(runId ? { metadata: { run: runId } } : {}),
+      });
       return true;
     } catch (error) {
       if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;

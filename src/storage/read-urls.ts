@@ -1,7 +1,12 @@
 // Short-lived, read-only links to a stored video. On Azure the app has no account key
 // (shared-key access is off), so it signs with a user delegation key from its managed
 // identity; locally (Azurite, a connection string) it signs with the account key.
-import { BlobSASPermissions, generateBlobSASQueryParameters, type BlobServiceClient, type UserDelegationKey } from '@azure/storage-blob';
+import {
+  BlobSASPermissions,
+  generateBlobSASQueryParameters,
+  type BlobServiceClient,
+  type UserDelegationKey,
+} from '@azure/storage-blob';
 
 export interface ReadUrlSigner {
   readUrl(containerName: string, blobName: string): Promise<{ url: string; expiresOn: Date }>;
@@ -10,14 +15,26 @@ export interface ReadUrlSigner {
 /** User delegation keys are valid up to 7 days; fetch one per hour-ish and reuse it. */
 const DELEGATION_KEY_REUSE_MS = 50 * 60 * 1000;
 
-export function createReadUrlSigner(service: BlobServiceClient, ttlMinutes: number, useDelegationKey: boolean): ReadUrlSigner {
+export function createReadUrlSigner(
+  service: BlobServiceClient,
+  ttlMinutes: number,
+  useDelegationKey: boolean,
+): ReadUrlSigner {
   let cachedKey: { key: UserDelegationKey; fetchedAt: number; expiresOn: Date } | undefined;
 
   async function delegationKey(expiresOn: Date): Promise<UserDelegationKey> {
-    if (!cachedKey || Date.now() - cachedKey.fetchedAt > DELEGATION_KEY_REUSE_MS || cachedKey.expiresOn < expiresOn) {
+    if (
+      !cachedKey ||
+      Date.now() - cachedKey.fetchedAt > DELEGATION_KEY_REUSE_MS ||
+      cachedKey.expiresOn < expiresOn
+    ) {
       const startsOn = new Date(Date.now() - 5 * 60 * 1000);
       const keyExpiresOn = new Date(expiresOn.getTime() + DELEGATION_KEY_REUSE_MS);
-      cachedKey = { key: await service.getUserDelegationKey(startsOn, keyExpiresOn), fetchedAt: Date.now(), expiresOn: keyExpiresOn };
+      cachedKey = {
+        key: await service.getUserDelegationKey(startsOn, keyExpiresOn),
+        fetchedAt: Date.now(),
+        expiresOn: keyExpiresOn,
+      };
     }
     return cachedKey.key;
   }
@@ -29,7 +46,8 @@ export function createReadUrlSigner(service: BlobServiceClient, ttlMinutes: numb
       const expiresOn = new Date(Date.now() + ttlMinutes * 60 * 1000);
       const blob = service.getContainerClient(containerName).getBlobClient(blobName);
       const permissions = BlobSASPermissions.parse('r');
-      if (!useDelegationKey) return { url: await blob.generateSasUrl({ permissions, startsOn, expiresOn }), expiresOn };
+      if (!useDelegationKey)
+        return { url: await blob.generateSasUrl({ permissions, startsOn, expiresOn }), expiresOn };
       const sas = generateBlobSASQueryParameters(
         { containerName, blobName, permissions, startsOn, expiresOn },
         await delegationKey(expiresOn),

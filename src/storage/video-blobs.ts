@@ -29,7 +29,8 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
 const PARALLEL_BLOCKS = 4;
 
 const safe = (id: string, what: string) => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) throw new Error(`${what} is not a safe blob name segment`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id))
+    throw new Error(`${what} is not a safe blob name segment`);
   return id;
 };
 
@@ -41,17 +42,28 @@ export function runBlobPrefix(instanceId: string, runId?: string): string {
 }
 
 /** Blob name from ids we issued or the provider issued, never from user text. */
-export function videoBlobName(instanceId: string, outputId: string, extension: 'mp4' | 'jpg' | 'webp' | 'png' = 'mp4', runId?: string): string {
+export function videoBlobName(
+  instanceId: string,
+  outputId: string,
+  extension: 'mp4' | 'jpg' | 'webp' | 'png' = 'mp4',
+  runId?: string,
+): string {
   return `${runBlobPrefix(instanceId, runId)}${safe(outputId, 'output id')}.${extension}`;
 }
 
 /** Deletes every blob of one run (a failed or cancelled request leaves none); the count deleted. */
-export async function deleteRunBlobs(container: ContainerClient, instanceId: string, runId?: string): Promise<number> {
+export async function deleteRunBlobs(
+  container: ContainerClient,
+  instanceId: string,
+  runId?: string,
+): Promise<number> {
   let deleted = 0;
   for await (const blob of container.listBlobsFlat({ prefix: runBlobPrefix(instanceId, runId) })) {
-    await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 404) throw error;
-    });
+    await container
+      .deleteBlob(blob.name, { deleteSnapshots: 'include' })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
     deleted++;
   }
   return deleted;
@@ -89,9 +101,17 @@ export async function streamVideoToBlob(
     if (error.statusCode === 404) return undefined;
     throw error;
   });
-  if (existing?.metadata?.complete === 'true' && (expectedBytes === undefined || existing.contentLength === expectedBytes)) {
+  if (
+    existing?.metadata?.complete === 'true' &&
+    (expectedBytes === undefined || existing.contentLength === expectedBytes)
+  ) {
     source.destroy();
-    return { blobName, bytes: existing.contentLength ?? 0, contentType: existing.contentType ?? contentType, reused: true };
+    return {
+      blobName,
+      bytes: existing.contentLength ?? 0,
+      contentType: existing.contentType ?? contentType,
+      reused: true,
+    };
   }
 
   const counted = new LengthCheck(expectedBytes);

@@ -23,7 +23,10 @@ let stack: PipelineStack;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`,
+  );
   mkdirSync(artifacts, { recursive: true });
   [stack, browser] = await Promise.all([
     startPipelineStack({ emulator: { videosCreatesPerMinute: 20 } }),
@@ -42,14 +45,19 @@ type Dom = any;
 /** A page that records every script error and console error it sees. Chromium also logs each
  * 4xx/5xx answer to a fetch as a console error: those are kept apart (`refused`), since some
  * tests provoke them on purpose and the API's answers are checked on their own. */
-async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[]; refused: string[] }> {
+async function openPage(
+  context: BrowserContext,
+  url: string,
+): Promise<{ page: Page; errors: string[]; refused: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
   const refused: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
-    const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(
+      message.text(),
+    );
     if (status) refused.push(status[1]);
     else errors.push(`console: ${message.text()}`);
   });
@@ -64,12 +72,19 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 async function emulatorConfig(settings: Record<string, unknown>): Promise<void> {
-  const answer = await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  const answer = await call(`${stack.emulator.url}/_admin/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
   assert.equal(answer.status, 200, answer.text);
 }
 
 /** Fills the form and submits it from the keyboard; answers the new request's id. */
-async function submit(page: Page, choice: { prompt: string; provider: string; model: string; seconds: string; size: string }): Promise<string> {
+async function submit(
+  page: Page,
+  choice: { prompt: string; provider: string; model: string; seconds: string; size: string },
+): Promise<string> {
   await page.getByLabel('Prompt').fill(choice.prompt);
   await page.getByLabel('Provider').selectOption(choice.provider);
   await page.getByLabel('Model').selectOption(choice.model);
@@ -106,72 +121,130 @@ describe('the gallery in headless Chromium', () => {
     const csp = answer.headers.get('content-security-policy') ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'sha256-[^']+'(;|$)/, 'no unsafe-inline, no other origin');
-    assert.ok(!/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!127\.0\.0\.1)/.test(answer.text.replace(/placeholder="[^"]*"/, '')), 'nothing loaded from elsewhere');
+    assert.ok(
+      !/<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!127\.0\.0\.1)/.test(
+        answer.text.replace(/placeholder="[^"]*"/, ''),
+      ),
+      'nothing loaded from elsewhere',
+    );
   });
 
-  test('its one style and one script are src/gallery/\'s files, each allowed by its own hash, and the style applies', async () => {
+  test("its one style and one script are src/gallery/'s files, each allowed by its own hash, and the style applies", async () => {
     const answer = await call(`${stack.host.url}/api/gallery`);
     const csp = answer.headers.get('content-security-policy') ?? '';
     const styles = [...answer.text.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
     const scripts = [...answer.text.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
     assert.deepEqual(styles, [readFileSync(path.join(repoRoot, 'src', 'gallery', 'gallery.css'), 'utf8')]);
     assert.deepEqual(scripts, [readFileSync(path.join(repoRoot, 'src', 'gallery', 'gallery.js'), 'utf8')]);
-    assert.equal((answer.text.match(/<(script|style)\b/g) ?? []).length, 2, 'no other script or style element');
+    assert.equal(
+      (answer.text.match(/<(script|style)\b/g) ?? []).length,
+      2,
+      'no other script or style element',
+    );
     const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
     assert.match(csp, new RegExp(`(^|; )script-src ${escapeRegExp(hash(scripts[0]))}(;|$)`));
     assert.match(csp, new RegExp(`(^|; )style-src ${escapeRegExp(hash(styles[0]))}(;|$)`));
     // Chromium applied the inline style under that policy (a refused one leaves the list a plain block).
     await page.locator('#provider option').first().waitFor({ state: 'attached' });
-    assert.equal(await page.locator('#videos').evaluate((list: Dom) => (globalThis as Dom).getComputedStyle(list).display), 'grid');
+    assert.equal(
+      await page
+        .locator('#videos')
+        .evaluate((list: Dom) => (globalThis as Dom).getComputedStyle(list).display),
+      'grid',
+    );
     assert.deepEqual(errors, [], 'no policy violation or script error');
   });
 
-  test('the form offers the providers, and each model\'s own durations and sizes', async () => {
+  test("the form offers the providers, and each model's own durations and sizes", async () => {
     const provider = page.getByLabel('Provider');
     await page.locator('#provider option').first().waitFor({ state: 'attached' });
-    assert.deepEqual(await provider.locator('option').allTextContents(), ['azure-openai', 'openai', 'fal', 'replicate']);
+    assert.deepEqual(await provider.locator('option').allTextContents(), [
+      'azure-openai',
+      'openai',
+      'fal',
+      'replicate',
+    ]);
     assert.equal(await provider.inputValue(), 'azure-openai', 'the default provider is preselected');
     assert.deepEqual(await page.getByLabel('Model').locator('option').allTextContents(), ['sora', 'sora-2']);
-    assert.equal(await page.getByLabel('Size').inputValue(), '480x480', 'Sora 1\'s default size');
+    assert.equal(await page.getByLabel('Size').inputValue(), '480x480', "Sora 1's default size");
     await page.getByLabel('Model').selectOption('sora-2');
-    assert.deepEqual(await page.getByLabel('Duration').locator('option').evaluateAll((options: Dom[]) => options.map((o) => o.value)), ['4', '8', '12']);
+    assert.deepEqual(
+      await page
+        .getByLabel('Duration')
+        .locator('option')
+        .evaluateAll((options: Dom[]) => options.map((o) => o.value)),
+      ['4', '8', '12'],
+    );
     await provider.selectOption('fal');
     assert.equal(await page.getByLabel('Model').inputValue(), 'fal-ai/kling-video/v2/master/text-to-video');
-    assert.ok((await page.getByLabel('Size').locator('option').allTextContents()).includes('16:9'), 'fal takes aspect ratios');
+    assert.ok(
+      (await page.getByLabel('Size').locator('option').allTextContents()).includes('16:9'),
+      'fal takes aspect ratios',
+    );
     assert.deepEqual(errors, []);
   });
 
   test('every control has a label, and Tab walks the form in order', async () => {
     const unlabeled = await page.evaluate(() =>
-      [...(globalThis as Dom).document.querySelectorAll('textarea, select, input')].filter((c: Dom) => c.labels?.length === 0).map((c: Dom) => c.id));
+      [...(globalThis as Dom).document.querySelectorAll('textarea, select, input')]
+        .filter((c: Dom) => c.labels?.length === 0)
+        .map((c: Dom) => c.id),
+    );
     assert.deepEqual(unlabeled, []);
     await page.getByLabel('Prompt').focus();
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id || (globalThis as Dom).document.activeElement?.textContent || ''));
+      order.push(
+        await page.evaluate(
+          () =>
+            (globalThis as Dom).document.activeElement?.id ||
+            (globalThis as Dom).document.activeElement?.textContent ||
+            '',
+        ),
+      );
     }
     assert.deepEqual(order, ['provider', 'model', 'seconds', 'size', 'Generate']);
   });
 
   test('a submitted prompt becomes a playable video of the asked length, with its thumbnail', async () => {
-    const id = await submit(page, { prompt: 'A paper boat on a rainy street.', provider: 'azure-openai', model: 'sora-2', seconds: '8', size: '1280x720' });
+    const id = await submit(page, {
+      prompt: 'A paper boat on a rainy street.',
+      provider: 'azure-openai',
+      model: 'sora-2',
+      seconds: '8',
+      size: '1280x720',
+    });
     const item = card(page, id);
     await item.waitFor({ timeout: 10_000 });
-    assert.match(await item.locator('.meta').textContent() ?? '', /azure-openai · sora-2 · 8 s · 1280x720/);
+    assert.match((await item.locator('.meta').textContent()) ?? '', /azure-openai · sora-2 · 8 s · 1280x720/);
     await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="completed"]`, { timeout: 90_000 });
     const video = item.locator('video');
     await video.waitFor();
-    await page.waitForFunction((selector) => {
-      const element = (globalThis as Dom).document.querySelector(selector);
-      return element !== null && element.readyState >= 2;
-    }, `#videos li[data-id="${id}"] video`, { timeout: 30_000 });
-    const facts = await video.evaluate((v: Dom) => ({ readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight, poster: v.poster }));
+    await page.waitForFunction(
+      (selector) => {
+        const element = (globalThis as Dom).document.querySelector(selector);
+        return element !== null && element.readyState >= 2;
+      },
+      `#videos li[data-id="${id}"] video`,
+      { timeout: 30_000 },
+    );
+    const facts = await video.evaluate((v: Dom) => ({
+      readyState: v.readyState,
+      duration: v.duration,
+      width: v.videoWidth,
+      height: v.videoHeight,
+      poster: v.poster,
+    }));
     assert.ok(facts.readyState >= 2, `readyState ${facts.readyState}`);
     assert.ok(Math.abs(facts.duration - 8) < 0.5, `duration ${facts.duration} s`);
     assert.deepEqual([facts.width, facts.height], [1280, 720]);
-    assert.match(facts.poster, /\.webp\?/, 'the provider\'s still is the poster');
-    assert.equal(await item.getByRole('button').count(), 0, 'no button once finished: DELETE refuses a finished request (409)');
+    assert.match(facts.poster, /\.webp\?/, "the provider's still is the poster");
+    assert.equal(
+      await item.getByRole('button').count(),
+      0,
+      'no button once finished: DELETE refuses a finished request (409)',
+    );
     assert.deepEqual(errors, []);
   });
 
@@ -179,12 +252,21 @@ describe('the gallery in headless Chromium', () => {
     // Realistic timing for this one, so it is still running when we cancel it.
     await emulatorConfig({ timeScale: 1 });
     try {
-      const id = await submit(page, { prompt: 'A lighthouse in a storm, slowly.', provider: 'openai', model: 'sora-2', seconds: '4', size: '720x1280' });
+      const id = await submit(page, {
+        prompt: 'A lighthouse in a storm, slowly.',
+        provider: 'openai',
+        model: 'sora-2',
+        seconds: '4',
+        size: '720x1280',
+      });
       const item = card(page, id);
       // Sora 2 reports progress: the card shows the provider's status and a progress bar.
-      await item.locator('.upstream').filter({ hasText: /^openai: in_progress/ }).waitFor({ timeout: 30_000 });
+      await item
+        .locator('.upstream')
+        .filter({ hasText: /^openai: in_progress/ })
+        .waitFor({ timeout: 30_000 });
       await item.locator('progress:not([hidden])').waitFor({ timeout: 10_000 });
-      assert.match(await item.locator('progress').getAttribute('aria-label') ?? '', /^Progress \d+%$/);
+      assert.match((await item.locator('progress').getAttribute('aria-label')) ?? '', /^Progress \d+%$/);
       await screenshot(page, 'gallery-running');
       const cancel = item.getByRole('button', { name: 'Cancel: A lighthouse in a storm, slowly.' });
       await cancel.focus();
@@ -193,7 +275,16 @@ describe('the gallery in headless Chromium', () => {
       assert.equal(await item.locator('.phase').textContent(), 'cancelled');
       assert.equal(await item.locator('progress').isHidden(), true, 'no progress bar once finished');
       assert.equal(await cancel.count(), 0, 'the button goes once the request is cancelled');
-      assert.equal(await page.evaluate((selector) => (globalThis as Dom).document.activeElement === (globalThis as Dom).document.querySelector(selector), `#videos li[data-id="${id}"]`), true, 'focus stays on the card');
+      assert.equal(
+        await page.evaluate(
+          (selector) =>
+            (globalThis as Dom).document.activeElement ===
+            (globalThis as Dom).document.querySelector(selector),
+          `#videos li[data-id="${id}"]`,
+        ),
+        true,
+        'focus stays on the card',
+      );
       const status = await call(`${stack.host.url}/api/videos/${id}`);
       assert.equal(status.body.phase, 'cancelled', 'the API agrees');
     } finally {
@@ -202,12 +293,18 @@ describe('the gallery in headless Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a refused prompt shows the provider\'s reason', async () => {
+  test("a refused prompt shows the provider's reason", async () => {
     await emulatorConfig({ denyList: ['forbidden fruit'] });
     try {
-      const id = await submit(page, { prompt: 'A forbidden fruit on a table.', provider: 'azure-openai', model: 'sora', seconds: '2', size: '480x480' });
+      const id = await submit(page, {
+        prompt: 'A forbidden fruit on a table.',
+        provider: 'azure-openai',
+        model: 'sora',
+        seconds: '2',
+        size: '480x480',
+      });
       await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="failed"]`, { timeout: 30_000 });
-      assert.match(await card(page, id).locator('.error').textContent() ?? '', /^Failed: .*moderation/i);
+      assert.match((await card(page, id).locator('.error').textContent()) ?? '', /^Failed: .*moderation/i);
     } finally {
       await emulatorConfig({ denyList: [] });
     }
@@ -221,11 +318,20 @@ describe('the gallery in headless Chromium', () => {
     await page.getByLabel('Duration').selectOption('20');
     await page.getByLabel('Prompt').fill('Too long at this size.');
     await page.getByRole('button', { name: 'Generate' }).click();
-    await page.locator('#form-status').filter({ hasText: /^Not started: / }).waitFor();
+    await page
+      .locator('#form-status')
+      .filter({ hasText: /^Not started: / })
+      .waitFor();
     assert.equal(await page.getByLabel('Duration').getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id), 'seconds', 'focus moves to the field to fix');
+    assert.equal(
+      await page.evaluate(() => (globalThis as Dom).document.activeElement?.id),
+      'seconds',
+      'focus moves to the field to fix',
+    );
     assert.deepEqual(refused, ['400'], 'the one refused request, and no other failed call');
-    const ids = await page.locator('#videos li').evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
+    const ids = await page
+      .locator('#videos li')
+      .evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
     assert.deepEqual(ids, ['failed', 'cancelled', 'completed'], 'newest first');
     await screenshot(page, 'gallery-desktop');
     assert.deepEqual(errors, []);
@@ -235,9 +341,15 @@ describe('the gallery in headless Chromium', () => {
     const { page: later, errors: laterErrors } = await openPage(context, `${stack.host.url}/api/gallery`);
     try {
       await later.locator('#videos li').nth(2).waitFor();
-      const phases = await later.locator('#videos li').evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
+      const phases = await later
+        .locator('#videos li')
+        .evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
       assert.deepEqual(phases, ['failed', 'cancelled', 'completed']);
-      assert.equal(await later.locator('#videos').getByRole('button').count(), 0, 'a finished request has nothing to cancel');
+      assert.equal(
+        await later.locator('#videos').getByRole('button').count(),
+        0,
+        'a finished request has nothing to cancel',
+      );
       await later.locator('#videos li[data-phase="completed"] video').waitFor();
       assert.deepEqual(laterErrors, []);
     } finally {
@@ -247,8 +359,14 @@ describe('the gallery in headless Chromium', () => {
 
   test('is readable at phone width: nothing wider than the screen', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
-    const widths = await page.evaluate(() => ({ content: (globalThis as Dom).document.documentElement.scrollWidth, screen: (globalThis as Dom).innerWidth }));
-    assert.ok(widths.content <= widths.screen, `content ${widths.content} px on a ${widths.screen} px screen`);
+    const widths = await page.evaluate(() => ({
+      content: (globalThis as Dom).document.documentElement.scrollWidth,
+      screen: (globalThis as Dom).innerWidth,
+    }));
+    assert.ok(
+      widths.content <= widths.screen,
+      `content ${widths.content} px on a ${widths.screen} px screen`,
+    );
     await screenshot(page, 'gallery-phone');
     assert.deepEqual(errors, []);
   });
@@ -259,7 +377,14 @@ describe('the gallery against an app that wants function keys', () => {
   let functionKey: string;
   before(async () => {
     // Its own in-memory task hub: it only serves the page, the providers and an empty list.
-    keyed = await startHost({ appDir: repoRoot, port: 0, store: 'memory', env: stack.settings, quiet: true, requireKeys: true });
+    keyed = await startHost({
+      appDir: repoRoot,
+      port: 0,
+      store: 'memory',
+      env: stack.settings,
+      quiet: true,
+      requireKeys: true,
+    });
     functionKey = /function=(\S+)/.exec(keyed.output())?.[1] ?? '';
     assert.ok(functionKey, 'the host printed its function key');
   });
@@ -273,22 +398,38 @@ describe('the gallery against an app that wants function keys', () => {
       const { page, errors, refused } = await openPage(context, `${keyed.url}/api/gallery`);
       const keyInput = page.getByLabel('Function key of this app');
       await keyInput.waitFor();
-      assert.match(await page.locator('#key-message').textContent() ?? '', /needs a function key/);
-      assert.equal(await page.evaluate(() => (globalThis as Dom).document.activeElement?.id), 'key', 'focus goes to the key field');
+      assert.match((await page.locator('#key-message').textContent()) ?? '', /needs a function key/);
+      assert.equal(
+        await page.evaluate(() => (globalThis as Dom).document.activeElement?.id),
+        'key',
+        'focus goes to the key field',
+      );
 
       await keyInput.fill('not-the-key');
       await keyInput.press('Enter');
-      await page.locator('#key-message').filter({ hasText: /was refused/ }).waitFor();
+      await page
+        .locator('#key-message')
+        .filter({ hasText: /was refused/ })
+        .waitFor();
 
       const sent: string[] = [];
-      page.on('request', (request) => { if (request.url().includes('/api/providers')) sent.push(request.headers()['x-functions-key'] ?? ''); });
+      page.on('request', (request) => {
+        if (request.url().includes('/api/providers')) sent.push(request.headers()['x-functions-key'] ?? '');
+      });
       await keyInput.fill(functionKey);
       await keyInput.press('Enter');
       await page.locator('#key-form').waitFor({ state: 'hidden' });
       await page.locator('#provider option').first().waitFor({ state: 'attached' });
-      assert.equal(await page.getByLabel('Prompt').evaluate((e) => e === (globalThis as Dom).document.activeElement), true, 'then on to the prompt');
+      assert.equal(
+        await page.getByLabel('Prompt').evaluate((e) => e === (globalThis as Dom).document.activeElement),
+        true,
+        'then on to the prompt',
+      );
       assert.deepEqual(sent, [functionKey]);
-      await page.locator('#list-status').filter({ hasText: /^No requests yet\.$/ }).waitFor();
+      await page
+        .locator('#list-status')
+        .filter({ hasText: /^No requests yet\.$/ })
+        .waitFor();
 
       await page.reload();
       await page.locator('#provider option').first().waitFor({ state: 'attached' });

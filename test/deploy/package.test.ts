@@ -4,7 +4,16 @@
 // wired with local.settings.sample.json.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { isBuiltin } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,8 +31,17 @@ const packageDir = path.join(scratch, 'package');
 const metafilePath = path.join(scratch, 'meta.json');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Metafile { inputs: Record<string, unknown> }
-type PackageJson = { name: string; main?: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; scripts?: Record<string, string> };
+interface Metafile {
+  inputs: Record<string, unknown>;
+}
+type PackageJson = {
+  name: string;
+  main?: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
+};
 const repoPackage = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson;
 
 // Never part of the app: the Functions CLI (its install downloads the runtime), the local
@@ -80,47 +98,88 @@ const exported = require(require('node:path').join(process.argv[1], pkg.main));
 process.stdout.write(JSON.stringify({ codeCache: exported.codeCache, functions: names.sort() }));
 process.exit(0);
 `;
-  const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
-  const child = spawnSync(process.execPath, ['-e', probe, dir], { cwd: dir, env: { PATH: process.env.PATH, ...sample.Values }, encoding: 'utf8' });
+  const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
+  const child = spawnSync(process.execPath, ['-e', probe, dir], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, ...sample.Values },
+    encoding: 'utf8',
+  });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout) as { codeCache: string; functions: string[] };
 }
 
 describe('the deploy package', () => {
   before(() => {
-    const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--metafile', metafilePath, '--quiet'], { cwd: root, encoding: 'utf8' });
+    const build = spawnSync(
+      process.execPath,
+      [
+        path.join(root, 'scripts', 'build-deploy-package.mjs'),
+        '--out',
+        packageDir,
+        '--metafile',
+        metafilePath,
+        '--quiet',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
   });
 
   test('holds exactly the bundle, its code cache, the loader, package.json and host.json', () => {
-    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), ['app.cache', 'app.js', 'host.json', 'index.js', 'package.json']);
+    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), [
+      'app.cache',
+      'app.js',
+      'host.json',
+      'index.js',
+      'package.json',
+    ]);
   });
 
   test('its package.json points at the bundle and has nothing to install or run', () => {
     const pkg = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as PackageJson;
     assert.equal(pkg.main, 'index.js');
     assert.equal(pkg.name, repoPackage.name);
-    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'scripts'] as const) assert.equal(pkg[field], undefined, field);
+    for (const field of ['dependencies', 'devDependencies', 'optionalDependencies', 'scripts'] as const)
+      assert.equal(pkg[field], undefined, field);
   });
 
-  test('its host.json is the repository\'s', () => {
-    assert.deepEqual(JSON.parse(readFileSync(path.join(packageDir, 'host.json'), 'utf8')), JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')));
+  test("its host.json is the repository's", () => {
+    assert.deepEqual(
+      JSON.parse(readFileSync(path.join(packageDir, 'host.json'), 'utf8')),
+      JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8')),
+    );
   });
 
   test('the bundle contains app code and its runtime dependencies only: no Functions CLI, emulator or test code, no devDependency', () => {
     const metafile = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
     const inputs = Object.keys(metafile.inputs);
-    assert.ok(inputs.some((input) => input.endsWith('src/index.ts')), 'the entry point is bundled');
-    assert.ok(inputs.some((input) => npmPackageOf(input) === 'durable-functions'), 'its dependencies are bundled');
+    assert.ok(
+      inputs.some((input) => input.endsWith('src/index.ts')),
+      'the entry point is bundled',
+    );
+    assert.ok(
+      inputs.some((input) => npmPackageOf(input) === 'durable-functions'),
+      'its dependencies are bundled',
+    );
     assert.deepEqual(packageProblems(metafile), []);
   });
 
   test('the build refuses to empty a folder outside dist/ and the temp folder', () => {
     // Folders that do not exist: a broken check must not be able to empty anything real.
-    const outs = [path.join(root, 'refused-deploy-package'), path.join(root, 'src', 'refused-deploy-package'), path.join(path.parse(root).root, 'refused-deploy-package')];
+    const outs = [
+      path.join(root, 'refused-deploy-package'),
+      path.join(root, 'src', 'refused-deploy-package'),
+      path.join(path.parse(root).root, 'refused-deploy-package'),
+    ];
     try {
       for (const out of outs) {
-        const refused = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', out, '--quiet'], { cwd: root, encoding: 'utf8' });
+        const refused = spawnSync(
+          process.execPath,
+          [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', out, '--quiet'],
+          { cwd: root, encoding: 'utf8' },
+        );
         assert.equal(refused.status, 2, `${out}: ${refused.stderr}`);
         assert.match(refused.stderr, /Refusing to write the package/);
         assert.equal(existsSync(out), false, `${out} was created`);
@@ -131,17 +190,30 @@ describe('the deploy package', () => {
   });
 
   test('the check above catches a forbidden package and non-app code (so its pass means something)', () => {
-    const bad = { inputs: { 'node_modules/azurite/dist/src/blob/main.js': {}, 'node_modules/@azure/data-tables/dist/index.js': {}, 'emulators/providers/server.ts': {}, 'test/support/http.ts': {}, 'src/index.ts': {} } };
+    const bad = {
+      inputs: {
+        'node_modules/azurite/dist/src/blob/main.js': {},
+        'node_modules/@azure/data-tables/dist/index.js': {},
+        'emulators/providers/server.ts': {},
+        'test/support/http.ts': {},
+        'src/index.ts': {},
+      },
+    };
     assert.equal(packageProblems(bad).length, 4, packageProblems(bad).join('\n'));
   });
 
-  test('the bundle and the loader need nothing at run time but Node built-ins and the worker\'s @azure/functions-core', () => {
+  test("the bundle and the loader need nothing at run time but Node built-ins and the worker's @azure/functions-core", () => {
     const bundle = readFileSync(path.join(packageDir, 'app.js'), 'utf8');
     const required = new Set([...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]));
     assert.ok(required.has('@azure/functions-core'), 'the worker API stays external');
-    for (const id of required) assert.ok(isBuiltin(id) || id === '@azure/functions-core', `the bundle requires ${id}, which is not in the package`);
+    for (const id of required)
+      assert.ok(
+        isBuiltin(id) || id === '@azure/functions-core',
+        `the bundle requires ${id}, which is not in the package`,
+      );
     const loader = readFileSync(path.join(packageDir, 'index.js'), 'utf8');
-    for (const [, id] of loader.matchAll(/\brequire\('([^']+)'\)/g)) assert.ok(isBuiltin(id), `the loader requires ${id}`);
+    for (const [, id] of loader.matchAll(/\brequire\('([^']+)'\)/g))
+      assert.ok(isBuiltin(id), `the loader requires ${id}`);
   });
 
   test('V8 accepts the code cache; without a usable one the app loads the same, compiled as usual', () => {
@@ -171,19 +243,35 @@ describe('the Node host serves a video from the deploy package', () => {
   before(async () => {
     // The package is built by the suite above (same file, run first); build again if run alone.
     if (!readdirSync(scratch).includes('package')) {
-      const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--quiet'], { cwd: root, encoding: 'utf8' });
+      const build = spawnSync(
+        process.execPath,
+        [path.join(root, 'scripts', 'build-deploy-package.mjs'), '--out', packageDir, '--quiet'],
+        { cwd: root, encoding: 'utf8' },
+      );
       assert.equal(build.status, 0, build.stderr);
     }
-    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8')) as {
+      Values: Record<string, string>;
+    };
     azurite = await startAzurite();
-    emulator = await startProviderEmulator({ port: 0, apiKey: sample.Values.AZURE_OPENAI_API_KEY, timeScale: 0.05 });
+    emulator = await startProviderEmulator({
+      port: 0,
+      apiKey: sample.Values.AZURE_OPENAI_API_KEY,
+      timeScale: 0.05,
+    });
     // The sample's settings as `npm start` hands them over: local storage → this Azurite, the
     // emulator's fixed address → this emulator (every provider it serves shares that origin).
     const emulatorOrigin = new URL(sample.Values.AZURE_OPENAI_ENDPOINT).origin;
-    const env = Object.fromEntries(Object.entries(sample.Values).map(([name, value]) => [
-      name,
-      /UseDevelopmentStorage=true/i.test(value) ? azurite.connectionString : value.startsWith(emulatorOrigin) ? emulator.url + value.slice(emulatorOrigin.length) : value,
-    ]));
+    const env = Object.fromEntries(
+      Object.entries(sample.Values).map(([name, value]) => [
+        name,
+        /UseDevelopmentStorage=true/i.test(value)
+          ? azurite.connectionString
+          : value.startsWith(emulatorOrigin)
+            ? emulator.url + value.slice(emulatorOrigin.length)
+            : value,
+      ]),
+    );
     // The app hands out status and callback URLs under PUBLIC_BASE_URL: make it this host's.
     const port = await freePort();
     env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
@@ -199,7 +287,11 @@ describe('the Node host serves a video from the deploy package', () => {
   /** POSTs a body and follows GET /api/videos/{id} until the request finishes; checks the MP4. */
   async function generate(body: Record<string, unknown>): Promise<void> {
     assert.ok(host);
-    const started = await call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await call(`${host.url}/api/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(started.status, 202, started.text);
     const id = started.body.id as string;
     const deadline = Date.now() + 120_000;
@@ -227,7 +319,8 @@ describe('the Node host serves a video from the deploy package', () => {
     assert.equal(listed.status, 200, listed.text);
     const providers = ((listed.body?.providers ?? listed.body) as Array<{ name: string }>).map((p) => p.name);
     assert.ok(providers.length >= 2, `providers: ${listed.text}`);
-    for (const provider of providers) await generate({ prompt: `A lighthouse at dusk, by ${provider}.`, provider });
+    for (const provider of providers)
+      await generate({ prompt: `A lighthouse at dusk, by ${provider}.`, provider });
   });
 
   test('GET /api/gallery from the bundle is the page of src/gallery/ (inlined at build), under the same CSP hashes', async () => {
@@ -237,7 +330,10 @@ describe('the Node host serves a video from the deploy package', () => {
     const page = loadGalleryPage();
     assert.equal(answer.text, page.html);
     const csp = answer.headers.get('content-security-policy') ?? '';
-    assert.ok(csp.includes(`script-src ${page.scriptHash}`) && csp.includes(`style-src ${page.styleHash}`), csp);
+    assert.ok(
+      csp.includes(`script-src ${page.scriptHash}`) && csp.includes(`style-src ${page.styleHash}`),
+      csp,
+    );
   });
 
   test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {

@@ -7,7 +7,7 @@ import { readJobStatus } from '../../cli/job-status.js';
 import { redactUrl } from '../../cli/api-client.js';
 import { emulatorTimeScale } from '../../cli/local-stack.js';
 
-test('no options: the prompt alone (the app applies the default provider\'s model and its defaults)', () => {
+test("no options: the prompt alone (the app applies the default provider's model and its defaults)", () => {
   const options = parseGenerateArgs(['A cat playing piano in a jazz bar.']);
   assert.deepEqual(requestBody(options), { prompt: 'A cat playing piano in a jazz bar.' });
   assert.equal(options.out, 'output.mp4');
@@ -15,47 +15,125 @@ test('no options: the prompt alone (the app applies the default provider\'s mode
 });
 
 test('the options given become the provider-neutral body', () => {
-  const options = parseGenerateArgs(['a dog', '--provider', 'fal', '--model', 'fal-ai/veo3', '--size', '16:9', '--seconds', '8']);
-  assert.deepEqual(requestBody(options), { prompt: 'a dog', provider: 'fal', model: 'fal-ai/veo3', size: '16:9', seconds: 8 });
+  const options = parseGenerateArgs([
+    'a dog',
+    '--provider',
+    'fal',
+    '--model',
+    'fal-ai/veo3',
+    '--size',
+    '16:9',
+    '--seconds',
+    '8',
+  ]);
+  assert.deepEqual(requestBody(options), {
+    prompt: 'a dog',
+    provider: 'fal',
+    model: 'fal-ai/veo3',
+    size: '16:9',
+    seconds: 8,
+  });
 });
 
 test('bad options are usage errors that name the option', () => {
-  assert.throws(() => parseGenerateArgs(['x', '--seconds', '0']), (e: Error) => e instanceof UsageError && /--seconds/.test(e.message));
-  assert.throws(() => parseGenerateArgs(['x', '--api', 'not a url']), (e: Error) => e instanceof UsageError && /--api/.test(e.message));
+  assert.throws(
+    () => parseGenerateArgs(['x', '--seconds', '0']),
+    (e: Error) => e instanceof UsageError && /--seconds/.test(e.message),
+  );
+  assert.throws(
+    () => parseGenerateArgs(['x', '--api', 'not a url']),
+    (e: Error) => e instanceof UsageError && /--api/.test(e.message),
+  );
   assert.throws(() => parseGenerateArgs(['x', '--bogus']), UsageError);
-  assert.throws(() => parseGenerateArgs(['x', '--size', 'big']), (e: Error) => e instanceof UsageError && /--size/.test(e.message));
+  assert.throws(
+    () => parseGenerateArgs(['x', '--size', 'big']),
+    (e: Error) => e instanceof UsageError && /--size/.test(e.message),
+  );
 });
 
 test('variants after the first get numbered file names', () => {
-  assert.deepEqual([0, 1, 2].map((i) => variantFileName('out/clip.mp4', i)), ['out/clip.mp4', 'out/clip-2.mp4', 'out/clip-3.mp4']);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => variantFileName('out/clip.mp4', i)),
+    ['out/clip.mp4', 'out/clip-2.mp4', 'out/clip-3.mp4'],
+  );
 });
 
 const view = (overrides: Record<string, unknown>) => ({
-  id: 'a', phase: 'running', runtimeStatus: 'Running', upstream: { provider: 'azure-openai', kind: 'azure-openai', model: 'sora-2', jobId: 'video_1', status: 'in_progress', progress: 40 },
-  polls: 3, createdTime: '2026-12-01T00:00:00Z', lastUpdatedTime: '2026-12-01T00:00:01Z', ...overrides,
+  id: 'a',
+  phase: 'running',
+  runtimeStatus: 'Running',
+  upstream: {
+    provider: 'azure-openai',
+    kind: 'azure-openai',
+    model: 'sora-2',
+    jobId: 'video_1',
+    status: 'in_progress',
+    progress: 40,
+  },
+  polls: 3,
+  createdTime: '2026-12-01T00:00:00Z',
+  lastUpdatedTime: '2026-12-01T00:00:01Z',
+  ...overrides,
 });
 
 test('a running status keeps the phase, the upstream status, progress and queue position', () => {
   assert.deepEqual(readJobStatus(view({})), {
-    outcome: 'running', phase: 'running', provider: 'azure-openai', upstreamStatus: 'in_progress', progress: 40, queuePosition: undefined, failureReason: undefined, videos: [],
+    outcome: 'running',
+    phase: 'running',
+    provider: 'azure-openai',
+    upstreamStatus: 'in_progress',
+    progress: 40,
+    queuePosition: undefined,
+    failureReason: undefined,
+    videos: [],
   });
-  assert.equal(readJobStatus(view({ phase: 'queued', upstream: { provider: 'fal', status: 'IN_QUEUE', queuePosition: 2 } })).queuePosition, 2);
+  assert.equal(
+    readJobStatus(
+      view({ phase: 'queued', upstream: { provider: 'fal', status: 'IN_QUEUE', queuePosition: 2 } }),
+    ).queuePosition,
+    2,
+  );
 });
 
 test('a completed status yields its videos with their read links', () => {
-  const done = readJobStatus(view({ phase: 'completed', videos: [{ outputId: 'v', blobName: 'a/v.mp4', bytes: 10, contentType: 'video/mp4', url: 'http://x/a/v.mp4?sig=s' }] }));
+  const done = readJobStatus(
+    view({
+      phase: 'completed',
+      videos: [
+        {
+          outputId: 'v',
+          blobName: 'a/v.mp4',
+          bytes: 10,
+          contentType: 'video/mp4',
+          url: 'http://x/a/v.mp4?sig=s',
+        },
+      ],
+    }),
+  );
   assert.equal(done.outcome, 'succeeded');
-  assert.deepEqual(done.videos, [{ blobName: 'a/v.mp4', bytes: 10, contentType: 'video/mp4', url: 'http://x/a/v.mp4?sig=s' }]);
+  assert.deepEqual(done.videos, [
+    { blobName: 'a/v.mp4', bytes: 10, contentType: 'video/mp4', url: 'http://x/a/v.mp4?sig=s' },
+  ]);
 });
 
 test('failure and cancellation carry the reason; anything else is refused', () => {
-  assert.equal(readJobStatus(view({ phase: 'failed', error: 'The fal job x failed: content_policy_violation' })).failureReason, 'The fal job x failed: content_policy_violation');
-  assert.equal(readJobStatus(view({ phase: 'cancelled', error: 'Cancelled by the caller' })).outcome, 'cancelled');
+  assert.equal(
+    readJobStatus(view({ phase: 'failed', error: 'The fal job x failed: content_policy_violation' }))
+      .failureReason,
+    'The fal job x failed: content_policy_violation',
+  );
+  assert.equal(
+    readJobStatus(view({ phase: 'cancelled', error: 'Cancelled by the caller' })).outcome,
+    'cancelled',
+  );
   assert.throws(() => readJobStatus({ runtimeStatus: 'Completed' }), /not a video status/);
 });
 
 test('printed URLs lose their query (SAS tokens, function keys)', () => {
-  assert.equal(redactUrl('http://127.0.0.1:1/dev/videos/a.mp4?sv=1&sig=secret'), 'http://127.0.0.1:1/dev/videos/a.mp4');
+  assert.equal(
+    redactUrl('http://127.0.0.1:1/dev/videos/a.mp4?sv=1&sig=secret'),
+    'http://127.0.0.1:1/dev/videos/a.mp4',
+  );
 });
 
 test('PROVIDER_EMULATOR_TIME_SCALE speeds the emulator up; SORA_EMULATOR_TIME_SCALE, its old name, still does, with a notice', () => {
@@ -66,7 +144,11 @@ test('PROVIDER_EMULATOR_TIME_SCALE speeds the emulator up; SORA_EMULATOR_TIME_SC
   assert.equal(read({ SORA_EMULATOR_TIME_SCALE: '0.2' }), 0.2);
   assert.equal(notices.length, 1);
   assert.match(notices[0], /SORA_EMULATOR_TIME_SCALE is the old name of PROVIDER_EMULATOR_TIME_SCALE/);
-  assert.equal(read({ PROVIDER_EMULATOR_TIME_SCALE: '0.3', SORA_EMULATOR_TIME_SCALE: '0.2' }), 0.3, 'the new name wins');
+  assert.equal(
+    read({ PROVIDER_EMULATOR_TIME_SCALE: '0.3', SORA_EMULATOR_TIME_SCALE: '0.2' }),
+    0.3,
+    'the new name wins',
+  );
   assert.equal(read({}), undefined, 'unset: the emulator keeps its realistic timing');
   assert.equal(notices.length, 1);
 });

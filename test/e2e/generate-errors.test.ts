@@ -7,13 +7,20 @@ import { closedPort, killGroup, startCli } from './helpers.js';
 
 test('generate against an unreachable --api exits 1 with one line naming the address', async (t) => {
   const port = await closedPort();
-  const cli = startCli('generate.ts', ['A cat playing piano in a jazz bar.', '--api', `http://127.0.0.1:${port}`]);
+  const cli = startCli('generate.ts', [
+    'A cat playing piano in a jazz bar.',
+    '--api',
+    `http://127.0.0.1:${port}`,
+  ]);
   t.after(() => killGroup(cli));
   const result = await cli.done;
   assert.equal(result.code, 1);
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `expected one line, got:\n${result.stderr}`);
-  assert.match(lines[0], new RegExp(`^Error: cannot reach http://127\\.0\\.0\\.1:${port}/api/videos \\(ECONNREFUSED\\)$`));
+  assert.match(
+    lines[0],
+    new RegExp(`^Error: cannot reach http://127\\.0\\.0\\.1:${port}/api/videos \\(ECONNREFUSED\\)$`),
+  );
   assert.equal(result.stdout, '');
 });
 
@@ -22,7 +29,10 @@ test('generate with a malformed option exits 2 and names the option', async (t) 
   t.after(() => killGroup(cli));
   const result = await cli.done;
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^Error: --size must look like WIDTHxHEIGHT \(e\.g\. 480x480\) or an aspect ratio \(e\.g\. 16:9\), got "big"\n/);
+  assert.match(
+    result.stderr,
+    /^Error: --size must look like WIDTHxHEIGHT \(e\.g\. 480x480\) or an aspect ratio \(e\.g\. 16:9\), got "big"\n/,
+  );
 });
 
 test('generate without a prompt exits 2 with usage', async (t) => {
@@ -40,11 +50,14 @@ test('issue 16 item 16: a SIGINT while the start is in flight cancels the job on
   const requests: string[] = [];
   let releasePost: (() => void) | undefined;
   let postArrived: () => void = () => undefined;
-  const posted = new Promise<void>((resolve) => { postArrived = resolve; });
+  const posted = new Promise<void>((resolve) => {
+    postArrived = resolve;
+  });
   const server = http.createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
     request.resume();
-    const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const json = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (request.method === 'POST') {
       releasePost = () => json(202, { id: 'job-1', statusUri: '/api/videos/job-1' });
       postArrived();
@@ -56,7 +69,11 @@ test('issue 16 item 16: a SIGINT while the start is in flight cancels the job on
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const cli = startCli('generate.ts', ['A slow sunrise over the sea.', '--api', `http://127.0.0.1:${(server.address() as AddressInfo).port}`], { GENERATE_POLL_MS: '100' });
+  const cli = startCli(
+    'generate.ts',
+    ['A slow sunrise over the sea.', '--api', `http://127.0.0.1:${(server.address() as AddressInfo).port}`],
+    { GENERATE_POLL_MS: '100' },
+  );
   t.after(() => {
     killGroup(cli);
     server.closeAllConnections();
@@ -68,7 +85,11 @@ test('issue 16 item 16: a SIGINT while the start is in flight cancels the job on
   await new Promise((resolve) => setTimeout(resolve, 300));
   releasePost!();
   const result = await cli.done;
-  assert.equal(result.signal, null, `generate was killed by ${result.signal}: its SIGINT handler was not in place\n${result.stderr}`);
+  assert.equal(
+    result.signal,
+    null,
+    `generate was killed by ${result.signal}: its SIGINT handler was not in place\n${result.stderr}`,
+  );
   assert.equal(result.code, 1, result.stderr);
   assert.ok(requests.includes('DELETE /api/videos/job-1'), `the job was cancelled: ${requests.join(', ')}`);
   assert.match(result.stderr.trim().split('\n').at(-1) ?? '', /^Error: job job-1 was cancelled/);

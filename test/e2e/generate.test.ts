@@ -8,25 +8,43 @@ import { probeVideo, repoRoot, tempDir } from './helpers.js';
 
 test('npm run generate -- "A cat playing piano in a jazz bar." saves a playable 480x480 5 s video within 60 s', async (t) => {
   const out = path.join(tempDir(t), 'output.mp4');
-  const child = spawn('npm', ['run', '--silent', 'generate', '--', 'A cat playing piano in a jazz bar.', '--out', out], {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-  });
+  const child = spawn(
+    'npm',
+    ['run', '--silent', 'generate', '--', 'A cat playing piano in a jazz bar.', '--out', out],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   // The issue's budget is 60 s from the command to the file; past that the run counts as failed.
   const budget = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
   t.after(() => {
     clearTimeout(budget);
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already exited */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already exited */
+    }
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.once('close', (c, s) => resolve([c, s])));
+    child.once('close', (c, s) => resolve([c, s])),
+  );
 
   assert.equal(signal, null, `generate was killed after 60 s.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   assert.equal(code, 0, `generate failed.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-  assert.match(stdout, new RegExp(`Generated video saved as "${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  assert.match(
+    stdout,
+    new RegExp(`Generated video saved as "${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`),
+  );
   // The embedded stack (and its blobs) is gone when generate ends: no link that leads nowhere.
   assert.doesNotMatch(stdout, /Blob URL/);
 

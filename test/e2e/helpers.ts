@@ -9,7 +9,12 @@ import ffprobe from '@ffprobe-installer/ffprobe';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 
-export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface RunningCli {
   child: ChildProcess;
@@ -24,14 +29,22 @@ export interface RunningCli {
  * otherwise (exit 130), which a loaded CI machine sometimes missed. */
 export function startCli(file: string, args: string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cli', file), ...args], {
-    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const done = new Promise<CliResult>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, stdout: () => stdout, stderr: () => stderr, done };
 }
 
@@ -68,24 +81,55 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export interface VideoFacts { codec: string; width: number; height: number; durationSeconds: number }
+export interface VideoFacts {
+  codec: string;
+  width: number;
+  height: number;
+  durationSeconds: number;
+}
 
 /** What ffprobe (a real decoder, not our code) says the file is. */
 export async function probeVideo(file: string): Promise<VideoFacts> {
   const { stdout } = await promisify(execFile)(ffprobe.path, [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height:format=duration',
-    '-of', 'json', file,
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=codec_name,width,height:format=duration',
+    '-of',
+    'json',
+    file,
   ]);
-  const parsed = JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[]; format: { duration: string } };
+  const parsed = JSON.parse(stdout) as {
+    streams: { codec_name: string; width: number; height: number }[];
+    format: { duration: string };
+  };
   const stream = parsed.streams[0];
-  return { codec: stream.codec_name, width: stream.width, height: stream.height, durationSeconds: Number(parsed.format.duration) };
+  return {
+    codec: stream.codec_name,
+    width: stream.width,
+    height: stream.height,
+    durationSeconds: Number(parsed.format.duration),
+  };
 }
 
 /** `npm start` with every port free and its data in `dataDir`; resolves once it printed its endpoints. */
-export async function startStack(dataDir: string, env: Record<string, string> = {}): Promise<{ cli: RunningCli; appUrl: string; emulatorUrl: string }> {
-  const cli = startCli('start.ts', ['--port', '0', '--emulator-port', '0', '--azurite-port', '0', '--data-dir', dataDir], env);
+export async function startStack(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ cli: RunningCli; appUrl: string; emulatorUrl: string }> {
+  const cli = startCli(
+    'start.ts',
+    ['--port', '0', '--emulator-port', '0', '--azurite-port', '0', '--data-dir', dataDir],
+    env,
+  );
   try {
-    await waitFor('npm start to print its endpoints', () => /Press Ctrl-C to stop/.test(cli.stdout()) || cli.child.exitCode !== null, 60_000);
+    await waitFor(
+      'npm start to print its endpoints',
+      () => /Press Ctrl-C to stop/.test(cli.stdout()) || cli.child.exitCode !== null,
+      60_000,
+    );
   } catch (error) {
     killGroup(cli);
     throw error;
@@ -94,7 +138,9 @@ export async function startStack(dataDir: string, env: Record<string, string> = 
   const emulatorUrl = /emulator\s+(http:\/\/\S+) \(/.exec(cli.stdout())?.[1];
   if (!appUrl || !emulatorUrl) {
     killGroup(cli);
-    throw new Error(`npm start did not print its endpoints.\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
+    throw new Error(
+      `npm start did not print its endpoints.\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`,
+    );
   }
   return { cli, appUrl, emulatorUrl };
 }

@@ -7,7 +7,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { interruptGroup, killGroup, probeVideo, startStack, tempDir } from './helpers.js';
 
-interface Status { videos?: { url: string }[]; [key: string]: unknown }
+interface Status {
+  videos?: { url: string }[];
+  [key: string]: unknown;
+}
 
 async function waitForVideos(appUrl: string, id: string): Promise<Status> {
   let status: Status = {};
@@ -17,7 +20,11 @@ async function waitForVideos(appUrl: string, id: string): Promise<Status> {
     assert.equal(response.status, 200, await response.clone().text());
     status = (await response.json()) as Status;
     if (Array.isArray(status.videos) && status.videos.length > 0) return status;
-    assert.doesNotMatch(JSON.stringify(status), /"(Failed|failed|Terminated)"/, `job failed: ${JSON.stringify(status)}`);
+    assert.doesNotMatch(
+      JSON.stringify(status),
+      /"(Failed|failed|Terminated)"/,
+      `job failed: ${JSON.stringify(status)}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`job did not complete; last status ${JSON.stringify(status)}`);
@@ -35,11 +42,22 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   const gallery = await fetch(`${first.appUrl}/api/gallery`);
   assert.equal(gallery.status, 200);
   assert.match(gallery.headers.get('content-type') ?? '', /^text\/html/);
-  assert.equal(((await (await fetch(`${first.appUrl}/api/openapi.json`)).json()) as { openapi: string }).openapi, '3.1.0');
+  assert.equal(
+    ((await (await fetch(`${first.appUrl}/api/openapi.json`)).json()) as { openapi: string }).openapi,
+    '3.1.0',
+  );
 
   const created = await fetch(`${first.appUrl}/api/videos`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora', n_variants: 1 }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      prompt: 'A cat playing piano in a jazz bar.',
+      width: 480,
+      height: 480,
+      n_seconds: 5,
+      model: 'sora',
+      n_variants: 1,
+    }),
   });
   assert.equal(created.status, 202, await created.clone().text());
   const { id } = (await created.json()) as { id: string };
@@ -53,37 +71,61 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   assert.deepEqual([facts.codec, facts.width, facts.height], ['h264', 480, 480]);
 
   // Every provider the sample settings name works offline, from {provider, model, prompt} alone.
-  const providers = (await (await fetch(`${first.appUrl}/api/providers`)).json()) as { name: string; models: { id: string }[] }[];
-  assert.deepEqual(providers.map((p) => p.name), ['azure-openai', 'openai', 'fal', 'replicate']);
+  const providers = (await (await fetch(`${first.appUrl}/api/providers`)).json()) as {
+    name: string;
+    models: { id: string }[];
+  }[];
+  assert.deepEqual(
+    providers.map((p) => p.name),
+    ['azure-openai', 'openai', 'fal', 'replicate'],
+  );
   const asks = [
     { provider: 'azure-openai', model: 'sora-2' },
     { provider: 'openai', model: 'sora-2' },
     { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video' },
     { provider: 'replicate', model: 'kwaivgi/kling-v2.0' },
   ];
-  for (const ask of asks) assert.ok(providers.find((p) => p.name === ask.provider)?.models.some((m) => m.id === ask.model), `${ask.provider} lists ${ask.model}`);
-  await Promise.all(asks.map(async (ask) => {
-    const started = await fetch(`${first.appUrl}/api/videos`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask, prompt: 'A cat playing piano in a jazz bar.' }),
-    });
-    assert.equal(started.status, 202, await started.clone().text());
-    const done = await waitForVideos(first.appUrl, ((await started.json()) as { id: string }).id);
-    if (ask.provider === 'fal' || ask.provider === 'replicate') {
-      // These two push a signed webhook when the job ends: no status call needed.
-      assert.equal(done.events, 1, `${ask.provider} was woken by its webhook: ${JSON.stringify(done)}`);
-      assert.ok((done.polls as number) <= 1, `${ask.provider}: ${String(done.polls)} status calls`);
-    }
-    const bytes = Buffer.from(await (await fetch(done.videos![0].url)).arrayBuffer());
-    const saved = path.join(dir, `${ask.provider}.mp4`);
-    await writeFile(saved, bytes);
-    assert.equal((await probeVideo(saved)).codec, 'h264', `${ask.provider} made a playable H.264 MP4`);
-  }));
+  for (const ask of asks)
+    assert.ok(
+      providers.find((p) => p.name === ask.provider)?.models.some((m) => m.id === ask.model),
+      `${ask.provider} lists ${ask.model}`,
+    );
+  await Promise.all(
+    asks.map(async (ask) => {
+      const started = await fetch(`${first.appUrl}/api/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...ask, prompt: 'A cat playing piano in a jazz bar.' }),
+      });
+      assert.equal(started.status, 202, await started.clone().text());
+      const done = await waitForVideos(first.appUrl, ((await started.json()) as { id: string }).id);
+      if (ask.provider === 'fal' || ask.provider === 'replicate') {
+        // These two push a signed webhook when the job ends: no status call needed.
+        assert.equal(done.events, 1, `${ask.provider} was woken by its webhook: ${JSON.stringify(done)}`);
+        assert.ok((done.polls as number) <= 1, `${ask.provider}: ${String(done.polls)} status calls`);
+      }
+      const bytes = Buffer.from(await (await fetch(done.videos![0].url)).arrayBuffer());
+      const saved = path.join(dir, `${ask.provider}.mp4`);
+      await writeFile(saved, bytes);
+      assert.equal((await probeVideo(saved)).codec, 'h264', `${ask.provider} made a playable H.264 MP4`);
+    }),
+  );
   const refused = await fetch(`${first.appUrl}/api/videos`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A cat', seconds: 7 }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      provider: 'fal',
+      model: 'fal-ai/kling-video/v2/master/text-to-video',
+      prompt: 'A cat',
+      seconds: 7,
+    }),
   });
   assert.equal(refused.status, 400);
-  assert.deepEqual(((await refused.json()) as { errors: { field: string }[] }).errors.map((e) => e.field), ['seconds'], 'a capability violation names the field');
+  assert.deepEqual(
+    ((await refused.json()) as { errors: { field: string }[] }).errors.map((e) => e.field),
+    ['seconds'],
+    'a capability violation names the field',
+  );
 
   interruptGroup(first.cli);
   const stopped = await first.cli.done;

@@ -15,7 +15,16 @@ async function takenPort(t: { after(fn: () => void): void }): Promise<number> {
 test('npm start names the busy port instead of crashing', async (t) => {
   const dir = tempDir(t);
   const busyPort = await takenPort(t);
-  const cli = startCli('start.ts', ['--port', String(busyPort), '--emulator-port', '0', '--azurite-port', '0', '--data-dir', dir]);
+  const cli = startCli('start.ts', [
+    '--port',
+    String(busyPort),
+    '--emulator-port',
+    '0',
+    '--azurite-port',
+    '0',
+    '--data-dir',
+    dir,
+  ]);
   t.after(() => killGroup(cli));
   const result = await cli.done;
   assert.equal(result.code, 1);
@@ -28,11 +37,25 @@ for (const flag of ['--emulator-port', '--sora-port']) {
   test(`npm start ${flag} N: the provider emulator's port, refused when busy`, async (t) => {
     const dir = tempDir(t);
     const busyPort = await takenPort(t);
-    const cli = startCli('start.ts', ['--port', '0', flag, String(busyPort), '--azurite-port', '0', '--data-dir', dir]);
+    const cli = startCli('start.ts', [
+      '--port',
+      '0',
+      flag,
+      String(busyPort),
+      '--azurite-port',
+      '0',
+      '--data-dir',
+      dir,
+    ]);
     t.after(() => killGroup(cli));
     const result = await cli.done;
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`Error: Port ${busyPort} \\(provider emulator\\) is already in use\\. .* with --emulator-port\\.`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `Error: Port ${busyPort} \\(provider emulator\\) is already in use\\. .* with --emulator-port\\.`,
+      ),
+    );
     const notice = /--sora-port is the old name of --emulator-port/;
     if (flag === '--sora-port') assert.match(result.stderr, notice);
     else assert.doesNotMatch(result.stderr, notice);

@@ -10,7 +10,9 @@ import type { RunningHost } from '../../emulators/functions-host/index.js';
 import { call, instanceUrl, start, startFixtureHost, waitFor } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
 
-const { orchestrators } = require('../fixtures/durable-apps/conformance/lib/orchestrators.js') as { orchestrators: Record<string, unknown> };
+const { orchestrators } = require('../fixtures/durable-apps/conformance/lib/orchestrators.js') as {
+  orchestrators: Record<string, unknown>;
+};
 
 const HUB = 'Conformance';
 let azurite: RunningAzurite;
@@ -49,7 +51,13 @@ describe('history written to Azure Tables', () => {
     test(`${name}: replaying the stored history through the SDK yields no new actions and the same result`, async () => {
       const { id } = await start(host, name, input, `replay-${name}`);
       const status = await waitFor(instanceUrl(host, id));
-      await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators[name], instanceId: id, status });
+      await assertReplaysCleanly({
+        connectionString: azurite.connectionString,
+        hub: HUB,
+        orchestrator: orchestrators[name],
+        instanceId: id,
+        status,
+      });
     });
   }
 
@@ -58,12 +66,17 @@ describe('history written to Azure Tables', () => {
     const { id } = await start(host, 'echo', 'Oslo', 'times-in-ms');
     const after = Date.now();
     const status = await waitFor(instanceUrl(host, id));
-    const row = await TableClient.fromConnectionString(azurite.connectionString, `${HUB}Instances`, { allowInsecureConnection: true }).getEntity<Record<string, unknown>>(id, '');
+    const row = await TableClient.fromConnectionString(azurite.connectionString, `${HUB}Instances`, {
+      allowInsecureConnection: true,
+    }).getEntity<Record<string, unknown>>(id, '');
     assert.equal(row.CreatedTime, status.createdTime, 'the API answers what is stored');
     assert.equal(row.LastUpdatedTime, status.lastUpdatedTime);
     for (const value of [status.createdTime, status.lastUpdatedTime]) assert.match(value, /\.\d{3}Z$/);
     const created = Date.parse(status.createdTime);
-    assert.ok(created >= before && created <= after, `createdTime ${status.createdTime} lies between the POST and its answer`);
+    assert.ok(
+      created >= before && created <= after,
+      `createdTime ${status.createdTime} lies between the POST and its answer`,
+    );
   });
 });
 
@@ -81,12 +94,22 @@ describe('a timer cancelled by Task.any, on Azure Tables', () => {
     // Tables cannot hold as such (it failed the instance: "Unknown EDM type object").
     const { id } = await start(host, 'eventRaceThenWork', { timeoutMs: 60_000 }, 'race-event-wins');
     await waitFor(instanceUrl(host, id), (body) => body?.runtimeStatus === 'Running');
-    const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), { method: 'POST', body: JSON.stringify({ user: 'ana' }), headers: { 'content-type': 'application/json' } });
+    const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), {
+      method: 'POST',
+      body: JSON.stringify({ user: 'ana' }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(raised.status, 202, raised.text);
     const status = await waitFor(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
     assert.deepEqual(status.output, { outcome: 'approved', by: { user: 'ana' }, squared: 49 });
-    await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: HUB, orchestrator: orchestrators.eventRaceThenWork, instanceId: id, status });
+    await assertReplaysCleanly({
+      connectionString: azurite.connectionString,
+      hub: HUB,
+      orchestrator: orchestrators.eventRaceThenWork,
+      instanceId: id,
+      status,
+    });
   });
 });
 
@@ -104,14 +127,22 @@ describe('SIGKILL and restart on the same storage', () => {
       }
       const fan = await start(host, 'fanOut', 30, 'crash-fanout');
       ids.push(fan.id);
-      expected.set(fan.id, Array.from({ length: 30 }, (_, i) => i * i).reduce((a, b) => a + b, 0));
+      expected.set(
+        fan.id,
+        Array.from({ length: 30 }, (_, i) => i * i).reduce((a, b) => a + b, 0),
+      );
       const monitor = await start(host, 'monitor', { polls: 3, intervalMs: 1500 }, 'crash-monitor');
       ids.push(monitor.id);
 
       // Mid-way: slow activities (400 ms each) and 3 s timers are pending, so nothing can have finished.
       await new Promise((resolve) => setTimeout(resolve, 600));
-      const before = await Promise.all(ids.map(async (id) => (await call(instanceUrl(host, id))).body.runtimeStatus as string));
-      assert.ok(before.filter((s) => s === 'Running' || s === 'Pending').length >= 7, `instances still in flight when killed: ${before.join(',')}`);
+      const before = await Promise.all(
+        ids.map(async (id) => (await call(instanceUrl(host, id))).body.runtimeStatus as string),
+      );
+      assert.ok(
+        before.filter((s) => s === 'Running' || s === 'Pending').length >= 7,
+        `instances still in flight when killed: ${before.join(',')}`,
+      );
       await host.kill('SIGKILL');
 
       host = await startFixtureHost({ store: 'azure', env, quiet: false });

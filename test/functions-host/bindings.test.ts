@@ -39,7 +39,8 @@ const hostEnv = () => ({
 let host: RunningHost;
 let blobs: BlobServiceClient;
 let queues: QueueServiceClient;
-const table = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+const table = (name: string) =>
+  TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
 
 before(async () => {
   azurite = await startAzurite();
@@ -69,7 +70,11 @@ describe('storage bindings (B.2)', () => {
       const { id } = await start(host, 'backupSiteContent', dir);
       const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
-      assert.equal(status.output, Object.values(files).reduce((sum, b) => sum + b.length, 0), 'the total of bytes copied');
+      assert.equal(
+        status.output,
+        Object.values(files).reduce((sum, b) => sum + b.length, 0),
+        'the total of bytes copied',
+      );
       const container = blobs.getContainerClient('backups');
       for (const [name, bytes] of Object.entries(files)) {
         const stored = await container.getBlobClient(name).downloadToBuffer();
@@ -84,7 +89,10 @@ describe('storage bindings (B.2)', () => {
     const bytes = randomBytes(1024 * 1024);
     const put = await call(`${host.url}/api/blobs/round-trip.bin`, { method: 'PUT', body: bytes });
     assert.equal(put.status, 201, put.text);
-    const stored = await blobs.getContainerClient('uploads').getBlobClient('round-trip.bin').downloadToBuffer();
+    const stored = await blobs
+      .getContainerClient('uploads')
+      .getBlobClient('round-trip.bin')
+      .downloadToBuffer();
     assert.ok(stored.equals(bytes), 'the output binding wrote the bytes');
     const got = await fetch(`${host.url}/api/blobs/round-trip.bin`);
     assert.equal(got.status, 200);
@@ -95,7 +103,10 @@ describe('storage bindings (B.2)', () => {
   test('queue output → queue trigger → table output; table input reads single rows and lists', async () => {
     const run = Date.now().toString(36);
     const items = Array.from({ length: 5 }, (_, i) => ({ id: `${run}-${i}`, value: i * 10 }));
-    assert.equal((await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify(items) })).status, 202);
+    assert.equal(
+      (await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify(items) })).status,
+      202,
+    );
     for (const item of items) {
       const row = await until(`processed row ${item.id}`, async () => {
         const answer = await call(`${host.url}/api/processed/${item.id}`);
@@ -107,29 +118,57 @@ describe('storage bindings (B.2)', () => {
       assert.equal(row.dequeueCount, 1, 'trigger metadata reaches the function');
     }
     const listed = await call(`${host.url}/api/processed`);
-    assert.ok(items.every((item) => listed.body.some((r: { RowKey: string }) => r.RowKey === item.id)), 'the list holds every row');
-    assert.equal((await call(`${host.url}/api/processed/${run}-nothing`)).status, 404, 'a missing row is null');
+    assert.ok(
+      items.every((item) => listed.body.some((r: { RowKey: string }) => r.RowKey === item.id)),
+      'the list holds every row',
+    );
+    assert.equal(
+      (await call(`${host.url}/api/processed/${run}-nothing`)).status,
+      404,
+      'a missing row is null',
+    );
   });
 
   test('queue trigger: a message that keeps failing goes to <queue>-poison after maxDequeueCount attempts', async () => {
     const id = `poison-${Date.now().toString(36)}`;
     await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify({ id, fail: true }) });
     const poisoned = await until('the poison message', async () => {
-      const peeked = await queues.getQueueClient('work-items-poison').peekMessages({ numberOfMessages: 32 }).catch(() => undefined);
-      return peeked?.peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString('utf8')).find((text) => text.includes(id));
+      const peeked = await queues
+        .getQueueClient('work-items-poison')
+        .peekMessages({ numberOfMessages: 32 })
+        .catch(() => undefined);
+      return peeked?.peekedMessageItems
+        .map((m) => Buffer.from(m.messageText, 'base64').toString('utf8'))
+        .find((text) => text.includes(id));
     });
     assert.deepEqual(JSON.parse(poisoned), { id, fail: true });
     // The log reaches this process through a pipe, a little after the queue write.
-    await until('the poison log line', async () => (host.output().includes(`moved to queue 'work-items-poison'`) ? true : undefined));
-    const attempts = host.output().split('\n').filter((line) => line.includes(`work item ${id} fails on purpose`)).length;
+    await until('the poison log line', async () =>
+      host.output().includes(`moved to queue 'work-items-poison'`) ? true : undefined,
+    );
+    const attempts = host
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(`work item ${id} fails on purpose`)).length;
     assert.ok(attempts >= 3, `host.json maxDequeueCount 3: three failed runs logged, saw ${attempts}`);
-    assert.match(host.output(), new RegExp(`failed 3 times in 'processWorkItem'; moved to queue 'work-items-poison'`));
+    assert.match(
+      host.output(),
+      new RegExp(`failed 3 times in 'processWorkItem'; moved to queue 'work-items-poison'`),
+    );
   });
 
   test('queue output writes base64 messages, as the Functions queue extension does', async () => {
-    assert.equal((await call(`${host.url}/api/enqueue-raw`, { method: 'POST', body: 'plain text ✓' })).status, 204);
+    assert.equal(
+      (await call(`${host.url}/api/enqueue-raw`, { method: 'POST', body: 'plain text ✓' })).status,
+      204,
+    );
     const peeked = await until('the raw message', async () => {
-      const messages = (await queues.getQueueClient('raw-out').peekMessages({ numberOfMessages: 1 }).catch(() => undefined))?.peekedMessageItems;
+      const messages = (
+        await queues
+          .getQueueClient('raw-out')
+          .peekMessages({ numberOfMessages: 1 })
+          .catch(() => undefined)
+      )?.peekedMessageItems;
       return messages?.length ? messages[0].messageText : undefined;
     });
     assert.equal(Buffer.from(peeked, 'base64').toString('utf8'), 'plain text ✓');
@@ -138,30 +177,57 @@ describe('storage bindings (B.2)', () => {
 
 describe('timer triggers (B.3)', () => {
   test('a six-field NCRONTAB schedule (every second, from an app setting) fires repeatedly; runOnStartup ran at start', async () => {
-    const rows = await until('three ticks', async () => {
-      const found: { rowKey: string; isPastDue: boolean; next: string }[] = [];
-      for await (const row of table('ticks').listEntities<{ isPastDue: boolean; next: string }>({ queryOptions: { filter: "PartitionKey eq 'everySecond'" } })) found.push(row as never);
-      return found.length >= 3 ? found : undefined;
-    }, 15_000);
+    const rows = await until(
+      'three ticks',
+      async () => {
+        const found: { rowKey: string; isPastDue: boolean; next: string }[] = [];
+        for await (const row of table('ticks').listEntities<{ isPastDue: boolean; next: string }>({
+          queryOptions: { filter: "PartitionKey eq 'everySecond'" },
+        }))
+          found.push(row as never);
+        return found.length >= 3 ? found : undefined;
+      },
+      15_000,
+    );
     const times = rows.map((r) => Date.parse(r.rowKey)).sort((a, b) => a - b);
     // One run per occurrence: each tick in its own second (a loaded machine may start one late).
     const seconds = times.map((t) => Math.floor(t / 1000));
-    assert.equal(new Set(seconds).size, seconds.length, `one tick per second: ${times.map((t) => new Date(t).toISOString()).join(', ')}`);
-    for (const time of times) assert.ok(time % 1000 < 800, `each tick starts right after a whole second (${new Date(time).toISOString()})`);
+    assert.equal(
+      new Set(seconds).size,
+      seconds.length,
+      `one tick per second: ${times.map((t) => new Date(t).toISOString()).join(', ')}`,
+    );
+    for (const time of times)
+      assert.ok(
+        time % 1000 < 800,
+        `each tick starts right after a whole second (${new Date(time).toISOString()})`,
+      );
     assert.equal(rows[0].isPastDue, false);
-    assert.ok(Date.parse(rows[0].next) > Date.parse(rows[0].rowKey), 'scheduleStatus.next is the following occurrence');
+    assert.ok(
+      Date.parse(rows[0].next) > Date.parse(rows[0].rowKey),
+      'scheduleStatus.next is the following occurrence',
+    );
 
     const startup: { next: string }[] = [];
-    for await (const row of table('ticks').listEntities<{ next: string }>({ queryOptions: { filter: "PartitionKey eq 'onStartup'" } })) startup.push(row);
+    for await (const row of table('ticks').listEntities<{ next: string }>({
+      queryOptions: { filter: "PartitionKey eq 'onStartup'" },
+    }))
+      startup.push(row);
     assert.equal(startup.length, 1, 'the yearly timer ran once, at start-up');
     assert.match(startup[0].next, /-01-01T00:00:00/, 'its next occurrence is New Year (0 0 0 1 1 *)');
   });
 
   test('the admin API runs a timer function now (POST /admin/functions/{name})', async () => {
     const before = new Date().toISOString();
-    assert.equal((await call(`${host.url}/admin/functions/onStartup`, { method: 'POST', body: '{}' })).status, 202);
+    assert.equal(
+      (await call(`${host.url}/admin/functions/onStartup`, { method: 'POST', body: '{}' })).status,
+      202,
+    );
     const rows: string[] = [];
-    for await (const row of table('ticks').listEntities({ queryOptions: { filter: `PartitionKey eq 'onStartup' and RowKey ge '${before}'` } })) rows.push(String(row.rowKey));
+    for await (const row of table('ticks').listEntities({
+      queryOptions: { filter: `PartitionKey eq 'onStartup' and RowKey ge '${before}'` },
+    }))
+      rows.push(String(row.rowKey));
     assert.equal(rows.length, 1);
   });
 });
@@ -169,7 +235,9 @@ describe('timer triggers (B.3)', () => {
 describe('blob trigger', () => {
   const blobText = async (container: string, name: string) => {
     try {
-      return (await blobs.getContainerClient(container).getBlobClient(name).downloadToBuffer()).toString('utf8');
+      return (await blobs.getContainerClient(container).getBlobClient(name).downloadToBuffer()).toString(
+        'utf8',
+      );
     } catch {
       return undefined;
     }
@@ -181,22 +249,38 @@ describe('blob trigger', () => {
     const name = `doc-${Date.now().toString(36)}`;
     await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('hello blob'));
     await incoming.getBlockBlobClient(`${name}.bin`).uploadData(Buffer.from('not matched'));
-    assert.equal(await until('the processed blob', () => blobText('processed', `${name}.txt`)), `HELLO BLOB (incoming/${name}.txt)`);
-    const runs = () => host.output().split('\n').filter((l) => l.includes("Executing 'Functions.onUpload'")).length;
+    assert.equal(
+      await until('the processed blob', () => blobText('processed', `${name}.txt`)),
+      `HELLO BLOB (incoming/${name}.txt)`,
+    );
+    const runs = () =>
+      host
+        .output()
+        .split('\n')
+        .filter((l) => l.includes("Executing 'Functions.onUpload'")).length;
     const afterFirst = runs();
     await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(runs(), afterFirst, 'a blob with a receipt is not run again on the next scans');
     await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('changed'));
-    assert.equal(await until('the reprocessed blob', async () => {
-      const text = await blobText('processed', `${name}.txt`);
-      return text?.startsWith('CHANGED') ? text : undefined;
-    }), `CHANGED (incoming/${name}.txt)`);
+    assert.equal(
+      await until('the reprocessed blob', async () => {
+        const text = await blobText('processed', `${name}.txt`);
+        return text?.startsWith('CHANGED') ? text : undefined;
+      }),
+      `CHANGED (incoming/${name}.txt)`,
+    );
     assert.equal(await blobText('processed', `${name}.bin`), undefined);
   });
 
   // Last among the tests that look at storage: the second host runs the same timers.
   test('receipts are in storage: a second host on the same account runs none of the blobs already processed', async () => {
-    const second = await startHost({ appDir, port: 0, store: 'memory', quiet: false, env: { ...hostEnv(), AzureWebJobsStorage: azurite.connectionString } });
+    const second = await startHost({
+      appDir,
+      port: 0,
+      store: 'memory',
+      quiet: false,
+      env: { ...hostEnv(), AzureWebJobsStorage: azurite.connectionString },
+    });
     try {
       await new Promise((resolve) => setTimeout(resolve, 2500));
       assert.doesNotMatch(second.output(), /Executing 'Functions\.onUpload'/);
@@ -207,13 +291,34 @@ describe('blob trigger', () => {
 
   test('a blob whose function keeps failing goes to webjobs-blobtrigger-poison after maxDequeueCount runs', async () => {
     const name = `bad-${Date.now().toString(36)}`;
-    await blobs.getContainerClient('incoming').getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('fail'));
-    const message = await until('the poison message', async () => {
-      const peeked = await queues.getQueueClient('webjobs-blobtrigger-poison').peekMessages({ numberOfMessages: 32 }).catch(() => undefined);
-      return peeked?.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { BlobName: string; FunctionId: string }).find((m) => m.BlobName === `${name}.txt`);
-    }, 20_000);
+    await blobs
+      .getContainerClient('incoming')
+      .getBlockBlobClient(`${name}.txt`)
+      .uploadData(Buffer.from('fail'));
+    const message = await until(
+      'the poison message',
+      async () => {
+        const peeked = await queues
+          .getQueueClient('webjobs-blobtrigger-poison')
+          .peekMessages({ numberOfMessages: 32 })
+          .catch(() => undefined);
+        return peeked?.peekedMessageItems
+          .map(
+            (m) =>
+              JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as {
+                BlobName: string;
+                FunctionId: string;
+              },
+          )
+          .find((m) => m.BlobName === `${name}.txt`);
+      },
+      20_000,
+    );
     assert.equal(message.FunctionId, 'onUpload');
-    const failures = host.output().split('\n').filter((l) => l.includes(`blob ${name} fails on purpose`)).length;
+    const failures = host
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(`blob ${name} fails on purpose`)).length;
     assert.equal(failures, 3, 'host.json maxDequeueCount 3');
   });
 });
@@ -222,7 +327,11 @@ describe('what the host does not serve is refused loudly (B.4)', () => {
   test('each unsupported function is listed at start-up with the reason', () => {
     const output = host.output();
     for (const name of ['sendSms', 'saveToCosmos', 'fromServiceBus', 'badSchedule', 'missingConnection']) {
-      assert.match(output, new RegExp(`^ {8}${name}: .*\\(not supported by this host: see below\\)$`, 'm'), name);
+      assert.match(
+        output,
+        new RegExp(`^ {8}${name}: .*\\(not supported by this host: see below\\)$`, 'm'),
+        name,
+      );
       assert.match(output, new RegExp(`Error: The function '${name}' is not supported by this host`), name);
     }
     assert.match(output, /output binding '\w+' of type 'twilioSms'/);
@@ -237,14 +346,20 @@ describe('what the host does not serve is refused loudly (B.4)', () => {
   test('invoking one fails with that message: an HTTP function, an activity, a non-HTTP trigger', async () => {
     const http = await call(`${host.url}/api/cosmos`, { method: 'POST', body: '{}' });
     assert.equal(http.status, 500);
-    assert.match(http.body.message, /'saveToCosmos' is not supported by this host.*: output binding '\w+' of type 'cosmosDB'/);
+    assert.match(
+      http.body.message,
+      /'saveToCosmos' is not supported by this host.*: output binding '\w+' of type 'cosmosDB'/,
+    );
 
     const { id } = await start(host, 'notify');
     const status = await waitFor(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Failed');
     assert.match(status.output, /'sendSms' is not supported by this host.*twilioSms/);
 
-    const admin = await call(`${host.url}/admin/functions/fromServiceBus`, { method: 'POST', body: '{"input":"x"}' });
+    const admin = await call(`${host.url}/admin/functions/fromServiceBus`, {
+      method: 'POST',
+      body: '{"input":"x"}',
+    });
     assert.equal(admin.status, 501);
     assert.match(admin.body.message, /serviceBusTrigger/);
   });

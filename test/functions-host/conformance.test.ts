@@ -26,7 +26,11 @@ describe('orchestration patterns', () => {
     await waitFor(statusQueryGetUri);
     const done = await call(instanceUrl(host, id));
     assert.equal(done.status, 200);
-    assert.deepEqual(done.body.output, ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'], 'activity inputs, env from local.settings.json and outputs all travel');
+    assert.deepEqual(
+      done.body.output,
+      ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'],
+      'activity inputs, env from local.settings.json and outputs all travel',
+    );
     assert.equal(done.body.runtimeStatus, 'Completed');
     assert.equal(done.body.name, 'chaining');
   });
@@ -34,7 +38,10 @@ describe('orchestration patterns', () => {
   test('fan-out/fan-in of 100 activities', async () => {
     const status = await run(host, 'fanOut', 100);
     assert.equal(status.runtimeStatus, 'Completed');
-    assert.equal(status.output, Array.from({ length: 100 }, (_, i) => i * i).reduce((a, b) => a + b, 0));
+    assert.equal(
+      status.output,
+      Array.from({ length: 100 }, (_, i) => i * i).reduce((a, b) => a + b, 0),
+    );
     assert.equal(eventsOf(status, 'TaskScheduled').length, 100);
     assert.equal(eventsOf(status, 'TaskCompleted').length, 100);
     const ids = new Set(eventsOf(status, 'TaskScheduled').map((e) => e.EventId));
@@ -55,17 +62,29 @@ describe('orchestration patterns', () => {
     assert.equal(created.length, 3);
     assert.equal(fired.length, 3);
     for (const timer of fired) {
-      assert.ok(ms(timer.Timestamp) >= ms(timer.FireAt), `timer ${timer.TimerId} fired at ${timer.Timestamp}, before its fireAt ${timer.FireAt}`);
+      assert.ok(
+        ms(timer.Timestamp) >= ms(timer.FireAt),
+        `timer ${timer.TimerId} fired at ${timer.Timestamp}, before its fireAt ${timer.FireAt}`,
+      );
       assert.ok(ms(timer.Timestamp) - ms(timer.FireAt) < 1000, 'and not long after it');
     }
     // The history's own timestamps: when the execution started and each timer fired.
     const started = ms(eventsOf(status, 'ExecutionStarted')[0].Timestamp);
     const lastFired = Math.max(...fired.map((timer) => ms(timer.Timestamp)));
-    assert.ok(lastFired - started >= 3 * intervalMs, `three ${intervalMs} ms timers one after another took ${lastFired - started} ms`);
+    assert.ok(
+      lastFired - started >= 3 * intervalMs,
+      `three ${intervalMs} ms timers one after another took ${lastFired - started} ms`,
+    );
   });
 
   test('callActivityWithRetry: retry timers spaced first × backoff^n, success on the third attempt', async () => {
-    const status = await run(host, 'retry', { key: `ok-${Date.now()}`, failTimes: 2, maxAttempts: 3, firstMs: 200, backoff: 2 });
+    const status = await run(host, 'retry', {
+      key: `ok-${Date.now()}`,
+      failTimes: 2,
+      maxAttempts: 3,
+      firstMs: 200,
+      backoff: 2,
+    });
     assert.equal(status.runtimeStatus, 'Completed');
     assert.equal(status.output, 'succeeded on attempt 3');
     const timers = eventsOf(status, 'TimerCreated');
@@ -78,14 +97,29 @@ describe('orchestration patterns', () => {
   });
 
   test('callActivityWithRetry: after the last attempt the failure reaches the orchestrator', async () => {
-    const caught = await run(host, 'retryThenCatch', { key: `catch-${Date.now()}`, failTimes: 10, maxAttempts: 3, firstMs: 100 });
+    const caught = await run(host, 'retryThenCatch', {
+      key: `catch-${Date.now()}`,
+      failTimes: 10,
+      maxAttempts: 3,
+      firstMs: 100,
+    });
     assert.equal(caught.runtimeStatus, 'Completed');
     assert.match(caught.output, /^caught: Activity function 'flaky' failed: flaky attempt 3 failed/);
     assert.equal(eventsOf(caught, 'TaskScheduled').length, 3);
     const delays = eventsOf(caught, 'TimerCreated').map((t) => ms(t.FireAt) - ms(t.Timestamp));
-    assert.deepEqual(delays, [100, 100, 0], 'fixed interval, then the zero-delay timer before the failure is reported');
+    assert.deepEqual(
+      delays,
+      [100, 100, 0],
+      'fixed interval, then the zero-delay timer before the failure is reported',
+    );
 
-    const uncaught = await run(host, 'retry', { key: `fail-${Date.now()}`, failTimes: 10, maxAttempts: 2, firstMs: 50, backoff: 1 });
+    const uncaught = await run(host, 'retry', {
+      key: `fail-${Date.now()}`,
+      failTimes: 10,
+      maxAttempts: 2,
+      firstMs: 50,
+      backoff: 1,
+    });
     assert.equal(uncaught.runtimeStatus, 'Failed');
     assert.match(uncaught.output, /flaky attempt 2 failed/);
   });
@@ -93,7 +127,11 @@ describe('orchestration patterns', () => {
   test('external event raced against a timer: the event wins and the timer is cancelled', async () => {
     const { id } = await start(host, 'eventRace', { timeoutMs: 60_000 });
     await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
-    const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), { method: 'POST', body: JSON.stringify({ user: 'ana' }), headers: { 'content-type': 'application/json' } });
+    const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), {
+      method: 'POST',
+      body: JSON.stringify({ user: 'ana' }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(raised.status, 202);
     const status = await waitFor(instanceUrl(host, id));
     assert.deepEqual(status.output, { outcome: 'approved', by: { user: 'ana' } });
@@ -108,7 +146,10 @@ describe('orchestration patterns', () => {
   test('external events are buffered until the orchestrator waits for them', async () => {
     const { id } = await start(host, 'waiter');
     // Raised at once: possibly before the first episode has even run.
-    const raised = await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"early bird"' });
+    const raised = await call(instanceUrl(host, id, '/raiseEvent/Go'), {
+      method: 'POST',
+      body: '"early bird"',
+    });
     assert.equal(raised.status, 202);
     const status = await waitFor(instanceUrl(host, id));
     assert.equal(status.output, 'early bird');
@@ -118,7 +159,7 @@ describe('orchestration patterns', () => {
     const status = await run(host, 'counter', 0, `counter-${Date.now()}`);
     assert.equal(status.runtimeStatus, 'Completed');
     assert.equal(status.output, 'counted to 3');
-    assert.equal(status.input, 3, 'the status shows the latest execution\'s input');
+    assert.equal(status.input, 3, "the status shows the latest execution's input");
     assert.equal(eventsOf(status, 'TaskScheduled').length, 0, 'the history holds only the last execution');
   });
 
@@ -126,7 +167,10 @@ describe('orchestration patterns', () => {
     const parentId = `parent-${Date.now()}`;
     const status = await run(host, 'parent', undefined, parentId);
     assert.equal(status.runtimeStatus, 'Completed');
-    assert.deepEqual(status.output, { child: ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'], squares: 14 });
+    assert.deepEqual(status.output, {
+      child: ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'],
+      squares: 14,
+    });
     const child = await call(instanceUrl(host, `${parentId}-child`));
     assert.equal(child.status, 200);
     assert.equal(child.body.name, 'chaining');
@@ -156,7 +200,12 @@ describe('orchestration patterns', () => {
   });
 
   test('inputs keep their JSON type: string, number, object, null', async () => {
-    for (const [input, type] of [['Tokyo', 'string'], [42, 'number'], [{ a: [1, 2] }, 'object'], [null, 'object']] as const) {
+    for (const [input, type] of [
+      ['Tokyo', 'string'],
+      [42, 'number'],
+      [{ a: [1, 2] }, 'object'],
+      [null, 'object'],
+    ] as const) {
       const status = await run(host, 'echo', input);
       assert.deepEqual(status.output, { input, type }, JSON.stringify(input));
       assert.deepEqual(status.input, input);
@@ -168,23 +217,38 @@ describe('instance control', () => {
   test('terminate while waiting: Terminated with the reason, then 410 for further operations', async () => {
     const { id } = await start(host, 'waiter');
     await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
-    const terminated = await call(instanceUrl(host, id, '/terminate?reason=no%20longer%20needed'), { method: 'POST' });
+    const terminated = await call(instanceUrl(host, id, '/terminate?reason=no%20longer%20needed'), {
+      method: 'POST',
+    });
     assert.equal(terminated.status, 202);
     const status = await waitFor(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Terminated');
     assert.equal(status.output, 'no longer needed');
-    assert.equal((await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '1' })).status, 410);
+    assert.equal(
+      (await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '1' })).status,
+      410,
+    );
     assert.equal((await call(instanceUrl(host, id, '/terminate'), { method: 'POST' })).status, 410);
   });
 
   test('suspend holds events until resume', async () => {
     const { id } = await start(host, 'waiter');
     await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
-    assert.equal((await call(instanceUrl(host, id, '/suspend?reason=pause'), { method: 'POST' })).status, 202);
+    assert.equal(
+      (await call(instanceUrl(host, id, '/suspend?reason=pause'), { method: 'POST' })).status,
+      202,
+    );
     await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Suspended');
-    assert.equal((await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"later"' })).status, 202);
+    assert.equal(
+      (await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"later"' })).status,
+      202,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal((await call(instanceUrl(host, id))).body.runtimeStatus, 'Suspended', 'a suspended instance does not run');
+    assert.equal(
+      (await call(instanceUrl(host, id))).body.runtimeStatus,
+      'Suspended',
+      'a suspended instance does not run',
+    );
     assert.equal((await call(instanceUrl(host, id, '/resume?reason=go'), { method: 'POST' })).status, 202);
     const status = await waitFor(instanceUrl(host, id));
     assert.equal(status.output, 'later');
@@ -209,7 +273,10 @@ describe('instance control', () => {
     const a = await run(host, 'echo', 'a');
     const b = await run(host, 'echo', 'b');
     const { id: running } = await start(host, 'waiter');
-    const purged = await call(`${host.url}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${from}&runtimeStatus=Completed`, { method: 'DELETE' });
+    const purged = await call(
+      `${host.url}/runtime/webhooks/durabletask/instances/?createdTimeFrom=${from}&runtimeStatus=Completed`,
+      { method: 'DELETE' },
+    );
     assert.equal(purged.status, 200);
     assert.ok(purged.body.instancesDeleted >= 2);
     assert.equal((await call(instanceUrl(host, a.instanceId))).status, 404);
@@ -221,9 +288,15 @@ describe('instance control', () => {
 
 describe('the durable client binding (df.getClient through the rpc endpoint)', () => {
   test('an HTTP starter answers with createCheckStatusResponse pointing at this host', async () => {
-    const answer = await call(`${host.url}/api/orchestrators/echo/client-${Date.now()}`, { method: 'POST', body: '"via client"' });
+    const answer = await call(`${host.url}/api/orchestrators/echo/client-${Date.now()}`, {
+      method: 'POST',
+      body: '"via client"',
+    });
     assert.equal(answer.status, 202);
-    assert.ok(answer.body.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/client-`), answer.body.statusQueryGetUri);
+    assert.ok(
+      answer.body.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/client-`),
+      answer.body.statusQueryGetUri,
+    );
     assert.equal(answer.headers.get('location'), answer.body.statusQueryGetUri);
     const status = await waitFor(answer.body.statusQueryGetUri);
     assert.deepEqual(status.output, { input: 'via client', type: 'string' });
@@ -237,12 +310,22 @@ describe('the durable client binding (df.getClient through the rpc endpoint)', (
     assert.equal(seen.body.instanceId, id);
     const listed = await call(`${host.url}/api/client/any/list?status=Running`, { method: 'POST' });
     assert.equal(listed.status, 200);
-    assert.ok(listed.body.some((s: { instanceId: string }) => s.instanceId === id), 'getStatusBy finds the running instance');
-    assert.equal((await call(`${host.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '{"n":1}' })).status, 202);
+    assert.ok(
+      listed.body.some((s: { instanceId: string }) => s.instanceId === id),
+      'getStatusBy finds the running instance',
+    );
+    assert.equal(
+      (await call(`${host.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '{"n":1}' })).status,
+      202,
+    );
     const status = await waitFor(instanceUrl(host, id));
     assert.deepEqual(status.output, { n: 1 });
     const purged = await call(`${host.url}/api/client/${id}/purge`, { method: 'POST' });
     assert.deepEqual(purged.body, { instancesDeleted: 1 });
-    assert.equal((await call(`${host.url}/api/client/${id}`)).status, 404, 'getStatus of a purged instance throws');
+    assert.equal(
+      (await call(`${host.url}/api/client/${id}`)).status,
+      404,
+      'getStatus of a purged instance throws',
+    );
   });
 });

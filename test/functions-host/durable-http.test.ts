@@ -11,13 +11,21 @@ import { call, eventsOf, instanceUrl, start, waitFor } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
 
 const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'http-calls');
-const { orchestrators } = require('../fixtures/durable-apps/http-calls/lib/orchestrators.js') as { orchestrators: Record<string, unknown> };
+const { orchestrators } = require('../fixtures/durable-apps/http-calls/lib/orchestrators.js') as {
+  orchestrators: Record<string, unknown>;
+};
 
 let azurite: RunningAzurite;
 let host: RunningHost;
 before(async () => {
   azurite = await startAzurite();
-  host = await startHost({ appDir, port: 0, store: 'azure', quiet: true, env: { AzureWebJobsStorage: azurite.connectionString } });
+  host = await startHost({
+    appDir,
+    port: 0,
+    store: 'azure',
+    quiet: true,
+    env: { AzureWebJobsStorage: azurite.connectionString },
+  });
 });
 after(async () => {
   await host?.stop();
@@ -35,14 +43,30 @@ describe('durable HTTP (callHttp)', () => {
     const get = await run('plainCall', { url: `${host.url}/api/echo-request`, method: 'GET' });
     assert.equal(get.runtimeStatus, 'Completed', JSON.stringify(get));
     assert.equal(get.output.statusCode, 200);
-    assert.deepEqual(JSON.parse(get.output.content), { method: 'GET', body: null, header: 'from the orchestration' });
+    assert.deepEqual(JSON.parse(get.output.content), {
+      method: 'GET',
+      body: null,
+      header: 'from the orchestration',
+    });
     assert.match(get.output.type, /^application\/json/, 'response headers come back');
 
-    const post = await run('plainCall', { url: `${host.url}/api/echo-request`, method: 'POST', body: { a: 1 } });
-    assert.deepEqual(JSON.parse(post.output.content), { method: 'POST', body: '{"a":1}', header: 'from the orchestration' });
+    const post = await run('plainCall', {
+      url: `${host.url}/api/echo-request`,
+      method: 'POST',
+      body: { a: 1 },
+    });
+    assert.deepEqual(JSON.parse(post.output.content), {
+      method: 'POST',
+      body: '{"a":1}',
+      header: 'from the orchestration',
+    });
     const scheduled = eventsOf(post, 'TaskScheduled');
     assert.equal(scheduled.length, 1);
-    assert.equal(scheduled[0].FunctionName, 'BuiltIn::HttpActivity', 'recorded as the extension\'s built-in HTTP activity');
+    assert.equal(
+      scheduled[0].FunctionName,
+      'BuiltIn::HttpActivity',
+      "recorded as the extension's built-in HTTP activity",
+    );
   });
 
   test('202 + Location is polled on durable timers (Retry-After seconds) with GETs until the final answer', async () => {
@@ -51,8 +75,13 @@ describe('durable HTTP (callHttp)', () => {
     assert.equal(status.output.statusCode, 200);
     const final = JSON.parse(status.output.content);
     assert.equal(final.done, true);
-    assert.deepEqual(final.polls.map((p: { method: string }) => p.method), ['GET', 'GET', 'GET'], 'the Location is polled with GET, not the original POST');
-    for (let i = 1; i < final.polls.length; i++) assert.ok(final.polls[i].at - final.polls[i - 1].at >= 950, 'Retry-After: 1 is honoured between polls');
+    assert.deepEqual(
+      final.polls.map((p: { method: string }) => p.method),
+      ['GET', 'GET', 'GET'],
+      'the Location is polled with GET, not the original POST',
+    );
+    for (let i = 1; i < final.polls.length; i++)
+      assert.ok(final.polls[i].at - final.polls[i - 1].at >= 950, 'Retry-After: 1 is honoured between polls');
     const timers = eventsOf(status, 'TimerCreated');
     assert.equal(timers.length, 3, 'one durable timer per 202');
     for (const timer of timers) assert.equal(Date.parse(timer.FireAt) - Date.parse(timer.Timestamp), 1000);
@@ -73,7 +102,10 @@ describe('durable HTTP (callHttp)', () => {
 
   test('an unreachable URL fails the call with the reason', async () => {
     const status = await run('unreachable', 'http://127.0.0.1:9/nothing-listens-here');
-    assert.match(status.output, /^caught: The durable HTTP request GET http:\/\/127\.0\.0\.1:9\/nothing-listens-here failed/);
+    assert.match(
+      status.output,
+      /^caught: The durable HTTP request GET http:\/\/127\.0\.0\.1:9\/nothing-listens-here failed/,
+    );
   });
 
   test('the stored histories replay through the SDK with no new action', async () => {
@@ -86,7 +118,13 @@ describe('durable HTTP (callHttp)', () => {
     for (const [name, input] of cases) {
       const { id } = await start(host, name, input);
       const status = await waitFor(instanceUrl(host, id));
-      await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: 'HttpCalls', orchestrator: orchestrators[name], instanceId: id, status });
+      await assertReplaysCleanly({
+        connectionString: azurite.connectionString,
+        hub: 'HttpCalls',
+        orchestrator: orchestrators[name],
+        instanceId: id,
+        status,
+      });
     }
   });
 });

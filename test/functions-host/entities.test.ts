@@ -12,17 +12,26 @@ import { call, instanceUrl, start, waitFor } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
 
 const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'entities');
-const { orchestrators } = require('../fixtures/durable-apps/entities/lib/orchestrators.js') as { orchestrators: Record<string, unknown> };
+const { orchestrators } = require('../fixtures/durable-apps/entities/lib/orchestrators.js') as {
+  orchestrators: Record<string, unknown>;
+};
 
 function startEntitiesHost(options: Partial<StartHostOptions> = {}): Promise<RunningHost> {
   return startHost({ appDir, port: 0, store: 'memory', quiet: true, ...options });
 }
 
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const entityUrl = (host: RunningHost, name: string, key: string, query = '') => `${host.url}/runtime/webhooks/durabletask/entities/${name}/${encodeURIComponent(key)}${query}`;
+const entityUrl = (host: RunningHost, name: string, key: string, query = '') =>
+  `${host.url}/runtime/webhooks/durabletask/entities/${name}/${encodeURIComponent(key)}${query}`;
 
 /** Polls an entity's state through the management route until `until` holds. */
-async function entityState(host: RunningHost, name: string, key: string, until: (state: any) => boolean, query = ''): Promise<any> {
+async function entityState(
+  host: RunningHost,
+  name: string,
+  key: string,
+  until: (state: any) => boolean,
+  query = '',
+): Promise<any> {
   const deadline = Date.now() + 15_000;
   let last = '';
   while (Date.now() < deadline) {
@@ -54,32 +63,63 @@ describe('entities (memory store)', () => {
     const status = await runToEnd(host, 'counterOrchestration', viaOrchestration);
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
     assert.equal(status.output, 1);
-    assert.equal((await call(entityUrl(host, 'counter', viaOrchestration))).body, 1, 'GET entities/counter/{key} reads the state');
+    assert.equal(
+      (await call(entityUrl(host, 'counter', viaOrchestration))).body,
+      1,
+      'GET entities/counter/{key} reads the state',
+    );
 
     const viaRoute = `route-${unique()}`;
-    assert.equal((await call(entityUrl(host, 'counter', viaRoute))).status, 404, 'no state before the first operation');
-    const signalled = await call(entityUrl(host, 'counter', viaRoute, '?op=add'), { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } });
+    assert.equal(
+      (await call(entityUrl(host, 'counter', viaRoute))).status,
+      404,
+      'no state before the first operation',
+    );
+    const signalled = await call(entityUrl(host, 'counter', viaRoute, '?op=add'), {
+      method: 'POST',
+      body: '1',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(signalled.status, 202, signalled.text);
     assert.equal(await entityState(host, 'counter', viaRoute, (s) => s === 1), 1);
   });
 
   test('the durable client: signalEntity and readEntityState through the rpc endpoint', async () => {
     const key = `client-${unique()}`;
-    assert.deepEqual((await call(`${host.url}/api/entity/counter/${key}`)).body, { entityExists: false, entityState: null });
-    assert.equal((await call(`${host.url}/api/entity/counter/${key}?op=add`, { method: 'POST', body: '41' })).status, 202);
-    assert.equal((await call(`${host.url}/api/entity/counter/${key}?op=add`, { method: 'POST', body: '1' })).status, 202);
+    assert.deepEqual((await call(`${host.url}/api/entity/counter/${key}`)).body, {
+      entityExists: false,
+      entityState: null,
+    });
+    assert.equal(
+      (await call(`${host.url}/api/entity/counter/${key}?op=add`, { method: 'POST', body: '41' })).status,
+      202,
+    );
+    assert.equal(
+      (await call(`${host.url}/api/entity/counter/${key}?op=add`, { method: 'POST', body: '1' })).status,
+      202,
+    );
     await entityState(host, 'counter', key, (s) => s === 42);
-    assert.deepEqual((await call(`${host.url}/api/entity/counter/${key}`)).body, { entityExists: true, entityState: 42 });
+    assert.deepEqual((await call(`${host.url}/api/entity/counter/${key}`)).body, {
+      entityExists: true,
+      entityState: 42,
+    });
   });
 
   test('operations on one entity run one at a time, in the order they arrived', async () => {
     const key = `order-${unique()}`;
     for (let i = 0; i < 40; i++) {
-      const answer = await call(entityUrl(host, 'log', key, '?op=slowAppend'), { method: 'POST', body: String(i) });
+      const answer = await call(entityUrl(host, 'log', key, '?op=slowAppend'), {
+        method: 'POST',
+        body: String(i),
+      });
       assert.equal(answer.status, 202);
     }
     const state = await entityState(host, 'log', key, (s) => s?.items?.length === 40);
-    assert.deepEqual(state.items, Array.from({ length: 40 }, (_, i) => i), 'arrival order');
+    assert.deepEqual(
+      state.items,
+      Array.from({ length: 40 }, (_, i) => i),
+      'arrival order',
+    );
     assert.equal(state.maxActive, 1, 'never two operations of one entity at once');
   });
 
@@ -107,7 +147,10 @@ describe('entities (memory store)', () => {
   test('calls fanned out to many entities with Task.all; a signal from the last episode is still delivered', async () => {
     const prefix = `fan-${unique()}`;
     const status = await runToEnd(host, 'fanOutCalls', { prefix, n: 10 });
-    assert.deepEqual(status.output, Array.from({ length: 10 }, (_, i) => i));
+    assert.deepEqual(
+      status.output,
+      Array.from({ length: 10 }, (_, i) => i),
+    );
     await entityState(host, 'counter', `${prefix}-done`, (s) => s === 1);
   });
 
@@ -124,10 +167,21 @@ describe('entities (memory store)', () => {
     await entityState(host, 'account', key, (s) => s === 10);
     const { id } = await start(host, 'lockHolder', key);
     // Locked and read once (two answers: the lock, then the get), now waiting for Release.
-    await waitFor(instanceUrl(host, id, '?showHistory=true'), (b) => b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2);
-    assert.equal((await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '5' })).status, 202);
+    await waitFor(
+      instanceUrl(host, id, '?showHistory=true'),
+      (b) =>
+        b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2,
+    );
+    assert.equal(
+      (await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '5' })).status,
+      202,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal((await call(entityUrl(host, 'account', key))).body, 10, 'the deposit waits while the orchestration holds the lock');
+    assert.equal(
+      (await call(entityUrl(host, 'account', key))).body,
+      10,
+      'the deposit waits while the orchestration holds the lock',
+    );
     await call(instanceUrl(host, id, '/raiseEvent/Release'), { method: 'POST', body: 'null' });
     const done = await waitFor(instanceUrl(host, id));
     assert.equal(done.output, 10);
@@ -140,7 +194,11 @@ describe('entities (memory store)', () => {
     await entityState(host, 'account', from, (s) => s === 100);
     const status = await runToEnd(host, 'transfer', { from, to, amount: 30 });
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
-    assert.deepEqual(status.output, { ok: true, owned: [`account/${from}`, `account/${to}`].sort(), from: 70 });
+    assert.deepEqual(status.output, {
+      ok: true,
+      owned: [`account/${from}`, `account/${to}`].sort(),
+      from: 70,
+    });
     assert.equal((await call(entityUrl(host, 'account', to))).body, 30);
     assert.equal((await call(entityUrl(host, 'account', from))).body, 70);
   });
@@ -164,7 +222,10 @@ describe('entities (memory store)', () => {
     assert.equal(entry.state, 3);
     assert.ok(byName.body.every((e: { entityId: { name: string } }) => e.entityId.name === 'counter'));
     const all = await call(`${host.url}/runtime/webhooks/durabletask/entities/`);
-    assert.ok(all.body.some((e: { entityId: { name: string } }) => e.entityId.name === 'log'), 'all entities are listed');
+    assert.ok(
+      all.body.some((e: { entityId: { name: string } }) => e.entityId.name === 'log'),
+      'all entities are listed',
+    );
     assert.equal(all.body[0].state, undefined, 'no state without fetchState=true');
   });
 
@@ -184,18 +245,36 @@ describe('entities (memory store)', () => {
     const answer = await call(entityUrl(host, 'nosuch', 'k', '?op=x'), { method: 'POST', body: '1' });
     assert.equal(answer.status, 404);
     assert.match(answer.body.message, /No entity function named 'nosuch'/);
-    const reserved = await call(`${host.url}/runtime/webhooks/durabletask/orchestrators/counterOrchestration/${encodeURIComponent('@counter@x')}`, { method: 'POST', body: '"x"' });
+    const reserved = await call(
+      `${host.url}/runtime/webhooks/durabletask/orchestrators/counterOrchestration/${encodeURIComponent('@counter@x')}`,
+      { method: 'POST', body: '"x"' },
+    );
     assert.equal(reserved.status, 400);
   });
 
-  test('issue 16 item 7: with --require-keys the entity routes and the client\'s entity calls need/carry the system key', async () => {
+  test("issue 16 item 7: with --require-keys the entity routes and the client's entity calls need/carry the system key", async () => {
     const keyed = await startEntitiesHost({ requireKeys: true, quiet: false });
     try {
       const system = /durabletask_extension=(\S+)$/m.exec(keyed.output())![1];
-      assert.equal((await call(entityUrl(keyed, 'counter', 'k', '?op=add'), { method: 'POST', body: '1' })).status, 401);
-      assert.equal((await call(`${keyed.url}/durabletask/entities/counter/k?op=add`, { method: 'POST', body: '1' })).status, 401, 'rpc without the key');
-      assert.equal((await call(`${keyed.url}/api/entity/counter/k?op=add`, { method: 'POST', body: '2' })).status, 202, 'the client signals with the key from its binding');
-      assert.equal(await entityState(keyed, 'counter', 'k', (s) => s === 2, `?code=${encodeURIComponent(system)}`), 2);
+      assert.equal(
+        (await call(entityUrl(keyed, 'counter', 'k', '?op=add'), { method: 'POST', body: '1' })).status,
+        401,
+      );
+      assert.equal(
+        (await call(`${keyed.url}/durabletask/entities/counter/k?op=add`, { method: 'POST', body: '1' }))
+          .status,
+        401,
+        'rpc without the key',
+      );
+      assert.equal(
+        (await call(`${keyed.url}/api/entity/counter/k?op=add`, { method: 'POST', body: '2' })).status,
+        202,
+        'the client signals with the key from its binding',
+      );
+      assert.equal(
+        await entityState(keyed, 'counter', 'k', (s) => s === 2, `?code=${encodeURIComponent(system)}`),
+        2,
+      );
     } finally {
       await keyed.stop();
     }
@@ -230,8 +309,17 @@ describe('entities (Azure store on Azurite)', () => {
         const { id } = await start(host, name, input, `replay-${name}-${key}`);
         const status = await waitFor(instanceUrl(host, id));
         assert.equal(status.runtimeStatus, 'Completed', `${name}: ${JSON.stringify(status)}`);
-        const events = await assertReplaysCleanly({ connectionString: azurite.connectionString, hub: 'Entities', orchestrator: orchestrators[name], instanceId: id, status });
-        assert.ok(events.some((e) => e.EventType === 14), `${name}: EventSent events are stored`);
+        const events = await assertReplaysCleanly({
+          connectionString: azurite.connectionString,
+          hub: 'Entities',
+          orchestrator: orchestrators[name],
+          instanceId: id,
+          status,
+        });
+        assert.ok(
+          events.some((e) => e.EventType === 14),
+          `${name}: EventSent events are stored`,
+        );
       }
     } finally {
       await host.stop();
@@ -247,10 +335,21 @@ describe('entities (Azure store on Azurite)', () => {
       const { id } = await start(host, 'callCatching', { entity: 'log', key, op: 'bloat', arg: 2_000_000 });
       const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status).slice(0, 400));
-      assert.match(status.output.error, /Operation 'bloat' on entity '@log@.*' failed: storage refused the new state/);
-      assert.deepEqual((await call(entityUrl(host, 'log', key))).body.items, ['first'], 'the previous state stays');
+      assert.match(
+        status.output.error,
+        /Operation 'bloat' on entity '@log@.*' failed: storage refused the new state/,
+      );
+      assert.deepEqual(
+        (await call(entityUrl(host, 'log', key))).body.items,
+        ['first'],
+        'the previous state stays',
+      );
       await call(entityUrl(host, 'log', key, '?op=append'), { method: 'POST', body: '"second"' });
-      assert.deepEqual((await entityState(host, 'log', key, (s) => s?.items?.length === 2)).items, ['first', 'second'], 'and the entity goes on');
+      assert.deepEqual(
+        (await entityState(host, 'log', key, (s) => s?.items?.length === 2)).items,
+        ['first', 'second'],
+        'and the entity goes on',
+      );
     } finally {
       await host.stop();
     }
@@ -261,13 +360,22 @@ describe('entities (Azure store on Azurite)', () => {
     try {
       const key = `burst-${unique()}`;
       let next = 0;
-      await Promise.all(Array.from({ length: 50 }, async () => {
-        while (next < 1000) {
-          next++;
-          assert.equal((await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '1' })).status, 202);
-        }
-      }));
-      assert.equal(await entityState(host, 'counter', key, (s) => s >= 1000), 1000, 'each signal ran once: none lost, none run twice');
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (next < 1000) {
+            next++;
+            assert.equal(
+              (await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '1' })).status,
+              202,
+            );
+          }
+        }),
+      );
+      assert.equal(
+        await entityState(host, 'counter', key, (s) => s >= 1000),
+        1000,
+        'each signal ran once: none lost, none run twice',
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal((await call(entityUrl(host, 'counter', key))).body, 1000, 'and no late duplicate');
     } finally {
@@ -283,16 +391,35 @@ describe('entities (Azure store on Azurite)', () => {
       await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '10' });
       await entityState(host, 'account', key, (s) => s === 10);
       const { id } = await start(host, 'lockHolder', key, `holder-${key}`);
-      await waitFor(instanceUrl(host, id, '?showHistory=true'), (b) => b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2);
-      for (let i = 0; i < 60; i++) assert.equal((await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '1' })).status, 202);
-      assert.equal((await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '5' })).status, 202);
+      await waitFor(
+        instanceUrl(host, id, '?showHistory=true'),
+        (b) =>
+          b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2,
+      );
+      for (let i = 0; i < 60; i++)
+        assert.equal(
+          (await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '1' })).status,
+          202,
+        );
+      assert.equal(
+        (await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '5' })).status,
+        202,
+      );
       await host.kill('SIGKILL');
 
       host = await startEntitiesHost({ store: 'azure', env: env() });
-      assert.equal(await entityState(host, 'counter', key, (s) => s === 60), 60, 'every signal accepted before the crash is applied exactly once');
+      assert.equal(
+        await entityState(host, 'counter', key, (s) => s === 60),
+        60,
+        'every signal accepted before the crash is applied exactly once',
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal((await call(entityUrl(host, 'counter', key))).body, 60, 'and not again');
-      assert.equal((await call(entityUrl(host, 'account', key))).body, 10, 'the lock survived the crash: the deposit still waits');
+      assert.equal(
+        (await call(entityUrl(host, 'account', key))).body,
+        10,
+        'the lock survived the crash: the deposit still waits',
+      );
       await call(instanceUrl(host, id, '/raiseEvent/Release'), { method: 'POST', body: 'null' });
       assert.equal((await waitFor(instanceUrl(host, id))).output, 10);
       assert.equal(await entityState(host, 'account', key, (s) => s === 15), 15);

@@ -18,10 +18,27 @@ interface FunctionLength {
 }
 
 function nameOf(node: ts.Node, source: ts.SourceFile): string {
-  const named = (n: ts.Node | undefined) => (n && (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n)) ? n.text : undefined);
-  const own = (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isFunctionExpression(node) || ts.isAccessor(node)) ? named(node.name) : undefined;
-  const fromParent = ts.isVariableDeclaration(node.parent) || ts.isPropertyAssignment(node.parent) || ts.isPropertyDeclaration(node.parent) ? named(node.parent.name) : undefined;
-  const name = own ?? fromParent ?? (ts.isConstructorDeclaration(node) ? 'constructor' : `<anonymous at line ${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}>`);
+  const named = (n: ts.Node | undefined) =>
+    n && (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n)) ? n.text : undefined;
+  const own =
+    ts.isFunctionDeclaration(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isAccessor(node)
+      ? named(node.name)
+      : undefined;
+  const fromParent =
+    ts.isVariableDeclaration(node.parent) ||
+    ts.isPropertyAssignment(node.parent) ||
+    ts.isPropertyDeclaration(node.parent)
+      ? named(node.parent.name)
+      : undefined;
+  const name =
+    own ??
+    fromParent ??
+    (ts.isConstructorDeclaration(node)
+      ? 'constructor'
+      : `<anonymous at line ${source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1}>`);
   const owner = ts.isClassLike(node.parent) ? node.parent.name?.text : undefined;
   return owner ? `${owner}.${name}` : name;
 }
@@ -54,13 +71,26 @@ describe('function length in emulators/', () => {
     const body = Array.from({ length: 125 }, (_, i) => `    const v${i} = ${i};`).join('\n');
     const text = `class Engine {\n  run(): void {\n${body}\n    const inner = () => {\n      return 1;\n    };\n  }\n}\nfunction small() {\n  return 2;\n}\n`;
     const lengths = functionLengths('example.ts', text);
-    assert.deepEqual(lengths.map((f) => [f.name, f.line, f.lines]), [['Engine.run', 2, 130], ['inner', 128, 3], ['small', 133, 3]]);
+    assert.deepEqual(
+      lengths.map((f) => [f.name, f.line, f.lines]),
+      [
+        ['Engine.run', 2, 130],
+        ['inner', 128, 3],
+        ['small', 133, 3],
+      ],
+    );
   });
 
   test(`no function in emulators/ is longer than ${MAX_LINES} lines`, () => {
     const files = sourceFiles('emulators');
-    assert.ok(files.some((file) => file.startsWith('emulators/functions-host/durable/')), 'the functions host is among the files checked');
-    assert.ok(files.some((file) => file.startsWith('emulators/providers/fal/')), 'the provider emulator is among the files checked');
+    assert.ok(
+      files.some((file) => file.startsWith('emulators/functions-host/durable/')),
+      'the functions host is among the files checked',
+    );
+    assert.ok(
+      files.some((file) => file.startsWith('emulators/providers/fal/')),
+      'the provider emulator is among the files checked',
+    );
     const tooLong = files
       .flatMap((file) => functionLengths(file, readFileSync(path.join(root, file), 'utf8')))
       .filter((f) => f.lines > MAX_LINES)

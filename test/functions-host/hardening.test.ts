@@ -28,7 +28,11 @@ function rawGet(host: RunningHost, rawPath: string): Promise<{ status: number; t
  * Uploads up to `capBytes` (chunked, or under a declared Content-Length) and stops as soon
  * as the host answers. `written` says how much the host let in before answering.
  */
-function flood(host: RunningHost, urlPath: string, options: { capBytes: number; contentLength?: number; timeoutMs?: number }): Promise<{ status: number | string; written: number }> {
+function flood(
+  host: RunningHost,
+  urlPath: string,
+  options: { capBytes: number; contentLength?: number; timeoutMs?: number },
+): Promise<{ status: number | string; written: number }> {
   return new Promise((resolve) => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     let written = 0;
@@ -83,43 +87,80 @@ describe('issue 16, memory store', () => {
   test('issue 16 item 7: with --require-keys the rpc endpoint /durabletask/ needs the system key', async () => {
     assert.equal((await call(`${keyed.url}/durabletask/instances/x`)).status, 401, 'no key');
     assert.equal((await call(`${keyed.url}/durabletask/instances/`)).status, 401, 'listing, no key');
-    assert.equal((await call(`${keyed.url}/durabletask/orchestrators/echo`, { method: 'POST', body: '1' })).status, 401, 'starting, no key');
-    assert.equal((await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(functionKey)}`)).status, 401, 'a function key is not enough');
-    assert.equal((await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(system)}`)).status, 404, 'past the key check');
+    assert.equal(
+      (await call(`${keyed.url}/durabletask/orchestrators/echo`, { method: 'POST', body: '1' })).status,
+      401,
+      'starting, no key',
+    );
+    assert.equal(
+      (await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(functionKey)}`)).status,
+      401,
+      'a function key is not enough',
+    );
+    assert.equal(
+      (await call(`${keyed.url}/durabletask/instances/x?code=${encodeURIComponent(system)}`)).status,
+      404,
+      'past the key check',
+    );
   });
 
-  test('issue 16 item 7: with --require-keys the app\'s durable client still works (start, status, raise, purge)', async () => {
+  test("issue 16 item 7: with --require-keys the app's durable client still works (start, status, raise, purge)", async () => {
     const id = `rpc-keyed-${Date.now()}`;
     const started = await call(`${keyed.url}/api/orchestrators/waiter/${id}`, { method: 'POST' });
     assert.equal(started.status, 202, started.text);
     const seen = await call(`${keyed.url}/api/client/${id}`);
     assert.equal(seen.status, 200, seen.text);
     assert.equal(seen.body.instanceId, id);
-    assert.equal((await call(`${keyed.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '"keyed"' })).status, 202);
+    assert.equal(
+      (await call(`${keyed.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '"keyed"' })).status,
+      202,
+    );
     const done = await waitFor(`${instanceUrl(keyed, id)}?code=${encodeURIComponent(system)}`);
     assert.equal(done.output, 'keyed');
-    assert.deepEqual((await call(`${keyed.url}/api/client/${id}/purge`, { method: 'POST' })).body, { instancesDeleted: 1 });
+    assert.deepEqual((await call(`${keyed.url}/api/client/${id}/purge`, { method: 'POST' })).body, {
+      instancesDeleted: 1,
+    });
   });
 
   test('issue 16 item 10: malformed percent-encoding in a path answers 400, not 500', async () => {
-    for (const bad of ['/api/items/%E0%A4%A', '/api/%', '/api/echo%zz', '/runtime/webhooks/durabletask/instances/%E0%A4%A', '/durabletask/instances/%', '/api/orchestrators/echo/%C0']) {
+    for (const bad of [
+      '/api/items/%E0%A4%A',
+      '/api/%',
+      '/api/echo%zz',
+      '/runtime/webhooks/durabletask/instances/%E0%A4%A',
+      '/durabletask/instances/%',
+      '/api/orchestrators/echo/%C0',
+    ]) {
       const answer = await rawGet(host, bad);
       assert.equal(answer.status, 400, `${bad}: ${answer.status} ${answer.text}`);
       assert.match(answer.text, /percent-encoding/i, bad);
     }
-    assert.equal((await rawGet(host, '/api/items/%31')).status, 200, 'valid encoding still works (%31 is "1")');
+    assert.equal(
+      (await rawGet(host, '/api/items/%31')).status,
+      200,
+      'valid encoding still works (%31 is "1")',
+    );
   });
 
   test('issue 16 item 9: a declared Content-Length over the limit is refused with 413 before the body is read', async () => {
-    const answer = await flood(host, '/api/echo', { capBytes: 64 * 1024, contentLength: 200 * MiB, timeoutMs: 5000 });
+    const answer = await flood(host, '/api/echo', {
+      capBytes: 64 * 1024,
+      contentLength: 200 * MiB,
+      timeoutMs: 5000,
+    });
     assert.equal(answer.status, 413);
   });
 
   test('issue 16 item 9: a chunked body is cut at the limit: 413 while the client is still sending', async () => {
     const answer = await flood(host, '/api/echo', { capBytes: 256 * MiB });
     assert.equal(answer.status, 413);
-    assert.ok(answer.written < 32 * MiB, `the host let ${answer.written} bytes in before answering (limit 1 MiB)`);
-    const durable = await flood(host, '/runtime/webhooks/durabletask/orchestrators/echo', { capBytes: 256 * MiB });
+    assert.ok(
+      answer.written < 32 * MiB,
+      `the host let ${answer.written} bytes in before answering (limit 1 MiB)`,
+    );
+    const durable = await flood(host, '/runtime/webhooks/durabletask/orchestrators/echo', {
+      capBytes: 256 * MiB,
+    });
     assert.equal(durable.status, 413, 'the durable API has the same limit');
     assert.ok(durable.written < 32 * MiB);
   });
@@ -127,8 +168,14 @@ describe('issue 16, memory store', () => {
   test('issue 16 item 9: --max-request-body-bytes (startHost maxRequestBodyBytes) sets the limit too', async () => {
     const small = await startFixtureHost({ maxRequestBodyBytes: 1000 });
     try {
-      assert.equal((await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1000) })).status, 200);
-      assert.equal((await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1001) })).status, 413);
+      assert.equal(
+        (await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1000) })).status,
+        200,
+      );
+      assert.equal(
+        (await call(`${small.url}/api/echo`, { method: 'POST', body: Buffer.alloc(1001) })).status,
+        413,
+      );
     } finally {
       await small.stop();
     }
@@ -143,7 +190,10 @@ describe('issue 16, memory store', () => {
         flood(host, '/api/echo', { capBytes: 64 * 1024, contentLength: 200 * MiB, timeoutMs: 5000 }),
         flood(host, '/runtime/webhooks/durabletask/orchestrators/echo', { capBytes: 8 * MiB }),
       ]);
-      assert.deepEqual(answers.map((a) => a.status), [413, 413, 413]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [413, 413, 413],
+      );
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
     await new Promise((resolve) => setTimeout(resolve, 1200)); // past the one-second socket drop
@@ -167,7 +217,8 @@ describe('issue 16, memory store', () => {
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status())![1]) * 1024;
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
     const before = kb('VmRSS');
-    for (let i = 0; i < 3; i++) assert.equal((await flood(host, '/api/echo', { capBytes: 128 * MiB })).status, 413);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await flood(host, '/api/echo', { capBytes: 128 * MiB })).status, 413);
     // Buffering a refused body whole (the bug) peaks at 100+ MiB per request; discarded chunks
     // awaiting collection on a loaded machine cost a few tens at most.
     const grown = kb('VmHWM') - before;
@@ -178,7 +229,12 @@ describe('issue 16, memory store', () => {
 describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
   let host: RunningHost;
   before(async () => {
-    host = await startHost({ appDir: path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'streaming'), port: 0, quiet: true, env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(MiB) } });
+    host = await startHost({
+      appDir: path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'streaming'),
+      port: 0,
+      quiet: true,
+      env: { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(MiB) },
+    });
   });
   after(async () => {
     await host?.stop();
@@ -197,23 +253,47 @@ describe('issue 16 item 6: storage down for a while', () => {
   test('commits that fail while storage is unreachable are retried, and the instance completes once it is back', async () => {
     const location = mkdtempSync(path.join(tmpdir(), 'azurite-outage-'));
     let azurite = await startAzurite({ location });
-    const ports = ['blob', 'queue', 'table'].map((kind) => Number(new URL((azurite as unknown as Record<string, string>)[`${kind}Endpoint`]).port));
-    const host = await startFixtureHost({ store: 'azure', quiet: false, env: { AzureWebJobsStorage: azurite.connectionString } });
+    const ports = ['blob', 'queue', 'table'].map((kind) =>
+      Number(new URL((azurite as unknown as Record<string, string>)[`${kind}Endpoint`]).port),
+    );
+    const host = await startFixtureHost({
+      store: 'azure',
+      quiet: false,
+      env: { AzureWebJobsStorage: azurite.connectionString },
+    });
     try {
       // A 1.5 s timer fires, and a 400 ms activity finishes, while storage is away.
       const { id } = await start(host, 'monitor', { polls: 1, intervalMs: 1500 }, `outage-${Date.now()}`);
-      const activities = await start(host, 'restartable', { n: 2, waitMs: 100 }, `outage-activities-${Date.now()}`);
+      const activities = await start(
+        host,
+        'restartable',
+        { n: 2, waitMs: 100 },
+        `outage-activities-${Date.now()}`,
+      );
       await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
       await waitFor(instanceUrl(host, activities.id), (b) => b.runtimeStatus === 'Running');
       await azurite.stop();
       // Longer than the storage SDK's own retries (about 10 s), so the host's retry is what saves it.
       await new Promise((resolve) => setTimeout(resolve, 20_000));
-      azurite = await startAzurite({ location, blobPort: ports[0], queuePort: ports[1], tablePort: ports[2] });
+      azurite = await startAzurite({
+        location,
+        blobPort: ports[0],
+        queuePort: ports[1],
+        tablePort: ports[2],
+      });
       const status = await waitFor(instanceUrl(host, id), undefined, 60_000);
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
       const other = await waitFor(instanceUrl(host, activities.id), undefined, 60_000);
-      assert.equal(other.output, 4 + 9 + 16 + 25, 'the result that arrived during the outage was kept (or the activity ran again)');
-      assert.match(host.output(), /episode failed \(attempt \d\); trying again/, 'the host retried the episode');
+      assert.equal(
+        other.output,
+        4 + 9 + 16 + 25,
+        'the result that arrived during the outage was kept (or the activity ran again)',
+      );
+      assert.match(
+        host.output(),
+        /episode failed \(attempt \d\); trying again/,
+        'the host retried the episode',
+      );
     } finally {
       await host.stop();
       await azurite.stop();
@@ -236,22 +316,45 @@ describe('issue 16, Azure store (Azurite)', () => {
 
   test('issue 16 item 4: concurrent starts with one instance id make exactly one instance; the others get 409', async () => {
     const id = `same-id-${Date.now()}`;
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => call(`${host.url}/runtime/webhooks/durabletask/orchestrators/waiter/${id}`, { method: 'POST', body: JSON.stringify(i) })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(`${host.url}/runtime/webhooks/durabletask/orchestrators/waiter/${id}`, {
+          method: 'POST',
+          body: JSON.stringify(i),
+        }),
+      ),
+    );
     const statuses = answers.map((a) => a.status).sort();
-    assert.deepEqual(statuses, [202, 409, 409, 409, 409, 409, 409, 409], answers.map((a) => a.text).join('\n'));
+    assert.deepEqual(
+      statuses,
+      [202, 409, 409, 409, 409, 409, 409, 409],
+      answers.map((a) => a.text).join('\n'),
+    );
     const winner = answers.findIndex((a) => a.status === 202);
     const running = await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
     assert.equal(running.input, winner, 'the instance is the one the 202 answered for');
     await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"one"' });
     const done = await waitFor(`${instanceUrl(host, id)}?showHistory=true`);
     assert.equal(done.output, 'one');
-    assert.equal(done.historyEvents.filter((e: { EventType: string }) => e.EventType === 'ExecutionStarted').length, 1, 'one execution');
+    assert.equal(
+      done.historyEvents.filter((e: { EventType: string }) => e.EventType === 'ExecutionStarted').length,
+      1,
+      'one execution',
+    );
   });
 
   test('issue 16 item 4: concurrent durable-client starts with one id: one succeeds', async () => {
     const id = `same-client-id-${Date.now()}`;
-    const answers = await Promise.all(Array.from({ length: 6 }, () => call(`${host.url}/api/orchestrators/echo/${id}`, { method: 'POST', body: '"x"' })));
-    assert.equal(answers.filter((a) => a.status === 202).length, 1, answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(`${host.url}/api/orchestrators/echo/${id}`, { method: 'POST', body: '"x"' }),
+      ),
+    );
+    assert.equal(
+      answers.filter((a) => a.status === 202).length,
+      1,
+      answers.map((a) => `${a.status} ${a.text.slice(0, 200)}`).join('\n'),
+    );
   });
 
   test('issue 16 item 6: U+2028/U+2029 in input, activity result and output reach storage and the instance completes', async () => {
@@ -270,6 +373,10 @@ describe('issue 16, Azure store (Azurite)', () => {
     assert.match(status.output, /could not be saved to storage/);
     assert.match(status.output, /EntityTooLarge|larger than the maximum/i, 'the storage error is named');
     const next = await start(host, 'echo', 'after');
-    assert.deepEqual((await waitFor(instanceUrl(host, next.id))).output, { input: 'after', type: 'string' }, 'the host keeps serving other instances');
+    assert.deepEqual(
+      (await waitFor(instanceUrl(host, next.id))).output,
+      { input: 'after', type: 'string' },
+      'the host keeps serving other instances',
+    );
   });
 });

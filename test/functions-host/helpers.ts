@@ -13,11 +13,19 @@ export async function startFixtureHost(options: Partial<StartHostOptions> = {}):
   return startHost({ appDir: fixtureApp, port: 0, store: 'memory', quiet: true, ...options });
 }
 
-
 /** Starts an orchestration through the public API: POST orchestrators/{name}[/{id}]. */
-export async function start(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<{ id: string; statusQueryGetUri: string; answer: Answer }> {
+export async function start(
+  host: RunningHost,
+  name: string,
+  input?: unknown,
+  instanceId?: string,
+): Promise<{ id: string; statusQueryGetUri: string; answer: Answer }> {
   const url = `${host.url}/runtime/webhooks/durabletask/orchestrators/${name}${instanceId ? `/${encodeURIComponent(instanceId)}` : ''}`;
-  const answer = await call(url, { method: 'POST', body: input === undefined ? '' : JSON.stringify(input), headers: { 'content-type': 'application/json' } });
+  const answer = await call(url, {
+    method: 'POST',
+    body: input === undefined ? '' : JSON.stringify(input),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(answer.status, 202, `starting ${name}: ${answer.text}`);
   return { id: answer.body.id, statusQueryGetUri: answer.body.statusQueryGetUri, answer };
 }
@@ -25,7 +33,11 @@ export async function start(host: RunningHost, name: string, input?: unknown, in
 const finished = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 /** Polls the status URL until `until` holds (default: a finished instance). */
-export async function waitFor(statusUrl: string, until: (body: any) => boolean = (b) => finished.has(b?.runtimeStatus), timeoutMs = 20_000): Promise<any> {
+export async function waitFor(
+  statusUrl: string,
+  until: (body: any) => boolean = (b) => finished.has(b?.runtimeStatus),
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: Answer | undefined;
   while (Date.now() < deadline) {
@@ -43,7 +55,12 @@ export function instanceUrl(host: RunningHost, id: string, suffix = ''): string 
 }
 
 /** Runs an orchestration to its end and returns the final status body (with history). */
-export async function run(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<any> {
+export async function run(
+  host: RunningHost,
+  name: string,
+  input?: unknown,
+  instanceId?: string,
+): Promise<any> {
   const { id } = await start(host, name, input, instanceId);
   await waitFor(instanceUrl(host, id));
   return (await call(instanceUrl(host, id, '?showHistory=true&showHistoryOutput=true'))).body;

@@ -11,7 +11,11 @@ import { HostStartError, startHost, type RunningHost } from '../../emulators/fun
 import { call, fixtureApp, startFixtureHost, waitFor } from './helpers.js';
 
 /** The host writes its log asynchronously (through a pipe): wait until `pattern` shows up. */
-async function outputMatching(host: RunningHost, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+async function outputMatching(
+  host: RunningHost,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const match = pattern.exec(host.output());
@@ -42,8 +46,17 @@ describe('routes, methods and bodies', () => {
       const answer = await call(`${host.url}/api/items/${bad}`);
       assert.equal(answer.status, 404, `/api/items/${bad}: ${answer.text}`);
     }
-    assert.equal((await call(`${host.url}/api/items`)).status, 404, 'a required parameter cannot be left out');
-    for (const good of ['-7', '2147483647', '-2147483648']) assert.equal((await call(`${host.url}/api/items/${good}`)).body?.id, good, `${good} is an int (32-bit)`);
+    assert.equal(
+      (await call(`${host.url}/api/items`)).status,
+      404,
+      'a required parameter cannot be left out',
+    );
+    for (const good of ['-7', '2147483647', '-2147483648'])
+      assert.equal(
+        (await call(`${host.url}/api/items/${good}`)).body?.id,
+        good,
+        `${good} is an int (32-bit)`,
+      );
   });
 
   test('every declared method is served; others get 405 with an Allow header', async () => {
@@ -53,7 +66,10 @@ describe('routes, methods and bodies', () => {
 
     const posted = await call(`${host.url}/api/items/1`, { method: 'POST', body: '{}' });
     assert.equal(posted.status, 405, posted.text);
-    const allow = (posted.headers.get('allow') ?? '').split(',').map((m) => m.trim()).sort();
+    const allow = (posted.headers.get('allow') ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .sort();
     assert.deepEqual(allow, ['DELETE', 'GET']);
   });
 
@@ -67,7 +83,11 @@ describe('routes, methods and bodies', () => {
 
   test('binary bodies round-trip byte for byte (1 MiB of random bytes)', async () => {
     const payload = randomBytes(1024 * 1024);
-    const response = await fetch(`${host.url}/api/echo`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
+    const response = await fetch(`${host.url}/api/echo`, {
+      method: 'POST',
+      body: payload,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'application/octet-stream');
     assert.equal(response.headers.get('x-bytes'), String(payload.length));
@@ -79,7 +99,10 @@ describe('routes, methods and bodies', () => {
   test('a handler that throws answers 500, is logged, and the host keeps serving', async () => {
     const failed = await call(`${host.url}/api/throws`);
     assert.equal(failed.status, 500);
-    await outputMatching(host, /Executed 'Functions\.throws' \(Failed, Id=[^)]+\)\s+Error: handler failed on purpose/);
+    await outputMatching(
+      host,
+      /Executed 'Functions\.throws' \(Failed, Id=[^)]+\)\s+Error: handler failed on purpose/,
+    );
     const next = await call(`${host.url}/api/items/3`);
     assert.equal(next.status, 200, 'the next request is served');
     assert.equal(next.body.id, '3');
@@ -118,9 +141,29 @@ describe('console output', () => {
     ['hooked', 'GET', 'api/hooked'],
   ];
   const otherFunctions: [string, string][] = [
-    ...['chaining', 'fanOut', 'monitor', 'retry', 'retryThenCatch', 'eventRace', 'counter', 'parent', 'thrower', 'waiter', 'echo', 'parallelMixed', 'eventRaceThenWork', 'lineSeparators', 'hugeResult', 'restartable', 'entityCaller']
-      .map((name): [string, string] => [name, 'orchestrationTrigger']),
-    ...['sayHello', 'square', 'flaky', 'huge', 'slowSquare'].map((name): [string, string] => [name, 'activityTrigger']),
+    ...[
+      'chaining',
+      'fanOut',
+      'monitor',
+      'retry',
+      'retryThenCatch',
+      'eventRace',
+      'counter',
+      'parent',
+      'thrower',
+      'waiter',
+      'echo',
+      'parallelMixed',
+      'eventRaceThenWork',
+      'lineSeparators',
+      'hugeResult',
+      'restartable',
+      'entityCaller',
+    ].map((name): [string, string] => [name, 'orchestrationTrigger']),
+    ...['sayHello', 'square', 'flaky', 'huge', 'slowSquare'].map((name): [string, string] => [
+      name,
+      'activityTrigger',
+    ]),
     ['counterEntity', 'entityTrigger'],
   ];
 
@@ -136,10 +179,24 @@ describe('console output', () => {
       assert.ok(output.split('\n').includes(line), `missing banner line "${line}" in:\n${output}`);
     }
     const listed = output.split('\n').filter((l) => /^ {8}\w+: /.test(l)).length;
-    assert.equal(listed, httpFunctions.length + otherFunctions.length, 'no function listed twice, none unknown');
+    assert.equal(
+      listed,
+      httpFunctions.length + otherFunctions.length,
+      'no function listed twice, none unknown',
+    );
     const root = await call(`${host.url}/`);
-    assert.equal(root.body.functions.length, listed, 'the banner lists as many functions as the host registered');
-    assert.match(output, new RegExp(`^Host started \\(\\d+ms\\) listening on ${host.url.replace(/\./g, '\\.')} \\(store: memory, hub: Conformance\\)$`, 'm'));
+    assert.equal(
+      root.body.functions.length,
+      listed,
+      'the banner lists as many functions as the host registered',
+    );
+    assert.match(
+      output,
+      new RegExp(
+        `^Host started \\(\\d+ms\\) listening on ${host.url.replace(/\./g, '\\.')} \\(store: memory, hub: Conformance\\)$`,
+        'm',
+      ),
+    );
     assert.ok(output.indexOf('Functions:') < output.indexOf('Host started'), 'the function list comes first');
   });
 
@@ -155,8 +212,14 @@ describe('console output', () => {
     test('each invocation logs Executing and Executed lines with its id and duration', async () => {
       assert.doesNotMatch(loud.output(), /Functions\.items/, 'nothing invoked yet');
       assert.equal((await call(`${loud.url}/api/items/5`)).status, 200);
-      const executing = await outputMatching(loud, /^\[[^\]]+\] Executing 'Functions\.items' \(Reason='[^']+', Id=([0-9a-f-]{36})\)$/m);
-      const executed = await outputMatching(loud, /^\[[^\]]+\] Executed 'Functions\.items' \(Succeeded, Id=([0-9a-f-]{36}), Duration=\d+ms\)$/m);
+      const executing = await outputMatching(
+        loud,
+        /^\[[^\]]+\] Executing 'Functions\.items' \(Reason='[^']+', Id=([0-9a-f-]{36})\)$/m,
+      );
+      const executed = await outputMatching(
+        loud,
+        /^\[[^\]]+\] Executed 'Functions\.items' \(Succeeded, Id=([0-9a-f-]{36}), Duration=\d+ms\)$/m,
+      );
       assert.equal(executed[1], executing[1], 'both lines name the same invocation id');
       assert.ok(loud.output().indexOf(executing[0]) < loud.output().indexOf(executed[0]));
     });
@@ -174,7 +237,9 @@ describe('--require-keys', () => {
   let keys: { master: string; function: string; system: string };
   before(async () => {
     keyed = await startFixtureHost({ requireKeys: true, quiet: false });
-    const match = /^Keys \(--require-keys\): master=(\S+) function=(\S+) durabletask_extension=(\S+)$/m.exec(keyed.output());
+    const match = /^Keys \(--require-keys\): master=(\S+) function=(\S+) durabletask_extension=(\S+)$/m.exec(
+      keyed.output(),
+    );
     assert.ok(match, `no keys line in:\n${keyed.output()}`);
     keys = { master: match[1], function: match[2], system: match[3] };
   });
@@ -193,15 +258,25 @@ describe('--require-keys', () => {
     assert.equal(none.status, 401);
     assert.notEqual(none.text, 'secret ok');
     assert.equal((await call(`${keyed.url}/api/secured?code=wrong`)).status, 401);
-    assert.equal((await call(`${keyed.url}/api/secured?code=${keys.system}`)).status, 401, 'the system key is not a function key');
+    assert.equal(
+      (await call(`${keyed.url}/api/secured?code=${keys.system}`)).status,
+      401,
+      'the system key is not a function key',
+    );
 
     const byQuery = await call(`${keyed.url}/api/secured?code=${encodeURIComponent(keys.function)}`);
     assert.equal(byQuery.status, 200);
     assert.equal(byQuery.text, 'secret ok');
-    const byHeader = await call(`${keyed.url}/api/secured`, { headers: { 'x-functions-key': keys.function } });
+    const byHeader = await call(`${keyed.url}/api/secured`, {
+      headers: { 'x-functions-key': keys.function },
+    });
     assert.equal(byHeader.status, 200);
     assert.equal(byHeader.text, 'secret ok');
-    assert.equal((await call(`${keyed.url}/api/secured?code=${encodeURIComponent(keys.master)}`)).status, 200, 'the master key opens everything');
+    assert.equal(
+      (await call(`${keyed.url}/api/secured?code=${encodeURIComponent(keys.master)}`)).status,
+      200,
+      'the master key opens everything',
+    );
   });
 
   test('anonymous functions need no key', async () => {
@@ -212,25 +287,44 @@ describe('--require-keys', () => {
 
   test('the management API needs the durabletask system key', async () => {
     assert.equal((await call(durable('/instances/x'))).status, 401);
-    assert.equal((await call(durable(`/instances/x?code=${encodeURIComponent(keys.function)}`))).status, 401, 'a function key is not enough');
+    assert.equal(
+      (await call(durable(`/instances/x?code=${encodeURIComponent(keys.function)}`))).status,
+      401,
+      'a function key is not enough',
+    );
     const known = await call(durable(`/instances/x?code=${encodeURIComponent(keys.system)}`));
     assert.equal(known.status, 404, `past the key check, an unknown instance: ${known.text}`);
-    assert.equal((await call(durable('/orchestrators/echo'), { method: 'POST', body: '1' })).status, 401, 'starting needs the key too');
+    assert.equal(
+      (await call(durable('/orchestrators/echo'), { method: 'POST', body: '1' })).status,
+      401,
+      'starting needs the key too',
+    );
   });
 
   test('status URLs from the management API carry the system key and work when followed', async () => {
-    const started = await call(durable(`/orchestrators/waiter?code=${encodeURIComponent(keys.system)}`), { method: 'POST', body: '{"k":1}' });
+    const started = await call(durable(`/orchestrators/waiter?code=${encodeURIComponent(keys.system)}`), {
+      method: 'POST',
+      body: '{"k":1}',
+    });
     assert.equal(started.status, 202, started.text);
     const urls = Object.entries(started.body as Record<string, string>).filter(([name]) => name !== 'id');
     assert.equal(urls.length, 8);
-    for (const [name, url] of urls) assert.equal(new URL(url.replace(/\{(\w+)\}/g, '$1')).searchParams.get('code'), keys.system, name);
+    for (const [name, url] of urls)
+      assert.equal(new URL(url.replace(/\{(\w+)\}/g, '$1')).searchParams.get('code'), keys.system, name);
 
     const running = await waitFor(started.body.statusQueryGetUri, (b) => b.runtimeStatus === 'Running');
     assert.deepEqual(running.input, { k: 1 });
     const polled = await call(started.body.statusQueryGetUri);
     assert.equal(polled.status, 202);
-    assert.equal(new URL(polled.headers.get('location')!).searchParams.get('code'), keys.system, 'the Location of a running instance carries the key too');
-    const raised = await call(started.body.sendEventPostUri.replace('{eventName}', 'Go'), { method: 'POST', body: '"followed"' });
+    assert.equal(
+      new URL(polled.headers.get('location')!).searchParams.get('code'),
+      keys.system,
+      'the Location of a running instance carries the key too',
+    );
+    const raised = await call(started.body.sendEventPostUri.replace('{eventName}', 'Go'), {
+      method: 'POST',
+      body: '"followed"',
+    });
     assert.equal(raised.status, 202, raised.text);
     const done = await waitFor(started.body.statusQueryGetUri);
     assert.equal(done.output, 'followed');
@@ -238,14 +332,21 @@ describe('--require-keys', () => {
   });
 
   test('status URLs from an HTTP starter (createCheckStatusResponse) carry the system key and work', async () => {
-    const answer = await call(`${keyed.url}/api/orchestrators/echo`, { method: 'POST', body: '"via starter"' });
+    const answer = await call(`${keyed.url}/api/orchestrators/echo`, {
+      method: 'POST',
+      body: '"via starter"',
+    });
     assert.equal(answer.status, 202, answer.text);
     const statusUrl = new URL(answer.body.statusQueryGetUri);
     assert.equal(statusUrl.searchParams.get('code'), keys.system);
     assert.equal(statusUrl.origin, keyed.url);
     const done = await waitFor(answer.body.statusQueryGetUri);
     assert.deepEqual(done.output, { input: 'via starter', type: 'string' });
-    assert.equal((await call(answer.body.statusQueryGetUri.replace(/&code=[^&]*/, ''))).status, 401, 'without the key the same URL is refused');
+    assert.equal(
+      (await call(answer.body.statusQueryGetUri.replace(/&code=[^&]*/, ''))).status,
+      401,
+      'without the key the same URL is refused',
+    );
   });
 });
 
@@ -254,23 +355,36 @@ describe('an app that fails to load', () => {
 
   test('an entry point that throws: startHost rejects naming the file and the error', async () => {
     const appDir = path.join(apps, 'broken-load');
-    await assert.rejects(startHost({ appDir, port: 0, store: 'memory', quiet: true, startTimeoutMs: 30_000 }), (error: unknown) => {
-      assert.ok(error instanceof HostStartError, String(error));
-      assert.match(error.message, /exited \(code [1-9]\d*\) before it started/, 'it exits, rather than hanging until the timeout');
-      assert.ok(error.message.includes(path.join(appDir, 'index.js')), `the file is named: ${error.message}`);
-      assert.match(error.message, /boom at load/);
-      assert.doesNotMatch(error.message, /Host started/);
-      return true;
-    });
+    await assert.rejects(
+      startHost({ appDir, port: 0, store: 'memory', quiet: true, startTimeoutMs: 30_000 }),
+      (error: unknown) => {
+        assert.ok(error instanceof HostStartError, String(error));
+        assert.match(
+          error.message,
+          /exited \(code [1-9]\d*\) before it started/,
+          'it exits, rather than hanging until the timeout',
+        );
+        assert.ok(
+          error.message.includes(path.join(appDir, 'index.js')),
+          `the file is named: ${error.message}`,
+        );
+        assert.match(error.message, /boom at load/);
+        assert.doesNotMatch(error.message, /Host started/);
+        return true;
+      },
+    );
   });
 
   test('package.json main matching no file: startHost rejects saying so', async () => {
     const appDir = path.join(apps, 'no-main');
-    await assert.rejects(startHost({ appDir, port: 0, store: 'memory', quiet: true, startTimeoutMs: 30_000 }), (error: unknown) => {
-      assert.ok(error instanceof HostStartError, String(error));
-      assert.match(error.message, /exited \(code [1-9]\d*\) before it started/);
-      assert.match(error.message, /"main" \(dist\/src\/index\.js\) matches no file/);
-      return true;
-    });
+    await assert.rejects(
+      startHost({ appDir, port: 0, store: 'memory', quiet: true, startTimeoutMs: 30_000 }),
+      (error: unknown) => {
+        assert.ok(error instanceof HostStartError, String(error));
+        assert.match(error.message, /exited \(code [1-9]\d*\) before it started/);
+        assert.match(error.message, /"main" \(dist\/src\/index\.js\) matches no file/);
+        return true;
+      },
+    );
   });
 });

@@ -18,11 +18,30 @@ after(async () => {
 /** Unique per run, so ids never collide with another test's instances. */
 const prefix = `mgmt-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const api = (suffix: string) => `${host.url}/runtime/webhooks/durabletask${suffix}`;
-const post = (url: string, body = '') => call(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = (url: string, body = '') =>
+  call(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 const isRunning = (b: any) => b?.runtimeStatus === 'Running';
 
-const urlNames = ['statusQueryGetUri', 'sendEventPostUri', 'terminatePostUri', 'purgeHistoryDeleteUri', 'restartPostUri', 'suspendPostUri', 'resumePostUri', 'rewindPostUri'];
-const statusFields = ['name', 'instanceId', 'runtimeStatus', 'input', 'customStatus', 'output', 'createdTime', 'lastUpdatedTime'];
+const urlNames = [
+  'statusQueryGetUri',
+  'sendEventPostUri',
+  'terminatePostUri',
+  'purgeHistoryDeleteUri',
+  'restartPostUri',
+  'suspendPostUri',
+  'resumePostUri',
+  'rewindPostUri',
+];
+const statusFields = [
+  'name',
+  'instanceId',
+  'runtimeStatus',
+  'input',
+  'customStatus',
+  'output',
+  'createdTime',
+  'lastUpdatedTime',
+];
 
 function assertProblem(answer: Answer, status: number, pattern?: RegExp): void {
   assert.equal(answer.status, status, answer.text);
@@ -37,7 +56,10 @@ async function listAll(query: string, top: number): Promise<{ ids: string[]; pag
   const pages: number[] = [];
   let token: string | null = null;
   do {
-    const answer: Answer = await call(api(`/instances/?${query}&top=${top}`), token ? { headers: { 'x-ms-continuation-token': token } } : {});
+    const answer: Answer = await call(
+      api(`/instances/?${query}&top=${top}`),
+      token ? { headers: { 'x-ms-continuation-token': token } } : {},
+    );
     assert.equal(answer.status, 200, answer.text);
     assert.ok(Array.isArray(answer.body), answer.text);
     assert.ok(answer.body.length <= top, `a page of ${answer.body.length} > top=${top}`);
@@ -80,7 +102,10 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
     const answer = await post(api(`/orchestrators/echo/${encodeURIComponent(id)}`), '"named"');
     assert.equal(answer.status, 202, answer.text);
     assert.equal(answer.body.id, id);
-    assert.ok(answer.body.statusQueryGetUri.startsWith(api(`/instances/${encodeURIComponent(id)}?`)), answer.body.statusQueryGetUri);
+    assert.ok(
+      answer.body.statusQueryGetUri.startsWith(api(`/instances/${encodeURIComponent(id)}?`)),
+      answer.body.statusQueryGetUri,
+    );
     const done = await waitFor(answer.body.statusQueryGetUri);
     assert.equal(done.instanceId, id);
     assert.deepEqual(done.output, { input: 'named', type: 'string' });
@@ -111,11 +136,19 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
 
   test('refusals: unknown function 400, an activity 400, malformed JSON 400, GET 405', async () => {
     const unknownName = `${prefix}NoSuchOrchestrator`;
-    assertProblem(await post(api(`/orchestrators/${unknownName}/${prefix}-unknown`)), 400, new RegExp(unknownName));
+    assertProblem(
+      await post(api(`/orchestrators/${unknownName}/${prefix}-unknown`)),
+      400,
+      new RegExp(unknownName),
+    );
     assertProblem(await post(api(`/orchestrators/sayHello/${prefix}-activity`)), 400, /sayHello/);
     assertProblem(await post(api(`/orchestrators/echo/${prefix}-badjson`), '{"not json'), 400, /JSON/);
     for (const id of ['unknown', 'activity', 'badjson']) {
-      assert.equal((await call(instanceUrl(host, `${prefix}-${id}`))).status, 404, `a refused start (${id}) creates no instance`);
+      assert.equal(
+        (await call(instanceUrl(host, `${prefix}-${id}`))).status,
+        404,
+        `a refused start (${id}) creates no instance`,
+      );
     }
     assertProblem(await call(api('/orchestrators/echo')), 405);
     assertProblem(await post(api('/orchestrators')), 404);
@@ -130,7 +163,11 @@ describe('GET instances/{instanceId}', () => {
     assert.equal(running.status, 202, running.text);
     assert.equal(running.headers.get('location'), statusQueryGetUri);
     assert.equal(running.headers.get('retry-after'), '5');
-    assert.deepEqual(Object.keys(running.body).sort(), [...statusFields].sort(), 'input and output are present even when null');
+    assert.deepEqual(
+      Object.keys(running.body).sort(),
+      [...statusFields].sort(),
+      'input and output are present even when null',
+    );
     assert.equal(running.body.name, 'waiter');
     assert.equal(running.body.instanceId, id);
     assert.equal(running.body.runtimeStatus, 'Running');
@@ -158,16 +195,28 @@ describe('GET instances/{instanceId}', () => {
     const first = await start(host, 'waiter', undefined, `${prefix}-ms-1`);
     const after = Date.now();
     const firstStatus = (await call(instanceUrl(host, first.id))).body;
-    for (const field of ['createdTime', 'lastUpdatedTime']) assert.match(firstStatus[field], /\.\d{3}Z$/, field);
+    for (const field of ['createdTime', 'lastUpdatedTime'])
+      assert.match(firstStatus[field], /\.\d{3}Z$/, field);
     const created = Date.parse(firstStatus.createdTime);
-    assert.ok(created >= before && created <= after, `createdTime ${firstStatus.createdTime} lies between the POST (${new Date(before).toISOString()}) and its answer (${new Date(after).toISOString()})`);
+    assert.ok(
+      created >= before && created <= after,
+      `createdTime ${firstStatus.createdTime} lies between the POST (${new Date(before).toISOString()}) and its answer (${new Date(after).toISOString()})`,
+    );
     // The second instance is created in a later millisecond: the filter must tell them apart.
     while (Date.now() <= created) await new Promise((resolve) => setImmediate(resolve));
     const second = await start(host, 'waiter', undefined, `${prefix}-ms-2`);
     const secondCreated = (await call(instanceUrl(host, second.id))).body.createdTime as string;
-    const listed = await call(api(`/instances/?instanceIdPrefix=${encodeURIComponent(`${prefix}-ms-`)}&createdTimeFrom=${secondCreated}`));
-    assert.deepEqual(listed.body.map((r: { instanceId: string }) => r.instanceId), [second.id]);
-    for (const id of [first.id, second.id]) assert.equal((await post(instanceUrl(host, id, '/terminate'))).status, 202);
+    const listed = await call(
+      api(
+        `/instances/?instanceIdPrefix=${encodeURIComponent(`${prefix}-ms-`)}&createdTimeFrom=${secondCreated}`,
+      ),
+    );
+    assert.deepEqual(
+      listed.body.map((r: { instanceId: string }) => r.instanceId),
+      [second.id],
+    );
+    for (const id of [first.id, second.id])
+      assert.equal((await post(instanceUrl(host, id, '/terminate'))).status, 202);
   });
 
   test('404 for an unknown instance', async () => {
@@ -217,32 +266,63 @@ describe('GET instances/ (listing)', () => {
     const ids = (rows: { instanceId: string }[]) => rows.map((r) => r.instanceId).sort();
 
     const all = await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}`);
-    assert.deepEqual(ids(all), ['a', 'b', 'c', 'd'].map((k) => listPrefix + k));
+    assert.deepEqual(
+      ids(all),
+      ['a', 'b', 'c', 'd'].map((k) => listPrefix + k),
+    );
     const row = all.find((r) => r.instanceId === `${listPrefix}a`)!;
     assert.deepEqual(Object.keys(row).sort(), [...statusFields].sort(), 'rows are status bodies');
     assert.equal(row.runtimeStatus, 'Completed');
 
-    const finished = await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Completed,Failed`);
-    assert.deepEqual(ids(finished), ['a', 'b', 'd'].map((k) => listPrefix + k));
-    assert.deepEqual(ids(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Running`)), [`${listPrefix}c`]);
-    assert.deepEqual(ids(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Failed`)), [`${listPrefix}b`]);
+    const finished = await list(
+      `instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Completed,Failed`,
+    );
+    assert.deepEqual(
+      ids(finished),
+      ['a', 'b', 'd'].map((k) => listPrefix + k),
+    );
+    assert.deepEqual(
+      ids(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Running`)),
+      [`${listPrefix}c`],
+    );
+    assert.deepEqual(
+      ids(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&runtimeStatus=Failed`)),
+      [`${listPrefix}b`],
+    );
 
     const everyCompleted = await list('runtimeStatus=Completed');
     assert.ok(everyCompleted.every((r) => r.runtimeStatus === 'Completed'));
-    assert.ok(ids(everyCompleted).includes(`${listPrefix}a`) && ids(everyCompleted).includes(`${listPrefix}d`));
+    assert.ok(
+      ids(everyCompleted).includes(`${listPrefix}a`) && ids(everyCompleted).includes(`${listPrefix}d`),
+    );
 
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const past = new Date(Date.now() - 3_600_000).toISOString();
-    assert.deepEqual(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeFrom=${future}`), []);
-    assert.deepEqual(await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeTo=${past}`), []);
-    assert.equal((await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeFrom=${past}&createdTimeTo=${future}`)).length, 4);
+    assert.deepEqual(
+      await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeFrom=${future}`),
+      [],
+    );
+    assert.deepEqual(
+      await list(`instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeTo=${past}`),
+      [],
+    );
+    assert.equal(
+      (
+        await list(
+          `instanceIdPrefix=${encodeURIComponent(listPrefix)}&createdTimeFrom=${past}&createdTimeTo=${future}`,
+        )
+      ).length,
+      4,
+    );
 
     assert.equal((await post(instanceUrl(host, `${listPrefix}c`, '/terminate'))).status, 202);
   });
 
   test('top with x-ms-continuation-token pages through every instance exactly once', async () => {
     const pagePrefix = `${prefix}-page-`;
-    const started = await Promise.all([0, 1, 2, 3, 4].map((k) => start(host, 'echo', k, `${pagePrefix}${k}`)));
+    const started = await Promise.all(
+      [0, 1, 2, 3, 4].map((k) => start(host, 'echo', k, `${pagePrefix}${k}`)),
+    );
     for (const s of started) await waitFor(s.statusQueryGetUri);
     const expected = started.map((s) => s.id).sort();
 
@@ -256,7 +336,10 @@ describe('GET instances/ (listing)', () => {
     const whole = await call(api('/instances/'));
     assert.equal(whole.status, 200);
     assert.equal(whole.headers.get('x-ms-continuation-token'), null, 'no top, no token');
-    assert.deepEqual([...paged.ids].sort(), whole.body.map((s: { instanceId: string }) => s.instanceId).sort());
+    assert.deepEqual(
+      [...paged.ids].sort(),
+      whole.body.map((s: { instanceId: string }) => s.instanceId).sort(),
+    );
     for (const id of expected) assert.ok(paged.ids.includes(id), id);
   });
 
@@ -275,7 +358,11 @@ describe('instance operations', () => {
     await waitFor(statusQueryGetUri, isRunning);
     assertProblem(await post(instanceUrl(host, id, '/raiseEvent/Go'), '{oops'), 400, /JSON/);
     assertProblem(await post(instanceUrl(host, id, '/raiseEvent'), '1'), 400);
-    assert.equal((await call(instanceUrl(host, id))).body.runtimeStatus, 'Running', 'a refused event is not delivered');
+    assert.equal(
+      (await call(instanceUrl(host, id))).body.runtimeStatus,
+      'Running',
+      'a refused event is not delivered',
+    );
 
     const raised = await post(instanceUrl(host, id, '/raiseEvent/Go'), '{"value":[1,2]}');
     assert.equal(raised.status, 202, raised.text);
@@ -310,7 +397,8 @@ describe('instance operations', () => {
     }
     const completed = await start(host, 'echo', 'x');
     await waitFor(completed.statusQueryGetUri);
-    for (const op of ['terminate', 'suspend', 'resume']) assertProblem(await post(instanceUrl(host, completed.id, `/${op}`)), 410);
+    for (const op of ['terminate', 'suspend', 'resume'])
+      assertProblem(await post(instanceUrl(host, completed.id, `/${op}`)), 410);
   });
 
   test('restart of a finished instance: 202 with a new id that completes with the same input', async () => {
@@ -330,7 +418,11 @@ describe('instance operations', () => {
     assert.equal(again.name, 'echo');
     assert.deepEqual(again.input, input);
     assert.deepEqual(again.output, first.output);
-    assert.equal((await call(original.statusQueryGetUri)).body.runtimeStatus, 'Completed', 'the original is left as it was');
+    assert.equal(
+      (await call(original.statusQueryGetUri)).body.runtimeStatus,
+      'Completed',
+      'the original is left as it was',
+    );
 
     const sameId = await post(instanceUrl(host, original.id, '/restart?restartWithNewInstanceId=false'));
     assert.equal(sameId.status, 202, sameId.text);
@@ -351,7 +443,11 @@ describe('instance operations', () => {
     assertProblem(await call(instanceUrl(host, finished.id), { method: 'PUT', body: '{}' }), 405);
     assertProblem(await call(instanceUrl(host, finished.id, '/terminate')), 405, /POST/);
     assertProblem(await post(instanceUrl(host, finished.id, '/explode')), 404, /explode/);
-    assert.equal((await call(instanceUrl(host, finished.id))).status, 200, 'none of these touched the instance');
+    assert.equal(
+      (await call(instanceUrl(host, finished.id))).status,
+      200,
+      'none of these touched the instance',
+    );
   });
 
   test('the host survived every request above: /admin/host/status answers 200', async () => {
@@ -359,6 +455,10 @@ describe('instance operations', () => {
     assert.equal(status.status, 200);
     assert.equal(status.body.state, 'Running');
     assert.equal(host.process.exitCode, null);
-    assert.doesNotMatch(host.output(), /Host error on/, 'no request reached the host\'s last-resort 500 handler');
+    assert.doesNotMatch(
+      host.output(),
+      /Host error on/,
+      "no request reached the host's last-resort 500 handler",
+    );
   });
 });

@@ -8,7 +8,11 @@ import { startHost, type RunningHost } from '../../emulators/functions-host/inde
 
 let host: RunningHost;
 before(async () => {
-  host = await startHost({ appDir: path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'streaming'), port: 0, quiet: true });
+  host = await startHost({
+    appDir: path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'streaming'),
+    port: 0,
+    quiet: true,
+  });
 });
 after(async () => {
   await host?.stop();
@@ -30,7 +34,10 @@ test('a streamed response reaches the client chunk by chunk', async () => {
   }
   const endAt = Date.now();
   assert.equal(bytes, 15 * 64 * 1024);
-  assert.ok(firstAt! - started < endAt - started - 150, `first bytes at ${firstAt! - started} ms, last at ${endAt - started} ms: the body was not streamed`);
+  assert.ok(
+    firstAt! - started < endAt - started - 150,
+    `first bytes at ${firstAt! - started} ms, last at ${endAt - started} ms: the body was not streamed`,
+  );
 });
 
 test('a streamed request body is read by the function as it arrives; appStart hooks ran', async () => {

@@ -12,13 +12,17 @@ function bicepSources(dir = infraDir): Array<{ file: string; text: string }> {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return bicepSources(full);
-    return entry.name.endsWith('.bicep') ? [{ file: path.relative(infraDir, full), text: readFileSync(full, 'utf8') }] : [];
+    return entry.name.endsWith('.bicep')
+      ? [{ file: path.relative(infraDir, full), text: readFileSync(full, 'utf8') }]
+      : [];
   });
 }
 
 /** Every registry reference: `module x 'br/...'`, `br:` forms and `import ... from 'br/...'`. */
 function registryReferences(): Array<{ file: string; ref: string }> {
-  return bicepSources().flatMap(({ file, text }) => [...text.matchAll(/'(br[:/][^']*)'/g)].map((m) => ({ file, ref: m[1] })));
+  return bicepSources().flatMap(({ file, text }) =>
+    [...text.matchAll(/'(br[:/][^']*)'/g)].map((m) => ({ file, ref: m[1] })),
+  );
 }
 
 // Sources: Azure-Samples/functions-quickstart-typescript-azd (infra/main.bicep and
@@ -49,13 +53,22 @@ describe('Azure Verified Modules', () => {
 
   test('every registry reference is br/public:avm/... pinned to an exact x.y.z version', () => {
     for (const { file, ref } of refs) {
-      assert.match(ref, /^br\/public:avm\/(res|ptn|utl)\/[a-z0-9-]+\/[a-z0-9-]+(\/[a-z0-9-]+)*:\d+\.\d+\.\d+$/, `${file}: ${ref} is not a pinned public AVM module`);
+      assert.match(
+        ref,
+        /^br\/public:avm\/(res|ptn|utl)\/[a-z0-9-]+\/[a-z0-9-]+(\/[a-z0-9-]+)*:\d+\.\d+\.\d+$/,
+        `${file}: ${ref} is not a pinned public AVM module`,
+      );
     }
   });
 
   test('the pin check rejects floating or unversioned references', () => {
     const pinned = /^br\/public:avm\/(res|ptn|utl)\/[a-z0-9-]+\/[a-z0-9-]+(\/[a-z0-9-]+)*:\d+\.\d+\.\d+$/;
-    for (const bad of ['br/public:avm/res/web/site', 'br/public:avm/res/web/site:latest', 'br/public:avm/res/web/site:0.15', 'br:myregistry.azurecr.io/bicep/site:1.0.0']) {
+    for (const bad of [
+      'br/public:avm/res/web/site',
+      'br/public:avm/res/web/site:latest',
+      'br/public:avm/res/web/site:0.15',
+      'br:myregistry.azurecr.io/bicep/site:1.0.0',
+    ]) {
       assert.doesNotMatch(bad, pinned, bad);
     }
   });
@@ -67,13 +80,20 @@ describe('Azure Verified Modules', () => {
       assert.ok(!used.has(module) || used.get(module) === version, `${module} is pinned to two versions`);
       used.set(module, version);
     }
-    assert.deepEqual(Object.fromEntries([...used].sort()), Object.fromEntries(Object.entries(expected).sort()));
+    assert.deepEqual(
+      Object.fromEntries([...used].sort()),
+      Object.fromEntries(Object.entries(expected).sort()),
+    );
   });
 
   test('infra/README.md lists each module with its version', () => {
     const readme = readFileSync(path.join(infraDir, 'README.md'), 'utf8');
     for (const [module, version] of Object.entries(expected)) {
-      assert.match(readme, new RegExp(`\\| \`${module}\` \\| ${version.replace(/\./g, '\\.')} \\|`), `${module} ${version} missing from the README table`);
+      assert.match(
+        readme,
+        new RegExp(`\\| \`${module}\` \\| ${version.replace(/\./g, '\\.')} \\|`),
+        `${module} ${version} missing from the README table`,
+      );
     }
   });
 });

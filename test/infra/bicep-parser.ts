@@ -8,7 +8,10 @@ let parser: Parser | undefined;
 async function bicepParser(): Promise<Parser> {
   if (parser) return parser;
   await Parser.init();
-  const wasm = path.join(path.dirname(require.resolve('tree-sitter-bicep/package.json')), 'tree-sitter-bicep.wasm');
+  const wasm = path.join(
+    path.dirname(require.resolve('tree-sitter-bicep/package.json')),
+    'tree-sitter-bicep.wasm',
+  );
   const language = await Language.load(wasm);
   parser = new Parser();
   parser.setLanguage(language);
@@ -22,7 +25,9 @@ export async function bicepSyntaxErrors(source: string): Promise<string[]> {
   const problems: string[] = [];
   const visit = (node: Node) => {
     if (node.isError || node.isMissing) {
-      problems.push(`${node.startPosition.row + 1}:${node.startPosition.column + 1} ${node.isMissing ? 'missing' : 'unexpected'} ${JSON.stringify(node.text.slice(0, 60))}`);
+      problems.push(
+        `${node.startPosition.row + 1}:${node.startPosition.column + 1} ${node.isMissing ? 'missing' : 'unexpected'} ${JSON.stringify(node.text.slice(0, 60))}`,
+      );
     }
     if (node.hasError) for (const child of node.children) if (child) visit(child);
   };

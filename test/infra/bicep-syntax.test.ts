@@ -16,7 +16,9 @@ function bicepFiles(dir: string): string[] {
 }
 
 test('infra/ has the entry point and its modules', () => {
-  const names = bicepFiles(infraDir).map((f) => path.relative(infraDir, f)).sort();
+  const names = bicepFiles(infraDir)
+    .map((f) => path.relative(infraDir, f))
+    .sort();
   assert.deepEqual(names, [
     'app/api.bicep',
     'app/dts-access.bicep',
@@ -32,7 +34,8 @@ test('every local module main.bicep references exists', () => {
   const local = [...main.matchAll(/^module \w+ '([^']+\.bicep)'/gm)].map((m) => m[1]);
   assert.ok(local.length >= 5, `local modules: ${local.join(', ')}`);
   const present = new Set(bicepFiles(infraDir).map((f) => path.relative(infraDir, f)));
-  for (const ref of local) assert.ok(present.has(path.normalize(ref)), `main.bicep references missing ${ref}`);
+  for (const ref of local)
+    assert.ok(present.has(path.normalize(ref)), `main.bicep references missing ${ref}`);
 });
 
 for (const file of bicepFiles(infraDir)) {
@@ -42,8 +45,12 @@ for (const file of bicepFiles(infraDir)) {
 }
 
 test('the parser rejects broken Bicep (so a pass above means something)', async () => {
-  const broken = "resource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  properties: {\n";
+  const broken =
+    "resource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  properties: {\n";
   assert.notDeepEqual(await bicepSyntaxErrors(broken), []);
-  assert.notDeepEqual(await bicepSyntaxErrors("param location string = \nvar = 3"), []);
-  assert.notDeepEqual(await bicepSyntaxErrors("module m 'br/public:avm/res/web/site:0.15.1' = {\n  params: {\n    name: 'x'\n"), []);
+  assert.notDeepEqual(await bicepSyntaxErrors('param location string = \nvar = 3'), []);
+  assert.notDeepEqual(
+    await bicepSyntaxErrors("module m 'br/public:avm/res/web/site:0.15.1' = {\n  params: {\n    name: 'x'\n"),
+    [],
+  );
 });

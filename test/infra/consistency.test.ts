@@ -47,7 +47,12 @@ function unionPairs(varName: string, file: string): Map<string, string> {
 }
 
 /** `param <name> <type> [= default]` with its decorators, from a Bicep text. */
-interface BicepParam { name: string; type: string; defaultText?: string; decorators: string }
+interface BicepParam {
+  name: string;
+  type: string;
+  defaultText?: string;
+  decorators: string;
+}
 function bicepParams(text: string): Map<string, BicepParam> {
   const params = new Map<string, BicepParam>();
   const lines = text.split('\n');
@@ -56,7 +61,12 @@ function bicepParams(text: string): Map<string, BicepParam> {
   for (const line of lines) {
     const param = /^param (\w+) ([\w[\]]+)(?: = (.+))?$/.exec(line);
     if (param) {
-      params.set(param[1], { name: param[1], type: param[2], defaultText: param[3], decorators: decorators.join('\n') });
+      params.set(param[1], {
+        name: param[1],
+        type: param[2],
+        defaultText: param[3],
+        decorators: decorators.join('\n'),
+      });
       decorators = [];
       continue;
     }
@@ -73,10 +83,16 @@ function bicepParams(text: string): Map<string, BicepParam> {
 const mainBicep = read('infra/main.bicep');
 const apiBicep = read('infra/app/api.bicep');
 const mainParams = bicepParams(mainBicep);
-const parametersFile = JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> };
+const parametersFile = JSON.parse(read('infra/main.parameters.json')) as {
+  parameters: Record<string, { value: string }>;
+};
 
 /** What a parameter is at `azd up` with nothing set: the mapping's `${VAR=default}`, else the Bicep default. */
-function effectiveDefault(params: Map<string, BicepParam>, mapping: Record<string, { value: string }>, name: string): string | undefined {
+function effectiveDefault(
+  params: Map<string, BicepParam>,
+  mapping: Record<string, { value: string }>,
+  name: string,
+): string | undefined {
   const mapped = mapping[name]?.value;
   const envDefault = mapped === undefined ? undefined : /^\$\{\w+=(.*)\}$/.exec(mapped)?.[1];
   if (envDefault !== undefined) return envDefault;
@@ -88,7 +104,14 @@ function effectiveDefault(params: Map<string, BicepParam>, mapping: Record<strin
 // Settings that hold a secret: they reach the app only as Key Vault references. The contract's
 // secrets; any other setting the app reads whose name says KEY, SECRET or TOKEN must be one of
 // them or local-only (checked below), so a new secret cannot slip into plain settings.
-const secretSettingNames = ['FAL_KEY', 'REPLICATE_API_TOKEN', 'REPLICATE_WEBHOOK_SECRET', 'OPENAI_API_KEY', 'OUTBOUND_WEBHOOK_SECRET', 'IDEMPOTENCY_KEY_SECRET'];
+const secretSettingNames = [
+  'FAL_KEY',
+  'REPLICATE_API_TOKEN',
+  'REPLICATE_WEBHOOK_SECRET',
+  'OPENAI_API_KEY',
+  'OUTBOUND_WEBHOOK_SECRET',
+  'IDEMPOTENCY_KEY_SECRET',
+];
 // Secure parameter → the setting it feeds.
 const secureParams: Record<string, string> = {
   falKey: 'FAL_KEY',
@@ -116,42 +139,66 @@ describe('app settings', () => {
   // Set only on Azure: the identity's client id, the identity-based storage URI, the app's public URL.
   const azureOnly = new Set(['AZURE_CLIENT_ID', 'VIDEO_STORAGE__blobServiceUri', 'PUBLIC_BASE_URL']);
 
-  test('the app reads a non-empty list of settings, including every provider\'s', () => {
+  test("the app reads a non-empty list of settings, including every provider's", () => {
     assert.ok(settingNames.length >= 10, `settingNames: ${settingNames.join(', ')}`);
-    for (const name of ['AZURE_OPENAI_ENDPOINT', 'DEFAULT_PROVIDER', 'PUBLIC_BASE_URL']) assert.ok((settingNames as readonly string[]).includes(name), name);
+    for (const name of ['AZURE_OPENAI_ENDPOINT', 'DEFAULT_PROVIDER', 'PUBLIC_BASE_URL'])
+      assert.ok((settingNames as readonly string[]).includes(name), name);
   });
 
   for (const name of settingNames) {
     test(`infra sets ${name}, or infra/README.md says why not`, () => {
-      assert.ok(infraSets.has(name) || documentedUnset.has(name), `${name} is read by src/config.ts but neither set by infra nor listed under <!-- settings-not-set --> in infra/README.md`);
-      assert.ok(!(infraSets.has(name) && documentedUnset.has(name)), `${name} is set by infra and also documented as not set`);
+      assert.ok(
+        infraSets.has(name) || documentedUnset.has(name),
+        `${name} is read by src/config.ts but neither set by infra nor listed under <!-- settings-not-set --> in infra/README.md`,
+      );
+      assert.ok(
+        !(infraSets.has(name) && documentedUnset.has(name)),
+        `${name} is set by infra and also documented as not set`,
+      );
     });
     if (!azureOnly.has(name)) {
-      test(`local.settings.sample.json has ${name}`, () => assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`));
+      test(`local.settings.sample.json has ${name}`, () =>
+        assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`));
     }
   }
 
   test('the README list of settings infra leaves unset names only settings the app reads', () => {
     assert.ok(documentedUnset.size > 0, 'infra/README.md has the <!-- settings-not-set --> table');
-    for (const name of documentedUnset) assert.ok((settingNames as readonly string[]).includes(name), `${name} is documented as not set but the app does not read it`);
+    for (const name of documentedUnset)
+      assert.ok(
+        (settingNames as readonly string[]).includes(name),
+        `${name} is documented as not set but the app does not read it`,
+      );
   });
 
   test('every infra setting is one the app or the platform reads', () => {
     // DURABLE_TASK_SCHEDULER_CONNECTION_STRING is read by the Durable extension, named by
     // host.json's storageProvider.connectionStringName on the scheduler backend.
-    const platform = /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|VIDEO_STORAGE__(credential|clientId)$|DURABLE_TASK_SCHEDULER_CONNECTION_STRING$)/;
+    const platform =
+      /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|VIDEO_STORAGE__(credential|clientId)$|DURABLE_TASK_SCHEDULER_CONNECTION_STRING$)/;
     for (const name of infraSets) {
-      assert.ok((settingNames as readonly string[]).includes(name) || platform.test(name), `${name} is set by infra but nothing reads it`);
+      assert.ok(
+        (settingNames as readonly string[]).includes(name) || platform.test(name),
+        `${name} is set by infra but nothing reads it`,
+      );
     }
   });
 
   test('settings infra must never set on Azure are absent', () => {
     for (const name of neverOnAzure) assert.equal(infraSets.has(name), false, name);
-    assert.ok(neverOnAzure.every((name) => documentedUnset.has(name)), 'each is documented in infra/README.md');
+    assert.ok(
+      neverOnAzure.every((name) => documentedUnset.has(name)),
+      'each is documented in infra/README.md',
+    );
   });
 
   test('host storage is identity-based (blob, queue and table for Durable Functions)', () => {
-    for (const name of ['AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__clientId']) {
+    for (const name of [
+      'AzureWebJobsStorage__blobServiceUri',
+      'AzureWebJobsStorage__queueServiceUri',
+      'AzureWebJobsStorage__tableServiceUri',
+      'AzureWebJobsStorage__clientId',
+    ]) {
       assert.ok(plain.has(name), name);
     }
     assert.equal(plain.get('AzureWebJobsStorage__credential'), "'managedidentity'");
@@ -160,16 +207,25 @@ describe('app settings', () => {
   });
 
   test('every setting block reaches the Function App', () => {
-    assert.match(apiBicep, /appSettingsKeyValuePairs: union\(appSettings, openAiAppSettings, openAiBaseUrlSettings, keyVaultReferences, dtsAppSettings\)/);
+    assert.match(
+      apiBicep,
+      /appSettingsKeyValuePairs: union\(appSettings, openAiAppSettings, openAiBaseUrlSettings, keyVaultReferences, dtsAppSettings\)/,
+    );
   });
 
   test('conditional blocks: Azure OpenAI only with an endpoint, OPENAI_BASE_URL only when given, the scheduler only on its backend', () => {
     assert.match(apiBicep, /^var openAiAppSettings = empty\(openAiEndpoint\) \? \{\} : \{$/m);
     assert.match(apiBicep, /^var openAiBaseUrlSettings = empty\(openAiBaseUrl\) \? \{\} : \{$/m);
     assert.match(apiBicep, /^var dtsAppSettings = empty\(dtsEndpoint\) \? \{\} : \{$/m);
-    assert.deepEqual([...settingsBlock('dtsAppSettings').keys()], ['DURABLE_TASK_SCHEDULER_CONNECTION_STRING']);
+    assert.deepEqual(
+      [...settingsBlock('dtsAppSettings').keys()],
+      ['DURABLE_TASK_SCHEDULER_CONNECTION_STRING'],
+    );
     const value = settingsBlock('dtsAppSettings').get('DURABLE_TASK_SCHEDULER_CONNECTION_STRING') ?? '';
-    assert.match(value, /^'Endpoint=\$\{dtsEndpoint\};Authentication=ManagedIdentity;ClientID=\$\{identityClientId\}'$/);
+    assert.match(
+      value,
+      /^'Endpoint=\$\{dtsEndpoint\};Authentication=ManagedIdentity;ClientID=\$\{identityClientId\}'$/,
+    );
     assert.match(mainBicep, /dtsEndpoint: useDts \? dts!\.outputs\.endpoint : ''/);
   });
 
@@ -186,36 +242,55 @@ describe('app settings', () => {
     assert.match(mainBicep, /defaultProvider: videoProvider/);
   });
 
-  test('PUBLIC_BASE_URL is https:// + the Function App\'s default host name, read after the site exists', () => {
+  test("PUBLIC_BASE_URL is https:// + the Function App's default host name, read after the site exists", () => {
     assert.equal(publicUrl?.[1], "'https://${api.outputs.defaultHostname}'");
-    assert.match(apiBicep, /module publicBaseUrl 'br\/public:avm\/res\/web\/site\/config:[\d.]+' = \{[\s\S]*?appName: api\.outputs\.name[\s\S]*?name: 'appsettings'[\s\S]*?currentAppSettings: list\(resourceId\('Microsoft\.Web\/sites\/config', name, 'appsettings'\), '[\d-]+'\)\.properties/);
+    assert.match(
+      apiBicep,
+      /module publicBaseUrl 'br\/public:avm\/res\/web\/site\/config:[\d.]+' = \{[\s\S]*?appName: api\.outputs\.name[\s\S]*?name: 'appsettings'[\s\S]*?currentAppSettings: list\(resourceId\('Microsoft\.Web\/sites\/config', name, 'appsettings'\), '[\d-]+'\)\.properties/,
+    );
   });
 });
 
 describe('secrets: Key Vault only, referenced, never output', () => {
   const secrets = unionPairs('secretSettings', 'infra/main.bicep');
-  const plain = new Map(['appSettings', 'openAiAppSettings', 'openAiBaseUrlSettings', 'dtsAppSettings'].flatMap((name) => [...settingsBlock(name)]));
+  const plain = new Map(
+    ['appSettings', 'openAiAppSettings', 'openAiBaseUrlSettings', 'dtsAppSettings'].flatMap((name) => [
+      ...settingsBlock(name),
+    ]),
+  );
 
   test('every setting whose name says KEY, SECRET or TOKEN is a Key Vault secret or never set on Azure', () => {
     for (const name of settingNames) {
-      if (/KEY|SECRET|TOKEN/.test(name)) assert.ok(secretSettingNames.includes(name) || neverOnAzure.includes(name), `${name} looks like a secret: add it to Key Vault (or to the local-only list)`);
+      if (/KEY|SECRET|TOKEN/.test(name))
+        assert.ok(
+          secretSettingNames.includes(name) || neverOnAzure.includes(name),
+          `${name} looks like a secret: add it to Key Vault (or to the local-only list)`,
+        );
     }
   });
 
   test('each secret setting maps to a Key Vault secret and never appears as a plain setting', () => {
     assert.deepEqual([...secrets.keys()].sort(), [...secretSettingNames].sort());
-    for (const name of secretSettingNames) assert.equal(plain.has(name), false, `${name} must not be a plain app setting`);
-    for (const secretName of secrets.values()) assert.match(secretName, /^[a-z0-9-]{1,127}$/, 'Key Vault secret names: letters, digits, dashes');
+    for (const name of secretSettingNames)
+      assert.equal(plain.has(name), false, `${name} must not be a plain app setting`);
+    for (const secretName of secrets.values())
+      assert.match(secretName, /^[a-z0-9-]{1,127}$/, 'Key Vault secret names: letters, digits, dashes');
   });
 
   test('the app gets each secret as a Key Vault reference resolved with its own identity', () => {
-    assert.match(apiBicep, /var keyVaultReferences = toObject\(\s*items\(secretSettings\),\s*entry => entry\.key,\s*entry => '@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets\/\$\{entry\.value\}\/\)'\s*\)/);
+    assert.match(
+      apiBicep,
+      /var keyVaultReferences = toObject\(\s*items\(secretSettings\),\s*entry => entry\.key,\s*entry => '@Microsoft\.KeyVault\(SecretUri=\$\{keyVaultUri\}secrets\/\$\{entry\.value\}\/\)'\s*\)/,
+    );
     assert.match(mainBicep, /keyVaultUri: keyVault\.outputs\.uri\s+secretSettings: secretSettings/);
     assert.match(apiBicep, /keyVaultAccessIdentityResourceId: identityId/);
   });
 
   test('each secure parameter becomes exactly its Key Vault secret, and a provider key only when given', () => {
-    const kvModule = mainBicep.slice(mainBicep.indexOf("module keyVault 'br/public:avm/res/key-vault/vault:"), mainBicep.indexOf("module api 'app/api.bicep'"));
+    const kvModule = mainBicep.slice(
+      mainBicep.indexOf("module keyVault 'br/public:avm/res/key-vault/vault:"),
+      mainBicep.indexOf("module api 'app/api.bicep'"),
+    );
     for (const [param, setting] of Object.entries(secureParams)) {
       const p = mainParams.get(param);
       assert.ok(p, `main.bicep has param ${param}`);
@@ -224,22 +299,46 @@ describe('secrets: Key Vault only, referenced, never output', () => {
       assert.ok(secretName, `${setting} has a secret name`);
       const generated = /type: 'generate'/.test(p.decorators);
       if (generated) {
-        assert.equal(p.defaultText, undefined, `${param}: no Bicep default, so azd generates it once and keeps it`);
-        assert.match(kvModule, new RegExp(`name: '${secretName}'\\s+(//[^\\n]*\\s+)?value: [^\\n]*\\b${param}\\b`), `${param} → ${secretName}`);
+        assert.equal(
+          p.defaultText,
+          undefined,
+          `${param}: no Bicep default, so azd generates it once and keeps it`,
+        );
+        assert.match(
+          kvModule,
+          new RegExp(`name: '${secretName}'\\s+(//[^\\n]*\\s+)?value: [^\\n]*\\b${param}\\b`),
+          `${param} → ${secretName}`,
+        );
       } else {
         assert.equal(p.defaultText, "''", `${param} is optional`);
-        assert.ok(kvModule.includes(`empty(${param}) ? [] : [{ name: '${secretName}', value: ${param} }]`), `${param} → ${secretName}, only when given`);
-        assert.match(mainBicep, new RegExp(`empty\\(${param}\\) \\? \\{\\} : \\{ ${setting}: '${secretName}' \\}`), `${setting} is referenced only when ${param} is given`);
+        assert.ok(
+          kvModule.includes(`empty(${param}) ? [] : [{ name: '${secretName}', value: ${param} }]`),
+          `${param} → ${secretName}, only when given`,
+        );
+        assert.match(
+          mainBicep,
+          new RegExp(`empty\\(${param}\\) \\? \\{\\} : \\{ ${setting}: '${secretName}' \\}`),
+          `${setting} is referenced only when ${param} is given`,
+        );
       }
       const mapped = parametersFile.parameters[param]?.value;
-      assert.match(mapped ?? '', new RegExp(`^\\$\\{${setting}=?\\}$`), `${param} comes from azd env ${setting}`);
+      assert.match(
+        mapped ?? '',
+        new RegExp(`^\\$\\{${setting}=?\\}$`),
+        `${param} comes from azd env ${setting}`,
+      );
     }
   });
 
   test('the outbound webhook secret is in Standard Webhooks form (whsec_ + base64)', () => {
-    assert.match(mainBicep, /value: startsWith\(outboundWebhookSecret, 'whsec_'\) \? outboundWebhookSecret : 'whsec_\$\{base64\(outboundWebhookSecret\)\}'/);
+    assert.match(
+      mainBicep,
+      /value: startsWith\(outboundWebhookSecret, 'whsec_'\) \? outboundWebhookSecret : 'whsec_\$\{base64\(outboundWebhookSecret\)\}'/,
+    );
     for (const param of ['outboundWebhookSecret', 'idempotencyKeySecret']) {
-      const config = /config: \{\s*length: (\d+)\s+noSpecial: true\s*\}/.exec(mainParams.get(param)?.decorators ?? '');
+      const config = /config: \{\s*length: (\d+)\s+noSpecial: true\s*\}/.exec(
+        mainParams.get(param)?.decorators ?? '',
+      );
       assert.ok(config && Number(config[1]) >= 32, `${param} is generated with at least 32 characters`);
     }
   });
@@ -248,22 +347,34 @@ describe('secrets: Key Vault only, referenced, never output', () => {
     for (const file of ['infra/main.bicep', 'infra/app/api.bicep']) {
       const text = read(file);
       for (const line of text.split('\n').filter((l) => l.startsWith('output '))) {
-        for (const param of Object.keys(secureParams)) assert.doesNotMatch(line, new RegExp(`\\b${param}\\b`), `${file}: ${line}`);
-        assert.doesNotMatch(line, /KEY\b|SECRET|TOKEN|secrets/i, `${file}: an output named or built like a secret: ${line}`);
+        for (const param of Object.keys(secureParams))
+          assert.doesNotMatch(line, new RegExp(`\\b${param}\\b`), `${file}: ${line}`);
+        assert.doesNotMatch(
+          line,
+          /KEY\b|SECRET|TOKEN|secrets/i,
+          `${file}: an output named or built like a secret: ${line}`,
+        );
       }
     }
     for (const [name, value] of plain) {
-      for (const param of Object.keys(secureParams)) assert.doesNotMatch(value, new RegExp(`\\b${param}\\b`), `${name} = ${value}`);
+      for (const param of Object.keys(secureParams))
+        assert.doesNotMatch(value, new RegExp(`\\b${param}\\b`), `${name} = ${value}`);
     }
   });
 
   test('Key Vault: pinned AVM module, RBAC, soft delete and purge protection, the app identity reads secrets', () => {
     assert.match(mainBicep, /module keyVault 'br\/public:avm\/res\/key-vault\/vault:\d+\.\d+\.\d+' = \{/);
-    const kvModule = mainBicep.slice(mainBicep.indexOf('module keyVault '), mainBicep.indexOf("module api 'app/api.bicep'"));
+    const kvModule = mainBicep.slice(
+      mainBicep.indexOf('module keyVault '),
+      mainBicep.indexOf("module api 'app/api.bicep'"),
+    );
     assert.match(kvModule, /enableRbacAuthorization: true/);
     assert.match(kvModule, /enableSoftDelete: true/);
     assert.match(kvModule, /enablePurgeProtection: true/);
-    assert.match(kvModule, /principalId: apiUserAssignedIdentity\.outputs\.principalId\s+principalType: 'ServicePrincipal'\s+roleDefinitionIdOrName: roles\.keyVaultSecretsUser/);
+    assert.match(
+      kvModule,
+      /principalId: apiUserAssignedIdentity\.outputs\.principalId\s+principalType: 'ServicePrincipal'\s+roleDefinitionIdOrName: roles\.keyVaultSecretsUser/,
+    );
     assert.doesNotMatch(kvModule, /accessPolicies/, 'RBAC only, no access policies');
   });
 });
@@ -292,18 +403,29 @@ describe('the default deployment creates no retired model', () => {
   function retiredProblems(bicep: string, mapping: Record<string, { value: string }>): string[] {
     const problems: string[] = [];
     const model = defaultModel(bicep, mapping);
-    if (retiredNames.has(model)) problems.push(`the defaults deploy ${model}, retired (${retired.filter((r) => r.model === model).map((r) => `${r.version}: ${r.retiredOn}`).join('; ')})`);
+    if (retiredNames.has(model))
+      problems.push(
+        `the defaults deploy ${model}, retired (${retired
+          .filter((r) => r.model === model)
+          .map((r) => `${r.version}: ${r.retiredOn}`)
+          .join('; ')})`,
+      );
     for (const allowed of bicep.matchAll(/@allowed\(\[([^\]]*)\]\)\nparam (\w*[Mm]odel\w*)/g)) {
-      for (const value of allowed[1].matchAll(/'([^']+)'/g)) if (retiredNames.has(value[1])) problems.push(`${allowed[2]} offers the retired ${value[1]}`);
+      for (const value of allowed[1].matchAll(/'([^']+)'/g))
+        if (retiredNames.has(value[1])) problems.push(`${allowed[2]} offers the retired ${value[1]}`);
     }
-    for (const block of bicep.matchAll(/model: \{[^}]*name: '([^']+)'/g)) if (retiredNames.has(block[1])) problems.push(`a model block names the retired ${block[1]}`);
+    for (const block of bicep.matchAll(/model: \{[^}]*name: '([^']+)'/g))
+      if (retiredNames.has(block[1])) problems.push(`a model block names the retired ${block[1]}`);
     return problems;
   }
 
   test('with no parameters set, no Azure OpenAI account or model deployment is created', () => {
     assert.equal(defaultModel(mainBicep, parametersFile.parameters), '');
     assert.match(mainBicep, /^var createOpenAi = !useExistingOpenAi && !empty\(newOpenAiModel\)$/m);
-    assert.match(mainBicep, /^module openAi 'br\/public:avm\/res\/cognitive-services\/account:[\d.]+' = if \(createOpenAi\)/m);
+    assert.match(
+      mainBicep,
+      /^module openAi 'br\/public:avm\/res\/cognitive-services\/account:[\d.]+' = if \(createOpenAi\)/m,
+    );
   });
 
   test('infra neither defaults to, offers nor hard-codes a retired model', () => {
@@ -311,10 +433,30 @@ describe('the default deployment creates no retired model', () => {
   });
 
   test('the check catches a retired default, whether from Bicep, the parameters file, or an @allowed list', () => {
-    const withDefault = mainBicep.replace(/^param newOpenAiModel string = ''$/m, "param newOpenAiModel string = 'sora'");
-    assert.notDeepEqual(retiredProblems(withDefault, parametersFile.parameters.newOpenAiModel ? { ...parametersFile.parameters, newOpenAiModel: { value: '${AZURE_OPENAI_MODEL}' } } : parametersFile.parameters), []);
-    assert.notDeepEqual(retiredProblems(mainBicep, { ...parametersFile.parameters, newOpenAiModel: { value: '${AZURE_OPENAI_MODEL=sora-2}' } }), []);
-    assert.notDeepEqual(retiredProblems(`@allowed(['sora', 'sora-2'])\nparam newAccountModel string = 'x'`, {}), []);
+    const withDefault = mainBicep.replace(
+      /^param newOpenAiModel string = ''$/m,
+      "param newOpenAiModel string = 'sora'",
+    );
+    assert.notDeepEqual(
+      retiredProblems(
+        withDefault,
+        parametersFile.parameters.newOpenAiModel
+          ? { ...parametersFile.parameters, newOpenAiModel: { value: '${AZURE_OPENAI_MODEL}' } }
+          : parametersFile.parameters,
+      ),
+      [],
+    );
+    assert.notDeepEqual(
+      retiredProblems(mainBicep, {
+        ...parametersFile.parameters,
+        newOpenAiModel: { value: '${AZURE_OPENAI_MODEL=sora-2}' },
+      }),
+      [],
+    );
+    assert.notDeepEqual(
+      retiredProblems(`@allowed(['sora', 'sora-2'])\nparam newAccountModel string = 'x'`, {}),
+      [],
+    );
   });
 });
 
@@ -348,15 +490,24 @@ describe('role assignments', () => {
   const afterRoles = bicep.slice(bicep.indexOf('var roles = {') + rolesBlock.length);
 
   test('infra declares exactly the documented roles, each with its documented GUID', () => {
-    const camel = (name: string) => name.replace(/[^A-Za-z ]/g, '').split(' ').map((w, i) => (i === 0 ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1).toLowerCase())).join('');
-    const expected = new Map(Object.entries(documentedRoles).map(([name, id]) => [camel(name).replace('Openai', 'OpenAi'), id]));
+    const camel = (name: string) =>
+      name
+        .replace(/[^A-Za-z ]/g, '')
+        .split(' ')
+        .map((w, i) => (i === 0 ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1).toLowerCase()))
+        .join('');
+    const expected = new Map(
+      Object.entries(documentedRoles).map(([name, id]) => [camel(name).replace('Openai', 'OpenAi'), id]),
+    );
     assert.deepEqual(Object.fromEntries(declared), Object.fromEntries(expected));
   });
 
   test('every role GUID used in infra is one of the documented ones', () => {
     const known = new Set(Object.values(documentedRoles));
     for (const { file, text } of infraSources()) {
-      for (const match of text.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)) {
+      for (const match of text.matchAll(
+        /'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g,
+      )) {
         assert.ok(known.has(match[1]), `${file}: unknown role id ${match[1]}`);
       }
     }
@@ -364,7 +515,10 @@ describe('role assignments', () => {
 
   test('each declared role is assigned', () => {
     for (const key of declared.keys()) {
-      assert.ok(new RegExp(`roles\\.${key}\\b`).test(afterRoles), `roles.${key} is declared but never assigned`);
+      assert.ok(
+        new RegExp(`roles\\.${key}\\b`).test(afterRoles),
+        `roles.${key} is declared but never assigned`,
+      );
     }
   });
 
@@ -372,9 +526,16 @@ describe('role assignments', () => {
     for (const file of ['infra/app/rbac.bicep', 'infra/app/dts-access.bicep']) {
       const text = read(file);
       assert.match(text, /principalId: managedIdentityPrincipalId\s+principalType: 'ServicePrincipal'/, file);
-      assert.match(text, /if \(!empty\(userIdentityPrincipalId\)\)/, `${file}: user assignments are optional`);
+      assert.match(
+        text,
+        /if \(!empty\(userIdentityPrincipalId\)\)/,
+        `${file}: user assignments are optional`,
+      );
     }
-    assert.match(bicep, /principalId: apiUserAssignedIdentity\.outputs\.principalId\s+principalType: 'ServicePrincipal'\s+roleDefinitionIdOrName: roles\.cognitiveServicesOpenAiUser/);
+    assert.match(
+      bicep,
+      /principalId: apiUserAssignedIdentity\.outputs\.principalId\s+principalType: 'ServicePrincipal'\s+roleDefinitionIdOrName: roles\.cognitiveServicesOpenAiUser/,
+    );
   });
 });
 
@@ -401,16 +562,26 @@ describe('no secrets in infra', () => {
   test('@secure() marks exactly the secret parameters of main.bicep', () => {
     for (const { file, text } of infraSources()) {
       if (!file.endsWith('.bicep')) continue;
-      const marked = [...bicepParams(text).values()].filter((p) => /@secure\(\)/.test(p.decorators)).map((p) => p.name).sort();
+      const marked = [...bicepParams(text).values()]
+        .filter((p) => /@secure\(\)/.test(p.decorators))
+        .map((p) => p.name)
+        .sort();
       assert.deepEqual(marked, file === 'infra/main.bicep' ? Object.keys(secureParams).sort() : [], file);
     }
   });
   test('both storage accounts disable shared keys and public blob access and require TLS 1.2', () => {
     const bicep = read('infra/main.bicep');
-    for (const [pattern, what] of [[/allowSharedKeyAccess: false/g, 'shared keys off'], [/allowBlobPublicAccess: false/g, 'no public blobs'], [/minimumTlsVersion: 'TLS1_2'/g, 'TLS 1.2']] as const) {
+    for (const [pattern, what] of [
+      [/allowSharedKeyAccess: false/g, 'shared keys off'],
+      [/allowBlobPublicAccess: false/g, 'no public blobs'],
+      [/minimumTlsVersion: 'TLS1_2'/g, 'TLS 1.2'],
+    ] as const) {
       assert.equal((bicep.match(pattern) ?? []).length, 2, what);
     }
-    assert.equal((bicep.match(/module \w+ 'br\/public:avm\/res\/storage\/storage-account:/g) ?? []).length, 2);
+    assert.equal(
+      (bicep.match(/module \w+ 'br\/public:avm\/res\/storage\/storage-account:/g) ?? []).length,
+      2,
+    );
     // The AVM module's default network rule is Deny; the app has no VNet, so it must be Allow.
     assert.match(bicep, /networkAcls: \{\s*defaultAction: 'Allow'/);
   });
@@ -420,15 +591,25 @@ describe('no secrets in infra', () => {
   });
   test('the host account has the deployment container; the videos account the private videos container', () => {
     const bicep = read('infra/main.bicep');
-    assert.match(bicep, /^module storage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: deploymentContainerName\s*\}\s*\]/m);
-    assert.match(bicep, /^module videoStorage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: videoContainerName\s*publicAccess: 'None'\s*\}\s*\]/m);
+    assert.match(
+      bicep,
+      /^module storage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: deploymentContainerName\s*\}\s*\]/m,
+    );
+    assert.match(
+      bicep,
+      /^module videoStorage [^\n]*\n[\s\S]*?containers: \[\s*\{\s*name: videoContainerName\s*publicAccess: 'None'\s*\}\s*\]/m,
+    );
     assert.match(bicep, /var videoContainerName = 'videos'/);
-    assert.match(read('infra/app/api.bicep'), /VIDEO_STORAGE__blobServiceUri: videoStg\.properties\.primaryEndpoints\.blob/);
+    assert.match(
+      read('infra/app/api.bicep'),
+      /VIDEO_STORAGE__blobServiceUri: videoStg\.properties\.primaryEndpoints\.blob/,
+    );
   });
 });
 
 describe('hardening', () => {
-  const workspace = /diagnosticSettings: \[\s*\{\s*workspaceResourceId: (logAnalytics\.outputs\.resourceId|logAnalyticsWorkspaceId)\s*\}\s*\]/;
+  const workspace =
+    /diagnosticSettings: \[\s*\{\s*workspaceResourceId: (logAnalytics\.outputs\.resourceId|logAnalyticsWorkspaceId)\s*\}\s*\]/;
   /** The text of `module <name> ...` up to the next top-level declaration. */
   const moduleText = (text: string, name: string) => {
     const start = text.search(new RegExp(`^module ${name} `, 'm'));
@@ -441,7 +622,11 @@ describe('hardening', () => {
   test('diagnostic settings send the storage account, its blob service, the Function App, Key Vault and Azure OpenAI to Log Analytics', () => {
     for (const name of ['storage', 'videoStorage']) {
       const storage = moduleText(mainBicep, name);
-      assert.equal((storage.match(new RegExp(workspace, 'g')) ?? []).length, 2, `${name}: account and blob service`);
+      assert.equal(
+        (storage.match(new RegExp(workspace, 'g')) ?? []).length,
+        2,
+        `${name}: account and blob service`,
+      );
       assert.match(storage, /blobServices: \{\s*diagnosticSettings:/);
     }
     assert.match(moduleText(mainBicep, 'keyVault'), workspace);
@@ -450,22 +635,37 @@ describe('hardening', () => {
     assert.match(mainBicep, /logAnalyticsWorkspaceId: logAnalytics\.outputs\.resourceId/);
   });
 
-  test('the app\'s video role is scoped to the videos container (+ Storage Blob Delegator on that account), never Owner there', () => {
+  test("the app's video role is scoped to the videos container (+ Storage Blob Delegator on that account), never Owner there", () => {
     const rbac = read('infra/app/rbac.bicep');
     assert.match(mainBicep, /videoContainerRoleDefinitionId: roles\.storageBlobDataContributor/);
     assert.match(mainBicep, /videoAccountRoleDefinitionId: roles\.storageBlobDelegator/);
-    assert.match(rbac, /resource videoContainerAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount::blobService::container\s*properties: \{\s*roleDefinitionId: [^\n]*videoContainerRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/);
-    assert.match(rbac, /resource videoAccountAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount\s*properties: \{\s*roleDefinitionId: [^\n]*videoAccountRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/);
-    assert.match(rbac, /resource videoContainer(?:Assignment)? |resource container 'containers' existing = \{\s*name: videoContainerName/);
+    assert.match(
+      rbac,
+      /resource videoContainerAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount::blobService::container\s*properties: \{\s*roleDefinitionId: [^\n]*videoContainerRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/,
+    );
+    assert.match(
+      rbac,
+      /resource videoAccountAssignment [^\n]*\{\s*name: [^\n]*\n\s*scope: videoAccount\s*properties: \{\s*roleDefinitionId: [^\n]*videoAccountRoleDefinitionId\)\s*principalId: managedIdentityPrincipalId/,
+    );
+    assert.match(
+      rbac,
+      /resource videoContainer(?:Assignment)? |resource container 'containers' existing = \{\s*name: videoContainerName/,
+    );
     // The host account's roles (Owner among them) are assigned on `storageAccount`, the host's.
     assert.match(rbac, /resource storageRoleAssignments [^\n]*\n[^\n]*\n\s*scope: storageAccount\n/);
-    assert.match(mainBicep, /module rbac 'app\/rbac\.bicep' = \{[\s\S]*?storageAccountName: storage\.outputs\.name\s+videoStorageAccountName: videoStorage\.outputs\.name/);
+    assert.match(
+      mainBicep,
+      /module rbac 'app\/rbac\.bicep' = \{[\s\S]*?storageAccountName: storage\.outputs\.name\s+videoStorageAccountName: videoStorage\.outputs\.name/,
+    );
   });
 
   test('FTP and basic publishing credentials are off', () => {
     const site = moduleText(apiBicep, 'api');
     assert.match(site, /ftpsState: 'Disabled'/);
-    assert.match(site, /basicPublishingCredentialsPolicies: \[\s*\{\s*name: 'ftp'\s*allow: false\s*\}\s*\{\s*name: 'scm'\s*allow: false\s*\}\s*\]/);
+    assert.match(
+      site,
+      /basicPublishingCredentialsPolicies: \[\s*\{\s*name: 'ftp'\s*allow: false\s*\}\s*\{\s*name: 'scm'\s*allow: false\s*\}\s*\]/,
+    );
     assert.match(site, /httpsOnly: true/);
   });
 });
@@ -485,37 +685,61 @@ describe('runtime and packaging', () => {
     assert.match(main, /^param instanceMemoryMB int/m);
     assert.match(main, /^param maximumInstanceCount int/m);
     assert.match(main, /name: 'FC1'\s+tier: 'FlexConsumption'/);
-    assert.match(read('infra/app/api.bicep'), /scaleAndConcurrency: \{\s*instanceMemoryMB: instanceMemoryMB\s*maximumInstanceCount: maximumInstanceCount/);
+    assert.match(
+      read('infra/app/api.bicep'),
+      /scaleAndConcurrency: \{\s*instanceMemoryMB: instanceMemoryMB\s*maximumInstanceCount: maximumInstanceCount/,
+    );
   });
 
   test('azure.yaml deploys the prebuilt package (npm run package → dist/package), no remote build', () => {
     type Hook = { run?: string };
-    const azd = parseYaml(read('azure.yaml')) as { services: Record<string, Record<string, unknown> & { hooks?: Record<string, Record<string, Hook>> }>; infra?: { path?: string; module?: string } };
+    const azd = parseYaml(read('azure.yaml')) as {
+      services: Record<string, Record<string, unknown> & { hooks?: Record<string, Record<string, Hook>> }>;
+      infra?: { path?: string; module?: string };
+    };
     assert.deepEqual(Object.keys(azd.services), ['api']);
     const api = azd.services.api;
     assert.equal(api.host, 'function');
     assert.equal(api.language, 'ts');
     assert.equal(api.remoteBuild, false);
     assert.equal(api.dist, 'dist/package');
-    for (const os of ['posix', 'windows']) assert.equal(api.hooks?.prepackage?.[os]?.run, 'npm run package', os);
+    for (const os of ['posix', 'windows'])
+      assert.equal(api.hooks?.prepackage?.[os]?.run, 'npm run package', os);
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     assert.equal(pkg.scripts.package, 'node scripts/build-deploy-package.mjs');
-    assert.match(read('scripts/build-deploy-package.mjs'), /default: path\.join\('dist', 'package'\)/, 'the script writes where azure.yaml reads');
-    assert.ok(existsSync(path.join(root, String(api.project), 'package.json')), 'service project folder has a package.json');
-    assert.ok(existsSync(path.join(root, azd.infra?.path ?? 'infra', `${azd.infra?.module ?? 'main'}.bicep`)));
+    assert.match(
+      read('scripts/build-deploy-package.mjs'),
+      /default: path\.join\('dist', 'package'\)/,
+      'the script writes where azure.yaml reads',
+    );
+    assert.ok(
+      existsSync(path.join(root, String(api.project), 'package.json')),
+      'service project folder has a package.json',
+    );
+    assert.ok(
+      existsSync(path.join(root, azd.infra?.path ?? 'infra', `${azd.infra?.module ?? 'main'}.bicep`)),
+    );
     assert.match(read('infra/app/api.bicep'), /'azd-service-name': 'api'/);
   });
 
   test('.funcignore still keeps settings, tests, stand-ins and installed modules out of a folder deployment', () => {
-    const ignore = read('.funcignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = read('.funcignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const excluded of ['node_modules', 'test', 'emulators', 'local.settings.json']) {
-      assert.ok(ignore.some((p) => p.replace(/^\//, '').replace(/\/$/, '') === excluded), `.funcignore should exclude ${excluded}`);
+      assert.ok(
+        ignore.some((p) => p.replace(/^\//, '').replace(/\/$/, '') === excluded),
+        `.funcignore should exclude ${excluded}`,
+      );
     }
   });
 });
 
 describe('Durable backend (Azure Storage or Durable Task Scheduler)', () => {
-  type HostJson = { extensions: { durableTask: { hubName: string; storageProvider: Record<string, string> } } };
+  type HostJson = {
+    extensions: { durableTask: { hubName: string; storageProvider: Record<string, string> } };
+  };
   const hostJson = JSON.parse(read('host.json')) as HostJson;
   const main = read('infra/main.bicep');
   const hook = path.join(infraDir, 'hooks', 'check-durable-backend.mjs');
@@ -535,17 +759,31 @@ describe('Durable backend (Azure Storage or Durable Task Scheduler)', () => {
     const file = path.join(scratch, `host-${fixture++}.json`);
     writeFileSync(file, JSON.stringify(host));
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DURABLE_')));
-    return spawnSync(process.execPath, [hook], { env: { ...clean, HOST_JSON: file, ...env }, encoding: 'utf8' });
+    return spawnSync(process.execPath, [hook], {
+      env: { ...clean, HOST_JSON: file, ...env },
+      encoding: 'utf8',
+    });
   }
-  const withProvider = (provider: Record<string, string>, hubName = hostJson.extensions.durableTask.hubName): HostJson => ({
+  const withProvider = (
+    provider: Record<string, string>,
+    hubName = hostJson.extensions.durableTask.hubName,
+  ): HostJson => ({
     ...hostJson,
-    extensions: { ...hostJson.extensions, durableTask: { ...hostJson.extensions.durableTask, hubName, storageProvider: provider } },
+    extensions: {
+      ...hostJson.extensions,
+      durableTask: { ...hostJson.extensions.durableTask, hubName, storageProvider: provider },
+    },
   });
   const dtsProvider = () => readmeDtsHostJson().extensions.durableTask.storageProvider;
 
   test('the backend is a parameter, Azure Storage by default, mapped from DURABLE_BACKEND', () => {
-    assert.match(main, /@allowed\(\['AzureStorage', 'DurableTaskScheduler'\]\)\nparam durableBackend string = 'AzureStorage'/);
-    const params = JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> };
+    assert.match(
+      main,
+      /@allowed\(\['AzureStorage', 'DurableTaskScheduler'\]\)\nparam durableBackend string = 'AzureStorage'/,
+    );
+    const params = JSON.parse(read('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: string }>;
+    };
     assert.equal(params.parameters.durableBackend.value, '${DURABLE_BACKEND=AzureStorage}');
     assert.match(main, /^output DURABLE_BACKEND string = durableBackend$/m);
     assert.match(main, /^output DURABLE_TASK_HUB_NAME string = durableTaskHubName$/m);
@@ -562,33 +800,51 @@ describe('Durable backend (Azure Storage or Durable Task Scheduler)', () => {
     const dts = read('infra/app/dts.bicep');
     assert.match(dts, /'Microsoft\.DurableTask\/schedulers@\d{4}-\d{2}-\d{2}'/);
     assert.match(dts, /'Microsoft\.DurableTask\/schedulers\/taskHubs@\d{4}-\d{2}-\d{2}'/);
-    assert.match(dts, /ipAllowlist: \[\s*'[^']+'/, 'a non-empty allow list (an empty one denies all traffic)');
+    assert.match(
+      dts,
+      /ipAllowlist: \[\s*'[^']+'/,
+      'a non-empty allow list (an empty one denies all traffic)',
+    );
   });
 
   test('the task hub infra creates is the hub host.json names', () => {
     const hub = /^var durableTaskHubName = '([^']+)'/m.exec(main)?.[1];
     assert.equal(hub, hostJson.extensions.durableTask.hubName);
-    assert.match(hub ?? '', /^[a-zA-Z0-9-]{3,64}$/, 'task hub name pattern of Microsoft.DurableTask/schedulers/taskHubs');
+    assert.match(
+      hub ?? '',
+      /^[a-zA-Z0-9-]{3,64}$/,
+      'task hub name pattern of Microsoft.DurableTask/schedulers/taskHubs',
+    );
     assert.equal(readmeDtsHostJson().extensions.durableTask.hubName, hub);
   });
 
   test("the README's host.json change names the setting infra sets", () => {
-    assert.deepEqual(dtsProvider(), { type: 'azureManaged', connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING' });
+    assert.deepEqual(dtsProvider(), {
+      type: 'azureManaged',
+      connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING',
+    });
   });
 
   test('azure.yaml runs the backend check before every deploy', () => {
     const azd = parseYaml(read('azure.yaml')) as { hooks?: Record<string, Record<string, { run?: string }>> };
     const predeploy = azd.hooks?.predeploy ?? {};
-    for (const os of ['posix', 'windows']) assert.equal(predeploy[os]?.run, 'node infra/hooks/check-durable-backend.mjs', os);
+    for (const os of ['posix', 'windows'])
+      assert.equal(predeploy[os]?.run, 'node infra/hooks/check-durable-backend.mjs', os);
   });
 
   test('hook: committed host.json on the default backend passes', () => {
-    const result = spawnSync(process.execPath, [hook], { env: { ...process.env, DURABLE_BACKEND: 'AzureStorage' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [hook], {
+      env: { ...process.env, DURABLE_BACKEND: 'AzureStorage' },
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 0, result.stderr);
   });
 
   test('hook: the README change deploys on the scheduler backend', () => {
-    const result = runHook(withProvider(dtsProvider()), { DURABLE_BACKEND: 'DurableTaskScheduler', DURABLE_TASK_HUB_NAME: 'SoraVideos' });
+    const result = runHook(withProvider(dtsProvider()), {
+      DURABLE_BACKEND: 'DurableTaskScheduler',
+      DURABLE_TASK_HUB_NAME: 'SoraVideos',
+    });
     assert.equal(result.status, 0, result.stderr);
   });
 
@@ -601,10 +857,15 @@ describe('Durable backend (Azure Storage or Durable Task Scheduler)', () => {
   });
 
   test('hook: refuses a connection or hub name infra did not create, and an unknown backend', () => {
-    const wrongConnection = runHook(withProvider({ type: 'azureManaged', connectionStringName: 'DTS' }), { DURABLE_BACKEND: 'DurableTaskScheduler' });
+    const wrongConnection = runHook(withProvider({ type: 'azureManaged', connectionStringName: 'DTS' }), {
+      DURABLE_BACKEND: 'DurableTaskScheduler',
+    });
     assert.equal(wrongConnection.status, 1);
     assert.match(wrongConnection.stderr, /connectionStringName/);
-    const wrongHub = runHook(withProvider(dtsProvider(), 'OtherHub'), { DURABLE_BACKEND: 'DurableTaskScheduler', DURABLE_TASK_HUB_NAME: 'SoraVideos' });
+    const wrongHub = runHook(withProvider(dtsProvider(), 'OtherHub'), {
+      DURABLE_BACKEND: 'DurableTaskScheduler',
+      DURABLE_TASK_HUB_NAME: 'SoraVideos',
+    });
     assert.equal(wrongHub.status, 1);
     assert.match(wrongHub.stderr, /hubName/);
     const unknown = runHook(hostJson, { DURABLE_BACKEND: 'Netherite' });

@@ -11,20 +11,29 @@ import { providerNames } from '../../src/config.js';
 
 const root = path.resolve(__dirname, '..', '..');
 const hook = path.join(root, 'infra', 'hooks', 'check-provider.mjs');
-const mapping = (JSON.parse(readFileSync(path.join(root, 'infra', 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> }).parameters;
+const mapping = (
+  JSON.parse(readFileSync(path.join(root, 'infra', 'main.parameters.json'), 'utf8')) as {
+    parameters: Record<string, { value: string }>;
+  }
+).parameters;
 const mappedEnv = new Set(Object.values(mapping).flatMap(({ value }) => /^\$\{(\w+)/.exec(value)?.[1] ?? []));
 const secretLooking = ['FAL_KEY', 'REPLICATE_API_TOKEN', 'OPENAI_API_KEY'];
 
 /** Runs the hook with only these azd values (nothing inherited that could satisfy it). */
 function run(env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !mappedEnv.has(k) && k !== 'VIDEO_PROVIDER'));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !mappedEnv.has(k) && k !== 'VIDEO_PROVIDER'),
+  );
   return spawnSync(process.execPath, [hook], { env: { ...clean, ...env }, encoding: 'utf8' });
 }
 
 describe('preprovision hook: the default provider is set up', () => {
   test('azure.yaml runs it before every provision', () => {
-    const azd = parseYaml(readFileSync(path.join(root, 'azure.yaml'), 'utf8')) as { hooks?: Record<string, Record<string, { run?: string }>> };
-    for (const os of ['posix', 'windows']) assert.equal(azd.hooks?.preprovision?.[os]?.run, 'node infra/hooks/check-provider.mjs', os);
+    const azd = parseYaml(readFileSync(path.join(root, 'azure.yaml'), 'utf8')) as {
+      hooks?: Record<string, Record<string, { run?: string }>>;
+    };
+    for (const os of ['posix', 'windows'])
+      assert.equal(azd.hooks?.preprovision?.[os]?.run, 'node infra/hooks/check-provider.mjs', os);
   });
 
   for (const provider of providerNames) {
@@ -41,13 +50,30 @@ describe('preprovision hook: the default provider is set up', () => {
     assert.equal(run({ VIDEO_PROVIDER: 'fal', FAL_KEY: 'akvs://sub/vault/fal-key' }).status, 0);
     assert.equal(run({ VIDEO_PROVIDER: 'replicate', REPLICATE_API_TOKEN: 'r8_x' }).status, 0);
     assert.equal(run({ VIDEO_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-x' }).status, 0);
-    assert.equal(run({ VIDEO_PROVIDER: 'azure-openai', EXISTING_OPENAI_ENDPOINT: 'https://a.openai.azure.com/', EXISTING_OPENAI_RESOURCE_ID: '/subscriptions/x' }).status, 0);
-    assert.equal(run({ VIDEO_PROVIDER: 'azure-openai', AZURE_OPENAI_MODEL: 'some-video-model', AZURE_OPENAI_MODEL_VERSION: '2026-01-01' }).status, 0);
+    assert.equal(
+      run({
+        VIDEO_PROVIDER: 'azure-openai',
+        EXISTING_OPENAI_ENDPOINT: 'https://a.openai.azure.com/',
+        EXISTING_OPENAI_RESOURCE_ID: '/subscriptions/x',
+      }).status,
+      0,
+    );
+    assert.equal(
+      run({
+        VIDEO_PROVIDER: 'azure-openai',
+        AZURE_OPENAI_MODEL: 'some-video-model',
+        AZURE_OPENAI_MODEL_VERSION: '2026-01-01',
+      }).status,
+      0,
+    );
   });
 
   test('a key of another provider does not count, nor half of an Azure OpenAI account', () => {
     assert.equal(run({ VIDEO_PROVIDER: 'fal', REPLICATE_API_TOKEN: 'r8_x' }).status, 1);
-    assert.equal(run({ VIDEO_PROVIDER: 'azure-openai', EXISTING_OPENAI_ENDPOINT: 'https://a.openai.azure.com/' }).status, 1);
+    assert.equal(
+      run({ VIDEO_PROVIDER: 'azure-openai', EXISTING_OPENAI_ENDPOINT: 'https://a.openai.azure.com/' }).status,
+      1,
+    );
     assert.equal(run({ VIDEO_PROVIDER: 'fal', FAL_KEY: '   ' }).status, 1);
   });
 
@@ -66,7 +92,11 @@ describe('preprovision hook: the default provider is set up', () => {
 
   test('never prints a value it checks', () => {
     const value = 'fal-secret-value-0123456789';
-    for (const result of [run({ VIDEO_PROVIDER: 'fal', FAL_KEY: value }), run({ VIDEO_PROVIDER: 'replicate', FAL_KEY: value }), run({ FAL_KEY: value })]) {
+    for (const result of [
+      run({ VIDEO_PROVIDER: 'fal', FAL_KEY: value }),
+      run({ VIDEO_PROVIDER: 'replicate', FAL_KEY: value }),
+      run({ FAL_KEY: value }),
+    ]) {
       assert.doesNotMatch(result.stdout + result.stderr, new RegExp(value));
     }
     for (const name of secretLooking) assert.ok(mappedEnv.has(name), name);

@@ -3,7 +3,17 @@
 // and none of them starts an orchestration or bills a Sora job.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, postVideo, quickstartBody, emulatorStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  postVideo,
+  quickstartBody,
+  emulatorStats,
+  startPipelineStack,
+  totalJobsCreated,
+  waitForVideo,
+  type Answer,
+  type PipelineStack,
+} from './pipeline-stack.js';
 
 let stack: PipelineStack;
 before(async () => {
@@ -36,7 +46,11 @@ const cases: BadRequest[] = [
   { name: 'invalid JSON (trailing garbage)', body: '{"prompt": "A cat"} trailing', field: null },
   { name: 'invalid JSON (single quotes)', body: "{'prompt': 'A cat'}", field: null },
   { name: 'empty body', body: '', field: null },
-  { name: 'body is not UTF-8', body: Buffer.from([0x7b, 0x22, 0x70, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), field: null },
+  {
+    name: 'body is not UTF-8',
+    body: Buffer.from([0x7b, 0x22, 0x70, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    field: null,
+  },
   { name: 'array body', body: '[{"prompt":"A cat","width":480,"height":480}]', field: null },
   { name: 'null body', body: 'null', field: null },
   { name: 'string body', body: '"A cat playing piano"', field: null },
@@ -48,48 +62,132 @@ const cases: BadRequest[] = [
   { name: 'prompt is null', body: { ...quickstartBody, prompt: null }, field: 'prompt' },
   { name: 'empty prompt', body: { ...quickstartBody, prompt: '' }, field: 'prompt' },
   { name: 'whitespace-only prompt', body: { ...quickstartBody, prompt: ' \t\n\r  ' }, field: 'prompt' },
-  { name: 'prompt of 4001 characters', body: { ...quickstartBody, prompt: 'a'.repeat(4001) }, field: 'prompt' },
-  { name: 'prompt with a BEL control character', body: { ...quickstartBody, prompt: 'A cat\u0007 playing piano' }, field: 'prompt' },
-  { name: 'prompt with a NUL character', body: { ...quickstartBody, prompt: 'A cat\u0000' }, field: 'prompt' },
+  {
+    name: 'prompt of 4001 characters',
+    body: { ...quickstartBody, prompt: 'a'.repeat(4001) },
+    field: 'prompt',
+  },
+  {
+    name: 'prompt with a BEL control character',
+    body: { ...quickstartBody, prompt: 'A cat\u0007 playing piano' },
+    field: 'prompt',
+  },
+  {
+    name: 'prompt with a NUL character',
+    body: { ...quickstartBody, prompt: 'A cat\u0000' },
+    field: 'prompt',
+  },
   { name: 'prompt with DEL', body: { ...quickstartBody, prompt: 'A cat\u007f' }, field: 'prompt' },
-  { name: 'issue 16 item 11: prompt with a C1 control (CSI, U+009B)', body: { ...quickstartBody, prompt: 'A cat\u009b31m' }, field: 'prompt' },
-  { name: 'issue 16 item 11: prompt with U+2028 (line separator)', body: { ...quickstartBody, prompt: 'A cat\u2028playing' }, field: 'prompt' },
-  { name: 'issue 16 item 11: prompt with U+2029 (paragraph separator)', body: { ...quickstartBody, prompt: 'A cat\u2029playing' }, field: 'prompt' },
-  { name: 'issue 16 item 11: prompt with a bidi override (U+202E)', body: { ...quickstartBody, prompt: 'A cat \u202egnidaer' }, field: 'prompt' },
-  { name: 'issue 16 item 11: prompt with a bidi isolate (U+2067)', body: { ...quickstartBody, prompt: 'A cat \u2067x\u2069' }, field: 'prompt' },
-  { name: 'issue 16 item 11: 6,000 characters with NUL and ESC (the audit\'s prompt)', body: { ...quickstartBody, prompt: `${'a'.repeat(5998)}\u0000\u001b` }, field: 'prompt' },
+  {
+    name: 'issue 16 item 11: prompt with a C1 control (CSI, U+009B)',
+    body: { ...quickstartBody, prompt: 'A cat\u009b31m' },
+    field: 'prompt',
+  },
+  {
+    name: 'issue 16 item 11: prompt with U+2028 (line separator)',
+    body: { ...quickstartBody, prompt: 'A cat\u2028playing' },
+    field: 'prompt',
+  },
+  {
+    name: 'issue 16 item 11: prompt with U+2029 (paragraph separator)',
+    body: { ...quickstartBody, prompt: 'A cat\u2029playing' },
+    field: 'prompt',
+  },
+  {
+    name: 'issue 16 item 11: prompt with a bidi override (U+202E)',
+    body: { ...quickstartBody, prompt: 'A cat \u202egnidaer' },
+    field: 'prompt',
+  },
+  {
+    name: 'issue 16 item 11: prompt with a bidi isolate (U+2067)',
+    body: { ...quickstartBody, prompt: 'A cat \u2067x\u2069' },
+    field: 'prompt',
+  },
+  {
+    name: "issue 16 item 11: 6,000 characters with NUL and ESC (the audit's prompt)",
+    body: { ...quickstartBody, prompt: `${'a'.repeat(5998)}\u0000\u001b` },
+    field: 'prompt',
+  },
   { name: 'unknown provider', body: { prompt: 'A cat', provider: 'sora' }, field: 'provider' },
-  { name: 'a model the provider does not offer', body: { prompt: 'A cat', provider: 'fal', model: 'sora-2' }, field: 'model' },
-  { name: 'seconds outside the model\'s table', body: { prompt: 'A cat', provider: 'fal', model: 'fal-ai/veo3', seconds: 5 }, field: 'seconds' },
-  { name: 'an aspect ratio the model does not take', body: { prompt: 'A cat', provider: 'replicate', model: 'google/veo-3.1', size: '1:1' }, field: 'size' },
-  { name: 'options setting what the request sets', body: { prompt: 'A cat', provider: 'replicate', model: 'kwaivgi/kling-v2.0', options: { duration: 10 } }, field: 'options.duration' },
+  {
+    name: 'a model the provider does not offer',
+    body: { prompt: 'A cat', provider: 'fal', model: 'sora-2' },
+    field: 'model',
+  },
+  {
+    name: "seconds outside the model's table",
+    body: { prompt: 'A cat', provider: 'fal', model: 'fal-ai/veo3', seconds: 5 },
+    field: 'seconds',
+  },
+  {
+    name: 'an aspect ratio the model does not take',
+    body: { prompt: 'A cat', provider: 'replicate', model: 'google/veo-3.1', size: '1:1' },
+    field: 'size',
+  },
+  {
+    name: 'options setting what the request sets',
+    body: { prompt: 'A cat', provider: 'replicate', model: 'kwaivgi/kling-v2.0', options: { duration: 10 } },
+    field: 'options.duration',
+  },
   // Raw JSON text: JSON.stringify would escape these the same way, but this is what a client sends.
-  { name: 'prompt with a lone high surrogate (\\ud800)', body: '{"prompt":"A cat \\ud800 playing","width":480,"height":480,"model":"sora"}', field: 'prompt' },
-  { name: 'prompt with a lone low surrogate (\\udc00)', body: '{"prompt":"\\udc00A cat","width":480,"height":480,"model":"sora"}', field: 'prompt' },
-  { name: 'prompt with reversed surrogates (\\udc00\\ud800)', body: '{"prompt":"A cat \\udc00\\ud800","width":480,"height":480,"model":"sora"}', field: 'prompt' },
+  {
+    name: 'prompt with a lone high surrogate (\\ud800)',
+    body: '{"prompt":"A cat \\ud800 playing","width":480,"height":480,"model":"sora"}',
+    field: 'prompt',
+  },
+  {
+    name: 'prompt with a lone low surrogate (\\udc00)',
+    body: '{"prompt":"\\udc00A cat","width":480,"height":480,"model":"sora"}',
+    field: 'prompt',
+  },
+  {
+    name: 'prompt with reversed surrogates (\\udc00\\ud800)',
+    body: '{"prompt":"A cat \\udc00\\ud800","width":480,"height":480,"model":"sora"}',
+    field: 'prompt',
+  },
   // Sizes and numbers (Sora 1).
   { name: 'unsupported size 500x500', body: { ...quickstartBody, width: 500, height: 500 }, field: 'width' },
   { name: 'missing width', body: { prompt: 'A cat', height: 480, model: 'sora' }, field: 'width' },
   { name: 'width as a string', body: { ...quickstartBody, width: '480' }, field: 'width' },
   { name: 'fractional height', body: { ...quickstartBody, height: 480.5 }, field: 'height' },
   { name: 'negative width', body: { ...quickstartBody, width: -480 }, field: 'width' },
-  { name: 'width overflowing to Infinity (1e999)', body: '{"prompt":"A cat","width":1e999,"height":480,"model":"sora"}', field: 'width' },
+  {
+    name: 'width overflowing to Infinity (1e999)',
+    body: '{"prompt":"A cat","width":1e999,"height":480,"model":"sora"}',
+    field: 'width',
+  },
   { name: 'n_seconds 0', body: { ...quickstartBody, n_seconds: 0 }, field: 'n_seconds' },
   { name: 'n_seconds 21', body: { ...quickstartBody, n_seconds: 21 }, field: 'n_seconds' },
   { name: 'n_seconds as a string', body: { ...quickstartBody, n_seconds: '5' }, field: 'n_seconds' },
   { name: 'n_variants 0', body: { ...quickstartBody, n_variants: 0 }, field: 'n_variants' },
   { name: 'n_variants 5', body: { ...quickstartBody, n_variants: 5 }, field: 'n_variants' },
   { name: 'n_variants null', body: { ...quickstartBody, n_variants: null }, field: 'n_variants' },
-  { name: 'n_variants 3 at 720p', body: { ...quickstartBody, width: 1280, height: 720, n_variants: 3 }, field: 'n_variants' },
-  { name: 'n_variants 2 at 1080p', body: { ...quickstartBody, width: 1080, height: 1080, n_variants: 2 }, field: 'n_variants' },
-  { name: '1080p over 10 seconds', body: { ...quickstartBody, width: 1920, height: 1080, n_seconds: 11 }, field: 'n_seconds' },
+  {
+    name: 'n_variants 3 at 720p',
+    body: { ...quickstartBody, width: 1280, height: 720, n_variants: 3 },
+    field: 'n_variants',
+  },
+  {
+    name: 'n_variants 2 at 1080p',
+    body: { ...quickstartBody, width: 1080, height: 1080, n_variants: 2 },
+    field: 'n_variants',
+  },
+  {
+    name: '1080p over 10 seconds',
+    body: { ...quickstartBody, width: 1920, height: 1080, n_seconds: 11 },
+    field: 'n_seconds',
+  },
   // Model and unknown fields.
   { name: 'unknown model', body: { ...quickstartBody, model: 'sora-3' }, field: 'model' },
   { name: 'model is a number', body: { ...quickstartBody, model: 2 }, field: 'model' },
   { name: 'model differs only in case', body: { ...quickstartBody, model: 'Sora' }, field: 'model' },
   { name: 'unknown field', body: { ...quickstartBody, style: 'noir' }, field: 'style' },
   { name: 'Sora 2 field on a Sora 1 request', body: { ...quickstartBody, size: '480x480' }, field: 'size' },
-  { name: '__proto__ as a field', body: '{"prompt":"A cat","width":480,"height":480,"model":"sora","__proto__":{"n_variants":9}}', field: '__proto__' },
+  {
+    name: '__proto__ as a field',
+    body: '{"prompt":"A cat","width":480,"height":480,"model":"sora","__proto__":{"n_variants":9}}',
+    field: '__proto__',
+  },
   // Sora 2 (videos API).
   { name: 'Sora 2: unsupported size', body: { ...sora2, size: '480x480' }, field: 'size' },
   { name: 'Sora 2: size as WxH numbers', body: { ...sora2, size: 1280 }, field: 'size' },
@@ -100,32 +198,104 @@ const cases: BadRequest[] = [
   { name: 'Sora 2: width/height fields', body: { ...sora2, width: 1280, height: 720 }, field: 'width' },
   { name: 'Sora 2: empty prompt', body: { ...sora2, prompt: '' }, field: 'prompt' },
   // Transport: size, media type.
-  { name: 'body over 64 KiB', body: { ...quickstartBody, prompt: 'a'.repeat(70 * 1024) }, status: 413, detail: /body.*65536 bytes/i },
-  { name: 'content-type text/plain', body: JSON.stringify(quickstartBody), contentType: 'text/plain', status: 415, detail: /Content-Type: application\/json.*text\/plain/ },
-  { name: 'no content-type', body: Buffer.from(JSON.stringify(quickstartBody)), contentType: null, status: 415, detail: /Content-Type.*'none'/ },
-  { name: 'content-type application/jsonp', body: JSON.stringify(quickstartBody), contentType: 'application/jsonp', status: 415, detail: /Content-Type/ },
-  { name: 'content-type multipart/form-data', body: JSON.stringify(quickstartBody), contentType: 'multipart/form-data; boundary=x', status: 415, detail: /Content-Type/ },
+  {
+    name: 'body over 64 KiB',
+    body: { ...quickstartBody, prompt: 'a'.repeat(70 * 1024) },
+    status: 413,
+    detail: /body.*65536 bytes/i,
+  },
+  {
+    name: 'content-type text/plain',
+    body: JSON.stringify(quickstartBody),
+    contentType: 'text/plain',
+    status: 415,
+    detail: /Content-Type: application\/json.*text\/plain/,
+  },
+  {
+    name: 'no content-type',
+    body: Buffer.from(JSON.stringify(quickstartBody)),
+    contentType: null,
+    status: 415,
+    detail: /Content-Type.*'none'/,
+  },
+  {
+    name: 'content-type application/jsonp',
+    body: JSON.stringify(quickstartBody),
+    contentType: 'application/jsonp',
+    status: 415,
+    detail: /Content-Type/,
+  },
+  {
+    name: 'content-type multipart/form-data',
+    body: JSON.stringify(quickstartBody),
+    contentType: 'multipart/form-data; boundary=x',
+    status: 415,
+    detail: /Content-Type/,
+  },
   // Idempotency-Key: it becomes an instance id and a blob name prefix.
-  { name: 'Idempotency-Key "../x"', body: quickstartBody, headers: { 'idempotency-key': '../x' }, field: 'Idempotency-Key' },
-  { name: 'Idempotency-Key with a slash', body: quickstartBody, headers: { 'idempotency-key': 'a/b' }, field: 'Idempotency-Key' },
-  { name: 'Idempotency-Key of 101 characters', body: quickstartBody, headers: { 'idempotency-key': 'k'.repeat(101) }, field: 'Idempotency-Key' },
-  { name: 'Idempotency-Key starting with "-"', body: quickstartBody, headers: { 'idempotency-key': '-abc' }, field: 'Idempotency-Key' },
-  { name: 'empty Idempotency-Key', body: quickstartBody, headers: { 'idempotency-key': '' }, field: 'Idempotency-Key' },
-  { name: 'bad Idempotency-Key and a bad body: the key is named', body: { prompt: '' }, headers: { 'idempotency-key': 'a b' }, field: 'Idempotency-Key' },
+  {
+    name: 'Idempotency-Key "../x"',
+    body: quickstartBody,
+    headers: { 'idempotency-key': '../x' },
+    field: 'Idempotency-Key',
+  },
+  {
+    name: 'Idempotency-Key with a slash',
+    body: quickstartBody,
+    headers: { 'idempotency-key': 'a/b' },
+    field: 'Idempotency-Key',
+  },
+  {
+    name: 'Idempotency-Key of 101 characters',
+    body: quickstartBody,
+    headers: { 'idempotency-key': 'k'.repeat(101) },
+    field: 'Idempotency-Key',
+  },
+  {
+    name: 'Idempotency-Key starting with "-"',
+    body: quickstartBody,
+    headers: { 'idempotency-key': '-abc' },
+    field: 'Idempotency-Key',
+  },
+  {
+    name: 'empty Idempotency-Key',
+    body: quickstartBody,
+    headers: { 'idempotency-key': '' },
+    field: 'Idempotency-Key',
+  },
+  {
+    name: 'bad Idempotency-Key and a bad body: the key is named',
+    body: { prompt: '' },
+    headers: { 'idempotency-key': 'a b' },
+    field: 'Idempotency-Key',
+  },
   // This stack sets no IDEMPOTENCY_KEY_SECRET: a key would have to become the public id itself.
-  { name: 'issue 16 item 14: a well-formed Idempotency-Key where no IDEMPOTENCY_KEY_SECRET is set', body: quickstartBody, headers: { 'idempotency-key': 'order-1' }, field: 'Idempotency-Key' },
+  {
+    name: 'issue 16 item 14: a well-formed Idempotency-Key where no IDEMPOTENCY_KEY_SECRET is set',
+    body: quickstartBody,
+    headers: { 'idempotency-key': 'order-1' },
+    field: 'Idempotency-Key',
+  },
 ];
 
 function send(item: BadRequest): Promise<Answer> {
   const contentType = item.contentType === undefined ? 'application/json' : item.contentType;
-  const headers: Record<string, string> = { ...(contentType === null ? {} : { 'content-type': contentType }), ...item.headers };
-  const body = typeof item.body === 'string' || Buffer.isBuffer(item.body) ? item.body : JSON.stringify(item.body);
+  const headers: Record<string, string> = {
+    ...(contentType === null ? {} : { 'content-type': contentType }),
+    ...item.headers,
+  };
+  const body =
+    typeof item.body === 'string' || Buffer.isBuffer(item.body) ? item.body : JSON.stringify(item.body);
   return call(`${stack.host.url}/api/videos`, { method: 'POST', headers, body });
 }
 
 function assertProblem(answer: Answer, status: number, what: string) {
   assert.equal(answer.status, status, `${what}: ${answer.status} ${answer.text}`);
-  assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json\b/, `${what}: content-type`);
+  assert.match(
+    answer.headers.get('content-type') ?? '',
+    /^application\/problem\+json\b/,
+    `${what}: content-type`,
+  );
   assert.equal(typeof answer.body, 'object', `${what}: a JSON body: ${answer.text}`);
   assert.equal(answer.body.status, status, `${what}: body.status`);
   assert.equal(typeof answer.body.title, 'string', `${what}: body.title`);
@@ -150,9 +320,16 @@ describe('POST /api/videos refuses malformed requests with a problem', () => {
         assert.ok(fields.includes(wanted), `errors[].field names '${wanted}', got ${JSON.stringify(fields)}`);
         for (const error of answer.body.errors as { field: unknown; message: unknown }[]) {
           assert.equal(typeof error.field, 'string');
-          assert.ok(typeof error.message === 'string' && error.message.length > 0, 'every field error says what is wrong');
+          assert.ok(
+            typeof error.message === 'string' && error.message.length > 0,
+            'every field error says what is wrong',
+          );
         }
-        if (wanted !== '') assert.ok(answer.body.detail.includes(wanted), `detail mentions '${wanted}': ${answer.body.detail}`);
+        if (wanted !== '')
+          assert.ok(
+            answer.body.detail.includes(wanted),
+            `detail mentions '${wanted}': ${answer.body.detail}`,
+          );
       }
       if (item.detail) assert.match(answer.body.detail, item.detail);
       assert.equal(answer.headers.get('location'), null, 'no status URL for a refused request');
@@ -168,7 +345,8 @@ describe('bad ids in URLs', () => {
         const answer = await call(`${stack.host.url}/api/videos/${id}`, { method });
         assert.ok([400, 404].includes(answer.status), `${answer.status} ${answer.text}`);
         assertProblem(answer, answer.status, `${method} ${id}`);
-        if (answer.status === 400) assert.ok(JSON.stringify(answer.body.errors).includes('"field":"id"'), answer.text);
+        if (answer.status === 400)
+          assert.ok(JSON.stringify(answer.body.errors).includes('"field":"id"'), answer.text);
       });
     }
   }
@@ -179,7 +357,9 @@ describe('after all of them', () => {
     const all: { instanceId: string }[] = [];
     let token: string | null = null;
     do {
-      const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/?top=1000`, { headers: token ? { 'x-ms-continuation-token': token } : {} });
+      const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/?top=1000`, {
+        headers: token ? { 'x-ms-continuation-token': token } : {},
+      });
       assert.equal(answer.status, 200, answer.text);
       assert.ok(Array.isArray(answer.body), answer.text);
       all.push(...(answer.body as { instanceId: string }[]));
@@ -189,7 +369,10 @@ describe('after all of them', () => {
   }
 
   test('no orchestration was started and no Sora job was created', async () => {
-    assert.deepEqual((await listInstances()).map((i) => i.instanceId), []);
+    assert.deepEqual(
+      (await listInstances()).map((i) => i.instanceId),
+      [],
+    );
     const stats = await emulatorStats(stack.emulator);
     assert.equal(totalJobsCreated(stats), 0, JSON.stringify(stats));
     const soraCalls = Object.entries(stats.requests).filter(([route]) => route.startsWith('POST /openai/'));
@@ -201,7 +384,10 @@ describe('after all of them', () => {
     assert.equal(started.status, 202, started.text);
     const status = await waitForVideo(stack.host, started.body.id);
     assert.equal(status.phase, 'completed', JSON.stringify(status));
-    assert.deepEqual((await listInstances()).map((i) => i.instanceId), [started.body.id]);
+    assert.deepEqual(
+      (await listInstances()).map((i) => i.instanceId),
+      [started.body.id],
+    );
     assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)), 1);
   });
 });

@@ -3,7 +3,17 @@
 // 503 with Retry-After instead of hanging, and a start it answered 503 must not run later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, quickstartBody, emulatorStats, startPipelineStack, startVideo, totalJobsCreated, waitForVideo, type Answer, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  quickstartBody,
+  emulatorStats,
+  startPipelineStack,
+  startVideo,
+  totalJobsCreated,
+  waitForVideo,
+  type Answer,
+  type PipelineStack,
+} from './pipeline-stack.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 /** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
@@ -11,7 +21,9 @@ const CLIENT_PATIENCE_MS = 30_000;
 
 let stack: PipelineStack;
 before(async () => {
-  stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
+  stack = await startPipelineStack({
+    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+  });
 });
 after(async () => {
   // Never leave a stopped Azurite behind, whatever the test did.
@@ -20,10 +32,15 @@ after(async () => {
 });
 
 async function patiently(url: string, init: RequestInit = {}): Promise<Answer | string> {
-  return call(url, { ...init, signal: AbortSignal.timeout(CLIENT_PATIENCE_MS) }).catch((error: Error) => `no answer within ${CLIENT_PATIENCE_MS} ms (${error.name})`);
+  return call(url, { ...init, signal: AbortSignal.timeout(CLIENT_PATIENCE_MS) }).catch(
+    (error: Error) => `no answer within ${CLIENT_PATIENCE_MS} ms (${error.name})`,
+  );
 }
 
-interface InstanceRow { instanceId: string; runtimeStatus: string }
+interface InstanceRow {
+  instanceId: string;
+  runtimeStatus: string;
+}
 
 async function instances(): Promise<InstanceRow[]> {
   const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/?top=1000`);
@@ -42,7 +59,11 @@ describe('storage that stops answering', () => {
     const began = Date.now();
     try {
       answers = await Promise.all([
-        patiently(`${stack.host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(small) }),
+        patiently(`${stack.host.url}/api/videos`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(small),
+        }),
         patiently(`${stack.host.url}/api/videos/${known}`),
         patiently(`${stack.host.url}/api/videos/${known}`, { method: 'DELETE' }),
       ]);
@@ -69,13 +90,22 @@ describe('storage that stops answering', () => {
     }
     // (The Node host carries out the start it was sent once Azurite answers: one instance.)
     assert.equal(others.length, 1, `the start went through late: ${JSON.stringify(others)}`);
-    assert.equal(others[0].runtimeStatus, 'Terminated', `a start answered 503 does not run: ${JSON.stringify(others)}`);
+    assert.equal(
+      others[0].runtimeStatus,
+      'Terminated',
+      `a start answered 503 does not run: ${JSON.stringify(others)}`,
+    );
     // Give a create in flight time to land and see the cancel mark.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const stats = await emulatorStats(stack.emulator);
     const made = totalJobsCreated(stats) - jobsBefore;
-    const deleted = Object.values(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}'] ?? {}).reduce((a, b) => a + b, 0);
-    assert.ok(made <= deleted, `every job such a start made was cancelled (made ${made}, deleted ${deleted})`);
+    const deleted = Object.values(
+      stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}'] ?? {},
+    ).reduce((a, b) => a + b, 0);
+    assert.ok(
+      made <= deleted,
+      `every job such a start made was cancelled (made ${made}, deleted ${deleted})`,
+    );
     assert.equal((await call(`${stack.host.url}/api/videos/${known}`)).status, 200, 'the app answers again');
   });
 });

@@ -13,9 +13,11 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-test('issue 16 item 1: a function-key caller\'s 202 carries no system key and no management URL', async () => {
+test("issue 16 item 1: a function-key caller's 202 carries no system key and no management URL", async () => {
   const answer = await call(`${stack.host.url}/api/videos`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-functions-key': keys.function }, body: JSON.stringify(quickstartBody),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-functions-key': keys.function },
+    body: JSON.stringify(quickstartBody),
   });
   assert.equal(answer.status, 202, answer.text);
   const everything = `${answer.text} ${JSON.stringify([...answer.headers])}`;
@@ -29,14 +31,31 @@ test('issue 16 item 1: a function-key caller\'s 202 carries no system key and no
 });
 
 test('the videos API refuses a caller without a key', async () => {
-  assert.equal((await call(`${stack.host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(quickstartBody) })).status, 401);
+  assert.equal(
+    (
+      await call(`${stack.host.url}/api/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(quickstartBody),
+      })
+    ).status,
+    401,
+  );
   assert.equal((await call(`${stack.host.url}/api/providers`)).status, 401);
 });
 
 test('provider webhooks need no key, and an unsigned one is refused by the app itself', async () => {
-  const answer = await call(`${stack.host.url}/api/callbacks/replicate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const answer = await call(`${stack.host.url}/api/callbacks/replicate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(answer.status, 401);
-  assert.equal(answer.body?.title, 'Unauthorized webhook', 'the app signature check answered, not the host key check');
+  assert.equal(
+    answer.body?.title,
+    'Unauthorized webhook',
+    'the app signature check answered, not the host key check',
+  );
 });
 
 test('issue 16 item 7: the durable rpc endpoint wants the system key', async () => {

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  call, postVideo, quickstartBody, emulatorStats, startPipelineStack, totalJobsCreated, waitForVideo, type Answer, type PipelineStack,
+  call,
+  postVideo,
+  quickstartBody,
+  emulatorStats,
+  startPipelineStack,
+  totalJobsCreated,
+  waitForVideo,
+  type Answer,
+  type PipelineStack,
 } from './pipeline-stack.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
@@ -14,34 +22,52 @@ const newKey = (what: string) => `${what}-${process.pid}-${Date.now()}-${++count
 
 let stack: PipelineStack;
 before(async () => {
-  stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
+  stack = await startPipelineStack({
+    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+  });
 });
 after(async () => stack?.stop());
 
 const keyed = (body: unknown, key: string) => postVideo(stack.host, body, { 'idempotency-key': key });
 
 async function purge(id: string): Promise<void> {
-  const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}`, { method: 'DELETE' });
+  const answer = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}`, {
+    method: 'DELETE',
+  });
   assert.equal(answer.status, 200, `purge ${id}: ${answer.text}`);
 }
 
 function assertKeyConflict(answer: Answer) {
   assert.equal(answer.status, 422, answer.text);
   assert.equal(answer.headers.get('content-type'), 'application/problem+json');
-  assert.deepEqual(answer.body.errors.map((e: { field: string }) => e.field), ['Idempotency-Key']);
+  assert.deepEqual(
+    answer.body.errors.map((e: { field: string }) => e.field),
+    ['Idempotency-Key'],
+  );
   assert.equal(answer.headers.get('location'), null);
 }
 
 describe('Idempotency-Key', () => {
-  test('issue 16 item 14: the key does not name the request: the id is derived from it with the deployment\'s secret, and the key itself reads or cancels nothing', async () => {
+  test("issue 16 item 14: the key does not name the request: the id is derived from it with the deployment's secret, and the key itself reads or cancels nothing", async () => {
     const key = newKey('order');
     const first = await keyed(small, key);
     assert.equal(first.status, 202, first.text);
     const id = first.body.id as string;
     assert.match(id, /^[0-9a-f]{32}$/, 'an opaque id');
-    assert.ok(!id.includes(key) && !first.text.includes(key), `the key appears nowhere in the answer: ${first.text}`);
-    assert.equal((await call(`${stack.host.url}/api/videos/${key}`)).status, 404, 'GET by the key finds nothing');
-    assert.equal((await call(`${stack.host.url}/api/videos/${key}`, { method: 'DELETE' })).status, 404, 'DELETE by the key finds nothing');
+    assert.ok(
+      !id.includes(key) && !first.text.includes(key),
+      `the key appears nowhere in the answer: ${first.text}`,
+    );
+    assert.equal(
+      (await call(`${stack.host.url}/api/videos/${key}`)).status,
+      404,
+      'GET by the key finds nothing',
+    );
+    assert.equal(
+      (await call(`${stack.host.url}/api/videos/${key}`, { method: 'DELETE' })).status,
+      404,
+      'DELETE by the key finds nothing',
+    );
     const again = await keyed(small, key);
     assert.equal(again.status, 202, again.text);
     assert.equal(again.body.id, id, 'the same key, the same request');
@@ -54,24 +80,38 @@ describe('Idempotency-Key', () => {
     const before = totalJobsCreated(await emulatorStats(stack.emulator));
     // Eight keys, each sent twice at the same moment with different bodies: the race path
     // (both see no instance, one start is refused) is taken for most of them.
-    const races = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-      const key = newKey(`race-${i}`);
-      const bodies = ['A', 'B'].map((which) => ({ ...small, prompt: `Body ${which} of race ${i}.` }));
-      const answers = await Promise.all(bodies.map((body) => keyed(body, key)));
-      return { key, bodies, answers };
-    }));
+    const races = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const key = newKey(`race-${i}`);
+        const bodies = ['A', 'B'].map((which) => ({ ...small, prompt: `Body ${which} of race ${i}.` }));
+        const answers = await Promise.all(bodies.map((body) => keyed(body, key)));
+        return { key, bodies, answers };
+      }),
+    );
     for (const { key, bodies, answers } of races) {
-      assert.deepEqual(answers.map((a) => a.status).sort(), [202, 422], `${key}: ${answers.map((a) => `${a.status} ${a.text}`).join(' | ')}`);
+      assert.deepEqual(
+        answers.map((a) => a.status).sort(),
+        [202, 422],
+        `${key}: ${answers.map((a) => `${a.status} ${a.text}`).join(' | ')}`,
+      );
       const winner = answers.findIndex((a) => a.status === 202);
       assertKeyConflict(answers[1 - winner]);
       const status = await waitForVideo(stack.host, answers[winner].body.id);
       assert.equal(status.phase, 'completed', JSON.stringify(status));
-      assert.equal(status.request.prompt, bodies[winner].prompt, `${key}: the 202 was for the body that runs`);
+      assert.equal(
+        status.request.prompt,
+        bodies[winner].prompt,
+        `${key}: the 202 was for the body that runs`,
+      );
     }
-    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, races.length, 'one upstream job per key');
+    assert.equal(
+      totalJobsCreated(await emulatorStats(stack.emulator)) - before,
+      races.length,
+      'one upstream job per key',
+    );
   });
 
-  test('issue 16 item 3: a key used again after its request was purged starts clean and delivers the new request\'s own video', async () => {
+  test("issue 16 item 3: a key used again after its request was purged starts clean and delivers the new request's own video", async () => {
     const key = newKey('reused');
     const first = await keyed({ ...fal, prompt: 'A red kite over a beach.' }, key);
     assert.equal(first.status, 202, first.text);
@@ -87,16 +127,28 @@ describe('Idempotency-Key', () => {
     const status = await waitForVideo(stack.host, second.body.id);
     assert.equal(status.phase, 'completed', JSON.stringify(status));
     assert.equal(status.request.prompt, 'A green kite over a hill.');
-    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1, 'a job of its own was made');
-    assert.notEqual(status.upstream.jobId, firstStatus.upstream.jobId, 'not the old request\'s job');
+    assert.equal(
+      totalJobsCreated(await emulatorStats(stack.emulator)) - before,
+      1,
+      'a job of its own was made',
+    );
+    assert.notEqual(status.upstream.jobId, firstStatus.upstream.jobId, "not the old request's job");
     for (const video of status.videos) {
       const properties = await stack.container.getBlockBlobClient(video.blobName).getProperties();
-      assert.equal(properties.metadata?.jobid, status.upstream.jobId, `${video.blobName} holds the new job's video`);
+      assert.equal(
+        properties.metadata?.jobid,
+        status.upstream.jobId,
+        `${video.blobName} holds the new job's video`,
+      );
     }
   });
 
   test('issue 16 item 3: after cancel and purge, the key starts a new request that completes', async () => {
-    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
+    await call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ timeScale: 5 }),
+    });
     const key = newKey('cancelled');
     let id: string;
     try {
@@ -104,20 +156,29 @@ describe('Idempotency-Key', () => {
       assert.equal(first.status, 202, first.text);
       id = first.body.id;
       for (let i = 0; i < 100; i++) {
-        if (['queued', 'running'].includes((await call(`${stack.host.url}/api/videos/${id}`)).body.phase)) break;
+        if (['queued', 'running'].includes((await call(`${stack.host.url}/api/videos/${id}`)).body.phase))
+          break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
       assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
     } finally {
-      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ timeScale: 0.05 }),
+      });
     }
     await purge(id);
     const again = await keyed(small, key);
     assert.equal(again.status, 202, again.text);
     assert.equal(again.body.id, id);
     const status = await waitForVideo(stack.host, id);
-    assert.equal(status.phase, 'completed', `the old run's cancel mark does not stop the new run: ${JSON.stringify(status)}`);
+    assert.equal(
+      status.phase,
+      'completed',
+      `the old run's cancel mark does not stop the new run: ${JSON.stringify(status)}`,
+    );
   });
 });

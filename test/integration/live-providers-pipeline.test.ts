@@ -3,46 +3,83 @@
 // lost creates, cancels, expired outputs and refused prompts, per provider.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, startPipelineStack, startVideo, videoBlobs, waitForVideo, EMULATOR_KEY, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  startPipelineStack,
+  startVideo,
+  videoBlobs,
+  waitForVideo,
+  EMULATOR_KEY,
+  type PipelineStack,
+} from './pipeline-stack.js';
 
 type Kind = 'fal' | 'replicate';
-const MODELS: Record<Kind, string> = { fal: 'fal-ai/kling-video/v2/master/text-to-video', replicate: 'kwaivgi/kling-v2.0' };
-const CREATE_ROUTES: Record<Kind, string> = { fal: 'POST /fal/{model_id}', replicate: 'POST /replicate/v1/models/{owner}/{name}/predictions' };
+const MODELS: Record<Kind, string> = {
+  fal: 'fal-ai/kling-video/v2/master/text-to-video',
+  replicate: 'kwaivgi/kling-v2.0',
+};
+const CREATE_ROUTES: Record<Kind, string> = {
+  fal: 'POST /fal/{model_id}',
+  replicate: 'POST /replicate/v1/models/{owner}/{name}/predictions',
+};
 const body = (kind: Kind, prompt: string) => ({ provider: kind, model: MODELS[kind], prompt, size: '16:9' });
 
 async function admin(stack: PipelineStack, method: string, path: string, value?: unknown) {
-  const answer = await call(`${stack.emulator.url}/_admin/${path}`, { method, headers: { 'content-type': 'application/json' }, body: value === undefined ? undefined : JSON.stringify(value) });
+  const answer = await call(`${stack.emulator.url}/_admin/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: value === undefined ? undefined : JSON.stringify(value),
+  });
   assert.ok(answer.status < 300, answer.text);
   return answer.body;
 }
-const creates = async (stack: PipelineStack, kind: Kind): Promise<number> => (await admin(stack, 'GET', 'stats')).creates[kind];
+const creates = async (stack: PipelineStack, kind: Kind): Promise<number> =>
+  (await admin(stack, 'GET', 'stats')).creates[kind];
 
 /** The provider's own view of a job, straight from its API. */
-async function upstream(stack: PipelineStack, kind: Kind, jobId: string): Promise<{ status: number; body: any }> {
-  const url = kind === 'fal'
-    ? `${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}/status`
-    : `${stack.emulator.url}/replicate/v1/predictions/${jobId}`;
-  const answer = await call(url, { headers: { authorization: kind === 'fal' ? `Key ${EMULATOR_KEY}` : `Bearer ${EMULATOR_KEY}` } });
+async function upstream(
+  stack: PipelineStack,
+  kind: Kind,
+  jobId: string,
+): Promise<{ status: number; body: any }> {
+  const url =
+    kind === 'fal'
+      ? `${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}/status`
+      : `${stack.emulator.url}/replicate/v1/predictions/${jobId}`;
+  const answer = await call(url, {
+    headers: { authorization: kind === 'fal' ? `Key ${EMULATOR_KEY}` : `Bearer ${EMULATOR_KEY}` },
+  });
   return { status: answer.status, body: answer.body };
 }
 
 /** The output's bytes as the provider serves them (faults off). */
 async function outputBytes(stack: PipelineStack, kind: Kind, jobId: string): Promise<Buffer> {
   const auth = { authorization: kind === 'fal' ? `Key ${EMULATOR_KEY}` : `Bearer ${EMULATOR_KEY}` };
-  const answer = kind === 'fal'
-    ? await call(`${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}`, { headers: auth })
-    : await call(`${stack.emulator.url}/replicate/v1/predictions/${jobId}`, { headers: auth });
+  const answer =
+    kind === 'fal'
+      ? await call(`${stack.emulator.url}/fal/fal-ai/kling-video/requests/${jobId}`, { headers: auth })
+      : await call(`${stack.emulator.url}/replicate/v1/predictions/${jobId}`, { headers: auth });
   const url: string = kind === 'fal' ? answer.body.video.url : answer.body.output;
   return Buffer.from(await (await fetch(url)).arrayBuffer());
 }
 
-async function waitForUpstream(stack: PipelineStack, id: string, statuses: string[], timeoutMs = 20_000): Promise<any> {
+async function waitForUpstream(
+  stack: PipelineStack,
+  id: string,
+  statuses: string[],
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     const answer = await call(`${stack.host.url}/api/videos/${id}`);
     last = answer.body;
-    if (answer.status === 200 && statuses.includes(answer.body.upstream?.status) && answer.body.upstream?.jobId) return answer.body;
+    if (
+      answer.status === 200 &&
+      statuses.includes(answer.body.upstream?.status) &&
+      answer.body.upstream?.jobId
+    )
+      return answer.body;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${id} never showed ${statuses.join('/')}: ${JSON.stringify(last)}`);
@@ -52,59 +89,87 @@ for (const kind of ['fal', 'replicate'] as const) {
   describe(`${kind}: the pipeline on the emulator`, () => {
     let stack: PipelineStack;
     before(async () => {
-      stack = await startPipelineStack({ emulator: { falConcurrency: 20 }, settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '2', DEFAULT_PROVIDER: kind } });
+      stack = await startPipelineStack({
+        emulator: { falConcurrency: 20 },
+        settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '2', DEFAULT_PROVIDER: kind },
+      });
     });
     after(async () => stack?.stop());
 
     test(`20 videos under 30 % injected 429/5xx/resets all complete byte-identical, with exactly 20 ${kind} jobs`, async () => {
       const before = await creates(stack, kind);
-      await admin(stack, 'PUT', 'faults', { seed: 7, rules: [
-        { kind: 'status', status: 429, rate: 0.08, retryAfterSeconds: 1 },
-        { kind: 'status', status: 500, rate: 0.08 },
-        { kind: 'status', status: 503, rate: 0.08 },
-        { kind: 'reset', rate: 0.08 },
-      ] });
+      await admin(stack, 'PUT', 'faults', {
+        seed: 7,
+        rules: [
+          { kind: 'status', status: 429, rate: 0.08, retryAfterSeconds: 1 },
+          { kind: 'status', status: 500, rate: 0.08 },
+          { kind: 'status', status: 503, rate: 0.08 },
+          { kind: 'reset', rate: 0.08 },
+        ],
+      });
       let statuses: any[];
       try {
-        const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => startVideo(stack.host, body(kind, `A kite over the dunes, take ${i}.`))));
+        const ids = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            startVideo(stack.host, body(kind, `A kite over the dunes, take ${i}.`)),
+          ),
+        );
         statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 240_000)));
       } finally {
         await admin(stack, 'DELETE', 'faults');
       }
-      const injected = Object.values((await admin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>)
-        .flatMap((byStatus) => Object.entries(byStatus)).filter(([code]) => ['429', '500', '503'].includes(code)).reduce((n, [, count]) => n + count, 0);
+      const injected = Object.values(
+        (await admin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>,
+      )
+        .flatMap((byStatus) => Object.entries(byStatus))
+        .filter(([code]) => ['429', '500', '503'].includes(code))
+        .reduce((n, [, count]) => n + count, 0);
       // With webhooks there are no status calls, so fewer calls to fault: a few error answers prove it.
       assert.ok(injected >= 4, `faults were really injected (${injected} error answers)`);
       for (const status of statuses) {
         assert.equal(status.phase, 'completed', JSON.stringify(status));
         const stored = await stack.container.getBlockBlobClient(status.videos[0].blobName).downloadToBuffer();
-        assert.ok(stored.equals(await outputBytes(stack, kind, status.upstream.jobId)), `${status.id}: the stored bytes are the provider's`);
+        assert.ok(
+          stored.equals(await outputBytes(stack, kind, status.upstream.jobId)),
+          `${status.id}: the stored bytes are the provider's`,
+        );
       }
-      assert.equal(await creates(stack, kind) - before, 20, 'one upstream job per video');
+      assert.equal((await creates(stack, kind)) - before, 20, 'one upstream job per video');
     });
 
-    test(kind === 'replicate'
-      ? 'a create whose answer is lost is adopted from the predictions list: one prediction billed'
-      : 'a create whose answer is lost is sent again only after the settle time (fal lists no jobs)', async () => {
-      const before = await creates(stack, kind);
-      await admin(stack, 'PUT', 'faults', { seed: 1, rules: [{ route: CREATE_ROUTES[kind], kind: 'drop-response', rate: 1 }] });
-      const started = Date.now();
-      const id = await startVideo(stack.host, body(kind, `A lost answer ${Date.now()}.`));
-      try {
-        for (let i = 0; i < 200 && (await creates(stack, kind)) === before; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      } finally {
-        await admin(stack, 'DELETE', 'faults');
-      }
-      const status = await waitForVideo(stack.host, id, 60_000);
-      assert.equal(status.phase, 'completed', JSON.stringify(status));
-      if (kind === 'replicate') {
-        assert.equal(await creates(stack, kind) - before, 1, 'adopted, not sent again');
-      } else {
-        assert.equal(await creates(stack, kind) - before, 2, 'fal cannot list jobs: the lost one is re-sent once');
-        // Settle time = max(5, 2 × the 2 s request timeout) = 5 s.
-        assert.ok(Date.now() - started >= 5000, 'never within the settle time');
-      }
-    });
+    test(
+      kind === 'replicate'
+        ? 'a create whose answer is lost is adopted from the predictions list: one prediction billed'
+        : 'a create whose answer is lost is sent again only after the settle time (fal lists no jobs)',
+      async () => {
+        const before = await creates(stack, kind);
+        await admin(stack, 'PUT', 'faults', {
+          seed: 1,
+          rules: [{ route: CREATE_ROUTES[kind], kind: 'drop-response', rate: 1 }],
+        });
+        const started = Date.now();
+        const id = await startVideo(stack.host, body(kind, `A lost answer ${Date.now()}.`));
+        try {
+          for (let i = 0; i < 200 && (await creates(stack, kind)) === before; i++)
+            await new Promise((resolve) => setTimeout(resolve, 25));
+        } finally {
+          await admin(stack, 'DELETE', 'faults');
+        }
+        const status = await waitForVideo(stack.host, id, 60_000);
+        assert.equal(status.phase, 'completed', JSON.stringify(status));
+        if (kind === 'replicate') {
+          assert.equal((await creates(stack, kind)) - before, 1, 'adopted, not sent again');
+        } else {
+          assert.equal(
+            (await creates(stack, kind)) - before,
+            2,
+            'fal cannot list jobs: the lost one is re-sent once',
+          );
+          // Settle time = max(5, 2 × the 2 s request timeout) = 5 s.
+          assert.ok(Date.now() - started >= 5000, 'never within the settle time');
+        }
+      },
+    );
 
     for (const stage of kind === 'fal' ? ['IN_QUEUE', 'IN_PROGRESS'] : ['starting', 'processing']) {
       test(`cancel while ${stage}: no job left running, no blob`, async () => {
@@ -117,7 +182,8 @@ for (const kind of ['fal', 'replicate'] as const) {
           assert.equal(cancelled.body.upstreamJobCancelled, true);
           const job = await upstream(stack, kind, seen.upstream.jobId);
           if (kind === 'replicate') assert.equal(job.body.status, 'canceled', JSON.stringify(job.body));
-          else assert.ok(job.status === 404 || job.body.error_type === 'client_cancelled', JSON.stringify(job));
+          else
+            assert.ok(job.status === 404 || job.body.error_type === 'client_cancelled', JSON.stringify(job));
           const final = await waitForVideo(stack.host, id);
           assert.equal(final.phase, 'cancelled');
           assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
@@ -131,25 +197,35 @@ for (const kind of ['fal', 'replicate'] as const) {
       await admin(stack, 'PATCH', 'config', { timeScale: 2 });
       try {
         const id = await startVideo(stack.host, body(kind, `Expire me ${Date.now()}.`));
-        const seen = await waitForUpstream(stack, id, kind === 'fal' ? ['IN_QUEUE', 'IN_PROGRESS'] : ['starting', 'processing']);
+        const seen = await waitForUpstream(
+          stack,
+          id,
+          kind === 'fal' ? ['IN_QUEUE', 'IN_PROGRESS'] : ['starting', 'processing'],
+        );
         await admin(stack, 'POST', `expire/${seen.upstream.jobId}`);
         await admin(stack, 'PATCH', 'config', { timeScale: 0.05 });
         const final = await waitForVideo(stack.host, id, 60_000);
         assert.equal(final.phase, 'failed', JSON.stringify(final));
-        assert.match(final.error, kind === 'fal' ? /Download.*HTTP 404/ : /expired: the outputs were removed/);
+        assert.match(
+          final.error,
+          kind === 'fal' ? /Download.*HTTP 404/ : /expired: the outputs were removed/,
+        );
         assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
       } finally {
         await admin(stack, 'PATCH', 'config', { timeScale: 0.05 });
       }
     });
 
-    test('a refused prompt ends the request failed with the provider\'s message', async () => {
+    test("a refused prompt ends the request failed with the provider's message", async () => {
       await admin(stack, 'PATCH', 'config', { denyList: ['forbidden'] });
       try {
         const id = await startVideo(stack.host, body(kind, 'A forbidden scene.'));
         const final = await waitForVideo(stack.host, id, 30_000);
         assert.equal(final.phase, 'failed', JSON.stringify(final));
-        assert.match(final.error, kind === 'fal' ? /content_policy_violation/ : /sensitive|flagged|NSFW|moderation|content/i);
+        assert.match(
+          final.error,
+          kind === 'fal' ? /content_policy_violation/ : /sensitive|flagged|NSFW|moderation|content/i,
+        );
         assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
       } finally {
         await admin(stack, 'PATCH', 'config', { denyList: [] });

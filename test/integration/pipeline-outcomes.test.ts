@@ -4,7 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  EMULATOR_KEY, call, quickstartBody, startPipelineStack, startVideo, videoBlobs, waitForVideo, type PipelineStack,
+  EMULATOR_KEY,
+  call,
+  quickstartBody,
+  startPipelineStack,
+  startVideo,
+  videoBlobs,
+  waitForVideo,
+  type PipelineStack,
 } from './pipeline-stack.js';
 
 const DENIED_WORD = 'forbidden-word';
@@ -17,8 +24,13 @@ let slow: PipelineStack;
 
 before(async () => {
   [stack, slow] = await Promise.all([
-    startPipelineStack({ emulator: { denyList: [DENIED_WORD], videosCreatesPerMinute: 100, timeScale: TIME_SCALE } }),
-    startPipelineStack({ emulator: { videosCreatesPerMinute: 100, timeScale: 5 }, settings: { VIDEO_DEADLINE_MINUTES: '0.05' } }),
+    startPipelineStack({
+      emulator: { denyList: [DENIED_WORD], videosCreatesPerMinute: 100, timeScale: TIME_SCALE },
+    }),
+    startPipelineStack({
+      emulator: { videosCreatesPerMinute: 100, timeScale: 5 },
+      settings: { VIDEO_DEADLINE_MINUTES: '0.05' },
+    }),
   ]);
 });
 after(async () => {
@@ -40,12 +52,21 @@ function soraJobUrl(on: PipelineStack, family: Family, jobId: string): string {
 }
 
 async function patchConfig(on: PipelineStack, values: Record<string, unknown>): Promise<void> {
-  const answer = await call(`${on.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
+  const answer = await call(`${on.emulator.url}/_admin/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(values),
+  });
   assert.equal(answer.status, 200, answer.text);
 }
 
 /** Runs `body` with the emulator reconfigured, and puts the old values back even if it fails. */
-async function withConfig<T>(on: PipelineStack, values: Record<string, unknown>, restore: Record<string, unknown>, body: () => Promise<T>): Promise<T> {
+async function withConfig<T>(
+  on: PipelineStack,
+  values: Record<string, unknown>,
+  restore: Record<string, unknown>,
+  body: () => Promise<T>,
+): Promise<T> {
   await patchConfig(on, values);
   try {
     return await body();
@@ -55,14 +76,23 @@ async function withConfig<T>(on: PipelineStack, values: Record<string, unknown>,
 }
 
 /** Follows GET /api/videos/{id} until it reports one of `phases` with a Sora job id. */
-async function waitForPhase(on: PipelineStack, id: string, phases: string[], timeoutMs = 20_000): Promise<any> {
+async function waitForPhase(
+  on: PipelineStack,
+  id: string,
+  phases: string[],
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     const answer = await call(`${on.host.url}/api/videos/${id}`);
     last = answer.body ?? answer.text;
-    if (answer.status === 200 && phases.includes(answer.body.phase) && answer.body.upstream?.jobId) return answer.body;
-    assert.ok(answer.status === 200 && !['completed', 'failed', 'cancelled'].includes(answer.body.phase), `finished before reaching ${phases.join('/')}: ${JSON.stringify(last)}`);
+    if (answer.status === 200 && phases.includes(answer.body.phase) && answer.body.upstream?.jobId)
+      return answer.body;
+    assert.ok(
+      answer.status === 200 && !['completed', 'failed', 'cancelled'].includes(answer.body.phase),
+      `finished before reaching ${phases.join('/')}: ${JSON.stringify(last)}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`video ${id} never reached ${phases.join('/')}; last: ${JSON.stringify(last)}`);
@@ -84,7 +114,8 @@ async function expectFailed(on: PipelineStack, id: string, family: Family, reaso
   assert.equal(status.upstream.model, family === 'jobs' ? 'sora' : 'sora-2', shown);
 
   // The job id: in the status once polling started; a job refused at create only names it in the error.
-  const jobId: string | undefined = status.upstream.jobId ?? /\b(task_[0-9a-f]+|video_[0-9a-f]+)\b/.exec(status.error)?.[1];
+  const jobId: string | undefined =
+    status.upstream.jobId ?? /\b(task_[0-9a-f]+|video_[0-9a-f]+)\b/.exec(status.error)?.[1];
   assert.ok(jobId, `the status or error names the Sora job: ${shown}`);
   assert.match(jobId, family === 'jobs' ? /^task_/ : /^video_/);
 
@@ -97,7 +128,10 @@ async function expectFailed(on: PipelineStack, id: string, family: Family, reaso
 describe('Sora outcomes end the request Failed, with the reason, no blob, and the job cleaned up', () => {
   test('input moderation: a prompt with a denied word', async () => {
     const ids = {
-      jobs: await startVideo(stack.host, withPrompt('jobs', `A cat holding a ${DENIED_WORD.toUpperCase()} sign.`)),
+      jobs: await startVideo(
+        stack.host,
+        withPrompt('jobs', `A cat holding a ${DENIED_WORD.toUpperCase()} sign.`),
+      ),
       videos: await startVideo(stack.host, withPrompt('videos', `A boat with a ${DENIED_WORD} flag.`)),
     };
     await Promise.all([
@@ -108,7 +142,10 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
 
   test('output moderation: the finished video is blocked', async () => {
     await withConfig(stack, { outputModerationRate: 1 }, { outputModerationRate: 0 }, async () => {
-      const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
+      const ids = {
+        jobs: await startVideo(stack.host, bodies.jobs),
+        videos: await startVideo(stack.host, bodies.videos),
+      };
       const [jobs, videos] = await Promise.all([
         expectFailed(stack, ids.jobs, 'jobs', /The azure-openai job task_\w+ failed: output_moderation/),
         expectFailed(stack, ids.videos, 'videos', /The azure-openai job video_\w+ failed: content_filter/),
@@ -122,7 +159,10 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
 
   test('internal error at Sora', async () => {
     await withConfig(stack, { internalErrorRate: 1 }, { internalErrorRate: 0 }, async () => {
-      const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
+      const ids = {
+        jobs: await startVideo(stack.host, bodies.jobs),
+        videos: await startVideo(stack.host, bodies.videos),
+      };
       await Promise.all([
         expectFailed(stack, ids.jobs, 'jobs', /The azure-openai job task_\w+ failed: internal_error/),
         expectFailed(stack, ids.videos, 'videos', /The azure-openai job video_\w+ failed: internal_error/),
@@ -133,25 +173,54 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
   test('the job is deleted on the Sora side while we poll it', async () => {
     // Slow jobs (12 s and 30 s) so they are surely still queued/running when deleted.
     await withConfig(stack, { timeScale: 2 }, { timeScale: TIME_SCALE }, async () => {
-      const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
-      await Promise.all((['jobs', 'videos'] as const).map(async (family) => {
-        const waiting = await waitForPhase(stack, ids[family], ['queued', 'running']);
-        const jobId: string = waiting.upstream.jobId;
-        const deleted = await call(soraJobUrl(stack, family, jobId), { method: 'DELETE', headers: { 'api-key': EMULATOR_KEY } });
-        assert.ok([200, 204].includes(deleted.status), `delete on the emulator: ${deleted.status} ${deleted.text}`);
-        const status = await expectFailed(stack, ids[family], family, new RegExp(`Reading the azure-openai job ${jobId} failed: .*HTTP 404`));
-        assert.equal(status.upstream.jobId, jobId);
-      }));
+      const ids = {
+        jobs: await startVideo(stack.host, bodies.jobs),
+        videos: await startVideo(stack.host, bodies.videos),
+      };
+      await Promise.all(
+        (['jobs', 'videos'] as const).map(async (family) => {
+          const waiting = await waitForPhase(stack, ids[family], ['queued', 'running']);
+          const jobId: string = waiting.upstream.jobId;
+          const deleted = await call(soraJobUrl(stack, family, jobId), {
+            method: 'DELETE',
+            headers: { 'api-key': EMULATOR_KEY },
+          });
+          assert.ok(
+            [200, 204].includes(deleted.status),
+            `delete on the emulator: ${deleted.status} ${deleted.text}`,
+          );
+          const status = await expectFailed(
+            stack,
+            ids[family],
+            family,
+            new RegExp(`Reading the azure-openai job ${jobId} failed: .*HTTP 404`),
+          );
+          assert.equal(status.upstream.jobId, jobId);
+        }),
+      );
     });
   });
 
   test('expired content: the job succeeded but its video is gone before the download', async () => {
     // A TTL of 0: content answers 404 from the first millisecond after the job finished.
     await withConfig(stack, { contentTtlSeconds: 0 }, { contentTtlSeconds: 86400 }, async () => {
-      const ids = { jobs: await startVideo(stack.host, bodies.jobs), videos: await startVideo(stack.host, bodies.videos) };
+      const ids = {
+        jobs: await startVideo(stack.host, bodies.jobs),
+        videos: await startVideo(stack.host, bodies.videos),
+      };
       const [jobs, videos] = await Promise.all([
-        expectFailed(stack, ids.jobs, 'jobs', /Downloading the video failed: Download Sora generation gen_\w+ failed with HTTP 404/),
-        expectFailed(stack, ids.videos, 'videos', /Downloading the video failed: Download Sora video video_\w+ failed with HTTP 404/),
+        expectFailed(
+          stack,
+          ids.jobs,
+          'jobs',
+          /Downloading the video failed: Download Sora generation gen_\w+ failed with HTTP 404/,
+        ),
+        expectFailed(
+          stack,
+          ids.videos,
+          'videos',
+          /Downloading the video failed: Download Sora video video_\w+ failed with HTTP 404/,
+        ),
       ]);
       // Sora had said "succeeded": the failure is the download's, not the job's.
       assert.equal(jobs.upstream.status, 'succeeded');
@@ -161,19 +230,43 @@ describe('Sora outcomes end the request Failed, with the reason, no blob, and th
 
   test('deadline reached: the job is cancelled and the request fails with "Timed out"', async () => {
     const started = Date.now();
-    const ids = { jobs: await startVideo(slow.host, bodies.jobs), videos: await startVideo(slow.host, bodies.videos) };
+    const ids = {
+      jobs: await startVideo(slow.host, bodies.jobs),
+      videos: await startVideo(slow.host, bodies.videos),
+    };
     const [jobs, videos] = await Promise.all([
-      expectFailed(slow, ids.jobs, 'jobs', /^Timed out after 0\.05 minutes: the azure-openai job task_\w+ was still \w+; it was cancelled/),
-      expectFailed(slow, ids.videos, 'videos', /^Timed out after 0\.05 minutes: the azure-openai job video_\w+ was still \w+; it was cancelled/),
+      expectFailed(
+        slow,
+        ids.jobs,
+        'jobs',
+        /^Timed out after 0\.05 minutes: the azure-openai job task_\w+ was still \w+; it was cancelled/,
+      ),
+      expectFailed(
+        slow,
+        ids.videos,
+        'videos',
+        /^Timed out after 0\.05 minutes: the azure-openai job video_\w+ was still \w+; it was cancelled/,
+      ),
     ]);
     const elapsed = Date.now() - started;
     // 3 s of deadline, not the 30+ s the jobs would have taken.
     assert.ok(elapsed >= 3000 && elapsed < 20_000, `failed after ${elapsed} ms`);
     // "was still <status>" above: it gave up while polling a live job, which it then deleted.
-    assert.ok(['queued', 'preprocessing', 'running', 'processing'].includes(jobs.upstream.status), JSON.stringify(jobs.upstream));
+    assert.ok(
+      ['queued', 'preprocessing', 'running', 'processing'].includes(jobs.upstream.status),
+      JSON.stringify(jobs.upstream),
+    );
     assert.ok(['queued', 'in_progress'].includes(videos.upstream.status), JSON.stringify(videos.upstream));
     const stats = (await call(`${slow.emulator.url}/_admin/stats`)).body;
-    assert.equal(stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}']?.['204'], 1, JSON.stringify(stats.requests));
-    assert.equal(stats.requests['DELETE /openai/v1/videos/{video_id}']?.['200'], 1, JSON.stringify(stats.requests));
+    assert.equal(
+      stats.requests['DELETE /openai/v1/video/generations/jobs/{job_id}']?.['204'],
+      1,
+      JSON.stringify(stats.requests),
+    );
+    assert.equal(
+      stats.requests['DELETE /openai/v1/videos/{video_id}']?.['200'],
+      1,
+      JSON.stringify(stats.requests),
+    );
   });
 });

@@ -4,37 +4,75 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  call, postVideo, quickstartBody, EMULATOR_KEY, emulatorStats, startPipelineStack, startVideo, totalJobsCreated, videoBlobs, waitForVideo, type PipelineStack,
+  call,
+  postVideo,
+  quickstartBody,
+  EMULATOR_KEY,
+  emulatorStats,
+  startPipelineStack,
+  startVideo,
+  totalJobsCreated,
+  videoBlobs,
+  waitForVideo,
+  type PipelineStack,
 } from './pipeline-stack.js';
 import { JobClaims, type CreateIntent } from '../../src/storage/job-claims.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
 async function setFaults(stack: PipelineStack, rules: unknown[], seed = 7): Promise<void> {
-  const answer = await call(`${stack.emulator.url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed, rules }) });
+  const answer = await call(`${stack.emulator.url}/_admin/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seed, rules }),
+  });
   assert.equal(answer.status < 300, true, answer.text);
 }
 
 /** The bytes Sora serves for one generation, fetched directly (faults off). */
-async function soraContent(stack: PipelineStack, family: string, jobId: string, outputId: string): Promise<Buffer> {
-  const path = family === 'jobs' ? `/video/generations/${outputId}/content/video?api-version=preview` : `/videos/${jobId}/content?variant=video`;
-  const response = await fetch(`${stack.emulator.url}/openai/v1${path}`, { headers: { 'api-key': EMULATOR_KEY } });
+async function soraContent(
+  stack: PipelineStack,
+  family: string,
+  jobId: string,
+  outputId: string,
+): Promise<Buffer> {
+  const path =
+    family === 'jobs'
+      ? `/video/generations/${outputId}/content/video?api-version=preview`
+      : `/videos/${jobId}/content?variant=video`;
+  const response = await fetch(`${stack.emulator.url}/openai/v1${path}`, {
+    headers: { 'api-key': EMULATOR_KEY },
+  });
   assert.equal(response.status, 200);
   return Buffer.from(await response.arrayBuffer());
 }
 
-async function checkBytes(stack: PipelineStack, status: { upstream: { model: string; jobId: string }; videos: { outputId: string; blobName: string }[] }) {
+async function checkBytes(
+  stack: PipelineStack,
+  status: { upstream: { model: string; jobId: string }; videos: { outputId: string; blobName: string }[] },
+) {
   for (const video of status.videos) {
     const stored = await stack.container.getBlockBlobClient(video.blobName).downloadToBuffer();
-    const original = await soraContent(stack, status.upstream.model === 'sora' ? 'jobs' : 'videos', status.upstream.jobId, video.outputId);
-    assert.ok(stored.equals(original), `${video.blobName}: stored ${stored.length} bytes differ from Sora's ${original.length}`);
+    const original = await soraContent(
+      stack,
+      status.upstream.model === 'sora' ? 'jobs' : 'videos',
+      status.upstream.jobId,
+      video.outputId,
+    );
+    assert.ok(
+      stored.equals(original),
+      `${video.blobName}: stored ${stored.length} bytes differ from Sora's ${original.length}`,
+    );
   }
 }
 
 describe('a flaky Sora: 30% of calls on every route fail', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack({ emulator: { maxRunningJobs: 4 }, settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '3' } });
+    stack = await startPipelineStack({
+      emulator: { maxRunningJobs: 4 },
+      settings: { PROVIDER_REQUEST_TIMEOUT_SECONDS: '3' },
+    });
   });
   after(async () => stack?.stop());
 
@@ -49,7 +87,10 @@ describe('a flaky Sora: 30% of calls on every route fail', () => {
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 180_000)));
     await setFaults(stack, []);
     const stats = await emulatorStats(stack.emulator);
-    const injected = Object.values(stats.requests).flatMap((byStatus) => Object.entries(byStatus)).filter(([code]) => ['429', '500', '503'].includes(code)).reduce((n, [, count]) => n + count, 0);
+    const injected = Object.values(stats.requests)
+      .flatMap((byStatus) => Object.entries(byStatus))
+      .filter(([code]) => ['429', '500', '503'].includes(code))
+      .reduce((n, [, count]) => n + count, 0);
     assert.ok(injected >= 10, `faults were really injected (${injected} error answers)`);
     for (const status of statuses) {
       assert.equal(status.phase, 'completed', JSON.stringify(status));
@@ -68,15 +109,28 @@ describe('a create whose answer is lost in flight', () => {
 
   test('is adopted from the job list, never sent twice', async () => {
     // Every create is carried out, but its answer never arrives (a gateway timeout).
-    await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }]);
+    await setFaults(stack, [
+      { route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 },
+    ]);
     const before = totalJobsCreated(await emulatorStats(stack.emulator));
-    const ids = [await startVideo(stack.host, small), await startVideo(stack.host, { ...small, prompt: 'A dog surfing a wave.' })];
+    const ids = [
+      await startVideo(stack.host, small),
+      await startVideo(stack.host, { ...small, prompt: 'A dog surfing a wave.' }),
+    ];
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 60_000)));
     await setFaults(stack, []);
     for (const status of statuses) assert.equal(status.phase, 'completed', JSON.stringify(status));
-    assert.notEqual(statuses[0].upstream.jobId, statuses[1].upstream.jobId, 'each instance adopted its own job');
+    assert.notEqual(
+      statuses[0].upstream.jobId,
+      statuses[1].upstream.jobId,
+      'each instance adopted its own job',
+    );
     const stats = await emulatorStats(stack.emulator);
-    assert.equal(totalJobsCreated(stats) - before, 2, `creates: ${JSON.stringify(stats.requests['POST /openai/v1/video/generations/jobs'])}`);
+    assert.equal(
+      totalJobsCreated(stats) - before,
+      2,
+      `creates: ${JSON.stringify(stats.requests['POST /openai/v1/video/generations/jobs'])}`,
+    );
   });
 });
 
@@ -105,12 +159,18 @@ describe('a thumbnail Sora cannot serve', () => {
 describe('callers', () => {
   let stack: PipelineStack;
   before(async () => {
-    stack = await startPipelineStack({ settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' } });
+    stack = await startPipelineStack({
+      settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+    });
   });
   after(async () => stack?.stop());
 
   test('DELETE mid-poll terminates the instance and deletes the Sora job', async () => {
-    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 5 }) });
+    await call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ timeScale: 5 }),
+    });
     try {
       const id = await startVideo(stack.host, small);
       let jobId: string | undefined;
@@ -125,30 +185,47 @@ describe('callers', () => {
       assert.equal(cancelled.body.upstreamJobCancelled, true);
       const status = await waitForVideo(stack.host, id);
       assert.equal(status.phase, 'cancelled');
-      const job = await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } });
+      const job = await fetch(
+        `${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`,
+        { headers: { 'api-key': EMULATOR_KEY } },
+      );
       assert.equal(job.status, 404, 'the Sora job is gone');
       assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
       const again = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(again.status, 409, 'a finished request cannot be cancelled again');
-      assert.equal((await call(`${stack.host.url}/api/videos/nope-${Date.now()}`, { method: 'DELETE' })).status, 404);
+      assert.equal(
+        (await call(`${stack.host.url}/api/videos/nope-${Date.now()}`, { method: 'DELETE' })).status,
+        404,
+      );
     } finally {
-      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ timeScale: 0.05 }),
+      });
     }
   });
 
   test('DELETE while the create is in flight: the job that create makes is deleted as well', async () => {
     // Sora takes 1.5 s to answer the create, so the cancel lands between request and answer.
-    await setFaults(stack, [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'latency', ms: 1500, rate: 1 }]);
+    await setFaults(stack, [
+      { route: 'POST /openai/v1/video/generations/jobs', kind: 'latency', ms: 1500, rate: 1 },
+    ]);
     try {
       const before = totalJobsCreated(await emulatorStats(stack.emulator));
       const id = await startVideo(stack.host, small);
       // Intents are kept per run (issue 16 item 3): the run id is in the instance's input.
-      const instance = await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showInput=true`);
-      const runId = (typeof instance.body.input === 'string' ? JSON.parse(instance.body.input) : instance.body.input).runId as string;
+      const instance = await call(
+        `${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showInput=true`,
+      );
+      const runId = (
+        typeof instance.body.input === 'string' ? JSON.parse(instance.body.input) : instance.body.input
+      ).runId as string;
       assert.match(runId, /^[0-9a-f]{32}$/, instance.text);
       const claims = new JobClaims(async () => stack.container);
       const intent = async (): Promise<Partial<CreateIntent>> => (await claims.readIntent(id, runId)) ?? {};
-      for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
@@ -163,7 +240,11 @@ describe('callers', () => {
       assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1);
       let job = 0;
       for (let i = 0; i < 100 && job !== 404; i++) {
-        job = (await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, { headers: { 'api-key': EMULATOR_KEY } })).status;
+        job = (
+          await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, {
+            headers: { 'api-key': EMULATOR_KEY },
+          })
+        ).status;
         if (job !== 404) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.equal(job, 404, `the Sora job ${jobId} made after the cancel is gone`);
@@ -182,7 +263,11 @@ describe('callers', () => {
     const filesServed = async () => (await emulatorStats(stack.emulator)).requests[fileRoute]?.['200'] ?? 0;
     await setFaults(stack, [{ route: fileRoute, kind: 'latency', ms: 5000, rate: 1 }]);
     try {
-      const id = await startVideo(stack.host, { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt: 'A paper boat in a gutter.' });
+      const id = await startVideo(stack.host, {
+        provider: 'fal',
+        model: 'fal-ai/kling-video/v2/master/text-to-video',
+        prompt: 'A paper boat in a gutter.',
+      });
       let phase = '';
       for (let i = 0; i < 1000 && phase !== 'downloading'; i++) {
         phase = (await call(`${stack.host.url}/api/videos/${id}`)).body.phase;
@@ -195,11 +280,19 @@ describe('callers', () => {
       // (Counted once a file has been sent in full: none was when the cancel was answered.)
       const servedAtCancel = await filesServed();
       assert.equal(servedAtCancel, servedBefore, 'the cancel came while the download waited for its file');
-      for (let i = 0; i < 150 && (await filesServed()) === servedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok((await filesServed()) > servedBefore, 'the download went on after the cancel and got its file');
+      for (let i = 0; i < 150 && (await filesServed()) === servedBefore; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(
+        (await filesServed()) > servedBefore,
+        'the download went on after the cancel and got its file',
+      );
       // A one-second video commits in milliseconds: give it ample time, then look.
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      assert.deepEqual(await videoBlobs(stack.container, `${id}/`), [], 'no blob of a cancelled request is left');
+      assert.deepEqual(
+        await videoBlobs(stack.container, `${id}/`),
+        [],
+        'no blob of a cancelled request is left',
+      );
       assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
     } finally {
       await setFaults(stack, []);
@@ -217,7 +310,11 @@ describe('callers', () => {
     assert.equal(second.body.id, first.body.id);
     assert.equal(second.body.statusUri, first.body.statusUri);
     assert.equal(second.headers.get('idempotent-replayed'), 'true');
-    const conflict = await postVideo(stack.host, { ...small, prompt: 'Something else entirely.' }, { 'idempotency-key': key });
+    const conflict = await postVideo(
+      stack.host,
+      { ...small, prompt: 'Something else entirely.' },
+      { 'idempotency-key': key },
+    );
     assert.equal(conflict.status, 422, conflict.text);
     assert.equal(conflict.headers.get('content-type'), 'application/problem+json');
     const status = await waitForVideo(stack.host, first.body.id);
@@ -238,11 +335,20 @@ describe('the host killed with 10 videos in flight', () => {
 
   test('after a restart on the same storage all 10 complete, with no duplicate job and no corrupt blob', async () => {
     const before = totalJobsCreated(await emulatorStats(stack.emulator));
-    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => startVideo(stack.host, { ...small, prompt: `A lighthouse in a storm, take ${i}.` })));
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        startVideo(stack.host, { ...small, prompt: `A lighthouse in a storm, take ${i}.` }),
+      ),
+    );
     // Let some be created and polled, none finished.
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    const phases = await Promise.all(ids.map(async (id) => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase as string));
-    assert.ok(phases.every((p) => p !== 'completed'), `nothing finished before the kill: ${phases.join(',')}`);
+    const phases = await Promise.all(
+      ids.map(async (id) => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase as string),
+    );
+    assert.ok(
+      phases.every((p) => p !== 'completed'),
+      `nothing finished before the kill: ${phases.join(',')}`,
+    );
     await stack.host.kill('SIGKILL');
     await stack.restartHost();
     const statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 120_000)));
@@ -250,6 +356,10 @@ describe('the host killed with 10 videos in flight', () => {
       assert.equal(status.phase, 'completed', JSON.stringify(status));
       await checkBytes(stack, status);
     }
-    assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 10, 'one Sora job per video, restart or not');
+    assert.equal(
+      totalJobsCreated(await emulatorStats(stack.emulator)) - before,
+      10,
+      'one Sora job per video, restart or not',
+    );
   });
 });

@@ -5,7 +5,11 @@ import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
-import { startProviderEmulator, type RunningProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
+import {
+  startProviderEmulator,
+  type RunningProviderEmulator,
+  type ProviderEmulatorOptions,
+} from '../../emulators/providers/index.js';
 import { freePort } from '../../cli/local-stack.js';
 export { freePort };
 import { settingNames } from '../../src/config.js';
@@ -42,12 +46,15 @@ export interface StackOptions {
   requireKeys?: boolean;
 }
 
-
 /** The app's settings against local Azurite and the emulator, polling fast (emulator jobs take
  * seconds); bench/streaming.ts runs the app with them too. Every provider is the emulator's.
  * Every setting the app reads is given (blank when unused), so a developer's own
  * local.settings.json in the repository cannot change what a test runs. */
-export function pipelineSettings(storageConnectionString: string, emulatorUrl: string, key = EMULATOR_KEY): Record<string, string> {
+export function pipelineSettings(
+  storageConnectionString: string,
+  emulatorUrl: string,
+  key = EMULATOR_KEY,
+): Record<string, string> {
   return {
     ...Object.fromEntries(settingNames.map((name) => [name, ''])),
     AzureWebJobsStorage: storageConnectionString,
@@ -78,15 +85,30 @@ export function pipelineSettings(storageConnectionString: string, emulatorUrl: s
 
 export async function startPipelineStack(options: StackOptions = {}): Promise<PipelineStack> {
   const azurite = await startAzurite();
-  const emulator = await startProviderEmulator({ port: 0, apiKey: EMULATOR_KEY, timeScale: 0.05, ...options.emulator });
+  const emulator = await startProviderEmulator({
+    port: 0,
+    apiKey: EMULATOR_KEY,
+    timeScale: 0.05,
+    ...options.emulator,
+  });
   const settings = { ...pipelineSettings(azurite.connectionString, emulator.url), ...options.settings };
   // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
   // and a restarted host answers where the old one did.
   const port = await freePort();
   settings.PUBLIC_BASE_URL ||= `http://127.0.0.1:${port}`;
-  const launch = () => startHost({ appDir: repoRoot, port, store: options.store ?? 'azure', env: settings, quiet: !options.requireKeys, requireKeys: options.requireKeys });
+  const launch = () =>
+    startHost({
+      appDir: repoRoot,
+      port,
+      store: options.store ?? 'azure',
+      env: settings,
+      quiet: !options.requireKeys,
+      requireKeys: options.requireKeys,
+    });
   const stack: PipelineStack = {
-    azurite, emulator, settings,
+    azurite,
+    emulator,
+    settings,
     host: await launch(),
     container: BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER),
     async restartHost() {
@@ -102,7 +124,9 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
   };
   // With keys required (as on Azure), the host prints them; the document is read with the function key.
   if (options.requireKeys) {
-    const match = /^Keys \(--require-keys\): master=(\S+) function=(\S+) durabletask_extension=(\S+)$/m.exec(stack.host.output());
+    const match = /^Keys \(--require-keys\): master=(\S+) function=(\S+) durabletask_extension=(\S+)$/m.exec(
+      stack.host.output(),
+    );
     assert.ok(match, `the host printed no keys:\n${stack.host.output()}`);
     stack.keys = { function: match[2], system: match[3] };
   }
@@ -111,9 +135,16 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
   return stack;
 }
 
-
-export async function postVideo(host: RunningHost, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return call(`${host.url}/api/videos`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postVideo(
+  host: RunningHost,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return call(`${host.url}/api/videos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -130,7 +161,11 @@ export async function waitForVideo(host: RunningHost, id: string, timeoutMs = 60
   throw new Error(`video ${id} did not finish within ${timeoutMs} ms; last: ${last?.status} ${last?.text}`);
 }
 
-export async function startVideo(host: RunningHost, body: unknown, headers: Record<string, string> = {}): Promise<string> {
+export async function startVideo(
+  host: RunningHost,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const answer = await postVideo(host, body, headers);
   assert.equal(answer.status, 202, answer.text);
   return answer.body.id as string;
@@ -153,8 +188,15 @@ export function totalJobsCreated(stats: EmulatorStats): number {
 export async function videoBlobs(container: ContainerClient, prefix = ''): Promise<string[]> {
   const names: string[] = [];
   if (!(await container.exists())) return names;
-  for await (const blob of container.listBlobsFlat({ prefix })) if (!blob.name.startsWith('.claims/')) names.push(blob.name);
+  for await (const blob of container.listBlobsFlat({ prefix }))
+    if (!blob.name.startsWith('.claims/')) names.push(blob.name);
   return names;
 }
 
-export const quickstartBody = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+export const quickstartBody = {
+  prompt: 'A cat playing piano in a jazz bar.',
+  width: 480,
+  height: 480,
+  n_seconds: 5,
+  model: 'sora',
+};

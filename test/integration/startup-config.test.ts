@@ -9,7 +9,10 @@ import { repoRoot } from './pipeline-stack.js';
 test('the host refuses to start the app and names every bad setting', async () => {
   const secret = 'sk-not-to-be-printed-123456';
   const error = await startHost({
-    appDir: repoRoot, port: 0, store: 'memory', quiet: true,
+    appDir: repoRoot,
+    port: 0,
+    store: 'memory',
+    quiet: true,
     env: {
       // Blank unless set below: a local.settings.json in the repository must not configure a provider here.
       ...Object.fromEntries(settingNames.map((name) => [name, ''])),
@@ -29,7 +32,12 @@ test('the host refuses to start the app and names every bad setting', async () =
     (e: unknown) => e,
   );
   assert.ok(error instanceof HostStartError, `the host started anyway: ${String(error)}`);
-  for (const setting of ['no video provider is configured', 'VIDEO_STORAGE', 'POLL_MIN_SECONDS', 'VIDEO_CONTAINER']) {
+  for (const setting of [
+    'no video provider is configured',
+    'VIDEO_STORAGE',
+    'POLL_MIN_SECONDS',
+    'VIDEO_CONTAINER',
+  ]) {
     assert.match(error.output, new RegExp(setting), `${setting} is named`);
   }
   assert.match(error.output, /Invalid app settings/);

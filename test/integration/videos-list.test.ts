@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkAnswer } from '../support/openapi-check.js';
 import { tinyServer } from '../support/tiny-server.js';
-import { call, quickstartBody, startPipelineStack, startVideo, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  quickstartBody,
+  startPipelineStack,
+  startVideo,
+  waitForVideo,
+  type PipelineStack,
+} from './pipeline-stack.js';
 
 let stack: PipelineStack;
 /** Oldest first: sora (completed), fal (completed), replicate (completed), openai (cancelled). */
@@ -16,11 +23,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 before(async () => {
   stack = await startPipelineStack();
   // The durable created time has whole seconds: a second apart, newest-first is unambiguous.
-  for (const body of [quickstartBody, { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt }, { provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt }]) {
+  for (const body of [
+    quickstartBody,
+    { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt },
+    { provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt },
+  ]) {
     ids.push(await startVideo(stack.host, body));
     await sleep(1100);
   }
-  await Promise.all(ids.map(async (id) => assert.equal((await waitForVideo(stack.host, id)).phase, 'completed')));
+  await Promise.all(
+    ids.map(async (id) => assert.equal((await waitForVideo(stack.host, id)).phase, 'completed')),
+  );
   const cancelled = await startVideo(stack.host, { provider: 'openai', model: 'sora-2', prompt });
   assert.equal((await call(`${stack.host.url}/api/videos/${cancelled}`, { method: 'DELETE' })).status, 202);
   ids.push(cancelled);
@@ -38,13 +51,18 @@ async function list(query = ''): Promise<{ items: any[]; continuationToken?: str
 
 /** Read links are signed per answer; everything else must be the same view. */
 function withoutLinks(view: any): any {
-  return JSON.parse(JSON.stringify(view, (key, value) => (key === 'url' || key === 'urlExpiresOn' ? undefined : value)));
+  return JSON.parse(
+    JSON.stringify(view, (key, value) => (key === 'url' || key === 'urlExpiresOn' ? undefined : value)),
+  );
 }
 
 describe('GET /api/videos', () => {
   test('lists every request newest first, each item the view GET /api/videos/{id} answers, with read links', async () => {
     const page = await list();
-    assert.deepEqual(page.items.map((item) => item.id), [...ids].reverse());
+    assert.deepEqual(
+      page.items.map((item) => item.id),
+      [...ids].reverse(),
+    );
     assert.equal(page.continuationToken, undefined, 'one page holds them all');
     for (const item of page.items) {
       const single = await call(`${stack.host.url}/api/videos/${item.id}`);
@@ -53,7 +71,7 @@ describe('GET /api/videos', () => {
     // Sora 1 serves a still beside each video (not every provider does).
     const [video] = page.items.find((item) => item.id === ids[0]).videos;
     const bytes = Buffer.from(await (await fetch(video.url)).arrayBuffer());
-    assert.equal(bytes.length, video.bytes, 'the list\'s read link serves the video');
+    assert.equal(bytes.length, video.bytes, "the list's read link serves the video");
     assert.equal((await fetch(video.thumbnail.url)).status, 200, 'and its thumbnail');
   });
 
@@ -63,8 +81,13 @@ describe('GET /api/videos', () => {
       let token: string | undefined;
       let pages = 0;
       do {
-        const page = await list(`?limit=${limit}${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`);
-        assert.ok(page.items.length <= limit && page.items.length > 0, `page of ${page.items.length} with limit ${limit}`);
+        const page = await list(
+          `?limit=${limit}${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`,
+        );
+        assert.ok(
+          page.items.length <= limit && page.items.length > 0,
+          `page of ${page.items.length} with limit ${limit}`,
+        );
         seen.push(...page.items.map((item) => item.id));
         token = page.continuationToken;
         pages++;
@@ -85,17 +108,38 @@ describe('GET /api/videos', () => {
     assert.deepEqual(await idsOf('?provider=nobody'), []);
     // A filtered page is still a page: the token continues within the filter.
     const first = await list('?phase=completed&limit=2');
-    assert.deepEqual(first.items.map((item) => item.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      first.items.map((item) => item.id),
+      [ids[2], ids[1]],
+    );
     assert.ok(first.continuationToken);
-    assert.deepEqual((await list(`?phase=completed&limit=2&continuationToken=${encodeURIComponent(first.continuationToken)}`)).items.map((item) => item.id), [ids[0]]);
+    assert.deepEqual(
+      (
+        await list(
+          `?phase=completed&limit=2&continuationToken=${encodeURIComponent(first.continuationToken)}`,
+        )
+      ).items.map((item) => item.id),
+      [ids[0]],
+    );
   });
 
-  for (const [query, field] of [['?limit=0', 'limit'], ['?limit=101', 'limit'], ['?limit=ten', 'limit'], ['?limit=-1', 'limit'], ['?phase=sleeping', 'phase'], ['?continuationToken=not-a-token', 'continuationToken'], ['?provider=', 'provider']] as const) {
+  for (const [query, field] of [
+    ['?limit=0', 'limit'],
+    ['?limit=101', 'limit'],
+    ['?limit=ten', 'limit'],
+    ['?limit=-1', 'limit'],
+    ['?phase=sleeping', 'phase'],
+    ['?continuationToken=not-a-token', 'continuationToken'],
+    ['?provider=', 'provider'],
+  ] as const) {
     test(`${query} → 400 problem naming ${field}`, async () => {
       const answer = await call(`${stack.host.url}/api/videos${query}`);
       assert.equal(answer.status, 400, answer.text);
       assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
-      assert.deepEqual(answer.body.errors.map((e: { field: string }) => e.field), [field]);
+      assert.deepEqual(
+        answer.body.errors.map((e: { field: string }) => e.field),
+        [field],
+      );
     });
   }
 
@@ -104,31 +148,60 @@ describe('GET /api/videos', () => {
     assert.deepEqual(instances.body.map((i: { instanceId: string }) => i.instanceId).sort(), [...ids].sort());
   });
 
-  test('the suites check this app\'s answers against its /api/openapi.json (a bad answer is refused)', async () => {
+  test("the suites check this app's answers against its /api/openapi.json (a bad answer is refused)", async () => {
     const [item] = (await list('?limit=1')).items;
     const bad = { ...item, phase: 'sleeping' };
-    await assert.rejects(checkAnswer(`${stack.host.url}/api/videos/${item.id}`, 'GET', { status: 200, headers: new Headers({ 'content-type': 'application/json' }), body: bad, text: JSON.stringify(bad) }), /does not match/);
+    await assert.rejects(
+      checkAnswer(`${stack.host.url}/api/videos/${item.id}`, 'GET', {
+        status: 200,
+        headers: new Headers({ 'content-type': 'application/json' }),
+        body: bad,
+        text: JSON.stringify(bad),
+      }),
+      /does not match/,
+    );
   });
 });
 
 describe('GET /api/videos after the requests above', () => {
-  test('a request with a callbackUrl: its item carries the callback\'s delivery, as GET /api/videos/{id} does', async () => {
+  test("a request with a callbackUrl: its item carries the callback's delivery, as GET /api/videos/{id} does", async () => {
     const hook = await tinyServer((_req, res) => res.writeHead(204).end());
     try {
       // The Node host keeps creation times in whole seconds: start in a later second than the
       // requests above (the cancelled one is made just before), so "newest" is one request.
       await sleep(1100);
-      const id = await startVideo(stack.host, { provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt, callbackUrl: `${hook.url}/hook` });
+      const id = await startVideo(stack.host, {
+        provider: 'replicate',
+        model: 'kwaivgi/kling-v2.0',
+        prompt,
+        callbackUrl: `${hook.url}/hook`,
+      });
       assert.equal((await waitForVideo(stack.host, id)).phase, 'completed');
       let item: any;
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline && !item?.callback?.delivered; await sleep(100)) {
+      for (
+        const deadline = Date.now() + 30_000;
+        Date.now() < deadline && !item?.callback?.delivered;
+        await sleep(100)
+      ) {
         [item] = (await list('?limit=1')).items;
       }
       assert.equal(item.id, id, 'the newest request');
-      assert.deepEqual(item.callback, { type: 'video.completed', delivered: true, attempts: 1, lastStatus: 204 });
+      assert.deepEqual(item.callback, {
+        type: 'video.completed',
+        delivered: true,
+        attempts: 1,
+        lastStatus: 204,
+      });
       assert.equal(item.request.callbackUrl, `${hook.url}/hook`);
-      assert.deepEqual(withoutLinks(item), withoutLinks((await call(`${stack.host.url}/api/videos/${id}`)).body));
-      assert.deepEqual((await list('?provider=replicate')).items.map((i) => i.id), [id, ids[2]], 'the callback\'s own instance is not a request');
+      assert.deepEqual(
+        withoutLinks(item),
+        withoutLinks((await call(`${stack.host.url}/api/videos/${id}`)).body),
+      );
+      assert.deepEqual(
+        (await list('?provider=replicate')).items.map((i) => i.id),
+        [id, ids[2]],
+        "the callback's own instance is not a request",
+      );
     } finally {
       await hook.stop();
     }

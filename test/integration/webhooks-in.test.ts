@@ -7,29 +7,56 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { call, startPipelineStack, startVideo, waitForVideo, EMULATOR_KEY, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  startPipelineStack,
+  startVideo,
+  waitForVideo,
+  EMULATOR_KEY,
+  type PipelineStack,
+} from './pipeline-stack.js';
 import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
 
 type Kind = 'fal' | 'replicate';
-const MODELS: Record<Kind, string> = { fal: 'fal-ai/kling-video/v2/master/text-to-video', replicate: 'kwaivgi/kling-v2.0' };
+const MODELS: Record<Kind, string> = {
+  fal: 'fal-ai/kling-video/v2/master/text-to-video',
+  replicate: 'kwaivgi/kling-v2.0',
+};
 const body = (kind: Kind, prompt: string) => ({ provider: kind, model: MODELS[kind], prompt });
 
 /** fal's JWKS as the app sees it: the emulator's keys plus one this test signs with, as if fal
  * had a second key. The emulator's own webhooks still verify; the test can sign any message. */
 async function jwksWithTestKey(emulatorUrl: () => string, testKey: KeyObject): Promise<TinyServer> {
   return tinyServer((_req, res) => {
-    void fetch(`${emulatorUrl()}/fal/.well-known/jwks.json`).then((answer) => answer.json() as Promise<{ keys: unknown[] }>).then(
-      (theirs) => sendJson(res, 200, { keys: [...theirs.keys, { ...testKey.export({ format: 'jwk' }), kid: 'test-key' }] }),
-      (error: Error) => sendJson(res, 502, { error: error.message }),
-    );
+    void fetch(`${emulatorUrl()}/fal/.well-known/jwks.json`)
+      .then((answer) => answer.json() as Promise<{ keys: unknown[] }>)
+      .then(
+        (theirs) =>
+          sendJson(res, 200, {
+            keys: [...theirs.keys, { ...testKey.export({ format: 'jwk' }), kid: 'test-key' }],
+          }),
+        (error: Error) => sendJson(res, 502, { error: error.message }),
+      );
   });
 }
 
-function falHeaders(privateKey: KeyObject, requestId: string, rawBody: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
-  const message = [requestId, 'user_test', String(timestamp), createHash('sha256').update(rawBody).digest('hex')].join('\n');
+function falHeaders(
+  privateKey: KeyObject,
+  requestId: string,
+  rawBody: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  const message = [
+    requestId,
+    'user_test',
+    String(timestamp),
+    createHash('sha256').update(rawBody).digest('hex'),
+  ].join('\n');
   return {
-    'x-fal-webhook-request-id': requestId, 'x-fal-webhook-user-id': 'user_test',
-    'x-fal-webhook-timestamp': String(timestamp), 'x-fal-webhook-signature': sign(null, Buffer.from(message), privateKey).toString('hex'),
+    'x-fal-webhook-request-id': requestId,
+    'x-fal-webhook-user-id': 'user_test',
+    'x-fal-webhook-timestamp': String(timestamp),
+    'x-fal-webhook-signature': sign(null, Buffer.from(message), privateKey).toString('hex'),
   };
 }
 
@@ -43,17 +70,33 @@ describe('provider webhooks', () => {
   before(async () => {
     // A slow-ish clock so a request is still running while the forged webhooks arrive.
     jwks = await jwksWithTestKey(() => stack.emulator.url, falTestPublic);
-    stack = await startPipelineStack({ emulator: { timeScale: 0.05 }, settings: { FAL_JWKS_URL: `${jwks.url}/jwks.json` } });
-    replicateSecret = (await call(`${stack.emulator.url}/replicate/v1/webhooks/default/secret`, { headers: { authorization: `Bearer ${EMULATOR_KEY}` } })).body.key;
+    stack = await startPipelineStack({
+      emulator: { timeScale: 0.05 },
+      settings: { FAL_JWKS_URL: `${jwks.url}/jwks.json` },
+    });
+    replicateSecret = (
+      await call(`${stack.emulator.url}/replicate/v1/webhooks/default/secret`, {
+        headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+      })
+    ).body.key;
   });
   after(async () => {
     await stack?.stop();
     await jwks?.stop();
   });
 
-  const patch = (values: Record<string, unknown>) => call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(values) });
+  const patch = (values: Record<string, unknown>) =>
+    call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(values),
+    });
   const post = (kind: string, headers: Record<string, string>, raw: string) =>
-    call(`${stack.host.url}/api/callbacks/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+    call(`${stack.host.url}/api/callbacks/${kind}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: raw,
+    });
 
   for (const kind of ['fal', 'replicate'] as const) {
     test(`${kind}: the webhook ends the wait at once: completed with no status call`, async () => {
@@ -99,15 +142,35 @@ describe('provider webhooks', () => {
     }
 
     /** A body claiming the job succeeded, in each provider's shape. */
-    const fakeDone = (kind: Kind, jobId: string) => JSON.stringify(kind === 'fal'
-      ? { request_id: jobId, gateway_request_id: jobId, status: 'OK', payload: { video: { url: 'https://attacker.example/x.mp4' } } }
-      : { id: jobId, model: MODELS.replicate, status: 'succeeded', input: {}, output: 'https://attacker.example/x.mp4', created_at: new Date().toISOString() });
-    const signedBy = (kind: Kind, jobId: string, raw: string, at = new Date()) => kind === 'fal'
-      ? falHeaders(falTestKey, jobId, raw, Math.floor(at.getTime() / 1000))
-      : (() => {
-        const msgId = `msg_${Date.now()}`;
-        return { 'webhook-id': msgId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(replicateSecret).sign(msgId, at, raw) };
-      })();
+    const fakeDone = (kind: Kind, jobId: string) =>
+      JSON.stringify(
+        kind === 'fal'
+          ? {
+              request_id: jobId,
+              gateway_request_id: jobId,
+              status: 'OK',
+              payload: { video: { url: 'https://attacker.example/x.mp4' } },
+            }
+          : {
+              id: jobId,
+              model: MODELS.replicate,
+              status: 'succeeded',
+              input: {},
+              output: 'https://attacker.example/x.mp4',
+              created_at: new Date().toISOString(),
+            },
+      );
+    const signedBy = (kind: Kind, jobId: string, raw: string, at = new Date()) =>
+      kind === 'fal'
+        ? falHeaders(falTestKey, jobId, raw, Math.floor(at.getTime() / 1000))
+        : (() => {
+            const msgId = `msg_${Date.now()}`;
+            return {
+              'webhook-id': msgId,
+              'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+              'webhook-signature': new Webhook(replicateSecret).sign(msgId, at, raw),
+            };
+          })();
 
     for (const kind of ['fal', 'replicate'] as const) {
       test(`${kind}: unsigned`, async () => {
@@ -121,9 +184,16 @@ describe('provider webhooks', () => {
       test(`${kind}: forged (signed with a key or secret that is not the provider's)`, async () => {
         const { id, jobId } = await runningRequest(kind);
         const raw = fakeDone(kind, jobId);
-        const headers = kind === 'fal'
-          ? falHeaders(strangerKey, jobId, raw)
-          : { 'webhook-id': 'msg_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook('whsec_' + Buffer.from('not the real secret at all').toString('base64')).sign('msg_forged', new Date(), raw) };
+        const headers =
+          kind === 'fal'
+            ? falHeaders(strangerKey, jobId, raw)
+            : {
+                'webhook-id': 'msg_forged',
+                'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+                'webhook-signature': new Webhook(
+                  'whsec_' + Buffer.from('not the real secret at all').toString('base64'),
+                ).sign('msg_forged', new Date(), raw),
+              };
         assert.equal((await post(kind, headers, raw)).status, 401);
         await unchanged(id);
       });
@@ -131,15 +201,33 @@ describe('provider webhooks', () => {
       test(`${kind}: stale (correctly signed, timestamp 10 minutes old)`, async () => {
         const { id, jobId } = await runningRequest(kind);
         const raw = fakeDone(kind, jobId);
-        assert.equal((await post(kind, signedBy(kind, jobId, raw, new Date(Date.now() - 10 * 60_000)), raw)).status, 401);
+        assert.equal(
+          (await post(kind, signedBy(kind, jobId, raw, new Date(Date.now() - 10 * 60_000)), raw)).status,
+          401,
+        );
         await unchanged(id);
       });
 
       test(`${kind}: replayed with a changed body`, async () => {
         const { id, jobId } = await runningRequest(kind);
-        const original = JSON.stringify(kind === 'fal'
-          ? { request_id: jobId, gateway_request_id: jobId, status: 'ERROR', payload: { detail: 'x' }, error: 'Invalid status code: 500' }
-          : { id: jobId, model: MODELS.replicate, status: 'processing', input: {}, output: null, created_at: new Date().toISOString() });
+        const original = JSON.stringify(
+          kind === 'fal'
+            ? {
+                request_id: jobId,
+                gateway_request_id: jobId,
+                status: 'ERROR',
+                payload: { detail: 'x' },
+                error: 'Invalid status code: 500',
+              }
+            : {
+                id: jobId,
+                model: MODELS.replicate,
+                status: 'processing',
+                input: {},
+                output: null,
+                created_at: new Date().toISOString(),
+              },
+        );
         const headers = signedBy(kind, jobId, original);
         assert.equal((await post(kind, headers, fakeDone(kind, jobId))).status, 401);
         await unchanged(id);
@@ -161,14 +249,26 @@ describe('provider webhooks', () => {
     const id = await startVideo(stack.host, body('replicate', `Deliver me twice ${Date.now()}.`));
     const done = await waitForVideo(stack.host, id, 60_000);
     assert.equal(done.phase, 'completed');
-    const prediction = (await call(`${stack.emulator.url}/replicate/v1/predictions/${done.upstream.jobId}`, { headers: { authorization: `Bearer ${EMULATOR_KEY}` } })).text;
+    const prediction = (
+      await call(`${stack.emulator.url}/replicate/v1/predictions/${done.upstream.jobId}`, {
+        headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+      })
+    ).text;
     const at = new Date();
-    const headers = { 'webhook-id': 'msg_dup', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(replicateSecret).sign('msg_dup', at, prediction) };
+    const headers = {
+      'webhook-id': 'msg_dup',
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(replicateSecret).sign('msg_dup', at, prediction),
+    };
     for (let i = 0; i < 2; i++) {
       const answer = await post('replicate', headers, prediction);
       assert.equal(answer.status, 200, answer.text);
     }
     const after = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-    assert.deepEqual([after.phase, after.events, after.videos.length], [done.phase, done.events, 1], 'nothing changed');
+    assert.deepEqual(
+      [after.phase, after.events, after.videos.length],
+      [done.phase, done.events, 1],
+      'nothing changed',
+    );
   });
 });

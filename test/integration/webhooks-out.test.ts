@@ -4,10 +4,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { call, OUTBOUND_SECRET, postVideo, startPipelineStack, startVideo, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import {
+  call,
+  OUTBOUND_SECRET,
+  postVideo,
+  startPipelineStack,
+  startVideo,
+  waitForVideo,
+  type PipelineStack,
+} from './pipeline-stack.js';
 import { tinyServer, type TinyServer } from '../support/tiny-server.js';
 
-const body = (prompt: string, callbackUrl: string) => ({ provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt, callbackUrl });
+const body = (prompt: string, callbackUrl: string) => ({
+  provider: 'replicate',
+  model: 'kwaivgi/kling-v2.0',
+  prompt,
+  callbackUrl,
+});
 
 /** A receiver that answers each POST with the next status in `answers` (the last one repeats). */
 async function receiver(answers: number[]): Promise<TinyServer> {
@@ -29,12 +42,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** The status view once its callback has settled (delivered, or given up after a refusal). */
-const callbackSettled = (stack: PipelineStack, id: string, attempts: number) => waitFor(`the callback of ${id}`, async () => {
-  const view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-  return view.callback && (view.callback.delivered || view.callback.attempts >= attempts) ? view : undefined;
-});
+const callbackSettled = (stack: PipelineStack, id: string, attempts: number) =>
+  waitFor(`the callback of ${id}`, async () => {
+    const view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
+    return view.callback && (view.callback.delivered || view.callback.attempts >= attempts)
+      ? view
+      : undefined;
+  });
 
-describe('events to the caller\'s callbackUrl', () => {
+describe("events to the caller's callbackUrl", () => {
   let stack: PipelineStack;
   before(async () => {
     stack = await startPipelineStack();
@@ -48,10 +64,18 @@ describe('events to the caller\'s callbackUrl', () => {
       const done = await waitForVideo(stack.host, id, 60_000);
       assert.equal(done.phase, 'completed');
       const view = await callbackSettled(stack, id, 1);
-      assert.deepEqual(view.callback, { type: 'video.completed', delivered: true, attempts: 1, lastStatus: 204 });
+      assert.deepEqual(view.callback, {
+        type: 'video.completed',
+        delivered: true,
+        attempts: 1,
+        lastStatus: 204,
+      });
       assert.equal(hook.requests.length, 1);
       const [delivery] = hook.requests;
-      const event = new Webhook(OUTBOUND_SECRET).verify(delivery.body, Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k, String(v)]))) as any;
+      const event = new Webhook(OUTBOUND_SECRET).verify(
+        delivery.body,
+        Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k, String(v)])),
+      ) as any;
       assert.equal(event.type, 'video.completed');
       assert.equal(event.data.id, id);
       assert.equal(event.data.phase, 'completed');
@@ -92,30 +116,62 @@ describe('events to the caller\'s callbackUrl', () => {
 
   test('a failed request sends video.failed, a cancelled one video.cancelled', async () => {
     const hook = await receiver([200]);
-    await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: ['forbidden'] }) });
+    await call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ denyList: ['forbidden'] }),
+    });
     try {
       const failedId = await startVideo(stack.host, body('A forbidden scene.', `${hook.url}/failed`));
       assert.equal((await waitForVideo(stack.host, failedId, 60_000)).phase, 'failed');
       assert.equal((await callbackSettled(stack, failedId, 1)).callback.type, 'video.failed');
 
-      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: 20 }) });
-      const cancelledId = await startVideo(stack.host, body(`Cancel me ${Date.now()}.`, `${hook.url}/cancelled`));
-      await waitFor('a job', async () => ((await call(`${stack.host.url}/api/videos/${cancelledId}`)).body.upstream?.jobId ? true : undefined));
-      assert.equal((await call(`${stack.host.url}/api/videos/${cancelledId}`, { method: 'DELETE' })).status, 202);
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ timeScale: 20 }),
+      });
+      const cancelledId = await startVideo(
+        stack.host,
+        body(`Cancel me ${Date.now()}.`, `${hook.url}/cancelled`),
+      );
+      await waitFor('a job', async () =>
+        (await call(`${stack.host.url}/api/videos/${cancelledId}`)).body.upstream?.jobId ? true : undefined,
+      );
+      assert.equal(
+        (await call(`${stack.host.url}/api/videos/${cancelledId}`, { method: 'DELETE' })).status,
+        202,
+      );
       assert.equal((await callbackSettled(stack, cancelledId, 1)).callback.type, 'video.cancelled');
       const types = hook.requests.map((r) => JSON.parse(r.body).type).sort();
       assert.deepEqual(types, ['video.cancelled', 'video.failed']);
     } finally {
-      await call(`${stack.emulator.url}/_admin/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ denyList: [], timeScale: 0.05 }) });
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ denyList: [], timeScale: 0.05 }),
+      });
       await hook.stop();
     }
   });
 
   test('unsafe callback URLs get 400 naming callbackUrl, and start nothing', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'https://169.254.169.254/', 'http://[::ffff:169.254.169.254]/', 'https://[::ffff:a9fe:a9fe]/', 'ftp://example.com/hook', 'https://10.0.0.1/hook', 'http://[fe80::1]:8080/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'https://169.254.169.254/',
+      'http://[::ffff:169.254.169.254]/',
+      'https://[::ffff:a9fe:a9fe]/',
+      'ftp://example.com/hook',
+      'https://10.0.0.1/hook',
+      'http://[fe80::1]:8080/',
+    ]) {
       const answer = await postVideo(stack.host, body('A cat.', url));
       assert.equal(answer.status, 400, `${url}: ${answer.text}`);
-      assert.deepEqual(answer.body.errors.map((e: { field: string }) => e.field), ['callbackUrl'], url);
+      assert.deepEqual(
+        answer.body.errors.map((e: { field: string }) => e.field),
+        ['callbackUrl'],
+        url,
+      );
     }
   });
 });

@@ -2,11 +2,17 @@
 // clock: activities answer from a script at once, timers fire by jumping the clock to their
 // fireAt. Thirty minutes of polling take milliseconds, and every episode is a real replay
 // of the full history, as on Azure.
-import { ActionType, flattenActions, type OrchestratorState } from '../../emulators/functions-host/durable/actions.js';
+import {
+  ActionType,
+  flattenActions,
+  type OrchestratorState,
+} from '../../emulators/functions-host/durable/actions.js';
 import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
 
 const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => { listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState> };
+  Orchestrator: new (fn: unknown) => {
+    listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
+  };
 };
 
 export interface ActivityCall {
@@ -28,8 +34,13 @@ export interface DriverRun {
   endedAt: number;
 }
 
-const event = (type: number, at: number, extra: Partial<HistoryEvent> = {}): HistoryEvent =>
-  ({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(at).toISOString(), ...extra });
+const event = (type: number, at: number, extra: Partial<HistoryEvent> = {}): HistoryEvent => ({
+  EventType: type,
+  EventId: -1,
+  IsPlayed: false,
+  Timestamp: new Date(at).toISOString(),
+  ...extra,
+});
 
 /** Drives `orchestrator` to its end; `answer(call)` gives each activity's result (throw to fail it). */
 /** An external event the driver raises at a virtual time (as a verified webhook would). */
@@ -41,13 +52,18 @@ export interface ScriptedEvent {
 }
 
 export async function drive(
-  orchestrator: unknown, input: unknown, answer: (call: ActivityCall) => unknown,
+  orchestrator: unknown,
+  input: unknown,
+  answer: (call: ActivityCall) => unknown,
   options: { startAt?: number; instanceId?: string; maxEpisodes?: number; events?: ScriptedEvent[] } = {},
 ): Promise<DriverRun> {
   const handle = new Orchestrator(orchestrator).listen();
   const instanceId = options.instanceId ?? 'driver-instance';
   let now = options.startAt ?? Date.parse('2026-01-01T00:00:00Z');
-  const history: HistoryEvent[] = [event(EventType.OrchestratorStarted, now), event(EventType.ExecutionStarted, now, { Name: 'driven', Input: JSON.stringify(input) })];
+  const history: HistoryEvent[] = [
+    event(EventType.OrchestratorStarted, now),
+    event(EventType.ExecutionStarted, now, { Name: 'driven', Input: JSON.stringify(input) }),
+  ];
   const run: DriverRun = { calls: [], timers: [], customStatuses: [], history, endedAt: now };
   let scheduledLeaves = 0;
   let nextId = 0;
@@ -57,11 +73,27 @@ export async function drive(
   for (let episode = 0; episode < (options.maxEpisodes ?? 10_000); episode++) {
     let state: OrchestratorState;
     try {
-      state = await handle({ history: structuredClone(history), input, instanceId, isReplaying: false, upperSchemaVersion: 1, upperSchemaVersionNew: 2, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '3650.00:00:00', defaultHttpAsyncRequestSleepTimeMillseconds: 30000 }, {});
+      state = await handle(
+        {
+          history: structuredClone(history),
+          input,
+          instanceId,
+          isReplaying: false,
+          upperSchemaVersion: 1,
+          upperSchemaVersionNew: 2,
+          longRunningTimerIntervalDuration: '3.00:00:00',
+          maximumShortTimerDuration: '3650.00:00:00',
+          defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+        },
+        {},
+      );
     } catch (error) {
       const text = (error as Error).message;
       const at = text.indexOf('$OutOfProcData$:');
-      state = at >= 0 ? JSON.parse(text.slice(at + '$OutOfProcData$:'.length)) : { isDone: false, actions: [], error: text };
+      state =
+        at >= 0
+          ? JSON.parse(text.slice(at + '$OutOfProcData$:'.length))
+          : { isDone: false, actions: [], error: text };
     }
     if (state.customStatus !== undefined) run.customStatuses.push(state.customStatus);
     if (state.error !== undefined) return { ...run, error: state.error, endedAt: now };
@@ -79,15 +111,27 @@ export async function drive(
         run.timers.push({ createdAt: now, fireAt });
         continue;
       }
-      if (leaf.actionType !== ActionType.CallActivity && leaf.actionType !== ActionType.CallActivityWithRetry) throw new Error(`the driver does not handle action type ${leaf.actionType}`);
+      if (leaf.actionType !== ActionType.CallActivity && leaf.actionType !== ActionType.CallActivityWithRetry)
+        throw new Error(`the driver does not handle action type ${leaf.actionType}`);
       history.push(event(EventType.TaskScheduled, now, { EventId: id, Name: leaf.functionName }));
       const parsedInput = typeof leaf.input === 'string' ? JSON.parse(leaf.input) : leaf.input;
       const call = { name: leaf.functionName!, input: parsedInput, at: now };
       run.calls.push(call);
       try {
-        completions.push(event(EventType.TaskCompleted, now, { TaskScheduledId: id, Result: JSON.stringify(answer(call) ?? null) }));
+        completions.push(
+          event(EventType.TaskCompleted, now, {
+            TaskScheduledId: id,
+            Result: JSON.stringify(answer(call) ?? null),
+          }),
+        );
       } catch (error) {
-        completions.push(event(EventType.TaskFailed, now, { TaskScheduledId: id, Reason: (error as Error).message, Details: '' }));
+        completions.push(
+          event(EventType.TaskFailed, now, {
+            TaskScheduledId: id,
+            Reason: (error as Error).message,
+            Details: '',
+          }),
+        );
       }
     }
     scheduledLeaves = leaves.length;
@@ -97,18 +141,28 @@ export async function drive(
     // otherwise jump to that timer. (Durable buffers an event nobody waits for yet.)
     const events = (options.events ?? []).filter((e) => !raised.has(e)).sort((a, b) => a.at - b.at);
     pendingTimers.sort((a, b) => a.fireAt - b.fireAt);
-    const dueEvent = events.find((e) => e.at <= (completions.length ? now : (pendingTimers[0]?.fireAt ?? Infinity)));
+    const dueEvent = events.find(
+      (e) => e.at <= (completions.length ? now : (pendingTimers[0]?.fireAt ?? Infinity)),
+    );
     if (completions.length === 0 && dueEvent) {
       raised.add(dueEvent);
       now = Math.max(now, dueEvent.at);
-      history.push(event(EventType.OrchestratorStarted, now), event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) }));
+      history.push(
+        event(EventType.OrchestratorStarted, now),
+        event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) }),
+      );
     } else if (completions.length === 0) {
       const timer = pendingTimers.shift();
       if (!timer) throw new Error('the orchestrator waits for nothing the driver can deliver');
       now = Math.max(now, timer.fireAt);
-      history.push(event(EventType.OrchestratorStarted, now), event(EventType.TimerFired, now, { TimerId: timer.id, FireAt: new Date(timer.fireAt).toISOString() }));
+      history.push(
+        event(EventType.OrchestratorStarted, now),
+        event(EventType.TimerFired, now, { TimerId: timer.id, FireAt: new Date(timer.fireAt).toISOString() }),
+      );
     } else {
-      const alongside = dueEvent ? [event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) })] : [];
+      const alongside = dueEvent
+        ? [event(EventType.EventRaised, now, { Name: dueEvent.name, Input: JSON.stringify(dueEvent.data) })]
+        : [];
       if (dueEvent) raised.add(dueEvent);
       history.push(event(EventType.OrchestratorStarted, now), ...completions, ...alongside);
     }

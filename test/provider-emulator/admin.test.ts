@@ -7,7 +7,11 @@ import { startProviderEmulator, type RunningProviderEmulator } from '../../emula
 describe('provider emulator: admin and moderation', () => {
   let emulator: RunningProviderEmulator;
   const api = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${emulator.url}${route}`, {
+      method,
+      headers: { 'api-key': 'x', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
     for (let i = 0; i < 300; i++) {
       const value = await read();
@@ -26,16 +30,35 @@ describe('provider emulator: admin and moderation', () => {
     assert.equal(patched.status, 200);
     assert.deepEqual(((await patched.json()) as { denyList: string[] }).denyList, ['forbidden']);
 
-    const job = (await (await api('POST', '/openai/v1/video/generations/jobs', { prompt: 'A FORBIDDEN scene', width: 480, height: 480, model: 'sora' })).json()) as { id: string };
-    const jobNow = (await (await api('GET', `/openai/v1/video/generations/jobs/${job.id}`)).json()) as { status: string; failure_reason: string };
+    const job = (await (
+      await api('POST', '/openai/v1/video/generations/jobs', {
+        prompt: 'A FORBIDDEN scene',
+        width: 480,
+        height: 480,
+        model: 'sora',
+      })
+    ).json()) as { id: string };
+    const jobNow = (await (await api('GET', `/openai/v1/video/generations/jobs/${job.id}`)).json()) as {
+      status: string;
+      failure_reason: string;
+    };
     assert.deepEqual([jobNow.status, jobNow.failure_reason], ['failed', 'input_moderation']);
 
-    const video = (await (await api('POST', '/openai/v1/videos', { prompt: 'forbidden', model: 'sora-2' })).json()) as { id: string; status: string; error: { code: string } };
+    const video = (await (
+      await api('POST', '/openai/v1/videos', { prompt: 'forbidden', model: 'sora-2' })
+    ).json()) as { id: string; status: string; error: { code: string } };
     assert.equal(video.status, 'failed');
     assert.equal(video.error.code, 'moderation_blocked');
     assert.equal((await api('GET', `/openai/v1/videos/${video.id}/content`)).status, 404);
 
-    const fine = (await (await api('POST', '/openai/v1/video/generations/jobs', { prompt: 'A cat', width: 480, height: 480, model: 'sora' })).json()) as { status: string };
+    const fine = (await (
+      await api('POST', '/openai/v1/video/generations/jobs', {
+        prompt: 'A cat',
+        width: 480,
+        height: 480,
+        model: 'sora',
+      })
+    ).json()) as { status: string };
     assert.equal(fine.status, 'queued');
   });
 
@@ -45,8 +68,14 @@ describe('provider emulator: admin and moderation', () => {
   });
 
   test('POST /_admin/expire/{id} makes finished content 404', async () => {
-    const created = (await (await api('POST', '/openai/v1/videos', { prompt: 'to expire', model: 'sora-2' })).json()) as { id: string };
-    await waitFor(async () => ((await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as { status: string }).status, (s) => s === 'completed');
+    const created = (await (
+      await api('POST', '/openai/v1/videos', { prompt: 'to expire', model: 'sora-2' })
+    ).json()) as { id: string };
+    await waitFor(
+      async () =>
+        ((await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as { status: string }).status,
+      (s) => s === 'completed',
+    );
     assert.equal((await api('GET', `/openai/v1/videos/${created.id}/content`)).status, 200);
     assert.equal((await api('POST', `/_admin/expire/${created.id}`)).status, 204);
     assert.equal((await api('GET', `/openai/v1/videos/${created.id}/content`)).status, 404);
@@ -55,7 +84,9 @@ describe('provider emulator: admin and moderation', () => {
 
   test('POST /_admin/reset clears jobs and stats', async () => {
     assert.equal((await api('POST', '/_admin/reset')).status, 204);
-    const stats = (await (await api('GET', '/_admin/stats')).json()) as { jobsCreated: Record<string, number> };
+    const stats = (await (await api('GET', '/_admin/stats')).json()) as {
+      jobsCreated: Record<string, number>;
+    };
     assert.deepEqual(stats.jobsCreated, {});
     const list = (await (await api('GET', '/openai/v1/videos')).json()) as { data: unknown[] };
     assert.deepEqual(list.data, []);

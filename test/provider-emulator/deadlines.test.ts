@@ -10,20 +10,39 @@ import { json, waitFor } from './helpers.js';
 test('fal: a request not started within X-Fal-Request-Timeout completes as request_timeout (504, user)', async () => {
   const emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 1 });
   const submit = (prompt: string, headers: Record<string, string> = {}) =>
-    json<{ request_id: string; status_url: string; response_url: string }>(fetch(`${emulator.url}/fal/fal-ai/veo3`, { method: 'POST', headers: { authorization: 'Key k', ...headers }, body: JSON.stringify({ prompt }) }));
+    json<{ request_id: string; status_url: string; response_url: string }>(
+      fetch(`${emulator.url}/fal/fal-ai/veo3`, {
+        method: 'POST',
+        headers: { authorization: 'Key k', ...headers },
+        body: JSON.stringify({ prompt }),
+      }),
+    );
   const get = (url: string) => fetch(url, { headers: { authorization: 'Key k' } });
   try {
     const blocker = await submit('runs first');
     const late = await submit('waits too long', { 'x-fal-request-timeout': '0.3' });
     const patient = await submit('waits', { 'x-fal-request-timeout': '600' });
-    const done = await waitFor(() => json<{ status: string; error_type?: string }>(get(late.status_url)), (s) => s.status === 'COMPLETED', 'COMPLETED');
+    const done = await waitFor(
+      () => json<{ status: string; error_type?: string }>(get(late.status_url)),
+      (s) => s.status === 'COMPLETED',
+      'COMPLETED',
+    );
     assert.equal(done.error_type, 'request_timeout');
-    assert.equal((await json<{ status: string }>(get(blocker.status_url))).status, 'IN_PROGRESS', 'it timed out in the queue');
+    assert.equal(
+      (await json<{ status: string }>(get(blocker.status_url))).status,
+      'IN_PROGRESS',
+      'it timed out in the queue',
+    );
     const result = await get(late.response_url);
     assert.equal(result.status, 504);
     assert.equal(result.headers.get('x-fal-request-timeout-type'), 'user');
     assert.equal(result.headers.get('x-fal-error-type'), 'request_timeout');
-    const next = await waitFor(() => json<{ status: string; error_type?: string }>(get(patient.status_url)), (s) => s.status === 'COMPLETED', 'patient COMPLETED', 1000);
+    const next = await waitFor(
+      () => json<{ status: string; error_type?: string }>(get(patient.status_url)),
+      (s) => s.status === 'COMPLETED',
+      'patient COMPLETED',
+      1000,
+    );
     assert.equal(next.error_type, undefined, 'a generous timeout does not fire');
   } finally {
     await emulator.stop();
@@ -33,22 +52,40 @@ test('fal: a request not started within X-Fal-Request-Timeout completes as reque
 test('Replicate: Cancel-After before the start aborts, after the start cancels; malformed is refused', async () => {
   const emulator = await startProviderEmulator({ timeScale: 0.05 });
   const create = (cancelAfter: string) =>
-    fetch(`${emulator.url}/replicate/v1/models/kwaivgi/kling-v2.0/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8', 'cancel-after': cancelAfter }, body: JSON.stringify({ input: { prompt: 'deadline' } }) });
-  const get = (id: string) => json<{ status: string; started_at: string | null; deadline?: string }>(fetch(`${emulator.url}/replicate/v1/predictions/${id}`, { headers: { authorization: 'Bearer r8' } }));
+    fetch(`${emulator.url}/replicate/v1/models/kwaivgi/kling-v2.0/predictions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer r8', 'cancel-after': cancelAfter },
+      body: JSON.stringify({ input: { prompt: 'deadline' } }),
+    });
+  const get = (id: string) =>
+    json<{ status: string; started_at: string | null; deadline?: string }>(
+      fetch(`${emulator.url}/replicate/v1/predictions/${id}`, { headers: { authorization: 'Bearer r8' } }),
+    );
   try {
     // 5 s of 16:9 kling at this scale: ~90 ms of boot, then ~810 ms of processing.
     const early = await json<{ id: string; deadline: string }>(create('20ms'));
     const mid = await json<{ id: string }>(create('0.4s'));
     assert.ok(early.deadline, 'the prediction shows its deadline');
-    const aborted = await waitFor(() => get(early.id), (p) => p.status !== 'starting', 'ended');
+    const aborted = await waitFor(
+      () => get(early.id),
+      (p) => p.status !== 'starting',
+      'ended',
+    );
     assert.deepEqual([aborted.status, aborted.started_at], ['aborted', null]);
-    const canceled = await waitFor(() => get(mid.id), (p) => !['starting', 'processing'].includes(p.status), 'ended');
+    const canceled = await waitFor(
+      () => get(mid.id),
+      (p) => !['starting', 'processing'].includes(p.status),
+      'ended',
+    );
     assert.equal(canceled.status, 'canceled');
     assert.ok(canceled.started_at, 'it had started');
     assert.equal((await create('soon')).status, 400);
   } finally {
     await emulator.stop();
   }
-  assert.deepEqual(['500ms', '30s', '5m', '1h30m', '2'].map(durationMs), [500, 30_000, 300_000, 5_400_000, 2000]);
+  assert.deepEqual(
+    ['500ms', '30s', '5m', '1h30m', '2'].map(durationMs),
+    [500, 30_000, 300_000, 5_400_000, 2000],
+  );
   assert.equal(durationMs('-1s'), null);
 });

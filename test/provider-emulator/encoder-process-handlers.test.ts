@@ -8,11 +8,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { encodeVideoFile } from '../../emulators/providers/video-encoder.js';
 
-test('encoding leaves the process\'s unhandledRejection and uncaughtException handlers as they were', async () => {
+test("encoding leaves the process's unhandledRejection and uncaughtException handlers as they were", async () => {
   const before = [process.listeners('unhandledRejection'), process.listeners('uncaughtException')];
   const dir = mkdtempSync(path.join(tmpdir(), 'encoder-'));
   try {
-    const bytes = await encodeVideoFile({ width: 64, height: 64, seconds: 1, seed: 'handlers' }, path.join(dir, 'v.mp4'));
+    const bytes = await encodeVideoFile(
+      { width: 64, height: 64, seconds: 1, seed: 'handlers' },
+      path.join(dir, 'v.mp4'),
+    );
     assert.ok(bytes > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,15 +16,24 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
     emulator = await startProviderEmulator({ timeScale: 0.05, falKey: 'fal-key', falConcurrency: 1 });
     fal = createFalClient({
       credentials: 'fal-key',
-      requestMiddleware: async (request) => ({ ...request, url: request.url.replace('https://queue.fal.run', `${emulator.url}/fal`) }),
+      requestMiddleware: async (request) => ({
+        ...request,
+        url: request.url.replace('https://queue.fal.run', `${emulator.url}/fal`),
+      }),
     });
   });
   after(() => emulator.stop());
 
   test('submit, status, result; the video is an H.264 MP4 of the requested duration and aspect', async () => {
-    const submitted = await fal.queue.submit(KLING, { input: { prompt: 'A fox in the snow', duration: '5', aspect_ratio: '9:16' } });
+    const submitted = await fal.queue.submit(KLING, {
+      input: { prompt: 'A fox in the snow', duration: '5', aspect_ratio: '9:16' },
+    });
     assert.match(submitted.request_id, /^[0-9a-f-]{36}$/);
-    assert.equal(submitted.status_url, `${emulator.url}/fal/fal-ai/kling-video/requests/${submitted.request_id}/status`, 'URLs point back at the emulator, by owner/app');
+    assert.equal(
+      submitted.status_url,
+      `${emulator.url}/fal/fal-ai/kling-video/requests/${submitted.request_id}/status`,
+      'URLs point back at the emulator, by owner/app',
+    );
     const seen = new Set<string>();
     const done = await waitFor(
       async () => {
@@ -36,10 +45,15 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
       'COMPLETED',
     );
     assert.ok(seen.has('IN_PROGRESS'), `went through IN_PROGRESS: ${[...seen].join(', ')}`);
-    assert.ok('logs' in done && Array.isArray(done.logs) && done.logs.length >= 2, 'logs=1 returns log lines');
+    assert.ok(
+      'logs' in done && Array.isArray(done.logs) && done.logs.length >= 2,
+      'logs=1 returns log lines',
+    );
     const result = await fal.queue.result(KLING, { requestId: submitted.request_id });
     assert.equal(result.requestId, submitted.request_id);
-    const video = (result.data as { video: { url: string; content_type: string; file_name: string; file_size: number } }).video;
+    const video = (
+      result.data as { video: { url: string; content_type: string; file_name: string; file_size: number } }
+    ).video;
     assert.equal(video.content_type, 'video/mp4');
     const probed = await downloadAndProbe(video.url);
     assert.deepEqual([probed.codec, probed.width < probed.height], ['h264', true], '9:16 is portrait');
@@ -50,7 +64,11 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
 
   test('subscribe() (submit, poll status, result) returns the video', async () => {
     const updates: string[] = [];
-    const result = await fal.subscribe('fal-ai/veo3', { input: { prompt: 'A quiet harbour', duration: '4s', aspect_ratio: '16:9' }, pollInterval: 50, onQueueUpdate: (update) => updates.push(update.status) });
+    const result = await fal.subscribe('fal-ai/veo3', {
+      input: { prompt: 'A quiet harbour', duration: '4s', aspect_ratio: '16:9' },
+      pollInterval: 50,
+      onQueueUpdate: (update) => updates.push(update.status),
+    });
     const video = (result.data as { video: { url: string } }).video;
     const probed = await downloadAndProbe(video.url);
     assert.deepEqual([probed.codec, probed.width > probed.height], ['h264', true]);
@@ -67,9 +85,20 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
     await fal.queue.cancel('fal-ai/veo3', { requestId: second.request_id });
     const cancelled = await fal.queue.status('fal-ai/veo3', { requestId: second.request_id });
     assert.equal(cancelled.status, 'COMPLETED');
-    await assert.rejects(fal.queue.result('fal-ai/veo3', { requestId: second.request_id }), (error: ApiError<unknown>) => error.status === 499);
+    await assert.rejects(
+      fal.queue.result('fal-ai/veo3', { requestId: second.request_id }),
+      (error: ApiError<unknown>) => error.status === 499,
+    );
 
-    await waitFor(() => fal.queue.status('fal-ai/veo3', { requestId: first.request_id }), (s) => s.status === 'COMPLETED', 'first COMPLETED');
-    await assert.rejects(fal.queue.cancel('fal-ai/veo3', { requestId: first.request_id }), (error: ApiError<{ status: string }>) => error.status === 400 && error.body.status === 'ALREADY_COMPLETED');
+    await waitFor(
+      () => fal.queue.status('fal-ai/veo3', { requestId: first.request_id }),
+      (s) => s.status === 'COMPLETED',
+      'first COMPLETED',
+    );
+    await assert.rejects(
+      fal.queue.cancel('fal-ai/veo3', { requestId: first.request_id }),
+      (error: ApiError<{ status: string }>) =>
+        error.status === 400 && error.body.status === 'ALREADY_COMPLETED',
+    );
   });
 });

@@ -7,8 +7,13 @@ import { startProviderEmulator, type RunningProviderEmulator } from '../../emula
 describe('provider emulator: fault injection', () => {
   let emulator: RunningProviderEmulator;
   const api = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}${route}`, { method, headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const setFaults = async (config: unknown) => assert.equal((await api('PUT', '/_admin/faults', config)).status, 200);
+    fetch(`${emulator.url}${route}`, {
+      method,
+      headers: { 'api-key': 'x', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const setFaults = async (config: unknown) =>
+    assert.equal((await api('PUT', '/_admin/faults', config)).status, 200);
   const listStatuses = async (n: number) => {
     const statuses: number[] = [];
     for (let i = 0; i < n; i++) statuses.push((await api('GET', '/openai/v1/videos')).status);
@@ -20,7 +25,10 @@ describe('provider emulator: fault injection', () => {
   after(() => emulator.stop());
 
   test('a 30% 503 rule fails about 30% of calls, and the same seed replays them exactly', async () => {
-    const config = { seed: 42, rules: [{ route: 'GET /openai/v1/videos', kind: 'status', status: 503, rate: 0.3 }] };
+    const config = {
+      seed: 42,
+      rules: [{ route: 'GET /openai/v1/videos', kind: 'status', status: 503, rate: 0.3 }],
+    };
     await setFaults(config);
     const first = await listStatuses(200);
     await setFaults(config);
@@ -32,7 +40,13 @@ describe('provider emulator: fault injection', () => {
   });
 
   test('429 faults carry retry-after; rules for other routes do not apply; DELETE clears', async () => {
-    await setFaults({ seed: 1, rules: [{ route: 'GET /openai/v1/videos', kind: 'status', status: 429, rate: 1, retryAfterSeconds: 3 }, { route: 'POST /openai/v1/videos', kind: 'status', status: 500, rate: 0 }] });
+    await setFaults({
+      seed: 1,
+      rules: [
+        { route: 'GET /openai/v1/videos', kind: 'status', status: 429, rate: 1, retryAfterSeconds: 3 },
+        { route: 'POST /openai/v1/videos', kind: 'status', status: 500, rate: 0 },
+      ],
+    });
     const throttled = await api('GET', '/openai/v1/videos');
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('retry-after'), '3');
@@ -52,14 +66,22 @@ describe('provider emulator: fault injection', () => {
   });
 
   test('truncate sends fewer bytes than content-length, then closes', async () => {
-    const created = (await (await api('POST', '/openai/v1/videos', { model: 'sora-2', prompt: 'truncate me' })).json()) as { id: string };
+    const created = (await (
+      await api('POST', '/openai/v1/videos', { model: 'sora-2', prompt: 'truncate me' })
+    ).json()) as { id: string };
     for (let i = 0; i < 300; i++) {
-      const { status } = (await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as { status: string };
+      const { status } = (await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as {
+        status: string;
+      };
       if (status === 'completed') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const whole = Buffer.from(await (await api('GET', `/openai/v1/videos/${created.id}/content`)).arrayBuffer());
-    await setFaults({ rules: [{ route: 'GET /openai/v1/videos/{video_id}/content', kind: 'truncate', rate: 1 }] });
+    const whole = Buffer.from(
+      await (await api('GET', `/openai/v1/videos/${created.id}/content`)).arrayBuffer(),
+    );
+    await setFaults({
+      rules: [{ route: 'GET /openai/v1/videos/{video_id}/content', kind: 'truncate', rate: 1 }],
+    });
     const response = await api('GET', `/openai/v1/videos/${created.id}/content`);
     assert.equal(Number(response.headers.get('content-length')), whole.length);
     await assert.rejects(response.arrayBuffer());
@@ -67,19 +89,37 @@ describe('provider emulator: fault injection', () => {
   });
 
   test('drop-response carries the request out, then loses the answer', async () => {
-    await setFaults({ rules: [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }] });
+    await setFaults({
+      rules: [{ route: 'POST /openai/v1/video/generations/jobs', kind: 'drop-response', rate: 1 }],
+    });
     const prompt = `dropped answer ${Date.now()}`;
-    await assert.rejects(api('POST', '/openai/v1/video/generations/jobs', { model: 'sora', prompt, width: 480, height: 480 }));
+    await assert.rejects(
+      api('POST', '/openai/v1/video/generations/jobs', { model: 'sora', prompt, width: 480, height: 480 }),
+    );
     await api('DELETE', '/_admin/faults');
-    const list = (await (await api('GET', '/openai/v1/video/generations/jobs?limit=50')).json()) as { data: { prompt: string }[] };
-    assert.equal(list.data.filter((job) => job.prompt === prompt).length, 1, 'the job exists although its creator never heard back');
+    const list = (await (await api('GET', '/openai/v1/video/generations/jobs?limit=50')).json()) as {
+      data: { prompt: string }[];
+    };
+    assert.equal(
+      list.data.filter((job) => job.prompt === prompt).length,
+      1,
+      'the job exists although its creator never heard back',
+    );
   });
 
   test('malformed fault configs are refused with the reason', async () => {
-    for (const [body, reason] of [[{ rules: [{ kind: 'status', status: 418, rate: 1 }] }, 'status'], [{ rules: [{ kind: 'explode', rate: 1 }] }, 'kind'], [{ rules: [{ kind: 'reset', rate: 2 }] }, 'rate'], [{ rules: 'all' }, 'rules']] as const) {
+    for (const [body, reason] of [
+      [{ rules: [{ kind: 'status', status: 418, rate: 1 }] }, 'status'],
+      [{ rules: [{ kind: 'explode', rate: 1 }] }, 'kind'],
+      [{ rules: [{ kind: 'reset', rate: 2 }] }, 'rate'],
+      [{ rules: 'all' }, 'rules'],
+    ] as const) {
       const response = await api('PUT', '/_admin/faults', body);
       assert.equal(response.status, 400);
-      assert.match(((await response.json()) as { error: { message: string } }).error.message, new RegExp(reason));
+      assert.match(
+        ((await response.json()) as { error: { message: string } }).error.message,
+        new RegExp(reason),
+      );
     }
   });
 });

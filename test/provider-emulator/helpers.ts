@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { probeVideo } from './ffprobe.js';
 
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what = 'condition', tries = 500, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what = 'condition',
+  tries = 500,
+  everyMs = 20,
+): Promise<T> {
   let value = await read();
   for (let i = 0; i < tries && !done(value); i++) {
     await new Promise((r) => setTimeout(r, everyMs));
@@ -30,7 +36,11 @@ export async function startReceiver(answer: (n: number) => number = () => 200) {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), at: Date.now() });
+    received.push({
+      body: Buffer.concat(chunks).toString('utf8'),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+      at: Date.now(),
+    });
     res.writeHead(answer(received.length)).end();
   });
   server.listen(0, '127.0.0.1');
@@ -38,10 +48,11 @@ export async function startReceiver(answer: (n: number) => number = () => 200) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     received,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

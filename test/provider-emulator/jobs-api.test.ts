@@ -11,14 +11,29 @@ import ffprobe from '@ffprobe-installer/ffprobe';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 
 const KEY = 'test-key';
-const quickstartBody = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+const quickstartBody = {
+  prompt: 'A cat playing piano in a jazz bar.',
+  width: 480,
+  height: 480,
+  n_seconds: 5,
+  model: 'sora',
+};
 
 describe('provider emulator: Sora jobs API', () => {
   let emulator: RunningProviderEmulator;
   let base: string;
   const dir = mkdtempSync(path.join(tmpdir(), 'sora-jobs-'));
-  const call = (method: string, route: string, body?: unknown, headers: Record<string, string> = { 'api-key': KEY }) =>
-    fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const call = (
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = { 'api-key': KEY },
+  ) =>
+    fetch(`${base}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   before(async () => {
     emulator = await startProviderEmulator({ apiKey: KEY, timeScale: 0.1, dataDir: dir });
@@ -33,27 +48,47 @@ describe('provider emulator: Sora jobs API', () => {
     const created = await call('POST', '/video/generations/jobs?api-version=preview', quickstartBody);
     assert.equal(created.status, 200);
     assert.ok(created.headers.get('apim-request-id'));
-    const job = (await created.json()) as { id: string; status: string; object: string; generations: unknown[]; expires_at: null };
+    const job = (await created.json()) as {
+      id: string;
+      status: string;
+      object: string;
+      generations: unknown[];
+      expires_at: null;
+    };
     assert.equal(job.object, 'video.generation.job');
     assert.equal(job.status, 'queued');
     assert.deepEqual([job.generations, job.expires_at], [[], null]);
 
     const seen: string[] = [];
-    type FinishedJob = { status: string; generations: Array<{ id: string; object: string }>; finished_at: number; expires_at: number };
+    type FinishedJob = {
+      status: string;
+      generations: Array<{ id: string; object: string }>;
+      finished_at: number;
+      expires_at: number;
+    };
     let done = undefined as FinishedJob | undefined;
     for (let i = 0; i < 200 && !done; i++) {
-      const polled = (await (await call('GET', `/video/generations/jobs/${job.id}?api-version=preview`)).json()) as FinishedJob;
+      const polled = (await (
+        await call('GET', `/video/generations/jobs/${job.id}?api-version=preview`)
+      ).json()) as FinishedJob;
       if (seen.at(-1) !== polled.status) seen.push(polled.status);
       if (polled.status === 'succeeded') done = polled;
       else await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(done, `job finished; statuses seen: ${seen.join(' → ')}`);
-    assert.deepEqual(seen.filter((s) => ['queued', 'preprocessing', 'running', 'processing', 'succeeded'].includes(s)), seen, 'only documented statuses');
+    assert.deepEqual(
+      seen.filter((s) => ['queued', 'preprocessing', 'running', 'processing', 'succeeded'].includes(s)),
+      seen,
+      'only documented statuses',
+    );
     assert.equal(seen.at(-1), 'succeeded');
     assert.equal(done.expires_at - done.finished_at, 86400);
     assert.equal(done.generations[0].object, 'video.generation');
 
-    const video = await call('GET', `/video/generations/${done.generations[0].id}/content/video?api-version=preview`);
+    const video = await call(
+      'GET',
+      `/video/generations/${done.generations[0].id}/content/video?api-version=preview`,
+    );
     assert.equal(video.status, 200);
     assert.equal(video.headers.get('content-type'), 'video/mp4');
     assert.equal(video.headers.get('accept-ranges'), 'bytes');
@@ -62,44 +97,83 @@ describe('provider emulator: Sora jobs API', () => {
     assert.equal(Number(video.headers.get('content-length')), bytes.length);
     const file = path.join(dir, 'output.mp4');
     writeFileSync(file, bytes);
-    const { stdout } = await promisify(execFile)(ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file]);
-    const info = JSON.parse(stdout) as { streams: Array<{ codec_name: string; width: number; height: number }>; format: { duration: string } };
-    assert.deepEqual([info.streams[0].codec_name, info.streams[0].width, info.streams[0].height], ['h264', 480, 480]);
+    const { stdout } = await promisify(execFile)(ffprobe.path, [
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      file,
+    ]);
+    const info = JSON.parse(stdout) as {
+      streams: Array<{ codec_name: string; width: number; height: number }>;
+      format: { duration: string };
+    };
+    assert.deepEqual(
+      [info.streams[0].codec_name, info.streams[0].width, info.streams[0].height],
+      ['h264', 480, 480],
+    );
     assert.ok(Math.abs(Number(info.format.duration) - 5) < 0.2);
 
     const head = await call('HEAD', `/video/generations/${done.generations[0].id}/content/video`);
     assert.equal(head.status, 200);
     assert.equal(Number(head.headers.get('content-length')), bytes.length);
-    const partial = await call('GET', `/video/generations/${done.generations[0].id}/content/video`, undefined, { 'api-key': KEY, range: 'bytes=10-19' });
+    const partial = await call(
+      'GET',
+      `/video/generations/${done.generations[0].id}/content/video`,
+      undefined,
+      { 'api-key': KEY, range: 'bytes=10-19' },
+    );
     assert.equal(partial.status, 206);
     assert.equal(partial.headers.get('content-range'), `bytes 10-19/${bytes.length}`);
     assert.ok(Buffer.from(await partial.arrayBuffer()).equals(bytes.subarray(10, 20)));
 
-    const list = (await (await call('GET', '/video/generations/jobs?limit=1')).json()) as { object: string; data: Array<{ id: string }>; first_id: string };
+    const list = (await (await call('GET', '/video/generations/jobs?limit=1')).json()) as {
+      object: string;
+      data: Array<{ id: string }>;
+      first_id: string;
+    };
     assert.equal(list.object, 'list');
     assert.equal(list.first_id, list.data[0].id);
 
     assert.equal((await call('DELETE', `/video/generations/jobs/${job.id}`)).status, 204);
     assert.equal((await call('GET', `/video/generations/jobs/${job.id}`)).status, 404);
-    assert.equal((await call('GET', `/video/generations/${done.generations[0].id}/content/video`)).status, 404);
+    assert.equal(
+      (await call('GET', `/video/generations/${done.generations[0].id}/content/video`)).status,
+      404,
+    );
   });
 
   test('wrong or missing key → the documented 401', async () => {
-    const attempts: Array<Record<string, string>> = [{ 'api-key': 'wrong' }, {}, { authorization: 'Bearer wrong' }];
+    const attempts: Array<Record<string, string>> = [
+      { 'api-key': 'wrong' },
+      {},
+      { authorization: 'Bearer wrong' },
+    ];
     for (const headers of attempts) {
       const response = await call('GET', '/video/generations/jobs', undefined, headers);
       assert.equal(response.status, 401);
       const body = (await response.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, '401');
-      assert.match(body.error.message, /^Access denied due to invalid subscription key or wrong API endpoint/);
+      assert.match(
+        body.error.message,
+        /^Access denied due to invalid subscription key or wrong API endpoint/,
+      );
     }
-    assert.equal((await call('GET', '/video/generations/jobs', undefined, { authorization: `Bearer ${KEY}` })).status, 200);
+    assert.equal(
+      (await call('GET', '/video/generations/jobs', undefined, { authorization: `Bearer ${KEY}` })).status,
+      200,
+    );
   });
 
   test('a dated api-version is refused', async () => {
     const response = await call('GET', '/video/generations/jobs?api-version=2025-02-15-preview');
     assert.equal(response.status, 400);
-    assert.match(((await response.json()) as { error: { message: string } }).error.message, /API version not supported/);
+    assert.match(
+      ((await response.json()) as { error: { message: string } }).error.message,
+      /API version not supported/,
+    );
   });
 
   const invalidBodies: Array<[string, unknown, string]> = [
@@ -127,7 +201,10 @@ describe('provider emulator: Sora jobs API', () => {
   test('unknown deployment → 404', async () => {
     const response = await call('POST', '/video/generations/jobs', { ...quickstartBody, model: 'nope' });
     assert.equal(response.status, 404);
-    assert.equal(((await response.json()) as { error: { type: string } }).error.type, 'video_generation_user_error');
+    assert.equal(
+      ((await response.json()) as { error: { type: string } }).error.type,
+      'video_generation_user_error',
+    );
   });
 });
 
@@ -135,14 +212,27 @@ describe('provider emulator: running-jobs limit and stats', () => {
   test('a third concurrent job gets 429 with retry-after, and stats count it', async () => {
     const emulator = await startProviderEmulator({ timeScale: 10 });
     try {
-      const create = () => fetch(`${emulator.url}/openai/v1/video/generations/jobs`, { method: 'POST', headers: { 'api-key': 'any', 'content-type': 'application/json' }, body: JSON.stringify(quickstartBody) });
+      const create = () =>
+        fetch(`${emulator.url}/openai/v1/video/generations/jobs`, {
+          method: 'POST',
+          headers: { 'api-key': 'any', 'content-type': 'application/json' },
+          body: JSON.stringify(quickstartBody),
+        });
       assert.equal((await create()).status, 200);
       assert.equal((await create()).status, 200);
       const third = await create();
       assert.equal(third.status, 429);
       assert.ok(Number(third.headers.get('retry-after')) >= 1);
-      assert.equal(((await third.json()) as { error: { message: string } }).error.message, 'Too many running tasks');
-      const stats = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as { jobsCreated: Record<string, number>; peakRunningJobs: Record<string, number>; runningJobs: Record<string, number>; requests: Record<string, Record<string, number>> };
+      assert.equal(
+        ((await third.json()) as { error: { message: string } }).error.message,
+        'Too many running tasks',
+      );
+      const stats = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as {
+        jobsCreated: Record<string, number>;
+        peakRunningJobs: Record<string, number>;
+        runningJobs: Record<string, number>;
+        requests: Record<string, Record<string, number>>;
+      };
       assert.deepEqual(stats.jobsCreated, { sora: 2 });
       assert.deepEqual(stats.peakRunningJobs, { sora: 2 });
       assert.deepEqual(stats.runningJobs, { sora: 2, 'sora-2': 0 });

@@ -14,7 +14,13 @@ describe('provider emulator: OpenAI /v1/videos surface', () => {
   let emulator: RunningProviderEmulator;
   const dir = mkdtempSync(path.join(tmpdir(), 'openai-v1-'));
   before(async () => {
-    emulator = await startProviderEmulator({ apiKey: 'sk-test', timeScale: 0.05, dataDir: dir, videosCreatesPerMinute: 100, maxRunningJobs: 10 });
+    emulator = await startProviderEmulator({
+      apiKey: 'sk-test',
+      timeScale: 0.05,
+      dataDir: dir,
+      videosCreatesPerMinute: 100,
+      maxRunningJobs: 10,
+    });
   });
   after(async () => {
     await emulator.stop();
@@ -23,7 +29,12 @@ describe('provider emulator: OpenAI /v1/videos surface', () => {
 
   test('the openai package runs create, retrieve and downloadContent (video and WebP thumbnail)', async () => {
     const client = new OpenAI({ baseURL: `${emulator.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
-    const created = await client.videos.create({ model: 'sora-2', prompt: 'A lighthouse at dusk', size: '720x1280', seconds: '4' });
+    const created = await client.videos.create({
+      model: 'sora-2',
+      prompt: 'A lighthouse at dusk',
+      size: '720x1280',
+      seconds: '4',
+    });
     assert.equal(created.status, 'queued');
     let video = created;
     for (let i = 0; i < 300 && video.status !== 'completed'; i++) {
@@ -46,13 +57,23 @@ describe('provider emulator: OpenAI /v1/videos surface', () => {
   });
 
   test('one job core: a video made on /v1 is visible on /openai/v1 and counted once', async () => {
-    const before = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as { creates: { videos: number } };
-    const created = await fetch(`${emulator.url}/v1/videos?api-version=2099-01-01`, { method: 'POST', headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sora-2', prompt: 'p' }) });
+    const before = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as {
+      creates: { videos: number };
+    };
+    const created = await fetch(`${emulator.url}/v1/videos?api-version=2099-01-01`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sora-2', prompt: 'p' }),
+    });
     assert.equal(created.status, 200, 'any api-version is ignored on /v1');
     const { id } = (await created.json()) as { id: string };
-    const azure = await fetch(`${emulator.url}/openai/v1/videos/${id}`, { headers: { 'api-key': 'sk-test' } });
+    const azure = await fetch(`${emulator.url}/openai/v1/videos/${id}`, {
+      headers: { 'api-key': 'sk-test' },
+    });
     assert.equal(azure.status, 200);
-    const after = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as { creates: { videos: number } };
+    const after = (await (await fetch(`${emulator.url}/_admin/stats`)).json()) as {
+      creates: { videos: number };
+    };
     assert.equal(after.creates.videos, before.creates.videos + 1);
   });
 
@@ -62,7 +83,19 @@ describe('provider emulator: OpenAI /v1/videos surface', () => {
     const wrong = await get({ authorization: 'Bearer sk-other' });
     assert.equal(wrong.status, 401);
     assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'invalid_api_key');
-    assert.equal((await get({ 'api-key': 'sk-test' })).status, 401, 'the Azure api-key header is not OpenAI auth');
-    assert.equal((await fetch(`${emulator.url}/openai/v1/videos?api-version=2099-01-01`, { headers: { 'api-key': 'sk-test' } })).status, 400, 'Azure still checks api-version');
+    assert.equal(
+      (await get({ 'api-key': 'sk-test' })).status,
+      401,
+      'the Azure api-key header is not OpenAI auth',
+    );
+    assert.equal(
+      (
+        await fetch(`${emulator.url}/openai/v1/videos?api-version=2099-01-01`, {
+          headers: { 'api-key': 'sk-test' },
+        })
+      ).status,
+      400,
+      'Azure still checks api-version',
+    );
   });
 });

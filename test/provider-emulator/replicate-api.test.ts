@@ -27,10 +27,20 @@ interface ProblemBody {
   invalid_fields?: Array<{ field: string }>;
 }
 
-async function withEmulator(options: Parameters<typeof startProviderEmulator>[0], body: (api: (method: string, route: string, payload?: unknown, token?: string) => Promise<Response>, emulator: RunningProviderEmulator) => Promise<void>) {
+async function withEmulator(
+  options: Parameters<typeof startProviderEmulator>[0],
+  body: (
+    api: (method: string, route: string, payload?: unknown, token?: string) => Promise<Response>,
+    emulator: RunningProviderEmulator,
+  ) => Promise<void>,
+) {
   const emulator = await startProviderEmulator(options);
   const api = (method: string, route: string, payload?: unknown, token = 'r8_a') =>
-    fetch(`${emulator.url}${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: payload === undefined ? undefined : JSON.stringify(payload) });
+    fetch(`${emulator.url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
   try {
     await body(api, emulator);
   } finally {
@@ -46,8 +56,14 @@ test('errors are problem details: 401, 404, 422 (durations are integers), 402 by
     assert.equal(unauthenticated.status, 401);
     assert.equal(unauthenticated.headers.get('content-type'), 'application/problem+json');
     const body401 = await json<ProblemBody>(unauthenticated);
-    assert.deepEqual([body401.status, typeof body401.title, typeof body401.type, typeof body401.detail], [401, 'string', 'string', 'string']);
-    assert.equal((await api('POST', '/replicate/v1/models/acme/nothing/predictions', { input: { prompt: 'p' } })).status, 404);
+    assert.deepEqual(
+      [body401.status, typeof body401.title, typeof body401.type, typeof body401.detail],
+      [401, 'string', 'string', 'string'],
+    );
+    assert.equal(
+      (await api('POST', '/replicate/v1/models/acme/nothing/predictions', { input: { prompt: 'p' } })).status,
+      404,
+    );
     assert.equal((await api('GET', '/replicate/v1/predictions/doesnotexist')).status, 404);
     for (const [route, input, field] of [
       [KLING, { prompt: 'p', duration: '5' }, 'input.duration'],
@@ -55,7 +71,11 @@ test('errors are problem details: 401, 404, 422 (durations are integers), 402 by
       [KLING, { prompt: 'p', aspect_ratio: '4:3' }, 'input.aspect_ratio'],
       [KLING, { duration: 5 }, 'input.prompt'],
       ['/replicate/v1/models/google/veo-3.1/predictions', { prompt: 'p', duration: 5 }, 'input.duration'],
-      ['/replicate/v1/models/google/veo-3.1/predictions', { prompt: 'p', resolution: '4k' }, 'input.resolution'],
+      [
+        '/replicate/v1/models/google/veo-3.1/predictions',
+        { prompt: 'p', resolution: '4k' },
+        'input.resolution',
+      ],
     ] as const) {
       const response = await api('POST', route, { input });
       assert.equal(response.status, 422, `${route} ${JSON.stringify(input)}`);
@@ -63,15 +83,41 @@ test('errors are problem details: 401, 404, 422 (durations are integers), 402 by
       assert.equal(problem.invalid_fields?.[0].field, field);
       assert.ok(problem.detail.includes(field.slice('input.'.length)));
     }
-    assert.equal((await api('POST', '/replicate/v1/predictions', { input: { prompt: 'p' } })).status, 422, 'POST /predictions needs a version');
-    assert.equal((await api('POST', '/replicate/v1/predictions', { version: 'kwaivgi/kling-v2.0', input: { prompt: 'p' } })).status, 201);
-    assert.equal((await api('POST', '/replicate/v1/predictions', { version: 'kwaivgi/kling-v2.0:c17ab6fb62ef8b427c30147c3fef6b4d3bb94af3ba6095c67f8f82304829008a', input: { prompt: 'p' } })).status, 201);
+    assert.equal(
+      (await api('POST', '/replicate/v1/predictions', { input: { prompt: 'p' } })).status,
+      422,
+      'POST /predictions needs a version',
+    );
+    assert.equal(
+      (
+        await api('POST', '/replicate/v1/predictions', {
+          version: 'kwaivgi/kling-v2.0',
+          input: { prompt: 'p' },
+        })
+      ).status,
+      201,
+    );
+    assert.equal(
+      (
+        await api('POST', '/replicate/v1/predictions', {
+          version: 'kwaivgi/kling-v2.0:c17ab6fb62ef8b427c30147c3fef6b4d3bb94af3ba6095c67f8f82304829008a',
+          input: { prompt: 'p' },
+        })
+      ).status,
+      201,
+    );
 
-    await fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify({ replicateCreditExhausted: true }) });
+    await fetch(`${emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      body: JSON.stringify({ replicateCreditExhausted: true }),
+    });
     const noCredit = await api('POST', KLING, { input: { prompt: 'p' } });
     assert.equal(noCredit.status, 402);
     assert.match((await json<ProblemBody>(noCredit)).detail, /credit/);
-    await fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify({ replicateCreditExhausted: false }) });
+    await fetch(`${emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      body: JSON.stringify({ replicateCreditExhausted: false }),
+    });
     assert.equal((await api('POST', KLING, { input: { prompt: 'p' } })).status, 201);
   }));
 
@@ -82,48 +128,79 @@ test('creates over the per-minute limit get 429 with retry-after and the throttl
     const throttled = await api('POST', KLING, { input: { prompt: '3' } });
     assert.equal(throttled.status, 429);
     assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
-    assert.match((await json<ProblemBody>(throttled)).detail, /^Request was throttled\. Your rate limit resets in ~\d+s\.$/);
-    assert.equal((await api('POST', KLING, { input: { prompt: '4' } }, 'r8_b')).status, 201, 'the limit is per token');
+    assert.match(
+      (await json<ProblemBody>(throttled)).detail,
+      /^Request was throttled\. Your rate limit resets in ~\d+s\.$/,
+    );
+    assert.equal(
+      (await api('POST', KLING, { input: { prompt: '4' } }, 'r8_b')).status,
+      201,
+      'the limit is per token',
+    );
     assert.equal((await api('GET', '/replicate/v1/predictions')).status, 200, 'reads are not limited by it');
   }));
 
 test('lifecycle: starting → processing → succeeded with ISO timestamps; moderation fails; data removed after the TTL', () =>
-  withEmulator({ timeScale: 0.03, denyList: ['forbidden'], replicateDataTtlSeconds: 1 }, async (api, emulator) => {
-    const created = await json<Pred>(api('POST', KLING, { input: { prompt: 'A kite' } }));
-    const statuses = new Set<string>([created.status]);
-    const done = await waitFor(async () => {
-      const p = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
-      statuses.add(p.status);
-      return p;
-    }, (p) => p.status === 'succeeded', 'succeeded');
-    assert.deepEqual([...statuses], ['starting', 'processing', 'succeeded']);
-    for (const stamp of [done.created_at, done.started_at!, done.completed_at!]) assert.match(stamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.ok(Date.parse(done.created_at) <= Date.parse(done.started_at!) && Date.parse(done.started_at!) < Date.parse(done.completed_at!));
-    const timing = await json<{ status: string; finishedAtMs: number }>(fetch(`${emulator.url}/_admin/jobs/${created.id}`));
-    assert.deepEqual([timing.status, timing.finishedAtMs], ['succeeded', Date.parse(done.completed_at!)]);
-    assert.equal((await fetch(done.output!)).status, 200);
+  withEmulator(
+    { timeScale: 0.03, denyList: ['forbidden'], replicateDataTtlSeconds: 1 },
+    async (api, emulator) => {
+      const created = await json<Pred>(api('POST', KLING, { input: { prompt: 'A kite' } }));
+      const statuses = new Set<string>([created.status]);
+      const done = await waitFor(
+        async () => {
+          const p = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
+          statuses.add(p.status);
+          return p;
+        },
+        (p) => p.status === 'succeeded',
+        'succeeded',
+      );
+      assert.deepEqual([...statuses], ['starting', 'processing', 'succeeded']);
+      for (const stamp of [done.created_at, done.started_at!, done.completed_at!])
+        assert.match(stamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(
+        Date.parse(done.created_at) <= Date.parse(done.started_at!) &&
+          Date.parse(done.started_at!) < Date.parse(done.completed_at!),
+      );
+      const timing = await json<{ status: string; finishedAtMs: number }>(
+        fetch(`${emulator.url}/_admin/jobs/${created.id}`),
+      );
+      assert.deepEqual([timing.status, timing.finishedAtMs], ['succeeded', Date.parse(done.completed_at!)]);
+      assert.equal((await fetch(done.output!)).status, 200);
 
-    const flagged = await json<Pred>(api('POST', KLING, { input: { prompt: 'Something Forbidden' } }));
-    const failed = await waitFor(() => json<Pred>(api('GET', `/replicate/v1/predictions/${flagged.id}`)), (p) => p.status === 'failed', 'failed');
-    assert.match(failed.error!, /flagged as sensitive/);
-    assert.equal(failed.output, null);
+      const flagged = await json<Pred>(api('POST', KLING, { input: { prompt: 'Something Forbidden' } }));
+      const failed = await waitFor(
+        () => json<Pred>(api('GET', `/replicate/v1/predictions/${flagged.id}`)),
+        (p) => p.status === 'failed',
+        'failed',
+      );
+      assert.match(failed.error!, /flagged as sensitive/);
+      assert.equal(failed.output, null);
 
-    await new Promise((r) => setTimeout(r, 1100));
-    const removed = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
-    assert.deepEqual([removed.output, removed.data_removed], [null, true]);
-    assert.equal((await fetch(done.output!)).status, 404, 'the file is gone with the data');
-  }));
+      await new Promise((r) => setTimeout(r, 1100));
+      const removed = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
+      assert.deepEqual([removed.output, removed.data_removed], [null, true]);
+      assert.equal((await fetch(done.output!)).status, 404, 'the file is gone with the data');
+    },
+  ));
 
-test('POST /_admin/expire/{id} removes a prediction\'s data; created_after/created_before filter the list', () =>
+test("POST /_admin/expire/{id} removes a prediction's data; created_after/created_before filter the list", () =>
   withEmulator({ timeScale: 0.02 }, async (api, emulator) => {
     const first = await json<Pred>(api('POST', KLING, { input: { prompt: 'first' } }));
     await new Promise((r) => setTimeout(r, 20));
     const second = await json<Pred>(api('POST', KLING, { input: { prompt: 'second' } }));
-    const list = async (query: string) => (await json<{ results: Pred[] }>(api('GET', `/replicate/v1/predictions?${query}`))).results.map((p) => p.id);
+    const list = async (query: string) =>
+      (await json<{ results: Pred[] }>(api('GET', `/replicate/v1/predictions?${query}`))).results.map(
+        (p) => p.id,
+      );
     assert.deepEqual(await list(''), [second.id, first.id]);
     assert.deepEqual(await list(`created_after=${encodeURIComponent(first.created_at)}`), [second.id]);
     assert.deepEqual(await list(`created_before=${encodeURIComponent(second.created_at)}`), [first.id]);
-    const done = await waitFor(() => json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`)), (p) => p.status === 'succeeded', 'succeeded');
+    const done = await waitFor(
+      () => json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`)),
+      (p) => p.status === 'succeeded',
+      'succeeded',
+    );
     assert.equal((await fetch(`${emulator.url}/_admin/expire/${first.id}`, { method: 'POST' })).status, 204);
     const expired = await json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`));
     assert.deepEqual([expired.output, expired.data_removed], [null, true]);
@@ -132,20 +209,58 @@ test('POST /_admin/expire/{id} removes a prediction\'s data; created_after/creat
 
 test('faults address Replicate routes; stats count creates per dialect', () =>
   withEmulator({ timeScale: 100 }, async (api, emulator) => {
-    const faults = { seed: 9, rules: [{ route: 'POST /replicate/v1/models/{owner}/{name}/predictions', kind: 'status', status: 429, rate: 1, retryAfterSeconds: 2 }] };
-    assert.equal((await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify(faults) })).status, 200);
+    const faults = {
+      seed: 9,
+      rules: [
+        {
+          route: 'POST /replicate/v1/models/{owner}/{name}/predictions',
+          kind: 'status',
+          status: 429,
+          rate: 1,
+          retryAfterSeconds: 2,
+        },
+      ],
+    };
+    assert.equal(
+      (await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify(faults) })).status,
+      200,
+    );
     const faulted = await api('POST', KLING, { input: { prompt: 'p' } });
     assert.deepEqual([faulted.status, faulted.headers.get('retry-after')], [429, '2']);
-    assert.equal((await api('POST', '/replicate/v1/predictions', { version: 'google/veo-3.1', input: { prompt: 'p' } })).status, 201);
-    await fetch(`${emulator.url}/_admin/faults`, { method: 'PUT', body: JSON.stringify({ rules: [{ kind: 'drop-response', rate: 1, route: 'POST /replicate/v1/models/{owner}/{name}/predictions' }] }) });
+    assert.equal(
+      (await api('POST', '/replicate/v1/predictions', { version: 'google/veo-3.1', input: { prompt: 'p' } }))
+        .status,
+      201,
+    );
+    await fetch(`${emulator.url}/_admin/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        rules: [
+          { kind: 'drop-response', rate: 1, route: 'POST /replicate/v1/models/{owner}/{name}/predictions' },
+        ],
+      }),
+    });
     await assert.rejects(api('POST', KLING, { input: { prompt: 'lost answer' } }));
-    const stats = await json<{ creates: Record<string, number>; jobsCreated: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`));
-    assert.deepEqual(stats.creates, { jobs: 0, videos: 0, fal: 0, replicate: 2 }, 'the dropped answer still made a prediction');
+    const stats = await json<{ creates: Record<string, number>; jobsCreated: Record<string, number> }>(
+      fetch(`${emulator.url}/_admin/stats`),
+    );
+    assert.deepEqual(
+      stats.creates,
+      { jobs: 0, videos: 0, fal: 0, replicate: 2 },
+      'the dropped answer still made a prediction',
+    );
     assert.deepEqual(stats.jobsCreated, { 'google/veo-3.1': 1, 'kwaivgi/kling-v2.0': 1 });
 
-    const [kept] = (await json<{ results: Array<{ id: string }> }>(api('GET', '/replicate/v1/predictions'))).results;
+    const [kept] = (await json<{ results: Array<{ id: string }> }>(api('GET', '/replicate/v1/predictions')))
+      .results;
     assert.equal((await fetch(`${emulator.url}/_admin/reset`, { method: 'POST' })).status, 204);
-    const cleared = await json<{ creates: Record<string, number>; webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`));
+    const cleared = await json<{ creates: Record<string, number>; webhooks: Record<string, number> }>(
+      fetch(`${emulator.url}/_admin/stats`),
+    );
     assert.deepEqual(cleared.creates, { jobs: 0, videos: 0, fal: 0, replicate: 0 });
-    assert.equal((await api('GET', `/replicate/v1/predictions/${kept.id}`)).status, 404, 'reset forgets predictions');
+    assert.equal(
+      (await api('GET', `/replicate/v1/predictions/${kept.id}`)).status,
+      404,
+      'reset forgets predictions',
+    );
   }));

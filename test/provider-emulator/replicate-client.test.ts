@@ -17,7 +17,10 @@ describe('provider emulator: Replicate predictions with the official replicate c
   after(() => emulator.stop());
 
   test('create, wait, then the output is an H.264 MP4 of the requested duration and aspect', async () => {
-    const created = await replicate.predictions.create({ model: 'kwaivgi/kling-v2.0', input: { prompt: 'A heron taking off', duration: 5, aspect_ratio: '1:1' } });
+    const created = await replicate.predictions.create({
+      model: 'kwaivgi/kling-v2.0',
+      input: { prompt: 'A heron taking off', duration: 5, aspect_ratio: '1:1' },
+    });
     assert.equal(created.status, 'starting');
     assert.equal(created.urls.get, `${emulator.url}/replicate/v1/predictions/${created.id}`);
     assert.match(created.id, /^[a-z2-7]{26}$/);
@@ -29,7 +32,10 @@ describe('provider emulator: Replicate predictions with the official replicate c
     const output = done.output as string;
     assert.ok(output.startsWith(`${emulator.url}/replicate/delivery/`));
     const probed = await downloadAndProbe(output);
-    assert.deepEqual([probed.contentType, probed.codec, probed.width === probed.height], ['video/mp4', 'h264', true]);
+    assert.deepEqual(
+      [probed.contentType, probed.codec, probed.width === probed.height],
+      ['video/mp4', 'h264', true],
+    );
     assert.ok(Math.abs(probed.seconds - 5) < 0.2, `duration ${probed.seconds}`);
     const withAuth = await downloadAndProbe(output, { authorization: 'Bearer r8_test' });
     assert.equal(withAuth.codec, 'h264', 'an Authorization header is accepted too');
@@ -37,7 +43,10 @@ describe('provider emulator: Replicate predictions with the official replicate c
 
   test('run() with polling returns the output URL, whose bytes (fetched without auth) are the MP4', async () => {
     // replicate@1.4.0 wraps only https: outputs in FileOutput; the emulator's http: URL comes back as the string.
-    const output = await replicate.run('google/veo-3.1', { input: { prompt: 'Waves', duration: 4, aspect_ratio: '9:16' }, wait: { mode: 'poll', interval: 50 } });
+    const output = await replicate.run('google/veo-3.1', {
+      input: { prompt: 'Waves', duration: 4, aspect_ratio: '9:16' },
+      wait: { mode: 'poll', interval: 50 },
+    });
     assert.equal(typeof output, 'string');
     const probed = await downloadAndProbe(output as unknown as string);
     assert.deepEqual([probed.codec, probed.width < probed.height], ['h264', true]);
@@ -45,14 +54,25 @@ describe('provider emulator: Replicate predictions with the official replicate c
   });
 
   test('create by version with Prefer: wait answers with the finished prediction', async () => {
-    const done = await replicate.predictions.create({ version: 'ed5b1767b711dd15d954b162af1e890d27882680f463a85e94f02d604012b972', input: { prompt: 'Rain on a window', duration: 4, resolution: '720p' }, wait: 30 });
+    const done = await replicate.predictions.create({
+      version: 'ed5b1767b711dd15d954b162af1e890d27882680f463a85e94f02d604012b972',
+      input: { prompt: 'Rain on a window', duration: 4, resolution: '720p' },
+      wait: 30,
+    });
     assert.equal(done.model, 'google/veo-3.1');
     assert.equal(done.status, 'succeeded');
-    assert.deepEqual(done.input, { prompt: 'Rain on a window', duration: 4, resolution: '720p' }, 'input as sent');
+    assert.deepEqual(
+      done.input,
+      { prompt: 'Rain on a window', duration: 4, resolution: '720p' },
+      'input as sent',
+    );
   });
 
   test('cancel ends a running prediction as canceled', async () => {
-    const created = await replicate.predictions.create({ model: 'google/veo-3.1', input: { prompt: 'to cancel' } });
+    const created = await replicate.predictions.create({
+      model: 'google/veo-3.1',
+      input: { prompt: 'to cancel' },
+    });
     const canceled = await replicate.predictions.cancel(created.id);
     assert.equal(canceled.status, 'canceled');
     assert.equal((await replicate.predictions.get(created.id)).status, 'canceled');
@@ -64,13 +84,25 @@ describe('provider emulator: Replicate predictions with the official replicate c
     try {
       const client = new Replicate({ auth: 'r8_list', baseUrl: `${slow.url}/replicate/v1` });
       const ids: string[] = [];
-      for (let i = 0; i < 103; i++) ids.push((await client.predictions.create({ model: 'kwaivgi/kling-v2.0', input: { prompt: `p${i}` } })).id);
+      for (let i = 0; i < 103; i++)
+        ids.push(
+          (await client.predictions.create({ model: 'kwaivgi/kling-v2.0', input: { prompt: `p${i}` } })).id,
+        );
       const pages: Prediction[][] = [];
       for await (const page of client.paginate(client.predictions.list)) pages.push(page);
-      assert.deepEqual(pages.map((p) => p.length), [100, 3]);
-      assert.deepEqual(pages.flat().map((p) => p.id), ids.reverse());
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [100, 3],
+      );
+      assert.deepEqual(
+        pages.flat().map((p) => p.id),
+        ids.reverse(),
+      );
       const first = await client.predictions.list();
-      assert.ok(first.next?.startsWith(`${slow.url}/replicate/v1/predictions?`), `next is a full URL: ${first.next}`);
+      assert.ok(
+        first.next?.startsWith(`${slow.url}/replicate/v1/predictions?`),
+        `next is a full URL: ${first.next}`,
+      );
       const other = new Replicate({ auth: 'r8_other', baseUrl: `${slow.url}/replicate/v1` });
       assert.deepEqual((await other.predictions.list()).results, [], 'a token sees only its own predictions');
     } finally {

@@ -18,27 +18,53 @@ interface Timing {
   status: string;
 }
 
-const JOB = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+const JOB = {
+  prompt: 'A cat playing piano in a jazz bar.',
+  width: 480,
+  height: 480,
+  n_seconds: 5,
+  model: 'sora',
+};
 const headers = { 'api-key': 'x', 'content-type': 'application/json' };
 
-async function create(url: string, route: '/video/generations/jobs' | '/videos', body: unknown): Promise<string> {
-  const response = await fetch(`${url}/openai/v1${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
+async function create(
+  url: string,
+  route: '/video/generations/jobs' | '/videos',
+  body: unknown,
+): Promise<string> {
+  const response = await fetch(`${url}/openai/v1${route}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+  });
   assert.equal(response.status, 200, await response.clone().text());
   return ((await response.json()) as { id: string }).id;
 }
-const timing = async (url: string, id: string) => (await (await fetch(`${url}/_admin/jobs/${id}`)).json()) as Timing;
+const timing = async (url: string, id: string) =>
+  (await (await fetch(`${url}/_admin/jobs/${id}`)).json()) as Timing;
 
 /** Durations (ms) of `count` jobs then `count` videos created in that order. */
 async function durations(url: string, count: number): Promise<{ jobs: number[]; videos: number[] }> {
   const jobs: number[] = [];
   const videos: number[] = [];
-  for (let i = 0; i < count; i++) jobs.push((await timing(url, await create(url, '/video/generations/jobs', JOB))).durationMs);
-  for (let i = 0; i < count; i++) videos.push((await timing(url, await create(url, '/videos', { prompt: 'p', model: 'sora-2' }))).durationMs);
+  for (let i = 0; i < count; i++)
+    jobs.push((await timing(url, await create(url, '/video/generations/jobs', JOB))).durationMs);
+  for (let i = 0; i < count; i++)
+    videos.push(
+      (await timing(url, await create(url, '/videos', { prompt: 'p', model: 'sora-2' }))).durationMs,
+    );
   return { jobs, videos };
 }
 
-async function withEmulator<T>(options: ProviderEmulatorOptions, body: (url: string) => Promise<T>): Promise<T> {
-  const emulator = await startProviderEmulator({ maxRunningJobs: 1000, videosCreatesPerMinute: 1000, ...options });
+async function withEmulator<T>(
+  options: ProviderEmulatorOptions,
+  body: (url: string) => Promise<T>,
+): Promise<T> {
+  const emulator = await startProviderEmulator({
+    maxRunningJobs: 1000,
+    videosCreatesPerMinute: 1000,
+    ...options,
+  });
   try {
     return await body(emulator.url);
   } finally {
@@ -52,15 +78,28 @@ const SLOW = 100;
 test('durationJitter: the same seed gives the same durations, spread within ±fraction of the nominal', async () => {
   const nominal = jobDurationMs({ width: 480, height: 480, n_seconds: 5, n_variants: 1 }, SLOW);
   const nominalVideo = jobDurationMs({ width: 720, height: 1280, n_seconds: 4, n_variants: 1 }, SLOW);
-  const first = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 42 }, (url) => durations(url, 20));
-  const again = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 42 }, (url) => durations(url, 20));
+  const first = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 42 }, (url) =>
+    durations(url, 20),
+  );
+  const again = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 42 }, (url) =>
+    durations(url, 20),
+  );
   assert.deepEqual(again, first, 'same seed, same durations');
-  for (const [values, base] of [[first.jobs, nominal], [first.videos, nominalVideo]] as const) {
-    for (const value of values) assert.ok(value >= base * 0.7 - 1 && value <= base * 1.3 + 1, `${value} outside ${base} ± 30%`);
+  for (const [values, base] of [
+    [first.jobs, nominal],
+    [first.videos, nominalVideo],
+  ] as const) {
+    for (const value of values)
+      assert.ok(value >= base * 0.7 - 1 && value <= base * 1.3 + 1, `${value} outside ${base} ± 30%`);
     // Spread, not a constant offset: 20 uniform draws reach both outer fifths of the range.
-    assert.ok(Math.min(...values) < base * 0.88 && Math.max(...values) > base * 1.12, `spread too narrow: ${Math.min(...values)}..${Math.max(...values)} around ${base}`);
+    assert.ok(
+      Math.min(...values) < base * 0.88 && Math.max(...values) > base * 1.12,
+      `spread too narrow: ${Math.min(...values)}..${Math.max(...values)} around ${base}`,
+    );
   }
-  const otherSeed = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 43 }, (url) => durations(url, 20));
+  const otherSeed = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 43 }, (url) =>
+    durations(url, 20),
+  );
   assert.notDeepEqual(otherSeed.jobs, first.jobs, 'another seed, other durations');
 });
 
@@ -73,7 +112,12 @@ test('durationJitter defaults to 0: every job takes exactly its nominal duration
 test('durationJitter is validated: option, PATCH /_admin/config and --duration-jitter', async () => {
   await assert.rejects(startProviderEmulator({ durationJitter: 1 }), /durationJitter/);
   await withEmulator({ timeScale: SLOW }, async (url) => {
-    const patch = (value: unknown) => fetch(`${url}/_admin/config`, { method: 'PATCH', headers, body: JSON.stringify({ durationJitter: value }) });
+    const patch = (value: unknown) =>
+      fetch(`${url}/_admin/config`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ durationJitter: value }),
+      });
     assert.equal((await patch(1)).status, 400);
     assert.equal((await patch(-0.1)).status, 400);
     const ok = await patch(0.5);
@@ -81,13 +125,31 @@ test('durationJitter is validated: option, PATCH /_admin/config and --duration-j
     assert.equal(((await ok.json()) as { durationJitter: number }).durationJitter, 0.5);
     const nominal = jobDurationMs({ width: 480, height: 480, n_seconds: 5, n_variants: 1 }, SLOW);
     const { jobs } = await durations(url, 10);
-    assert.ok(jobs.some((d) => d !== nominal) && jobs.every((d) => Math.abs(d - nominal) <= nominal * 0.5 + 1), jobs.join(','));
+    assert.ok(
+      jobs.some((d) => d !== nominal) && jobs.every((d) => Math.abs(d - nominal) <= nominal * 0.5 + 1),
+      jobs.join(','),
+    );
   });
 });
 
 test('--duration-jitter and --seed on the CLI give the same durations as the options', async () => {
-  const expected = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 7 }, (url) => durations(url, 3));
-  const { url, child } = await spawnProviderEmulatorCli(['--port', '0', '--time-scale', String(SLOW), '--duration-jitter', '0.3', '--seed', '7', '--max-running-jobs', '100', '--videos-creates-per-minute', '100']);
+  const expected = await withEmulator({ timeScale: SLOW, durationJitter: 0.3, seed: 7 }, (url) =>
+    durations(url, 3),
+  );
+  const { url, child } = await spawnProviderEmulatorCli([
+    '--port',
+    '0',
+    '--time-scale',
+    String(SLOW),
+    '--duration-jitter',
+    '0.3',
+    '--seed',
+    '7',
+    '--max-running-jobs',
+    '100',
+    '--videos-creates-per-minute',
+    '100',
+  ]);
   try {
     assert.deepEqual(await durations(url, 3), expected);
   } finally {
@@ -105,7 +167,10 @@ test('GET /_admin/jobs/{id}: ms-precision creation and finish of a job and a vid
     for (const id of [jobId, videoId]) {
       const early = await timing(url, id);
       assert.equal(early.id, id);
-      assert.ok(early.createdAtMs >= before && early.createdAtMs <= after, 'createdAtMs is the creation moment');
+      assert.ok(
+        early.createdAtMs >= before && early.createdAtMs <= after,
+        'createdAtMs is the creation moment',
+      );
       assert.equal(early.finishedAtMs, null);
       assert.ok(['queued', 'preprocessing', 'running', 'in_progress'].includes(early.status), early.status);
     }
@@ -114,7 +179,9 @@ test('GET /_admin/jobs/{id}: ms-precision creation and finish of a job and a vid
     let job: { status: string; finished_at: number | null } = { status: 'queued', finished_at: null };
     for (let i = 0; i < 500 && job.status !== 'succeeded'; i++) {
       await new Promise((r) => setTimeout(r, 10));
-      job = (await (await fetch(`${url}/openai/v1/video/generations/jobs/${jobId}`, { headers })).json()) as typeof job;
+      job = (await (
+        await fetch(`${url}/openai/v1/video/generations/jobs/${jobId}`, { headers })
+      ).json()) as typeof job;
       seenAt = Date.now();
     }
     assert.equal(job.status, 'succeeded');
@@ -122,9 +189,14 @@ test('GET /_admin/jobs/{id}: ms-precision creation and finish of a job and a vid
     assert.equal(done.status, 'succeeded');
     assert.equal(done.finishedAtMs, done.createdAtMs + done.durationMs);
     assert.ok(done.finishedAtMs! <= seenAt, 'not finished later than it was seen');
-    assert.equal(job.finished_at, Math.floor(done.finishedAtMs! / 1000), 'the public finished_at is the same moment in seconds');
+    assert.equal(
+      job.finished_at,
+      Math.floor(done.finishedAtMs! / 1000),
+      'the public finished_at is the same moment in seconds',
+    );
 
-    for (let i = 0; i < 500 && (await timing(url, videoId)).status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && (await timing(url, videoId)).status !== 'completed'; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const video = await timing(url, videoId);
     assert.equal(video.status, 'completed');
     assert.equal(video.finishedAtMs, video.createdAtMs + video.durationMs);
@@ -143,15 +215,23 @@ test('GET /_admin/jobs/{id}: a moderated job finished when it was created', () =
 test('equal input is encoded once: later generations get the same bytes, each in its own file', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'emulator-timing-'));
   await withEmulator({ timeScale: 0.02, dataDir }, async (url) => {
-    const ids = [await create(url, '/video/generations/jobs', JOB), await create(url, '/video/generations/jobs', JOB)];
+    const ids = [
+      await create(url, '/video/generations/jobs', JOB),
+      await create(url, '/video/generations/jobs', JOB),
+    ];
     const bodies: Buffer[] = [];
     for (const id of ids) {
       let job: { status: string; generations: Array<{ id: string }> } = { status: 'queued', generations: [] };
       for (let i = 0; i < 500 && job.status !== 'succeeded'; i++) {
         await new Promise((r) => setTimeout(r, 10));
-        job = (await (await fetch(`${url}/openai/v1/video/generations/jobs/${id}`, { headers })).json()) as typeof job;
+        job = (await (
+          await fetch(`${url}/openai/v1/video/generations/jobs/${id}`, { headers })
+        ).json()) as typeof job;
       }
-      const response = await fetch(`${url}/openai/v1/video/generations/${job.generations[0].id}/content/video`, { headers });
+      const response = await fetch(
+        `${url}/openai/v1/video/generations/${job.generations[0].id}/content/video`,
+        { headers },
+      );
       assert.equal(response.status, 200);
       bodies.push(Buffer.from(await response.arrayBuffer()));
     }

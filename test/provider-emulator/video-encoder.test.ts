@@ -36,7 +36,10 @@ describe('encodeVideoFile', () => {
 
   test('pads to the requested size with a free box and stays valid', async () => {
     const file = path.join(dir, 'padded.mp4');
-    const bytes = await encodeVideoFile({ width: 480, height: 480, seconds: 1, seed: 'pad', padToBytes: 5 * 1024 * 1024 }, file);
+    const bytes = await encodeVideoFile(
+      { width: 480, height: 480, seconds: 1, seed: 'pad', padToBytes: 5 * 1024 * 1024 },
+      file,
+    );
     assert.equal(bytes, 5 * 1024 * 1024);
     assert.equal(statSync(file).size, 5 * 1024 * 1024);
     const info = await probeVideo(file);

@@ -25,7 +25,12 @@ describe('provider emulator: Sora videos API with the openai package', () => {
   });
 
   test('create, retrieve until completed, list, downloadContent, remix, delete', async () => {
-    const created = await client.videos.create({ model: 'sora-2', prompt: 'A paper boat on a river', size: '1280x720', seconds: '4' });
+    const created = await client.videos.create({
+      model: 'sora-2',
+      prompt: 'A paper boat on a river',
+      size: '1280x720',
+      seconds: '4',
+    });
     assert.match(created.id, /^video_/);
     assert.equal(created.object, 'video');
     assert.equal(created.status, 'queued');
@@ -38,7 +43,11 @@ describe('provider emulator: Sora videos API with the openai package', () => {
       progress.push(video.progress);
     }
     assert.equal(video.status, 'completed');
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b), 'progress only rises');
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+      'progress only rises',
+    );
     assert.equal(video.progress, 100);
     assert.equal(video.expires_at! - video.completed_at!, 86400);
 
@@ -49,8 +58,19 @@ describe('provider emulator: Sora videos API with the openai package', () => {
     const content = await client.videos.downloadContent(created.id);
     const file = path.join(dir, 'sora2.mp4');
     writeFileSync(file, Buffer.from(await content.arrayBuffer()));
-    const { stdout } = await promisify(execFile)(ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file]);
-    const info = JSON.parse(stdout) as { streams: Array<{ width: number; height: number }>; format: { duration: string } };
+    const { stdout } = await promisify(execFile)(ffprobe.path, [
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      file,
+    ]);
+    const info = JSON.parse(stdout) as {
+      streams: Array<{ width: number; height: number }>;
+      format: { duration: string };
+    };
     assert.deepEqual([info.streams[0].width, info.streams[0].height], [1280, 720]);
     assert.ok(Math.abs(Number(info.format.duration) - 4) < 0.2);
 
@@ -60,7 +80,10 @@ describe('provider emulator: Sora videos API with the openai package', () => {
 
     const deleted = await client.videos.delete(created.id);
     assert.deepEqual(deleted, { id: created.id, object: 'video.deleted', deleted: true });
-    await assert.rejects(client.videos.retrieve(created.id), (error: { status?: number }) => error.status === 404);
+    await assert.rejects(
+      client.videos.retrieve(created.id),
+      (error: { status?: number }) => error.status === 404,
+    );
   });
 });
 
@@ -76,7 +99,11 @@ describe('provider emulator: Sora videos API validation', () => {
     const emulator = await startProviderEmulator();
     try {
       for (const [name, body, status, message] of cases) {
-        const response = await fetch(`${emulator.url}/openai/v1/videos`, { method: 'POST', headers: { 'api-key': 'x', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const response = await fetch(`${emulator.url}/openai/v1/videos`, {
+          method: 'POST',
+          headers: { 'api-key': 'x', 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         assert.equal(response.status, status, name);
         const error = ((await response.json()) as { error: { message: string } }).error;
         assert.ok(error.message.includes(message), `${name}: ${error.message}`);

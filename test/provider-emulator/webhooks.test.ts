@@ -16,39 +16,101 @@ function verifyFal(webhook: ReceivedWebhook, jwks: Jwks): boolean {
   const h = webhook.headers;
   const timestamp = Number(h['x-fal-webhook-timestamp']);
   if (Math.abs(Date.now() / 1000 - timestamp) > 300) return false;
-  const message = Buffer.from([h['x-fal-webhook-request-id'], h['x-fal-webhook-user-id'], h['x-fal-webhook-timestamp'], createHash('sha256').update(webhook.body).digest('hex')].join('\n'), 'utf8');
+  const message = Buffer.from(
+    [
+      h['x-fal-webhook-request-id'],
+      h['x-fal-webhook-user-id'],
+      h['x-fal-webhook-timestamp'],
+      createHash('sha256').update(webhook.body).digest('hex'),
+    ].join('\n'),
+    'utf8',
+  );
   const signature = Buffer.from(h['x-fal-webhook-signature'], 'hex');
-  return jwks.keys.some((key) => verify(null, message, createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: 'jwk' }), signature));
+  return jwks.keys.some((key) =>
+    verify(
+      null,
+      message,
+      createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: 'jwk' }),
+      signature,
+    ),
+  );
 }
 
 describe('provider emulator: webhooks', () => {
   let emulator: RunningProviderEmulator;
-  const stats = async () => (await json<{ webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`))).webhooks;
-  const config = (body: unknown) => fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify(body) });
+  const stats = async () =>
+    (await json<{ webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`))).webhooks;
+  const config = (body: unknown) =>
+    fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify(body) });
   before(async () => {
-    emulator = await startProviderEmulator({ timeScale: 0.02, denyList: ['forbidden'], webhookRetryBaseMs: 50 });
+    emulator = await startProviderEmulator({
+      timeScale: 0.02,
+      denyList: ['forbidden'],
+      webhookRetryBaseMs: 50,
+    });
   });
   after(() => emulator.stop());
 
   test('fal: one signed POST on completion that verifies against the JWKS; a tampered body does not', async () => {
     const receiver = await startReceiver();
     try {
-      const submitted = await json<{ request_id: string }>(fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, { method: 'POST', headers: { authorization: 'Key k' }, body: JSON.stringify({ prompt: 'hooked' }) }));
-      await waitFor(async () => receiver.received.length, (n) => n === 1, 'fal webhook');
+      const submitted = await json<{ request_id: string }>(
+        fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, {
+          method: 'POST',
+          headers: { authorization: 'Key k' },
+          body: JSON.stringify({ prompt: 'hooked' }),
+        }),
+      );
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 1,
+        'fal webhook',
+      );
       const [webhook] = receiver.received;
       const jwks = await json<Jwks>(fetch(`${emulator.url}/fal/.well-known/jwks.json`));
-      assert.deepEqual([jwks.keys[0].kty, jwks.keys[0].crv, typeof jwks.keys[0].kid], ['OKP', 'Ed25519', 'string']);
+      assert.deepEqual(
+        [jwks.keys[0].kty, jwks.keys[0].crv, typeof jwks.keys[0].kid],
+        ['OKP', 'Ed25519', 'string'],
+      );
       assert.ok(verifyFal(webhook, jwks), 'signature verifies');
-      assert.ok(!verifyFal({ ...webhook, body: webhook.body.replace('"OK"', '"ERROR"') }, jwks), 'a changed body fails');
-      const body = JSON.parse(webhook.body) as { request_id: string; gateway_request_id: string; status: string; payload: { video: { url: string } } };
-      assert.deepEqual([body.request_id, body.gateway_request_id, body.status], [submitted.request_id, submitted.request_id, 'OK']);
+      assert.ok(
+        !verifyFal({ ...webhook, body: webhook.body.replace('"OK"', '"ERROR"') }, jwks),
+        'a changed body fails',
+      );
+      const body = JSON.parse(webhook.body) as {
+        request_id: string;
+        gateway_request_id: string;
+        status: string;
+        payload: { video: { url: string } };
+      };
+      assert.deepEqual(
+        [body.request_id, body.gateway_request_id, body.status],
+        [submitted.request_id, submitted.request_id, 'OK'],
+      );
       assert.equal(webhook.headers['x-fal-webhook-request-id'], submitted.request_id);
       assert.equal((await fetch(body.payload.video.url)).status, 200);
 
-      await json(fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, { method: 'POST', headers: { authorization: 'Key k' }, body: JSON.stringify({ prompt: 'forbidden thing' }) }));
-      await waitFor(async () => receiver.received.length, (n) => n === 2, 'fal error webhook');
-      const error = JSON.parse(receiver.received[1].body) as { status: string; error: string; payload: { detail: Array<{ type: string }> } };
-      assert.deepEqual([error.status, error.error, error.payload.detail[0].type], ['ERROR', 'Invalid status code: 422', 'content_policy_violation']);
+      await json(
+        fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, {
+          method: 'POST',
+          headers: { authorization: 'Key k' },
+          body: JSON.stringify({ prompt: 'forbidden thing' }),
+        }),
+      );
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 2,
+        'fal error webhook',
+      );
+      const error = JSON.parse(receiver.received[1].body) as {
+        status: string;
+        error: string;
+        payload: { detail: Array<{ type: string }> };
+      };
+      assert.deepEqual(
+        [error.status, error.error, error.payload.detail[0].type],
+        ['ERROR', 'Invalid status code: 422', 'content_policy_violation'],
+      );
       assert.ok(verifyFal(receiver.received[1], jwks));
     } finally {
       await receiver.stop();
@@ -57,25 +119,70 @@ describe('provider emulator: webhooks', () => {
 
   test('Replicate: Standard Webhooks signature verifies with the default secret; the filter picks the events', async () => {
     const receiver = await startReceiver();
-    const api = (route: string, body?: unknown) => fetch(`${emulator.url}/replicate/v1${route}`, { method: body ? 'POST' : 'GET', headers: { authorization: 'Bearer r8', 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const api = (route: string, body?: unknown) =>
+      fetch(`${emulator.url}/replicate/v1${route}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: 'Bearer r8', 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     try {
       const { key } = await json<{ key: string }>(api('/webhooks/default/secret'));
       assert.match(key, /^whsec_/);
       const verifier = new Webhook(key);
-      const withFilter = await json<{ id: string }>(api('/models/kwaivgi/kling-v2.0/predictions', { input: { prompt: 'hook' }, webhook: receiver.url, webhook_events_filter: ['start', 'completed'] }));
-      await waitFor(async () => receiver.received.length, (n) => n === 2, 'start and completed webhooks');
+      const withFilter = await json<{ id: string }>(
+        api('/models/kwaivgi/kling-v2.0/predictions', {
+          input: { prompt: 'hook' },
+          webhook: receiver.url,
+          webhook_events_filter: ['start', 'completed'],
+        }),
+      );
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 2,
+        'start and completed webhooks',
+      );
       await new Promise((r) => setTimeout(r, 100));
-      const events = receiver.received.map((w) => verifier.verify(w.body, w.headers) as { id: string; status: string; output: string | null });
-      assert.deepEqual(events.map((e) => [e.id, e.status]), [[withFilter.id, 'starting'], [withFilter.id, 'succeeded']]);
+      const events = receiver.received.map(
+        (w) => verifier.verify(w.body, w.headers) as { id: string; status: string; output: string | null },
+      );
+      assert.deepEqual(
+        events.map((e) => [e.id, e.status]),
+        [
+          [withFilter.id, 'starting'],
+          [withFilter.id, 'succeeded'],
+        ],
+      );
       assert.ok(events[1].output);
-      assert.throws(() => verifier.verify(receiver.received[1].body.replace('succeeded', 'failed'), receiver.received[1].headers));
+      assert.throws(() =>
+        verifier.verify(
+          receiver.received[1].body.replace('succeeded', 'failed'),
+          receiver.received[1].headers,
+        ),
+      );
 
       receiver.received.length = 0;
-      await json(api('/models/kwaivgi/kling-v2.0/predictions', { input: { prompt: 'default filter' }, webhook: receiver.url }));
-      await waitFor(async () => receiver.received.length, (n) => n === 1, 'terminal webhook');
+      await json(
+        api('/models/kwaivgi/kling-v2.0/predictions', {
+          input: { prompt: 'default filter' },
+          webhook: receiver.url,
+        }),
+      );
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 1,
+        'terminal webhook',
+      );
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(receiver.received.length, 1, 'default: one webhook carrying the output and the completion');
-      assert.equal((verifier.verify(receiver.received[0].body, receiver.received[0].headers) as { status: string }).status, 'succeeded');
+      assert.equal(
+        receiver.received.length,
+        1,
+        'default: one webhook carrying the output and the completion',
+      );
+      assert.equal(
+        (verifier.verify(receiver.received[0].body, receiver.received[0].headers) as { status: string })
+          .status,
+        'succeeded',
+      );
     } finally {
       await receiver.stop();
     }
@@ -84,21 +191,56 @@ describe('provider emulator: webhooks', () => {
   test('Replicate: a logs filter sends intermediate events while processing; an output filter sends the finished prediction once', async () => {
     const receiver = await startReceiver();
     const create = (filter: string[]) =>
-      json<{ id: string }>(fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8' }, body: JSON.stringify({ input: { prompt: 'events', duration: 8, resolution: '1080p' }, webhook: receiver.url, webhook_events_filter: filter }) }));
+      json<{ id: string }>(
+        fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer r8' },
+          body: JSON.stringify({
+            input: { prompt: 'events', duration: 8, resolution: '1080p' },
+            webhook: receiver.url,
+            webhook_events_filter: filter,
+          }),
+        }),
+      );
     try {
-      const { key } = await json<{ key: string }>(fetch(`${emulator.url}/replicate/v1/webhooks/default/secret`, { headers: { authorization: 'Bearer r8' } }));
+      const { key } = await json<{ key: string }>(
+        fetch(`${emulator.url}/replicate/v1/webhooks/default/secret`, {
+          headers: { authorization: 'Bearer r8' },
+        }),
+      );
       const verifier = new Webhook(key);
       const logged = await create(['logs']);
-      await waitFor(async () => (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${logged.id}`))).finishedAtMs, (t) => t !== null, 'finished', 1000);
+      await waitFor(
+        async () =>
+          (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${logged.id}`)))
+            .finishedAtMs,
+        (t) => t !== null,
+        'finished',
+        1000,
+      );
       await new Promise((r) => setTimeout(r, 100));
-      const events = receiver.received.map((w) => verifier.verify(w.body, w.headers) as { status: string; logs: string });
+      const events = receiver.received.map(
+        (w) => verifier.verify(w.body, w.headers) as { status: string; logs: string },
+      );
       assert.ok(events.length >= 1, 'at least one logs event');
-      assert.ok(events.every((e) => e.status === 'processing' && e.logs.length > 0), JSON.stringify(events.map((e) => e.status)));
+      assert.ok(
+        events.every((e) => e.status === 'processing' && e.logs.length > 0),
+        JSON.stringify(events.map((e) => e.status)),
+      );
 
       receiver.received.length = 0;
       const output = await create(['output']);
-      await waitFor(async () => receiver.received.length, (n) => n === 1, 'output webhook', 1000);
-      const event = verifier.verify(receiver.received[0].body, receiver.received[0].headers) as { id: string; status: string; output: string };
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 1,
+        'output webhook',
+        1000,
+      );
+      const event = verifier.verify(receiver.received[0].body, receiver.received[0].headers) as {
+        id: string;
+        status: string;
+        output: string;
+      };
       assert.deepEqual([event.id, event.status, typeof event.output], [output.id, 'succeeded', 'string']);
     } finally {
       await receiver.stop();
@@ -108,10 +250,24 @@ describe('provider emulator: webhooks', () => {
   test('fal: a failed delivery is retried, each attempt signed again and verifiable', async () => {
     const receiver = await startReceiver((n) => (n === 1 ? 503 : 200));
     try {
-      const submitted = await json<{ request_id: string }>(fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, { method: 'POST', headers: { authorization: 'Key k' }, body: JSON.stringify({ prompt: 'retry' }) }));
-      await waitFor(async () => receiver.received.length, (n) => n === 2, 'two attempts');
+      const submitted = await json<{ request_id: string }>(
+        fetch(`${emulator.url}/fal/${KLING}?fal_webhook=${encodeURIComponent(receiver.url)}`, {
+          method: 'POST',
+          headers: { authorization: 'Key k' },
+          body: JSON.stringify({ prompt: 'retry' }),
+        }),
+      );
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 2,
+        'two attempts',
+      );
       const jwks = await json<Jwks>(fetch(`${emulator.url}/fal/.well-known/jwks.json`));
-      assert.ok(receiver.received.every((w) => w.headers['x-fal-webhook-request-id'] === submitted.request_id && verifyFal(w, jwks)));
+      assert.ok(
+        receiver.received.every(
+          (w) => w.headers['x-fal-webhook-request-id'] === submitted.request_id && verifyFal(w, jwks),
+        ),
+      );
     } finally {
       await receiver.stop();
     }
@@ -119,11 +275,20 @@ describe('provider emulator: webhooks', () => {
 
   test('a failing endpoint gets the terminal webhook again (same webhook-id); drop and delay switches work', async () => {
     const receiver = await startReceiver((n) => (n === 1 ? 500 : 200));
-    const create = () => fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, { method: 'POST', headers: { authorization: 'Bearer r8' }, body: JSON.stringify({ input: { prompt: 'retry me', duration: 4 }, webhook: receiver.url }) }).then((r) => json<{ id: string }>(r));
+    const create = () =>
+      fetch(`${emulator.url}/replicate/v1/models/google/veo-3.1/predictions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer r8' },
+        body: JSON.stringify({ input: { prompt: 'retry me', duration: 4 }, webhook: receiver.url }),
+      }).then((r) => json<{ id: string }>(r));
     try {
       const before = await stats();
       await create();
-      await waitFor(async () => receiver.received.length, (n) => n === 2, 'retried webhook');
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 2,
+        'retried webhook',
+      );
       assert.equal(receiver.received[0].headers['webhook-id'], receiver.received[1].headers['webhook-id']);
       const afterRetry = await stats();
       assert.equal(afterRetry.retried - before.retried, 1);
@@ -131,16 +296,32 @@ describe('provider emulator: webhooks', () => {
 
       await config({ webhookDropRate: 1 });
       const dropped = await create();
-      await waitFor(async () => (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${dropped.id}`))).finishedAtMs, (t) => t !== null, 'finished');
+      await waitFor(
+        async () =>
+          (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${dropped.id}`)))
+            .finishedAtMs,
+        (t) => t !== null,
+        'finished',
+      );
       await waitFor(stats, (s) => s.dropped === afterRetry.dropped + 1, 'dropped counted');
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(receiver.received.length, 2, 'nothing sent');
 
       await config({ webhookDropRate: 0, webhookDelayMs: 400 });
       const delayed = await create();
-      await waitFor(async () => receiver.received.length, (n) => n === 3, 'delayed webhook', 1000);
-      const { finishedAtMs } = await json<{ finishedAtMs: number }>(fetch(`${emulator.url}/_admin/jobs/${delayed.id}`));
-      assert.ok(receiver.received[2].at - finishedAtMs >= 400, `arrived ${receiver.received[2].at - finishedAtMs} ms after the end`);
+      await waitFor(
+        async () => receiver.received.length,
+        (n) => n === 3,
+        'delayed webhook',
+        1000,
+      );
+      const { finishedAtMs } = await json<{ finishedAtMs: number }>(
+        fetch(`${emulator.url}/_admin/jobs/${delayed.id}`),
+      );
+      assert.ok(
+        receiver.received[2].at - finishedAtMs >= 400,
+        `arrived ${receiver.received[2].at - finishedAtMs} ms after the end`,
+      );
     } finally {
       await config({ webhookDropRate: 0, webhookDelayMs: 0 });
       await receiver.stop();

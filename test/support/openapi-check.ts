@@ -39,10 +39,14 @@ export function compileDocument(document: JsonObject): Checker {
   assert.equal(document.openapi, '3.1.0', 'an OpenAPI 3.1 document');
   // OpenAPI's #/components/schemas/X refs, made resolvable by a plain JSON Schema validator:
   // the components become the $defs of one schema that every response schema refers into.
-  const rebase = (schema: unknown) => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"components#/$defs/'));
+  const rebase = (schema: unknown) =>
+    JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"components#/$defs/'));
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   // The two formats the document uses; a wrong value is a failure, an unknown format a compile error.
-  ajv.addFormat('date-time', (value: string) => !Number.isNaN(Date.parse(value)) && /^\d{4}-\d\d-\d\dT/.test(value));
+  ajv.addFormat(
+    'date-time',
+    (value: string) => !Number.isNaN(Date.parse(value)) && /^\d{4}-\d\d-\d\dT/.test(value),
+  );
   ajv.addFormat('uri', (value: string) => URL.canParse(value));
   const defs: JsonObject = {};
   for (const [id, schema] of Object.entries(document.components?.schemas ?? {})) defs[id] = rebase(schema);
@@ -59,7 +63,10 @@ export function compileDocument(document: JsonObject): Checker {
       for (const [status, response] of Object.entries(operation.responses as Record<string, JsonObject>)) {
         const types = new Map<string, ValidateFunction | undefined>();
         for (const [type, media] of Object.entries((response.content ?? {}) as Record<string, JsonObject>)) {
-          types.set(type, type.endsWith('json') && media.schema ? ajv.compile(rebase(media.schema)) : undefined);
+          types.set(
+            type,
+            type.endsWith('json') && media.schema ? ajv.compile(rebase(media.schema)) : undefined,
+          );
         }
         responses.set(status, types);
       }
@@ -87,20 +94,36 @@ export function checkAgainst(checker: Checker, method: string, pathname: string,
   const what = `${method} ${pathname} → ${answer.status}`;
   const operation = checker.operations.find((op) => op.method === method && op.pattern.test(pathname));
   if (!operation) {
-    assert.ok(answer.status >= 300, `${what}: a route /api/openapi.json does not describe answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    assert.ok(
+      answer.status >= 300,
+      `${what}: a route /api/openapi.json does not describe answered ${answer.status}: ${answer.text.slice(0, 300)}`,
+    );
     return;
   }
   const types = operation.responses.get(String(answer.status));
-  assert.ok(types, `${what}: status ${answer.status} is not documented for this operation (documented: ${[...operation.responses.keys()].join(', ')}): ${answer.text.slice(0, 300)}`);
+  assert.ok(
+    types,
+    `${what}: status ${answer.status} is not documented for this operation (documented: ${[...operation.responses.keys()].join(', ')}): ${answer.text.slice(0, 300)}`,
+  );
   const type = (answer.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (types.size === 0) return;
-  assert.ok(types.has(type), `${what}: content-type '${type}' is not documented (documented: ${[...types.keys()].join(', ')})`);
+  assert.ok(
+    types.has(type),
+    `${what}: content-type '${type}' is not documented (documented: ${[...types.keys()].join(', ')})`,
+  );
   const validate = types.get(type);
   if (!validate) return;
-  assert.ok(answer.body !== undefined, `${what}: documented as ${type} but the body is not JSON: ${answer.text.slice(0, 300)}`);
+  assert.ok(
+    answer.body !== undefined,
+    `${what}: documented as ${type} but the body is not JSON: ${answer.text.slice(0, 300)}`,
+  );
   if (!validate(answer.body)) {
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
-    assert.fail(`${what}: the body does not match /api/openapi.json:\n  ${errors.join('\n  ')}\nbody: ${answer.text.slice(0, 1000)}`);
+    const errors = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+    );
+    assert.fail(
+      `${what}: the body does not match /api/openapi.json:\n  ${errors.join('\n  ')}\nbody: ${answer.text.slice(0, 1000)}`,
+    );
   }
 }
 

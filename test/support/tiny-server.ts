@@ -9,7 +9,9 @@ export interface TinyServer {
 }
 
 /** A throwaway HTTP server; the handler runs once the whole request body has arrived. */
-export async function tinyServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<TinyServer> {
+export async function tinyServer(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<TinyServer> {
   const requests: TinyServer['requests'] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -25,14 +27,17 @@ export async function tinyServer(handler: (req: IncomingMessage, res: ServerResp
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 export const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 };

@@ -29,8 +29,16 @@ describe('refused callback URLs', () => {
     ['IPv6 unique-local', 'https://[fd00::1]/', /private, link-local/],
     ['ftp', 'ftp://hooks.example.com/x', /https/],
     ['a host resolving to 10.0.0.1', 'https://internal.example.com/hook', /resolves to 10\.0\.0\.1/],
-    ['a host with one private address among public ones', 'https://mixed.example.com/hook', /192\.168\.1\.10/],
-    ['a host resolving to an IPv4-mapped metadata address', 'https://mapped.example.com/hook', /169\.254\.169\.254/],
+    [
+      'a host with one private address among public ones',
+      'https://mixed.example.com/hook',
+      /192\.168\.1\.10/,
+    ],
+    [
+      'a host resolving to an IPv4-mapped metadata address',
+      'https://mapped.example.com/hook',
+      /169\.254\.169\.254/,
+    ],
     ['private 172.16/12', 'https://172.20.0.5/hook', /private/],
     ['loopback without the local-development setting', 'https://127.0.0.1/hook', /loopback/],
     ['a non-default port', 'https://hooks.example.com:8443/hook', /default https port/],
@@ -47,14 +55,25 @@ describe('refused callback URLs', () => {
   }
   test('local development allows http to loopback only, not to other private addresses', async () => {
     assert.equal(await callbackUrlProblem('http://127.0.0.1:3000/hook', local), undefined);
-    assert.equal(await callbackUrlProblem('http://localhost:3000/hook', { ...local, lookup: async () => [{ address: '127.0.0.1', family: 4 }] }), undefined);
+    assert.equal(
+      await callbackUrlProblem('http://localhost:3000/hook', {
+        ...local,
+        lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+      }),
+      undefined,
+    );
     assert.match((await callbackUrlProblem('http://10.0.0.1:3000/hook', local)) ?? '', /private/);
     assert.match((await callbackUrlProblem('http://internal.example.com/hook', local)) ?? '', /loopback/);
   });
 });
 
 test('accepted: https to a public host, by name (IPv4 or IPv6) or by address', async () => {
-  for (const url of ['https://hooks.example.com/hook?x=1', 'https://v6.example.com/hook', 'https://93.184.216.34/hook', 'https://hooks.example.com:443/hook']) {
+  for (const url of [
+    'https://hooks.example.com/hook?x=1',
+    'https://v6.example.com/hook',
+    'https://93.184.216.34/hook',
+    'https://hooks.example.com:443/hook',
+  ]) {
     assert.equal(await callbackUrlProblem(url, strict), undefined, url);
   }
 });

@@ -7,10 +7,17 @@ import { loadConfig } from '../../src/config.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 import { catalogOf, parseVideoRequest } from '../../src/requests/video-request.js';
 
-const catalog = catalogOf(createProviderRegistry(loadConfig({
-  VIDEO_STORAGE: 'UseDevelopmentStorage=true',
-  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1', OPENAI_API_KEY: 'k', FAL_KEY: 'k', REPLICATE_API_TOKEN: 'k',
-})));
+const catalog = catalogOf(
+  createProviderRegistry(
+    loadConfig({
+      VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+      AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1',
+      OPENAI_API_KEY: 'k',
+      FAL_KEY: 'k',
+      REPLICATE_API_TOKEN: 'k',
+    }),
+  ),
+);
 
 const refusedField = (body: Record<string, unknown>) => {
   const result = parseVideoRequest(body, catalog);
@@ -19,7 +26,8 @@ const refusedField = (body: Record<string, unknown>) => {
 
 test('every provider kind is in the catalog', () => {
   const kinds = new Set(catalog.providers.map((p) => p.kind));
-  for (const kind of ['azure-openai', 'openai-videos', 'fal', 'replicate']) assert.ok(kinds.has(kind as never), `${kind} missing`);
+  for (const kind of ['azure-openai', 'openai-videos', 'fal', 'replicate'])
+    assert.ok(kinds.has(kind as never), `${kind} missing`);
 });
 
 for (const provider of catalog.providers) {
@@ -29,14 +37,18 @@ for (const provider of catalog.providers) {
       test(`${model.id}: the defaults, every size and every duration`, () => {
         const defaults = parseVideoRequest(base, catalog);
         assert.ok(defaults.ok, JSON.stringify(defaults));
-        assert.deepEqual([defaults.request.size, defaults.request.seconds, defaults.request.variants], [model.defaultSize, model.defaultSeconds, 1]);
+        assert.deepEqual(
+          [defaults.request.size, defaults.request.seconds, defaults.request.variants],
+          [model.defaultSize, model.defaultSeconds, 1],
+        );
         for (const size of model.sizes) {
           const limit = model.sizeLimits?.[size]?.maxSeconds ?? Infinity;
           for (const seconds of model.seconds.filter((s) => s <= limit)) {
             const result = parseVideoRequest({ ...base, size, seconds }, catalog);
             assert.ok(result.ok, `${size} ${seconds}s: ${JSON.stringify(result)}`);
           }
-          for (const seconds of model.seconds.filter((s) => s > limit)) assert.deepEqual(refusedField({ ...base, size, seconds }), ['seconds'], `${size} ${seconds}s`);
+          for (const seconds of model.seconds.filter((s) => s > limit))
+            assert.deepEqual(refusedField({ ...base, size, seconds }), ['seconds'], `${size} ${seconds}s`);
         }
       });
       test(`${model.id}: values outside the table are refused, naming the field`, () => {
@@ -44,10 +56,18 @@ for (const provider of catalog.providers) {
         assert.deepEqual(refusedField({ ...base, seconds: Math.max(...model.seconds) + 1 }), ['seconds']);
         assert.deepEqual(refusedField({ ...base, variants: model.maxVariants + 1 }), ['variants']);
         const detail = parseVideoRequest({ ...base, size: '333x333' }, catalog);
-        assert.ok(!detail.ok && detail.problems[0].message.includes(model.sizes[0]), 'the message says what is allowed');
+        assert.ok(
+          !detail.ok && detail.problems[0].message.includes(model.sizes[0]),
+          'the message says what is allowed',
+        );
         if (!model.options) assert.deepEqual(refusedField({ ...base, options: { seed: 1 } }), ['options']);
-        for (const reserved of model.reservedOptions ?? []) assert.deepEqual(refusedField({ ...base, options: { [reserved]: 'x' } }), [`options.${reserved}`]);
-        if (model.options) assert.ok(parseVideoRequest({ ...base, options: { seed: 7 } }, catalog).ok, 'other documented inputs pass through');
+        for (const reserved of model.reservedOptions ?? [])
+          assert.deepEqual(refusedField({ ...base, options: { [reserved]: 'x' } }), [`options.${reserved}`]);
+        if (model.options)
+          assert.ok(
+            parseVideoRequest({ ...base, options: { seed: 7 } }, catalog).ok,
+            'other documented inputs pass through',
+          );
       });
     }
   });

@@ -13,17 +13,32 @@ const response = (status: number, body: unknown, headers: Record<string, string>
 
 describe('classifyFailedResponse', () => {
   test('429 with retry-after is transient and keeps the delay', () => {
-    const error = classifyFailedResponse(response(429, { error: { message: 'Too many running tasks', type: 'video_generation_user_error' } }, { 'retry-after': '12' }), 'Create video', now);
+    const error = classifyFailedResponse(
+      response(
+        429,
+        { error: { message: 'Too many running tasks', type: 'video_generation_user_error' } },
+        { 'retry-after': '12' },
+      ),
+      'Create video',
+      now,
+    );
     assert.ok(error instanceof ProviderTransientError);
     assert.equal(error.retryAfterSeconds, 12);
     assert.match(error.message, /Create video failed with HTTP 429: Too many running tasks/);
   });
   for (const status of [408, 500, 502, 503, 504]) {
-    test(`${status} is transient`, () => assert.ok(classifyFailedResponse(response(status, null), 'Get job', now) instanceof ProviderTransientError));
+    test(`${status} is transient`, () =>
+      assert.ok(
+        classifyFailedResponse(response(status, null), 'Get job', now) instanceof ProviderTransientError,
+      ));
   }
   for (const status of [400, 401, 403, 404, 409, 422]) {
     test(`${status} is permanent`, () => {
-      const error = classifyFailedResponse(response(status, { error: { code: 'invalid', message: 'bad' } }), 'Create video', now);
+      const error = classifyFailedResponse(
+        response(status, { error: { code: 'invalid', message: 'bad' } }),
+        'Create video',
+        now,
+      );
       assert.ok(error instanceof ProviderPermanentError && !(error instanceof ContentFilteredError));
       assert.equal(error.status, status);
       assert.equal(error.code, 'invalid');
@@ -31,7 +46,11 @@ describe('classifyFailedResponse', () => {
   }
   for (const code of ['content_filter', 'moderation_blocked']) {
     test(`${code} is content-filtered (and permanent)`, () => {
-      const error = classifyFailedResponse(response(400, { error: { code, message: 'blocked' } }), 'Create video', now);
+      const error = classifyFailedResponse(
+        response(400, { error: { code, message: 'blocked' } }),
+        'Create video',
+        now,
+      );
       assert.ok(error instanceof ContentFilteredError);
       assert.ok(error instanceof ProviderPermanentError);
       assert.equal(error.name, 'ContentFilteredError');
@@ -41,9 +60,11 @@ describe('classifyFailedResponse', () => {
 
 describe('retryAfterSeconds', () => {
   const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
-  test('prefers retry-after-ms', () => assert.equal(retryAfterSeconds(headers({ 'retry-after-ms': '1500', 'retry-after': '9' }), now), 1.5));
+  test('prefers retry-after-ms', () =>
+    assert.equal(retryAfterSeconds(headers({ 'retry-after-ms': '1500', 'retry-after': '9' }), now), 1.5));
   test('reads seconds', () => assert.equal(retryAfterSeconds(headers({ 'retry-after': '3' }), now), 3));
-  test('reads an HTTP date', () => assert.equal(retryAfterSeconds(headers({ 'retry-after': 'Tue, 24 Nov 2026 12:00:30 GMT' }), now), 30));
+  test('reads an HTTP date', () =>
+    assert.equal(retryAfterSeconds(headers({ 'retry-after': 'Tue, 24 Nov 2026 12:00:30 GMT' }), now), 30));
   test('ignores garbage and absence', () => {
     assert.equal(retryAfterSeconds(headers({ 'retry-after': 'soon' }), now), undefined);
     assert.equal(retryAfterSeconds(headers({}), now), undefined);

@@ -5,14 +5,28 @@ import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
 import { ConfigError, ProviderTransientError } from '../../src/errors.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 
-const minimal = { AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8091/', VIDEO_STORAGE: 'UseDevelopmentStorage=true' };
+const minimal = {
+  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8091/',
+  VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+};
 
 describe('loadConfig', () => {
   test('applies the documented defaults', () => {
     const config = loadConfig(minimal);
-    assert.deepEqual(config.providers, { 'azure-openai': { endpoint: 'http://127.0.0.1:8091', apiKey: undefined, managedIdentityClientId: undefined, jobsDeployment: 'sora', videosDeployment: 'sora-2' } });
+    assert.deepEqual(config.providers, {
+      'azure-openai': {
+        endpoint: 'http://127.0.0.1:8091',
+        apiKey: undefined,
+        managedIdentityClientId: undefined,
+        jobsDeployment: 'sora',
+        videosDeployment: 'sora-2',
+      },
+    });
     assert.equal(config.defaultProvider, 'azure-openai');
-    assert.deepEqual(config.videoStorage, { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
+    assert.deepEqual(config.videoStorage, {
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
     assert.equal(config.videoContainer, 'videos');
     assert.equal(config.deadlineMinutes, 30);
     assert.deepEqual(config.poll, { minSeconds: 2, maxSeconds: 30 });
@@ -21,20 +35,35 @@ describe('loadConfig', () => {
   });
 
   test('uses identity-based storage when only the service URI is set (as on Azure)', () => {
-    const config = loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com', VIDEO_STORAGE__blobServiceUri: 'https://st.blob.core.windows.net/', AZURE_CLIENT_ID: 'abc' });
-    assert.deepEqual(config.videoStorage, { kind: 'identity', blobServiceUri: 'https://st.blob.core.windows.net/' });
+    const config = loadConfig({
+      AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+      VIDEO_STORAGE__blobServiceUri: 'https://st.blob.core.windows.net/',
+      AZURE_CLIENT_ID: 'abc',
+    });
+    assert.deepEqual(config.videoStorage, {
+      kind: 'identity',
+      blobServiceUri: 'https://st.blob.core.windows.net/',
+    });
     assert.equal(config.managedIdentityClientId, 'abc');
     assert.equal(config.providers['azure-openai']?.managedIdentityClientId, 'abc');
   });
 
   test('accepts decimal poll bounds (sub-second polling in tests)', () => {
-    assert.deepEqual(loadConfig({ ...minimal, POLL_MIN_SECONDS: '0.2', POLL_MAX_SECONDS: '1.5' }).poll, { minSeconds: 0.2, maxSeconds: 1.5 });
+    assert.deepEqual(loadConfig({ ...minimal, POLL_MIN_SECONDS: '0.2', POLL_MAX_SECONDS: '1.5' }).poll, {
+      minSeconds: 0.2,
+      maxSeconds: 1.5,
+    });
   });
 
   test('names every invalid setting in one error', () => {
     const error = (() => {
       try {
-        loadConfig({ AZURE_OPENAI_ENDPOINT: 'ftp://nope', VIDEO_CONTAINER: 'Bad_Name', POLL_MIN_SECONDS: '-1', SAS_TTL_MINUTES: 'soon' });
+        loadConfig({
+          AZURE_OPENAI_ENDPOINT: 'ftp://nope',
+          VIDEO_CONTAINER: 'Bad_Name',
+          POLL_MIN_SECONDS: '-1',
+          SAS_TTL_MINUTES: 'soon',
+        });
       } catch (caught) {
         return caught;
       }
@@ -42,45 +71,88 @@ describe('loadConfig', () => {
     })();
     assert.ok(error instanceof ConfigError);
     assert.equal(error.name, 'ConfigError');
-    for (const name of ['AZURE_OPENAI_ENDPOINT', 'VIDEO_STORAGE', 'VIDEO_CONTAINER', 'POLL_MIN_SECONDS', 'SAS_TTL_MINUTES']) {
+    for (const name of [
+      'AZURE_OPENAI_ENDPOINT',
+      'VIDEO_STORAGE',
+      'VIDEO_CONTAINER',
+      'POLL_MIN_SECONDS',
+      'SAS_TTL_MINUTES',
+    ]) {
       assert.match(error.message, new RegExp(name), `message names ${name}: ${error.message}`);
     }
   });
 
   test('reports no configured provider and poll bounds in the wrong order', () => {
-    assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', POLL_MIN_SECONDS: '40', POLL_MAX_SECONDS: '10' }), (e: Error) =>
-      /no video provider is configured/.test(e.message) && /POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS/.test(e.message));
+    assert.throws(
+      () => loadConfig({ VIDEO_STORAGE: 'x', POLL_MIN_SECONDS: '40', POLL_MAX_SECONDS: '10' }),
+      (e: Error) =>
+        /no video provider is configured/.test(e.message) &&
+        /POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS/.test(e.message),
+    );
   });
 
-  test('each provider is configured by its key, with the vendors\' public endpoints as defaults', () => {
-    const config = loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'fal-key', REPLICATE_API_TOKEN: 'r8_token', OPENAI_API_KEY: 'sk-x' });
+  test("each provider is configured by its key, with the vendors' public endpoints as defaults", () => {
+    const config = loadConfig({
+      VIDEO_STORAGE: 'x',
+      FAL_KEY: 'fal-key',
+      REPLICATE_API_TOKEN: 'r8_token',
+      OPENAI_API_KEY: 'sk-x',
+    });
     assert.deepEqual(Object.keys(config.providers).sort(), ['fal', 'openai', 'replicate']);
     assert.equal(config.providers.openai?.baseUrl, 'https://api.openai.com/v1');
     assert.equal(config.providers.fal?.queueUrl, 'https://queue.fal.run');
     assert.equal(config.providers.replicate?.baseUrl, 'https://api.replicate.com/v1');
     assert.equal(config.defaultProvider, 'openai', 'the first configured in the documented order');
-    assert.equal(loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', REPLICATE_API_TOKEN: 't', DEFAULT_PROVIDER: 'replicate' }).defaultProvider, 'replicate');
+    assert.equal(
+      loadConfig({
+        VIDEO_STORAGE: 'x',
+        FAL_KEY: 'k',
+        REPLICATE_API_TOKEN: 't',
+        DEFAULT_PROVIDER: 'replicate',
+      }).defaultProvider,
+      'replicate',
+    );
   });
 
   test('DEFAULT_PROVIDER must name a known, configured provider', () => {
-    assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'sora' }), /DEFAULT_PROVIDER must be one of/);
-    assert.throws(() => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'replicate' }), /DEFAULT_PROVIDER names replicate, which is not configured/);
+    assert.throws(
+      () => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'sora' }),
+      /DEFAULT_PROVIDER must be one of/,
+    );
+    assert.throws(
+      () => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'replicate' }),
+      /DEFAULT_PROVIDER names replicate, which is not configured/,
+    );
   });
 
   test('webhook secrets must be in whsec_ form', () => {
-    assert.throws(() => loadConfig({ ...minimal, OUTBOUND_WEBHOOK_SECRET: 'plain' }), /OUTBOUND_WEBHOOK_SECRET must be a whsec_/);
-    assert.throws(() => loadConfig({ ...minimal, REPLICATE_WEBHOOK_SECRET: 'plain' }), /REPLICATE_WEBHOOK_SECRET must be a whsec_/);
+    assert.throws(
+      () => loadConfig({ ...minimal, OUTBOUND_WEBHOOK_SECRET: 'plain' }),
+      /OUTBOUND_WEBHOOK_SECRET must be a whsec_/,
+    );
+    assert.throws(
+      () => loadConfig({ ...minimal, REPLICATE_WEBHOOK_SECRET: 'plain' }),
+      /REPLICATE_WEBHOOK_SECRET must be a whsec_/,
+    );
   });
 
   test('never echoes a secret value in its message', () => {
     const secret = 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0';
-    assert.throws(() => loadConfig({ VIDEO_STORAGE: secret, AZURE_OPENAI_API_KEY: 'sk-very-secret', POLL_MIN_SECONDS: 'x' }), (e: Error) =>
-      !e.message.includes('c2VjcmV0') && !e.message.includes('sk-very-secret'));
+    assert.throws(
+      () =>
+        loadConfig({ VIDEO_STORAGE: secret, AZURE_OPENAI_API_KEY: 'sk-very-secret', POLL_MIN_SECONDS: 'x' }),
+      (e: Error) => !e.message.includes('c2VjcmV0') && !e.message.includes('sk-very-secret'),
+    );
   });
 
   test('settingNames (and the old names in settingAliases) list exactly what loadConfig reads', () => {
     const read = new Set<string>();
-    const spy = new Proxy(minimal as Record<string, string>, { get: (target, key: string) => { read.add(key); return target[key]; } });
+    const spy = new Proxy(minimal as Record<string, string>, {
+      get: (target, key: string) => {
+        read.add(key);
+        return target[key];
+      },
+    });
     loadConfig(spy);
     assert.deepEqual([...read].sort(), [...settingNames, ...Object.keys(settingAliases)].sort());
   });
@@ -88,44 +160,78 @@ describe('loadConfig', () => {
 
 describe('the provider request timeout', () => {
   test('PROVIDER_REQUEST_TIMEOUT_SECONDS sets it', () => {
-    assert.equal(loadConfig({ ...minimal, PROVIDER_REQUEST_TIMEOUT_SECONDS: '12' }).requestTimeoutSeconds, 12);
+    assert.equal(
+      loadConfig({ ...minimal, PROVIDER_REQUEST_TIMEOUT_SECONDS: '12' }).requestTimeoutSeconds,
+      12,
+    );
   });
 
   test('its old name, SORA_REQUEST_TIMEOUT_SECONDS, still sets it (an alias for one release)', () => {
     assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7' }).requestTimeoutSeconds, 7);
-    assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '7' }).requestTimeoutSeconds, 7, 'both, agreeing');
-    assert.equal(loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: ' ', PROVIDER_REQUEST_TIMEOUT_SECONDS: '9' }).requestTimeoutSeconds, 9, 'an empty old name is unset');
+    assert.equal(
+      loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '7' })
+        .requestTimeoutSeconds,
+      7,
+      'both, agreeing',
+    );
+    assert.equal(
+      loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: ' ', PROVIDER_REQUEST_TIMEOUT_SECONDS: '9' })
+        .requestTimeoutSeconds,
+      9,
+      'an empty old name is unset',
+    );
   });
 
-  test('set through the old name, it bounds every provider\'s calls', async () => {
+  test("set through the old name, it bounds every provider's calls", async () => {
     // Every provider configured, on loopback addresses it never reaches: the fetch below answers
     // nothing and fails only when the transport's deadline aborts it.
     const config = loadConfig({
-      ...minimal, AZURE_OPENAI_API_KEY: 'k', OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', FAL_KEY: 'k', FAL_QUEUE_URL: 'http://127.0.0.1:9/fal',
-      REPLICATE_API_TOKEN: 'k', REPLICATE_BASE_URL: 'http://127.0.0.1:9/replicate/v1', SORA_REQUEST_TIMEOUT_SECONDS: '0.2',
+      ...minimal,
+      AZURE_OPENAI_API_KEY: 'k',
+      OPENAI_API_KEY: 'k',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      FAL_KEY: 'k',
+      FAL_QUEUE_URL: 'http://127.0.0.1:9/fal',
+      REPLICATE_API_TOKEN: 'k',
+      REPLICATE_BASE_URL: 'http://127.0.0.1:9/replicate/v1',
+      SORA_REQUEST_TIMEOUT_SECONDS: '0.2',
     });
     // (AbortSignal.timeout does not keep the process alive; an open request would: so does this one.)
-    const silent: typeof fetch = (_url, init) => new Promise((_resolve, reject) => {
-      const open = setTimeout(() => reject(new Error('the transport set no deadline')), 10_000);
-      init?.signal?.addEventListener('abort', () => {
-        clearTimeout(open);
-        reject(init.signal!.reason);
+    const silent: typeof fetch = (_url, init) =>
+      new Promise((_resolve, reject) => {
+        const open = setTimeout(() => reject(new Error('the transport set no deadline')), 10_000);
+        init?.signal?.addEventListener('abort', () => {
+          clearTimeout(open);
+          reject(init.signal!.reason);
+        });
       });
-    });
     const registry = createProviderRegistry(config, { fetch: silent });
-    assert.deepEqual(registry.list().map((provider) => provider.kind), ['azure-openai', 'openai-videos', 'fal', 'replicate']);
+    assert.deepEqual(
+      registry.list().map((provider) => provider.kind),
+      ['azure-openai', 'openai-videos', 'fal', 'replicate'],
+    );
     for (const provider of registry.list()) {
-      await assert.rejects(provider.getJob({ model: provider.models[0].id, jobId: 'job_1' }), (error: Error) =>
-        error instanceof ProviderTransientError && /no answer within 200 ms/.test(error.message), provider.name);
+      await assert.rejects(
+        provider.getJob({ model: provider.models[0].id, jobId: 'job_1' }),
+        (error: Error) =>
+          error instanceof ProviderTransientError && /no answer within 200 ms/.test(error.message),
+        provider.name,
+      );
     }
   });
 
   test('two different values under the two names stop the app, naming both', () => {
-    assert.throws(() => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '30' }),
-      /SORA_REQUEST_TIMEOUT_SECONDS \(the old name of PROVIDER_REQUEST_TIMEOUT_SECONDS\) and PROVIDER_REQUEST_TIMEOUT_SECONDS are both set, to different values/);
+    assert.throws(
+      () =>
+        loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: '7', PROVIDER_REQUEST_TIMEOUT_SECONDS: '30' }),
+      /SORA_REQUEST_TIMEOUT_SECONDS \(the old name of PROVIDER_REQUEST_TIMEOUT_SECONDS\) and PROVIDER_REQUEST_TIMEOUT_SECONDS are both set, to different values/,
+    );
   });
 
   test('a bad value under the old name is reported under the old name', () => {
-    assert.throws(() => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: 'soon' }), /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/);
+    assert.throws(
+      () => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: 'soon' }),
+      /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/,
+    );
   });
 });

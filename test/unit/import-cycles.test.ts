@@ -34,7 +34,14 @@ function resolve(from: string, specifier: string): string {
 /** Module → the modules it imports, for every file below src/. */
 function importGraph(files: string[]): Map<string, string[]> {
   const known = new Set(files);
-  return new Map(files.map((file) => [file, importedSpecifiers(file).map((specifier) => resolve(file, specifier)).filter((target) => known.has(target))]));
+  return new Map(
+    files.map((file) => [
+      file,
+      importedSpecifiers(file)
+        .map((specifier) => resolve(file, specifier))
+        .filter((target) => known.has(target)),
+    ]),
+  );
 }
 
 /** Each cycle as the strongly connected components of more than one module, or a module
@@ -75,19 +82,49 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 
 describe('import cycles', () => {
   test('the detector finds a cycle through a type-only import, and none in a chain', () => {
-    assert.deepEqual(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c']]);
+    assert.deepEqual(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+      [['a', 'b', 'c']],
+    );
     assert.deepEqual(findCycles(new Map([['a', ['a']]])), [['a']]);
-    assert.deepEqual(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+    assert.deepEqual(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+      [],
+    );
     // The parser sees `import type` and `export … from` as imports too.
-    const specifiers = ts.preProcessFile("import type { A } from './a.js';\nexport { B } from './b.js';\nconst c = await import('./c.js');", true, true).importedFiles.map((f) => f.fileName);
+    const specifiers = ts
+      .preProcessFile(
+        "import type { A } from './a.js';\nexport { B } from './b.js';\nconst c = await import('./c.js');",
+        true,
+        true,
+      )
+      .importedFiles.map((f) => f.fileName);
     assert.deepEqual(specifiers, ['./a.js', './b.js', './c.js']);
   });
 
   test('src/ imports form no cycle', () => {
     const files = sourceFiles(srcDir);
     const graph = importGraph(files);
-    assert.ok(files.length > 20 && [...graph.values()].some((targets) => targets.length > 0), 'the walk found src/ and its imports');
-    const cycles = findCycles(graph).map((cycle) => cycle.map((file) => path.relative(root, file)).join(' ↔ '));
+    assert.ok(
+      files.length > 20 && [...graph.values()].some((targets) => targets.length > 0),
+      'the walk found src/ and its imports',
+    );
+    const cycles = findCycles(graph).map((cycle) =>
+      cycle.map((file) => path.relative(root, file)).join(' ↔ '),
+    );
     assert.deepEqual(cycles, [], `import cycles in src/:\n${cycles.join('\n')}`);
   });
 });

@@ -30,7 +30,10 @@ describe('orchestrator determinism rules', () => {
   for (const [code, expected] of rejected) {
     test(`rejects: ${code}`, async () => {
       const messages = await messagesFor(code, orchestratorFile);
-      assert.ok(messages.some((m) => m.includes(expected)), `expected a message containing "${expected}", got ${JSON.stringify(messages)}`);
+      assert.ok(
+        messages.some((m) => m.includes(expected)),
+        `expected a message containing "${expected}", got ${JSON.stringify(messages)}`,
+      );
     });
   }
 
@@ -52,25 +55,48 @@ describe('orchestrator determinism rules', () => {
 });
 
 describe('boundary rules', () => {
-  for (const file of ['src/orchestrations/example.ts', 'src/functions/example.ts', 'src/activities/example.ts']) {
+  for (const file of [
+    'src/orchestrations/example.ts',
+    'src/functions/example.ts',
+    'src/activities/example.ts',
+  ]) {
     test(`${file} may not import a provider's own folder`, async () => {
       for (const code of [
         "import { createFalProvider } from '../providers/fal/provider.js';",
         "import type { JobsApiCalls } from '../providers/openai-videos/videos-api.js';",
       ]) {
         const messages = await messagesFor(code, file);
-        assert.ok(messages.some((m) => m.includes('names no provider')), `${code}: ${JSON.stringify(messages)}`);
+        assert.ok(
+          messages.some((m) => m.includes('names no provider')),
+          `${code}: ${JSON.stringify(messages)}`,
+        );
       }
-      assert.deepEqual(await messagesFor("import type { VideoProvider } from '../providers/provider.js';", file), [], 'the interface is fine');
+      assert.deepEqual(
+        await messagesFor("import type { VideoProvider } from '../providers/provider.js';", file),
+        [],
+        'the interface is fine',
+      );
     });
   }
   test('src/ may not import emulators/', async () => {
-    const messages = await messagesFor("import { startProviderEmulator } from '../../emulators/providers/index.js';", 'src/storage/example.ts');
-    assert.ok(messages.some((m) => m.includes('stand-ins')), JSON.stringify(messages));
+    const messages = await messagesFor(
+      "import { startProviderEmulator } from '../../emulators/providers/index.js';",
+      'src/storage/example.ts',
+    );
+    assert.ok(
+      messages.some((m) => m.includes('stand-ins')),
+      JSON.stringify(messages),
+    );
   });
   test('emulators/ may not import src/', async () => {
-    const messages = await messagesFor("import { loadConfig } from '../../src/config.js';", 'emulators/providers/example.ts');
-    assert.ok(messages.some((m) => m.includes('on their own')), JSON.stringify(messages));
+    const messages = await messagesFor(
+      "import { loadConfig } from '../../src/config.js';",
+      'emulators/providers/example.ts',
+    );
+    assert.ok(
+      messages.some((m) => m.includes('on their own')),
+      JSON.stringify(messages),
+    );
   });
 });
 
@@ -83,13 +109,27 @@ describe('layer rules', () => {
         "export { problem } from '../functions/problem.js';",
       ]) {
         const messages = await messagesFor(code, `src/${folder}/example.ts`);
-        assert.ok(messages.some((m) => m.includes('Only the HTTP layer imports src/functions/')), `${code}: ${JSON.stringify(messages)}`);
+        assert.ok(
+          messages.some((m) => m.includes('Only the HTTP layer imports src/functions/')),
+          `${code}: ${JSON.stringify(messages)}`,
+        );
       }
-      assert.deepEqual(await messagesFor("import type { InvocationContext } from '@azure/functions';", `src/${folder}/example.ts`), [], 'the Functions package is not the HTTP layer');
+      assert.deepEqual(
+        await messagesFor(
+          "import type { InvocationContext } from '@azure/functions';",
+          `src/${folder}/example.ts`,
+        ),
+        [],
+        'the Functions package is not the HTTP layer',
+      );
     });
   }
   test('the HTTP layer imports the domain below it', async () => {
-    const code = ["import { problem } from './problem.js';", "import { toVideoStatus } from '../status/video-status.js';", "import { parseVideoRequest } from '../requests/video-request.js';"].join('\n');
+    const code = [
+      "import { problem } from './problem.js';",
+      "import { toVideoStatus } from '../status/video-status.js';",
+      "import { parseVideoRequest } from '../requests/video-request.js';",
+    ].join('\n');
     assert.deepEqual(await messagesFor(code, 'src/functions/example.ts'), []);
   });
 });
@@ -97,7 +137,10 @@ describe('layer rules', () => {
 describe('provider folder rules', () => {
   const rejects = async (code: string, file: string, expected: string) => {
     const messages = await messagesFor(code, file);
-    assert.ok(messages.some((m) => m.includes(expected)), `${file}: ${code}: ${JSON.stringify(messages)}`);
+    assert.ok(
+      messages.some((m) => m.includes(expected)),
+      `${file}: ${code}: ${JSON.stringify(messages)}`,
+    );
   };
   const outside = [
     "import { createProviderRegistry } from '../registry.js';",
@@ -108,7 +151,8 @@ describe('provider folder rules', () => {
   ];
   for (const folder of ['fal', 'replicate', 'openai-videos', 'azure-openai', 'http']) {
     test(`src/providers/${folder}/ imports nothing beyond the interface, capabilities, http/ and errors.ts`, async () => {
-      for (const code of outside) await rejects(code, `src/providers/${folder}/example.ts`, 'imports only the adapter interface');
+      for (const code of outside)
+        await rejects(code, `src/providers/${folder}/example.ts`, 'imports only the adapter interface');
       const allowed = [
         "import type { VideoProvider } from '../provider.js';",
         "import type { ModelCapabilities } from '../capabilities.js';",
@@ -122,12 +166,34 @@ describe('provider folder rules', () => {
     });
   }
   test('settings reach an adapter as parameters: config.ts only for its types', async () => {
-    await rejects("import { loadConfig } from '../../config.js';", 'src/providers/fal/example.ts', 'import only their types');
+    await rejects(
+      "import { loadConfig } from '../../config.js';",
+      'src/providers/fal/example.ts',
+      'import only their types',
+    );
   });
-  test('azure-openai may reuse openai-videos, never the reverse, and no other folder another\'s', async () => {
-    assert.deepEqual(await messagesFor("import { createVideosApi } from '../openai-videos/videos-api.js';", 'src/providers/azure-openai/example.ts'), []);
-    await rejects("import { authFromSettings } from '../azure-openai/auth.js';", 'src/providers/openai-videos/example.ts', 'never the reverse');
-    await rejects("import { createVideosApi } from '../openai-videos/videos-api.js';", 'src/providers/fal/example.ts', 'never the reverse');
-    await rejects("import { replicateWebhooks } from '../replicate/webhook.js';", 'src/providers/fal/example.ts', 'never the reverse');
+  test("azure-openai may reuse openai-videos, never the reverse, and no other folder another's", async () => {
+    assert.deepEqual(
+      await messagesFor(
+        "import { createVideosApi } from '../openai-videos/videos-api.js';",
+        'src/providers/azure-openai/example.ts',
+      ),
+      [],
+    );
+    await rejects(
+      "import { authFromSettings } from '../azure-openai/auth.js';",
+      'src/providers/openai-videos/example.ts',
+      'never the reverse',
+    );
+    await rejects(
+      "import { createVideosApi } from '../openai-videos/videos-api.js';",
+      'src/providers/fal/example.ts',
+      'never the reverse',
+    );
+    await rejects(
+      "import { replicateWebhooks } from '../replicate/webhook.js';",
+      'src/providers/fal/example.ts',
+      'never the reverse',
+    );
   });
 });

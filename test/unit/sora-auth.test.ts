@@ -24,7 +24,10 @@ describe('tokenAuth', () => {
     const { credential, scopes } = countingCredential(() => now);
     const auth = tokenAuth(credential, () => now);
     const all = await Promise.all([auth.headers(), auth.headers(), auth.headers()]);
-    assert.deepEqual(all.map((h) => h.authorization), ['Bearer token-1', 'Bearer token-1', 'Bearer token-1']);
+    assert.deepEqual(
+      all.map((h) => h.authorization),
+      ['Bearer token-1', 'Bearer token-1', 'Bearer token-1'],
+    );
     now += 30 * 60 * 1000;
     assert.equal((await auth.headers()).authorization, 'Bearer token-1');
     assert.deepEqual(scopes, [COGNITIVE_SERVICES_SCOPE]);

@@ -7,16 +7,36 @@ import { loadConfig } from '../../src/config.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 import { catalogOf, MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/requests/video-request.js';
 
-const deployments = catalogOf(createProviderRegistry(loadConfig({
-  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1', OPENAI_API_KEY: 'k', VIDEO_STORAGE: 'UseDevelopmentStorage=true',
-})));
-const quickstart = { prompt: 'A cat playing piano in a jazz bar.', width: 480, height: 480, n_seconds: 5, model: 'sora' };
+const deployments = catalogOf(
+  createProviderRegistry(
+    loadConfig({
+      AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:1',
+      OPENAI_API_KEY: 'k',
+      VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+    }),
+  ),
+);
+const quickstart = {
+  prompt: 'A cat playing piano in a jazz bar.',
+  width: 480,
+  height: 480,
+  n_seconds: 5,
+  model: 'sora',
+};
 
 describe('accepted bodies', () => {
   test("the quickstart's body, as is", () => {
     assert.deepEqual(parseVideoRequest(quickstart, deployments), {
       ok: true,
-      request: { provider: 'azure-openai', kind: 'azure-openai', model: 'sora', prompt: quickstart.prompt, size: '480x480', seconds: 5, variants: 1 },
+      request: {
+        provider: 'azure-openai',
+        kind: 'azure-openai',
+        model: 'sora',
+        prompt: quickstart.prompt,
+        size: '480x480',
+        seconds: 5,
+        variants: 1,
+      },
     });
   });
   test('jobs defaults: model sora, 5 seconds, 1 variant', () => {
@@ -25,32 +45,72 @@ describe('accepted bodies', () => {
     assert.deepEqual([result.request.model, result.request.seconds, result.request.variants], ['sora', 5, 1]);
   });
   test('variants at their per-resolution maximum', () => {
-    for (const [width, height, n_variants] of [[480, 854, 4], [1280, 720, 2], [1920, 1080, 1]]) {
-      assert.ok(parseVideoRequest({ prompt: 'p', width, height, n_variants, model: 'sora' }, deployments).ok, `${width}x${height} ×${n_variants}`);
+    for (const [width, height, n_variants] of [
+      [480, 854, 4],
+      [1280, 720, 2],
+      [1920, 1080, 1],
+    ]) {
+      assert.ok(
+        parseVideoRequest({ prompt: 'p', width, height, n_variants, model: 'sora' }, deployments).ok,
+        `${width}x${height} ×${n_variants}`,
+      );
     }
   });
   test('Sora 2 fields for the videos family, with defaults', () => {
-    assert.deepEqual(parseVideoRequest({ prompt: 'p', model: 'sora-2', size: '1280x720', seconds: '8' }, deployments), {
-      ok: true, request: { provider: 'azure-openai', kind: 'azure-openai', model: 'sora-2', prompt: 'p', size: '1280x720', seconds: 8, variants: 1 },
-    });
+    assert.deepEqual(
+      parseVideoRequest({ prompt: 'p', model: 'sora-2', size: '1280x720', seconds: '8' }, deployments),
+      {
+        ok: true,
+        request: {
+          provider: 'azure-openai',
+          kind: 'azure-openai',
+          model: 'sora-2',
+          prompt: 'p',
+          size: '1280x720',
+          seconds: 8,
+          variants: 1,
+        },
+      },
+    );
     const defaults = parseVideoRequest({ prompt: 'p', model: 'sora-2' }, deployments);
     assert.ok(defaults.ok);
     assert.deepEqual([defaults.request.size, defaults.request.seconds], ['720x1280', 4]);
   });
   test('emoji and non-Latin prompts are fine', () => {
-    assert.ok(parseVideoRequest({ ...quickstart, prompt: '猫がジャズバーでピアノを弾く 🎹🐈' }, deployments).ok);
+    assert.ok(
+      parseVideoRequest({ ...quickstart, prompt: '猫がジャズバーでピアノを弾く 🎹🐈' }, deployments).ok,
+    );
   });
   test('issue 16 item 11: the length limit counts code points, not UTF-16 units', () => {
-    assert.ok(parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH) }, deployments).ok, '4000 emoji are 4000 characters');
-    assert.equal(parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH + 1) }, deployments).ok, false);
+    assert.ok(
+      parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH) }, deployments).ok,
+      '4000 emoji are 4000 characters',
+    );
+    assert.equal(
+      parseVideoRequest({ ...quickstart, prompt: '🎹'.repeat(MAX_PROMPT_LENGTH + 1) }, deployments).ok,
+      false,
+    );
   });
   test('the provider-neutral body: provider and model, defaults from the model table', () => {
     assert.deepEqual(parseVideoRequest({ provider: 'openai', model: 'sora-2', prompt: 'p' }, deployments), {
-      ok: true, request: { provider: 'openai', kind: 'openai-videos', model: 'sora-2', prompt: 'p', size: '720x1280', seconds: 4, variants: 1 },
+      ok: true,
+      request: {
+        provider: 'openai',
+        kind: 'openai-videos',
+        model: 'sora-2',
+        prompt: 'p',
+        size: '720x1280',
+        seconds: 4,
+        variants: 1,
+      },
     });
     const first = parseVideoRequest({ provider: 'azure-openai', prompt: 'p' }, deployments);
     assert.ok(first.ok);
-    assert.deepEqual([first.request.model, first.request.size, first.request.seconds], ['sora', '480x480', 5], 'the provider\'s first model and its defaults');
+    assert.deepEqual(
+      [first.request.model, first.request.size, first.request.seconds],
+      ['sora', '480x480', 5],
+      "the provider's first model and its defaults",
+    );
   });
 });
 
@@ -91,7 +151,11 @@ describe('refused bodies name the field', () => {
     ['model not a string', { ...quickstart, model: ['sora'] }, 'model'],
     ['path traversal as model', { ...quickstart, model: '../sora' }, 'model'],
     ['unknown field', { ...quickstart, callback_url: 'http://x' }, 'callback_url'],
-    ['prototype pollution attempt', JSON.parse('{"prompt":"p","width":480,"height":480,"__proto__":{"admin":true}}'), '__proto__'],
+    [
+      'prototype pollution attempt',
+      JSON.parse('{"prompt":"p","width":480,"height":480,"__proto__":{"admin":true}}'),
+      '__proto__',
+    ],
     ['Sora 2 field on the jobs family', { ...quickstart, size: '720x1280' }, 'size'],
     ['Sora 1 field on the videos family', { prompt: 'p', model: 'sora-2', width: 720 }, 'width'],
     ['unsupported Sora 2 size', { prompt: 'p', model: 'sora-2', size: '480x480' }, 'size'],
@@ -108,7 +172,10 @@ describe('refused bodies name the field', () => {
       const result = parseVideoRequest(body, deployments);
       assert.equal(result.ok, false, 'must be refused');
       if (result.ok) return;
-      assert.ok(result.problems.some((p) => p.field === field), `expected a problem for "${field}", got ${JSON.stringify(result.problems)}`);
+      assert.ok(
+        result.problems.some((p) => p.field === field),
+        `expected a problem for "${field}", got ${JSON.stringify(result.problems)}`,
+      );
       for (const problem of result.problems) assert.ok(problem.message.length > 0);
     });
   }

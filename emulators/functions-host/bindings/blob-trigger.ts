@@ -31,14 +31,18 @@ export function parseBlobPath(path: string): BlobPattern {
   const slash = clean.indexOf('/');
   const container = slash < 0 ? clean : clean.slice(0, slash);
   const blobPart = slash < 0 ? '' : clean.slice(slash + 1);
-  if (!container || /[{}]/.test(container)) throw new Error(`A blob trigger path needs a fixed container: '${path}'.`);
+  if (!container || /[{}]/.test(container))
+    throw new Error(`A blob trigger path needs a fixed container: '${path}'.`);
   const names: string[] = [];
-  const source = blobPart.split(/(\{[^{}]+\})/).map((part) => {
-    const param = /^\{([^{}]+)\}$/.exec(part);
-    if (!param) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-    names.push(param[1]);
-    return '(.+?)';
-  }).join('');
+  const source = blobPart
+    .split(/(\{[^{}]+\})/)
+    .map((part) => {
+      const param = /^\{([^{}]+)\}$/.exec(part);
+      if (!param) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return '(.+?)';
+    })
+    .join('');
   const regex = new RegExp(`^${source}${blobPart === '' || blobPart.endsWith('/') ? '.*' : ''}$`);
   const firstParam = blobPart.indexOf('{');
   return {
@@ -81,7 +85,9 @@ export class BlobTriggers {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.#scan(fn)
-        .catch((error: unknown) => this.log.error(`Blob trigger '${fn.metadata.name}': scan failed: ${(error as Error).message}`))
+        .catch((error: unknown) =>
+          this.log.error(`Blob trigger '${fn.metadata.name}': scan failed: ${(error as Error).message}`),
+        )
         .finally(() => this.#schedule(fn, SCAN_MS));
     }, delay);
     this.#timers.add(timer);
@@ -100,13 +106,35 @@ export class BlobTriggers {
       const parameters = pattern.match(blob.name);
       const etag = blob.properties.etag;
       if (!parameters || !etag) continue;
-      const receipt = receipts.getBlockBlobClient(`blobreceipts/${this.hostId}/${fn.metadata.name}/"${etag.replace(/"/g, '')}"/${pattern.container}/${blob.name}`);
+      const receipt = receipts.getBlockBlobClient(
+        `blobreceipts/${this.hostId}/${fn.metadata.name}/"${etag.replace(/"/g, '')}"/${pattern.container}/${blob.name}`,
+      );
       if (await receipt.exists()) continue;
-      await this.#run(fn, trigger.name, container, blob.name, etag, parameters, blob.properties as unknown as Record<string, unknown>, blob.metadata ?? {}, receipt.uploadData.bind(receipt, Buffer.alloc(0)));
+      await this.#run(
+        fn,
+        trigger.name,
+        container,
+        blob.name,
+        etag,
+        parameters,
+        blob.properties as unknown as Record<string, unknown>,
+        blob.metadata ?? {},
+        receipt.uploadData.bind(receipt, Buffer.alloc(0)),
+      );
     }
   }
 
-  async #run(fn: RegisteredFunction, triggerName: string, container: ContainerClient, name: string, etag: string, parameters: Record<string, string>, properties: Record<string, unknown>, metadata: Record<string, string>, writeReceipt: () => Promise<unknown>): Promise<void> {
+  async #run(
+    fn: RegisteredFunction,
+    triggerName: string,
+    container: ContainerClient,
+    name: string,
+    etag: string,
+    parameters: Record<string, string>,
+    properties: Record<string, unknown>,
+    metadata: Record<string, string>,
+    writeReceipt: () => Promise<unknown>,
+  ): Promise<void> {
     const blob = container.getBlobClient(name);
     let bytes: Buffer;
     try {
@@ -124,7 +152,10 @@ export class BlobTriggers {
     };
     for (const [key, value] of Object.entries(parameters)) triggerMetadata[key] = { string: value };
     const data: RpcTypedData = binding.dataType === 'string' ? { string: bytes.toString('utf8') } : { bytes };
-    const outcome = await this.invoker.invoke(fn, { inputData: [{ name: triggerName, data }], triggerMetadata });
+    const outcome = await this.invoker.invoke(fn, {
+      inputData: [{ name: triggerName, data }],
+      triggerMetadata,
+    });
     const key = `${fn.id}\u0000${name}\u0000${etag}`;
     if (outcome.ok) {
       this.#failures.delete(key);
@@ -137,9 +168,18 @@ export class BlobTriggers {
     this.#failures.delete(key);
     const poison = this.storage.account(binding.connection).queues().getQueueClient(POISON_QUEUE);
     await poison.createIfNotExists();
-    const message = JSON.stringify({ Type: 'BlobTrigger', FunctionId: fn.metadata.name, BlobType: 'BlockBlob', ContainerName: container.containerName, BlobName: name, ETag: etag });
+    const message = JSON.stringify({
+      Type: 'BlobTrigger',
+      FunctionId: fn.metadata.name,
+      BlobType: 'BlockBlob',
+      ContainerName: container.containerName,
+      BlobName: name,
+      ETag: etag,
+    });
     await poison.sendMessage(Buffer.from(message, 'utf8').toString('base64'));
     await writeReceipt();
-    this.log.error(`Blob '${container.containerName}/${name}' failed ${failures} times in '${fn.metadata.name}'; a message went to queue '${POISON_QUEUE}'.`);
+    this.log.error(
+      `Blob '${container.containerName}/${name}' failed ${failures} times in '${fn.metadata.name}'; a message went to queue '${POISON_QUEUE}'.`,
+    );
   }
 }

@@ -39,8 +39,10 @@ export interface StorageAccount {
 
 type Env = Record<string, string | undefined>;
 
-const isLoopback = (uri: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//i.test(uri.endsWith('/') ? uri : `${uri}/`);
-const insecure = (text: string) => /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|=http:\/\//i.test(text);
+const isLoopback = (uri: string) =>
+  /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//i.test(uri.endsWith('/') ? uri : `${uri}/`);
+const insecure = (text: string) =>
+  /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|=http:\/\//i.test(text);
 
 function fromConnectionString(value: string): StorageAccount {
   const options = { allowInsecureConnection: insecure(value) };
@@ -54,32 +56,48 @@ function fromConnectionString(value: string): StorageAccount {
 
 function fromIdentity(name: string, env: Env): StorageAccount | undefined {
   const account = env[`${name}__accountName`];
-  const blobUri = env[`${name}__blobServiceUri`] ?? env[`${name}__serviceUri`] ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
-  const queueUri = env[`${name}__queueServiceUri`] ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
-  const tableUri = env[`${name}__tableServiceUri`] ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  const blobUri =
+    env[`${name}__blobServiceUri`] ??
+    env[`${name}__serviceUri`] ??
+    (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const queueUri =
+    env[`${name}__queueServiceUri`] ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
+  const tableUri =
+    env[`${name}__tableServiceUri`] ?? (account ? `https://${account}.table.core.windows.net` : undefined);
   if (!blobUri && !queueUri && !tableUri) return undefined;
   let credential: TokenCredential | undefined;
-  const token = () => (credential ??= new (identitySdk().DefaultAzureCredential)(env[`${name}__clientId`] ? { managedIdentityClientId: env[`${name}__clientId`] } : {}));
+  const token = () =>
+    (credential ??= new (identitySdk().DefaultAzureCredential)(
+      env[`${name}__clientId`] ? { managedIdentityClientId: env[`${name}__clientId`] } : {},
+    ));
   const missing = (kind: string): never => {
-    throw new ConnectionError(`The connection '${name}' has no ${kind} endpoint: set ${name}__${kind}ServiceUri (or ${name}__accountName).`);
+    throw new ConnectionError(
+      `The connection '${name}' has no ${kind} endpoint: set ${name}__${kind}ServiceUri (or ${name}__accountName).`,
+    );
   };
   return {
     describe: `identity (${name}__…ServiceUri)`,
     blobs: () => {
       const uri = blobUri ?? missing('blob');
       const { BlobServiceClient, StorageSharedKeyCredential } = blobSdk();
-      return isLoopback(uri) ? new BlobServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)) : new BlobServiceClient(uri, token());
+      return isLoopback(uri)
+        ? new BlobServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY))
+        : new BlobServiceClient(uri, token());
     },
     queues: () => {
       const uri = queueUri ?? missing('queue');
       const { QueueServiceClient, StorageSharedKeyCredential } = queueSdk();
-      return isLoopback(uri) ? new QueueServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY)) : new QueueServiceClient(uri, token());
+      return isLoopback(uri)
+        ? new QueueServiceClient(uri, new StorageSharedKeyCredential(DEV_ACCOUNT, DEV_KEY))
+        : new QueueServiceClient(uri, token());
     },
     table: (table) => {
       const uri = tableUri ?? missing('table');
       const { TableClient, AzureNamedKeyCredential } = tablesSdk();
       return isLoopback(uri)
-        ? new TableClient(uri, table, new AzureNamedKeyCredential(DEV_ACCOUNT, DEV_KEY), { allowInsecureConnection: true })
+        ? new TableClient(uri, table, new AzureNamedKeyCredential(DEV_ACCOUNT, DEV_KEY), {
+            allowInsecureConnection: true,
+          })
         : new TableClient(uri, table, token());
     },
   };
@@ -92,5 +110,7 @@ export function resolveStorage(connection: string | undefined, env: Env = proces
   if (value && value.trim() !== '') return fromConnectionString(value.trim());
   const identity = fromIdentity(name, env);
   if (identity) return identity;
-  throw new ConnectionError(`The storage connection '${name}' is not set: give ${name} a connection string (or UseDevelopmentStorage=true), or ${name}__blobServiceUri / __queueServiceUri / __tableServiceUri.`);
+  throw new ConnectionError(
+    `The storage connection '${name}' is not set: give ${name} a connection string (or UseDevelopmentStorage=true), or ${name}__blobServiceUri / __queueServiceUri / __tableServiceUri.`,
+  );
 }

@@ -10,7 +10,8 @@ export type BindingData = Record<string, unknown>;
 export function resolveSettings(text: string, env: Record<string, string | undefined> = process.env): string {
   return text.replace(/%([^%]+)%/g, (_, setting: string) => {
     const value = env[setting];
-    if (value === undefined) throw new Error(`The app setting '${setting}' (used as %${setting}% in a binding) is not set.`);
+    if (value === undefined)
+      throw new Error(`The app setting '${setting}' (used as %${setting}% in a binding) is not set.`);
     return value;
   });
 }
@@ -26,12 +27,21 @@ function lookup(data: BindingData, path: string): unknown {
   return current;
 }
 
-export function resolveExpression(text: string, data: BindingData, env: Record<string, string | undefined> = process.env): string {
+export function resolveExpression(
+  text: string,
+  data: BindingData,
+  env: Record<string, string | undefined> = process.env,
+): string {
   return resolveSettings(text, env).replace(/\{([^{}]+)\}/g, (_, name: string) => {
     if (name.toLowerCase() === 'rand-guid') return randomUUID();
-    if (name.toLowerCase() === 'datetime') return new Date().toISOString().replace(/:/g, '-').replace(/\.\d{3}Z$/, 'Z');
+    if (name.toLowerCase() === 'datetime')
+      return new Date()
+        .toISOString()
+        .replace(/:/g, '-')
+        .replace(/\.\d{3}Z$/, 'Z');
     const value = lookup(data, name);
-    if (value === undefined || value === null) throw new Error(`No value for named parameter '${name}' (binding expression '${text}').`);
+    if (value === undefined || value === null)
+      throw new Error(`No value for named parameter '${name}' (binding expression '${text}').`);
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   });
 }
@@ -46,5 +56,7 @@ export function objectProperties(value: unknown): BindingData {
       return {};
     }
   }
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as BindingData) : {};
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+    ? (parsed as BindingData)
+    : {};
 }

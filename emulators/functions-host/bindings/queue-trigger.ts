@@ -20,12 +20,20 @@ export interface QueueSettings {
   messageEncoding: 'base64' | 'none';
 }
 
-export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 1000, messageEncoding: 'base64' };
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  batchSize: 16,
+  maxDequeueCount: 5,
+  visibilityTimeoutMs: 0,
+  maxPollingIntervalMs: 1000,
+  messageEncoding: 'base64',
+};
 
 function decode(text: string, encoding: QueueSettings['messageEncoding']): string {
   if (encoding === 'none') return text;
   const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '') ? bytes.toString('utf8') : text;
+  return bytes.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '')
+    ? bytes.toString('utf8')
+    : text;
 }
 
 export class QueueTriggers {
@@ -42,7 +50,11 @@ export class QueueTriggers {
 
   start(): void {
     for (const fn of this.functions) {
-      void this.#poll(fn).catch((error: unknown) => this.log.error(`Queue trigger '${fn.metadata.name}' stopped: ${(error as Error).stack ?? String(error)}`));
+      void this.#poll(fn).catch((error: unknown) =>
+        this.log.error(
+          `Queue trigger '${fn.metadata.name}' stopped: ${(error as Error).stack ?? String(error)}`,
+        ),
+      );
     }
   }
 
@@ -73,9 +85,13 @@ export class QueueTriggers {
       let messages;
       try {
         await queue.createIfNotExists();
-        messages = (await queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: 600 })).receivedMessageItems;
+        messages = (
+          await queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: 600 })
+        ).receivedMessageItems;
       } catch (error) {
-        this.log.error(`Queue trigger '${fn.metadata.name}' could not read queue '${queueName}': ${(error as Error).message}`);
+        this.log.error(
+          `Queue trigger '${fn.metadata.name}' could not read queue '${queueName}': ${(error as Error).message}`,
+        );
         await this.#sleep(this.settings.maxPollingIntervalMs);
         continue;
       }
@@ -89,7 +105,21 @@ export class QueueTriggers {
     }
   }
 
-  async #handle(fn: RegisteredFunction, triggerName: string, queue: QueueClient, queueName: string, message: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn: Date; expiresOn: Date; nextVisibleOn: Date }): Promise<void> {
+  async #handle(
+    fn: RegisteredFunction,
+    triggerName: string,
+    queue: QueueClient,
+    queueName: string,
+    message: {
+      messageId: string;
+      popReceipt: string;
+      messageText: string;
+      dequeueCount: number;
+      insertedOn: Date;
+      expiresOn: Date;
+      nextVisibleOn: Date;
+    },
+  ): Promise<void> {
     const text = decode(message.messageText, this.settings.messageEncoding);
     const metadata: Record<string, RpcTypedData> = {
       Id: { string: message.messageId },
@@ -100,23 +130,37 @@ export class QueueTriggers {
       PopReceipt: { string: message.popReceipt },
       QueueTrigger: { string: text },
     };
-    const outcome = await this.invoker.invoke(fn, { inputData: [{ name: triggerName, data: { string: text } }], triggerMetadata: metadata });
+    const outcome = await this.invoker.invoke(fn, {
+      inputData: [{ name: triggerName, data: { string: text } }],
+      triggerMetadata: metadata,
+    });
     try {
       if (outcome.ok) {
         await queue.deleteMessage(message.messageId, message.popReceipt);
       } else if (message.dequeueCount >= this.settings.maxDequeueCount) {
-        const poison = queue.name.endsWith('-poison') ? undefined : this.storage.account(triggerBindingConnection(fn)).queues().getQueueClient(`${queueName}-poison`);
+        const poison = queue.name.endsWith('-poison')
+          ? undefined
+          : this.storage.account(triggerBindingConnection(fn)).queues().getQueueClient(`${queueName}-poison`);
         if (poison) {
           await poison.createIfNotExists();
           await poison.sendMessage(message.messageText);
         }
         await queue.deleteMessage(message.messageId, message.popReceipt);
-        this.log.error(`Message '${message.messageId}' failed ${message.dequeueCount} times in '${fn.metadata.name}'; moved to queue '${queueName}-poison'.`);
+        this.log.error(
+          `Message '${message.messageId}' failed ${message.dequeueCount} times in '${fn.metadata.name}'; moved to queue '${queueName}-poison'.`,
+        );
       } else {
-        await queue.updateMessage(message.messageId, message.popReceipt, undefined, Math.round(this.settings.visibilityTimeoutMs / 1000));
+        await queue.updateMessage(
+          message.messageId,
+          message.popReceipt,
+          undefined,
+          Math.round(this.settings.visibilityTimeoutMs / 1000),
+        );
       }
     } catch (error) {
-      this.log.error(`Queue trigger '${fn.metadata.name}': settling message '${message.messageId}' failed: ${(error as Error).message}`);
+      this.log.error(
+        `Queue trigger '${fn.metadata.name}': settling message '${message.messageId}' failed: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -11,7 +11,8 @@ export type QueueEncoding = 'base64' | 'none';
 function splitBlobPath(path: string): { container: string; blob: string } {
   const clean = path.replace(/^\/+/, '');
   const slash = clean.indexOf('/');
-  if (slash <= 0 || slash === clean.length - 1) throw new Error(`A blob path must be 'container/blob', got '${path}'.`);
+  if (slash <= 0 || slash === clean.length - 1)
+    throw new Error(`A blob path must be 'container/blob', got '${path}'.`);
   return { container: clean.slice(0, slash), blob: clean.slice(slash + 1) };
 }
 
@@ -49,11 +50,20 @@ function fromTableRow(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function toTableRow(entity: Record<string, unknown>, binding: RpcBindingInfo, data: BindingData): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+function toTableRow(
+  entity: Record<string, unknown>,
+  binding: RpcBindingInfo,
+  data: BindingData,
+): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const { PartitionKey, RowKey, partitionKey, rowKey, ...rest } = entity;
-  const pk = PartitionKey ?? partitionKey ?? (binding.partitionKey ? resolveExpression(String(binding.partitionKey), data) : undefined);
-  const rk = RowKey ?? rowKey ?? (binding.rowKey ? resolveExpression(String(binding.rowKey), data) : undefined);
-  if (pk === undefined || rk === undefined) throw new Error('A table output entity needs PartitionKey and RowKey (in the entity or the binding).');
+  const pk =
+    PartitionKey ??
+    partitionKey ??
+    (binding.partitionKey ? resolveExpression(String(binding.partitionKey), data) : undefined);
+  const rk =
+    RowKey ?? rowKey ?? (binding.rowKey ? resolveExpression(String(binding.rowKey), data) : undefined);
+  if (pk === undefined || rk === undefined)
+    throw new Error('A table output entity needs PartitionKey and RowKey (in the entity or the binding).');
   delete (rest as Record<string, unknown>).Timestamp;
   delete (rest as Record<string, unknown>).ETag;
   return { ...rest, partitionKey: String(pk), rowKey: String(rk) };
@@ -98,7 +108,11 @@ export class StorageBindings {
   async #readBlob(binding: RpcBindingInfo, data: BindingData): Promise<RpcTypedData> {
     const { container, blob } = splitBlobPath(resolveExpression(String(binding.path ?? ''), data));
     try {
-      const bytes = await this.account(binding.connection).blobs().getContainerClient(container).getBlobClient(blob).downloadToBuffer();
+      const bytes = await this.account(binding.connection)
+        .blobs()
+        .getContainerClient(container)
+        .getBlobClient(blob)
+        .downloadToBuffer();
       return binding.dataType === 'string' ? { string: bytes.toString('utf8') } : { bytes };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return { json: 'null' }; // no blob: null, as on Azure
@@ -107,30 +121,44 @@ export class StorageBindings {
   }
 
   async #readTable(binding: RpcBindingInfo, data: BindingData): Promise<RpcTypedData> {
-    const table = this.account(binding.connection).table(resolveExpression(String(binding.tableName ?? ''), data));
+    const table = this.account(binding.connection).table(
+      resolveExpression(String(binding.tableName ?? ''), data),
+    );
     const pk = binding.partitionKey ? resolveExpression(String(binding.partitionKey), data) : undefined;
     const rk = binding.rowKey ? resolveExpression(String(binding.rowKey), data) : undefined;
     try {
-      if (pk !== undefined && rk !== undefined) return { json: JSON.stringify(fromTableRow(await table.getEntity(pk, rk))) };
-      const filters = [pk !== undefined ? `PartitionKey eq ${odata(pk)}` : undefined, binding.filter ? `(${resolveExpression(String(binding.filter), data)})` : undefined].filter(Boolean);
+      if (pk !== undefined && rk !== undefined)
+        return { json: JSON.stringify(fromTableRow(await table.getEntity(pk, rk))) };
+      const filters = [
+        pk !== undefined ? `PartitionKey eq ${odata(pk)}` : undefined,
+        binding.filter ? `(${resolveExpression(String(binding.filter), data)})` : undefined,
+      ].filter(Boolean);
       const take = binding.take === undefined ? Infinity : Number(binding.take);
       const rows: Record<string, unknown>[] = [];
-      for await (const row of table.listEntities({ queryOptions: filters.length ? { filter: filters.join(' and ') } : undefined })) {
+      for await (const row of table.listEntities({
+        queryOptions: filters.length ? { filter: filters.join(' and ') } : undefined,
+      })) {
         if (rows.length >= take) break;
         rows.push(fromTableRow(row));
       }
       return { json: JSON.stringify(rows) };
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return { json: pk !== undefined && rk !== undefined ? 'null' : '[]' };
+      if ((error as { statusCode?: number }).statusCode === 404)
+        return { json: pk !== undefined && rk !== undefined ? 'null' : '[]' };
       throw error;
     }
   }
 
   /** Writes what the function set on its blob, queue and table outputs. */
-  async writeOutputs(fn: RegisteredFunction, response: RpcInvocationResponse, data: BindingData): Promise<void> {
+  async writeOutputs(
+    fn: RegisteredFunction,
+    response: RpcInvocationResponse,
+    data: BindingData,
+  ): Promise<void> {
     for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
       if (binding.direction !== 'out' || !['blob', 'queue', 'table'].includes(String(binding.type))) continue;
-      const value = name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
+      const value =
+        name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
       if (!isSet(value)) continue;
       if (binding.type === 'blob') await this.#writeBlob(binding, value, data);
       else if (binding.type === 'queue') await this.#writeQueue(binding, value, data);
@@ -143,7 +171,9 @@ export class StorageBindings {
     const client = this.account(binding.connection).blobs().getContainerClient(container);
     await this.#once(`blob:${String(binding.connection)}:${container}`, () => client.createIfNotExists());
     const bytes = bytesOf(value);
-    await client.getBlockBlobClient(blob).uploadData(bytes, { blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
+    await client
+      .getBlockBlobClient(blob)
+      .uploadData(bytes, { blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
   }
 
   async #writeQueue(binding: RpcBindingInfo, value: RpcTypedData, data: BindingData): Promise<void> {
@@ -151,12 +181,15 @@ export class StorageBindings {
     const queue = this.account(binding.connection).queues().getQueueClient(queueName);
     await this.#once(`queue:${String(binding.connection)}:${queueName}`, () => queue.createIfNotExists());
     // An array is several messages, as with the Functions queue output.
-    const parsed = value.json !== undefined && value.json !== null ? JSON.parse(value.json) as unknown : undefined;
+    const parsed =
+      value.json !== undefined && value.json !== null ? (JSON.parse(value.json) as unknown) : undefined;
     const messages = Array.isArray(parsed)
       ? parsed.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)))
       : [value.json ?? bytesOf(value).toString('utf8')];
     for (const message of messages) {
-      await queue.sendMessage(this.queueEncoding === 'base64' ? Buffer.from(message, 'utf8').toString('base64') : message);
+      await queue.sendMessage(
+        this.queueEncoding === 'base64' ? Buffer.from(message, 'utf8').toString('base64') : message,
+      );
     }
   }
 
@@ -167,7 +200,8 @@ export class StorageBindings {
     const parsed = valueOf(value);
     const entities = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
     for (const entity of entities) {
-      if (entity === null || typeof entity !== 'object') throw new Error(`A table output takes objects, got ${JSON.stringify(entity)}.`);
+      if (entity === null || typeof entity !== 'object')
+        throw new Error(`A table output takes objects, got ${JSON.stringify(entity)}.`);
       await table.upsertEntity(toTableRow(entity, binding, data), 'Replace');
     }
   }

@@ -6,7 +6,15 @@
 import type { RegisteredFunction, RpcBindingInfo } from '../core-api.js';
 import { resolveStorage } from './connection.js';
 
-export const SUPPORTED_TRIGGERS = ['httpTrigger', 'orchestrationTrigger', 'activityTrigger', 'entityTrigger', 'timerTrigger', 'queueTrigger', 'blobTrigger'];
+export const SUPPORTED_TRIGGERS = [
+  'httpTrigger',
+  'orchestrationTrigger',
+  'activityTrigger',
+  'entityTrigger',
+  'timerTrigger',
+  'queueTrigger',
+  'blobTrigger',
+];
 export const SUPPORTED_INPUTS = ['durableClient', 'orchestrationClient', 'blob', 'table'];
 export const SUPPORTED_OUTPUTS = ['http', 'blob', 'queue', 'table'];
 
@@ -17,7 +25,10 @@ function has(list: string[], type: string): boolean {
 }
 
 /** Why this host cannot serve `fn`, or undefined when it can. */
-export function refusalReason(fn: RegisteredFunction, env: Record<string, string | undefined> = process.env): string | undefined {
+export function refusalReason(
+  fn: RegisteredFunction,
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
   const problems: string[] = [];
   for (const [name, binding] of Object.entries(fn.metadata.bindings) as [string, RpcBindingInfo][]) {
     const type = String(binding.type ?? '');
@@ -30,7 +41,10 @@ export function refusalReason(fn: RegisteredFunction, env: Record<string, string
     } else if (!has(SUPPORTED_INPUTS, type)) {
       problems.push(`input binding '${name}' of type '${type}'`);
     }
-    if (binding.sdkBinding === true || (binding.properties as Record<string, unknown> | undefined)?.supportsDeferredBinding === 'True') {
+    if (
+      binding.sdkBinding === true ||
+      (binding.properties as Record<string, unknown> | undefined)?.supportsDeferredBinding === 'True'
+    ) {
       problems.push(`SDK-type binding '${name}' (client objects from @azure/functions-extensions-*)`);
     }
     if (STORAGE_TYPES.has(type)) {

@@ -22,20 +22,31 @@ export function parseSchedule(text: string, env: Record<string, string | undefin
   const schedule = resolveSettings(text, env).trim();
   const span = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(schedule);
   if (span) {
-    const ms = ((Number(span[1] ?? 0) * 24 + Number(span[2])) * 3600 + Number(span[3]) * 60 + Number(span[4])) * 1000;
+    const ms =
+      ((Number(span[1] ?? 0) * 24 + Number(span[2])) * 3600 + Number(span[3]) * 60 + Number(span[4])) * 1000;
     if (ms <= 0) throw new Error(`The TimeSpan schedule '${schedule}' must be positive.`);
     return { describe: `every ${schedule}`, next: (from) => new Date(from.getTime() + ms) };
   }
   const fields = schedule.split(/\s+/).length;
-  if (fields !== 5 && fields !== 6) throw new Error(`The schedule '${schedule}' is not an NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan.`);
+  if (fields !== 5 && fields !== 6)
+    throw new Error(
+      `The schedule '${schedule}' is not an NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan.`,
+    );
   let cron: Cron;
   // Loaded here, on first use: apps without timers do not pay for it.
   const { Cron: CronClass } = require('croner') as typeof import('croner');
   try {
     // NCRONTAB needs both the day of month and the day of week to match (croner's domAndDow).
-    cron = new CronClass(schedule, { mode: '5-or-6-parts', domAndDow: true, timezone: env.WEBSITE_TIME_ZONE || 'Etc/UTC', paused: true });
+    cron = new CronClass(schedule, {
+      mode: '5-or-6-parts',
+      domAndDow: true,
+      timezone: env.WEBSITE_TIME_ZONE || 'Etc/UTC',
+      paused: true,
+    });
   } catch (error) {
-    throw new Error(`The schedule '${schedule}' is not a valid NCRONTAB expression: ${(error as Error).message}`);
+    throw new Error(
+      `The schedule '${schedule}' is not a valid NCRONTAB expression: ${(error as Error).message}`,
+    );
   }
   return { describe: schedule, next: (from) => cron.nextRun(from) };
 }
@@ -45,7 +56,11 @@ export class TimerTriggers {
   readonly #last = new Map<string, Date>();
   #stopped = false;
 
-  constructor(private readonly functions: { fn: RegisteredFunction; schedule: Schedule }[], private readonly invoker: Invoker, private readonly log: HostLog) {}
+  constructor(
+    private readonly functions: { fn: RegisteredFunction; schedule: Schedule }[],
+    private readonly invoker: Invoker,
+    private readonly log: HostLog,
+  ) {}
 
   start(): void {
     for (const { fn, schedule } of this.functions) {
@@ -79,14 +94,21 @@ export class TimerTriggers {
     const now = new Date();
     const info = {
       Schedule: { AdjustForDST: true },
-      ScheduleStatus: { Last: (this.#last.get(fn.id) ?? new Date(0)).toISOString(), Next: schedule.next(now)?.toISOString() ?? null, LastUpdated: now.toISOString() },
+      ScheduleStatus: {
+        Last: (this.#last.get(fn.id) ?? new Date(0)).toISOString(),
+        Next: schedule.next(now)?.toISOString() ?? null,
+        LastUpdated: now.toISOString(),
+      },
       // Late by more than a second (a busy host), or a start-up run: as the timer extension reports it.
       IsPastDue: !startup && now.getTime() - due.getTime() > 1000,
     };
     this.#last.set(fn.id, now);
     let ok = false;
     try {
-      const outcome = await this.invoker.invoke(fn, { inputData: [{ name: trigger.name, data: { json: JSON.stringify(info) } }], triggerMetadata: {} });
+      const outcome = await this.invoker.invoke(fn, {
+        inputData: [{ name: trigger.name, data: { json: JSON.stringify(info) } }],
+        triggerMetadata: {},
+      });
       ok = outcome.ok;
     } catch (error) {
       this.log.error(`Timer '${fn.metadata.name}': ${(error as Error).stack ?? String(error)}`);

@@ -2,7 +2,13 @@
 // (durable-js ActionType), each giving the action its sequence number in yield order, adding
 // its scheduling event to the episode and listing the effect to carry out once it is
 // committed. Pure: the clock and fresh ids come in through the step context.
-import { ActionType, encodePreprocessedInput, encodeRawInput, type Action, type RetryOptionsWire } from './actions.js';
+import {
+  ActionType,
+  encodePreprocessedInput,
+  encodeRawInput,
+  type Action,
+  type RetryOptionsWire,
+} from './actions.js';
 import { entitySchedulerId, type EntityMessage } from './entities.js';
 import { HTTP_ACTIVITY } from './http-calls.js';
 import { EventType, type HistoryEvent, type InboxMessage } from './model.js';
@@ -59,29 +65,90 @@ export interface TaskToSchedule {
 /** Adds the scheduling event for one task (first attempt or re-attempt) and its effect. */
 export function scheduleTask(ctx: StepContext, id: number, task: TaskToSchedule): void {
   const { state, now } = ctx;
-  const common = { EventId: id, IsPlayed: false, Timestamp: now, Name: task.name, Input: task.input, LeafIndex: task.leafIndex, RetryGroup: task.retryGroup, Attempt: task.attempt, RetryOptions: task.retryOptions as Record<string, unknown> | undefined };
+  const common = {
+    EventId: id,
+    IsPlayed: false,
+    Timestamp: now,
+    Name: task.name,
+    Input: task.input,
+    LeafIndex: task.leafIndex,
+    RetryGroup: task.retryGroup,
+    Attempt: task.attempt,
+    RetryOptions: task.retryOptions as Record<string, unknown> | undefined,
+  };
   if (task.kind === 'activity') {
-    ctx.events.push({ EventType: EventType.TaskScheduled, ...common, ...(task.httpPolling ? { HttpPolling: true } : {}) });
-    const scheduled: ScheduledTask = { kind: 'activity', name: task.name, input: task.input, retryGroup: task.retryGroup, httpPolling: task.httpPolling };
+    ctx.events.push({
+      EventType: EventType.TaskScheduled,
+      ...common,
+      ...(task.httpPolling ? { HttpPolling: true } : {}),
+    });
+    const scheduled: ScheduledTask = {
+      kind: 'activity',
+      name: task.name,
+      input: task.input,
+      retryGroup: task.retryGroup,
+      httpPolling: task.httpPolling,
+    };
     state.scheduled.set(id, scheduled);
     const failure = task.timedOutFailure;
-    ctx.effects.push(failure
-      ? { kind: 'deliver', event: { EventType: EventType.TaskFailed, Timestamp: now, TaskScheduledId: id, Reason: `Retry timeout elapsed; last failure: ${failure.Reason ?? ''}`, Details: failure.Details ?? '' } }
-      : { kind: 'runActivity', id, task: scheduled });
+    ctx.effects.push(
+      failure
+        ? {
+            kind: 'deliver',
+            event: {
+              EventType: EventType.TaskFailed,
+              Timestamp: now,
+              TaskScheduledId: id,
+              Reason: `Retry timeout elapsed; last failure: ${failure.Reason ?? ''}`,
+              Details: failure.Details ?? '',
+            },
+          }
+        : { kind: 'runActivity', id, task: scheduled },
+    );
     return;
   }
-  const childInstanceId = task.fixedChildId ?? `${state.record.instanceId}:${id.toString(16).padStart(4, '0')}`;
-  ctx.events.push({ EventType: EventType.SubOrchestrationInstanceCreated, ...common, InstanceId: childInstanceId, ...(task.fixedChildId ? { FixedInstanceId: task.fixedChildId } : {}) } as HistoryEvent);
-  const scheduled: ScheduledTask = { kind: 'sub', name: task.name, input: task.input, childInstanceId, retryGroup: task.retryGroup };
+  const childInstanceId =
+    task.fixedChildId ?? `${state.record.instanceId}:${id.toString(16).padStart(4, '0')}`;
+  ctx.events.push({
+    EventType: EventType.SubOrchestrationInstanceCreated,
+    ...common,
+    InstanceId: childInstanceId,
+    ...(task.fixedChildId ? { FixedInstanceId: task.fixedChildId } : {}),
+  } as HistoryEvent);
+  const scheduled: ScheduledTask = {
+    kind: 'sub',
+    name: task.name,
+    input: task.input,
+    childInstanceId,
+    retryGroup: task.retryGroup,
+  };
   state.scheduled.set(id, scheduled);
   ctx.effects.push({ kind: 'startChild', id, task: scheduled });
 }
 
 /** Adds a timer to the episode (not armed when the orchestrator has already cancelled it). */
-export function createTimer(ctx: StepContext, id: number, fireAt: string, fields: Partial<HistoryEvent>, armed = true): void {
-  ctx.events.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: false, Timestamp: ctx.now, FireAt: fireAt, ...fields });
+export function createTimer(
+  ctx: StepContext,
+  id: number,
+  fireAt: string,
+  fields: Partial<HistoryEvent>,
+  armed = true,
+): void {
+  ctx.events.push({
+    EventType: EventType.TimerCreated,
+    EventId: id,
+    IsPlayed: false,
+    Timestamp: ctx.now,
+    FireAt: fireAt,
+    ...fields,
+  });
   if (!armed) return;
-  ctx.state.scheduled.set(id, { kind: 'timer', fireAt, retryGroup: fields.RetryGroup, httpPoll: fields.HttpPoll });
+  ctx.state.scheduled.set(id, {
+    kind: 'timer',
+    fireAt,
+    retryGroup: fields.RetryGroup,
+    httpPoll: fields.HttpPoll,
+  });
   ctx.effects.push({ kind: 'armTimer', id, fireAt });
 }
 
@@ -93,28 +160,64 @@ function numberLeaf(ctx: StepContext, index: number): number {
 }
 
 /** EventSent: the SDK re-keys a call (or lock) by the request id in its Input, then matches the EventRaised answer named by it. */
-function sendToEntity(ctx: StepContext, id: number, index: number, entityId: string, name: string, wire: Record<string, unknown>, message: Omit<EntityMessage, 'id' | 'parent' | 'parentExecutionId'>): void {
+function sendToEntity(
+  ctx: StepContext,
+  id: number,
+  index: number,
+  entityId: string,
+  name: string,
+  wire: Record<string, unknown>,
+  message: Omit<EntityMessage, 'id' | 'parent' | 'parentExecutionId'>,
+): void {
   const { record } = ctx.state;
-  ctx.events.push({ EventType: EventType.EventSent, EventId: id, IsPlayed: false, Timestamp: ctx.now, InstanceId: entityId, Name: name, Input: JSON.stringify({ ...wire, parent: record.instanceId }), LeafIndex: index });
-  const full: EntityMessage = { ...message, id: ctx.ids.messageId(), parent: record.instanceId, parentExecutionId: record.executionId };
+  ctx.events.push({
+    EventType: EventType.EventSent,
+    EventId: id,
+    IsPlayed: false,
+    Timestamp: ctx.now,
+    InstanceId: entityId,
+    Name: name,
+    Input: JSON.stringify({ ...wire, parent: record.instanceId }),
+    LeafIndex: index,
+  });
+  const full: EntityMessage = {
+    ...message,
+    id: ctx.ids.messageId(),
+    parent: record.instanceId,
+    parentExecutionId: record.executionId,
+  };
   ctx.entityMessages.push({ entityId, message: full });
   ctx.effects.push({ kind: 'notifyEntity', entityId, message: full });
 }
 
 function callTask(ctx: StepContext, leaf: Action, index: number): void {
   const id = numberLeaf(ctx, index);
-  const isSub = leaf.actionType === ActionType.CallSubOrchestrator || leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
-  const withRetry = leaf.actionType === ActionType.CallActivityWithRetry || leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
+  const isSub =
+    leaf.actionType === ActionType.CallSubOrchestrator ||
+    leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
+  const withRetry =
+    leaf.actionType === ActionType.CallActivityWithRetry ||
+    leaf.actionType === ActionType.CallSubOrchestratorWithRetry;
   const input = isSub ? encodeRawInput(leaf.input) : encodePreprocessedInput(leaf.input);
   if (withRetry) {
     ctx.state.retryGroups.set(id, {
-      kind: isSub ? 'sub' : 'activity', name: leaf.functionName ?? '', input, options: leaf.retryOptions!, failures: 0,
-      firstAttemptAt: Date.parse(ctx.now), childInstanceId: leaf.instanceId,
+      kind: isSub ? 'sub' : 'activity',
+      name: leaf.functionName ?? '',
+      input,
+      options: leaf.retryOptions!,
+      failures: 0,
+      firstAttemptAt: Date.parse(ctx.now),
+      childInstanceId: leaf.instanceId,
     });
   }
   scheduleTask(ctx, id, {
-    kind: isSub ? 'sub' : 'activity', name: leaf.functionName ?? '', input, leafIndex: index,
-    retryGroup: withRetry ? id : undefined, attempt: withRetry ? 1 : undefined, retryOptions: withRetry ? leaf.retryOptions : undefined,
+    kind: isSub ? 'sub' : 'activity',
+    name: leaf.functionName ?? '',
+    input,
+    leafIndex: index,
+    retryGroup: withRetry ? id : undefined,
+    attempt: withRetry ? 1 : undefined,
+    retryOptions: withRetry ? leaf.retryOptions : undefined,
     fixedChildId: leaf.instanceId,
   });
 }
@@ -124,9 +227,21 @@ function callEntity(ctx: StepContext, leaf: Action, index: number): void {
   const signal = leaf.actionType === ActionType.SignalEntity;
   const requestId = ctx.ids.requestId();
   const input = leaf.input === undefined ? undefined : JSON.stringify(leaf.input);
-  sendToEntity(ctx, id, index, leaf.instanceId!, 'op', { id: requestId, op: leaf.operation, signal, input }, {
-    kind: 'operation', operation: leaf.operation, input, signal, requestId: signal ? undefined : requestId,
-  });
+  sendToEntity(
+    ctx,
+    id,
+    index,
+    leaf.instanceId!,
+    'op',
+    { id: requestId, op: leaf.operation, signal, input },
+    {
+      kind: 'operation',
+      operation: leaf.operation,
+      input,
+      signal,
+      requestId: signal ? undefined : requestId,
+    },
+  );
 }
 
 type ActionHandler = (ctx: StepContext, leaf: Action, index: number) => void;
@@ -152,7 +267,15 @@ export const actionHandlers: Readonly<Partial<Record<number, ActionHandler>>> = 
   [ActionType.LockEntities]: (ctx, leaf, index) => {
     const id = numberLeaf(ctx, index);
     const lockSet = (leaf.lockSet ?? []).map((e) => entitySchedulerId(e.name, e.key));
-    sendToEntity(ctx, id, index, lockSet[0], 'op', { id: leaf.lockRequestId, lockset: lockSet, pos: 0 }, { kind: 'lock', requestId: leaf.lockRequestId, lockSet, position: 0 });
+    sendToEntity(
+      ctx,
+      id,
+      index,
+      lockSet[0],
+      'op',
+      { id: leaf.lockRequestId, lockset: lockSet, pos: 0 },
+      { kind: 'lock', requestId: leaf.lockRequestId, lockSet, position: 0 },
+    );
     ctx.state.heldLocks = lockSet;
   },
   [ActionType.ReleaseEntities]: (ctx, _leaf, index) => {
@@ -160,13 +283,27 @@ export const actionHandlers: Readonly<Partial<Record<number, ActionHandler>>> = 
     for (const entityId of ctx.state.heldLocks) {
       const id = ctx.state.nextId++;
       ctx.state.leafIds[index] ??= id;
-      sendToEntity(ctx, id, index, entityId, 'release', { releaseorchestrationlock: true }, { kind: 'release' });
+      sendToEntity(
+        ctx,
+        id,
+        index,
+        entityId,
+        'release',
+        { releaseorchestrationlock: true },
+        { kind: 'release' },
+      );
     }
     ctx.state.heldLocks = [];
   },
   [ActionType.CallHttp]: (ctx, leaf, index) => {
     const id = numberLeaf(ctx, index);
     const request = leaf.httpRequest ?? {};
-    scheduleTask(ctx, id, { kind: 'activity', name: HTTP_ACTIVITY, input: JSON.stringify(request), leafIndex: index, httpPolling: request.asynchronousPatternEnabled !== false });
+    scheduleTask(ctx, id, {
+      kind: 'activity',
+      name: HTTP_ACTIVITY,
+      input: JSON.stringify(request),
+      leafIndex: index,
+      httpPolling: request.asynchronousPatternEnabled !== false,
+    });
   },
 };

@@ -103,11 +103,23 @@ export function encodeRawInput(input: unknown): string {
 }
 
 /** DTFx RetryInterceptor: first × backoff^(n-1), capped; 0 once attempts or the retry timeout run out. */
-export function retryDelayMs(options: RetryOptionsWire, failedAttempts: number, firstAttemptAt: number, now: number): number {
+export function retryDelayMs(
+  options: RetryOptionsWire,
+  failedAttempts: number,
+  firstAttemptAt: number,
+  now: number,
+): number {
   if (failedAttempts >= options.maxNumberOfAttempts) return 0;
   const timeout = options.retryTimeoutInMilliseconds;
-  if (timeout !== undefined && timeout > 0 && timeout < Number.MAX_SAFE_INTEGER && now >= firstAttemptAt + timeout) return 0;
-  const delay = options.firstRetryIntervalInMilliseconds * Math.pow(options.backoffCoefficient ?? 1, failedAttempts - 1);
+  if (
+    timeout !== undefined &&
+    timeout > 0 &&
+    timeout < Number.MAX_SAFE_INTEGER &&
+    now >= firstAttemptAt + timeout
+  )
+    return 0;
+  const delay =
+    options.firstRetryIntervalInMilliseconds * Math.pow(options.backoffCoefficient ?? 1, failedAttempts - 1);
   const cap = options.maxRetryIntervalInMilliseconds;
   return cap !== undefined && cap > 0 && delay > cap ? cap : delay;
 }

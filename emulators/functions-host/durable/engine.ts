@@ -14,12 +14,30 @@ import type { Effect, StepIds } from './action-handlers.js';
 import { ActivityRunner, invokeOrchestrator } from './invocations.js';
 import type { EntityScheduler } from './entities.js';
 import {
-  episodeEvents, executionEnd, executionStarted, nextExecution, orchestratorInput, parentNotice, selectDeliveries, stepEpisode, terminationEnd, type StepResult,
+  episodeEvents,
+  executionEnd,
+  executionStarted,
+  nextExecution,
+  orchestratorInput,
+  parentNotice,
+  selectDeliveries,
+  stepEpisode,
+  terminationEnd,
+  type StepResult,
 } from './episode.js';
 import { afterEpisodeFailure, STORAGE_RECHECK_MS, storageReason } from './failure-policy.js';
 import { LiveInstances } from './live-instances.js';
 import {
-  DurableRequestError, EventType, isoNow, newInstanceRecord, newMessageId, serialized, terminalStatuses, type HistoryEvent, type InboxMessage, type InstanceRecord,
+  DurableRequestError,
+  EventType,
+  isoNow,
+  newInstanceRecord,
+  newMessageId,
+  serialized,
+  terminalStatuses,
+  type HistoryEvent,
+  type InboxMessage,
+  type InstanceRecord,
 } from './model.js';
 import { ReadyQueue } from './ready-queue.js';
 import { analyze, outstandingTasks, type LiveInstance, type ScheduledTask } from './replay-state.js';
@@ -57,14 +75,21 @@ export class DurableEngine {
 
   constructor(options: EngineOptions) {
     this.#options = options;
-    this.#live = new LiveInstances(options.store, options.log, (id) => void this.#resumeAfterFailure(id, Number.MAX_SAFE_INTEGER));
+    this.#live = new LiveInstances(
+      options.store,
+      options.log,
+      (id) => void this.#resumeAfterFailure(id, Number.MAX_SAFE_INTEGER),
+    );
     this.#queue = new ReadyQueue({
       step: (id) => this.#runEpisode(id),
       maxRunning: options.settings.maxConcurrentOrchestratorFunctions,
       otherWorkIdle: () => this.#activities.isIdle(),
     });
     this.#activities = new ActivityRunner({
-      ...options, maxRunning: options.settings.maxConcurrentActivityFunctions, stopped: () => this.#queue.stopped, settled: () => this.#queue.checkIdle(),
+      ...options,
+      maxRunning: options.settings.maxConcurrentActivityFunctions,
+      stopped: () => this.#queue.stopped,
+      settled: () => this.#queue.checkIdle(),
     });
   }
 
@@ -105,16 +130,35 @@ export class DurableEngine {
 
   // ---------------------------------------------------------------- client operations
 
-  async startNew(name: string, instanceId: string | undefined, inputJson: string | null): Promise<InstanceRecord> {
+  async startNew(
+    name: string,
+    instanceId: string | undefined,
+    inputJson: string | null,
+  ): Promise<InstanceRecord> {
     const fn = this.#options.registry.byName(name);
-    if (!isOrchestrator(fn)) throw new DurableRequestError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`);
+    if (!isOrchestrator(fn))
+      throw new DurableRequestError(
+        400,
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`,
+      );
     const id = instanceId ?? newExecutionId();
-    if (id.startsWith('@')) throw new DurableRequestError(400, `Invalid instance id '${id}': ids starting with '@' are reserved for entities.`);
-    if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id)) throw new DurableRequestError(400, `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`);
+    if (id.startsWith('@'))
+      throw new DurableRequestError(
+        400,
+        `Invalid instance id '${id}': ids starting with '@' are reserved for entities.`,
+      );
+    if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id))
+      throw new DurableRequestError(
+        400,
+        `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`,
+      );
     return serialized(this.#creating, id, async () => {
       const existing = await this.getInstance(id);
       if (existing && !terminalStatuses.has(existing.runtimeStatus)) {
-        throw new DurableRequestError(409, `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`);
+        throw new DurableRequestError(
+          409,
+          `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`,
+        );
       }
       const record = newInstanceRecord(id, fn.metadata.name, inputJson, null, isoNow(), newExecutionId());
       await this.#create(record, !existing);
@@ -124,7 +168,12 @@ export class DurableEngine {
 
   /** `fresh`: no instance of that id exists, so there is no old history to clear. */
   async #create(record: InstanceRecord, fresh: boolean): Promise<void> {
-    const start: InboxMessage = { id: newMessageId(), instanceId: record.instanceId, executionId: record.executionId, event: executionStarted(record, isoNow()) };
+    const start: InboxMessage = {
+      id: newMessageId(),
+      instanceId: record.instanceId,
+      executionId: record.executionId,
+      event: executionStarted(record, isoNow()),
+    };
     this.#live.drop(record.instanceId);
     await this.#options.store.resetInstance(record, start, fresh);
     this.#live.set(analyze(record, [], [start]));
@@ -148,7 +197,10 @@ export class DurableEngine {
     const live = await this.#live.load(instanceId);
     if (!live) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
     if (terminalStatuses.has(live.record.runtimeStatus)) {
-      throw new DurableRequestError(410, `The instance '${instanceId}' is ${live.record.runtimeStatus}; it accepts no more operations.`);
+      throw new DurableRequestError(
+        410,
+        `The instance '${instanceId}' is ${live.record.runtimeStatus}; it accepts no more operations.`,
+      );
     }
     const message: InboxMessage = { id: newMessageId(), instanceId, executionId: null, event };
     await this.#options.store.addMessage(message);
@@ -157,19 +209,36 @@ export class DurableEngine {
   }
 
   raiseEvent(instanceId: string, name: string, dataJson: string | null): Promise<void> {
-    return this.#send(instanceId, { EventType: EventType.EventRaised, Timestamp: isoNow(), Name: name, Input: dataJson ?? undefined });
+    return this.#send(instanceId, {
+      EventType: EventType.EventRaised,
+      Timestamp: isoNow(),
+      Name: name,
+      Input: dataJson ?? undefined,
+    });
   }
 
   terminate(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, { EventType: EventType.ExecutionTerminated, Timestamp: isoNow(), Input: JSON.stringify(reason) });
+    return this.#send(instanceId, {
+      EventType: EventType.ExecutionTerminated,
+      Timestamp: isoNow(),
+      Input: JSON.stringify(reason),
+    });
   }
 
   suspend(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, { EventType: EventType.ExecutionSuspended, Timestamp: isoNow(), Reason: reason });
+    return this.#send(instanceId, {
+      EventType: EventType.ExecutionSuspended,
+      Timestamp: isoNow(),
+      Reason: reason,
+    });
   }
 
   resume(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, { EventType: EventType.ExecutionResumed, Timestamp: isoNow(), Reason: reason });
+    return this.#send(instanceId, {
+      EventType: EventType.ExecutionResumed,
+      Timestamp: isoNow(),
+      Reason: reason,
+    });
   }
 
   /** Only finished instances are purged (running ones would lose their state under them). */
@@ -201,8 +270,15 @@ export class DurableEngine {
     const before = this.#live.get(id);
     const committedLength = before?.history.length ?? 0;
     await this.#episode(id)
-      .then(() => this.#commitFailures.delete(id), (error: unknown) => this.#episodeFailed(id, before, committedLength, error))
-      .catch((error: unknown) => this.#options.log.error(`Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`));
+      .then(
+        () => this.#commitFailures.delete(id),
+        (error: unknown) => this.#episodeFailed(id, before, committedLength, error),
+      )
+      .catch((error: unknown) =>
+        this.#options.log.error(
+          `Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`,
+        ),
+      );
   }
 
   /**
@@ -210,17 +286,26 @@ export class DurableEngine {
    * memory is thrown away and the instance is reloaded from what was committed; the episode
    * runs again after a pause, or the instance fails with the reason: never Running in silence.
    */
-  async #episodeFailed(instanceId: string, before: LiveInstance | undefined, committedLength: number, error: unknown): Promise<void> {
+  async #episodeFailed(
+    instanceId: string,
+    before: LiveInstance | undefined,
+    committedLength: number,
+    error: unknown,
+  ): Promise<void> {
     const failures = (this.#commitFailures.get(instanceId) ?? 0) + 1;
     this.#commitFailures.set(instanceId, failures);
     this.#live.keepVolatile(this.#live.get(instanceId) ?? before);
     this.#live.drop(instanceId);
     const next = afterEpisodeFailure(error, failures);
     if (next.fail) {
-      this.#options.log.error(`Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${next.reason}`);
+      this.#options.log.error(
+        `Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${next.reason}`,
+      );
       return this.#failAfterFailures(instanceId, next.reason);
     }
-    this.#options.log.error(`Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${next.delayMs} ms: ${next.reason}`);
+    this.#options.log.error(
+      `Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${next.delayMs} ms: ${next.reason}`,
+    );
     setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), next.delayMs).unref();
   }
 
@@ -235,8 +320,13 @@ export class DurableEngine {
       this.#live.adoptOrphans(instanceId);
       this.#wake(instanceId);
     } catch (error) {
-      this.#options.log.error(`Instance '${instanceId}': storage still cannot be read; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`);
-      setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), STORAGE_RECHECK_MS).unref();
+      this.#options.log.error(
+        `Instance '${instanceId}': storage still cannot be read; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`,
+      );
+      setTimeout(
+        () => void this.#resumeAfterFailure(instanceId, committedLength),
+        STORAGE_RECHECK_MS,
+      ).unref();
     }
   }
 
@@ -248,7 +338,10 @@ export class DurableEngine {
       if (!live || terminalStatuses.has(live.record.runtimeStatus)) return;
       const now = isoNow();
       const failed: InstanceRecord = {
-        ...live.record, runtimeStatus: 'Failed', lastUpdatedTime: now, completedTime: now,
+        ...live.record,
+        runtimeStatus: 'Failed',
+        lastUpdatedTime: now,
+        completedTime: now,
         output: JSON.stringify(`Orchestrator function '${live.record.name}' failed: ${reason}`),
       };
       await this.#options.store.saveInstance(failed);
@@ -256,7 +349,9 @@ export class DurableEngine {
       this.#commitFailures.delete(instanceId);
       await this.#ended(live);
     } catch (error) {
-      this.#options.log.error(`Instance '${instanceId}': could not record its failure yet; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`);
+      this.#options.log.error(
+        `Instance '${instanceId}': could not record its failure yet; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`,
+      );
       setTimeout(() => void this.#failAfterFailures(instanceId, reason), STORAGE_RECHECK_MS).unref();
     }
   }
@@ -265,7 +360,9 @@ export class DurableEngine {
 
   #runActivity(live: LiveInstance, taskId: number, task: ScheduledTask): void {
     const { instanceId, executionId } = live.record;
-    this.#activities.run(task.name ?? '', task.input ?? 'null', instanceId, taskId, (event) => this.#deliver({ id: newMessageId(), instanceId, executionId, event }));
+    this.#activities.run(task.name ?? '', task.input ?? 'null', instanceId, taskId, (event) =>
+      this.#deliver({ id: newMessageId(), instanceId, executionId, event }),
+    );
   }
 
   /**
@@ -279,7 +376,8 @@ export class DurableEngine {
 
   async #ensureChild(parent: LiveInstance, taskId: number, task: ScheduledTask): Promise<void> {
     const child = await this.getInstance(task.childInstanceId!);
-    if (!child || child.parentInstanceId !== parent.record.instanceId || child.parentTaskId !== taskId) await this.#startChild(parent, taskId, task);
+    if (!child || child.parentInstanceId !== parent.record.instanceId || child.parentTaskId !== taskId)
+      await this.#startChild(parent, taskId, task);
     else if (terminalStatuses.has(child.runtimeStatus)) await this.#notifyParent(child);
   }
 
@@ -288,15 +386,40 @@ export class DurableEngine {
     const fn = this.#options.registry.byName(task.name ?? '');
     if (!isOrchestrator(fn)) {
       const Reason = `The function '${task.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-      return this.#deliver({ id: newMessageId(), instanceId, executionId, event: { EventType: EventType.SubOrchestrationInstanceFailed, Timestamp: isoNow(), TaskScheduledId: taskId, Reason, Details: '' } });
+      return this.#deliver({
+        id: newMessageId(),
+        instanceId,
+        executionId,
+        event: {
+          EventType: EventType.SubOrchestrationInstanceFailed,
+          Timestamp: isoNow(),
+          TaskScheduledId: taskId,
+          Reason,
+          Details: '',
+        },
+      });
     }
-    const record = newInstanceRecord(task.childInstanceId!, fn.metadata.name, task.input ?? null, { instanceId, executionId, taskId }, isoNow(), newExecutionId());
-    await serialized(this.#creating, record.instanceId, async () => this.#create(record, !(await this.getInstance(record.instanceId))));
+    const record = newInstanceRecord(
+      task.childInstanceId!,
+      fn.metadata.name,
+      task.input ?? null,
+      { instanceId, executionId, taskId },
+      isoNow(),
+      newExecutionId(),
+    );
+    await serialized(this.#creating, record.instanceId, async () =>
+      this.#create(record, !(await this.getInstance(record.instanceId))),
+    );
   }
 
   async #notifyParent(child: InstanceRecord): Promise<void> {
     if (!child.parentInstanceId || child.parentTaskId === null) return;
-    await this.#deliver({ id: `${newMessageId()}-child`, instanceId: child.parentInstanceId, executionId: child.parentExecutionId, event: parentNotice(child, child.parentTaskId, isoNow()) });
+    await this.#deliver({
+      id: `${newMessageId()}-child`,
+      instanceId: child.parentInstanceId,
+      executionId: child.parentExecutionId,
+      event: parentNotice(child, child.parentTaskId, isoNow()),
+    });
   }
 
   // ---------------------------------------------------------------- one episode (episode.ts)
@@ -317,12 +440,20 @@ export class DurableEngine {
       case 'terminate': {
         const end = terminationEnd(live.record, selection.reason, now);
         await this.#live.commit(live, end.record, end.events, consumed);
-        this.#options.log.info(`Instance '${instanceId}' (${live.record.name}) terminated: ${selection.reason}`);
+        this.#options.log.info(
+          `Instance '${instanceId}' (${live.record.name}) terminated: ${selection.reason}`,
+        );
         return this.#ended(live);
       }
       case 'suspension': {
-        const status = selection.change === 'suspend' ? 'Suspended' : (live.history.length > 0 ? 'Running' : 'Pending');
-        await this.#live.commit(live, { ...live.record, runtimeStatus: status, lastUpdatedTime: now }, selection.delivered, consumed);
+        const status =
+          selection.change === 'suspend' ? 'Suspended' : live.history.length > 0 ? 'Running' : 'Pending';
+        await this.#live.commit(
+          live,
+          { ...live.record, runtimeStatus: status, lastUpdatedTime: now },
+          selection.delivered,
+          consumed,
+        );
         if (selection.change === 'resume') this.#wake(instanceId);
         return;
       }
@@ -332,23 +463,44 @@ export class DurableEngine {
     }
   }
 
-  async #orchestrate(live: LiveInstance, delivered: HistoryEvent[], consumed: string[], now: string): Promise<void> {
+  async #orchestrate(
+    live: LiveInstance,
+    delivered: HistoryEvent[],
+    consumed: string[],
+    now: string,
+  ): Promise<void> {
     const fn = this.#options.registry.byName(live.record.name);
     if (!isOrchestrator(fn)) {
-      return this.#finish(live, episodeEvents(now, delivered), consumed, now, { failed: `The function '${live.record.name}' doesn't exist, is disabled, or is not an orchestrator function.` });
+      return this.#finish(live, episodeEvents(now, delivered), consumed, now, {
+        failed: `The function '${live.record.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      });
     }
-    const answer = await invokeOrchestrator(this.#options, fn, orchestratorInput(live, episodeEvents(now, delivered)));
+    const answer = await invokeOrchestrator(
+      this.#options,
+      fn,
+      orchestratorInput(live, episodeEvents(now, delivered)),
+    );
     const step = stepEpisode(live, delivered, answer, now, stepIds);
     for (const id of step.disarmed) this.#timers.disarm(live.record.instanceId, id);
     const { outcome, customStatus } = step;
-    if (outcome.kind === 'failed') return this.#finish(live, step.events, consumed, now, { failed: outcome.reason, customStatus });
+    if (outcome.kind === 'failed')
+      return this.#finish(live, step.events, consumed, now, { failed: outcome.reason, customStatus });
     if (outcome.kind !== 'running') {
       // Signals sent in the last episode still go out (fire and forget), before the end is committed.
-      for (const { entityId, message } of step.entityMessages) await this.#options.entities.send(entityId, message);
+      for (const { entityId, message } of step.entityMessages)
+        await this.#options.entities.send(entityId, message);
     }
-    if (outcome.kind === 'completed') return this.#finish(live, step.events, consumed, now, { output: outcome.output, customStatus });
-    if (outcome.kind === 'continuedAsNew') return this.#continueAsNew(live, consumed, now, outcome, customStatus);
-    await this.#live.commit(live, { ...live.record, runtimeStatus: 'Running', customStatus, lastUpdatedTime: now }, step.events, consumed, { entityMessages: step.entityMessages });
+    if (outcome.kind === 'completed')
+      return this.#finish(live, step.events, consumed, now, { output: outcome.output, customStatus });
+    if (outcome.kind === 'continuedAsNew')
+      return this.#continueAsNew(live, consumed, now, outcome, customStatus);
+    await this.#live.commit(
+      live,
+      { ...live.record, runtimeStatus: 'Running', customStatus, lastUpdatedTime: now },
+      step.events,
+      consumed,
+      { entityMessages: step.entityMessages },
+    );
     for (const effect of step.effects) await this.#apply(live, effect);
   }
 
@@ -356,18 +508,30 @@ export class DurableEngine {
   async #apply(live: LiveInstance, effect: Effect): Promise<void> {
     const { instanceId, executionId } = live.record;
     switch (effect.kind) {
-      case 'armTimer': return this.#timers.arm(instanceId, effect.id, effect.fireAt);
-      case 'runActivity': return this.#runActivity(live, effect.id, effect.task);
-      case 'startChild': return this.#startChild(live, effect.id, effect.task);
-      case 'deliver': return this.#deliver({ id: newMessageId(), instanceId, executionId, event: effect.event });
-      case 'notifyEntity': return this.#options.entities.notify(effect.entityId, effect.message);
+      case 'armTimer':
+        return this.#timers.arm(instanceId, effect.id, effect.fireAt);
+      case 'runActivity':
+        return this.#runActivity(live, effect.id, effect.task);
+      case 'startChild':
+        return this.#startChild(live, effect.id, effect.task);
+      case 'deliver':
+        return this.#deliver({ id: newMessageId(), instanceId, executionId, event: effect.event });
+      case 'notifyEntity':
+        return this.#options.entities.notify(effect.entityId, effect.message);
     }
   }
 
-  async #finish(live: LiveInstance, events: HistoryEvent[], consumed: string[], now: string, outcome: { output?: string; failed?: string; customStatus?: string | null }): Promise<void> {
+  async #finish(
+    live: LiveInstance,
+    events: HistoryEvent[],
+    consumed: string[],
+    now: string,
+    outcome: { output?: string; failed?: string; customStatus?: string | null },
+  ): Promise<void> {
     const end = executionEnd(live.record, now, outcome);
     await this.#live.commit(live, end.record, [...events, ...end.events], consumed);
-    if (end.failedMessage !== undefined) this.#options.log.error(`Instance '${live.record.instanceId}' failed: ${end.failedMessage}`);
+    if (end.failedMessage !== undefined)
+      this.#options.log.error(`Instance '${live.record.instanceId}' failed: ${end.failedMessage}`);
     await this.#ended(live);
   }
 
@@ -382,17 +546,31 @@ export class DurableEngine {
   /** Releases the critical section an ending instance still holds, as the Durable extension does. */
   async #releaseLocks(live: LiveInstance): Promise<void> {
     for (const entityId of live.heldLocks) {
-      await this.#options.entities.send(entityId, { id: newMessageId(), kind: 'release', parent: live.record.instanceId, parentExecutionId: live.record.executionId });
+      await this.#options.entities.send(entityId, {
+        id: newMessageId(),
+        kind: 'release',
+        parent: live.record.instanceId,
+        parentExecutionId: live.record.executionId,
+      });
     }
     live.heldLocks = [];
   }
 
   /** The finished execution's events are dropped with its history, as DTFx does; the next one starts fresh. */
-  async #continueAsNew(live: LiveInstance, consumed: string[], now: string, outcome: Extract<StepResult['outcome'], { kind: 'continuedAsNew' }>, customStatus: string | null): Promise<void> {
+  async #continueAsNew(
+    live: LiveInstance,
+    consumed: string[],
+    now: string,
+    outcome: Extract<StepResult['outcome'], { kind: 'continuedAsNew' }>,
+    customStatus: string | null,
+  ): Promise<void> {
     const previousExecutionId = live.record.executionId;
     const next = nextExecution(live.record, outcome, customStatus, now, stepIds);
     this.#timers.disarmAll(live.record.instanceId, live.scheduled);
-    await this.#live.commit(live, next.record, [], consumed, { addedMessages: next.messages, previousExecutionId });
+    await this.#live.commit(live, next.record, [], consumed, {
+      addedMessages: next.messages,
+      previousExecutionId,
+    });
     await this.#releaseLocks(live);
     this.#live.set(analyze(live.record, [], live.inbox));
     this.#wake(live.record.instanceId);

@@ -133,15 +133,19 @@ export class EntityScheduler {
    */
   notify(entityId: string, message: EntityMessage): void {
     const add = (live: LiveEntity) => {
-      if (!live.consumed.has(message.id) && !live.inbox.some((m) => m.id === message.id)) live.inbox.push(message);
+      if (!live.consumed.has(message.id) && !live.inbox.some((m) => m.id === message.id))
+        live.inbox.push(message);
     };
     const live = this.#live.get(entityId);
     if (live) add(live);
     else {
-      this.#loading.get(entityId)?.then((loaded) => {
-        add(loaded);
-        this.#wake(entityId);
-      }, () => undefined);
+      this.#loading.get(entityId)?.then(
+        (loaded) => {
+          add(loaded);
+          this.#wake(entityId);
+        },
+        () => undefined,
+      );
     }
     this.#wake(entityId);
   }
@@ -167,7 +171,9 @@ export class EntityScheduler {
   /** One step; a batch that fails is reloaded from what was committed and runs again a second later. */
   #runStep(id: string): Promise<boolean> {
     return this.#step(id).catch((error: unknown) => {
-      this.#options.log.error(`Entity '${id}': a batch failed and will run again: ${(error as Error).stack ?? String(error)}`);
+      this.#options.log.error(
+        `Entity '${id}': a batch failed and will run again: ${(error as Error).stack ?? String(error)}`,
+      );
       this.#live.delete(id); // reload from what was committed
       setTimeout(() => this.#wake(id), 1000).unref();
       return false;
@@ -181,8 +187,16 @@ export class EntityScheduler {
     if (!pending) {
       pending = (async () => {
         const { name, key } = parseEntityId(entityId);
-        const record = (await this.#options.store.getEntity(entityId))
-          ?? { id: entityId, name, key, exists: false, state: null, lockedBy: null, lastOperationTime: isoNow(), lastBatch: [] };
+        const record = (await this.#options.store.getEntity(entityId)) ?? {
+          id: entityId,
+          name,
+          key,
+          exists: false,
+          state: null,
+          lockedBy: null,
+          lastOperationTime: isoNow(),
+          lastBatch: [],
+        };
         const inbox = await this.#options.store.readEntityMessages(entityId);
         const live = this.#live.get(entityId) ?? { record, inbox, consumed: new Set<string>() };
         this.#live.set(entityId, live);
@@ -234,9 +248,18 @@ export class EntityScheduler {
     record.lockedBy = message.parent ?? null;
     const lockSet = message.lockSet ?? [];
     const next = (message.position ?? 0) + 1;
-    const outbox: Outbox = next < lockSet.length
-      ? { answers: [], signals: [{ entityId: lockSet[next], message: { ...message, id: newMessageId(), position: next } }] }
-      : { answers: [this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') })], signals: [] };
+    const outbox: Outbox =
+      next < lockSet.length
+        ? {
+            answers: [],
+            signals: [
+              { entityId: lockSet[next], message: { ...message, id: newMessageId(), position: next } },
+            ],
+          }
+        : {
+            answers: [this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') })],
+            signals: [],
+          };
     await this.#store(outbox);
     await this.#commit(live, record, [...dropped, message.id]);
     this.#handOver(outbox);
@@ -250,13 +273,23 @@ export class EntityScheduler {
     let failure: string | undefined;
     if (!fn || trigger?.type !== 'entityTrigger') {
       failure = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
-      state = { entityExists: record.exists, entityState: record.state ?? undefined, results: [], signals: [] };
+      state = {
+        entityExists: record.exists,
+        entityState: record.state ?? undefined,
+        results: [],
+        signals: [],
+      };
     } else {
       const binding = {
         self: { name: record.name, key: record.key },
         exists: record.exists,
         state: record.state ?? undefined,
-        batch: batch.map((m) => ({ id: m.requestId ?? m.id, name: m.operation ?? '', signal: m.signal ?? true, input: m.input ?? '' })),
+        batch: batch.map((m) => ({
+          id: m.requestId ?? m.id,
+          name: m.operation ?? '',
+          signal: m.signal ?? true,
+          input: m.input ?? '',
+        })),
       };
       const outcome = await this.#options.invoker.invoke(fn, {
         inputData: [{ name: trigger.name, data: { json: JSON.stringify(binding) } }],
@@ -267,7 +300,12 @@ export class EntityScheduler {
         state = (typeof value === 'string' ? JSON.parse(value) : value) as EntityStateWire;
       } else {
         failure = outcome.error.message;
-        state = { entityExists: record.exists, entityState: record.state ?? undefined, results: [], signals: [] };
+        state = {
+          entityExists: record.exists,
+          entityState: record.state ?? undefined,
+          results: [],
+          signals: [],
+        };
       }
     }
     // Answers for calls, signals the operations sent: stored before the entity row commits.
@@ -276,15 +314,35 @@ export class EntityScheduler {
       if (message.signal || !message.parent || !message.requestId) return;
       const result = state.results?.[i];
       if (failure !== undefined || !result || result.isError) {
-        const why = failure ?? (result?.result && result.result !== '{}' ? result.result : JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed.`));
-        answers.push(this.#answer(message, { result: failure !== undefined ? JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed: ${failure}`) : why, exceptionType: 'Error' }));
+        const why =
+          failure ??
+          (result?.result && result.result !== '{}'
+            ? result.result
+            : JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed.`));
+        answers.push(
+          this.#answer(message, {
+            result:
+              failure !== undefined
+                ? JSON.stringify(
+                    `Operation '${message.operation}' on entity '${record.id}' failed: ${failure}`,
+                  )
+                : why,
+            exceptionType: 'Error',
+          }),
+        );
       } else {
         answers.push(this.#answer(message, result.result === undefined ? {} : { result: result.result }));
       }
     });
     const signals = (state.signals ?? []).map((signal) => ({
       entityId: entitySchedulerId(signal.target.name, signal.target.key),
-      message: { id: newMessageId(), kind: 'operation', operation: signal.name, input: signal.input || undefined, signal: true } as EntityMessage,
+      message: {
+        id: newMessageId(),
+        kind: 'operation',
+        operation: signal.name,
+        input: signal.input || undefined,
+        signal: true,
+      } as EntityMessage,
     }));
     const consumed = [...dropped, ...batch.map((m) => m.id)];
     const next: EntityRecord = {
@@ -307,15 +365,28 @@ export class EntityScheduler {
       // would have sent is taken back, the operations fail, the entity keeps its previous state.
       await this.#unstore(outbox);
       const reason = (error as Error).message.split('\n')[0];
-      this.#options.log.error(`Entity '${record.id}': storage refused the outcome of ${batch.length} operation(s), which fail: ${reason}`);
+      this.#options.log.error(
+        `Entity '${record.id}': storage refused the outcome of ${batch.length} operation(s), which fail: ${reason}`,
+      );
       const refused: Outbox = {
-        answers: batch.filter((m) => !m.signal && m.parent && m.requestId).map((m) => this.#answer(m, {
-          result: JSON.stringify(`Operation '${m.operation}' on entity '${record.id}' failed: storage refused the new state: ${reason}`), exceptionType: 'Error',
-        })),
+        answers: batch
+          .filter((m) => !m.signal && m.parent && m.requestId)
+          .map((m) =>
+            this.#answer(m, {
+              result: JSON.stringify(
+                `Operation '${m.operation}' on entity '${record.id}' failed: storage refused the new state: ${reason}`,
+              ),
+              exceptionType: 'Error',
+            }),
+          ),
         signals: [],
       };
       await this.#store(refused);
-      await this.#commit(live, { ...record, lastOperationTime: isoNow(), lastBatch: batch.map((m) => m.id) }, consumed);
+      await this.#commit(
+        live,
+        { ...record, lastOperationTime: isoNow(), lastBatch: batch.map((m) => m.id) },
+        consumed,
+      );
       this.#handOver(refused);
       return;
     }
@@ -325,8 +396,15 @@ export class EntityScheduler {
   /** An answer to an orchestration: an EventRaised named by the request id, as the SDK expects. */
   #answer(message: EntityMessage, payload: { result?: string; exceptionType?: string }): InboxMessage {
     return {
-      id: newMessageId(), instanceId: message.parent!, executionId: message.parentExecutionId ?? null,
-      event: { EventType: EventType.EventRaised, Timestamp: isoNow(), Name: message.requestId, Input: JSON.stringify(payload) },
+      id: newMessageId(),
+      instanceId: message.parent!,
+      executionId: message.parentExecutionId ?? null,
+      event: {
+        EventType: EventType.EventRaised,
+        Timestamp: isoNow(),
+        Name: message.requestId,
+        Input: JSON.stringify(payload),
+      },
     };
   }
 
@@ -346,12 +424,15 @@ export class EntityScheduler {
 
   async #store(outbox: Outbox): Promise<void> {
     for (const answer of outbox.answers) await this.#options.store.addMessage(answer);
-    for (const { entityId, message } of outbox.signals) await this.#options.store.addEntityMessage(entityId, message);
+    for (const { entityId, message } of outbox.signals)
+      await this.#options.store.addEntityMessage(entityId, message);
   }
 
   async #unstore(outbox: Outbox): Promise<void> {
-    for (const answer of outbox.answers) await this.#options.store.deleteMessage(answer.instanceId, answer.id);
-    for (const { entityId, message } of outbox.signals) await this.#options.store.deleteMessage(entityId, message.id);
+    for (const answer of outbox.answers)
+      await this.#options.store.deleteMessage(answer.instanceId, answer.id);
+    for (const { entityId, message } of outbox.signals)
+      await this.#options.store.deleteMessage(entityId, message.id);
   }
 
   #handOver(outbox: Outbox): void {

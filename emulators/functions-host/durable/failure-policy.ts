@@ -13,12 +13,18 @@ export const STORAGE_RECHECK_MS = COMMIT_RETRY_MAX_MS / 10;
 
 /** A storage error's own words (status and code when the SDK gives them). */
 export function storageReason(error: unknown): string {
-  const e = error as { statusCode?: number; code?: string; message?: string; details?: { odataError?: { code?: string; message?: { value?: string } } } };
+  const e = error as {
+    statusCode?: number;
+    code?: string;
+    message?: string;
+    details?: { odataError?: { code?: string; message?: { value?: string } } };
+  };
   const odata = e.details?.odataError;
   const message = odata?.message?.value?.split('\n')[0] ?? e.message ?? String(error);
   const code = odata?.code || e.code;
   // An error with neither an HTTP status nor a code did not come from storage: say so.
-  if (e.statusCode === undefined && !code) return `the host failed while running the episode: ${(error as Error).stack ?? message}`;
+  if (e.statusCode === undefined && !code)
+    return `the host failed while running the episode: ${(error as Error).stack ?? message}`;
   return `its progress could not be saved to storage: ${e.statusCode ? `HTTP ${e.statusCode} ` : ''}${code ? `${code}: ` : ''}${message}`;
 }
 
@@ -39,6 +45,7 @@ export type AfterFailure = { fail: true; reason: string } | { fail: false; delay
 /** What to do after the `failures`-th failed episode in a row of one instance. */
 export function afterEpisodeFailure(error: unknown, failures: number): AfterFailure {
   const reason = storageReason(error);
-  if (isPermanent(error) || (!isStorageError(error) && failures >= MAX_NON_STORAGE_FAILURES)) return { fail: true, reason };
+  if (isPermanent(error) || (!isStorageError(error) && failures >= MAX_NON_STORAGE_FAILURES))
+    return { fail: true, reason };
   return { fail: false, delayMs: COMMIT_RETRY_DELAYS_MS[failures - 1] ?? COMMIT_RETRY_MAX_MS, reason };
 }

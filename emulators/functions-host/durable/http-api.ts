@@ -1,7 +1,16 @@
 // The Durable Functions HTTP API, served twice: publicly under
 // /runtime/webhooks/durabletask/ (documented status codes, headers and bodies) and under
 // /durabletask/ as the rpc endpoint the durable client calls (same routes, same answers).
-import { DurableRequestError, EventType, eventTypeNames, runtimeStatuses, terminalStatuses, type HistoryEvent, type InstanceRecord, type RuntimeStatus } from './model.js';
+import {
+  DurableRequestError,
+  EventType,
+  eventTypeNames,
+  runtimeStatuses,
+  terminalStatuses,
+  type HistoryEvent,
+  type InstanceRecord,
+  type RuntimeStatus,
+} from './model.js';
 import type { DurableEngine } from './engine.js';
 import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
 import { newMessageId } from './model.js';
@@ -34,7 +43,12 @@ export interface ManagementUrls {
 }
 
 /** The URLs a caller uses to follow one instance (also the durable client's templates, with INSTANCEID). */
-export function managementUrls(baseUrl: string, hubName: string, instanceId: string, systemKey: string | undefined): ManagementUrls {
+export function managementUrls(
+  baseUrl: string,
+  hubName: string,
+  instanceId: string,
+  systemKey: string | undefined,
+): ManagementUrls {
   const id = encodeURIComponent(instanceId);
   const query = `taskHub=${hubName}&connection=Storage${systemKey ? `&code=${systemKey}` : ''}`;
   const instance = `${baseUrl}/instances/${id}`;
@@ -52,7 +66,9 @@ export function managementUrls(baseUrl: string, hubName: string, instanceId: str
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
-  status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body,
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body,
 });
 const problem = (status: number, message: string) => json(status, { message });
 
@@ -73,9 +89,17 @@ function historyForApi(events: HistoryEvent[], showOutput: boolean): unknown[] {
   const names = new Map<number, string>();
   const out: unknown[] = [];
   for (const event of events) {
-    if (event.EventType === EventType.OrchestratorStarted || event.EventType === EventType.OrchestratorCompleted) continue;
+    if (
+      event.EventType === EventType.OrchestratorStarted ||
+      event.EventType === EventType.OrchestratorCompleted
+    )
+      continue;
     if (event.Name && event.EventId >= 0) names.set(event.EventId, event.Name);
-    const entry: Record<string, unknown> = { EventType: eventTypeNames[event.EventType], EventId: event.EventId, Timestamp: event.Timestamp };
+    const entry: Record<string, unknown> = {
+      EventType: eventTypeNames[event.EventType],
+      EventId: event.EventId,
+      Timestamp: event.Timestamp,
+    };
     if (event.Name) entry.FunctionName = event.Name;
     const scheduledName = event.TaskScheduledId !== undefined ? names.get(event.TaskScheduledId) : undefined;
     if (scheduledName) entry.FunctionName = scheduledName;
@@ -101,7 +125,10 @@ export class DurableHttpApi {
     private readonly entities: EntityScheduler,
   ) {}
 
-  statusBody(record: InstanceRecord, options: { showInput?: boolean; history?: unknown[] } = {}): Record<string, unknown> {
+  statusBody(
+    record: InstanceRecord,
+    options: { showInput?: boolean; history?: unknown[] } = {},
+  ): Record<string, unknown> {
     return {
       name: record.name,
       instanceId: record.instanceId,
@@ -125,7 +152,10 @@ export class DurableHttpApi {
   }
 
   async #route(request: ApiRequest): Promise<ApiResponse> {
-    const parts = request.path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+    const parts = request.path
+      .split('/')
+      .filter((p) => p !== '')
+      .map((p) => decodeURIComponent(p));
     const method = request.method.toUpperCase();
     const [root, id, operation, extra] = parts;
     if (root === 'orchestrators' && id && parts.length <= 3) {
@@ -148,7 +178,8 @@ export class DurableHttpApi {
     const reason = request.query.get('reason') ?? '';
     switch (operation) {
       case 'raiseEvent':
-        if (!extra) return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
+        if (!extra)
+          return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
         await this.engine.raiseEvent(id, extra, parseJsonBody(request.body));
         return { status: 202, headers: {} };
       case 'terminate':
@@ -178,7 +209,10 @@ export class DurableHttpApi {
       if (method !== 'GET') return problem(405, 'Use GET to list entities.');
       const fetchState = request.query.get('fetchState') === 'true';
       const records = (await this.engine.store.listEntities(name)).filter((r) => r.exists);
-      return json(200, records.map((r) => this.#entityListing(r, fetchState)));
+      return json(
+        200,
+        records.map((r) => this.#entityListing(r, fetchState)),
+      );
     }
     const id = entitySchedulerId(name, key);
     if (method === 'GET') {
@@ -186,11 +220,22 @@ export class DurableHttpApi {
       if (!record?.exists) return problem(404, `No entity with ID '${id}' was found.`);
       return json(200, parseOrNull(record.state));
     }
-    if (method !== 'POST' && method !== 'DELETE') return problem(405, 'Use GET to read an entity, POST to signal it or DELETE to signal its delete operation.');
-    if (!this.entities.isEntityFunction(name)) return problem(404, `No entity function named '${name}' was found.`);
+    if (method !== 'POST' && method !== 'DELETE')
+      return problem(
+        405,
+        'Use GET to read an entity, POST to signal it or DELETE to signal its delete operation.',
+      );
+    if (!this.entities.isEntityFunction(name))
+      return problem(404, `No entity function named '${name}' was found.`);
     const input = parseJsonBody(request.body);
     const operation = method === 'DELETE' ? 'delete' : (request.query.get('op') ?? '');
-    await this.entities.send(id, { id: newMessageId(), kind: 'operation', operation, input: input ?? undefined, signal: true });
+    await this.entities.send(id, {
+      id: newMessageId(),
+      kind: 'operation',
+      operation,
+      input: input ?? undefined,
+      signal: true,
+    });
     return { status: 202, headers: {} };
   }
 
@@ -228,7 +273,12 @@ export class DurableHttpApi {
     const record = await this.engine.getInstance(instanceId);
     if (!record) return problem(404, `No instance with ID '${instanceId}' was found.`);
     const showHistory = request.query.get('showHistory') === 'true';
-    const history = showHistory ? historyForApi(await this.engine.getHistory(instanceId), request.query.get('showHistoryOutput') === 'true') : undefined;
+    const history = showHistory
+      ? historyForApi(
+          await this.engine.getHistory(instanceId),
+          request.query.get('showHistoryOutput') === 'true',
+        )
+      : undefined;
     const body = this.statusBody(record, { showInput: request.query.get('showInput') !== 'false', history });
     switch (record.runtimeStatus) {
       case 'Failed':
@@ -238,7 +288,12 @@ export class DurableHttpApi {
       case 'Canceled':
         return json(200, body);
       default: {
-        const location = managementUrls(this.baseUrl(), this.hubName, instanceId, this.systemKey).statusQueryGetUri;
+        const location = managementUrls(
+          this.baseUrl(),
+          this.hubName,
+          instanceId,
+          this.systemKey,
+        ).statusQueryGetUri;
         return json(202, body, { location, 'retry-after': '5' });
       }
     }
@@ -249,12 +304,20 @@ export class DurableHttpApi {
       const value = request.query.get(name);
       if (!value) return undefined;
       const parsed = new Date(value);
-      if (Number.isNaN(parsed.getTime())) throw new DurableRequestError(400, `${name} is not a date: '${value}'.`);
+      if (Number.isNaN(parsed.getTime()))
+        throw new DurableRequestError(400, `${name} is not a date: '${value}'.`);
       return parsed;
     };
-    const statuses = (request.query.get('runtimeStatus') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const statuses = (request.query.get('runtimeStatus') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = statuses.filter((s) => !runtimeStatuses.includes(s as RuntimeStatus));
-    if (unknown.length) throw new DurableRequestError(400, `Unknown runtimeStatus ${unknown.join(', ')}; use ${runtimeStatuses.join(', ')}.`);
+    if (unknown.length)
+      throw new DurableRequestError(
+        400,
+        `Unknown runtimeStatus ${unknown.join(', ')}; use ${runtimeStatuses.join(', ')}.`,
+      );
     return {
       runtimeStatus: statuses as RuntimeStatus[],
       createdTimeFrom: date('createdTimeFrom'),
@@ -266,18 +329,27 @@ export class DurableHttpApi {
   async #list(request: ApiRequest): Promise<ApiResponse> {
     const topText = request.query.get('top');
     const top = topText === null ? undefined : Number(topText);
-    if (top !== undefined && (!Number.isInteger(top) || top < 1)) return problem(400, `top must be a positive integer, not '${topText}'.`);
+    if (top !== undefined && (!Number.isInteger(top) || top < 1))
+      return problem(400, `top must be a positive integer, not '${topText}'.`);
     const tokenHeader = request.headers['x-ms-continuation-token'];
     const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
     const page = await this.engine.store.queryInstances(this.#query(request), top, token || undefined);
     const showInput = request.query.get('showInput') !== 'false';
-    const headers: Record<string, string> = page.continuationToken ? { 'x-ms-continuation-token': page.continuationToken } : {};
-    return json(200, page.instances.map((r) => this.statusBody(r, { showInput })), headers);
+    const headers: Record<string, string> = page.continuationToken
+      ? { 'x-ms-continuation-token': page.continuationToken }
+      : {};
+    return json(
+      200,
+      page.instances.map((r) => this.statusBody(r, { showInput })),
+      headers,
+    );
   }
 
   async #purge(instanceId: string): Promise<ApiResponse> {
     const deleted = await this.engine.purge(instanceId);
-    return deleted ? json(200, { instancesDeleted: 1 }) : problem(404, `No finished instance with ID '${instanceId}' was found to purge.`);
+    return deleted
+      ? json(200, { instancesDeleted: 1 })
+      : problem(404, `No finished instance with ID '${instanceId}' was found to purge.`);
   }
 
   async #purgeBy(request: ApiRequest): Promise<ApiResponse> {
@@ -287,10 +359,13 @@ export class DurableHttpApi {
     do {
       const page = await this.engine.store.queryInstances(query, 100, token);
       for (const record of page.instances) {
-        if (terminalStatuses.has(record.runtimeStatus) && await this.engine.purge(record.instanceId)) deleted++;
+        if (terminalStatuses.has(record.runtimeStatus) && (await this.engine.purge(record.instanceId)))
+          deleted++;
       }
       token = page.continuationToken;
     } while (token);
-    return deleted > 0 ? json(200, { instancesDeleted: deleted }) : problem(404, 'No finished instance matched the filter.');
+    return deleted > 0
+      ? json(200, { instancesDeleted: deleted })
+      : problem(404, 'No finished instance matched the filter.');
   }
 }

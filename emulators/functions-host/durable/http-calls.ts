@@ -34,7 +34,13 @@ function header(headers: Record<string, string> | undefined, name: string): stri
 
 /** Runs one request; the completion event the orchestration gets. */
 export async function executeHttpCall(inputJson: string, taskId: number): Promise<InboxMessage['event']> {
-  const failed = (message: string) => ({ EventType: EventType.TaskFailed, Timestamp: isoNow(), TaskScheduledId: taskId, Reason: message, Details: message });
+  const failed = (message: string) => ({
+    EventType: EventType.TaskFailed,
+    Timestamp: isoNow(),
+    TaskScheduledId: taskId,
+    Reason: message,
+    Details: message,
+  });
   let request: DurableHttpRequestWire;
   try {
     request = JSON.parse(inputJson) as DurableHttpRequestWire;
@@ -42,7 +48,9 @@ export async function executeHttpCall(inputJson: string, taskId: number): Promis
     return failed('The durable HTTP request is not valid JSON.');
   }
   if (request.tokenSource) {
-    return failed(`callHttp with a tokenSource (managed identity token for ${JSON.stringify(request.tokenSource)}) is not supported by this host (emulators/functions-host): it has no identity to get tokens from. Send the Authorization header yourself, or call from an activity.`);
+    return failed(
+      `callHttp with a tokenSource (managed identity token for ${JSON.stringify(request.tokenSource)}) is not supported by this host (emulators/functions-host): it has no identity to get tokens from. Send the Authorization header yourself, or call from an activity.`,
+    );
   }
   const method = (request.method ?? 'GET').toUpperCase();
   try {
@@ -58,16 +66,30 @@ export async function executeHttpCall(inputJson: string, taskId: number): Promis
       // the SDK looks Location and Retry-After up without regard to case.
       headers[key] = value;
     });
-    const result: DurableHttpResponseWire = { statusCode: response.status, content: await response.text(), headers };
-    return { EventType: EventType.TaskCompleted, Timestamp: isoNow(), TaskScheduledId: taskId, Result: JSON.stringify(result) };
+    const result: DurableHttpResponseWire = {
+      statusCode: response.status,
+      content: await response.text(),
+      headers,
+    };
+    return {
+      EventType: EventType.TaskCompleted,
+      Timestamp: isoNow(),
+      TaskScheduledId: taskId,
+      Result: JSON.stringify(result),
+    };
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    return failed(`The durable HTTP request ${method} ${request.uri} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+    return failed(
+      `The durable HTTP request ${method} ${request.uri} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
+    );
   }
 }
 
 /** When a response asks to be polled (202 + Location): how long to wait and what to GET then. */
-export function pollAfter(resultJson: string | undefined, requestJson: string | undefined): { delayMs: number; pollInput: string } | undefined {
+export function pollAfter(
+  resultJson: string | undefined,
+  requestJson: string | undefined,
+): { delayMs: number; pollInput: string } | undefined {
   if (!resultJson || !requestJson) return undefined;
   let result: DurableHttpResponseWire;
   let request: DurableHttpRequestWire;
@@ -83,7 +105,15 @@ export function pollAfter(resultJson: string | undefined, requestJson: string | 
   const headers = { ...(request.headers ?? {}) };
   for (const key of Object.keys(headers)) if (key.toLowerCase() === 'x-functions-key') delete headers[key];
   return {
-    delayMs: Number.isFinite(retryAfter) && header(result.headers, 'Retry-After') !== undefined ? retryAfter * 1000 : DEFAULT_POLL_MS,
-    pollInput: JSON.stringify({ method: 'GET', uri: new URL(location, request.uri).href, headers, asynchronousPatternEnabled: true }),
+    delayMs:
+      Number.isFinite(retryAfter) && header(result.headers, 'Retry-After') !== undefined
+        ? retryAfter * 1000
+        : DEFAULT_POLL_MS,
+    pollInput: JSON.stringify({
+      method: 'GET',
+      uri: new URL(location, request.uri).href,
+      headers,
+      asynchronousPatternEnabled: true,
+    }),
   };
 }

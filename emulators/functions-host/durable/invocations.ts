@@ -17,7 +17,10 @@ export async function invokeOrchestrator(
   input: Record<string, unknown>,
 ): Promise<OrchestratorState> {
   const outcome = await options.invoker.invoke(fn, {
-    inputData: [{ name: triggerBinding(fn)!.name, data: { string: JSON.stringify(input) } }, ...options.extraInputs(fn)],
+    inputData: [
+      { name: triggerBinding(fn)!.name, data: { string: JSON.stringify(input) } },
+      ...options.extraInputs(fn),
+    ],
     triggerMetadata: { instanceId: { string: String(input.instanceId) } },
     isReplay: false,
     quietFailure: true,
@@ -52,7 +55,13 @@ export class ActivityRunner {
   }
 
   /** Queues one activity; `deliver` gets its completion event. */
-  run(name: string, inputJson: string, instanceId: string, taskId: number, deliver: (event: InboxMessage['event']) => Promise<void>): void {
+  run(
+    name: string,
+    inputJson: string,
+    instanceId: string,
+    taskId: number,
+    deliver: (event: InboxMessage['event']) => Promise<void>,
+  ): void {
     this.#queue.push(async () => deliver(await this.#execute(name, inputJson, instanceId, taskId)));
     this.#pump();
   }
@@ -62,7 +71,11 @@ export class ActivityRunner {
       const work = this.#queue.shift()!;
       this.#running++;
       work()
-        .catch((error: unknown) => this.#options.log.error(`Durable host error while running an activity: ${(error as Error).stack ?? String(error)}`))
+        .catch((error: unknown) =>
+          this.#options.log.error(
+            `Durable host error while running an activity: ${(error as Error).stack ?? String(error)}`,
+          ),
+        )
         .finally(() => {
           this.#running--;
           this.#pump();
@@ -71,16 +84,27 @@ export class ActivityRunner {
     }
   }
 
-  async #execute(name: string, inputJson: string, instanceId: string, taskId: number): Promise<InboxMessage['event']> {
+  async #execute(
+    name: string,
+    inputJson: string,
+    instanceId: string,
+    taskId: number,
+  ): Promise<InboxMessage['event']> {
     if (name === HTTP_ACTIVITY) return executeHttpCall(inputJson, taskId);
     const fn = this.#options.registry.byName(name);
     const trigger = fn && triggerBinding(fn);
     const failed = (message: string, details: string) => ({
-      EventType: EventType.TaskFailed, Timestamp: isoNow(), TaskScheduledId: taskId,
-      Reason: `Activity function '${name}' failed: ${message}`, Details: details,
+      EventType: EventType.TaskFailed,
+      Timestamp: isoNow(),
+      TaskScheduledId: taskId,
+      Reason: `Activity function '${name}' failed: ${message}`,
+      Details: details,
     });
     if (!fn || trigger?.type !== 'activityTrigger') {
-      return failed(`The function '${name}' doesn't exist, is disabled, or is not an activity function.`, `instance ${instanceId}`);
+      return failed(
+        `The function '${name}' doesn't exist, is disabled, or is not an activity function.`,
+        `instance ${instanceId}`,
+      );
     }
     const outcome = await this.#options.invoker.invoke(fn, {
       inputData: [{ name: trigger.name, data: { json: inputJson } }, ...this.#options.extraInputs(fn)],
@@ -89,6 +113,11 @@ export class ActivityRunner {
     if (!outcome.ok) return failed(outcome.error.message, outcome.error.stack ?? outcome.error.message);
     const value = fromTypedData(outcome.response.returnValue);
     const result = outcome.response.returnValue?.json ?? JSON.stringify(value === undefined ? null : value);
-    return { EventType: EventType.TaskCompleted, Timestamp: isoNow(), TaskScheduledId: taskId, Result: result };
+    return {
+      EventType: EventType.TaskCompleted,
+      Timestamp: isoNow(),
+      TaskScheduledId: taskId,
+      Result: result,
+    };
   }
 }

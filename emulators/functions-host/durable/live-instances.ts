@@ -55,7 +55,10 @@ export class LiveInstances {
       pending = (async () => {
         const record = await this.#store.getInstance(instanceId);
         if (!record) return undefined;
-        const [history, inbox] = await Promise.all([this.#store.readHistory(record), this.#store.readMessages(instanceId)]);
+        const [history, inbox] = await Promise.all([
+          this.#store.readHistory(record),
+          this.#store.readMessages(instanceId),
+        ]);
         const live = analyze(record, history, inbox);
         if (!this.#live.has(instanceId)) this.#live.set(instanceId, live);
         return this.#live.get(instanceId);
@@ -73,16 +76,20 @@ export class LiveInstances {
     const live = this.#live.get(message.instanceId);
     if (live) add(live);
     else {
-      this.#loading.get(message.instanceId)?.then((loaded) => {
-        add(loaded);
-        wake();
-      }, () => undefined);
+      this.#loading.get(message.instanceId)?.then(
+        (loaded) => {
+          add(loaded);
+          wake();
+        },
+        () => undefined,
+      );
     }
   }
 
   /** Lets go of a finished instance once nothing waits for it. */
   evict(live: LiveInstance): void {
-    if (this.#live.get(live.record.instanceId) === live && live.inbox.length === 0) this.#live.delete(live.record.instanceId);
+    if (this.#live.get(live.record.instanceId) === live && live.inbox.length === 0)
+      this.#live.delete(live.record.instanceId);
   }
 
   /**
@@ -95,7 +102,9 @@ export class LiveInstances {
       live = await this.load(message.instanceId);
     } catch (error) {
       this.#volatile.add(message.id);
-      this.#log.error(`Instance '${message.instanceId}' cannot be loaded now; its result waits in memory: ${storageReason(error)}`);
+      this.#log.error(
+        `Instance '${message.instanceId}' cannot be loaded now; its result waits in memory: ${storageReason(error)}`,
+      );
       this.orphan(message);
       return false;
     }
@@ -109,10 +118,22 @@ export class LiveInstances {
    * The episode's commit: history rows, then the instance row (the commit point), then the
    * consumed messages that are in storage are deleted. Memory follows once storage has it.
    */
-  async commit(live: LiveInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[], extra?: CommitExtra): Promise<void> {
+  async commit(
+    live: LiveInstance,
+    record: InstanceRecord,
+    events: HistoryEvent[],
+    consumed: string[],
+    extra?: CommitExtra,
+  ): Promise<void> {
     const fromIndex = extra?.previousExecutionId ? 0 : live.history.length;
     const committed: InstanceRecord = { ...record, historyLength: fromIndex + events.length };
-    await this.#store.commit({ record: committed, fromIndex, newEvents: events, consumedMessageIds: consumed.filter((id) => !this.#volatile.has(id)), ...extra });
+    await this.#store.commit({
+      record: committed,
+      fromIndex,
+      newEvents: events,
+      consumedMessageIds: consumed.filter((id) => !this.#volatile.has(id)),
+      ...extra,
+    });
     for (const id of consumed) this.#volatile.delete(id);
     live.record = committed;
     live.history = extra?.previousExecutionId ? [...events] : [...live.history, ...events];
@@ -140,6 +161,7 @@ export class LiveInstances {
     if (!orphans || !live) return;
     this.#orphans.delete(instanceId);
     const known = new Set(live.inbox.map((m) => m.id));
-    for (const message of orphans) if (!known.has(message.id) && !live.consumedMessageIds.has(message.id)) live.inbox.push(message);
+    for (const message of orphans)
+      if (!known.has(message.id) && !live.consumedMessageIds.has(message.id)) live.inbox.push(message);
   }
 }

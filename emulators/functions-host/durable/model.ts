@@ -26,11 +26,28 @@ export const EventType = {
   ExecutionResumed: 20,
 } as const;
 
-export const eventTypeNames: Record<number, string> = Object.fromEntries(Object.entries(EventType).map(([name, n]) => [n, name]));
+export const eventTypeNames: Record<number, string> = Object.fromEntries(
+  Object.entries(EventType).map(([name, n]) => [n, name]),
+);
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
-export const runtimeStatuses: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'];
-export const terminalStatuses: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
+export const runtimeStatuses: readonly RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'ContinuedAsNew',
+  'Failed',
+  'Canceled',
+  'Terminated',
+  'Suspended',
+];
+export const terminalStatuses: ReadonlySet<RuntimeStatus> = new Set([
+  'Completed',
+  'Failed',
+  'Terminated',
+  'Canceled',
+]);
 
 /** One DTFx history event. Extra host fields (RetryGroup, Attempt, LeafIndex, MessageId) are ignored by the SDK. */
 export interface HistoryEvent {
@@ -51,7 +68,11 @@ export interface HistoryEvent {
   InstanceId?: string;
   OrchestrationStatus?: string;
   OrchestrationInstance?: { InstanceId: string; ExecutionId: string };
-  ParentInstance?: { Name: string; OrchestrationInstance: { InstanceId: string; ExecutionId: string }; TaskScheduleId: number };
+  ParentInstance?: {
+    Name: string;
+    OrchestrationInstance: { InstanceId: string; ExecutionId: string };
+    TaskScheduleId: number;
+  };
   // Host bookkeeping, so a restarted host can rebuild its state from the history alone.
   RetryGroup?: number;
   Attempt?: number;
@@ -114,26 +135,54 @@ export function newMessageId(): string {
 
 /** A refusal of a client operation, with the HTTP status the management API answers. */
 export class DurableRequestError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'DurableRequestError';
   }
 }
 
 /** The row of a new instance (Pending until its first episode). */
-export function newInstanceRecord(instanceId: string, name: string, inputJson: string | null, parent: { instanceId: string; executionId: string; taskId: number } | null, now: string, executionId: string): InstanceRecord {
+export function newInstanceRecord(
+  instanceId: string,
+  name: string,
+  inputJson: string | null,
+  parent: { instanceId: string; executionId: string; taskId: number } | null,
+  now: string,
+  executionId: string,
+): InstanceRecord {
   return {
-    instanceId, name, executionId, runtimeStatus: 'Pending', input: inputJson, output: null, customStatus: null,
-    createdTime: now, lastUpdatedTime: now, completedTime: null,
-    parentInstanceId: parent?.instanceId ?? null, parentExecutionId: parent?.executionId ?? null, parentTaskId: parent?.taskId ?? null, historyLength: 0,
+    instanceId,
+    name,
+    executionId,
+    runtimeStatus: 'Pending',
+    input: inputJson,
+    output: null,
+    customStatus: null,
+    createdTime: now,
+    lastUpdatedTime: now,
+    completedTime: null,
+    parentInstanceId: parent?.instanceId ?? null,
+    parentExecutionId: parent?.executionId ?? null,
+    parentTaskId: parent?.taskId ?? null,
+    historyLength: 0,
   };
 }
 
 /** Runs `work` after every earlier work of the same key (in `chains`) has settled. */
-export async function serialized<T>(chains: Map<string, Promise<void>>, key: string, work: () => Promise<T>): Promise<T> {
+export async function serialized<T>(
+  chains: Map<string, Promise<void>>,
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const previous = chains.get(key) ?? Promise.resolve();
   const result = previous.then(work);
-  const settled = result.then(() => undefined, () => undefined);
+  const settled = result.then(
+    () => undefined,
+    () => undefined,
+  );
   chains.set(key, settled);
   try {
     return await result;

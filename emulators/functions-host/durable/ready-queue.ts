@@ -73,7 +73,8 @@ export class ReadyQueue {
       if (this.#running.has(id)) continue;
       this.#ready.delete(id);
       this.#running.add(id);
-      this.#options.step(id)
+      this.#options
+        .step(id)
         .then((more) => {
           if (more) this.#ready.add(id);
         })

@@ -53,10 +53,17 @@ export interface LiveInstance extends ReplayState {
 }
 
 const completionTypes = new Set<number>([
-  EventType.TaskCompleted, EventType.TaskFailed, EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
+  EventType.TaskCompleted,
+  EventType.TaskFailed,
+  EventType.SubOrchestrationInstanceCompleted,
+  EventType.SubOrchestrationInstanceFailed,
 ]);
 
-export function completionId(event: { EventType: number; TaskScheduledId?: number; TimerId?: number }): number | undefined {
+export function completionId(event: {
+  EventType: number;
+  TaskScheduledId?: number;
+  TimerId?: number;
+}): number | undefined {
   if (completionTypes.has(event.EventType)) return event.TaskScheduledId;
   if (event.EventType === EventType.TimerFired) return event.TimerId;
   return undefined;
@@ -65,7 +72,15 @@ export function completionId(event: { EventType: number; TaskScheduledId?: numbe
 /** Rebuilds what is outstanding from the committed history alone. */
 export function foldHistory(record: InstanceRecord, history: HistoryEvent[]): ReplayState {
   const live: ReplayState = {
-    record, history, scheduled: new Map(), retryGroups: new Map(), leafIds: [], leafCount: 0, nextId: 0, consumedMessageIds: new Set(), heldLocks: [],
+    record,
+    history,
+    scheduled: new Map(),
+    retryGroups: new Map(),
+    leafIds: [],
+    leafCount: 0,
+    nextId: 0,
+    consumedMessageIds: new Set(),
+    heldLocks: [],
   };
   for (const event of history) {
     if (event.MessageId) live.consumedMessageIds.add(event.MessageId);
@@ -73,14 +88,32 @@ export function foldHistory(record: InstanceRecord, history: HistoryEvent[]): Re
       case EventType.TaskScheduled:
       case EventType.SubOrchestrationInstanceCreated:
       case EventType.TimerCreated: {
-        const kind = event.EventType === EventType.TaskScheduled ? 'activity' : event.EventType === EventType.TimerCreated ? 'timer' : 'sub';
-        live.scheduled.set(event.EventId, { kind, name: event.Name, input: event.Input, fireAt: event.FireAt, childInstanceId: event.InstanceId, retryGroup: event.RetryGroup, httpPolling: event.HttpPolling, httpPoll: event.HttpPoll });
+        const kind =
+          event.EventType === EventType.TaskScheduled
+            ? 'activity'
+            : event.EventType === EventType.TimerCreated
+              ? 'timer'
+              : 'sub';
+        live.scheduled.set(event.EventId, {
+          kind,
+          name: event.Name,
+          input: event.Input,
+          fireAt: event.FireAt,
+          childInstanceId: event.InstanceId,
+          retryGroup: event.RetryGroup,
+          httpPolling: event.HttpPolling,
+          httpPoll: event.HttpPoll,
+        });
         live.nextId = Math.max(live.nextId, event.EventId + 1, (event.HttpPoll?.taskId ?? -1) + 1);
         if (event.LeafIndex !== undefined) live.leafIds[event.LeafIndex] = event.EventId;
         if (event.RetryGroup !== undefined && event.RetryOptions && kind !== 'timer') {
           live.retryGroups.set(event.RetryGroup, {
-            kind: kind === 'sub' ? 'sub' : 'activity', name: event.Name ?? '', input: event.Input ?? 'null',
-            options: event.RetryOptions as unknown as RetryOptionsWire, failures: 0, firstAttemptAt: Date.parse(event.Timestamp),
+            kind: kind === 'sub' ? 'sub' : 'activity',
+            name: event.Name ?? '',
+            input: event.Input ?? 'null',
+            options: event.RetryOptions as unknown as RetryOptionsWire,
+            failures: 0,
+            firstAttemptAt: Date.parse(event.Timestamp),
             childInstanceId: (event as { FixedInstanceId?: string }).FixedInstanceId,
           });
         }
@@ -106,7 +139,8 @@ export function foldHistory(record: InstanceRecord, history: HistoryEvent[]): Re
         break;
       case EventType.EventSent: {
         live.nextId = Math.max(live.nextId, event.EventId + 1);
-        if (event.LeafIndex !== undefined && live.leafIds[event.LeafIndex] === undefined) live.leafIds[event.LeafIndex] = event.EventId;
+        if (event.LeafIndex !== undefined && live.leafIds[event.LeafIndex] === undefined)
+          live.leafIds[event.LeafIndex] = event.EventId;
         const sent = JSON.parse(event.Input ?? '{}') as { lockset?: string[] };
         if (sent.lockset) live.heldLocks = sent.lockset;
         if (event.Name === 'release') live.heldLocks = [];
@@ -114,7 +148,8 @@ export function foldHistory(record: InstanceRecord, history: HistoryEvent[]): Re
       }
       case EventType.OrchestratorCompleted:
         if (event.ActionCount !== undefined) live.leafCount = event.ActionCount;
-        for (const canceled of (event as { CanceledTimers?: number[] }).CanceledTimers ?? []) live.scheduled.delete(canceled);
+        for (const canceled of (event as { CanceledTimers?: number[] }).CanceledTimers ?? [])
+          live.scheduled.delete(canceled);
         break;
     }
   }
@@ -122,10 +157,13 @@ export function foldHistory(record: InstanceRecord, history: HistoryEvent[]): Re
 }
 
 /** The live instance for a committed history and the messages waiting for it. */
-export function analyze(record: InstanceRecord, history: HistoryEvent[], inbox: InboxMessage[]): LiveInstance {
+export function analyze(
+  record: InstanceRecord,
+  history: HistoryEvent[],
+  inbox: InboxMessage[],
+): LiveInstance {
   return { ...foldHistory(record, history), inbox };
 }
-
 
 /** The outstanding tasks scheduled at history index `fromIndex` or later whose result is not already waiting. */
 export function outstandingTasks(live: LiveInstance, fromIndex: number): [number, ScheduledTask][] {

@@ -15,7 +15,11 @@ export interface DurableStore {
   readonly kind: 'memory' | 'azure';
   init(): Promise<void>;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
-  queryInstances(query: InstanceQuery, top: number | undefined, continuationToken: string | undefined): Promise<InstancePage>;
+  queryInstances(
+    query: InstanceQuery,
+    top: number | undefined,
+    continuationToken: string | undefined,
+  ): Promise<InstancePage>;
   /** Non-terminal instances: what a restarted host must resume. */
   activeInstances(): Promise<InstanceRecord[]>;
   /** Replaces the instance (a fresh start or a restart of a finished id): old history and
@@ -60,7 +64,12 @@ export interface DurableStore {
 
 /** Filtering shared by both stores (Azure Tables' filter language is only used for what it does well). */
 export function matchesQuery(record: InstanceRecord, query: InstanceQuery): boolean {
-  if (query.runtimeStatus && query.runtimeStatus.length > 0 && !query.runtimeStatus.includes(record.runtimeStatus)) return false;
+  if (
+    query.runtimeStatus &&
+    query.runtimeStatus.length > 0 &&
+    !query.runtimeStatus.includes(record.runtimeStatus)
+  )
+    return false;
   const created = Date.parse(record.createdTime);
   if (query.createdTimeFrom && created < query.createdTimeFrom.getTime()) return false;
   if (query.createdTimeTo && created > query.createdTimeTo.getTime()) return false;
@@ -69,7 +78,11 @@ export function matchesQuery(record: InstanceRecord, query: InstanceQuery): bool
 }
 
 /** Paging over an id-sorted list with an opaque token (the last id served). */
-export function pageOf(sorted: InstanceRecord[], top: number | undefined, continuationToken: string | undefined): InstancePage {
+export function pageOf(
+  sorted: InstanceRecord[],
+  top: number | undefined,
+  continuationToken: string | undefined,
+): InstancePage {
   let start = 0;
   if (continuationToken) {
     const after = Buffer.from(continuationToken, 'base64url').toString('utf8');
@@ -81,7 +94,10 @@ export function pageOf(sorted: InstanceRecord[], top: number | undefined, contin
   const more = start + size < sorted.length;
   return {
     instances,
-    continuationToken: more && instances.length > 0 ? Buffer.from(instances[instances.length - 1].instanceId, 'utf8').toString('base64url') : undefined,
+    continuationToken:
+      more && instances.length > 0
+        ? Buffer.from(instances[instances.length - 1].instanceId, 'utf8').toString('base64url')
+        : undefined,
   };
 }
 
@@ -100,13 +116,25 @@ export class MemoryStore implements DurableStore {
     return record && { ...record };
   }
 
-  async queryInstances(query: InstanceQuery, top: number | undefined, continuationToken: string | undefined): Promise<InstancePage> {
-    const sorted = [...this.#instances.values()].filter((r) => matchesQuery(r, query)).sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
-    return pageOf(sorted.map((r) => ({ ...r })), top, continuationToken);
+  async queryInstances(
+    query: InstanceQuery,
+    top: number | undefined,
+    continuationToken: string | undefined,
+  ): Promise<InstancePage> {
+    const sorted = [...this.#instances.values()]
+      .filter((r) => matchesQuery(r, query))
+      .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+    return pageOf(
+      sorted.map((r) => ({ ...r })),
+      top,
+      continuationToken,
+    );
   }
 
   async activeInstances(): Promise<InstanceRecord[]> {
-    return [...this.#instances.values()].filter((r) => !['Completed', 'Failed', 'Terminated', 'Canceled'].includes(r.runtimeStatus)).map((r) => ({ ...r }));
+    return [...this.#instances.values()]
+      .filter((r) => !['Completed', 'Failed', 'Terminated', 'Canceled'].includes(r.runtimeStatus))
+      .map((r) => ({ ...r }));
   }
 
   async resetInstance(record: InstanceRecord, start: InboxMessage): Promise<void> {
@@ -121,9 +149,12 @@ export class MemoryStore implements DurableStore {
 
   async commit(change: Parameters<DurableStore['commit']>[0]): Promise<void> {
     const id = change.record.instanceId;
-    const history = change.previousExecutionId ? [] : (this.#history.get(id) ?? []).slice(0, change.fromIndex);
+    const history = change.previousExecutionId
+      ? []
+      : (this.#history.get(id) ?? []).slice(0, change.fromIndex);
     history.push(...structuredClone(change.newEvents));
-    for (const { entityId, message } of change.entityMessages ?? []) await this.addEntityMessage(entityId, message);
+    for (const { entityId, message } of change.entityMessages ?? [])
+      await this.addEntityMessage(entityId, message);
     this.#history.set(id, history);
     this.#instances.set(id, { ...change.record });
     const inbox = this.#inbox.get(id) ?? new Map<string, InboxMessage>();
@@ -143,7 +174,10 @@ export class MemoryStore implements DurableStore {
 
   async listEntities(name?: string): Promise<EntityRecord[]> {
     const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
-    return [...this.#entities.values()].filter((r) => r.id.startsWith(prefix)).sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => structuredClone(r));
+    return [...this.#entities.values()]
+      .filter((r) => r.id.startsWith(prefix))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((r) => structuredClone(r));
   }
 
   async saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void> {
@@ -164,7 +198,9 @@ export class MemoryStore implements DurableStore {
   }
 
   async readEntityMessages(entityId: string): Promise<EntityMessage[]> {
-    return [...(this.#entityInbox.get(entityId)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => structuredClone(m));
+    return [...(this.#entityInbox.get(entityId)?.values() ?? [])]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((m) => structuredClone(m));
   }
 
   async entityIdsWithMessages(): Promise<string[]> {
@@ -178,7 +214,9 @@ export class MemoryStore implements DurableStore {
   }
 
   async readMessages(instanceId: string): Promise<InboxMessage[]> {
-    return [...(this.#inbox.get(instanceId)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1)).map((m) => structuredClone(m));
+    return [...(this.#inbox.get(instanceId)?.values() ?? [])]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((m) => structuredClone(m));
   }
 
   async purge(instanceId: string): Promise<boolean> {

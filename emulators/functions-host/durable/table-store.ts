@@ -4,7 +4,12 @@
 // sequence). DTFx keeps undelivered messages in storage queues; this host keeps them in
 // `<hub>Inbox` rows instead, because table queries answer at once where queue polling
 // adds seconds.
-import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import {
+  TableClient,
+  TableServiceClient,
+  type TableEntity,
+  type TransactionAction,
+} from '@azure/data-tables';
 import type { EntityMessage, EntityRecord } from './entities.js';
 import type { HistoryEvent, InboxMessage, InstanceQuery, InstanceRecord, RuntimeStatus } from './model.js';
 import { EventType, eventTypeNames } from './model.js';
@@ -13,7 +18,14 @@ import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './st
 /** Table string properties hold 32K UTF-16 chars; longer values are split over numbered columns. */
 const MAX_CHARS = 30_000;
 // Fields whose values are objects or arrays: stored as JSON text (Azure Tables has no such type).
-const OBJECT_FIELDS = new Set(['FailureDetails', 'OrchestrationInstance', 'ParentInstance', 'RetryOptions', 'HttpPoll', 'CanceledTimers']);
+const OBJECT_FIELDS = new Set([
+  'FailureDetails',
+  'OrchestrationInstance',
+  'ParentInstance',
+  'RetryOptions',
+  'HttpPoll',
+  'CanceledTimers',
+]);
 const TRANSACTION_LIMIT = 100;
 /** "Timestamp" is the table service's own column; DTFx stores the event time as "_Timestamp". */
 const TIMESTAMP_COLUMN = '_Timestamp';
@@ -41,10 +53,15 @@ function getString(entity: Record<string, unknown>, key: string): string | undef
   return value === undefined || value === null ? undefined : String(value);
 }
 
-const historyRowKey = (executionId: string, index: number) => `${executionId}~${index.toString().padStart(8, '0')}`;
+const historyRowKey = (executionId: string, index: number) =>
+  `${executionId}~${index.toString().padStart(8, '0')}`;
 
 function eventToEntity(instanceId: string, executionId: string, index: number, event: HistoryEvent): Entity {
-  const entity: Entity = { partitionKey: instanceId, rowKey: historyRowKey(executionId, index), ExecutionId: executionId };
+  const entity: Entity = {
+    partitionKey: instanceId,
+    rowKey: historyRowKey(executionId, index),
+    ExecutionId: executionId,
+  };
   for (const [key, value] of Object.entries(event)) {
     if (value === undefined || value === null) continue;
     if (key === 'EventType') entity.EventType = eventTypeNames[value as number] ?? String(value);
@@ -62,7 +79,8 @@ function entityToEvent(entity: Record<string, unknown>): HistoryEvent {
   const event: Record<string, unknown> = {};
   for (const key of Object.keys(entity)) {
     if (metadataKeys.has(key) || /__(parts|\d+)$/.test(key)) continue;
-    if (key === 'EventType') event.EventType = EventType[entity.EventType as keyof typeof EventType] ?? Number(entity.EventType);
+    if (key === 'EventType')
+      event.EventType = EventType[entity.EventType as keyof typeof EventType] ?? Number(entity.EventType);
     else if (key === TIMESTAMP_COLUMN) event.Timestamp = entity[key];
     else if (OBJECT_FIELDS.has(key)) event[key] = JSON.parse(getString(entity, key)!);
     else if (typeof entity[key] === 'string') event[key] = getString(entity, key);
@@ -70,7 +88,10 @@ function entityToEvent(entity: Record<string, unknown>): HistoryEvent {
   }
   for (const key of Object.keys(entity)) {
     const split = /^(.*)__parts$/.exec(key);
-    if (split) event[split[1]] = OBJECT_FIELDS.has(split[1]) ? JSON.parse(getString(entity, split[1])!) : getString(entity, split[1]);
+    if (split)
+      event[split[1]] = OBJECT_FIELDS.has(split[1])
+        ? JSON.parse(getString(entity, split[1])!)
+        : getString(entity, split[1]);
   }
   return event as unknown as HistoryEvent;
 }
@@ -138,8 +159,13 @@ function hasLineSeparator(entity: object): boolean {
 /** `<hub>Entities`: one row per entity (PartitionKey = '@name@key'). */
 function entityToRow(record: EntityRecord): Entity {
   const row: Entity = {
-    partitionKey: record.id, rowKey: '', Name: record.name, Key: record.key, Exists: record.exists,
-    LastOperationTime: record.lastOperationTime, LastBatch: JSON.stringify(record.lastBatch),
+    partitionKey: record.id,
+    rowKey: '',
+    Name: record.name,
+    Key: record.key,
+    Exists: record.exists,
+    LastOperationTime: record.lastOperationTime,
+    LastBatch: JSON.stringify(record.lastBatch),
   };
   if (record.lockedBy !== null) row.LockedBy = record.lockedBy;
   if (record.state !== null) putString(row, 'State', record.state);
@@ -148,9 +174,14 @@ function entityToRow(record: EntityRecord): Entity {
 
 function rowToEntity(row: Record<string, unknown>): EntityRecord {
   return {
-    id: String(row.partitionKey), name: String(row.Name), key: String(row.Key), exists: row.Exists === true,
-    state: getString(row, 'State') ?? null, lockedBy: typeof row.LockedBy === 'string' ? row.LockedBy : null,
-    lastOperationTime: String(row.LastOperationTime), lastBatch: JSON.parse(String(row.LastBatch ?? '[]')) as string[],
+    id: String(row.partitionKey),
+    name: String(row.Name),
+    key: String(row.Key),
+    exists: row.Exists === true,
+    state: getString(row, 'State') ?? null,
+    lockedBy: typeof row.LockedBy === 'string' ? row.LockedBy : null,
+    lastOperationTime: String(row.LastOperationTime),
+    lastBatch: JSON.parse(String(row.LastBatch ?? '[]')) as string[],
   };
 }
 
@@ -164,9 +195,16 @@ export class TableStore implements DurableStore {
   readonly #entities: TableClient;
   readonly #service: TableServiceClient;
 
-  constructor(connectionString: string, readonly hubName: string) {
+  constructor(
+    connectionString: string,
+    readonly hubName: string,
+  ) {
     // Azurite speaks plain http; the SDK refuses that unless told.
-    const options = { allowInsecureConnection: /^UseDevelopmentStorage=true|http:\/\//i.test(connectionString) || /DefaultEndpointsProtocol=http;/i.test(connectionString) };
+    const options = {
+      allowInsecureConnection:
+        /^UseDevelopmentStorage=true|http:\/\//i.test(connectionString) ||
+        /DefaultEndpointsProtocol=http;/i.test(connectionString),
+    };
     this.#service = TableServiceClient.fromConnectionString(connectionString, options);
     this.#instances = TableClient.fromConnectionString(connectionString, `${hubName}Instances`, options);
     this.#history = TableClient.fromConnectionString(connectionString, `${hubName}History`, options);
@@ -175,7 +213,8 @@ export class TableStore implements DurableStore {
   }
 
   async init(): Promise<void> {
-    for (const table of [this.#instances, this.#history, this.#inbox, this.#entities]) await this.#service.createTable(table.tableName);
+    for (const table of [this.#instances, this.#history, this.#inbox, this.#entities])
+      await this.#service.createTable(table.tableName);
   }
 
   async getEntity(entityId: string): Promise<EntityRecord | undefined> {
@@ -191,13 +230,17 @@ export class TableStore implements DurableStore {
     const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
     const filter = `PartitionKey ge ${odataString(prefix)} and PartitionKey lt ${odataString(`${prefix}\uffff`)}`;
     const records: EntityRecord[] = [];
-    for await (const row of this.#entities.listEntities({ queryOptions: { filter } })) records.push(rowToEntity(row));
+    for await (const row of this.#entities.listEntities({ queryOptions: { filter } }))
+      records.push(rowToEntity(row));
     return records.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async saveEntity(record: EntityRecord, consumedMessageIds: string[]): Promise<void> {
     await this.#entities.upsertEntity(entityToRow(record), 'Replace');
-    await this.#transact(this.#inbox, consumedMessageIds.map((id) => ['delete', { partitionKey: record.id, rowKey: id }]));
+    await this.#transact(
+      this.#inbox,
+      consumedMessageIds.map((id) => ['delete', { partitionKey: record.id, rowKey: id }]),
+    );
   }
 
   async addEntityMessage(entityId: string, message: EntityMessage): Promise<void> {
@@ -214,7 +257,9 @@ export class TableStore implements DurableStore {
 
   async readEntityMessages(entityId: string): Promise<EntityMessage[]> {
     const messages: EntityMessage[] = [];
-    for await (const row of this.#inbox.listEntities({ queryOptions: { filter: `PartitionKey eq ${odataString(entityId)}` } })) {
+    for await (const row of this.#inbox.listEntities({
+      queryOptions: { filter: `PartitionKey eq ${odataString(entityId)}` },
+    })) {
       messages.push(JSON.parse(getString(row, 'Message')!) as EntityMessage);
     }
     return messages.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -223,7 +268,8 @@ export class TableStore implements DurableStore {
   async entityIdsWithMessages(): Promise<string[]> {
     const ids = new Set<string>();
     const filter = `PartitionKey ge '@' and PartitionKey lt 'A'`;
-    for await (const row of this.#inbox.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } })) ids.add(String(row.partitionKey));
+    for await (const row of this.#inbox.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } }))
+      ids.add(String(row.partitionKey));
     return [...ids];
   }
 
@@ -238,18 +284,31 @@ export class TableStore implements DurableStore {
 
   async #allInstances(filter?: string): Promise<InstanceRecord[]> {
     const records: InstanceRecord[] = [];
-    for await (const entity of this.#instances.listEntities({ queryOptions: filter ? { filter } : undefined })) records.push(entityToRecord(entity));
+    for await (const entity of this.#instances.listEntities({
+      queryOptions: filter ? { filter } : undefined,
+    }))
+      records.push(entityToRecord(entity));
     return records.sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
   }
 
-  async queryInstances(query: InstanceQuery, top: number | undefined, continuationToken: string | undefined): Promise<InstancePage> {
-    const statusFilter = query.runtimeStatus?.length ? query.runtimeStatus.map((s) => `RuntimeStatus eq ${odataString(s)}`).join(' or ') : undefined;
+  async queryInstances(
+    query: InstanceQuery,
+    top: number | undefined,
+    continuationToken: string | undefined,
+  ): Promise<InstancePage> {
+    const statusFilter = query.runtimeStatus?.length
+      ? query.runtimeStatus.map((s) => `RuntimeStatus eq ${odataString(s)}`).join(' or ')
+      : undefined;
     const records = (await this.#allInstances(statusFilter)).filter((r) => matchesQuery(r, query));
     return pageOf(records, top, continuationToken);
   }
 
   async activeInstances(): Promise<InstanceRecord[]> {
-    return this.#allInstances(['Pending', 'Running', 'ContinuedAsNew', 'Suspended'].map((s) => `RuntimeStatus eq '${s}'`).join(' or '));
+    return this.#allInstances(
+      ['Pending', 'Running', 'ContinuedAsNew', 'Suspended']
+        .map((s) => `RuntimeStatus eq '${s}'`)
+        .join(' or '),
+    );
   }
 
   async resetInstance(record: InstanceRecord, start: InboxMessage, fresh = false): Promise<void> {
@@ -265,20 +324,31 @@ export class TableStore implements DurableStore {
     if (record.historyLength === 0) return [];
     const filter = `PartitionKey eq ${odataString(record.instanceId)} and RowKey ge ${odataString(historyRowKey(record.executionId, 0))} and RowKey lt ${odataString(historyRowKey(record.executionId, record.historyLength))}`;
     const events: HistoryEvent[] = [];
-    for await (const entity of this.#history.listEntities({ queryOptions: { filter } })) events.push(entityToEvent(entity));
+    for await (const entity of this.#history.listEntities({ queryOptions: { filter } }))
+      events.push(entityToEvent(entity));
     return events;
   }
 
   async commit(change: Parameters<DurableStore['commit']>[0]): Promise<void> {
     const { record } = change;
-    if (change.previousExecutionId) await this.#deleteRows(this.#history, record.instanceId, `${change.previousExecutionId}~`);
-    const historyActions: TransactionAction[] = change.newEvents.map((event, i) => ['upsert', eventToEntity(record.instanceId, record.executionId, change.fromIndex + i, event), 'Replace']);
+    if (change.previousExecutionId)
+      await this.#deleteRows(this.#history, record.instanceId, `${change.previousExecutionId}~`);
+    const historyActions: TransactionAction[] = change.newEvents.map((event, i) => [
+      'upsert',
+      eventToEntity(record.instanceId, record.executionId, change.fromIndex + i, event),
+      'Replace',
+    ]);
     await this.#transact(this.#history, historyActions);
-    for (const { entityId, message } of change.entityMessages ?? []) await this.addEntityMessage(entityId, message);
-    for (const message of change.addedMessages ?? []) await this.#inbox.upsertEntity(messageToEntity(message), 'Replace');
+    for (const { entityId, message } of change.entityMessages ?? [])
+      await this.addEntityMessage(entityId, message);
+    for (const message of change.addedMessages ?? [])
+      await this.#inbox.upsertEntity(messageToEntity(message), 'Replace');
     // The instance row is the commit point: history rows past its HistoryLength are ignored.
     await this.#instances.upsertEntity(recordToEntity(record), 'Replace');
-    await this.#transact(this.#inbox, change.consumedMessageIds.map((id) => ['delete', { partitionKey: record.instanceId, rowKey: id }]));
+    await this.#transact(
+      this.#inbox,
+      change.consumedMessageIds.map((id) => ['delete', { partitionKey: record.instanceId, rowKey: id }]),
+    );
   }
 
   async saveInstance(record: InstanceRecord): Promise<void> {
@@ -292,7 +362,8 @@ export class TableStore implements DurableStore {
   async readMessages(instanceId: string): Promise<InboxMessage[]> {
     const messages: InboxMessage[] = [];
     const filter = `PartitionKey eq ${odataString(instanceId)}`;
-    for await (const entity of this.#inbox.listEntities({ queryOptions: { filter } })) messages.push(entityToMessage(entity));
+    for await (const entity of this.#inbox.listEntities({ queryOptions: { filter } }))
+      messages.push(entityToMessage(entity));
     return messages.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
@@ -323,9 +394,11 @@ export class TableStore implements DurableStore {
         for (const action of chunk) {
           const entity = action[1] as { partitionKey: string; rowKey: string };
           if (action[0] === 'delete') {
-            await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((e: { statusCode?: number }) => {
-              if (e.statusCode !== 404) throw e;
-            });
+            await table
+              .deleteEntity(entity.partitionKey, entity.rowKey)
+              .catch((e: { statusCode?: number }) => {
+                if (e.statusCode !== 404) throw e;
+              });
           } else if (action[0] === 'upsert') {
             await table.upsertEntity(action[1] as Entity, 'Replace');
           } else throw error;
@@ -337,7 +410,8 @@ export class TableStore implements DurableStore {
   async #deleteRows(table: TableClient, partitionKey: string, rowKeyPrefix: string): Promise<void> {
     const filter = `PartitionKey eq ${odataString(partitionKey)} and RowKey ge ${odataString(rowKeyPrefix)} and RowKey lt ${odataString(`${rowKeyPrefix}\uffff`)}`;
     const keys: TransactionAction[] = [];
-    for await (const entity of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) keys.push(['delete', { partitionKey, rowKey: String(entity.rowKey) }]);
+    for await (const entity of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } }))
+      keys.push(['delete', { partitionKey, rowKey: String(entity.rowKey) }]);
     await this.#transact(table, keys);
   }
 

@@ -18,13 +18,16 @@ export class DurableTimers {
     const key = `${instanceId}\u0000${timerId}`;
     if (this.#timers.has(key) || this.#stopped) return;
     const delay = Math.max(0, Date.parse(fireAt) - Date.now());
-    const handle = setTimeout(() => {
-      this.#timers.delete(key);
-      // setTimeout may fire a millisecond before Date.now() reaches fireAt (and long timers
-      // are split): an episode would then find the timer not due and never see it again.
-      if (Date.now() < Date.parse(fireAt)) this.arm(instanceId, timerId, fireAt);
-      else this.#due(instanceId);
-    }, Math.min(delay, MAX_TIMEOUT_MS));
+    const handle = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        // setTimeout may fire a millisecond before Date.now() reaches fireAt (and long timers
+        // are split): an episode would then find the timer not due and never see it again.
+        if (Date.now() < Date.parse(fireAt)) this.arm(instanceId, timerId, fireAt);
+        else this.#due(instanceId);
+      },
+      Math.min(delay, MAX_TIMEOUT_MS),
+    );
     this.#timers.set(key, handle);
   }
 

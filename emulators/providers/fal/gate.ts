@@ -10,10 +10,18 @@ export function falGate(core: Core): Gate<string> {
     authenticate(ctx) {
       const key = /^Key (.+)$/i.exec(ctx.req.headers.authorization ?? '')?.[1];
       if (key && (core.options.falKey === undefined || key === core.options.falKey)) return key;
-      detail(ctx.res, 401, { detail: 'Invalid or missing credentials: send "Authorization: Key <FAL_KEY>".' });
+      detail(ctx.res, 401, {
+        detail: 'Invalid or missing credentials: send "Authorization: Key <FAL_KEY>".',
+      });
       return undefined;
     },
-    injectedStatus: (ctx, status, retryAfter) => detail(ctx.res, status, { detail: `Injected fault: HTTP ${status}.` }, retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
+    injectedStatus: (ctx, status, retryAfter) =>
+      detail(
+        ctx.res,
+        status,
+        { detail: `Injected fault: HTTP ${status}.` },
+        retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+      ),
   };
 }
 

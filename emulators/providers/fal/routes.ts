@@ -16,7 +16,13 @@ async function outputFile(deps: FalDeps, ctx: RequestContext) {
   const { queue } = deps;
   const r = queue.get(ctx.params.request_id);
   const state = r && queue.state(r);
-  const gone = !r || !state || state.phase !== 'succeeded' || ctx.params.file_name !== 'output.mp4' || r.expired || Date.now() > state.finishedMs! + r.fileTtlSeconds * 1000;
+  const gone =
+    !r ||
+    !state ||
+    state.phase !== 'succeeded' ||
+    ctx.params.file_name !== 'output.mp4' ||
+    r.expired ||
+    Date.now() > state.finishedMs! + r.fileTtlSeconds * 1000;
   if (gone) return detail(ctx.res, 404, { detail: 'Not Found' });
   await resultOf(deps.core, r);
   return serveOutputFile(ctx, r.file);
@@ -28,9 +34,16 @@ function queueHasRoom(deps: FalDeps, ctx: RequestContext, key: string, model: Fa
   if (maxQueue === null) return true;
   const { queue } = deps;
   // The caller's own requests still waiting at this endpoint.
-  const waiting = [...queue.all.values()].filter((r) => r.account === key && r.model === model && queue.state(r).phase === 'queued').length;
+  const waiting = [...queue.all.values()].filter(
+    (r) => r.account === key && r.model === model && queue.state(r).phase === 'queued',
+  ).length;
   if (waiting < Number(maxQueue)) return true;
-  detail(ctx.res, 429, { detail: `Queue is full: ${waiting} requests waiting, fal_max_queue_length is ${maxQueue}.` }, { 'retry-after': Math.max(1, Math.ceil((2000 * deps.core.settings.timeScale) / 1000)) });
+  detail(
+    ctx.res,
+    429,
+    { detail: `Queue is full: ${waiting} requests waiting, fal_max_queue_length is ${maxQueue}.` },
+    { 'retry-after': Math.max(1, Math.ceil((2000 * deps.core.settings.timeScale) / 1000)) },
+  );
   return false;
 }
 
@@ -40,7 +53,8 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const model = FAL_MODELS[params.model_id];
   if (!model) return detail(res, 404, { detail: `Application '${params.model_id}' not found.` });
   const body = await readJsonObject(ctx.req);
-  if (body === 'invalid') return detail(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+  if (body === 'invalid')
+    return detail(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
   const checked = validateInput(model.schema, body ?? {});
   if ('problems' in checked) return detail(res, 422, { detail: validationDetail(checked.problems) });
   if (!queueHasRoom(deps, ctx, key, model)) return;
@@ -49,7 +63,18 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);
   const state = queue.state(r);
-  return detail(res, 200, { status: 'IN_QUEUE', request_id: r.id, gateway_request_id: r.id, ...urls(r), queue_position: state.queuePosition }, { 'x-fal-request-id': r.id });
+  return detail(
+    res,
+    200,
+    {
+      status: 'IN_QUEUE',
+      request_id: r.id,
+      gateway_request_id: r.id,
+      ...urls(r),
+      queue_position: state.queuePosition,
+    },
+    { 'x-fal-request-id': r.id },
+  );
 }
 
 function status(deps: FalDeps, ctx: RequestContext, key: string) {
@@ -65,7 +90,11 @@ function statusStream(deps: FalDeps, ctx: RequestContext, key: string) {
   if (!r) return;
   const { res } = ctx;
   const withLogs = ctx.url.searchParams.get('logs') === '1';
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   let last = '';
   let sinceEvent = 0;
   const tick = () => {
@@ -93,7 +122,8 @@ async function result(deps: FalDeps, ctx: RequestContext, key: string) {
   const r = ownRequest(deps, ctx, key);
   if (!r) return;
   const state = deps.queue.state(r);
-  if (state.finishedMs === null) return detail(ctx.res, 400, { detail: 'Request is still in progress.' }, { 'x-fal-request-id': r.id });
+  if (state.finishedMs === null)
+    return detail(ctx.res, 400, { detail: 'Request is still in progress.' }, { 'x-fal-request-id': r.id });
   const outcome = outcomeOf(r, state);
   if (outcome) return detail(ctx.res, outcome.status, outcome.body, outcomeHeaders(r, outcome));
   return detail(ctx.res, 200, await resultOf(deps.core, r), { 'x-fal-request-id': r.id });
@@ -110,11 +140,38 @@ function cancel(deps: FalDeps, ctx: RequestContext, key: string) {
 
 /** fal's routes, in matching order (the files and request routes before the catch-all submit); `{owner}/{app}` is the first two segments of the model id, three for workflows/ and comfy/. */
 export const FAL_ROUTES: Array<RouteSpec<FalDeps, string>> = [
-  { template: 'GET /fal/.well-known/jwks.json', pattern: /^GET \/fal\/\.well-known\/jwks\.json$/, open: jwks },
-  { template: 'GET /fal/files/{request_id}/{file_name}', pattern: /^(GET|HEAD) \/fal\/files\/(?<request_id>[^/]+)\/(?<file_name>[^/]+)$/, open: outputFile },
-  { template: 'GET /fal/{owner}/{app}/requests/{request_id}/status/stream', pattern: /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/status\/stream$/, handle: statusStream },
-  { template: 'GET /fal/{owner}/{app}/requests/{request_id}/status', pattern: /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/status$/, handle: status },
-  { template: 'GET /fal/{owner}/{app}/requests/{request_id}', pattern: /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)$/, handle: result },
-  { template: 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel', pattern: /^PUT \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/cancel$/, handle: cancel },
+  {
+    template: 'GET /fal/.well-known/jwks.json',
+    pattern: /^GET \/fal\/\.well-known\/jwks\.json$/,
+    open: jwks,
+  },
+  {
+    template: 'GET /fal/files/{request_id}/{file_name}',
+    pattern: /^(GET|HEAD) \/fal\/files\/(?<request_id>[^/]+)\/(?<file_name>[^/]+)$/,
+    open: outputFile,
+  },
+  {
+    template: 'GET /fal/{owner}/{app}/requests/{request_id}/status/stream',
+    pattern:
+      /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/status\/stream$/,
+    handle: statusStream,
+  },
+  {
+    template: 'GET /fal/{owner}/{app}/requests/{request_id}/status',
+    pattern:
+      /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/status$/,
+    handle: status,
+  },
+  {
+    template: 'GET /fal/{owner}/{app}/requests/{request_id}',
+    pattern: /^GET \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)$/,
+    handle: result,
+  },
+  {
+    template: 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel',
+    pattern:
+      /^PUT \/fal\/(?<app>(?:workflows\/|comfy\/)?[^/]+\/[^/]+)\/requests\/(?<request_id>[^/]+)\/cancel$/,
+    handle: cancel,
+  },
   { template: 'POST /fal/{model_id}', pattern: /^POST \/fal\/(?<model_id>[^?]+)$/, handle: submit },
 ];

@@ -17,9 +17,16 @@ export function createFalSigner(): FalSigner {
     jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x, kid, use: 'sig', alg: 'EdDSA' }] },
     headers(requestId, userId, body, nowMs) {
       const timestamp = String(Math.floor(nowMs / 1000));
-      const message = [requestId, userId, timestamp, createHash('sha256').update(body).digest('hex')].join('\n');
+      const message = [requestId, userId, timestamp, createHash('sha256').update(body).digest('hex')].join(
+        '\n',
+      );
       const signature = sign(null, Buffer.from(message, 'utf8'), privateKey).toString('hex');
-      return { 'x-fal-webhook-request-id': requestId, 'x-fal-webhook-user-id': userId, 'x-fal-webhook-timestamp': timestamp, 'x-fal-webhook-signature': signature };
+      return {
+        'x-fal-webhook-request-id': requestId,
+        'x-fal-webhook-user-id': userId,
+        'x-fal-webhook-timestamp': timestamp,
+        'x-fal-webhook-signature': signature,
+      };
     },
   };
 }

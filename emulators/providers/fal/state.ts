@@ -35,17 +35,27 @@ export interface FalDeps {
 /** Status/result/cancel address a request by owner/app only (§1.1). */
 export function appOf(modelId: string): string {
   const parts = modelId.split('/');
-  return ['workflows', 'comfy'].includes(parts[0]) ? parts.slice(0, 3).join('/') : parts.slice(0, 2).join('/');
+  return ['workflows', 'comfy'].includes(parts[0])
+    ? parts.slice(0, 3).join('/')
+    : parts.slice(0, 2).join('/');
 }
 
 /** A submitted request of `key` for `model` with its validated input; 10% of its duration is queue time. */
-export function newFalRequest(core: Core, ctx: RequestContext, key: string, model: VideoModel, input: Record<string, unknown>): FalRequest {
+export function newFalRequest(
+  core: Core,
+  ctx: RequestContext,
+  key: string,
+  model: VideoModel,
+  input: Record<string, unknown>,
+): FalRequest {
   const { settings } = core;
   const totalMs = core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
-  const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''));
+  const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(
+    String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''),
+  );
   return {
     id,
     account: key,
@@ -69,6 +79,11 @@ export function newFalRequest(core: Core, ctx: RequestContext, key: string, mode
 /** The finished video's result; encodes the MP4 on first use. */
 export async function resultOf(core: Core, r: FalRequest) {
   const { width, height } = outputSize(r.model.aspect(r.input));
-  const bytes = await videoOnce(core, r, { width, height, seconds: r.model.seconds(r.input), seed: String(r.input.prompt) }, r.file);
+  const bytes = await videoOnce(
+    core,
+    r,
+    { width, height, seconds: r.model.seconds(r.input), seed: String(r.input.prompt) },
+    r.file,
+  );
   return resultBody(r, bytes);
 }

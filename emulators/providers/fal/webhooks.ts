@@ -25,9 +25,18 @@ export function sendWhenFinal(deps: WebhookDeps, r: FalRequest): boolean {
   const outcome = outcomeOf(r, state);
   const deliver = (payload: unknown, status: 'OK' | 'ERROR', error?: string) => {
     const body = webhookBody(r, status, payload, error);
-    deps.webhooks.send({ url: r.webhookUrl!, body, retry: true, headers: (now) => deps.signer.headers(r.id, userIdOf(r.account), body, now) });
+    deps.webhooks.send({
+      url: r.webhookUrl!,
+      body,
+      retry: true,
+      headers: (now) => deps.signer.headers(r.id, userIdOf(r.account), body, now),
+    });
   };
   if (outcome) deliver(outcome.body, 'ERROR', `Invalid status code: ${outcome.status}`);
-  else resultOf(deps.core, r).then((result) => deliver(result, 'OK'), (error: Error) => deliver({ detail: error.message }, 'ERROR', 'Invalid status code: 500'));
+  else
+    resultOf(deps.core, r).then(
+      (result) => deliver(result, 'OK'),
+      (error: Error) => deliver({ detail: error.message }, 'ERROR', 'Invalid status code: 500'),
+    );
   return true;
 }

@@ -15,18 +15,27 @@ export function durationMs(text: string): number | null {
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) return null;
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
   let total = 0;
-  for (const [, value, , name] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(value) * unit[name as keyof typeof unit];
+  for (const [, value, , name] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
+    total += Number(value) * unit[name as keyof typeof unit];
   return total;
 }
 
 /** The model a POST /predictions `version` names: a 64-hex id, owner/name:id, or owner/name. */
 function modelForVersion(version: string): VideoModel | undefined {
-  const [name, id] = version.includes(':') ? version.split(':') : /^[0-9a-f]{64}$/.test(version) ? [undefined, version] : [version, undefined];
-  return Object.values(REPLICATE_MODELS).find((m) => (name === undefined || m.id === name) && (id === undefined || m.version === id));
+  const [name, id] = version.includes(':')
+    ? version.split(':')
+    : /^[0-9a-f]{64}$/.test(version)
+      ? [undefined, version]
+      : [version, undefined];
+  return Object.values(REPLICATE_MODELS).find(
+    (m) => (name === undefined || m.id === name) && (id === undefined || m.version === id),
+  );
 }
 
 const required = (ctx: RequestContext, field: string) =>
-  problem(ctx.res, 422, 'Input validation failed', `- ${field}: ${field} is required`, { invalid_fields: [{ type: 'required', field, description: `${field} is required` }] });
+  problem(ctx.res, 422, 'Input validation failed', `- ${field}: ${field} is required`, {
+    invalid_fields: [{ type: 'required', field, description: `${field} is required` }],
+  });
 
 /** The model the create names, or undefined once 404 (or a missing version) is answered. */
 function modelOf(ctx: RequestContext, body: Record<string, unknown>): VideoModel | undefined {
@@ -37,18 +46,43 @@ function modelOf(ctx: RequestContext, body: Record<string, unknown>): VideoModel
     return model;
   }
   const model = REPLICATE_MODELS[`${ctx.params.owner}/${ctx.params.name}`];
-  if (!model) problem(ctx.res, 404, 'Not found', `The requested model ${ctx.params.owner}/${ctx.params.name} does not exist.`);
+  if (!model)
+    problem(
+      ctx.res,
+      404,
+      'Not found',
+      `The requested model ${ctx.params.owner}/${ctx.params.name} does not exist.`,
+    );
   return model;
 }
 
 /** `webhook` and `webhook_events_filter` when valid, or undefined once 422 is answered. */
-function webhookOf(ctx: RequestContext, body: Record<string, unknown>): Pick<CreateRequest, 'webhook' | 'filter'> | undefined {
-  if (body.webhook !== undefined && (typeof body.webhook !== 'string' || !/^https?:\/\//.test(body.webhook))) {
-    return void problem(ctx.res, 422, 'Input validation failed', '- webhook: Must be a valid HTTP or HTTPS URL');
+function webhookOf(
+  ctx: RequestContext,
+  body: Record<string, unknown>,
+): Pick<CreateRequest, 'webhook' | 'filter'> | undefined {
+  if (
+    body.webhook !== undefined &&
+    (typeof body.webhook !== 'string' || !/^https?:\/\//.test(body.webhook))
+  ) {
+    return void problem(
+      ctx.res,
+      422,
+      'Input validation failed',
+      '- webhook: Must be a valid HTTP or HTTPS URL',
+    );
   }
   const filter = body.webhook_events_filter;
-  if (filter !== undefined && (!Array.isArray(filter) || !filter.every((e) => (EVENTS as readonly unknown[]).includes(e)))) {
-    return void problem(ctx.res, 422, 'Input validation failed', `- webhook_events_filter: each entry must be one of ${EVENTS.join(', ')}`);
+  if (
+    filter !== undefined &&
+    (!Array.isArray(filter) || !filter.every((e) => (EVENTS as readonly unknown[]).includes(e)))
+  ) {
+    return void problem(
+      ctx.res,
+      422,
+      'Input validation failed',
+      `- webhook_events_filter: each entry must be one of ${EVENTS.join(', ')}`,
+    );
   }
   return { webhook: body.webhook as string | undefined, filter: filter as WebhookEvent[] | undefined };
 }
@@ -56,20 +90,34 @@ function webhookOf(ctx: RequestContext, body: Record<string, unknown>): Pick<Cre
 /** The create the request carries, or undefined once a refusal is answered (400, 404 or 422). */
 export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequest | undefined> {
   const body = await readJsonObject(ctx.req);
-  if (body === 'invalid' || body === undefined) return void problem(ctx.res, 400, 'Invalid request', 'The request body must be a JSON object.');
+  if (body === 'invalid' || body === undefined)
+    return void problem(ctx.res, 400, 'Invalid request', 'The request body must be a JSON object.');
   const model = modelOf(ctx, body);
   if (!model) return undefined;
-  if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input)) return void required(ctx, 'input');
+  if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))
+    return void required(ctx, 'input');
   const input = body.input as Record<string, unknown>;
   const checked = validateInput(model.schema, input);
   if ('problems' in checked) {
     const lines = checked.problems.map(describeProblem);
-    return void problem(ctx.res, 422, 'Input validation failed', lines.map((l) => `- ${l}\n`).join(''), { invalid_fields: checked.problems.map((p, i) => ({ type: p.kind === 'missing' ? 'required' : p.kind, field: `input.${p.field}`, description: lines[i] })) });
+    return void problem(ctx.res, 422, 'Input validation failed', lines.map((l) => `- ${l}\n`).join(''), {
+      invalid_fields: checked.problems.map((p, i) => ({
+        type: p.kind === 'missing' ? 'required' : p.kind,
+        field: `input.${p.field}`,
+        description: lines[i],
+      })),
+    });
   }
   const webhook = webhookOf(ctx, body);
   if (!webhook) return undefined;
   const cancelAfter = ctx.req.headers['cancel-after'];
   const deadlineMs = cancelAfter === undefined ? undefined : durationMs(String(cancelAfter));
-  if (deadlineMs === null) return void problem(ctx.res, 400, 'Invalid Cancel-After', `Cancel-After must be a duration such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`);
+  if (deadlineMs === null)
+    return void problem(
+      ctx.res,
+      400,
+      'Invalid Cancel-After',
+      `Cancel-After must be a duration such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`,
+    );
   return { model, input, resolved: checked.input, ...webhook, deadlineMs };
 }

@@ -17,7 +17,14 @@ async function deliveryFile(deps: ReplicateDeps, ctx: RequestContext) {
   const { queue } = deps;
   const p = queue.get(ctx.params.id);
   const state = p && queue.state(p);
-  if (!p || !state || state.phase !== 'succeeded' || ctx.params.file_name !== 'output.mp4' || dataGone(p, state, deps.core.settings.replicateDataTtlSeconds)) return problem(ctx.res, 404, 'Not found', 'The requested file does not exist.');
+  if (
+    !p ||
+    !state ||
+    state.phase !== 'succeeded' ||
+    ctx.params.file_name !== 'output.mp4' ||
+    dataGone(p, state, deps.core.settings.replicateDataTtlSeconds)
+  )
+    return problem(ctx.res, 404, 'Not found', 'The requested file does not exist.');
   await videoOf(deps.core, p);
   return serveOutputFile(ctx, p.file);
 }
@@ -27,7 +34,8 @@ async function preferWait(deps: ReplicateDeps, ctx: RequestContext, p: Predictio
   const prefer = /^\s*wait(?:=(\d+))?\s*$/.exec(String(ctx.req.headers.prefer ?? ''));
   if (!prefer) return;
   const deadline = Date.now() + Math.min(60, Number(prefer[1] ?? 60)) * 1000;
-  while (Date.now() < deadline && deps.queue.state(p).finishedMs === null && !ctx.res.destroyed) await new Promise((r) => setTimeout(r, 25));
+  while (Date.now() < deadline && deps.queue.state(p).finishedMs === null && !ctx.res.destroyed)
+    await new Promise((r) => setTimeout(r, 25));
 }
 
 /** Both create routes: by model path, or by `version`; refused without credit or over the per-minute quota before the body is read. */
@@ -35,13 +43,26 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const { core, queue } = deps;
   const { settings } = core;
   if (settings.replicateCreditExhausted) {
-    return problem(ctx.res, 402, 'Insufficient credit', 'You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing to purchase credit. Once you purchase credit, please wait a few minutes before trying again.');
+    return problem(
+      ctx.res,
+      402,
+      'Insufficient credit',
+      'You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing to purchase credit. Once you purchase credit, please wait a few minutes before trying again.',
+    );
   }
   const now = Date.now();
   const creates = deps.creates.at(token, now);
   const retryAfter = creates.retryAfter(settings.replicateCreatesPerMinute);
   // Replicate's documented throttle body is just `detail`; title and status make it a problem document too.
-  if (retryAfter !== undefined) return problem(ctx.res, 429, 'Request was throttled', `Request was throttled. Your rate limit resets in ~${retryAfter}s.`, {}, { 'retry-after': retryAfter });
+  if (retryAfter !== undefined)
+    return problem(
+      ctx.res,
+      429,
+      'Request was throttled',
+      `Request was throttled. Your rate limit resets in ~${retryAfter}s.`,
+      {},
+      { 'retry-after': retryAfter },
+    );
   const request = await readCreateRequest(ctx);
   if (!request) return;
   creates.record();
@@ -63,9 +84,20 @@ function list(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const before = url.searchParams.get('created_before');
   const afterMs = after === null ? -Infinity : Date.parse(after);
   const beforeMs = before === null ? Infinity : Date.parse(before);
-  if (Number.isNaN(afterMs) || Number.isNaN(beforeMs)) return problem(ctx.res, 400, 'Invalid request', 'created_after and created_before must be ISO 8601 date-times.');
-  const mine = [...deps.queue.all.values()].filter((p) => p.account === token && p.createdMs > afterMs && p.createdMs < beforeMs).reverse();
-  const offset = Math.max(0, Number(Buffer.from(url.searchParams.get('cursor') ?? '', 'base64url').toString() || 0) || 0);
+  if (Number.isNaN(afterMs) || Number.isNaN(beforeMs))
+    return problem(
+      ctx.res,
+      400,
+      'Invalid request',
+      'created_after and created_before must be ISO 8601 date-times.',
+    );
+  const mine = [...deps.queue.all.values()]
+    .filter((p) => p.account === token && p.createdMs > afterMs && p.createdMs < beforeMs)
+    .reverse();
+  const offset = Math.max(
+    0,
+    Number(Buffer.from(url.searchParams.get('cursor') ?? '', 'base64url').toString() || 0) || 0,
+  );
   const page = mine.slice(offset, offset + PAGE_SIZE);
   const link = (at: number) => {
     const next = new URL(`${originOf(ctx.req)}/replicate/v1/predictions`);
@@ -74,7 +106,11 @@ function list(deps: ReplicateDeps, ctx: RequestContext, token: string) {
     next.searchParams.set('cursor', Buffer.from(String(at)).toString('base64url'));
     return next.toString();
   };
-  return sendJson(ctx.res, 200, { next: offset + PAGE_SIZE < mine.length ? link(offset + PAGE_SIZE) : null, previous: offset > 0 ? link(Math.max(0, offset - PAGE_SIZE)) : null, results: page.map((p) => predictionView(deps, p)) });
+  return sendJson(ctx.res, 200, {
+    next: offset + PAGE_SIZE < mine.length ? link(offset + PAGE_SIZE) : null,
+    previous: offset > 0 ? link(Math.max(0, offset - PAGE_SIZE)) : null,
+    results: page.map((p) => predictionView(deps, p)),
+  });
 }
 
 function get(deps: ReplicateDeps, ctx: RequestContext, token: string) {
@@ -97,11 +133,35 @@ function webhookSecret(deps: ReplicateDeps, ctx: RequestContext) {
 
 /** Replicate's routes, in matching order. */
 export const REPLICATE_ROUTES: Array<RouteSpec<ReplicateDeps, string>> = [
-  { template: 'POST /replicate/v1/models/{owner}/{name}/predictions', pattern: /^POST \/replicate\/v1\/models\/(?<owner>[^/]+)\/(?<name>[^/]+)\/predictions$/, handle: create },
-  { template: 'POST /replicate/v1/predictions', pattern: /^POST \/replicate\/v1\/predictions$/, handle: create },
+  {
+    template: 'POST /replicate/v1/models/{owner}/{name}/predictions',
+    pattern: /^POST \/replicate\/v1\/models\/(?<owner>[^/]+)\/(?<name>[^/]+)\/predictions$/,
+    handle: create,
+  },
+  {
+    template: 'POST /replicate/v1/predictions',
+    pattern: /^POST \/replicate\/v1\/predictions$/,
+    handle: create,
+  },
   { template: 'GET /replicate/v1/predictions', pattern: /^GET \/replicate\/v1\/predictions$/, handle: list },
-  { template: 'GET /replicate/v1/predictions/{id}', pattern: /^GET \/replicate\/v1\/predictions\/(?<id>[^/]+)$/, handle: get },
-  { template: 'POST /replicate/v1/predictions/{id}/cancel', pattern: /^POST \/replicate\/v1\/predictions\/(?<id>[^/]+)\/cancel$/, handle: cancel },
-  { template: 'GET /replicate/v1/webhooks/default/secret', pattern: /^GET \/replicate\/v1\/webhooks\/default\/secret$/, handle: webhookSecret },
-  { template: 'GET /replicate/delivery/{id}/{file_name}', pattern: /^(GET|HEAD) \/replicate\/delivery\/(?<id>[^/]+)\/(?<file_name>[^/]+)$/, open: deliveryFile },
+  {
+    template: 'GET /replicate/v1/predictions/{id}',
+    pattern: /^GET \/replicate\/v1\/predictions\/(?<id>[^/]+)$/,
+    handle: get,
+  },
+  {
+    template: 'POST /replicate/v1/predictions/{id}/cancel',
+    pattern: /^POST \/replicate\/v1\/predictions\/(?<id>[^/]+)\/cancel$/,
+    handle: cancel,
+  },
+  {
+    template: 'GET /replicate/v1/webhooks/default/secret',
+    pattern: /^GET \/replicate\/v1\/webhooks\/default\/secret$/,
+    handle: webhookSecret,
+  },
+  {
+    template: 'GET /replicate/delivery/{id}/{file_name}',
+    pattern: /^(GET|HEAD) \/replicate\/delivery\/(?<id>[^/]+)\/(?<file_name>[^/]+)$/,
+    open: deliveryFile,
+  },
 ];

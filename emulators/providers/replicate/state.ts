@@ -60,7 +60,13 @@ export function predictionId(): string {
 }
 
 /** The prediction a create of `token` starts at `now`; 10% of its duration is boot (queue) time. */
-export function newPrediction(core: Core, ctx: RequestContext, token: string, request: CreateRequest, now: number): Prediction {
+export function newPrediction(
+  core: Core,
+  ctx: RequestContext,
+  token: string,
+  request: CreateRequest,
+  now: number,
+): Prediction {
   const { model, deadlineMs } = request;
   const totalMs = core.jittered(jobDurationMs(nominalWork(model, request.resolved), core.settings.timeScale));
   const id = predictionId();
@@ -90,5 +96,10 @@ export function newPrediction(core: Core, ctx: RequestContext, token: string, re
 /** The succeeded prediction's MP4, encoded on first use. */
 export function videoOf(core: Core, p: Prediction): Promise<number> {
   const { width, height } = outputSize(p.model.aspect(p.resolved));
-  return videoOnce(core, p, { width, height, seconds: p.model.seconds(p.resolved), seed: String(p.resolved.prompt) }, p.file);
+  return videoOnce(
+    core,
+    p,
+    { width, height, seconds: p.model.seconds(p.resolved), seed: String(p.resolved.prompt) },
+    p.file,
+  );
 }

@@ -11,14 +11,23 @@ function signed(secret: string, body: string, messageId: string) {
   return (nowMs: number) => {
     const timestamp = String(Math.floor(nowMs / 1000));
     const signature = createHmac('sha256', key).update(`${messageId}.${timestamp}.${body}`).digest('base64');
-    return { 'webhook-id': messageId, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+    return {
+      'webhook-id': messageId,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${signature}`,
+    };
   };
 }
 
 /** Sends the prediction as it is now; `terminal` ones are retried. */
 export function sendEvent(deps: ReplicateDeps, p: Prediction, terminal: boolean) {
   const body = JSON.stringify(predictionView(deps, p));
-  deps.webhooks.send({ url: p.webhook!, body, retry: terminal, headers: signed(deps.secret, body, `msg_${predictionId()}`) });
+  deps.webhooks.send({
+    url: p.webhook!,
+    body,
+    retry: terminal,
+    headers: signed(deps.secret, body, `msg_${predictionId()}`),
+  });
 }
 
 /** Sends the events the prediction's filter asks for as they happen; true after the terminal one (the Watcher's check). */

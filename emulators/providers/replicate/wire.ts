@@ -7,28 +7,57 @@ import type { Problem } from '../video-models.js';
 import type { Prediction, ReplicateDeps } from './state.js';
 
 /** RFC 7807 problem details (§2.6). */
-export function problem(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Headers = {}) {
-  sendJson(res, status, { type: `https://replicate.com/docs/reference/http#${status}`, title, status, detail, ...extra }, headers, 'application/problem+json');
+export function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Headers = {},
+) {
+  sendJson(
+    res,
+    status,
+    { type: `https://replicate.com/docs/reference/http#${status}`, title, status, detail, ...extra },
+    headers,
+    'application/problem+json',
+  );
 }
 
 /** One input problem in Replicate's words (the 422's detail line and invalid_fields description). */
 export function describeProblem(p: Problem): string {
   if (p.kind === 'missing') return `input: ${p.field} is required`;
-  if (p.kind === 'enum' || (p.kind === 'type' && p.expected)) return `input.${p.field}: input.${p.field} must be one of the following: ${p.expected!.map((e) => (typeof e === 'string' ? `"${e}"` : e)).join(', ')}`;
-  if (p.kind === 'range') return `input.${p.field}: Must be ${p.min !== undefined && (p.value as number) < p.min ? `greater than or equal to ${p.min}` : `less than or equal to ${p.max}`}`;
+  if (p.kind === 'enum' || (p.kind === 'type' && p.expected))
+    return `input.${p.field}: input.${p.field} must be one of the following: ${p.expected!.map((e) => (typeof e === 'string' ? `"${e}"` : e)).join(', ')}`;
+  if (p.kind === 'range')
+    return `input.${p.field}: Must be ${p.min !== undefined && (p.value as number) < p.min ? `greater than or equal to ${p.min}` : `less than or equal to ${p.max}`}`;
   return `input.${p.field}: Invalid type. Expected: ${p.field_type}, given: ${Array.isArray(p.value) ? 'array' : typeof p.value}`;
 }
 
 // `aborted`: a Cancel-After deadline passed before the start (not billed); after the start it is `canceled`.
-export const publicStatus = (state: JobState) => ({ queued: 'starting', running: 'processing', succeeded: 'succeeded', failed: 'failed', cancelled: 'canceled', expired: 'aborted' })[state.phase];
+export const publicStatus = (state: JobState) =>
+  ({
+    queued: 'starting',
+    running: 'processing',
+    succeeded: 'succeeded',
+    failed: 'failed',
+    cancelled: 'canceled',
+    expired: 'aborted',
+  })[state.phase];
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Output, input and logs are removed `dataTtlSeconds` after completion (or by the admin). */
-export const dataGone = (p: Prediction, state: JobState, dataTtlSeconds: number) => p.dataRemoved || (state.finishedMs !== null && Date.now() > state.finishedMs + dataTtlSeconds * 1000);
+export const dataGone = (p: Prediction, state: JobState, dataTtlSeconds: number) =>
+  p.dataRemoved || (state.finishedMs !== null && Date.now() > state.finishedMs + dataTtlSeconds * 1000);
 
 /** The run's logs on the clock: a line at start, at each quarter, and at success. */
-export function logsOf(queue: JobQueue<Prediction>, p: Prediction, state: JobState, now = Date.now()): string {
+export function logsOf(
+  queue: JobQueue<Prediction>,
+  p: Prediction,
+  state: JobState,
+  now = Date.now(),
+): string {
   if (state.startedMs === null) return '';
   const lines = [`Generating a ${p.model.seconds(p.resolved)} s ${p.model.aspect(p.resolved)} video`];
   for (const { quarter } of queue.quartersReached(p, state, now)) lines.push(`${quarter}%`);
@@ -50,13 +79,24 @@ export function predictionView({ core, queue }: Pick<ReplicateDeps, 'core' | 'qu
     logs: removed ? '' : logsOf(queue, p, state),
     output: status === 'succeeded' && !removed ? `${p.origin}/replicate/delivery/${p.id}/output.mp4` : null,
     data_removed: removed,
-    error: status !== 'failed' ? null : p.moderated || p.lateFailure === 'output_moderation' ? 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)' : 'Prediction failed due to an internal error. (E8765)',
+    error:
+      status !== 'failed'
+        ? null
+        : p.moderated || p.lateFailure === 'output_moderation'
+          ? 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)'
+          : 'Prediction failed due to an internal error. (E8765)',
     status,
     created_at: iso(p.createdMs),
     started_at: iso(state.startedMs),
     completed_at: iso(state.finishedMs),
     urls: { get: base, cancel: `${base}/cancel`, web: `https://replicate.com/p/${p.id}` },
-    metrics: state.finishedMs === null ? {} : { predict_time: state.startedMs === null ? 0 : (state.finishedMs - state.startedMs) / 1000, total_time: (state.finishedMs - p.createdMs) / 1000 },
+    metrics:
+      state.finishedMs === null
+        ? {}
+        : {
+            predict_time: state.startedMs === null ? 0 : (state.finishedMs - state.startedMs) / 1000,
+            total_time: (state.finishedMs - p.createdMs) / 1000,
+          },
     source: 'api',
     ...(p.runDeadlineMs !== undefined ? { deadline: iso(p.runDeadlineMs) } : {}),
     ...(p.webhook ? { webhook: p.webhook, webhook_events_filter: p.filter ?? ['output', 'completed'] } : {}),

@@ -15,20 +15,31 @@ function timing(state: SoraState, id: string): Timing | undefined {
   const job = state.jobs.get(id);
   if (job) {
     const status = statusOf(job);
-    const finishedAtMs = job.moderated ? job.createdMs : TERMINAL.has(status) && !job.cancelled ? job.createdMs + job.totalMs : null;
+    const finishedAtMs = job.moderated
+      ? job.createdMs
+      : TERMINAL.has(status) && !job.cancelled
+        ? job.createdMs + job.totalMs
+        : null;
     return { id, createdAtMs: job.createdMs, durationMs: job.totalMs, finishedAtMs, status };
   }
   const video = state.videos.get(id);
   if (!video) return undefined;
   const { status } = videoState(video);
-  const finishedAtMs = video.moderated ? video.createdMs : status === 'completed' || status === 'failed' ? video.createdMs + video.totalMs : null;
+  const finishedAtMs = video.moderated
+    ? video.createdMs
+    : status === 'completed' || status === 'failed'
+      ? video.createdMs + video.totalMs
+      : null;
   return { id, createdAtMs: video.createdMs, durationMs: video.totalMs, finishedAtMs, status };
 }
 
 export function createSoraDialect(core: Core): Dialect {
   const state = createSoraState(core);
   return {
-    routes: [...guarded(azureGate(core), state, [...JOBS_ROUTES, ...videosRoutes('/openai/v1')]), ...guarded(openaiGate(core), state, videosRoutes('/v1'))],
+    routes: [
+      ...guarded(azureGate(core), state, [...JOBS_ROUTES, ...videosRoutes('/openai/v1')]),
+      ...guarded(openaiGate(core), state, videosRoutes('/v1')),
+    ],
     timing: (id) => timing(state, id),
     expire(id) {
       const target = state.jobs.get(id) ?? state.videos.get(id);
@@ -40,6 +51,9 @@ export function createSoraDialect(core: Core): Dialect {
       state.videos.clear();
       state.generations.clear();
     },
-    running: () => Object.fromEntries([...state.deployments, ...state.videoDeployments].map((d) => [d, running(state, d)])),
+    running: () =>
+      Object.fromEntries(
+        [...state.deployments, ...state.videoDeployments].map((d) => [d, running(state, d)]),
+      ),
   };
 }

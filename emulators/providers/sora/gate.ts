@@ -7,10 +7,17 @@ import type { Gate } from '../routing.js';
 import { fail } from './wire.js';
 
 const injectedStatus: Gate<string>['injectedStatus'] = (ctx, status, retryAfter) =>
-  fail(ctx.res, { status, code: String(status), message: `Injected fault: HTTP ${status}.` }, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+  fail(
+    ctx.res,
+    { status, code: String(status), message: `Injected fault: HTTP ${status}.` },
+    retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+  );
 
 /** The key matches `--api-key`, or any non-empty key when none is set. */
-const accepted = (core: Core, key: unknown): key is string => typeof key === 'string' && key.length > 0 && (core.options.apiKey === undefined || key === core.options.apiKey);
+const accepted = (core: Core, key: unknown): key is string =>
+  typeof key === 'string' &&
+  key.length > 0 &&
+  (core.options.apiKey === undefined || key === core.options.apiKey);
 
 const bearerOf = (ctx: RequestContext) => /^Bearer (.+)$/i.exec(ctx.req.headers.authorization ?? '')?.[1];
 
@@ -20,7 +27,12 @@ export function azureGate(core: Core): Gate<string> {
     authenticate(ctx) {
       const key = ctx.req.headers['api-key'] ?? bearerOf(ctx);
       if (accepted(core, key)) return key;
-      fail(ctx.res, { status: 401, code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' });
+      fail(ctx.res, {
+        status: 401,
+        code: '401',
+        message:
+          'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+      });
       return undefined;
     },
     injectedStatus,
@@ -39,7 +51,12 @@ export function openaiGate(core: Core): Gate<string> {
     authenticate(ctx) {
       const key = bearerOf(ctx);
       if (accepted(core, key)) return key;
-      fail(ctx.res, { status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.', type: 'invalid_request_error' });
+      fail(ctx.res, {
+        status: 401,
+        code: 'invalid_api_key',
+        message: 'Incorrect API key provided.',
+        type: 'invalid_request_error',
+      });
       return undefined;
     },
     injectedStatus,
@@ -52,7 +69,12 @@ export async function readBodyOrFail(ctx: RequestContext): Promise<ParsedBody | 
     return await readCreateBody(ctx.req);
   } catch (error) {
     if (!(error instanceof BodyError)) throw error;
-    fail(ctx.res, { status: 400, code: 'invalid_request_error', message: error.message, type: 'invalid_request_error' });
+    fail(ctx.res, {
+      status: 400,
+      code: 'invalid_request_error',
+      message: error.message,
+      type: 'invalid_request_error',
+    });
     return undefined;
   }
 }

@@ -65,14 +65,18 @@ export function statusOf(job: Job): JobStatus {
 export function videoState(video: Video) {
   if (video.moderated) return { status: 'failed' as const, progress: 0 };
   const state = videoStateAt(Date.now() - video.createdMs, video.totalMs);
-  return state.status === 'completed' && video.lateFailure ? { status: 'failed' as const, progress: state.progress } : state;
+  return state.status === 'completed' && video.lateFailure
+    ? { status: 'failed' as const, progress: state.progress }
+    : state;
 }
 
 /** Jobs and videos of a deployment not yet final: what the running-jobs limit counts. */
 export function running(state: SoraState, model: string): number {
   return (
     [...state.jobs.values()].filter((j) => j.input.model === model && !TERMINAL.has(statusOf(j))).length +
-    [...state.videos.values()].filter((v) => v.input.model === model && !['completed', 'failed'].includes(videoState(v).status)).length
+    [...state.videos.values()].filter(
+      (v) => v.input.model === model && !['completed', 'failed'].includes(videoState(v).status),
+    ).length
   );
 }
 

@@ -14,10 +14,21 @@ import { readBodyOrFail } from './gate.js';
 import { contentGone, running, videoState, type SoraState, type Video } from './state.js';
 import { deploymentNotFound, fail, tooManyRunning, videoView } from './wire.js';
 
-const videoNotFound = (ctx: RequestContext) => fail(ctx.res, { status: 404, code: 'NotFound', message: `Video ${ctx.params.video_id} not found.`, type: 'invalid_request_error' });
+const videoNotFound = (ctx: RequestContext) =>
+  fail(ctx.res, {
+    status: 404,
+    code: 'NotFound',
+    message: `Video ${ctx.params.video_id} not found.`,
+    type: 'invalid_request_error',
+  });
 
 /** Creates a video (a remix names its source) within the deployment's create quota and running-jobs limit. */
-function startVideo(state: SoraState, res: ServerResponse, input: CreateVideoInput, remixedFrom: string | null) {
+function startVideo(
+  state: SoraState,
+  res: ServerResponse,
+  input: CreateVideoInput,
+  remixedFrom: string | null,
+) {
   const { core } = state;
   const { settings } = core;
   if (!state.videoDeployments.has(input.model)) return deploymentNotFound(res, input.model);
@@ -25,13 +36,34 @@ function startVideo(state: SoraState, res: ServerResponse, input: CreateVideoInp
   const creates = state.videoCreates.at(input.model, now);
   const retryAfter = creates.retryAfter(settings.videosCreatesPerMinute);
   if (retryAfter !== undefined) {
-    return fail(res, { status: 429, code: 'rate_limit_exceeded', message: `Rate limit of ${settings.videosCreatesPerMinute} create requests per minute exceeded. Retry after ${retryAfter} seconds.`, type: 'video_generation_user_error' }, { 'retry-after': retryAfter });
+    return fail(
+      res,
+      {
+        status: 429,
+        code: 'rate_limit_exceeded',
+        message: `Rate limit of ${settings.videosCreatesPerMinute} create requests per minute exceeded. Retry after ${retryAfter} seconds.`,
+        type: 'video_generation_user_error',
+      },
+      { 'retry-after': retryAfter },
+    );
   }
   if (running(state, input.model) >= settings.maxRunningJobs) return tooManyRunning(res, settings.timeScale);
   creates.record();
   const [width, height] = input.size.split('x').map(Number);
   const id = `video_${randomUUID().replace(/-/g, '')}`;
-  const video: Video = { id, input, createdMs: Date.now(), totalMs: core.jittered(jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale)), remixedFrom, moderated: core.denied(input.prompt), lateFailure: core.drawLateFailure(), expired: false, file: path.join(core.dataDir, `${id}.mp4`) };
+  const video: Video = {
+    id,
+    input,
+    createdMs: Date.now(),
+    totalMs: core.jittered(
+      jobDurationMs({ width, height, n_seconds: Number(input.seconds), n_variants: 1 }, settings.timeScale),
+    ),
+    remixedFrom,
+    moderated: core.denied(input.prompt),
+    lateFailure: core.drawLateFailure(),
+    expired: false,
+    file: path.join(core.dataDir, `${id}.mp4`),
+  };
   state.videos.set(id, video);
   core.countCreate('videos', input.model, running(state, input.model));
   return sendJson(res, 200, videoView(video, settings.contentTtlSeconds));
@@ -45,9 +77,22 @@ async function createVideo(state: SoraState, ctx: RequestContext) {
   const reference = body.files.find((f) => f.field === 'input_reference');
   if (reference) {
     const size = imageSize(reference.content);
-    if (!size) return fail(ctx.res, { status: 400, code: 'invalid_value', message: 'input_reference must be a PNG or JPEG image.', param: 'input_reference', type: 'invalid_request_error' });
+    if (!size)
+      return fail(ctx.res, {
+        status: 400,
+        code: 'invalid_value',
+        message: 'input_reference must be a PNG or JPEG image.',
+        param: 'input_reference',
+        type: 'invalid_request_error',
+      });
     if (`${size.width}x${size.height}` !== input.size) {
-      return fail(ctx.res, { status: 400, code: 'invalid_value', message: `Inpaint image must match the requested width and height (got ${size.width}x${size.height}, expected ${input.size}).`, param: 'input_reference', type: 'invalid_request_error' });
+      return fail(ctx.res, {
+        status: 400,
+        code: 'invalid_value',
+        message: `Inpaint image must match the requested width and height (got ${size.width}x${size.height}, expected ${input.size}).`,
+        param: 'input_reference',
+        type: 'invalid_request_error',
+      });
     }
   }
   return startVideo(state, ctx.res, input, null);
@@ -60,13 +105,23 @@ function listVideos(state: SoraState, ctx: RequestContext) {
   if (searchParams.get('order') !== 'asc') ordered.reverse();
   const after = searchParams.get('after');
   const start = after ? ordered.findIndex((v) => v.id === after) + 1 : 0;
-  const data = ordered.slice(start, start + limit).map((video) => videoView(video, state.core.settings.contentTtlSeconds));
-  return sendJson(ctx.res, 200, { object: 'list', data, has_more: start + data.length < ordered.length, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  const data = ordered
+    .slice(start, start + limit)
+    .map((video) => videoView(video, state.core.settings.contentTtlSeconds));
+  return sendJson(ctx.res, 200, {
+    object: 'list',
+    data,
+    has_more: start + data.length < ordered.length,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+  });
 }
 
 function getVideo(state: SoraState, ctx: RequestContext) {
   const video = state.videos.get(ctx.params.video_id);
-  return video ? sendJson(ctx.res, 200, videoView(video, state.core.settings.contentTtlSeconds)) : videoNotFound(ctx);
+  return video
+    ? sendJson(ctx.res, 200, videoView(video, state.core.settings.contentTtlSeconds))
+    : videoNotFound(ctx);
 }
 
 function deleteVideo(state: SoraState, ctx: RequestContext) {
@@ -77,16 +132,45 @@ function deleteVideo(state: SoraState, ctx: RequestContext) {
 async function videoContent(state: SoraState, ctx: RequestContext) {
   const { res } = ctx;
   const video = state.videos.get(ctx.params.video_id);
-  if (!video || videoState(video).status !== 'completed' || contentGone(state, video.createdMs + video.totalMs, video.expired)) {
-    return fail(res, { status: 404, code: 'NotFound', message: 'Video content not found.', type: 'invalid_request_error' });
+  if (
+    !video ||
+    videoState(video).status !== 'completed' ||
+    contentGone(state, video.createdMs + video.totalMs, video.expired)
+  ) {
+    return fail(res, {
+      status: 404,
+      code: 'NotFound',
+      message: 'Video content not found.',
+      type: 'invalid_request_error',
+    });
   }
   const variant = ctx.url.searchParams.get('variant') ?? 'video';
   const [width, height] = video.input.size.split('x').map(Number);
   // The OpenAI spec gives the Sora 2 thumbnail as WebP; the spritesheet as JPEG.
-  if (variant === 'thumbnail') return sendBytes(res, thumbnailWebp(width, height, video.input.prompt), 'image/webp');
-  if (variant === 'spritesheet') return sendBytes(res, spritesheetJpeg(width, height, video.input.prompt), 'image/jpeg');
-  if (variant !== 'video') return fail(res, { status: 400, code: 'invalid_value', message: `Invalid value: '${variant}'. Supported values are: 'video', 'thumbnail' and 'spritesheet'.`, param: 'variant', type: 'invalid_request_error' });
-  await videoOnce(state.core, video, { width, height, seconds: Number(video.input.seconds), seed: video.input.prompt, padToBytes: state.core.options.padToBytes }, video.file);
+  if (variant === 'thumbnail')
+    return sendBytes(res, thumbnailWebp(width, height, video.input.prompt), 'image/webp');
+  if (variant === 'spritesheet')
+    return sendBytes(res, spritesheetJpeg(width, height, video.input.prompt), 'image/jpeg');
+  if (variant !== 'video')
+    return fail(res, {
+      status: 400,
+      code: 'invalid_value',
+      message: `Invalid value: '${variant}'. Supported values are: 'video', 'thumbnail' and 'spritesheet'.`,
+      param: 'variant',
+      type: 'invalid_request_error',
+    });
+  await videoOnce(
+    state.core,
+    video,
+    {
+      width,
+      height,
+      seconds: Number(video.input.seconds),
+      seed: video.input.prompt,
+      padToBytes: state.core.options.padToBytes,
+    },
+    video.file,
+  );
   return serveFile(ctx.req, res, video.file, ctx.injected.truncate);
 }
 
@@ -95,7 +179,14 @@ async function remixVideo(state: SoraState, ctx: RequestContext) {
   if (!source) return videoNotFound(ctx);
   const body = await readBodyOrFail(ctx);
   if (!body) return;
-  if (typeof body.fields.prompt !== 'string' || body.fields.prompt === '') return fail(ctx.res, { status: 400, code: 'invalid_value', message: "Missing required parameter: 'prompt'.", param: 'prompt', type: 'invalid_request_error' });
+  if (typeof body.fields.prompt !== 'string' || body.fields.prompt === '')
+    return fail(ctx.res, {
+      status: 400,
+      code: 'invalid_value',
+      message: "Missing required parameter: 'prompt'.",
+      param: 'prompt',
+      type: 'invalid_request_error',
+    });
   return startVideo(state, ctx.res, { ...source.input, prompt: body.fields.prompt }, source.id);
 }
 
@@ -105,9 +196,25 @@ export function videosRoutes(base: string): Array<RouteSpec<SoraState, string>> 
   return [
     { template: `POST ${base}/videos`, pattern: new RegExp(`^POST ${b}\\/videos$`), handle: createVideo },
     { template: `GET ${base}/videos`, pattern: new RegExp(`^GET ${b}\\/videos$`), handle: listVideos },
-    { template: `GET ${base}/videos/{video_id}`, pattern: new RegExp(`^GET ${b}\\/videos\\/(?<video_id>video_[^/]+)$`), handle: getVideo },
-    { template: `DELETE ${base}/videos/{video_id}`, pattern: new RegExp(`^DELETE ${b}\\/videos\\/(?<video_id>video_[^/]+)$`), handle: deleteVideo },
-    { template: `GET ${base}/videos/{video_id}/content`, pattern: new RegExp(`^(GET|HEAD) ${b}\\/videos\\/(?<video_id>video_[^/]+)\\/content$`), handle: videoContent },
-    { template: `POST ${base}/videos/{video_id}/remix`, pattern: new RegExp(`^POST ${b}\\/videos\\/(?<video_id>video_[^/]+)\\/remix$`), handle: remixVideo },
+    {
+      template: `GET ${base}/videos/{video_id}`,
+      pattern: new RegExp(`^GET ${b}\\/videos\\/(?<video_id>video_[^/]+)$`),
+      handle: getVideo,
+    },
+    {
+      template: `DELETE ${base}/videos/{video_id}`,
+      pattern: new RegExp(`^DELETE ${b}\\/videos\\/(?<video_id>video_[^/]+)$`),
+      handle: deleteVideo,
+    },
+    {
+      template: `GET ${base}/videos/{video_id}/content`,
+      pattern: new RegExp(`^(GET|HEAD) ${b}\\/videos\\/(?<video_id>video_[^/]+)\\/content$`),
+      handle: videoContent,
+    },
+    {
+      template: `POST ${base}/videos/{video_id}/remix`,
+      pattern: new RegExp(`^POST ${b}\\/videos\\/(?<video_id>video_[^/]+)\\/remix$`),
+      handle: remixVideo,
+    },
   ];
 }

@@ -8,14 +8,40 @@ import { statusOf, videoState, type Job, type Video } from './state.js';
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);
 
 export const fail = (res: ServerResponse, error: ApiErrorBody, headers?: Headers) =>
-  sendJson(res, error.status, { error: { code: error.code, message: error.message, param: error.param ?? null, type: error.type ?? null } }, headers);
+  sendJson(
+    res,
+    error.status,
+    {
+      error: {
+        code: error.code,
+        message: error.message,
+        param: error.param ?? null,
+        type: error.type ?? null,
+      },
+    },
+    headers,
+  );
 
 export const deploymentNotFound = (res: ServerResponse, model: string) =>
-  fail(res, { status: 404, code: 'DeploymentNotFound', message: `The API deployment for this resource does not exist: '${model}'.`, type: 'video_generation_user_error' });
+  fail(res, {
+    status: 404,
+    code: 'DeploymentNotFound',
+    message: `The API deployment for this resource does not exist: '${model}'.`,
+    type: 'video_generation_user_error',
+  });
 
 /** The running-jobs limit (users' reports: 429 "Too many running tasks"). */
 export const tooManyRunning = (res: ServerResponse, timeScale: number) =>
-  fail(res, { status: 429, code: 'too_many_requests', message: 'Too many running tasks', type: 'video_generation_user_error' }, { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) });
+  fail(
+    res,
+    {
+      status: 429,
+      code: 'too_many_requests',
+      message: 'Too many running tasks',
+      type: 'video_generation_user_error',
+    },
+    { 'retry-after': Math.max(1, Math.ceil((2000 * timeScale) / 1000)) },
+  );
 
 /** A video of the videos API; content can be downloaded for `contentTtlSeconds` after completion. */
 export function videoView(video: Video, contentTtlSeconds: number) {
@@ -37,7 +63,13 @@ export function videoView(video: Video, contentTtlSeconds: number) {
     error: video.moderated
       ? { code: 'moderation_blocked', message: 'Your request was blocked by our moderation system.' }
       : status === 'failed' && video.lateFailure
-        ? { code: video.lateFailure === 'output_moderation' ? 'content_filter' : 'internal_error', message: video.lateFailure === 'output_moderation' ? 'The generated video was blocked by the content filter.' : 'Video generation failed.' }
+        ? {
+            code: video.lateFailure === 'output_moderation' ? 'content_filter' : 'internal_error',
+            message:
+              video.lateFailure === 'output_moderation'
+                ? 'The generated video was blocked by the content filter.'
+                : 'Video generation failed.',
+          }
         : null,
     usage: { duration_seconds: Number(video.input.seconds) },
   };
@@ -66,5 +98,14 @@ export function jobView(job: Job, contentTtlSeconds: number) {
 }
 
 export function generationView(job: Job, id: string) {
-  return { object: 'video.generation', id, job_id: job.id, created_at: unixSeconds(job.createdMs + job.totalMs), width: job.input.width, height: job.input.height, n_seconds: job.input.n_seconds, prompt: job.input.prompt };
+  return {
+    object: 'video.generation',
+    id,
+    job_id: job.id,
+    created_at: unixSeconds(job.createdMs + job.totalMs),
+    width: job.input.width,
+    height: job.input.height,
+    n_seconds: job.input.n_seconds,
+    prompt: job.input.prompt,
+  };
 }

@@ -35,7 +35,13 @@ export function tokenAuth(credential: TokenCredential, now: () => number = Date.
 }
 
 /** The app's choice: a key when AZURE_OPENAI_API_KEY is set, else the (user-assigned) managed identity. */
-export function authFromSettings(settings: Pick<AzureOpenAiSettings, 'apiKey' | 'managedIdentityClientId'>): AuthHeaders {
+export function authFromSettings(
+  settings: Pick<AzureOpenAiSettings, 'apiKey' | 'managedIdentityClientId'>,
+): AuthHeaders {
   if (settings.apiKey) return apiKeyAuth(settings.apiKey);
-  return tokenAuth(new DefaultAzureCredential(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {}));
+  return tokenAuth(
+    new DefaultAzureCredential(
+      settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {},
+    ),
+  );
 }

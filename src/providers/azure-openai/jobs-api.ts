@@ -51,7 +51,8 @@ function toProviderJob(job: Job, what: string): ProviderJob {
     stage,
     status: job.status,
     // A failed job can still list generations: only a success has outputs.
-    outputs: phase === 'succeeded' ? (job.generations ?? []).map((generation) => ({ id: generation.id })) : [],
+    outputs:
+      phase === 'succeeded' ? (job.generations ?? []).map((generation) => ({ id: generation.id })) : [],
     failure: job.failure_reason ?? undefined,
     createdAt: job.created_at,
     echo: {
@@ -73,29 +74,58 @@ export function createJobsApi(http: Transport): JobsApiCalls {
   const jobPath = (jobId: string) => `/video/generations/jobs/${encodeURIComponent(jobId)}`;
   // Content belongs to a generation (an output); the job id is not part of the path.
   const content = (generationId: string, variant: 'video' | 'thumbnail', what: string) =>
-    http.content({ method: 'GET', path: `/video/generations/${encodeURIComponent(generationId)}/content/${variant}`, what });
+    http.content({
+      method: 'GET',
+      path: `/video/generations/${encodeURIComponent(generationId)}/content/${variant}`,
+      what,
+    });
   return {
     async createJob(spec: JobSpec) {
       // Sora sizes are WIDTHxHEIGHT (its capability table lists no other form).
       const [width, height] = spec.size.split('x').map(Number);
-      const body = { model: spec.model, prompt: spec.prompt, width, height, n_seconds: spec.seconds, n_variants: spec.variants };
+      const body = {
+        model: spec.model,
+        prompt: spec.prompt,
+        width,
+        height,
+        n_seconds: spec.seconds,
+        n_variants: spec.variants,
+      };
       const what = 'Create Sora job (jobs API)';
-      return toProviderJob(await http.json({ method: 'POST', path: '/video/generations/jobs', body, what, create: true }, jobSchema), what);
+      return toProviderJob(
+        await http.json(
+          { method: 'POST', path: '/video/generations/jobs', body, what, create: true },
+          jobSchema,
+        ),
+        what,
+      );
     },
     async getJob(job) {
       const what = `Get Sora job ${job.jobId}`;
-      return toProviderJob(await http.json({ method: 'GET', path: jobPath(job.jobId), what }, jobSchema), what);
+      return toProviderJob(
+        await http.json({ method: 'GET', path: jobPath(job.jobId), what }, jobSchema),
+        what,
+      );
     },
     async listRecentJobs(_model, limit) {
       const what = 'List Sora jobs';
       const size = pageSize(limit);
-      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/video/generations/jobs', query: { limit: String(size) }, what }, jobListSchema);
+      const { value: list, providerNow } = await http.jsonWithDate(
+        { method: 'GET', path: '/video/generations/jobs', query: { limit: String(size) }, what },
+        jobListSchema,
+      );
       // The list order is not documented for the jobs API; adoption relies on newest first.
       const newestFirst = [...list.data].sort((a, b) => b.created_at - a.created_at).slice(0, size);
       return { jobs: knownJobs(newestFirst, (job) => toProviderJob(job, what)), providerNow };
     },
-    openOutput: (_job, generationId) => content(generationId, 'video', `Download Sora generation ${generationId}`),
-    openThumbnail: (_job, generationId) => content(generationId, 'thumbnail', `Download the thumbnail of Sora generation ${generationId}`),
-    cancelJob: (job) => http.discard({ method: 'DELETE', path: jobPath(job.jobId), what: `Delete Sora job ${job.jobId}` }, { notFoundIsOk: true }),
+    openOutput: (_job, generationId) =>
+      content(generationId, 'video', `Download Sora generation ${generationId}`),
+    openThumbnail: (_job, generationId) =>
+      content(generationId, 'thumbnail', `Download the thumbnail of Sora generation ${generationId}`),
+    cancelJob: (job) =>
+      http.discard(
+        { method: 'DELETE', path: jobPath(job.jobId), what: `Delete Sora job ${job.jobId}` },
+        { notFoundIsOk: true },
+      ),
   };
 }

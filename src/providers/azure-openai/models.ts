@@ -9,7 +9,17 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 export const SORA_JOBS_CAPABILITIES: ModelCapabilities = {
   seconds: range(1, 20),
   defaultSeconds: 5,
-  sizes: ['480x480', '480x854', '854x480', '720x720', '720x1280', '1280x720', '1080x1080', '1080x1920', '1920x1080'],
+  sizes: [
+    '480x480',
+    '480x854',
+    '854x480',
+    '720x720',
+    '720x1280',
+    '1280x720',
+    '1080x1080',
+    '1080x1920',
+    '1920x1080',
+  ],
   defaultSize: '480x480',
   maxVariants: 4,
   sizeLimits: {

@@ -11,7 +11,11 @@ import { authFromSettings } from './auth.js';
 import { SORA_JOBS_CAPABILITIES } from './models.js';
 import { createSoraApis } from './sora-apis.js';
 
-export function createAzureOpenAiProvider(name: string, settings: AzureOpenAiSettings, http: HttpOptions): VideoProvider {
+export function createAzureOpenAiProvider(
+  name: string,
+  settings: AzureOpenAiSettings,
+  http: HttpOptions,
+): VideoProvider {
   const apis = createSoraApis({ endpoint: settings.endpoint, auth: authFromSettings(settings), ...http });
   const models: ModelInfo[] = [
     // The jobs API echoes prompts; the videos API on Azure does not.

@@ -21,8 +21,17 @@ export function createSoraApis(options: SoraApiOptions): Record<SoraApi, JobsApi
   const baseUrl = `${options.endpoint.replace(/\/+$/, '')}/openai/v1`;
   const transport = (api: SoraApi) =>
     createTransport({
-      service: 'Sora', baseUrl, fixedQuery: { 'api-version': API_VERSIONS[api] }, auth: options.auth,
-      requestTimeoutMs: options.requestTimeoutMs, idleTimeoutMs: options.idleTimeoutMs, fetch: options.fetch, classify: classifyFailedResponse,
+      service: 'Sora',
+      baseUrl,
+      fixedQuery: { 'api-version': API_VERSIONS[api] },
+      auth: options.auth,
+      requestTimeoutMs: options.requestTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      fetch: options.fetch,
+      classify: classifyFailedResponse,
     });
-  return { jobs: createJobsApi(transport('jobs')), videos: createVideosApi(transport('videos'), 'Sora video') };
+  return {
+    jobs: createJobsApi(transport('jobs')),
+    videos: createVideosApi(transport('videos'), 'Sora video'),
+  };
 }

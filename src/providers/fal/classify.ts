@@ -15,7 +15,7 @@ interface FalDetail {
 /** The error's type and a short message from either body shape. */
 export function falErrorOf(body: unknown, header: string | null): { type?: string; message?: string } {
   const root = (body ?? {}) as { detail?: unknown; error_type?: unknown; error?: unknown };
-  const type = typeof root.error_type === 'string' ? root.error_type : header ?? undefined;
+  const type = typeof root.error_type === 'string' ? root.error_type : (header ?? undefined);
   if (typeof root.detail === 'string') return { type, message: root.detail };
   if (Array.isArray(root.detail) && root.detail.length > 0) {
     const first = root.detail[0] as FalDetail;
@@ -30,9 +30,20 @@ export function classifyFalResponse(response: FailedResponse, what: string, now:
   const { type, message } = falErrorOf(response.body, response.header('x-fal-error-type'));
   const text = `${what} failed with HTTP ${response.status}${type ? ` (${type})` : ''}${message ? `: ${message.slice(0, 300)}` : ''}`;
   if (response.status === 429 || response.status === 408 || response.status >= 500) {
-    return new ProviderTransientError(text, response.status, retryAfterSeconds((name) => response.header(name), now));
+    return new ProviderTransientError(
+      text,
+      response.status,
+      retryAfterSeconds((name) => response.header(name), now),
+    );
   }
   if (type === 'content_policy_violation') return new ContentFilteredError(text, response.status, type);
-  const code = response.status === 402 ? 'insufficient_credit' : response.status === 401 ? 'unauthorized' : response.status === 404 ? 'not_found' : type;
+  const code =
+    response.status === 402
+      ? 'insufficient_credit'
+      : response.status === 401
+        ? 'unauthorized'
+        : response.status === 404
+          ? 'not_found'
+          : type;
   return new ProviderPermanentError(text, response.status, code);
 }

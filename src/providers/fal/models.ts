@@ -9,24 +9,35 @@ export interface FalModel extends ModelInfo {
 }
 
 // fal lists no jobs, so nothing is ever adopted (promptEcho is moot).
-const FAL_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'], promptEcho: false } as const;
+const FAL_COMMON = {
+  maxVariants: 1,
+  options: true,
+  reservedOptions: ['prompt', 'duration', 'aspect_ratio'],
+  promptEcho: false,
+} as const;
 
 export const FAL_MODELS: readonly FalModel[] = [
   {
     id: 'fal-ai/kling-video/v2/master/text-to-video',
     ...FAL_COMMON,
-    seconds: [5, 10], defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'], defaultSize: '16:9',
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
+    defaultSize: '16:9',
     // Its image-to-video sibling takes the start image; this one is text only.
-    imageInput: false, audio: false,
+    imageInput: false,
+    audio: false,
     duration: (seconds) => String(seconds),
   },
   {
     id: 'fal-ai/veo3',
     ...FAL_COMMON,
-    seconds: [4, 6, 8], defaultSeconds: 8,
-    sizes: ['16:9', '9:16'], defaultSize: '16:9',
-    imageInput: false, audio: true,
+    seconds: [4, 6, 8],
+    defaultSeconds: 8,
+    sizes: ['16:9', '9:16'],
+    defaultSize: '16:9',
+    imageInput: false,
+    audio: true,
     duration: (seconds) => `${seconds}s`,
   },
 ];

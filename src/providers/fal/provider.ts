@@ -10,7 +10,15 @@ import { z } from 'zod';
 import type { FalSettings } from '../../config.js';
 import { ProviderPermanentError } from '../../errors.js';
 import { createTransport, type HttpOptions, type Transport } from '../http/transport.js';
-import { phaseOf, type JobAddress, type JobSpec, type OutputContent, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
+import {
+  phaseOf,
+  type JobAddress,
+  type JobSpec,
+  type OutputContent,
+  type ProviderJob,
+  type StatusTable,
+  type VideoProvider,
+} from '../provider.js';
 import { classifyFalResponse } from './classify.js';
 import { FAL_MODELS, type FalModel } from './models.js';
 import { falWebhooks } from './webhook.js';
@@ -54,46 +62,84 @@ const OUTPUT_ID = 'video';
 
 export function createFalProvider(name: string, settings: FalSettings, http: HttpOptions): VideoProvider {
   const transport: Transport = createTransport({
-    service: 'fal', baseUrl: settings.queueUrl, auth: { headers: async () => ({ authorization: `Key ${settings.apiKey}` }) },
-    requestTimeoutMs: http.requestTimeoutMs, idleTimeoutMs: http.idleTimeoutMs, fetch: http.fetch, classify: classifyFalResponse,
+    service: 'fal',
+    baseUrl: settings.queueUrl,
+    auth: { headers: async () => ({ authorization: `Key ${settings.apiKey}` }) },
+    requestTimeoutMs: http.requestTimeoutMs,
+    idleTimeoutMs: http.idleTimeoutMs,
+    fetch: http.fetch,
+    classify: classifyFalResponse,
   });
   const modelOf = (id: string): FalModel => {
     const model = FAL_MODELS.find((candidate) => candidate.id === id);
     if (!model) throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
     return model;
   };
-  const requestPath = (job: JobAddress) => `/${falAppPath(job.model)}/requests/${encodeURIComponent(job.jobId)}`;
-  const readResult = (job: JobAddress) => transport.json({ method: 'GET', path: requestPath(job), what: `Get the result of fal request ${job.jobId}` }, resultSchema);
+  const requestPath = (job: JobAddress) =>
+    `/${falAppPath(job.model)}/requests/${encodeURIComponent(job.jobId)}`;
+  const readResult = (job: JobAddress) =>
+    transport.json(
+      { method: 'GET', path: requestPath(job), what: `Get the result of fal request ${job.jobId}` },
+      resultSchema,
+    );
 
   return {
     name,
     kind: 'fal',
     models: FAL_MODELS,
     lostCreate: 'settle',
-    ...(settings.jwksUrl ? { webhooks: falWebhooks({ jwksUrl: settings.jwksUrl, fetch: http.fetch, requestTimeoutMs: http.requestTimeoutMs }) } : {}),
+    ...(settings.jwksUrl
+      ? {
+          webhooks: falWebhooks({
+            jwksUrl: settings.jwksUrl,
+            fetch: http.fetch,
+            requestTimeoutMs: http.requestTimeoutMs,
+          }),
+        }
+      : {}),
 
     async createJob(spec: JobSpec): Promise<ProviderJob> {
       const model = modelOf(spec.model);
-      const input = { ...spec.options, prompt: spec.prompt, duration: model.duration(spec.seconds), aspect_ratio: spec.size };
+      const input = {
+        ...spec.options,
+        prompt: spec.prompt,
+        duration: model.duration(spec.seconds),
+        aspect_ratio: spec.size,
+      };
       const query = spec.webhookUrl ? { fal_webhook: spec.webhookUrl } : undefined;
       const path = `/${spec.model.split('/').map(encodeURIComponent).join('/')}`;
-      const answer = await transport.json({ method: 'POST', path, query, body: input, what: `Submit to fal ${spec.model}`, create: true }, submitSchema);
+      const answer = await transport.json(
+        { method: 'POST', path, query, body: input, what: `Submit to fal ${spec.model}`, create: true },
+        submitSchema,
+      );
       return {
-        jobId: answer.request_id, phase: 'queued', stage: 'waiting', status: answer.status ?? 'IN_QUEUE',
-        queuePosition: answer.queue_position ?? undefined, outputs: [],
+        jobId: answer.request_id,
+        phase: 'queued',
+        stage: 'waiting',
+        status: answer.status ?? 'IN_QUEUE',
+        queuePosition: answer.queue_position ?? undefined,
+        outputs: [],
       };
     },
 
     async getJob(job: JobAddress): Promise<ProviderJob> {
       const what = `Get fal request ${job.jobId}`;
-      const status = await transport.json({ method: 'GET', path: `${requestPath(job)}/status`, what }, statusSchema);
+      const status = await transport.json(
+        { method: 'GET', path: `${requestPath(job)}/status`, what },
+        statusSchema,
+      );
       const { phase, stage } = phaseOf(STATUSES, status.status, what);
       const base = { jobId: job.jobId, status: status.status, outputs: [] };
-      if (phase === 'queued') return { ...base, phase, stage, queuePosition: status.queue_position ?? undefined };
+      if (phase === 'queued')
+        return { ...base, phase, stage, queuePosition: status.queue_position ?? undefined };
       if (phase !== 'succeeded') return { ...base, phase, stage };
       if (status.error) {
         const cancelled = status.error_type === 'client_cancelled';
-        return { ...base, phase: cancelled ? 'cancelled' : 'failed', failure: `${status.error_type ? `${status.error_type}: ` : ''}${status.error}` };
+        return {
+          ...base,
+          phase: cancelled ? 'cancelled' : 'failed',
+          failure: `${status.error_type ? `${status.error_type}: ` : ''}${status.error}`,
+        };
       }
       try {
         await readResult(job);
@@ -107,12 +153,20 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
     async openOutput(job: JobAddress): Promise<OutputContent> {
       // The result names a fresh URL each time; it is public, so our key is never sent there.
       const result = await readResult(job);
-      return transport.content({ method: 'GET', path: result.video.url, what: `Download the video of fal request ${job.jobId}`, anonymous: true });
+      return transport.content({
+        method: 'GET',
+        path: result.video.url,
+        what: `Download the video of fal request ${job.jobId}`,
+        anonymous: true,
+      });
     },
 
     cancelJob: async (job: JobAddress) => {
       try {
-        await transport.discard({ method: 'PUT', path: `${requestPath(job)}/cancel`, what: `Cancel fal request ${job.jobId}` }, { notFoundIsOk: true });
+        await transport.discard(
+          { method: 'PUT', path: `${requestPath(job)}/cancel`, what: `Cancel fal request ${job.jobId}` },
+          { notFoundIsOk: true },
+        );
       } catch (error) {
         // 400 ALREADY_COMPLETED: nothing left to cancel (§1.6).
         if (error instanceof ProviderPermanentError && error.status === 400) return;

@@ -15,7 +15,18 @@ const JWKS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** A signature no cached key verifies may come from a new key: fetch again, at most this often. */
 const JWKS_REFRESH_MIN_MS = 60 * 1000;
 
-const jwksSchema = z.object({ keys: z.array(z.object({ kty: z.string(), crv: z.string().optional(), x: z.string().optional(), kid: z.string().optional() }).passthrough()) });
+const jwksSchema = z.object({
+  keys: z.array(
+    z
+      .object({
+        kty: z.string(),
+        crv: z.string().optional(),
+        x: z.string().optional(),
+        kid: z.string().optional(),
+      })
+      .passthrough(),
+  ),
+});
 
 const bodySchema = z.object({
   request_id: z.string().min(1),
@@ -37,7 +48,10 @@ function jwksCache(options: FalWebhookOptions) {
   let cached: { keys: KeyObject[]; fetchedAt: number } | undefined;
   let pending: Promise<KeyObject[]> | undefined;
   const load = async (): Promise<KeyObject[]> => {
-    const response = await (options.fetch ?? fetch)(options.jwksUrl, { signal: AbortSignal.timeout(options.requestTimeoutMs), headers: { accept: 'application/json' } });
+    const response = await (options.fetch ?? fetch)(options.jwksUrl, {
+      signal: AbortSignal.timeout(options.requestTimeoutMs),
+      headers: { accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(`fal's JWKS answered HTTP ${response.status}`);
     const parsed = jwksSchema.parse(await response.json());
     const keys = parsed.keys
@@ -69,12 +83,20 @@ export function falWebhooks(options: FalWebhookOptions): ProviderWebhooks {
       const userId = headers['x-fal-webhook-user-id'];
       const timestamp = headers['x-fal-webhook-timestamp'];
       const signatureHex = headers['x-fal-webhook-signature'];
-      if (!requestId || !userId || !timestamp || !signatureHex) throw new WebhookVerificationError('missing fal webhook headers');
-      if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowSeconds() - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) {
+      if (!requestId || !userId || !timestamp || !signatureHex)
+        throw new WebhookVerificationError('missing fal webhook headers');
+      if (
+        !/^\d{1,12}$/.test(timestamp) ||
+        Math.abs(nowSeconds() - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS
+      ) {
         throw new WebhookVerificationError('the fal webhook timestamp is missing or more than 5 minutes off');
       }
-      if (!/^[0-9a-f]{128}$/i.test(signatureHex)) throw new WebhookVerificationError('the fal webhook signature is not 64 hex bytes');
-      const signed = Buffer.from([requestId, userId, timestamp, createHash('sha256').update(rawBody).digest('hex')].join('\n'), 'utf8');
+      if (!/^[0-9a-f]{128}$/i.test(signatureHex))
+        throw new WebhookVerificationError('the fal webhook signature is not 64 hex bytes');
+      const signed = Buffer.from(
+        [requestId, userId, timestamp, createHash('sha256').update(rawBody).digest('hex')].join('\n'),
+        'utf8',
+      );
       const signature = Buffer.from(signatureHex, 'hex');
       const verifiedBy = (keys: KeyObject[]) => keys.some((key) => verify(null, signed, key, signature));
       let ok = verifiedBy(await jwks.keys());
@@ -90,7 +112,10 @@ export function falWebhooks(options: FalWebhookOptions): ProviderWebhooks {
       } catch {
         throw new WebhookVerificationError('the fal webhook body is not the documented shape');
       }
-      if (body.request_id !== requestId) throw new WebhookVerificationError('the fal webhook body names another request than its signed header');
+      if (body.request_id !== requestId)
+        throw new WebhookVerificationError(
+          'the fal webhook body names another request than its signed header',
+        );
       return { messageId: `${requestId}@${timestamp}`, jobId: requestId, job: jobFrom(body) };
     },
   };

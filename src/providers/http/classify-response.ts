@@ -11,7 +11,13 @@ export interface FailedResponse {
   body: unknown;
 }
 
-const CONTENT_FILTER_CODES = new Set(['content_filter', 'moderation_blocked', 'content_policy_violation', 'input_moderation', 'output_moderation']);
+const CONTENT_FILTER_CODES = new Set([
+  'content_filter',
+  'moderation_blocked',
+  'content_policy_violation',
+  'input_moderation',
+  'output_moderation',
+]);
 
 /** Seconds to wait, from retry-after-ms (preferred, finer) or retry-after (seconds or an HTTP date). */
 export function retryAfterSeconds(header: (name: string) => string | null, now: number): number | undefined {
@@ -32,7 +38,11 @@ export function classifyFailedResponse(response: FailedResponse, what: string, n
   const detail = typeof error?.message === 'string' ? `: ${error.message.slice(0, 300)}` : '';
   const message = `${what} failed with HTTP ${response.status}${code ? ` (${code})` : ''}${detail}`;
   if (response.status === 429 || response.status === 408 || response.status >= 500) {
-    return new ProviderTransientError(message, response.status, retryAfterSeconds((n) => response.header(n), now));
+    return new ProviderTransientError(
+      message,
+      response.status,
+      retryAfterSeconds((n) => response.header(n), now),
+    );
   }
   if (code && CONTENT_FILTER_CODES.has(code)) return new ContentFilteredError(message, response.status, code);
   return new ProviderPermanentError(message, response.status, code);

@@ -35,7 +35,10 @@ export interface ProviderRequest {
 export interface Transport {
   json<T>(request: ProviderRequest, schema: z.ZodType<T>): Promise<T>;
   /** json, plus the provider's clock from the answer's Date header (Unix seconds), when sent. */
-  jsonWithDate<T>(request: ProviderRequest, schema: z.ZodType<T>): Promise<{ value: T; providerNow?: number }>;
+  jsonWithDate<T>(
+    request: ProviderRequest,
+    schema: z.ZodType<T>,
+  ): Promise<{ value: T; providerNow?: number }>;
   /** For calls whose answer carries nothing we need (delete, cancel). */
   discard(request: ProviderRequest, options: { notFoundIsOk: boolean }): Promise<void>;
   content(request: ProviderRequest): Promise<OutputContent>;
@@ -73,7 +76,9 @@ export function createTransport(options: TransportOptions): Transport {
   const url = (request: ProviderRequest) => {
     const absolute = /^https?:\/\//i.test(request.path);
     const target = new URL(absolute ? request.path : `${base}${request.path}`);
-    if (!absolute) for (const [name, value] of Object.entries(options.fixedQuery ?? {})) target.searchParams.set(name, value);
+    if (!absolute)
+      for (const [name, value] of Object.entries(options.fixedQuery ?? {}))
+        target.searchParams.set(name, value);
     for (const [name, value] of Object.entries(request.query ?? {})) target.searchParams.set(name, value);
     return target;
   };
@@ -99,7 +104,11 @@ export function createTransport(options: TransportOptions): Transport {
     } catch {
       // Not JSON (a gateway's HTML page) or cut off: classify on the status alone.
     }
-    return options.classify({ status: response.status, header: (name) => response.headers.get(name), body }, request.what, Date.now());
+    return options.classify(
+      { status: response.status, header: (name) => response.headers.get(name), body },
+      request.what,
+      Date.now(),
+    );
   };
 
   const authFor = (request: ProviderRequest) => (request.anonymous ? noAuth : options.auth);
@@ -110,7 +119,13 @@ export function createTransport(options: TransportOptions): Transport {
       const signal = AbortSignal.timeout(options.requestTimeoutMs);
       const response = await send(request, { ...headers, accept: 'application/json' }, signal);
       if (!response.ok) throw await failed(response, request);
-      const value = parseAnswer(options.service, request, response.status, await readText(response, request, options.requestTimeoutMs), schema);
+      const value = parseAnswer(
+        options.service,
+        request,
+        response.status,
+        await readText(response, request, options.requestTimeoutMs),
+        schema,
+      );
       const date = Date.parse(response.headers.get('date') ?? '');
       return { value, providerNow: Number.isFinite(date) ? date / 1000 : undefined };
     });
@@ -134,7 +149,10 @@ export function createTransport(options: TransportOptions): Transport {
         // The deadline covers the wait for headers; after that the idle timeout guards the
         // body, since a large video may take far longer to stream than any request timeout.
         const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(new DOMException('The request timed out', 'TimeoutError')), options.requestTimeoutMs);
+        const timer = setTimeout(
+          () => controller.abort(new DOMException('The request timed out', 'TimeoutError')),
+          options.requestTimeoutMs,
+        );
         try {
           const response = await send(request, headers, controller.signal);
           if (!response.ok) throw await failed(response, request);
@@ -147,13 +165,22 @@ export function createTransport(options: TransportOptions): Transport {
 }
 
 /** Runs one call with fresh auth headers, and keeps their secrets out of any error it raises. */
-async function withAuth<T>(auth: AuthHeaders, request: ProviderRequest, call: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+async function withAuth<T>(
+  auth: AuthHeaders,
+  request: ProviderRequest,
+  call: (headers: Record<string, string>) => Promise<T>,
+): Promise<T> {
   let headers: Record<string, string>;
   try {
     headers = await auth.headers();
   } catch (error) {
     // Nothing was sent, so even a create may be repeated; the cause says why.
-    throw new ProviderTransientError(`${request.what} failed: could not get credentials`, undefined, undefined, { cause: error });
+    throw new ProviderTransientError(
+      `${request.what} failed: could not get credentials`,
+      undefined,
+      undefined,
+      { cause: error },
+    );
   }
   try {
     return await call(headers);
@@ -164,7 +191,10 @@ async function withAuth<T>(auth: AuthHeaders, request: ProviderRequest, call: (h
 
 /** Header values worth hiding: the key or token, with and without its scheme prefix. */
 function secretsIn(headers: Record<string, string>): string[] {
-  const values = Object.values(headers).flatMap((value) => [value, value.replace(/^(Bearer|Key|Token)\s+/i, '')]);
+  const values = Object.values(headers).flatMap((value) => [
+    value,
+    value.replace(/^(Bearer|Key|Token)\s+/i, ''),
+  ]);
   // Very short values (test keys such as "x") would shred messages and hide nothing real.
   return [...new Set(values)].filter((value) => value.length >= 8).sort((a, b) => b.length - a.length);
 }
@@ -172,7 +202,8 @@ function secretsIn(headers: Record<string, string>): string[] {
 /** A provider might echo a header back in an error message; never let that reach our errors or logs. */
 function redact(error: unknown, secrets: string[]): unknown {
   if (!(error instanceof Error) || secrets.length === 0) return error;
-  const clean = (text: string) => secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+  const clean = (text: string) =>
+    secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
   error.message = clean(error.message);
   if (typeof error.stack === 'string') error.stack = clean(error.stack);
   return error;
@@ -180,11 +211,18 @@ function redact(error: unknown, secrets: string[]): unknown {
 
 /** No (complete) answer arrived: network failure or timeout. */
 function lostAnswer(request: ProviderRequest, error: unknown, timeoutMs: number): Error {
-  const reason = isTimeout(error) ? `no answer within ${timeoutMs} ms` : `network error (${networkErrorCode(error)})`;
+  const reason = isTimeout(error)
+    ? `no answer within ${timeoutMs} ms`
+    : `network error (${networkErrorCode(error)})`;
   if (request.create && !NEVER_SENT_CODES.has(networkErrorCode(error))) {
-    return new CreateOutcomeUnknownError(`${request.what}: ${reason} after the request was sent; a job may or may not exist`, { cause: error });
+    return new CreateOutcomeUnknownError(
+      `${request.what}: ${reason} after the request was sent; a job may or may not exist`,
+      { cause: error },
+    );
   }
-  return new ProviderTransientError(`${request.what} failed: ${reason}`, undefined, undefined, { cause: error });
+  return new ProviderTransientError(`${request.what} failed: ${reason}`, undefined, undefined, {
+    cause: error,
+  });
 }
 
 function isTimeout(error: unknown): boolean {
@@ -213,7 +251,13 @@ async function readText(response: Response, request: ProviderRequest, timeoutMs:
  * looks like a proxy glitch (transient); JSON of the wrong shape is a contract change that
  * the same request will keep getting (permanent).
  */
-function parseAnswer<T>(service: string, request: ProviderRequest, status: number, text: string, schema: z.ZodType<T>): T {
+function parseAnswer<T>(
+  service: string,
+  request: ProviderRequest,
+  status: number,
+  text: string,
+  schema: z.ZodType<T>,
+): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -229,11 +273,24 @@ function parseAnswer<T>(service: string, request: ProviderRequest, status: numbe
   throw new ProviderPermanentError(message, status, 'invalid_response');
 }
 
-function outputContent(service: string, response: Response, request: ProviderRequest, controller: AbortController, idleTimeoutMs: number): OutputContent {
-  if (!response.body) throw new ProviderTransientError(`${request.what}: ${service} answered HTTP ${response.status} without a body`, response.status, undefined);
+function outputContent(
+  service: string,
+  response: Response,
+  request: ProviderRequest,
+  controller: AbortController,
+  idleTimeoutMs: number,
+): OutputContent {
+  if (!response.body)
+    throw new ProviderTransientError(
+      `${request.what}: ${service} answered HTTP ${response.status} without a body`,
+      response.status,
+      undefined,
+    );
   const length = Number(response.headers.get('content-length') ?? Number.NaN);
   return {
-    body: Readable.fromWeb(guardBody(response.body as NodeReadableStream<Uint8Array>, request.what, controller, idleTimeoutMs)),
+    body: Readable.fromWeb(
+      guardBody(response.body as NodeReadableStream<Uint8Array>, request.what, controller, idleTimeoutMs),
+    ),
     contentLength: Number.isSafeInteger(length) && length >= 0 ? length : undefined,
     contentType: registeredType(response.headers.get('content-type') ?? DEFAULT_VIDEO_TYPE),
   };
@@ -249,14 +306,29 @@ function registeredType(contentType: string): string {
  * connection lost mid-download into a ProviderTransientError, and breaks off a body that
  * sends nothing for idleTimeoutMs (a stalled download would otherwise hold the activity).
  */
-function guardBody(body: NodeReadableStream<Uint8Array>, what: string, controller: AbortController, idleTimeoutMs: number): NodeReadableStream<Uint8Array> {
+function guardBody(
+  body: NodeReadableStream<Uint8Array>,
+  what: string,
+  controller: AbortController,
+  idleTimeoutMs: number,
+): NodeReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new NodeReadableStream<Uint8Array>(
     {
       async pull(stream) {
         let idle: NodeJS.Timeout | undefined;
         const stalled = new Promise<never>((_, reject) => {
-          idle = setTimeout(() => reject(new ProviderTransientError(`${what}: the download stalled (no data for ${idleTimeoutMs} ms)`, undefined, undefined)), idleTimeoutMs);
+          idle = setTimeout(
+            () =>
+              reject(
+                new ProviderTransientError(
+                  `${what}: the download stalled (no data for ${idleTimeoutMs} ms)`,
+                  undefined,
+                  undefined,
+                ),
+              ),
+            idleTimeoutMs,
+          );
         });
         try {
           const { done, value } = await Promise.race([reader.read(), stalled]);
@@ -265,7 +337,16 @@ function guardBody(body: NodeReadableStream<Uint8Array>, what: string, controlle
         } catch (error) {
           controller.abort();
           reader.cancel().catch(() => undefined);
-          stream.error(error instanceof ProviderTransientError ? error : new ProviderTransientError(`${what}: the download broke off (${networkErrorCode(error)})`, undefined, undefined, { cause: error }));
+          stream.error(
+            error instanceof ProviderTransientError
+              ? error
+              : new ProviderTransientError(
+                  `${what}: the download broke off (${networkErrorCode(error)})`,
+                  undefined,
+                  undefined,
+                  { cause: error },
+                ),
+          );
         } finally {
           clearTimeout(idle);
         }

@@ -7,12 +7,27 @@ import type { ModelInfo, VideoProvider } from '../provider.js';
 import { VIDEOS_API_MODELS } from './models.js';
 import { createVideosApi } from './videos-api.js';
 
-export function createOpenAiVideosProvider(name: string, settings: OpenAiVideosSettings, http: HttpOptions): VideoProvider {
-  const videos = createVideosApi(createTransport({
-    service: name, baseUrl: settings.baseUrl, auth: { headers: async () => ({ authorization: `Bearer ${settings.apiKey}` }) },
-    requestTimeoutMs: http.requestTimeoutMs, idleTimeoutMs: http.idleTimeoutMs, fetch: http.fetch, classify: classifyFailedResponse,
-  }));
+export function createOpenAiVideosProvider(
+  name: string,
+  settings: OpenAiVideosSettings,
+  http: HttpOptions,
+): VideoProvider {
+  const videos = createVideosApi(
+    createTransport({
+      service: name,
+      baseUrl: settings.baseUrl,
+      auth: { headers: async () => ({ authorization: `Bearer ${settings.apiKey}` }) },
+      requestTimeoutMs: http.requestTimeoutMs,
+      idleTimeoutMs: http.idleTimeoutMs,
+      fetch: http.fetch,
+      classify: classifyFailedResponse,
+    }),
+  );
   // OpenAI's Video object carries the prompt (openai-node's Video type: prompt: string | null).
-  const models: ModelInfo[] = Object.entries(VIDEOS_API_MODELS).map(([id, capabilities]) => ({ id, ...capabilities, promptEcho: true }));
+  const models: ModelInfo[] = Object.entries(VIDEOS_API_MODELS).map(([id, capabilities]) => ({
+    id,
+    ...capabilities,
+    promptEcho: true,
+  }));
   return { name, kind: 'openai-videos', models, lostCreate: 'adopt', ...videos };
 }

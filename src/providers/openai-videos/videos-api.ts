@@ -4,10 +4,23 @@
 import { z } from 'zod';
 import { ProviderPermanentError } from '../../errors.js';
 import type { Transport } from '../http/transport.js';
-import { knownJobs, phaseOf, type JobAddress, type JobSpec, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
+import {
+  knownJobs,
+  phaseOf,
+  type JobAddress,
+  type JobSpec,
+  type ProviderJob,
+  type StatusTable,
+  type VideoProvider,
+} from '../provider.js';
 
 /** The calls one jobs API answers, in the adapter interface's own terms. */
-export type JobsApiCalls = Required<Pick<VideoProvider, 'createJob' | 'getJob' | 'listRecentJobs' | 'openOutput' | 'openThumbnail' | 'cancelJob'>>;
+export type JobsApiCalls = Required<
+  Pick<
+    VideoProvider,
+    'createJob' | 'getJob' | 'listRecentJobs' | 'openOutput' | 'openThumbnail' | 'cancelJob'
+  >
+>;
 
 const videoSchema = z.object({
   id: z.string().min(1),
@@ -46,35 +59,57 @@ function toProviderJob(video: Video, what: string): ProviderJob {
     progress: video.progress ?? undefined,
     // The video is its own (only) output.
     outputs: phase === 'succeeded' ? [{ id: video.id }] : [],
-    failure: code && message && code !== message ? `${code}: ${message}` : code ?? message,
+    failure: code && message && code !== message ? `${code}: ${message}` : (code ?? message),
     createdAt: video.created_at,
-    echo: { model: video.model ?? undefined, prompt: video.prompt ?? undefined, size: `${width}x${height}`, seconds: video.seconds, variants: 1 },
+    echo: {
+      model: video.model ?? undefined,
+      prompt: video.prompt ?? undefined,
+      size: `${width}x${height}`,
+      seconds: video.seconds,
+      variants: 1,
+    },
   };
 }
 
 /** `label` names a video in error messages ("video", or what the serving API calls it). */
 export function createVideosApi(http: Transport, label = 'video'): JobsApiCalls {
   const videoPath = (videoId: string) => `/videos/${encodeURIComponent(videoId)}`;
-  const get = async (what: string, path: string) => toProviderJob(await http.json({ method: 'GET', path, what }, videoSchema), what);
+  const get = async (what: string, path: string) =>
+    toProviderJob(await http.json({ method: 'GET', path, what }, videoSchema), what);
   const content = (job: JobAddress, variant: 'video' | 'thumbnail', what: string) =>
     http.content({ method: 'GET', path: `${videoPath(job.jobId)}/content`, query: { variant }, what });
   return {
     async createJob(spec: JobSpec) {
       // Refused before sending: silently making one video when several were asked for would
       // hide a caller's bug (the request validator already allows only 1 here).
-      if (spec.variants !== 1) throw new ProviderPermanentError(`The videos API makes one video per job; got variants=${spec.variants}`, 400, 'invalid_variants');
+      if (spec.variants !== 1)
+        throw new ProviderPermanentError(
+          `The videos API makes one video per job; got variants=${spec.variants}`,
+          400,
+          'invalid_variants',
+        );
       const body = { model: spec.model, prompt: spec.prompt, size: spec.size, seconds: String(spec.seconds) };
       const what = `Create ${label} (videos API)`;
-      return toProviderJob(await http.json({ method: 'POST', path: '/videos', body, what, create: true }, videoSchema), what);
+      return toProviderJob(
+        await http.json({ method: 'POST', path: '/videos', body, what, create: true }, videoSchema),
+        what,
+      );
     },
     getJob: (job) => get(`Get ${label} ${job.jobId}`, videoPath(job.jobId)),
     async listRecentJobs(_model, limit) {
       const what = `List ${label}s`;
-      const { value: list, providerNow } = await http.jsonWithDate({ method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what }, videoListSchema);
+      const { value: list, providerNow } = await http.jsonWithDate(
+        { method: 'GET', path: '/videos', query: { limit: String(limit), order: 'desc' }, what },
+        videoListSchema,
+      );
       return { jobs: knownJobs(list.data, (video) => toProviderJob(video, what)), providerNow };
     },
     openOutput: (job) => content(job, 'video', `Download ${label} ${job.jobId}`),
     openThumbnail: (job) => content(job, 'thumbnail', `Download the thumbnail of ${label} ${job.jobId}`),
-    cancelJob: (job) => http.discard({ method: 'DELETE', path: videoPath(job.jobId), what: `Delete ${label} ${job.jobId}` }, { notFoundIsOk: true }),
+    cancelJob: (job) =>
+      http.discard(
+        { method: 'DELETE', path: videoPath(job.jobId), what: `Delete ${label} ${job.jobId}` },
+        { notFoundIsOk: true },
+      ),
   };
 }

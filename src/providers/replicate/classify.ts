@@ -7,11 +7,21 @@ import { retryAfterSeconds, type FailedResponse } from '../http/classify-respons
 
 export function classifyReplicateResponse(response: FailedResponse, what: string, now: number): Error {
   const body = (response.body ?? {}) as { detail?: unknown; title?: unknown };
-  const message = typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : undefined;
+  const message =
+    typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : undefined;
   const text = `${what} failed with HTTP ${response.status}${message ? `: ${message.slice(0, 300)}` : ''}`;
   if (response.status === 429 || response.status === 408 || response.status >= 500) {
-    return new ProviderTransientError(text, response.status, retryAfterSeconds((name) => response.header(name), now));
+    return new ProviderTransientError(
+      text,
+      response.status,
+      retryAfterSeconds((name) => response.header(name), now),
+    );
   }
-  const codes: Record<number, string> = { 401: 'unauthorized', 402: 'insufficient_credit', 404: 'not_found', 422: 'invalid_input' };
+  const codes: Record<number, string> = {
+    401: 'unauthorized',
+    402: 'insufficient_credit',
+    404: 'not_found',
+    422: 'invalid_input',
+  };
   return new ProviderPermanentError(text, response.status, codes[response.status]);
 }

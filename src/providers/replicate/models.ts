@@ -3,24 +3,35 @@
 import type { ModelInfo } from '../provider.js';
 
 // A prediction echoes its input, prompt included.
-const REPLICATE_COMMON = { maxVariants: 1, options: true, reservedOptions: ['prompt', 'duration', 'aspect_ratio'], promptEcho: true } as const;
+const REPLICATE_COMMON = {
+  maxVariants: 1,
+  options: true,
+  reservedOptions: ['prompt', 'duration', 'aspect_ratio'],
+  promptEcho: true,
+} as const;
 
 /** Each `id` is `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
 export const REPLICATE_MODELS: readonly ModelInfo[] = [
   {
     id: 'kwaivgi/kling-v2.0',
     ...REPLICATE_COMMON,
-    seconds: [5, 10], defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'], defaultSize: '16:9',
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
+    defaultSize: '16:9',
     // start_image, through options.
-    imageInput: true, audio: false,
+    imageInput: true,
+    audio: false,
   },
   {
     id: 'google/veo-3.1',
     ...REPLICATE_COMMON,
-    seconds: [4, 6, 8], defaultSeconds: 8,
-    sizes: ['16:9', '9:16'], defaultSize: '16:9',
+    seconds: [4, 6, 8],
+    defaultSeconds: 8,
+    sizes: ['16:9', '9:16'],
+    defaultSize: '16:9',
     // image / last_frame / reference_images and generate_audio, through options.
-    imageInput: true, audio: true,
+    imageInput: true,
+    audio: true,
   },
 ];

@@ -7,7 +7,16 @@ import { z } from 'zod';
 import type { ReplicateSettings } from '../../config.js';
 import { ProviderPermanentError } from '../../errors.js';
 import { createTransport, type HttpOptions, type Transport } from '../http/transport.js';
-import { knownJobs, phaseOf, type JobAddress, type JobSpec, type OutputContent, type ProviderJob, type StatusTable, type VideoProvider } from '../provider.js';
+import {
+  knownJobs,
+  phaseOf,
+  type JobAddress,
+  type JobSpec,
+  type OutputContent,
+  type ProviderJob,
+  type StatusTable,
+  type VideoProvider,
+} from '../provider.js';
 import { classifyReplicateResponse } from './classify.js';
 import { REPLICATE_MODELS } from './models.js';
 import { replicateWebhooks } from './webhook.js';
@@ -39,7 +48,11 @@ const STATUSES: StatusTable = {
 };
 
 const outputsOf = (prediction: Prediction): string[] =>
-  typeof prediction.output === 'string' ? [prediction.output] : Array.isArray(prediction.output) ? prediction.output : [];
+  typeof prediction.output === 'string'
+    ? [prediction.output]
+    : Array.isArray(prediction.output)
+      ? prediction.output
+      : [];
 
 function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   const mapped = phaseOf(STATUSES, prediction.status, what);
@@ -53,8 +66,15 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
     phase: expired ? 'expired' : mapped.phase,
     stage: mapped.stage,
     status: prediction.status,
-    outputs: mapped.phase === 'succeeded' && !expired ? urls.map((_, index) => ({ id: `output-${index}` })) : [],
-    failure: expired ? 'the outputs were removed (Replicate keeps them for an hour)' : prediction.error == null ? undefined : String(typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error)).slice(0, 500),
+    outputs:
+      mapped.phase === 'succeeded' && !expired ? urls.map((_, index) => ({ id: `output-${index}` })) : [],
+    failure: expired
+      ? 'the outputs were removed (Replicate keeps them for an hour)'
+      : prediction.error == null
+        ? undefined
+        : String(
+            typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error),
+          ).slice(0, 500),
     createdAt: Number.isFinite(createdMs) ? createdMs / 1000 : undefined,
     echo: {
       model: prediction.model ?? undefined,
@@ -66,19 +86,35 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   };
 }
 
-export function createReplicateProvider(name: string, settings: ReplicateSettings, http: HttpOptions): VideoProvider {
+export function createReplicateProvider(
+  name: string,
+  settings: ReplicateSettings,
+  http: HttpOptions,
+): VideoProvider {
   const transport: Transport = createTransport({
-    service: 'Replicate', baseUrl: settings.baseUrl, auth: { headers: async () => ({ authorization: `Bearer ${settings.apiToken}` }) },
-    requestTimeoutMs: http.requestTimeoutMs, idleTimeoutMs: http.idleTimeoutMs, fetch: http.fetch, classify: classifyReplicateResponse,
+    service: 'Replicate',
+    baseUrl: settings.baseUrl,
+    auth: { headers: async () => ({ authorization: `Bearer ${settings.apiToken}` }) },
+    requestTimeoutMs: http.requestTimeoutMs,
+    idleTimeoutMs: http.idleTimeoutMs,
+    fetch: http.fetch,
+    classify: classifyReplicateResponse,
   });
   const modelPath = (id: string) => {
-    if (!REPLICATE_MODELS.some((model) => model.id === id)) throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
+    if (!REPLICATE_MODELS.some((model) => model.id === id))
+      throw new ProviderPermanentError(`${name} offers no model ${id}`, 400, 'unknown_model');
     return id.split('/').map(encodeURIComponent).join('/');
   };
   const predictionPath = (jobId: string) => `/predictions/${encodeURIComponent(jobId)}`;
   const read = async (jobId: string) => {
     const what = `Get Replicate prediction ${jobId}`;
-    return { what, prediction: await transport.json({ method: 'GET', path: predictionPath(jobId), what }, predictionSchema) };
+    return {
+      what,
+      prediction: await transport.json(
+        { method: 'GET', path: predictionPath(jobId), what },
+        predictionSchema,
+      ),
+    };
   };
 
   return {
@@ -87,7 +123,8 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
     models: REPLICATE_MODELS,
     lostCreate: 'adopt',
     webhooks: replicateWebhooks({
-      secret: settings.webhookSecret, transport,
+      secret: settings.webhookSecret,
+      transport,
       read: (body) => toProviderJob(predictionSchema.parse(body), 'Replicate webhook'),
     }),
 
@@ -97,7 +134,10 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
         input: { ...spec.options, prompt: spec.prompt, duration: spec.seconds, aspect_ratio: spec.size },
         ...(spec.webhookUrl ? { webhook: spec.webhookUrl, webhook_events_filter: ['completed'] } : {}),
       };
-      const prediction = await transport.json({ method: 'POST', path: `/models/${modelPath(spec.model)}/predictions`, body, what, create: true }, predictionSchema);
+      const prediction = await transport.json(
+        { method: 'POST', path: `/models/${modelPath(spec.model)}/predictions`, body, what, create: true },
+        predictionSchema,
+      );
       return toProviderJob(prediction, what);
     },
 
@@ -109,20 +149,43 @@ export function createReplicateProvider(name: string, settings: ReplicateSetting
     async openOutput(job: JobAddress, outputId: string): Promise<OutputContent> {
       const { prediction } = await read(job.jobId);
       const url = outputsOf(prediction)[Number(/^output-(\d+)$/.exec(outputId)?.[1] ?? Number.NaN)];
-      if (!url) throw new ProviderPermanentError(`Replicate prediction ${job.jobId} has no output ${outputId} (any more)`, 404, 'output_removed');
+      if (!url)
+        throw new ProviderPermanentError(
+          `Replicate prediction ${job.jobId} has no output ${outputId} (any more)`,
+          404,
+          'output_removed',
+        );
       // As the official client does: output files are fetched without our token, which stays on the API host.
-      return transport.content({ method: 'GET', path: url, what: `Download ${outputId} of Replicate prediction ${job.jobId}`, anonymous: true });
+      return transport.content({
+        method: 'GET',
+        path: url,
+        what: `Download ${outputId} of Replicate prediction ${job.jobId}`,
+        anonymous: true,
+      });
     },
 
     async listRecentJobs(model: string, limit: number) {
       // Newest first, 100 a page, every model's together (§2.1): the first page covers a lost create.
       const what = 'List Replicate predictions';
-      const { value: page, providerNow } = await transport.jsonWithDate({ method: 'GET', path: '/predictions', what }, listSchema);
-      const jobs = knownJobs(page.results.filter((prediction) => prediction.model === model).slice(0, limit), (prediction) => toProviderJob(prediction, what));
+      const { value: page, providerNow } = await transport.jsonWithDate(
+        { method: 'GET', path: '/predictions', what },
+        listSchema,
+      );
+      const jobs = knownJobs(
+        page.results.filter((prediction) => prediction.model === model).slice(0, limit),
+        (prediction) => toProviderJob(prediction, what),
+      );
       return { jobs, providerNow };
     },
 
     cancelJob: (job: JobAddress) =>
-      transport.discard({ method: 'POST', path: `${predictionPath(job.jobId)}/cancel`, what: `Cancel Replicate prediction ${job.jobId}` }, { notFoundIsOk: true }),
+      transport.discard(
+        {
+          method: 'POST',
+          path: `${predictionPath(job.jobId)}/cancel`,
+          what: `Cancel Replicate prediction ${job.jobId}`,
+        },
+        { notFoundIsOk: true },
+      ),
   };
 }

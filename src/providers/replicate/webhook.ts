@@ -11,12 +11,19 @@ import { z } from 'zod';
 
 const secretSchema = z.object({ key: z.string().regex(/^whsec_/) });
 
-export function replicateWebhooks(options: { secret?: string; transport: Transport; read(body: unknown): ProviderJob }): ProviderWebhooks {
+export function replicateWebhooks(options: {
+  secret?: string;
+  transport: Transport;
+  read(body: unknown): ProviderJob;
+}): ProviderWebhooks {
   let verifier: Promise<Webhook> | undefined;
   const getVerifier = () =>
     (verifier ??= (async () => {
       if (options.secret) return new Webhook(options.secret);
-      const answer = await options.transport.json({ method: 'GET', path: '/webhooks/default/secret', what: 'Get the Replicate webhook signing secret' }, secretSchema);
+      const answer = await options.transport.json(
+        { method: 'GET', path: '/webhooks/default/secret', what: 'Get the Replicate webhook signing secret' },
+        secretSchema,
+      );
       return new Webhook(answer.key);
     })().catch((error: unknown) => {
       verifier = undefined; // fetch again next time rather than caching a failure
@@ -28,7 +35,8 @@ export function replicateWebhooks(options: { secret?: string; transport: Transpo
       try {
         body = (await getVerifier()).verify(rawBody.toString('utf8'), { ...headers });
       } catch (error) {
-        if (error instanceof SignatureError) throw new WebhookVerificationError(`Replicate webhook: ${error.message}`);
+        if (error instanceof SignatureError)
+          throw new WebhookVerificationError(`Replicate webhook: ${error.message}`);
         throw error;
       }
       let job: ProviderJob;
