@@ -27,7 +27,7 @@ export interface GalleryPage {
 }
 
 /** The tags of gallery.html that inlinePage replaces (the file also opens on its own that way). */
-export const STYLE_TAG = '<link rel="stylesheet" href="gallery.css">';
+export const STYLE_TAG = '<link rel="stylesheet" href="gallery.css" />';
 export const SCRIPT_TAG = '<script src="gallery.js"></script>';
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
