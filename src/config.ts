@@ -302,7 +302,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providers.fal = {
       queueUrl: withoutTrailingSlash(s.FAL_QUEUE_URL ?? 'https://queue.fal.run'),
       apiKey: s.FAL_KEY,
-      // fal's docs name the alpha host; video-providers.md notes rest.fal.ai is also in use, hence a setting.
+      // fal's docs name the alpha host, and rest.fal.ai is also in use
+      // (docs/providers/fal.md#webhooks): hence a setting.
       jwksUrl: s.FAL_JWKS_URL ?? 'https://rest.alpha.fal.ai/.well-known/jwks.json',
     };
   }

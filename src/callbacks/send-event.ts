@@ -1,8 +1,8 @@
 // One delivery of an event to a caller's callbackUrl: Standard Webhooks–signed (standardwebhooks,
-// the spec's reference library), never following a redirect, and connecting only to addresses
-// the callback-URL rules allow: the check runs again inside the connection's own DNS lookup, so
-// a name that resolves to a public address when checked and to a private one when connecting
-// (DNS rebinding) is refused too.
+// the spec's reference library: docs/providers/standard-webhooks.md), never following a redirect,
+// and connecting only to addresses the callback-URL rules allow: the check runs again inside the
+// connection's own DNS lookup, so a name that resolves to a public address when checked and to a
+// private one when connecting (DNS rebinding) is refused too.
 import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';

@@ -1,4 +1,4 @@
-// What the two Sora families accept (../shared/docs/sora-api.md), as capability data. The
+// What the two Sora families accept (docs/providers/azure-openai-sora.md), as capability data. The
 // model ids are the deployment names, which the settings choose.
 import type { ModelCapabilities } from '../capabilities.js';
 

@@ -1,8 +1,9 @@
-// fal's failed answers → the pipeline's error classes (video-providers.md §1.5, §1.7): model
-// errors are 422 `{detail: [{loc, msg, type}]}`, request errors `{detail, error_type}` (also in
-// X-Fal-Error-Type). 429, 5xx and timeouts are worth retrying; a content policy refusal is
-// reported as such; every other 4xx (401 key, 402/403 credit or access, 404 model, 422 input)
-// is permanent, with fal's own message kept for the caller.
+// fal's failed answers → the pipeline's error classes (docs/providers/fal.md#result,
+// docs/providers/fal.md#retries-concurrency-and-rate-limits): model errors are 422
+// `{detail: [{loc, msg, type}]}`, request errors `{detail, error_type}` (also in X-Fal-Error-Type).
+// 429, 5xx and timeouts are worth retrying; a content policy refusal is reported as such; every
+// other 4xx (401 key, 402/403 credit or access, 404 model, 422 input) is permanent, with fal's own
+// message kept for the caller.
 import { ContentFilteredError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
 import { retryAfterSeconds, type FailedResponse } from '../http/classify-response.js';
 

@@ -1,6 +1,5 @@
-// fal text-to-video models (@fal-ai/client 1.10.1 src/types/endpoints.d.ts; see
-// ../shared/docs/video-providers.md §1.10), as capability data plus how each names its
-// inputs on the wire. Durations are strings on fal, and their format differs per model.
+// fal text-to-video models (docs/providers/fal.md#video-models), as capability data plus how each
+// names its inputs on the wire. Durations are strings on fal, and their format differs per model.
 import type { ModelInfo } from '../provider.js';
 
 export interface FalModel extends ModelInfo {

@@ -1,8 +1,9 @@
-// fal's queue API (video-providers.md §1): submit to `{queue}/{model_id}`, poll
-// `{queue}/{owner}/{app}/requests/{id}/status`, read the result, cancel. Plain fetch through
-// the shared transport rather than @fal-ai/client: the client has no base-URL option, re-sends
-// a submit up to 4 times on 429/5xx/network errors whatever its retry setting, and does not
-// stream downloads (§4); the orchestrator must own every retry and the download must stream.
+// fal's queue API (docs/providers/fal.md): submit to `{queue}/{model_id}`, poll
+// `{queue}/{owner}/{app}/requests/{id}/status`, read the result, cancel. Plain fetch through the
+// shared transport rather than @fal-ai/client: the client has no base-URL option, re-sends a submit
+// up to 4 times on 429/5xx/network errors whatever its retry setting, and does not stream downloads
+// (docs/providers/fal.md#official-js-client); the orchestrator must own every retry and the
+// download must stream.
 //
 // fal lists no jobs, so a create whose answer was lost cannot be adopted: the create activity
 // waits out the settle time, then sends again (lostCreate: 'settle'; README states the risk).
@@ -41,8 +42,8 @@ const resultSchema = z.object({
 });
 
 /** `IN_QUEUE → IN_PROGRESS → COMPLETED`; any other status is refused (phaseOf). COMPLETED says
- * nothing of success (§1.4): a failed request reports an error with it, or its result call
- * answers the model's error. */
+ * nothing of success (docs/providers/fal.md#status-object): a failed request reports an error with
+ * it, or its result call answers the model's error. */
 const STATUSES: StatusTable = {
   IN_QUEUE: { phase: 'queued', stage: 'waiting' },
   IN_PROGRESS: { phase: 'running', stage: 'working' },
@@ -50,7 +51,7 @@ const STATUSES: StatusTable = {
 };
 
 /** Status, result and cancel use `owner/app` (the first two segments of the model id);
- * `workflows/` and `comfy/` ids keep three (@fal-ai/client utils.ts, video-providers.md §1.1). */
+ * `workflows/` and `comfy/` ids keep three (docs/providers/fal.md#model-id-and-request-paths). */
 export function falAppPath(modelId: string): string {
   const parts = modelId.split('/');
   const keep = parts[0] === 'workflows' || parts[0] === 'comfy' ? 3 : 2;
@@ -168,7 +169,7 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
           { notFoundIsOk: true },
         );
       } catch (error) {
-        // 400 ALREADY_COMPLETED: nothing left to cancel (§1.6).
+        // 400 ALREADY_COMPLETED: nothing left to cancel (docs/providers/fal.md#cancel).
         if (error instanceof ProviderPermanentError && error.status === 400) return;
         throw error;
       }

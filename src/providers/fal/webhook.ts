@@ -1,4 +1,4 @@
-// fal's webhooks (video-providers.md §1.9): an Ed25519 signature, hex, over
+// fal's webhooks (docs/providers/fal.md#webhooks): an Ed25519 signature, hex, over
 // `request_id \n user_id \n timestamp \n sha256(body) hex`, valid if any key of fal's JWKS
 // verifies it, with the timestamp within ±5 minutes. Neither fal client verifies webhooks,
 // and node:crypto does Ed25519 and JWK import natively, so no library is needed.
@@ -8,7 +8,8 @@ import { WebhookVerificationError } from '../../errors.js';
 import type { ProviderJob, ProviderWebhooks, WebhookEvent } from '../provider.js';
 import { falErrorOf } from './classify.js';
 
-/** fal's tolerance and the Standard Webhooks reference libraries' (§3). */
+/** fal's tolerance and the Standard Webhooks reference libraries'
+ * (docs/providers/standard-webhooks.md#verification). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;
 /** fal says to cache its keys up to a day. */
 const JWKS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -121,7 +122,8 @@ export function falWebhooks(options: FalWebhookOptions): ProviderWebhooks {
   };
 }
 
-/** The body is signed, so its final state is trusted (§1.9): OK carries the result, ERROR the error body. */
+/** The body is signed, so its final state is trusted (docs/providers/fal.md#webhooks): OK carries
+ * the result, ERROR the error body. */
 function jobFrom(body: z.output<typeof bodySchema>): ProviderJob {
   const base = { jobId: body.request_id, status: 'COMPLETED', outputs: [] };
   if (body.status === 'OK') {

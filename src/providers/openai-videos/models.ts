@@ -1,4 +1,4 @@
-// What the OpenAI videos API's models accept (OpenAI's API reference for POST /videos:
+// What the OpenAI videos API's models accept (docs/providers/openai-videos.md#models:
 // seconds "4" | "8" | "12"; sizes 720x1280 and 1280x720, the pro model also 1024x1792 and
 // 1792x1024), as capability data by model id. One video per job.
 import type { ModelCapabilities } from '../capabilities.js';

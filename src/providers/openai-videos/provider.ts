@@ -23,7 +23,7 @@ export function createOpenAiVideosProvider(
       classify: classifyFailedResponse,
     }),
   );
-  // OpenAI's Video object carries the prompt (openai-node's Video type: prompt: string | null).
+  // OpenAI's Video object carries the prompt, or null (docs/providers/openai-videos.md#video-object).
   const models: ModelInfo[] = Object.entries(VIDEOS_API_MODELS).map(([id, capabilities]) => ({
     id,
     ...capabilities,

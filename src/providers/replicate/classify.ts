@@ -1,7 +1,8 @@
-// Replicate's failed answers → the pipeline's error classes (video-providers.md §2.6): errors
-// are RFC 7807 problem details whose `detail` is the message. 429 (with retry-after when sent)
-// and 5xx are worth retrying; 401 token, 402 credit, 404 model or prediction and 422 input are
-// permanent, with Replicate's own message kept for the caller.
+// Replicate's failed answers → the pipeline's error classes
+// (docs/providers/replicate.md#rate-limits-and-errors): errors are RFC 7807 problem details whose
+// `detail` is the message. 429 (with retry-after when sent) and 5xx are worth retrying; 401 token,
+// 402 credit, 404 model or prediction and 422 input are permanent, with Replicate's own message
+// kept for the caller.
 import { ProviderPermanentError, ProviderTransientError } from '../../errors.js';
 import { retryAfterSeconds, type FailedResponse } from '../http/classify-response.js';
 

@@ -1,4 +1,4 @@
-// Replicate video models (their API pages, video-providers.md §2.8), as capability data.
+// Replicate video models (docs/providers/replicate.md#video-models), as capability data.
 // Durations are integers on Replicate; every model here returns one URL as `output`.
 import type { ModelInfo } from '../provider.js';
 

@@ -1,8 +1,8 @@
-// Replicate's predictions API (video-providers.md §2): create a prediction for an official
-// model, read it, cancel it, list recent ones (so a create whose answer was lost is adopted,
-// never sent twice). Plain fetch through the shared transport rather than the `replicate`
-// client: the client re-sends a create on 429 and on any network error, up to 6 times,
-// with no option to stop it (§4), and the orchestrator must own every retry.
+// Replicate's predictions API (docs/providers/replicate.md): create a prediction for an official
+// model, read it, cancel it, list recent ones (so a create whose answer was lost is adopted, never
+// sent twice). Plain fetch through the shared transport rather than the `replicate` client: the
+// client re-sends a create on 429 and on any network error, up to 6 times, with no option to stop
+// it (docs/providers/replicate.md#official-js-client), and the orchestrator must own every retry.
 import { z } from 'zod';
 import type { ReplicateSettings } from '../../config.js';
 import { ProviderPermanentError } from '../../errors.js';
@@ -36,8 +36,9 @@ type Prediction = z.output<typeof predictionSchema>;
 
 const listSchema = z.object({ results: z.array(predictionSchema), next: z.string().nullish() });
 
-/** `starting → processing → succeeded | failed | canceled`, and `aborted` (a deadline passed
- * before it started) (§2.3). Any other status is refused (phaseOf). */
+/** `starting → processing → succeeded | failed | canceled`, and `aborted` (a deadline passed before
+ * it started) (docs/providers/replicate.md#prediction-object). Any other status is refused
+ * (phaseOf). */
 const STATUSES: StatusTable = {
   starting: { phase: 'queued', stage: 'waiting' },
   processing: { phase: 'running', stage: 'working' },
@@ -57,7 +58,8 @@ const outputsOf = (prediction: Prediction): string[] =>
 function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   const mapped = phaseOf(STATUSES, prediction.status, what);
   const urls = outputsOf(prediction);
-  // Outputs are removed an hour after the prediction ends (§2.4): a success without them is expired.
+  // Outputs are removed an hour after the prediction ends
+  // (docs/providers/replicate.md#outputs-and-retention): a success without them is expired.
   const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
   const input = prediction.input ?? {};
   const createdMs = prediction.created_at ? Date.parse(prediction.created_at) : Number.NaN;
@@ -165,7 +167,8 @@ export function createReplicateProvider(
     },
 
     async listRecentJobs(model: string, limit: number) {
-      // Newest first, 100 a page, every model's together (§2.1): the first page covers a lost create.
+      // Newest first, 100 a page, every model's together (docs/providers/replicate.md#endpoints):
+      // the first page covers a lost create.
       const what = 'List Replicate predictions';
       const { value: page, providerNow } = await transport.jsonWithDate(
         { method: 'GET', path: '/predictions', what },

@@ -1,4 +1,4 @@
-// Replicate's webhooks (video-providers.md §2.7): Standard Webhooks, HMAC-SHA256 with the
+// Replicate's webhooks (docs/providers/replicate.md#webhooks): Standard Webhooks, HMAC-SHA256 with the
 // account's signing secret, checked with the spec's reference library `standardwebhooks`
 // (constant-time comparison and the ±5 minute timestamp check, which replicate's own
 // validateWebhook lacks). The secret comes from REPLICATE_WEBHOOK_SECRET, or else from
