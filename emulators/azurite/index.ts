@@ -53,7 +53,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '127.0.0.1',
     '--tablePort',
     String(options.tablePort ?? 0),
-    // Current Azure SDKs send API versions newer than Azurite knows (toolchain.md).
+    // Current Azure SDKs send API versions newer than Azurite knows.
     '--skipApiVersionCheck',
     '--disableTelemetry',
     '--loose',

@@ -1,5 +1,5 @@
-// Sora 1 (jobs API) rules, written from ../shared/docs/sora-api.md on their own (the app's
-// validator in src/ is a separate implementation on purpose).
+// Sora 1 (jobs API) rules, written from docs/providers/azure-openai-sora.md#sora-1-jobs-api on
+// their own (the app's validator in src/ is a separate implementation on purpose).
 
 export const JOB_SIZES = [
   '480x480',
@@ -76,7 +76,8 @@ export function validateCreateJob(body: unknown): CreateJobInput | ApiErrorBody 
   return { prompt: b.prompt, model: b.model, width, height, n_seconds: seconds, n_variants: variants };
 }
 
-/** Multipart create: every inpaint item must name an uploaded file (sora-api.md). */
+/** Multipart create: every inpaint item must name an uploaded file
+ * (docs/providers/azure-openai-sora.md#sora-1-jobs-api). */
 export function validateInpaintItems(raw: unknown, uploaded: string[]): ApiErrorBody | undefined {
   if (raw === undefined) return undefined;
   let items: unknown;

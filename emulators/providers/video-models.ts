@@ -1,6 +1,6 @@
 // The video models the fal and Replicate dialects serve, as small input schemas taken from
-// ../shared/docs/video-providers.md (§1.10 fal, §2.8 Replicate), and one validator that
-// reports every problem so each dialect can word it its own way.
+// docs/providers/fal.md#video-models and docs/providers/replicate.md#video-models, and one
+// validator that reports every problem so each dialect can word it its own way.
 
 export interface Field {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array';

@@ -1,4 +1,5 @@
-// Sora 2 (videos API) rules, written from ../shared/docs/sora-api.md on their own.
+// Sora 2 (videos API) rules, written on their own from docs/providers/openai-videos.md and
+// docs/providers/azure-openai-sora.md#sora-2-videos-api.
 import type { ApiErrorBody } from './jobs-api.js';
 
 export const VIDEO_SIZES = ['720x1280', '1280x720'];

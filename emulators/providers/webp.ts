@@ -1,8 +1,8 @@
-// A small lossless WebP (VP8L) encoder, so Sora 2 thumbnails can be `image/webp` as the
-// OpenAI spec says without a native image library. It uses only what a decoder must accept
-// from any encoder: no transforms, no colour cache, one set of prefix codes, literals plus
-// run-length copies of the previous pixel. Written from the WebP lossless bitstream spec
-// (RFC 9649); both libwebp and ffmpeg decode it. Pictures here are flat colours with a band,
+// A small lossless WebP (VP8L) encoder, so Sora 2 thumbnails can be `image/webp`
+// (docs/providers/openai-videos.md#content) without a native image library. It uses only what a
+// decoder must accept from any encoder: no transforms, no colour cache, one set of prefix codes,
+// literals plus run-length copies of the previous pixel. Written from the WebP lossless bitstream
+// spec (RFC 9649); both libwebp and ffmpeg decode it. Pictures here are flat colours with a band,
 // so runs make the file small.
 
 /** Bits are packed least-significant first, as VP8L requires. */

@@ -1,4 +1,4 @@
-// fal's queue API (video-providers.md §1) under /fal: one handler per route. The JWKS and the
+// fal's queue API (docs/providers/fal.md) under /fal: one handler per route. The JWKS and the
 // output files are open (fal's CDN serves files without auth); the rest run behind gate.ts.
 import type { RequestContext } from '../core.js';
 import { readJsonObject, sendJson } from '../http-util.js';
@@ -84,7 +84,8 @@ function status(deps: FalDeps, ctx: RequestContext, key: string) {
   return detail(ctx.res, view.status === 'COMPLETED' ? 200 : 202, view, { 'x-fal-request-id': r.id });
 }
 
-/** Server-sent status events until COMPLETED (§1.1), with pings to keep the line open. */
+/** Server-sent status events until COMPLETED (docs/providers/fal.md#endpoints), with pings to keep
+ * the line open. */
 function statusStream(deps: FalDeps, ctx: RequestContext, key: string) {
   const r = ownRequest(deps, ctx, key);
   if (!r) return;
@@ -129,7 +130,8 @@ async function result(deps: FalDeps, ctx: RequestContext, key: string) {
   return detail(ctx.res, 200, await resultOf(deps.core, r), { 'x-fal-request-id': r.id });
 }
 
-/** Honoured while queued or in progress (the decision for doc §1.6's open case): the request ends at once as client_cancelled. */
+/** Honoured while queued or in progress (the emulator's choice where docs/providers/fal.md#cancel
+ * leaves it open): the request ends at once as client_cancelled. */
 function cancel(deps: FalDeps, ctx: RequestContext, key: string) {
   const r = ownRequest(deps, ctx, key);
   if (!r) return;

@@ -1,4 +1,4 @@
-// fal's webhook signature (video-providers.md §1.9): Ed25519 over
+// fal's webhook signature (docs/providers/fal.md#webhooks): Ed25519 over
 // "request_id\nuser_id\ntimestamp\nsha256hex(body)", hex-encoded; the public key is
 // published as a JWKS. The emulator has its own key pair, made at start.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';

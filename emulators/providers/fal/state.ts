@@ -32,7 +32,8 @@ export interface FalDeps {
   watcher: Watcher<FalRequest>;
 }
 
-/** Status/result/cancel address a request by owner/app only (§1.1). */
+/** Status/result/cancel address a request by owner/app only
+ * (docs/providers/fal.md#model-id-and-request-paths). */
 export function appOf(modelId: string): string {
   const parts = modelId.split('/');
   return ['workflows', 'comfy'].includes(parts[0])

@@ -1,4 +1,4 @@
-// fal's completion webhook (video-providers.md §1.9): one POST once a request is final, signed
+// fal's completion webhook (docs/providers/fal.md#webhooks): one POST once a request is final, signed
 // for the user the key stands for, retried on failure.
 import { createHash } from 'node:crypto';
 import type { Core } from '../core.js';

@@ -1,4 +1,4 @@
-// The fal queue dialect's JSON (video-providers.md §1): status objects with their logs, results,
+// The fal queue dialect's JSON (docs/providers/fal.md): status objects with their logs, results,
 // outcomes of failed requests with their headers, pydantic-style validation errors, webhook
 // bodies. Errors are `{detail}` answers.
 import { createHash } from 'node:crypto';
@@ -20,7 +20,7 @@ export function urls(r: FalRequest) {
 export const publicStatus = (state: JobState) =>
   state.phase === 'queued' ? 'IN_QUEUE' : state.phase === 'running' ? 'IN_PROGRESS' : 'COMPLETED';
 
-/** Pydantic-style 422 entries, the shape fal's models answer with (§1.5). */
+/** Pydantic-style 422 entries, the shape fal's models answer with (docs/providers/fal.md#result). */
 export function validationDetail(problems: Problem[]) {
   return problems.map((p) => {
     const loc = ['body', p.field];
@@ -180,7 +180,7 @@ export function resultBody(r: FalRequest, bytes: number) {
   };
 }
 
-/** The §1.9 webhook body. */
+/** The webhook body (docs/providers/fal.md#webhooks). */
 export function webhookBody(r: FalRequest, status: 'OK' | 'ERROR', payload: unknown, error?: string): string {
   return JSON.stringify({
     request_id: r.id,

@@ -1,4 +1,5 @@
-// What a Replicate create must carry (video-providers.md §2.2): a model (from the path, or a
+// What a Replicate create must carry (docs/providers/replicate.md#endpoints,
+// docs/providers/replicate.md#request-headers): a model (from the path, or a
 // `version` of POST /predictions), an `input` the model's schema accepts, an optional webhook
 // and event filter, and an optional Cancel-After header. Each refusal is answered here as
 // Replicate words it; the checks run in the order Replicate's answers suggest.

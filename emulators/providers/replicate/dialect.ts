@@ -1,4 +1,4 @@
-// Replicate's predictions API (video-providers.md §2) under /replicate/v1, so
+// Replicate's predictions API (docs/providers/replicate.md) under /replicate/v1, so
 // `http://127.0.0.1:N/replicate/v1` stands for `https://api.replicate.com/v1`: create (model or
 // version), get, cancel, list with cursor pages, the default webhook secret, outputs served
 // without auth from /replicate/delivery/… and removed after the data TTL, and webhooks signed

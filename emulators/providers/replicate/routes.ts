@@ -1,4 +1,4 @@
-// Replicate's predictions API (video-providers.md §2) under /replicate/v1: one handler per
+// Replicate's predictions API (docs/providers/replicate.md) under /replicate/v1: one handler per
 // route. Output files under /replicate/delivery are open (the official client sends no
 // token there); the rest run behind gate.ts.
 import type { RequestContext } from '../core.js';
@@ -29,7 +29,8 @@ async function deliveryFile(deps: ReplicateDeps, ctx: RequestContext) {
   return serveOutputFile(ctx, p.file);
 }
 
-/** `Prefer: wait[=n]` holds the answer until the prediction ends or n seconds (≤ 60) pass (§2.2). */
+/** `Prefer: wait[=n]` holds the answer until the prediction ends or n seconds (≤ 60) pass
+ * (docs/providers/replicate.md#request-headers). */
 async function preferWait(deps: ReplicateDeps, ctx: RequestContext, p: Prediction) {
   const prefer = /^\s*wait(?:=(\d+))?\s*$/.exec(String(ctx.req.headers.prefer ?? ''));
   if (!prefer) return;

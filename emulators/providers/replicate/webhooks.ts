@@ -1,11 +1,12 @@
-// Replicate's webhooks (video-providers.md §2.7): the prediction object as the body, sent for
-// the events its `webhook_events_filter` asks for, signed with Standard Webhooks headers from
-// the default secret; only the terminal one is retried.
+// Replicate's webhooks (docs/providers/replicate.md#webhooks): the prediction object as the body,
+// sent for the events its `webhook_events_filter` asks for, signed with Standard Webhooks headers
+// from the default secret; only the terminal one is retried.
 import { createHmac } from 'node:crypto';
 import { predictionId, type Prediction, type ReplicateDeps } from './state.js';
 import { logsOf, predictionView } from './wire.js';
 
-/** Standard Webhooks headers for one attempt (§2.7, §3). */
+/** Standard Webhooks headers for one attempt
+ * (docs/providers/standard-webhooks.md#headers-and-signature). */
 function signed(secret: string, body: string, messageId: string) {
   const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
   return (nowMs: number) => {

@@ -1,12 +1,12 @@
-// The Replicate dialect's JSON (video-providers.md §2): the prediction object with its logs,
-// and RFC 7807 problem details for every error (§2.6).
+// The Replicate dialect's JSON (docs/providers/replicate.md): the prediction object with its logs,
+// and RFC 7807 problem details for every error (docs/providers/replicate.md#rate-limits-and-errors).
 import type { ServerResponse } from 'node:http';
 import { sendJson, type Headers } from '../http-util.js';
 import type { JobQueue, JobState } from '../queued-jobs.js';
 import type { Problem } from '../video-models.js';
 import type { Prediction, ReplicateDeps } from './state.js';
 
-/** RFC 7807 problem details (§2.6). */
+/** RFC 7807 problem details (docs/providers/replicate.md#rate-limits-and-errors). */
 export function problem(
   res: ServerResponse,
   status: number,
@@ -65,7 +65,8 @@ export function logsOf(
   return lines.map((line) => `${line}\n`).join('');
 }
 
-/** The prediction object (§2.3) as GET, create, list and webhooks show it. */
+/** The prediction object (docs/providers/replicate.md#prediction-object) as GET, create, list and
+ * webhooks show it. */
 export function predictionView({ core, queue }: Pick<ReplicateDeps, 'core' | 'queue'>, p: Prediction) {
   const state = queue.state(p);
   const status = publicStatus(state);

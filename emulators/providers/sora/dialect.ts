@@ -1,6 +1,7 @@
 // Azure OpenAI's Sora APIs (jobs API = Sora 1 under /openai/v1/video/generations, videos API =
 // Sora 2 under /openai/v1/videos) and the same videos surface at /v1/videos as OpenAI serves
-// it (Bearer auth, no api-version). Written from ../shared/docs/sora-api.md on their own.
+// it (Bearer auth, no api-version). Written on their own from docs/providers/azure-openai-sora.md
+// and docs/providers/openai-videos.md.
 // The routes live in jobs-routes.ts and videos-routes.ts, the JSON in wire.ts, the gates in
 // gate.ts; this file assembles them and answers the admin API.
 import type { Core, Dialect, Timing } from '../core.js';

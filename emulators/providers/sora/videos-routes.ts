@@ -146,7 +146,7 @@ async function videoContent(state: SoraState, ctx: RequestContext) {
   }
   const variant = ctx.url.searchParams.get('variant') ?? 'video';
   const [width, height] = video.input.size.split('x').map(Number);
-  // The OpenAI spec gives the Sora 2 thumbnail as WebP; the spritesheet as JPEG.
+  // The Sora 2 thumbnail is WebP, the spritesheet JPEG (docs/providers/openai-videos.md#content).
   if (variant === 'thumbnail')
     return sendBytes(res, thumbnailWebp(width, height, video.input.prompt), 'image/webp');
   if (variant === 'spritesheet')

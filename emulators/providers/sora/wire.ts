@@ -30,7 +30,8 @@ export const deploymentNotFound = (res: ServerResponse, model: string) =>
     type: 'video_generation_user_error',
   });
 
-/** The running-jobs limit (users' reports: 429 "Too many running tasks"). */
+/** The running-jobs limit: 429 "Too many running tasks"
+ * (docs/providers/azure-openai-sora.md#sora-2-videos-api). */
 export const tooManyRunning = (res: ServerResponse, timeScale: number) =>
   fail(
     res,
