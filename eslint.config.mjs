@@ -15,7 +15,7 @@ const sourceFiles = ['**/*.ts', '**/*.mts', '**/*.cts'];
 
 /** Orchestrators replay from history: anything that reads the clock, randomness, the
  * environment or does I/O gives a different answer on replay and corrupts the instance.
- * See "Orchestrator function code constraints" in the Durable Functions docs. */
+ * docs/durable-orchestrator-constraints.md lists the constraints and the rule for each. */
 const nonDeterministic = [
   {
     selector: "NewExpression[callee.name='Date'][arguments.length=0]",

@@ -24,7 +24,9 @@ import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js
 
 const KEY = 'emulator-key-0123456789abcdef';
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
-/** What each raw status must map to (sora-api.md's statuses for both families). */
+/** What each raw status of both families must map to
+ * (docs/providers/azure-openai-sora.md#sora-1-jobs-api,
+ * docs/providers/openai-videos.md#video-object). */
 const EXPECTED_PHASE: Record<string, string> = {
   queued: 'queued',
   preprocessing: 'running',
@@ -424,7 +426,7 @@ describe('Sora APIs against hand-made servers', () => {
     error: null,
   };
 
-  test('requests follow sora-api.md: paths, api-version, bodies, auth header', async () => {
+  test('requests follow the Azure OpenAI wire contract: paths, api-version, bodies, auth header', async () => {
     const server = await serve((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path.endsWith('/content/video') || path.endsWith('/content')) {

@@ -1,6 +1,7 @@
 // The official @fal-ai/client, unchanged, against the emulator's fal queue dialect: a request
-// middleware rewrites https://queue.fal.run to ${url}/fal (video-providers.md §4), then
-// submit → status → result, the video downloaded and probed, and cancel.
+// middleware rewrites https://queue.fal.run to ${url}/fal
+// (docs/providers/fal.md#official-js-client), then submit → status → result, the video downloaded
+// and probed, and cancel.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';

@@ -1,5 +1,5 @@
-// Thumbnails (Sora 1: JPEG, Sora 2: WebP as the OpenAI spec says) and the Sora 2 spritesheet
-// are real images of the right size; the WebP is decoded by ffmpeg, pixel for pixel.
+// Thumbnails (Sora 1: JPEG, Sora 2: WebP, docs/providers/openai-videos.md#content) and the Sora 2
+// spritesheet are real images of the right size; the WebP is decoded by ffmpeg, pixel for pixel.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from 'jpeg-js';

@@ -11,7 +11,7 @@ import { json, startReceiver, waitFor, type ReceivedWebhook } from './helpers.js
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 type Jwks = { keys: Array<{ kty: string; crv: string; x: string; kid: string }> };
 
-/** fal's verification steps (video-providers.md §1.9), written here on their own. */
+/** fal's verification steps (docs/providers/fal.md#webhooks), written here on their own. */
 function verifyFal(webhook: ReceivedWebhook, jwks: Jwks): boolean {
   const h = webhook.headers;
   const timestamp = Number(h['x-fal-webhook-timestamp']);
