@@ -33,7 +33,7 @@ const CHAIN_LENGTH = 5; // fixed by the fixture's chain5 orchestrator
 const START_CONCURRENCY = 50;
 const FAN_OUT_POLL_MS = 20;
 const SCENARIO_TIMEOUT_MS = 10 * 60_000;
-/** Goal from the issue, in activities/s on 2 cores. */
+/** The throughput each store must reach, in activities/s on 2 cores. */
 const GOAL: Record<Store, number> = { memory: 500, azure: 150 };
 
 interface Result {

@@ -1,4 +1,4 @@
-// Streaming download benchmark (the goal): one video of N bytes (default 1 GiB) goes
+// Streaming download benchmark: one video of N bytes (default 1 GiB) goes
 // through the whole pipeline into Azurite; the Functions host's peak RSS must stay under its
 // idle RSS + 100 MB, and the pipeline's download throughput must be at least 80% of a plain
 // stream copy of the same bytes from the emulator to Azurite, measured in the same run.

@@ -1,4 +1,4 @@
-// Provider webhooks against polling (issue 13), in the same run: one Azurite, one provider emulator
+// Provider webhooks against polling, in the same run: one Azurite, one provider emulator
 // (child process; realistic-ish job lengths with seeded ±30% jitter) and three Functions hosts
 // running the same built app, each on its own task hub and blob container:
 //   webhooks  PUBLIC_BASE_URL = the host's own URL, so fal/Replicate creates carry a callback URL

@@ -63,7 +63,7 @@ app.http('providersList', {
   handler: providersApi.listProviders,
 });
 // Anonymous: providers cannot hold function keys. The handler verifies each webhook's signature
-// before it touches anything (issue 13; infra keeps every other route at authLevel function).
+// before it touches anything (infra keeps every other route at authLevel function).
 app.http('providerCallback', {
   route: 'callbacks/{provider}',
   methods: ['POST'],

@@ -1,4 +1,5 @@
-// Starting a generation, once per Idempotency-Key however requests race (issue 16 items 3, 4, 13).
+// Starting a generation, once per Idempotency-Key however requests race, within a time limit (a
+// start that outlasts it is answered 503 and, unless keyed, cancelled once it goes through).
 // Every start carries a fresh run id; a keyed start also carries a keyed digest of its request,
 // and every 202 for a key means "this exact body runs under it": the answer compares the body
 // with the one stored in the instance, whichever way the race fell:
