@@ -43,7 +43,7 @@ test('generate without a prompt exits 2 with usage', async (t) => {
   assert.match(result.stderr, /^Error: a prompt is required\nUsage: npm run generate/);
 });
 
-test('issue 16 item 16: a SIGINT while the start is in flight cancels the job once it is known, and generate exits 1 saying so', async (t) => {
+test('a SIGINT while the start is in flight cancels the job once it is known, and generate exits 1 saying so', async (t) => {
   // A stand-in for the app that holds the POST until the test has sent SIGINT, so the signal
   // lands, every time, where the flaky test's landed now and then: before the job is
   // announced. A CLI without its handler in place then dies by the signal, its job running.

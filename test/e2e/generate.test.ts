@@ -1,5 +1,5 @@
-// The issue's acceptance run: the literal README command makes a playable 480x480, 5 s MP4,
-// with the emulator's default timing, by starting and stopping the embedded stack itself.
+// The README's first command, end to end: it makes a playable 480x480, 5 s MP4 with the
+// emulator's default timing, by starting and stopping the embedded stack itself.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -25,7 +25,7 @@ test('npm run generate -- "A cat playing piano in a jazz bar." saves a playable 
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  // The issue's budget is 60 s from the command to the file; past that the run counts as failed.
+  // The run gets 60 s from the command to the file; past that it counts as failed.
   const budget = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
   t.after(() => {
     clearTimeout(budget);

@@ -1,7 +1,6 @@
-// Storage bindings, queue and timer triggers on the Node Functions host, on real Azurite
-// (fixture app test/fixtures/durable-apps/bindings), and the loud refusal of what the host
-// does not serve (issue 14, B.2-B.4). Everything is checked from outside: HTTP to the host,
-// and the storage SDKs against Azurite.
+// Storage bindings, queue and timer triggers on the Node Functions host, on real Azurite (fixture
+// app test/fixtures/durable-apps/bindings), and the loud refusal of what the host does not serve.
+// Everything is checked from outside: HTTP to the host, and the storage SDKs against Azurite.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +52,7 @@ after(async () => {
   await azurite?.stop();
 });
 
-describe('storage bindings (B.2)', () => {
+describe('storage bindings', () => {
   test('a backupSiteContent-like orchestration copies every file into the backups container, byte for byte', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'backup-src-'));
     try {
@@ -175,7 +174,7 @@ describe('storage bindings (B.2)', () => {
   });
 });
 
-describe('timer triggers (B.3)', () => {
+describe('timer triggers', () => {
   test('a six-field NCRONTAB schedule (every second, from an app setting) fires repeatedly; runOnStartup ran at start', async () => {
     const rows = await until(
       'three ticks',
@@ -323,7 +322,7 @@ describe('blob trigger', () => {
   });
 });
 
-describe('what the host does not serve is refused loudly (B.4)', () => {
+describe('what the host does not serve is refused loudly', () => {
   test('each unsupported function is listed at start-up with the reason', () => {
     const output = host.output();
     for (const name of ['sendSms', 'saveToCosmos', 'fromServiceBus', 'badSchedule', 'missingConnection']) {

@@ -1,7 +1,7 @@
-// Durable HTTP (context.df.callHttp) on the Node Functions host (issue 14 B.5), with the
-// fixture app test/fixtures/durable-apps/http-calls calling HTTP functions of its own host:
-// plain requests, the 202 + Location polling pattern on durable timers, polling turned off,
-// a refused tokenSource, an unreachable URL, and the stored history replayed by the SDK.
+// Durable HTTP (context.df.callHttp) on the Node Functions host, with the fixture app
+// test/fixtures/durable-apps/http-calls calling HTTP functions of its own host: plain requests, the
+// 202 + Location polling pattern on durable timers, polling turned off, a refused tokenSource, an
+// unreachable URL, and the stored history replayed by the SDK.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';

@@ -252,7 +252,7 @@ describe('entities (memory store)', () => {
     assert.equal(reserved.status, 400);
   });
 
-  test("issue 16 item 7: with --require-keys the entity routes and the client's entity calls need/carry the system key", async () => {
+  test("with --require-keys the entity routes and the client's entity calls need/carry the system key", async () => {
     const keyed = await startEntitiesHost({ requireKeys: true, quiet: false });
     try {
       const system = /durabletask_extension=(\S+)$/m.exec(keyed.output())![1];

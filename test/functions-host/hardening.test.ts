@@ -1,6 +1,6 @@
-// Issue 16, the Functions host's share: keys on the rpc endpoint, request body limits,
-// malformed paths, atomic starts and storage commits that fail. Each test names its item;
-// each failed against the host before its fix. Real HTTP to a real host child process.
+// The Functions host against hostile requests and failing storage: keys on the rpc endpoint,
+// request body limits, malformed paths, atomic starts and storage commits that fail. Real HTTP to
+// a real host child process.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +67,7 @@ function flood(
 
 const MiB = 1024 * 1024;
 
-describe('issue 16, memory store', () => {
+describe('keys, request body limits and malformed paths (memory store)', () => {
   let host: RunningHost;
   let keyed: RunningHost;
   let system: string;
@@ -84,7 +84,7 @@ describe('issue 16, memory store', () => {
     await keyed?.stop();
   });
 
-  test('issue 16 item 7: with --require-keys the rpc endpoint /durabletask/ needs the system key', async () => {
+  test('with --require-keys the rpc endpoint /durabletask/ needs the system key', async () => {
     assert.equal((await call(`${keyed.url}/durabletask/instances/x`)).status, 401, 'no key');
     assert.equal((await call(`${keyed.url}/durabletask/instances/`)).status, 401, 'listing, no key');
     assert.equal(
@@ -104,7 +104,7 @@ describe('issue 16, memory store', () => {
     );
   });
 
-  test("issue 16 item 7: with --require-keys the app's durable client still works (start, status, raise, purge)", async () => {
+  test("with --require-keys the app's durable client still works (start, status, raise, purge)", async () => {
     const id = `rpc-keyed-${Date.now()}`;
     const started = await call(`${keyed.url}/api/orchestrators/waiter/${id}`, { method: 'POST' });
     assert.equal(started.status, 202, started.text);
@@ -122,7 +122,7 @@ describe('issue 16, memory store', () => {
     });
   });
 
-  test('issue 16 item 10: malformed percent-encoding in a path answers 400, not 500', async () => {
+  test('malformed percent-encoding in a path answers 400, not 500', async () => {
     for (const bad of [
       '/api/items/%E0%A4%A',
       '/api/%',
@@ -142,7 +142,7 @@ describe('issue 16, memory store', () => {
     );
   });
 
-  test('issue 16 item 9: a declared Content-Length over the limit is refused with 413 before the body is read', async () => {
+  test('a declared Content-Length over the limit is refused with 413 before the body is read', async () => {
     const answer = await flood(host, '/api/echo', {
       capBytes: 64 * 1024,
       contentLength: 200 * MiB,
@@ -151,7 +151,7 @@ describe('issue 16, memory store', () => {
     assert.equal(answer.status, 413);
   });
 
-  test('issue 16 item 9: a chunked body is cut at the limit: 413 while the client is still sending', async () => {
+  test('a chunked body is cut at the limit: 413 while the client is still sending', async () => {
     const answer = await flood(host, '/api/echo', { capBytes: 256 * MiB });
     assert.equal(answer.status, 413);
     assert.ok(
@@ -165,7 +165,7 @@ describe('issue 16, memory store', () => {
     assert.ok(durable.written < 32 * MiB);
   });
 
-  test('issue 16 item 9: --max-request-body-bytes (startHost maxRequestBodyBytes) sets the limit too', async () => {
+  test('--max-request-body-bytes (startHost maxRequestBodyBytes) sets the limit too', async () => {
     const small = await startFixtureHost({ maxRequestBodyBytes: 1000 });
     try {
       assert.equal(
@@ -181,7 +181,7 @@ describe('issue 16, memory store', () => {
     }
   });
 
-  test('issue 16 item 9: many refused uploads in a row (declared and chunked, at once) leave the host running', async () => {
+  test('many refused uploads in a row (declared and chunked, at once) leave the host running', async () => {
     // A refused request's socket was dropped a second later through req.socket, which is null
     // by then: the timer threw and the whole host exited.
     for (let round = 0; round < 20; round++) {
@@ -201,7 +201,7 @@ describe('issue 16, memory store', () => {
     assert.equal((await call(`${host.url}/admin/host/status`)).status, 200);
   });
 
-  test('issue 16 item 9: a body at the limit still passes, one byte more does not', async () => {
+  test('a body at the limit still passes, one byte more does not', async () => {
     const exact = await call(`${host.url}/api/echo`, { method: 'POST', body: Buffer.alloc(MiB, 1) });
     assert.equal(exact.status, 200);
     assert.equal(exact.headers.get('x-bytes'), String(MiB));
@@ -210,7 +210,7 @@ describe('issue 16, memory store', () => {
     assert.match(over.text, /larger than/);
   });
 
-  test('issue 16 item 9: the host stays small while refusing large uploads (peak RSS)', async () => {
+  test('the host stays small while refusing large uploads (peak RSS)', async () => {
     // Linux: "5" into clear_refs resets the peak (VmHWM) to the current RSS.
     const pid = host.process.pid!;
     const status = () => readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -226,7 +226,7 @@ describe('issue 16, memory store', () => {
   });
 });
 
-describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
+describe('request body limit in streaming mode (enableHttpStream)', () => {
   let host: RunningHost;
   before(async () => {
     host = await startHost({
@@ -240,7 +240,7 @@ describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
     await host?.stop();
   });
 
-  test('issue 16 item 9: a streamed body is cut at the limit too', async () => {
+  test('a streamed body is cut at the limit too', async () => {
     const answer = await flood(host, '/api/count', { capBytes: 256 * MiB });
     assert.equal(answer.status, 413);
     assert.ok(answer.written < 32 * MiB, `${answer.written} bytes went in`);
@@ -249,7 +249,7 @@ describe('issue 16 item 9, streaming mode (enableHttpStream)', () => {
   });
 });
 
-describe('issue 16 item 6: storage down for a while', () => {
+describe('storage down for a while', () => {
   test('commits that fail while storage is unreachable are retried, and the instance completes once it is back', async () => {
     const location = mkdtempSync(path.join(tmpdir(), 'azurite-outage-'));
     let azurite = await startAzurite({ location });
@@ -302,7 +302,7 @@ describe('issue 16 item 6: storage down for a while', () => {
   });
 });
 
-describe('issue 16, Azure store (Azurite)', () => {
+describe('atomic starts and storage commits (Azure store on Azurite)', () => {
   let azurite: RunningAzurite;
   let host: RunningHost;
   before(async () => {
@@ -314,7 +314,7 @@ describe('issue 16, Azure store (Azurite)', () => {
     await azurite?.stop();
   });
 
-  test('issue 16 item 4: concurrent starts with one instance id make exactly one instance; the others get 409', async () => {
+  test('concurrent starts with one instance id make exactly one instance; the others get 409', async () => {
     const id = `same-id-${Date.now()}`;
     const answers = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
@@ -343,7 +343,7 @@ describe('issue 16, Azure store (Azurite)', () => {
     );
   });
 
-  test('issue 16 item 4: concurrent durable-client starts with one id: one succeeds', async () => {
+  test('concurrent durable-client starts with one id: one succeeds', async () => {
     const id = `same-client-id-${Date.now()}`;
     const answers = await Promise.all(
       Array.from({ length: 6 }, () =>
@@ -357,7 +357,7 @@ describe('issue 16, Azure store (Azurite)', () => {
     );
   });
 
-  test('issue 16 item 6: U+2028/U+2029 in input, activity result and output reach storage and the instance completes', async () => {
+  test('U+2028/U+2029 in input, activity result and output reach storage and the instance completes', async () => {
     const text = 'line one\u2028line two\u2029end';
     const { id } = await start(host, 'lineSeparators', text, `separators-${Date.now()}`);
     const status = await waitFor(instanceUrl(host, id));
@@ -366,7 +366,7 @@ describe('issue 16, Azure store (Azurite)', () => {
     assert.equal(status.input, text);
   });
 
-  test('issue 16 item 6: a commit storage refuses for good fails the instance with the reason, never a silent hang', async () => {
+  test('a commit storage refuses for good fails the instance with the reason, never a silent hang', async () => {
     const { id } = await start(host, 'hugeResult', 2_000_000, `huge-${Date.now()}`);
     const status = await waitFor(instanceUrl(host, id), undefined, 40_000);
     assert.equal(status.runtimeStatus, 'Failed', JSON.stringify(status).slice(0, 500));

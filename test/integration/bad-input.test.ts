@@ -79,32 +79,32 @@ const cases: BadRequest[] = [
   },
   { name: 'prompt with DEL', body: { ...quickstartBody, prompt: 'A cat\u007f' }, field: 'prompt' },
   {
-    name: 'issue 16 item 11: prompt with a C1 control (CSI, U+009B)',
+    name: 'prompt with a C1 control (CSI, U+009B)',
     body: { ...quickstartBody, prompt: 'A cat\u009b31m' },
     field: 'prompt',
   },
   {
-    name: 'issue 16 item 11: prompt with U+2028 (line separator)',
+    name: 'prompt with U+2028 (line separator)',
     body: { ...quickstartBody, prompt: 'A cat\u2028playing' },
     field: 'prompt',
   },
   {
-    name: 'issue 16 item 11: prompt with U+2029 (paragraph separator)',
+    name: 'prompt with U+2029 (paragraph separator)',
     body: { ...quickstartBody, prompt: 'A cat\u2029playing' },
     field: 'prompt',
   },
   {
-    name: 'issue 16 item 11: prompt with a bidi override (U+202E)',
+    name: 'prompt with a bidi override (U+202E)',
     body: { ...quickstartBody, prompt: 'A cat \u202egnidaer' },
     field: 'prompt',
   },
   {
-    name: 'issue 16 item 11: prompt with a bidi isolate (U+2067)',
+    name: 'prompt with a bidi isolate (U+2067)',
     body: { ...quickstartBody, prompt: 'A cat \u2067x\u2069' },
     field: 'prompt',
   },
   {
-    name: "issue 16 item 11: 6,000 characters with NUL and ESC (the audit's prompt)",
+    name: 'prompt of 6,000 characters with NUL and ESC',
     body: { ...quickstartBody, prompt: `${'a'.repeat(5998)}\u0000\u001b` },
     field: 'prompt',
   },
@@ -271,7 +271,7 @@ const cases: BadRequest[] = [
   },
   // This stack sets no IDEMPOTENCY_KEY_SECRET: a key would have to become the public id itself.
   {
-    name: 'issue 16 item 14: a well-formed Idempotency-Key where no IDEMPOTENCY_KEY_SECRET is set',
+    name: 'a well-formed Idempotency-Key where no IDEMPOTENCY_KEY_SECRET is set',
     body: quickstartBody,
     headers: { 'idempotency-key': 'order-1' },
     field: 'Idempotency-Key',

@@ -1,6 +1,6 @@
-// Storage that stops answering (issue 16 item 13): Azurite stopped with SIGSTOP holds every
-// table and blob call open, as a frozen or unreachable account does. The HTTP API must answer
-// 503 with Retry-After instead of hanging, and a start it answered 503 must not run later.
+// Storage that stops answering: Azurite stopped with SIGSTOP holds every table and blob call open,
+// as a frozen or unreachable account does. The HTTP API must answer 503 with Retry-After instead of
+// hanging, and a start it answered 503 must not run later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -49,7 +49,7 @@ async function instances(): Promise<InstanceRow[]> {
 }
 
 describe('storage that stops answering', () => {
-  test('issue 16 item 13: POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
+  test('POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
     const known = await startVideo(stack.host, small);
     assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
     const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));

@@ -1,6 +1,6 @@
-// The app as on Azure, with keys required: a caller holding only a function key gets the
-// app's own status URL and nothing that carries the task hub's system key (issue 16 item 1);
-// provider webhooks need no key (providers cannot hold one) but must be signed.
+// The app as on Azure, with keys required: a caller holding only a function key gets the app's own
+// status URL and nothing that carries the task hub's system key; provider webhooks need no key
+// (providers cannot hold one) but must be signed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, quickstartBody, startPipelineStack, type PipelineStack } from './pipeline-stack.js';
@@ -13,7 +13,7 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-test("issue 16 item 1: a function-key caller's 202 carries no system key and no management URL", async () => {
+test("a function-key caller's 202 carries no system key and no management URL", async () => {
   const answer = await call(`${stack.host.url}/api/videos`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-functions-key': keys.function },
@@ -58,6 +58,6 @@ test('provider webhooks need no key, and an unsigned one is refused by the app i
   );
 });
 
-test('issue 16 item 7: the durable rpc endpoint wants the system key', async () => {
+test('the durable rpc endpoint wants the system key', async () => {
   assert.equal((await call(`${stack.host.url}/durabletask/instances/`)).status, 401);
 });

@@ -1,6 +1,5 @@
-// Idempotency-Key against the real stack (issue 16 items 3, 4, 14): the key does not name the
-// request, one key runs one body however requests race, and a key whose request was purged
-// starts clean.
+// Idempotency-Key against the real stack: the key does not name the request, one key runs one body
+// however requests race, and a key whose request was purged starts clean.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -48,7 +47,7 @@ function assertKeyConflict(answer: Answer) {
 }
 
 describe('Idempotency-Key', () => {
-  test("issue 16 item 14: the key does not name the request: the id is derived from it with the deployment's secret, and the key itself reads or cancels nothing", async () => {
+  test("the key does not name the request: the id is derived from it with the deployment's secret, and the key itself reads or cancels nothing", async () => {
     const key = newKey('order');
     const first = await keyed(small, key);
     assert.equal(first.status, 202, first.text);
@@ -76,7 +75,7 @@ describe('Idempotency-Key', () => {
     assert.equal((await waitForVideo(stack.host, id)).phase, 'completed');
   });
 
-  test('issue 16 item 4: one key sent at once with two different bodies: one 202 for the body that runs, one 422, one job per key', async () => {
+  test('one key sent at once with two different bodies: one 202 for the body that runs, one 422, one job per key', async () => {
     const before = totalJobsCreated(await emulatorStats(stack.emulator));
     // Eight keys, each sent twice at the same moment with different bodies: the race path
     // (both see no instance, one start is refused) is taken for most of them.
@@ -111,7 +110,7 @@ describe('Idempotency-Key', () => {
     );
   });
 
-  test("issue 16 item 3: a key used again after its request was purged starts clean and delivers the new request's own video", async () => {
+  test("a key used again after its request was purged starts clean and delivers the new request's own video", async () => {
     const key = newKey('reused');
     const first = await keyed({ ...fal, prompt: 'A red kite over a beach.' }, key);
     assert.equal(first.status, 202, first.text);
@@ -143,7 +142,7 @@ describe('Idempotency-Key', () => {
     }
   });
 
-  test('issue 16 item 3: after cancel and purge, the key starts a new request that completes', async () => {
+  test('after cancel and purge, the key starts a new request that completes', async () => {
     await call(`${stack.emulator.url}/_admin/config`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },

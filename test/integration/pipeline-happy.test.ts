@@ -48,7 +48,7 @@ async function checkVideo(id: string, expected: Expected) {
   assert.equal(status.videos.length, expected.count);
   for (const video of status.videos) {
     assert.equal(video.contentType, 'video/mp4');
-    // {instance}/{run}/{output}.mp4: each run of an id keeps its own blobs (issue 16 item 3).
+    // {instance}/{run}/{output}.mp4: each run of an id keeps its own blobs.
     assert.match(
       video.blobName,
       new RegExp(`^${id}/[0-9a-f]{32}/[A-Za-z0-9_-]+\\.mp4$`),

@@ -214,7 +214,7 @@ describe('callers', () => {
     try {
       const before = totalJobsCreated(await emulatorStats(stack.emulator));
       const id = await startVideo(stack.host, small);
-      // Intents are kept per run (issue 16 item 3): the run id is in the instance's input.
+      // Intents are kept per run: the run id is in the instance's input.
       const instance = await call(
         `${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showInput=true`,
       );
@@ -254,7 +254,7 @@ describe('callers', () => {
     }
   });
 
-  test('issue 16 item 8: DELETE while downloading leaves no blob, even one the download commits after the cancel', async () => {
+  test('DELETE while downloading leaves no blob, even one the download commits after the cancel', async () => {
     // fal's output file is 5 s in coming (time enough for a loaded machine's status calls), so
     // the cancel lands while the download waits for it. fal keeps a finished request's files,
     // and an activity is not stopped by the termination: the download goes on and commits its
@@ -306,7 +306,7 @@ describe('callers', () => {
     const second = await postVideo(stack.host, small, { 'idempotency-key': key });
     assert.equal(first.status, 202);
     assert.equal(second.status, 202);
-    assert.notEqual(first.body.id, key, 'the id is derived from the key, not the key (issue 16 item 14)');
+    assert.notEqual(first.body.id, key, 'the id is derived from the key, not the key');
     assert.equal(second.body.id, first.body.id);
     assert.equal(second.body.statusUri, first.body.statusUri);
     assert.equal(second.headers.get('idempotent-replayed'), 'true');

@@ -668,7 +668,7 @@ describe('Sora APIs against hand-made servers', () => {
     assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp');
   });
 
-  test('issue 16 item 5: a body that stalls after its headers is broken off as a transient error, not held for minutes', async () => {
+  test('a body that stalls after its headers is broken off as a transient error, not held for minutes', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': 8 });
       res.write(Buffer.from([0, 0, 0, 8]));

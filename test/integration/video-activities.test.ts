@@ -184,7 +184,7 @@ test('createVideoJob whose job another request adopted before the claim: gives i
   assert.equal(ours.length, 2, 'one job per request: the thief keeps the first');
 });
 
-test("issue 16 item 2: a lost Sora 2 create never adopts another client's job of the same size: outcome unknown, nothing deleted", async () => {
+test("a lost Sora 2 create never adopts another client's job of the same size: outcome unknown, nothing deleted", async () => {
   // Azure's videos API does not echo prompts: a job of the same size and length could be anyone's.
   const client = adapterOn(emulator);
   const claims = new JobClaims(async () => container);
@@ -226,7 +226,7 @@ test("issue 16 item 2: a lost Sora 2 create never adopts another client's job of
   assert.equal(theirs.jobId, others.jobId, "the other client's job is untouched");
 });
 
-test("issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even when the provider's clock is 30 s behind ours", async () => {
+test("a lost Sora 1 create is adopted by its echoed prompt even when the provider's clock is 30 s behind ours", async () => {
   // The provider's clock, 30 s behind: every created_at and Date header it sends is shifted.
   const behind = 30;
   const skewed: typeof fetch = async (input, init) => {
@@ -275,7 +275,7 @@ test("issue 16 item 2: a lost Sora 1 create is adopted by its echoed prompt even
   );
 });
 
-test('issue 16 item 3: claims, intents, cancel marks and blobs belong to one run of an instance id', async () => {
+test('claims, intents, cancel marks and blobs belong to one run of an instance id', async () => {
   const claims = new JobClaims(async () => container);
   const activities = createActivities({
     providers: providersOn(emulator),

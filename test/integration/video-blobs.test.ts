@@ -40,7 +40,7 @@ describe('streamVideoToBlob on Azurite', () => {
   });
   after(() => azurite.stop());
 
-  test('issue 16 item 12: stores the exact bytes with type and metadata, and no prompt or unsalted prompt hash', async () => {
+  test('stores the exact bytes with type and metadata, and no prompt or unsalted prompt hash', async () => {
     const video = randomBytes(20 * 1024 * 1024 + 123);
     const name = videoBlobName('inst1', 'gen_1');
     const stored = await streamVideoToBlob(container, name, source(video), metadata, video.length);

@@ -179,7 +179,7 @@ describe('polling pace against the quickstart fixed 5 s loop (virtual clock)', (
   const describeRun = (r: { calls: number; lateness: number }) =>
     `${r.calls.toFixed(1)} calls, ${r.lateness.toFixed(2)} s late`;
 
-  test("Sora 2 (progress reported): a third of the calls, half the lateness — the issue's goal", async () => {
+  test('Sora 2 (progress reported): at most a third of the calls and half the lateness of the fixed loop', async () => {
     const ours = await measure('videos', { minSeconds: 2, maxSeconds: 30 });
     const fixed = await measure('videos', { minSeconds: 5, maxSeconds: 5 });
     assert.ok(fixed.lateness > 2, `the fixed loop is ~2.5 s late on average (${describeRun(fixed)})`);
@@ -438,7 +438,7 @@ describe('a provider webhook raced against the fallback poll', () => {
   });
 });
 
-describe('issue 16 item 1: the orchestrator checks its own input', () => {
+describe('the orchestrator checks its own input', () => {
   test('a request that did not pass the starter (6,000 characters with NUL and ESC) fails before any activity', async () => {
     const bad = {
       ...request,

@@ -227,7 +227,7 @@ describe('against the quickstart fixed 5 s loop (simulated clock)', () => {
     }
   }
   const expected = expectedJobSeconds({ size: '480x480', seconds: 5, variants: 1 });
-  // Jobs land within ±20 % of the estimate. (The goal, a third of the calls, needs the
+  // Jobs land within ±20 % of the estimate. (A third of the calls, the policy's goal, needs the
   // phase signals too and is measured against the emulator in bench/, not claimed here.)
   const finishes = Array.from({ length: 41 }, (_, i) => expected * (0.8 + i * 0.01));
   const ours = finishes.map((f) =>
