@@ -174,7 +174,8 @@ module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
   scope: rg
   params: {
     name: 'plan-${resourceToken}'
-    // kind FunctionApp (the module's default is App), as the earlier infra had it.
+    // kind FunctionApp, not the module's default App: the plan hosts the Function App, and plans
+    // already provisioned for an environment have that kind.
     kind: 'FunctionApp'
     sku: {
       name: 'FC1'
@@ -336,8 +337,8 @@ module openAi 'br/public:avm/res/cognitive-services/account:0.13.2' = if (create
         }
       }
     ]
-    // Names as in the earlier plain-resource infra: an assignment of the same principal, role
-    // and scope under another name fails with RoleAssignmentExists.
+    // Each name is guid(resourceToken, principal, role), stable for an environment: an assignment
+    // of the same principal, role and scope under another name fails with RoleAssignmentExists.
     roleAssignments: concat(
       [
         {

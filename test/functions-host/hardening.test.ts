@@ -219,7 +219,7 @@ describe('keys, request body limits and malformed paths (memory store)', () => {
     const before = kb('VmRSS');
     for (let i = 0; i < 3; i++)
       assert.equal((await flood(host, '/api/echo', { capBytes: 128 * MiB })).status, 413);
-    // Buffering a refused body whole (the bug) peaks at 100+ MiB per request; discarded chunks
+    // A host that buffers a refused body whole peaks at 100+ MiB per request; discarded chunks
     // awaiting collection on a loaded machine cost a few tens at most.
     const grown = kb('VmHWM') - before;
     assert.ok(grown < 80 * MiB, `peak RSS grew by ${Math.round(grown / MiB)} MiB`);
