@@ -188,7 +188,13 @@ async function startDurable(options: {
     extraInputs: options.extraInputs,
     entities,
   });
-  const api = new DurableHttpApi(engine, hubName, () => options.durableBase, options.systemKey, entities);
+  const api = new DurableHttpApi(
+    engine.client,
+    hubName,
+    () => options.durableBase,
+    options.systemKey,
+    entities,
+  );
   return { store, engine, entities, api };
 }
 

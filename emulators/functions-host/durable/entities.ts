@@ -156,6 +156,11 @@ export class EntityScheduler {
     return this.#options.store.getEntity(entityId);
   }
 
+  /** Entities of one name (all when no name) as committed, sorted by id. */
+  list(name?: string): Promise<EntityRecord[]> {
+    return this.#options.store.listEntities(name);
+  }
+
   whenIdle(): Promise<void> {
     return this.#queue.whenIdle();
   }
