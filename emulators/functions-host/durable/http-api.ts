@@ -11,7 +11,8 @@ import {
   type InstanceRecord,
   type RuntimeStatus,
 } from './model.js';
-import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
+import type { EntityScheduler } from './entities.js';
+import { entitySchedulerId, type EntityRecord } from './entity-model.js';
 import type { InstanceClient } from './instance-client.js';
 
 export interface ApiRequest {
