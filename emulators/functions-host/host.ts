@@ -10,28 +10,25 @@ import {
   readLocalSettings,
   resolveEntryFiles,
   AppLoadError,
-  type DurableSettings,
   type HostSettings,
 } from './app-files.js';
-import {
-  FunctionRegistry,
-  installCoreModule,
-  type RegisteredFunction,
-  type RpcTypedData,
-} from './core-api.js';
+import { FunctionRegistry, installCoreModule, type RegisteredFunction } from './core-api.js';
 import { Invoker, triggerBinding } from './invoke.js';
 import { HostLog } from './log.js';
 import { compileRoute } from './routes.js';
-import { DurableEngine } from './durable/engine.js';
-import { DurableHttpApi, managementUrls } from './durable/http-api.js';
-import { EntityScheduler } from './durable/entities.js';
+import {
+  durableClientData,
+  durableClientInputs,
+  recoverDurable,
+  startDurable,
+  usesDurable,
+  type Durable,
+} from './durable/setup.js';
 import { refusalReason } from './bindings/support.js';
 import { StorageBindings } from './bindings/storage.js';
 import { parseSchedule, TimerTriggers, type Schedule } from './bindings/timer.js';
 import { QueueTriggers } from './bindings/queue-trigger.js';
 import { BlobTriggers, parseBlobPath } from './bindings/blob-trigger.js';
-import { MemoryStore, type DurableStore } from './durable/store.js';
-import { TableStore } from './durable/table-store.js';
 import { generateKeys, type Keys } from './keys.js';
 import { dispatch, HOST_VERSION, type HttpDeps, type HttpFunction } from './http-handlers.js';
 import { bodyLimitFromEnv } from './request-body.js';
@@ -53,19 +50,10 @@ export interface RunningHostInProcess {
   close(): Promise<void>;
 }
 
-const DEV_STORAGE = 'UseDevelopmentStorage=true';
-
-function storageConnection(): string {
-  const value = process.env.AzureWebJobsStorage;
-  if (!value)
-    throw new AppLoadError(
-      'AzureWebJobsStorage is not set: Durable Functions keeps its state there (use UseDevelopmentStorage=true with Azurite, or --store memory).',
-    );
-  return value;
-}
-
-async function loadApp(files: string[]): Promise<void> {
-  for (const file of files) {
+/** Loads the app's entry files into this process (its working directory becomes the app's). */
+async function loadApp(appDir: string): Promise<void> {
+  process.chdir(appDir);
+  for (const file of resolveEntryFiles(appDir)) {
     try {
       if (file.endsWith('.mjs')) await import(pathToFileURL(file).href);
       else require(file);
@@ -109,102 +97,6 @@ function sortFunctions(registry: FunctionRegistry) {
     if (reason) refusals.set(fn.id, reason);
   }
   return { refusals, timers, queueFunctions, blobFunctions };
-}
-
-/** The durable client's binding data (`taskHubName`, `creationUrls`, `managementUrls`, `rpcBaseUrl`). */
-function durableClientData(
-  baseUrl: string,
-  durableBase: string,
-  hubName: string,
-  systemKey: string | undefined,
-): string {
-  return JSON.stringify({
-    taskHubName: hubName,
-    creationUrls: {
-      createNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?code=${systemKey ?? ''}`,
-      createAndWaitOnNewInstancePostUri: `${durableBase}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${systemKey ?? ''}`,
-    },
-    managementUrls: managementUrls(durableBase, hubName, 'INSTANCEID', systemKey),
-    baseUrl: durableBase,
-    requiredQueryStringParameters: systemKey ? `code=${systemKey}` : '',
-    // The SDK builds every rpc URL relative to this base and sends no key of its own, so
-    // with --require-keys the system key travels as the base's first path segment.
-    rpcBaseUrl: `${baseUrl}/durabletask/${systemKey ? `${systemKey}/` : ''}`,
-    httpBaseUrl: durableBase,
-  });
-}
-
-/** The durable client input of every function that declares one (durableClient / orchestrationClient). */
-function durableClientInputs(
-  clientData: string,
-): (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[] {
-  return (fn) =>
-    Object.entries(fn.metadata.bindings)
-      .filter(
-        ([, b]) => b.direction === 'in' && (b.type === 'durableClient' || b.type === 'orchestrationClient'),
-      )
-      .map(([name]) => ({ name, data: { string: clientData } }));
-}
-
-interface Durable {
-  store: DurableStore;
-  engine: DurableEngine;
-  entities: EntityScheduler;
-  api: DurableHttpApi;
-}
-
-/** The durable store, engine, entity scheduler and management API. */
-async function startDurable(options: {
-  kind: HostOptions['store'];
-  hubName: string;
-  registry: FunctionRegistry;
-  invoker: Invoker;
-  log: HostLog;
-  settings: DurableSettings;
-  extraInputs: (fn: RegisteredFunction) => { name: string; data: RpcTypedData }[];
-  durableBase: string;
-  systemKey: string | undefined;
-}): Promise<Durable> {
-  const { registry, invoker, log, hubName } = options;
-  const store =
-    options.kind === 'memory'
-      ? new MemoryStore()
-      : new TableStore(storageConnection() === DEV_STORAGE ? DEV_STORAGE : storageConnection(), hubName);
-  await store.init();
-  let engine: DurableEngine | undefined;
-  const entities = new EntityScheduler({
-    store,
-    registry,
-    invoker,
-    log,
-    deliverToOrchestration: (message) => engine!.acceptStoredMessage(message),
-  });
-  engine = new DurableEngine({
-    store,
-    registry,
-    invoker,
-    log,
-    settings: options.settings,
-    extraInputs: options.extraInputs,
-    entities,
-  });
-  const api = new DurableHttpApi(engine, hubName, () => options.durableBase, options.systemKey, entities);
-  return { store, engine, entities, api };
-}
-
-/** Resumes what the store says is unfinished (after a restart). */
-async function recoverDurable(
-  { store, engine, entities }: Durable,
-  log: HostLog,
-  hubName: string,
-): Promise<void> {
-  const resumed = await engine.recover();
-  const woken = await entities.recover();
-  if (woken > 0) log.info(`Resumed ${woken} entit${woken === 1 ? 'y' : 'ies'} with undelivered operations.`);
-  if (resumed > 0)
-    log.info(
-      `Resumed ${resumed} unfinished orchestration instance(s) from the ${store.kind === 'azure' ? `'${hubName}' task hub in storage` : 'memory store'}.`,
-    );
 }
 
 /** The HTTP triggers with their compiled routes (under host.json's routePrefix). */
@@ -258,14 +150,111 @@ function printBanner(
   }
 }
 
+/** local.settings.json Values become environment variables; the real environment wins, as with func. */
+function applyLocalSettings(appDir: string): void {
+  for (const [key, value] of Object.entries(readLocalSettings(appDir)))
+    if (process.env[key] === undefined) process.env[key] = value;
+  process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
+}
+
+/** An HTTP server listening on 127.0.0.1 (`port` 0: any free one), with the port it got. */
+async function listen(port: number): Promise<{ server: http.Server; port: number; baseUrl: string }> {
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return { server, port: bound, baseUrl: `http://127.0.0.1:${bound}` };
+}
+
+async function runAppStartHooks(registry: FunctionRegistry, invoker: Invoker, appDir: string): Promise<void> {
+  for (const hook of registry.hooks.appStart)
+    await hook({
+      hookData: invoker.appHookData,
+      appHookData: invoker.appHookData,
+      functionAppDirectory: appDir,
+    });
+}
+
+/** Blob receipts are kept per host id, as func keys them by its host id (the site name on Azure). */
+function blobReceiptHostId(appDir: string): string {
+  return (
+    process.env.AzureFunctionsWebHost__hostid ??
+    process.env.WEBSITE_SITE_NAME ??
+    nodePath.basename(appDir)
+  )
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 32);
+}
+
+/** The timer, queue and blob triggers: each kind only when some function has it. */
+interface Triggers {
+  timer?: TimerTriggers;
+  queue?: QueueTriggers;
+  blob?: BlobTriggers;
+}
+
+/** Creates (does not start) the triggers of the functions `sortFunctions` kept. */
+function createTriggers(
+  sorted: ReturnType<typeof sortFunctions>,
+  invoker: Invoker,
+  log: HostLog,
+  storage: StorageBindings,
+  settings: HostSettings,
+  appDir: string,
+): Triggers {
+  const { timers, queueFunctions, blobFunctions } = sorted;
+  const { queues } = settings;
+  return {
+    timer: timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined,
+    queue:
+      queueFunctions.length > 0
+        ? new QueueTriggers(queueFunctions, invoker, log, storage, queues)
+        : undefined,
+    blob:
+      blobFunctions.length > 0
+        ? new BlobTriggers(
+            blobFunctions,
+            invoker,
+            log,
+            storage,
+            blobReceiptHostId(appDir),
+            queues.maxDequeueCount,
+          )
+        : undefined,
+  };
+}
+
+/** Shutdown: triggers and durable work stop, the app's appTerminate hooks run, then the server and the store close. */
+async function closeHost(parts: {
+  triggers: Triggers;
+  durable: Durable | undefined;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  server: http.Server;
+}): Promise<void> {
+  const { triggers, durable, registry, invoker, server } = parts;
+  triggers.timer?.stop();
+  triggers.queue?.stop();
+  triggers.blob?.stop();
+  durable?.engine.stop();
+  durable?.entities.stop();
+  for (const hook of registry.hooks.appTerminate)
+    await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  await durable?.store.close();
+}
+
 export async function runHost(options: HostOptions): Promise<RunningHostInProcess> {
   const started = performance.now();
   const log = new HostLog({ quiet: options.quiet, verbose: options.verbose });
   const settings: HostSettings = readHostSettings(options.appDir);
-  // local.settings.json Values become environment variables; the real environment wins, as with func.
-  for (const [key, value] of Object.entries(readLocalSettings(options.appDir)))
-    if (process.env[key] === undefined) process.env[key] = value;
-  process.env.FUNCTIONS_WORKER_RUNTIME ??= 'node';
+  applyLocalSettings(options.appDir);
 
   const registry = new FunctionRegistry();
   registry.onLog = (level, category, message) => log.fromFunction('host', level, category, message);
@@ -274,71 +263,29 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
   const maxBody =
     options.maxRequestBodyBytes ?? bodyLimitFromEnv(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
 
-  const server = http.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const { server, port, baseUrl } = await listen(options.port);
   // The durable client rewrites status URLs to localhost:7071 unless the host name is known.
   process.env.WEBSITE_HOSTNAME = `127.0.0.1:${port}`;
-
   try {
-    process.chdir(options.appDir);
-    await loadApp(resolveEntryFiles(options.appDir));
+    await loadApp(options.appDir);
   } catch (error) {
     server.close();
     throw error;
   }
   const invoker = new Invoker(registry, log);
-  for (const hook of registry.hooks.appStart)
-    await hook({
-      hookData: invoker.appHookData,
-      appHookData: invoker.appHookData,
-      functionAppDirectory: options.appDir,
-    });
+  await runAppStartHooks(registry, invoker, options.appDir);
   const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
 
-  const { refusals, timers, queueFunctions, blobFunctions } = sortFunctions(registry);
+  const sorted = sortFunctions(registry);
+  const { refusals, timers } = sorted;
   const storageBindings = new StorageBindings(settings.queues.messageEncoding);
   invoker.services = { refusals, storage: storageBindings };
-  const timerTriggers = timers.length > 0 ? new TimerTriggers(timers, invoker, log) : undefined;
-  const queueTriggers =
-    queueFunctions.length > 0
-      ? new QueueTriggers(queueFunctions, invoker, log, storageBindings, settings.queues)
-      : undefined;
-  // Blob receipts are kept per host id, as func keys them by its host id (the site name on Azure).
-  const hostId = (
-    process.env.AzureFunctionsWebHost__hostid ??
-    process.env.WEBSITE_SITE_NAME ??
-    nodePath.basename(options.appDir)
-  )
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .slice(0, 32);
-  const blobTriggers =
-    blobFunctions.length > 0
-      ? new BlobTriggers(
-          blobFunctions,
-          invoker,
-          log,
-          storageBindings,
-          hostId,
-          settings.queues.maxDequeueCount,
-        )
-      : undefined;
-  const streamUri = capabilities.HttpUri;
+  const triggers = createTriggers(sorted, invoker, log, storageBindings, settings, options.appDir);
 
   const durableBase = `${baseUrl}/runtime/webhooks/durabletask`;
   const hubName = settings.durable.hubName;
   const extraInputs = durableClientInputs(durableClientData(baseUrl, durableBase, hubName, keys?.system));
-  const hasDurable = [...registry.functions.values()].some(
-    (f) =>
-      ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'].includes(triggerBinding(f)?.type ?? '') ||
-      extraInputs(f).length > 0,
-  );
-  const durable = hasDurable
+  const durable = usesDurable(registry, extraInputs)
     ? await startDurable({
         kind: options.store,
         hubName,
@@ -362,11 +309,11 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     keys,
     maxBody,
     httpFunctions,
-    streamUri,
+    streamUri: capabilities.HttpUri,
     extraInputs,
     api: durable?.api,
     timers,
-    timerTriggers,
+    timerTriggers: triggers.timer,
   };
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => dispatch(deps, req, res));
 
@@ -376,26 +323,13 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     `Host started (${Math.round(performance.now() - started)}ms) listening on ${baseUrl} (store: ${durable?.store.kind ?? 'none'}, hub: ${hubName})`,
   );
 
-  timerTriggers?.start();
-  queueTriggers?.start();
-  blobTriggers?.start();
+  triggers.timer?.start();
+  triggers.queue?.start();
+  triggers.blob?.start();
 
   return {
     url: baseUrl,
     port,
-    async close() {
-      timerTriggers?.stop();
-      queueTriggers?.stop();
-      blobTriggers?.stop();
-      durable?.engine.stop();
-      durable?.entities.stop();
-      for (const hook of registry.hooks.appTerminate)
-        await hook({ hookData: invoker.appHookData, appHookData: invoker.appHookData });
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await durable?.store.close();
-    },
+    close: () => closeHost({ triggers, durable, registry, invoker, server }),
   };
 }

@@ -9,7 +9,7 @@ import {
   type Action,
   type RetryOptionsWire,
 } from './actions.js';
-import { entitySchedulerId, type EntityMessage } from './entities.js';
+import { entitySchedulerId, type EntityMessage } from './entity-model.js';
 import { HTTP_ACTIVITY } from './http-calls.js';
 import { EventType, type HistoryEvent, type InboxMessage } from './model.js';
 import type { ReplayState, ScheduledTask } from './replay-state.js';

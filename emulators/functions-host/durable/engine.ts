@@ -4,44 +4,34 @@
 // history events. Everything it needs after a crash is in the store: committed history,
 // the instance row, and undelivered messages; outstanding work is re-derived from them.
 // What one episode does is pure (episode.ts, action-handlers.ts); this class loads, invokes,
-// commits and carries out the effects.
+// commits and carries out the effects. What clients ask of instances is instance-client.ts;
+// children are sub-orchestrations.ts; a failed episode goes to episode-failures.ts.
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry, RegisteredFunction, RpcTypedData } from '../core-api.js';
 import type { DurableSettings } from '../app-files.js';
-import { triggerBinding, type Invoker } from '../invoke.js';
+import type { Invoker } from '../invoke.js';
 import type { HostLog } from '../log.js';
 import type { Effect, StepIds } from './action-handlers.js';
-import { ActivityRunner, invokeOrchestrator } from './invocations.js';
 import type { EntityScheduler } from './entities.js';
 import {
   episodeEvents,
   executionEnd,
-  executionStarted,
   nextExecution,
   orchestratorInput,
-  parentNotice,
   selectDeliveries,
   stepEpisode,
   terminationEnd,
   type StepResult,
 } from './episode.js';
-import { afterEpisodeFailure, STORAGE_RECHECK_MS, storageReason } from './failure-policy.js';
+import { EpisodeFailures } from './episode-failures.js';
+import { InstanceClient, isOrchestrator, newExecutionId } from './instance-client.js';
+import { ActivityRunner, invokeOrchestrator } from './invocations.js';
 import { LiveInstances } from './live-instances.js';
-import {
-  DurableRequestError,
-  EventType,
-  isoNow,
-  newInstanceRecord,
-  newMessageId,
-  serialized,
-  terminalStatuses,
-  type HistoryEvent,
-  type InboxMessage,
-  type InstanceRecord,
-} from './model.js';
+import { isoNow, newMessageId, type HistoryEvent, type InboxMessage } from './model.js';
 import { ReadyQueue } from './ready-queue.js';
 import { analyze, outstandingTasks, type LiveInstance, type ScheduledTask } from './replay-state.js';
 import type { DurableStore } from './store.js';
+import { SubOrchestrations } from './sub-orchestrations.js';
 import { DurableTimers } from './timers.js';
 
 export interface EngineOptions {
@@ -55,11 +45,6 @@ export interface EngineOptions {
   entities: EntityScheduler;
 }
 
-function isOrchestrator(fn: RegisteredFunction | undefined): fn is RegisteredFunction {
-  return triggerBinding(fn!)?.type === 'orchestrationTrigger';
-}
-
-const newExecutionId = () => randomUUID().replace(/-/g, '');
 const stepIds: StepIds = { requestId: randomUUID, messageId: newMessageId, executionId: newExecutionId };
 
 export class DurableEngine {
@@ -68,20 +53,21 @@ export class DurableEngine {
   readonly #queue: ReadyQueue;
   readonly #timers = new DurableTimers((instanceId) => this.#wake(instanceId));
   readonly #activities: ActivityRunner;
-  /** Start/create per instance id, one at a time: the existence check and the write are one step. */
-  readonly #creating = new Map<string, Promise<void>>();
-  /** Consecutive failed episodes per instance (storage refusing or unreachable). */
-  readonly #commitFailures = new Map<string, number>();
+  readonly #failures: EpisodeFailures;
+  readonly #children: SubOrchestrations;
+  /** What the management API asks of instances: start, status, events, purge. */
+  readonly client: InstanceClient;
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    const { store, registry, log } = options;
     this.#live = new LiveInstances(
-      options.store,
-      options.log,
-      (id) => void this.#resumeAfterFailure(id, Number.MAX_SAFE_INTEGER),
+      store,
+      log,
+      (id) => void this.#failures.resume(id, Number.MAX_SAFE_INTEGER),
     );
     this.#queue = new ReadyQueue({
-      step: (id) => this.#runEpisode(id),
+      step: (id) => this.#failures.run(id),
       maxRunning: options.settings.maxConcurrentOrchestratorFunctions,
       otherWorkIdle: () => this.#activities.isIdle(),
     });
@@ -91,14 +77,22 @@ export class DurableEngine {
       stopped: () => this.#queue.stopped,
       settled: () => this.#queue.checkIdle(),
     });
-  }
-
-  get store(): DurableStore {
-    return this.#options.store;
-  }
-
-  orchestratorNames(): string[] {
-    return [...this.#options.registry.functions.values()].filter(isOrchestrator).map((f) => f.metadata.name);
+    this.#failures = new EpisodeFailures({
+      store,
+      log,
+      live: this.#live,
+      stopped: () => this.#queue.stopped,
+      episode: (id) => this.#episode(id),
+      resumeOutstanding: (live, fromIndex) => this.#resumeOutstanding(live, fromIndex),
+      wake: (id) => this.#wake(id),
+      ended: (live) => this.#ended(live),
+    });
+    this.client = new InstanceClient({ store, registry, live: this.#live, wake: (id) => this.#wake(id) });
+    this.#children = new SubOrchestrations({
+      registry,
+      client: this.client,
+      deliver: (message) => this.#deliver(message),
+    });
   }
 
   /** A message already in storage (an entity's answer): hand it to the instance and wake it. */
@@ -124,129 +118,8 @@ export class DurableEngine {
     for (const [id, task] of outstandingTasks(live, fromIndex)) {
       if (task.kind === 'activity') this.#runActivity(live, id, task);
       else if (task.kind === 'timer') this.#timers.arm(live.record.instanceId, id, task.fireAt!);
-      else await this.#ensureChild(live, id, task);
+      else await this.#children.ensure(live, id, task);
     }
-  }
-
-  // ---------------------------------------------------------------- client operations
-
-  async startNew(
-    name: string,
-    instanceId: string | undefined,
-    inputJson: string | null,
-  ): Promise<InstanceRecord> {
-    const fn = this.#options.registry.byName(name);
-    if (!isOrchestrator(fn))
-      throw new DurableRequestError(
-        400,
-        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. Known orchestrators: ${this.orchestratorNames().join(', ') || 'none'}.`,
-      );
-    const id = instanceId ?? newExecutionId();
-    if (id.startsWith('@'))
-      throw new DurableRequestError(
-        400,
-        `Invalid instance id '${id}': ids starting with '@' are reserved for entities.`,
-      );
-    if (!/^[^/\\#?\u0000-\u001f\u007f]{1,256}$/.test(id))
-      throw new DurableRequestError(
-        400,
-        `Invalid instance id '${id}': 1-256 characters, none of / \\ # ? or control characters.`,
-      );
-    return serialized(this.#creating, id, async () => {
-      const existing = await this.getInstance(id);
-      if (existing && !terminalStatuses.has(existing.runtimeStatus)) {
-        throw new DurableRequestError(
-          409,
-          `An instance with ID '${id}' already exists and is ${existing.runtimeStatus}.`,
-        );
-      }
-      const record = newInstanceRecord(id, fn.metadata.name, inputJson, null, isoNow(), newExecutionId());
-      await this.#create(record, !existing);
-      return record;
-    });
-  }
-
-  /** `fresh`: no instance of that id exists, so there is no old history to clear. */
-  async #create(record: InstanceRecord, fresh: boolean): Promise<void> {
-    const start: InboxMessage = {
-      id: newMessageId(),
-      instanceId: record.instanceId,
-      executionId: record.executionId,
-      event: executionStarted(record, isoNow()),
-    };
-    this.#live.drop(record.instanceId);
-    await this.#options.store.resetInstance(record, start, fresh);
-    this.#live.set(analyze(record, [], [start]));
-    this.#wake(record.instanceId);
-  }
-
-  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
-    const live = this.#live.get(instanceId);
-    return live ? { ...live.record } : this.#options.store.getInstance(instanceId);
-  }
-
-  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
-    const live = this.#live.get(instanceId);
-    if (live) return structuredClone(live.history);
-    const record = await this.#options.store.getInstance(instanceId);
-    return record ? this.#options.store.readHistory(record) : [];
-  }
-
-  /** Queues a message for an unfinished instance; 404 unknown, 410 finished. */
-  async #send(instanceId: string, event: InboxMessage['event']): Promise<void> {
-    const live = await this.#live.load(instanceId);
-    if (!live) throw new DurableRequestError(404, `No instance with ID '${instanceId}' was found.`);
-    if (terminalStatuses.has(live.record.runtimeStatus)) {
-      throw new DurableRequestError(
-        410,
-        `The instance '${instanceId}' is ${live.record.runtimeStatus}; it accepts no more operations.`,
-      );
-    }
-    const message: InboxMessage = { id: newMessageId(), instanceId, executionId: null, event };
-    await this.#options.store.addMessage(message);
-    live.inbox.push(message);
-    this.#wake(instanceId);
-  }
-
-  raiseEvent(instanceId: string, name: string, dataJson: string | null): Promise<void> {
-    return this.#send(instanceId, {
-      EventType: EventType.EventRaised,
-      Timestamp: isoNow(),
-      Name: name,
-      Input: dataJson ?? undefined,
-    });
-  }
-
-  terminate(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, {
-      EventType: EventType.ExecutionTerminated,
-      Timestamp: isoNow(),
-      Input: JSON.stringify(reason),
-    });
-  }
-
-  suspend(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, {
-      EventType: EventType.ExecutionSuspended,
-      Timestamp: isoNow(),
-      Reason: reason,
-    });
-  }
-
-  resume(instanceId: string, reason: string): Promise<void> {
-    return this.#send(instanceId, {
-      EventType: EventType.ExecutionResumed,
-      Timestamp: isoNow(),
-      Reason: reason,
-    });
-  }
-
-  /** Only finished instances are purged (running ones would lose their state under them). */
-  async purge(instanceId: string): Promise<boolean> {
-    const record = await this.getInstance(instanceId);
-    if (!record || !terminalStatuses.has(record.runtimeStatus)) return false;
-    this.#live.drop(instanceId);
-    return this.#options.store.purge(instanceId);
   }
 
   /** Resolves when no episode, activity or due timer is pending (tests and shutdown). */
@@ -259,104 +132,11 @@ export class DurableEngine {
     this.#timers.stop();
   }
 
-  // ---------------------------------------------------------------- failure policy (failure-policy.ts)
-
   #wake(instanceId: string): void {
     this.#queue.wake(instanceId);
   }
 
-  /** One episode; a failed one goes to the failure policy. */
-  async #runEpisode(id: string): Promise<void> {
-    const before = this.#live.get(id);
-    const committedLength = before?.history.length ?? 0;
-    await this.#episode(id)
-      .then(
-        () => this.#commitFailures.delete(id),
-        (error: unknown) => this.#episodeFailed(id, before, committedLength, error),
-      )
-      .catch((error: unknown) =>
-        this.#options.log.error(
-          `Durable host error while recovering instance '${id}': ${(error as Error).stack ?? String(error)}`,
-        ),
-      );
-  }
-
-  /**
-   * An episode threw (in practice: storage refused or dropped a write). What it changed in
-   * memory is thrown away and the instance is reloaded from what was committed; the episode
-   * runs again after a pause, or the instance fails with the reason: never Running in silence.
-   */
-  async #episodeFailed(
-    instanceId: string,
-    before: LiveInstance | undefined,
-    committedLength: number,
-    error: unknown,
-  ): Promise<void> {
-    const failures = (this.#commitFailures.get(instanceId) ?? 0) + 1;
-    this.#commitFailures.set(instanceId, failures);
-    this.#live.keepVolatile(this.#live.get(instanceId) ?? before);
-    this.#live.drop(instanceId);
-    const next = afterEpisodeFailure(error, failures);
-    if (next.fail) {
-      this.#options.log.error(
-        `Instance '${instanceId}': episode failed ${failures} time(s); failing the instance: ${next.reason}`,
-      );
-      return this.#failAfterFailures(instanceId, next.reason);
-    }
-    this.#options.log.error(
-      `Instance '${instanceId}': episode failed (attempt ${failures}); trying again in ${next.delayMs} ms: ${next.reason}`,
-    );
-    setTimeout(() => void this.#resumeAfterFailure(instanceId, committedLength), next.delayMs).unref();
-  }
-
-  /** Reloads what was committed and runs the instance again; while storage cannot be read, tries again later. */
-  async #resumeAfterFailure(instanceId: string, committedLength: number): Promise<void> {
-    if (this.#queue.stopped) return;
-    try {
-      const live = await this.#live.load(instanceId);
-      if (!live) return;
-      // The failed commit may have gone as far as the instance row: start what it scheduled.
-      if (live.history.length > committedLength) await this.#resumeOutstanding(live, committedLength);
-      this.#live.adoptOrphans(instanceId);
-      this.#wake(instanceId);
-    } catch (error) {
-      this.#options.log.error(
-        `Instance '${instanceId}': storage still cannot be read; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`,
-      );
-      setTimeout(
-        () => void this.#resumeAfterFailure(instanceId, committedLength),
-        STORAGE_RECHECK_MS,
-      ).unref();
-    }
-  }
-
-  /** Fails an instance by its row alone: the history that storage refused is not written. */
-  async #failAfterFailures(instanceId: string, reason: string): Promise<void> {
-    if (this.#queue.stopped) return;
-    try {
-      const live = await this.#live.load(instanceId);
-      if (!live || terminalStatuses.has(live.record.runtimeStatus)) return;
-      const now = isoNow();
-      const failed: InstanceRecord = {
-        ...live.record,
-        runtimeStatus: 'Failed',
-        lastUpdatedTime: now,
-        completedTime: now,
-        output: JSON.stringify(`Orchestrator function '${live.record.name}' failed: ${reason}`),
-      };
-      await this.#options.store.saveInstance(failed);
-      live.record = failed;
-      this.#commitFailures.delete(instanceId);
-      await this.#ended(live);
-    } catch (error) {
-      this.#options.log.error(
-        `Instance '${instanceId}': could not record its failure yet; trying again in ${STORAGE_RECHECK_MS} ms: ${storageReason(error)}`,
-      );
-      setTimeout(() => void this.#failAfterFailures(instanceId, reason), STORAGE_RECHECK_MS).unref();
-    }
-  }
-
-  // ---------------------------------------------------------------- activities and sub-orchestrations
+  // ---------------------------------------------------------------- activities and results
 
   #runActivity(live: LiveInstance, taskId: number, task: ScheduledTask): void {
     const { instanceId, executionId } = live.record;
@@ -372,54 +152,6 @@ export class DurableEngine {
   async #deliver(message: InboxMessage): Promise<void> {
     if (this.#queue.stopped) return;
     if (await this.#live.deliver(message)) this.#wake(message.instanceId);
-  }
-
-  async #ensureChild(parent: LiveInstance, taskId: number, task: ScheduledTask): Promise<void> {
-    const child = await this.getInstance(task.childInstanceId!);
-    if (!child || child.parentInstanceId !== parent.record.instanceId || child.parentTaskId !== taskId)
-      await this.#startChild(parent, taskId, task);
-    else if (terminalStatuses.has(child.runtimeStatus)) await this.#notifyParent(child);
-  }
-
-  async #startChild(parent: LiveInstance, taskId: number, task: ScheduledTask): Promise<void> {
-    const { instanceId, executionId } = parent.record;
-    const fn = this.#options.registry.byName(task.name ?? '');
-    if (!isOrchestrator(fn)) {
-      const Reason = `The function '${task.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-      return this.#deliver({
-        id: newMessageId(),
-        instanceId,
-        executionId,
-        event: {
-          EventType: EventType.SubOrchestrationInstanceFailed,
-          Timestamp: isoNow(),
-          TaskScheduledId: taskId,
-          Reason,
-          Details: '',
-        },
-      });
-    }
-    const record = newInstanceRecord(
-      task.childInstanceId!,
-      fn.metadata.name,
-      task.input ?? null,
-      { instanceId, executionId, taskId },
-      isoNow(),
-      newExecutionId(),
-    );
-    await serialized(this.#creating, record.instanceId, async () =>
-      this.#create(record, !(await this.getInstance(record.instanceId))),
-    );
-  }
-
-  async #notifyParent(child: InstanceRecord): Promise<void> {
-    if (!child.parentInstanceId || child.parentTaskId === null) return;
-    await this.#deliver({
-      id: `${newMessageId()}-child`,
-      instanceId: child.parentInstanceId,
-      executionId: child.parentExecutionId,
-      event: parentNotice(child, child.parentTaskId, isoNow()),
-    });
   }
 
   // ---------------------------------------------------------------- one episode (episode.ts)
@@ -513,7 +245,7 @@ export class DurableEngine {
       case 'runActivity':
         return this.#runActivity(live, effect.id, effect.task);
       case 'startChild':
-        return this.#startChild(live, effect.id, effect.task);
+        return this.#children.start(live, effect.id, effect.task);
       case 'deliver':
         return this.#deliver({ id: newMessageId(), instanceId, executionId, event: effect.event });
       case 'notifyEntity':
@@ -539,7 +271,7 @@ export class DurableEngine {
   async #ended(live: LiveInstance): Promise<void> {
     await this.#releaseLocks(live);
     this.#timers.disarmAll(live.record.instanceId, live.scheduled);
-    await this.#notifyParent(live.record);
+    await this.#children.notifyParent(live.record);
     this.#live.evict(live);
   }
 

@@ -7,26 +7,21 @@
 import type { FunctionRegistry } from '../core-api.js';
 import { fromTypedData, triggerBinding, type Invoker } from '../invoke.js';
 import type { HostLog } from '../log.js';
-import { EventType, isoNow, newMessageId, type InboxMessage } from './model.js';
-import type { DurableStore } from './store.js';
-import { ReadyQueue } from './ready-queue.js';
+import {
+  batchAnswers,
+  batchInput,
+  entityAnswer,
+  nextRecord,
+  outgoingSignals,
+  refusedAnswers,
+  unchangedState,
+  type EntityStateWire,
+} from './entity-batch.js';
+import { parseEntityId, type EntityMessage, type EntityRecord } from './entity-model.js';
 import { isPermanent } from './failure-policy.js';
-
-/** What an entity keeps between batches. */
-export interface EntityRecord {
-  /** Scheduler id: '@' + lower-cased name + '@' + key. */
-  id: string;
-  name: string;
-  key: string;
-  exists: boolean;
-  /** JSON text of the state, as the SDK hands it over. */
-  state: string | null;
-  /** The orchestration instance holding this entity in a critical section. */
-  lockedBy: string | null;
-  lastOperationTime: string;
-  /** Messages the last committed batch consumed: dropped if a crash redelivers them. */
-  lastBatch: string[];
-}
+import { isoNow, newMessageId, type InboxMessage } from './model.js';
+import { ReadyQueue } from './ready-queue.js';
+import type { DurableStore } from './store.js';
 
 /** What a batch sends: answers to orchestrations, signals and lock requests to entities. */
 interface Outbox {
@@ -34,48 +29,7 @@ interface Outbox {
   signals: { entityId: string; message: EntityMessage }[];
 }
 
-/** One message to an entity (a row of the inbox whose partition is the entity id). */
-export interface EntityMessage {
-  id: string;
-  kind: 'operation' | 'lock' | 'release';
-  operation?: string;
-  /** JSON text (or undefined for no input). */
-  input?: string;
-  signal?: boolean;
-  /** The request id an answer is named by (calls and lock requests). */
-  requestId?: string;
-  /** The orchestration that sent it (calls, locks, releases). */
-  parent?: string;
-  parentExecutionId?: string;
-  /** Lock requests: every entity of the critical section, sorted, and which one this is. */
-  lockSet?: string[];
-  position?: number;
-}
-
-export function entitySchedulerId(name: string, key: string): string {
-  return `@${name.toLowerCase()}@${key}`;
-}
-
-export function parseEntityId(id: string): { name: string; key: string } {
-  const at = id.indexOf('@', 1);
-  return { name: id.slice(1, at), key: id.slice(at + 1) };
-}
-
 const MAX_BATCH = 100;
-
-interface OperationResultWire {
-  isError: boolean;
-  duration?: number;
-  startTime?: number;
-  result?: string;
-}
-
-interface EntityStateWire {
-  entityExists?: boolean;
-  entityState?: string;
-  results?: OperationResultWire[];
-  signals?: { target: { name: string; key: string }; name: string; input?: string }[];
-}
 
 export interface EntitySchedulerOptions {
   store: DurableStore;
@@ -154,6 +108,11 @@ export class EntityScheduler {
     const live = this.#live.get(entityId);
     if (live) return { ...live.record };
     return this.#options.store.getEntity(entityId);
+  }
+
+  /** Entities of one name (all when no name) as committed, sorted by id. */
+  list(name?: string): Promise<EntityRecord[]> {
+    return this.#options.store.listEntities(name);
   }
 
   whenIdle(): Promise<void> {
@@ -257,7 +216,7 @@ export class EntityScheduler {
             ],
           }
         : {
-            answers: [this.#answer(message, { result: JSON.stringify('Lock Acquisition Completed') })],
+            answers: [entityAnswer(message, { result: JSON.stringify('Lock Acquisition Completed') })],
             signals: [],
           };
     await this.#store(outbox);
@@ -265,147 +224,73 @@ export class EntityScheduler {
     this.#handOver(outbox);
   }
 
+  /** A run of operations through the app's entity function; its answers and signals go out once it commits. */
   async #operations(live: LiveEntity, batch: EntityMessage[], dropped: string[]): Promise<void> {
     const { record } = live;
-    const fn = this.#options.registry.byName(record.name);
-    const trigger = triggerBinding(fn);
-    let state: EntityStateWire;
-    let failure: string | undefined;
-    if (!fn || trigger?.type !== 'entityTrigger') {
-      failure = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
-      state = {
-        entityExists: record.exists,
-        entityState: record.state ?? undefined,
-        results: [],
-        signals: [],
-      };
-    } else {
-      const binding = {
-        self: { name: record.name, key: record.key },
-        exists: record.exists,
-        state: record.state ?? undefined,
-        batch: batch.map((m) => ({
-          id: m.requestId ?? m.id,
-          name: m.operation ?? '',
-          signal: m.signal ?? true,
-          input: m.input ?? '',
-        })),
-      };
-      const outcome = await this.#options.invoker.invoke(fn, {
-        inputData: [{ name: trigger.name, data: { json: JSON.stringify(binding) } }],
-        triggerMetadata: { entityId: { string: record.id } },
-      });
-      if (outcome.ok) {
-        const value = fromTypedData(outcome.response.returnValue);
-        state = (typeof value === 'string' ? JSON.parse(value) : value) as EntityStateWire;
-      } else {
-        failure = outcome.error.message;
-        state = {
-          entityExists: record.exists,
-          entityState: record.state ?? undefined,
-          results: [],
-          signals: [],
-        };
-      }
-    }
-    // Answers for calls, signals the operations sent: stored before the entity row commits.
-    const answers: InboxMessage[] = [];
-    batch.forEach((message, i) => {
-      if (message.signal || !message.parent || !message.requestId) return;
-      const result = state.results?.[i];
-      if (failure !== undefined || !result || result.isError) {
-        const why =
-          failure ??
-          (result?.result && result.result !== '{}'
-            ? result.result
-            : JSON.stringify(`Operation '${message.operation}' on entity '${record.id}' failed.`));
-        answers.push(
-          this.#answer(message, {
-            result:
-              failure !== undefined
-                ? JSON.stringify(
-                    `Operation '${message.operation}' on entity '${record.id}' failed: ${failure}`,
-                  )
-                : why,
-            exceptionType: 'Error',
-          }),
-        );
-      } else {
-        answers.push(this.#answer(message, result.result === undefined ? {} : { result: result.result }));
-      }
-    });
-    const signals = (state.signals ?? []).map((signal) => ({
-      entityId: entitySchedulerId(signal.target.name, signal.target.key),
-      message: {
-        id: newMessageId(),
-        kind: 'operation',
-        operation: signal.name,
-        input: signal.input || undefined,
-        signal: true,
-      } as EntityMessage,
-    }));
+    const { state, failure } = await this.#invoke(record, batch);
     const consumed = [...dropped, ...batch.map((m) => m.id)];
-    const next: EntityRecord = {
-      ...record,
-      exists: state.entityExists ?? record.exists,
-      state: state.entityExists === false ? null : (state.entityState ?? null),
-      lastOperationTime: isoNow(),
-      lastBatch: batch.map((m) => m.id),
-    };
     if (failure !== undefined) this.#options.log.error(`Entity '${record.id}': ${failure}`);
     // Answers and signals are stored before the entity row commits (a crash in between sends
     // them again with the batch), and handed over after it.
-    const outbox: Outbox = { answers, signals };
+    const outbox: Outbox = {
+      answers: batchAnswers(record, batch, state, failure),
+      signals: outgoingSignals(state),
+    };
     await this.#store(outbox);
     try {
-      await this.#commit(live, next, consumed);
+      await this.#commit(live, nextRecord(record, batch, state), consumed);
     } catch (error) {
       if (!isPermanent(error)) throw error;
-      // Storage will not take this batch's outcome (a state over the 1 MB row limit): what it
-      // would have sent is taken back, the operations fail, the entity keeps its previous state.
-      await this.#unstore(outbox);
-      const reason = (error as Error).message.split('\n')[0];
-      this.#options.log.error(
-        `Entity '${record.id}': storage refused the outcome of ${batch.length} operation(s), which fail: ${reason}`,
-      );
-      const refused: Outbox = {
-        answers: batch
-          .filter((m) => !m.signal && m.parent && m.requestId)
-          .map((m) =>
-            this.#answer(m, {
-              result: JSON.stringify(
-                `Operation '${m.operation}' on entity '${record.id}' failed: storage refused the new state: ${reason}`,
-              ),
-              exceptionType: 'Error',
-            }),
-          ),
-        signals: [],
-      };
-      await this.#store(refused);
-      await this.#commit(
-        live,
-        { ...record, lastOperationTime: isoNow(), lastBatch: batch.map((m) => m.id) },
-        consumed,
-      );
-      this.#handOver(refused);
-      return;
+      return this.#refused(live, batch, consumed, outbox, error);
     }
     this.#handOver(outbox);
   }
 
-  /** An answer to an orchestration: an EventRaised named by the request id, as the SDK expects. */
-  #answer(message: EntityMessage, payload: { result?: string; exceptionType?: string }): InboxMessage {
-    return {
-      id: newMessageId(),
-      instanceId: message.parent!,
-      executionId: message.parentExecutionId ?? null,
-      event: {
-        EventType: EventType.EventRaised,
-        Timestamp: isoNow(),
-        Name: message.requestId,
-        Input: JSON.stringify(payload),
-      },
-    };
+  /** Runs the batch through the entity function; `failure` when it threw or there is no such entity function. */
+  async #invoke(
+    record: EntityRecord,
+    batch: EntityMessage[],
+  ): Promise<{ state: EntityStateWire; failure?: string }> {
+    const fn = this.#options.registry.byName(record.name);
+    const trigger = triggerBinding(fn);
+    if (!fn || trigger?.type !== 'entityTrigger') {
+      const failure = `The function '${record.name}' doesn't exist, is disabled, or is not an entity function.`;
+      return { state: unchangedState(record), failure };
+    }
+    const outcome = await this.#options.invoker.invoke(fn, {
+      inputData: [{ name: trigger.name, data: { json: JSON.stringify(batchInput(record, batch)) } }],
+      triggerMetadata: { entityId: { string: record.id } },
+    });
+    if (!outcome.ok) return { state: unchangedState(record), failure: outcome.error.message };
+    const value = fromTypedData(outcome.response.returnValue);
+    return { state: (typeof value === 'string' ? JSON.parse(value) : value) as EntityStateWire };
+  }
+
+  /**
+   * Storage will not take this batch's outcome (a state over the 1 MB row limit): what it
+   * would have sent is taken back, the operations fail, the entity keeps its previous state.
+   */
+  async #refused(
+    live: LiveEntity,
+    batch: EntityMessage[],
+    consumed: string[],
+    outbox: Outbox,
+    error: unknown,
+  ): Promise<void> {
+    const { record } = live;
+    await this.#unstore(outbox);
+    const reason = (error as Error).message.split('\n')[0];
+    this.#options.log.error(
+      `Entity '${record.id}': storage refused the outcome of ${batch.length} operation(s), which fail: ${reason}`,
+    );
+    const refused: Outbox = { answers: refusedAnswers(record, batch, reason), signals: [] };
+    await this.#store(refused);
+    await this.#commit(
+      live,
+      { ...record, lastOperationTime: isoNow(), lastBatch: batch.map((m) => m.id) },
+      consumed,
+    );
+    this.#handOver(refused);
   }
 
   /** The entity row is the commit point; consumed messages are deleted after it. */

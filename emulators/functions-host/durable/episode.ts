@@ -22,7 +22,7 @@ import {
   type StepContext,
   type StepIds,
 } from './action-handlers.js';
-import type { EntityMessage } from './entities.js';
+import type { EntityMessage } from './entity-model.js';
 import { DEFAULT_POLL_MS, HTTP_ACTIVITY, pollAfter } from './http-calls.js';
 import {
   EventType,

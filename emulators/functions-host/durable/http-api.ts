@@ -5,15 +5,15 @@ import {
   DurableRequestError,
   EventType,
   eventTypeNames,
+  newMessageId,
   runtimeStatuses,
-  terminalStatuses,
   type HistoryEvent,
   type InstanceRecord,
   type RuntimeStatus,
 } from './model.js';
-import type { DurableEngine } from './engine.js';
-import { entitySchedulerId, type EntityRecord, type EntityScheduler } from './entities.js';
-import { newMessageId } from './model.js';
+import type { EntityScheduler } from './entities.js';
+import { entitySchedulerId, type EntityRecord } from './entity-model.js';
+import type { InstanceClient } from './instance-client.js';
 
 export interface ApiRequest {
   method: string;
@@ -117,7 +117,7 @@ function historyForApi(events: HistoryEvent[], showOutput: boolean): unknown[] {
 
 export class DurableHttpApi {
   constructor(
-    private readonly engine: DurableEngine,
+    private readonly instances: InstanceClient,
     private readonly hubName: string,
     /** Public base, e.g. http://127.0.0.1:7071/runtime/webhooks/durabletask */
     private readonly baseUrl: () => string,
@@ -180,16 +180,16 @@ export class DurableHttpApi {
       case 'raiseEvent':
         if (!extra)
           return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
-        await this.engine.raiseEvent(id, extra, parseJsonBody(request.body));
+        await this.instances.raiseEvent(id, extra, parseJsonBody(request.body));
         return { status: 202, headers: {} };
       case 'terminate':
-        await this.engine.terminate(id, reason);
+        await this.instances.terminate(id, reason);
         return { status: 202, headers: {} };
       case 'suspend':
-        await this.engine.suspend(id, reason);
+        await this.instances.suspend(id, reason);
         return { status: 202, headers: {} };
       case 'resume':
-        await this.engine.resume(id, reason);
+        await this.instances.resume(id, reason);
         return { status: 202, headers: {} };
       case 'restart':
         return this.#restart(id, request);
@@ -208,7 +208,7 @@ export class DurableHttpApi {
     if (key === undefined) {
       if (method !== 'GET') return problem(405, 'Use GET to list entities.');
       const fetchState = request.query.get('fetchState') === 'true';
-      const records = (await this.engine.store.listEntities(name)).filter((r) => r.exists);
+      const records = (await this.entities.list(name)).filter((r) => r.exists);
       return json(
         200,
         records.map((r) => this.#entityListing(r, fetchState)),
@@ -255,27 +255,27 @@ export class DurableHttpApi {
 
   async #start(name: string, instanceId: string | undefined, request: ApiRequest): Promise<ApiResponse> {
     const input = parseJsonBody(request.body);
-    const record = await this.engine.startNew(name, instanceId, input);
+    const record = await this.instances.startNew(name, instanceId, input);
     const payload = this.#checkStatusPayload(record.instanceId);
     return json(202, payload, { location: payload.statusQueryGetUri, 'retry-after': '10' });
   }
 
   async #restart(instanceId: string, request: ApiRequest): Promise<ApiResponse> {
-    const existing = await this.engine.getInstance(instanceId);
+    const existing = await this.instances.getInstance(instanceId);
     if (!existing) return problem(404, `No instance with ID '${instanceId}' was found.`);
     const newId = request.query.get('restartWithNewInstanceId') === 'false' ? instanceId : undefined;
-    const record = await this.engine.startNew(existing.name, newId, existing.input);
+    const record = await this.instances.startNew(existing.name, newId, existing.input);
     const payload = this.#checkStatusPayload(record.instanceId);
     return json(202, payload, { location: payload.statusQueryGetUri, 'retry-after': '10' });
   }
 
   async #status(instanceId: string, request: ApiRequest): Promise<ApiResponse> {
-    const record = await this.engine.getInstance(instanceId);
+    const record = await this.instances.getInstance(instanceId);
     if (!record) return problem(404, `No instance with ID '${instanceId}' was found.`);
     const showHistory = request.query.get('showHistory') === 'true';
     const history = showHistory
       ? historyForApi(
-          await this.engine.getHistory(instanceId),
+          await this.instances.getHistory(instanceId),
           request.query.get('showHistoryOutput') === 'true',
         )
       : undefined;
@@ -333,7 +333,7 @@ export class DurableHttpApi {
       return problem(400, `top must be a positive integer, not '${topText}'.`);
     const tokenHeader = request.headers['x-ms-continuation-token'];
     const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
-    const page = await this.engine.store.queryInstances(this.#query(request), top, token || undefined);
+    const page = await this.instances.query(this.#query(request), top, token || undefined);
     const showInput = request.query.get('showInput') !== 'false';
     const headers: Record<string, string> = page.continuationToken
       ? { 'x-ms-continuation-token': page.continuationToken }
@@ -346,24 +346,14 @@ export class DurableHttpApi {
   }
 
   async #purge(instanceId: string): Promise<ApiResponse> {
-    const deleted = await this.engine.purge(instanceId);
+    const deleted = await this.instances.purge(instanceId);
     return deleted
       ? json(200, { instancesDeleted: 1 })
       : problem(404, `No finished instance with ID '${instanceId}' was found to purge.`);
   }
 
   async #purgeBy(request: ApiRequest): Promise<ApiResponse> {
-    const query = this.#query(request);
-    let deleted = 0;
-    let token: string | undefined;
-    do {
-      const page = await this.engine.store.queryInstances(query, 100, token);
-      for (const record of page.instances) {
-        if (terminalStatuses.has(record.runtimeStatus) && (await this.engine.purge(record.instanceId)))
-          deleted++;
-      }
-      token = page.continuationToken;
-    } while (token);
+    const deleted = await this.instances.purgeMatching(this.#query(request));
     return deleted > 0
       ? json(200, { instancesDeleted: deleted })
       : problem(404, 'No finished instance matched the filter.');

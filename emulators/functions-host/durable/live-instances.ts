@@ -3,7 +3,7 @@
 // children) are kept only here ("volatile"); while storage cannot be read they wait as
 // orphans until their instance loads again (see README, "Durability").
 import type { HostLog } from '../log.js';
-import type { EntityMessage } from './entities.js';
+import type { EntityMessage } from './entity-model.js';
 import { STORAGE_RECHECK_MS, storageReason } from './failure-policy.js';
 import type { HistoryEvent, InboxMessage, InstanceRecord } from './model.js';
 import { analyze, type LiveInstance } from './replay-state.js';

@@ -3,7 +3,7 @@
 // (fast tests). The engine is the only writer, so no optimistic concurrency is needed;
 // what matters is the commit order (history, then instance row, then inbox deletion),
 // which makes every crash point recoverable.
-import type { EntityMessage, EntityRecord } from './entities.js';
+import type { EntityMessage, EntityRecord } from './entity-model.js';
 import type { HistoryEvent, InboxMessage, InstanceQuery, InstanceRecord } from './model.js';
 
 export interface InstancePage {

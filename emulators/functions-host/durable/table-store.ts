@@ -10,7 +10,7 @@ import {
   type TableEntity,
   type TransactionAction,
 } from '@azure/data-tables';
-import type { EntityMessage, EntityRecord } from './entities.js';
+import type { EntityMessage, EntityRecord } from './entity-model.js';
 import type { HistoryEvent, InboxMessage, InstanceQuery, InstanceRecord, RuntimeStatus } from './model.js';
 import { EventType, eventTypeNames } from './model.js';
 import { matchesQuery, pageOf, type DurableStore, type InstancePage } from './store.js';
