@@ -18,6 +18,7 @@ import {
   type PipelineStack,
 } from './pipeline-stack.js';
 import { tinyServer } from '../support/tiny-server.js';
+import { VideosApi } from '../../cli/api-client.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
@@ -186,6 +187,34 @@ describe('DELETE of an ended request', () => {
     for (const video of status.videos) {
       const properties = await stack.container.getBlockBlobClient(video.blobName).getProperties();
       assert.equal(properties.metadata?.jobid, status.upstream.jobId, `${video.blobName} is the new job's`);
+    }
+  });
+
+  test("the CLI's cancel (Ctrl-C in generate) leaves a job that has ended, and its video, alone", async () => {
+    const api = new VideosApi(stack.host.url);
+    const id = await startVideo(stack.host, { ...small, prompt: `Done before the Ctrl-C ${Date.now()}.` });
+    assert.equal((await waitForVideo(stack.host, id)).phase, 'completed');
+    assert.equal(await api.cancel({ id }), false, 'nothing to cancel');
+    const kept = await call(`${stack.host.url}/api/videos/${id}`);
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.body.phase, 'completed');
+    assert.equal((await fetch(kept.body.videos[0].url)).status, 200, 'the video is still there');
+
+    await call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ timeScale: 5 }),
+    });
+    try {
+      const running = await startVideo(stack.host, { ...small, prompt: `Cancel me ${Date.now()}.` });
+      assert.equal(await api.cancel({ id: running }), true, 'a running job is cancelled');
+      assert.equal((await waitForVideo(stack.host, running)).phase, 'cancelled');
+    } finally {
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ timeScale: 0.05 }),
+      });
     }
   });
 });
