@@ -34,6 +34,26 @@ const remove = (id: string) => call(`${stack.host.url}/api/videos/${id}`, { meth
 const instance = (id: string) => call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}`);
 const exists = (name: string) => stack.container.getBlockBlobClient(name).exists();
 
+/** Runs `work` with the emulator's settings changed, and sets `restore` after. */
+async function withEmulator<T>(
+  settings: Record<string, unknown>,
+  restore: Record<string, unknown>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const configure = (body: Record<string, unknown>) =>
+    call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  await configure(settings);
+  try {
+    return await work();
+  } finally {
+    await configure(restore);
+  }
+}
+
 async function listedIds(): Promise<string[]> {
   const answer = await call(`${stack.host.url}/api/videos?limit=100`);
   assert.equal(answer.status, 200, answer.text);
@@ -94,23 +114,12 @@ describe('DELETE of an ended request', () => {
   });
 
   test('a failed request: 204, then 404', async () => {
-    await call(`${stack.emulator.url}/_admin/config`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ denyList: ['forbidden'] }),
-    });
-    let id: string;
-    try {
-      id = await startVideo(stack.host, { ...small, prompt: `A forbidden scene ${Date.now()}.` });
-      const failed = await waitForVideo(stack.host, id);
+    const id = await withEmulator({ denyList: ['forbidden'] }, { denyList: [] }, async () => {
+      const started = await startVideo(stack.host, { ...small, prompt: `A forbidden scene ${Date.now()}.` });
+      const failed = await waitForVideo(stack.host, started);
       assert.equal(failed.phase, 'failed', JSON.stringify(failed));
-    } finally {
-      await call(`${stack.emulator.url}/_admin/config`, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ denyList: [] }),
-      });
-    }
+      return started;
+    });
     const deleted = await remove(id);
     assert.equal(deleted.status, 204, deleted.text);
     await assertGone(id);
@@ -200,21 +209,10 @@ describe('DELETE of an ended request', () => {
     assert.equal(kept.body.phase, 'completed');
     assert.equal((await fetch(kept.body.videos[0].url)).status, 200, 'the video is still there');
 
-    await call(`${stack.emulator.url}/_admin/config`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ timeScale: 5 }),
-    });
-    try {
+    await withEmulator({ timeScale: 5 }, { timeScale: 0.05 }, async () => {
       const running = await startVideo(stack.host, { ...small, prompt: `Cancel me ${Date.now()}.` });
       assert.equal(await api.cancel({ id: running }), true, 'a running job is cancelled');
       assert.equal((await waitForVideo(stack.host, running)).phase, 'cancelled');
-    } finally {
-      await call(`${stack.emulator.url}/_admin/config`, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ timeScale: 0.05 }),
-      });
-    }
+    });
   });
 });
