@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { readJobStatus } from './job-status.js';
 
 export class ApiError extends Error {
   /** HTTP status of the refusal; undefined when the app could not be reached at all. */
@@ -97,12 +98,19 @@ export class VideosApi {
     throw new ApiError(`status check failed (${await problemOf(response)})`, { status: response.status });
   }
 
-  async cancel(job: StartedJob): Promise<void> {
+  /** DELETE /api/videos/{id} of a job still running cancels it. DELETE of a job that has ended
+   * deletes it and its video, so an ended job is left alone: false then. */
+  async cancel(job: StartedJob): Promise<boolean> {
+    if (readJobStatus(await this.status(job)).outcome !== 'running') return false;
     const response = await this.send(`${this.baseUrl}/api/videos/${encodeURIComponent(job.id)}`, {
       method: 'DELETE',
     });
     if (!response.ok) throw new ApiError(`cancel failed (${await problemOf(response)})`);
     await response.body?.cancel();
+    // 204: it ended between the two calls, and the DELETE deleted it.
+    if (response.status === 204)
+      throw new ApiError(`job ${job.id} ended just before the cancel, which deleted it`);
+    return true;
   }
 
   /** Streams a video to disk: videos can be large, so they never sit in memory whole. */

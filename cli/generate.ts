@@ -131,7 +131,12 @@ async function run(options: GenerateOptions): Promise<void> {
         const cancel = !process.stdin.isTTY || (await askYesNo(`Cancel job ${started.id}? [y/N] `));
         if (!cancel) return;
         cancelRequested = true;
-        await api.cancel(started).catch((error: Error) => process.stderr.write(`${error.message}\n`));
+        await api.cancel(started).then(
+          (cancelled) => {
+            if (!cancelled) process.stderr.write(`Job ${started.id} has already ended: nothing to cancel.\n`);
+          },
+          (error: Error) => process.stderr.write(`${error.message}\n`),
+        );
       });
       view = await follow(api, job, display);
     } finally {

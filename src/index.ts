@@ -71,12 +71,12 @@ app.http('providerCallback', {
   extraInputs: [durableClient],
   handler: callbacksApi.receive,
 });
-app.http('videosCancel', {
+app.http('videosDelete', {
   route: 'videos/{id}',
   methods: ['DELETE'],
   authLevel: 'function',
   extraInputs: [durableClient],
-  handler: api.cancelVideo,
+  handler: api.deleteVideo,
 });
 app.http('videosList', {
   route: 'videos',

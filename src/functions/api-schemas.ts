@@ -19,7 +19,7 @@ export const acceptedSchema = z.object({
   statusUri: z.string().describe('GET it to follow the request (absolute when PUBLIC_BASE_URL is set).'),
 });
 
-/** 202 to DELETE /api/videos/{id}. */
+/** 202 to DELETE /api/videos/{id} of a running request (an ended one is deleted: 204, no body). */
 export const cancelledSchema = z.object({
   id: z.string(),
   phase: z.literal('cancelled'),

@@ -1,5 +1,6 @@
-// Cancelling one run of a request: what DELETE /api/videos/{id} does, and what a start does
-// with an instance that went through only after its caller was answered 503. A terminated
+// Cancelling one run of a request: what DELETE /api/videos/{id} does while it runs (once it has
+// ended, DELETE deletes it: delete-request.ts), and what a start does with an instance that
+// went through only after its caller was answered 503. A terminated
 // orchestrator cleans up nothing itself, so this does it: the provider's job and the run's blobs.
 import type { InvocationContext } from '@azure/functions';
 import type * as df from 'durable-functions';

@@ -198,13 +198,17 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
           },
         },
         delete: {
-          operationId: 'cancelVideo',
-          summary: "Cancel a request and its provider's job",
+          operationId: 'deleteVideo',
+          summary: 'Cancel a running request, or delete an ended one',
+          description:
+            "A request still running (or pending) is cancelled: its orchestration is terminated and its provider's job cancelled; it stays, phase `cancelled` (202). " +
+            'An ended one (completed, failed or cancelled) is deleted: its stored videos and thumbnails, its claims, the delivery of its callback and its history; GET answers 404 from then on and the list no longer shows it (204). ' +
+            'A DELETE that stopped part way (503) is finished by sending it again.',
           responses: {
-            202: ok('Cancelled.', ref('Cancelled')),
+            202: ok('The running request was cancelled.', ref('Cancelled')),
+            204: { description: 'The ended request was deleted, with everything it stored.' },
             400: problemAnswer('The id has an invalid format.'),
-            404: problemAnswer('No request with this id.'),
-            409: problemAnswer('The request has already finished.'),
+            404: problemAnswer('No request with this id (or no longer: it was deleted).'),
             503: unavailable,
           },
         },

@@ -1,6 +1,7 @@
 // The videos HTTP API: POST starts a generation (202 + the app's own status URL), GET gives
-// a friendly status with read links once done, DELETE cancels (terminates the instance and
-// the provider's job). Bad input is answered with a problem body before anything starts.
+// a friendly status with read links once done, DELETE cancels a running request (terminates
+// the instance and the provider's job) and deletes an ended one (its videos, claims and
+// instance). Bad input is answered with a problem body before anything starts.
 // Names no provider: requests go to whichever adapter the registry resolves.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -11,6 +12,7 @@ import {
   type GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
 import { cancelRun } from './cancel-run.js';
+import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
@@ -22,7 +24,7 @@ import { catalogOf, parseVideoRequest } from '../requests/video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
 import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
-import { findStatus } from '../status/find-status.js';
+import { findVideoRequest } from '../status/find-status.js';
 import { completeView } from '../status/status-links.js';
 import { toVideoStatus } from '../status/video-status.js';
 
@@ -31,7 +33,6 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Ids we accept in URLs (instance ids, blob name segments), and the shape of an Idempotency-Key
  * (which is never an id itself: see ../requests/instance-ids.ts). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
-const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 export interface VideosApiDeps {
   config: () => AppConfig;
@@ -80,6 +81,8 @@ async function readJsonBody(
     };
   }
 }
+
+const notFound = (id: string) => problem(404, 'Not found', `No video request with id '${id}'.`);
 
 export function createVideosApi(deps: VideosApiDeps) {
   /** 202 with the app's own status URL only. The durable management URLs carry the task hub's
@@ -185,8 +188,8 @@ export function createVideosApi(deps: VideosApiDeps) {
       return problem(400, 'Invalid id', 'The video id has an invalid format.', [
         { field: 'id', message: 'has an invalid format' },
       ]);
-    const status = await findStatus(df.getClient(context), id, true);
-    if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
+    const status = await findVideoRequest(df.getClient(context), id);
+    if (!status) return notFound(id);
     // The same completion as each item of GET /api/videos (../status/status-links.ts): callback delivery, read links.
     const view = await completeView(
       df.getClient(context),
@@ -197,7 +200,9 @@ export function createVideosApi(deps: VideosApiDeps) {
     return { status: 200, jsonBody: view };
   }
 
-  async function cancelVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  /** DELETE: a request still running is cancelled (202; it stays listed as cancelled), an
+   * ended one deleted (204; GET answers 404 from then on). */
+  async function deleteVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const id = request.params.id;
     if (!ID_PATTERN.test(id))
       return problem(400, 'Invalid id', 'The video id has an invalid format.', [
@@ -205,14 +210,12 @@ export function createVideosApi(deps: VideosApiDeps) {
       ]);
     const client = df.getClient(context);
     // With the input: its run id says which run's claims and blobs to clear.
-    const status = await findStatus(client, id, true);
-    if (!status) return problem(404, 'Not found', `No video request with id '${id}'.`);
-    if (FINISHED.has(status.runtimeStatus))
-      return problem(
-        409,
-        'Already finished',
-        `The video request '${id}' is already ${status.runtimeStatus}.`,
-      );
+    const status = await findVideoRequest(client, id);
+    if (!status) return notFound(id);
+    if (hasFinished(status))
+      return (await deleteEndedRequest(deps.claims(), client, status, context))
+        ? { status: 204 }
+        : notFound(id);
     const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const { upstreamJobId, upstreamJobCancelled } = await cancelRun(
@@ -247,6 +250,6 @@ export function createVideosApi(deps: VideosApiDeps) {
   return {
     startVideo: answeringTimeoutsWith503(startVideo),
     getVideo: answeringTimeoutsWith503(getVideo),
-    cancelVideo: answeringTimeoutsWith503(cancelVideo),
+    deleteVideo: answeringTimeoutsWith503(deleteVideo),
   };
 }

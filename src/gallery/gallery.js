@@ -4,7 +4,8 @@
 // must work offline. Type-checked against the API's own response types (tsconfig.json here)
 // and linted with browser globals only (eslint.config.mjs). Everything it shows comes from the
 // API through the same calls any client makes (GET /api/providers, GET/POST /api/videos,
-// DELETE /api/videos/{id}), with the function key the user gave, kept in sessionStorage for
+// DELETE /api/videos/{id} to cancel a running request or delete an ended one, after asking),
+// with the function key the user gave, kept in sessionStorage for
 // this tab only. Text is only ever set as text (textContent), never parsed as HTML: prompts
 // and provider messages are caller data.
 
@@ -25,7 +26,8 @@
  * @property {HTMLProgressElement} progress
  * @property {HTMLParagraphElement} upstream
  * @property {HTMLParagraphElement} error
- * @property {HTMLButtonElement} cancel shown only while the request runs: DELETE cancels it then, and refuses a finished one (409)
+ * @property {HTMLButtonElement} action "Cancel" while the request runs, "Delete" once it has ended: DELETE does the one or the other (see cancel, remove)
+ * @property {boolean} ended whether the request has ended, as last shown
  * @property {HTMLDivElement} [media]
  */
 
@@ -62,6 +64,9 @@
   const formStatus = one('#form-status', HTMLParagraphElement),
     listStatus = one('#list-status', HTMLParagraphElement),
     more = one('#more', HTMLButtonElement);
+  const confirmDialog = one('#confirm-delete', HTMLDialogElement),
+    confirmPrompt = one('#confirm-prompt', HTMLParagraphElement),
+    listHeading = one('#list-heading', HTMLHeadingElement);
   const controls = {
     prompt: one('#prompt', HTMLTextAreaElement),
     provider: one('#provider', HTMLSelectElement),
@@ -80,6 +85,9 @@
   let continuationToken;
   /** @type {Map<string, Card>} */
   const cards = new Map();
+  /** Requests deleted from this page: a list answered before the DELETE must not bring them back. */
+  /** @type {Set<string>} */
+  const deleted = new Set();
 
   class NeedsKey extends Error {}
 
@@ -244,9 +252,12 @@
         progress: el('progress', { max: 100 }),
         upstream: el('p', { className: 'upstream' }),
         error: el('p', { className: 'error' }),
-        cancel: el('button', { type: 'button', className: 'cancel', textContent: 'Cancel' }),
+        action: el('button', { type: 'button' }),
+        ended: false,
       };
-      created.cancel.addEventListener('click', () => cancel(video.id, created));
+      created.action.addEventListener('click', () => {
+        void (created.ended ? remove(video.id, created) : cancel(video.id, created));
+      });
       created.node.append(
         created.prompt,
         created.meta,
@@ -254,9 +265,8 @@
         created.progress,
         created.upstream,
         created.error,
+        created.action,
       );
-      // A request already finished when first shown gets no button: there is nothing left to cancel.
-      if (!FINISHED.has(video.phase)) created.node.append(created.cancel);
       cards.set(video.id, created);
       card = created;
     }
@@ -278,16 +288,13 @@
     }
     card.upstream.textContent = FINISHED.has(video.phase) ? '' : describeUpstream(video);
     card.error.textContent = video.phase === 'failed' ? 'Failed: ' + (video.error || 'unknown reason') : '';
-    if (FINISHED.has(video.phase) && card.cancel.parentNode) {
-      // Keep keyboard users on the card they were on rather than losing focus with the button.
-      const hadFocus = document.activeElement === card.cancel;
-      card.cancel.remove();
-      if (hadFocus) {
-        card.node.tabIndex = -1;
-        card.node.focus();
-      }
-    }
-    if (asked) card.cancel.setAttribute('aria-label', 'Cancel: ' + asked.prompt);
+    // One button whose words say what it does: the same element either way, so a keyboard user
+    // on Cancel stays there when the request ends and the button becomes Delete.
+    card.ended = FINISHED.has(video.phase);
+    const verb = card.ended ? 'Delete' : 'Cancel';
+    card.action.textContent = verb;
+    card.action.className = verb.toLowerCase();
+    card.action.setAttribute('aria-label', verb + ': ' + (asked ? asked.prompt : video.id));
     renderMedia(card, video);
     return card;
   }
@@ -297,7 +304,7 @@
    * @param {VideoStatus[]} items
    */
   function append(items) {
-    for (const video of items) {
+    for (const video of items.filter((item) => !deleted.has(item.id))) {
       const card = render(video);
       if (!card.node.isConnected) list.append(card.node);
     }
@@ -307,7 +314,7 @@
     const answer = await api('videos?limit=' + Math.max(20, Math.min(100, cards.size)));
     if (answer.status !== 200) throw new Error('Could not load the requests: ' + problemText(answer));
     const page = /** @type {VideoList} */ (answer.body);
-    const items = page.items;
+    const items = page.items.filter((video) => !deleted.has(video.id));
     // Newest first: new requests go on top, in the order the API gives.
     for (let i = items.length - 1; i >= 0; i--) {
       const card = render(items[i]);
@@ -352,23 +359,104 @@
   }
 
   /**
-   * DELETE /api/videos/{id} of a running request: cancels it (its provider's job and blobs).
-   * @param {string} id
+   * Runs `work` for the card's button, once at a time: the button is not disabled (a disabled
+   * button drops keyboard focus) but marked busy, and a press while busy does nothing.
    * @param {Card} card
+   * @param {() => Promise<void>} work
    */
-  async function cancel(id, card) {
-    // Not disabled (a disabled button drops keyboard focus): marked busy, and a second press waits.
-    if (card.cancel.getAttribute('aria-disabled') === 'true') return;
-    card.cancel.setAttribute('aria-disabled', 'true');
+  async function busy(card, work) {
+    if (card.action.getAttribute('aria-disabled') === 'true') return;
+    card.action.setAttribute('aria-disabled', 'true');
     try {
-      const answer = await api('videos/' + encodeURIComponent(id), { method: 'DELETE' });
-      if (answer.status !== 202 && answer.status !== 409)
-        listStatus.textContent = 'Could not cancel: ' + problemText(answer);
-      await refresh();
+      await work();
     } catch (error) {
       report(error, listStatus);
     } finally {
-      card.cancel.removeAttribute('aria-disabled');
+      card.action.removeAttribute('aria-disabled');
+    }
+  }
+
+  /**
+   * DELETE /api/videos/{id} of a running request: cancels it (its provider's job and blobs).
+   * The card may be a poll behind, and DELETE of an ended request deletes it: the status is
+   * read first, so Cancel never deletes a video that has just been made.
+   * @param {string} id
+   * @param {Card} card
+   */
+  function cancel(id, card) {
+    return busy(card, async () => {
+      const path = 'videos/' + encodeURIComponent(id);
+      const now = await api(path);
+      if (now.status === 200 && !FINISHED.has(/** @type {VideoStatus} */ (now.body).phase)) {
+        const answer = await api(path, { method: 'DELETE' });
+        // Ended between the read and the DELETE, and so deleted: say so rather than vanish.
+        if (answer.status === 204) {
+          drop(id, card);
+          listStatus.textContent = 'It had ended, and was deleted: ' + (card.prompt.textContent || id);
+          return;
+        }
+        if (answer.status !== 202) listStatus.textContent = 'Could not cancel: ' + problemText(answer);
+      }
+      await refresh();
+    });
+  }
+
+  /**
+   * Asks before a request is deleted (a modal dialog: focus starts on Keep, Escape keeps).
+   * @param {string} prompt
+   * @returns {Promise<boolean>} whether the user chose Delete
+   */
+  function confirmDelete(prompt) {
+    confirmPrompt.textContent = prompt;
+    confirmDialog.returnValue = '';
+    return new Promise((resolve) => {
+      confirmDialog.addEventListener('close', () => resolve(confirmDialog.returnValue === 'delete'), {
+        once: true,
+      });
+      confirmDialog.showModal();
+    });
+  }
+
+  /**
+   * DELETE /api/videos/{id} of an ended request, once the user has confirmed: deletes it and
+   * its videos for good, and its card goes.
+   * @param {string} id
+   * @param {Card} card
+   */
+  function remove(id, card) {
+    return busy(card, async () => {
+      const prompt = card.prompt.textContent || id;
+      if (!(await confirmDelete(prompt))) return;
+      const answer = await api('videos/' + encodeURIComponent(id), { method: 'DELETE' });
+      // 404: deleted already (elsewhere, or by a DELETE whose answer was lost).
+      if (answer.status === 204 || answer.status === 404) {
+        drop(id, card);
+        listStatus.textContent = 'Deleted: ' + prompt;
+      } else listStatus.textContent = 'Could not delete: ' + problemText(answer);
+    });
+  }
+
+  /**
+   * Takes a deleted request's card off the page. Focus, if it was on the card, moves to the
+   * next card's button (or the previous one's, or the list's heading), never to the page's top.
+   * @param {string} id
+   * @param {Card} card
+   */
+  function drop(id, card) {
+    deleted.add(id);
+    cards.delete(id);
+    const hadFocus = card.node.contains(document.activeElement);
+    const neighbour = /** @type {HTMLElement | null} */ (
+      card.node.nextElementSibling || card.node.previousElementSibling
+    );
+    card.node.remove();
+    if (cards.size === 0) listStatus.textContent = 'No requests yet.';
+    if (!hadFocus) return;
+    const next = neighbour && neighbour.querySelector('button');
+    if (next) next.focus();
+    else {
+      listHeading.tabIndex = -1;
+      listHeading.focus();
     }
   }
 

@@ -1,5 +1,6 @@
 // Reading one durable instance's status, bounded in time.
 import type * as df from 'durable-functions';
+import { GENERATE_VIDEO } from '../orchestrations/contracts.js';
 import { withTimeout } from '../storage/with-timeout.js';
 
 type DurableClient = ReturnType<typeof df.getClient>;
@@ -17,4 +18,14 @@ export async function findStatus(
     if (/404/.test((error as Error).message)) return undefined;
     throw error;
   }
+}
+
+/** A video request's status, with its input: an instance of another orchestration (a callback's
+ * delivery is `{id}-callback`, an id the API's routes accept) is no request, so absent too. */
+export async function findVideoRequest(
+  client: DurableClient,
+  id: string,
+): Promise<DurableStatus | undefined> {
+  const status = await findStatus(client, id, true);
+  return status?.name === GENERATE_VIDEO ? status : undefined;
 }

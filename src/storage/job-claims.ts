@@ -6,7 +6,9 @@
 //                                        (the instance id; the run in the blob's metadata)
 //   .claims/cancelled/{instanceId}/{runId}  written by DELETE: a create still in flight then
 //                                        deletes the job it made (see createVideoJob), and a
-//                                        download that lands after the cancel its blobs
+//                                        download that lands after the cancel its blobs. Kept
+//                                        when the request is deleted (forgetRun): it is what
+//                                        an activity of the run still in flight would check
 // Everything is per run (each start's own id, in the orchestration's input): an instance id
 // started again after a purge must not find the old run's job, cancel mark or video. Instances
 // started before runs had ids (runId undefined) keep the paths without the run.
@@ -115,5 +117,32 @@ export class JobClaims {
 
   async isCancelled(instanceId: string, runId?: string): Promise<boolean> {
     return (await this.container()).getBlockBlobClient(cancelledPath(instanceId, runId)).exists();
+  }
+
+  /**
+   * Deletes what this run of the instance claimed, for a request being deleted: the claim of
+   * each job it owns (among its intent's job and `known`; a claim another instance or run holds
+   * is left), then its intent, which names the job and so goes last. With the claim gone, a
+   * late provider webhook for the job finds no request, rather than waking an instance started
+   * again under the same id. Safe to run again after a failure part way.
+   */
+  async forgetRun(
+    instanceId: string,
+    runId?: string,
+    known: { provider: string; jobId: string }[] = [],
+  ): Promise<void> {
+    const container = await this.container();
+    const intent = await this.readIntent(instanceId, runId);
+    const jobs = intent?.jobId ? [{ provider: intent.provider, jobId: intent.jobId }, ...known] : known;
+    for (const path of new Set(jobs.map((job) => jobPath(job.provider, job.jobId)))) {
+      const blob = container.getBlockBlobClient(path);
+      const owner = await readOwner(blob).catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+      if (owner?.instanceId === instanceId && owner.runId === (runId || undefined))
+        await blob.deleteIfExists();
+    }
+    await container.getBlockBlobClient(instancePath(instanceId, runId)).deleteIfExists();
   }
 }

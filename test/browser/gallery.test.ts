@@ -1,7 +1,7 @@
 // The gallery page in real headless Chromium (Debian's chromium package, driven by
 // playwright-core) on the real stack: the form is fed by GET /api/providers, a submitted
 // prompt becomes a playable <video> of the asked length, a running request can be cancelled
-// (and a finished one offers no Cancel), a refused one shows why, the page asks for a function
+// and an ended one deleted (after a confirm), a refused one shows why, the page asks for a function
 // key when the app wants one, and it is usable by keyboard and at phone width, all without a
 // script error. The page served is src/gallery/'s files, its inline style and script allowed
 // by their hashes. Screenshots are kept under the OS temp folder (their paths are printed) for
@@ -240,10 +240,10 @@ describe('the gallery in headless Chromium', () => {
     assert.ok(Math.abs(facts.duration - 8) < 0.5, `duration ${facts.duration} s`);
     assert.deepEqual([facts.width, facts.height], [1280, 720]);
     assert.match(facts.poster, /\.webp\?/, "the provider's still is the poster");
-    assert.equal(
-      await item.getByRole('button').count(),
-      0,
-      'no button once finished: DELETE refuses a finished request (409)',
+    assert.deepEqual(
+      await item.getByRole('button').evaluateAll((buttons: Dom[]) => buttons.map((b) => b.ariaLabel)),
+      ['Delete: A paper boat on a rainy street.'],
+      'once finished, its one button deletes it',
     );
     assert.deepEqual(errors, []);
   });
@@ -274,16 +274,13 @@ describe('the gallery in headless Chromium', () => {
       await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="cancelled"]`, { timeout: 15_000 });
       assert.equal(await item.locator('.phase').textContent(), 'cancelled');
       assert.equal(await item.locator('progress').isHidden(), true, 'no progress bar once finished');
-      assert.equal(await cancel.count(), 0, 'the button goes once the request is cancelled');
+      assert.equal(await cancel.count(), 0, 'no Cancel once the request is cancelled');
+      const remove = item.getByRole('button', { name: 'Delete: A lighthouse in a storm, slowly.' });
+      assert.equal(await remove.textContent(), 'Delete', 'the button says what it does now');
       assert.equal(
-        await page.evaluate(
-          (selector) =>
-            (globalThis as Dom).document.activeElement ===
-            (globalThis as Dom).document.querySelector(selector),
-          `#videos li[data-id="${id}"]`,
-        ),
+        await remove.evaluate((b: Dom) => b === (globalThis as Dom).document.activeElement),
         true,
-        'focus stays on the card',
+        'focus stays on the button',
       );
       const status = await call(`${stack.host.url}/api/videos/${id}`);
       assert.equal(status.body.phase, 'cancelled', 'the API agrees');
@@ -337,7 +334,7 @@ describe('the gallery in headless Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a page opened after its requests finished offers no Cancel on any of them', async () => {
+  test('a page opened after its requests finished offers Delete, not Cancel, on each of them', async () => {
     const { page: later, errors: laterErrors } = await openPage(context, `${stack.host.url}/api/gallery`);
     try {
       await later.locator('#videos li').nth(2).waitFor();
@@ -345,16 +342,62 @@ describe('the gallery in headless Chromium', () => {
         .locator('#videos li')
         .evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase));
       assert.deepEqual(phases, ['failed', 'cancelled', 'completed']);
-      assert.equal(
-        await later.locator('#videos').getByRole('button').count(),
-        0,
-        'a finished request has nothing to cancel',
+      assert.deepEqual(
+        await later
+          .locator('#videos')
+          .getByRole('button')
+          .evaluateAll((buttons: Dom[]) => buttons.map((b) => b.textContent)),
+        ['Delete', 'Delete', 'Delete'],
+        'a finished request has nothing to cancel, and can be deleted',
       );
       await later.locator('#videos li[data-phase="completed"] video').waitFor();
       assert.deepEqual(laterErrors, []);
     } finally {
       await later.close();
     }
+  });
+
+  test('an ended request is deleted from the keyboard once confirmed; Escape keeps it', async () => {
+    const item = page.locator('#videos li[data-phase="failed"]');
+    const id = (await item.getAttribute('data-id'))!;
+    const prompt = 'A forbidden fruit on a table.';
+    const remove = item.getByRole('button', { name: `Delete: ${prompt}` });
+    const dialog = page.getByRole('dialog', { name: 'Delete this video?' });
+    const focusedText = () => page.evaluate(() => (globalThis as Dom).document.activeElement?.textContent);
+
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    assert.equal(await dialog.locator('#confirm-prompt').textContent(), prompt, 'it names the request');
+    assert.equal(await focusedText(), 'Keep', 'focus starts on the safe choice');
+    await screenshot(page, 'gallery-confirm-delete');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await call(`${stack.host.url}/api/videos/${id}`)).status, 200, 'Escape deleted nothing');
+    assert.equal(
+      await remove.evaluate((b: Dom) => b === (globalThis as Dom).document.activeElement),
+      true,
+      'focus is back on the button',
+    );
+
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await focusedText(), 'Delete');
+    await page.keyboard.press('Enter');
+    await item.waitFor({ state: 'detached', timeout: 15_000 });
+    assert.equal((await call(`${stack.host.url}/api/videos/${id}`)).status, 404, 'the API agrees');
+    assert.equal(await page.locator('#list-status').textContent(), `Deleted: ${prompt}`);
+    assert.equal(
+      await page.evaluate(() => (globalThis as Dom).document.activeElement?.ariaLabel),
+      'Delete: A lighthouse in a storm, slowly.',
+      "focus moves to the next card's button",
+    );
+    assert.deepEqual(
+      await page.locator('#videos li').evaluateAll((items: Dom[]) => items.map((li) => li.dataset.phase)),
+      ['cancelled', 'completed'],
+    );
+    assert.deepEqual(errors, []);
   });
 
   test('is readable at phone width: nothing wider than the screen', async () => {

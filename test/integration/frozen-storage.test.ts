@@ -107,5 +107,8 @@ describe('storage that stops answering', () => {
       `every job such a start made was cancelled (made ${made}, deleted ${deleted})`,
     );
     assert.equal((await call(`${stack.host.url}/api/videos/${known}`)).status, 200, 'the app answers again');
+    // The DELETE answered 503 deleted nothing: sent again, it deletes the completed request.
+    assert.equal((await call(`${stack.host.url}/api/videos/${known}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await call(`${stack.host.url}/api/videos/${known}`)).status, 404);
   });
 });

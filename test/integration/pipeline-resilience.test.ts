@@ -165,7 +165,7 @@ describe('callers', () => {
   });
   after(async () => stack?.stop());
 
-  test('DELETE mid-poll terminates the instance and deletes the Sora job', async () => {
+  test('DELETE mid-poll terminates the instance and deletes the Sora job; a second DELETE deletes the cancelled request', async () => {
     await call(`${stack.emulator.url}/_admin/config`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
@@ -191,8 +191,11 @@ describe('callers', () => {
       );
       assert.equal(job.status, 404, 'the Sora job is gone');
       assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
+      // Cancelled, it has ended: DELETE now deletes it, and then there is nothing left to find.
       const again = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
-      assert.equal(again.status, 409, 'a finished request cannot be cancelled again');
+      assert.equal(again.status, 204, `the cancelled request is deleted: ${again.text}`);
+      assert.equal((await call(`${stack.host.url}/api/videos/${id}`)).status, 404);
+      assert.equal((await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' })).status, 404);
       assert.equal(
         (await call(`${stack.host.url}/api/videos/nope-${Date.now()}`, { method: 'DELETE' })).status,
         404,
