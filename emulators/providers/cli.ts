@@ -1,8 +1,10 @@
 // npm run provider-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 //   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N]
-//   [--replicate-data-ttl-seconds S] [--webhook-drop-rate R] [--webhook-delay-ms MS]
-// One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1).
+//   [--replicate-data-ttl-seconds S] [--gemini-key K] [--gemini-creates-per-minute N] [--gemini-file-ttl-seconds S]
+//   [--webhook-drop-rate R] [--webhook-delay-ms MS]
+// One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1),
+// Gemini API (/v1beta).
 import { parseArgs } from 'node:util';
 import { parseFaultConfig } from './faults.js';
 import { startProviderEmulator } from './index.js';
@@ -29,6 +31,9 @@ const { values } = parseArgs({
     'replicate-token': { type: 'string' },
     'replicate-creates-per-minute': { type: 'string', default: '600' },
     'replicate-data-ttl-seconds': { type: 'string', default: '3600' },
+    'gemini-key': { type: 'string' },
+    'gemini-creates-per-minute': { type: 'string', default: '10' },
+    'gemini-file-ttl-seconds': { type: 'string', default: String(2 * 86400) },
     'webhook-drop-rate': { type: 'string', default: '0' },
     'webhook-delay-ms': { type: 'string', default: '0' },
   },
@@ -112,13 +117,16 @@ async function main() {
     replicateToken: values['replicate-token'],
     replicateCreatesPerMinute: number('replicate-creates-per-minute', values['replicate-creates-per-minute']),
     replicateDataTtlSeconds: number('replicate-data-ttl-seconds', values['replicate-data-ttl-seconds']),
+    geminiKey: values['gemini-key'],
+    geminiCreatesPerMinute: number('gemini-creates-per-minute', values['gemini-creates-per-minute']),
+    geminiFileTtlSeconds: number('gemini-file-ttl-seconds', values['gemini-file-ttl-seconds']),
     webhookDropRate: rate('webhook-drop-rate', values['webhook-drop-rate']),
     webhookDelayMs: number('webhook-delay-ms', values['webhook-delay-ms']),
   });
   // The first line's wording is what tools wait for; the bases of the other dialects follow it.
   console.log(`Provider emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
   console.log(
-    `  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1`,
+    `  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1 · Gemini ${emulator.url}/v1beta`,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void emulator.stop().then(() => process.exit(0)));

@@ -48,6 +48,12 @@ export interface ProviderEmulatorOptions {
   replicateDataTtlSeconds?: number;
   /** Answer every Replicate create with 402 (credit exhausted). */
   replicateCreditExhausted?: boolean;
+  /** Accepted Gemini API key (`x-goog-api-key` or `?key=`); unset = any non-empty key. */
+  geminiKey?: string;
+  /** Veo creates allowed per minute per API key and model (Google's per-project request quota). */
+  geminiCreatesPerMinute?: number;
+  /** How long generated Veo files stay downloadable (Google keeps them 2 days). */
+  geminiFileTtlSeconds?: number;
   /** Share of outgoing webhooks (0..1) silently not sent. */
   webhookDropRate?: number;
   /** Delay before each webhook delivery attempt. */
@@ -73,6 +79,8 @@ export const RUNTIME_OPTIONS = {
   replicateCreatesPerMinute: 'number',
   replicateDataTtlSeconds: 'number',
   replicateCreditExhausted: 'boolean',
+  geminiCreatesPerMinute: 'number',
+  geminiFileTtlSeconds: 'number',
   webhookDropRate: 'rate',
   webhookDelayMs: 'number',
   webhookMaxAttempts: 'number',
@@ -93,6 +101,8 @@ export type Settings = {
   replicateCreatesPerMinute: number;
   replicateDataTtlSeconds: number;
   replicateCreditExhausted: boolean;
+  geminiCreatesPerMinute: number;
+  geminiFileTtlSeconds: number;
   webhookDropRate: number;
   webhookDelayMs: number;
   webhookMaxAttempts: number;
@@ -114,6 +124,8 @@ export function initialSettings(options: ProviderEmulatorOptions): Settings {
     replicateCreatesPerMinute: options.replicateCreatesPerMinute ?? 600,
     replicateDataTtlSeconds: options.replicateDataTtlSeconds ?? 3600,
     replicateCreditExhausted: options.replicateCreditExhausted ?? false,
+    geminiCreatesPerMinute: options.geminiCreatesPerMinute ?? 10,
+    geminiFileTtlSeconds: options.geminiFileTtlSeconds ?? 2 * 86400,
     webhookDropRate: options.webhookDropRate ?? 0,
     webhookDelayMs: options.webhookDelayMs ?? 0,
     webhookMaxAttempts: options.webhookMaxAttempts ?? 4,

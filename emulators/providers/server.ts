@@ -1,5 +1,5 @@
 // HTTP front of the provider emulator: routes each request to its dialect (Azure/OpenAI Sora,
-// fal queue, Replicate predictions), draws its faults, counts it, and serves the admin API.
+// fal queue, Replicate predictions, Gemini API), draws its faults, counts it, and serves the admin API.
 // Every dialect runs on the one job core in core.ts.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -8,6 +8,7 @@ import { parseFaultConfig } from './faults.js';
 import { noContent, readJsonObject, sendJson } from './http-util.js';
 import { runtimeOptionProblem, type ProviderEmulatorOptions } from './options.js';
 import { createFalDialect } from './fal/dialect.js';
+import { createGeminiDialect } from './gemini/dialect.js';
 import { createReplicateDialect } from './replicate/dialect.js';
 import { createSoraDialect } from './sora/dialect.js';
 
@@ -79,7 +80,12 @@ async function handleAdmin(ctx: RequestContext, core: Core, dialects: Dialect[])
 
 export function createProviderEmulatorServer(options: ProviderEmulatorOptions = {}) {
   const core = createCore(options);
-  const dialects: Dialect[] = [createSoraDialect(core), createFalDialect(core), createReplicateDialect(core)];
+  const dialects: Dialect[] = [
+    createSoraDialect(core),
+    createFalDialect(core),
+    createReplicateDialect(core),
+    createGeminiDialect(core),
+  ];
   // Admin routes are never faulted; every dialect route is.
   const routes: Array<{ route: Route; faulted: boolean }> = [
     ...ADMIN_ROUTES.map(([template, pattern]) => ({

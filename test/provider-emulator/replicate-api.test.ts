@@ -257,7 +257,7 @@ test('faults address Replicate routes; stats count creates per dialect', () =>
     const cleared = await json<{ creates: Record<string, number>; webhooks: Record<string, number> }>(
       fetch(`${emulator.url}/_admin/stats`),
     );
-    assert.deepEqual(cleared.creates, { jobs: 0, videos: 0, fal: 0, replicate: 0 });
+    assert.deepEqual(cleared.creates, { jobs: 0, videos: 0, fal: 0, replicate: 0, gemini: 0 });
     assert.equal(
       (await api('GET', `/replicate/v1/predictions/${kept.id}`)).status,
       404,
