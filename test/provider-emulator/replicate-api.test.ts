@@ -246,7 +246,7 @@ test('faults address Replicate routes; stats count creates per dialect', () =>
     );
     assert.deepEqual(
       stats.creates,
-      { jobs: 0, videos: 0, fal: 0, replicate: 2 },
+      { jobs: 0, videos: 0, fal: 0, replicate: 2, gemini: 0 },
       'the dropped answer still made a prediction',
     );
     assert.deepEqual(stats.jobsCreated, { 'google/veo-3.1': 1, 'kwaivgi/kling-v2.0': 1 });
