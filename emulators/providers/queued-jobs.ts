@@ -7,7 +7,7 @@
 // The schedule is planned from the submission order, so a cancelled job frees its place for
 // the ones behind it; it does not depend on the time of reading, so each account's plan is
 // cached until a job is added or cancelled (or the limit changes).
-import type { LateFailure, Timing } from './core.js';
+import type { Core, LateFailure, Timing } from './core.js';
 
 export interface QueuedJob {
   id: string;
@@ -26,6 +26,27 @@ export interface QueuedJob {
   /** Fails (input moderation) as soon as it starts. */
   moderated: boolean;
   lateFailure: LateFailure;
+}
+
+/** The part of a new job every queue dialect fills alike: created now, 10% of its duration queue
+ * (boot) time and the rest running, the prompt checked against the deny list, its late outcome drawn. */
+export function newQueuedJob(
+  core: Core,
+  id: string,
+  account: string,
+  totalMs: number,
+  prompt: string,
+): QueuedJob {
+  const queueMs = Math.round(totalMs * 0.1);
+  return {
+    id,
+    account,
+    createdMs: Date.now(),
+    queueMs,
+    runMs: totalMs - queueMs,
+    moderated: core.denied(prompt),
+    lateFailure: core.drawLateFailure(),
+  };
 }
 
 export type Phase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';

@@ -6,7 +6,7 @@ import { videoOnce, type Core, type RequestContext } from '../core.js';
 import type { CreatesPerMinute } from '../creates-per-minute.js';
 import { originOf } from '../http-util.js';
 import { jobDurationMs } from '../jobs-api.js';
-import type { JobQueue, QueuedJob } from '../queued-jobs.js';
+import { newQueuedJob, type JobQueue, type QueuedJob } from '../queued-jobs.js';
 import { nominalSize, outputSize } from '../video-models.js';
 import type { CreateRequest } from './create-request.js';
 import type { VeoModel } from './models.js';
@@ -68,13 +68,7 @@ export function newOperation(
     return { id: fileId, index, file: path.join(core.dataDir, `gemini-${fileId}.mp4`) };
   });
   return {
-    id,
-    account: key,
-    createdMs: Date.now(),
-    queueMs: Math.round(totalMs * 0.1),
-    runMs: totalMs - Math.round(totalMs * 0.1),
-    moderated: core.denied(request.prompt),
-    lateFailure: core.drawLateFailure(),
+    ...newQueuedJob(core, id, key, totalMs, request.prompt),
     model,
     request,
     origin: originOf(ctx.req),

@@ -51,22 +51,22 @@ const RAI_REASONS = {
     "Veo could not generate videos because the generated videos violate Google's Responsible AI practices. Try rephrasing the prompt.",
 };
 
+/** A finished operation whose response is a PredictLongRunningResponse with this generateVideoResponse. */
+const answered = (name: string, generateVideoResponse: Record<string, unknown>) => ({
+  name,
+  done: true,
+  response: { '@type': RESPONSE_TYPE, generateVideoResponse },
+});
+
 /** The operation as `GET /v1beta/{name}` (and the create) shows it: `done` is omitted until it is true. */
 export function operationView({ queue }: Pick<GeminiDeps, 'queue'>, op: Operation) {
   const state = queue.state(op);
   const name = operationName(op);
   if (state.finishedMs === null) return { name };
   if (state.phase === 'succeeded')
-    return {
-      name,
-      done: true,
-      response: {
-        '@type': RESPONSE_TYPE,
-        generateVideoResponse: {
-          generatedSamples: op.samples.map((s) => ({ video: { uri: fileUri(op.origin, s.id) } })),
-        },
-      },
-    };
+    return answered(name, {
+      generatedSamples: op.samples.map((s) => ({ video: { uri: fileUri(op.origin, s.id) } })),
+    });
   if (!op.moderated && op.lateFailure === 'internal_error')
     // google.rpc.Status inside an operation: the numeric code (13 = INTERNAL) and a message.
     return {
@@ -74,17 +74,10 @@ export function operationView({ queue }: Pick<GeminiDeps, 'queue'>, op: Operatio
       done: true,
       error: { code: 13, message: 'Video generation failed due to an internal error.' },
     };
-  return {
-    name,
-    done: true,
-    response: {
-      '@type': RESPONSE_TYPE,
-      generateVideoResponse: {
-        raiMediaFilteredCount: op.samples.length,
-        raiMediaFilteredReasons: [op.moderated ? RAI_REASONS.input : RAI_REASONS.output],
-      },
-    },
-  };
+  return answered(name, {
+    raiMediaFilteredCount: op.samples.length,
+    raiMediaFilteredReasons: [op.moderated ? RAI_REASONS.input : RAI_REASONS.output],
+  });
 }
 
 /** The operation's state for GET /_admin/jobs/{id}: the phase (the operation itself only says `done`). */
