@@ -55,10 +55,14 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const body = await readJsonObject(ctx.req);
   if (body === 'invalid')
     return detail(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+  // The queue accepts any JSON object; the model's 422 is the request's outcome (fal's webhook
+  // docs show it arriving as an ERROR webhook; docs/providers/fal.md#webhooks).
   const checked = validateInput(model.schema, body ?? {});
-  if ('problems' in checked) return detail(res, 422, { detail: validationDetail(checked.problems) });
   if (!queueHasRoom(deps, ctx, key, model)) return;
-  const r = newFalRequest(core, ctx, key, model, checked.input);
+  const r =
+    'problems' in checked
+      ? newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems))
+      : newFalRequest(core, ctx, key, model, checked.input);
   queue.add(r);
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);
@@ -130,13 +134,16 @@ async function result(deps: FalDeps, ctx: RequestContext, key: string) {
   return detail(ctx.res, 200, await resultOf(deps.core, r), { 'x-fal-request-id': r.id });
 }
 
-/** Honoured while queued or in progress (the emulator's choice where docs/providers/fal.md#cancel
- * leaves it open): the request ends at once as client_cancelled. */
+/** A queued request is removed (it ends as client_cancelled); a running one gets the app's
+ * cancel signal (docs/providers/fal.md#cancel), which the emulated apps honour unless
+ * `falIgnoreRunningCancel` says the app runs on: then the answer is the same 202 and the
+ * request ends as it would have, its video made (and billed). */
 function cancel(deps: FalDeps, ctx: RequestContext, key: string) {
   const r = ownRequest(deps, ctx, key);
   if (!r) return;
-  if (deps.queue.state(r).finishedMs !== null) return detail(ctx.res, 400, { status: 'ALREADY_COMPLETED' });
-  deps.queue.cancel(r);
+  const state = deps.queue.state(r);
+  if (state.finishedMs !== null) return detail(ctx.res, 400, { status: 'ALREADY_COMPLETED' });
+  if (state.phase !== 'running' || !deps.core.settings.falIgnoreRunningCancel) deps.queue.cancel(r);
   return detail(ctx.res, 202, { status: 'CANCELLATION_REQUESTED' });
 }
 

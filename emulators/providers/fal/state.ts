@@ -16,6 +16,9 @@ export interface FalRequest extends QueuedJob {
   /** owner/app: the first two segments of the model id (three for workflows/ and comfy/). */
   app: string;
   input: Record<string, unknown>;
+  /** The model's pydantic-style 422 items when it refuses the input: fal queues such a request
+   * anyway and the refusal is its outcome (docs/providers/fal.md#submit-answer). */
+  inputErrors?: unknown[];
   origin: string;
   webhookUrl?: string;
   fileTtlSeconds: number;
@@ -41,16 +44,21 @@ export function appOf(modelId: string): string {
     : parts.slice(0, 2).join('/');
 }
 
-/** A submitted request of `key` for `model` with its validated input; 10% of its duration is queue time. */
+/** A submitted request of `key` for `model` with its validated input (or, with `inputErrors`,
+ * the input as sent: the runner refuses it as soon as it starts); 10% of its duration is queue time. */
 export function newFalRequest(
   core: Core,
   ctx: RequestContext,
   key: string,
   model: VideoModel,
   input: Record<string, unknown>,
+  inputErrors?: unknown[],
 ): FalRequest {
   const { settings } = core;
-  const totalMs = core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
+  // A refused input has no nominal size: it waits the fixed part of a job's time, then fails at its start.
+  const totalMs = inputErrors
+    ? Math.round(2000 * settings.timeScale)
+    : core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
@@ -64,11 +72,13 @@ export function newFalRequest(
     queueMs: Math.round(totalMs * 0.1),
     runMs: totalMs - Math.round(totalMs * 0.1),
     startDeadlineMs: timeout > 0 ? Date.now() + timeout * 1000 : undefined,
-    moderated: core.denied(String(input.prompt)),
-    lateFailure: core.drawLateFailure(),
+    // Refused input fails the moment a runner takes it, like a moderated prompt.
+    moderated: inputErrors !== undefined || core.denied(String(input.prompt)),
+    lateFailure: inputErrors ? null : core.drawLateFailure(),
     model,
     app: appOf(model.id),
     input,
+    inputErrors,
     origin: originOf(ctx.req),
     webhookUrl: ctx.url.searchParams.get('fal_webhook') ?? undefined,
     fileTtlSeconds: lifecycle ? Number(lifecycle[1]) : settings.falFileTtlSeconds,

@@ -85,6 +85,8 @@ export function outcomeOf(r: FalRequest, state: JobState): Outcome | undefined {
       error: 'Request was cancelled by the client.',
     };
   if (state.phase !== 'failed') return undefined;
+  if (r.inputErrors)
+    return { status: 422, body: { detail: r.inputErrors }, error: 'Invalid status code: 422' };
   const late: LateFailure = r.moderated ? null : r.lateFailure;
   if (late === 'internal_error')
     return {
@@ -131,6 +133,7 @@ function logsOf(queue: JobQueue<FalRequest>, r: FalRequest, state: JobState, now
     source: 'USER',
     timestamp: new Date(ms).toISOString(),
   });
+  if (r.inputErrors) return [at(state.startedMs, 'Input validation failed', 'ERROR')];
   const lines = [
     at(state.startedMs, `Generating a ${r.model.seconds(r.input)} s ${r.model.aspect(r.input)} video`),
   ];

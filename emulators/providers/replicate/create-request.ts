@@ -88,11 +88,35 @@ function webhookOf(
   return { webhook: body.webhook as string | undefined, filter: filter as WebhookEvent[] | undefined };
 }
 
+/** The top-level fields each create body may carry: the OpenAPI request schemas
+ * (`schemas_prediction_request`, `schemas_version_prediction_request`) say
+ * `additionalProperties: false` (docs/providers/replicate.md#endpoints). */
+const BODY_FIELDS = ['input', 'stream', 'webhook', 'webhook_events_filter'];
+const VERSION_BODY_FIELDS = [...BODY_FIELDS, 'version'];
+
+/** True once a 422 naming the first field the schema does not allow (e.g. a misspelt
+ * `webhook_url`) is answered, in the words of Replicate's other schema refusals. */
+function refusedUnknownField(ctx: RequestContext, body: Record<string, unknown>): boolean {
+  const allowed = ctx.template === 'POST /replicate/v1/predictions' ? VERSION_BODY_FIELDS : BODY_FIELDS;
+  const unknown = Object.keys(body).filter((field) => !allowed.includes(field));
+  if (unknown.length === 0) return false;
+  const descriptions = unknown.map((field) => `Additional property ${field} is not allowed`);
+  problem(ctx.res, 422, 'Input validation failed', descriptions.map((d) => `- (root): ${d}\n`).join(''), {
+    invalid_fields: descriptions.map((description) => ({
+      type: 'additional_property_not_allowed',
+      field: '(root)',
+      description,
+    })),
+  });
+  return true;
+}
+
 /** The create the request carries, or undefined once a refusal is answered (400, 404 or 422). */
 export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequest | undefined> {
   const body = await readJsonObject(ctx.req);
   if (body === 'invalid' || body === undefined)
     return void problem(ctx.res, 400, 'Invalid request', 'The request body must be a JSON object.');
+  if (refusedUnknownField(ctx, body)) return undefined;
   const model = modelOf(ctx, body);
   if (!model) return undefined;
   if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))

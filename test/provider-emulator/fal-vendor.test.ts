@@ -1,0 +1,144 @@
+// The fal dialect where fal's queue differs from a plain "validate, run, answer" service: the queue
+// accepts input the model refuses and the refusal is the request's outcome (an ERROR webhook with
+// "Invalid status code: 422" and the validation detail, a 422 result), and a cancel of a running
+// request is only a signal the app may ignore, so the video can still be made.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
+import { json, startReceiver, waitFor } from './helpers.js';
+
+const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
+
+interface Status {
+  status: string;
+  error?: string;
+  error_type?: string;
+  response_url: string;
+  status_url: string;
+  cancel_url: string;
+  request_id: string;
+}
+interface DetailItem {
+  loc: string[];
+  msg: string;
+  type: string;
+}
+
+describe('provider emulator: fal behaviours beyond the happy path', () => {
+  let emulator: RunningProviderEmulator;
+  const call = (method: string, route: string, body?: unknown, key = 'kv') =>
+    fetch(`${emulator.url}${route}`, {
+      method,
+      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const config = (settings: Record<string, unknown>) =>
+    fetch(`${emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    });
+  const completed = (s: Status, key = 'kv') =>
+    waitFor(
+      () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, key)),
+      (v) => v.status === 'COMPLETED',
+      'COMPLETED',
+    );
+  before(async () => {
+    emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 2 });
+  });
+  after(() => emulator.stop());
+
+  test('input the model refuses is queued; the 422 with its validation detail is the outcome', async () => {
+    const hook = await startReceiver();
+    try {
+      const cases: Array<[string, unknown, string]> = [
+        [KLING, { prompt: 'p', duration: 5 }, 'duration'],
+        [KLING, { prompt: 'p', aspect_ratio: '4:3' }, 'aspect_ratio'],
+        [KLING, { duration: '5' }, 'prompt'],
+        ['fal-ai/veo3', { prompt: 'p', resolution: '4k' }, 'resolution'],
+      ];
+      for (const [model, input, field] of cases) {
+        const submitted = await call(
+          'POST',
+          `/fal/${model}?fal_webhook=${encodeURIComponent(hook.url)}`,
+          input,
+        );
+        assert.equal(submitted.status, 200, `${model} ${JSON.stringify(input)} is accepted by the queue`);
+        const s = await json<Status>(submitted);
+        assert.equal(s.status, 'IN_QUEUE');
+        const done = await completed(s);
+        assert.equal(done.error, 'Invalid status code: 422');
+        const result = await call('GET', new URL(s.response_url).pathname);
+        assert.equal(result.status, 422);
+        const body = await json<{ detail: DetailItem[] }>(result);
+        assert.deepEqual(body.detail[0].loc, ['body', field]);
+        assert.ok(body.detail[0].msg && body.detail[0].type);
+        const delivered = await waitFor(
+          async () => hook.received.map((w) => JSON.parse(w.body) as Record<string, unknown>),
+          (all) => all.some((w) => w.request_id === s.request_id),
+          'the ERROR webhook',
+        );
+        const webhook = delivered.find((w) => w.request_id === s.request_id)!;
+        assert.equal(webhook.status, 'ERROR');
+        assert.equal(webhook.error, 'Invalid status code: 422');
+        assert.deepEqual(webhook.payload, body);
+      }
+      // Not JSON at all, an unknown model and a missing key are still refused at once.
+      const notJson = await fetch(`${emulator.url}/fal/${KLING}`, {
+        method: 'POST',
+        headers: { authorization: 'Key kv', 'content-type': 'application/json' },
+        body: '{',
+      });
+      assert.equal(notJson.status, 422);
+      assert.equal((await call('POST', '/fal/fal-ai/no-such-model', { prompt: 'p' })).status, 404);
+      assert.equal((await fetch(`${emulator.url}/fal/${KLING}`, { method: 'POST', body: '{}' })).status, 401);
+    } finally {
+      await hook.stop();
+    }
+  });
+
+  test('falIgnoreRunningCancel: a running request answers 202 to a cancel and still finishes with its video', async () => {
+    assert.equal((await config({ falIgnoreRunningCancel: true })).status, 200);
+    try {
+      const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'runs on' }, 'kc'));
+      await waitFor(
+        () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, 'kc')),
+        (v) => v.status === 'IN_PROGRESS',
+        'IN_PROGRESS',
+      );
+      const cancel = await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kc');
+      assert.equal(cancel.status, 202);
+      assert.deepEqual(await cancel.json(), { status: 'CANCELLATION_REQUESTED' });
+      const done = await completed(s, 'kc');
+      assert.equal(done.error, undefined);
+      const result = await call('GET', new URL(s.response_url).pathname, undefined, 'kc');
+      assert.equal(result.status, 200);
+      const video = (await json<{ video: { url: string } }>(result)).video;
+      assert.equal((await fetch(video.url)).status, 200);
+
+      // A queued request is still removed: fal takes it off the queue whatever the app does.
+      await config({ falConcurrency: 1 });
+      const first = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'first' }, 'kq'));
+      const second = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'second' }, 'kq'));
+      assert.equal((await call('PUT', new URL(second.cancel_url).pathname, undefined, 'kq')).status, 202);
+      assert.equal((await completed(second, 'kq')).error_type, 'client_cancelled');
+      await completed(first, 'kq');
+    } finally {
+      await config({ falIgnoreRunningCancel: false, falConcurrency: 2 });
+    }
+  });
+
+  test('by default a running request honours the cancel and ends client_cancelled', async () => {
+    const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'stops' }, 'kd'));
+    await waitFor(
+      () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, 'kd')),
+      (v) => v.status === 'IN_PROGRESS',
+      'IN_PROGRESS',
+    );
+    assert.equal((await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kd')).status, 202);
+    const done = await completed(s, 'kd');
+    assert.equal(done.error_type, 'client_cancelled');
+    assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'kd')).status, 499);
+  });
+});
