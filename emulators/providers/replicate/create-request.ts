@@ -133,6 +133,19 @@ export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequ
       })),
     });
   }
+  // `stream` is deprecated and ignored, but the schema still types it.
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    return void problem(
+      ctx.res,
+      422,
+      'Input validation failed',
+      `- stream: Invalid type. Expected: boolean, given: ${Array.isArray(body.stream) ? 'array' : typeof body.stream}\n`,
+      {
+        invalid_fields: [
+          { type: 'invalid_type', field: 'stream', description: 'Invalid type. Expected: boolean' },
+        ],
+      },
+    );
   const webhook = webhookOf(ctx, body);
   if (!webhook) return undefined;
   const cancelAfter = ctx.req.headers['cancel-after'];
