@@ -22,6 +22,7 @@ interface DetailItem {
   loc: string[];
   msg: string;
   type: string;
+  url: string;
 }
 
 describe('provider emulator: fal behaviours beyond the happy path', () => {
@@ -74,6 +75,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
         const body = await json<{ detail: DetailItem[] }>(result);
         assert.deepEqual(body.detail[0].loc, ['body', field]);
         assert.ok(body.detail[0].msg && body.detail[0].type);
+        // fal's model error items link to the docs of their type; the answer says it is not retryable.
+        assert.equal(body.detail[0].url, `https://docs.fal.ai/errors#${body.detail[0].type}`);
+        assert.equal(result.headers.get('x-fal-retryable'), 'false');
+        assert.equal(result.headers.get('x-fal-request-id'), s.request_id);
         const delivered = await waitFor(
           async () => hook.received.map((w) => JSON.parse(w.body) as Record<string, unknown>),
           (all) => all.some((w) => w.request_id === s.request_id),
@@ -140,5 +145,56 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
     const done = await completed(s, 'kd');
     assert.equal(done.error_type, 'client_cancelled');
     assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'kd')).status, 499);
+  });
+
+  test('X-Fal-Request-Timeout at or below 0.1 s, or not a number, is a 400 bad_request; nothing is queued', async () => {
+    for (const value of ['0.1', '0', '-5', 'soon', '']) {
+      const response = await fetch(`${emulator.url}/fal/${KLING}`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Key kt',
+          'content-type': 'application/json',
+          'x-fal-request-timeout': value,
+        },
+        body: JSON.stringify({ prompt: 'p' }),
+      });
+      assert.equal(response.status, 400, `"${value}"`);
+      assert.equal(response.headers.get('x-fal-error-type'), 'bad_request');
+      assert.equal((await json<{ error_type: string }>(response)).error_type, 'bad_request');
+    }
+    const accepted = await fetch(`${emulator.url}/fal/${KLING}`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Key kt',
+        'content-type': 'application/json',
+        'x-fal-request-timeout': '0.5',
+      },
+      body: JSON.stringify({ prompt: 'p' }),
+    });
+    assert.equal(accepted.status, 200);
+    await completed(await json<Status>(accepted), 'kt');
+  });
+
+  test('every answer about a request carries x-fal-request-id; a cancel of an unknown request is 404 NOT_FOUND', async () => {
+    const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'headers' }, 'kh'));
+    const stream = await call('GET', `${new URL(s.status_url).pathname}/stream`, undefined, 'kh');
+    assert.equal(stream.headers.get('x-fal-request-id'), s.request_id);
+    await stream.body?.cancel();
+    const status = await call('GET', new URL(s.status_url).pathname, undefined, 'kh');
+    assert.equal(status.headers.get('x-fal-request-id'), s.request_id);
+    const cancel = await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kh');
+    assert.equal(cancel.status, 202);
+    assert.equal(cancel.headers.get('x-fal-request-id'), s.request_id);
+    await completed(s, 'kh');
+    const again = await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kh');
+    assert.deepEqual([again.status, await again.json()], [400, { status: 'ALREADY_COMPLETED' }]);
+    assert.equal(again.headers.get('x-fal-request-id'), s.request_id);
+    const unknown = await call(
+      'PUT',
+      '/fal/fal-ai/kling-video/requests/00000000-0000-0000-0000-000000000000/cancel',
+      undefined,
+      'kh',
+    );
+    assert.deepEqual([unknown.status, await unknown.json()], [404, { status: 'NOT_FOUND' }]);
   });
 });

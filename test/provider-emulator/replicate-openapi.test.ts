@@ -18,7 +18,7 @@ import { json, startReceiver, waitFor } from './helpers.js';
 type JsonObject = Record<string, any>;
 
 const document = JSON.parse(
-  readFileSync(path.join(import.meta.dirname, 'fixtures', 'replicate-openapi-predictions.json'), 'utf8'),
+  readFileSync(path.join(__dirname, 'fixtures', 'replicate-openapi-predictions.json'), 'utf8'),
 ) as JsonObject;
 const NULL_IN_DOCS = ['started_at', 'completed_at', 'logs'];
 
