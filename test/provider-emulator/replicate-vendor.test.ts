@@ -1,5 +1,6 @@
 // The Replicate dialect where Replicate's OpenAPI document says more than the official client's
-// happy path shows: create bodies allow no unknown top-level field (additionalProperties: false).
+// happy path shows: create bodies allow no unknown top-level field (additionalProperties: false),
+// the list filters' edges and `source`, and what a `Prefer: wait` that runs out answers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
@@ -70,5 +71,48 @@ describe('provider emulator: Replicate behaviours beyond the happy path', () => 
       const created = await json<{ urls: { cancel: string } }>(response);
       await api('POST', new URL(created.urls.cancel).pathname);
     }
+  });
+
+  test('list: created_after is inclusive, created_before exclusive; source=web lists no API predictions', async () => {
+    const created = await json<{ id: string; created_at: string; urls: { cancel: string } }>(
+      api('POST', KLING, { input: { prompt: 'listed' } }),
+    );
+    const ids = async (query: string) => {
+      const response = await api('GET', `/replicate/v1/predictions?${query}`);
+      assert.equal(response.status, 200, query);
+      return (await json<{ results: Array<{ id: string }> }>(response)).results.map((p) => p.id);
+    };
+    const at = encodeURIComponent(created.created_at);
+    assert.ok(
+      (await ids(`created_after=${at}`)).includes(created.id),
+      'at the created_after instant: listed',
+    );
+    assert.ok(
+      !(await ids(`created_before=${at}`)).includes(created.id),
+      'at the created_before instant: not',
+    );
+    assert.deepEqual(await ids('source=web'), []);
+    const refused = await api('GET', '/replicate/v1/predictions?source=api');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+    await api('POST', new URL(created.urls.cancel).pathname);
+  });
+
+  test('Prefer: wait that runs out answers the unfinished prediction with a Location to poll; wait=0 does not wait', async () => {
+    const started = Date.now();
+    const waited = await api('POST', KLING, { input: { prompt: 'slow' } }, { prefer: 'wait=1' });
+    assert.ok(Date.now() - started >= 900, 'held about a second');
+    assert.equal(waited.status, 201);
+    const body = await json<{ status: string; urls: { get: string; cancel: string } }>(waited);
+    assert.ok(['starting', 'processing'].includes(body.status));
+    assert.equal(waited.headers.get('location'), body.urls.get);
+    const quick = Date.now();
+    const unwaited = await api('POST', KLING, { input: { prompt: 'slow' } }, { prefer: 'wait=0' });
+    assert.ok(Date.now() - quick < 900, 'wait=0 is no wait');
+    assert.equal(unwaited.headers.get('location'), null);
+    const plain = await api('POST', KLING, { input: { prompt: 'slow' } });
+    assert.equal(plain.headers.get('location'), null, 'no Location without Prefer: wait');
+    for (const p of [body, await json<typeof body>(unwaited), await json<typeof body>(plain)])
+      await api('POST', new URL(p.urls.cancel).pathname);
   });
 });

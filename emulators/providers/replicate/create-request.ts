@@ -9,6 +9,9 @@ import { REPLICATE_MODELS, validateInput, type VideoModel } from '../video-model
 import { EVENTS, type CreateRequest, type WebhookEvent } from './state.js';
 import { describeProblem, problem } from './wire.js';
 
+/** Replicate's documented minimum Cancel-After (docs/providers/replicate.md#request-headers). */
+export const MIN_CANCEL_AFTER_MS = 5000;
+
 /** A Cancel-After value (`500ms`, `30s`, `5m`, `1h30m`; a bare number is seconds) in ms, or null when malformed. */
 export function durationMs(text: string): number | null {
   const trimmed = text.trim();
@@ -150,12 +153,13 @@ export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequ
   if (!webhook) return undefined;
   const cancelAfter = ctx.req.headers['cancel-after'];
   const deadlineMs = cancelAfter === undefined ? undefined : durationMs(String(cancelAfter));
-  if (deadlineMs === null)
+  // The OpenAPI header parameter: "The minimum allowed duration is 5 seconds."
+  if (deadlineMs === null || (deadlineMs !== undefined && deadlineMs < MIN_CANCEL_AFTER_MS))
     return void problem(
       ctx.res,
       400,
       'Invalid Cancel-After',
-      `Cancel-After must be a duration such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`,
+      `Cancel-After must be a duration of at least 5s, such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`,
     );
   return { model, input, resolved: checked.input, ...webhook, deadlineMs };
 }
