@@ -197,4 +197,39 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
     );
     assert.deepEqual([unknown.status, await unknown.json()], [404, { status: 'NOT_FOUND' }]);
   });
+
+  test('X-Fal-Object-Lifecycle-Preference: N ≥ 1 s sets the file lifetime, null keeps it; other values are ignored', async () => {
+    const submit = async (lifecycle: string) => {
+      const response = await fetch(`${emulator.url}/fal/${KLING}`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Key kl',
+          'content-type': 'application/json',
+          'x-fal-object-lifecycle-preference': lifecycle,
+        },
+        body: JSON.stringify({ prompt: 'kept or not' }),
+      });
+      assert.equal(response.status, 200);
+      const s = await json<Status>(response);
+      await completed(s, 'kl');
+      const result = await json<{ video: { url: string } }>(
+        call('GET', new URL(s.response_url).pathname, undefined, 'kl'),
+      );
+      return result.video.url;
+    };
+    // The others finish first, so once the 1 s file is gone they have outlived 1 s too.
+    const kept = await submit('{"expiration_duration_seconds": null}');
+    const ignored = await submit('{"expiration_duration_seconds": 0}');
+    const malformed = await submit('not json');
+    const short = await submit('{"expiration_duration_seconds": 1}');
+    assert.equal((await fetch(short)).status, 200);
+    await waitFor(
+      async () => (await fetch(short)).status,
+      (status) => status === 404,
+      'the 1 s file gone',
+      200,
+      25,
+    );
+    for (const url of [kept, ignored, malformed]) assert.equal((await fetch(url)).status, 200, url);
+  });
 });

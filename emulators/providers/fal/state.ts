@@ -44,6 +44,23 @@ export function appOf(modelId: string): string {
     : parts.slice(0, 2).join('/');
 }
 
+/** The output's lifetime that `X-Fal-Object-Lifecycle-Preference` asks for: JSON
+ * `{"expiration_duration_seconds": N}` with N a whole number ≥ 1, or null for no expiry (fal's
+ * storage settings' range, docs/providers/fal.md#request-headers). Anything else is ignored
+ * (undefined: the account's default), the emulator's choice where fal does not say. */
+function fileTtlOf(ctx: RequestContext): number | undefined {
+  const header = ctx.req.headers['x-fal-object-lifecycle-preference'];
+  if (typeof header !== 'string') return undefined;
+  try {
+    const value = (JSON.parse(header) as { expiration_duration_seconds?: unknown })
+      .expiration_duration_seconds;
+    if (value === null) return Infinity;
+    return Number.isInteger(value) && (value as number) >= 1 ? (value as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A submitted request of `key` for `model` with its validated input (or, with `inputErrors`,
  * the input as sent: the runner refuses it as soon as it starts); 10% of its duration is queue time. */
 export function newFalRequest(
@@ -62,9 +79,7 @@ export function newFalRequest(
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
-  const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(
-    String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''),
-  );
+
   return {
     id,
     account: key,
@@ -81,7 +96,7 @@ export function newFalRequest(
     inputErrors,
     origin: originOf(ctx.req),
     webhookUrl: ctx.url.searchParams.get('fal_webhook') ?? undefined,
-    fileTtlSeconds: lifecycle ? Number(lifecycle[1]) : settings.falFileTtlSeconds,
+    fileTtlSeconds: fileTtlOf(ctx) ?? settings.falFileTtlSeconds,
     expired: false,
     file: path.join(core.dataDir, `fal-${id}.mp4`),
   };
