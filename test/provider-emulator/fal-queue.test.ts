@@ -4,30 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, waitFor } from './helpers.js';
+import { falCaller, json, type FalStatus as Status, waitFor } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
-interface Status {
-  status: string;
-  queue_position?: number;
-  logs?: Array<{ message: string; level: string; timestamp: string }> | null;
-  error?: string;
-  error_type?: string;
-  response_url: string;
-  status_url: string;
-  cancel_url: string;
-  request_id: string;
-}
-
 describe('provider emulator: fal queue over HTTP', () => {
   let emulator: RunningProviderEmulator;
-  const call = (method: string, route: string, body?: unknown, key = 'k1') =>
-    fetch(`${emulator.url}${route}`, {
-      method,
-      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = falCaller(() => emulator.url, 'k1');
   const submit = async (input: unknown, model = KLING, key = 'k1', query = '') => {
     const response = await call('POST', `/fal/${model}${query}`, input, key);
     assert.equal(response.status, 200, await response.clone().text());

@@ -5,19 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, startReceiver, waitFor } from './helpers.js';
+import { falCaller, json, type FalStatus as Status, startReceiver, waitFor } from './helpers.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
-interface Status {
-  status: string;
-  error?: string;
-  error_type?: string;
-  response_url: string;
-  status_url: string;
-  cancel_url: string;
-  request_id: string;
-}
 interface DetailItem {
   loc: string[];
   msg: string;
@@ -27,12 +18,7 @@ interface DetailItem {
 
 describe('provider emulator: fal behaviours beyond the happy path', () => {
   let emulator: RunningProviderEmulator;
-  const call = (method: string, route: string, body?: unknown, key = 'kv') =>
-    fetch(`${emulator.url}${route}`, {
-      method,
-      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = falCaller(() => emulator.url, 'kv');
   const config = (settings: Record<string, unknown>) =>
     fetch(`${emulator.url}/_admin/config`, {
       method: 'PATCH',
