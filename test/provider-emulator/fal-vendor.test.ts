@@ -91,8 +91,16 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
 
   test('falIgnoreRunningCancel: a running request answers 202 to a cancel and still finishes with its video', async () => {
     assert.equal((await config({ falIgnoreRunningCancel: true })).status, 200);
+    const hook = await startReceiver();
     try {
-      const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'runs on' }, 'kc'));
+      const s = await json<Status>(
+        call(
+          'POST',
+          `/fal/${KLING}?fal_webhook=${encodeURIComponent(hook.url)}`,
+          { prompt: 'runs on' },
+          'kc',
+        ),
+      );
       await waitFor(
         () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, 'kc')),
         (v) => v.status === 'IN_PROGRESS',
@@ -107,6 +115,13 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
       assert.equal(result.status, 200);
       const video = (await json<{ video: { url: string } }>(result)).video;
       assert.equal((await fetch(video.url)).status, 200);
+      // Its webhook is the OK one (`error: null`, as in fal's webhook docs), cancel or not.
+      const [webhook] = await waitFor(
+        async () => hook.received.map((w) => JSON.parse(w.body) as Record<string, unknown>),
+        (all) => all.length > 0,
+        'the webhook',
+      );
+      assert.deepEqual([webhook.status, webhook.error], ['OK', null]);
 
       // A queued request is still removed: fal takes it off the queue whatever the app does.
       await config({ falConcurrency: 1 });
@@ -116,6 +131,7 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
       assert.equal((await completed(second, 'kq')).error_type, 'client_cancelled');
       await completed(first, 'kq');
     } finally {
+      await hook.stop();
       await config({ falIgnoreRunningCancel: false, falConcurrency: 2 });
     }
   });

@@ -201,13 +201,13 @@ export function resultBody(r: FalRequest, bytes: number) {
   };
 }
 
-/** The webhook body (docs/providers/fal.md#webhooks). */
+/** The webhook body (docs/providers/fal.md#webhooks): `error` is null on OK, as fal's example shows. */
 export function webhookBody(r: FalRequest, status: 'OK' | 'ERROR', payload: unknown, error?: string): string {
   return JSON.stringify({
     request_id: r.id,
     gateway_request_id: r.id,
     status,
     payload,
-    ...(error ? { error } : {}),
+    error: error ?? null,
   });
 }
