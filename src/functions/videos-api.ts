@@ -27,6 +27,7 @@ import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
 import { findVideoRequest } from '../status/find-status.js';
 import { completeView } from '../status/status-links.js';
 import { toVideoStatus } from '../status/video-status.js';
+import { addFinishedAfterCancel } from '../status/after-cancel.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -193,7 +194,7 @@ export function createVideosApi(deps: VideosApiDeps) {
     // The same completion as each item of GET /api/videos (../status/status-links.ts): callback delivery, read links.
     const view = await completeView(
       df.getClient(context),
-      toVideoStatus(status),
+      await addFinishedAfterCancel(toVideoStatus(status), deps.providers(), (m) => context.warn(m)),
       deps.signer(),
       deps.config().videoContainer,
     );

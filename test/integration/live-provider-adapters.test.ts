@@ -394,6 +394,15 @@ describe("against the emulator's dialects", () => {
     );
   });
 
+  test("fal: input the model refuses is accepted, then the polled job fails with the model's validation message", async () => {
+    const adapter = falOn(`${emulator.url}/fal`);
+    const created = await adapter.createJob({ ...falSpec, options: { cfg_scale: 'high' } });
+    assert.equal(created.phase, 'queued');
+    const done = await untilDone(adapter, falSpec.model, created.jobId);
+    assert.equal(done.phase, 'failed', JSON.stringify(done));
+    assert.match(done.failure ?? '', /HTTP 422 \(float_type\): cfg_scale: Input should be a valid number/);
+  });
+
   test('fal: no job list, so a lost create waits out the settle time (lostCreate: settle)', () => {
     const adapter = falOn(`${emulator.url}/fal`);
     assert.equal(adapter.lostCreate, 'settle');

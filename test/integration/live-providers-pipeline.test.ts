@@ -219,6 +219,56 @@ for (const kind of ['fal', 'replicate'] as const) {
       }
     });
 
+    if (kind === 'fal') {
+      test("input the model refuses is queued by fal; the request ends failed with the model's message", async () => {
+        const before = await creates(stack, kind);
+        const id = await startVideo(stack.host, {
+          ...body(kind, `Refused input ${Date.now()}.`),
+          options: { cfg_scale: 'high' },
+        });
+        const final = await waitForVideo(stack.host, id, 30_000);
+        assert.equal(final.phase, 'failed', JSON.stringify(final));
+        assert.match(final.error, /cfg_scale: Input should be a valid number/);
+        assert.equal(
+          (await creates(stack, kind)) - before,
+          1,
+          'fal accepted the submit: the 422 came at the end',
+        );
+        const job = await upstream(stack, kind, final.upstream.jobId);
+        assert.equal(job.body.error, 'Invalid status code: 422', JSON.stringify(job.body));
+        assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
+      });
+
+      test('a cancel of a running job that does not take: cancelled for the caller, nothing downloaded, the view says the provider finished it', async () => {
+        await admin(stack, 'PATCH', 'config', { timeScale: 0.5, falIgnoreRunningCancel: true });
+        try {
+          const id = await startVideo(stack.host, body(kind, `Cancel that does not take ${Date.now()}.`));
+          const seen = await waitForUpstream(stack, id, ['IN_PROGRESS']);
+          const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
+          assert.equal(cancelled.status, 202, cancelled.text);
+          const jobId = seen.upstream.jobId;
+          // The provider runs on and finishes the video (so it may bill it).
+          const deadline = Date.now() + 30_000;
+          let job = await upstream(stack, kind, jobId);
+          while (job.body.status !== 'COMPLETED' && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            job = await upstream(stack, kind, jobId);
+          }
+          assert.equal(job.body.status, 'COMPLETED', JSON.stringify(job.body));
+          assert.equal(job.body.error, undefined, 'the video was made');
+          const final = await call(`${stack.host.url}/api/videos/${id}`);
+          assert.equal(final.status, 200, final.text);
+          assert.equal(final.body.phase, 'cancelled', JSON.stringify(final.body));
+          assert.equal(final.body.upstream.finishedAfterCancel, true, JSON.stringify(final.body));
+          assert.equal(final.body.upstream.status, 'COMPLETED');
+          assert.equal(final.body.videos, undefined);
+          assert.deepEqual(await videoBlobs(stack.container, `${id}/`), []);
+        } finally {
+          await admin(stack, 'PATCH', 'config', { timeScale: 0.05, falIgnoreRunningCancel: false });
+        }
+      });
+    }
+
     test("a refused prompt ends the request failed with the provider's message", async () => {
       await admin(stack, 'PATCH', 'config', { denyList: ['forbidden'] });
       try {

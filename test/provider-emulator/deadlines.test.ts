@@ -49,8 +49,8 @@ test('fal: a request not started within X-Fal-Request-Timeout completes as reque
   }
 });
 
-test('Replicate: Cancel-After before the start aborts, after the start cancels; malformed is refused', async () => {
-  const emulator = await startProviderEmulator({ timeScale: 0.05 });
+test('Replicate: Cancel-After before the start aborts, after the start cancels; malformed or under 5 s is refused', async () => {
+  const emulator = await startProviderEmulator({ timeScale: 3.5 });
   const create = (cancelAfter: string) =>
     fetch(`${emulator.url}/replicate/v1/models/kwaivgi/kling-v2.0/predictions`, {
       method: 'POST',
@@ -62,24 +62,30 @@ test('Replicate: Cancel-After before the start aborts, after the start cancels; 
       fetch(`${emulator.url}/replicate/v1/predictions/${id}`, { headers: { authorization: 'Bearer r8' } }),
     );
   try {
-    // 5 s of 16:9 kling at this scale: ~90 ms of boot, then ~810 ms of processing.
-    const early = await json<{ id: string; deadline: string }>(create('20ms'));
-    const mid = await json<{ id: string }>(create('0.4s'));
+    // 5 s of 16:9 kling at this scale: ~6.3 s of boot, then ~57 s of processing; 5 s is the
+    // shortest Cancel-After Replicate allows.
+    const early = await json<{ id: string; deadline: string }>(create('5s'));
+    const mid = await json<{ id: string }>(create('7.5s'));
     assert.ok(early.deadline, 'the prediction shows its deadline');
     const aborted = await waitFor(
       () => get(early.id),
       (p) => p.status !== 'starting',
       'ended',
+      400,
+      25,
     );
     assert.deepEqual([aborted.status, aborted.started_at], ['aborted', null]);
     const canceled = await waitFor(
       () => get(mid.id),
       (p) => !['starting', 'processing'].includes(p.status),
       'ended',
+      400,
+      25,
     );
     assert.equal(canceled.status, 'canceled');
     assert.ok(canceled.started_at, 'it had started');
-    assert.equal((await create('soon')).status, 400);
+    for (const value of ['soon', '4s', '500ms', '4.9'])
+      assert.equal((await create(value)).status, 400, value);
   } finally {
     await emulator.stop();
   }

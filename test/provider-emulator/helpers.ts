@@ -71,3 +71,26 @@ export async function downloadAndProbe(url: string, headers: Record<string, stri
 }
 
 export const json = async <T>(response: Response | Promise<Response>) => (await (await response).json()) as T;
+
+/** A fal status object as the fal tests read it. */
+export interface FalStatus {
+  status: string;
+  queue_position?: number;
+  logs?: Array<{ message: string; level: string; timestamp: string }> | null;
+  error?: string;
+  error_type?: string;
+  response_url: string;
+  status_url: string;
+  cancel_url: string;
+  request_id: string;
+}
+
+/** Calls to the fal dialect of the emulator at `url()` with `Authorization: Key <key>` and a JSON body. */
+export function falCaller(url: () => string, defaultKey: string) {
+  return (method: string, route: string, body?: unknown, key = defaultKey) =>
+    fetch(`${url()}${route}`, {
+      method,
+      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}

@@ -194,7 +194,12 @@ test("POST /_admin/expire/{id} removes a prediction's data; created_after/create
         (p) => p.id,
       );
     assert.deepEqual(await list(''), [second.id, first.id]);
-    assert.deepEqual(await list(`created_after=${encodeURIComponent(first.created_at)}`), [second.id]);
+    // "at or after" / "before" (the OpenAPI document's words).
+    assert.deepEqual(await list(`created_after=${encodeURIComponent(second.created_at)}`), [second.id]);
+    assert.deepEqual(await list(`created_after=${encodeURIComponent(first.created_at)}`), [
+      second.id,
+      first.id,
+    ]);
     assert.deepEqual(await list(`created_before=${encodeURIComponent(second.created_at)}`), [first.id]);
     const done = await waitFor(
       () => json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`)),
