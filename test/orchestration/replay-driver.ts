@@ -8,12 +8,7 @@ import {
   type OrchestratorState,
 } from '../../emulators/functions-host/durable/actions.js';
 import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
-
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => {
-    listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
-  };
-};
+import { Orchestrator } from '../support/durable-sdk.js';
 
 export interface ActivityCall {
   name: string;
