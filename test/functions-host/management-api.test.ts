@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
 import { call, instanceUrl, start, startFixtureHost, waitForInstance, type Answer } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 let host: RunningHost;
 before(async () => {
@@ -203,7 +204,7 @@ describe('GET instances/{instanceId}', () => {
       `createdTime ${firstStatus.createdTime} lies between the POST (${new Date(before).toISOString()}) and its answer (${new Date(after).toISOString()})`,
     );
     // The second instance is created in a later millisecond: the filter must tell them apart.
-    while (Date.now() <= created) await new Promise((resolve) => setImmediate(resolve));
+    await eventually('a later millisecond', () => Date.now() > created, { everyMs: 1 });
     const second = await start(host, 'waiter', undefined, `${prefix}-ms-2`);
     const secondCreated = (await call(instanceUrl(host, second.id))).body.createdTime as string;
     const listed = await call(
