@@ -90,6 +90,11 @@ export function limitStream(limit: number): Transform {
   });
 }
 
+/** Refused uploads whose connection drop (a second after the 413) has not run yet; shown by
+ * GET /admin/host/status as `uploadsClosing`, so a caller can wait for every drop to have run. */
+let uploadsClosing = 0;
+export const refusedUploadsClosing = () => uploadsClosing;
+
 /**
  * Answers 413; the rest of the upload is discarded as it arrives (never kept). A client
  * that goes on sending loses the connection a second later: closing at once would reset
@@ -110,10 +115,13 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
   req.resume();
   // The client may reset the connection meanwhile: that is expected, not an error to crash on.
   req.on('error', () => undefined);
-  const drop = () =>
+  const drop = () => {
+    uploadsClosing++;
     setTimeout(() => {
       if (!req.complete && socket && !socket.destroyed) socket.destroy();
+      uploadsClosing--;
     }, 1000).unref();
+  };
   if (res.writableFinished) drop();
   else res.once('finish', drop);
 }

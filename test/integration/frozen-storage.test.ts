@@ -14,6 +14,7 @@ import {
   type Answer,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 /** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
@@ -56,7 +57,6 @@ describe('storage that stops answering', () => {
     const pid = stack.azurite.process.pid!;
     process.kill(pid, 'SIGSTOP');
     let answers: (Answer | string)[];
-    const began = Date.now();
     try {
       answers = await Promise.all([
         patiently(`${stack.host.url}/api/videos`, {
@@ -70,7 +70,6 @@ describe('storage that stops answering', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    const elapsed = Date.now() - began;
     for (const [what, answer] of ['POST', 'GET', 'DELETE'].map((name, i) => [name, answers[i]] as const)) {
       assert.ok(typeof answer !== 'string', `${what}: ${answer as string}`);
       assert.equal(answer.status, 503, `${what}: ${answer.status} ${answer.text}`);
@@ -78,16 +77,18 @@ describe('storage that stops answering', () => {
       assert.equal(answer.headers.get('content-type'), 'application/problem+json', what);
       assert.equal(answer.body.status, 503, what);
     }
-    assert.ok(elapsed < 20_000, `answered within the app's timeout, not the caller's (${elapsed} ms)`);
+    // Each was a 503 (not patiently's "no answer"): the app answered on its own storage timeout,
+    // before the caller's patience ran out, without a wall-clock bound a loaded machine can break.
 
     // Storage is back: the start that was answered 503 may go through now. Nobody knows its id,
     // so it must end cancelled, with any job it made cancelled too, and never complete.
     let others: InstanceRow[] = [];
-    for (let i = 0; i < 100; i++) {
-      others = (await instances()).filter((row) => row.instanceId !== known);
-      if (others.length > 0 && others.every((row) => row.runtimeStatus === 'Terminated')) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await eventually(
+      'the late start terminated',
+      async () => (others = (await instances()).filter((row) => row.instanceId !== known)),
+      (rows) => rows.length > 0 && rows.every((row) => row.runtimeStatus === 'Terminated'),
+      { everyMs: 200 },
+    ).catch(() => undefined); // the assertions below say what was found instead
     // (The Node host carries out the start it was sent once Azurite answers: one instance.)
     assert.equal(others.length, 1, `the start went through late: ${JSON.stringify(others)}`);
     assert.equal(
@@ -95,8 +96,12 @@ describe('storage that stops answering', () => {
       'Terminated',
       `a start answered 503 does not run: ${JSON.stringify(others)}`,
     );
-    // Give a create in flight time to land and see the cancel mark.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // A create in flight lands and sees the cancel mark before the host has no activity left.
+    await eventually(
+      'no episode or activity pending on the host',
+      async () => (await call(`${stack.host.url}/admin/host/status`)).body?.durableIdle,
+      (idle) => idle === true,
+    );
     const stats = await emulatorStats(stack.emulator);
     const made = totalJobsCreated(stats) - jobsBefore;
     const deleted = Object.values(

@@ -12,6 +12,7 @@ import {
   EMULATOR_KEY,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 type Kind = 'fal' | 'replicate';
 const MODELS: Record<Kind, string> = {
@@ -69,20 +70,16 @@ async function waitForUpstream(
   statuses: string[],
   timeoutMs = 20_000,
 ): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const answer = await call(`${stack.host.url}/api/videos/${id}`);
-    last = answer.body;
-    if (
-      answer.status === 200 &&
-      statuses.includes(answer.body.upstream?.status) &&
-      answer.body.upstream?.jobId
-    )
-      return answer.body;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${id} never showed ${statuses.join('/')}: ${JSON.stringify(last)}`);
+  const answer = await eventually(
+    `${id} showing ${statuses.join('/')} with a job id`,
+    () => call(`${stack.host.url}/api/videos/${id}`),
+    (last) =>
+      last.status === 200 &&
+      statuses.includes(last.body.upstream?.status) &&
+      Boolean(last.body.upstream?.jobId),
+    { timeoutMs, everyMs: 50 },
+  );
+  return answer.body;
 }
 
 for (const kind of ['fal', 'replicate'] as const) {
@@ -153,8 +150,14 @@ for (const kind of ['fal', 'replicate'] as const) {
         const started = Date.now();
         const id = await startVideo(stack.host, body(kind, `A lost answer ${Date.now()}.`));
         try {
-          for (let i = 0; i < 200 && (await creates(stack, kind)) === before; i++)
-            await new Promise((resolve) => setTimeout(resolve, 25));
+          await eventually(
+            'the create whose answer is lost',
+            () => creates(stack, kind),
+            (n) => n > before,
+            {
+              everyMs: 25,
+            },
+          ).catch(() => undefined); // the outcome below is checked either way
         } finally {
           await admin(stack, 'DELETE', 'faults');
         }

@@ -13,23 +13,28 @@ import {
   waitForVideo,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 let stack: PipelineStack;
 /** Oldest first: sora (completed), fal (completed), replicate (completed), openai (cancelled). */
 const ids: string[] = [];
 const prompt = 'A paper boat on a rainy street.';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Returns once the clock is past the moment it was called: a request started after it has a
+ * later creation time (the host keeps milliseconds), so "newest first" is unambiguous. */
+const laterMillisecond = () => {
+  const now = Date.now();
+  return eventually('a later millisecond', () => Date.now() > now);
+};
 
 before(async () => {
   stack = await startPipelineStack();
-  // The durable created time has whole seconds: a second apart, newest-first is unambiguous.
   for (const body of [
     quickstartBody,
     { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video', prompt },
     { provider: 'replicate', model: 'kwaivgi/kling-v2.0', prompt },
   ]) {
     ids.push(await startVideo(stack.host, body));
-    await sleep(1100);
+    await laterMillisecond();
   }
   await Promise.all(
     ids.map(async (id) => assert.equal((await waitForVideo(stack.host, id)).phase, 'completed')),
@@ -167,9 +172,7 @@ describe('GET /api/videos after the requests above', () => {
   test("a request with a callbackUrl: its item carries the callback's delivery, as GET /api/videos/{id} does", async () => {
     const hook = await tinyServer((_req, res) => res.writeHead(204).end());
     try {
-      // The Node host keeps creation times in whole seconds: start in a later second than the
-      // requests above (the cancelled one is made just before), so "newest" is one request.
-      await sleep(1100);
+      await laterMillisecond(); // than the cancelled request made just before
       const id = await startVideo(stack.host, {
         provider: 'replicate',
         model: 'kwaivgi/kling-v2.0',
@@ -177,14 +180,12 @@ describe('GET /api/videos after the requests above', () => {
         callbackUrl: `${hook.url}/hook`,
       });
       assert.equal((await waitForVideo(stack.host, id)).phase, 'completed');
-      let item: any;
-      for (
-        const deadline = Date.now() + 30_000;
-        Date.now() < deadline && !item?.callback?.delivered;
-        await sleep(100)
-      ) {
-        [item] = (await list('?limit=1')).items;
-      }
+      const item = await eventually(
+        'the newest item with its callback delivered',
+        async () => (await list('?limit=1')).items[0],
+        (newest: any) => Boolean(newest?.callback?.delivered),
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
       assert.equal(item.id, id, 'the newest request');
       assert.deepEqual(item.callback, {
         type: 'video.completed',

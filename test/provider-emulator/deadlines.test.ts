@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startProviderEmulator } from '../../emulators/providers/index.js';
 import { durationMs } from '../../emulators/providers/replicate/create-request.js';
-import { json, waitFor } from './helpers.js';
+import { json } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 test('fal: a request not started within X-Fal-Request-Timeout completes as request_timeout (504, user)', async () => {
   const emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 1 });
@@ -22,10 +23,10 @@ test('fal: a request not started within X-Fal-Request-Timeout completes as reque
     const blocker = await submit('runs first');
     const late = await submit('waits too long', { 'x-fal-request-timeout': '0.3' });
     const patient = await submit('waits', { 'x-fal-request-timeout': '600' });
-    const done = await waitFor(
+    const done = await eventually(
+      'COMPLETED',
       () => json<{ status: string; error_type?: string }>(get(late.status_url)),
       (s) => s.status === 'COMPLETED',
-      'COMPLETED',
     );
     assert.equal(done.error_type, 'request_timeout');
     assert.equal(
@@ -37,11 +38,10 @@ test('fal: a request not started within X-Fal-Request-Timeout completes as reque
     assert.equal(result.status, 504);
     assert.equal(result.headers.get('x-fal-request-timeout-type'), 'user');
     assert.equal(result.headers.get('x-fal-error-type'), 'request_timeout');
-    const next = await waitFor(
+    const next = await eventually(
+      'patient COMPLETED',
       () => json<{ status: string; error_type?: string }>(get(patient.status_url)),
       (s) => s.status === 'COMPLETED',
-      'patient COMPLETED',
-      1000,
     );
     assert.equal(next.error_type, undefined, 'a generous timeout does not fire');
   } finally {
@@ -67,20 +67,16 @@ test('Replicate: Cancel-After before the start aborts, after the start cancels; 
     const early = await json<{ id: string; deadline: string }>(create('5s'));
     const mid = await json<{ id: string }>(create('7.5s'));
     assert.ok(early.deadline, 'the prediction shows its deadline');
-    const aborted = await waitFor(
+    const aborted = await eventually(
+      'ended',
       () => get(early.id),
       (p) => p.status !== 'starting',
-      'ended',
-      400,
-      25,
     );
     assert.deepEqual([aborted.status, aborted.started_at], ['aborted', null]);
-    const canceled = await waitFor(
+    const canceled = await eventually(
+      'ended',
       () => get(mid.id),
       (p) => !['starting', 'processing'].includes(p.status),
-      'ended',
-      400,
-      25,
     );
     assert.equal(canceled.status, 'canceled');
     assert.ok(canceled.started_at, 'it had started');

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { falCaller, json, type FalStatus as Status, waitFor } from './helpers.js';
+import { falCaller, json, type FalStatus as Status } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
@@ -27,18 +28,18 @@ describe('provider emulator: fal queue over HTTP', () => {
     const s = await submit({ prompt: 'codes' });
     const early = await call('GET', new URL(s.status_url).pathname);
     assert.equal(early.status, 202);
-    const running = await waitFor(
+    const running = await eventually(
+      'IN_PROGRESS',
       () => status(s),
       (v) => v.status === 'IN_PROGRESS',
-      'IN_PROGRESS',
     );
     assert.ok(Array.isArray(running.logs));
     const withoutLogs = await json<Status>(call('GET', new URL(s.status_url).pathname));
     assert.ok(!Array.isArray(withoutLogs.logs) || withoutLogs.logs.length === 0);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(s),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 
@@ -52,20 +53,20 @@ describe('provider emulator: fal queue over HTTP', () => {
     });
     assert.equal(ok.status, 200);
     const s = await json<Status>(ok);
-    const done = await waitFor(
+    const done = await eventually(
+      'COMPLETED',
       () => status(s),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
     assert.equal(done.error, undefined);
   });
 
   test('a denied prompt completes with an error; its result is a 422 content_policy_violation', async () => {
     const s = await submit({ prompt: 'Something FORBIDDEN' });
-    const done = await waitFor(
+    const done = await eventually(
+      'COMPLETED',
       () => status(s),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
     assert.equal(done.error_type, 'content_policy_violation');
     const result = await call('GET', new URL(s.response_url).pathname);
@@ -83,10 +84,10 @@ describe('provider emulator: fal queue over HTTP', () => {
     const refused = await call('POST', `/fal/${KLING}?fal_max_queue_length=1`, { prompt: 'q3' }, 'k3');
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(first, 'k3'),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 
@@ -107,10 +108,10 @@ describe('provider emulator: fal queue over HTTP', () => {
     const s = await submit({ prompt: 'mine' }, KLING, 'k5');
     assert.equal((await call('GET', new URL(s.status_url).pathname, undefined, 'k6')).status, 404);
     assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'k5')).status, 400);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(s, 'k5'),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 });
@@ -143,7 +144,8 @@ describe('provider emulator: fal concurrency', () => {
       const positions: number[] = [];
       let inProgressAtOnce = 0;
       let sawOtherKeyRunBeside = false;
-      await waitFor(
+      await eventually(
+        'all COMPLETED',
         async () => {
           const all = await Promise.all(requests.map((r) => status(r)));
           inProgressAtOnce = Math.max(inProgressAtOnce, all.filter((s) => s.status === 'IN_PROGRESS').length);
@@ -156,8 +158,6 @@ describe('provider emulator: fal concurrency', () => {
           return all;
         },
         (all) => all.every((s) => s.status === 'COMPLETED'),
-        'all COMPLETED',
-        1000,
       );
       assert.equal(inProgressAtOnce, 1, 'never more than falConcurrency in progress for one key');
       assert.ok(sawOtherKeyRunBeside, 'another key has its own limit');
@@ -192,10 +192,10 @@ describe('provider emulator: fal files, faults and admin', () => {
     try {
       const finish = async () => {
         const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'file' }));
-        await waitFor(
+        await eventually(
+          'COMPLETED',
           () => json<Status>(call('GET', new URL(s.status_url).pathname)),
           (v) => v.status === 'COMPLETED',
-          'COMPLETED',
         );
         const result = await json<{ video: { url: string; file_size: number } }>(
           call('GET', new URL(s.response_url).pathname),
@@ -223,14 +223,14 @@ describe('provider emulator: fal files, faults and admin', () => {
         }),
       );
       const short = await finish();
-      const gone = await waitFor(
+      const gone = await eventually(
+        'the short-lived file gone',
         async () => {
           const response = await fetch(short.url);
           await response.arrayBuffer();
           return { status: response.status, at: Date.now() };
         },
         (v) => v.status === 404,
-        'the short-lived file gone',
       );
       const shortTiming = await json<{ finishedAtMs: number }>(
         fetch(`${emulator.url}/_admin/jobs/${short.id}`),

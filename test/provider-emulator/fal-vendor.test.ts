@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { falCaller, json, type FalStatus as Status, startReceiver, waitFor } from './helpers.js';
+import { falCaller, json, type FalStatus as Status, startReceiver } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
@@ -26,10 +27,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
       body: JSON.stringify(settings),
     });
   const completed = (s: Status, key = 'kv') =>
-    waitFor(
+    eventually(
+      'COMPLETED',
       () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, key)),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   before(async () => {
     emulator = await startProviderEmulator({ timeScale: 0.05, falConcurrency: 2 });
@@ -65,10 +66,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
         assert.equal(body.detail[0].url, `https://docs.fal.ai/errors#${body.detail[0].type}`);
         assert.equal(result.headers.get('x-fal-retryable'), 'false');
         assert.equal(result.headers.get('x-fal-request-id'), s.request_id);
-        const delivered = await waitFor(
+        const delivered = await eventually(
+          'the ERROR webhook',
           async () => hook.received.map((w) => JSON.parse(w.body) as Record<string, unknown>),
           (all) => all.some((w) => w.request_id === s.request_id),
-          'the ERROR webhook',
         );
         const webhook = delivered.find((w) => w.request_id === s.request_id)!;
         assert.equal(webhook.status, 'ERROR');
@@ -101,10 +102,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
           'kc',
         ),
       );
-      await waitFor(
+      await eventually(
+        'IN_PROGRESS',
         () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, 'kc')),
         (v) => v.status === 'IN_PROGRESS',
-        'IN_PROGRESS',
       );
       const cancel = await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kc');
       assert.equal(cancel.status, 202);
@@ -116,10 +117,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
       const video = (await json<{ video: { url: string } }>(result)).video;
       assert.equal((await fetch(video.url)).status, 200);
       // Its webhook is the OK one (`error: null`, as in fal's webhook docs), cancel or not.
-      const [webhook] = await waitFor(
+      const [webhook] = await eventually(
+        'the webhook',
         async () => hook.received.map((w) => JSON.parse(w.body) as Record<string, unknown>),
         (all) => all.length > 0,
-        'the webhook',
       );
       assert.deepEqual([webhook.status, webhook.error], ['OK', null]);
 
@@ -138,10 +139,10 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
 
   test('by default a running request honours the cancel and ends client_cancelled', async () => {
     const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'stops' }, 'kd'));
-    await waitFor(
+    await eventually(
+      'IN_PROGRESS',
       () => json<Status>(call('GET', new URL(s.status_url).pathname, undefined, 'kd')),
       (v) => v.status === 'IN_PROGRESS',
-      'IN_PROGRESS',
     );
     assert.equal((await call('PUT', new URL(s.cancel_url).pathname, undefined, 'kd')).status, 202);
     const done = await completed(s, 'kd');
@@ -225,12 +226,11 @@ describe('provider emulator: fal behaviours beyond the happy path', () => {
     const malformed = await submit('not json');
     const short = await submit('{"expiration_duration_seconds": 1}');
     assert.equal((await fetch(short)).status, 200);
-    await waitFor(
+    await eventually(
+      'the 1 s file gone',
       async () => (await fetch(short)).status,
       (status) => status === 404,
-      'the 1 s file gone',
-      200,
-      25,
+      { timeoutMs: 5000 },
     );
     for (const url of [kept, ignored, malformed]) assert.equal((await fetch(url)).status, 200, url);
   });

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, startReceiver, waitFor } from './helpers.js';
+import { json, startReceiver } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 type JsonObject = Record<string, any>;
 
@@ -134,10 +135,10 @@ describe("provider emulator: Replicate answers match Replicate's OpenAPI documen
         schemas.statuses.modelCreate,
         'create',
       );
-      await waitFor(
+      await eventually(
+        'processing',
         async () => check(await api('GET', toCancel.urls.get), schemas.statuses.get, 'get'),
         (p) => p.status === 'processing',
-        'processing',
       );
       await check(
         await api('POST', toCancel.urls.cancel),
@@ -145,10 +146,10 @@ describe("provider emulator: Replicate answers match Replicate's OpenAPI documen
         'cancel while processing',
       );
       for (const p of created)
-        await waitFor(
+        await eventually(
+          'the end',
           async () => check(await api('GET', p.urls.get), schemas.statuses.get, 'get'),
           (now) => ['succeeded', 'failed'].includes(now.status),
-          'the end',
         );
       await check(await api('POST', created[0].urls.cancel), schemas.statuses.cancel, 'cancel after the end');
       assert.ok((await api('POST', `/_admin/expire/${created[0].id}`)).ok);
@@ -171,13 +172,13 @@ describe("provider emulator: Replicate answers match Replicate's OpenAPI documen
       const secret = await json<JsonObject>(api('GET', '/replicate/v1/webhooks/default/secret'));
       assertValid(schemas.secret, secret, 'webhook secret');
 
-      const bodies = await waitFor(
+      const bodies = await eventually(
+        'terminal webhooks',
         async () => hook.received.map((w) => JSON.parse(w.body) as JsonObject),
         (all) =>
           [created[0].id, created[1].id, toCancel.id].every((id) =>
             all.some((b) => b.id === id && ['succeeded', 'failed', 'canceled'].includes(b.status)),
           ),
-        'terminal webhooks',
       );
       for (const body of bodies) assertValid(schemas.prediction, body, `webhook (${body.status})`);
       assert.ok(new Set(bodies.map((b) => b.status)).size >= 4, 'webhooks at several statuses');

@@ -20,7 +20,7 @@ export function createFalDialect(core: Core): Dialect {
   const queue = new JobQueue<FalRequest>(() => core.settings.falConcurrency);
   const signer = createFalSigner();
   const webhooks = new WebhookSender(core);
-  const watcher = new Watcher<FalRequest>((r) => sendWhenFinal({ core, queue, signer, webhooks }, r));
+  const watcher = new Watcher<FalRequest>(core, (r) => sendWhenFinal({ core, queue, signer, webhooks }, r));
   const deps: FalDeps = { core, queue, signer, watcher };
   return {
     routes: guarded(falGate(core), deps, FAL_ROUTES),

@@ -70,7 +70,9 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const request = await readCreateRequest(ctx);
   if (!request) return;
   creates.record();
-  const p = newPrediction(core, ctx, token, request, now);
+  // Created once its body is read, not when the request arrived: under load reading it can take
+  // longer than the boot time, and the `start` webhook sent next would show it already processing.
+  const p = newPrediction(core, ctx, token, request, Date.now());
   queue.add(p);
   core.countCreate('replicate', p.model.id, queue.runningBy((j) => j.model.id)[p.model.id] ?? 0);
   if (p.webhook) {
