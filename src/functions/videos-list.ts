@@ -18,6 +18,7 @@ import type { VideoPhase } from '../status/view-schemas.js';
 import { withTimeout } from '../storage/with-timeout.js';
 import { listQuerySchema, type ListQuery, type VideoList } from './api-schemas.js';
 import { problem } from './problem.js';
+import { ID_PATTERN } from './videos-api.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 
 const { OrchestrationRuntimeStatus: Runtime } = df;
@@ -47,14 +48,25 @@ export function encodePosition(position: Position): string {
   return Buffer.from(JSON.stringify([position.createdMs, position.id])).toString('base64url');
 }
 
+/** The latest instant a .NET DateTime (the durable extension's query parameter) can hold, less the
+ * second the query adds: a position beyond it could not be asked for. */
+const LATEST_POSITION_MS = Date.UTC(9999, 11, 31, 23, 59, 58);
+const MAX_TOKEN_LENGTH = 256;
+
+/** A position this API could have given out, or undefined: a time within a DateTime's range and
+ * an id of the shape the API accepts; anything else (a tampered token) is the caller's error. */
 export function decodePosition(token: string): Position | undefined {
+  if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (
       Array.isArray(value) &&
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
-      typeof value[1] === 'string'
+      value[0] >= 0 &&
+      value[0] <= LATEST_POSITION_MS &&
+      typeof value[1] === 'string' &&
+      ID_PATTERN.test(value[1])
     )
       return { createdMs: value[0], id: value[1] };
   } catch {

@@ -56,6 +56,9 @@ function withoutLinks(view: any): any {
   );
 }
 
+/** A token shaped like the ones the list gives out, holding what a caller chose. */
+const token = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
 describe('GET /api/videos', () => {
   test('lists every request newest first, each item the view GET /api/videos/{id} answers, with read links', async () => {
     const page = await list();
@@ -130,9 +133,15 @@ describe('GET /api/videos', () => {
     ['?limit=-1', 'limit'],
     ['?phase=sleeping', 'phase'],
     ['?continuationToken=not-a-token', 'continuationToken'],
+    // Issue item: tokens edited by hand (a time no date can hold, an id no request has) were an empty 500.
+    [`?continuationToken=${token([Number.MAX_SAFE_INTEGER, 'a'])}`, 'continuationToken'],
+    [`?continuationToken=${token([-62198755200001, 'a'])}`, 'continuationToken'],
+    [`?continuationToken=${token([1_700_000_000_000, "'); drop"])}`, 'continuationToken'],
+    [`?continuationToken=${token([1_700_000_000_000, 'a'.repeat(5000)])}`, 'continuationToken'],
+    [`?continuationToken=${token([1_700_000_000_000, { id: 'a' }])}`, 'continuationToken'],
     ['?provider=', 'provider'],
   ] as const) {
-    test(`${query} → 400 problem naming ${field}`, async () => {
+    test(`${query.length > 60 ? `${query.slice(0, 60)}…` : query} → 400 problem naming ${field}`, async () => {
       const answer = await call(`${stack.host.url}/api/videos${query}`);
       assert.equal(answer.status, 400, answer.text);
       assert.match(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
