@@ -8,10 +8,12 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { toJobSummary } from '../activities/video-activities.js';
 import { UPSTREAM_JOB_EVENT } from '../orchestrations/contracts.js';
-import { WebhookVerificationError } from '../errors.js';
+import { DependencyTimeoutError, WebhookVerificationError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
+import { withTimeout } from '../storage/with-timeout.js';
 import { problem } from './problem.js';
+import { answeringTimeoutsWith503 } from './unavailable.js';
 
 /** Webhook bodies are one job's state: far below this. */
 export const MAX_CALLBACK_BYTES = 1024 * 1024;
@@ -74,14 +76,23 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
       );
     }
 
-    const instanceId = await deps.claims().ownerOf(provider.name, event.jobId);
+    // Storage calls are bounded as in the videos API: frozen storage is a 503 + Retry-After, which
+    // providers retry, never a delivery held open.
+    const instanceId = await withTimeout(
+      'finding the job owner',
+      deps.claims().ownerOf(provider.name, event.jobId),
+    );
     // Not ours (yet): the create may not have recorded its job. A 404 makes the provider retry.
     if (!instanceId)
       return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
     if (!event.job) return { status: 200, jsonBody: { received: true, instanceId } };
     try {
-      await df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job));
+      await withTimeout(
+        'raising the job event',
+        df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job)),
+      );
     } catch (error) {
+      if (error instanceof DependencyTimeoutError) throw error;
       // The request already ended (completed, failed, cancelled): the event changes nothing.
       context.log(
         `Ignored a ${provider.name} webhook for ${instanceId}: ${(error as Error).message.split('\n')[0]}`,
@@ -90,5 +101,5 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
     }
     return { status: 200, jsonBody: { received: true, instanceId } };
   }
-  return { receive };
+  return { receive: answeringTimeoutsWith503(receive) };
 }
