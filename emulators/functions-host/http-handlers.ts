@@ -330,6 +330,20 @@ export async function invokeByAdmin(
     : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
 }
 
+/** What the host says about itself (its functions, its memory): with --require-keys only to the
+ * master key, as Azure keeps its admin API behind it. */
+function hostInfo(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  info: Record<string, unknown>,
+): void {
+  if (!keyOpens(deps.keys, 'admin', keyFrom(req, url)))
+    return sendJson(res, 401, { message: 'The master key is required.' });
+  sendJson(res, 200, info);
+}
+
 /** Every request: the durable endpoints, the admin API, then the HTTP triggers; a handler that throws answers 500. */
 export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse): void {
   const { log, baseUrl } = deps;
@@ -352,7 +366,7 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
         ? handleDurable(deps, req, res, url, path.slice('/durabletask'.length), true)
         : path === '/admin/host/status'
           ? Promise.resolve(
-              sendJson(res, 200, {
+              hostInfo(deps, req, res, url, {
                 state: 'Running',
                 version: HOST_VERSION,
                 id: 'node-functions-host',
@@ -363,7 +377,7 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
             ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
             : path === '/' || path === ''
               ? Promise.resolve(
-                  sendJson(res, 200, {
+                  hostInfo(deps, req, res, url, {
                     message: 'The Node Functions host is running.',
                     functions: [...deps.registry.functions.keys()],
                   }),
