@@ -13,6 +13,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import { withTimeout } from '../storage/with-timeout.js';
 import { problem } from './problem.js';
+import { RefusalCounter } from './refusal-log.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 
 /** Webhook bodies are one job's state: far below this. */
@@ -45,6 +46,7 @@ async function readLimited(request: HttpRequest, limit: number): Promise<Buffer 
 const unauthorized = (detail: string) => problem(401, 'Unauthorized webhook', detail);
 
 export function createCallbacksApi(deps: CallbacksApiDeps) {
+  const refusals = new RefusalCounter();
   async function receive(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const provider = deps.providers().find(request.params.provider ?? '');
     // The same answer for "no such provider" and "bad signature": nothing to learn by probing.
@@ -62,7 +64,12 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
       event = await provider.webhooks.verify(headers, body);
     } catch (error) {
       if (error instanceof WebhookVerificationError) {
-        context.warn(`Refused a ${provider.name} webhook: ${error.message}`);
+        const refused = refusals.record(provider.name);
+        if (refused.write)
+          context.warn(
+            `Refused a ${provider.name} webhook: ${error.message} ` +
+              `(refused ${provider.name} webhooks: ${refused.count}; not logged since the last: ${refused.unwritten})`,
+          );
         return unauthorized('The webhook signature is missing, invalid or stale.');
       }
       // Our side could not check it (the provider's keys unreachable): ask the provider to retry.
@@ -101,5 +108,5 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
     }
     return { status: 200, jsonBody: { received: true, instanceId } };
   }
-  return { receive: answeringTimeoutsWith503(receive) };
+  return { receive: answeringTimeoutsWith503(receive), refusals };
 }
