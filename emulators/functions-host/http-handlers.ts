@@ -11,6 +11,7 @@ import type { DurableHttpApi } from './durable/http-api.js';
 import type { Schedule, TimerTriggers } from './bindings/timer.js';
 import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
+  bodyBytesRead,
   checkDeclaredLength,
   limitStream,
   readBodyOr413,
@@ -207,6 +208,8 @@ async function streamThroughLibrary(
   } catch (error) {
     return refuseTooLarge(req, res, (error as Error).message);
   }
+  // Streamed, so the host holds no body; the limit still applies as on Azure.
+  const limited = limitStream(maxBody);
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
@@ -222,13 +225,27 @@ async function streamThroughLibrary(
     delete headers['x-ms-invocation-id'];
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
+    // The function answered without reading the whole body (a route's own limit, say): nothing
+    // will read the rest, so the host stops reading it too, as a front end does once the app
+    // has answered; the client's connection closes once it has had time to read the answer.
+    proxyRes.once('end', () => {
+      if (req.complete) return;
+      req.unpipe(limited);
+      proxied.destroy();
+      req.on('error', () => undefined);
+      const socket = req.socket as http.IncomingMessage['socket'] | null;
+      const close = () =>
+        setTimeout(() => {
+          if (!req.complete && socket && !socket.destroyed) socket.destroy();
+        }, 1000).unref();
+      if (res.writableFinished) close();
+      else res.once('finish', close);
+    });
   });
   proxied.on('error', (error) => {
     log.error(`HTTP stream proxy error: ${error.message}`);
     if (!res.headersSent) res.writeHead(502).end();
   });
-  // Streamed, so the host holds no body; the limit still applies as on Azure.
-  const limited = limitStream(maxBody);
   limited.on('error', (error) => {
     proxied.destroy();
     refuseTooLarge(req, res, error.message);
@@ -370,7 +387,8 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
                 state: 'Running',
                 version: HOST_VERSION,
                 id: 'node-functions-host',
-                memory: process.memoryUsage(),
+                memory: { ...process.memoryUsage(), peakRss: process.resourceUsage().maxRSS * 1024 },
+                requestBodyBytesRead: bodyBytesRead.total,
               }),
             )
           : path.startsWith('/admin/functions/')

@@ -13,6 +13,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import { withTimeout } from '../storage/with-timeout.js';
 import { problem } from './problem.js';
+import { readLimited } from './read-body.js';
 import { RefusalCounter } from './refusal-log.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 
@@ -22,25 +23,6 @@ export const MAX_CALLBACK_BYTES = 1024 * 1024;
 export interface CallbacksApiDeps {
   providers: () => ProviderRegistry;
   claims: () => JobClaims;
-}
-
-/** The body, or undefined once it passes `limit` bytes (reading stops there). */
-async function readLimited(request: HttpRequest, limit: number): Promise<Buffer | undefined> {
-  if (Number(request.headers.get('content-length') ?? 0) > limit) return undefined;
-  if (!request.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(Buffer.from(value));
-  }
 }
 
 const unauthorized = (detail: string) => problem(401, 'Unauthorized webhook', detail);
