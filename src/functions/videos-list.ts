@@ -13,7 +13,7 @@ import type { AppConfig } from '../config.js';
 import { GENERATE_VIDEO } from '../orchestrations/contracts.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { completeView } from '../status/status-links.js';
-import { toVideoStatus, type DurableStatusLike } from '../status/video-status.js';
+import { toVideoStatus, type DurableStatusLike, type VideoStatus } from '../status/video-status.js';
 import type { VideoPhase } from '../status/view-schemas.js';
 import { withTimeout } from '../storage/with-timeout.js';
 import { listQuerySchema, type ListQuery, type VideoList } from './api-schemas.js';
@@ -82,6 +82,26 @@ const newestFirst = (a: DurableStatusLike, b: DurableStatusLike) =>
 const isAfter = (status: DurableStatusLike, position: Position) =>
   createdMs(status) < position.createdMs ||
   (createdMs(status) === position.createdMs && status.instanceId < position.id);
+
+/** A callbackUrl's query string (and any user info or fragment) often carries the caller's token:
+ * the list, which shows many requests at once, gives only where the event goes. GET
+ * /api/videos/{id} still answers the whole URL. */
+function withoutCallbackSecrets(view: VideoStatus): VideoStatus {
+  const url = view.request?.callbackUrl;
+  if (!url || !view.request) return view;
+  let shown: string;
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    parsed.hash = '';
+    shown = parsed.href;
+  } catch {
+    shown = url.replace(/[?#].*$/s, '');
+  }
+  return { ...view, request: { ...view.request, callbackUrl: shown } };
+}
 
 /** The query string as the schema's values: a number stays text when it is not digits, so the schema names it. */
 function readQuery(
@@ -158,7 +178,9 @@ export function createVideosList(deps: { config: () => AppConfig; signer: () => 
     const signer = deps.signer();
     const container = deps.config().videoContainer;
     const items = await Promise.all(
-      page.map((status) => completeView(client, toVideoStatus(status), signer, container)),
+      page.map(async (status) =>
+        withoutCallbackSecrets(await completeView(client, toVideoStatus(status), signer, container)),
+      ),
     );
     const last = page.at(-1);
     const body: VideoList = {
