@@ -13,6 +13,7 @@ import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
   bodyBytesRead,
   checkDeclaredLength,
+  closeUnreadSoon,
   limitStream,
   readBodyOr413,
   refuseTooLarge,
@@ -232,14 +233,7 @@ async function streamThroughLibrary(
       if (req.complete) return;
       req.unpipe(limited);
       proxied.destroy();
-      req.on('error', () => undefined);
-      const socket = req.socket as http.IncomingMessage['socket'] | null;
-      const close = () =>
-        setTimeout(() => {
-          if (!req.complete && socket && !socket.destroyed) socket.destroy();
-        }, 1000).unref();
-      if (res.writableFinished) close();
-      else res.once('finish', close);
+      closeUnreadSoon(req, res);
     });
   });
   proxied.on('error', (error) => {

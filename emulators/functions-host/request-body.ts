@@ -115,6 +115,19 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
   }
   req.unpipe();
   req.resume();
+  closeUnreadSoon(req, res, socket);
+}
+
+/**
+ * Closes the connection of a request whose body is not read to its end, a second after the answer
+ * is sent (at once would reset it before the client has read the answer). `socket` is taken
+ * before the answer finishes: the request lets go of it then.
+ */
+export function closeUnreadSoon(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  socket = req.socket as http.IncomingMessage['socket'] | null,
+): void {
   // The client may reset the connection meanwhile: that is expected, not an error to crash on.
   req.on('error', () => undefined);
   const drop = () =>
