@@ -13,7 +13,9 @@ import { entitySchedulerId } from './durable/entity-model.js';
 import type { Schedule, TimerTriggers } from './bindings/timer.js';
 import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
+  bodyBytesRead,
   checkDeclaredLength,
+  closeUnreadSoon,
   limitStream,
   readBodyOr413,
   refusedUploadsClosing,
@@ -216,6 +218,8 @@ async function streamThroughLibrary(
   } catch (error) {
     return refuseTooLarge(req, res, (error as Error).message);
   }
+  // Streamed, so the host holds no body; the limit still applies as on Azure.
+  const limited = limitStream(maxBody);
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
@@ -231,13 +235,20 @@ async function streamThroughLibrary(
     delete headers['x-ms-invocation-id'];
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
+    // The function answered without reading the whole body (a route's own limit, say): nothing
+    // will read the rest, so the host stops reading it too, as a front end does once the app
+    // has answered; the client's connection closes once it has had time to read the answer.
+    proxyRes.once('end', () => {
+      if (req.complete) return;
+      req.unpipe(limited);
+      proxied.destroy();
+      closeUnreadSoon(req, res);
+    });
   });
   proxied.on('error', (error) => {
     log.error(`HTTP stream proxy error: ${error.message}`);
     if (!res.headersSent) res.writeHead(502).end();
   });
-  // Streamed, so the host holds no body; the limit still applies as on Azure.
-  const limited = limitStream(maxBody);
   limited.on('error', (error) => {
     proxied.destroy();
     refuseTooLarge(req, res, error.message);
@@ -360,6 +371,20 @@ export async function invokeByAdmin(
     : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
 }
 
+/** What the host says about itself (its functions, its memory): with --require-keys only to the
+ * master key, as Azure keeps its admin API behind it. */
+function hostInfo(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  info: Record<string, unknown>,
+): void {
+  if (!keyOpens(deps.keys, 'admin', keyFrom(req, url)))
+    return sendJson(res, 401, { message: 'The master key is required.' });
+  sendJson(res, 200, info);
+}
+
 /** Every request: the durable endpoints, the admin API, then the HTTP triggers; a handler that throws answers 500. */
 export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse): void {
   const { log, baseUrl } = deps;
@@ -382,11 +407,12 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
         ? handleDurable(deps, req, res, url, path.slice('/durabletask'.length), true)
         : path === '/admin/host/status'
           ? Promise.resolve(
-              sendJson(res, 200, {
+              hostInfo(deps, req, res, url, {
                 state: 'Running',
                 version: HOST_VERSION,
                 id: 'node-functions-host',
-                memory: process.memoryUsage(),
+                memory: { ...process.memoryUsage(), peakRss: process.resourceUsage().maxRSS * 1024 },
+                requestBodyBytesRead: bodyBytesRead.total,
                 uploadsClosing: refusedUploadsClosing(),
                 ...(deps.blobScans ? { blobTriggerScans: deps.blobScans() } : {}),
                 ...(deps.durableIdle ? { durableIdle: deps.durableIdle() } : {}),
@@ -398,7 +424,7 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
               ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
               : path === '/' || path === ''
                 ? Promise.resolve(
-                    sendJson(res, 200, {
+                    hostInfo(deps, req, res, url, {
                       message: 'The Node Functions host is running.',
                       functions: [...deps.registry.functions.keys()],
                     }),

@@ -20,6 +20,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
+import { readLimited } from './read-body.js';
 import { catalogOf, parseVideoRequest } from '../requests/video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
@@ -56,14 +57,8 @@ async function readJsonBody(
       ),
     };
   }
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES)
-    return {
-      ok: false,
-      response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),
-    };
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES)
+  const bytes = await readLimited(request, MAX_BODY_BYTES);
+  if (!bytes)
     return {
       ok: false,
       response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -233,6 +234,20 @@ describe('the deploy package', () => {
     const missing = loadPackage(copy);
     assert.equal(missing.codeCache, 'missing');
     assert.deepEqual(missing.functions, withCache.functions);
+  });
+
+  // Issue item: the code cache held the absolute path of the folder the build ran in.
+  test('no file names the build machine: its folders appear nowhere, and the cache serves any folder', () => {
+    const machinePaths = [packageDir, scratch, root, realpathSync(scratch)];
+    for (const file of readdirSync(packageDir)) {
+      const bytes = readFileSync(path.join(packageDir, file));
+      for (const machinePath of machinePaths)
+        assert.equal(bytes.includes(machinePath), false, `${file} contains ${machinePath}`);
+    }
+    const moved = path.join(scratch, 'elsewhere', 'wwwroot');
+    mkdirSync(path.dirname(moved), { recursive: true });
+    cpSync(packageDir, moved, { recursive: true });
+    assert.equal(loadPackage(moved).codeCache, 'accepted', 'the cache still applies in another folder');
   });
 });
 

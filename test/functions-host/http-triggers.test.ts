@@ -279,6 +279,17 @@ describe('--require-keys', () => {
     );
   });
 
+  // Issue item: both answered anyone, naming every function and the host's memory.
+  test("the host's own pages (its root and /admin/host/status) need the master key", async () => {
+    for (const path of ['/', '/admin/host/status']) {
+      assert.equal((await call(`${keyed.url}${path}`)).status, 401, `${path} without a key`);
+      for (const other of [keys.function, keys.system])
+        assert.equal((await call(`${keyed.url}${path}?code=${encodeURIComponent(other)}`)).status, 401, path);
+      const opened = await call(`${keyed.url}${path}`, { headers: { 'x-functions-key': keys.master } });
+      assert.equal(opened.status, 200, `${path} with the master key: ${opened.text}`);
+    }
+  });
+
   test('anonymous functions need no key', async () => {
     const answer = await call(`${keyed.url}/api/items/1`);
     assert.equal(answer.status, 200);

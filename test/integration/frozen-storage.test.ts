@@ -3,8 +3,10 @@
 // hanging, and a start it answered 503 must not run later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
 import {
   call,
+  EMULATOR_KEY,
   quickstartBody,
   emulatorStats,
   startPipelineStack,
@@ -50,10 +52,25 @@ async function instances(): Promise<InstanceRow[]> {
 }
 
 describe('storage that stops answering', () => {
-  test('POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
+  test('POST, GET, DELETE and a signed webhook answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
     const known = await startVideo(stack.host, small);
     assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
     const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));
+    // A genuine Replicate delivery (signed with the account's secret) for a job nobody owns: finding
+    // its owner reads storage. Issue item: this route had no bound and hung while storage was frozen.
+    const secret = (
+      await call(`${stack.emulator.url}/replicate/v1/webhooks/default/secret`, {
+        headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+      })
+    ).body.key as string;
+    const delivery = JSON.stringify({ id: 'job-frozen', status: 'processing', input: {}, output: null });
+    const sentAt = new Date();
+    const webhookHeaders = {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_frozen',
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_frozen', sentAt, delivery),
+    };
     const pid = stack.azurite.process.pid!;
     process.kill(pid, 'SIGSTOP');
     let answers: (Answer | string)[];
@@ -66,11 +83,18 @@ describe('storage that stops answering', () => {
         }),
         patiently(`${stack.host.url}/api/videos/${known}`),
         patiently(`${stack.host.url}/api/videos/${known}`, { method: 'DELETE' }),
+        patiently(`${stack.host.url}/api/callbacks/replicate`, {
+          method: 'POST',
+          headers: webhookHeaders,
+          body: delivery,
+        }),
       ]);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    for (const [what, answer] of ['POST', 'GET', 'DELETE'].map((name, i) => [name, answers[i]] as const)) {
+    for (const [what, answer] of ['POST', 'GET', 'DELETE', 'webhook'].map(
+      (name, i) => [name, answers[i]] as const,
+    )) {
       assert.ok(typeof answer !== 'string', `${what}: ${answer as string}`);
       assert.equal(answer.status, 503, `${what}: ${answer.status} ${answer.text}`);
       assert.match(answer.headers.get('retry-after') ?? '', /^\d+$/, `${what}: Retry-After`);
