@@ -251,12 +251,12 @@ for (const kind of ['fal', 'replicate'] as const) {
           assert.equal(cancelled.status, 202, cancelled.text);
           const jobId = seen.upstream.jobId;
           // The provider runs on and finishes the video (so it may bill it).
-          const deadline = Date.now() + 30_000;
-          let job = await upstream(stack, kind, jobId);
-          while (job.body.status !== 'COMPLETED' && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
-            job = await upstream(stack, kind, jobId);
-          }
+          const job = await eventually(
+            'the provider finished the job',
+            () => upstream(stack, kind, jobId),
+            (answer) => answer.body.status === 'COMPLETED',
+            { timeoutMs: 30_000, everyMs: 100 },
+          );
           assert.equal(job.body.status, 'COMPLETED', JSON.stringify(job.body));
           assert.equal(job.body.error, undefined, 'the video was made');
           const final = await call(`${stack.host.url}/api/videos/${id}`);
