@@ -3,12 +3,11 @@
 // and connecting only to addresses the callback-URL rules allow: the check runs again inside the
 // connection's own DNS lookup, so a name that resolves to a public address when checked and to a
 // private one when connecting (DNS rebinding) is refused too.
-import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { addressProblem, callbackUrlProblem, type CallbackUrlPolicy } from './callback-url.js';
+import { guardedLookup } from '../net/address-rule.js';
+import { callbackUrlProblem, type CallbackUrlPolicy } from './callback-url.js';
 
 export interface DeliveryResult {
   delivered: boolean;
@@ -27,25 +26,6 @@ export interface SignedEvent {
   secret: string;
   policy: CallbackUrlPolicy;
   timeoutMs: number;
-}
-
-/** dns.lookup, refusing any address the callback rules do not allow. */
-function guardedLookup(allowLoopback: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 0);
-      const list = addresses as unknown as Array<{ address: string; family: number }>;
-      const bad = list.map((entry) => addressProblem(entry.address, allowLoopback)).find(Boolean);
-      if (bad)
-        return callback(
-          Object.assign(new Error(`refused to connect: ${bad}`), { code: 'EUNSAFEADDRESS' }),
-          '',
-          0,
-        );
-      if (options.all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      callback(null, list[0].address, list[0].family);
-    });
-  };
 }
 
 export async function sendSignedEvent(event: SignedEvent): Promise<DeliveryResult> {
