@@ -206,10 +206,20 @@ function configuredProviders(raw: Readonly<Record<string, string | undefined>>):
   return providerNames.filter((name) => configured[name]);
 }
 
+/** App Service (and so Functions on Azure) sets these on every instance; never set locally. */
+export const azureMarkers = ['WEBSITE_SITE_NAME', 'WEBSITE_INSTANCE_ID'] as const;
+
+/** Whether the app runs on Azure: local-development allowances are refused there. */
+export function runsOnAzure(env: Readonly<Record<string, string | undefined>>): boolean {
+  return azureMarkers.some((name) => Boolean(env[name]?.trim()));
+}
+
 /** Rules across settings. Checked on the raw values so they are reported even when
  * another setting is invalid (zod skips refinements of an object that failed). */
-function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>): string[] {
+function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>, onAzure: boolean): string[] {
   const problems: string[] = [];
+  if (onAzure && raw.ALLOW_LOCAL_CALLBACKS?.trim().toLowerCase() === 'true')
+    problems.push('ALLOW_LOCAL_CALLBACKS is for local development only: it must not be true on Azure');
   if (!raw.VIDEO_STORAGE?.trim() && !raw.VIDEO_STORAGE__blobServiceUri?.trim()) {
     problems.push(
       'VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access',
@@ -279,7 +289,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ? []
       : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
     ...aliasProblems,
-    ...crossSettingProblems(picked),
+    ...crossSettingProblems(picked, runsOnAzure(env)),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;

@@ -2,10 +2,10 @@
 // right before each delivery (DNS can change in between). The app must never become a proxy
 // into its own network (SSRF): https only, no credentials, the default port, and every address
 // the host name resolves to global unicast (src/net/address-rule.ts). Locally, ALLOW_LOCAL_CALLBACKS lets plain http reach
-// loopback (a receiver on this machine), and nothing else private.
+// loopback (a receiver on this machine, any port), and nothing else: never http elsewhere.
 import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { addressProblem } from '../net/address-rule.js';
+import { addressProblem, isLoopbackAddress } from '../net/address-rule.js';
 
 export { addressProblem };
 
@@ -19,6 +19,8 @@ export interface CallbackUrlPolicy {
   /** Local development: http://127.0.0.1:… and other loopback addresses are allowed. */
   allowLoopback: boolean;
   lookup?: Lookup;
+  /** Callers' URLs: 2048 (the default); a provider's signed output URLs may be longer. */
+  maxLength?: number;
 }
 
 /** Checks what the URL itself says (no DNS): for request validation. */
@@ -29,7 +31,8 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
   } catch {
     return 'must be an absolute URL';
   }
-  if (raw.length > 2048) return 'must be at most 2048 characters';
+  const maxLength = policy.maxLength ?? 2048;
+  if (raw.length > maxLength) return `must be at most ${maxLength} characters`;
   const local = policy.allowLoopback && url.protocol === 'http:';
   if (url.protocol !== 'https:' && !local)
     return policy.allowLoopback
@@ -40,6 +43,7 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
   if (url.port !== '' && !local) return 'must use the default https port';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
+    if (local && !isLoopbackAddress(host)) return 'may be plain http only to a loopback address';
     const problem = addressProblem(host, policy.allowLoopback);
     if (problem) return `must reach a public address: ${problem}`;
   } else if (local && !/^localhost$/i.test(host)) {
@@ -71,7 +75,10 @@ export async function callbackUrlProblem(
     clearTimeout(timer);
   }
   if (addresses.length === 0) return `must name a host that resolves (${host} does not)`;
+  const local = policy.allowLoopback && new URL(raw).protocol === 'http:';
   for (const { address } of addresses) {
+    if (local && !isLoopbackAddress(address))
+      return `may be plain http only to a loopback address: ${host} resolves to ${address}`;
     const problem = addressProblem(address, policy.allowLoopback);
     if (problem) return `must reach a public address: ${host} resolves to ${problem}`;
   }

@@ -47,6 +47,14 @@ function ipv4Problem(ip: ipaddr.IPv4, shown: string, allowLoopback: boolean): st
   return undefined;
 }
 
+/** 127.0.0.0/8, ::1 or ::ffff:127.x.y.z: this machine itself. */
+export function isLoopbackAddress(address: string): boolean {
+  const text = address.replace(/^\[|\]$/g, '');
+  if (isIP(text) === 0) return false;
+  const ip = ipaddr.process(text);
+  return ip.range() === 'loopback';
+}
+
 /** Why this address may not be connected to, or undefined when it may. */
 export function addressProblem(address: string, allowLoopback: boolean): string | undefined {
   const text = address.replace(/^\[|\]$/g, '');

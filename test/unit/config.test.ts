@@ -1,7 +1,7 @@
 // Settings validation: defaults, both storage forms, and one message naming every problem.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
+import { azureMarkers, loadConfig, settingAliases, settingNames } from '../../src/config.js';
 import { ConfigError, ProviderTransientError } from '../../src/errors.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 
@@ -154,7 +154,26 @@ describe('loadConfig', () => {
       },
     });
     loadConfig(spy);
-    assert.deepEqual([...read].sort(), [...settingNames, ...Object.keys(settingAliases)].sort());
+    // Besides the settings: the markers Azure sets on every instance (never app settings).
+    assert.deepEqual(
+      [...read].sort(),
+      [...settingNames, ...Object.keys(settingAliases), ...azureMarkers].sort(),
+    );
+  });
+
+  // ALLOW_LOCAL_CALLBACKS on Azure (a security review's item 7): refused at start-up.
+  test('refuses the local-development callback allowance when running on Azure', () => {
+    for (const marker of azureMarkers) {
+      assert.throws(
+        () => loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true', [marker]: 'video-app' }),
+        /ALLOW_LOCAL_CALLBACKS .*must not be true on Azure/,
+      );
+      assert.equal(
+        loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'false', [marker]: 'x' }).allowLocalCallbacks,
+        false,
+      );
+    }
+    assert.equal(loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true' }).allowLocalCallbacks, true);
   });
 });
 
