@@ -3,6 +3,7 @@
 // video request. Secrets (the API key, connection strings) never appear in that message.
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { isLoopbackAddress } from './net/address-rule.js';
 
 /** Every setting the app reads (besides the old names in settingAliases). infra/ and
  * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
@@ -145,6 +146,42 @@ const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
   'must be an http(s) URL',
 );
+/** Where the app sends a key or trusts what comes back (a provider, fal's keys): https, or
+ * plain http to this machine only (the local emulator). */
+const optionalHttpsUrl = optionalHttpUrl.refine((value) => {
+  if (value === undefined || !URL.canParse(value)) return true;
+  const url = new URL(value);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'https:' || /^localhost$/i.test(host) || isLoopbackAddress(host);
+}, 'must be https (plain http only to loopback)');
+
+/** Key material: at least 32 bytes that are not an obvious pattern. A secret cannot be proven
+ * random; a short or repetitive one can be proven weak. */
+const MIN_SECRET_BYTES = 32;
+function weakSecret(bytes: Buffer): string | undefined {
+  if (bytes.length < MIN_SECRET_BYTES) return `must be at least ${MIN_SECRET_BYTES} random bytes`;
+  if (new Set(bytes).size < 12) return `must be ${MIN_SECRET_BYTES} random bytes, not a repeated pattern`;
+  return undefined;
+}
+const whsecSecret = optionalText.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  if (!/^whsec_[A-Za-z0-9+/=]+$/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a whsec_… secret' });
+    return;
+  }
+  const problem = weakSecret(Buffer.from(value.slice('whsec_'.length), 'base64'));
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (after whsec_, base64)` });
+});
+const plainSecret = optionalText.superRefine((value, ctx) => {
+  const problem = value === undefined ? undefined : weakSecret(Buffer.from(value, 'utf8'));
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The secrets local.settings.sample.json ships with: public, so refused on Azure. */
+export const sampleSecrets = {
+  OUTBOUND_WEBHOOK_SECRET: 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1vdXRib3VuZC1zaWduaW5nLXNlY3JldA==',
+  IDEMPOTENCY_KEY_SECRET: 'local-development-only-idempotency-key-secret',
+} as const satisfies Partial<Record<SettingName, string>>;
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 const settingsSchema = z.object({
@@ -152,7 +189,7 @@ const settingsSchema = z.object({
     (value) => value === undefined || (providerNames as readonly string[]).includes(value),
     `must be one of ${providerNames.join(', ')}`,
   ),
-  AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
+  AZURE_OPENAI_ENDPOINT: optionalHttpsUrl,
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_CLIENT_ID: optionalText,
   SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
@@ -172,22 +209,19 @@ const settingsSchema = z.object({
   SAS_TTL_MINUTES: positiveNumber(60),
   PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
   OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalHttpUrl,
+  OPENAI_BASE_URL: optionalHttpsUrl,
   FAL_KEY: optionalText,
-  FAL_QUEUE_URL: optionalHttpUrl,
-  FAL_JWKS_URL: optionalHttpUrl,
+  FAL_QUEUE_URL: optionalHttpsUrl,
+  FAL_JWKS_URL: optionalHttpsUrl,
   REPLICATE_API_TOKEN: optionalText,
-  REPLICATE_BASE_URL: optionalHttpUrl,
+  REPLICATE_BASE_URL: optionalHttpsUrl,
   REPLICATE_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
     'must be a whsec_… secret',
   ),
   PUBLIC_BASE_URL: optionalHttpUrl,
-  OUTBOUND_WEBHOOK_SECRET: optionalText.refine(
-    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
-    'must be a whsec_… secret',
-  ),
-  IDEMPOTENCY_KEY_SECRET: optionalText,
+  OUTBOUND_WEBHOOK_SECRET: whsecSecret,
+  IDEMPOTENCY_KEY_SECRET: plainSecret,
   ALLOW_LOCAL_CALLBACKS: optionalText.refine(
     (value) => value === undefined || /^(true|false)$/i.test(value),
     'must be true or false',
@@ -220,6 +254,11 @@ function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>,
   const problems: string[] = [];
   if (onAzure && raw.ALLOW_LOCAL_CALLBACKS?.trim().toLowerCase() === 'true')
     problems.push('ALLOW_LOCAL_CALLBACKS is for local development only: it must not be true on Azure');
+  for (const [name, sample] of Object.entries(sampleSecrets))
+    if (onAzure && raw[name]?.trim() === sample)
+      problems.push(
+        `${name} is the public sample value (local.settings.sample.json): set a secret of your own on Azure`,
+      );
   if (!raw.VIDEO_STORAGE?.trim() && !raw.VIDEO_STORAGE__blobServiceUri?.trim()) {
     problems.push(
       'VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access',
