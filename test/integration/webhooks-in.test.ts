@@ -99,7 +99,7 @@ describe('provider webhooks', () => {
     });
 
   for (const kind of ['fal', 'replicate'] as const) {
-    test(`${kind}: the webhook ends the wait at once: completed with no status call`, async () => {
+    test(`${kind}: the webhook ends the wait at once: completed after one confirming status read`, async () => {
       const id = await startVideo(stack.host, body(kind, `A webhook-driven heron ${Date.now()}.`));
       const status = await waitForVideo(stack.host, id, 60_000);
       assert.equal(status.phase, 'completed', JSON.stringify(status));
