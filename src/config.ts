@@ -22,6 +22,7 @@ export const settingNames = [
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
   'PROVIDER_REQUEST_TIMEOUT_SECONDS',
+  'CALLBACK_TIMEOUT_SECONDS',
   'OPENAI_API_KEY',
   'OPENAI_BASE_URL',
   'FAL_KEY',
@@ -108,6 +109,8 @@ export interface AppConfig {
   poll: { minSeconds: number; maxSeconds: number };
   sasTtlMinutes: number;
   requestTimeoutSeconds: number;
+  /** The hard deadline of one delivery attempt to a caller's callbackUrl (at most 30 s). */
+  callbackTimeoutSeconds: number;
   outboundWebhookSecret?: string;
   idempotencyKeySecret?: string;
   /** Local development: a callbackUrl may be plain http to loopback. */
@@ -208,6 +211,8 @@ const settingsSchema = z.object({
   POLL_MAX_SECONDS: positiveNumber(30),
   SAS_TTL_MINUTES: positiveNumber(60),
   PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+  // Standard Webhooks suggests 15-30 s an attempt; longer would let receivers hold delivery slots.
+  CALLBACK_TIMEOUT_SECONDS: positiveNumber(15).refine((value) => value <= 30, 'must be at most 30'),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalHttpsUrl,
   FAL_KEY: optionalText,
@@ -380,5 +385,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     poll: { minSeconds: s.POLL_MIN_SECONDS, maxSeconds: s.POLL_MAX_SECONDS },
     sasTtlMinutes: s.SAS_TTL_MINUTES,
     requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
+    callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
   };
 }
