@@ -37,7 +37,7 @@ param falKey string = ''
 param replicateApiToken string = ''
 
 @secure()
-@description('Signing secret of Replicate webhooks (REPLICATE_WEBHOOK_SECRET, whsec_...). Empty = not set; see infra/README.md.')
+@description('Signing secret of Replicate webhooks (REPLICATE_WEBHOOK_SECRET, whsec_...). Required with replicateApiToken (the preprovision hook checks); see infra/README.md.')
 param replicateWebhookSecret string = ''
 
 @secure()

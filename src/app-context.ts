@@ -46,6 +46,7 @@ export function createAppContext(
       signer,
       containerName: config.videoContainer,
       retry: CALLBACK_RETRY,
+      timeoutMs: config.callbackTimeoutSeconds * 1000,
     }),
   };
 }

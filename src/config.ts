@@ -3,6 +3,7 @@
 // video request. Secrets (the API key, connection strings) never appear in that message.
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { isLoopbackAddress } from './net/address-rule.js';
 
 /** Every setting the app reads (besides the old names in settingAliases). infra/ and
  * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
@@ -21,6 +22,7 @@ export const settingNames = [
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
   'PROVIDER_REQUEST_TIMEOUT_SECONDS',
+  'CALLBACK_TIMEOUT_SECONDS',
   'OPENAI_API_KEY',
   'OPENAI_BASE_URL',
   'FAL_KEY',
@@ -107,6 +109,8 @@ export interface AppConfig {
   poll: { minSeconds: number; maxSeconds: number };
   sasTtlMinutes: number;
   requestTimeoutSeconds: number;
+  /** The hard deadline of one delivery attempt to a caller's callbackUrl (at most 30 s). */
+  callbackTimeoutSeconds: number;
   outboundWebhookSecret?: string;
   idempotencyKeySecret?: string;
   /** Local development: a callbackUrl may be plain http to loopback. */
@@ -145,6 +149,42 @@ const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
   'must be an http(s) URL',
 );
+/** Where the app sends a key or trusts what comes back (a provider, fal's keys): https, or
+ * plain http to this machine only (the local emulator). */
+const optionalHttpsUrl = optionalHttpUrl.refine((value) => {
+  if (value === undefined || !URL.canParse(value)) return true;
+  const url = new URL(value);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'https:' || /^localhost$/i.test(host) || isLoopbackAddress(host);
+}, 'must be https (plain http only to loopback)');
+
+/** Key material: at least 32 bytes that are not an obvious pattern. A secret cannot be proven
+ * random; a short or repetitive one can be proven weak. */
+const MIN_SECRET_BYTES = 32;
+function weakSecret(bytes: Buffer): string | undefined {
+  if (bytes.length < MIN_SECRET_BYTES) return `must be at least ${MIN_SECRET_BYTES} random bytes`;
+  if (new Set(bytes).size < 12) return `must be ${MIN_SECRET_BYTES} random bytes, not a repeated pattern`;
+  return undefined;
+}
+const whsecSecret = optionalText.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  if (!/^whsec_[A-Za-z0-9+/=]+$/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a whsec_… secret' });
+    return;
+  }
+  const problem = weakSecret(Buffer.from(value.slice('whsec_'.length), 'base64'));
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (after whsec_, base64)` });
+});
+const plainSecret = optionalText.superRefine((value, ctx) => {
+  const problem = value === undefined ? undefined : weakSecret(Buffer.from(value, 'utf8'));
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The secrets local.settings.sample.json ships with: public, so refused on Azure. */
+export const sampleSecrets = {
+  OUTBOUND_WEBHOOK_SECRET: 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1vdXRib3VuZC1zaWduaW5nLXNlY3JldA==',
+  IDEMPOTENCY_KEY_SECRET: 'local-development-only-idempotency-key-secret',
+} as const satisfies Partial<Record<SettingName, string>>;
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 const settingsSchema = z.object({
@@ -152,7 +192,7 @@ const settingsSchema = z.object({
     (value) => value === undefined || (providerNames as readonly string[]).includes(value),
     `must be one of ${providerNames.join(', ')}`,
   ),
-  AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
+  AZURE_OPENAI_ENDPOINT: optionalHttpsUrl,
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_CLIENT_ID: optionalText,
   SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
@@ -171,23 +211,22 @@ const settingsSchema = z.object({
   POLL_MAX_SECONDS: positiveNumber(30),
   SAS_TTL_MINUTES: positiveNumber(60),
   PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+  // Standard Webhooks suggests 15-30 s an attempt; longer would let receivers hold delivery slots.
+  CALLBACK_TIMEOUT_SECONDS: positiveNumber(15).refine((value) => value <= 30, 'must be at most 30'),
   OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalHttpUrl,
+  OPENAI_BASE_URL: optionalHttpsUrl,
   FAL_KEY: optionalText,
-  FAL_QUEUE_URL: optionalHttpUrl,
-  FAL_JWKS_URL: optionalHttpUrl,
+  FAL_QUEUE_URL: optionalHttpsUrl,
+  FAL_JWKS_URL: optionalHttpsUrl,
   REPLICATE_API_TOKEN: optionalText,
-  REPLICATE_BASE_URL: optionalHttpUrl,
+  REPLICATE_BASE_URL: optionalHttpsUrl,
   REPLICATE_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
     'must be a whsec_… secret',
   ),
   PUBLIC_BASE_URL: optionalHttpUrl,
-  OUTBOUND_WEBHOOK_SECRET: optionalText.refine(
-    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
-    'must be a whsec_… secret',
-  ),
-  IDEMPOTENCY_KEY_SECRET: optionalText,
+  OUTBOUND_WEBHOOK_SECRET: whsecSecret,
+  IDEMPOTENCY_KEY_SECRET: plainSecret,
   ALLOW_LOCAL_CALLBACKS: optionalText.refine(
     (value) => value === undefined || /^(true|false)$/i.test(value),
     'must be true or false',
@@ -206,10 +245,25 @@ function configuredProviders(raw: Readonly<Record<string, string | undefined>>):
   return providerNames.filter((name) => configured[name]);
 }
 
+/** App Service (and so Functions on Azure) sets these on every instance; never set locally. */
+export const azureMarkers = ['WEBSITE_SITE_NAME', 'WEBSITE_INSTANCE_ID'] as const;
+
+/** Whether the app runs on Azure: local-development allowances are refused there. */
+export function runsOnAzure(env: Readonly<Record<string, string | undefined>>): boolean {
+  return azureMarkers.some((name) => Boolean(env[name]?.trim()));
+}
+
 /** Rules across settings. Checked on the raw values so they are reported even when
  * another setting is invalid (zod skips refinements of an object that failed). */
-function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>): string[] {
+function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>, onAzure: boolean): string[] {
   const problems: string[] = [];
+  if (onAzure && raw.ALLOW_LOCAL_CALLBACKS?.trim().toLowerCase() === 'true')
+    problems.push('ALLOW_LOCAL_CALLBACKS is for local development only: it must not be true on Azure');
+  for (const [name, sample] of Object.entries(sampleSecrets))
+    if (onAzure && raw[name]?.trim() === sample)
+      problems.push(
+        `${name} is the public sample value (local.settings.sample.json): set a secret of your own on Azure`,
+      );
   if (!raw.VIDEO_STORAGE?.trim() && !raw.VIDEO_STORAGE__blobServiceUri?.trim()) {
     problems.push(
       'VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access',
@@ -279,7 +333,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ? []
       : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
     ...aliasProblems,
-    ...crossSettingProblems(picked),
+    ...crossSettingProblems(picked, runsOnAzure(env)),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;
@@ -331,5 +385,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     poll: { minSeconds: s.POLL_MIN_SECONDS, maxSeconds: s.POLL_MAX_SECONDS },
     sasTtlMinutes: s.SAS_TTL_MINUTES,
     requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
+    callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
   };
 }

@@ -179,13 +179,23 @@ function* runPipeline(
       const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
       if (winner === upstreamEvent) {
         timer.cancel();
-        // The provider signed it: its state is trusted as is, no status call needed.
-        job = upstreamEvent.result as JobSummary;
+        const reported = upstreamEvent.result as JobSummary;
+        upstreamEvent = context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT);
+        // Only this run's job: an event about another (a late delivery for an earlier run of
+        // this id) changes nothing here.
+        if (reported?.jobId !== job.jobId) continue;
         status.events++;
         lastFailure = undefined;
         errors = 0;
-        upstreamEvent = isWaiting(job) ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
-        continue;
+        if (reported.phase !== 'succeeded') {
+          // The provider signed it: a progress or failure report is trusted as is.
+          job = reported;
+          if (!isWaiting(job)) upstreamEvent = undefined;
+          continue;
+        }
+        // "succeeded" is confirmed by one status read before anything is downloaded: an early
+        // one (outputs not there yet) sends the wait back to polling instead of failing.
+        upstreamEvent = undefined;
       }
     } else {
       yield timer;

@@ -1,10 +1,12 @@
 // The configured provider instances, by name. The one place (with the app context) that
 // knows every adapter folder; everything else asks the registry.
+import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import type { AppConfig, ProviderName } from '../config.js';
 import { createAzureOpenAiProvider } from './azure-openai/provider.js';
 import { createFalProvider } from './fal/provider.js';
 import { createOpenAiVideosProvider } from './openai-videos/provider.js';
 import { createReplicateProvider } from './replicate/provider.js';
+import type { HttpOptions } from './http/transport.js';
 import type { VideoProvider } from './provider.js';
 
 export interface ProviderRegistry {
@@ -24,7 +26,14 @@ export interface RegistryOptions {
 }
 
 export function createProviderRegistry(config: AppConfig, options: RegistryOptions = {}): ProviderRegistry {
-  const http = { requestTimeoutMs: config.requestTimeoutSeconds * 1000, fetch: options.fetch };
+  const http: HttpOptions = {
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    fetch: options.fetch,
+    // Output URLs a provider reports follow the callback rule: https to global unicast, loopback
+    // only in local development (the emulator serves its files there).
+    foreignUrls: (url) =>
+      callbackUrlProblem(url, { allowLoopback: config.allowLocalCallbacks, maxLength: 16_384 }),
+  };
   const settings = config.providers;
   const built: VideoProvider[] = [];
   const add = (name: ProviderName, build: () => VideoProvider) =>

@@ -101,9 +101,18 @@ export class JobClaims {
 
   /** The instance that owns a provider's job, if any (how a provider's webhook finds its request). */
   async ownerOf(provider: string, jobId: string): Promise<string | undefined> {
+    return (await this.ownerRunOf(provider, jobId))?.instanceId;
+  }
+
+  /** The run (instance and run id) that owns a provider's job, if any: a webhook wakes only it. */
+  async ownerRunOf(
+    provider: string,
+    jobId: string,
+  ): Promise<{ instanceId: string; runId?: string } | undefined> {
     const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
     try {
-      return (await readText(blob)) || undefined;
+      const owner = await readOwner(blob);
+      return owner.instanceId ? owner : undefined;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;

@@ -1,7 +1,9 @@
 // Settings validation: defaults, both storage forms, and one message naming every problem.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { azureMarkers, loadConfig, sampleSecrets, settingAliases, settingNames } from '../../src/config.js';
 import { ConfigError, ProviderTransientError } from '../../src/errors.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 
@@ -154,7 +156,26 @@ describe('loadConfig', () => {
       },
     });
     loadConfig(spy);
-    assert.deepEqual([...read].sort(), [...settingNames, ...Object.keys(settingAliases)].sort());
+    // Besides the settings: the markers Azure sets on every instance (never app settings).
+    assert.deepEqual(
+      [...read].sort(),
+      [...settingNames, ...Object.keys(settingAliases), ...azureMarkers].sort(),
+    );
+  });
+
+  // ALLOW_LOCAL_CALLBACKS on Azure (a security review's item 7): refused at start-up.
+  test('refuses the local-development callback allowance when running on Azure', () => {
+    for (const marker of azureMarkers) {
+      assert.throws(
+        () => loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true', [marker]: 'video-app' }),
+        /ALLOW_LOCAL_CALLBACKS .*must not be true on Azure/,
+      );
+      assert.equal(
+        loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'false', [marker]: 'x' }).allowLocalCallbacks,
+        false,
+      );
+    }
+    assert.equal(loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true' }).allowLocalCallbacks, true);
   });
 });
 
@@ -234,4 +255,94 @@ describe('the provider request timeout', () => {
       /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/,
     );
   });
+});
+
+// Weak and public secrets, plain-http endpoints (a security review's item 11).
+describe('secrets and endpoints a deployment may not use', () => {
+  const whsec = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
+  const strong = 'Zq3vN8pT2wXyL5mR7cK9hB4jF6dG1sA0eU-strong';
+  const refusedSecrets: Array<[string, Record<string, string>, RegExp]> = [
+    [
+      'a 1-byte idempotency secret',
+      { IDEMPOTENCY_KEY_SECRET: 'a' },
+      /IDEMPOTENCY_KEY_SECRET must be at least 32/,
+    ],
+    [
+      'a 31-byte idempotency secret',
+      { IDEMPOTENCY_KEY_SECRET: strong.slice(0, 31) },
+      /IDEMPOTENCY_KEY_SECRET must be at least 32/,
+    ],
+    ['a repeated pattern', { IDEMPOTENCY_KEY_SECRET: 'ab'.repeat(32) }, /IDEMPOTENCY_KEY_SECRET .*pattern/],
+    [
+      'a 1-byte outbound secret',
+      { OUTBOUND_WEBHOOK_SECRET: whsec('x') },
+      /OUTBOUND_WEBHOOK_SECRET must be at least 32/,
+    ],
+    [
+      'a 31-byte outbound secret',
+      { OUTBOUND_WEBHOOK_SECRET: whsec(strong.slice(0, 31)) },
+      /OUTBOUND_WEBHOOK_SECRET must be at least 32/,
+    ],
+  ];
+  for (const [name, settings, reason] of refusedSecrets)
+    test(`refuses ${name}, naming the setting and never its value`, () => {
+      assert.throws(
+        () => loadConfig({ ...minimal, ...settings }),
+        (e: Error) => {
+          assert.match(e.message, reason);
+          for (const value of Object.values(settings))
+            if (value.length >= 8) assert.ok(!e.message.includes(value), e.message);
+          return true;
+        },
+      );
+    });
+
+  test('accepts 32 random bytes and more', () => {
+    const config = loadConfig({
+      ...minimal,
+      IDEMPOTENCY_KEY_SECRET: strong,
+      OUTBOUND_WEBHOOK_SECRET: whsec(strong.slice(0, 32)),
+    });
+    assert.equal(config.idempotencyKeySecret, strong);
+  });
+
+  test("the sample's secrets work locally and are refused on Azure", () => {
+    const sample = JSON.parse(
+      readFileSync(path.resolve(__dirname, '../../local.settings.sample.json'), 'utf8'),
+    ).Values as Record<string, string>;
+    for (const [name, value] of Object.entries(sampleSecrets)) {
+      assert.equal(sample[name], value, `sampleSecrets.${name} is what local.settings.sample.json ships`);
+      assert.doesNotThrow(() => loadConfig({ ...minimal, [name]: value }));
+      for (const marker of azureMarkers)
+        assert.throws(
+          () => loadConfig({ ...minimal, [name]: value, [marker]: 'video-app' }),
+          (e: Error) =>
+            new RegExp(`${name} is the public sample value`).test(e.message) && !e.message.includes(value),
+        );
+    }
+  });
+
+  const endpoints = [
+    'AZURE_OPENAI_ENDPOINT',
+    'OPENAI_BASE_URL',
+    'FAL_QUEUE_URL',
+    'FAL_JWKS_URL',
+    'REPLICATE_BASE_URL',
+  ];
+  for (const name of endpoints)
+    test(`${name}: https, or plain http to loopback only`, () => {
+      const keys = { OPENAI_API_KEY: 'k', FAL_KEY: 'k', REPLICATE_API_TOKEN: 'k' };
+      for (const url of ['http://api.example.com/v1', 'http://10.0.0.5:8091/x', 'http://[fd00::1]/x'])
+        assert.throws(
+          () => loadConfig({ ...minimal, ...keys, [name]: url }),
+          new RegExp(`${name} must be https`),
+        );
+      for (const url of [
+        'https://api.example.com/v1',
+        'http://127.0.0.1:8091/x',
+        'http://localhost:8091',
+        'http://[::1]:1/',
+      ])
+        assert.doesNotThrow(() => loadConfig({ ...minimal, ...keys, [name]: url }), url);
+    });
 });

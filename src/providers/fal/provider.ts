@@ -69,6 +69,7 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
     requestTimeoutMs: http.requestTimeoutMs,
     idleTimeoutMs: http.idleTimeoutMs,
     fetch: http.fetch,
+    foreignUrls: http.foreignUrls,
     classify: classifyFalResponse,
   });
   const modelOf = (id: string): FalModel => {

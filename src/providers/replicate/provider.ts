@@ -100,6 +100,7 @@ export function createReplicateProvider(
     requestTimeoutMs: http.requestTimeoutMs,
     idleTimeoutMs: http.idleTimeoutMs,
     fetch: http.fetch,
+    foreignUrls: http.foreignUrls,
     classify: classifyReplicateResponse,
   });
   const modelPath = (id: string) => {
