@@ -4,6 +4,7 @@
 // instance's name, whatever its kind.
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 import type { VideoRequest } from '../requests/video-request.js';
+import type { JobKind } from './duration-estimate.js';
 
 export type { JobPhase, JobStage };
 
@@ -24,7 +25,17 @@ export interface GenerateVideoInput {
  * clock, when it says), with outputs reduced to their ids. */
 export type JobSummary = Pick<
   ProviderJob,
-  'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'
+  | 'jobId'
+  | 'phase'
+  | 'stage'
+  | 'status'
+  | 'progress'
+  | 'queuePosition'
+  | 'failure'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'runSeconds'
 > & {
   outputIds: string[];
 };
@@ -99,6 +110,8 @@ export interface GenerateVideoProgress {
   events: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
+  /** ISO time the job most likely ends, judged by how long jobs of its kind took (when known). */
+  expectedReadyAt?: string;
 }
 
 export interface GenerateVideoOutput {
@@ -157,6 +170,14 @@ export const activityNames = {
   getVideoJobStatus: 'getVideoJobStatus',
   downloadVideo: 'downloadVideo',
   cancelVideoJob: 'cancelVideoJob',
+  readJobDurations: 'readJobDurations',
+  recordJobDuration: 'recordJobDuration',
 } as const;
+
+/** recordJobDuration's input: one finished job's duration, for its kind. */
+export interface JobDurationSample {
+  kind: JobKind;
+  seconds: number;
+}
 
 export const GENERATE_VIDEO = 'generateVideo';

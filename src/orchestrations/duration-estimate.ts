@@ -124,10 +124,11 @@ export interface FinishedJobTimes {
 export function jobDurationSample(job: FinishedJobTimes): number | undefined {
   const positive = (value: number | undefined) =>
     value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
-  if (positive(job.runSeconds)) return job.runSeconds;
+  if (positive(job.runSeconds)) return round2(job.runSeconds!);
   if (job.finishedAt === undefined) return undefined;
   const from = job.startedAt ?? job.createdAt;
-  return from === undefined ? undefined : positive(job.finishedAt - from);
+  const seconds = from === undefined ? undefined : positive(job.finishedAt - from);
+  return seconds === undefined ? undefined : round2(seconds);
 }
 
 /** Where a waiting job's age is counted from for the learned schedule: when it started working

@@ -140,12 +140,13 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
 
 /** A status call is worth this many seconds of noticing a finished job late: the pace of the
  * learned schedule (see learnedDelaySeconds). */
-export const CALL_WORTH_SECONDS = 0.4;
+export const CALL_WORTH_SECONDS = 0.35;
 
 /**
  * The wait before the next status call of a job `elapsed` seconds old, paced by how long jobs of
- * its kind took (estimate). Before the fastest of them could have ended, a call only costs: wait
- * for that moment, in equal waits no longer than the max. Among the durations seen, a call at
+ * its kind took (estimate). Before the fastest of them could have ended, a call only costs (one
+ * right at that moment too: nothing can have ended yet): wait for one gap past it, in equal
+ * waits no longer than the max. Among the durations seen, a call at
  * gap g after the last one notices a job ending in between g/2 late on average, and is only made
  * for a job still running: the gap that weighs the two (CALL_WORTH_SECONDS of lateness per call)
  * is √(2 · worth · S / f), with S the share of jobs still running and f the share ending per
@@ -157,15 +158,20 @@ export function learnedDelaySeconds(estimate: DurationEstimate, elapsed: number,
   const fastest = quantileOf(estimate, 0);
   const slowest = quantileOf(estimate, 1);
   if (elapsed < fastest) {
-    const until = fastest - elapsed;
+    const until = fastest + gapAt(estimate, fastest, slowest) - elapsed;
     return clamp(until / Math.ceil(until / bounds.maxSeconds), bounds);
   }
   if (elapsed >= slowest) return clamp((elapsed - slowest) / 2, bounds);
+  return clamp(gapAt(estimate, elapsed, slowest), bounds);
+}
+
+/** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
+ * job seen: one that slow is noticed at once. */
+function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number): number {
   const density = densityAt(estimate, elapsed);
   const gap =
     density === Infinity ? 0 : Math.sqrt((2 * CALL_WORTH_SECONDS * survivalAt(estimate, elapsed)) / density);
-  // Never past the slowest job seen: one that slow is noticed at once.
-  return clamp(Math.min(gap, slowest - elapsed), bounds);
+  return Math.min(gap, slowest - elapsed);
 }
 
 /** Progress points per second since the first poll that saw progress, once progress has

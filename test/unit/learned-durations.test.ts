@@ -105,11 +105,14 @@ describe('the learned schedule', () => {
   const fastest = quantileOf(estimate, 0);
   const slowest = quantileOf(estimate, 1);
 
-  test('before the fastest job could end: equal waits within the max, the last one landing on it', () => {
+  test('before the fastest job could end: equal waits within the max, the last one a gap past it', () => {
     const first = learnedDelaySeconds(estimate, 0, bounds);
     assert.ok(first <= bounds.maxSeconds);
-    const waits = Math.ceil(fastest / bounds.maxSeconds);
-    assert.ok(Math.abs(first * waits - fastest) < 1e-9, `${waits} × ${first} s = ${fastest} s`);
+    // A call at `fastest` would be the first in the range: the one after it is where we land.
+    const target = fastest + learnedDelaySeconds(estimate, fastest, bounds);
+    const waits = Math.ceil(target / bounds.maxSeconds);
+    assert.ok(Math.abs(first * waits - target) < 1e-9, `${waits} × ${first} s = ${target} s`);
+    assert.ok(target > fastest && target < quantileOf(estimate, 0.2));
   });
 
   test('among the durations seen: shorter gaps than the bounds allow, shrinking towards the slowest', () => {
