@@ -23,7 +23,10 @@ const api = createVideosApi({
   claims: () => context.claims,
   signer: () => context.signer,
 });
-const providersApi = createProvidersApi({ providers: () => context.providers });
+const providersApi = createProvidersApi({
+  providers: () => context.providers,
+  durations: () => context.durations,
+});
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
 const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
 const gallery = createGallery();

@@ -163,7 +163,9 @@ function* runPipeline(
     const learnedAge = Math.max(0, now() / 1000 - learnedClockStart(job, createdAtSeconds));
     const readyIn = learned && medianEndGiven(learned, learnedAge);
     status.expectedReadyAt =
-      readyIn === undefined ? undefined : new Date(now() + (readyIn - learnedAge) * 1000).toISOString();
+      readyIn === undefined || !Number.isFinite(readyIn)
+        ? undefined
+        : new Date(now() + (readyIn - learnedAge) * 1000).toISOString();
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
       : {

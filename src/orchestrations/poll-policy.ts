@@ -126,8 +126,12 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
       // Progress, when the provider reports it, is this job's own clock: it beats what other
       // jobs took, so such jobs are paced as before. Without it, the jobs of this kind seen
       // before say when to look, whatever the stage (a stage says little of the time left).
-      if (observation.progress === undefined && observation.learned)
-        return learnedDelaySeconds(observation.learned.estimate, observation.learned.elapsedSeconds, bounds);
+      // (Figures that give no finite wait, whatever their defect, are not used.)
+      const learned =
+        observation.progress === undefined && observation.learned
+          ? learnedDelaySeconds(observation.learned.estimate, observation.learned.elapsedSeconds, bounds)
+          : undefined;
+      if (learned !== undefined && Number.isFinite(learned)) return learned;
       if (rate === undefined) return clamp(remainingSeconds(observation) / 2, bounds);
       // Progress p (a whole number) means somewhere in [p, p + 1): count from the middle.
       const remaining = (100 - (observation.progress ?? 0) - 0.5) / rate;
@@ -168,10 +172,12 @@ export function learnedDelaySeconds(estimate: DurationEstimate, elapsed: number,
 /** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
  * job seen: one that slow is noticed at once. */
 function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number): number {
+  const survival = survivalAt(estimate, elapsed);
   const density = densityAt(estimate, elapsed);
-  const gap =
-    density === Infinity ? 0 : Math.sqrt((2 * CALL_WORTH_SECONDS * survivalAt(estimate, elapsed)) / density);
-  return Math.min(gap, slowest - elapsed);
+  // Every job seen had ended by now, or they all ended at one moment: look at once.
+  if (survival <= 0 || density === Infinity) return 0;
+  if (density <= 0) return Math.max(0, slowest - elapsed);
+  return Math.min(Math.sqrt((2 * CALL_WORTH_SECONDS * survival) / density), slowest - elapsed);
 }
 
 /** Progress points per second since the first poll that saw progress, once progress has

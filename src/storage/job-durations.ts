@@ -9,8 +9,9 @@ import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { addSample, type JobKind } from '../orchestrations/duration-estimate.js';
 
 const PREFIX = '.stats/job-durations/';
-/** Writers racing on one kind: tries before a sample is given up (it is only a sample). */
-const WRITE_ATTEMPTS = 8;
+/** Writers racing on one kind: tries before a sample is given up (it is only a sample). Each
+ * lost race means another writer won, so even a burst of finishing jobs gets through. */
+const WRITE_ATTEMPTS = 30;
 
 const blobPath = (kind: JobKind) =>
   PREFIX +
@@ -83,7 +84,7 @@ export class JobDurations {
         const lostRace = statusOf(error) === 412 || statusOf(error) === 409;
         if (!lostRace || attempt >= WRITE_ATTEMPTS) throw error;
         // Another instance wrote first: read its version, add ours to it.
-        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * Math.min(attempt, 10)));
       }
     }
   }

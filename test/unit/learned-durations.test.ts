@@ -129,6 +129,16 @@ describe('the learned schedule', () => {
     assert.equal(learnedDelaySeconds(estimate, slowest + 200, bounds), bounds.maxSeconds);
   });
 
+  test('jobs that all took the same time (an estimate with no spread): finite waits, landing on it', () => {
+    const tied = estimateOf(Array.from({ length: 8 }, () => 2.43))!;
+    const delays = [0, 1, 2.43, 2.5, 10].map((at) =>
+      learnedDelaySeconds(tied, at, { minSeconds: 0.2, maxSeconds: 1 }),
+    );
+    assert.ok(delays.every(Number.isFinite), `delays ${delays}`);
+    assert.equal(delays[0], 2.43 / 3, 'three equal waits to the moment they all ended');
+    assert.equal(delays[2], 0.2, 'then the minimum');
+  });
+
   const observation = (elapsed: number, extra: { progress?: number; learned?: boolean } = {}) =>
     ({
       kind: 'status',
