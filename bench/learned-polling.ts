@@ -254,6 +254,7 @@ async function main() {
       ...['--duration-jitter', String(jitter), '--seed', String(seed)],
       // Every request runs at once: no fal queue, create quota or running-job cap gets in the way.
       ...['--fal-concurrency', many, '--replicate-creates-per-minute', many, '--max-running-jobs', many],
+      ...['--videos-creates-per-minute', many],
     ]);
     emulatorProcess = emulator.child;
     for (const arm of arms) {
