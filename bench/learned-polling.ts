@@ -18,6 +18,7 @@
 // Prints a markdown table; exits non-zero if any request did not complete.
 //   npx tsx bench/learned-polling.ts [--jobs 50] [--warmup 20] [--time-scale 5] [--jitter 0.3] [--seed 1] [--providers fal,replicate,sora,sora-2] [--store azure|memory]
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,6 +99,8 @@ const learned: Arm = {
 };
 const arms = [fixed, cold, learned];
 
+/** Starts sent again (after a timeout or a 503). */
+let resends = 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 async function json<T = any>(
   url: string,
@@ -137,19 +140,27 @@ interface VideoView {
 }
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
-/** Starts one request (a 503 + Retry-After is sent again, at most 3 times) and follows it to its end. */
+/** Starts one request and follows it to its end. The start carries an Idempotency-Key, so one
+ * that timed out or was answered 503 (the app's storage slow on a loaded machine) is sent again
+ * safely, at most 3 more times; every resend is counted. */
 async function run(
   arm: Arm,
   kind: Kind,
   deadline: number,
 ): Promise<{ id: string; view?: VideoView; error?: string }> {
+  const key = `bench-${randomUUID()}`;
   let answer = { status: 0, body: undefined as { id: string } | undefined, headers: new Headers() };
   for (let attempt = 1; attempt <= 4; attempt++) {
-    answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(bodyOf(kind)),
-    });
+    if (attempt > 1) resends++;
+    try {
+      answer = await json<{ id: string }>(`${arm.host!.url}/api/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(bodyOf(kind)),
+      });
+    } catch {
+      continue;
+    }
     if (answer.status !== 503) break;
     await sleep(1000 * Number(answer.headers.get('retry-after') ?? 10));
   }
@@ -311,7 +322,9 @@ async function main() {
       );
       const rows = new Map<Arm, Measured[]>();
       for (const { arm, outcome } of outcomes) {
-        const m = await measure(arm, kind, outcome, emulator.url);
+        const m = await measure(arm, kind, outcome, emulator.url).catch(
+          (error: Error) => `${outcome.id}: not measured (${error.message})`,
+        );
         if (typeof m === 'string') {
           failed++;
           console.error(`${kind} / ${arm.name}: ${m}`);
@@ -352,7 +365,7 @@ async function main() {
       }
       console.log(lines.slice(-3).join('\n'));
     }
-    console.log(`\n${lines.join('\n')}`);
+    console.log(`\n${lines.join('\n')}\n\nstarts sent again after a timeout or 503: ${resends}`);
   } finally {
     await stopAll();
   }
