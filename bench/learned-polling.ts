@@ -377,5 +377,6 @@ async function main() {
 
 main().catch((error: Error) => {
   console.error(error.stack ?? error.message);
-  process.exitCode = 1;
+  // Requests still being followed would keep the process alive: the services are stopped already.
+  process.exit(1);
 });
