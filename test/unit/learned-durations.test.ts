@@ -22,6 +22,8 @@ import {
   nextPollDelaySeconds,
   type PollBounds,
 } from '../../src/orchestrations/poll-policy.js';
+import { providerViews } from '../../src/functions/providers-api.js';
+import type { ProviderRegistry } from '../../src/providers/registry.js';
 
 /** Seeded uniform draws (a linear congruential generator): the same jobs every run. */
 function seeded(seed: number) {
@@ -187,5 +189,48 @@ describe('the learned schedule', () => {
 
   test('better than the adaptive policy without samples on lateness', () => {
     assert.ok(learned.lateness < cold.lateness, `learned ${describeRun(learned)}; cold ${describeRun(cold)}`);
+  });
+});
+
+describe('GET /api/providers: learned figures', () => {
+  const model = { id: 'm', seconds: [5], defaultSeconds: 5, sizes: ['16:9'], defaultSize: '16:9' };
+  const provider = {
+    name: 'queue',
+    kind: 'fal',
+    models: [
+      { ...model, maxVariants: 1, imageInput: false, audio: false, options: false, promptEcho: false },
+      {
+        ...model,
+        id: 'other',
+        maxVariants: 1,
+        imageInput: false,
+        audio: false,
+        options: false,
+        promptEcho: false,
+      },
+    ],
+  };
+  const registry = { list: () => [provider], defaultName: 'queue' } as unknown as ProviderRegistry;
+  const kind = { provider: 'queue', model: 'm', size: '16:9', seconds: 5, variants: 1 };
+
+  test('median and p90 per kind once it has enough samples; none before', () => {
+    const samples = Array.from({ length: 11 }, (_, i) => 60 + i * 6);
+    const views = providerViews(
+      registry,
+      new Map([
+        [
+          'queue',
+          [
+            { kind, samples },
+            { kind: { ...kind, seconds: 10 }, samples: samples.slice(0, MIN_SAMPLES - 1) },
+          ],
+        ],
+      ]),
+    );
+    assert.deepEqual(views[0].models[0].learned, [
+      { size: '16:9', seconds: 5, variants: 1, samples: 11, medianSeconds: 90, p90Seconds: 114 },
+    ]);
+    assert.equal(views[0].models[1].learned, undefined, 'another model learns nothing from these');
+    assert.equal(providerViews(registry)[0].models[0].learned, undefined);
   });
 });
