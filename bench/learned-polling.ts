@@ -283,6 +283,8 @@ async function main() {
           POLL_MIN_SECONDS: String(arm.poll.min),
           POLL_MAX_SECONDS: String(arm.poll.max),
           PROVIDER_REQUEST_TIMEOUT_SECONDS: '',
+          // Starts carry an Idempotency-Key (see run), which needs a secret to derive ids with.
+          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret',
         },
       });
     }
