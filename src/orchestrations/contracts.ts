@@ -16,6 +16,10 @@ export interface GenerateVideoInput {
   /** This start's own id: claims, intents, cancel marks and blobs are kept per run, so an
    * instance id started again after a purge begins clean. Absent in instances started before. */
   runId?: string;
+  /** Read and record learned job durations (the readJobDurations and recordJobDuration
+   * activities). Absent in instances started before those existed: their histories have no such
+   * calls, so they replay without them. */
+  learnDurations?: boolean;
   /** With an Idempotency-Key: a keyed digest of the normalised request, so a POST finding the
    * key taken can tell "this exact body is running" (202) from another body (422). */
   requestHash?: string;

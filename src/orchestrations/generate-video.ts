@@ -125,12 +125,14 @@ function* runPipeline(
   // How long jobs of this kind took (an activity reads the shared figures, so replay sees the
   // same answer); none, or a failed read, leaves the adaptive policy to pace alone.
   let learned: DurationEstimate | undefined;
-  try {
-    learned =
-      ((yield context.df.callActivity(activityNames.readJobDurations, kind)) as DurationEstimate | null) ??
-      undefined;
-  } catch {
-    learned = undefined;
+  if (input.learnDurations) {
+    try {
+      learned =
+        ((yield context.df.callActivity(activityNames.readJobDurations, kind)) as DurationEstimate | null) ??
+        undefined;
+    } catch {
+      learned = undefined;
+    }
   }
 
   // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
@@ -267,7 +269,7 @@ function* runPipeline(
   const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
   // Teach the poll policy how long this job took. Best effort: the video is stored either way.
   const seconds = jobDurationSample(job);
-  if (seconds !== undefined) {
+  if (input.learnDurations && seconds !== undefined) {
     try {
       yield context.df.callActivity(activityNames.recordJobDuration, {
         kind,

@@ -30,7 +30,12 @@ const request: VideoRequest = {
   seconds: 5,
   variants: 1,
 };
-const input: GenerateVideoInput = { request, deadlineMinutes: 30, poll: { minSeconds: 2, maxSeconds: 30 } };
+const input: GenerateVideoInput = {
+  request,
+  deadlineMinutes: 30,
+  poll: { minSeconds: 2, maxSeconds: 30 },
+  learnDurations: true,
+};
 const start = Date.parse('2026-01-01T00:00:00Z');
 
 /** Durations like the bench's: 90 s ± 30 %, evenly spread. */
@@ -248,5 +253,21 @@ describe('polling with learned durations (replayed)', () => {
     );
     assert.match(run.error ?? '', /failed: model error/);
     assert.equal(named(run, 'recordJobDuration').length, 0);
+  });
+});
+
+describe('an instance started before durations were learned', () => {
+  test('replays without the two activities: its history has no such calls', async () => {
+    const { learnDurations: _, ...before } = input;
+    const run = await drive(generateVideo, before, scriptedJob(97_300, estimate), { startAt: start });
+    assert.ok(run.output, run.error);
+    assert.equal(named(run, 'readJobDurations').length, 0);
+    assert.equal(named(run, 'recordJobDuration').length, 0);
+    const today = await drive(generateVideo, input, scriptedJob(97_300, null), { startAt: start });
+    assert.deepEqual(
+      run.timers.map((t) => t.fireAt - t.createdAt),
+      today.timers.map((t) => t.fireAt - t.createdAt),
+      'paced as without figures',
+    );
   });
 });
