@@ -24,7 +24,10 @@ const api = createVideosApi({
   claims: () => context.claims,
   signer: () => context.signer,
 });
-const providersApi = createProvidersApi({ providers: () => context.providers });
+const providersApi = createProvidersApi({
+  providers: () => context.providers,
+  durations: () => context.durations,
+});
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
 const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
 const gallery = createGallery();
@@ -36,6 +39,8 @@ df.app.activity(activityNames.createVideoJob, { handler: context.activities.crea
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
 df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
+df.app.activity(activityNames.readJobDurations, { handler: context.durationActivities.readJobDurations });
+df.app.activity(activityNames.recordJobDuration, { handler: context.durationActivities.recordJobDuration });
 df.app.activity(activityNames.scheduleCallback, {
   extraInputs: [df.input.durableClient()],
   handler: context.callbackActivities.scheduleCallback,

@@ -37,6 +37,16 @@ export const videoListSchema = z.object({
     ),
 });
 
+/** What the app learned of one kind of job of a model, once enough of them finished. */
+export const learnedDurationSchema = z.object({
+  size: z.string(),
+  seconds: z.number().int(),
+  variants: z.number().int().min(1),
+  samples: z.number().int().min(1).describe('Finished jobs the figures come from (the newest kept).'),
+  medianSeconds: z.number().describe('Half of these jobs took at most this long.'),
+  p90Seconds: z.number().describe('Nine in ten took at most this long.'),
+});
+
 export const modelViewSchema = z.object({
   id: z.string(),
   seconds: z.array(z.number().int()).describe('Clip lengths the model accepts.'),
@@ -47,6 +57,12 @@ export const modelViewSchema = z.object({
   imageInput: z.boolean(),
   audio: z.boolean(),
   options: z.boolean().describe("Whether the model's other inputs may be passed in `options`."),
+  learned: z
+    .array(learnedDurationSchema)
+    .optional()
+    .describe(
+      "How long this model's jobs took here, per size, seconds and variants, measured by the provider's own times (the queue apart where it says); present once enough jobs of a kind finished. Polling is paced by them; an ETA for callers.",
+    ),
 });
 
 export const providerViewSchema = z.object({
@@ -86,6 +102,7 @@ export type Accepted = z.infer<typeof acceptedSchema>;
 export type Cancelled = z.infer<typeof cancelledSchema>;
 export type VideoList = z.infer<typeof videoListSchema>;
 export type ProviderView = z.infer<typeof providerViewSchema>;
+export type LearnedDuration = z.infer<typeof learnedDurationSchema>;
 export type Problem = z.infer<typeof problemSchema>;
 export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 

@@ -4,6 +4,7 @@
 // instance's name, whatever its kind.
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 import type { VideoRequest } from '../requests/video-request.js';
+import type { JobKind } from './duration-estimate.js';
 
 export type { JobPhase, JobStage };
 
@@ -15,6 +16,10 @@ export interface GenerateVideoInput {
   /** This start's own id: claims, intents, cancel marks and blobs are kept per run, so an
    * instance id started again after a purge begins clean. Absent in instances started before. */
   runId?: string;
+  /** Read and record learned job durations (the readJobDurations and recordJobDuration
+   * activities). Absent in instances started before those existed: their histories have no such
+   * calls, so they replay without them. */
+  learnDurations?: boolean;
   /** With an Idempotency-Key: a keyed digest of the normalised request, so a POST finding the
    * key taken can tell "this exact body is running" (202) from another body (422). */
   requestHash?: string;
@@ -24,7 +29,17 @@ export interface GenerateVideoInput {
  * clock, when it says), with outputs reduced to their ids. */
 export type JobSummary = Pick<
   ProviderJob,
-  'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'
+  | 'jobId'
+  | 'phase'
+  | 'stage'
+  | 'status'
+  | 'progress'
+  | 'queuePosition'
+  | 'failure'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'runSeconds'
 > & {
   outputIds: string[];
 };
@@ -99,6 +114,8 @@ export interface GenerateVideoProgress {
   events: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
+  /** ISO time the job most likely ends, judged by how long jobs of its kind took (when known). */
+  expectedReadyAt?: string;
 }
 
 export interface GenerateVideoOutput {
@@ -157,6 +174,14 @@ export const activityNames = {
   getVideoJobStatus: 'getVideoJobStatus',
   downloadVideo: 'downloadVideo',
   cancelVideoJob: 'cancelVideoJob',
+  readJobDurations: 'readJobDurations',
+  recordJobDuration: 'recordJobDuration',
 } as const;
+
+/** recordJobDuration's input: one finished job's duration, for its kind. */
+export interface JobDurationSample {
+  kind: JobKind;
+  seconds: number;
+}
 
 export const GENERATE_VIDEO = 'generateVideo';

@@ -17,6 +17,7 @@ import {
   type CancelVideoJobInput,
   type GenerateVideoProgress,
   type JobRef,
+  type JobDurationSample,
   type JobResult,
   type JobSummary,
   type StoredVideoRef,
@@ -30,6 +31,13 @@ import {
   type PollObservation,
   type ProgressSeen,
 } from './poll-policy.js';
+import {
+  jobDurationSample,
+  learnedClockStart,
+  medianEndGiven,
+  type DurationEstimate,
+  type JobKind,
+} from './duration-estimate.js';
 
 /**
  * Downloads are idempotent (a complete blob is kept), so a transient failure (the activity
@@ -129,6 +137,25 @@ function* runPipeline(
   const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
   // Providers without a creation time (fal's queue) count from when the create answered.
   const createdAtSeconds = job.createdAt ?? now() / 1000;
+  const kind: JobKind = {
+    provider: request.provider,
+    model: request.model,
+    size: request.size,
+    seconds: request.seconds,
+    variants: request.variants,
+  };
+  // How long jobs of this kind took (an activity reads the shared figures, so replay sees the
+  // same answer); none, or a failed read, leaves the adaptive policy to pace alone.
+  let learned: DurationEstimate | undefined;
+  if (input.learnDurations) {
+    try {
+      learned =
+        ((yield context.df.callActivity(activityNames.readJobDurations, kind)) as DurationEstimate | null) ??
+        undefined;
+    } catch {
+      learned = undefined;
+    }
+  }
 
   // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
   const expectedSeconds = expectedJobSeconds(request);
@@ -156,6 +183,13 @@ function* runPipeline(
       yield* cancelJob(ref);
       throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
     }
+    // The job's age on the clock its kind's durations were measured on.
+    const learnedAge = Math.max(0, now() / 1000 - learnedClockStart(job, createdAtSeconds));
+    const readyIn = learned && medianEndGiven(learned, learnedAge);
+    status.expectedReadyAt =
+      readyIn === undefined || !Number.isFinite(readyIn)
+        ? undefined
+        : new Date(now() + (readyIn - learnedAge) * 1000).toISOString();
     const observation: PollObservation = lastFailure
       ? afterFailure(lastFailure, errors)
       : {
@@ -165,6 +199,7 @@ function* runPipeline(
           ...progressSeen,
           elapsedSeconds: elapsedSeconds(),
           expectedSeconds,
+          ...(learned ? { learned: { estimate: learned, elapsedSeconds: learnedAge } } : {}),
         };
     const delaySeconds = nextPollDelaySeconds(observation, input.poll);
     // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
@@ -221,6 +256,7 @@ function* runPipeline(
     progress: job.progress,
     queuePosition: undefined,
     nextPollAt: undefined,
+    expectedReadyAt: undefined,
   });
 
   if (job.phase !== 'succeeded') {
@@ -262,6 +298,18 @@ function* runPipeline(
     throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
   }
   const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
+  // Teach the poll policy how long this job took. Best effort: the video is stored either way.
+  const seconds = jobDurationSample(job);
+  if (input.learnDurations && seconds !== undefined) {
+    try {
+      yield context.df.callActivity(activityNames.recordJobDuration, {
+        kind,
+        seconds,
+      } satisfies JobDurationSample);
+    } catch {
+      // The figures miss one sample; the request's outcome stands.
+    }
+  }
   const output: GenerateVideoOutput = {
     provider: request.provider,
     model: request.model,

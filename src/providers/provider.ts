@@ -93,6 +93,12 @@ export interface ProviderJob {
   failure?: string;
   /** Unix seconds on the provider's clock, when it says. */
   createdAt?: number;
+  /** When the job left the queue and started working (Unix seconds, provider's clock), when it says. */
+  startedAt?: number;
+  /** When the job ended (Unix seconds, provider's clock), when it says. */
+  finishedAt?: number;
+  /** Seconds the job spent working, queue apart, when the provider reports only that. */
+  runSeconds?: number;
   /** What the provider echoes of the request: lets a lost create be matched to its job. */
   echo?: { model?: string; prompt?: string; size?: string; seconds?: number; variants?: number };
 }

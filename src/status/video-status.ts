@@ -97,6 +97,11 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
     case 'Pending':
       return base;
     default:
-      return { ...base, phase: progress.phase ?? 'pending', nextPollAt: progress.nextPollAt };
+      return {
+        ...base,
+        phase: progress.phase ?? 'pending',
+        nextPollAt: progress.nextPollAt,
+        ...(progress.expectedReadyAt ? { expectedReadyAt: progress.expectedReadyAt } : {}),
+      };
   }
 }

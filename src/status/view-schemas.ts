@@ -93,6 +93,11 @@ export const videoStatusSchema = z.object({
     .min(0)
     .describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
   nextPollAt: isoTime.optional(),
+  expectedReadyAt: isoTime
+    .optional()
+    .describe(
+      'While the job runs: when it most likely ends, judged by how long jobs of its kind took here (absent until enough of them finished).',
+    ),
   createdTime: isoTime,
   lastUpdatedTime: isoTime,
   videos: z

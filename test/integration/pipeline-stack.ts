@@ -184,12 +184,12 @@ export function totalJobsCreated(stats: EmulatorStats): number {
   return Object.values(stats.jobsCreated).reduce((a, b) => a + b, 0);
 }
 
-/** Blob names under the videos container, claims excluded. */
+/** Blob names under the videos container, claims and learned durations excluded. */
 export async function videoBlobs(container: ContainerClient, prefix = ''): Promise<string[]> {
   const names: string[] = [];
   if (!(await container.exists())) return names;
   for await (const blob of container.listBlobsFlat({ prefix }))
-    if (!blob.name.startsWith('.claims/')) names.push(blob.name);
+    if (!blob.name.startsWith('.claims/') && !blob.name.startsWith('.stats/')) names.push(blob.name);
   return names;
 }
 
