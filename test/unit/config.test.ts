@@ -13,15 +13,19 @@ const minimal = {
 describe('loadConfig', () => {
   test('applies the documented defaults', () => {
     const config = loadConfig(minimal);
-    assert.deepEqual(config.providers, {
-      'azure-openai': {
-        endpoint: 'http://127.0.0.1:8091',
-        apiKey: undefined,
-        managedIdentityClientId: undefined,
-        jobsDeployment: 'sora',
-        videosDeployment: 'sora-2',
+    assert.deepEqual(config.providers, [
+      {
+        name: 'azure-openai',
+        kind: 'azure-openai',
+        settings: {
+          endpoint: 'http://127.0.0.1:8091',
+          apiKey: undefined,
+          managedIdentityClientId: undefined,
+          jobsDeployment: 'sora',
+          videosDeployment: 'sora-2',
+        },
       },
-    });
+    ]);
     assert.equal(config.defaultProvider, 'azure-openai');
     assert.deepEqual(config.videoStorage, {
       kind: 'connectionString',
@@ -45,7 +49,8 @@ describe('loadConfig', () => {
       blobServiceUri: 'https://st.blob.core.windows.net/',
     });
     assert.equal(config.managedIdentityClientId, 'abc');
-    assert.equal(config.providers['azure-openai']?.managedIdentityClientId, 'abc');
+    const azure = config.providers.find((p) => p.name === 'azure-openai');
+    assert.equal(azure?.kind === 'azure-openai' && azure.settings.managedIdentityClientId, 'abc');
   });
 
   test('accepts decimal poll bounds (sub-second polling in tests)', () => {
@@ -98,10 +103,14 @@ describe('loadConfig', () => {
       REPLICATE_API_TOKEN: 'r8_token',
       OPENAI_API_KEY: 'sk-x',
     });
-    assert.deepEqual(Object.keys(config.providers).sort(), ['fal', 'openai', 'replicate']);
-    assert.equal(config.providers.openai?.baseUrl, 'https://api.openai.com/v1');
-    assert.equal(config.providers.fal?.queueUrl, 'https://queue.fal.run');
-    assert.equal(config.providers.replicate?.baseUrl, 'https://api.replicate.com/v1');
+    assert.deepEqual(
+      config.providers.map((p) => p.name),
+      ['openai', 'fal', 'replicate'],
+    );
+    const settings = Object.fromEntries(config.providers.map((p) => [p.name, p.settings as any]));
+    assert.equal(settings.openai.baseUrl, 'https://api.openai.com/v1');
+    assert.equal(settings.fal.queueUrl, 'https://queue.fal.run');
+    assert.equal(settings.replicate.baseUrl, 'https://api.replicate.com/v1');
     assert.equal(config.defaultProvider, 'openai', 'the first configured in the documented order');
     assert.equal(
       loadConfig({
@@ -232,6 +241,145 @@ describe('the provider request timeout', () => {
     assert.throws(
       () => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: 'soon' }),
       /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/,
+    );
+  });
+});
+
+describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', () => {
+  const storage = { VIDEO_STORAGE: 'x' };
+
+  test("today's flat settings are shorthand for today's four instance names", () => {
+    const flat = loadConfig({
+      ...storage,
+      AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/',
+      SORA_VIDEOS_DEPLOYMENT: 'sora-2-dep',
+      OPENAI_API_KEY: 'sk-1',
+      OPENAI_BASE_URL: 'https://proxy.example/v1/',
+      FAL_KEY: 'fal-1',
+      REPLICATE_API_TOKEN: 'r8_1',
+      REPLICATE_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+    });
+    const spelledOut = loadConfig({
+      ...storage,
+      VIDEO_PROVIDERS__azure_openai__KIND: 'azure-openai',
+      VIDEO_PROVIDERS__azure_openai__BASE_URL: 'https://r.openai.azure.com/',
+      VIDEO_PROVIDERS__azure_openai__VIDEOS_DEPLOYMENT: 'sora-2-dep',
+      VIDEO_PROVIDERS__openai__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__openai__API_KEY: 'sk-1',
+      VIDEO_PROVIDERS__openai__BASE_URL: 'https://proxy.example/v1/',
+      VIDEO_PROVIDERS__fal__KIND: 'fal',
+      VIDEO_PROVIDERS__fal__API_KEY: 'fal-1',
+      VIDEO_PROVIDERS__replicate__KIND: 'replicate',
+      VIDEO_PROVIDERS__replicate__API_KEY: 'r8_1',
+      VIDEO_PROVIDERS__replicate__WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+    });
+    assert.deepEqual(
+      flat.providers.map((p) => [p.name, p.kind]),
+      [
+        ['azure-openai', 'azure-openai'],
+        ['openai', 'openai-videos'],
+        ['fal', 'fal'],
+        ['replicate', 'replicate'],
+      ],
+    );
+    // The same settings under the instance form (azure_openai: app setting names on Linux take no '-').
+    const byName = (config: typeof flat) =>
+      Object.fromEntries(config.providers.map((p) => [p.name.replace('_', '-'), [p.kind, p.settings]]));
+    assert.deepEqual(byName(spelledOut), byName(flat));
+  });
+
+  test('any number of named instances, two of one kind at once, each with its own settings', () => {
+    const config = loadConfig({
+      ...storage,
+      VIDEO_PROVIDERS__openrouter__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__openrouter__BASE_URL: 'https://openrouter.example/api/v1',
+      VIDEO_PROVIDERS__openrouter__API_KEY: 'k1',
+      VIDEO_PROVIDERS__litellm__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__litellm__BASE_URL: 'http://127.0.0.1:4000/v1',
+      VIDEO_PROVIDERS__litellm__API_KEY: 'k2',
+      DEFAULT_PROVIDER: 'openrouter',
+    });
+    assert.deepEqual(
+      config.providers.map((p) => [p.name, p.kind, (p.settings as any).baseUrl]),
+      [
+        ['litellm', 'openai-videos', 'http://127.0.0.1:4000/v1'],
+        ['openrouter', 'openai-videos', 'https://openrouter.example/api/v1'],
+      ],
+    );
+    assert.equal(config.defaultProvider, 'openrouter');
+    const registry = createProviderRegistry(config);
+    assert.deepEqual(
+      registry.list().map((p) => [p.name, p.kind]),
+      [
+        ['litellm', 'openai-videos'],
+        ['openrouter', 'openai-videos'],
+      ],
+    );
+  });
+
+  test('the AI SDK instances google, xai and gateway exist when their key settings are set', () => {
+    const config = loadConfig({
+      ...storage,
+      GOOGLE_GENERATIVE_AI_API_KEY: 'g',
+      XAI_API_KEY: 'x',
+      AI_GATEWAY_API_KEY: 'gw',
+      VIDEO_PROVIDERS__google__BASE_URL: 'http://127.0.0.1:8091/v1beta',
+    });
+    assert.deepEqual(
+      config.providers.map((p) => [p.name, p.kind, (p.settings as any).package, (p.settings as any).baseUrl]),
+      [
+        ['google', 'ai-sdk', '@ai-sdk/google', 'http://127.0.0.1:8091/v1beta'],
+        ['xai', 'ai-sdk', '@ai-sdk/xai', undefined],
+        ['gateway', 'ai-sdk', '@ai-sdk/gateway', undefined],
+      ],
+    );
+    const registry = createProviderRegistry(config);
+    assert.ok(registry.get('google').models.some((m) => m.id === 'veo-3.1-generate-preview'));
+    assert.equal(registry.get('gateway').lostCreate, 'settle');
+  });
+
+  test('start-up names every bad instance setting, never a key', () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          ...storage,
+          VIDEO_PROVIDERS__a__KIND: 'sora',
+          VIDEO_PROVIDERS__b__KIND: 'openai-videos',
+          VIDEO_PROVIDERS__b__BASE_URL: 'ftp://x',
+          VIDEO_PROVIDERS__b__COLOUR: 'blue',
+          VIDEO_PROVIDERS__c__API_KEY: 'sk-very-secret',
+          VIDEO_PROVIDERS__d__KIND: 'ai-sdk',
+          VIDEO_PROVIDERS__d__PACKAGE: '@ai-sdk/none',
+          VIDEO_PROVIDERS__e__KIND: 'replicate',
+          VIDEO_PROVIDERS__e__API_KEY: 'r8',
+          VIDEO_PROVIDERS__e__WEBHOOK_SECRET: 'plain',
+          'VIDEO_PROVIDERS__Bad Name!__KIND': 'fal',
+        });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof ConfigError, String(error));
+    for (const expected of [
+      /VIDEO_PROVIDERS__a__KIND must be one of azure-openai, openai-videos, fal, replicate, ai-sdk/,
+      /VIDEO_PROVIDERS__b__BASE_URL must be an http\(s\) URL/,
+      /VIDEO_PROVIDERS__b__API_KEY is required/,
+      /VIDEO_PROVIDERS__b__COLOUR is not a setting of kind openai-videos/,
+      /VIDEO_PROVIDERS__c__KIND is required/,
+      /VIDEO_PROVIDERS__d__PACKAGE must be one of @ai-sdk\/google/,
+      /VIDEO_PROVIDERS__d__API_KEY is required/,
+      /VIDEO_PROVIDERS__e__WEBHOOK_SECRET must be a whsec_… secret/,
+      /VIDEO_PROVIDERS__Bad Name!__KIND is not an instance setting/,
+    ])
+      assert.match(error.message, expected);
+    assert.ok(!error.message.includes('sk-very-secret'));
+  });
+
+  test('a flat setting that is bad is named as the flat setting', () => {
+    assert.throws(
+      () => loadConfig({ ...storage, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'nope' }),
+      /OPENAI_BASE_URL must be an http\(s\) URL/,
     );
   });
 });

@@ -1,0 +1,244 @@
+// Kind `ai-sdk`: any AI SDK video model that has doStart/doStatus (the video model spec v4,
+// docs/providers/ai-sdk.md), through the package the instance names (packages.ts).
+// - Create is exactly one doStart, given no retrying fetch; the SDK's retries live in its
+//   generateVideo helper, which we never call.
+// - The answer's opaque `operation` is kept with the job's claim (JobHandles), never in durable
+//   history: status and downloads read it back. The job id is the vendor's id where the
+//   operation carries one.
+// - The spec has no job list, so a create whose answer was lost cannot be adopted: lostCreate
+//   'settle'. It has no cancel either: a cancelled request's job runs to its end upstream.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { AiSdkSettings } from '../../config.js';
+import { CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
+import type { HttpOptions } from '../http/transport.js';
+import type {
+  JobAddress,
+  JobHandles,
+  JobSpec,
+  ModelInfo,
+  OutputContent,
+  ProviderJob,
+  VideoProvider,
+} from '../provider.js';
+import { classifyAiSdkError, redact } from './classify.js';
+import { AI_SDK_MODELS } from './models.js';
+import { OPTIONS_KEY, videoModels, type VideoModelV4 } from './packages.js';
+
+/** Fields vendors' operations carry their job id in (@ai-sdk/google `operationName`,
+ * @ai-sdk/replicate `getUrl`, @ai-sdk/fal `responseUrl`, @ai-sdk/xai `requestId`, …). */
+const ID_FIELDS = [
+  'operationName',
+  'requestId',
+  'request_id',
+  'id',
+  'taskId',
+  'getUrl',
+  'responseUrl',
+  'statusUrl',
+];
+
+/** A safe blob-name segment for the operation: the last path segment of its id field, or a hash. */
+export function jobIdOf(operation: unknown): string {
+  if (typeof operation === 'object' && operation !== null) {
+    for (const field of ID_FIELDS) {
+      const value = (operation as Record<string, unknown>)[field];
+      if (typeof value !== 'string') continue;
+      const segment = value.split('?')[0].split('/').filter(Boolean).pop() ?? '';
+      if (/^[A-Za-z0-9._-]{1,128}$/.test(segment) && !/^\.+$/.test(segment)) return segment;
+    }
+  }
+  return createHash('sha256').update(JSON.stringify(operation)).digest('hex').slice(0, 32);
+}
+
+export interface AiSdkHttpOptions extends HttpOptions {
+  handles: JobHandles;
+}
+
+export function createAiSdkProvider(
+  name: string,
+  settings: AiSdkSettings,
+  http: AiSdkHttpOptions,
+): VideoProvider {
+  const fetchImpl = http.fetch ?? globalThis.fetch;
+  const modelOf = videoModels(settings, fetchImpl);
+  const secrets = [settings.apiKey];
+  const timeout = () => AbortSignal.timeout(http.requestTimeoutMs);
+  const models: ModelInfo[] = Object.entries(AI_SDK_MODELS[settings.package]).map(([id, capabilities]) => ({
+    id,
+    ...capabilities,
+    promptEcho: false,
+  }));
+
+  async function asyncModel(id: string): Promise<Required<Pick<VideoModelV4, 'doStart' | 'doStatus'>>> {
+    const model = await modelOf(id);
+    if (!model.doStart || !model.doStatus)
+      throw new ProviderPermanentError(
+        `${name}: ${id} has no doStart/doStatus (the asynchronous video interface)`,
+        400,
+        'unsupported_model',
+      );
+    return { doStart: model.doStart.bind(model), doStatus: model.doStatus.bind(model) };
+  }
+
+  async function operationOf(job: JobAddress): Promise<unknown> {
+    const handle = await http.handles.load(name, job.jobId);
+    if (handle === undefined)
+      throw new ProviderPermanentError(
+        `${name}: no operation is recorded for job ${job.jobId}`,
+        404,
+        'not_found',
+      );
+    return JSON.parse(handle);
+  }
+
+  async function status(job: JobAddress, what: string) {
+    const model = await asyncModel(job.model);
+    const operation = await operationOf(job);
+    try {
+      return await model.doStatus({ operation: operation as never, abortSignal: timeout() });
+    } catch (error) {
+      throw classifyAiSdkError(error, `${name}: ${what}`, false, secrets);
+    }
+  }
+
+  async function createJob(spec: JobSpec): Promise<ProviderJob> {
+    const model = await asyncModel(spec.model);
+    const ratio = spec.size.includes(':');
+    let started;
+    try {
+      started = await model.doStart({
+        prompt: spec.prompt,
+        n: spec.variants,
+        aspectRatio: ratio ? (spec.size as `${number}:${number}`) : undefined,
+        resolution: ratio ? undefined : (spec.size as `${number}x${number}`),
+        duration: spec.seconds,
+        fps: undefined,
+        seed: undefined,
+        image: undefined,
+        frameImages: undefined,
+        inputReferences: undefined,
+        generateAudio: undefined,
+        providerOptions: spec.options ? { [OPTIONS_KEY[settings.package]]: spec.options as never } : {},
+        abortSignal: timeout(),
+      });
+    } catch (error) {
+      throw classifyAiSdkError(error, `${name}: create`, true, secrets);
+    }
+    const jobId = jobIdOf(started.operation);
+    try {
+      await http.handles.save(name, jobId, JSON.stringify(started.operation));
+    } catch (error) {
+      // The job exists but could not be recorded: as if its answer were lost (settle, then re-send).
+      throw new CreateOutcomeUnknownError(
+        `${name}: job ${jobId} was made but its operation could not be stored: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return { jobId, phase: 'queued', stage: 'waiting', status: 'pending', outputs: [] };
+  }
+
+  async function getJob(job: JobAddress): Promise<ProviderJob> {
+    let result;
+    try {
+      result = await status(job, 'status');
+    } catch (error) {
+      // The SDK's verdict on a finished operation it cannot use (Google's content filter
+      // answers "No videos in response"): the job failed, in the vendor's words.
+      if (error instanceof ProviderPermanentError && error.status === 200)
+        return { jobId: job.jobId, phase: 'failed', status: 'error', outputs: [], failure: error.message };
+      throw error;
+    }
+    if (result.status === 'pending')
+      return { jobId: job.jobId, phase: 'running', stage: 'working', status: 'pending', outputs: [] };
+    if (result.status === 'error')
+      return {
+        jobId: job.jobId,
+        phase: 'failed',
+        status: 'error',
+        outputs: [],
+        failure: redact(result.error, secrets),
+      };
+    const outputs = result.videos.flatMap((video, index) =>
+      video.type === 'uploaded' ? [] : [{ id: String(index) }],
+    );
+    if (outputs.length === 0)
+      return {
+        jobId: job.jobId,
+        phase: 'failed',
+        status: 'completed',
+        outputs: [],
+        failure: 'The job made no video',
+      };
+    return { jobId: job.jobId, phase: 'succeeded', status: 'completed', outputs };
+  }
+
+  /** The video as a stream: a URL is fetched afresh (the SDK may sign it with the key, so it is
+   * never stored or shown); bytes the SDK holds already are streamed from memory. */
+  async function openOutput(job: JobAddress, outputId: string): Promise<OutputContent> {
+    const result = await status(job, 'download');
+    if (result.status !== 'completed')
+      throw new ProviderPermanentError(
+        `${name}: job ${job.jobId} has no videos (${result.status})`,
+        409,
+        'not_ready',
+      );
+    const video = result.videos[Number(outputId)];
+    if (!video || video.type === 'uploaded' || !/^\d+$/.test(outputId))
+      throw new ProviderPermanentError(
+        `${name}: job ${job.jobId} has no output ${outputId}`,
+        404,
+        'not_found',
+      );
+    if (video.type === 'base64' || video.type === 'binary') {
+      const bytes = video.type === 'base64' ? Buffer.from(video.data, 'base64') : Buffer.from(video.data);
+      return { body: Readable.from([bytes]), contentLength: bytes.length, contentType: video.mediaType };
+    }
+    return download(video.url, video.mediaType);
+  }
+
+  async function download(url: string, mediaType: string): Promise<OutputContent> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), http.requestTimeoutMs);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { signal: controller.signal, redirect: 'follow' });
+    } catch (error) {
+      throw new ProviderTransientError(
+        `${name}: Download: no answer (${redact((error as Error).message, secrets)})`,
+        undefined,
+        undefined,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel().catch(() => undefined);
+      const message = `${name}: Download: HTTP ${response.status}`;
+      if (response.status === 429 || response.status >= 500)
+        throw new ProviderTransientError(message, response.status, undefined);
+      throw new ProviderPermanentError(
+        message,
+        response.status,
+        response.status === 404 ? 'expired' : undefined,
+      );
+    }
+    const length = Number(response.headers.get('content-length'));
+    return {
+      body: Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+      contentLength: Number.isFinite(length) && length > 0 ? length : undefined,
+      contentType: response.headers.get('content-type')?.split(';')[0] || mediaType,
+    };
+  }
+
+  async function cancelJob(job: JobAddress): Promise<void> {
+    throw new ProviderPermanentError(
+      `${name}: the AI SDK's video interface has no cancel; job ${job.jobId} runs to its end at the provider`,
+      405,
+      'cancel_unsupported',
+    );
+  }
+
+  return { name, kind: 'ai-sdk', models, lostCreate: 'settle', createJob, getJob, openOutput, cancelJob };
+}
