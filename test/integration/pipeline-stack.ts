@@ -40,6 +40,8 @@ export interface PipelineStack {
 export interface StackOptions {
   emulator?: ProviderEmulatorOptions;
   settings?: Record<string, string>;
+  /** More settings, built from the emulator's URL once it listens (provider instances pointed at it). */
+  settingsFor?: (emulatorUrl: string) => Record<string, string>;
   /** Host store: 'azure' (Azurite, the default) or 'memory'. */
   store?: 'azure' | 'memory';
   /** Require function and system keys, as on Azure (the host prints them). */
@@ -91,7 +93,11 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
     timeScale: 0.05,
     ...options.emulator,
   });
-  const settings = { ...pipelineSettings(azurite.connectionString, emulator.url), ...options.settings };
+  const settings = {
+    ...pipelineSettings(azurite.connectionString, emulator.url),
+    ...options.settings,
+    ...options.settingsFor?.(emulator.url),
+  };
   // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
   // and a restarted host answers where the old one did.
   const port = await freePort();
