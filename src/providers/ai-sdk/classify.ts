@@ -35,7 +35,7 @@ export const CONTENT_POLICY =
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text.replace(/([?&]key=)[^&\s"'\\]+/gi, '$1[redacted]');
   for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out.length > 600 ? `${out.slice(0, 600)}…` : out;
+  return out.length > 1000 ? `${out.slice(0, 1000)}…` : out;
 }
 
 /** Seconds to wait from a Retry-After header or Google's RetryInfo (`"retryDelay": "12s"`). */
@@ -62,6 +62,8 @@ export function classifyAiSdkError(
   what: string,
   create: boolean,
   secrets: readonly string[],
+  /** The raw JSON answer the SDK parsed, when one was kept: its verdicts drop unknown fields. */
+  rawAnswer?: string,
 ): Error {
   if (error instanceof ProviderTransientError || error instanceof ProviderPermanentError) return error;
   if (error instanceof CreateOutcomeUnknownError) return error;
@@ -82,7 +84,8 @@ export function classifyAiSdkError(
       ? new CreateOutcomeUnknownError(`${what}: ${why}; a job may have been made`, { cause: error })
       : new ProviderTransientError(`${what}: ${why}`, undefined, undefined, { cause: error });
   }
-  const message = error instanceof Error ? vendorMessage(error, secrets) : String(error);
+  const verdict = error instanceof Error ? error.message.split(' Response: ')[0] : String(error);
+  const message = redact(rawAnswer ? `${verdict} The provider answered: ${rawAnswer}` : verdict, secrets);
   // The SDK's verdict on an answer it could not use (e.g. no video and no reason): permanent.
   if (CONTENT_POLICY.test(message))
     return new ContentFilteredError(`${what}: ${message}`, 200, 'content_filtered', { cause: error });

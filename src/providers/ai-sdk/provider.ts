@@ -7,6 +7,7 @@
 //   operation carries one.
 // - The spec has no job list, so a create whose answer was lost cannot be adopted: lostCreate
 //   'settle'. It has no cancel either: a cancelled request's job runs to its end upstream.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -25,6 +26,11 @@ import type {
 import { classifyAiSdkError, redact } from './classify.js';
 import { AI_SDK_MODELS } from './models.js';
 import { OPTIONS_KEY, videoModels, type VideoModelV4 } from './packages.js';
+
+type VideoModelV4Videos = Extract<
+  Awaited<ReturnType<NonNullable<VideoModelV4['doStatus']>>>,
+  { status: 'completed' }
+>['videos'];
 
 /** Fields vendors' operations carry their job id in (@ai-sdk/google `operationName`,
  * @ai-sdk/replicate `getUrl`, @ai-sdk/fal `responseUrl`, @ai-sdk/xai `requestId`, …). */
@@ -62,7 +68,24 @@ export function createAiSdkProvider(
   http: AiSdkHttpOptions,
 ): VideoProvider {
   const fetchImpl = http.fetch ?? globalThis.fetch;
-  const modelOf = videoModels(settings, fetchImpl);
+  // The SDK parses answers with schemas that drop what they do not name (@ai-sdk/google drops
+  // the RAI filter's reasons and says only "No videos in response"): a status call keeps the raw
+  // JSON answer, so a failure can be told in the vendor's own words.
+  const answers = new AsyncLocalStorage<{ body?: string }>();
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const store = answers.getStore();
+    if (store && /json/.test(response.headers.get('content-type') ?? ''))
+      store.body = await response
+        .clone()
+        .text()
+        .catch(() => undefined);
+    return response;
+  };
+  const modelOf = videoModels(settings, recordingFetch);
+  /** Videos of jobs this process saw complete, so a download right after needs no second status
+   * call (memory only: the URLs may be signed with the key). */
+  const completed = new Map<string, VideoModelV4Videos>();
   const secrets = [settings.apiKey];
   const timeout = () => AbortSignal.timeout(http.requestTimeoutMs);
   const models: ModelInfo[] = Object.entries(AI_SDK_MODELS[settings.package]).map(([id, capabilities]) => ({
@@ -96,10 +119,14 @@ export function createAiSdkProvider(
   async function status(job: JobAddress, what: string) {
     const model = await asyncModel(job.model);
     const operation = await operationOf(job);
+    const answer: { body?: string } = {};
     try {
-      return await model.doStatus({ operation: operation as never, abortSignal: timeout() });
+      return await answers.run(answer, () =>
+        model.doStatus({ operation: operation as never, abortSignal: timeout() }),
+      );
     } catch (error) {
-      throw classifyAiSdkError(error, `${name}: ${what}`, false, secrets);
+      const classified = classifyAiSdkError(error, `${name}: ${what}`, false, secrets, answer.body);
+      throw classified;
     }
   }
 
@@ -195,10 +222,10 @@ export function createAiSdkProvider(
       const bytes = video.type === 'base64' ? Buffer.from(video.data, 'base64') : Buffer.from(video.data);
       return { body: Readable.from([bytes]), contentLength: bytes.length, contentType: video.mediaType };
     }
-    return download(video.url, video.mediaType);
+    return download(job.jobId, video.url, video.mediaType);
   }
 
-  async function download(url: string, mediaType: string): Promise<OutputContent> {
+  async function download(jobId: string, url: string, mediaType: string): Promise<OutputContent> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), http.requestTimeoutMs);
     let response: Response;
@@ -214,6 +241,8 @@ export function createAiSdkProvider(
       clearTimeout(timer);
     }
     if (!response.ok || !response.body) {
+      // A link refused is looked up afresh on the next attempt (a signed one may have lapsed).
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) completed.delete(jobId);
       await response.body?.cancel().catch(() => undefined);
       const message = `${name}: Download: HTTP ${response.status}`;
       if (response.status === 429 || response.status >= 500)
