@@ -1,5 +1,8 @@
 // Settings validation: defaults, both storage forms, and one message naming every problem.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
 import { ConfigError, ProviderTransientError } from '../../src/errors.js';
@@ -380,6 +383,96 @@ describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', ()
     assert.throws(
       () => loadConfig({ ...storage, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'nope' }),
       /OPENAI_BASE_URL must be an http\(s\) URL/,
+    );
+  });
+});
+
+describe('models as configuration (VIDEO_PROVIDERS__<name>__MODELS)', () => {
+  const google = { VIDEO_STORAGE: 'x', GOOGLE_GENERATIVE_AI_API_KEY: 'g' };
+  const tomorrow = { seconds: [5, 10], sizes: ['16:9', '1:1'], audio: true, options: true };
+
+  test('a setting holding JSON adds a model the built-in table does not have; the built-in rows stay', () => {
+    const config = loadConfig({
+      ...google,
+      VIDEO_PROVIDERS__google__MODELS: JSON.stringify({ models: { 'veo-9-preview': tomorrow } }),
+    });
+    const models = createProviderRegistry(config).get('google').models;
+    const added = models.find((m) => m.id === 'veo-9-preview');
+    assert.deepEqual(
+      added && [added.seconds, added.defaultSeconds, added.sizes, added.defaultSize, added.maxVariants],
+      [[5, 10], 5, ['16:9', '1:1'], '16:9', 1],
+    );
+    assert.ok(
+      models.some((m) => m.id === 'veo-3.1-generate-preview'),
+      'the built-in rows stay',
+    );
+  });
+
+  test('replace: the configured models are the only ones; a JSON document named by path works too', (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'models-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'models.json');
+    writeFileSync(file, JSON.stringify({ replace: true, models: { 'veo-9-preview': tomorrow } }));
+    const config = loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: file });
+    assert.deepEqual(
+      createProviderRegistry(config)
+        .get('google')
+        .models.map((m) => m.id),
+      ['veo-9-preview'],
+    );
+  });
+
+  test('start-up names the setting, the model and the field of every bad model', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          ...google,
+          VIDEO_PROVIDERS__google__MODELS: JSON.stringify({
+            models: {
+              a: { seconds: [], sizes: ['16:9'] },
+              b: { seconds: [4], sizes: ['wide'], defaultSeconds: 8, colour: 'red' },
+              c: { seconds: [4], sizes: ['16:9'], defaultSize: '9:16', maxVariants: 0 },
+            },
+          }),
+        }),
+      (error: Error) => {
+        for (const expected of [
+          /VIDEO_PROVIDERS__google__MODELS: model "a" field seconds/,
+          /VIDEO_PROVIDERS__google__MODELS: model "b" field sizes\.0 must be WIDTHxHEIGHT or W:H/,
+          /VIDEO_PROVIDERS__google__MODELS: model "b" field \(the model\).*colour/,
+          /VIDEO_PROVIDERS__google__MODELS: model "c" field maxVariants/,
+        ])
+          assert.match(error.message, expected);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: '{not json' }),
+      /VIDEO_PROVIDERS__google__MODELS is not valid JSON/,
+    );
+    assert.throws(
+      () => loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: '/no/such/models.json' }),
+      /VIDEO_PROVIDERS__google__MODELS names \/no\/such\/models\.json, which cannot be read/,
+    );
+  });
+
+  test('a configured model is validated like the built-in ones when a request names it', async () => {
+    const { parseVideoRequest, catalogOf } = await import('../../src/requests/video-request.js');
+    // catalogOf + parseVideoRequest: what POST /api/videos runs.
+    const registry = createProviderRegistry(
+      loadConfig({
+        ...google,
+        VIDEO_PROVIDERS__google__MODELS: JSON.stringify({ models: { 'veo-9-preview': tomorrow } }),
+      }),
+    );
+    const bad = parseVideoRequest(
+      { provider: 'google', model: 'veo-9-preview', prompt: 'x', seconds: 7 },
+      catalogOf(registry),
+    ) as any;
+    assert.equal(bad.ok, false);
+    assert.deepEqual(
+      bad.problems.map((p: any) => p.field),
+      ['seconds'],
     );
   });
 });

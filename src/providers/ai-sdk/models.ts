@@ -44,11 +44,12 @@ const clip = (
 const WIDE = ['16:9', '9:16', '1:1'];
 
 export const AI_SDK_MODELS: Record<AiSdkPackage, Readonly<Record<string, ModelCapabilities>>> = {
-  // @ai-sdk/google 4.0.129's GoogleVideoModelId and docs/providers/gemini.md.
+  // The ids Google's Gemini API docs name (docs/providers/gemini.md#models-and-parameters).
+  // veo-3.1-lite-generate-preview is only in @ai-sdk/google's catalog: local.settings.sample.json
+  // adds it through the instance's MODELS setting.
   '@ai-sdk/google': {
     'veo-3.1-generate-preview': veo([4, 6, 8], true),
     'veo-3.1-fast-generate-preview': veo([4, 6, 8], true),
-    'veo-3.1-lite-generate-preview': veo([4, 6, 8], true),
     'veo-3.0-generate-001': veo([4, 6, 8], true),
     'veo-3.0-fast-generate-001': veo([4, 6, 8], true),
     'veo-2.0-generate-001': veo([5, 6, 8], false),
