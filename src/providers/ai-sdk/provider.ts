@@ -71,10 +71,11 @@ export function createAiSdkProvider(
   // The SDK parses answers with schemas that drop what they do not name (@ai-sdk/google drops
   // the RAI filter's reasons and says only "No videos in response"): a status call keeps the raw
   // JSON answer, so a failure can be told in the vendor's own words.
-  const answers = new AsyncLocalStorage<{ body?: string }>();
+  const answers = new AsyncLocalStorage<{ body?: string; status?: number }>();
   const recordingFetch: typeof fetch = async (input, init) => {
     const response = await fetchImpl(input, init);
     const store = answers.getStore();
+    if (store) store.status = response.status;
     if (store && /json/.test(response.headers.get('content-type') ?? ''))
       store.body = await response
         .clone()
@@ -119,11 +120,27 @@ export function createAiSdkProvider(
   async function status(job: JobAddress, what: string) {
     const model = await asyncModel(job.model);
     const operation = await operationOf(job);
-    const answer: { body?: string } = {};
+    const answer: { body?: string; status?: number } = {};
     try {
-      return await answers.run(answer, () =>
+      const result = await answers.run(answer, () =>
         model.doStatus({ operation: operation as never, abortSignal: timeout() }),
       );
+      // Some packages report any failed status call as the job's error (@ai-sdk/fal 3.0.41): a
+      // 429, a 5xx or no answer at all says nothing of the job, so it is asked again later.
+      if (
+        result.status === 'error' &&
+        (answer.status === undefined || answer.status === 429 || answer.status >= 500)
+      )
+        throw new ProviderTransientError(
+          `${name}: ${what}: ${answer.status === undefined ? 'no answer' : `HTTP ${answer.status}`}: ${redact(result.error, secrets)}`,
+          answer.status,
+          undefined,
+        );
+      // The package's words may be only the HTTP reason (@ai-sdk/fal: "Unprocessable Entity"):
+      // the vendor's answer says why.
+      if (result.status === 'error' && answer.body && !result.error.includes(answer.body))
+        return { ...result, error: `${result.error}. The provider answered: ${answer.body}` };
+      return result;
     } catch (error) {
       const classified = classifyAiSdkError(error, `${name}: ${what}`, false, secrets, answer.body);
       throw classified;
