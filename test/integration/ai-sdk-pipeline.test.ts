@@ -10,6 +10,8 @@ import {
   startVideo,
   videoBlobs,
   waitForVideo,
+  emulatorAdmin,
+  injectedErrorAnswers,
   EMULATOR_KEY,
   type PipelineStack,
 } from './pipeline-stack.js';
@@ -53,15 +55,7 @@ const body = (c: Case, prompt: string) => ({
   size: '16:9',
 });
 
-async function admin(stack: PipelineStack, method: string, path: string, value?: unknown) {
-  const answer = await call(`${stack.emulator.url}/_admin/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: value === undefined ? undefined : JSON.stringify(value),
-  });
-  assert.ok(answer.status < 300, answer.text);
-  return answer.body;
-}
+const admin = emulatorAdmin;
 const creates = async (stack: PipelineStack, c: Case): Promise<number> =>
   (await admin(stack, 'GET', 'stats')).creates[c.dialect];
 
@@ -124,12 +118,7 @@ describe('kind ai-sdk on the emulator', () => {
         } finally {
           await admin(stack, 'DELETE', 'faults');
         }
-        const injected = Object.values(
-          (await admin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>,
-        )
-          .flatMap((byStatus) => Object.entries(byStatus))
-          .filter(([code]) => ['429', '500', '503'].includes(code))
-          .reduce((n, [, count]) => n + count, 0);
+        const injected = await injectedErrorAnswers(stack);
         assert.ok(injected >= 4, `faults were really injected (${injected} error answers)`);
         for (const status of statuses) {
           assert.equal(status.phase, 'completed', JSON.stringify(status));

@@ -15,45 +15,28 @@ const FAL_COMMON = {
   promptEcho: false,
 } as const;
 
+/** Kling text-to-video on fal: duration "5" | "10", three ratios, text only (its image-to-video
+ * siblings take the start image). */
+const klingText = (id: string): FalModel => ({
+  id,
+  ...FAL_COMMON,
+  seconds: [5, 10],
+  defaultSeconds: 5,
+  sizes: ['16:9', '9:16', '1:1'],
+  defaultSize: '16:9',
+  imageInput: false,
+  audio: false,
+  duration: (seconds) => String(seconds),
+});
+
 export const FAL_MODELS: readonly FalModel[] = [
-  {
-    id: 'fal-ai/kling-video/v2/master/text-to-video',
-    ...FAL_COMMON,
-    seconds: [5, 10],
-    defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'],
-    defaultSize: '16:9',
-    // Its image-to-video sibling takes the start image; this one is text only.
-    imageInput: false,
-    audio: false,
-    duration: (seconds) => String(seconds),
-  },
-  {
-    // The same input type as v2 master (docs/providers/fal.md#video-models; @fal-ai/client 1.10.1).
-    id: 'fal-ai/kling-video/v2.1/master/text-to-video',
-    ...FAL_COMMON,
-    seconds: [5, 10],
-    defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'],
-    defaultSize: '16:9',
-    imageInput: false,
-    audio: false,
-    duration: (seconds) => String(seconds),
-  },
-  {
-    // fal.ai/models/fal-ai/kling-video/v2.5-turbo/pro/text-to-video/llms.txt (read 2026-12-07):
-    // duration "5" | "10" (default "5"), aspect_ratio default "16:9"; the other ratios are
-    // those of Kling 2.5 Turbo elsewhere (AI Gateway's model page): 9:16, 1:1 (unconfirmed on fal).
-    id: 'fal-ai/kling-video/v2.5-turbo/pro/text-to-video',
-    ...FAL_COMMON,
-    seconds: [5, 10],
-    defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'],
-    defaultSize: '16:9',
-    imageInput: false,
-    audio: false,
-    duration: (seconds) => String(seconds),
-  },
+  klingText('fal-ai/kling-video/v2/master/text-to-video'),
+  // The same input type as v2 master (docs/providers/fal.md#video-models; @fal-ai/client 1.10.1).
+  klingText('fal-ai/kling-video/v2.1/master/text-to-video'),
+  // fal.ai/models/fal-ai/kling-video/v2.5-turbo/pro/text-to-video/llms.txt (read 2026-12-07):
+  // duration "5" | "10" (default "5"), aspect_ratio default "16:9"; the other ratios are those of
+  // Kling 2.5 Turbo elsewhere (AI Gateway's model page): 9:16, 1:1 (unconfirmed on fal).
+  klingText('fal-ai/kling-video/v2.5-turbo/pro/text-to-video'),
   {
     id: 'fal-ai/veo3',
     ...FAL_COMMON,
