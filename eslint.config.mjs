@@ -123,6 +123,9 @@ function providerFolderImports(siblings = []) {
   ];
 }
 
+const fixedSleep =
+  'A fixed sleep in a test: wait for a positive signal with eventually() from test/support/eventually.ts.';
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   // The one plain-JS file we write, linted as what it is: a browser script.
@@ -198,6 +201,33 @@ export default tseslint.config(
               message:
                 'Emulators implement the contracts on their own; importing the app would let one bug pass both sides.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Tests wait for a positive signal (a status, a counter, a log line, a stats field) through
+    // test/support/eventually.ts, never for a fixed time: a sleep is too short on a loaded machine
+    // and proves nothing when it asserts that nothing happened. A wait that is the point of a test
+    // (keeping storage away for longer than the SDK retries) says so in an eslint-disable comment.
+    files: ['test/**/*.ts'],
+    ignores: ['test/support/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "NewExpression[callee.name='Promise'] > ArrowFunctionExpression > CallExpression[callee.name='setTimeout']",
+          message: fixedSleep,
+        },
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:timers/promises', importNames: ['setTimeout'], message: fixedSleep },
+            { name: 'timers/promises', importNames: ['setTimeout'], message: fixedSleep },
           ],
         },
       ],

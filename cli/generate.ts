@@ -63,7 +63,10 @@ function onInterrupt(): { attach(handler: () => Promise<void>): void; remove(): 
   const listener = () => {
     if (busy || pending) process.exit(130);
     if (handler) handle();
-    else pending = true;
+    else {
+      pending = true;
+      process.stderr.write('Interrupted: the job is cancelled once the start has been answered.\n');
+    }
   };
   process.on('SIGINT', listener);
   return {

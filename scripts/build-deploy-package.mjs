@@ -219,6 +219,7 @@ module.exports = { codeCache: cachedData === undefined ? 'missing' : script.cach
 // The code cache: load the app once, in a child process, as the worker would (the index.js
 // above, @azure/functions-core provided by a require hook, the sample settings, which the app
 // validates while loading), and keep V8's cache of app.js including every function start-up ran.
+// The cache names no folder of the build machine (the script is compiled under the name app.js).
 const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8'));
 const cacheMaker = `
 const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm'), Module = require('node:module');
@@ -228,7 +229,9 @@ const core = { version: '3.10.1', hostVersion: '4', Disposable, registerFunction
 const original = Module.prototype.require;
 Module.prototype.require = function (id) { return id === '@azure/functions-core' ? core : original.call(this, id); };
 const file = path.resolve(process.argv[1]);
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+// The script's name goes into the cache: a neutral one, not the folder this build ran in (V8
+// checks the source, its version and flags, not the name, so the cache serves any folder).
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: 'app.js', importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 const app = new Module(file, module);
 app.filename = file;
 app.paths = Module._nodeModulePaths(path.dirname(file));

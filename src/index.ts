@@ -14,7 +14,8 @@ import { activityNames, DELIVER_CALLBACK, GENERATE_VIDEO } from './orchestration
 import { deliverCallback } from './orchestrations/deliver-callback.js';
 import { generateVideo } from './orchestrations/generate-video.js';
 
-app.setup({ enableHttpStream: false });
+// Requests stream: each route reads a body only up to its own limit (functions/read-body.ts).
+app.setup({ enableHttpStream: true });
 
 const context = createAppContext();
 const api = createVideosApi({

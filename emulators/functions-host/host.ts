@@ -312,8 +312,11 @@ export async function runHost(options: HostOptions): Promise<RunningHostInProces
     streamUri: capabilities.HttpUri,
     extraInputs,
     api: durable?.api,
+    entities: durable?.entities,
+    durableIdle: durable && (() => durable.engine.isIdle()),
     timers,
     timerTriggers: triggers.timer,
+    blobScans: triggers.blob && (() => triggers.blob!.scans()),
   };
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => dispatch(deps, req, res));
 

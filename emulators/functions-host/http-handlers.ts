@@ -8,12 +8,17 @@ import { triggerBinding, type Invoker } from './invoke.js';
 import type { HostLog } from './log.js';
 import type { CompiledRoute } from './routes.js';
 import type { DurableHttpApi } from './durable/http-api.js';
+import type { EntityScheduler } from './durable/entities.js';
+import { entitySchedulerId } from './durable/entity-model.js';
 import type { Schedule, TimerTriggers } from './bindings/timer.js';
 import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
+  bodyBytesRead,
   checkDeclaredLength,
+  closeUnreadSoon,
   limitStream,
   readBodyOr413,
+  refusedUploadsClosing,
   refuseTooLarge,
   wellEncodedPath,
 } from './request-body.js';
@@ -45,6 +50,12 @@ export interface HttpDeps {
   extraInputs(fn: RegisteredFunction): { name: string; data: RpcTypedData }[];
   /** Absent when the app uses no Durable Functions. */
   api: DurableHttpApi | undefined;
+  /** Absent when the app uses no Durable Functions. */
+  entities?: EntityScheduler;
+  /** Whether no episode, activity or due timer is pending now; absent without Durable Functions. */
+  durableIdle?: () => boolean;
+  /** Blob trigger scans finished per function; absent when no function has a blob trigger. */
+  blobScans?: () => Record<string, number>;
   timers: { fn: RegisteredFunction; schedule: Schedule }[];
   timerTriggers: TimerTriggers | undefined;
 }
@@ -207,6 +218,8 @@ async function streamThroughLibrary(
   } catch (error) {
     return refuseTooLarge(req, res, (error as Error).message);
   }
+  // Streamed, so the host holds no body; the limit still applies as on Azure.
+  const limited = limitStream(maxBody);
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
@@ -222,13 +235,20 @@ async function streamThroughLibrary(
     delete headers['x-ms-invocation-id'];
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
+    // The function answered without reading the whole body (a route's own limit, say): nothing
+    // will read the rest, so the host stops reading it too, as a front end does once the app
+    // has answered; the client's connection closes once it has had time to read the answer.
+    proxyRes.once('end', () => {
+      if (req.complete) return;
+      req.unpipe(limited);
+      proxied.destroy();
+      closeUnreadSoon(req, res);
+    });
   });
   proxied.on('error', (error) => {
     log.error(`HTTP stream proxy error: ${error.message}`);
     if (!res.headersSent) res.writeHead(502).end();
   });
-  // Streamed, so the host holds no body; the limit still applies as on Azure.
-  const limited = limitStream(maxBody);
   limited.on('error', (error) => {
     proxied.destroy();
     refuseTooLarge(req, res, error.message);
@@ -283,6 +303,27 @@ export async function handleDurable(
   res.end(text);
 }
 
+/**
+ * GET /admin/host/entities/{name}/{key}: this host's own view of an entity's queue, `{backlog,
+ * lockedBy}` (the extension's HTTP API shows only the state). Same key rule as the admin API.
+ */
+async function entityBacklog(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  rest: string,
+): Promise<void> {
+  if (req.method !== 'GET') return sendJson(res, 405, { message: 'Use GET to read an entity backlog.' });
+  if (deps.keys && !sameKey(keyFrom(req, url), deps.keys.master))
+    return sendJson(res, 401, { message: 'The master key is required.' });
+  const [name, key, ...more] = rest.split('/').map(decodeURIComponent);
+  if (!deps.entities || !name || key === undefined || more.length > 0)
+    return sendJson(res, 404, { message: 'Use /admin/host/entities/{name}/{key} on an app with entities.' });
+  const { messages, lockedBy } = await deps.entities.backlog(entitySchedulerId(name, key));
+  return sendJson(res, 200, { backlog: messages, lockedBy });
+}
+
 /** POST /admin/functions/{name} {"input": "..."}: runs a non-HTTP function now, as func's admin API does (master key). */
 export async function invokeByAdmin(
   deps: HttpDeps,
@@ -330,6 +371,20 @@ export async function invokeByAdmin(
     : sendJson(res, 500, { message: `The function '${fn.metadata.name}' failed; see the host log.` });
 }
 
+/** What the host says about itself (its functions, its memory): with --require-keys only to the
+ * master key, as Azure keeps its admin API behind it. */
+function hostInfo(
+  deps: HttpDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  info: Record<string, unknown>,
+): void {
+  if (!keyOpens(deps.keys, 'admin', keyFrom(req, url)))
+    return sendJson(res, 401, { message: 'The master key is required.' });
+  sendJson(res, 200, info);
+}
+
 /** Every request: the durable endpoints, the admin API, then the HTTP triggers; a handler that throws answers 500. */
 export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.ServerResponse): void {
   const { log, baseUrl } = deps;
@@ -352,23 +407,29 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
         ? handleDurable(deps, req, res, url, path.slice('/durabletask'.length), true)
         : path === '/admin/host/status'
           ? Promise.resolve(
-              sendJson(res, 200, {
+              hostInfo(deps, req, res, url, {
                 state: 'Running',
                 version: HOST_VERSION,
                 id: 'node-functions-host',
-                memory: process.memoryUsage(),
+                memory: { ...process.memoryUsage(), peakRss: process.resourceUsage().maxRSS * 1024 },
+                requestBodyBytesRead: bodyBytesRead.total,
+                uploadsClosing: refusedUploadsClosing(),
+                ...(deps.blobScans ? { blobTriggerScans: deps.blobScans() } : {}),
+                ...(deps.durableIdle ? { durableIdle: deps.durableIdle() } : {}),
               }),
             )
-          : path.startsWith('/admin/functions/')
-            ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
-            : path === '/' || path === ''
-              ? Promise.resolve(
-                  sendJson(res, 200, {
-                    message: 'The Node Functions host is running.',
-                    functions: [...deps.registry.functions.keys()],
-                  }),
-                )
-              : handleFunction(deps, req, res, url);
+          : path.startsWith('/admin/host/entities/')
+            ? entityBacklog(deps, req, res, url, path.slice('/admin/host/entities/'.length))
+            : path.startsWith('/admin/functions/')
+              ? invokeByAdmin(deps, req, res, url, decodeURIComponent(path.slice('/admin/functions/'.length)))
+              : path === '/' || path === ''
+                ? Promise.resolve(
+                    hostInfo(deps, req, res, url, {
+                      message: 'The Node Functions host is running.',
+                      functions: [...deps.registry.functions.keys()],
+                    }),
+                  )
+                : handleFunction(deps, req, res, url);
   work.catch((error: unknown) => {
     log.error(`Host error on ${req.method} ${path}: ${(error as Error).stack ?? String(error)}`);
     if (!res.headersSent) sendJson(res, 500, { message: 'The host failed to handle the request.' });

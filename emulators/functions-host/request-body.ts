@@ -7,6 +7,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
+/** Request body bytes this host has read from its clients, every route together (reported by
+ * GET /admin/host/status, so a test can tell how much of a refused upload went in). */
+export const bodyBytesRead = { total: 0 };
+
 export class BodyTooLargeError extends Error {
   readonly status = 413;
   constructor(limit: number) {
@@ -44,6 +48,7 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
     let size = 0;
     for await (const chunk of req) {
       const bytes = chunk as Buffer;
+      bodyBytesRead.total += bytes.length;
       if (size + bytes.length > declared) throw new BodyTooLargeError(limit); // more than declared: a broken client
       bytes.copy(body, size);
       size += bytes.length;
@@ -54,6 +59,7 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
+    bodyBytesRead.total += (chunk as Buffer).length;
     if (size > limit) throw new BodyTooLargeError(limit);
     chunks.push(chunk as Buffer);
   }
@@ -84,11 +90,17 @@ export function limitStream(limit: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       size += chunk.length;
+      bodyBytesRead.total += chunk.length;
       if (size > limit) return callback(new BodyTooLargeError(limit));
       callback(null, chunk);
     },
   });
 }
+
+/** Refused uploads whose connection drop (a second after the 413) has not run yet; shown by
+ * GET /admin/host/status as `uploadsClosing`, so a caller can wait for every drop to have run. */
+let uploadsClosing = 0;
+export const refusedUploadsClosing = () => uploadsClosing;
 
 /**
  * Answers 413; the rest of the upload is discarded as it arrives (never kept). A client
@@ -108,12 +120,28 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
   }
   req.unpipe();
   req.resume();
+  closeUnreadSoon(req, res, socket);
+}
+
+/**
+ * Closes the connection of a request whose body is not read to its end, a second after the answer
+ * is sent (at once would reset it before the client has read the answer). `socket` is taken
+ * before the answer finishes: the request lets go of it then.
+ */
+export function closeUnreadSoon(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  socket = req.socket as http.IncomingMessage['socket'] | null,
+): void {
   // The client may reset the connection meanwhile: that is expected, not an error to crash on.
   req.on('error', () => undefined);
-  const drop = () =>
+  const drop = () => {
+    uploadsClosing++;
     setTimeout(() => {
       if (!req.complete && socket && !socket.destroyed) socket.destroy();
+      uploadsClosing--;
     }, 1000).unref();
+  };
   if (res.writableFinished) drop();
   else res.once('finish', drop);
 }

@@ -59,7 +59,21 @@ export interface Stats {
   creates: Record<DialectName, number>;
   requests: Record<string, Record<string, number>>;
   peakRunningJobs: Record<string, number>;
-  webhooks: { sent: number; delivered: number; failed: number; dropped: number; retried: number };
+  webhooks: WebhookStats;
+}
+
+export interface WebhookStats {
+  /** Attempts made, successes, give-ups, drops and retries since start or the last reset. */
+  sent: number;
+  delivered: number;
+  failed: number;
+  dropped: number;
+  retried: number;
+  /** Webhooks handed to the sender and not yet delivered or given up (now, not reset). */
+  pending: number;
+  /** Jobs whose events may still send a webhook (now, not reset). With `pending`, both 0 means
+   * no webhook is on its way and none will be sent until a new job asks for one. */
+  watching: number;
 }
 
 export type Core = ReturnType<typeof createCore>;
@@ -84,7 +98,7 @@ export function createCore(options: ProviderEmulatorOptions) {
     creates: { jobs: 0, videos: 0, fal: 0, replicate: 0, gemini: 0 },
     requests: {},
     peakRunningJobs: {},
-    webhooks: { sent: 0, delivered: 0, failed: 0, dropped: 0, retried: 0 },
+    webhooks: { sent: 0, delivered: 0, failed: 0, dropped: 0, retried: 0, pending: 0, watching: 0 },
   };
 
   /** Equal input gives equal bytes, so each distinct video is encoded once and copied for later jobs. */
@@ -136,7 +150,7 @@ export function createCore(options: ProviderEmulatorOptions) {
       for (const table of [stats.jobsCreated, stats.requests, stats.peakRunningJobs])
         for (const key of Object.keys(table)) delete table[key];
       for (const key of Object.keys(stats.creates) as DialectName[]) stats.creates[key] = 0;
-      for (const key of Object.keys(stats.webhooks) as Array<keyof Stats['webhooks']>)
+      for (const key of ['sent', 'delivered', 'failed', 'dropped', 'retried'] as const)
         stats.webhooks[key] = 0;
     },
   };

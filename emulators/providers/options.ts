@@ -40,6 +40,9 @@ export interface ProviderEmulatorOptions {
   falConcurrency?: number;
   /** How long fal output files stay downloadable (fal keeps media at least 7 days). */
   falFileTtlSeconds?: number;
+  /** A cancel of an IN_PROGRESS fal request is answered 202 but does not take: the app runs on
+   * and the request ends as it would have (fal leaves a running cancel to the app). */
+  falIgnoreRunningCancel?: boolean;
   /** Accepted Replicate token (`Authorization: Bearer …`); unset = any non-empty token. */
   replicateToken?: string;
   /** Replicate creates allowed per minute per token (Replicate documents 600). */
@@ -76,6 +79,7 @@ export const RUNTIME_OPTIONS = {
   contentTtlSeconds: 'number',
   falConcurrency: 'number',
   falFileTtlSeconds: 'number',
+  falIgnoreRunningCancel: 'boolean',
   replicateCreatesPerMinute: 'number',
   replicateDataTtlSeconds: 'number',
   replicateCreditExhausted: 'boolean',
@@ -98,6 +102,7 @@ export type Settings = {
   contentTtlSeconds: number;
   falConcurrency: number;
   falFileTtlSeconds: number;
+  falIgnoreRunningCancel: boolean;
   replicateCreatesPerMinute: number;
   replicateDataTtlSeconds: number;
   replicateCreditExhausted: boolean;
@@ -121,6 +126,7 @@ export function initialSettings(options: ProviderEmulatorOptions): Settings {
     contentTtlSeconds: options.contentTtlSeconds ?? 86400,
     falConcurrency: options.falConcurrency ?? 2,
     falFileTtlSeconds: options.falFileTtlSeconds ?? 7 * 86400,
+    falIgnoreRunningCancel: options.falIgnoreRunningCancel ?? false,
     replicateCreatesPerMinute: options.replicateCreatesPerMinute ?? 600,
     replicateDataTtlSeconds: options.replicateDataTtlSeconds ?? 3600,
     replicateCreditExhausted: options.replicateCreditExhausted ?? false,

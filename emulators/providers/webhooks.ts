@@ -1,6 +1,8 @@
 // Outgoing webhooks for every dialect: delivery with retries and short exponential backoff
 // (terminal events only, as fal and Replicate do), the admin fault switches (drop a share,
-// delay every attempt) and the counters in GET /_admin/stats. Signing is the dialect's job:
+// delay every attempt) and the counters in GET /_admin/stats, with the webhooks still on their way
+// (`pending`) and the jobs that may still send one (`watching`), so a test can know that nothing more
+// will come instead of waiting a while. Signing is the dialect's job:
 // it passes a function that signs each attempt, because the timestamp is part of the signature.
 import type { Core } from './core.js';
 
@@ -27,6 +29,11 @@ export class WebhookSender {
       return;
     }
     const maxAttempts = webhook.retry ? Math.max(1, Math.floor(this.core.settings.webhookMaxAttempts)) : 1;
+    stats.webhooks.pending++;
+    const settle = (outcome: 'delivered' | 'failed') => {
+      stats.webhooks[outcome]++;
+      stats.webhooks.pending--;
+    };
     const attempt = (n: number) => {
       this.later(this.core.settings.webhookDelayMs, async () => {
         stats.webhooks.sent++;
@@ -50,10 +57,10 @@ export class WebhookSender {
         } catch {
           ok = false;
         }
-        if (ok) stats.webhooks.delivered++;
+        if (ok) settle('delivered');
         else if (n < maxAttempts && !this.closed)
           this.later(this.core.settings.webhookRetryBaseMs * 2 ** (n - 1), () => attempt(n + 1));
-        else stats.webhooks.failed++;
+        else settle('failed');
       });
     };
     attempt(1);
@@ -76,12 +83,17 @@ export class WebhookSender {
   }
 }
 
-/** Calls `check` every few ms while anything is registered; how dialects notice a job finishing on the clock. */
+/**
+ * Calls `check` every few ms while anything is registered; how dialects notice a job finishing on
+ * the clock to send its webhooks. The number registered is `stats.webhooks.watching`.
+ */
 export class Watcher<T> {
   private readonly items = new Set<T>();
+  private reported = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly core: Core,
     private readonly check: (item: T) => boolean,
     private readonly everyMs = 20,
   ) {}
@@ -89,10 +101,18 @@ export class Watcher<T> {
   /** `check` returns true when it is done with the item. */
   add(item: T) {
     this.items.add(item);
+    this.counted();
     this.timer ??= setInterval(() => {
       for (const each of this.items) if (this.check(each)) this.items.delete(each);
+      this.counted();
       if (this.items.size === 0) this.stop();
     }, this.everyMs);
+  }
+
+  /** Keeps `watching` in step; each dialect has its own watcher, so it adds the change in its count. */
+  private counted() {
+    this.core.stats.webhooks.watching += this.items.size - this.reported;
+    this.reported = this.items.size;
   }
 
   stop() {
@@ -102,6 +122,7 @@ export class Watcher<T> {
 
   clear() {
     this.items.clear();
+    this.counted();
     this.stop();
   }
 }

@@ -73,6 +73,9 @@ var appSettings = {
   POLL_MAX_SECONDS: '30'
   SAS_TTL_MINUTES: '60'
   PROVIDER_REQUEST_TIMEOUT_SECONDS: '30'
+  // The host's own cap on a request body (4 MiB; its default is 100 MB). Each route reads only up
+  // to its own, smaller limit (src/functions/read-body.ts); this bounds what the host takes in.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
 }
 
 // Azure OpenAI only when an account exists (the app configures that provider when the endpoint is set).

@@ -32,7 +32,9 @@ export const videoListSchema = z.object({
   continuationToken: z
     .string()
     .optional()
-    .describe('Present when there are more: send it back as ?continuationToken= for the next page.'),
+    .describe(
+      'Present when there may be more: send it back as ?continuationToken= for the next page. A page may hold fewer than limit items and still carry one.',
+    ),
 });
 
 export const modelViewSchema = z.object({

@@ -8,10 +8,14 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { toJobSummary } from '../activities/video-activities.js';
 import { UPSTREAM_JOB_EVENT } from '../orchestrations/contracts.js';
-import { WebhookVerificationError } from '../errors.js';
+import { DependencyTimeoutError, WebhookVerificationError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
+import { withTimeout } from '../storage/with-timeout.js';
 import { problem } from './problem.js';
+import { readLimited } from './read-body.js';
+import { RefusalCounter } from './refusal-log.js';
+import { answeringTimeoutsWith503 } from './unavailable.js';
 
 /** Webhook bodies are one job's state: far below this. */
 export const MAX_CALLBACK_BYTES = 1024 * 1024;
@@ -21,28 +25,10 @@ export interface CallbacksApiDeps {
   claims: () => JobClaims;
 }
 
-/** The body, or undefined once it passes `limit` bytes (reading stops there). */
-async function readLimited(request: HttpRequest, limit: number): Promise<Buffer | undefined> {
-  if (Number(request.headers.get('content-length') ?? 0) > limit) return undefined;
-  if (!request.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(Buffer.from(value));
-  }
-}
-
 const unauthorized = (detail: string) => problem(401, 'Unauthorized webhook', detail);
 
 export function createCallbacksApi(deps: CallbacksApiDeps) {
+  const refusals = new RefusalCounter();
   async function receive(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const provider = deps.providers().find(request.params.provider ?? '');
     // The same answer for "no such provider" and "bad signature": nothing to learn by probing.
@@ -60,7 +46,12 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
       event = await provider.webhooks.verify(headers, body);
     } catch (error) {
       if (error instanceof WebhookVerificationError) {
-        context.warn(`Refused a ${provider.name} webhook: ${error.message}`);
+        const refused = refusals.record(provider.name);
+        if (refused.write)
+          context.warn(
+            `Refused a ${provider.name} webhook: ${error.message} ` +
+              `(refused ${provider.name} webhooks: ${refused.count}; not logged since the last: ${refused.unwritten})`,
+          );
         return unauthorized('The webhook signature is missing, invalid or stale.');
       }
       // Our side could not check it (the provider's keys unreachable): ask the provider to retry.
@@ -74,14 +65,23 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
       );
     }
 
-    const instanceId = await deps.claims().ownerOf(provider.name, event.jobId);
+    // Storage calls are bounded as in the videos API: frozen storage is a 503 + Retry-After, which
+    // providers retry, never a delivery held open.
+    const instanceId = await withTimeout(
+      'finding the job owner',
+      deps.claims().ownerOf(provider.name, event.jobId),
+    );
     // Not ours (yet): the create may not have recorded its job. A 404 makes the provider retry.
     if (!instanceId)
       return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
     if (!event.job) return { status: 200, jsonBody: { received: true, instanceId } };
     try {
-      await df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job));
+      await withTimeout(
+        'raising the job event',
+        df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job)),
+      );
     } catch (error) {
+      if (error instanceof DependencyTimeoutError) throw error;
       // The request already ended (completed, failed, cancelled): the event changes nothing.
       context.log(
         `Ignored a ${provider.name} webhook for ${instanceId}: ${(error as Error).message.split('\n')[0]}`,
@@ -90,5 +90,5 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
     }
     return { status: 200, jsonBody: { received: true, instanceId } };
   }
-  return { receive };
+  return { receive: answeringTimeoutsWith503(receive), refusals };
 }

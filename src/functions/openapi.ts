@@ -198,7 +198,7 @@ export function buildOpenApiDocument(
             parameters: (['limit', 'phase', 'provider', 'continuationToken'] as const).map(queryParameter),
             responses: {
               200: ok(
-                'A page of requests; each item is the view GET /api/videos/{id} answers.',
+                'A page of requests; each item is the view GET /api/videos/{id} answers, its request.callbackUrl without the query string.',
                 ref('VideoList'),
               ),
               400: problemAnswer('A query parameter is invalid; errors[] names it.'),

@@ -20,6 +20,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
+import { readLimited } from './read-body.js';
 import { catalogOf, parseVideoRequest } from '../requests/video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
@@ -27,6 +28,7 @@ import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
 import { findVideoRequest } from '../status/find-status.js';
 import { completeView } from '../status/status-links.js';
 import { toVideoStatus } from '../status/video-status.js';
+import { addFinishedAfterCancel } from '../status/after-cancel.js';
 
 /** Requests are a prompt and a few numbers: anything bigger is a mistake or abuse. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -55,14 +57,8 @@ async function readJsonBody(
       ),
     };
   }
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES)
-    return {
-      ok: false,
-      response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),
-    };
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES)
+  const bytes = await readLimited(request, MAX_BODY_BYTES);
+  if (!bytes)
     return {
       ok: false,
       response: problem(413, 'Request too large', `The body may be at most ${MAX_BODY_BYTES} bytes.`),
@@ -193,7 +189,7 @@ export function createVideosApi(deps: VideosApiDeps) {
     // The same completion as each item of GET /api/videos (../status/status-links.ts): callback delivery, read links.
     const view = await completeView(
       df.getClient(context),
-      toVideoStatus(status),
+      await addFinishedAfterCancel(toVideoStatus(status), deps.providers(), (m) => context.warn(m)),
       deps.signer(),
       deps.config().videoContainer,
     );

@@ -31,9 +31,31 @@ import {
   type ProgressSeen,
 } from './poll-policy.js';
 
-/** Downloads are idempotent (a complete blob is kept), so any failure may be retried. */
-const DOWNLOAD_ATTEMPTS = 4;
+/**
+ * Downloads are idempotent (a complete blob is kept), so a transient failure (the activity
+ * throws only those; a permanent one is its result) is retried until the request's deadline,
+ * not a fixed number of times: on a loaded machine or a flaky network four quick attempts could
+ * all fail while the output was still there to fetch. Backoff 2 s, doubling, at most 30 s apart;
+ * at least the first four attempts even when the deadline is near.
+ */
 const DOWNLOAD_FIRST_RETRY_MS = 2000;
+const DOWNLOAD_MAX_RETRY_INTERVAL_MS = 30_000;
+const DOWNLOAD_MIN_ATTEMPTS = 4;
+
+/** Retry options for the downloads: attempts spaced by the backoff until `timeLeftMs` has passed. */
+export function downloadRetry(timeLeftMs: number): df.RetryOptions {
+  const intervals: number[] = [];
+  for (let interval = DOWNLOAD_FIRST_RETRY_MS, spent = 0; ; interval *= 2) {
+    const wait = Math.min(interval, DOWNLOAD_MAX_RETRY_INTERVAL_MS);
+    if (intervals.length + 1 >= DOWNLOAD_MIN_ATTEMPTS && spent + wait > timeLeftMs) break;
+    intervals.push(wait);
+    spent += wait;
+  }
+  const retry = new df.RetryOptions(DOWNLOAD_FIRST_RETRY_MS, intervals.length + 1);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = DOWNLOAD_MAX_RETRY_INTERVAL_MS;
+  return retry;
+}
 
 const isWaiting = (job: JobSummary) => job.phase === 'queued' || job.phase === 'running';
 
@@ -205,8 +227,7 @@ function* runPipeline(
   // 3. Stream every output into Blob Storage, in parallel.
   status.phase = 'downloading';
   report();
-  const retry = new df.RetryOptions(DOWNLOAD_FIRST_RETRY_MS, DOWNLOAD_ATTEMPTS);
-  retry.backoffCoefficient = 2;
+  const retry = downloadRetry(deadline - now());
   const downloads = job.outputIds.map((outputId) =>
     context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
       ...ref,
@@ -222,7 +243,7 @@ function* runPipeline(
   } catch (error) {
     yield* cancelJob(ref);
     throw new Error(
-      `Downloading the video failed after ${DOWNLOAD_ATTEMPTS} attempts: ${(error as Error).message.split('\n')[0]}`,
+      `Downloading the video failed after ${retry.maxNumberOfAttempts} attempts: ${(error as Error).message.split('\n')[0]}`,
     );
   }
   const failed = results.find((r): r is ActivityFailure => !r.ok);

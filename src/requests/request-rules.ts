@@ -8,6 +8,34 @@ import { z } from 'zod';
 export const MAX_PROMPT_LENGTH = 4000;
 /** `options` is a handful of model inputs; anything bigger is a mistake or abuse. */
 export const MAX_OPTIONS_BYTES = 8 * 1024;
+/** Levels of objects and arrays in `options`, itself included: a model input is flat or nearly
+ * so, and a deep one would overflow the stack of every recursive walk after validation
+ * (JSON.stringify, the request digest, the durable host's serialisation). */
+export const MAX_OPTIONS_DEPTH = 16;
+
+/** How deeply objects and arrays nest in a JSON value (0 for a scalar), walked without
+ * recursion and stopping once `limit` is passed, so no input can overflow the stack here. */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (pending.length > 0) {
+    const { value: item, depth } = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const member of Object.values(item)) pending.push({ value: member, depth: depth + 1 });
+  }
+  return false;
+}
+
+/** `options`: a JSON object of model inputs, shallow and small. The depth is checked first and
+ * alone, since measuring the size serialises the value. */
+export const optionsSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .superRefine((value, context) => {
+    if (jsonDepthExceeds(value, MAX_OPTIONS_DEPTH))
+      context.addIssue({ code: 'custom', message: `must nest at most ${MAX_OPTIONS_DEPTH} levels deep` });
+    else if (Buffer.byteLength(JSON.stringify(value)) > MAX_OPTIONS_BYTES)
+      context.addIssue({ code: 'custom', message: `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON` });
+  });
 
 // C0 controls other than tab/newline/CR, DEL and C1 controls corrupt logs and terminals; line
 // and paragraph separators break JSON-in-JS and table storage; bidi overrides make a prompt
@@ -40,6 +68,6 @@ export const normalisedRequestSchema = z.object({
   seconds: z.number().int().min(1).max(600),
   size: z.string().regex(/^(\d{1,5}x\d{1,5}|\d{1,3}:\d{1,3})$/),
   variants: z.number().int().min(1).max(16),
-  options: z.record(z.string(), z.unknown()).optional(),
+  options: optionsSchema.optional(),
   callbackUrl: z.string().max(2048).optional(),
 });

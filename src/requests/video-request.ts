@@ -8,7 +8,7 @@
 // - the quickstart's Sora 1 body {prompt, width, height, n_seconds, n_variants, model}, for
 //   models whose capabilities say they take it.
 import { z } from 'zod';
-import { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema } from './request-rules.js';
+import { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, optionsSchema, promptSchema } from './request-rules.js';
 import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '../providers/capabilities.js';
 import type { JobSpec, ProviderKind } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -54,13 +54,6 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-const options = z
-  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-  .refine(
-    (value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_OPTIONS_BYTES,
-    `must be at most ${MAX_OPTIONS_BYTES} bytes of JSON`,
-  );
-
 const choice = {
   provider: z.string({ error: 'must be a string' }).optional(),
   model: z.string({ error: 'must be a string' }).optional(),
@@ -84,7 +77,7 @@ export const neutralBody = z.strictObject({
     .optional(),
   size: z.string({ error: 'must be a string such as "1280x720" or "16:9"' }).optional(),
   variants: wholeNumber(1, 16).optional(),
-  options: options.optional(),
+  options: optionsSchema.optional(),
 });
 
 /** The quickstart's Sora 1 body. Ranges beyond type sanity come from the capability table. */

@@ -50,6 +50,12 @@ export const upstreamViewSchema = z.object({
   status: z.string().optional().describe("The provider's own status string."),
   progress: z.number().min(0).max(100).optional().describe('0-100, when the provider reports it.'),
   queuePosition: z.number().int().min(0).optional().describe('When the provider reports it.'),
+  finishedAfterCancel: z
+    .literal(true)
+    .optional()
+    .describe(
+      'On a cancelled request: the provider did not honour the cancel and finished the job anyway, so it may be billed. Nothing was downloaded.',
+    ),
 });
 
 /** What was asked (the normalised request this instance runs). */

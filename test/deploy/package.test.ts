@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -24,6 +25,7 @@ import { startHost, type RunningHost } from '../../emulators/functions-host/inde
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { call } from '../support/http.js';
 import { loadGalleryPage } from '../../src/gallery/page.js';
+import { eventually } from '../support/eventually.js';
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
@@ -255,6 +257,20 @@ describe('the deploy package', () => {
     assert.equal(missing.codeCache, 'missing');
     assert.deepEqual(missing.functions, withCache.functions);
   });
+
+  // Issue item: the code cache held the absolute path of the folder the build ran in.
+  test('no file names the build machine: its folders appear nowhere, and the cache serves any folder', () => {
+    const machinePaths = [packageDir, scratch, root, realpathSync(scratch)];
+    for (const file of readdirSync(packageDir)) {
+      const bytes = readFileSync(path.join(packageDir, file));
+      for (const machinePath of machinePaths)
+        assert.equal(bytes.includes(machinePath), false, `${file} contains ${machinePath}`);
+    }
+    const moved = path.join(scratch, 'elsewhere', 'wwwroot');
+    mkdirSync(path.dirname(moved), { recursive: true });
+    cpSync(packageDir, moved, { recursive: true });
+    assert.equal(loadPackage(moved).codeCache, 'accepted', 'the cache still applies in another folder');
+  });
 });
 
 describe('the Node host serves a video from the deploy package', () => {
@@ -316,12 +332,12 @@ describe('the Node host serves a video from the deploy package', () => {
     });
     assert.equal(started.status, 202, started.text);
     const id = started.body.id as string;
-    const deadline = Date.now() + 120_000;
-    let status = await call(`${host.url}/api/videos/${id}`);
-    while (!['completed', 'failed', 'cancelled'].includes(status.body?.phase) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      status = await call(`${host.url}/api/videos/${id}`);
-    }
+    const status = await eventually(
+      `${id} ended`,
+      () => call(`${host!.url}/api/videos/${id}`),
+      (answer) => ['completed', 'failed', 'cancelled'].includes(answer.body?.phase),
+      { timeoutMs: 120_000, everyMs: 250 },
+    );
     assert.equal(status.body?.phase, 'completed', `${JSON.stringify(body)}: ${status.text}`);
     const video = (status.body.videos as Array<{ url: string; bytes: number }>)[0];
     const download = await fetch(video.url);

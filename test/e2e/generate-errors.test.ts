@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { closedPort, killGroup, startCli } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 test('generate against an unreachable --api exits 1 with one line naming the address', async (t) => {
   const port = await closedPort();
@@ -81,8 +82,15 @@ test('a SIGINT while the start is in flight cancels the job once it is known, an
   });
   await posted;
   cli.child.kill('SIGINT');
-  // Long enough for a process with no handler to be gone before the job exists.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The handler says it has the signal; a process without one is gone instead.
+  await eventually(
+    'the interrupt acknowledged, or the process gone',
+    () =>
+      cli.stderr().includes('Interrupted: the job is cancelled once the start has been answered.') ||
+      cli.child.exitCode !== null ||
+      cli.child.signalCode !== null,
+    { timeoutMs: 30_000 },
+  );
   releasePost!();
   const result = await cli.done;
   assert.equal(

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
+import { eventually } from '../support/eventually.js';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -58,12 +59,9 @@ export function killGroup(cli: RunningCli): void {
   }
 }
 
-export async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Waits until `check()` holds (e.g. a line in a process's output). */
+export function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<boolean> {
+  return eventually(what, check, { timeoutMs, everyMs: 100 });
 }
 
 export function tempDir(t: { after(fn: () => void): void }): string {

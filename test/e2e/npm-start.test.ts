@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { interruptGroup, killGroup, probeVideo, startStack, tempDir } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 interface Status {
   videos?: { url: string }[];
@@ -13,21 +14,22 @@ interface Status {
 }
 
 async function waitForVideos(appUrl: string, id: string): Promise<Status> {
-  let status: Status = {};
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${appUrl}/api/videos/${id}`);
-    assert.equal(response.status, 200, await response.clone().text());
-    status = (await response.json()) as Status;
-    if (Array.isArray(status.videos) && status.videos.length > 0) return status;
-    assert.doesNotMatch(
-      JSON.stringify(status),
-      /"(Failed|failed|Terminated)"/,
-      `job failed: ${JSON.stringify(status)}`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`job did not complete; last status ${JSON.stringify(status)}`);
+  return eventually(
+    'the job completed',
+    async () => {
+      const response = await fetch(`${appUrl}/api/videos/${id}`);
+      assert.equal(response.status, 200, await response.clone().text());
+      const status = (await response.json()) as Status;
+      assert.doesNotMatch(
+        JSON.stringify(status),
+        /"(Failed|failed|Terminated)"/,
+        `job failed: ${JSON.stringify(status)}`,
+      );
+      return status;
+    },
+    (status) => Array.isArray(status.videos) && status.videos.length > 0,
+    { timeoutMs: 90_000, everyMs: 500 },
+  );
 }
 
 test('npm start + curl-style requests reach a completed, playable video; Ctrl-C stops; a restart reuses the data', async (t) => {

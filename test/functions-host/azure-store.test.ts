@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
-import { call, instanceUrl, start, startFixtureHost, waitFor } from './helpers.js';
+import { call, instanceUrl, start, startFixtureHost, waitForInstance } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
+import { eventually } from '../support/eventually.js';
 
 const { orchestrators } = require('../fixtures/durable-apps/conformance/lib/orchestrators.js') as {
   orchestrators: Record<string, unknown>;
@@ -50,7 +51,7 @@ describe('history written to Azure Tables', () => {
   for (const [name, input] of cases) {
     test(`${name}: replaying the stored history through the SDK yields no new actions and the same result`, async () => {
       const { id } = await start(host, name, input, `replay-${name}`);
-      const status = await waitFor(instanceUrl(host, id));
+      const status = await waitForInstance(instanceUrl(host, id));
       await assertReplaysCleanly({
         connectionString: azurite.connectionString,
         hub: HUB,
@@ -65,7 +66,7 @@ describe('history written to Azure Tables', () => {
     const before = Date.now();
     const { id } = await start(host, 'echo', 'Oslo', 'times-in-ms');
     const after = Date.now();
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     const row = await TableClient.fromConnectionString(azurite.connectionString, `${HUB}Instances`, {
       allowInsecureConnection: true,
     }).getEntity<Record<string, unknown>>(id, '');
@@ -93,14 +94,14 @@ describe('a timer cancelled by Task.any, on Azure Tables', () => {
     // The episode's OrchestratorCompleted lists the cancelled timer ids: an array, which Azure
     // Tables cannot hold as such (it failed the instance: "Unknown EDM type object").
     const { id } = await start(host, 'eventRaceThenWork', { timeoutMs: 60_000 }, 'race-event-wins');
-    await waitFor(instanceUrl(host, id), (body) => body?.runtimeStatus === 'Running');
+    await waitForInstance(instanceUrl(host, id), (body) => body?.runtimeStatus === 'Running');
     const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), {
       method: 'POST',
       body: JSON.stringify({ user: 'ana' }),
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(raised.status, 202, raised.text);
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
     assert.deepEqual(status.output, { outcome: 'approved', by: { user: 'ana' }, squared: 49 });
     await assertReplaysCleanly({
@@ -134,10 +135,15 @@ describe('SIGKILL and restart on the same storage', () => {
       const monitor = await start(host, 'monitor', { polls: 3, intervalMs: 1500 }, 'crash-monitor');
       ids.push(monitor.id);
 
-      // Mid-way: slow activities (400 ms each) and 3 s timers are pending, so nothing can have finished.
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      const before = await Promise.all(
-        ids.map(async (id) => (await call(instanceUrl(host, id))).body.runtimeStatus as string),
+      // Mid-way: every instance has started; slow activities (400 ms each) and 3 s timers are
+      // pending, so most cannot have finished.
+      const before = await eventually(
+        'every instance started',
+        () =>
+          Promise.all(
+            ids.map(async (id) => (await call(instanceUrl(host, id))).body.runtimeStatus as string),
+          ),
+        (statuses) => statuses.every((s) => s !== 'Pending'),
       );
       assert.ok(
         before.filter((s) => s === 'Running' || s === 'Pending').length >= 7,
@@ -148,11 +154,11 @@ describe('SIGKILL and restart on the same storage', () => {
       host = await startFixtureHost({ store: 'azure', env, quiet: false });
       assert.match(host.output(), /Resumed \d+ unfinished orchestration instance/);
       for (const id of ids) {
-        const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
+        const status = await waitForInstance(instanceUrl(host, id), undefined, 30_000);
         assert.equal(status.runtimeStatus, 'Completed', `${id}: ${JSON.stringify(status)}`);
         if (expected.has(id)) assert.equal(status.output, expected.get(id), id);
       }
-      const monitorStatus = await waitFor(instanceUrl(host, monitor.id));
+      const monitorStatus = await waitForInstance(instanceUrl(host, monitor.id));
       assert.equal(monitorStatus.output.polls, 3);
     } finally {
       await host.stop();

@@ -12,19 +12,10 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
-import { call, instanceUrl, start, waitFor } from './helpers.js';
+import { call, instanceUrl, start, waitForInstance } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'bindings');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 let azurite: RunningAzurite;
 const hostEnv = () => ({
@@ -67,7 +58,7 @@ describe('storage bindings', () => {
         writeFileSync(path.join(dir, name), bytes);
       }
       const { id } = await start(host, 'backupSiteContent', dir);
-      const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
+      const status = await waitForInstance(instanceUrl(host, id), undefined, 30_000);
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
       assert.equal(
         status.output,
@@ -107,7 +98,7 @@ describe('storage bindings', () => {
       202,
     );
     for (const item of items) {
-      const row = await until(`processed row ${item.id}`, async () => {
+      const row = await eventually(`processed row ${item.id}`, async () => {
         const answer = await call(`${host.url}/api/processed/${item.id}`);
         return answer.status === 200 ? answer.body : undefined;
       });
@@ -131,7 +122,7 @@ describe('storage bindings', () => {
   test('queue trigger: a message that keeps failing goes to <queue>-poison after maxDequeueCount attempts', async () => {
     const id = `poison-${Date.now().toString(36)}`;
     await call(`${host.url}/api/enqueue`, { method: 'POST', body: JSON.stringify({ id, fail: true }) });
-    const poisoned = await until('the poison message', async () => {
+    const poisoned = await eventually('the poison message', async () => {
       const peeked = await queues
         .getQueueClient('work-items-poison')
         .peekMessages({ numberOfMessages: 32 })
@@ -142,7 +133,7 @@ describe('storage bindings', () => {
     });
     assert.deepEqual(JSON.parse(poisoned), { id, fail: true });
     // The log reaches this process through a pipe, a little after the queue write.
-    await until('the poison log line', async () =>
+    await eventually('the poison log line', async () =>
       host.output().includes(`moved to queue 'work-items-poison'`) ? true : undefined,
     );
     const attempts = host
@@ -161,7 +152,7 @@ describe('storage bindings', () => {
       (await call(`${host.url}/api/enqueue-raw`, { method: 'POST', body: 'plain text ✓' })).status,
       204,
     );
-    const peeked = await until('the raw message', async () => {
+    const peeked = await eventually('the raw message', async () => {
       const messages = (
         await queues
           .getQueueClient('raw-out')
@@ -176,7 +167,7 @@ describe('storage bindings', () => {
 
 describe('timer triggers', () => {
   test('a six-field NCRONTAB schedule (every second, from an app setting) fires repeatedly; runOnStartup ran at start', async () => {
-    const rows = await until(
+    const rows = await eventually(
       'three ticks',
       async () => {
         const found: { rowKey: string; isPastDue: boolean; next: string }[] = [];
@@ -186,7 +177,7 @@ describe('timer triggers', () => {
           found.push(row as never);
         return found.length >= 3 ? found : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
     const times = rows.map((r) => Date.parse(r.rowKey)).sort((a, b) => a - b);
     // One run per occurrence: each tick in its own second (a loaded machine may start one late).
@@ -242,6 +233,19 @@ describe('blob trigger', () => {
     }
   };
 
+  /** Blob trigger scans of onUpload the host has finished (GET /admin/host/status). */
+  const scans = async (of: RunningHost): Promise<number> =>
+    (await call(`${of.url}/admin/host/status`)).body.blobTriggerScans.onUpload ?? 0;
+  /** Waits until two more scans have finished: at least one whole scan started after now. */
+  const aWholeScanLater = async (of: RunningHost) => {
+    const now = await scans(of);
+    await eventually(
+      'a whole blob trigger scan after now',
+      () => scans(of),
+      (n) => n >= now + 2,
+    );
+  };
+
   test('a new blob matching incoming/{name}.txt runs the function once; a changed blob runs it again; others do not', async () => {
     const incoming = blobs.getContainerClient('incoming');
     await incoming.createIfNotExists();
@@ -249,7 +253,7 @@ describe('blob trigger', () => {
     await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('hello blob'));
     await incoming.getBlockBlobClient(`${name}.bin`).uploadData(Buffer.from('not matched'));
     assert.equal(
-      await until('the processed blob', () => blobText('processed', `${name}.txt`)),
+      await eventually('the processed blob', () => blobText('processed', `${name}.txt`)),
       `HELLO BLOB (incoming/${name}.txt)`,
     );
     const runs = () =>
@@ -258,11 +262,11 @@ describe('blob trigger', () => {
         .split('\n')
         .filter((l) => l.includes("Executing 'Functions.onUpload'")).length;
     const afterFirst = runs();
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await aWholeScanLater(host);
     assert.equal(runs(), afterFirst, 'a blob with a receipt is not run again on the next scans');
     await incoming.getBlockBlobClient(`${name}.txt`).uploadData(Buffer.from('changed'));
     assert.equal(
-      await until('the reprocessed blob', async () => {
+      await eventually('the reprocessed blob', async () => {
         const text = await blobText('processed', `${name}.txt`);
         return text?.startsWith('CHANGED') ? text : undefined;
       }),
@@ -281,7 +285,11 @@ describe('blob trigger', () => {
       env: { ...hostEnv(), AzureWebJobsStorage: azurite.connectionString },
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await eventually(
+        'its first whole blob trigger scan',
+        () => scans(second),
+        (n) => n >= 1,
+      );
       assert.doesNotMatch(second.output(), /Executing 'Functions\.onUpload'/);
     } finally {
       await second.stop();
@@ -294,7 +302,7 @@ describe('blob trigger', () => {
       .getContainerClient('incoming')
       .getBlockBlobClient(`${name}.txt`)
       .uploadData(Buffer.from('fail'));
-    const message = await until(
+    const message = await eventually(
       'the poison message',
       async () => {
         const peeked = await queues
@@ -311,7 +319,7 @@ describe('blob trigger', () => {
           )
           .find((m) => m.BlobName === `${name}.txt`);
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
     assert.equal(message.FunctionId, 'onUpload');
     const failures = host
@@ -351,7 +359,7 @@ describe('what the host does not serve is refused loudly', () => {
     );
 
     const { id } = await start(host, 'notify');
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Failed');
     assert.match(status.output, /'sendSms' is not supported by this host.*twilioSms/);
 

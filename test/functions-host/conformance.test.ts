@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
-import { call, eventsOf, instanceUrl, run, start, startFixtureHost, waitFor } from './helpers.js';
+import { call, eventsOf, instanceUrl, run, start, startFixtureHost, waitForInstance } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 let host: RunningHost;
 before(async () => {
@@ -23,7 +24,7 @@ describe('orchestration patterns', () => {
     assert.equal(answer.headers.get('retry-after'), '10');
     const first = await call(statusQueryGetUri);
     assert.ok([200, 202].includes(first.status));
-    await waitFor(statusQueryGetUri);
+    await waitForInstance(statusQueryGetUri);
     const done = await call(instanceUrl(host, id));
     assert.equal(done.status, 200);
     assert.deepEqual(
@@ -51,9 +52,9 @@ describe('orchestration patterns', () => {
   test('monitor loop on durable timers: fires at fireAt, custom status visible while it runs', async () => {
     const intervalMs = 300;
     const { id } = await start(host, 'monitor', { polls: 3, intervalMs });
-    const running = await waitFor(instanceUrl(host, id), (b) => b.customStatus?.poll >= 1);
+    const running = await waitForInstance(instanceUrl(host, id), (b) => b.customStatus?.poll >= 1);
     assert.ok(['Running', 'Completed'].includes(running.runtimeStatus));
-    await waitFor(instanceUrl(host, id));
+    await waitForInstance(instanceUrl(host, id));
     const status = (await call(instanceUrl(host, id, '?showHistory=true&showHistoryOutput=true'))).body;
     assert.equal(status.runtimeStatus, 'Completed');
     assert.deepEqual(status.customStatus, { poll: 3 });
@@ -126,14 +127,14 @@ describe('orchestration patterns', () => {
 
   test('external event raced against a timer: the event wins and the timer is cancelled', async () => {
     const { id } = await start(host, 'eventRace', { timeoutMs: 60_000 });
-    await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
+    await waitForInstance(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
     const raised = await call(instanceUrl(host, id, '/raiseEvent/Approval'), {
       method: 'POST',
       body: JSON.stringify({ user: 'ana' }),
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(raised.status, 202);
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.deepEqual(status.output, { outcome: 'approved', by: { user: 'ana' } });
   });
 
@@ -151,7 +152,7 @@ describe('orchestration patterns', () => {
       body: '"early bird"',
     });
     assert.equal(raised.status, 202);
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.equal(status.output, 'early bird');
   });
 
@@ -179,7 +180,7 @@ describe('orchestration patterns', () => {
 
   test('an orchestrator that throws ends Failed with its message kept', async () => {
     const { id } = await start(host, 'thrower');
-    await waitFor(instanceUrl(host, id));
+    await waitForInstance(instanceUrl(host, id));
     const status = await call(instanceUrl(host, id));
     assert.equal(status.status, 200);
     assert.equal(status.body.runtimeStatus, 'Failed');
@@ -216,12 +217,12 @@ describe('orchestration patterns', () => {
 describe('instance control', () => {
   test('terminate while waiting: Terminated with the reason, then 410 for further operations', async () => {
     const { id } = await start(host, 'waiter');
-    await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
+    await waitForInstance(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
     const terminated = await call(instanceUrl(host, id, '/terminate?reason=no%20longer%20needed'), {
       method: 'POST',
     });
     assert.equal(terminated.status, 202);
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.equal(status.runtimeStatus, 'Terminated');
     assert.equal(status.output, 'no longer needed');
     assert.equal(
@@ -233,24 +234,30 @@ describe('instance control', () => {
 
   test('suspend holds events until resume', async () => {
     const { id } = await start(host, 'waiter');
-    await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
+    await waitForInstance(instanceUrl(host, id), (b) => b.runtimeStatus === 'Running');
     assert.equal(
       (await call(instanceUrl(host, id, '/suspend?reason=pause'), { method: 'POST' })).status,
       202,
     );
-    await waitFor(instanceUrl(host, id), (b) => b.runtimeStatus === 'Suspended');
+    await waitForInstance(instanceUrl(host, id), (b) => b.runtimeStatus === 'Suspended');
     assert.equal(
       (await call(instanceUrl(host, id, '/raiseEvent/Go'), { method: 'POST', body: '"later"' })).status,
       202,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The event is stored (202) and the instance woken: once the host is idle, the episode that
+    // saw the event has run, and left the instance suspended.
+    await eventually(
+      'the host idle',
+      async () => (await call(`${host.url}/admin/host/status`)).body.durableIdle,
+      (idle) => idle === true,
+    );
     assert.equal(
       (await call(instanceUrl(host, id))).body.runtimeStatus,
       'Suspended',
       'a suspended instance does not run',
     );
     assert.equal((await call(instanceUrl(host, id, '/resume?reason=go'), { method: 'POST' })).status, 202);
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.equal(status.output, 'later');
   });
 
@@ -298,7 +305,7 @@ describe('the durable client binding (df.getClient through the rpc endpoint)', (
       answer.body.statusQueryGetUri,
     );
     assert.equal(answer.headers.get('location'), answer.body.statusQueryGetUri);
-    const status = await waitFor(answer.body.statusQueryGetUri);
+    const status = await waitForInstance(answer.body.statusQueryGetUri);
     assert.deepEqual(status.output, { input: 'via client', type: 'string' });
   });
 
@@ -318,7 +325,7 @@ describe('the durable client binding (df.getClient through the rpc endpoint)', (
       (await call(`${host.url}/api/client/${id}/raise?name=Go`, { method: 'POST', body: '{"n":1}' })).status,
       202,
     );
-    const status = await waitFor(instanceUrl(host, id));
+    const status = await waitForInstance(instanceUrl(host, id));
     assert.deepEqual(status.output, { n: 1 });
     const purged = await call(`${host.url}/api/client/${id}/purge`, { method: 'POST' });
     assert.deepEqual(purged.body, { instancesDeleted: 1 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
-import { call, eventsOf, instanceUrl, start, waitFor } from './helpers.js';
+import { call, eventsOf, instanceUrl, start, waitForInstance } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
 
 const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'http-calls');
@@ -34,7 +34,7 @@ after(async () => {
 
 async function run(name: string, input: unknown, timeoutMs = 20_000): Promise<any> {
   const { id } = await start(host, name, input);
-  await waitFor(instanceUrl(host, id), undefined, timeoutMs);
+  await waitForInstance(instanceUrl(host, id), undefined, timeoutMs);
   return (await call(instanceUrl(host, id, '?showHistory=true&showHistoryOutput=true'))).body;
 }
 
@@ -117,7 +117,7 @@ describe('durable HTTP (callHttp)', () => {
     ];
     for (const [name, input] of cases) {
       const { id } = await start(host, name, input);
-      const status = await waitFor(instanceUrl(host, id));
+      const status = await waitForInstance(instanceUrl(host, id));
       await assertReplaysCleanly({
         connectionString: azurite.connectionString,
         hub: 'HttpCalls',

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { startHost, type RunningHost, type StartHostOptions } from '../../emulators/functions-host/index.js';
-import { call, instanceUrl, start, waitFor } from './helpers.js';
+import { call, instanceUrl, start, waitForInstance } from './helpers.js';
 import { assertReplaysCleanly } from './replay.js';
+import { eventually } from '../support/eventually.js';
 
 const appDir = path.resolve(__dirname, '..', 'fixtures', 'durable-apps', 'entities');
 const { orchestrators } = require('../fixtures/durable-apps/entities/lib/orchestrators.js') as {
@@ -32,20 +33,40 @@ async function entityState(
   until: (state: any) => boolean,
   query = '',
 ): Promise<any> {
-  const deadline = Date.now() + 15_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    const answer = await call(entityUrl(host, name, key, query));
-    last = `${answer.status} ${answer.text}`;
-    if (answer.status === 200 && until(answer.body)) return answer.body;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`entity ${name}/${key} never reached the expected state; last ${last}`);
+  const answer = await eventually(
+    `entity ${name}/${key} in the expected state`,
+    () => call(entityUrl(host, name, key, query)),
+    (last) => last.status === 200 && until(last.body),
+    { timeoutMs: 15_000, everyMs: 25 },
+  );
+  return answer.body;
+}
+
+/** This host's view of an entity's queue: messages not yet run, and the lock holder. */
+async function backlogOf(
+  host: RunningHost,
+  name: string,
+  key: string,
+): Promise<{ backlog: number; lockedBy: string | null }> {
+  const answer = await call(
+    `${host.url}/admin/host/entities/${encodeURIComponent(name)}/${encodeURIComponent(key)}`,
+  );
+  assert.equal(answer.status, 200, answer.text);
+  return answer.body;
+}
+
+/** Waits until nothing is left for the entity to run: no operation can then run late. */
+function drained(host: RunningHost, name: string, key: string) {
+  return eventually(
+    `${name}/${key} with nothing left to run`,
+    () => backlogOf(host, name, key),
+    (b) => b.backlog === 0,
+  );
 }
 
 async function runToEnd(host: RunningHost, name: string, input: unknown, id?: string): Promise<any> {
   const started = await start(host, name, input, id);
-  await waitFor(instanceUrl(host, started.id));
+  await waitForInstance(instanceUrl(host, started.id));
   return (await call(instanceUrl(host, started.id, '?showHistory=true&showHistoryOutput=true'))).body;
 }
 
@@ -167,7 +188,7 @@ describe('entities (memory store)', () => {
     await entityState(host, 'account', key, (s) => s === 10);
     const { id } = await start(host, 'lockHolder', key);
     // Locked and read once (two answers: the lock, then the get), now waiting for Release.
-    await waitFor(
+    await waitForInstance(
       instanceUrl(host, id, '?showHistory=true'),
       (b) =>
         b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2,
@@ -176,14 +197,19 @@ describe('entities (memory store)', () => {
       (await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '5' })).status,
       202,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const held = await eventually(
+      'the deposit at the locked entity',
+      () => backlogOf(host, 'account', key),
+      (b) => b.backlog === 1,
+    );
+    assert.equal(held.lockedBy, id, 'the orchestration holds the lock');
     assert.equal(
       (await call(entityUrl(host, 'account', key))).body,
       10,
       'the deposit waits while the orchestration holds the lock',
     );
     await call(instanceUrl(host, id, '/raiseEvent/Release'), { method: 'POST', body: 'null' });
-    const done = await waitFor(instanceUrl(host, id));
+    const done = await waitForInstance(instanceUrl(host, id));
     assert.equal(done.output, 10);
     assert.equal(await entityState(host, 'account', key, (s) => s === 15), 15, 'released: the deposit runs');
   });
@@ -234,11 +260,11 @@ describe('entities (memory store)', () => {
     await call(entityUrl(host, 'counter', key, '?op=add'), { method: 'POST', body: '4' });
     await entityState(host, 'counter', key, (s) => s === 4);
     assert.equal((await call(entityUrl(host, 'counter', key), { method: 'DELETE' })).status, 202);
-    const deadline = Date.now() + 10_000;
-    while ((await call(entityUrl(host, 'counter', key))).status !== 404) {
-      assert.ok(Date.now() < deadline, 'the entity is gone after its delete operation (destructOnExit)');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await eventually(
+      'the entity gone after its delete operation (destructOnExit)',
+      async () => (await call(entityUrl(host, 'counter', key))).status,
+      (status) => status === 404,
+    );
   });
 
   test('refusals: signalling a function that is no entity, and instance ids reserved for entities', async () => {
@@ -307,7 +333,7 @@ describe('entities (Azure store on Azurite)', () => {
       ];
       for (const [name, input] of cases) {
         const { id } = await start(host, name, input, `replay-${name}-${key}`);
-        const status = await waitFor(instanceUrl(host, id));
+        const status = await waitForInstance(instanceUrl(host, id));
         assert.equal(status.runtimeStatus, 'Completed', `${name}: ${JSON.stringify(status)}`);
         const events = await assertReplaysCleanly({
           connectionString: azurite.connectionString,
@@ -333,7 +359,7 @@ describe('entities (Azure store on Azurite)', () => {
       await call(entityUrl(host, 'log', key, '?op=append'), { method: 'POST', body: '"first"' });
       await entityState(host, 'log', key, (s) => s?.items?.length === 1);
       const { id } = await start(host, 'callCatching', { entity: 'log', key, op: 'bloat', arg: 2_000_000 });
-      const status = await waitFor(instanceUrl(host, id), undefined, 30_000);
+      const status = await waitForInstance(instanceUrl(host, id), undefined, 30_000);
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status).slice(0, 400));
       assert.match(
         status.output.error,
@@ -376,7 +402,7 @@ describe('entities (Azure store on Azurite)', () => {
         1000,
         'each signal ran once: none lost, none run twice',
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await drained(host, 'counter', key);
       assert.equal((await call(entityUrl(host, 'counter', key))).body, 1000, 'and no late duplicate');
     } finally {
       await host.stop();
@@ -391,7 +417,7 @@ describe('entities (Azure store on Azurite)', () => {
       await call(entityUrl(host, 'account', key, '?op=add'), { method: 'POST', body: '10' });
       await entityState(host, 'account', key, (s) => s === 10);
       const { id } = await start(host, 'lockHolder', key, `holder-${key}`);
-      await waitFor(
+      await waitForInstance(
         instanceUrl(host, id, '?showHistory=true'),
         (b) =>
           b.historyEvents?.filter((e: { EventType: string }) => e.EventType === 'EventRaised').length === 2,
@@ -413,7 +439,7 @@ describe('entities (Azure store on Azurite)', () => {
         60,
         'every signal accepted before the crash is applied exactly once',
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await drained(host, 'counter', key);
       assert.equal((await call(entityUrl(host, 'counter', key))).body, 60, 'and not again');
       assert.equal(
         (await call(entityUrl(host, 'account', key))).body,
@@ -421,7 +447,7 @@ describe('entities (Azure store on Azurite)', () => {
         'the lock survived the crash: the deposit still waits',
       );
       await call(instanceUrl(host, id, '/raiseEvent/Release'), { method: 'POST', body: 'null' });
-      assert.equal((await waitFor(instanceUrl(host, id))).output, 10);
+      assert.equal((await waitForInstance(instanceUrl(host, id))).output, 10);
       assert.equal(await entityState(host, 'account', key, (s) => s === 15), 15);
     } finally {
       await host.stop();

@@ -28,14 +28,10 @@ import {
   type InboxMessage,
 } from '../../emulators/functions-host/durable/model.js';
 import { foldHistory, type ReplayState } from '../../emulators/functions-host/durable/replay-state.js';
+import { Orchestrator } from '../support/durable-sdk.js';
 
 const df = require('durable-functions') as {
   RetryOptions: new (first: number, attempts: number) => { backoffCoefficient: number };
-};
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => {
-    listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
-  };
 };
 
 type Orchestration = (context: any) => Generator<unknown, unknown, any>;

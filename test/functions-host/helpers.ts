@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startHost, type RunningHost, type StartHostOptions } from '../../emulators/functions-host/index.js';
 import { call, type Answer } from '../support/http.js';
+import { eventually } from '../support/eventually.js';
 
 export { call, type Answer };
 
@@ -32,22 +33,19 @@ export async function start(
 
 const finished = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
-/** Polls the status URL until `until` holds (default: a finished instance). */
-export async function waitFor(
+/** Reads the instance's status URL until `until` holds (default: a finished instance). */
+export async function waitForInstance(
   statusUrl: string,
   until: (body: any) => boolean = (b) => finished.has(b?.runtimeStatus),
   timeoutMs = 20_000,
 ): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Answer | undefined;
-  while (Date.now() < deadline) {
-    last = await call(statusUrl);
-    if (last.status < 300 || last.status === 500) {
-      if (until(last.body)) return last.body;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting on ${statusUrl}; last answer ${last?.status} ${last?.text}`);
+  const answer = await eventually(
+    `the instance at ${statusUrl}`,
+    () => call(statusUrl),
+    (last) => (last.status < 300 || last.status === 500) && until(last.body),
+    { timeoutMs, everyMs: 25 },
+  );
+  return answer.body;
 }
 
 export function instanceUrl(host: RunningHost, id: string, suffix = ''): string {
@@ -62,7 +60,7 @@ export async function run(
   instanceId?: string,
 ): Promise<any> {
   const { id } = await start(host, name, input, instanceId);
-  await waitFor(instanceUrl(host, id));
+  await waitForInstance(instanceUrl(host, id));
   return (await call(instanceUrl(host, id, '?showHistory=true&showHistoryOutput=true'))).body;
 }
 

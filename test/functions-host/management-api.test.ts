@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { RunningHost } from '../../emulators/functions-host/index.js';
-import { call, instanceUrl, start, startFixtureHost, waitFor, type Answer } from './helpers.js';
+import { call, instanceUrl, start, startFixtureHost, waitForInstance, type Answer } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 let host: RunningHost;
 before(async () => {
@@ -92,7 +93,7 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
     assert.equal(answer.body.resumePostUri, `${instance}/resume?reason={text}&${query}`);
     assert.equal(answer.headers.get('location'), answer.body.statusQueryGetUri);
     assert.equal(answer.headers.get('retry-after'), '10');
-    const done = await waitFor(answer.body.statusQueryGetUri);
+    const done = await waitForInstance(answer.body.statusQueryGetUri);
     assert.equal(done.instanceId, id);
     assert.deepEqual(done.output, { input: { n: 1 }, type: 'object' }, 'the body is the input');
   });
@@ -106,7 +107,7 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
       answer.body.statusQueryGetUri.startsWith(api(`/instances/${encodeURIComponent(id)}?`)),
       answer.body.statusQueryGetUri,
     );
-    const done = await waitFor(answer.body.statusQueryGetUri);
+    const done = await waitForInstance(answer.body.statusQueryGetUri);
     assert.equal(done.instanceId, id);
     assert.deepEqual(done.output, { input: 'named', type: 'string' });
   });
@@ -114,7 +115,7 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
   test('the same id: 409 while it runs, 202 (a fresh start) once it finished', async () => {
     const id = `${prefix}-dup`;
     const first = await start(host, 'waiter', 'first input', id);
-    await waitFor(first.statusQueryGetUri, isRunning);
+    await waitForInstance(first.statusQueryGetUri, isRunning);
     const again = await post(api(`/orchestrators/waiter/${id}`), '"second input"');
     assertProblem(again, 409, new RegExp(id));
     const still = await call(instanceUrl(host, id));
@@ -122,16 +123,16 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
     assert.equal(still.body.input, 'first input', 'the running instance is untouched');
 
     assert.equal((await post(instanceUrl(host, id, '/raiseEvent/Go'), '"one"')).status, 202);
-    assert.equal((await waitFor(first.statusQueryGetUri)).output, 'one');
+    assert.equal((await waitForInstance(first.statusQueryGetUri)).output, 'one');
 
     const restarted = await post(api(`/orchestrators/waiter/${id}`), '"second input"');
     assert.equal(restarted.status, 202, restarted.text);
     assert.equal(restarted.body.id, id);
-    const running = await waitFor(instanceUrl(host, id), isRunning);
+    const running = await waitForInstance(instanceUrl(host, id), isRunning);
     assert.equal(running.input, 'second input');
     assert.equal(running.output, null, 'the old output is gone');
     assert.equal((await post(instanceUrl(host, id, '/raiseEvent/Go'), '"two"')).status, 202);
-    assert.equal((await waitFor(instanceUrl(host, id))).output, 'two');
+    assert.equal((await waitForInstance(instanceUrl(host, id))).output, 'two');
   });
 
   test('refusals: unknown function 400, an activity 400, malformed JSON 400, GET 405', async () => {
@@ -158,7 +159,7 @@ describe('POST orchestrators/{functionName}[/{instanceId}]', () => {
 describe('GET instances/{instanceId}', () => {
   test('202 with Location and Retry-After 5 while it runs, 200 when it completed; all fields always present', async () => {
     const { id, statusQueryGetUri } = await start(host, 'waiter');
-    await waitFor(statusQueryGetUri, isRunning);
+    await waitForInstance(statusQueryGetUri, isRunning);
     const running = await call(instanceUrl(host, id));
     assert.equal(running.status, 202, running.text);
     assert.equal(running.headers.get('location'), statusQueryGetUri);
@@ -180,7 +181,7 @@ describe('GET instances/{instanceId}', () => {
     assert.ok(Math.abs(Date.parse(running.body.createdTime) - Date.now()) < 60_000, 'createdTime is now');
 
     assert.equal((await post(instanceUrl(host, id, '/raiseEvent/Go'), '{"done":true}')).status, 202);
-    await waitFor(statusQueryGetUri);
+    await waitForInstance(statusQueryGetUri);
     const completed = await call(instanceUrl(host, id));
     assert.equal(completed.status, 200, completed.text);
     assert.equal(completed.headers.get('location'), null, 'no Location once finished');
@@ -203,7 +204,7 @@ describe('GET instances/{instanceId}', () => {
       `createdTime ${firstStatus.createdTime} lies between the POST (${new Date(before).toISOString()}) and its answer (${new Date(after).toISOString()})`,
     );
     // The second instance is created in a later millisecond: the filter must tell them apart.
-    while (Date.now() <= created) await new Promise((resolve) => setImmediate(resolve));
+    await eventually('a later millisecond', () => Date.now() > created, { everyMs: 1 });
     const second = await start(host, 'waiter', undefined, `${prefix}-ms-2`);
     const secondCreated = (await call(instanceUrl(host, second.id))).body.createdTime as string;
     const listed = await call(
@@ -225,7 +226,7 @@ describe('GET instances/{instanceId}', () => {
 
   test('showInput=false hides the input; showHistory=true adds historyEvents', async () => {
     const { id, statusQueryGetUri } = await start(host, 'chaining', { secret: 'input' });
-    await waitFor(statusQueryGetUri);
+    await waitForInstance(statusQueryGetUri);
     const plain = await call(instanceUrl(host, id));
     assert.deepEqual(plain.body.input, { secret: 'input' });
     assert.equal('historyEvents' in plain.body, false, 'no history unless asked');
@@ -254,8 +255,8 @@ describe('GET instances/ (listing)', () => {
     const failed = await start(host, 'thrower', null, `${listPrefix}b`);
     const running = await start(host, 'waiter', null, `${listPrefix}c`);
     const completed2 = await start(host, 'echo', 'd', `${listPrefix}d`);
-    for (const s of [completed, failed, completed2]) await waitFor(s.statusQueryGetUri);
-    await waitFor(running.statusQueryGetUri, isRunning);
+    for (const s of [completed, failed, completed2]) await waitForInstance(s.statusQueryGetUri);
+    await waitForInstance(running.statusQueryGetUri, isRunning);
 
     const list = async (query: string) => {
       const answer = await call(api(`/instances/?${query}`));
@@ -323,7 +324,7 @@ describe('GET instances/ (listing)', () => {
     const started = await Promise.all(
       [0, 1, 2, 3, 4].map((k) => start(host, 'echo', k, `${pagePrefix}${k}`)),
     );
-    for (const s of started) await waitFor(s.statusQueryGetUri);
+    for (const s of started) await waitForInstance(s.statusQueryGetUri);
     const expected = started.map((s) => s.id).sort();
 
     const filtered = await listAll(`instanceIdPrefix=${encodeURIComponent(pagePrefix)}`, 2);
@@ -355,7 +356,7 @@ describe('GET instances/ (listing)', () => {
 describe('instance operations', () => {
   test('raiseEvent: 202 and delivered; 400 malformed JSON; 400 without a name; 404 unknown; 410 finished', async () => {
     const { id, statusQueryGetUri } = await start(host, 'waiter');
-    await waitFor(statusQueryGetUri, isRunning);
+    await waitForInstance(statusQueryGetUri, isRunning);
     assertProblem(await post(instanceUrl(host, id, '/raiseEvent/Go'), '{oops'), 400, /JSON/);
     assertProblem(await post(instanceUrl(host, id, '/raiseEvent'), '1'), 400);
     assert.equal(
@@ -366,7 +367,7 @@ describe('instance operations', () => {
 
     const raised = await post(instanceUrl(host, id, '/raiseEvent/Go'), '{"value":[1,2]}');
     assert.equal(raised.status, 202, raised.text);
-    assert.deepEqual((await waitFor(statusQueryGetUri)).output, { value: [1, 2] });
+    assert.deepEqual((await waitForInstance(statusQueryGetUri)).output, { value: [1, 2] });
 
     assertProblem(await post(instanceUrl(host, id, '/raiseEvent/Go'), '1'), 410, new RegExp(id));
     assertProblem(await post(instanceUrl(host, `${prefix}-nobody`, '/raiseEvent/Go'), '1'), 404, /nobody/);
@@ -374,19 +375,19 @@ describe('instance operations', () => {
 
   test('suspend, resume, terminate: 202 while running; 404 unknown; 410 once finished', async () => {
     const { id, statusQueryGetUri } = await start(host, 'waiter');
-    await waitFor(statusQueryGetUri, isRunning);
+    await waitForInstance(statusQueryGetUri, isRunning);
 
     assert.equal((await post(instanceUrl(host, id, '/suspend?reason=hold'))).status, 202);
-    await waitFor(statusQueryGetUri, (b) => b.runtimeStatus === 'Suspended');
+    await waitForInstance(statusQueryGetUri, (b) => b.runtimeStatus === 'Suspended');
     const suspended = await call(instanceUrl(host, id));
     assert.equal(suspended.status, 202, 'a suspended instance is not finished');
     assert.equal(suspended.headers.get('retry-after'), '5');
 
     assert.equal((await post(instanceUrl(host, id, '/resume?reason=go'))).status, 202);
-    await waitFor(statusQueryGetUri, isRunning);
+    await waitForInstance(statusQueryGetUri, isRunning);
 
     assert.equal((await post(instanceUrl(host, id, '/terminate?reason=enough'))).status, 202);
-    const terminated = await waitFor(statusQueryGetUri);
+    const terminated = await waitForInstance(statusQueryGetUri);
     assert.equal(terminated.runtimeStatus, 'Terminated');
     assert.equal(terminated.output, 'enough');
     assert.equal((await call(instanceUrl(host, id))).status, 200);
@@ -396,7 +397,7 @@ describe('instance operations', () => {
       assertProblem(await post(instanceUrl(host, `${prefix}-nobody`, `/${op}`)), 404);
     }
     const completed = await start(host, 'echo', 'x');
-    await waitFor(completed.statusQueryGetUri);
+    await waitForInstance(completed.statusQueryGetUri);
     for (const op of ['terminate', 'suspend', 'resume'])
       assertProblem(await post(instanceUrl(host, completed.id, `/${op}`)), 410);
   });
@@ -404,7 +405,7 @@ describe('instance operations', () => {
   test('restart of a finished instance: 202 with a new id that completes with the same input', async () => {
     const input = { list: [1, 'two', null], nested: { ok: true } };
     const original = await start(host, 'echo', input);
-    const first = await waitFor(original.statusQueryGetUri);
+    const first = await waitForInstance(original.statusQueryGetUri);
     const restartUrl = original.answer.body.restartPostUri;
 
     const restarted = await post(restartUrl);
@@ -413,7 +414,7 @@ describe('instance operations', () => {
     assert.equal(typeof newId, 'string');
     assert.notEqual(newId, original.id);
     assert.equal(restarted.headers.get('location'), restarted.body.statusQueryGetUri);
-    const again = await waitFor(restarted.body.statusQueryGetUri);
+    const again = await waitForInstance(restarted.body.statusQueryGetUri);
     assert.equal(again.runtimeStatus, 'Completed');
     assert.equal(again.name, 'echo');
     assert.deepEqual(again.input, input);
@@ -427,14 +428,14 @@ describe('instance operations', () => {
     const sameId = await post(instanceUrl(host, original.id, '/restart?restartWithNewInstanceId=false'));
     assert.equal(sameId.status, 202, sameId.text);
     assert.equal(sameId.body.id, original.id);
-    assert.deepEqual((await waitFor(original.statusQueryGetUri)).input, input);
+    assert.deepEqual((await waitForInstance(original.statusQueryGetUri)).input, input);
 
     assertProblem(await post(instanceUrl(host, `${prefix}-nobody`, '/restart')), 404);
   });
 
   test('other routes: rewind 501, unknown entity 404, entity PUT 405, purge of an unknown id 404, PUT 405, unknown operation 404', async () => {
     const finished = await start(host, 'echo', 'r');
-    await waitFor(finished.statusQueryGetUri);
+    await waitForInstance(finished.statusQueryGetUri);
     assertProblem(await post(instanceUrl(host, finished.id, '/rewind?reason=again')), 501, /[Rr]ewind/);
     assertProblem(await call(api(`/entities/counterEntity/${prefix}-never`)), 404, /entit/);
     assertProblem(await call(api('/entities/counterEntity/k'), { method: 'PUT', body: '1' }), 405);

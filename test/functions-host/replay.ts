@@ -6,12 +6,7 @@ import assert from 'node:assert/strict';
 import { TableClient } from '@azure/data-tables';
 import { flattenActions, type OrchestratorState } from '../../emulators/functions-host/durable/actions.js';
 import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
-
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => {
-    listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
-  };
-};
+import { Orchestrator } from '../support/durable-sdk.js';
 
 /** Actions that leave no scheduling event: event waits (6) and continueAsNew (4). */
 const unscheduled = new Set([4, 6]);

@@ -181,13 +181,22 @@ describe('app settings', () => {
     // DURABLE_TASK_SCHEDULER_CONNECTION_STRING is read by the Durable extension, named by
     // host.json's storageProvider.connectionStringName on the scheduler backend.
     const platform =
-      /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|VIDEO_STORAGE__(credential|clientId)$|DURABLE_TASK_SCHEDULER_CONNECTION_STRING$)/;
+      /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_|VIDEO_STORAGE__(credential|clientId)$|DURABLE_TASK_SCHEDULER_CONNECTION_STRING$|FUNCTIONS_REQUEST_BODY_SIZE_LIMIT$)/;
     for (const name of infraSets) {
       assert.ok(
         (settingNames as readonly string[]).includes(name) || platform.test(name),
         `${name} is set by infra but nothing reads it`,
       );
     }
+  });
+
+  // Issue item: the host's default (100 MB) let an anonymous POST make it take in 100 MB.
+  test("the host's request body limit is a few MiB, above every route's own", () => {
+    const limit = Number(plain.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT')?.replace(/'/g, ''));
+    assert.ok(
+      limit >= 1024 * 1024 && limit <= 8 * 1024 * 1024,
+      `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: ${limit}`,
+    );
   });
 
   test('settings infra must never set on Azure are absent', () => {

@@ -5,6 +5,7 @@
 // has no such mapping, by design.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { ProviderTransientError } from '../../src/errors.js';
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
@@ -52,14 +53,13 @@ describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in te
     ).body;
   const creates = async () => (await admin('GET', 'stats')).creates.fal as number;
   const spec = (prompt: string) => ({ model: 'fal-ai/veo3', prompt, seconds: 4, size: '16:9', variants: 1 });
-  async function until(jobId: string): Promise<ProviderJob> {
-    for (let i = 0; i < 400; i++) {
-      const job = await provider.getJob({ model: 'fal-ai/veo3', jobId });
-      if (job.phase !== 'running' && job.phase !== 'queued') return job;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`job ${jobId} never ended`);
-  }
+  const until = (jobId: string): Promise<ProviderJob> =>
+    eventually(
+      `fal job ${jobId} ended`,
+      () => provider.getJob({ model: 'fal-ai/veo3', jobId }),
+      (job) => job.phase !== 'running' && job.phase !== 'queued',
+      { everyMs: 50 },
+    );
 
   before(async () => {
     emulator = await startProviderEmulator({ port: 0, apiKey: KEY, timeScale: 0.05 });

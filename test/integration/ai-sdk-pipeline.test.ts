@@ -4,6 +4,7 @@
 // cancels and refused prompts, per package.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import {
   call,
   startPipelineStack,
@@ -59,17 +60,14 @@ const admin = emulatorAdmin;
 const creates = async (stack: PipelineStack, c: Case): Promise<number> =>
   (await admin(stack, 'GET', 'stats')).creates[c.dialect];
 
-async function waitForUpstream(stack: PipelineStack, id: string, timeoutMs = 20_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const answer = await call(`${stack.host.url}/api/videos/${id}`);
-    last = answer.body;
-    if (answer.status === 200 && answer.body.upstream?.jobId && answer.body.upstream.status === 'pending')
-      return answer.body;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${id} never showed a pending job: ${JSON.stringify(last)}`);
+async function waitForUpstream(stack: PipelineStack, id: string): Promise<any> {
+  const answer = await eventually(
+    `${id} shows a pending job`,
+    () => call(`${stack.host.url}/api/videos/${id}`),
+    (seen) =>
+      seen.status === 200 && Boolean(seen.body.upstream?.jobId) && seen.body.upstream.status === 'pending',
+  );
+  return answer.body;
 }
 
 describe('kind ai-sdk on the emulator', () => {
@@ -137,9 +135,7 @@ describe('kind ai-sdk on the emulator', () => {
       test('a first create answered 429 is sent again and makes one job; a lost one is re-sent only after the settle time', async () => {
         const requests = async () =>
           ((await admin(stack, 'GET', 'stats')).requests[c.routes[0]] ?? {}) as Record<string, number>;
-        const waitFor = async (check: () => Promise<boolean>) => {
-          for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
-        };
+        const waitFor = (what: string, check: () => Promise<boolean>) => eventually(what, check);
         // 429 first: the provider answered, no job was made; the retry makes the one job.
         let before = await creates(stack, c);
         const refused = (await requests())['429'] ?? 0;
@@ -149,7 +145,10 @@ describe('kind ai-sdk on the emulator', () => {
         });
         let id = await startVideo(stack.host, body(c, `Refused first ${Date.now()}.`));
         try {
-          await waitFor(async () => ((await requests())['429'] ?? 0) > refused);
+          await waitFor(
+            'the create was answered 429',
+            async () => ((await requests())['429'] ?? 0) > refused,
+          );
         } finally {
           await admin(stack, 'DELETE', 'faults');
         }
@@ -166,7 +165,7 @@ describe('kind ai-sdk on the emulator', () => {
         const started = Date.now();
         id = await startVideo(stack.host, body(c, `Lost answer ${Date.now()}.`));
         try {
-          await waitFor(async () => (await creates(stack, c)) > before);
+          await waitFor('the lost create made its job', async () => (await creates(stack, c)) > before);
         } finally {
           await admin(stack, 'DELETE', 'faults');
         }

@@ -129,6 +129,12 @@ const cases: BadRequest[] = [
     body: { prompt: 'A cat', provider: 'replicate', model: 'kwaivgi/kling-v2.0', options: { duration: 10 } },
     field: 'options.duration',
   },
+  // Issue item: this deep an `options` overflowed the stack and was answered an empty 500.
+  {
+    name: 'options nested 5000 levels deep',
+    body: `{"prompt":"A cat","provider":"replicate","options":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+    field: 'options',
+  },
   // Raw JSON text: JSON.stringify would escape these the same way, but this is what a client sends.
   {
     name: 'prompt with a lone high surrogate (\\ud800)',

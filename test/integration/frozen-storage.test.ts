@@ -3,8 +3,10 @@
 // hanging, and a start it answered 503 must not run later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
 import {
   call,
+  EMULATOR_KEY,
   quickstartBody,
   emulatorStats,
   startPipelineStack,
@@ -14,6 +16,7 @@ import {
   type Answer,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 /** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
@@ -49,14 +52,28 @@ async function instances(): Promise<InstanceRow[]> {
 }
 
 describe('storage that stops answering', () => {
-  test('POST, GET and DELETE answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
+  test('POST, GET, DELETE and a signed webhook answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
     const known = await startVideo(stack.host, small);
     assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
     const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));
+    // A genuine Replicate delivery (signed with the account's secret) for a job nobody owns: finding
+    // its owner reads storage. Issue item: this route had no bound and hung while storage was frozen.
+    const secret = (
+      await call(`${stack.emulator.url}/replicate/v1/webhooks/default/secret`, {
+        headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+      })
+    ).body.key as string;
+    const delivery = JSON.stringify({ id: 'job-frozen', status: 'processing', input: {}, output: null });
+    const sentAt = new Date();
+    const webhookHeaders = {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_frozen',
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign('msg_frozen', sentAt, delivery),
+    };
     const pid = stack.azurite.process.pid!;
     process.kill(pid, 'SIGSTOP');
     let answers: (Answer | string)[];
-    const began = Date.now();
     try {
       answers = await Promise.all([
         patiently(`${stack.host.url}/api/videos`, {
@@ -66,28 +83,36 @@ describe('storage that stops answering', () => {
         }),
         patiently(`${stack.host.url}/api/videos/${known}`),
         patiently(`${stack.host.url}/api/videos/${known}`, { method: 'DELETE' }),
+        patiently(`${stack.host.url}/api/callbacks/replicate`, {
+          method: 'POST',
+          headers: webhookHeaders,
+          body: delivery,
+        }),
       ]);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    const elapsed = Date.now() - began;
-    for (const [what, answer] of ['POST', 'GET', 'DELETE'].map((name, i) => [name, answers[i]] as const)) {
+    for (const [what, answer] of ['POST', 'GET', 'DELETE', 'webhook'].map(
+      (name, i) => [name, answers[i]] as const,
+    )) {
       assert.ok(typeof answer !== 'string', `${what}: ${answer as string}`);
       assert.equal(answer.status, 503, `${what}: ${answer.status} ${answer.text}`);
       assert.match(answer.headers.get('retry-after') ?? '', /^\d+$/, `${what}: Retry-After`);
       assert.equal(answer.headers.get('content-type'), 'application/problem+json', what);
       assert.equal(answer.body.status, 503, what);
     }
-    assert.ok(elapsed < 20_000, `answered within the app's timeout, not the caller's (${elapsed} ms)`);
+    // Each was a 503 (not patiently's "no answer"): the app answered on its own storage timeout,
+    // before the caller's patience ran out, without a wall-clock bound a loaded machine can break.
 
     // Storage is back: the start that was answered 503 may go through now. Nobody knows its id,
     // so it must end cancelled, with any job it made cancelled too, and never complete.
     let others: InstanceRow[] = [];
-    for (let i = 0; i < 100; i++) {
-      others = (await instances()).filter((row) => row.instanceId !== known);
-      if (others.length > 0 && others.every((row) => row.runtimeStatus === 'Terminated')) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await eventually(
+      'the late start terminated',
+      async () => (others = (await instances()).filter((row) => row.instanceId !== known)),
+      (rows) => rows.length > 0 && rows.every((row) => row.runtimeStatus === 'Terminated'),
+      { everyMs: 200 },
+    ).catch(() => undefined); // the assertions below say what was found instead
     // (The Node host carries out the start it was sent once Azurite answers: one instance.)
     assert.equal(others.length, 1, `the start went through late: ${JSON.stringify(others)}`);
     assert.equal(
@@ -95,8 +120,12 @@ describe('storage that stops answering', () => {
       'Terminated',
       `a start answered 503 does not run: ${JSON.stringify(others)}`,
     );
-    // Give a create in flight time to land and see the cancel mark.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // A create in flight lands and sees the cancel mark before the host has no activity left.
+    await eventually(
+      'no episode or activity pending on the host',
+      async () => (await call(`${stack.host.url}/admin/host/status`)).body?.durableIdle,
+      (idle) => idle === true,
+    );
     const stats = await emulatorStats(stack.emulator);
     const made = totalJobsCreated(stats) - jobsBefore;
     const deleted = Object.values(

@@ -13,6 +13,7 @@ import {
   type Answer,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 const fal = { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video' };
@@ -154,11 +155,12 @@ describe('Idempotency-Key', () => {
       const first = await keyed(small, key);
       assert.equal(first.status, 202, first.text);
       id = first.body.id;
-      for (let i = 0; i < 100; i++) {
-        if (['queued', 'running'].includes((await call(`${stack.host.url}/api/videos/${id}`)).body.phase))
-          break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually(
+        'the request queued or running',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase,
+        (phase) => ['queued', 'running'].includes(phase),
+        { everyMs: 50 },
+      );
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
       assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');

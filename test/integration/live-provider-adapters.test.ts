@@ -14,6 +14,7 @@ import { createFalProvider, falAppPath } from '../../src/providers/fal/provider.
 import type { JobSpec, VideoProvider } from '../../src/providers/provider.js';
 import { createReplicateProvider } from '../../src/providers/replicate/provider.js';
 import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
+import { eventually } from '../support/eventually.js';
 
 const KEY = 'adapter-test-key';
 const falOn = (url: string, requestTimeoutMs = 5000) =>
@@ -330,12 +331,12 @@ describe("against the emulator's dialects", () => {
   after(async () => emulator?.stop());
 
   async function untilDone(adapter: VideoProvider, model: string, jobId: string) {
-    for (let i = 0; i < 300; i++) {
-      const job = await adapter.getJob({ model, jobId });
-      if (!['queued', 'running'].includes(job.phase)) return job;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${jobId} never finished`);
+    return eventually(
+      `${jobId} finished`,
+      () => adapter.getJob({ model, jobId }),
+      (job) => !['queued', 'running'].includes(job.phase),
+      { everyMs: 50 },
+    );
   }
 
   for (const kind of kinds) {
@@ -392,6 +393,15 @@ describe("against the emulator's dialects", () => {
       found.createdAt && Math.abs(found.createdAt - Date.now() / 1000) < 60,
       "created_at on the provider's clock",
     );
+  });
+
+  test("fal: input the model refuses is accepted, then the polled job fails with the model's validation message", async () => {
+    const adapter = falOn(`${emulator.url}/fal`);
+    const created = await adapter.createJob({ ...falSpec, options: { cfg_scale: 'high' } });
+    assert.equal(created.phase, 'queued');
+    const done = await untilDone(adapter, falSpec.model, created.jobId);
+    assert.equal(done.phase, 'failed', JSON.stringify(done));
+    assert.match(done.failure ?? '', /HTTP 422 \(float_type\): cfg_scale: Input should be a valid number/);
   });
 
   test('fal: no job list, so a lost create waits out the settle time (lostCreate: settle)', () => {

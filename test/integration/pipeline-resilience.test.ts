@@ -17,6 +17,7 @@ import {
   type PipelineStack,
 } from './pipeline-stack.js';
 import { JobClaims, type CreateIntent } from '../../src/storage/job-claims.js';
+import { eventually } from '../support/eventually.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
@@ -173,12 +174,13 @@ describe('callers', () => {
     });
     try {
       const id = await startVideo(stack.host, small);
-      let jobId: string | undefined;
-      for (let i = 0; i < 100 && !jobId; i++) {
-        const status = await call(`${stack.host.url}/api/videos/${id}`);
-        if (['queued', 'running'].includes(status.body.phase)) jobId = status.body.upstream.jobId;
-        else await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const polled = await eventually(
+        'the job being polled',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (status) => ['queued', 'running'].includes(status.phase),
+        { everyMs: 50 },
+      );
+      const jobId: string | undefined = polled.upstream.jobId;
       assert.ok(jobId, 'the job was being polled');
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
@@ -227,30 +229,32 @@ describe('callers', () => {
       assert.match(runId, /^[0-9a-f]{32}$/, instance.text);
       const claims = new JobClaims(async () => stack.container);
       const intent = async (): Promise<Partial<CreateIntent>> => (await claims.readIntent(id, runId)) ?? {};
-      for (let i = 0; i < 100 && (await intent()).sentAt === undefined; i++)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.notEqual((await intent()).sentAt, undefined, 'the create was sent');
+      await eventually('the create sent', intent, (written) => written.sentAt !== undefined);
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
       assert.equal(cancelled.body.upstreamJobId, null, 'no job was known when the cancel came');
       // The create lands after the termination; the activity sees the cancel and deletes its job.
-      let jobId: string | undefined;
-      for (let i = 0; i < 150 && !jobId; i++) {
-        jobId = (await intent()).jobId;
-        if (!jobId) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.ok(jobId, 'the create landed and was recorded');
+      const { jobId } = await eventually(
+        'the create landed and recorded',
+        intent,
+        (written) => written.jobId !== undefined,
+        { everyMs: 50 },
+      );
       assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)) - before, 1);
-      let job = 0;
-      for (let i = 0; i < 100 && job !== 404; i++) {
-        job = (
-          await fetch(`${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`, {
-            headers: { 'api-key': EMULATOR_KEY },
-          })
-        ).status;
-        if (job !== 404) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.equal(job, 404, `the Sora job ${jobId} made after the cancel is gone`);
+      await eventually(
+        `the Sora job ${jobId} made after the cancel gone`,
+        async () =>
+          (
+            await fetch(
+              `${stack.emulator.url}/openai/v1/video/generations/jobs/${jobId}?api-version=preview`,
+              {
+                headers: { 'api-key': EMULATOR_KEY },
+              },
+            )
+          ).status,
+        (status) => status === 404,
+        { everyMs: 50 },
+      );
       assert.equal((await waitForVideo(stack.host, id)).phase, 'cancelled');
     } finally {
       await setFaults(stack, []);
@@ -271,26 +275,29 @@ describe('callers', () => {
         model: 'fal-ai/kling-video/v2/master/text-to-video',
         prompt: 'A paper boat in a gutter.',
       });
-      let phase = '';
-      for (let i = 0; i < 1000 && phase !== 'downloading'; i++) {
-        phase = (await call(`${stack.host.url}/api/videos/${id}`)).body.phase;
-        if (phase !== 'downloading') await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      assert.equal(phase, 'downloading');
+      await eventually(
+        'the request downloading',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase,
+        (phase) => phase === 'downloading',
+      );
       const servedBefore = await filesServed();
       const cancelled = await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' });
       assert.equal(cancelled.status, 202, cancelled.text);
       // (Counted once a file has been sent in full: none was when the cancel was answered.)
       const servedAtCancel = await filesServed();
       assert.equal(servedAtCancel, servedBefore, 'the cancel came while the download waited for its file');
-      for (let i = 0; i < 150 && (await filesServed()) === servedBefore; i++)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok(
-        (await filesServed()) > servedBefore,
-        'the download went on after the cancel and got its file',
+      await eventually(
+        'the download going on after the cancel and getting its file',
+        filesServed,
+        (served) => served > servedBefore,
+        { everyMs: 100 },
       );
-      // A one-second video commits in milliseconds: give it ample time, then look.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Once the host has no activity left, the download has committed (or not) and cleaned up.
+      await eventually(
+        'no episode or activity pending on the host',
+        async () => (await call(`${stack.host.url}/admin/host/status`)).body?.durableIdle,
+        (idle) => idle === true,
+      );
       assert.deepEqual(
         await videoBlobs(stack.container, `${id}/`),
         [],
@@ -343,11 +350,14 @@ describe('the host killed with 10 videos in flight', () => {
         startVideo(stack.host, { ...small, prompt: `A lighthouse in a storm, take ${i}.` }),
       ),
     );
-    // Let some be created and polled, none finished.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    const phases = await Promise.all(
-      ids.map(async (id) => (await call(`${stack.host.url}/api/videos/${id}`)).body.phase as string),
+    // Some created and polled, none finished.
+    const views = await eventually(
+      'some jobs created',
+      () => Promise.all(ids.map(async (id) => (await call(`${stack.host.url}/api/videos/${id}`)).body)),
+      (all) => all.some((view) => view.upstream?.jobId),
+      { everyMs: 50 },
     );
+    const phases = views.map((view) => view.phase as string);
     assert.ok(
       phases.every((p) => p !== 'completed'),
       `nothing finished before the kill: ${phases.join(',')}`,

@@ -16,6 +16,7 @@ export { freePort };
 import { settingNames } from '../../src/config.js';
 import { call, type Answer } from '../support/http.js';
 import { registerApp, unregisterApp } from '../support/openapi-check.js';
+import { eventually } from '../support/eventually.js';
 
 export { call, type Answer };
 
@@ -173,14 +174,13 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /** Follows GET /api/videos/{id} until the request has finished. */
 export async function waitForVideo(host: RunningHost, id: string, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Answer | undefined;
-  while (Date.now() < deadline) {
-    last = await call(`${host.url}/api/videos/${id}`);
-    if (last.status === 200 && FINISHED.has(last.body.phase)) return last.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`video ${id} did not finish within ${timeoutMs} ms; last: ${last?.status} ${last?.text}`);
+  const last = await eventually(
+    `video ${id} finished`,
+    () => call(`${host.url}/api/videos/${id}`),
+    (answer) => answer.status === 200 && FINISHED.has(answer.body.phase),
+    { timeoutMs, everyMs: 100 },
+  );
+  return last.body;
 }
 
 export async function startVideo(

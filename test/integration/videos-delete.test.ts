@@ -19,6 +19,7 @@ import {
 } from './pipeline-stack.js';
 import { tinyServer } from '../support/tiny-server.js';
 import { VideosApi } from '../../cli/api-client.js';
+import { eventually } from '../support/eventually.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 
@@ -137,11 +138,12 @@ describe('DELETE of an ended request', () => {
         prompt: `Call me back, later ${Date.now()}.`,
         callbackUrl: `${hook.url}/hook`,
       });
-      let view: any;
-      for (let i = 0; i < 600 && !(view?.callback?.attempts >= 1); i++) {
-        view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-        if (!(view?.callback?.attempts >= 1)) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const view = await eventually(
+        'the first callback attempt',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (v: any) => v?.callback?.attempts >= 1,
+        { timeoutMs: 60_000, everyMs: 100 },
+      );
       assert.equal(view.phase, 'completed', JSON.stringify(view));
       assert.deepEqual([view.callback.delivered, view.callback.lastStatus], [false, 503]);
       const delivery = `${id}-callback`;

@@ -16,6 +16,7 @@ import {
   type PipelineStack,
 } from './pipeline-stack.js';
 import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
+import { eventually } from '../support/eventually.js';
 
 type Kind = 'fal' | 'replicate';
 const MODELS: Record<Kind, string> = {
@@ -126,12 +127,13 @@ describe('provider webhooks', () => {
     async function runningRequest(kind: Kind): Promise<{ id: string; jobId: string }> {
       await patch({ timeScale: 20 });
       const id = await startVideo(stack.host, body(kind, `Still running ${kind} ${Date.now()}.`));
-      for (let i = 0; i < 400; i++) {
-        const status = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-        if (status.upstream?.jobId) return { id, jobId: status.upstream.jobId };
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      throw new Error('the request never got a job');
+      const status = await eventually(
+        'the request with a job',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (s) => Boolean(s.upstream?.jobId),
+        { everyMs: 25 },
+      );
+      return { id, jobId: status.upstream.jobId };
     }
     async function unchanged(id: string) {
       const status = (await call(`${stack.host.url}/api/videos/${id}`)).body;

@@ -14,6 +14,7 @@ import {
   type PipelineStack,
 } from './pipeline-stack.js';
 import { tinyServer, type TinyServer } from '../support/tiny-server.js';
+import { eventually } from '../support/eventually.js';
 
 const body = (prompt: string, callbackUrl: string) => ({
   provider: 'replicate',
@@ -31,24 +32,18 @@ async function receiver(answers: number[]): Promise<TinyServer> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** The status view once its callback has settled (delivered, or given up after a refusal). */
 const callbackSettled = (stack: PipelineStack, id: string, attempts: number) =>
-  waitFor(`the callback of ${id}`, async () => {
-    const view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-    return view.callback && (view.callback.delivered || view.callback.attempts >= attempts)
-      ? view
-      : undefined;
-  });
+  eventually(
+    `the callback of ${id}`,
+    async () => {
+      const view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
+      return view.callback && (view.callback.delivered || view.callback.attempts >= attempts)
+        ? view
+        : undefined;
+    },
+    { timeoutMs: 30_000, everyMs: 100 },
+  );
 
 describe("events to the caller's callbackUrl", () => {
   let stack: PipelineStack;
@@ -106,7 +101,14 @@ describe("events to the caller's callbackUrl", () => {
     try {
       const id = await startVideo(stack.host, body(`Gone ${Date.now()}.`, `${hook.url}/hook`));
       const view = await callbackSettled(stack, id, 1);
-      await new Promise((resolve) => setTimeout(resolve, 6000));
+      // The delivery orchestration has ended: no retry is left to come.
+      await eventually(
+        'the delivery orchestration ended',
+        async () =>
+          (await call(`${stack.host.url}/runtime/webhooks/durabletask/instances/${id}-callback`)).body
+            ?.runtimeStatus,
+        (status) => status === 'Completed',
+      );
       assert.deepEqual([view.callback.delivered, view.callback.lastStatus], [false, 410]);
       assert.equal(hook.requests.length, 1, 'no retry after 4xx');
     } finally {
@@ -135,8 +137,11 @@ describe("events to the caller's callbackUrl", () => {
         stack.host,
         body(`Cancel me ${Date.now()}.`, `${hook.url}/cancelled`),
       );
-      await waitFor('a job', async () =>
-        (await call(`${stack.host.url}/api/videos/${cancelledId}`)).body.upstream?.jobId ? true : undefined,
+      await eventually(
+        'a job',
+        async () =>
+          (await call(`${stack.host.url}/api/videos/${cancelledId}`)).body.upstream?.jobId ? true : undefined,
+        { timeoutMs: 30_000, everyMs: 100 },
       );
       assert.equal(
         (await call(`${stack.host.url}/api/videos/${cancelledId}`, { method: 'DELETE' })).status,

@@ -10,7 +10,8 @@ import type {
   JobStage,
   JobSummary,
 } from '../../src/orchestrations/contracts.js';
-import { generateVideo } from '../../src/orchestrations/generate-video.js';
+import { downloadRetry, generateVideo } from '../../src/orchestrations/generate-video.js';
+import { retryDelayMs } from '../../emulators/functions-host/durable/actions.js';
 import { drive, type ActivityCall } from './replay-driver.js';
 
 // The orchestrator names no provider: these scripted jobs are this test's own model of a
@@ -454,5 +455,37 @@ describe('the orchestrator checks its own input', () => {
   test('a well-formed request still runs', async () => {
     const run = await drive(generateVideo, input(), soraJob({ queuedMs: 1000, doneMs: 5000 }));
     assert.ok(run.output, run.error);
+  });
+});
+
+describe('download retries', () => {
+  /** When the last retry of `options` starts, after the first attempt (the extension's schedule). */
+  const lastRetryAfter = (options: NonNullable<ActivityCall['retryOptions']>) => {
+    let spent = 0;
+    for (let failures = 1; failures < options.maxNumberOfAttempts; failures++)
+      spent += retryDelayMs(options, failures, 0, 0);
+    return spent;
+  };
+
+  test('a failing download is retried until the request deadline, not a fixed four times', async () => {
+    const run = await drive(generateVideo, input(), soraJob({ queuedMs: 3000, doneMs: 30_000 }));
+    const download = run.calls.find((c) => c.name === 'downloadVideo')!;
+    const retry = download.retryOptions!;
+    assert.ok(retry, 'the download is called with retry');
+    const timeLeft = run.calls[0].at + 30 * 60_000 - download.at;
+    assert.ok(retry.maxNumberOfAttempts > 4, `attempts: ${retry.maxNumberOfAttempts}`);
+    assert.ok(lastRetryAfter(retry) <= timeLeft, 'every retry starts before the deadline');
+    assert.ok(
+      lastRetryAfter(retry) + (retry.maxRetryIntervalInMilliseconds ?? Infinity) > timeLeft,
+      'and one more would not: the retries fill the time left',
+    );
+  });
+
+  test('with the deadline near, a download still gets four attempts', () => {
+    for (const timeLeft of [-60_000, 0, 5_000]) {
+      const retry = downloadRetry(timeLeft);
+      assert.equal(retry.maxNumberOfAttempts, 4, `time left ${timeLeft} ms`);
+    }
+    assert.equal(downloadRetry(2000 + 4000 + 8000 + 16_000).maxNumberOfAttempts, 5);
   });
 });

@@ -6,20 +6,18 @@ import {
   ActionType,
   flattenActions,
   type OrchestratorState,
+  type RetryOptionsWire,
 } from '../../emulators/functions-host/durable/actions.js';
 import { EventType, type HistoryEvent } from '../../emulators/functions-host/durable/model.js';
-
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
-  Orchestrator: new (fn: unknown) => {
-    listen(): (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
-  };
-};
+import { Orchestrator } from '../support/durable-sdk.js';
 
 export interface ActivityCall {
   name: string;
   input: unknown;
   /** Virtual time of the call, ms since the epoch. */
   at: number;
+  /** The retry options of a call with retry, as the orchestrator asked for them. */
+  retryOptions?: RetryOptionsWire;
 }
 
 export interface DriverRun {
@@ -115,7 +113,12 @@ export async function drive(
         throw new Error(`the driver does not handle action type ${leaf.actionType}`);
       history.push(event(EventType.TaskScheduled, now, { EventId: id, Name: leaf.functionName }));
       const parsedInput = typeof leaf.input === 'string' ? JSON.parse(leaf.input) : leaf.input;
-      const call = { name: leaf.functionName!, input: parsedInput, at: now };
+      const call: ActivityCall = {
+        name: leaf.functionName!,
+        input: parsedInput,
+        at: now,
+        ...(leaf.retryOptions ? { retryOptions: leaf.retryOptions } : {}),
+      };
       run.calls.push(call);
       try {
         completions.push(

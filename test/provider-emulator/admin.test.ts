@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
+import { eventually } from '../support/eventually.js';
 
 describe('provider emulator: admin and moderation', () => {
   let emulator: RunningProviderEmulator;
@@ -12,14 +13,6 @@ describe('provider emulator: admin and moderation', () => {
       headers: { 'api-key': 'x', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
-    for (let i = 0; i < 300; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('condition not reached');
-  };
   before(async () => {
     emulator = await startProviderEmulator({ timeScale: 0.05, maxRunningJobs: 10 });
   });
@@ -71,7 +64,8 @@ describe('provider emulator: admin and moderation', () => {
     const created = (await (
       await api('POST', '/openai/v1/videos', { prompt: 'to expire', model: 'sora-2' })
     ).json()) as { id: string };
-    await waitFor(
+    await eventually(
+      'the video completed',
       async () =>
         ((await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as { status: string }).status,
       (s) => s === 'completed',

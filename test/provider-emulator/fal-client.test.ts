@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, createFalClient, type FalClient } from '@fal-ai/client';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { downloadAndProbe, json, waitFor } from './helpers.js';
+import { downloadAndProbe, json } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
@@ -36,14 +37,14 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
       'URLs point back at the emulator, by owner/app',
     );
     const seen = new Set<string>();
-    const done = await waitFor(
+    const done = await eventually(
+      'COMPLETED',
       async () => {
         const status = await fal.queue.status(KLING, { requestId: submitted.request_id, logs: true });
         seen.add(status.status);
         return status;
       },
       (status) => status.status === 'COMPLETED',
-      'COMPLETED',
     );
     assert.ok(seen.has('IN_PROGRESS'), `went through IN_PROGRESS: ${[...seen].join(', ')}`);
     assert.ok(
@@ -91,10 +92,10 @@ describe('provider emulator: fal queue with the official @fal-ai/client', () => 
       (error: ApiError<unknown>) => error.status === 499,
     );
 
-    await waitFor(
+    await eventually(
+      'first COMPLETED',
       () => fal.queue.status('fal-ai/veo3', { requestId: first.request_id }),
       (s) => s.status === 'COMPLETED',
-      'first COMPLETED',
     );
     await assert.rejects(
       fal.queue.cancel('fal-ai/veo3', { requestId: first.request_id }),

@@ -4,30 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, waitFor } from './helpers.js';
+import { falCaller, json, type FalStatus as Status } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 
-interface Status {
-  status: string;
-  queue_position?: number;
-  logs?: Array<{ message: string; level: string; timestamp: string }> | null;
-  error?: string;
-  error_type?: string;
-  response_url: string;
-  status_url: string;
-  cancel_url: string;
-  request_id: string;
-}
-
 describe('provider emulator: fal queue over HTTP', () => {
   let emulator: RunningProviderEmulator;
-  const call = (method: string, route: string, body?: unknown, key = 'k1') =>
-    fetch(`${emulator.url}${route}`, {
-      method,
-      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const call = falCaller(() => emulator.url, 'k1');
   const submit = async (input: unknown, model = KLING, key = 'k1', query = '') => {
     const response = await call('POST', `/fal/${model}${query}`, input, key);
     assert.equal(response.status, 200, await response.clone().text());
@@ -44,39 +28,22 @@ describe('provider emulator: fal queue over HTTP', () => {
     const s = await submit({ prompt: 'codes' });
     const early = await call('GET', new URL(s.status_url).pathname);
     assert.equal(early.status, 202);
-    const running = await waitFor(
+    const running = await eventually(
+      'IN_PROGRESS',
       () => status(s),
       (v) => v.status === 'IN_PROGRESS',
-      'IN_PROGRESS',
     );
     assert.ok(Array.isArray(running.logs));
     const withoutLogs = await json<Status>(call('GET', new URL(s.status_url).pathname));
     assert.ok(!Array.isArray(withoutLogs.logs) || withoutLogs.logs.length === 0);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(s),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 
-  test('invalid input is a 422 with pydantic-style detail; unknown model 404; no key 401', async () => {
-    const cases: Array<[string, unknown, string]> = [
-      [KLING, { prompt: 'p', duration: 5 }, 'duration'],
-      [KLING, { prompt: 'p', aspect_ratio: '4:3' }, 'aspect_ratio'],
-      [KLING, { duration: '5' }, 'prompt'],
-      ['fal-ai/veo3', { prompt: 'p', duration: '5s' }, 'duration'],
-      ['fal-ai/veo3', { prompt: 'p', resolution: '4k' }, 'resolution'],
-      ['fal-ai/veo3', { prompt: 'p', aspect_ratio: '1:1' }, 'aspect_ratio'],
-    ];
-    for (const [model, input, field] of cases) {
-      const response = await call('POST', `/fal/${model}`, input);
-      assert.equal(response.status, 422, `${model} ${JSON.stringify(input)}`);
-      const body = await json<{ detail: Array<{ loc: string[]; msg: string; type: string }> }>(response);
-      assert.deepEqual(body.detail[0].loc, ['body', field]);
-      assert.ok(body.detail[0].msg && body.detail[0].type);
-    }
-    assert.equal((await call('POST', '/fal/fal-ai/no-such-model', { prompt: 'p' })).status, 404);
-    assert.equal((await fetch(`${emulator.url}/fal/${KLING}`, { method: 'POST', body: '{}' })).status, 401);
+  test('veo3 accepts its own durations, resolutions and aspect ratios at submit', async () => {
     const ok = await call('POST', '/fal/fal-ai/veo3', {
       prompt: 'p',
       duration: '6s',
@@ -85,14 +52,21 @@ describe('provider emulator: fal queue over HTTP', () => {
       aspect_ratio: '9:16',
     });
     assert.equal(ok.status, 200);
+    const s = await json<Status>(ok);
+    const done = await eventually(
+      'COMPLETED',
+      () => status(s),
+      (v) => v.status === 'COMPLETED',
+    );
+    assert.equal(done.error, undefined);
   });
 
   test('a denied prompt completes with an error; its result is a 422 content_policy_violation', async () => {
     const s = await submit({ prompt: 'Something FORBIDDEN' });
-    const done = await waitFor(
+    const done = await eventually(
+      'COMPLETED',
       () => status(s),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
     assert.equal(done.error_type, 'content_policy_violation');
     const result = await call('GET', new URL(s.response_url).pathname);
@@ -110,10 +84,10 @@ describe('provider emulator: fal queue over HTTP', () => {
     const refused = await call('POST', `/fal/${KLING}?fal_max_queue_length=1`, { prompt: 'q3' }, 'k3');
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(first, 'k3'),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 
@@ -134,10 +108,10 @@ describe('provider emulator: fal queue over HTTP', () => {
     const s = await submit({ prompt: 'mine' }, KLING, 'k5');
     assert.equal((await call('GET', new URL(s.status_url).pathname, undefined, 'k6')).status, 404);
     assert.equal((await call('GET', new URL(s.response_url).pathname, undefined, 'k5')).status, 400);
-    await waitFor(
+    await eventually(
+      'COMPLETED',
       () => status(s, 'k5'),
       (v) => v.status === 'COMPLETED',
-      'COMPLETED',
     );
   });
 });
@@ -170,7 +144,8 @@ describe('provider emulator: fal concurrency', () => {
       const positions: number[] = [];
       let inProgressAtOnce = 0;
       let sawOtherKeyRunBeside = false;
-      await waitFor(
+      await eventually(
+        'all COMPLETED',
         async () => {
           const all = await Promise.all(requests.map((r) => status(r)));
           inProgressAtOnce = Math.max(inProgressAtOnce, all.filter((s) => s.status === 'IN_PROGRESS').length);
@@ -183,8 +158,6 @@ describe('provider emulator: fal concurrency', () => {
           return all;
         },
         (all) => all.every((s) => s.status === 'COMPLETED'),
-        'all COMPLETED',
-        1000,
       );
       assert.equal(inProgressAtOnce, 1, 'never more than falConcurrency in progress for one key');
       assert.ok(sawOtherKeyRunBeside, 'another key has its own limit');
@@ -219,10 +192,10 @@ describe('provider emulator: fal files, faults and admin', () => {
     try {
       const finish = async () => {
         const s = await json<Status>(call('POST', `/fal/${KLING}`, { prompt: 'file' }));
-        await waitFor(
+        await eventually(
+          'COMPLETED',
           () => json<Status>(call('GET', new URL(s.status_url).pathname)),
           (v) => v.status === 'COMPLETED',
-          'COMPLETED',
         );
         const result = await json<{ video: { url: string; file_size: number } }>(
           call('GET', new URL(s.response_url).pathname),
@@ -250,14 +223,14 @@ describe('provider emulator: fal files, faults and admin', () => {
         }),
       );
       const short = await finish();
-      const gone = await waitFor(
+      const gone = await eventually(
+        'the short-lived file gone',
         async () => {
           const response = await fetch(short.url);
           await response.arrayBuffer();
           return { status: response.status, at: Date.now() };
         },
         (v) => v.status === 404,
-        'the short-lived file gone',
       );
       const shortTiming = await json<{ finishedAtMs: number }>(
         fetch(`${emulator.url}/_admin/jobs/${short.id}`),

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
+import { eventually } from '../support/eventually.js';
 
 describe('provider emulator: fault injection', () => {
   let emulator: RunningProviderEmulator;
@@ -69,13 +70,12 @@ describe('provider emulator: fault injection', () => {
     const created = (await (
       await api('POST', '/openai/v1/videos', { model: 'sora-2', prompt: 'truncate me' })
     ).json()) as { id: string };
-    for (let i = 0; i < 300; i++) {
-      const { status } = (await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as {
-        status: string;
-      };
-      if (status === 'completed') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      'the video completed',
+      async () =>
+        ((await (await api('GET', `/openai/v1/videos/${created.id}`)).json()) as { status: string }).status,
+      (status) => status === 'completed',
+    );
     const whole = Buffer.from(
       await (await api('GET', `/openai/v1/videos/${created.id}/content`)).arrayBuffer(),
     );

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
-import { downloadAndProbe, json, waitFor } from './helpers.js';
+import { downloadAndProbe, json } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 interface Operation {
   name: string;
@@ -55,10 +56,10 @@ describe('provider emulator: Gemini API dialect on the wire', () => {
   };
   const poll = (name: string, key = KEY) => json<Operation>(fetch(`${base}/${name}?key=${key}`));
   const finished = (name: string, key = KEY) =>
-    waitFor(
+    eventually(
+      name,
       () => poll(name, key),
       (op) => op.done === true,
-      name,
     );
 
   before(async () => {
@@ -156,7 +157,8 @@ describe('provider emulator: Gemini API dialect on the wire', () => {
       ])
         statuses.push((await json<GoogleError>(fetch(`${url}/${path}`))).error.status);
       assert.deepEqual(statuses, ['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
-      const done = await waitFor(
+      const done = await eventually(
+        'the operation done',
         () => json<Operation>(fetch(`${url}/${op.name}?key=mine`)),
         (o) => o.done === true,
       );

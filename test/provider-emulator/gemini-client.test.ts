@@ -13,6 +13,7 @@ import { APICallError, experimental_generateVideo as generateVideo } from 'ai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { probeVideo } from './ffprobe.js';
 import { json } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 /** The SDK's default download refuses loopback addresses (its SSRF guard), so the test fetches the URI itself. */
 async function download({ url }: { url: URL }) {
@@ -181,11 +182,11 @@ describe('provider emulator: Veo through the Gemini API with @ai-sdk/google', ()
       generateAudio: undefined,
       providerOptions: {},
     });
-    let status = await model.doStatus!({ operation });
-    while (status.status === 'pending') {
-      await new Promise((r) => setTimeout(r, 50));
-      status = await model.doStatus!({ operation });
-    }
+    const status = await eventually(
+      'the operation ended',
+      () => model.doStatus!({ operation }),
+      (s) => s.status !== 'pending',
+    );
     assert.equal(status.status, 'error');
     assert.equal(
       (status as { error: string }).error,

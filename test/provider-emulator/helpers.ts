@@ -1,5 +1,5 @@
-// Shared pieces of the provider emulator tests: polling until a condition holds, a local
-// webhook receiver that records raw bodies and headers, and video downloads probed by ffprobe.
+// Shared pieces of the provider emulator tests: a local webhook receiver that records raw bodies
+// and headers, and video downloads probed by ffprobe.
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -7,22 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { probeVideo } from './ffprobe.js';
-
-export async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what = 'condition',
-  tries = 500,
-  everyMs = 20,
-): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !done(value); i++) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    value = await read();
-  }
-  if (!done(value)) throw new Error(`${what} not reached; last value: ${JSON.stringify(value)}`);
-  return value;
-}
 
 export interface ReceivedWebhook {
   body: string;
@@ -71,3 +55,26 @@ export async function downloadAndProbe(url: string, headers: Record<string, stri
 }
 
 export const json = async <T>(response: Response | Promise<Response>) => (await (await response).json()) as T;
+
+/** A fal status object as the fal tests read it. */
+export interface FalStatus {
+  status: string;
+  queue_position?: number;
+  logs?: Array<{ message: string; level: string; timestamp: string }> | null;
+  error?: string;
+  error_type?: string;
+  response_url: string;
+  status_url: string;
+  cancel_url: string;
+  request_id: string;
+}
+
+/** Calls to the fal dialect of the emulator at `url()` with `Authorization: Key <key>` and a JSON body. */
+export function falCaller(url: () => string, defaultKey: string) {
+  return (method: string, route: string, body?: unknown, key = defaultKey) =>
+    fetch(`${url()}${route}`, {
+      method,
+      headers: { authorization: `Key ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}

@@ -7,6 +7,7 @@ import { startProviderEmulator } from '../../emulators/providers/index.js';
 import { picturePixels } from '../../emulators/providers/images.js';
 import { encodeWebpLossless } from '../../emulators/providers/webp.js';
 import { decodeImage, showinfoChecksum } from './ffprobe.js';
+import { eventually } from '../support/eventually.js';
 
 test('thumbnail and spritesheet are decodable JPEGs sized from the video', async () => {
   const emulator = await startProviderEmulator({ timeScale: 0.02 });
@@ -16,17 +17,13 @@ test('thumbnail and spritesheet are decodable JPEGs sized from the video', async
       headers: { 'api-key': 'x', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  const until = async (route: string, done: (body: { status: string }) => boolean) => {
-    for (let i = 0; i < 300; i++) {
-      const body = (await (await api('GET', route)).json()) as {
-        status: string;
-        generations?: Array<{ id: string }>;
-      };
-      if (done(body)) return body;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`${route} never finished`);
-  };
+  const until = (route: string, done: (body: { status: string }) => boolean) =>
+    eventually(
+      route,
+      async () =>
+        (await (await api('GET', route)).json()) as { status: string; generations?: Array<{ id: string }> },
+      done,
+    );
   try {
     const job = (await (
       await api('POST', '/video/generations/jobs', {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
+import { eventually } from '../support/eventually.js';
 
 const KEY = 'test-key';
 const quickstartBody = {
@@ -66,16 +67,17 @@ describe('provider emulator: Sora jobs API', () => {
       finished_at: number;
       expires_at: number;
     };
-    let done = undefined as FinishedJob | undefined;
-    for (let i = 0; i < 200 && !done; i++) {
-      const polled = (await (
-        await call('GET', `/video/generations/jobs/${job.id}?api-version=preview`)
-      ).json()) as FinishedJob;
-      if (seen.at(-1) !== polled.status) seen.push(polled.status);
-      if (polled.status === 'succeeded') done = polled;
-      else await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(done, `job finished; statuses seen: ${seen.join(' → ')}`);
+    const done = await eventually(
+      'the job succeeded',
+      async () => {
+        const polled = (await (
+          await call('GET', `/video/generations/jobs/${job.id}?api-version=preview`)
+        ).json()) as FinishedJob;
+        if (seen.at(-1) !== polled.status) seen.push(polled.status);
+        return polled;
+      },
+      (polled) => polled.status === 'succeeded',
+    );
     assert.deepEqual(
       seen.filter((s) => ['queued', 'preprocessing', 'running', 'processing', 'succeeded'].includes(s)),
       seen,

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { decodeImage, probeVideo } from './ffprobe.js';
+import { eventually } from '../support/eventually.js';
 
 describe('provider emulator: OpenAI /v1/videos surface', () => {
   let emulator: RunningProviderEmulator;
@@ -36,12 +37,11 @@ describe('provider emulator: OpenAI /v1/videos surface', () => {
       seconds: '4',
     });
     assert.equal(created.status, 'queued');
-    let video = created;
-    for (let i = 0; i < 300 && video.status !== 'completed'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      video = await client.videos.retrieve(created.id);
-    }
-    assert.equal(video.status, 'completed');
+    await eventually(
+      'the video completed',
+      () => client.videos.retrieve(created.id),
+      (video) => video.status === 'completed',
+    );
 
     const content = await client.videos.downloadContent(created.id);
     const file = path.join(dir, 'v1.mp4');

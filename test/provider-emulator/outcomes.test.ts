@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
+import { eventually } from '../support/eventually.js';
 
 async function withEmulator(
   options: ProviderEmulatorOptions,
@@ -24,12 +25,11 @@ async function finalState<T extends { status: string }>(
   api: (m: string, r: string) => Promise<Response>,
   route: string,
 ): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const body = (await (await api('GET', route)).json()) as T;
-    if (['succeeded', 'failed', 'cancelled', 'completed'].includes(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${route} never finished`);
+  return eventually(
+    `${route} finished`,
+    async () => (await (await api('GET', route)).json()) as T,
+    (body) => ['succeeded', 'failed', 'cancelled', 'completed'].includes(body.status),
+  );
 }
 
 test('outputModerationRate 1 fails every job at the end with output_moderation / content_filter', () =>
@@ -101,6 +101,9 @@ test('content expires after contentTtlSeconds', () =>
     );
     assert.equal(done.status, 'completed');
     assert.equal((await api('GET', `/videos/${video.id}/content`)).status, 200);
-    await new Promise((r) => setTimeout(r, 700));
-    assert.equal((await api('GET', `/videos/${video.id}/content`)).status, 404);
+    await eventually(
+      'the content gone',
+      async () => (await api('GET', `/videos/${video.id}/content`)).status,
+      (status) => status === 404,
+    );
   }));

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, waitFor } from './helpers.js';
+import { json } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 interface Pred {
   id: string;
@@ -146,14 +147,14 @@ test('lifecycle: starting → processing → succeeded with ISO timestamps; mode
     async (api, emulator) => {
       const created = await json<Pred>(api('POST', KLING, { input: { prompt: 'A kite' } }));
       const statuses = new Set<string>([created.status]);
-      const done = await waitFor(
+      const done = await eventually(
+        'succeeded',
         async () => {
           const p = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
           statuses.add(p.status);
           return p;
         },
         (p) => p.status === 'succeeded',
-        'succeeded',
       );
       assert.deepEqual([...statuses], ['starting', 'processing', 'succeeded']);
       for (const stamp of [done.created_at, done.started_at!, done.completed_at!])
@@ -169,17 +170,20 @@ test('lifecycle: starting → processing → succeeded with ISO timestamps; mode
       assert.equal((await fetch(done.output!)).status, 200);
 
       const flagged = await json<Pred>(api('POST', KLING, { input: { prompt: 'Something Forbidden' } }));
-      const failed = await waitFor(
+      const failed = await eventually(
+        'failed',
         () => json<Pred>(api('GET', `/replicate/v1/predictions/${flagged.id}`)),
         (p) => p.status === 'failed',
-        'failed',
       );
       assert.match(failed.error!, /flagged as sensitive/);
       assert.equal(failed.output, null);
 
-      await new Promise((r) => setTimeout(r, 1100));
-      const removed = await json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`));
-      assert.deepEqual([removed.output, removed.data_removed], [null, true]);
+      const removed = await eventually(
+        'the data removed after the TTL',
+        () => json<Pred>(api('GET', `/replicate/v1/predictions/${created.id}`)),
+        (p) => p.data_removed === true,
+      );
+      assert.equal(removed.output, null);
       assert.equal((await fetch(done.output!)).status, 404, 'the file is gone with the data');
     },
   ));
@@ -187,19 +191,25 @@ test('lifecycle: starting → processing → succeeded with ISO timestamps; mode
 test("POST /_admin/expire/{id} removes a prediction's data; created_after/created_before filter the list", () =>
   withEmulator({ timeScale: 0.02 }, async (api, emulator) => {
     const first = await json<Pred>(api('POST', KLING, { input: { prompt: 'first' } }));
-    await new Promise((r) => setTimeout(r, 20));
+    // created_after is strict and created_at is in milliseconds: the second create in a later one
+    await eventually('a later millisecond', () => Date.now() > Date.parse(first.created_at));
     const second = await json<Pred>(api('POST', KLING, { input: { prompt: 'second' } }));
     const list = async (query: string) =>
       (await json<{ results: Pred[] }>(api('GET', `/replicate/v1/predictions?${query}`))).results.map(
         (p) => p.id,
       );
     assert.deepEqual(await list(''), [second.id, first.id]);
-    assert.deepEqual(await list(`created_after=${encodeURIComponent(first.created_at)}`), [second.id]);
+    // "at or after" / "before" (the OpenAPI document's words).
+    assert.deepEqual(await list(`created_after=${encodeURIComponent(second.created_at)}`), [second.id]);
+    assert.deepEqual(await list(`created_after=${encodeURIComponent(first.created_at)}`), [
+      second.id,
+      first.id,
+    ]);
     assert.deepEqual(await list(`created_before=${encodeURIComponent(second.created_at)}`), [first.id]);
-    const done = await waitFor(
+    const done = await eventually(
+      'succeeded',
       () => json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`)),
       (p) => p.status === 'succeeded',
-      'succeeded',
     );
     assert.equal((await fetch(`${emulator.url}/_admin/expire/${first.id}`, { method: 'POST' })).status, 204);
     const expired = await json<Pred>(api('GET', `/replicate/v1/predictions/${first.id}`));

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { startProviderEmulator, type ProviderEmulatorOptions } from '../../emulators/providers/index.js';
 import { jobDurationMs } from '../../emulators/providers/jobs-api.js';
 import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
+import { eventually } from '../support/eventually.js';
 
 interface Timing {
   id: string;
@@ -176,15 +177,18 @@ test('GET /_admin/jobs/{id}: ms-precision creation and finish of a job and a vid
     }
     // Follow the public status; the first answer that says succeeded comes at or after finishedAtMs.
     let seenAt = 0;
-    let job: { status: string; finished_at: number | null } = { status: 'queued', finished_at: null };
-    for (let i = 0; i < 500 && job.status !== 'succeeded'; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      job = (await (
-        await fetch(`${url}/openai/v1/video/generations/jobs/${jobId}`, { headers })
-      ).json()) as typeof job;
-      seenAt = Date.now();
-    }
-    assert.equal(job.status, 'succeeded');
+    const job = await eventually(
+      'the job succeeded',
+      async () => {
+        const polled = (await (
+          await fetch(`${url}/openai/v1/video/generations/jobs/${jobId}`, { headers })
+        ).json()) as { status: string; finished_at: number | null };
+        seenAt = Date.now();
+        return polled;
+      },
+      (polled) => polled.status === 'succeeded',
+      { everyMs: 10 },
+    );
     const done = await timing(url, jobId);
     assert.equal(done.status, 'succeeded');
     assert.equal(done.finishedAtMs, done.createdAtMs + done.durationMs);
@@ -195,10 +199,11 @@ test('GET /_admin/jobs/{id}: ms-precision creation and finish of a job and a vid
       'the public finished_at is the same moment in seconds',
     );
 
-    for (let i = 0; i < 500 && (await timing(url, videoId)).status !== 'completed'; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    const video = await timing(url, videoId);
-    assert.equal(video.status, 'completed');
+    const video = await eventually(
+      'the video completed',
+      () => timing(url, videoId),
+      (v) => v.status === 'completed',
+    );
     assert.equal(video.finishedAtMs, video.createdAtMs + video.durationMs);
 
     assert.equal((await fetch(`${url}/_admin/jobs/task_unknown`)).status, 404);
@@ -221,13 +226,15 @@ test('equal input is encoded once: later generations get the same bytes, each in
     ];
     const bodies: Buffer[] = [];
     for (const id of ids) {
-      let job: { status: string; generations: Array<{ id: string }> } = { status: 'queued', generations: [] };
-      for (let i = 0; i < 500 && job.status !== 'succeeded'; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-        job = (await (
-          await fetch(`${url}/openai/v1/video/generations/jobs/${id}`, { headers })
-        ).json()) as typeof job;
-      }
+      const job = await eventually(
+        `${id} succeeded`,
+        async () =>
+          (await (await fetch(`${url}/openai/v1/video/generations/jobs/${id}`, { headers })).json()) as {
+            status: string;
+            generations: Array<{ id: string }>;
+          },
+        (polled) => polled.status === 'succeeded',
+      );
       const response = await fetch(
         `${url}/openai/v1/video/generations/${job.generations[0].id}/content/video`,
         { headers },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { encodeVideoFile } from '../../emulators/providers/video-encoder.js';
 import { probeVideo } from './ffprobe.js';
+import { eventually } from '../support/eventually.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'encoder-video-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,8 +26,10 @@ describe('encodeVideoFile', () => {
   test('is deterministic for the same input and differs for another prompt', async () => {
     const spec = { width: 480, height: 480, seconds: 2, seed: 'same' };
     await encodeVideoFile(spec, path.join(dir, 'b1.mp4'));
-    // Cross a second boundary: the muxer's wall-clock timestamps must not leak into the bytes.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Encode again in a later wall-clock second (MP4 creation times count whole seconds): the
+    // muxer's clock must not leak into the bytes.
+    const firstSecond = Math.floor(Date.now() / 1000);
+    await eventually('a later wall-clock second', () => Math.floor(Date.now() / 1000) > firstSecond);
     await encodeVideoFile(spec, path.join(dir, 'b2.mp4'));
     await encodeVideoFile({ ...spec, seed: 'other' }, path.join(dir, 'b3.mp4'));
     const [b1, b2, b3] = ['b1', 'b2', 'b3'].map((n) => readFileSync(path.join(dir, `${n}.mp4`)));

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import ffprobe from '@ffprobe-installer/ffprobe';
 import OpenAI from 'openai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
+import { eventually } from '../support/eventually.js';
 
 describe('provider emulator: Sora videos API with the openai package', () => {
   let emulator: RunningProviderEmulator;
@@ -35,14 +36,16 @@ describe('provider emulator: Sora videos API with the openai package', () => {
     assert.equal(created.object, 'video');
     assert.equal(created.status, 'queued');
 
-    let video = created;
     const progress: number[] = [];
-    for (let i = 0; i < 300 && video.status !== 'completed'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      video = await client.videos.retrieve(created.id);
-      progress.push(video.progress);
-    }
-    assert.equal(video.status, 'completed');
+    const video = await eventually(
+      'the video completed',
+      async () => {
+        const polled = await client.videos.retrieve(created.id);
+        progress.push(polled.progress);
+        return polled;
+      },
+      (polled) => polled.status === 'completed',
+    );
     assert.deepEqual(
       progress,
       [...progress].sort((a, b) => a - b),

@@ -6,7 +6,8 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { json, startReceiver, waitFor, type ReceivedWebhook } from './helpers.js';
+import { json, startReceiver, type ReceivedWebhook } from './helpers.js';
+import { eventually } from '../support/eventually.js';
 
 const KLING = 'fal-ai/kling-video/v2/master/text-to-video';
 type Jwks = { keys: Array<{ kty: string; crv: string; x: string; kid: string }> };
@@ -40,6 +41,9 @@ describe('provider emulator: webhooks', () => {
   let emulator: RunningProviderEmulator;
   const stats = async () =>
     (await json<{ webhooks: Record<string, number> }>(fetch(`${emulator.url}/_admin/stats`))).webhooks;
+  /** The positive marker for "nothing more will be sent": no webhook on its way, no job that may still send one. */
+  const settled = () =>
+    eventually('no webhook on its way or still to come', stats, (s) => s.pending === 0 && s.watching === 0);
   const config = (body: unknown) =>
     fetch(`${emulator.url}/_admin/config`, { method: 'PATCH', body: JSON.stringify(body) });
   before(async () => {
@@ -61,10 +65,10 @@ describe('provider emulator: webhooks', () => {
           body: JSON.stringify({ prompt: 'hooked' }),
         }),
       );
-      await waitFor(
+      await eventually(
+        'fal webhook',
         async () => receiver.received.length,
         (n) => n === 1,
-        'fal webhook',
       );
       const [webhook] = receiver.received;
       const jwks = await json<Jwks>(fetch(`${emulator.url}/fal/.well-known/jwks.json`));
@@ -97,10 +101,10 @@ describe('provider emulator: webhooks', () => {
           body: JSON.stringify({ prompt: 'forbidden thing' }),
         }),
       );
-      await waitFor(
+      await eventually(
+        'fal error webhook',
         async () => receiver.received.length,
         (n) => n === 2,
-        'fal error webhook',
       );
       const error = JSON.parse(receiver.received[1].body) as {
         status: string;
@@ -136,12 +140,12 @@ describe('provider emulator: webhooks', () => {
           webhook_events_filter: ['start', 'completed'],
         }),
       );
-      await waitFor(
+      await eventually(
+        'start and completed webhooks',
         async () => receiver.received.length,
         (n) => n === 2,
-        'start and completed webhooks',
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await settled();
       const events = receiver.received.map(
         (w) => verifier.verify(w.body, w.headers) as { id: string; status: string; output: string | null },
       );
@@ -167,12 +171,12 @@ describe('provider emulator: webhooks', () => {
           webhook: receiver.url,
         }),
       );
-      await waitFor(
+      await eventually(
+        'terminal webhook',
         async () => receiver.received.length,
         (n) => n === 1,
-        'terminal webhook',
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await settled();
       assert.equal(
         receiver.received.length,
         1,
@@ -210,15 +214,14 @@ describe('provider emulator: webhooks', () => {
       );
       const verifier = new Webhook(key);
       const logged = await create(['logs']);
-      await waitFor(
+      await eventually(
+        'finished',
         async () =>
           (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${logged.id}`)))
             .finishedAtMs,
         (t) => t !== null,
-        'finished',
-        1000,
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await settled();
       const events = receiver.received.map(
         (w) => verifier.verify(w.body, w.headers) as { status: string; logs: string },
       );
@@ -230,11 +233,10 @@ describe('provider emulator: webhooks', () => {
 
       receiver.received.length = 0;
       const output = await create(['output']);
-      await waitFor(
+      await eventually(
+        'output webhook',
         async () => receiver.received.length,
         (n) => n === 1,
-        'output webhook',
-        1000,
       );
       const event = verifier.verify(receiver.received[0].body, receiver.received[0].headers) as {
         id: string;
@@ -257,10 +259,10 @@ describe('provider emulator: webhooks', () => {
           body: JSON.stringify({ prompt: 'retry' }),
         }),
       );
-      await waitFor(
+      await eventually(
+        'two attempts',
         async () => receiver.received.length,
         (n) => n === 2,
-        'two attempts',
       );
       const jwks = await json<Jwks>(fetch(`${emulator.url}/fal/.well-known/jwks.json`));
       assert.ok(
@@ -284,10 +286,10 @@ describe('provider emulator: webhooks', () => {
     try {
       const before = await stats();
       await create();
-      await waitFor(
+      await eventually(
+        'retried webhook',
         async () => receiver.received.length,
         (n) => n === 2,
-        'retried webhook',
       );
       assert.equal(receiver.received[0].headers['webhook-id'], receiver.received[1].headers['webhook-id']);
       const afterRetry = await stats();
@@ -296,24 +298,23 @@ describe('provider emulator: webhooks', () => {
 
       await config({ webhookDropRate: 1 });
       const dropped = await create();
-      await waitFor(
+      await eventually(
+        'finished',
         async () =>
           (await json<{ finishedAtMs: number | null }>(fetch(`${emulator.url}/_admin/jobs/${dropped.id}`)))
             .finishedAtMs,
         (t) => t !== null,
-        'finished',
       );
-      await waitFor(stats, (s) => s.dropped === afterRetry.dropped + 1, 'dropped counted');
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually('dropped counted', stats, (s) => s.dropped === afterRetry.dropped + 1);
+      await settled();
       assert.equal(receiver.received.length, 2, 'nothing sent');
 
       await config({ webhookDropRate: 0, webhookDelayMs: 400 });
       const delayed = await create();
-      await waitFor(
+      await eventually(
+        'delayed webhook',
         async () => receiver.received.length,
         (n) => n === 3,
-        'delayed webhook',
-        1000,
       );
       const { finishedAtMs } = await json<{ finishedAtMs: number }>(
         fetch(`${emulator.url}/_admin/jobs/${delayed.id}`),

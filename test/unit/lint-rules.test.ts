@@ -197,3 +197,36 @@ describe('provider folder rules', () => {
     );
   });
 });
+
+describe('test waiting rules', () => {
+  const sleeps = [
+    'await new Promise((resolve) => setTimeout(resolve, 1100));',
+    'await new Promise((r) => setTimeout(r, 20));',
+    'export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));',
+    "import { setTimeout as delay } from 'node:timers/promises';",
+  ];
+  for (const code of sleeps) {
+    test(`a test may not sleep: ${code}`, async () => {
+      for (const file of ['test/integration/example.test.ts', 'test/functions-host/helpers.ts']) {
+        const messages = await messagesFor(code, file);
+        assert.ok(
+          messages.some((m) => m.includes('A fixed sleep in a test')),
+          `${file}: ${JSON.stringify(messages)}`,
+        );
+      }
+    });
+  }
+
+  test('waiting with eventually(), a deadline timer and test/support/ itself are allowed', async () => {
+    const code = [
+      "import { eventually } from '../support/eventually.js';",
+      "await eventually('the job done', async () => ({ status: 'done' }), (job) => job.status === 'done');",
+      'await new Promise((resolve, reject) => {',
+      "  const deadline = setTimeout(() => reject(new Error('no answer')), 10_000);",
+      '  resolve(deadline);',
+      '});',
+    ].join('\n');
+    assert.deepEqual(await messagesFor(code, 'test/integration/example.test.ts'), []);
+    assert.deepEqual(await messagesFor(sleeps[0], 'test/support/example.ts'), []);
+  });
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
+import { MAX_OPTIONS_DEPTH, normalisedRequestSchema } from '../../src/requests/request-rules.js';
 import { catalogOf, MAX_PROMPT_LENGTH, parseVideoRequest } from '../../src/requests/video-request.js';
 
 const deployments = catalogOf(
@@ -179,4 +180,44 @@ describe('refused bodies name the field', () => {
       for (const problem of result.problems) assert.ok(problem.message.length > 0);
     });
   }
+});
+
+// Issue item: `options` nested thousands deep overflowed the stack (JSON.stringify, the request
+// digest) and was answered 500; a depth limit in the schema refuses it as a 400 naming `options`.
+describe('options nesting', () => {
+  const withReplicate = catalogOf(
+    createProviderRegistry(
+      loadConfig({ VIDEO_STORAGE: 'UseDevelopmentStorage=true', REPLICATE_API_TOKEN: 'k' }),
+    ),
+  );
+  const nested = (levels: number): Record<string, unknown> => {
+    let value: Record<string, unknown> = { seed: 1 };
+    for (let level = 1; level < levels; level++) value = { inner: value };
+    return value;
+  };
+  const body = (options: unknown) => ({ prompt: 'p', provider: 'replicate', options });
+  const fieldsOf = (result: ReturnType<typeof parseVideoRequest>) =>
+    result.ok ? [] : result.problems.map((p) => p.field);
+
+  test(`${MAX_OPTIONS_DEPTH} levels pass`, () => {
+    const result = parseVideoRequest(body(nested(MAX_OPTIONS_DEPTH)), withReplicate);
+    assert.ok(result.ok, JSON.stringify(fieldsOf(result)));
+  });
+  test('one level more is refused, naming options', () => {
+    assert.deepEqual(fieldsOf(parseVideoRequest(body(nested(MAX_OPTIONS_DEPTH + 1)), withReplicate)), [
+      'options',
+    ]);
+  });
+  test('thousands of levels (objects or arrays) are refused without overflowing the stack', () => {
+    const deepObject = JSON.parse(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+    const deepArray = { list: JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`) };
+    for (const options of [deepObject, deepArray])
+      assert.deepEqual(fieldsOf(parseVideoRequest(body(options), withReplicate)), ['options']);
+  });
+  test("the orchestrator's own check refuses a deep options too", () => {
+    const request = { provider: 'replicate', kind: 'replicate', model: 'm', prompt: 'p', seconds: 5 };
+    const normalised = { ...request, size: '16:9', variants: 1 };
+    assert.ok(normalisedRequestSchema.safeParse({ ...normalised, options: nested(3) }).success);
+    assert.equal(normalisedRequestSchema.safeParse({ ...normalised, options: nested(5000) }).success, false);
+  });
 });

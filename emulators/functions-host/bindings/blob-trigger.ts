@@ -61,6 +61,9 @@ export class BlobTriggers {
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Failed runs per blob version (blob name + ETag) in this process. */
   readonly #failures = new Map<string, number>();
+  /** Scans finished per function, shown by GET /admin/host/status: how a caller knows a scan has
+   * looked at a blob (and left it alone) without waiting a while. */
+  readonly #scans = new Map<string, number>();
 
   constructor(
     private readonly functions: RegisteredFunction[],
@@ -75,6 +78,11 @@ export class BlobTriggers {
     for (const fn of this.functions) this.#schedule(fn, 0);
   }
 
+  /** Scans finished so far, by function name. */
+  scans(): Record<string, number> {
+    return Object.fromEntries(this.#scans);
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
@@ -85,6 +93,7 @@ export class BlobTriggers {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.#scan(fn)
+        .then(() => this.#scans.set(fn.metadata.name, (this.#scans.get(fn.metadata.name) ?? 0) + 1))
         .catch((error: unknown) =>
           this.log.error(`Blob trigger '${fn.metadata.name}': scan failed: ${(error as Error).message}`),
         )

@@ -122,6 +122,11 @@ export class DurableEngine {
     }
   }
 
+  /** True when no episode, activity or due timer is pending now (GET /admin/host/status). */
+  isIdle(): boolean {
+    return this.#queue.isIdle();
+  }
+
   /** Resolves when no episode, activity or due timer is pending (tests and shutdown). */
   whenIdle(): Promise<void> {
     return this.#queue.whenIdle();

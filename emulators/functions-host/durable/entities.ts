@@ -110,6 +110,21 @@ export class EntityScheduler {
     return this.#options.store.getEntity(entityId);
   }
 
+  /**
+   * Messages that have reached the entity and not been run or dropped yet (a redelivered one a
+   * committed batch already ran counts until the next step drops it), and who holds its lock.
+   * Zero means no operation is left to run, which is how a caller knows that none will run late.
+   */
+  async backlog(entityId: string): Promise<{ messages: number; lockedBy: string | null }> {
+    const live = this.#live.get(entityId) ?? (await this.#loading.get(entityId));
+    if (live) return { messages: live.inbox.length, lockedBy: live.record.lockedBy };
+    const [messages, record] = await Promise.all([
+      this.#options.store.readEntityMessages(entityId),
+      this.#options.store.getEntity(entityId),
+    ]);
+    return { messages: messages.length, lockedBy: record?.lockedBy ?? null };
+  }
+
   /** Entities of one name (all when no name) as committed, sorted by id. */
   list(name?: string): Promise<EntityRecord[]> {
     return this.#options.store.listEntities(name);

@@ -25,11 +25,17 @@ export function falGate(core: Core): Gate<string> {
   };
 }
 
-/** The caller's own request at this app, or undefined once 404 is answered (another key's requests are invisible). */
-export function ownRequest(deps: FalDeps, ctx: RequestContext, key: string): FalRequest | undefined {
+/** The caller's own request at this app, or undefined once 404 (with `notFound`, or a `{detail}`)
+ * is answered (another key's requests are invisible). */
+export function ownRequest(
+  deps: FalDeps,
+  ctx: RequestContext,
+  key: string,
+  notFound: unknown = { detail: `Request ${ctx.params.request_id} not found.` },
+): FalRequest | undefined {
   const r = deps.queue.get(ctx.params.request_id);
   if (!r || r.account !== key || r.app !== ctx.params.app) {
-    detail(ctx.res, 404, { detail: `Request ${ctx.params.request_id} not found.` });
+    detail(ctx.res, 404, notFound);
     return undefined;
   }
   return r;

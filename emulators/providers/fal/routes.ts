@@ -47,6 +47,26 @@ function queueHasRoom(deps: FalDeps, ctx: RequestContext, key: string, model: Fa
   return false;
 }
 
+/** X-Fal-Request-Timeout must be a number of seconds above fal's documented minimum of 0.1
+ * (docs/providers/fal.md#request-headers); otherwise 400 `bad_request`, fal's request error for
+ * "an invalid timeout header". False when answered. */
+function startTimeoutValid(ctx: RequestContext): boolean {
+  const header = ctx.req.headers['x-fal-request-timeout'];
+  if (header === undefined) return true;
+  const seconds = Number(header);
+  if (String(header).trim() !== '' && Number.isFinite(seconds) && seconds > 0.1) return true;
+  detail(
+    ctx.res,
+    400,
+    {
+      detail: `X-Fal-Request-Timeout must be a number of seconds greater than 0.1, got "${String(header)}".`,
+      error_type: 'bad_request',
+    },
+    { 'x-fal-error-type': 'bad_request' },
+  );
+  return false;
+}
+
 async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const { res, params } = ctx;
   const { core, queue } = deps;
@@ -55,10 +75,15 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const body = await readJsonObject(ctx.req);
   if (body === 'invalid')
     return detail(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+  // The queue accepts any JSON object; the model's 422 is the request's outcome (fal's webhook
+  // docs show it arriving as an ERROR webhook; docs/providers/fal.md#webhooks).
   const checked = validateInput(model.schema, body ?? {});
-  if ('problems' in checked) return detail(res, 422, { detail: validationDetail(checked.problems) });
+  if (!startTimeoutValid(ctx)) return;
   if (!queueHasRoom(deps, ctx, key, model)) return;
-  const r = newFalRequest(core, ctx, key, model, checked.input);
+  const r =
+    'problems' in checked
+      ? newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems))
+      : newFalRequest(core, ctx, key, model, checked.input);
   queue.add(r);
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);
@@ -92,6 +117,7 @@ function statusStream(deps: FalDeps, ctx: RequestContext, key: string) {
   const { res } = ctx;
   const withLogs = ctx.url.searchParams.get('logs') === '1';
   res.writeHead(200, {
+    'x-fal-request-id': r.id,
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
@@ -132,14 +158,19 @@ async function result(deps: FalDeps, ctx: RequestContext, key: string) {
   return detail(ctx.res, 200, await resultOf(deps.core, r), { 'x-fal-request-id': r.id });
 }
 
-/** Honoured while queued or in progress (the emulator's choice where docs/providers/fal.md#cancel
- * leaves it open): the request ends at once as client_cancelled. */
+/** A queued request is removed (it ends as client_cancelled); a running one gets the app's
+ * cancel signal (docs/providers/fal.md#cancel), which the emulated apps honour unless
+ * `falIgnoreRunningCancel` says the app runs on: then the answer is the same 202 and the
+ * request ends as it would have, its video made (and billed). */
 function cancel(deps: FalDeps, ctx: RequestContext, key: string) {
-  const r = ownRequest(deps, ctx, key);
+  // The cancel's answers are `{status}` objects, NOT_FOUND among them (docs/providers/fal.md#cancel).
+  const r = ownRequest(deps, ctx, key, { status: 'NOT_FOUND' });
   if (!r) return;
-  if (deps.queue.state(r).finishedMs !== null) return detail(ctx.res, 400, { status: 'ALREADY_COMPLETED' });
-  deps.queue.cancel(r);
-  return detail(ctx.res, 202, { status: 'CANCELLATION_REQUESTED' });
+  const headers = { 'x-fal-request-id': r.id };
+  const state = deps.queue.state(r);
+  if (state.finishedMs !== null) return detail(ctx.res, 400, { status: 'ALREADY_COMPLETED' }, headers);
+  if (state.phase !== 'running' || !deps.core.settings.falIgnoreRunningCancel) deps.queue.cancel(r);
+  return detail(ctx.res, 202, { status: 'CANCELLATION_REQUESTED' }, headers);
 }
 
 /** fal's routes, in matching order (the files and request routes before the catch-all submit); `{owner}/{app}` is the first two segments of the model id, three for workflows/ and comfy/. */

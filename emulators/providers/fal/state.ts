@@ -16,6 +16,9 @@ export interface FalRequest extends QueuedJob {
   /** owner/app: the first two segments of the model id (three for workflows/ and comfy/). */
   app: string;
   input: Record<string, unknown>;
+  /** The model's pydantic-style 422 items when it refuses the input: fal queues such a request
+   * anyway and the refusal is its outcome (docs/providers/fal.md#submit-answer). */
+  inputErrors?: unknown[];
   origin: string;
   webhookUrl?: string;
   fileTtlSeconds: number;
@@ -41,22 +44,42 @@ export function appOf(modelId: string): string {
     : parts.slice(0, 2).join('/');
 }
 
-/** A submitted request of `key` for `model` with its validated input; 10% of its duration is queue time. */
+/** The output's lifetime that `X-Fal-Object-Lifecycle-Preference` asks for: JSON
+ * `{"expiration_duration_seconds": N}` with N a whole number ≥ 1, or null for no expiry (fal's
+ * storage settings' range, docs/providers/fal.md#request-headers). Anything else is ignored
+ * (undefined: the account's default), the emulator's choice where fal does not say. */
+function fileTtlOf(ctx: RequestContext): number | undefined {
+  const header = ctx.req.headers['x-fal-object-lifecycle-preference'];
+  if (typeof header !== 'string') return undefined;
+  try {
+    const value = (JSON.parse(header) as { expiration_duration_seconds?: unknown })
+      .expiration_duration_seconds;
+    if (value === null) return Infinity;
+    return Number.isInteger(value) && (value as number) >= 1 ? (value as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A submitted request of `key` for `model` with its validated input (or, with `inputErrors`,
+ * the input as sent: the runner refuses it as soon as it starts); 10% of its duration is queue time. */
 export function newFalRequest(
   core: Core,
   ctx: RequestContext,
   key: string,
   model: VideoModel,
   input: Record<string, unknown>,
+  inputErrors?: unknown[],
 ): FalRequest {
   const { settings } = core;
-  const totalMs = core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
+  // A refused input has no nominal size: it waits the fixed part of a job's time, then fails at its start.
+  const totalMs = inputErrors
+    ? Math.round(2000 * settings.timeScale)
+    : core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
-  const lifecycle = /"expiration_duration_seconds"\s*:\s*(\d+)/.exec(
-    String(ctx.req.headers['x-fal-object-lifecycle-preference'] ?? ''),
-  );
+
   return {
     id,
     account: key,
@@ -64,14 +87,16 @@ export function newFalRequest(
     queueMs: Math.round(totalMs * 0.1),
     runMs: totalMs - Math.round(totalMs * 0.1),
     startDeadlineMs: timeout > 0 ? Date.now() + timeout * 1000 : undefined,
-    moderated: core.denied(String(input.prompt)),
-    lateFailure: core.drawLateFailure(),
+    // Refused input fails the moment a runner takes it, like a moderated prompt.
+    moderated: inputErrors !== undefined || core.denied(String(input.prompt)),
+    lateFailure: inputErrors ? null : core.drawLateFailure(),
     model,
     app: appOf(model.id),
     input,
+    inputErrors,
     origin: originOf(ctx.req),
     webhookUrl: ctx.url.searchParams.get('fal_webhook') ?? undefined,
-    fileTtlSeconds: lifecycle ? Number(lifecycle[1]) : settings.falFileTtlSeconds,
+    fileTtlSeconds: fileTtlOf(ctx) ?? settings.falFileTtlSeconds,
     expired: false,
     file: path.join(core.dataDir, `fal-${id}.mp4`),
   };

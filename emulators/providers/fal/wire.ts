@@ -20,41 +20,50 @@ export function urls(r: FalRequest) {
 export const publicStatus = (state: JobState) =>
   state.phase === 'queued' ? 'IN_QUEUE' : state.phase === 'running' ? 'IN_PROGRESS' : 'COMPLETED';
 
+/** fal's model error items carry a link to the docs of their type (docs/providers/fal.md#result). */
+const withUrl = <T extends { type: string }>(item: T) => ({
+  ...item,
+  url: `https://docs.fal.ai/errors#${item.type}`,
+});
+
 /** Pydantic-style 422 entries, the shape fal's models answer with (docs/providers/fal.md#result). */
 export function validationDetail(problems: Problem[]) {
-  return problems.map((p) => {
-    const loc = ['body', p.field];
-    if (p.kind === 'missing') return { loc, msg: 'Field required', type: 'missing' };
-    if (p.kind === 'enum' || (p.kind === 'type' && p.expected)) {
-      const expected = p
-        .expected!.map((e) => `'${e}'`)
-        .join(', ')
-        .replace(/, ([^,]*)$/, ' or $1');
-      return {
-        loc,
-        msg: `Input should be ${expected}`,
-        type: 'literal_error',
-        input: p.value,
-        ctx: { expected },
-      };
-    }
-    if (p.kind === 'range')
-      return {
-        loc,
-        msg: `Input should be ${p.min !== undefined && (p.value as number) < p.min ? `greater than or equal to ${p.min}` : `less than or equal to ${p.max}`}`,
-        type: p.min !== undefined && (p.value as number) < p.min ? 'greater_than_equal' : 'less_than_equal',
-        input: p.value,
-      };
-    const kind = { string: 'string', number: 'float', integer: 'int', boolean: 'bool', array: 'list' }[
-      p.field_type
-    ];
+  return problems.map((p) => withUrl(itemOf(p)));
+}
+
+/** One problem as a pydantic v2 error item (its `url` added by validationDetail). */
+function itemOf(p: Problem) {
+  const loc = ['body', p.field];
+  if (p.kind === 'missing') return { loc, msg: 'Field required', type: 'missing' };
+  if (p.kind === 'enum' || (p.kind === 'type' && p.expected)) {
+    const expected = p
+      .expected!.map((e) => `'${e}'`)
+      .join(', ')
+      .replace(/, ([^,]*)$/, ' or $1');
     return {
       loc,
-      msg: `Input should be a valid ${p.field_type === 'number' ? 'number' : p.field_type}`,
-      type: `${kind}_type`,
+      msg: `Input should be ${expected}`,
+      type: 'literal_error',
+      input: p.value,
+      ctx: { expected },
+    };
+  }
+  if (p.kind === 'range')
+    return {
+      loc,
+      msg: `Input should be ${p.min !== undefined && (p.value as number) < p.min ? `greater than or equal to ${p.min}` : `less than or equal to ${p.max}`}`,
+      type: p.min !== undefined && (p.value as number) < p.min ? 'greater_than_equal' : 'less_than_equal',
       input: p.value,
     };
-  });
+  const kind = { string: 'string', number: 'float', integer: 'int', boolean: 'bool', array: 'list' }[
+    p.field_type
+  ];
+  return {
+    loc,
+    msg: `Input should be a valid ${p.field_type === 'number' ? 'number' : p.field_type}`,
+    type: `${kind}_type`,
+    input: p.value,
+  };
 }
 
 export interface Outcome {
@@ -65,6 +74,8 @@ export interface Outcome {
   error?: string;
   /** `user` when the caller's X-Fal-Request-Timeout ran out (clients must not retry then). */
   timeoutType?: 'user';
+  /** Model errors say whether the same request may succeed again (X-Fal-Retryable). */
+  retryable?: boolean;
 }
 
 /** What the model answered, once the request is final and did not succeed. */
@@ -85,6 +96,13 @@ export function outcomeOf(r: FalRequest, state: JobState): Outcome | undefined {
       error: 'Request was cancelled by the client.',
     };
   if (state.phase !== 'failed') return undefined;
+  if (r.inputErrors)
+    return {
+      status: 422,
+      body: { detail: r.inputErrors },
+      error: 'Invalid status code: 422',
+      retryable: false,
+    };
   const late: LateFailure = r.moderated ? null : r.lateFailure;
   if (late === 'internal_error')
     return {
@@ -100,16 +118,17 @@ export function outcomeOf(r: FalRequest, state: JobState): Outcome | undefined {
     status: 422,
     body: {
       detail: [
-        {
+        withUrl({
           loc: ['body', 'prompt'],
           msg,
           type: 'content_policy_violation',
           ctx: { extra_info: r.moderated ? 'input' : 'output' },
-        },
+        }),
       ],
     },
     errorType: 'content_policy_violation',
     error: 'Invalid status code: 422',
+    retryable: false,
   };
 }
 
@@ -119,6 +138,7 @@ export function outcomeHeaders(r: FalRequest, outcome: Outcome): Headers {
     'x-fal-request-id': r.id,
     ...(outcome.errorType ? { 'x-fal-error-type': outcome.errorType } : {}),
     ...(outcome.timeoutType ? { 'x-fal-request-timeout-type': outcome.timeoutType } : {}),
+    ...(outcome.retryable !== undefined ? { 'x-fal-retryable': String(outcome.retryable) } : {}),
   };
 }
 
@@ -131,6 +151,7 @@ function logsOf(queue: JobQueue<FalRequest>, r: FalRequest, state: JobState, now
     source: 'USER',
     timestamp: new Date(ms).toISOString(),
   });
+  if (r.inputErrors) return [at(state.startedMs, 'Input validation failed', 'ERROR')];
   const lines = [
     at(state.startedMs, `Generating a ${r.model.seconds(r.input)} s ${r.model.aspect(r.input)} video`),
   ];
@@ -180,13 +201,13 @@ export function resultBody(r: FalRequest, bytes: number) {
   };
 }
 
-/** The webhook body (docs/providers/fal.md#webhooks). */
+/** The webhook body (docs/providers/fal.md#webhooks): `error` is null on OK, as fal's example shows. */
 export function webhookBody(r: FalRequest, status: 'OK' | 'ERROR', payload: unknown, error?: string): string {
   return JSON.stringify({
     request_id: r.id,
     gateway_request_id: r.id,
     status,
     payload,
-    ...(error ? { error } : {}),
+    error: error ?? null,
   });
 }

@@ -9,6 +9,9 @@ import { REPLICATE_MODELS, validateInput, type VideoModel } from '../video-model
 import { EVENTS, type CreateRequest, type WebhookEvent } from './state.js';
 import { describeProblem, problem } from './wire.js';
 
+/** Replicate's documented minimum Cancel-After (docs/providers/replicate.md#request-headers). */
+export const MIN_CANCEL_AFTER_MS = 5000;
+
 /** A Cancel-After value (`500ms`, `30s`, `5m`, `1h30m`; a bare number is seconds) in ms, or null when malformed. */
 export function durationMs(text: string): number | null {
   const trimmed = text.trim();
@@ -88,11 +91,35 @@ function webhookOf(
   return { webhook: body.webhook as string | undefined, filter: filter as WebhookEvent[] | undefined };
 }
 
+/** The top-level fields each create body may carry: the OpenAPI request schemas
+ * (`schemas_prediction_request`, `schemas_version_prediction_request`) say
+ * `additionalProperties: false` (docs/providers/replicate.md#endpoints). */
+const BODY_FIELDS = ['input', 'stream', 'webhook', 'webhook_events_filter'];
+const VERSION_BODY_FIELDS = [...BODY_FIELDS, 'version'];
+
+/** True once a 422 naming the first field the schema does not allow (e.g. a misspelt
+ * `webhook_url`) is answered, in the words of Replicate's other schema refusals. */
+function refusedUnknownField(ctx: RequestContext, body: Record<string, unknown>): boolean {
+  const allowed = ctx.template === 'POST /replicate/v1/predictions' ? VERSION_BODY_FIELDS : BODY_FIELDS;
+  const unknown = Object.keys(body).filter((field) => !allowed.includes(field));
+  if (unknown.length === 0) return false;
+  const descriptions = unknown.map((field) => `Additional property ${field} is not allowed`);
+  problem(ctx.res, 422, 'Input validation failed', descriptions.map((d) => `- (root): ${d}\n`).join(''), {
+    invalid_fields: descriptions.map((description) => ({
+      type: 'additional_property_not_allowed',
+      field: '(root)',
+      description,
+    })),
+  });
+  return true;
+}
+
 /** The create the request carries, or undefined once a refusal is answered (400, 404 or 422). */
 export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequest | undefined> {
   const body = await readJsonObject(ctx.req);
   if (body === 'invalid' || body === undefined)
     return void problem(ctx.res, 400, 'Invalid request', 'The request body must be a JSON object.');
+  if (refusedUnknownField(ctx, body)) return undefined;
   const model = modelOf(ctx, body);
   if (!model) return undefined;
   if (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))
@@ -109,16 +136,30 @@ export async function readCreateRequest(ctx: RequestContext): Promise<CreateRequ
       })),
     });
   }
+  // `stream` is deprecated and ignored, but the schema still types it.
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    return void problem(
+      ctx.res,
+      422,
+      'Input validation failed',
+      `- stream: Invalid type. Expected: boolean, given: ${Array.isArray(body.stream) ? 'array' : typeof body.stream}\n`,
+      {
+        invalid_fields: [
+          { type: 'invalid_type', field: 'stream', description: 'Invalid type. Expected: boolean' },
+        ],
+      },
+    );
   const webhook = webhookOf(ctx, body);
   if (!webhook) return undefined;
   const cancelAfter = ctx.req.headers['cancel-after'];
   const deadlineMs = cancelAfter === undefined ? undefined : durationMs(String(cancelAfter));
-  if (deadlineMs === null)
+  // The OpenAPI header parameter: "The minimum allowed duration is 5 seconds."
+  if (deadlineMs === null || (deadlineMs !== undefined && deadlineMs < MIN_CANCEL_AFTER_MS))
     return void problem(
       ctx.res,
       400,
       'Invalid Cancel-After',
-      `Cancel-After must be a duration such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`,
+      `Cancel-After must be a duration of at least 5s, such as 30s, 5m or 1h30m, got "${String(cancelAfter)}".`,
     );
   return { model, input, resolved: checked.input, ...webhook, deadlineMs };
 }

@@ -25,7 +25,7 @@ export function createReplicateDialect(core: Core): Dialect {
     creates: new CreatesPerMinute(),
     secret: `whsec_${randomBytes(32).toString('base64')}`,
     webhooks: new WebhookSender(core),
-    watcher: new Watcher<Prediction>((p) => sendAsItHappens(deps, p)),
+    watcher: new Watcher<Prediction>(core, (p) => sendAsItHappens(deps, p)),
   };
   const { queue, watcher } = deps;
   return {

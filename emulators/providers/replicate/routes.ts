@@ -31,12 +31,15 @@ async function deliveryFile(deps: ReplicateDeps, ctx: RequestContext) {
 
 /** `Prefer: wait[=n]` holds the answer until the prediction ends or n seconds (≤ 60) pass
  * (docs/providers/replicate.md#request-headers). */
-async function preferWait(deps: ReplicateDeps, ctx: RequestContext, p: Prediction) {
+async function preferWait(deps: ReplicateDeps, ctx: RequestContext, p: Prediction): Promise<boolean> {
   const prefer = /^\s*wait(?:=(\d+))?\s*$/.exec(String(ctx.req.headers.prefer ?? ''));
-  if (!prefer) return;
+  // `wait=0` is outside the documented 1–60 and asks for no wait (as a Prefer the server does not
+  // understand, RFC 7240 §2); above 60 is held to 60.
+  if (!prefer || /^0+$/.test(prefer[1] ?? '')) return false;
   const deadline = Date.now() + Math.min(60, Number(prefer[1] ?? 60)) * 1000;
   while (Date.now() < deadline && deps.queue.state(p).finishedMs === null && !ctx.res.destroyed)
     await new Promise((r) => setTimeout(r, 25));
+  return true;
 }
 
 /** Both create routes: by model path, or by `version`; refused without credit or over the per-minute quota before the body is read. */
@@ -67,15 +70,20 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const request = await readCreateRequest(ctx);
   if (!request) return;
   creates.record();
-  const p = newPrediction(core, ctx, token, request, now);
+  // Created once its body is read, not when the request arrived: under load reading it can take
+  // longer than the boot time, and the `start` webhook sent next would show it already processing.
+  const p = newPrediction(core, ctx, token, request, Date.now());
   queue.add(p);
   core.countCreate('replicate', p.model.id, queue.runningBy((j) => j.model.id)[p.model.id] ?? 0);
   if (p.webhook) {
     if (p.filter?.includes('start')) sendEvent(deps, p, false);
     deps.watcher.add(p);
   }
-  await preferWait(deps, ctx, p);
-  return sendJson(ctx.res, 201, predictionView(deps, p));
+  const waited = await preferWait(deps, ctx, p);
+  // A wait that ran out answers the prediction as it is, with where to poll it.
+  const headers: Record<string, string> =
+    waited && deps.queue.state(p).finishedMs === null ? { location: predictionView(deps, p).urls.get } : {};
+  return sendJson(ctx.res, 201, predictionView(deps, p), headers);
 }
 
 /** The token's predictions newest first, a page at a time; `next`/`previous` are full URLs with a cursor. */
@@ -83,6 +91,7 @@ function list(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const { url } = ctx;
   const after = url.searchParams.get('created_after');
   const before = url.searchParams.get('created_before');
+  const source = url.searchParams.get('source');
   const afterMs = after === null ? -Infinity : Date.parse(after);
   const beforeMs = before === null ? Infinity : Date.parse(before);
   if (Number.isNaN(afterMs) || Number.isNaN(beforeMs))
@@ -92,8 +101,12 @@ function list(deps: ReplicateDeps, ctx: RequestContext, token: string) {
       'Invalid request',
       'created_after and created_before must be ISO 8601 date-times.',
     );
+  if (source !== null && source !== 'web')
+    return problem(ctx.res, 400, 'Invalid request', `source must be "web", got "${source}".`);
+  // created_after is inclusive ("at or after"), created_before exclusive; `source=web` keeps only
+  // predictions made on the website, and every one made here came through the API.
   const mine = [...deps.queue.all.values()]
-    .filter((p) => p.account === token && p.createdMs > afterMs && p.createdMs < beforeMs)
+    .filter((p) => p.account === token && p.createdMs >= afterMs && p.createdMs < beforeMs && source === null)
     .reverse();
   const offset = Math.max(
     0,
@@ -102,6 +115,7 @@ function list(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const page = mine.slice(offset, offset + PAGE_SIZE);
   const link = (at: number) => {
     const next = new URL(`${originOf(ctx.req)}/replicate/v1/predictions`);
+    if (source !== null) next.searchParams.set('source', source);
     if (after !== null) next.searchParams.set('created_after', after);
     if (before !== null) next.searchParams.set('created_before', before);
     next.searchParams.set('cursor', Buffer.from(String(at)).toString('base64url'));

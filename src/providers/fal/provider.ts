@@ -84,6 +84,18 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
       resultSchema,
     );
 
+  /** A failed request's status says only `Invalid status code: 422`; its result carries what the
+   * model said (e.g. the validation detail of input fal queued but the model refused,
+   * docs/providers/fal.md#result). That message when the result gives one, else `fallback`. */
+  const modelMessage = async (job: JobAddress, fallback: string): Promise<string> => {
+    try {
+      await readResult(job);
+      return fallback;
+    } catch (error) {
+      return error instanceof ProviderPermanentError ? error.message : fallback;
+    }
+  };
+
   return {
     name,
     kind: 'fal',
@@ -135,12 +147,9 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
         return { ...base, phase, stage, queuePosition: status.queue_position ?? undefined };
       if (phase !== 'succeeded') return { ...base, phase, stage };
       if (status.error) {
-        const cancelled = status.error_type === 'client_cancelled';
-        return {
-          ...base,
-          phase: cancelled ? 'cancelled' : 'failed',
-          failure: `${status.error_type ? `${status.error_type}: ` : ''}${status.error}`,
-        };
+        const failure = `${status.error_type ? `${status.error_type}: ` : ''}${status.error}`;
+        if (status.error_type === 'client_cancelled') return { ...base, phase: 'cancelled', failure };
+        return { ...base, phase: 'failed', failure: await modelMessage(job, failure) };
       }
       try {
         await readResult(job);
