@@ -26,11 +26,16 @@ export function createAppContext(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): AppContext {
   const config = loadConfig(env);
-  const providers = createProviderRegistry(config);
   const service = blobServiceFromConfig(config);
   const container = lazyContainer(service, config.videoContainer);
   const claims = new JobClaims(container);
   const durations = new JobDurations(container);
+  const providers = createProviderRegistry(config, {
+    handles: {
+      save: (provider, jobId, handle) => claims.saveHandle(provider, jobId, handle),
+      load: (provider, jobId) => claims.loadHandle(provider, jobId),
+    },
+  });
   const signer = createReadUrlSigner(service, config.sasTtlMinutes, config.videoStorage.kind === 'identity');
   return {
     config,

@@ -29,7 +29,10 @@ const providersApi = createProvidersApi({
   durations: () => context.durations,
 });
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
-const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
+const openApi = createOpenApi({
+  publicBaseUrl: () => context.config.publicBaseUrl,
+  providerNames: () => context.providers.list().map((provider) => provider.name),
+});
 const gallery = createGallery();
 const callbacksApi = createCallbacksApi({ providers: () => context.providers, claims: () => context.claims });
 

@@ -11,7 +11,7 @@ import { ProviderPermanentError } from '../errors.js';
 import type { ModelCapabilities } from './capabilities.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
-export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate';
+export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate' | 'ai-sdk';
 
 /** Where a job is, in the pipeline's words. `expired`: done, but its outputs are gone. */
 export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
@@ -143,6 +143,14 @@ export interface ProviderWebhooks {
   /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case.
    * Anything unsigned, forged, stale or malformed is a WebhookVerificationError (../errors.ts). */
   verify(headers: Readonly<Record<string, string>>, rawBody: Buffer): Promise<WebhookEvent>;
+}
+
+/** Where an adapter keeps what it needs to reach a job again when its id is not enough (the AI
+ * SDK's opaque `operation`): beside the job's claim in Blob Storage (src/storage/job-claims.ts),
+ * never in durable history, since it may hold a signed link. */
+export interface JobHandles {
+  save(provider: string, jobId: string, handle: string): Promise<void>;
+  load(provider: string, jobId: string): Promise<string | undefined>;
 }
 
 export interface VideoProvider {

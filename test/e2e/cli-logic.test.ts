@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseGenerateArgs, requestBody, UsageError, variantFileName } from '../../cli/generate-args.js';
 import { readJobStatus } from '../../cli/job-status.js';
 import { redactUrl } from '../../cli/api-client.js';
-import { emulatorTimeScale } from '../../cli/local-stack.js';
+import { emulatorTimeScale, wireProviders } from '../../cli/local-stack.js';
 
 test("no options: the prompt alone (the app applies the default provider's model and its defaults)", () => {
   const options = parseGenerateArgs(['A cat playing piano in a jazz bar.']);
@@ -151,4 +151,32 @@ test('PROVIDER_EMULATOR_TIME_SCALE speeds the emulator up; SORA_EMULATOR_TIME_SC
   );
   assert.equal(read({}), undefined, 'unset: the emulator keeps its realistic timing');
   assert.equal(notices.length, 1);
+});
+
+test("npm start points named instances at the running emulator with the run's key, or drops them whole", () => {
+  const sample = {
+    GOOGLE_GENERATIVE_AI_API_KEY: 'emulator-key',
+    VIDEO_PROVIDERS__google__BASE_URL: 'http://127.0.0.1:8091/v1beta',
+    VIDEO_PROVIDERS__google__MODELS: '{"models":{}}',
+    VIDEO_PROVIDERS__proxy__KIND: 'openai-videos',
+    VIDEO_PROVIDERS__proxy__BASE_URL: 'http://127.0.0.1:8091/v1',
+    VIDEO_PROVIDERS__proxy__API_KEY: 'emulator-key',
+    VIDEO_PROVIDERS__real__KIND: 'openai-videos',
+    VIDEO_PROVIDERS__real__BASE_URL: 'https://api.example.com/v1',
+  };
+  const wired = wireProviders(sample, 'http://127.0.0.1:5555', 'run-key');
+  assert.equal(wired.VIDEO_PROVIDERS__google__BASE_URL, 'http://127.0.0.1:5555/v1beta');
+  assert.equal(wired.GOOGLE_GENERATIVE_AI_API_KEY, 'run-key');
+  assert.equal(wired.VIDEO_PROVIDERS__proxy__BASE_URL, 'http://127.0.0.1:5555/v1');
+  assert.equal(wired.VIDEO_PROVIDERS__proxy__API_KEY, 'run-key');
+  assert.equal(
+    wired.VIDEO_PROVIDERS__real__BASE_URL,
+    'https://api.example.com/v1',
+    'not the emulator: left alone',
+  );
+  const offline = wireProviders(sample, undefined, 'run-key');
+  assert.deepEqual(Object.keys(offline).sort(), [
+    'VIDEO_PROVIDERS__real__BASE_URL',
+    'VIDEO_PROVIDERS__real__KIND',
+  ]);
 });

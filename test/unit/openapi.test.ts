@@ -285,3 +285,18 @@ describe("the suites' response check against the document", () => {
     );
   });
 });
+
+test('the document lists the configured provider instances where a request names one', () => {
+  const named = buildOpenApiDocument({ providerNames: ['google', 'openrouter'] }) as any;
+  assert.deepEqual(named.components.schemas.VideoRequest.properties.provider.enum, ['google', 'openrouter']);
+  const callback = named.paths['/api/callbacks/{provider}'].post.parameters.find(
+    (p: any) => p.name === 'provider',
+  );
+  assert.deepEqual(callback.schema.enum, ['google', 'openrouter']);
+  const list = named.paths['/api/videos'].get.parameters.find((p: any) => p.name === 'provider');
+  assert.deepEqual(list.schema.enum, ['google', 'openrouter']);
+  assert.equal(
+    (buildOpenApiDocument() as any).components.schemas.VideoRequest.properties.provider.enum,
+    undefined,
+  );
+});

@@ -15,19 +15,28 @@ const FAL_COMMON = {
   promptEcho: false,
 } as const;
 
+/** Kling text-to-video on fal: duration "5" | "10", three ratios, text only (its image-to-video
+ * siblings take the start image). */
+const klingText = (id: string): FalModel => ({
+  id,
+  ...FAL_COMMON,
+  seconds: [5, 10],
+  defaultSeconds: 5,
+  sizes: ['16:9', '9:16', '1:1'],
+  defaultSize: '16:9',
+  imageInput: false,
+  audio: false,
+  duration: (seconds) => String(seconds),
+});
+
 export const FAL_MODELS: readonly FalModel[] = [
-  {
-    id: 'fal-ai/kling-video/v2/master/text-to-video',
-    ...FAL_COMMON,
-    seconds: [5, 10],
-    defaultSeconds: 5,
-    sizes: ['16:9', '9:16', '1:1'],
-    defaultSize: '16:9',
-    // Its image-to-video sibling takes the start image; this one is text only.
-    imageInput: false,
-    audio: false,
-    duration: (seconds) => String(seconds),
-  },
+  klingText('fal-ai/kling-video/v2/master/text-to-video'),
+  // The same input type as v2 master (docs/providers/fal.md#video-models; @fal-ai/client 1.10.1).
+  klingText('fal-ai/kling-video/v2.1/master/text-to-video'),
+  // fal.ai/models/fal-ai/kling-video/v2.5-turbo/pro/text-to-video/llms.txt (read 2026-12-07):
+  // duration "5" | "10" (default "5"), aspect_ratio default "16:9"; the other ratios are those of
+  // Kling 2.5 Turbo elsewhere (AI Gateway's model page): 9:16, 1:1 (unconfirmed on fal).
+  klingText('fal-ai/kling-video/v2.5-turbo/pro/text-to-video'),
   {
     id: 'fal-ai/veo3',
     ...FAL_COMMON,
@@ -38,5 +47,31 @@ export const FAL_MODELS: readonly FalModel[] = [
     imageInput: false,
     audio: true,
     duration: (seconds) => `${seconds}s`,
+  },
+  {
+    // Named on fal's text-to-video catalogue (fal.ai/explore/text-to-video-apis, read 2026-12-07);
+    // inputs as fal-ai/veo3's (unconfirmed for 3.1).
+    id: 'fal-ai/veo3.1',
+    ...FAL_COMMON,
+    seconds: [4, 6, 8],
+    defaultSeconds: 8,
+    sizes: ['16:9', '9:16'],
+    defaultSize: '16:9',
+    imageInput: false,
+    audio: true,
+    duration: (seconds) => `${seconds}s`,
+  },
+  {
+    // fal.ai/models/fal-ai/minimax/hailuo-02/pro/text-to-video (read 2026-12-07): 1080p, priced
+    // per second, "a single 6 second video"; 6 s only here (10 s is the standard tier's).
+    id: 'fal-ai/minimax/hailuo-02/pro/text-to-video',
+    ...FAL_COMMON,
+    seconds: [6],
+    defaultSeconds: 6,
+    sizes: ['16:9'],
+    defaultSize: '16:9',
+    imageInput: false,
+    audio: false,
+    duration: (seconds) => String(seconds),
   },
 ];
