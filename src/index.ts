@@ -10,7 +10,13 @@ import { createOpenApi } from './functions/openapi.js';
 import { createProvidersApi } from './functions/providers-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
-import { activityNames, DELIVER_CALLBACK, GENERATE_VIDEO } from './orchestrations/contracts.js';
+import { admissionEntity } from './admission/admission-entity.js';
+import {
+  ADMISSION_ENTITY,
+  activityNames,
+  DELIVER_CALLBACK,
+  GENERATE_VIDEO,
+} from './orchestrations/contracts.js';
 import { deliverCallback } from './orchestrations/deliver-callback.js';
 import { generateVideo } from './orchestrations/generate-video.js';
 
@@ -31,6 +37,7 @@ const callbacksApi = createCallbacksApi({ providers: () => context.providers, cl
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
 df.app.orchestration(DELIVER_CALLBACK, deliverCallback);
+df.app.entity(ADMISSION_ENTITY, admissionEntity);
 df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });

@@ -2,7 +2,8 @@
 // row carries them, with their source), each overridden by the provider instance's settings
 // (README "Limits and budgets"). Unset is the vendor's limit, or none where the vendor
 // documents none; 'unlimited' lifts a vendor's limit. Pure.
-import type { AdmissionOverrides, LimitSetting } from '../config.js';
+import type { AdmissionOverrides, AppConfig, LimitSetting } from '../config.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { AdmissionLimits, VendorLimits } from '../providers/capabilities.js';
 
 /** The limits one request is admitted under, and the account they count against. */
@@ -49,4 +50,20 @@ export function accountLimits(
   if (!isGoverned(limits)) return undefined;
   const account = model.limits?.scope === 'model' ? `${provider}:${model.id}` : provider;
   return { account, limits };
+}
+
+/** The account and limits of a validated request (its provider and model exist). */
+export function admissionOf(
+  registry: ProviderRegistry,
+  config: Pick<AppConfig, 'admission'>,
+  request: { provider: string; model: string },
+): AccountLimits | undefined {
+  const provider = registry.get(request.provider);
+  const model = provider.models.find((m) => m.id === request.model);
+  if (!model) return undefined;
+  return accountLimits(
+    provider.name,
+    model,
+    (config.admission as Record<string, AdmissionOverrides | undefined>)[provider.name],
+  );
 }

@@ -15,6 +15,7 @@ import { cancelRun } from './cancel-run.js';
 import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
+import { admissionOf } from '../admission/limits.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
@@ -153,18 +154,24 @@ export function createVideosApi(deps: VideosApiDeps) {
             requestHash: requestHash(secret, parsed.request),
           }
         : undefined;
+    const admission = admissionOf(deps.providers(), config, parsed.request);
     const input: GenerateVideoInput = {
       request: parsed.request,
       deadlineMinutes: config.deadlineMinutes,
       poll: config.poll,
+      ...(admission ? { admission } : {}),
     };
     const client = df.getClient(context);
     const started = await startGeneration(client, input, keyed, (late, runId) => {
       // Answered 503 already, so nobody knows this instance: cancel it rather than bill a job.
       context.warn(`The start of ${late} went through after its caller was answered 503; cancelling it`);
-      void cancelRun(deps, client, { instanceId: late, runId }, {}, context).catch((error: Error) =>
-        context.warn(`Could not cancel ${late}: ${error.message}`),
-      );
+      void cancelRun(
+        deps,
+        client,
+        { instanceId: late, runId, account: admission?.account },
+        {},
+        context,
+      ).catch((error: Error) => context.warn(`Could not cancel ${late}: ${error.message}`));
     });
     if (started.kind === 'conflict') {
       return problem(
@@ -216,12 +223,12 @@ export function createVideosApi(deps: VideosApiDeps) {
       return (await deleteEndedRequest(deps.claims(), client, status, context))
         ? { status: 204 }
         : notFound(id);
-    const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
+    const { runId, admission } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const { upstreamJobId, upstreamJobCancelled } = await cancelRun(
       deps,
       client,
-      { instanceId: id, runId },
+      { instanceId: id, runId, account: admission?.account },
       progress,
       context,
     );

@@ -2,10 +2,38 @@
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
 // no signed links. Nothing here names a provider: jobs are addressed by the provider
 // instance's name, whatever its kind.
+import type { AdmissionAnswer, WaitReason } from '../admission/line.js';
+import type { AdmissionLimits } from '../providers/capabilities.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 import type { VideoRequest } from '../requests/video-request.js';
 
-export type { JobPhase, JobStage };
+export type { AdmissionAnswer, AdmissionLimits, JobPhase, JobStage, WaitReason };
+
+/** The durable entity that keeps each provider account's line (src/admission/admission-entity.ts). */
+export const ADMISSION_ENTITY = 'admission';
+
+/** Which account a request counts against, and its limits (resolved by the starter from the
+ * vendor's limits and the settings, so the orchestrator reads no settings). */
+export interface AdmissionInput {
+  account: string;
+  limits: AdmissionLimits;
+}
+
+/** The admission entity's `release` operation: the request is done with its account. */
+export interface ReleaseInput {
+  instanceId: string;
+  runId?: string;
+  now: number;
+}
+
+/** Where the request is in its account's line (the status view's `admission`). */
+export interface AdmissionProgress {
+  account: string;
+  state: 'waiting' | 'admitted';
+  position?: number;
+  ahead?: number;
+  reason?: WaitReason;
+}
 
 /** The orchestration's input: the validated request plus the settings it must not read from env. */
 export interface GenerateVideoInput {
@@ -18,6 +46,8 @@ export interface GenerateVideoInput {
   /** With an Idempotency-Key: a keyed digest of the normalised request, so a POST finding the
    * key taken can tell "this exact body is running" (202) from another body (422). */
   requestHash?: string;
+  /** Absent: nothing limits the provider (or started before admission control): no line. */
+  admission?: AdmissionInput;
 }
 
 /** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's
@@ -99,6 +129,8 @@ export interface GenerateVideoProgress {
   events: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
+  /** The request's place in its account's line, when the account is governed. */
+  admission?: AdmissionProgress;
 }
 
 export interface GenerateVideoOutput {

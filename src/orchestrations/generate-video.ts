@@ -6,8 +6,11 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { AdmitAsk } from '../admission/line.js';
 import {
+  ADMISSION_ENTITY,
   activityNames,
+  type AdmissionAnswer,
   type ActivityFailure,
   type CallbackEvent,
   type DownloadResult,
@@ -19,10 +22,13 @@ import {
   type JobRef,
   type JobResult,
   type JobSummary,
+  type ReleaseInput,
   type StoredVideoRef,
   UPSTREAM_JOB_EVENT,
 } from './contracts.js';
 import {
+  admissionWaitLeaseMs,
+  admissionWaitSeconds,
   expectedJobSeconds,
   nextPollDelaySeconds,
   seeProgress,
@@ -82,164 +88,222 @@ function* runPipeline(
     } satisfies CancelVideoJobInput);
   }
 
-  // 1. Create the job. Only transient failures are retried; the activity itself makes a
-  //    retried create safe (it adopts a job whose create answer was lost).
-  report();
-  let job: JobSummary | undefined;
-  let webhook = false;
-  for (let errors = 1; !job; errors++) {
-    const result = (yield context.df.callActivity(activityNames.createVideoJob, {
-      ...run,
-      request,
-    })) as JobResult;
-    if (result.ok) {
-      job = result.job;
-      webhook = result.webhook === true;
-      break;
+  // 0. Governed accounts: wait for a turn in the account's line (a running slot and a create
+  //    token). Every way out below gives the turn back (docs/admission.md).
+  const admission = input.admission;
+  const entity = admission ? new df.EntityId(ADMISSION_ENTITY, admission.account) : undefined;
+  const releaseInput = (): ReleaseInput => ({ ...run, now: now() });
+  try {
+    return yield* admittedPipeline();
+  } catch (error) {
+    // Failed, timed out or refused: the slot (or the place in line) goes back at once.
+    if (entity) {
+      try {
+        yield context.df.callEntity(entity, 'release', releaseInput());
+      } catch {
+        // The line frees it at its lease's end anyway.
+      }
     }
-    if (result.kind !== 'transient')
-      throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
-    const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
-    if (now() + waitMs > deadline)
-      throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
-    yield context.df.createTimer(new Date(now() + waitMs));
+    throw error;
   }
-  const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
-  // Providers without a creation time (fal's queue) count from when the create answered.
-  const createdAtSeconds = job.createdAt ?? now() / 1000;
 
-  // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
-  const expectedSeconds = expectedJobSeconds(request);
-  let lastFailure: ActivityFailure | undefined;
-  let errors = 0;
-  const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
-  let progressSeen: ProgressSeen = {};
-  // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
-  // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
-  // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
-  // raised before anything waits for it, and ignores one raised after the instance ended.
-  let upstreamEvent: df.Task | undefined = webhook
-    ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
-    : undefined;
-  while (isWaiting(job)) {
-    if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+  function* waitForTurn(account: string): Generator<df.Task, void, unknown> {
+    const arrivedAt = now();
+    for (;;) {
+      const answer = (yield context.df.callEntity(entity!, 'ask', {
+        ...run,
+        arrivedAt,
+        now: now(),
+        limits: admission!.limits,
+        waitLeaseMs: admissionWaitLeaseMs(input.poll),
+        holdUntil: deadline,
+      } satisfies AdmitAsk)) as AdmissionAnswer;
+      if (answer.state === 'admitted') {
+        status.admission = { account, state: 'admitted' };
+        return;
+      }
+      if (answer.state === 'released') throw new Error(`The request gave up its turn at ${request.provider}`);
+      const { position, ahead, reason } = answer;
+      status.admission = { account, state: 'waiting', position, ahead, reason };
+      if (now() >= deadline)
+        throw timedOut(`still waiting for a slot at ${request.provider} (${ahead} ahead)`);
+      const fireAt = Math.min(deadline, now() + admissionWaitSeconds(answer, now(), input.poll) * 1000);
+      status.nextPollAt = new Date(fireAt).toISOString();
+      report();
+      yield context.df.createTimer(new Date(fireAt));
+    }
+  }
+
+  function* admittedPipeline(): Generator<df.Task, GenerateVideoOutput, unknown> {
+    if (admission) {
+      report();
+      yield* waitForTurn(admission.account);
+      status.nextPollAt = undefined;
+    }
+
+    // 1. Create the job. Only transient failures are retried; the activity itself makes a
+    //    retried create safe (it adopts a job whose create answer was lost).
+    report();
+    let job: JobSummary | undefined;
+    let webhook = false;
+    for (let errors = 1; !job; errors++) {
+      const result = (yield context.df.callActivity(activityNames.createVideoJob, {
+        ...run,
+        request,
+      })) as JobResult;
+      if (result.ok) {
+        job = result.job;
+        webhook = result.webhook === true;
+        break;
+      }
+      if (result.kind !== 'transient')
+        throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
+      const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
+      if (now() + waitMs > deadline)
+        throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
+      yield context.df.createTimer(new Date(now() + waitMs));
+    }
+    const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
+    // Providers without a creation time (fal's queue) count from when the create answered.
+    const createdAtSeconds = job.createdAt ?? now() / 1000;
+
+    // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
+    const expectedSeconds = expectedJobSeconds(request);
+    let lastFailure: ActivityFailure | undefined;
+    let errors = 0;
+    const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
+    let progressSeen: ProgressSeen = {};
+    // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
+    // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
+    // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
+    // raised before anything waits for it, and ignores one raised after the instance ended.
+    let upstreamEvent: df.Task | undefined = webhook
+      ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
+      : undefined;
+    while (isWaiting(job)) {
+      if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+      Object.assign(status, {
+        phase: job.phase,
+        jobId: job.jobId,
+        upstreamStatus: job.status,
+        progress: job.progress,
+        queuePosition: job.queuePosition,
+      });
+      if (now() >= deadline) {
+        yield* cancelJob(ref);
+        throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
+      }
+      const observation: PollObservation = lastFailure
+        ? afterFailure(lastFailure, errors)
+        : {
+            kind: 'status',
+            stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'),
+            progress: job.progress,
+            ...progressSeen,
+            elapsedSeconds: elapsedSeconds(),
+            expectedSeconds,
+          };
+      const delaySeconds = nextPollDelaySeconds(observation, input.poll);
+      // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
+      const fireAt = Math.min(
+        deadline,
+        now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000,
+      );
+      status.nextPollAt = new Date(fireAt).toISOString();
+      report();
+      const timer = context.df.createTimer(new Date(fireAt));
+      if (upstreamEvent) {
+        const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
+        if (winner === upstreamEvent) {
+          timer.cancel();
+          // The provider signed it: its state is trusted as is, no status call needed.
+          job = upstreamEvent.result as JobSummary;
+          status.events++;
+          lastFailure = undefined;
+          errors = 0;
+          upstreamEvent = isWaiting(job) ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
+          continue;
+        }
+      } else {
+        yield timer;
+      }
+
+      const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
+      status.polls++;
+      if (result.ok) {
+        job = result.job;
+        lastFailure = undefined;
+        errors = 0;
+      } else if (result.kind === 'transient') {
+        lastFailure = result;
+        errors++;
+      } else {
+        yield* cancelJob(ref);
+        throw new Error(
+          `Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`,
+        );
+      }
+    }
     Object.assign(status, {
-      phase: job.phase,
       jobId: job.jobId,
       upstreamStatus: job.status,
       progress: job.progress,
-      queuePosition: job.queuePosition,
+      queuePosition: undefined,
+      nextPollAt: undefined,
     });
-    if (now() >= deadline) {
+    // The job has ended at the provider: its slot goes to the next in line.
+    if (entity) context.df.signalEntity(entity, 'release', releaseInput());
+
+    if (job.phase !== 'succeeded') {
       yield* cancelJob(ref);
-      throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
+      throw new Error(
+        `The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`,
+      );
     }
-    const observation: PollObservation = lastFailure
-      ? afterFailure(lastFailure, errors)
-      : {
-          kind: 'status',
-          stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'),
-          progress: job.progress,
-          ...progressSeen,
-          elapsedSeconds: elapsedSeconds(),
-          expectedSeconds,
-        };
-    const delaySeconds = nextPollDelaySeconds(observation, input.poll);
-    // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
-    const fireAt = Math.min(
-      deadline,
-      now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000,
-    );
-    status.nextPollAt = new Date(fireAt).toISOString();
+    if (job.outputIds.length === 0) {
+      yield* cancelJob(ref);
+      throw new Error(`The ${request.provider} job ${job.jobId} succeeded but listed no outputs`);
+    }
+
+    // 3. Stream every output into Blob Storage, in parallel.
+    status.phase = 'downloading';
     report();
-    const timer = context.df.createTimer(new Date(fireAt));
-    if (upstreamEvent) {
-      const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
-      if (winner === upstreamEvent) {
-        timer.cancel();
-        // The provider signed it: its state is trusted as is, no status call needed.
-        job = upstreamEvent.result as JobSummary;
-        status.events++;
-        lastFailure = undefined;
-        errors = 0;
-        upstreamEvent = isWaiting(job) ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
-        continue;
-      }
-    } else {
-      yield timer;
-    }
-
-    const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
-    status.polls++;
-    if (result.ok) {
-      job = result.job;
-      lastFailure = undefined;
-      errors = 0;
-    } else if (result.kind === 'transient') {
-      lastFailure = result;
-      errors++;
-    } else {
+    const retry = new df.RetryOptions(DOWNLOAD_FIRST_RETRY_MS, DOWNLOAD_ATTEMPTS);
+    retry.backoffCoefficient = 2;
+    const downloads = job.outputIds.map((outputId) =>
+      context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
+        ...ref,
+        ...run,
+        outputId,
+        size: request.size,
+        seconds: request.seconds,
+      } satisfies DownloadVideoInput),
+    );
+    let results: DownloadResult[];
+    try {
+      results = (yield context.df.Task.all(downloads)) as DownloadResult[];
+    } catch (error) {
       yield* cancelJob(ref);
-      throw new Error(`Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`);
+      throw new Error(
+        `Downloading the video failed after ${DOWNLOAD_ATTEMPTS} attempts: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
+    const failed = results.find((r): r is ActivityFailure => !r.ok);
+    if (failed) {
+      yield* cancelJob(ref);
+      throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
+    }
+    const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
+    const output: GenerateVideoOutput = {
+      provider: request.provider,
+      model: request.model,
+      jobId: job.jobId,
+      polls: status.polls,
+      events: status.events,
+      videos,
+    };
+    return output;
   }
-  Object.assign(status, {
-    jobId: job.jobId,
-    upstreamStatus: job.status,
-    progress: job.progress,
-    queuePosition: undefined,
-    nextPollAt: undefined,
-  });
-
-  if (job.phase !== 'succeeded') {
-    yield* cancelJob(ref);
-    throw new Error(
-      `The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`,
-    );
-  }
-  if (job.outputIds.length === 0) {
-    yield* cancelJob(ref);
-    throw new Error(`The ${request.provider} job ${job.jobId} succeeded but listed no outputs`);
-  }
-
-  // 3. Stream every output into Blob Storage, in parallel.
-  status.phase = 'downloading';
-  report();
-  const retry = new df.RetryOptions(DOWNLOAD_FIRST_RETRY_MS, DOWNLOAD_ATTEMPTS);
-  retry.backoffCoefficient = 2;
-  const downloads = job.outputIds.map((outputId) =>
-    context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
-      ...ref,
-      ...run,
-      outputId,
-      size: request.size,
-      seconds: request.seconds,
-    } satisfies DownloadVideoInput),
-  );
-  let results: DownloadResult[];
-  try {
-    results = (yield context.df.Task.all(downloads)) as DownloadResult[];
-  } catch (error) {
-    yield* cancelJob(ref);
-    throw new Error(
-      `Downloading the video failed after ${DOWNLOAD_ATTEMPTS} attempts: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  const failed = results.find((r): r is ActivityFailure => !r.ok);
-  if (failed) {
-    yield* cancelJob(ref);
-    throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
-  }
-  const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
-  const output: GenerateVideoOutput = {
-    provider: request.provider,
-    model: request.model,
-    jobId: job.jobId,
-    polls: status.polls,
-    events: status.events,
-    videos,
-  };
-  return output;
 }
 
 /** The pipeline, then the caller's event when the request asked for one: scheduled as its own

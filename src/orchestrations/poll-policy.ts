@@ -195,3 +195,19 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   // costs tens of calls, not hundreds, and the history stays bounded.
   return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }
+
+/** How long a request waiting in its account's line waits before asking again: the minimum
+ * interval when it is next, longer the further back it stands (capped at the maximum), and
+ * exactly until a create token is due when the line said when. */
+export function admissionWaitSeconds(
+  answer: { position: number; retryAt?: number },
+  nowMs: number,
+  bounds: PollBounds,
+): number {
+  if (answer.retryAt !== undefined) return Math.max(bounds.minSeconds, (answer.retryAt - nowMs) / 1000);
+  return Math.min(bounds.maxSeconds, bounds.minSeconds * answer.position);
+}
+
+/** How long the line keeps a waiter that stopped asking (a host down, an instance terminated):
+ * well past its longest wait between asks. */
+export const admissionWaitLeaseMs = (bounds: PollBounds) => Math.max(60, 4 * bounds.maxSeconds) * 1000;

@@ -1,0 +1,32 @@
+// The admission entity: one per provider account (its key is the account, see limits.ts), the
+// durable home of that account's line (line.ts). Operations, each with the caller's clock:
+// - ask {instanceId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
+// - release {instanceId, now}
+// - get → the line (tests, diagnosis)
+// An entity runs one operation at a time, in order, and keeps its state across host restarts:
+// exactly what a line needs (durable-functions 3.x entities; docs/admission.md).
+import type { EntityContext, EntityHandler } from 'durable-functions';
+import type { ReleaseInput } from '../orchestrations/contracts.js';
+import { ask, emptyLine, release, type AdmitAsk, type LineState } from './line.js';
+
+export const admissionEntity: EntityHandler<LineState> = (context: EntityContext<LineState>) => {
+  const state = context.df.getState(emptyLine) ?? emptyLine();
+  switch (context.df.operationName) {
+    case 'ask': {
+      const result = ask(state, context.df.getInput<AdmitAsk>()!);
+      context.df.setState(result.state);
+      context.df.return(result.answer);
+      return;
+    }
+    case 'release': {
+      const input = context.df.getInput<ReleaseInput>()!;
+      context.df.setState(release(state, input.instanceId, input.runId, input.now));
+      return;
+    }
+    case 'get':
+      context.df.return(state);
+      return;
+    default:
+      throw new Error(`The admission entity has no operation ${String(context.df.operationName)}`);
+  }
+};

@@ -1,0 +1,192 @@
+// The line of one provider account, as pure rules: who waits (first come, first served, by
+// arrival time), who holds a running slot, and the create tokens. The admission entity
+// (admission-entity.ts) keeps this state; its callers pass the time in (an entity has no clock
+// of its own; orchestrations pass their replay-safe one), and it only ever moves forward.
+//
+// Nothing can hold a place for ever: a waiter that stops asking is dropped from the line after
+// its lease (and put back at its arrival place when it asks again: a restarted host's waiters
+// keep their order), and a slot is held at most until the request's deadline (a job still
+// running at the provider then counts against the account anyway; its orchestrator cancels it
+// at the deadline). docs/admission.md explains the protocol.
+import type { AdmissionLimits } from '../providers/capabilities.js';
+
+export interface Waiter {
+  id: string;
+  /** When the request first asked (its place in line), ms. */
+  arrivedAt: number;
+  /** Dropped from the line after this unless it asks again, ms. */
+  leaseUntil: number;
+}
+
+export interface Holder {
+  id: string;
+  admittedAt: number;
+  /** The slot is freed at this time even if never released, ms. */
+  leaseUntil: number;
+}
+
+export interface LineState {
+  /** The latest time any caller passed, ms. */
+  clock: number;
+  waiting: Waiter[];
+  running: Holder[];
+  /** Create tokens (a bucket of createBurst, refilled at createsPerMinute) as of tokensAt. */
+  tokens: number;
+  tokensAt: number;
+  /** Every admission so far, oldest first (the last 200), for tests and diagnosis. */
+  admitted: string[];
+  /** Runs that gave their turn back, kept a while: a cancelled run's orchestration may still
+   * ask once before its termination lands, and must not take a slot then. */
+  released: { run: string; until: number }[];
+}
+
+export interface AdmitAsk {
+  instanceId: string;
+  /** The run (GenerateVideoInput.runId), when it has one. */
+  runId?: string;
+  arrivedAt: number;
+  now: number;
+  limits: AdmissionLimits;
+  /** How long the line keeps a waiter that stops asking, ms. */
+  waitLeaseMs: number;
+  /** When an admitted request's slot is freed at the latest, ms (its deadline). */
+  holdUntil: number;
+}
+
+/** What holds the request back: every running slot is taken, the create rate, or (both free)
+ * the requests ahead of it, whose turn comes first. */
+export type WaitReason = 'running-jobs' | 'create-rate' | 'in-line';
+
+export type AdmissionAnswer =
+  | { state: 'admitted' }
+  /** This run gave its turn back already (it was cancelled): it must not go on. */
+  | { state: 'released' }
+  | {
+      state: 'waiting';
+      /** 1 = next in line. */
+      position: number;
+      ahead: number;
+      reason: WaitReason;
+      /** When a create token is due (reason create-rate, next in line), ms. */
+      retryAt?: number;
+    };
+
+/** The line's pace is kept this far under the published rate, so send delays and clock skew
+ * stay inside the vendor's own window. */
+const RATE_MARGIN = 0.95;
+const ADMITTED_KEPT = 200;
+const RELEASED_KEPT_MS = 15 * 60_000;
+
+const runKey = (instanceId: string, runId?: string) => `${instanceId}#${runId ?? ''}`;
+
+export const emptyLine = (): LineState => ({
+  clock: 0,
+  waiting: [],
+  running: [],
+  // A full bucket: tokensNow caps it at the burst.
+  tokens: 1e9,
+  tokensAt: 0,
+  admitted: [],
+  released: [],
+});
+
+const byArrival = (a: Waiter, b: Waiter) =>
+  a.arrivedAt - b.arrivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Time moves forward; expired waiters and holders go. */
+function advance(state: LineState, now: number): LineState {
+  const clock = Math.max(state.clock, now);
+  return {
+    ...state,
+    clock,
+    waiting: state.waiting.filter((w) => w.leaseUntil > clock),
+    running: state.running.filter((h) => h.leaseUntil > clock),
+    released: (state.released ?? []).filter((r) => r.until > clock),
+  };
+}
+
+/** Tokens available at the clock (Infinity without a rate). */
+function tokensNow(state: LineState, limits: AdmissionLimits): number {
+  if (limits.createsPerMinute === undefined) return Infinity;
+  const burst = limits.createBurst ?? 1;
+  const perMs = (limits.createsPerMinute * RATE_MARGIN) / 60_000;
+  return Math.min(burst, state.tokens + Math.max(0, state.clock - state.tokensAt) * perMs);
+}
+
+/** When the next whole token is due, ms. */
+function tokenDueAt(state: LineState, limits: AdmissionLimits, tokens: number): number {
+  const perMs = (limits.createsPerMinute! * RATE_MARGIN) / 60_000;
+  return state.clock + Math.ceil((1 - tokens) / perMs);
+}
+
+/**
+ * The request asks for its turn: put in line at its arrival place (again, if its lease ran
+ * out), kept there, or admitted when it is first in line, a running slot is free and a create
+ * token is there (taking both). Asking again once admitted answers admitted again.
+ */
+export function ask(current: LineState, asked: AdmitAsk): { state: LineState; answer: AdmissionAnswer } {
+  let state = advance(current, asked.now);
+  if (state.released.some((r) => r.run === runKey(asked.instanceId, asked.runId)))
+    return { state, answer: { state: 'released' } };
+  if (state.running.some((h) => h.id === asked.instanceId)) return { state, answer: { state: 'admitted' } };
+  const waiter: Waiter = {
+    id: asked.instanceId,
+    arrivedAt: asked.arrivedAt,
+    leaseUntil: state.clock + asked.waitLeaseMs,
+  };
+  const waiting = [...state.waiting.filter((w) => w.id !== asked.instanceId), waiter].sort(byArrival);
+  state = { ...state, waiting };
+  const position = waiting.findIndex((w) => w.id === asked.instanceId) + 1;
+  const waitAnswer = (reason: WaitReason, retryAt?: number): AdmissionAnswer => ({
+    state: 'waiting',
+    position,
+    ahead: position - 1,
+    reason,
+    ...(retryAt !== undefined ? { retryAt } : {}),
+  });
+  const { limits } = asked;
+  if (limits.maxRunningJobs !== undefined && state.running.length >= limits.maxRunningJobs)
+    return { state, answer: waitAnswer('running-jobs') };
+  const tokens = tokensNow(state, limits);
+  if (tokens < 1)
+    return {
+      state,
+      answer: waitAnswer('create-rate', position === 1 ? tokenDueAt(state, limits, tokens) : undefined),
+    };
+  if (position > 1) return { state, answer: waitAnswer('in-line') };
+  return {
+    state: {
+      ...state,
+      waiting: waiting.slice(1),
+      running: [
+        ...state.running,
+        { id: asked.instanceId, admittedAt: state.clock, leaseUntil: asked.holdUntil },
+      ],
+      tokens: Number.isFinite(tokens) ? tokens - 1 : state.tokens,
+      tokensAt: state.clock,
+      admitted: [...state.admitted, asked.instanceId].slice(-ADMITTED_KEPT),
+    },
+    answer: { state: 'admitted' },
+  };
+}
+
+/** The request is done with the account (its job ended, it failed, was cancelled, or gave up
+ * waiting): its slot or its place in line goes. Releasing twice is harmless. */
+export function release(
+  current: LineState,
+  instanceId: string,
+  runId: string | undefined,
+  now: number,
+): LineState {
+  const state = advance(current, now);
+  const run = runKey(instanceId, runId);
+  return {
+    ...state,
+    waiting: state.waiting.filter((w) => w.id !== instanceId),
+    running: state.running.filter((h) => h.id !== instanceId),
+    released: [
+      ...state.released.filter((r) => r.run !== run),
+      { run, until: state.clock + RELEASED_KEPT_MS },
+    ],
+  };
+}

@@ -1,0 +1,165 @@
+// The pure rules of an account's line (src/admission/line.ts): first come first served, the
+// running-slot and create-rate limits, leases that free what nobody gives back, and a
+// cancelled run that cannot take a slot afterwards.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ask, emptyLine, release, type AdmitAsk, type LineState } from '../../src/admission/line.js';
+import type { AdmissionLimits } from '../../src/providers/capabilities.js';
+
+const T0 = Date.parse('2026-12-07T00:00:00Z');
+const asking =
+  (limits: AdmissionLimits) =>
+  (state: LineState, id: string, now: number, arrivedAt = now) =>
+    ask(state, {
+      instanceId: id,
+      runId: 'r',
+      arrivedAt,
+      now,
+      limits,
+      waitLeaseMs: 60_000,
+      holdUntil: now + 30 * 60_000,
+    } satisfies AdmitAsk);
+
+describe('an account line', () => {
+  test('two running slots: the first two are admitted, the rest wait in arrival order with their place', () => {
+    const askFor = asking({ maxRunningJobs: 2 });
+    let state = emptyLine();
+    const answers: Record<string, unknown> = {};
+    for (const [i, id] of ['a', 'b', 'c', 'd', 'e'].entries()) {
+      const result = askFor(state, id, T0 + i);
+      state = result.state;
+      answers[id] = result.answer;
+    }
+    assert.deepEqual(answers.a, { state: 'admitted' });
+    assert.deepEqual(answers.b, { state: 'admitted' });
+    assert.deepEqual(answers.c, { state: 'waiting', position: 1, ahead: 0, reason: 'running-jobs' });
+    assert.deepEqual(answers.e, { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' });
+    // e asks again before c: still third, and nothing free.
+    assert.equal((askFor(state, 'e', T0 + 10, T0 + 4).answer as { position: number }).position, 3);
+    state = release(state, 'a', 'r', T0 + 20);
+    // A slot is free, but e is not first: it waits for those ahead.
+    assert.deepEqual(askFor(state, 'e', T0 + 21, T0 + 4).answer, {
+      state: 'waiting',
+      position: 3,
+      ahead: 2,
+      reason: 'in-line',
+    });
+    const c = askFor(state, 'c', T0 + 22, T0 + 2);
+    assert.deepEqual(c.answer, { state: 'admitted' });
+    state = c.state;
+    assert.deepEqual(state.admitted, ['a', 'b', 'c']);
+    assert.equal((askFor(state, 'e', T0 + 23, T0 + 4).answer as { position: number }).position, 2, 'falling');
+    assert.deepEqual(askFor(state, 'c', T0 + 24, T0 + 2).answer, { state: 'admitted' }, 'asking again');
+  });
+
+  test('creates a minute with a burst: admissions spaced by the rate (kept 5% under it), and the next in line told when', () => {
+    const askFor = asking({ createsPerMinute: 6, createBurst: 1 });
+    let state = emptyLine();
+    const admittedAt: number[] = [];
+    const ids = ['a', 'b', 'c', 'd'];
+    const arrived = Object.fromEntries(ids.map((id, i) => [id, T0 + i]));
+    for (let now = T0; admittedAt.length < ids.length && now < T0 + 120_000; now += 250) {
+      const next = ids[admittedAt.length];
+      const result = askFor(state, next, now, arrived[next]);
+      state = result.state;
+      if (result.answer.state === 'admitted') admittedAt.push(now);
+      else if (result.answer.state === 'waiting') {
+        assert.equal(result.answer.reason, 'create-rate');
+        assert.ok(result.answer.retryAt! > now, 'a time to come back');
+      }
+    }
+    assert.deepEqual(state.admitted, ids);
+    const gaps = admittedAt.slice(1).map((t, i) => t - admittedAt[i]);
+    for (const gap of gaps)
+      assert.ok(gap >= 60_000 / (6 * 0.95) && gap < 60_000 / (6 * 0.95) + 300, `gap ${gap}`);
+  });
+
+  test('a burst of 3 lets three leave at once, then the pace', () => {
+    const askFor = asking({ createsPerMinute: 60, createBurst: 3 });
+    let state = emptyLine();
+    const answers = ['a', 'b', 'c', 'd'].map((id) => {
+      const result = askFor(state, id, T0);
+      state = result.state;
+      return result.answer.state;
+    });
+    assert.deepEqual(answers, ['admitted', 'admitted', 'admitted', 'waiting']);
+  });
+
+  test('a waiter that stops asking leaves the line after its lease; asking again, it gets its arrival place back', () => {
+    const askFor = asking({ maxRunningJobs: 1 });
+    let state = askFor(emptyLine(), 'a', T0).state;
+    state = askFor(state, 'b', T0 + 1).state;
+    state = askFor(state, 'c', T0 + 2).state;
+    // c keeps asking; b goes quiet past its lease.
+    state = askFor(state, 'c', T0 + 50_000, T0 + 2).state;
+    const c = askFor(state, 'c', T0 + 70_000, T0 + 2);
+    assert.deepEqual(c.answer, { state: 'waiting', position: 1, ahead: 0, reason: 'running-jobs' });
+    const b = askFor(c.state, 'b', T0 + 71_000, T0 + 1);
+    assert.deepEqual(
+      b.answer,
+      { state: 'waiting', position: 1, ahead: 0, reason: 'running-jobs' },
+      'ahead of c again',
+    );
+  });
+
+  test('a slot nobody gives back is free after its hold time (the request deadline)', () => {
+    const limits = { maxRunningJobs: 1 };
+    let state = ask(emptyLine(), {
+      instanceId: 'a',
+      arrivedAt: T0,
+      now: T0,
+      limits,
+      waitLeaseMs: 60_000,
+      holdUntil: T0 + 10 * 60_000,
+    }).state;
+    const early = ask(state, {
+      instanceId: 'b',
+      arrivedAt: T0,
+      now: T0 + 9 * 60_000,
+      limits,
+      waitLeaseMs: 60_000,
+      holdUntil: 0,
+    });
+    assert.equal(early.answer.state, 'waiting');
+    state = early.state;
+    const late = ask(state, {
+      instanceId: 'b',
+      arrivedAt: T0,
+      now: T0 + 10 * 60_000 + 1,
+      limits,
+      waitLeaseMs: 60_000,
+      holdUntil: T0 + 40 * 60_000,
+    });
+    assert.deepEqual(late.answer, { state: 'admitted' });
+  });
+
+  test('a released run asking again (its termination not yet landed) is told so and takes nothing; another run of the id may', () => {
+    const askFor = asking({ maxRunningJobs: 1 });
+    let state = askFor(emptyLine(), 'a', T0).state;
+    state = askFor(state, 'b', T0 + 1).state;
+    state = release(state, 'b', 'r', T0 + 2);
+    state = release(state, 'a', 'r', T0 + 3);
+    const again = askFor(state, 'b', T0 + 4, T0 + 1);
+    assert.deepEqual(again.answer, { state: 'released' });
+    assert.deepEqual(again.state.running, []);
+    const newRun = ask(again.state, {
+      instanceId: 'b',
+      runId: 'r2',
+      arrivedAt: T0 + 5,
+      now: T0 + 5,
+      limits: { maxRunningJobs: 1 },
+      waitLeaseMs: 60_000,
+      holdUntil: T0 + 60_000,
+    });
+    assert.deepEqual(newRun.answer, { state: 'admitted' });
+  });
+
+  test("time never goes back: an older caller's clock does not refill tokens or revive leases", () => {
+    const askFor = asking({ createsPerMinute: 1 });
+    let state = askFor(emptyLine(), 'a', T0 + 60_000).state;
+    const b = askFor(state, 'b', T0, T0);
+    assert.equal(b.answer.state, 'waiting');
+    assert.equal(b.state.clock, T0 + 60_000);
+    state = b.state;
+  });
+});
