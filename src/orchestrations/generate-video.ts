@@ -127,7 +127,11 @@ function* runPipeline(
       status.admission = { account, state: 'waiting', position, ahead, reason };
       if (now() >= deadline)
         throw timedOut(`still waiting for a slot at ${request.provider} (${ahead} ahead)`);
-      const fireAt = Math.min(deadline, now() + admissionWaitSeconds(answer, now(), input.poll) * 1000);
+      const fireAt = Math.min(
+        deadline,
+        now() +
+          admissionWaitSeconds(answer, { nowMs: now(), waitedMs: now() - arrivedAt }, input.poll) * 1000,
+      );
       status.nextPollAt = new Date(fireAt).toISOString();
       report();
       yield context.df.createTimer(new Date(fireAt));

@@ -196,16 +196,19 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }
 
-/** How long a request waiting in its account's line waits before asking again: the minimum
- * interval when it is next, longer the further back it stands (capped at the maximum), and
- * exactly until a create token is due when the line said when. */
+/** How long a request waiting in its account's line waits before asking again: exactly until a
+ * create token is due when the line said when; else the minimum interval when it is next,
+ * longer the further back it stands, and at least a tenth of its wait so far (a long wait
+ * keeps its history short), capped at the maximum. */
 export function admissionWaitSeconds(
   answer: { position: number; retryAt?: number },
-  nowMs: number,
+  timing: { nowMs: number; waitedMs: number },
   bounds: PollBounds,
 ): number {
-  if (answer.retryAt !== undefined) return Math.max(bounds.minSeconds, (answer.retryAt - nowMs) / 1000);
-  return Math.min(bounds.maxSeconds, bounds.minSeconds * answer.position);
+  if (answer.retryAt !== undefined)
+    return Math.max(bounds.minSeconds, (answer.retryAt - timing.nowMs) / 1000);
+  const paced = Math.max(bounds.minSeconds * answer.position, timing.waitedMs / 10_000);
+  return Math.min(bounds.maxSeconds, paced);
 }
 
 /** How long the line keeps a waiter that stopped asking (a host down, an instance terminated):
