@@ -10,6 +10,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { neutralBody, quickstartBody } from '../requests/video-request.js';
 import {
+  admissionViewSchema,
   blobViewSchema,
   requestViewSchema,
   upstreamViewSchema,
@@ -42,6 +43,7 @@ function componentSchemas(): Record<string, JsonObject> {
     VideoStatus: videoStatusSchema,
     VideoPhase: videoPhaseSchema,
     Upstream: upstreamViewSchema,
+    Admission: admissionViewSchema,
     RequestView: requestViewSchema,
     StoredVideo: videoViewSchema,
     StoredBlob: blobViewSchema,

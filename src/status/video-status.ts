@@ -5,7 +5,7 @@ import type {
   GenerateVideoOutput,
   GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
-import type { VideoStatus } from './view-schemas.js';
+import type { AdmissionView, VideoStatus } from './view-schemas.js';
 
 export interface DurableStatusLike {
   instanceId: string;
@@ -18,7 +18,14 @@ export interface DurableStatusLike {
 }
 
 // The view's types are inferred from the zod schemas that /api/openapi.json is generated from.
-export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './view-schemas.js';
+export type {
+  AdmissionView,
+  BlobView,
+  RequestView,
+  UpstreamView,
+  VideoPhase,
+  VideoStatus,
+} from './view-schemas.js';
 
 const FAILURE_PREFIX = /^Orchestrator function '[^']*' failed: /;
 const iso = (value: Date | string) =>
@@ -33,6 +40,12 @@ function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
   return typeof request === 'object' && request !== null && typeof request.prompt === 'string'
     ? request
     : undefined;
+}
+
+/** The line's answer as callers see it (the account's key stays inside). */
+function admissionView(admission: NonNullable<GenerateVideoProgress['admission']>): AdmissionView {
+  const { state, position, ahead, reason } = admission;
+  return state === 'admitted' ? { state } : { state, position, ahead, reason };
 }
 
 export function toVideoStatus(status: DurableStatusLike): VideoStatus {
@@ -97,6 +110,11 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
     case 'Pending':
       return base;
     default:
-      return { ...base, phase: progress.phase ?? 'pending', nextPollAt: progress.nextPollAt };
+      return {
+        ...base,
+        phase: progress.phase ?? 'pending',
+        nextPollAt: progress.nextPollAt,
+        ...(progress.admission ? { admission: admissionView(progress.admission) } : {}),
+      };
   }
 }

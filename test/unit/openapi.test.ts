@@ -205,6 +205,37 @@ describe("the suites' response check against the document", () => {
     assert.ok(videoStatusSchema.safeParse(completed).success, 'the zod schema agrees');
   });
 
+  test("a request waiting in its account's line: admission {state, position, ahead, reason} is documented; the account key is not shown", () => {
+    const view = toVideoStatus({
+      instanceId: 'abc',
+      runtimeStatus: 'Running',
+      customStatus: {
+        phase: 'creating',
+        provider: 'fal',
+        model: 'fal-ai/veo3',
+        polls: 0,
+        events: 0,
+        admission: { account: 'fal', state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' },
+      },
+      createdTime: '2026-12-07T00:00:00.000Z',
+      lastUpdatedTime: '2026-12-07T00:00:01.000Z',
+    });
+    assert.deepEqual(view.admission, { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' });
+    assert.doesNotThrow(() => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, view)));
+    const schema = document.components.schemas.Admission as { properties: Record<string, unknown> };
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['ahead', 'position', 'reason', 'state']);
+    assert.throws(
+      () =>
+        checkAgainst(
+          checker,
+          'GET',
+          '/api/videos/abc',
+          answer(200, { ...view, admission: { state: 'waiting', position: 0 } }),
+        ),
+      /position/,
+    );
+  });
+
   test('refuses an undocumented field, a wrong type, an undocumented status or content type, and a 2xx on an undocumented route', () => {
     assert.throws(
       () => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, { ...completed, secret: 'x' })),
