@@ -1,13 +1,22 @@
 // The admission entity: one per provider account (its key is the account, see limits.ts), the
 // durable home of that account's line (line.ts). Operations, each with the caller's clock:
-// - ask {instanceId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
+// - enqueue {instanceId, runId, arrivedAt, now, waitLeaseMs} (the starter, a signal)
+// - ask {instanceId, runId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
 // - release {instanceId, now}
 // - get → the line (tests, diagnosis)
 // An entity runs one operation at a time, in order, and keeps its state across host restarts:
 // exactly what a line needs (durable-functions 3.x entities; docs/admission.md).
 import type { EntityContext, EntityHandler } from 'durable-functions';
 import type { ReleaseInput } from '../orchestrations/contracts.js';
-import { ask, emptyLine, release, type AdmitAsk, type LineState } from './line.js';
+import {
+  ask,
+  emptyLine,
+  enqueue,
+  release,
+  type AdmitAsk,
+  type EnqueueInput,
+  type LineState,
+} from './line.js';
 
 export const admissionEntity: EntityHandler<LineState> = (context: EntityContext<LineState>) => {
   const state = context.df.getState(emptyLine) ?? emptyLine();
@@ -18,6 +27,9 @@ export const admissionEntity: EntityHandler<LineState> = (context: EntityContext
       context.df.return(result.answer);
       return;
     }
+    case 'enqueue':
+      context.df.setState(enqueue(state, context.df.getInput<EnqueueInput>()!));
+      return;
     case 'release': {
       const input = context.df.getInput<ReleaseInput>()!;
       context.df.setState(release(state, input.instanceId, input.runId, input.now));

@@ -55,6 +55,14 @@ export interface AdmitAsk {
 
 /** What holds the request back: every running slot is taken, the create rate, or (both free)
  * the requests ahead of it, whose turn comes first. */
+export interface EnqueueInput {
+  instanceId: string;
+  runId?: string;
+  arrivedAt: number;
+  now: number;
+  waitLeaseMs: number;
+}
+
 export type WaitReason = 'running-jobs' | 'create-rate' | 'in-line';
 
 export type AdmissionAnswer =
@@ -168,6 +176,25 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
     },
     answer: { state: 'admitted' },
   };
+}
+
+/** The starter puts a request in line when it starts it, before its orchestration first asks:
+ * its place is its arrival (the POST), whichever orchestration happens to run first. */
+export function enqueue(current: LineState, waiter: EnqueueInput): LineState {
+  const state = advance(current, waiter.now);
+  const run = runKey(waiter.instanceId, waiter.runId);
+  if (
+    state.released.some((r) => r.run === run) ||
+    state.running.some((h) => h.id === waiter.instanceId) ||
+    state.waiting.some((w) => w.id === waiter.instanceId)
+  )
+    return state;
+  const entry: Waiter = {
+    id: waiter.instanceId,
+    arrivedAt: waiter.arrivedAt,
+    leaseUntil: state.clock + waiter.waitLeaseMs,
+  };
+  return { ...state, waiting: [...state.waiting, entry].sort(byArrival) };
 }
 
 /** The request is done with the account (its job ended, it failed, was cancelled, or gave up

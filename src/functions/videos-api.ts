@@ -7,10 +7,16 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import type { AppConfig } from '../config.js';
 import {
+  ADMISSION_ENTITY,
   GENERATE_VIDEO,
   type GenerateVideoInput,
   type GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
+import type { EnqueueInput } from '../admission/line.js';
+import { admissionWaitLeaseMs } from '../orchestrations/poll-policy.js';
+import { withTimeout } from '../storage/with-timeout.js';
+
+type DurableClient = ReturnType<typeof df.getClient>;
 import { cancelRun } from './cancel-run.js';
 import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
@@ -154,7 +160,8 @@ export function createVideosApi(deps: VideosApiDeps) {
             requestHash: requestHash(secret, parsed.request),
           }
         : undefined;
-    const admission = admissionOf(deps.providers(), config, parsed.request);
+    const limited = admissionOf(deps.providers(), config, parsed.request);
+    const admission = limited && { ...limited, arrivedAt: Date.now() };
     const input: GenerateVideoInput = {
       request: parsed.request,
       deadlineMinutes: config.deadlineMinutes,
@@ -182,11 +189,34 @@ export function createVideosApi(deps: VideosApiDeps) {
       );
     }
     if (started.kind === 'replayed') return accepted(started.instanceId, true);
+    if (admission) await enqueueTurn(client, admission, started, config.poll, context);
     const { provider, model, size, seconds } = parsed.request;
     context.log(
       `Started ${GENERATE_VIDEO} instance ${started.instanceId} run ${started.runId} (${provider} ${model}, ${size}, ${seconds}s)`,
     );
     return accepted(started.instanceId, false);
+  }
+
+  /** Puts the started request in its account's line at its arrival (best effort: its
+   * orchestration asks for its place anyway, only maybe after a later request's). */
+  async function enqueueTurn(
+    client: DurableClient,
+    admission: { account: string; arrivedAt: number },
+    started: { instanceId: string; runId: string },
+    poll: AppConfig['poll'],
+    context: InvocationContext,
+  ): Promise<void> {
+    const entity = new df.EntityId(ADMISSION_ENTITY, admission.account);
+    await withTimeout(
+      `putting ${started.instanceId} in line`,
+      client.signalEntity(entity, 'enqueue', {
+        instanceId: started.instanceId,
+        runId: started.runId,
+        arrivedAt: admission.arrivedAt,
+        now: Date.now(),
+        waitLeaseMs: admissionWaitLeaseMs(poll),
+      } satisfies EnqueueInput),
+    ).catch((error: Error) => context.warn(`Could not put ${started.instanceId} in line: ${error.message}`));
   }
 
   async function getVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

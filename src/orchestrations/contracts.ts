@@ -17,6 +17,8 @@ export const ADMISSION_ENTITY = 'admission';
 export interface AdmissionInput {
   account: string;
   limits: AdmissionLimits;
+  /** When the request arrived (the starter's clock, ms): its place in line. */
+  arrivedAt?: number;
 }
 
 /** The admission entity's `release` operation: the request is done with its account. */

@@ -108,7 +108,7 @@ function* runPipeline(
   }
 
   function* waitForTurn(account: string): Generator<df.Task, void, unknown> {
-    const arrivedAt = now();
+    const arrivedAt = admission!.arrivedAt ?? now();
     for (;;) {
       const answer = (yield context.df.callEntity(entity!, 'ask', {
         ...run,

@@ -3,7 +3,7 @@
 // cancelled run that cannot take a slot afterwards.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ask, emptyLine, release, type AdmitAsk, type LineState } from '../../src/admission/line.js';
+import { ask, emptyLine, enqueue, release, type AdmitAsk, type LineState } from '../../src/admission/line.js';
 import type { AdmissionLimits } from '../../src/providers/capabilities.js';
 
 const T0 = Date.parse('2026-12-07T00:00:00Z');
@@ -161,5 +161,48 @@ describe('an account line', () => {
     assert.equal(b.answer.state, 'waiting');
     assert.equal(b.state.clock, T0 + 60_000);
     state = b.state;
+  });
+
+  test('put in line at the POST: a later request whose orchestration asks first still waits behind it', () => {
+    const askFor = asking({ maxRunningJobs: 1 });
+    let state = askFor(emptyLine(), 'a', T0).state;
+    for (const [i, id] of ['b', 'c'].entries())
+      state = enqueue(state, {
+        instanceId: id,
+        runId: 'r',
+        arrivedAt: T0 + 1 + i,
+        now: T0 + 1 + i,
+        waitLeaseMs: 60_000,
+      });
+    state = release(state, 'a', 'r', T0 + 5);
+    const c = askFor(state, 'c', T0 + 6, T0 + 2);
+    assert.deepEqual(c.answer, { state: 'waiting', position: 2, ahead: 1, reason: 'in-line' });
+    assert.deepEqual(askFor(c.state, 'b', T0 + 7, T0 + 1).answer, { state: 'admitted' });
+    // Enqueueing again, or after a release, changes nothing.
+    const again = enqueue(c.state, {
+      instanceId: 'c',
+      runId: 'r',
+      arrivedAt: T0 + 99,
+      now: T0 + 8,
+      waitLeaseMs: 60_000,
+    });
+    assert.deepEqual(
+      again.waiting.map((w) => [w.id, w.arrivedAt]),
+      [
+        ['b', T0 + 1],
+        ['c', T0 + 2],
+      ],
+    );
+    const gone = enqueue(release(c.state, 'c', 'r', T0 + 9), {
+      instanceId: 'c',
+      runId: 'r',
+      arrivedAt: T0 + 2,
+      now: T0 + 9,
+      waitLeaseMs: 60_000,
+    });
+    assert.deepEqual(
+      gone.waiting.map((w) => w.id),
+      ['b'],
+    );
   });
 });
