@@ -3,6 +3,7 @@
 // - enqueue {instanceId, runId, arrivedAt, now, waitLeaseMs} (the starter, a signal)
 // - ask {instanceId, runId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
 // - release {instanceId, now}
+// - throttled {now, retryAfterMs} (the orchestrator, a signal: the provider answered a create 429)
 // - get → the line (tests, diagnosis)
 // An entity runs one operation at a time, in order, and keeps its state across host restarts:
 // exactly what a line needs (durable-functions 3.x entities; docs/admission.md).
@@ -13,9 +14,11 @@ import {
   emptyLine,
   enqueue,
   release,
+  throttled,
   type AdmitAsk,
   type EnqueueInput,
   type LineState,
+  type ThrottledInput,
 } from './line.js';
 
 export const admissionEntity: EntityHandler<LineState> = (context: EntityContext<LineState>) => {
@@ -29,6 +32,9 @@ export const admissionEntity: EntityHandler<LineState> = (context: EntityContext
     }
     case 'enqueue':
       context.df.setState(enqueue(state, context.df.getInput<EnqueueInput>()!));
+      return;
+    case 'throttled':
+      context.df.setState(throttled(state, context.df.getInput<ThrottledInput>()!));
       return;
     case 'release': {
       const input = context.df.getInput<ReleaseInput>()!;

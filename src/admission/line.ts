@@ -35,6 +35,10 @@ export interface LineState {
   tokensAt: number;
   /** Every admission so far, oldest first (the last 200), for tests and diagnosis. */
   admitted: string[];
+  /** After a 429 the account still got (it is shared with other clients): the share of the
+   * limits in force right after the last cut, when it was cut, and no admission before
+   * pausedUntil. The share grows back linearly to 1 over RECOVERY_MS. */
+  backoff?: { share: number; cutAt: number; pausedUntil: number };
   /** Runs that gave their turn back, kept a while: a cancelled run's orchestration may still
    * ask once before its termination lands, and must not take a slot then. */
   released: { run: string; until: number }[];
@@ -55,6 +59,12 @@ export interface AdmitAsk {
 
 /** What holds the request back: every running slot is taken, the create rate, or (both free)
  * the requests ahead of it, whose turn comes first. */
+export interface ThrottledInput {
+  now: number;
+  /** How long the provider asked to wait (0 when it did not say). */
+  retryAfterMs: number;
+}
+
 export interface EnqueueInput {
   instanceId: string;
   runId?: string;
@@ -85,6 +95,13 @@ const RATE_MARGIN = 0.95;
 const ADMITTED_KEPT = 200;
 const RELEASED_KEPT_MS = 15 * 60_000;
 
+/** A 429 halves the account's limits (never below a tenth, nor under one running job); they
+ * grow back over ten minutes without one. 429s within CUT_GAP_MS of a cut are one event (a
+ * burst of refused creates must not collapse the limits). */
+const MIN_SHARE = 0.1;
+const RECOVERY_MS = 10 * 60_000;
+const CUT_GAP_MS = 2_000;
+
 const runKey = (instanceId: string, runId?: string) => `${instanceId}#${runId ?? ''}`;
 
 export const emptyLine = (): LineState => ({
@@ -110,6 +127,40 @@ function advance(state: LineState, now: number): LineState {
     waiting: state.waiting.filter((w) => w.leaseUntil > clock),
     running: state.running.filter((h) => h.leaseUntil > clock),
     released: (state.released ?? []).filter((r) => r.until > clock),
+  };
+}
+
+/** The share of the limits in force at the clock (1 without a recent 429). */
+export function shareAt(state: LineState, clock = state.clock): number {
+  const backoff = state.backoff;
+  if (!backoff) return 1;
+  return Math.min(1, backoff.share + ((clock - backoff.cutAt) / RECOVERY_MS) * (1 - backoff.share));
+}
+
+/** The limits in force: the configured ones times the share (at least one job, one create). */
+function inForce(state: LineState, limits: AdmissionLimits): AdmissionLimits {
+  const share = shareAt(state);
+  if (share >= 1) return limits;
+  return {
+    ...limits,
+    ...(limits.maxRunningJobs !== undefined
+      ? { maxRunningJobs: Math.max(1, Math.floor(limits.maxRunningJobs * share)) }
+      : {}),
+    ...(limits.createsPerMinute !== undefined ? { createsPerMinute: limits.createsPerMinute * share } : {}),
+  };
+}
+
+/** The provider refused a create with 429 although the line admitted it: the account is busier
+ * than its limits say (other clients share it, or the limits are set too high). Cut the limits
+ * in force and admit nobody until the provider's Retry-After has passed. */
+export function throttled(current: LineState, input: ThrottledInput): LineState {
+  const state = advance(current, input.now);
+  const pausedUntil = Math.max(state.backoff?.pausedUntil ?? 0, state.clock + input.retryAfterMs);
+  if (state.backoff && state.clock - state.backoff.cutAt < CUT_GAP_MS)
+    return { ...state, backoff: { ...state.backoff, pausedUntil } };
+  return {
+    ...state,
+    backoff: { share: Math.max(MIN_SHARE, shareAt(state) / 2), cutAt: state.clock, pausedUntil },
   };
 }
 
@@ -152,9 +203,12 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
     reason,
     ...(retryAt !== undefined ? { retryAt } : {}),
   });
-  const { limits } = asked;
+  const limits = inForce(state, asked.limits);
   if (limits.maxRunningJobs !== undefined && state.running.length >= limits.maxRunningJobs)
     return { state, answer: waitAnswer('running-jobs') };
+  const pausedUntil = state.backoff?.pausedUntil ?? 0;
+  if (pausedUntil > state.clock)
+    return { state, answer: waitAnswer('create-rate', position === 1 ? pausedUntil : undefined) };
   const tokens = tokensNow(state, limits);
   if (tokens < 1)
     return {

@@ -6,7 +6,7 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import type { AdmitAsk } from '../admission/line.js';
+import type { AdmitAsk, ThrottledInput } from '../admission/line.js';
 import {
   ADMISSION_ENTITY,
   activityNames,
@@ -163,6 +163,13 @@ function* runPipeline(
       if (result.kind !== 'transient')
         throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
       const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
+      // Refused for the rate although the line admitted it: the account is busier than its
+      // limits say; the line lowers them for a while (docs/admission.md#backing-off).
+      if (entity && result.status === 429)
+        context.df.signalEntity(entity, 'throttled', {
+          now: now(),
+          retryAfterMs: (result.retryAfterSeconds ?? 0) * 1000,
+        } satisfies ThrottledInput);
       if (now() + waitMs > deadline)
         throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
       yield context.df.createTimer(new Date(now() + waitMs));

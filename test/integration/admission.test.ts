@@ -177,6 +177,39 @@ describe('admission control on the real stack', () => {
     );
     assert.ok(!line.admitted.includes(waiting), 'the one cancelled while waiting was never admitted');
   });
+
+  test('the provider allows fewer than configured (the emulator set to 1 running job, the app to 2): the account backs off and completes everything, one job each', async () => {
+    const patched = await call(`${stack.emulator.url}/_admin/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ maxRunningJobs: 1 }),
+    });
+    assert.equal(patched.status, 200, patched.text);
+    try {
+      const before = (await emulatorStats(stack.emulator)) as any;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++)
+        ids.push(await startVideo(stack.host, jobsBody(`A quiet canal, take ${i}.`)));
+      const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 120_000)));
+      for (const view of views) assert.equal(view.phase, 'completed', JSON.stringify(view));
+      const after = (await emulatorStats(stack.emulator)) as any;
+      assert.equal(after.creates.jobs - before.creates.jobs, 6, 'one job each: a refused create made none');
+      const refused =
+        (after.requests['POST /openai/v1/video/generations/jobs']?.['429'] ?? 0) -
+        (before.requests['POST /openai/v1/video/generations/jobs']?.['429'] ?? 0);
+      const line = (await lineOf(stack, 'azure-openai:sora')) as Line & { backoff?: { share: number } };
+      assert.ok(
+        line.backoff && line.backoff.share < 1,
+        `the line lowered its limits (${refused} creates refused)`,
+      );
+    } finally {
+      await call(`${stack.emulator.url}/_admin/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ maxRunningJobs: 2 }),
+      });
+    }
+  });
 });
 
 describe('the host killed with 10 requests waiting and 2 running', () => {

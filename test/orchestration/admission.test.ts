@@ -4,7 +4,15 @@
 // rules (src/admission/line.ts), shared with scripted other requests that hold the slots.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ask, emptyLine, release, type AdmitAsk, type LineState } from '../../src/admission/line.js';
+import {
+  ask,
+  emptyLine,
+  release,
+  throttled,
+  type AdmitAsk,
+  type LineState,
+  type ThrottledInput,
+} from '../../src/admission/line.js';
 import type {
   GenerateVideoInput,
   GenerateVideoProgress,
@@ -77,6 +85,10 @@ function sharedLine(others: { id: string; releaseAt: number }[], limits = { maxR
       if (op.operation === 'release') {
         const { instanceId, runId, now } = op.input as ReleaseInput;
         state = release(state, instanceId, runId, now);
+        return null;
+      }
+      if (op.operation === 'throttled') {
+        state = throttled(state, op.input as ThrottledInput);
         return null;
       }
       throw new Error(`unexpected operation ${op.operation}`);
@@ -239,6 +251,39 @@ describe('generateVideo in a governed account (replay, virtual clock)', () => {
     assert.match(run.error ?? '', /gave up its turn/);
     assert.equal(run.calls.filter((c) => c.name === 'createVideoJob').length, 0);
     assert.ok(!line.state.running.some((h) => h.id === 'me'), 'it took no slot');
+  });
+
+  test('a create answered 429 anyway: the line is told (throttled, with the delay), the create goes again after Retry-After, keeping its slot', async () => {
+    const line = sharedLine([]);
+    const fine = job();
+    let refused = 0;
+    const run = await drive(
+      generateVideo,
+      input(),
+      (call) => {
+        if (call.name === 'createVideoJob' && refused++ === 0)
+          return {
+            ok: false,
+            kind: 'transient',
+            message: 'Too many requests',
+            status: 429,
+            retryAfterSeconds: 7,
+          } satisfies JobResult;
+        return fine(call);
+      },
+      { startAt: T0, instanceId: 'me', entity: line.entity },
+    );
+    assert.equal(run.error, undefined, run.error);
+    const creates = run.calls.filter((c) => c.name === 'createVideoJob');
+    assert.equal(creates.length, 2);
+    assert.ok(creates[1].at - creates[0].at >= 7000, 'waited as the provider asked');
+    const told = run.entityOps.filter((op) => op.operation === 'throttled');
+    assert.deepEqual(
+      told.map((op) => [op.signal, (op.input as ThrottledInput).retryAfterMs]),
+      [[true, 7000]],
+    );
+    assert.equal(run.entityOps.filter((op) => op.operation === 'ask').length, 1, 'kept its slot: asked once');
+    assert.ok(line.state.backoff, 'the line lowered its limits');
   });
 
   test('ungoverned (no admission in the input, as before): no entity at all', async () => {

@@ -3,7 +3,16 @@
 // cancelled run that cannot take a slot afterwards.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ask, emptyLine, enqueue, release, type AdmitAsk, type LineState } from '../../src/admission/line.js';
+import {
+  ask,
+  emptyLine,
+  enqueue,
+  release,
+  shareAt,
+  throttled,
+  type AdmitAsk,
+  type LineState,
+} from '../../src/admission/line.js';
 import type { AdmissionLimits } from '../../src/providers/capabilities.js';
 
 const T0 = Date.parse('2026-12-07T00:00:00Z');
@@ -204,5 +213,64 @@ describe('an account line', () => {
       gone.waiting.map((w) => w.id),
       ['b'],
     );
+  });
+
+  test('a 429 anyway: nobody admitted until its Retry-After, the limits halved (a burst of 429s is one cut), then growing back over 10 minutes', () => {
+    const askFor = asking({ maxRunningJobs: 4 });
+    let state = emptyLine();
+    for (const id of ['a', 'b']) state = askFor(state, id, T0).state;
+    state = throttled(state, { now: T0 + 1000, retryAfterMs: 5000 });
+    state = throttled(state, { now: T0 + 1500, retryAfterMs: 3000 });
+    assert.equal(shareAt(state, T0 + 1000), 0.5, 'two 429s 0.5 s apart: one cut');
+    assert.equal(state.backoff!.pausedUntil, T0 + 6000, 'the longer wait holds');
+    const full = askFor(state, 'c', T0 + 2000);
+    assert.equal(
+      full.answer.state === 'waiting' && full.answer.reason,
+      'running-jobs',
+      '4 × 0.5 = 2 in force, 2 running',
+    );
+    state = release(full.state, 'a', 'r', T0 + 2500);
+    const paused = askFor(state, 'c', T0 + 3000, T0 + 2000);
+    assert.deepEqual(paused.answer, {
+      state: 'waiting',
+      position: 1,
+      ahead: 0,
+      reason: 'create-rate',
+      retryAt: T0 + 6000,
+    });
+    const admitted = askFor(paused.state, 'c', T0 + 6000, T0 + 2000);
+    assert.deepEqual(admitted.answer, { state: 'admitted' });
+    // A second cut later: about a quarter (1 running job in force).
+    state = throttled(admitted.state, { now: T0 + 10_000, retryAfterMs: 0 });
+    assert.ok(Math.abs(shareAt(state) - (0.5 + (9000 / 600_000) * 0.5) / 2) < 1e-9);
+    state = release(state, 'b', 'r', T0 + 11_000);
+    assert.equal(
+      askFor(state, 'd', T0 + 12_000).answer.state,
+      'waiting',
+      'c alone fills the one slot in force',
+    );
+    state = release(state, 'c', 'r', T0 + 12_500);
+    const one = askFor(state, 'd', T0 + 13_000);
+    assert.deepEqual(one.answer, { state: 'admitted' });
+    assert.equal(askFor(one.state, 'e', T0 + 13_001).answer.state, 'waiting');
+    assert.equal(
+      shareAt(one.state, T0 + 10_000 + 600_000),
+      1,
+      'back to the configured limits after 10 minutes',
+    );
+    assert.deepEqual(askFor(one.state, 'e', T0 + 10_000 + 600_000).answer, { state: 'admitted' });
+  });
+
+  test('the share never falls under a tenth, and the create rate is cut with it', () => {
+    let state = emptyLine();
+    for (let i = 0; i < 10; i++) state = throttled(state, { now: T0 + i * 10_000, retryAfterMs: 0 });
+    assert.ok(shareAt(state) >= 0.1 && shareAt(state) < 0.11, String(shareAt(state)));
+    const askFor = asking({ createsPerMinute: 60 });
+    state = askFor(state, 'a', T0 + 100_000).state;
+    const b = askFor(state, 'b', T0 + 100_001);
+    assert.equal(b.answer.state, 'waiting');
+    // 60/min × ~0.1 × 0.95: the next token about 10 s later, not 1 s.
+    const retryAt = (b.answer as { retryAt: number }).retryAt;
+    assert.ok(retryAt - (T0 + 100_001) > 8000, `next token in ${retryAt - (T0 + 100_001)} ms`);
   });
 });
