@@ -12,6 +12,7 @@ import { neutralBody, quickstartBody } from '../requests/video-request.js';
 import {
   admissionViewSchema,
   blobViewSchema,
+  costViewSchema,
   requestViewSchema,
   upstreamViewSchema,
   videoPhaseSchema,
@@ -44,6 +45,7 @@ function componentSchemas(): Record<string, JsonObject> {
     VideoPhase: videoPhaseSchema,
     Upstream: upstreamViewSchema,
     Admission: admissionViewSchema,
+    Cost: costViewSchema,
     RequestView: requestViewSchema,
     StoredVideo: videoViewSchema,
     StoredBlob: blobViewSchema,

@@ -22,6 +22,7 @@ import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
 import { admissionOf } from '../admission/limits.js';
+import { priceOfRequest } from '../admission/cost.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
@@ -162,11 +163,13 @@ export function createVideosApi(deps: VideosApiDeps) {
         : undefined;
     const limited = admissionOf(deps.providers(), config, parsed.request);
     const admission = limited && { ...limited, arrivedAt: Date.now() };
+    const price = priceOfRequest(deps.providers(), parsed.request);
     const input: GenerateVideoInput = {
       request: parsed.request,
       deadlineMinutes: config.deadlineMinutes,
       poll: config.poll,
       ...(admission ? { admission } : {}),
+      ...(price ? { price } : {}),
     };
     const client = df.getClient(context);
     const started = await startGeneration(client, input, keyed, (late, runId) => {

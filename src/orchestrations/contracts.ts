@@ -2,6 +2,7 @@
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
 // no signed links. Nothing here names a provider: jobs are addressed by the provider
 // instance's name, whatever its kind.
+import type { RequestPrice } from '../admission/cost.js';
 import type { AdmissionAnswer, WaitReason } from '../admission/line.js';
 import type { AdmissionLimits } from '../providers/capabilities.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
@@ -50,6 +51,8 @@ export interface GenerateVideoInput {
   requestHash?: string;
   /** Absent: nothing limits the provider (or started before admission control): no line. */
   admission?: AdmissionInput;
+  /** The model's published price for this request; absent: none recorded (no cost shown). */
+  price?: RequestPrice;
 }
 
 /** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's

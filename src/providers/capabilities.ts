@@ -29,6 +29,21 @@ export interface VendorLimits {
   asOf: string;
 }
 
+/** What a model costs per second of video, with its source. */
+export interface ModelPrice {
+  /** USD per second of video (without sound, where sound costs more). */
+  usdPerSecond: number;
+  /** USD per second with sound, where the vendor prices it apart. */
+  withAudio?: {
+    usdPerSecond: number;
+    /** The model's input that turns sound on or off, and whether it is on when not given. */
+    option: string;
+    default: boolean;
+  };
+  source: string;
+  asOf: string;
+}
+
 export interface ModelCapabilities {
   /** Clip lengths (seconds) the model accepts. */
   seconds: readonly number[];
@@ -53,6 +68,8 @@ export interface ModelCapabilities {
   reservedOptions?: readonly string[];
   /** The vendor's published limits for this model; absent: none documented. */
   limits?: VendorLimits;
+  /** The vendor's published price; absent: none recorded here (no cost is shown). */
+  price?: ModelPrice;
 }
 
 export interface FieldProblem {

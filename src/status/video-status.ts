@@ -5,6 +5,7 @@ import type {
   GenerateVideoOutput,
   GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
+import { deliveredCost, estimatedCost, type RequestPrice } from '../admission/cost.js';
 import type { AdmissionView, VideoStatus } from './view-schemas.js';
 
 export interface DurableStatusLike {
@@ -35,6 +36,13 @@ function progressOf(custom: unknown): Partial<GenerateVideoProgress> {
   return typeof custom === 'object' && custom !== null ? (custom as Partial<GenerateVideoProgress>) : {};
 }
 
+function priceOf(input: unknown): RequestPrice | undefined {
+  const price = (input as Partial<GenerateVideoInput> | null | undefined)?.price;
+  return typeof price === 'object' && price !== null && typeof price.usdPerSecond === 'number'
+    ? price
+    : undefined;
+}
+
 function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
   const request = (input as Partial<GenerateVideoInput> | null | undefined)?.request;
   return typeof request === 'object' && request !== null && typeof request.prompt === 'string'
@@ -51,6 +59,7 @@ function admissionView(admission: NonNullable<GenerateVideoProgress['admission']
 export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   const progress = progressOf(status.customStatus);
   const asked = requestOf(status.input);
+  const price = priceOf(status.input);
   const base: VideoStatus = {
     id: status.instanceId,
     phase: 'pending',
@@ -77,6 +86,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
       progress: progress.progress,
       queuePosition: progress.queuePosition,
     },
+    ...(price && asked ? { cost: estimatedCost(price, asked) } : {}),
     polls: progress.polls ?? 0,
     events: progress.events ?? 0,
     createdTime: iso(status.createdTime),
@@ -91,6 +101,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
         polls: output.polls,
         events: output.events ?? 0,
         upstream: { ...base.upstream, jobId: output.jobId },
+        ...(price && asked ? { cost: deliveredCost(price, asked.seconds, output.videos.length) } : {}),
         videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })),
       };
     }

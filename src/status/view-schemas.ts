@@ -71,6 +71,18 @@ export const admissionViewSchema = z
     "Only for a provider account with limits, while the request runs: its place in the account's line.",
   );
 
+/** What the request costs at its provider, from the model's published price. */
+export const costViewSchema = z
+  .object({
+    estimatedUsd: z.number().min(0).describe('USD, rounded to cents.'),
+    basis: z
+      .string()
+      .describe(
+        'How it was reckoned: "estimate: <seconds asked> …" before the videos are stored, "delivered: <seconds stored> …" once completed; the price, the model, its source and date.',
+      ),
+  })
+  .describe('Only for a model whose price is recorded in its capability table (with source and date).');
+
 /** What was asked (the normalised request this instance runs). */
 export const requestViewSchema = z.object({
   prompt: z.string(),
@@ -100,6 +112,7 @@ export const videoStatusSchema = z.object({
   request: requestViewSchema.optional(),
   upstream: upstreamViewSchema,
   admission: admissionViewSchema.optional(),
+  cost: costViewSchema.optional(),
   polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
   events: z
     .number()
@@ -124,5 +137,6 @@ export type BlobView = z.infer<typeof blobViewSchema>;
 export type VideoView = z.infer<typeof videoViewSchema>;
 export type UpstreamView = z.infer<typeof upstreamViewSchema>;
 export type AdmissionView = z.infer<typeof admissionViewSchema>;
+export type CostView = z.infer<typeof costViewSchema>;
 export type RequestView = z.infer<typeof requestViewSchema>;
 export type VideoStatus = z.infer<typeof videoStatusSchema>;

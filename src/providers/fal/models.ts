@@ -48,6 +48,13 @@ export const FAL_MODELS: readonly FalModel[] = [
     defaultSize: '16:9',
     imageInput: false,
     audio: true,
+    // docs/providers/fal.md#video-models: $0.20 a second, $0.40 with audio (generate_audio, on by default).
+    price: {
+      usdPerSecond: 0.2,
+      withAudio: { usdPerSecond: 0.4, option: 'generate_audio', default: true },
+      source: 'https://fal.ai/models/fal-ai/veo3/llms.txt (docs/providers/fal.md)',
+      asOf: '2026-12-07',
+    },
     duration: (seconds) => `${seconds}s`,
   },
 ];
