@@ -4,6 +4,8 @@
 // - ask {instanceId, runId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
 // - release {instanceId, now}
 // - throttled {now, retryAfterMs} (the orchestrator, a signal: the provider answered a create 429)
+// - delivered {now, day, askedSeconds, estimatedUsd, seconds, usd} (a completed request's usage)
+// - refusedByBudget {now} (the starter refused a request for the day's budget)
 // - get → the line (tests, diagnosis)
 // An entity runs one operation at a time, in order, and keeps its state across host restarts:
 // exactly what a line needs (durable-functions 3.x entities; docs/admission.md).
@@ -13,9 +15,12 @@ import {
   ask,
   emptyLine,
   enqueue,
+  delivered,
+  refusedByBudget,
   release,
   throttled,
   type AdmitAsk,
+  type DeliveredInput,
   type EnqueueInput,
   type LineState,
   type ThrottledInput,
@@ -32,6 +37,12 @@ export const admissionEntity: EntityHandler<LineState> = (context: EntityContext
     }
     case 'enqueue':
       context.df.setState(enqueue(state, context.df.getInput<EnqueueInput>()!));
+      return;
+    case 'delivered':
+      context.df.setState(delivered(state, context.df.getInput<DeliveredInput>()!));
+      return;
+    case 'refusedByBudget':
+      context.df.setState(refusedByBudget(state, context.df.getInput<{ now: number }>()!.now));
       return;
     case 'throttled':
       context.df.setState(throttled(state, context.df.getInput<ThrottledInput>()!));

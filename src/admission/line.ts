@@ -21,6 +21,8 @@ export interface Waiter {
 export interface Holder {
   id: string;
   admittedAt: number;
+  /** The UTC day of its admission (its usage's day). */
+  day?: string;
   /** The slot is freed at this time even if never released, ms. */
   leaseUntil: number;
 }
@@ -39,9 +41,23 @@ export interface LineState {
    * limits in force right after the last cut, when it was cut, and no admission before
    * pausedUntil. The share grows back linearly to 1 over RECOVERY_MS. */
   backoff?: { share: number; cutAt: number; pausedUntil: number };
+  /** What the account was used for, per UTC day (YYYY-MM-DD) of admission: the budget's ledger
+   * and GET /api/usage's source. */
+  usage?: Record<string, DayUsage>;
   /** Runs that gave their turn back, kept a while: a cancelled run's orchestration may still
    * ask once before its termination lands, and must not take a slot then. */
   released: { run: string; until: number }[];
+}
+
+/** One UTC day of an account. `usd`: the estimates of the requests admitted that day, each
+ * replaced by its delivered cost once it completed. */
+export interface DayUsage {
+  requests: number;
+  /** Admissions: each lets one create go (a create refused for good makes none). */
+  jobs: number;
+  seconds: number;
+  usd: number;
+  refusedByBudget: number;
 }
 
 export interface AdmitAsk {
@@ -55,10 +71,24 @@ export interface AdmitAsk {
   waitLeaseMs: number;
   /** When an admitted request's slot is freed at the latest, ms (its deadline). */
   holdUntil: number;
+  /** The request's estimated cost, counted against the day's budget when it is admitted. */
+  costUsd?: number;
+  /** Seconds of video it asks for (seconds × variants), for the day's usage. */
+  askedSeconds?: number;
 }
 
 /** What holds the request back: every running slot is taken, the create rate, or (both free)
  * the requests ahead of it, whose turn comes first. */
+export interface DeliveredInput {
+  now: number;
+  /** The admission day the ask answered. */
+  day: string;
+  askedSeconds: number;
+  estimatedUsd: number;
+  seconds: number;
+  usd: number;
+}
+
 export interface ThrottledInput {
   now: number;
   /** How long the provider asked to wait (0 when it did not say). */
@@ -76,7 +106,9 @@ export interface EnqueueInput {
 export type WaitReason = 'running-jobs' | 'create-rate' | 'in-line';
 
 export type AdmissionAnswer =
-  | { state: 'admitted' }
+  | { state: 'admitted'; day?: string }
+  /** Its estimate would cross the day's budget: it leaves the line; the budget resets at resetAt. */
+  | { state: 'over-budget'; budgetUsd: number; spentUsd: number; resetAt: string }
   /** This run gave its turn back already (it was cancelled): it must not go on. */
   | { state: 'released' }
   | {
@@ -101,6 +133,52 @@ const RELEASED_KEPT_MS = 15 * 60_000;
 const MIN_SHARE = 0.1;
 const RECOVERY_MS = 10 * 60_000;
 const CUT_GAP_MS = 2_000;
+
+/** The UTC day of a time, and the next midnight (when a daily budget resets). */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const nextUtcMidnight = (ms: number) =>
+  new Date((Math.floor(ms / 86_400_000) + 1) * 86_400_000).toISOString();
+const DAYS_KEPT = 400;
+const cents = (usd: number) => Math.round(usd * 100) / 100;
+const emptyDay = (): DayUsage => ({ requests: 0, jobs: 0, seconds: 0, usd: 0, refusedByBudget: 0 });
+
+/** The ledger with `change` applied to `day` (the oldest days beyond DAYS_KEPT dropped). */
+function withDay(state: LineState, day: string, change: (usage: DayUsage) => DayUsage): LineState {
+  const usage = { ...(state.usage ?? {}), [day]: change(state.usage?.[day] ?? emptyDay()) };
+  const days = Object.keys(usage).sort();
+  for (const old of days.slice(0, Math.max(0, days.length - DAYS_KEPT))) delete usage[old];
+  return { ...state, usage };
+}
+
+/** Whether `costUsd` more would cross the day's budget; the refusal when it would. */
+export function overBudget(
+  state: LineState,
+  budgetUsd: number | undefined,
+  costUsd: number,
+  now: number,
+): { budgetUsd: number; spentUsd: number; resetAt: string } | undefined {
+  if (budgetUsd === undefined) return undefined;
+  const spentUsd = state.usage?.[utcDay(now)]?.usd ?? 0;
+  return spentUsd + costUsd > budgetUsd + 1e-9
+    ? { budgetUsd, spentUsd, resetAt: nextUtcMidnight(now) }
+    : undefined;
+}
+
+/** The starter refused a request for the budget: counted on the day. */
+export function refusedByBudget(current: LineState, now: number): LineState {
+  const state = advance(current, now);
+  return withDay(state, utcDay(state.clock), (day) => ({ ...day, refusedByBudget: day.refusedByBudget + 1 }));
+}
+
+/** A completed request's delivered cost replaces its estimate on its admission day. */
+export function delivered(current: LineState, input: DeliveredInput): LineState {
+  const state = advance(current, input.now);
+  return withDay(state, input.day, (day) => ({
+    ...day,
+    seconds: day.seconds - input.askedSeconds + input.seconds,
+    usd: cents(Math.max(0, day.usd - input.estimatedUsd + input.usd)),
+  }));
+}
 
 const runKey = (instanceId: string, runId?: string) => `${instanceId}#${runId ?? ''}`;
 
@@ -187,7 +265,8 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
   let state = advance(current, asked.now);
   if (state.released.some((r) => r.run === runKey(asked.instanceId, asked.runId)))
     return { state, answer: { state: 'released' } };
-  if (state.running.some((h) => h.id === asked.instanceId)) return { state, answer: { state: 'admitted' } };
+  const holding = state.running.find((h) => h.id === asked.instanceId);
+  if (holding) return { state, answer: { state: 'admitted', ...(holding.day ? { day: holding.day } : {}) } };
   const waiter: Waiter = {
     id: asked.instanceId,
     arrivedAt: asked.arrivedAt,
@@ -204,6 +283,18 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
     ...(retryAt !== undefined ? { retryAt } : {}),
   });
   const limits = inForce(state, asked.limits);
+  const refusal = overBudget(state, limits.dailyBudgetUsd, asked.costUsd ?? 0, state.clock);
+  if (refusal) {
+    const left = withDay(
+      { ...state, waiting: state.waiting.filter((w) => w.id !== asked.instanceId) },
+      utcDay(state.clock),
+      (day) => ({
+        ...day,
+        refusedByBudget: day.refusedByBudget + 1,
+      }),
+    );
+    return { state: left, answer: { state: 'over-budget', ...refusal } };
+  }
   if (limits.maxRunningJobs !== undefined && state.running.length >= limits.maxRunningJobs)
     return { state, answer: waitAnswer('running-jobs') };
   const pausedUntil = state.backoff?.pausedUntil ?? 0;
@@ -222,13 +313,25 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
       waiting: waiting.slice(1),
       running: [
         ...state.running,
-        { id: asked.instanceId, admittedAt: state.clock, leaseUntil: asked.holdUntil },
+        {
+          id: asked.instanceId,
+          admittedAt: state.clock,
+          leaseUntil: asked.holdUntil,
+          day: utcDay(state.clock),
+        },
       ],
       tokens: Number.isFinite(tokens) ? tokens - 1 : state.tokens,
       tokensAt: state.clock,
       admitted: [...state.admitted, asked.instanceId].slice(-ADMITTED_KEPT),
+      usage: withDay(state, utcDay(state.clock), (day) => ({
+        ...day,
+        requests: day.requests + 1,
+        jobs: day.jobs + 1,
+        seconds: day.seconds + (asked.askedSeconds ?? 0),
+        usd: cents(day.usd + (asked.costUsd ?? 0)),
+      })).usage,
     },
-    answer: { state: 'admitted' },
+    answer: { state: 'admitted', day: utcDay(state.clock) },
   };
 }
 

@@ -78,7 +78,20 @@ export const problemSchema = z.object({
   status: z.number().int().min(400).max(599),
   detail: z.string(),
   errors: z.array(fieldProblemSchema).optional().describe('One entry per bad field.'),
+  budgetUsd: z.number().optional().describe("A daily budget refusal: the provider's daily budget in USD."),
+  spentUsd: z
+    .number()
+    .optional()
+    .describe("A daily budget refusal: what today's requests are estimated to cost."),
+  estimatedUsd: z.number().optional().describe("A daily budget refusal: this request's estimate."),
+  resetAt: z.iso
+    .datetime({ offset: false })
+    .optional()
+    .describe('A daily budget refusal: when the budget resets (the next UTC midnight).'),
 });
+
+/** The problem type of a request refused for its provider's daily budget. */
+export const DAILY_BUDGET_PROBLEM = 'urn:durable-video:problem:daily-budget-exceeded';
 
 export type Accepted = z.infer<typeof acceptedSchema>;
 export type Cancelled = z.infer<typeof cancelledSchema>;

@@ -20,6 +20,7 @@ import {
   videoViewSchema,
 } from '../status/view-schemas.js';
 import {
+  DAILY_BUDGET_PROBLEM,
   acceptedSchema,
   callbackReceiptSchema,
   cancelledSchema,
@@ -172,6 +173,17 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
             413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
             415: problemAnswer('The body is not sent as JSON.'),
             422: problemAnswer('The Idempotency-Key was already used for a different request.'),
+            429: {
+              ...problemAnswer(
+                `The request's estimate would cross its provider's daily budget (<P>_DAILY_BUDGET_USD): type ${DAILY_BUDGET_PROBLEM}, with budgetUsd, spentUsd, estimatedUsd and resetAt. Nothing was started.`,
+              ),
+              headers: {
+                'Retry-After': {
+                  description: 'Seconds until the budget resets.',
+                  schema: { type: 'string' },
+                },
+              },
+            },
             503: unavailable,
           },
         },

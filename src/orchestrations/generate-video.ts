@@ -6,7 +6,8 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import type { AdmitAsk, ThrottledInput } from '../admission/line.js';
+import { deliveredCost, estimatedCost } from '../admission/cost.js';
+import type { AdmitAsk, DeliveredInput, ThrottledInput } from '../admission/line.js';
 import {
   ADMISSION_ENTITY,
   activityNames,
@@ -107,8 +108,10 @@ function* runPipeline(
     throw error;
   }
 
-  function* waitForTurn(account: string): Generator<df.Task, void, unknown> {
+  /** Waits for the request's turn; the UTC day it was admitted on (its usage's day). */
+  function* waitForTurn(account: string): Generator<df.Task, string | undefined, unknown> {
     const arrivedAt = admission!.arrivedAt ?? now();
+    const estimate = input.price && estimatedCost(input.price, request);
     for (;;) {
       const answer = (yield context.df.callEntity(entity!, 'ask', {
         ...run,
@@ -117,12 +120,18 @@ function* runPipeline(
         limits: admission!.limits,
         waitLeaseMs: admissionWaitLeaseMs(input.poll),
         holdUntil: deadline,
+        ...(estimate ? { costUsd: estimate.estimatedUsd } : {}),
+        askedSeconds: request.seconds * request.variants,
       } satisfies AdmitAsk)) as AdmissionAnswer;
       if (answer.state === 'admitted') {
         status.admission = { account, state: 'admitted' };
-        return;
+        return answer.day;
       }
       if (answer.state === 'released') throw new Error(`The request gave up its turn at ${request.provider}`);
+      if (answer.state === 'over-budget')
+        throw new Error(
+          `The daily budget of ${request.provider} ($${answer.budgetUsd}) would be crossed ($${answer.spentUsd} spent today); it resets at ${answer.resetAt}`,
+        );
       const { position, ahead, reason } = answer;
       status.admission = { account, state: 'waiting', position, ahead, reason };
       if (now() >= deadline)
@@ -139,9 +148,10 @@ function* runPipeline(
   }
 
   function* admittedPipeline(): Generator<df.Task, GenerateVideoOutput, unknown> {
+    let admittedDay: string | undefined;
     if (admission) {
       report();
-      yield* waitForTurn(admission.account);
+      admittedDay = yield* waitForTurn(admission.account);
       status.nextPollAt = undefined;
     }
 
@@ -305,6 +315,16 @@ function* runPipeline(
       throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
     }
     const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
+    // The day's usage: the delivered cost replaces the estimate it was admitted with.
+    if (entity && admittedDay)
+      context.df.signalEntity(entity, 'delivered', {
+        now: now(),
+        day: admittedDay,
+        askedSeconds: request.seconds * request.variants,
+        estimatedUsd: input.price ? estimatedCost(input.price, request).estimatedUsd : 0,
+        seconds: request.seconds * videos.length,
+        usd: input.price ? deliveredCost(input.price, request.seconds, videos.length).estimatedUsd : 0,
+      } satisfies DeliveredInput);
     const output: GenerateVideoOutput = {
       provider: request.provider,
       model: request.model,

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ask,
+  delivered,
   emptyLine,
+  overBudget,
+  refusedByBudget,
   enqueue,
   release,
   shareAt,
@@ -39,8 +42,8 @@ describe('an account line', () => {
       state = result.state;
       answers[id] = result.answer;
     }
-    assert.deepEqual(answers.a, { state: 'admitted' });
-    assert.deepEqual(answers.b, { state: 'admitted' });
+    assert.deepEqual(answers.a, { state: 'admitted', day: '2026-12-07' });
+    assert.deepEqual(answers.b, { state: 'admitted', day: '2026-12-07' });
     assert.deepEqual(answers.c, { state: 'waiting', position: 1, ahead: 0, reason: 'running-jobs' });
     assert.deepEqual(answers.e, { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' });
     // e asks again before c: still third, and nothing free.
@@ -54,11 +57,15 @@ describe('an account line', () => {
       reason: 'in-line',
     });
     const c = askFor(state, 'c', T0 + 22, T0 + 2);
-    assert.deepEqual(c.answer, { state: 'admitted' });
+    assert.deepEqual(c.answer, { state: 'admitted', day: '2026-12-07' });
     state = c.state;
     assert.deepEqual(state.admitted, ['a', 'b', 'c']);
     assert.equal((askFor(state, 'e', T0 + 23, T0 + 4).answer as { position: number }).position, 2, 'falling');
-    assert.deepEqual(askFor(state, 'c', T0 + 24, T0 + 2).answer, { state: 'admitted' }, 'asking again');
+    assert.deepEqual(
+      askFor(state, 'c', T0 + 24, T0 + 2).answer,
+      { state: 'admitted', day: '2026-12-07' },
+      'asking again',
+    );
   });
 
   test('creates a minute with a burst: admissions spaced by the rate (kept 5% under it), and the next in line told when', () => {
@@ -139,7 +146,7 @@ describe('an account line', () => {
       waitLeaseMs: 60_000,
       holdUntil: T0 + 40 * 60_000,
     });
-    assert.deepEqual(late.answer, { state: 'admitted' });
+    assert.deepEqual(late.answer, { state: 'admitted', day: '2026-12-07' });
   });
 
   test('a released run asking again (its termination not yet landed) is told so and takes nothing; another run of the id may', () => {
@@ -160,7 +167,7 @@ describe('an account line', () => {
       waitLeaseMs: 60_000,
       holdUntil: T0 + 60_000,
     });
-    assert.deepEqual(newRun.answer, { state: 'admitted' });
+    assert.deepEqual(newRun.answer, { state: 'admitted', day: '2026-12-07' });
   });
 
   test("time never goes back: an older caller's clock does not refill tokens or revive leases", () => {
@@ -186,7 +193,7 @@ describe('an account line', () => {
     state = release(state, 'a', 'r', T0 + 5);
     const c = askFor(state, 'c', T0 + 6, T0 + 2);
     assert.deepEqual(c.answer, { state: 'waiting', position: 2, ahead: 1, reason: 'in-line' });
-    assert.deepEqual(askFor(c.state, 'b', T0 + 7, T0 + 1).answer, { state: 'admitted' });
+    assert.deepEqual(askFor(c.state, 'b', T0 + 7, T0 + 1).answer, { state: 'admitted', day: '2026-12-07' });
     // Enqueueing again, or after a release, changes nothing.
     const again = enqueue(c.state, {
       instanceId: 'c',
@@ -239,7 +246,7 @@ describe('an account line', () => {
       retryAt: T0 + 6000,
     });
     const admitted = askFor(paused.state, 'c', T0 + 6000, T0 + 2000);
-    assert.deepEqual(admitted.answer, { state: 'admitted' });
+    assert.deepEqual(admitted.answer, { state: 'admitted', day: '2026-12-07' });
     // A second cut later: about a quarter (1 running job in force).
     state = throttled(admitted.state, { now: T0 + 10_000, retryAfterMs: 0 });
     assert.ok(Math.abs(shareAt(state) - (0.5 + (9000 / 600_000) * 0.5) / 2) < 1e-9);
@@ -251,14 +258,17 @@ describe('an account line', () => {
     );
     state = release(state, 'c', 'r', T0 + 12_500);
     const one = askFor(state, 'd', T0 + 13_000);
-    assert.deepEqual(one.answer, { state: 'admitted' });
+    assert.deepEqual(one.answer, { state: 'admitted', day: '2026-12-07' });
     assert.equal(askFor(one.state, 'e', T0 + 13_001).answer.state, 'waiting');
     assert.equal(
       shareAt(one.state, T0 + 10_000 + 600_000),
       1,
       'back to the configured limits after 10 minutes',
     );
-    assert.deepEqual(askFor(one.state, 'e', T0 + 10_000 + 600_000).answer, { state: 'admitted' });
+    assert.deepEqual(askFor(one.state, 'e', T0 + 10_000 + 600_000).answer, {
+      state: 'admitted',
+      day: '2026-12-07',
+    });
   });
 
   test('the share never falls under a tenth, and the create rate is cut with it', () => {
@@ -272,5 +282,59 @@ describe('an account line', () => {
     // 60/min × ~0.1 × 0.95: the next token about 10 s later, not 1 s.
     const retryAt = (b.answer as { retryAt: number }).retryAt;
     assert.ok(retryAt - (T0 + 100_001) > 8000, `next token in ${retryAt - (T0 + 100_001)} ms`);
+  });
+
+  test('a daily budget: admissions count their estimate on the day; one that would cross it is refused with the reset time and leaves the line; delivery replaces the estimate', () => {
+    const limits = { dailyBudgetUsd: 10 };
+    const askWith = (state: LineState, id: string, now: number, costUsd: number) =>
+      ask(state, {
+        instanceId: id,
+        arrivedAt: now,
+        now,
+        limits,
+        waitLeaseMs: 60_000,
+        holdUntil: now + 60_000,
+        costUsd,
+        askedSeconds: 8,
+      });
+    let state = emptyLine();
+    const a = askWith(state, 'a', T0, 6.4);
+    assert.deepEqual(a.answer, { state: 'admitted', day: '2026-12-07' });
+    state = a.state;
+    const b = askWith(state, 'b', T0 + 1, 3.2);
+    assert.equal(b.answer.state, 'admitted');
+    state = b.state;
+    const c = askWith(state, 'c', T0 + 2, 3.2);
+    assert.deepEqual(c.answer, {
+      state: 'over-budget',
+      budgetUsd: 10,
+      spentUsd: 9.6,
+      resetAt: '2026-12-08T00:00:00.000Z',
+    });
+    assert.deepEqual(c.state.waiting, [], 'refused: out of line');
+    state = delivered(c.state, {
+      now: T0 + 3,
+      day: '2026-12-07',
+      askedSeconds: 8,
+      estimatedUsd: 6.4,
+      seconds: 4,
+      usd: 3.2,
+    });
+    assert.deepEqual(state.usage!['2026-12-07'], {
+      requests: 2,
+      jobs: 2,
+      seconds: 12,
+      usd: 6.4,
+      refusedByBudget: 1,
+    });
+    assert.equal(
+      overBudget(state, 10, 3.2, T0 + 4),
+      undefined,
+      'room again once the delivered cost is lower',
+    );
+    state = refusedByBudget(state, T0 + 5);
+    assert.equal(state.usage!['2026-12-07'].refusedByBudget, 2);
+    // The next UTC day starts from nothing.
+    assert.equal(overBudget(state, 10, 9.9, Date.parse('2026-12-08T00:00:00Z')), undefined);
   });
 });

@@ -95,7 +95,7 @@ describe('GET /api/openapi.json', () => {
     const statuses = (path: string, method: string) =>
       Object.keys(document.paths[path][method].responses).map(Number);
     // 401: the Functions host's answer without a function key, on every keyed route.
-    assert.deepEqual(statuses('/api/videos', 'post'), [202, 400, 401, 413, 415, 422, 503]);
+    assert.deepEqual(statuses('/api/videos', 'post'), [202, 400, 401, 413, 415, 422, 429, 503]);
     assert.deepEqual(statuses('/api/videos', 'get'), [200, 400, 401, 503]);
     assert.deepEqual(statuses('/api/videos/{id}', 'get'), [200, 400, 401, 404, 503]);
     assert.deepEqual(statuses('/api/videos/{id}', 'delete'), [202, 204, 400, 401, 404, 503]);
