@@ -8,6 +8,7 @@ import { createCallbacksApi } from './functions/callbacks-api.js';
 import { createGallery } from './functions/gallery.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createProvidersApi } from './functions/providers-api.js';
+import { createUsageApi } from './functions/usage-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
 import { admissionEntity } from './admission/admission-entity.js';
@@ -33,6 +34,7 @@ const providersApi = createProvidersApi({ providers: () => context.providers });
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
 const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
 const gallery = createGallery();
+const usageApi = createUsageApi({ config: () => context.config, providers: () => context.providers });
 const callbacksApi = createCallbacksApi({ providers: () => context.providers, claims: () => context.claims });
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
@@ -91,6 +93,13 @@ app.http('videosList', {
   authLevel: 'function',
   extraInputs: [durableClient],
   handler: videosList.listVideos,
+});
+app.http('usage', {
+  route: 'usage',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: usageApi.getUsage,
 });
 app.http('openApi', {
   route: 'openapi.json',

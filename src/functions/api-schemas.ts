@@ -123,3 +123,36 @@ export const listQuerySchema = z.object({
     .describe('From the previous page; opaque.'),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** One provider on one UTC day (GET /api/usage). */
+export const usageDaySchema = z.object({
+  day: z.string().describe('The UTC day, YYYY-MM-DD (of admission).'),
+  provider: z.string(),
+  requests: z.number().int().min(0).describe('Requests admitted to the provider that day.'),
+  upstreamJobs: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Creates the line let go (one job each, unless refused for good).'),
+  secondsDelivered: z
+    .number()
+    .min(0)
+    .describe('Seconds of video: as asked while running, as stored once completed.'),
+  estimatedUsd: z
+    .number()
+    .min(0)
+    .describe("The sum of the requests' cost views: estimates, delivered figures once completed."),
+  refusedByBudget: z.number().int().min(0).describe("Requests refused for the provider's daily budget."),
+});
+
+export const usageSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  days: z
+    .array(usageDaySchema)
+    .describe(
+      'Per provider and UTC day, oldest first; only providers with limits or a budget keep a ledger.',
+    ),
+});
+
+export type UsageDay = z.infer<typeof usageDaySchema>;

@@ -21,6 +21,8 @@ import {
 } from '../status/view-schemas.js';
 import {
   DAILY_BUDGET_PROBLEM,
+  usageDaySchema,
+  usageSchema,
   acceptedSchema,
   callbackReceiptSchema,
   cancelledSchema,
@@ -47,6 +49,8 @@ function componentSchemas(): Record<string, JsonObject> {
     Upstream: upstreamViewSchema,
     Admission: admissionViewSchema,
     Cost: costViewSchema,
+    Usage: usageSchema,
+    UsageDay: usageDaySchema,
     RequestView: requestViewSchema,
     StoredVideo: videoViewSchema,
     StoredBlob: blobViewSchema,
@@ -238,6 +242,43 @@ export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): 
               type: 'array',
               items: ref('Provider'),
             }),
+          },
+        },
+      },
+      '/api/usage': {
+        get: {
+          operationId: 'getUsage',
+          summary: 'What each provider account was used for, per UTC day',
+          parameters: [
+            {
+              name: 'from',
+              in: 'query',
+              required: false,
+              description: 'First UTC day, YYYY-MM-DD (default today).',
+              schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: false,
+              description: 'Last UTC day, YYYY-MM-DD (default from); at most 400 days after from.',
+              schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            },
+            {
+              name: 'provider',
+              in: 'query',
+              required: false,
+              description: 'Only this configured provider.',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            200: ok(
+              'Per provider and UTC day: requests, upstream jobs, seconds, estimated USD, budget refusals.',
+              ref('Usage'),
+            ),
+            400: problemAnswer('A bad day or an unknown provider; errors[] names the parameter.'),
+            503: unavailable,
           },
         },
       },

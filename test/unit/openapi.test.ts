@@ -100,6 +100,7 @@ describe('GET /api/openapi.json', () => {
     assert.deepEqual(statuses('/api/videos/{id}', 'get'), [200, 400, 401, 404, 503]);
     assert.deepEqual(statuses('/api/videos/{id}', 'delete'), [202, 204, 400, 401, 404, 503]);
     assert.deepEqual(statuses('/api/providers', 'get'), [200, 401]);
+    assert.deepEqual(statuses('/api/usage', 'get'), [200, 400, 401, 503]);
     assert.deepEqual(statuses('/api/gallery', 'get'), [200]);
     assert.deepEqual(statuses('/api/openapi.json', 'get'), [200, 401]);
     assert.deepEqual(statuses('/api/callbacks/{provider}', 'post'), [200, 401, 404, 413, 503]);
