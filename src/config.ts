@@ -10,6 +10,25 @@ import {
   type ProviderInstance,
 } from './provider-instances.js';
 
+/** Each provider instance's admission settings (docs: README "Limits and budgets"): they
+ * override the vendor's published limits (src/admission/limits.ts) for that instance. */
+function admissionSettingNames<P extends string>(prefix: P) {
+  return [
+    `${prefix}_MAX_RUNNING_JOBS`,
+    `${prefix}_CREATES_PER_MINUTE`,
+    `${prefix}_CREATE_BURST`,
+    `${prefix}_DAILY_BUDGET_USD`,
+  ] as const;
+}
+
+/** The settings prefix of each provider instance's own settings. */
+export const providerSettingPrefix = {
+  'azure-openai': 'AZURE_OPENAI',
+  openai: 'OPENAI',
+  fal: 'FAL',
+  replicate: 'REPLICATE',
+} as const;
+
 /** Every fixed-name setting the app reads (besides the old names in settingAliases, and the
  * provider instances' VIDEO_PROVIDERS__<name>__<FIELD> settings: provider-instances.ts). infra/ and
  * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
@@ -44,6 +63,10 @@ export const settingNames = [
   'OUTBOUND_WEBHOOK_SECRET',
   'IDEMPOTENCY_KEY_SECRET',
   'ALLOW_LOCAL_CALLBACKS',
+  ...admissionSettingNames('AZURE_OPENAI'),
+  ...admissionSettingNames('OPENAI'),
+  ...admissionSettingNames('FAL'),
+  ...admissionSettingNames('REPLICATE'),
 ] as const;
 
 /** The provider instances today's flat settings configure (one per hand-written kind), in
@@ -53,6 +76,18 @@ export const providerNames = ['azure-openai', 'openai', 'fal', 'replicate'] as c
 export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
+
+/** One admission setting as given: a positive number, 'unlimited' (lifts a vendor's limit), or
+ * unset (the vendor's published limit, or none). */
+export type LimitSetting = number | 'unlimited' | undefined;
+
+/** A provider instance's admission settings (each overrides the vendor's default). */
+export interface AdmissionOverrides {
+  maxRunningJobs: LimitSetting;
+  createsPerMinute: LimitSetting;
+  createBurst: LimitSetting;
+  dailyBudgetUsd: LimitSetting;
+}
 
 /** Old names still read for one release, each for the setting it was renamed to (the README
  * says so). Set alone, the old name counts as the new; set both to the same value, or set
@@ -96,6 +131,8 @@ export interface AppConfig {
   idempotencyKeySecret?: string;
   /** Local development: a callbackUrl may be plain http to loopback. */
   allowLocalCallbacks: boolean;
+  /** Each provider instance's admission settings, by instance name. */
+  admission: Record<ProviderName, AdmissionOverrides>;
 }
 
 const optionalText = z
@@ -117,6 +154,31 @@ const positiveNumber = (fallback: number) =>
       }
       return parsed;
     });
+/** A limit: a positive number or (where `unlimited`) 'unlimited'; blank is unset. Whole numbers where `whole`. */
+const limitSetting = (whole: boolean, unlimited = true) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): LimitSetting => {
+      if (!value) return undefined;
+      if (unlimited && value.toLowerCase() === 'unlimited') return 'unlimited';
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed <= 0 || (whole && !Number.isInteger(parsed))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a positive ${whole ? 'whole ' : ''}number${unlimited ? ' or "unlimited"' : ''}, got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+const admissionSchemas = (prefix: string) => ({
+  [`${prefix}_MAX_RUNNING_JOBS`]: limitSetting(true),
+  [`${prefix}_CREATES_PER_MINUTE`]: limitSetting(false),
+  [`${prefix}_CREATE_BURST`]: limitSetting(true, false),
+  [`${prefix}_DAILY_BUDGET_USD`]: limitSetting(false),
+});
 
 const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
@@ -196,6 +258,10 @@ const settingsSchema = z.object({
   ALLOW_LOCAL_CALLBACKS: optionalText.refine(
     (value) => value === undefined || /^(true|false)$/i.test(value),
     'must be true or false',
+  ),
+  ...Object.values(providerSettingPrefix).reduce(
+    (all, prefix) => ({ ...all, ...admissionSchemas(prefix) }),
+    {} as Record<string, ReturnType<typeof limitSetting>>,
   ),
 });
 
@@ -316,5 +382,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sasTtlMinutes: s.SAS_TTL_MINUTES,
     requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
     callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
+    admission: Object.fromEntries(
+      providerNames.map((name) => {
+        const prefix = providerSettingPrefix[name];
+        const read = (suffix: string) => (s as Record<string, LimitSetting>)[`${prefix}_${suffix}`];
+        return [
+          name,
+          {
+            maxRunningJobs: read('MAX_RUNNING_JOBS'),
+            createsPerMinute: read('CREATES_PER_MINUTE'),
+            createBurst: read('CREATE_BURST'),
+            dailyBudgetUsd: read('DAILY_BUDGET_USD'),
+          },
+        ];
+      }),
+    ) as Record<ProviderName, AdmissionOverrides>,
   };
 }

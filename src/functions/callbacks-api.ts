@@ -67,7 +67,10 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
 
     // Storage calls are bounded as in the videos API: frozen storage is a 503 + Retry-After, which
     // providers retry, never a delivery held open.
-    const owner = await withTimeout('finding the job owner', deps.claims().ownerRunOf(provider.name, event.jobId));
+    const owner = await withTimeout(
+      'finding the job owner',
+      deps.claims().ownerRunOf(provider.name, event.jobId),
+    );
     // Not ours (yet): the create may not have recorded its job. A 404 makes the provider retry.
     if (!owner) return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
     const { instanceId } = owner;

@@ -10,7 +10,9 @@ import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { neutralBody, quickstartBody } from '../requests/video-request.js';
 import {
+  admissionViewSchema,
   blobViewSchema,
+  costViewSchema,
   requestViewSchema,
   upstreamViewSchema,
   videoPhaseSchema,
@@ -18,6 +20,9 @@ import {
   videoViewSchema,
 } from '../status/view-schemas.js';
 import {
+  DAILY_BUDGET_PROBLEM,
+  usageDaySchema,
+  usageSchema,
   acceptedSchema,
   callbackReceiptSchema,
   cancelledSchema,
@@ -42,6 +47,10 @@ function componentSchemas(): Record<string, JsonObject> {
     VideoStatus: videoStatusSchema,
     VideoPhase: videoPhaseSchema,
     Upstream: upstreamViewSchema,
+    Admission: admissionViewSchema,
+    Cost: costViewSchema,
+    Usage: usageSchema,
+    UsageDay: usageDaySchema,
     RequestView: requestViewSchema,
     StoredVideo: videoViewSchema,
     StoredBlob: blobViewSchema,
@@ -189,6 +198,17 @@ export function buildOpenApiDocument(
               413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
               415: problemAnswer('The body is not sent as JSON.'),
               422: problemAnswer('The Idempotency-Key was already used for a different request.'),
+              429: {
+                ...problemAnswer(
+                  `The request's estimate would cross its provider's daily budget (<P>_DAILY_BUDGET_USD): type ${DAILY_BUDGET_PROBLEM}, with budgetUsd, spentUsd, estimatedUsd and resetAt. Nothing was started.`,
+                ),
+                headers: {
+                  'Retry-After': {
+                    description: 'Seconds until the budget resets.',
+                    schema: { type: 'string' },
+                  },
+                },
+              },
               503: unavailable,
             },
           },
@@ -243,6 +263,43 @@ export function buildOpenApiDocument(
                 type: 'array',
                 items: ref('Provider'),
               }),
+            },
+          },
+        },
+        '/api/usage': {
+          get: {
+            operationId: 'getUsage',
+            summary: 'What each provider account was used for, per UTC day',
+            parameters: [
+              {
+                name: 'from',
+                in: 'query',
+                required: false,
+                description: 'First UTC day, YYYY-MM-DD (default today).',
+                schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+              },
+              {
+                name: 'to',
+                in: 'query',
+                required: false,
+                description: 'Last UTC day, YYYY-MM-DD (default from); at most 400 days after from.',
+                schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+              },
+              {
+                name: 'provider',
+                in: 'query',
+                required: false,
+                description: 'Only this configured provider.',
+                schema: { type: 'string' },
+              },
+            ],
+            responses: {
+              200: ok(
+                'Per provider and UTC day: requests, upstream jobs, seconds, estimated USD, budget refusals.',
+                ref('Usage'),
+              ),
+              400: problemAnswer('A bad day or an unknown provider; errors[] names the parameter.'),
+              503: unavailable,
             },
           },
         },

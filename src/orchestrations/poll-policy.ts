@@ -246,3 +246,22 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   // costs tens of calls, not hundreds, and the history stays bounded.
   return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }
+
+/** How long a request waiting in its account's line waits before asking again: exactly until a
+ * create token is due when the line said when; else the minimum interval when it is next,
+ * longer the further back it stands, and at least a tenth of its wait so far (a long wait
+ * keeps its history short), capped at the maximum. */
+export function admissionWaitSeconds(
+  answer: { position: number; retryAt?: number },
+  timing: { nowMs: number; waitedMs: number },
+  bounds: PollBounds,
+): number {
+  if (answer.retryAt !== undefined)
+    return Math.max(bounds.minSeconds, (answer.retryAt - timing.nowMs) / 1000);
+  const paced = Math.max(bounds.minSeconds * answer.position, timing.waitedMs / 10_000);
+  return Math.min(bounds.maxSeconds, paced);
+}
+
+/** How long the line keeps a waiter that stopped asking (a host down, an instance terminated):
+ * well past its longest wait between asks. */
+export const admissionWaitLeaseMs = (bounds: PollBounds) => Math.max(60, 4 * bounds.maxSeconds) * 1000;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGenerateArgs, requestBody, UsageError, variantFileName } from '../../cli/generate-args.js';
 import { readJobStatus } from '../../cli/job-status.js';
+import { describe as describeProgress, ordinal } from '../../cli/progress-display.js';
 import { redactUrl } from '../../cli/api-client.js';
 import { emulatorTimeScale, wireProviders } from '../../cli/local-stack.js';
 
@@ -84,6 +85,7 @@ test('a running status keeps the phase, the upstream status, progress and queue 
     upstreamStatus: 'in_progress',
     progress: 40,
     queuePosition: undefined,
+    admission: undefined,
     failureReason: undefined,
     videos: [],
   });
@@ -93,6 +95,38 @@ test('a running status keeps the phase, the upstream status, progress and queue 
     ).queuePosition,
     2,
   );
+});
+
+test("waiting in the provider account's line: 'waiting for a slot at fal: 3rd in line'", () => {
+  const waiting = readJobStatus(
+    view({
+      phase: 'creating',
+      upstream: { provider: 'fal' },
+      admission: { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' },
+    }),
+  );
+  assert.match(
+    describeProgress(waiting, 4000),
+    /^phase: creating \| waiting for a slot at fal: 3rd in line \| elapsed: 4 s$/,
+  );
+  const admitted = readJobStatus(
+    view({ phase: 'creating', upstream: { provider: 'fal' }, admission: { state: 'admitted' } }),
+  );
+  assert.doesNotMatch(describeProgress(admitted, 0), /waiting/);
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].map(ordinal), [
+    '1st',
+    '2nd',
+    '3rd',
+    '4th',
+    '11th',
+    '12th',
+    '13th',
+    '21st',
+    '22nd',
+    '23rd',
+    '101st',
+    '111th',
+  ]);
 });
 
 test('a completed status yields its videos with their read links', () => {

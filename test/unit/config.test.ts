@@ -355,6 +355,7 @@ describe('secrets and endpoints a deployment may not use', () => {
       ])
         assert.doesNotThrow(() => loadConfig({ ...minimal, ...keys, [name]: url }), url);
     });
+});
 
 describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', () => {
   const storage = { VIDEO_STORAGE: 'x' };

@@ -265,7 +265,11 @@ export function createAiSdkProvider(
       if (response.status < 300 || response.status > 399 || !location) return response;
       await response.body?.cancel().catch(() => undefined);
       if (hop === MAX_REDIRECTS)
-        throw new ProviderTransientError(`${name}: Download: more than ${MAX_REDIRECTS} redirects`, 502, undefined);
+        throw new ProviderTransientError(
+          `${name}: Download: more than ${MAX_REDIRECTS} redirects`,
+          502,
+          undefined,
+        );
       target = new URL(location, target);
     }
   }
