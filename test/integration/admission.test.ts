@@ -13,6 +13,7 @@ import {
   waitForVideo,
   type PipelineStack,
 } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const FAL_MODEL = 'fal-ai/kling-video/v2/master/text-to-video';
 const falBody = (i: number) => ({
@@ -29,22 +30,9 @@ const jobsBody = (prompt: string) => ({
   seconds: 5,
 });
 
-/** Polls `read` until `done` holds (a positive signal), failing with the last value after `ms`. */
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} never happened; last: ${JSON.stringify(last)?.slice(0, 500)}`);
-}
+/** Reads until `done` holds (a positive signal), failing with the last value after `ms`. */
+const until = <T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) =>
+  eventually(what, read, done, { timeoutMs: ms, everyMs: 50 });
 
 interface Line {
   waiting: { id: string }[];

@@ -11,6 +11,7 @@ import { MAX_SAMPLES, type JobKind } from '../../src/orchestrations/duration-est
 import { lazyContainer } from '../../src/storage/blob-container.js';
 import { JobDurations } from '../../src/storage/job-durations.js';
 import { call, startPipelineStack, startVideo, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const kind: JobKind = { provider: 'queue', model: 'owner/model', size: '16:9', seconds: 5, variants: 1 };
 
@@ -88,12 +89,12 @@ describe('learned durations on the real stack', () => {
     for (const id of ids) assert.equal((await waitForVideo(stack.host, id, 90_000)).phase, 'completed');
 
     // Recorded after the download: the last request's sample may land a moment after it completed.
-    let learned: Learned[] | undefined;
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-      learned = await learnedFigures();
-      if (learned?.[0]?.samples === 8) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const learned: Learned[] | undefined = await eventually(
+      'eight samples learned',
+      () => learnedFigures(),
+      (figures) => figures?.[0]?.samples === 8,
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
     assert.equal(learned?.length, 1, JSON.stringify(learned));
     const [figures] = learned!;
     assert.deepEqual([figures.size, figures.seconds, figures.samples], ['16:9', 5, 8]);
@@ -107,19 +108,22 @@ describe('learned durations on the real stack', () => {
 
     // The next request of that kind is told when it most likely ends.
     const id = await startVideo(stack.host, body);
-    let expectedReadyAt: string | undefined;
     const seen: unknown[] = [];
-    for (const deadline = Date.now() + 30_000; !expectedReadyAt && Date.now() < deadline;) {
-      const status = (await call(`${stack.host.url}/api/videos/${id}`)).body as {
-        phase: string;
-        expectedReadyAt?: string;
-        createdTime: string;
-      };
-      expectedReadyAt = status.expectedReadyAt;
-      seen.push(status);
-      if (status.phase === 'completed') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const last = await eventually(
+      'an expectedReadyAt (or the end)',
+      async () => {
+        const status = (await call(`${stack.host.url}/api/videos/${id}`)).body as {
+          phase: string;
+          expectedReadyAt?: string;
+          createdTime: string;
+        };
+        seen.push(status);
+        return status;
+      },
+      (status) => Boolean(status.expectedReadyAt) || status.phase === 'completed',
+      { timeoutMs: 30_000, everyMs: 50 },
+    ).catch(() => undefined); // the history below says what happened instead
+    const expectedReadyAt = last?.expectedReadyAt;
     if (!expectedReadyAt) {
       const history = await call(
         `${stack.host.url}/runtime/webhooks/durabletask/instances/${id}?showHistory=true&showHistoryOutput=true`,

@@ -253,12 +253,12 @@ describe('provider webhooks', () => {
     await patch({ timeScale: 20 });
     try {
       const id = await startVideo(stack.host, body('replicate', `The current run ${Date.now()}.`));
-      let current = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-      for (let i = 0; !current.upstream?.jobId && i < 300; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        current = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-      }
-      assert.ok(current.upstream?.jobId, 'a job was created');
+      const current = await eventually(
+        'a job was created',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (view) => Boolean(view.upstream?.jobId),
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
       // The claim an earlier run of this id left behind (written as claims are: owner and run).
       const oldJob = `earlier-run-job-${Date.now()}`;
       await stack.container
@@ -290,12 +290,12 @@ describe('provider webhooks', () => {
       // The current run goes on untouched: it polls on (a positive sign its episodes ran since),
       // still waiting for its job, with no event counted. Then it is cancelled (its job is slow on purpose).
       const polled = (await call(`${stack.host.url}/api/videos/${id}`)).body.polls as number;
-      let view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-      for (let i = 0; view.polls < polled + 2 && i < 300; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        view = (await call(`${stack.host.url}/api/videos/${id}`)).body;
-      }
-      assert.ok(view.polls >= polled + 2, JSON.stringify(view));
+      const view = await eventually(
+        'two more polls of the current run',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (now) => now.polls >= polled + 2,
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
       assert.ok(['queued', 'running'].includes(view.phase), JSON.stringify(view));
       assert.equal(view.events, 0, JSON.stringify(view));
       assert.equal((await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' })).status, 202);

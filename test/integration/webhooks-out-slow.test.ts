@@ -9,6 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MAX_CONCURRENT_DELIVERIES } from '../../src/activities/callback-activities.js';
 import { call, startPipelineStack, startVideo, waitForVideo, type PipelineStack } from './pipeline-stack.js';
+import { eventually } from '../support/eventually.js';
 
 interface SlowReceiver {
   url: string;
@@ -54,15 +55,9 @@ async function slowReceiver(first: string, trickle: string): Promise<SlowReceive
   };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Waits up to 90 s for `probe` to find what it looks for (undefined: not yet). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+  eventually<T>(what, probe as () => Promise<T>, { timeoutMs: 90_000, everyMs: 100 });
 
 const video = (prompt: string, callbackUrl?: string) => ({
   provider: 'replicate',
@@ -88,17 +83,17 @@ describe('slow receivers', () => {
           startVideo(stack.host, video(`Trickle ${i} ${Date.now()}.`, `${receiver.url}/hook/${i}`)),
         ),
       );
-      await eventually('deliveries to the trickling receiver', () =>
+      await waitFor('deliveries to the trickling receiver', () =>
         receiver.stats().accepted >= MAX_CONCURRENT_DELIVERIES ? true : undefined,
       );
       // Another caller's video, while the eight are being delivered.
       const other = await startVideo(stack.host, video(`Another caller ${Date.now()}.`));
       assert.equal((await waitForVideo(stack.host, other, 90_000)).phase, 'completed');
       // The app gave up on attempts while the receiver was still sending (it never closes one).
-      await eventually('attempts cut off at the deadline', () =>
+      await waitFor('attempts cut off at the deadline', () =>
         receiver.stats().closed >= MAX_CONCURRENT_DELIVERIES ? true : undefined,
       );
-      const view = await eventually('an attempt recorded as timed out', async () => {
+      const view = await waitFor('an attempt recorded as timed out', async () => {
         for (const id of ids) {
           const body = (await call(`${stack.host.url}/api/videos/${id}`)).body;
           if (body.callback?.attempts >= 1) return body;
@@ -124,12 +119,12 @@ describe('slow receivers', () => {
     );
     try {
       const id = await startVideo(stack.host, video(`Body trickle ${Date.now()}.`, `${receiver.url}/hook`));
-      const view = await eventually('the delivery', async () => {
+      const view = await waitFor('the delivery', async () => {
         const body = (await call(`${stack.host.url}/api/videos/${id}`)).body;
         return body.callback?.attempts >= 1 ? body : undefined;
       });
       assert.deepEqual([view.callback.delivered, view.callback.lastStatus], [true, 200]);
-      await eventually('the connection closed by the app', () =>
+      await waitFor('the connection closed by the app', () =>
         receiver.stats().closed >= 1 ? true : undefined,
       );
     } finally {
