@@ -261,7 +261,11 @@ describe('the deploy package', () => {
   // Issue item: the code cache held the absolute path of the folder the build ran in.
   test('no file names the build machine: its folders appear nowhere, and the cache serves any folder', () => {
     const machinePaths = [packageDir, scratch, root, realpathSync(scratch)];
-    for (const file of readdirSync(packageDir)) {
+    // Every file, the lazily loaded packages' bundles below node_modules/ too.
+    const files = readdirSync(packageDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(packageDir, path.join(entry.parentPath, entry.name)));
+    for (const file of files) {
       const bytes = readFileSync(path.join(packageDir, file));
       for (const machinePath of machinePaths)
         assert.equal(bytes.includes(machinePath), false, `${file} contains ${machinePath}`);
