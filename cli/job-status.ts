@@ -18,6 +18,8 @@ export interface JobView {
   upstreamStatus?: string;
   progress?: number;
   queuePosition?: number;
+  /** Waiting in the provider account's line (admission control). */
+  admission?: VideoStatus['admission'];
   failureReason?: string;
   videos: VideoLink[];
 }
@@ -55,6 +57,7 @@ export function readJobStatus(body: unknown): JobView {
     upstreamStatus: body.upstream.status,
     progress: body.upstream.progress,
     queuePosition: body.upstream.queuePosition,
+    admission: body.admission,
     failureReason: outcome === 'failed' || outcome === 'cancelled' ? body.error : undefined,
     videos: (body.videos ?? []).flatMap((video) =>
       video.url

@@ -132,7 +132,19 @@ const PROVIDER_ENDPOINTS: Array<{ endpoint: string; key?: string }> = [
   { endpoint: 'FAL_QUEUE_URL', key: 'FAL_KEY' },
   { endpoint: 'FAL_JWKS_URL' },
   { endpoint: 'REPLICATE_BASE_URL', key: 'REPLICATE_API_TOKEN' },
+  // The google instance (kind ai-sdk): its key is the AI SDK's own setting.
+  { endpoint: 'VIDEO_PROVIDERS__google__BASE_URL', key: 'GOOGLE_GENERATIVE_AI_API_KEY' },
 ];
+
+/** Every provider endpoint in the settings: the fixed ones above, and each named instance's
+ * VIDEO_PROVIDERS__<name>__BASE_URL with its own __API_KEY. */
+function providerEndpoints(settings: Record<string, string>): Array<{ endpoint: string; key?: string }> {
+  const fixed = new Set(PROVIDER_ENDPOINTS.map((entry) => entry.endpoint));
+  const named = Object.keys(settings)
+    .filter((name) => /^VIDEO_PROVIDERS__.+__BASE_URL$/.test(name) && !fixed.has(name))
+    .map((endpoint) => ({ endpoint, key: endpoint.replace(/__BASE_URL$/, '__API_KEY') }));
+  return [...PROVIDER_ENDPOINTS, ...named];
+}
 
 /** Settings with every provider that the sample points at the emulator pointed at `emulatorUrl`
  * (with `key`), or, when no emulator runs, left out so the app does not call a dead port. */
@@ -142,7 +154,7 @@ export function wireProviders(
   key: string,
 ): Record<string, string> {
   const env = { ...settings };
-  for (const { endpoint, key: keySetting } of PROVIDER_ENDPOINTS) {
+  for (const { endpoint, key: keySetting } of providerEndpoints(env)) {
     const value = env[endpoint];
     if (!value?.startsWith(SAMPLE_EMULATOR_URL)) continue;
     if (emulatorUrl) {
@@ -154,6 +166,9 @@ export function wireProviders(
     } else {
       delete env[endpoint];
       if (keySetting) delete env[keySetting];
+      // A named instance goes whole (its MODELS, KIND, …), or its remaining fields name an instance with no kind.
+      const instance = /^(VIDEO_PROVIDERS__.+__)BASE_URL$/.exec(endpoint)?.[1];
+      if (instance) for (const name of Object.keys(env)) if (name.startsWith(instance)) delete env[name];
     }
   }
   return env;

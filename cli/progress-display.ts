@@ -4,8 +4,19 @@
 // for a bar we would still have to feed with the same four fields.
 import type { JobView } from './job-status.js';
 
+/** 1st, 2nd, 3rd, 4th … 11th, 12th, 13th, 21st. */
+export function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 export function describe(view: JobView, elapsedMs: number): string {
   const parts = [`phase: ${view.phase}`];
+  if (view.admission?.state === 'waiting' && view.admission.position !== undefined)
+    parts.push(
+      `waiting for a slot at ${view.provider ?? 'the provider'}: ${ordinal(view.admission.position)} in line`,
+    );
   if (view.upstreamStatus) parts.push(`${view.provider ?? 'upstream'}: ${view.upstreamStatus}`);
   if (view.queuePosition !== undefined) parts.push(`queue position: ${view.queuePosition}`);
   if (view.progress !== undefined) parts.push(`progress: ${Math.round(view.progress)}%`);

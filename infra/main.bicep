@@ -37,7 +37,7 @@ param falKey string = ''
 param replicateApiToken string = ''
 
 @secure()
-@description('Signing secret of Replicate webhooks (REPLICATE_WEBHOOK_SECRET, whsec_...). Empty = not set; see infra/README.md.')
+@description('Signing secret of Replicate webhooks (REPLICATE_WEBHOOK_SECRET, whsec_...). Required with replicateApiToken (the preprovision hook checks); see infra/README.md.')
 param replicateWebhookSecret string = ''
 
 @secure()
@@ -46,6 +46,27 @@ param openAiApiKey string = ''
 
 @description('Base URL of that endpoint (OPENAI_BASE_URL). Empty = the app\'s default, https://api.openai.com/v1.')
 param openAiBaseUrl string = ''
+
+@secure()
+@description('Gemini API key (GOOGLE_GENERATIVE_AI_API_KEY): the google instance, Veo through @ai-sdk/google. Empty = not configured.')
+param googleGenerativeAiApiKey string = ''
+
+@secure()
+@description('xAI API key (XAI_API_KEY): the xai instance, through @ai-sdk/xai. Empty = not configured.')
+param xaiApiKey string = ''
+
+@secure()
+@description('Vercel AI Gateway key (AI_GATEWAY_API_KEY): the gateway instance, through @ai-sdk/gateway. Empty = not configured.')
+param aiGatewayApiKey string = ''
+
+// Named provider instances (VIDEO_PROVIDERS__<name>__<FIELD>, README "Providers"): the plain
+// fields as app settings, each instance's key in Key Vault (a Key Vault reference in the app).
+@description('Plain fields of named provider instances, "<name>__<FIELD>": value (e.g. {"openrouter__KIND": "openai-videos", "openrouter__BASE_URL": "https://openrouter.ai/api/v1"}); each becomes the app setting VIDEO_PROVIDERS__<name>__<FIELD>. Keys go in providerInstanceKeys.')
+param providerInstanceSettings object = {}
+
+@secure()
+@description('Each named instance\'s API key, "<name>": key; stored in Key Vault as provider-<name>-api-key, read by the app as VIDEO_PROVIDERS__<name>__API_KEY.')
+param providerInstanceKeys object = {}
 
 // App secrets azd generates once per environment when not given (metadata type generate: stored
 // in the environment's config, reused by every later provision), so they stay stable, are never
@@ -126,11 +147,21 @@ var keyVaultName = 'kv-${resourceToken}'
 
 // App setting -> Key Vault secret name (letters, digits and dashes), for the secrets given.
 // The values go to Key Vault only (module keyVault below); the app gets references.
+// Named instances' keys: VIDEO_PROVIDERS__<name>__API_KEY -> provider-<name>-api-key.
+var instanceKeySecrets = toObject(
+  items(providerInstanceKeys),
+  entry => 'VIDEO_PROVIDERS__${entry.key}__API_KEY',
+  entry => 'provider-${toLower(replace(entry.key, '_', '-'))}-api-key'
+)
 var secretSettings = union(
+  instanceKeySecrets,
   empty(falKey) ? {} : { FAL_KEY: 'fal-key' },
   empty(replicateApiToken) ? {} : { REPLICATE_API_TOKEN: 'replicate-api-token' },
   empty(replicateWebhookSecret) ? {} : { REPLICATE_WEBHOOK_SECRET: 'replicate-webhook-secret' },
   empty(openAiApiKey) ? {} : { OPENAI_API_KEY: 'openai-api-key' },
+  empty(googleGenerativeAiApiKey) ? {} : { GOOGLE_GENERATIVE_AI_API_KEY: 'google-generative-ai-api-key' },
+  empty(xaiApiKey) ? {} : { XAI_API_KEY: 'xai-api-key' },
+  empty(aiGatewayApiKey) ? {} : { AI_GATEWAY_API_KEY: 'ai-gateway-api-key' },
   {
     OUTBOUND_WEBHOOK_SECRET: 'outbound-webhook-secret'
     IDEMPOTENCY_KEY_SECRET: 'idempotency-key-secret'
@@ -443,6 +474,13 @@ module keyVault 'br/public:avm/res/key-vault/vault:0.14.0' = {
       empty(replicateApiToken) ? [] : [{ name: 'replicate-api-token', value: replicateApiToken }],
       empty(replicateWebhookSecret) ? [] : [{ name: 'replicate-webhook-secret', value: replicateWebhookSecret }],
       empty(openAiApiKey) ? [] : [{ name: 'openai-api-key', value: openAiApiKey }],
+      empty(googleGenerativeAiApiKey) ? [] : [{ name: 'google-generative-ai-api-key', value: googleGenerativeAiApiKey }],
+      empty(xaiApiKey) ? [] : [{ name: 'xai-api-key', value: xaiApiKey }],
+      empty(aiGatewayApiKey) ? [] : [{ name: 'ai-gateway-api-key', value: aiGatewayApiKey }],
+      map(items(providerInstanceKeys), entry => {
+        name: 'provider-${toLower(replace(entry.key, '_', '-'))}-api-key'
+        value: entry.value
+      }),
       [
         {
           name: 'outbound-webhook-secret'
@@ -481,6 +519,7 @@ module api 'app/api.bicep' = {
     soraJobsDeployment: soraJobsDeployment
     soraVideosDeployment: soraVideosDeployment
     openAiBaseUrl: openAiBaseUrl
+    providerInstanceSettings: providerInstanceSettings
     videoContainerName: videoContainerName
     dtsEndpoint: useDts ? dts!.outputs.endpoint : ''
     keyVaultUri: keyVault.outputs.uri

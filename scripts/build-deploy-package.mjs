@@ -17,6 +17,10 @@
 //                 Azure): V8 then neither parses nor compiles what app start-up runs.
 //   index.js      `main`: runs app.js as a CommonJS module with that cache. V8 rejects a cache
 //                 from another V8 version or flags; the app then compiles as without it.
+//   node_modules/@ai-sdk/<name>/  each AI SDK provider package the `ai-sdk` kind loads on first
+//                 use (src/providers/ai-sdk/packages.ts), bundled on its own (ESM, minified):
+//                 kept out of app.js, so the worker neither parses nor runs it at cold start
+//                 unless an instance uses it.
 //   package.json  name, version, `main: index.js`; no dependencies (nothing left to install)
 //   host.json     the repository's, unchanged
 // and nothing else: no node_modules, no sources, no tests, no emulators, no settings files.
@@ -41,8 +45,18 @@ import { galleryFiles } from './gallery-files.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-/** Modules the bundle must not contain: the worker provides them at run time. */
-export const external = ['@azure/functions-core'];
+/** Packages the app imports only on first use (a dynamic import), each bundled on its own. */
+export const lazyPackages = [
+  '@ai-sdk/google',
+  '@ai-sdk/xai',
+  '@ai-sdk/gateway',
+  '@ai-sdk/fal',
+  '@ai-sdk/replicate',
+];
+
+/** Modules the bundle must not contain: the worker provides them at run time, or they are
+ * bundled beside it (lazyPackages). */
+export const external = ['@azure/functions-core', ...lazyPackages];
 
 /**
  * zod re-exports every translation of its error messages (`z.locales`, ~370 KB of the bundle,
@@ -121,6 +135,33 @@ const result = await build({
   metafile: true,
   plugins: [zodEnglishOnly],
 });
+
+// Each lazily loaded package as its own ES module bundle, where import('<name>') from app.js
+// finds it (node_modules beside it), with a package.json that names it.
+for (const name of lazyPackages) {
+  const dir = path.join(outDir, 'node_modules', ...name.split('/'));
+  await build({
+    absWorkingDir: root,
+    stdin: { contents: `export * from '${name}';\n`, resolveDir: root, loader: 'js' },
+    outfile: path.join(dir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: values.minify,
+    keepNames: true,
+    // For a CommonJS dependency's require() of a built-in, inside an ES module.
+    banner: {
+      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+    },
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    `${JSON.stringify({ name, private: true, type: 'module', main: 'index.mjs', exports: './index.mjs' }, null, 2)}\n`,
+  );
+}
 
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 writeFileSync(

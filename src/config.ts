@@ -3,8 +3,34 @@
 // video request. Secrets (the API key, connection strings) never appear in that message.
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import {
+  configuredInstanceNames,
+  readProviderInstances,
+  SHORTHANDS,
+  type ProviderInstance,
+} from './provider-instances.js';
 
-/** Every setting the app reads (besides the old names in settingAliases). infra/ and
+/** Each provider instance's admission settings (docs: README "Limits and budgets"): they
+ * override the vendor's published limits (src/admission/limits.ts) for that instance. */
+function admissionSettingNames<P extends string>(prefix: P) {
+  return [
+    `${prefix}_MAX_RUNNING_JOBS`,
+    `${prefix}_CREATES_PER_MINUTE`,
+    `${prefix}_CREATE_BURST`,
+    `${prefix}_DAILY_BUDGET_USD`,
+  ] as const;
+}
+
+/** The settings prefix of each provider instance's own settings. */
+export const providerSettingPrefix = {
+  'azure-openai': 'AZURE_OPENAI',
+  openai: 'OPENAI',
+  fal: 'FAL',
+  replicate: 'REPLICATE',
+} as const;
+
+/** Every fixed-name setting the app reads (besides the old names in settingAliases, and the
+ * provider instances' VIDEO_PROVIDERS__<name>__<FIELD> settings: provider-instances.ts). infra/ and
  * local.settings.sample.json are checked against this list (test/infra/consistency.test.ts). */
 export const settingNames = [
   'DEFAULT_PROVIDER',
@@ -21,6 +47,7 @@ export const settingNames = [
   'POLL_MAX_SECONDS',
   'SAS_TTL_MINUTES',
   'PROVIDER_REQUEST_TIMEOUT_SECONDS',
+  'CALLBACK_TIMEOUT_SECONDS',
   'OPENAI_API_KEY',
   'OPENAI_BASE_URL',
   'FAL_KEY',
@@ -29,18 +56,38 @@ export const settingNames = [
   'REPLICATE_API_TOKEN',
   'REPLICATE_BASE_URL',
   'REPLICATE_WEBHOOK_SECRET',
+  'GOOGLE_GENERATIVE_AI_API_KEY',
+  'XAI_API_KEY',
+  'AI_GATEWAY_API_KEY',
   'PUBLIC_BASE_URL',
   'OUTBOUND_WEBHOOK_SECRET',
   'IDEMPOTENCY_KEY_SECRET',
   'ALLOW_LOCAL_CALLBACKS',
+  ...admissionSettingNames('AZURE_OPENAI'),
+  ...admissionSettingNames('OPENAI'),
+  ...admissionSettingNames('FAL'),
+  ...admissionSettingNames('REPLICATE'),
 ] as const;
 
-/** The provider instances the app can be configured with, in default order: the first one
- * configured is the default unless DEFAULT_PROVIDER names another. */
+/** The provider instances today's flat settings configure (one per hand-written kind), in
+ * default order: the first instance configured is the default unless DEFAULT_PROVIDER names
+ * another. Any other instance is configured in the VIDEO_PROVIDERS__<name>__<FIELD> form. */
 export const providerNames = ['azure-openai', 'openai', 'fal', 'replicate'] as const;
 export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
+
+/** One admission setting as given: a positive number, 'unlimited' (lifts a vendor's limit), or
+ * unset (the vendor's published limit, or none). */
+export type LimitSetting = number | 'unlimited' | undefined;
+
+/** A provider instance's admission settings (each overrides the vendor's default). */
+export interface AdmissionOverrides {
+  maxRunningJobs: LimitSetting;
+  createsPerMinute: LimitSetting;
+  createBurst: LimitSetting;
+  dailyBudgetUsd: LimitSetting;
+}
 
 /** Old names still read for one release, each for the setting it was renamed to (the README
  * says so). Set alone, the old name counts as the new; set both to the same value, or set
@@ -53,50 +100,21 @@ export const settingAliases = {
 export type VideoStorageConnection =
   { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; blobServiceUri: string };
 
-/** An Azure OpenAI resource's Sora deployments: an api-key, or else the managed identity. */
-export interface AzureOpenAiSettings {
-  /** `https://<resource>.openai.azure.com` (no /openai suffix). */
-  endpoint: string;
-  apiKey?: string;
-  managedIdentityClientId?: string;
-  jobsDeployment: string;
-  videosDeployment: string;
-}
-
-export interface OpenAiVideosSettings {
-  /** e.g. https://api.openai.com/v1 */
-  baseUrl: string;
-  apiKey: string;
-}
-
-export interface FalSettings {
-  /** https://queue.fal.run, or the emulator's /fal. */
-  queueUrl: string;
-  apiKey: string;
-  /** fal's public webhook keys (the app always sets one); absent: no webhooks are verified or registered. */
-  jwksUrl?: string;
-}
-
-export interface ReplicateSettings {
-  /** https://api.replicate.com/v1, or the emulator's /replicate/v1. */
-  baseUrl: string;
-  apiToken: string;
-  /** `whsec_…`; absent: fetched from GET /webhooks/default/secret when the first webhook arrives. */
-  webhookSecret?: string;
-}
-
-/** Each provider's settings, the one definition every adapter takes; a provider is configured
- * when its key (or, for Azure OpenAI, its endpoint) is set. */
-export interface ProviderSettings {
-  'azure-openai'?: AzureOpenAiSettings;
-  openai?: OpenAiVideosSettings;
-  fal?: FalSettings;
-  replicate?: ReplicateSettings;
-}
+export type {
+  AiSdkPackage,
+  AiSdkSettings,
+  AzureOpenAiSettings,
+  FalSettings,
+  OpenAiVideosSettings,
+  ProviderInstance,
+  ReplicateSettings,
+} from './provider-instances.js';
 
 export interface AppConfig {
-  providers: ProviderSettings;
-  defaultProvider: ProviderName;
+  /** Every configured provider instance, in default order. */
+  providers: ProviderInstance[];
+  /** The instance a request without `provider` goes to. */
+  defaultProvider: string;
   /** The app's public base URL (no trailing slash), when set: status and callback URLs use it. */
   publicBaseUrl?: string;
   /** The user-assigned managed identity (Azure): storage and keyless Azure OpenAI use it. */
@@ -107,10 +125,14 @@ export interface AppConfig {
   poll: { minSeconds: number; maxSeconds: number };
   sasTtlMinutes: number;
   requestTimeoutSeconds: number;
+  /** The hard deadline of one delivery attempt to a caller's callbackUrl (at most 30 s). */
+  callbackTimeoutSeconds: number;
   outboundWebhookSecret?: string;
   idempotencyKeySecret?: string;
   /** Local development: a callbackUrl may be plain http to loopback. */
   allowLocalCallbacks: boolean;
+  /** Each provider instance's admission settings, by instance name. */
+  admission: Record<ProviderName, AdmissionOverrides>;
 }
 
 const optionalText = z
@@ -132,31 +154,73 @@ const positiveNumber = (fallback: number) =>
       }
       return parsed;
     });
-const httpUrl = z
-  .string({ error: 'is required' })
-  .trim()
-  .min(1, 'is required')
-  .refine(
-    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
-    'must be an http(s) URL',
-  );
+/** A limit: a positive number or (where `unlimited`) 'unlimited'; blank is unset. Whole numbers where `whole`. */
+const limitSetting = (whole: boolean, unlimited = true) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): LimitSetting => {
+      if (!value) return undefined;
+      if (unlimited && value.toLowerCase() === 'unlimited') return 'unlimited';
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed <= 0 || (whole && !Number.isInteger(parsed))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a positive ${whole ? 'whole ' : ''}number${unlimited ? ' or "unlimited"' : ''}, got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+const admissionSchemas = (prefix: string) => ({
+  [`${prefix}_MAX_RUNNING_JOBS`]: limitSetting(true),
+  [`${prefix}_CREATES_PER_MINUTE`]: limitSetting(false),
+  [`${prefix}_CREATE_BURST`]: limitSetting(true, false),
+  [`${prefix}_DAILY_BUDGET_USD`]: limitSetting(false),
+});
 
 const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
   'must be an http(s) URL',
 );
+/** Key material: at least 32 bytes that are not an obvious pattern. A secret cannot be proven
+ * random; a short or repetitive one can be proven weak. */
+const MIN_SECRET_BYTES = 32;
+function weakSecret(bytes: Buffer): string | undefined {
+  if (bytes.length < MIN_SECRET_BYTES) return `must be at least ${MIN_SECRET_BYTES} random bytes`;
+  if (new Set(bytes).size < 12) return `must be ${MIN_SECRET_BYTES} random bytes, not a repeated pattern`;
+  return undefined;
+}
+const whsecSecret = optionalText.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  if (!/^whsec_[A-Za-z0-9+/=]+$/.test(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a whsec_… secret' });
+    return;
+  }
+  const problem = weakSecret(Buffer.from(value.slice('whsec_'.length), 'base64'));
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (after whsec_, base64)` });
+});
+const plainSecret = optionalText.superRefine((value, ctx) => {
+  const problem = value === undefined ? undefined : weakSecret(Buffer.from(value, 'utf8'));
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The secrets local.settings.sample.json ships with: public, so refused on Azure. */
+export const sampleSecrets = {
+  OUTBOUND_WEBHOOK_SECRET: 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1vdXRib3VuZC1zaWduaW5nLXNlY3JldA==',
+  IDEMPOTENCY_KEY_SECRET: 'local-development-only-idempotency-key-secret',
+} as const satisfies Partial<Record<SettingName, string>>;
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 const settingsSchema = z.object({
-  DEFAULT_PROVIDER: optionalText.refine(
-    (value) => value === undefined || (providerNames as readonly string[]).includes(value),
-    `must be one of ${providerNames.join(', ')}`,
-  ),
-  AZURE_OPENAI_ENDPOINT: optionalHttpUrl,
+  // The provider instances' flat settings are validated per instance (provider-instances.ts).
+  DEFAULT_PROVIDER: optionalText,
+  AZURE_OPENAI_ENDPOINT: optionalText,
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_CLIENT_ID: optionalText,
-  SORA_JOBS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora'),
-  SORA_VIDEOS_DEPLOYMENT: optionalText.transform((v) => v ?? 'sora-2'),
+  SORA_JOBS_DEPLOYMENT: optionalText,
+  SORA_VIDEOS_DEPLOYMENT: optionalText,
   VIDEO_STORAGE: optionalText,
   VIDEO_STORAGE__blobServiceUri: optionalHttpUrl,
   VIDEO_CONTAINER: optionalText
@@ -171,45 +235,59 @@ const settingsSchema = z.object({
   POLL_MAX_SECONDS: positiveNumber(30),
   SAS_TTL_MINUTES: positiveNumber(60),
   PROVIDER_REQUEST_TIMEOUT_SECONDS: positiveNumber(30),
+  // Standard Webhooks suggests 15-30 s an attempt; longer would let receivers hold delivery slots.
+  CALLBACK_TIMEOUT_SECONDS: positiveNumber(15).refine((value) => value <= 30, 'must be at most 30'),
   OPENAI_API_KEY: optionalText,
-  OPENAI_BASE_URL: optionalHttpUrl,
+  OPENAI_BASE_URL: optionalText,
   FAL_KEY: optionalText,
-  FAL_QUEUE_URL: optionalHttpUrl,
-  FAL_JWKS_URL: optionalHttpUrl,
+  FAL_QUEUE_URL: optionalText,
+  FAL_JWKS_URL: optionalText,
   REPLICATE_API_TOKEN: optionalText,
-  REPLICATE_BASE_URL: optionalHttpUrl,
+  REPLICATE_BASE_URL: optionalText,
+  // Checked here too, so a bad value is reported even without REPLICATE_API_TOKEN.
   REPLICATE_WEBHOOK_SECRET: optionalText.refine(
     (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
     'must be a whsec_… secret',
   ),
+  GOOGLE_GENERATIVE_AI_API_KEY: optionalText,
+  XAI_API_KEY: optionalText,
+  AI_GATEWAY_API_KEY: optionalText,
   PUBLIC_BASE_URL: optionalHttpUrl,
-  OUTBOUND_WEBHOOK_SECRET: optionalText.refine(
-    (value) => value === undefined || /^whsec_[A-Za-z0-9+/=]+$/.test(value),
-    'must be a whsec_… secret',
-  ),
-  IDEMPOTENCY_KEY_SECRET: optionalText,
+  OUTBOUND_WEBHOOK_SECRET: whsecSecret,
+  IDEMPOTENCY_KEY_SECRET: plainSecret,
   ALLOW_LOCAL_CALLBACKS: optionalText.refine(
     (value) => value === undefined || /^(true|false)$/i.test(value),
     'must be true or false',
   ),
+  ...Object.values(providerSettingPrefix).reduce(
+    (all, prefix) => ({ ...all, ...admissionSchemas(prefix) }),
+    {} as Record<string, ReturnType<typeof limitSetting>>,
+  ),
 });
 
-/** Which providers the raw settings configure, in default order. */
-function configuredProviders(raw: Readonly<Record<string, string | undefined>>): ProviderName[] {
-  const has = (name: string) => Boolean(raw[name]?.trim());
-  const configured: Record<ProviderName, boolean> = {
-    'azure-openai': has('AZURE_OPENAI_ENDPOINT'),
-    openai: has('OPENAI_API_KEY'),
-    fal: has('FAL_KEY'),
-    replicate: has('REPLICATE_API_TOKEN'),
-  };
-  return providerNames.filter((name) => configured[name]);
+/** App Service (and so Functions on Azure) sets these on every instance; never set locally. */
+export const azureMarkers = ['WEBSITE_SITE_NAME', 'WEBSITE_INSTANCE_ID'] as const;
+
+/** Whether the app runs on Azure: local-development allowances are refused there. */
+export function runsOnAzure(env: Readonly<Record<string, string | undefined>>): boolean {
+  return azureMarkers.some((name) => Boolean(env[name]?.trim()));
 }
 
 /** Rules across settings. Checked on the raw values so they are reported even when
  * another setting is invalid (zod skips refinements of an object that failed). */
-function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>): string[] {
+function crossSettingProblems(
+  raw: Readonly<Record<string, string | undefined>>,
+  configured: readonly string[],
+  onAzure: boolean,
+): string[] {
   const problems: string[] = [];
+  if (onAzure && raw.ALLOW_LOCAL_CALLBACKS?.trim().toLowerCase() === 'true')
+    problems.push('ALLOW_LOCAL_CALLBACKS is for local development only: it must not be true on Azure');
+  for (const [name, sample] of Object.entries(sampleSecrets))
+    if (onAzure && raw[name]?.trim() === sample)
+      problems.push(
+        `${name} is the public sample value (local.settings.sample.json): set a secret of your own on Azure`,
+      );
   if (!raw.VIDEO_STORAGE?.trim() && !raw.VIDEO_STORAGE__blobServiceUri?.trim()) {
     problems.push(
       'VIDEO_STORAGE is required (a connection string), or set VIDEO_STORAGE__blobServiceUri for identity-based access',
@@ -219,21 +297,17 @@ function crossSettingProblems(raw: Readonly<Record<string, string | undefined>>)
   const max = Number(raw.POLL_MAX_SECONDS?.trim() || 30);
   if (min > 0 && max > 0 && min > max)
     problems.push(`POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS (${max})`);
-  const configured = configuredProviders(raw);
   if (configured.length === 0) {
     problems.push(
-      'no video provider is configured: set FAL_KEY, REPLICATE_API_TOKEN, OPENAI_API_KEY or AZURE_OPENAI_ENDPOINT',
+      'no video provider is configured: set FAL_KEY, REPLICATE_API_TOKEN, OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, GOOGLE_GENERATIVE_AI_API_KEY, XAI_API_KEY or AI_GATEWAY_API_KEY, or VIDEO_PROVIDERS__<name>__KIND with its fields',
     );
   }
-  const wanted = raw.DEFAULT_PROVIDER?.trim();
-  if (
-    wanted &&
-    configured.length > 0 &&
-    (providerNames as readonly string[]).includes(wanted) &&
-    !configured.includes(wanted as ProviderName)
-  ) {
+  const wanted = raw.DEFAULT_PROVIDER?.trim().toLowerCase();
+  if (wanted && configured.length > 0 && !configured.includes(wanted)) {
     problems.push(
-      `DEFAULT_PROVIDER names ${wanted}, which is not configured (configured: ${configured.join(', ')})`,
+      SHORTHANDS.some((shorthand) => shorthand.name === wanted)
+        ? `DEFAULT_PROVIDER names ${wanted}, which is not configured (configured: ${configured.join(', ')})`
+        : `DEFAULT_PROVIDER must be one of ${configured.join(', ')}`,
     );
   }
   return problems;
@@ -274,49 +348,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const nameOf = (key: PropertyKey | undefined) =>
     key === undefined ? 'settings' : (shownAs[String(key)] ?? String(key));
   // Messages name the setting and the rule, never the value of a secret.
+  const { instances, problems: instanceProblems } = readProviderInstances(
+    { ...env, ...picked },
+    picked.AZURE_CLIENT_ID?.trim() || undefined,
+  );
+  const configured = instances.map((instance) => instance.name);
   const problems = [
     ...(result.success
       ? []
       : result.error.issues.map((issue) => `${nameOf(issue.path[0])} ${issue.message}`)),
     ...aliasProblems,
-    ...crossSettingProblems(picked),
+    ...instanceProblems,
+    // Every instance the settings name, valid or not: its own problems are reported above.
+    ...crossSettingProblems(picked, configuredInstanceNames({ ...env, ...picked }), runsOnAzure(env)),
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;
-  const providers: ProviderSettings = {};
-  if (s.AZURE_OPENAI_ENDPOINT) {
-    providers['azure-openai'] = {
-      endpoint: withoutTrailingSlash(s.AZURE_OPENAI_ENDPOINT),
-      apiKey: s.AZURE_OPENAI_API_KEY,
-      managedIdentityClientId: s.AZURE_CLIENT_ID,
-      jobsDeployment: s.SORA_JOBS_DEPLOYMENT,
-      videosDeployment: s.SORA_VIDEOS_DEPLOYMENT,
-    };
-  }
-  if (s.OPENAI_API_KEY)
-    providers.openai = {
-      baseUrl: withoutTrailingSlash(s.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'),
-      apiKey: s.OPENAI_API_KEY,
-    };
-  if (s.FAL_KEY) {
-    providers.fal = {
-      queueUrl: withoutTrailingSlash(s.FAL_QUEUE_URL ?? 'https://queue.fal.run'),
-      apiKey: s.FAL_KEY,
-      // fal's docs name the alpha host, and rest.fal.ai is also in use
-      // (docs/providers/fal.md#webhooks): hence a setting.
-      jwksUrl: s.FAL_JWKS_URL ?? 'https://rest.alpha.fal.ai/.well-known/jwks.json',
-    };
-  }
-  if (s.REPLICATE_API_TOKEN) {
-    providers.replicate = {
-      baseUrl: withoutTrailingSlash(s.REPLICATE_BASE_URL ?? 'https://api.replicate.com/v1'),
-      apiToken: s.REPLICATE_API_TOKEN,
-      webhookSecret: s.REPLICATE_WEBHOOK_SECRET,
-    };
-  }
   return {
-    providers,
-    defaultProvider: (s.DEFAULT_PROVIDER as ProviderName | undefined) ?? configuredProviders(picked)[0],
+    providers: instances,
+    defaultProvider: s.DEFAULT_PROVIDER?.toLowerCase() ?? configured[0],
     publicBaseUrl: s.PUBLIC_BASE_URL ? withoutTrailingSlash(s.PUBLIC_BASE_URL) : undefined,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     outboundWebhookSecret: s.OUTBOUND_WEBHOOK_SECRET,
@@ -331,5 +381,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     poll: { minSeconds: s.POLL_MIN_SECONDS, maxSeconds: s.POLL_MAX_SECONDS },
     sasTtlMinutes: s.SAS_TTL_MINUTES,
     requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
+    callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
+    admission: Object.fromEntries(
+      providerNames.map((name) => {
+        const prefix = providerSettingPrefix[name];
+        const read = (suffix: string) => (s as Record<string, LimitSetting>)[`${prefix}_${suffix}`];
+        return [
+          name,
+          {
+            maxRunningJobs: read('MAX_RUNNING_JOBS'),
+            createsPerMinute: read('CREATES_PER_MINUTE'),
+            createBurst: read('CREATE_BURST'),
+            dailyBudgetUsd: read('DAILY_BUDGET_USD'),
+          },
+        ];
+      }),
+    ) as Record<ProviderName, AdmissionOverrides>,
   };
 }

@@ -52,6 +52,18 @@ export class CreateOutcomeUnknownError extends PipelineError {}
 /** A provider's webhook is unsigned, forged, stale or malformed: the receiver answers 401 and does nothing. */
 export class WebhookVerificationError extends PipelineError {}
 
+/** A provider's webhook keys (a signing secret, a JWKS) could not be fetched lately, so no new
+ * fetch is tried before `retryAfterSeconds`: the receiver answers 503 and the provider retries. */
+export class WebhookKeysUnavailableError extends PipelineError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A storage or durable call did not answer within its bound (the HTTP layer answers 503). */
 export class DependencyTimeoutError extends PipelineError {
   constructor(

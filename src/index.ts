@@ -8,9 +8,16 @@ import { createCallbacksApi } from './functions/callbacks-api.js';
 import { createGallery } from './functions/gallery.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createProvidersApi } from './functions/providers-api.js';
+import { createUsageApi } from './functions/usage-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
-import { activityNames, DELIVER_CALLBACK, GENERATE_VIDEO } from './orchestrations/contracts.js';
+import { admissionEntity } from './admission/admission-entity.js';
+import {
+  ADMISSION_ENTITY,
+  activityNames,
+  DELIVER_CALLBACK,
+  GENERATE_VIDEO,
+} from './orchestrations/contracts.js';
 import { deliverCallback } from './orchestrations/deliver-callback.js';
 import { generateVideo } from './orchestrations/generate-video.js';
 
@@ -24,18 +31,28 @@ const api = createVideosApi({
   claims: () => context.claims,
   signer: () => context.signer,
 });
-const providersApi = createProvidersApi({ providers: () => context.providers });
+const providersApi = createProvidersApi({
+  providers: () => context.providers,
+  durations: () => context.durations,
+});
 const videosList = createVideosList({ config: () => context.config, signer: () => context.signer });
-const openApi = createOpenApi({ publicBaseUrl: () => context.config.publicBaseUrl });
+const openApi = createOpenApi({
+  publicBaseUrl: () => context.config.publicBaseUrl,
+  providerNames: () => context.providers.list().map((provider) => provider.name),
+});
 const gallery = createGallery();
+const usageApi = createUsageApi({ config: () => context.config, providers: () => context.providers });
 const callbacksApi = createCallbacksApi({ providers: () => context.providers, claims: () => context.claims });
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
 df.app.orchestration(DELIVER_CALLBACK, deliverCallback);
+df.app.entity(ADMISSION_ENTITY, admissionEntity);
 df.app.activity(activityNames.createVideoJob, { handler: context.activities.createVideoJob });
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
 df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
+df.app.activity(activityNames.readJobDurations, { handler: context.durationActivities.readJobDurations });
+df.app.activity(activityNames.recordJobDuration, { handler: context.durationActivities.recordJobDuration });
 df.app.activity(activityNames.scheduleCallback, {
   extraInputs: [df.input.durableClient()],
   handler: context.callbackActivities.scheduleCallback,
@@ -85,6 +102,13 @@ app.http('videosList', {
   authLevel: 'function',
   extraInputs: [durableClient],
   handler: videosList.listVideos,
+});
+app.http('usage', {
+  route: 'usage',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [durableClient],
+  handler: usageApi.getUsage,
 });
 app.http('openApi', {
   route: 'openapi.json',

@@ -27,6 +27,8 @@ param soraJobsDeployment string
 param soraVideosDeployment string
 @description('OPENAI_BASE_URL; empty = not set (the app defaults to https://api.openai.com/v1).')
 param openAiBaseUrl string = ''
+@description('Plain fields of named provider instances, "<name>__<FIELD>": value.')
+param providerInstanceSettings object = {}
 param videoContainerName string
 @description('Vault URI (https://<name>.vault.azure.net/).')
 param keyVaultUri string
@@ -87,6 +89,14 @@ var openAiAppSettings = empty(openAiEndpoint) ? {} : {
 var openAiBaseUrlSettings = empty(openAiBaseUrl) ? {} : {
   OPENAI_BASE_URL: openAiBaseUrl
 }
+
+// Named provider instances' plain fields: VIDEO_PROVIDERS__<name>__<FIELD> (their keys are
+// Key Vault references, below).
+var providerInstanceAppSettings = toObject(
+  items(providerInstanceSettings),
+  entry => 'VIDEO_PROVIDERS__${entry.key}',
+  entry => string(entry.value)
+)
 
 // Each secret as a Key Vault reference (versionless: the app picks up a new version within a day,
 // or at its next restart), resolved by the platform with keyVaultReferenceIdentity below.
@@ -161,7 +171,14 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
         workspaceResourceId: logAnalyticsWorkspaceId
       }
     ]
-    appSettingsKeyValuePairs: union(appSettings, openAiAppSettings, openAiBaseUrlSettings, keyVaultReferences, dtsAppSettings)
+    appSettingsKeyValuePairs: union(
+      appSettings,
+      openAiAppSettings,
+      openAiBaseUrlSettings,
+      providerInstanceAppSettings,
+      keyVaultReferences,
+      dtsAppSettings
+    )
   }
 }
 

@@ -6,11 +6,15 @@
 // which counts as set. Values are only tested for presence, never printed.
 //
 //   node infra/hooks/check-provider.mjs
+// Replicate's webhook signing secret, given up front: without it the app would fetch it from
+// Replicate when a webhook arrives, with our token, and anyone can POST a webhook.
+const replicateSecretHint =
+  'azd env set REPLICATE_WEBHOOK_SECRET <whsec_… from GET https://api.replicate.com/v1/webhooks/default/secret>';
 const providers = {
   fal: { needs: [['FAL_KEY']], hint: 'azd env set FAL_KEY <your fal key>' },
   replicate: {
-    needs: [['REPLICATE_API_TOKEN']],
-    hint: 'azd env set REPLICATE_API_TOKEN <your Replicate token>',
+    needs: [['REPLICATE_API_TOKEN', 'REPLICATE_WEBHOOK_SECRET']],
+    hint: `azd env set REPLICATE_API_TOKEN <your Replicate token> and ${replicateSecretHint}`,
   },
   openai: {
     needs: [['OPENAI_API_KEY']],
@@ -29,6 +33,14 @@ const providers = {
 const isSet = (name) => (process.env[name] ?? '').trim() !== '';
 const configured = (name) => providers[name].needs.some((all) => all.every(isSet));
 const chosen = (process.env.VIDEO_PROVIDER ?? '').trim();
+
+// Replicate is configured whenever its token is given (default provider or not).
+if (isSet('REPLICATE_API_TOKEN') && !isSet('REPLICATE_WEBHOOK_SECRET')) {
+  console.error(
+    `check-provider: REPLICATE_API_TOKEN is set, so Replicate's webhook signing secret is required. Run: ${replicateSecretHint}`,
+  );
+  process.exit(1);
+}
 
 if (chosen === '') {
   // azd asks for videoProvider during provisioning; at least one provider must be usable.

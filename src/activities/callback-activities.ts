@@ -21,9 +21,16 @@ export interface CallbackActivityDeps {
   signer: ReadUrlSigner;
   containerName: string;
   retry: DeliverCallbackInput['retry'];
-  /** Per delivery attempt (Standard Webhooks suggests 15-30 s). */
+  /** Per delivery attempt, a hard deadline (Standard Webhooks suggests 15-30 s; at most 30 s). */
   timeoutMs?: number;
+  /** Deliveries this process makes at once. The host runs every activity in one pool of slots
+   * (host.json maxConcurrentActivityFunctions, 8): callers' receivers may hold at most these,
+   * never the slots the pipeline's own activities need. */
+  maxConcurrentDeliveries?: number;
 }
+
+/** Two of the host's eight activity slots at most, each for at most one deadline. */
+export const MAX_CONCURRENT_DELIVERIES = 2;
 
 const RUNTIME_STATUS: Record<CallbackEvent['type'], string> = {
   'video.completed': 'Completed',
@@ -52,6 +59,9 @@ export async function startCallbackDelivery(
 }
 
 export function createCallbackActivities(deps: CallbackActivityDeps) {
+  let inFlight = 0;
+  const budget = deps.maxConcurrentDeliveries ?? MAX_CONCURRENT_DELIVERIES;
+
   async function scheduleCallback(
     event: CallbackEvent,
     context: InvocationContext,
@@ -73,6 +83,24 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
         retryable: false,
         error: 'no callbackUrl, or no OUTBOUND_WEBHOOK_SECRET to sign with',
       };
+    // Over budget: answer at once (the slot is free again in milliseconds); the delivery
+    // orchestration waits on a durable timer and asks again, without spending an attempt.
+    if (inFlight >= budget)
+      return {
+        delivered: false,
+        retryable: true,
+        deferred: true,
+        error: `${budget} deliveries already in flight; not attempted`,
+      };
+    inFlight++;
+    try {
+      return await deliver(event, url, deps.secret);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function deliver(event: CallbackEvent, url: string, secret: string): Promise<DeliveryResult> {
     const view = toVideoStatus({
       instanceId: event.instanceId,
       runtimeStatus: RUNTIME_STATUS[event.type],
@@ -86,7 +114,7 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
     return sendSignedEvent({
       url,
       body,
-      secret: deps.secret,
+      secret,
       messageId: `msg_${event.instanceId}_${event.type.replace('.', '_')}`,
       policy: { allowLoopback: deps.allowLoopback },
       timeoutMs: deps.timeoutMs ?? 15_000,

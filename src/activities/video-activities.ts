@@ -87,6 +87,9 @@ export function toJobSummary(job: ProviderJob): JobSummary {
     queuePosition: job.queuePosition,
     failure: job.failure,
     createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    runSeconds: job.runSeconds,
     outputIds: job.outputs.map((output) => output.id),
   };
 }

@@ -1,10 +1,13 @@
 // Is a caller's callbackUrl safe to POST to? Checked when the request is accepted and again
 // right before each delivery (DNS can change in between). The app must never become a proxy
 // into its own network (SSRF): https only, no credentials, the default port, and every address
-// the host name resolves to public. Locally, ALLOW_LOCAL_CALLBACKS lets plain http reach
-// loopback (a receiver on this machine), and nothing else private.
-import { BlockList, isIP } from 'node:net';
+// the host name resolves to global unicast (src/net/address-rule.ts). Locally, ALLOW_LOCAL_CALLBACKS lets plain http reach
+// loopback (a receiver on this machine, any port), and nothing else: never http elsewhere.
+import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { addressProblem, isLoopbackAddress } from '../net/address-rule.js';
+
+export { addressProblem };
 
 export type Lookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
 
@@ -16,56 +19,8 @@ export interface CallbackUrlPolicy {
   /** Local development: http://127.0.0.1:… and other loopback addresses are allowed. */
   allowLoopback: boolean;
   lookup?: Lookup;
-}
-
-/** Ranges no callback may reach: private, link-local (cloud metadata lives at 169.254.169.254),
- * unique-local, carrier-grade NAT, "this network", multicast and reserved; loopback separately. */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  blocked.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['::', 128],
-  ['64:ff9b::', 96],
-  ['2001:db8::', 32],
-] as const)
-  blocked.addSubnet(net, prefix, 'ipv6');
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/** An IPv6 address that carries an IPv4 one (::ffff:a.b.c.d, in either notation), as that IPv4 address. */
-function embeddedIPv4(address: string): string | undefined {
-  const mapped = /^::ffff:(?:0:)?(.+)$/i.exec(address)?.[1];
-  if (!mapped) return undefined;
-  if (isIP(mapped) === 4) return mapped;
-  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(mapped);
-  if (!hex) return undefined;
-  const [high, low] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
-}
-
-/** Why this address may not be called back, or undefined when it may. */
-export function addressProblem(address: string, allowLoopback: boolean): string | undefined {
-  const v4 = isIP(address) === 4 ? address : embeddedIPv4(address);
-  const [ip, type] = v4 ? [v4, 'ipv4' as const] : [address, 'ipv6' as const];
-  if (isIP(ip) === 0) return `${address} is not an IP address`;
-  if (loopback.check(ip, type)) return allowLoopback ? undefined : `${address} is a loopback address`;
-  if (blocked.check(ip, type)) return `${address} is in a private, link-local or reserved range`;
-  return undefined;
+  /** Callers' URLs: 2048 (the default); a provider's signed output URLs may be longer. */
+  maxLength?: number;
 }
 
 /** Checks what the URL itself says (no DNS): for request validation. */
@@ -76,7 +31,8 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
   } catch {
     return 'must be an absolute URL';
   }
-  if (raw.length > 2048) return 'must be at most 2048 characters';
+  const maxLength = policy.maxLength ?? 2048;
+  if (raw.length > maxLength) return `must be at most ${maxLength} characters`;
   const local = policy.allowLoopback && url.protocol === 'http:';
   if (url.protocol !== 'https:' && !local)
     return policy.allowLoopback
@@ -87,6 +43,7 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
   if (url.port !== '' && !local) return 'must use the default https port';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
+    if (local && !isLoopbackAddress(host)) return 'may be plain http only to a loopback address';
     const problem = addressProblem(host, policy.allowLoopback);
     if (problem) return `must reach a public address: ${problem}`;
   } else if (local && !/^localhost$/i.test(host)) {
@@ -118,7 +75,10 @@ export async function callbackUrlProblem(
     clearTimeout(timer);
   }
   if (addresses.length === 0) return `must name a host that resolves (${host} does not)`;
+  const local = policy.allowLoopback && new URL(raw).protocol === 'http:';
   for (const { address } of addresses) {
+    if (local && !isLoopbackAddress(address))
+      return `may be plain http only to a loopback address: ${host} resolves to ${address}`;
     const problem = addressProblem(address, policy.allowLoopback);
     if (problem) return `must reach a public address: ${host} resolves to ${problem}`;
   }

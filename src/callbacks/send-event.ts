@@ -3,12 +3,11 @@
 // and connecting only to addresses the callback-URL rules allow: the check runs again inside the
 // connection's own DNS lookup, so a name that resolves to a public address when checked and to a
 // private one when connecting (DNS rebinding) is refused too.
-import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { addressProblem, callbackUrlProblem, type CallbackUrlPolicy } from './callback-url.js';
+import { guardedLookup } from '../net/address-rule.js';
+import { callbackUrlProblem, type CallbackUrlPolicy } from './callback-url.js';
 
 export interface DeliveryResult {
   delivered: boolean;
@@ -17,6 +16,8 @@ export interface DeliveryResult {
   /** Worth trying again later: 5xx, 429, a timeout or a network error; not 4xx, 3xx or an unsafe URL. */
   retryable: boolean;
   error?: string;
+  /** Not attempted: the deliveries' own concurrency budget was full. Try again soon; this is no attempt. */
+  deferred?: boolean;
 }
 
 export interface SignedEvent {
@@ -26,31 +27,40 @@ export interface SignedEvent {
   body: string;
   secret: string;
   policy: CallbackUrlPolicy;
+  /** The attempt's hard deadline: DNS, connect, TLS, sending and the answer's headers. */
   timeoutMs: number;
 }
 
-/** dns.lookup, refusing any address the callback rules do not allow. */
-function guardedLookup(allowLoopback: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 0);
-      const list = addresses as unknown as Array<{ address: string; family: number }>;
-      const bad = list.map((entry) => addressProblem(entry.address, allowLoopback)).find(Boolean);
-      if (bad)
-        return callback(
-          Object.assign(new Error(`refused to connect: ${bad}`), { code: 'EUNSAFEADDRESS' }),
-          '',
-          0,
-        );
-      if (options.all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      callback(null, list[0].address, list[0].family);
-    });
-  };
-}
+/** Standard Webhooks suggests 15-30 s per attempt; no attempt may take longer than this. */
+export const MAX_DELIVERY_TIMEOUT_MS = 30_000;
 
 export async function sendSignedEvent(event: SignedEvent): Promise<DeliveryResult> {
-  const unsafe = await callbackUrlProblem(event.url, event.policy);
-  if (unsafe) return { delivered: false, retryable: false, error: `callbackUrl ${unsafe}` };
+  const timeoutMs = Math.min(event.timeoutMs, MAX_DELIVERY_TIMEOUT_MS);
+  // One deadline for the whole attempt, from the address check to the answer's headers: a
+  // receiver that trickles its answer byte by byte never resets it (an idle timeout would).
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    timeoutMs,
+  );
+  try {
+    const unsafe = await Promise.race([
+      callbackUrlProblem(event.url, event.policy),
+      new Promise<never>((_, reject) =>
+        deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason)),
+      ),
+    ]);
+    if (unsafe) return { delivered: false, retryable: false, error: `callbackUrl ${unsafe}` };
+    return await post(event, deadline.signal);
+  } catch (error) {
+    return { delivered: false, retryable: true, error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One POST; resolves at the answer's status line and headers, reading nothing after them. */
+function post(event: SignedEvent, signal: AbortSignal): Promise<DeliveryResult> {
   const url = new URL(event.url);
   // The signature covers the timestamp: sign and stamp from the same instant.
   const at = new Date();
@@ -71,11 +81,14 @@ export async function sendSignedEvent(event: SignedEvent): Promise<DeliveryResul
         method: 'POST',
         headers,
         lookup: guardedLookup(event.policy.allowLoopback),
-        timeout: event.timeoutMs,
+        // A socket of its own, closed with the answer: nothing is kept for the receiver.
+        agent: false,
+        signal,
       },
       (response) => {
-        response.resume();
+        // The status is all we need: the body is never read, and the connection is closed.
         const status = response.statusCode ?? 0;
+        response.destroy();
         if (status >= 200 && status < 300) return resolve({ delivered: true, status, retryable: false });
         // Standard Webhooks: a 3xx is a failure (redirects are not followed); 429 and 5xx may pass.
         resolve({
@@ -86,13 +99,13 @@ export async function sendSignedEvent(event: SignedEvent): Promise<DeliveryResul
         });
       },
     );
-    request.on('timeout', () =>
-      request.destroy(
-        Object.assign(new Error(`no answer within ${event.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
-      ),
-    );
     request.on('error', (error: NodeJS.ErrnoException) => {
-      resolve({ delivered: false, retryable: error.code !== 'EUNSAFEADDRESS', error: error.message });
+      const timedOut = signal.aborted;
+      resolve({
+        delivered: false,
+        retryable: error.code !== 'EUNSAFEADDRESS',
+        error: timedOut ? (signal.reason as Error).message : error.message,
+      });
     });
     request.end(event.body);
   });

@@ -37,6 +37,16 @@ export const videoListSchema = z.object({
     ),
 });
 
+/** What the app learned of one kind of job of a model, once enough of them finished. */
+export const learnedDurationSchema = z.object({
+  size: z.string(),
+  seconds: z.number().int(),
+  variants: z.number().int().min(1),
+  samples: z.number().int().min(1).describe('Finished jobs the figures come from (the newest kept).'),
+  medianSeconds: z.number().describe('Half of these jobs took at most this long.'),
+  p90Seconds: z.number().describe('Nine in ten took at most this long.'),
+});
+
 export const modelViewSchema = z.object({
   id: z.string(),
   seconds: z.array(z.number().int()).describe('Clip lengths the model accepts.'),
@@ -47,6 +57,12 @@ export const modelViewSchema = z.object({
   imageInput: z.boolean(),
   audio: z.boolean(),
   options: z.boolean().describe("Whether the model's other inputs may be passed in `options`."),
+  learned: z
+    .array(learnedDurationSchema)
+    .optional()
+    .describe(
+      "How long this model's jobs took here, per size, seconds and variants, measured by the provider's own times (the queue apart where it says); present once enough jobs of a kind finished. Polling is paced by them; an ETA for callers.",
+    ),
 });
 
 export const providerViewSchema = z.object({
@@ -80,12 +96,26 @@ export const problemSchema = z.object({
   status: z.number().int().min(400).max(599),
   detail: z.string(),
   errors: z.array(fieldProblemSchema).optional().describe('One entry per bad field.'),
+  budgetUsd: z.number().optional().describe("A daily budget refusal: the provider's daily budget in USD."),
+  spentUsd: z
+    .number()
+    .optional()
+    .describe("A daily budget refusal: what today's requests are estimated to cost."),
+  estimatedUsd: z.number().optional().describe("A daily budget refusal: this request's estimate."),
+  resetAt: z.iso
+    .datetime({ offset: false })
+    .optional()
+    .describe('A daily budget refusal: when the budget resets (the next UTC midnight).'),
 });
+
+/** The problem type of a request refused for its provider's daily budget. */
+export const DAILY_BUDGET_PROBLEM = 'urn:durable-video:problem:daily-budget-exceeded';
 
 export type Accepted = z.infer<typeof acceptedSchema>;
 export type Cancelled = z.infer<typeof cancelledSchema>;
 export type VideoList = z.infer<typeof videoListSchema>;
 export type ProviderView = z.infer<typeof providerViewSchema>;
+export type LearnedDuration = z.infer<typeof learnedDurationSchema>;
 export type Problem = z.infer<typeof problemSchema>;
 export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 
@@ -112,3 +142,36 @@ export const listQuerySchema = z.object({
     .describe('From the previous page; opaque.'),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** One provider on one UTC day (GET /api/usage). */
+export const usageDaySchema = z.object({
+  day: z.string().describe('The UTC day, YYYY-MM-DD (of admission).'),
+  provider: z.string(),
+  requests: z.number().int().min(0).describe('Requests admitted to the provider that day.'),
+  upstreamJobs: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Creates the line let go (one job each, unless refused for good).'),
+  secondsDelivered: z
+    .number()
+    .min(0)
+    .describe('Seconds of video: as asked while running, as stored once completed.'),
+  estimatedUsd: z
+    .number()
+    .min(0)
+    .describe("The sum of the requests' cost views: estimates, delivered figures once completed."),
+  refusedByBudget: z.number().int().min(0).describe("Requests refused for the provider's daily budget."),
+});
+
+export const usageSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  days: z
+    .array(usageDaySchema)
+    .describe(
+      'Per provider and UTC day, oldest first; only providers with limits or a budget keep a ledger.',
+    ),
+});
+
+export type UsageDay = z.infer<typeof usageDaySchema>;

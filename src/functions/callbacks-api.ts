@@ -7,7 +7,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { toJobSummary } from '../activities/video-activities.js';
-import { UPSTREAM_JOB_EVENT } from '../orchestrations/contracts.js';
+import { UPSTREAM_JOB_EVENT, type GenerateVideoInput } from '../orchestrations/contracts.js';
 import { DependencyTimeoutError, WebhookVerificationError } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
@@ -67,18 +67,27 @@ export function createCallbacksApi(deps: CallbacksApiDeps) {
 
     // Storage calls are bounded as in the videos API: frozen storage is a 503 + Retry-After, which
     // providers retry, never a delivery held open.
-    const instanceId = await withTimeout(
+    const owner = await withTimeout(
       'finding the job owner',
-      deps.claims().ownerOf(provider.name, event.jobId),
+      deps.claims().ownerRunOf(provider.name, event.jobId),
     );
     // Not ours (yet): the create may not have recorded its job. A 404 makes the provider retry.
-    if (!instanceId)
-      return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
+    if (!owner) return problem(404, 'Unknown job', `No request owns ${provider.name} job ${event.jobId}.`);
+    const { instanceId } = owner;
     if (!event.job) return { status: 200, jsonBody: { received: true, instanceId } };
     try {
+      const client = df.getClient(context);
+      // Only the run that owns the job: an id started again (after a purge) is another run, and a
+      // late delivery for the old run's job must not reach it.
+      const current = await withTimeout(
+        'reading the job owner',
+        client.getStatus(instanceId, { showInput: true }),
+      );
+      if ((current.input as GenerateVideoInput | undefined)?.runId !== owner.runId)
+        return { status: 200, jsonBody: { received: true, instanceId, ignored: true } };
       await withTimeout(
         'raising the job event',
-        df.getClient(context).raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job)),
+        client.raiseEvent(instanceId, UPSTREAM_JOB_EVENT, toJobSummary(event.job)),
       );
     } catch (error) {
       if (error instanceof DependencyTimeoutError) throw error;

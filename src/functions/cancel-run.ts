@@ -3,8 +3,12 @@
 // went through only after its caller was answered 503. A terminated
 // orchestrator cleans up nothing itself, so this does it: the provider's job and the run's blobs.
 import type { InvocationContext } from '@azure/functions';
-import type * as df from 'durable-functions';
-import type { GenerateVideoProgress } from '../orchestrations/contracts.js';
+import * as df from 'durable-functions';
+import {
+  ADMISSION_ENTITY,
+  type GenerateVideoProgress,
+  type ReleaseInput,
+} from '../orchestrations/contracts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import { deleteRunBlobs } from '../storage/video-blobs.js';
@@ -29,12 +33,14 @@ export interface CancelledRun {
  * 1. marks the run cancelled: a create still in flight deletes the job it makes, and a
  *    download that commits after step 3 deletes its blobs (see createVideoJob, downloadVideo);
  * 2. cancels the provider's job (the claim knows it even before the custom status does);
- * 3. deletes the run's blobs (a download may have committed before the termination).
+ * 3. deletes the run's blobs (a download may have committed before the termination);
+ * 4. gives its turn in the account's line back (a terminated orchestration cannot): the place
+ *    of a request still waiting, or the slot of one whose job was running.
  */
 export async function cancelRun(
   deps: CancelRunDeps,
   client: DurableClient,
-  run: { instanceId: string; runId?: string },
+  run: { instanceId: string; runId?: string; account?: string },
   progress: Partial<GenerateVideoProgress>,
   context: InvocationContext,
 ): Promise<CancelledRun> {
@@ -68,5 +74,15 @@ export async function cancelRun(
     context.warn(`Could not delete the blobs of ${id}: ${error.message}`);
     return 0;
   });
+  if (run.account) {
+    await withTimeout(
+      `releasing the turn of ${id}`,
+      client.signalEntity(new df.EntityId(ADMISSION_ENTITY, run.account), 'release', {
+        instanceId: id,
+        runId,
+        now: Date.now(),
+      } satisfies ReleaseInput),
+    ).catch((error: Error) => context.warn(`Could not release the turn of ${id}: ${error.message}`));
+  }
   return { upstreamJobId: jobId ?? null, upstreamJobCancelled, blobsDeleted };
 }

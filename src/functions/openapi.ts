@@ -10,7 +10,9 @@ import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { neutralBody, quickstartBody } from '../requests/video-request.js';
 import {
+  admissionViewSchema,
   blobViewSchema,
+  costViewSchema,
   requestViewSchema,
   upstreamViewSchema,
   videoPhaseSchema,
@@ -18,6 +20,9 @@ import {
   videoViewSchema,
 } from '../status/view-schemas.js';
 import {
+  DAILY_BUDGET_PROBLEM,
+  usageDaySchema,
+  usageSchema,
   acceptedSchema,
   callbackReceiptSchema,
   cancelledSchema,
@@ -42,6 +47,10 @@ function componentSchemas(): Record<string, JsonObject> {
     VideoStatus: videoStatusSchema,
     VideoPhase: videoPhaseSchema,
     Upstream: upstreamViewSchema,
+    Admission: admissionViewSchema,
+    Cost: costViewSchema,
+    Usage: usageSchema,
+    UsageDay: usageDaySchema,
     RequestView: requestViewSchema,
     StoredVideo: videoViewSchema,
     StoredBlob: blobViewSchema,
@@ -122,184 +131,260 @@ function withKeyAnswers(document: JsonObject): JsonObject {
   return document;
 }
 
-export function buildOpenApiDocument(options: { publicBaseUrl?: string } = {}): JsonObject {
-  return withKeyAnswers({
-    openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    info: {
-      title: 'Durable video generation',
-      version: '1',
-      description:
-        'Generate videos through a durable pipeline: POST a prompt, follow the status URL, read the stored videos through short-lived read links. ' +
-        'Every error is an RFC 9457 problem (application/problem+json) whose errors[] name the bad fields. ' +
-        'On Azure every route but the gallery page needs a function key (x-functions-key header or ?code=); locally none.',
-    },
-    ...(options.publicBaseUrl ? { servers: [{ url: options.publicBaseUrl }] } : {}),
-    security: [{ functionKey: [] }, { functionKeyQuery: [] }, {}],
-    paths: {
-      '/api/videos': {
-        post: {
-          operationId: 'startVideo',
-          summary: 'Start generating a video',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description:
-                "Makes the request safe to send again: the same key with the same body starts nothing new and answers with the same id; a different body under the key gets 422. The id is derived from the key with the deployment's secret (the key itself names nothing); a deployment without that secret refuses the header with 400.",
-              schema: { type: 'string', pattern: ID_PATTERN.source },
-            },
-          ],
-          requestBody: {
-            required: true,
-            description: `The provider-neutral body, or the quickstart body (width, height, n_seconds, n_variants) for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
-            content: json({ anyOf: [ref('VideoRequest'), ref('QuickstartVideoRequest')] }),
-          },
-          responses: {
-            202: ok('Started (or, with a known Idempotency-Key, started before).', ref('Accepted'), {
-              Location: { description: 'The status URL (statusUri).', schema: { type: 'string' } },
-              'Retry-After': {
-                description: 'Seconds to wait before the first status call.',
-                schema: { type: 'string' },
-              },
-            }),
-            400: problemAnswer('The body or a header is invalid; errors[] names each field.'),
-            413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
-            415: problemAnswer('The body is not sent as JSON.'),
-            422: problemAnswer('The Idempotency-Key was already used for a different request.'),
-            503: unavailable,
-          },
-        },
-        get: {
-          operationId: 'listVideos',
-          summary: 'List requests, newest first',
-          parameters: (['limit', 'phase', 'provider', 'continuationToken'] as const).map(queryParameter),
-          responses: {
-            200: ok(
-              'A page of requests; each item is the view GET /api/videos/{id} answers, its request.callbackUrl without the query string.',
-              ref('VideoList'),
-            ),
-            400: problemAnswer('A query parameter is invalid; errors[] names it.'),
-            503: unavailable,
-          },
-        },
-      },
-      '/api/videos/{id}': {
-        parameters: [idParameter],
-        get: {
-          operationId: 'getVideo',
-          summary: 'Status of a request, with read links to its videos once completed',
-          responses: {
-            200: ok('The status.', ref('VideoStatus')),
-            400: problemAnswer('The id has an invalid format.'),
-            404: problemAnswer('No request with this id.'),
-            503: unavailable,
-          },
-        },
-        delete: {
-          operationId: 'deleteVideo',
-          summary: 'Cancel a running request, or delete an ended one',
-          description:
-            "A request still running (or pending) is cancelled: its orchestration is terminated and its provider's job cancelled; it stays, phase `cancelled` (202). " +
-            'An ended one (completed, failed or cancelled) is deleted: its stored videos and thumbnails, its claims, the delivery of its callback and its history; GET answers 404 from then on and the list no longer shows it (204). ' +
-            'A DELETE that stopped part way (503) is finished by sending it again.',
-          responses: {
-            202: ok('The running request was cancelled.', ref('Cancelled')),
-            204: { description: 'The ended request was deleted, with everything it stored.' },
-            400: problemAnswer('The id has an invalid format.'),
-            404: problemAnswer('No request with this id (or no longer: it was deleted).'),
-            503: unavailable,
-          },
-        },
-      },
-      '/api/providers': {
-        get: {
-          operationId: 'listProviders',
-          summary: 'The configured providers and what each model accepts',
-          responses: {
-            200: ok('The providers; the default one says `default: true`.', {
-              type: 'array',
-              items: ref('Provider'),
-            }),
-          },
-        },
-      },
-      '/api/callbacks/{provider}': {
-        post: {
-          operationId: 'providerCallback',
-          summary:
-            "A provider's webhook about a job (fal, Replicate): wakes the request at once instead of at its next poll",
-          description:
-            "No function key (providers cannot hold one): every webhook must carry the provider's valid, fresh signature.",
-          security: [],
-          parameters: [
-            {
-              name: 'provider',
-              in: 'path',
-              required: true,
-              description: 'The configured provider name.',
-              schema: { type: 'string' },
-            },
-          ],
-          requestBody: {
-            required: true,
-            description: "The provider's own webhook payload, as it signed it.",
-            content: { 'application/json': { schema: {} } },
-          },
-          responses: {
-            200: ok('Verified and handed to the request.', ref('CallbackReceipt')),
-            401: problemAnswer(
-              'Not signed by a provider this app accepts webhooks from, or the signature is invalid or stale.',
-            ),
-            404: problemAnswer('No request owns this job (yet): the provider retries.'),
-            413: problemAnswer('The body is too large.'),
-            503: problemAnswer('The signature could not be checked right now (see Retry-After).'),
-          },
-        },
-      },
-      '/api/openapi.json': {
-        get: {
-          operationId: 'getOpenApi',
-          summary: 'This document',
-          responses: { 200: ok('OpenAPI 3.1.', { type: 'object' }) },
-        },
-      },
-      '/api/gallery': {
-        get: {
-          operationId: 'gallery',
-          summary: 'A page to generate and watch videos in a browser',
-          security: [],
-          responses: {
-            200: {
-              description: 'The page (it asks for a function key when the API needs one).',
-              content: { 'text/html': { schema: { type: 'string' } } },
-            },
-          },
-        },
-      },
-    },
-    components: {
-      schemas: componentSchemas(),
-      securitySchemes: {
-        functionKey: {
-          type: 'apiKey',
-          in: 'header',
-          name: 'x-functions-key',
-          description: 'An Azure Functions function key.',
-        },
-        functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code' },
-      },
-    },
-  });
+/** Names the configured provider instances where a request names one: the body's `provider`,
+ * the list's `provider` filter and the webhook path. */
+function withProviderNames(document: JsonObject, names: readonly string[] | undefined): JsonObject {
+  if (!names?.length) return document;
+  const listed = {
+    enum: [...names],
+    description: `One of the configured provider instances: ${names.join(', ')}.`,
+  };
+  const schemas = (document.components as { schemas: Record<string, JsonObject> }).schemas;
+  const body = schemas.VideoRequest?.properties as Record<string, JsonObject> | undefined;
+  if (body?.provider) Object.assign(body.provider, listed);
+  const paths = document.paths as Record<string, Record<string, { parameters?: JsonObject[] }>>;
+  for (const operation of [paths['/api/videos'].get, paths['/api/callbacks/{provider}'].post])
+    for (const parameter of operation?.parameters ?? [])
+      if (parameter.name === 'provider') Object.assign(parameter.schema as JsonObject, listed);
+  return document;
 }
 
-export function createOpenApi(deps: { publicBaseUrl: () => string | undefined }) {
+export function buildOpenApiDocument(
+  options: { publicBaseUrl?: string; providerNames?: readonly string[] } = {},
+): JsonObject {
+  return withProviderNames(
+    withKeyAnswers({
+      openapi: '3.1.0',
+      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+      info: {
+        title: 'Durable video generation',
+        version: '1',
+        description:
+          'Generate videos through a durable pipeline: POST a prompt, follow the status URL, read the stored videos through short-lived read links. ' +
+          'Every error is an RFC 9457 problem (application/problem+json) whose errors[] name the bad fields. ' +
+          'On Azure every route but the gallery page needs a function key (x-functions-key header or ?code=); locally none.',
+      },
+      ...(options.publicBaseUrl ? { servers: [{ url: options.publicBaseUrl }] } : {}),
+      security: [{ functionKey: [] }, { functionKeyQuery: [] }, {}],
+      paths: {
+        '/api/videos': {
+          post: {
+            operationId: 'startVideo',
+            summary: 'Start generating a video',
+            parameters: [
+              {
+                name: 'Idempotency-Key',
+                in: 'header',
+                required: false,
+                description:
+                  "Makes the request safe to send again: the same key with the same body starts nothing new and answers with the same id; a different body under the key gets 422. The id is derived from the key with the deployment's secret (the key itself names nothing); a deployment without that secret refuses the header with 400.",
+                schema: { type: 'string', pattern: ID_PATTERN.source },
+              },
+            ],
+            requestBody: {
+              required: true,
+              description: `The provider-neutral body, or the quickstart body (width, height, n_seconds, n_variants) for models that take it. At most ${MAX_BODY_BYTES} bytes.`,
+              content: json({ anyOf: [ref('VideoRequest'), ref('QuickstartVideoRequest')] }),
+            },
+            responses: {
+              202: ok('Started (or, with a known Idempotency-Key, started before).', ref('Accepted'), {
+                Location: { description: 'The status URL (statusUri).', schema: { type: 'string' } },
+                'Retry-After': {
+                  description: 'Seconds to wait before the first status call.',
+                  schema: { type: 'string' },
+                },
+              }),
+              400: problemAnswer('The body or a header is invalid; errors[] names each field.'),
+              413: problemAnswer(`The body is over ${MAX_BODY_BYTES} bytes.`),
+              415: problemAnswer('The body is not sent as JSON.'),
+              422: problemAnswer('The Idempotency-Key was already used for a different request.'),
+              429: {
+                ...problemAnswer(
+                  `The request's estimate would cross its provider's daily budget (<P>_DAILY_BUDGET_USD): type ${DAILY_BUDGET_PROBLEM}, with budgetUsd, spentUsd, estimatedUsd and resetAt. Nothing was started.`,
+                ),
+                headers: {
+                  'Retry-After': {
+                    description: 'Seconds until the budget resets.',
+                    schema: { type: 'string' },
+                  },
+                },
+              },
+              503: unavailable,
+            },
+          },
+          get: {
+            operationId: 'listVideos',
+            summary: 'List requests, newest first',
+            parameters: (['limit', 'phase', 'provider', 'continuationToken'] as const).map(queryParameter),
+            responses: {
+              200: ok(
+                'A page of requests; each item is the view GET /api/videos/{id} answers, its request.callbackUrl without the query string.',
+                ref('VideoList'),
+              ),
+              400: problemAnswer('A query parameter is invalid; errors[] names it.'),
+              503: unavailable,
+            },
+          },
+        },
+        '/api/videos/{id}': {
+          parameters: [idParameter],
+          get: {
+            operationId: 'getVideo',
+            summary: 'Status of a request, with read links to its videos once completed',
+            responses: {
+              200: ok('The status.', ref('VideoStatus')),
+              400: problemAnswer('The id has an invalid format.'),
+              404: problemAnswer('No request with this id.'),
+              503: unavailable,
+            },
+          },
+          delete: {
+            operationId: 'deleteVideo',
+            summary: 'Cancel a running request, or delete an ended one',
+            description:
+              "A request still running (or pending) is cancelled: its orchestration is terminated and its provider's job cancelled; it stays, phase `cancelled` (202). " +
+              'An ended one (completed, failed or cancelled) is deleted: its stored videos and thumbnails, its claims, the delivery of its callback and its history; GET answers 404 from then on and the list no longer shows it (204). ' +
+              'A DELETE that stopped part way (503) is finished by sending it again.',
+            responses: {
+              202: ok('The running request was cancelled.', ref('Cancelled')),
+              204: { description: 'The ended request was deleted, with everything it stored.' },
+              400: problemAnswer('The id has an invalid format.'),
+              404: problemAnswer('No request with this id (or no longer: it was deleted).'),
+              503: unavailable,
+            },
+          },
+        },
+        '/api/providers': {
+          get: {
+            operationId: 'listProviders',
+            summary: 'The configured providers and what each model accepts',
+            responses: {
+              200: ok('The providers; the default one says `default: true`.', {
+                type: 'array',
+                items: ref('Provider'),
+              }),
+            },
+          },
+        },
+        '/api/usage': {
+          get: {
+            operationId: 'getUsage',
+            summary: 'What each provider account was used for, per UTC day',
+            parameters: [
+              {
+                name: 'from',
+                in: 'query',
+                required: false,
+                description: 'First UTC day, YYYY-MM-DD (default today).',
+                schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+              },
+              {
+                name: 'to',
+                in: 'query',
+                required: false,
+                description: 'Last UTC day, YYYY-MM-DD (default from); at most 400 days after from.',
+                schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+              },
+              {
+                name: 'provider',
+                in: 'query',
+                required: false,
+                description: 'Only this configured provider.',
+                schema: { type: 'string' },
+              },
+            ],
+            responses: {
+              200: ok(
+                'Per provider and UTC day: requests, upstream jobs, seconds, estimated USD, budget refusals.',
+                ref('Usage'),
+              ),
+              400: problemAnswer('A bad day or an unknown provider; errors[] names the parameter.'),
+              503: unavailable,
+            },
+          },
+        },
+        '/api/callbacks/{provider}': {
+          post: {
+            operationId: 'providerCallback',
+            summary:
+              "A provider's webhook about a job (fal, Replicate): wakes the request at once instead of at its next poll",
+            description:
+              "No function key (providers cannot hold one): every webhook must carry the provider's valid, fresh signature.",
+            security: [],
+            parameters: [
+              {
+                name: 'provider',
+                in: 'path',
+                required: true,
+                description: 'The configured provider name.',
+                schema: { type: 'string' },
+              },
+            ],
+            requestBody: {
+              required: true,
+              description: "The provider's own webhook payload, as it signed it.",
+              content: { 'application/json': { schema: {} } },
+            },
+            responses: {
+              200: ok('Verified and handed to the request.', ref('CallbackReceipt')),
+              401: problemAnswer(
+                'Not signed by a provider this app accepts webhooks from, or the signature is invalid or stale.',
+              ),
+              404: problemAnswer('No request owns this job (yet): the provider retries.'),
+              413: problemAnswer('The body is too large.'),
+              503: problemAnswer('The signature could not be checked right now (see Retry-After).'),
+            },
+          },
+        },
+        '/api/openapi.json': {
+          get: {
+            operationId: 'getOpenApi',
+            summary: 'This document',
+            responses: { 200: ok('OpenAPI 3.1.', { type: 'object' }) },
+          },
+        },
+        '/api/gallery': {
+          get: {
+            operationId: 'gallery',
+            summary: 'A page to generate and watch videos in a browser',
+            security: [],
+            responses: {
+              200: {
+                description: 'The page (it asks for a function key when the API needs one).',
+                content: { 'text/html': { schema: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      },
+      components: {
+        schemas: componentSchemas(),
+        securitySchemes: {
+          functionKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-functions-key',
+            description: 'An Azure Functions function key.',
+          },
+          functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code' },
+        },
+      },
+    }),
+    options.providerNames,
+  );
+}
+
+export function createOpenApi(deps: {
+  publicBaseUrl: () => string | undefined;
+  providerNames?: () => readonly string[];
+}) {
   let document: string | undefined;
   return {
     async getOpenApi(): Promise<HttpResponseInit> {
       // Built once per process: the schemas do not change while the app runs.
-      document ??= JSON.stringify(buildOpenApiDocument({ publicBaseUrl: deps.publicBaseUrl() }));
+      document ??= JSON.stringify(
+        buildOpenApiDocument({ publicBaseUrl: deps.publicBaseUrl(), providerNames: deps.providerNames?.() }),
+      );
       return { status: 200, headers: { 'content-type': 'application/json' }, body: document };
     },
   };

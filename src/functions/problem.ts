@@ -8,10 +8,13 @@ export function problem(
   detail: string,
   errors?: FieldProblem[],
   headers: Record<string, string> = {},
+  /** A problem type of its own (a URI) and its extension members. */
+  extension: { type?: string } & Record<string, unknown> = {},
 ): HttpResponseInit {
+  const { type = 'about:blank', ...members } = extension;
   return {
     status,
     headers: { 'content-type': 'application/problem+json', ...headers },
-    body: JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }),
+    body: JSON.stringify({ type, title, status, detail, ...(errors ? { errors } : {}), ...members }),
   };
 }

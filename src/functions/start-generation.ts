@@ -59,7 +59,12 @@ export async function startGeneration(
   const runId = newRunId();
   const started = client.startNew(GENERATE_VIDEO, {
     instanceId: key?.instanceId,
-    input: { ...input, runId, ...(key ? { requestHash: key.requestHash } : {}) } satisfies GenerateVideoInput,
+    input: {
+      ...input,
+      runId,
+      learnDurations: true,
+      ...(key ? { requestHash: key.requestHash } : {}),
+    } satisfies GenerateVideoInput,
   });
   let instanceId: string;
   try {

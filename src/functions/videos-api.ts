@@ -7,21 +7,31 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import type { AppConfig } from '../config.js';
 import {
+  ADMISSION_ENTITY,
   GENERATE_VIDEO,
   type GenerateVideoInput,
   type GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
+import { admissionWaitLeaseMs } from '../orchestrations/poll-policy.js';
+import { withTimeout } from '../storage/with-timeout.js';
+
+type DurableClient = ReturnType<typeof df.getClient>;
 import { cancelRun } from './cancel-run.js';
 import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
+import { admissionOf } from '../admission/limits.js';
+import { estimatedCost, priceOfRequest, type RequestPrice } from '../admission/cost.js';
+import type { AccountLimits } from '../admission/limits.js';
+import { emptyLine, overBudget, type EnqueueInput, type LineState } from '../admission/line.js';
+import { DAILY_BUDGET_PROBLEM } from './api-schemas.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
 import { readLimited } from './read-body.js';
-import { catalogOf, parseVideoRequest } from '../requests/video-request.js';
+import { catalogOf, parseVideoRequest, type VideoRequest } from '../requests/video-request.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
 import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
@@ -149,18 +159,31 @@ export function createVideosApi(deps: VideosApiDeps) {
             requestHash: requestHash(secret, parsed.request),
           }
         : undefined;
+    const limited = admissionOf(deps.providers(), config, parsed.request);
+    const admission = limited && { ...limited, arrivedAt: Date.now() };
+    const price = priceOfRequest(deps.providers(), parsed.request);
     const input: GenerateVideoInput = {
       request: parsed.request,
       deadlineMinutes: config.deadlineMinutes,
       poll: config.poll,
+      ...(admission ? { admission } : {}),
+      ...(price ? { price } : {}),
     };
     const client = df.getClient(context);
+    if (admission && price && admission.limits.dailyBudgetUsd !== undefined) {
+      const refused = await budgetRefusal(client, admission, price, parsed.request, context);
+      if (refused) return refused;
+    }
     const started = await startGeneration(client, input, keyed, (late, runId) => {
       // Answered 503 already, so nobody knows this instance: cancel it rather than bill a job.
       context.warn(`The start of ${late} went through after its caller was answered 503; cancelling it`);
-      void cancelRun(deps, client, { instanceId: late, runId }, {}, context).catch((error: Error) =>
-        context.warn(`Could not cancel ${late}: ${error.message}`),
-      );
+      void cancelRun(
+        deps,
+        client,
+        { instanceId: late, runId, account: admission?.account },
+        {},
+        context,
+      ).catch((error: Error) => context.warn(`Could not cancel ${late}: ${error.message}`));
     });
     if (started.kind === 'conflict') {
       return problem(
@@ -171,11 +194,72 @@ export function createVideosApi(deps: VideosApiDeps) {
       );
     }
     if (started.kind === 'replayed') return accepted(started.instanceId, true);
+    if (admission) await enqueueTurn(client, admission, started, config.poll, context);
     const { provider, model, size, seconds } = parsed.request;
     context.log(
       `Started ${GENERATE_VIDEO} instance ${started.instanceId} run ${started.runId} (${provider} ${model}, ${size}, ${seconds}s)`,
     );
     return accepted(started.instanceId, false);
+  }
+
+  /** A 429 naming the budget when this request's estimate would cross its provider's daily
+   * budget (the line checks again at admission, against requests started meanwhile). */
+  async function budgetRefusal(
+    client: DurableClient,
+    admission: AccountLimits,
+    price: RequestPrice,
+    request: VideoRequest,
+    context: InvocationContext,
+  ): Promise<HttpResponseInit | undefined> {
+    const entity = new df.EntityId(ADMISSION_ENTITY, admission.account);
+    const read = await withTimeout(
+      `reading the usage of ${admission.account}`,
+      client.readEntityState<LineState>(entity),
+    );
+    const now = Date.now();
+    const { estimatedUsd } = estimatedCost(price, request);
+    const refusal = overBudget(
+      read.entityState ?? emptyLine(),
+      admission.limits.dailyBudgetUsd,
+      estimatedUsd,
+      now,
+    );
+    if (!refusal) return undefined;
+    await withTimeout(
+      `counting a refusal of ${admission.account}`,
+      client.signalEntity(entity, 'refusedByBudget', { now }),
+    ).catch((error: Error) => context.warn(`Could not count a budget refusal: ${error.message}`));
+    const retryAfter = Math.max(1, Math.ceil((Date.parse(refusal.resetAt) - now) / 1000));
+    return problem(
+      429,
+      'Daily budget reached',
+      `This request (about $${estimatedUsd.toFixed(2)}) would take ${request.provider} past its daily budget of $${refusal.budgetUsd} ($${refusal.spentUsd.toFixed(2)} spent today); the budget resets at ${refusal.resetAt}. Nothing was started.`,
+      undefined,
+      { 'retry-after': String(retryAfter) },
+      { type: DAILY_BUDGET_PROBLEM, ...refusal, estimatedUsd },
+    );
+  }
+
+  /** Puts the started request in its account's line at its arrival (best effort: its
+   * orchestration asks for its place anyway, only maybe after a later request's). */
+  async function enqueueTurn(
+    client: DurableClient,
+    admission: { account: string; arrivedAt: number },
+    started: { instanceId: string; runId: string },
+    poll: AppConfig['poll'],
+    context: InvocationContext,
+  ): Promise<void> {
+    const entity = new df.EntityId(ADMISSION_ENTITY, admission.account);
+    await withTimeout(
+      `putting ${started.instanceId} in line`,
+      client.signalEntity(entity, 'enqueue', {
+        instanceId: started.instanceId,
+        runId: started.runId,
+        arrivedAt: admission.arrivedAt,
+        now: Date.now(),
+        waitLeaseMs: admissionWaitLeaseMs(poll),
+      } satisfies EnqueueInput),
+    ).catch((error: Error) => context.warn(`Could not put ${started.instanceId} in line: ${error.message}`));
   }
 
   async function getVideo(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -212,12 +296,12 @@ export function createVideosApi(deps: VideosApiDeps) {
       return (await deleteEndedRequest(deps.claims(), client, status, context))
         ? { status: 204 }
         : notFound(id);
-    const { runId } = (status.input ?? {}) as Partial<GenerateVideoInput>;
+    const { runId, admission } = (status.input ?? {}) as Partial<GenerateVideoInput>;
     const progress = (status.customStatus ?? {}) as Partial<GenerateVideoProgress>;
     const { upstreamJobId, upstreamJobCancelled } = await cancelRun(
       deps,
       client,
-      { instanceId: id, runId },
+      { instanceId: id, runId, account: admission?.account },
       progress,
       context,
     );

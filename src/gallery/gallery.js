@@ -199,10 +199,29 @@
     generate.disabled = false;
   }
 
+  /**
+   * 1st, 2nd, 3rd, 4th … 11th, 12th, 13th, 21st.
+   * @param {number} n
+   */
+  function ordinal(n) {
+    const teen = n % 100 >= 11 && n % 100 <= 13;
+    const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
+    return n + suffix;
+  }
+
   /** @param {VideoStatus} video */
   function describeUpstream(video) {
     const up = video.upstream || {};
     const parts = [];
+    const turn = video.admission;
+    if (turn && turn.state === 'waiting' && turn.position !== undefined)
+      parts.push(
+        'waiting for a slot at ' +
+          (up.provider || 'the provider') +
+          ': ' +
+          ordinal(turn.position) +
+          ' in line',
+      );
     if (up.status) parts.push((up.provider || 'provider') + ': ' + up.status);
     if (up.queuePosition !== undefined) parts.push('queue position ' + up.queuePosition);
     if (up.progress !== undefined) parts.push(Math.round(up.progress) + '%');

@@ -2,10 +2,42 @@
 // the durable history as JSON, so it is plain data: no classes, no Dates, no video bytes,
 // no signed links. Nothing here names a provider: jobs are addressed by the provider
 // instance's name, whatever its kind.
+import type { RequestPrice } from '../admission/cost.js';
+import type { AdmissionAnswer, WaitReason } from '../admission/line.js';
+import type { AdmissionLimits } from '../providers/capabilities.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 import type { VideoRequest } from '../requests/video-request.js';
+import type { JobKind } from './duration-estimate.js';
 
-export type { JobPhase, JobStage };
+export type { AdmissionAnswer, AdmissionLimits, JobPhase, JobStage, WaitReason };
+
+/** The durable entity that keeps each provider account's line (src/admission/admission-entity.ts). */
+export const ADMISSION_ENTITY = 'admission';
+
+/** Which account a request counts against, and its limits (resolved by the starter from the
+ * vendor's limits and the settings, so the orchestrator reads no settings). */
+export interface AdmissionInput {
+  account: string;
+  limits: AdmissionLimits;
+  /** When the request arrived (the starter's clock, ms): its place in line. */
+  arrivedAt?: number;
+}
+
+/** The admission entity's `release` operation: the request is done with its account. */
+export interface ReleaseInput {
+  instanceId: string;
+  runId?: string;
+  now: number;
+}
+
+/** Where the request is in its account's line (the status view's `admission`). */
+export interface AdmissionProgress {
+  account: string;
+  state: 'waiting' | 'admitted';
+  position?: number;
+  ahead?: number;
+  reason?: WaitReason;
+}
 
 /** The orchestration's input: the validated request plus the settings it must not read from env. */
 export interface GenerateVideoInput {
@@ -15,16 +47,34 @@ export interface GenerateVideoInput {
   /** This start's own id: claims, intents, cancel marks and blobs are kept per run, so an
    * instance id started again after a purge begins clean. Absent in instances started before. */
   runId?: string;
+  /** Read and record learned job durations (the readJobDurations and recordJobDuration
+   * activities). Absent in instances started before those existed: their histories have no such
+   * calls, so they replay without them. */
+  learnDurations?: boolean;
   /** With an Idempotency-Key: a keyed digest of the normalised request, so a POST finding the
    * key taken can tell "this exact body is running" (202) from another body (422). */
   requestHash?: string;
+  /** Absent: nothing limits the provider (or started before admission control): no line. */
+  admission?: AdmissionInput;
+  /** The model's published price for this request; absent: none recorded (no cost shown). */
+  price?: RequestPrice;
 }
 
 /** A provider job as the orchestrator needs it (createdAt is Unix seconds on the provider's
  * clock, when it says), with outputs reduced to their ids. */
 export type JobSummary = Pick<
   ProviderJob,
-  'jobId' | 'phase' | 'stage' | 'status' | 'progress' | 'queuePosition' | 'failure' | 'createdAt'
+  | 'jobId'
+  | 'phase'
+  | 'stage'
+  | 'status'
+  | 'progress'
+  | 'queuePosition'
+  | 'failure'
+  | 'createdAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'runSeconds'
 > & {
   outputIds: string[];
 };
@@ -99,6 +149,10 @@ export interface GenerateVideoProgress {
   events: number;
   /** ISO time of the next status call, when waiting. */
   nextPollAt?: string;
+  /** ISO time the job most likely ends, judged by how long jobs of its kind took (when known). */
+  expectedReadyAt?: string;
+  /** The request's place in its account's line, when the account is governed. */
+  admission?: AdmissionProgress;
 }
 
 export interface GenerateVideoOutput {
@@ -157,6 +211,14 @@ export const activityNames = {
   getVideoJobStatus: 'getVideoJobStatus',
   downloadVideo: 'downloadVideo',
   cancelVideoJob: 'cancelVideoJob',
+  readJobDurations: 'readJobDurations',
+  recordJobDuration: 'recordJobDuration',
 } as const;
+
+/** recordJobDuration's input: one finished job's duration, for its kind. */
+export interface JobDurationSample {
+  kind: JobKind;
+  seconds: number;
+}
 
 export const GENERATE_VIDEO = 'generateVideo';

@@ -11,11 +11,27 @@ import {
   type DeliveryResult,
 } from './contracts.js';
 
+/** A delivery deferred (the deliveries' concurrency budget full) asks again, without spending
+ * an attempt: after 5 s, doubling to a minute, at most this many times (about two hours). */
+const MAX_DEFERRALS = 128;
+const MAX_DEFERRAL_SECONDS = 60;
+
 export const deliverCallback: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as DeliverCallbackInput;
   const progress: CallbackProgress = { type: input.event.type, delivered: false, attempts: 0 };
+  let deferrals = 0;
   for (let attempt = 1; attempt <= input.retry.attempts; attempt++) {
     const result = (yield context.df.callActivity(activityNames.sendCallback, input.event)) as DeliveryResult;
+    if (result.deferred && deferrals < MAX_DEFERRALS) {
+      deferrals++;
+      attempt--;
+      const waitSeconds = Math.min(
+        MAX_DEFERRAL_SECONDS,
+        input.retry.firstSeconds * 2 ** Math.min(deferrals - 1, 8),
+      );
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + waitSeconds * 1000));
+      continue;
+    }
     Object.assign(progress, {
       attempts: attempt,
       delivered: result.delivered,

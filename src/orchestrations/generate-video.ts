@@ -6,8 +6,12 @@ import * as df from 'durable-functions';
 import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import { deliveredCost, estimatedCost } from '../admission/cost.js';
+import type { AdmitAsk, DeliveredInput, ThrottledInput } from '../admission/line.js';
 import {
+  ADMISSION_ENTITY,
   activityNames,
+  type AdmissionAnswer,
   type ActivityFailure,
   type CallbackEvent,
   type DownloadResult,
@@ -17,12 +21,16 @@ import {
   type CancelVideoJobInput,
   type GenerateVideoProgress,
   type JobRef,
+  type JobDurationSample,
   type JobResult,
   type JobSummary,
+  type ReleaseInput,
   type StoredVideoRef,
   UPSTREAM_JOB_EVENT,
 } from './contracts.js';
 import {
+  admissionWaitLeaseMs,
+  admissionWaitSeconds,
   expectedJobSeconds,
   nextPollDelaySeconds,
   seeProgress,
@@ -30,6 +38,13 @@ import {
   type PollObservation,
   type ProgressSeen,
 } from './poll-policy.js';
+import {
+  jobDurationSample,
+  learnedClockStart,
+  medianEndGiven,
+  type DurationEstimate,
+  type JobKind,
+} from './duration-estimate.js';
 
 /**
  * Downloads are idempotent (a complete blob is kept), so a transient failure (the activity
@@ -104,163 +119,303 @@ function* runPipeline(
     } satisfies CancelVideoJobInput);
   }
 
-  // 1. Create the job. Only transient failures are retried; the activity itself makes a
-  //    retried create safe (it adopts a job whose create answer was lost).
-  report();
-  let job: JobSummary | undefined;
-  let webhook = false;
-  for (let errors = 1; !job; errors++) {
-    const result = (yield context.df.callActivity(activityNames.createVideoJob, {
-      ...run,
-      request,
-    })) as JobResult;
-    if (result.ok) {
-      job = result.job;
-      webhook = result.webhook === true;
-      break;
+  // 0. Governed accounts: wait for a turn in the account's line (a running slot and a create
+  //    token). Every way out below gives the turn back (docs/admission.md).
+  const admission = input.admission;
+  const entity = admission ? new df.EntityId(ADMISSION_ENTITY, admission.account) : undefined;
+  const releaseInput = (): ReleaseInput => ({ ...run, now: now() });
+  try {
+    return yield* admittedPipeline();
+  } catch (error) {
+    // Failed, timed out or refused: the slot (or the place in line) goes back at once.
+    if (entity) {
+      try {
+        yield context.df.callEntity(entity, 'release', releaseInput());
+      } catch {
+        // The line frees it at its lease's end anyway.
+      }
     }
-    if (result.kind !== 'transient')
-      throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
-    const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
-    if (now() + waitMs > deadline)
-      throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
-    yield context.df.createTimer(new Date(now() + waitMs));
+    throw error;
   }
-  const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
-  // Providers without a creation time (fal's queue) count from when the create answered.
-  const createdAtSeconds = job.createdAt ?? now() / 1000;
 
-  // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
-  const expectedSeconds = expectedJobSeconds(request);
-  let lastFailure: ActivityFailure | undefined;
-  let errors = 0;
-  const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
-  let progressSeen: ProgressSeen = {};
-  // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
-  // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
-  // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
-  // raised before anything waits for it, and ignores one raised after the instance ended.
-  let upstreamEvent: df.Task | undefined = webhook
-    ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
-    : undefined;
-  while (isWaiting(job)) {
-    if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+  /** Waits for the request's turn; the UTC day it was admitted on (its usage's day). */
+  function* waitForTurn(account: string): Generator<df.Task, string | undefined, unknown> {
+    const arrivedAt = admission!.arrivedAt ?? now();
+    const estimate = input.price && estimatedCost(input.price, request);
+    for (;;) {
+      const answer = (yield context.df.callEntity(entity!, 'ask', {
+        ...run,
+        arrivedAt,
+        now: now(),
+        limits: admission!.limits,
+        waitLeaseMs: admissionWaitLeaseMs(input.poll),
+        holdUntil: deadline,
+        ...(estimate ? { costUsd: estimate.estimatedUsd } : {}),
+        askedSeconds: request.seconds * request.variants,
+      } satisfies AdmitAsk)) as AdmissionAnswer;
+      if (answer.state === 'admitted') {
+        status.admission = { account, state: 'admitted' };
+        return answer.day;
+      }
+      if (answer.state === 'released') throw new Error(`The request gave up its turn at ${request.provider}`);
+      if (answer.state === 'over-budget')
+        throw new Error(
+          `The daily budget of ${request.provider} ($${answer.budgetUsd}) would be crossed ($${answer.spentUsd} spent today); it resets at ${answer.resetAt}`,
+        );
+      const { position, ahead, reason } = answer;
+      status.admission = { account, state: 'waiting', position, ahead, reason };
+      if (now() >= deadline)
+        throw timedOut(`still waiting for a slot at ${request.provider} (${ahead} ahead)`);
+      const fireAt = Math.min(
+        deadline,
+        now() +
+          admissionWaitSeconds(answer, { nowMs: now(), waitedMs: now() - arrivedAt }, input.poll) * 1000,
+      );
+      status.nextPollAt = new Date(fireAt).toISOString();
+      report();
+      yield context.df.createTimer(new Date(fireAt));
+    }
+  }
+
+  function* admittedPipeline(): Generator<df.Task, GenerateVideoOutput, unknown> {
+    let admittedDay: string | undefined;
+    if (admission) {
+      report();
+      admittedDay = yield* waitForTurn(admission.account);
+      status.nextPollAt = undefined;
+    }
+
+    // 1. Create the job. Only transient failures are retried; the activity itself makes a
+    //    retried create safe (it adopts a job whose create answer was lost).
+    report();
+    let job: JobSummary | undefined;
+    let webhook = false;
+    for (let errors = 1; !job; errors++) {
+      const result = (yield context.df.callActivity(activityNames.createVideoJob, {
+        ...run,
+        request,
+      })) as JobResult;
+      if (result.ok) {
+        job = result.job;
+        webhook = result.webhook === true;
+        break;
+      }
+      if (result.kind !== 'transient')
+        throw new Error(`${request.provider} refused the video request: ${describeFailure(result)}`);
+      const waitMs = nextPollDelaySeconds(afterFailure(result, errors), input.poll) * 1000;
+      // Refused for the rate although the line admitted it: the account is busier than its
+      // limits say; the line lowers them for a while (docs/admission.md#backing-off).
+      if (entity && result.status === 429)
+        context.df.signalEntity(entity, 'throttled', {
+          now: now(),
+          retryAfterMs: (result.retryAfterSeconds ?? 0) * 1000,
+        } satisfies ThrottledInput);
+      if (now() + waitMs > deadline)
+        throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
+      yield context.df.createTimer(new Date(now() + waitMs));
+    }
+    const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
+    // Providers without a creation time (fal's queue) count from when the create answered.
+    const createdAtSeconds = job.createdAt ?? now() / 1000;
+    const kind: JobKind = {
+      provider: request.provider,
+      model: request.model,
+      size: request.size,
+      seconds: request.seconds,
+      variants: request.variants,
+    };
+    // How long jobs of this kind took (an activity reads the shared figures, so replay sees the
+    // same answer); none, or a failed read, leaves the adaptive policy to pace alone.
+    let learned: DurationEstimate | undefined;
+    if (input.learnDurations) {
+      try {
+        learned =
+          ((yield context.df.callActivity(
+            activityNames.readJobDurations,
+            kind,
+          )) as DurationEstimate | null) ?? undefined;
+      } catch {
+        learned = undefined;
+      }
+    }
+
+    // 2. Poll on durable timers, pacing by what the job tells us, until it ends or the deadline.
+    const expectedSeconds = expectedJobSeconds(request);
+    let lastFailure: ActivityFailure | undefined;
+    let errors = 0;
+    const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
+    let progressSeen: ProgressSeen = {};
+    // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
+    // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
+    // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
+    // raised before anything waits for it, and ignores one raised after the instance ended.
+    let upstreamEvent: df.Task | undefined = webhook
+      ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
+      : undefined;
+    while (isWaiting(job)) {
+      if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+      Object.assign(status, {
+        phase: job.phase,
+        jobId: job.jobId,
+        upstreamStatus: job.status,
+        progress: job.progress,
+        queuePosition: job.queuePosition,
+      });
+      if (now() >= deadline) {
+        yield* cancelJob(ref);
+        throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
+      }
+      // The job's age on the clock its kind's durations were measured on.
+      const learnedAge = Math.max(0, now() / 1000 - learnedClockStart(job, createdAtSeconds));
+      const readyIn = learned && medianEndGiven(learned, learnedAge);
+      status.expectedReadyAt =
+        readyIn === undefined || !Number.isFinite(readyIn)
+          ? undefined
+          : new Date(now() + (readyIn - learnedAge) * 1000).toISOString();
+      const observation: PollObservation = lastFailure
+        ? afterFailure(lastFailure, errors)
+        : {
+            kind: 'status',
+            stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'),
+            progress: job.progress,
+            ...progressSeen,
+            elapsedSeconds: elapsedSeconds(),
+            expectedSeconds,
+            ...(learned ? { learned: { estimate: learned, elapsedSeconds: learnedAge } } : {}),
+          };
+      const delaySeconds = nextPollDelaySeconds(observation, input.poll);
+      // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
+      const fireAt = Math.min(
+        deadline,
+        now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000,
+      );
+      status.nextPollAt = new Date(fireAt).toISOString();
+      report();
+      const timer = context.df.createTimer(new Date(fireAt));
+      if (upstreamEvent) {
+        const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
+        if (winner === upstreamEvent) {
+          timer.cancel();
+          const reported = upstreamEvent.result as JobSummary;
+          upstreamEvent = context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT);
+          // Only this run's job: an event about another (a late delivery for an earlier run of
+          // this id) changes nothing here.
+          if (reported?.jobId !== job.jobId) continue;
+          status.events++;
+          lastFailure = undefined;
+          errors = 0;
+          if (reported.phase !== 'succeeded') {
+            // The provider signed it: a progress or failure report is trusted as is.
+            job = reported;
+            if (!isWaiting(job)) upstreamEvent = undefined;
+            continue;
+          }
+          // "succeeded" is confirmed by one status read before anything is downloaded: an early
+          // one (outputs not there yet) sends the wait back to polling instead of failing.
+          upstreamEvent = undefined;
+        }
+      } else {
+        yield timer;
+      }
+
+      const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
+      status.polls++;
+      if (result.ok) {
+        job = result.job;
+        lastFailure = undefined;
+        errors = 0;
+      } else if (result.kind === 'transient') {
+        lastFailure = result;
+        errors++;
+      } else {
+        yield* cancelJob(ref);
+        throw new Error(
+          `Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`,
+        );
+      }
+    }
     Object.assign(status, {
-      phase: job.phase,
       jobId: job.jobId,
       upstreamStatus: job.status,
       progress: job.progress,
-      queuePosition: job.queuePosition,
+      queuePosition: undefined,
+      nextPollAt: undefined,
+      expectedReadyAt: undefined,
     });
-    if (now() >= deadline) {
+    // The job has ended at the provider: its slot goes to the next in line.
+    if (entity) context.df.signalEntity(entity, 'release', releaseInput());
+
+    if (job.phase !== 'succeeded') {
       yield* cancelJob(ref);
-      throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
+      throw new Error(
+        `The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`,
+      );
     }
-    const observation: PollObservation = lastFailure
-      ? afterFailure(lastFailure, errors)
-      : {
-          kind: 'status',
-          stage: job.stage ?? (job.phase === 'queued' ? 'waiting' : 'working'),
-          progress: job.progress,
-          ...progressSeen,
-          elapsedSeconds: elapsedSeconds(),
-          expectedSeconds,
-        };
-    const delaySeconds = nextPollDelaySeconds(observation, input.poll);
-    // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
-    const fireAt = Math.min(
-      deadline,
-      now() + (upstreamEvent ? webhookFallbackDelaySeconds(delaySeconds, input.poll) : delaySeconds) * 1000,
-    );
-    status.nextPollAt = new Date(fireAt).toISOString();
+    if (job.outputIds.length === 0) {
+      yield* cancelJob(ref);
+      throw new Error(`The ${request.provider} job ${job.jobId} succeeded but listed no outputs`);
+    }
+
+    // 3. Stream every output into Blob Storage, in parallel.
+    status.phase = 'downloading';
     report();
-    const timer = context.df.createTimer(new Date(fireAt));
-    if (upstreamEvent) {
-      const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
-      if (winner === upstreamEvent) {
-        timer.cancel();
-        // The provider signed it: its state is trusted as is, no status call needed.
-        job = upstreamEvent.result as JobSummary;
-        status.events++;
-        lastFailure = undefined;
-        errors = 0;
-        upstreamEvent = isWaiting(job) ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT) : undefined;
-        continue;
-      }
-    } else {
-      yield timer;
-    }
-
-    const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
-    status.polls++;
-    if (result.ok) {
-      job = result.job;
-      lastFailure = undefined;
-      errors = 0;
-    } else if (result.kind === 'transient') {
-      lastFailure = result;
-      errors++;
-    } else {
+    const retry = downloadRetry(deadline - now());
+    const downloads = job.outputIds.map((outputId) =>
+      context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
+        ...ref,
+        ...run,
+        outputId,
+        size: request.size,
+        seconds: request.seconds,
+      } satisfies DownloadVideoInput),
+    );
+    let results: DownloadResult[];
+    try {
+      results = (yield context.df.Task.all(downloads)) as DownloadResult[];
+    } catch (error) {
       yield* cancelJob(ref);
-      throw new Error(`Reading the ${request.provider} job ${ref.jobId} failed: ${describeFailure(result)}`);
+      throw new Error(
+        `Downloading the video failed after ${retry.maxNumberOfAttempts} attempts: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
+    const failed = results.find((r): r is ActivityFailure => !r.ok);
+    if (failed) {
+      yield* cancelJob(ref);
+      throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
+    }
+    const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
+    // Teach the poll policy how long this job took. Best effort: the video is stored either way.
+    const seconds = jobDurationSample(job);
+    if (input.learnDurations && seconds !== undefined) {
+      try {
+        yield context.df.callActivity(activityNames.recordJobDuration, {
+          kind,
+          seconds,
+        } satisfies JobDurationSample);
+      } catch {
+        // The figures miss one sample; the request's outcome stands.
+      }
+    }
+    // The day's usage: the delivered cost replaces the estimate it was admitted with.
+    if (entity && admittedDay)
+      context.df.signalEntity(entity, 'delivered', {
+        now: now(),
+        day: admittedDay,
+        askedSeconds: request.seconds * request.variants,
+        estimatedUsd: input.price ? estimatedCost(input.price, request).estimatedUsd : 0,
+        seconds: request.seconds * videos.length,
+        usd: input.price ? deliveredCost(input.price, request.seconds, videos.length).estimatedUsd : 0,
+      } satisfies DeliveredInput);
+    const output: GenerateVideoOutput = {
+      provider: request.provider,
+      model: request.model,
+      jobId: job.jobId,
+      polls: status.polls,
+      events: status.events,
+      videos,
+    };
+    return output;
   }
-  Object.assign(status, {
-    jobId: job.jobId,
-    upstreamStatus: job.status,
-    progress: job.progress,
-    queuePosition: undefined,
-    nextPollAt: undefined,
-  });
-
-  if (job.phase !== 'succeeded') {
-    yield* cancelJob(ref);
-    throw new Error(
-      `The ${request.provider} job ${job.jobId} ${job.phase}: ${job.failure ?? 'no reason given'}`,
-    );
-  }
-  if (job.outputIds.length === 0) {
-    yield* cancelJob(ref);
-    throw new Error(`The ${request.provider} job ${job.jobId} succeeded but listed no outputs`);
-  }
-
-  // 3. Stream every output into Blob Storage, in parallel.
-  status.phase = 'downloading';
-  report();
-  const retry = downloadRetry(deadline - now());
-  const downloads = job.outputIds.map((outputId) =>
-    context.df.callActivityWithRetry(activityNames.downloadVideo, retry, {
-      ...ref,
-      ...run,
-      outputId,
-      size: request.size,
-      seconds: request.seconds,
-    } satisfies DownloadVideoInput),
-  );
-  let results: DownloadResult[];
-  try {
-    results = (yield context.df.Task.all(downloads)) as DownloadResult[];
-  } catch (error) {
-    yield* cancelJob(ref);
-    throw new Error(
-      `Downloading the video failed after ${retry.maxNumberOfAttempts} attempts: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  const failed = results.find((r): r is ActivityFailure => !r.ok);
-  if (failed) {
-    yield* cancelJob(ref);
-    throw new Error(`Downloading the video failed: ${describeFailure(failed)}`);
-  }
-  const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
-  const output: GenerateVideoOutput = {
-    provider: request.provider,
-    model: request.model,
-    jobId: job.jobId,
-    polls: status.polls,
-    events: status.events,
-    videos,
-  };
-  return output;
 }
 
 /** The pipeline, then the caller's event when the request asked for one: scheduled as its own

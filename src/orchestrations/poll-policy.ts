@@ -9,6 +9,7 @@
 // the finish closely enough to aim the last poll just past it.
 
 import type { JobStage } from '../providers/provider.js';
+import { densityAt, quantileOf, survivalAt, type DurationEstimate } from './duration-estimate.js';
 
 export interface PollBounds {
   /** Never poll sooner than this (also the interval once a job is overdue). */
@@ -64,6 +65,9 @@ export type PollObservation =
       elapsedSeconds: number;
       /** Our estimate of the whole job's duration (see expectedJobSeconds). */
       expectedSeconds: number;
+      /** How long jobs of this kind took, once enough of them were seen (./duration-estimate.ts),
+       * and this job's age on the same clock as those durations. */
+      learned?: { estimate: DurationEstimate; elapsedSeconds: number };
     } & ProgressSeen)
   | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
   | { kind: 'transient-error'; consecutiveErrors: number };
@@ -119,6 +123,15 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
       // Stuck for longer than its own pace explains (a job stuck at 99 %, say): no estimate
       // holds, so wait half as long as it has been stuck; waits grow ×1.5 up to the max.
       if (stalled !== undefined) return clamp(stalled / 2, bounds);
+      // Progress, when the provider reports it, is this job's own clock: it beats what other
+      // jobs took, so such jobs are paced as before. Without it, the jobs of this kind seen
+      // before say when to look, whatever the stage (a stage says little of the time left).
+      // (Figures that give no finite wait, whatever their defect, are not used.)
+      const learned =
+        observation.progress === undefined && observation.learned
+          ? learnedDelaySeconds(observation.learned.estimate, observation.learned.elapsedSeconds, bounds)
+          : undefined;
+      if (learned !== undefined && Number.isFinite(learned)) return learned;
       if (rate === undefined) return clamp(remainingSeconds(observation) / 2, bounds);
       // Progress p (a whole number) means somewhere in [p, p + 1): count from the middle.
       const remaining = (100 - (observation.progress ?? 0) - 0.5) / rate;
@@ -127,6 +140,44 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
       return clamp(remaining > AIM_WITHIN_SECONDS ? remaining / 2 : remaining + 0.5 / rate, bounds);
     }
   }
+}
+
+/** A status call is worth this many seconds of noticing a finished job late: the pace of the
+ * learned schedule (see learnedDelaySeconds). */
+export const CALL_WORTH_SECONDS = 0.35;
+
+/**
+ * The wait before the next status call of a job `elapsed` seconds old, paced by how long jobs of
+ * its kind took (estimate). Before the fastest of them could have ended, a call only costs (one
+ * right at that moment too: nothing can have ended yet): wait for one gap past it, in equal
+ * waits no longer than the max. Among the durations seen, a call at
+ * gap g after the last one notices a job ending in between g/2 late on average, and is only made
+ * for a job still running: the gap that weighs the two (CALL_WORTH_SECONDS of lateness per call)
+ * is √(2 · worth · S / f), with S the share of jobs still running and f the share ending per
+ * second, so polls are dense where many jobs end and sparser where few do, and the last gaps
+ * shrink as the remaining jobs run out. Slower than every sample: the estimate no longer holds;
+ * wait half as long as the job has been overdue (from the minimum up, growing ×1.5 per poll).
+ */
+export function learnedDelaySeconds(estimate: DurationEstimate, elapsed: number, bounds: PollBounds): number {
+  const fastest = quantileOf(estimate, 0);
+  const slowest = quantileOf(estimate, 1);
+  if (elapsed < fastest) {
+    const until = fastest + gapAt(estimate, fastest, slowest) - elapsed;
+    return clamp(until / Math.ceil(until / bounds.maxSeconds), bounds);
+  }
+  if (elapsed >= slowest) return clamp((elapsed - slowest) / 2, bounds);
+  return clamp(gapAt(estimate, elapsed, slowest), bounds);
+}
+
+/** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
+ * job seen: one that slow is noticed at once. */
+function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number): number {
+  const survival = survivalAt(estimate, elapsed);
+  const density = densityAt(estimate, elapsed);
+  // Every job seen had ended by now, or they all ended at one moment: look at once.
+  if (survival <= 0 || density === Infinity) return 0;
+  if (density <= 0) return Math.max(0, slowest - elapsed);
+  return Math.min(Math.sqrt((2 * CALL_WORTH_SECONDS * survival) / density), slowest - elapsed);
 }
 
 /** Progress points per second since the first poll that saw progress, once progress has
@@ -195,3 +246,22 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   // costs tens of calls, not hundreds, and the history stays bounded.
   return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }
+
+/** How long a request waiting in its account's line waits before asking again: exactly until a
+ * create token is due when the line said when; else the minimum interval when it is next,
+ * longer the further back it stands, and at least a tenth of its wait so far (a long wait
+ * keeps its history short), capped at the maximum. */
+export function admissionWaitSeconds(
+  answer: { position: number; retryAt?: number },
+  timing: { nowMs: number; waitedMs: number },
+  bounds: PollBounds,
+): number {
+  if (answer.retryAt !== undefined)
+    return Math.max(bounds.minSeconds, (answer.retryAt - timing.nowMs) / 1000);
+  const paced = Math.max(bounds.minSeconds * answer.position, timing.waitedMs / 10_000);
+  return Math.min(bounds.maxSeconds, paced);
+}
+
+/** How long the line keeps a waiter that stopped asking (a host down, an instance terminated):
+ * well past its longest wait between asks. */
+export const admissionWaitLeaseMs = (bounds: PollBounds) => Math.max(60, 4 * bounds.maxSeconds) * 1000;

@@ -6,6 +6,44 @@ export interface SizeLimits {
   maxSeconds?: number;
 }
 
+/** What a provider account allows at once and per minute, and what the app may spend a day.
+ * A field left out is no limit. */
+export interface AdmissionLimits {
+  /** Jobs running (or queued) at the provider at once. */
+  maxRunningJobs?: number;
+  /** Creates per minute, sustained. */
+  createsPerMinute?: number;
+  /** Creates that may leave back to back before the per-minute pace applies (default 1). */
+  createBurst?: number;
+  /** USD a UTC day (settings only: no vendor sets one). */
+  dailyBudgetUsd?: number;
+}
+
+/** A vendor's published limits for a model, where it says what they apply to (one account or
+ * key, or one model or deployment) and where it says so. */
+export interface VendorLimits {
+  scope: 'account' | 'model';
+  limits: AdmissionLimits;
+  /** The vendor page (and our notes in docs/providers/), and when it was read. */
+  source: string;
+  asOf: string;
+}
+
+/** What a model costs per second of video, with its source. */
+export interface ModelPrice {
+  /** USD per second of video (without sound, where sound costs more). */
+  usdPerSecond: number;
+  /** USD per second with sound, where the vendor prices it apart. */
+  withAudio?: {
+    usdPerSecond: number;
+    /** The model's input that turns sound on or off, and whether it is on when not given. */
+    option: string;
+    default: boolean;
+  };
+  source: string;
+  asOf: string;
+}
+
 export interface ModelCapabilities {
   /** Clip lengths (seconds) the model accepts. */
   seconds: readonly number[];
@@ -28,6 +66,10 @@ export interface ModelCapabilities {
   /** Wire inputs the request's own fields set: `options` may not name them (it would
    * silently override, or be overridden by, prompt, seconds or size). */
   reservedOptions?: readonly string[];
+  /** The vendor's published limits for this model; absent: none documented. */
+  limits?: VendorLimits;
+  /** The vendor's published price; absent: none recorded here (no cost is shown). */
+  price?: ModelPrice;
 }
 
 export interface FieldProblem {

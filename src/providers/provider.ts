@@ -11,7 +11,7 @@ import { ProviderPermanentError } from '../errors.js';
 import type { ModelCapabilities } from './capabilities.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
-export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate';
+export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate' | 'ai-sdk';
 
 /** Where a job is, in the pipeline's words. `expired`: done, but its outputs are gone. */
 export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'expired';
@@ -93,6 +93,12 @@ export interface ProviderJob {
   failure?: string;
   /** Unix seconds on the provider's clock, when it says. */
   createdAt?: number;
+  /** When the job left the queue and started working (Unix seconds, provider's clock), when it says. */
+  startedAt?: number;
+  /** When the job ended (Unix seconds, provider's clock), when it says. */
+  finishedAt?: number;
+  /** Seconds the job spent working, queue apart, when the provider reports only that. */
+  runSeconds?: number;
   /** What the provider echoes of the request: lets a lost create be matched to its job. */
   echo?: { model?: string; prompt?: string; size?: string; seconds?: number; variants?: number };
 }
@@ -137,6 +143,14 @@ export interface ProviderWebhooks {
   /** Checks the signature and timestamp of a delivery and reads it. `headers` are lower-case.
    * Anything unsigned, forged, stale or malformed is a WebhookVerificationError (../errors.ts). */
   verify(headers: Readonly<Record<string, string>>, rawBody: Buffer): Promise<WebhookEvent>;
+}
+
+/** Where an adapter keeps what it needs to reach a job again when its id is not enough (the AI
+ * SDK's opaque `operation`): beside the job's claim in Blob Storage (src/storage/job-claims.ts),
+ * never in durable history, since it may hold a signed link. */
+export interface JobHandles {
+  save(provider: string, jobId: string, handle: string): Promise<void>;
+  load(provider: string, jobId: string): Promise<string | undefined>;
 }
 
 export interface VideoProvider {

@@ -62,7 +62,7 @@ export const promptSchema = z
  * checked when it was accepted; this checks what must hold for any provider. */
 export const normalisedRequestSchema = z.object({
   provider: z.string().min(1).max(100),
-  kind: z.enum(['azure-openai', 'openai-videos', 'fal', 'replicate']),
+  kind: z.enum(['azure-openai', 'openai-videos', 'fal', 'replicate', 'ai-sdk']),
   model: z.string().min(1).max(200),
   prompt: promptSchema,
   seconds: z.number().int().min(1).max(600),

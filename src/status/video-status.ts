@@ -5,7 +5,8 @@ import type {
   GenerateVideoOutput,
   GenerateVideoProgress,
 } from '../orchestrations/contracts.js';
-import type { VideoStatus } from './view-schemas.js';
+import { deliveredCost, estimatedCost, type RequestPrice } from '../admission/cost.js';
+import type { AdmissionView, VideoStatus } from './view-schemas.js';
 
 export interface DurableStatusLike {
   instanceId: string;
@@ -18,7 +19,14 @@ export interface DurableStatusLike {
 }
 
 // The view's types are inferred from the zod schemas that /api/openapi.json is generated from.
-export type { BlobView, RequestView, UpstreamView, VideoPhase, VideoStatus } from './view-schemas.js';
+export type {
+  AdmissionView,
+  BlobView,
+  RequestView,
+  UpstreamView,
+  VideoPhase,
+  VideoStatus,
+} from './view-schemas.js';
 
 const FAILURE_PREFIX = /^Orchestrator function '[^']*' failed: /;
 const iso = (value: Date | string) =>
@@ -28,6 +36,13 @@ function progressOf(custom: unknown): Partial<GenerateVideoProgress> {
   return typeof custom === 'object' && custom !== null ? (custom as Partial<GenerateVideoProgress>) : {};
 }
 
+function priceOf(input: unknown): RequestPrice | undefined {
+  const price = (input as Partial<GenerateVideoInput> | null | undefined)?.price;
+  return typeof price === 'object' && price !== null && typeof price.usdPerSecond === 'number'
+    ? price
+    : undefined;
+}
+
 function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
   const request = (input as Partial<GenerateVideoInput> | null | undefined)?.request;
   return typeof request === 'object' && request !== null && typeof request.prompt === 'string'
@@ -35,9 +50,16 @@ function requestOf(input: unknown): GenerateVideoInput['request'] | undefined {
     : undefined;
 }
 
+/** The line's answer as callers see it (the account's key stays inside). */
+function admissionView(admission: NonNullable<GenerateVideoProgress['admission']>): AdmissionView {
+  const { state, position, ahead, reason } = admission;
+  return state === 'admitted' ? { state } : { state, position, ahead, reason };
+}
+
 export function toVideoStatus(status: DurableStatusLike): VideoStatus {
   const progress = progressOf(status.customStatus);
   const asked = requestOf(status.input);
+  const price = priceOf(status.input);
   const base: VideoStatus = {
     id: status.instanceId,
     phase: 'pending',
@@ -64,6 +86,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
       progress: progress.progress,
       queuePosition: progress.queuePosition,
     },
+    ...(price && asked ? { cost: estimatedCost(price, asked) } : {}),
     polls: progress.polls ?? 0,
     events: progress.events ?? 0,
     createdTime: iso(status.createdTime),
@@ -78,6 +101,7 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
         polls: output.polls,
         events: output.events ?? 0,
         upstream: { ...base.upstream, jobId: output.jobId },
+        ...(price && asked ? { cost: deliveredCost(price, asked.seconds, output.videos.length) } : {}),
         videos: output.videos.map((v) => ({ ...v, thumbnail: v.thumbnail && { ...v.thumbnail } })),
       };
     }
@@ -97,6 +121,12 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
     case 'Pending':
       return base;
     default:
-      return { ...base, phase: progress.phase ?? 'pending', nextPollAt: progress.nextPollAt };
+      return {
+        ...base,
+        phase: progress.phase ?? 'pending',
+        nextPollAt: progress.nextPollAt,
+        ...(progress.expectedReadyAt ? { expectedReadyAt: progress.expectedReadyAt } : {}),
+        ...(progress.admission ? { admission: admissionView(progress.admission) } : {}),
+      };
   }
 }

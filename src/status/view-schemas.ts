@@ -58,6 +58,37 @@ export const upstreamViewSchema = z.object({
     ),
 });
 
+/** The request's turn in its provider account's line (admission control, docs/admission.md). */
+export const admissionViewSchema = z
+  .object({
+    state: z
+      .enum(['waiting', 'admitted'])
+      .describe('waiting: in line for a running slot or a create at the provider; admitted: its turn came.'),
+    position: z.number().int().min(1).optional().describe('While waiting: 1 = next in line.'),
+    ahead: z.number().int().min(0).optional().describe('While waiting: requests ahead of this one.'),
+    reason: z
+      .enum(['running-jobs', 'create-rate', 'in-line'])
+      .optional()
+      .describe(
+        "While waiting: every running slot at the provider is taken, the account's create rate, or the requests ahead go first.",
+      ),
+  })
+  .describe(
+    "Only for a provider account with limits, while the request runs: its place in the account's line.",
+  );
+
+/** What the request costs at its provider, from the model's published price. */
+export const costViewSchema = z
+  .object({
+    estimatedUsd: z.number().min(0).describe('USD, rounded to cents.'),
+    basis: z
+      .string()
+      .describe(
+        'How it was reckoned: "estimate: <seconds asked> …" before the videos are stored, "delivered: <seconds stored> …" once completed; the price, the model, its source and date.',
+      ),
+  })
+  .describe('Only for a model whose price is recorded in its capability table (with source and date).');
+
 /** What was asked (the normalised request this instance runs). */
 export const requestViewSchema = z.object({
   prompt: z.string(),
@@ -86,6 +117,8 @@ export const videoStatusSchema = z.object({
     .describe('The Durable Functions runtime status (Pending, Running, Completed, Failed, Terminated, ...).'),
   request: requestViewSchema.optional(),
   upstream: upstreamViewSchema,
+  admission: admissionViewSchema.optional(),
+  cost: costViewSchema.optional(),
   polls: z.number().int().min(0).describe('Status calls made to the provider so far.'),
   events: z
     .number()
@@ -93,6 +126,11 @@ export const videoStatusSchema = z.object({
     .min(0)
     .describe('Verified provider webhooks that woke the request so far (each saves a status call).'),
   nextPollAt: isoTime.optional(),
+  expectedReadyAt: isoTime
+    .optional()
+    .describe(
+      'While the job runs: when it most likely ends, judged by how long jobs of its kind took here (absent until enough of them finished).',
+    ),
   createdTime: isoTime,
   lastUpdatedTime: isoTime,
   videos: z
@@ -109,5 +147,7 @@ export type VideoPhase = z.infer<typeof videoPhaseSchema>;
 export type BlobView = z.infer<typeof blobViewSchema>;
 export type VideoView = z.infer<typeof videoViewSchema>;
 export type UpstreamView = z.infer<typeof upstreamViewSchema>;
+export type AdmissionView = z.infer<typeof admissionViewSchema>;
+export type CostView = z.infer<typeof costViewSchema>;
 export type RequestView = z.infer<typeof requestViewSchema>;
 export type VideoStatus = z.infer<typeof videoStatusSchema>;

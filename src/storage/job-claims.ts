@@ -4,6 +4,8 @@
 //   .claims/instances/{instanceId}/{runId}.json  the intent, written before the create, then the job id
 //   .claims/jobs/{provider}/{jobId}      created only if absent: one owner per provider job
 //                                        (the instance id; the run in the blob's metadata)
+//   .claims/operations/{provider}/{jobId}.json  what an adapter needs to reach the job again
+//                                        (the AI SDK's operation JSON): here, never in history
 //   .claims/cancelled/{instanceId}/{runId}  written by DELETE: a create still in flight then
 //                                        deletes the job it made (see createVideoJob), and a
 //                                        download that lands after the cancel its blobs. Kept
@@ -31,6 +33,8 @@ const instancePath = (instanceId: string, runId?: string) =>
   `.claims/instances/${runPath(instanceId, runId)}.json`;
 const jobPath = (provider: string, jobId: string) =>
   `.claims/jobs/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}`;
+const operationPath = (provider: string, jobId: string) =>
+  `.claims/operations/${encodeURIComponent(provider)}/${encodeURIComponent(jobId)}.json`;
 const cancelledPath = (instanceId: string, runId?: string) =>
   `.claims/cancelled/${runPath(instanceId, runId)}`;
 
@@ -101,9 +105,38 @@ export class JobClaims {
 
   /** The instance that owns a provider's job, if any (how a provider's webhook finds its request). */
   async ownerOf(provider: string, jobId: string): Promise<string | undefined> {
+    return (await this.ownerRunOf(provider, jobId))?.instanceId;
+  }
+
+  /** The run (instance and run id) that owns a provider's job, if any: a webhook wakes only it. */
+  async ownerRunOf(
+    provider: string,
+    jobId: string,
+  ): Promise<{ instanceId: string; runId?: string } | undefined> {
     const blob = (await this.container()).getBlockBlobClient(jobPath(provider, jobId));
     try {
-      return (await readText(blob)) || undefined;
+      const owner = await readOwner(blob);
+      return owner.instanceId ? owner : undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Keeps an adapter's handle of a job (JobHandles in src/providers/provider.ts). */
+  async saveHandle(provider: string, jobId: string, handle: string): Promise<void> {
+    await (
+      await this.container()
+    )
+      .getBlockBlobClient(operationPath(provider, jobId))
+      .upload(handle, Buffer.byteLength(handle), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+  }
+
+  async loadHandle(provider: string, jobId: string): Promise<string | undefined> {
+    try {
+      return await readText((await this.container()).getBlockBlobClient(operationPath(provider, jobId)));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -140,8 +173,11 @@ export class JobClaims {
         if (statusOf(error) === 404) return undefined;
         throw error;
       });
-      if (owner?.instanceId === instanceId && owner.runId === (runId || undefined))
+      if (owner?.instanceId === instanceId && owner.runId === (runId || undefined)) {
         await blob.deleteIfExists();
+        const job = jobs.find((candidate) => jobPath(candidate.provider, candidate.jobId) === path)!;
+        await container.getBlockBlobClient(operationPath(job.provider, job.jobId)).deleteIfExists();
+      }
     }
     await container.getBlockBlobClient(instancePath(instanceId, runId)).deleteIfExists();
   }

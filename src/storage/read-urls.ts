@@ -4,6 +4,7 @@
 import {
   BlobSASPermissions,
   generateBlobSASQueryParameters,
+  SASProtocol,
   type BlobServiceClient,
   type UserDelegationKey,
 } from '@azure/storage-blob';
@@ -46,10 +47,13 @@ export function createReadUrlSigner(
       const expiresOn = new Date(Date.now() + ttlMinutes * 60 * 1000);
       const blob = service.getContainerClient(containerName).getBlobClient(blobName);
       const permissions = BlobSASPermissions.parse('r');
+      // Pinned to HTTPS (spr=https) wherever storage speaks it: a link must never work in the
+      // clear. Azurite locally is plain http, and a pinned link would not open there.
+      const protocol = new URL(service.url).protocol === 'https:' ? SASProtocol.Https : undefined;
       if (!useDelegationKey)
-        return { url: await blob.generateSasUrl({ permissions, startsOn, expiresOn }), expiresOn };
+        return { url: await blob.generateSasUrl({ permissions, startsOn, expiresOn, protocol }), expiresOn };
       const sas = generateBlobSASQueryParameters(
-        { containerName, blobName, permissions, startsOn, expiresOn },
+        { containerName, blobName, permissions, startsOn, expiresOn, protocol },
         await delegationKey(expiresOn),
         service.accountName,
       );

@@ -129,14 +129,36 @@ describe('the deploy package', () => {
     assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
   });
 
-  test('holds exactly the bundle, its code cache, the loader, package.json and host.json', () => {
-    assert.deepEqual(readdirSync(packageDir, { recursive: true }).map(String).sort(), [
-      'app.cache',
-      'app.js',
-      'host.json',
-      'index.js',
-      'package.json',
+  test('holds exactly the bundle, its code cache, the loader, package.json, host.json and the lazily loaded AI SDK packages', () => {
+    const lazy = ['fal', 'gateway', 'google', 'replicate', 'xai'].flatMap((name) => [
+      'node_modules',
+      `node_modules/@ai-sdk`,
+      `node_modules/@ai-sdk/${name}`,
+      `node_modules/@ai-sdk/${name}/index.mjs`,
+      `node_modules/@ai-sdk/${name}/package.json`,
     ]);
+    assert.deepEqual(
+      readdirSync(packageDir, { recursive: true }).map(String).sort(),
+      [...new Set(['app.cache', 'app.js', 'host.json', 'index.js', 'package.json', ...lazy])].sort(),
+    );
+  });
+
+  test('app.js leaves the AI SDK packages out (imported on first use from their own bundles)', () => {
+    const metafile = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
+    const bundled = new Set(Object.keys(metafile.inputs).map(npmPackageOf));
+    for (const name of [
+      '@ai-sdk/google',
+      '@ai-sdk/xai',
+      '@ai-sdk/gateway',
+      '@ai-sdk/fal',
+      '@ai-sdk/replicate',
+    ]) {
+      assert.equal(bundled.has(name), false, `${name} is not in app.js`);
+      assert.match(
+        readFileSync(path.join(packageDir, 'app.js'), 'utf8'),
+        new RegExp(`import\\("${name}"\\)`),
+      );
+    }
   });
 
   test('its package.json points at the bundle and has nothing to install or run', () => {
@@ -239,7 +261,11 @@ describe('the deploy package', () => {
   // Issue item: the code cache held the absolute path of the folder the build ran in.
   test('no file names the build machine: its folders appear nowhere, and the cache serves any folder', () => {
     const machinePaths = [packageDir, scratch, root, realpathSync(scratch)];
-    for (const file of readdirSync(packageDir)) {
+    // Every file, the lazily loaded packages' bundles below node_modules/ too.
+    const files = readdirSync(packageDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(packageDir, path.join(entry.parentPath, entry.name)));
+    for (const file of files) {
       const bytes = readFileSync(path.join(packageDir, file));
       for (const machinePath of machinePaths)
         assert.equal(bytes.includes(machinePath), false, `${file} contains ${machinePath}`);

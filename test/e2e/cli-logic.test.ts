@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseGenerateArgs, requestBody, UsageError, variantFileName } from '../../cli/generate-args.js';
 import { readJobStatus } from '../../cli/job-status.js';
+import { describe as describeProgress, ordinal } from '../../cli/progress-display.js';
 import { redactUrl } from '../../cli/api-client.js';
-import { emulatorTimeScale } from '../../cli/local-stack.js';
+import { emulatorTimeScale, wireProviders } from '../../cli/local-stack.js';
 
 test("no options: the prompt alone (the app applies the default provider's model and its defaults)", () => {
   const options = parseGenerateArgs(['A cat playing piano in a jazz bar.']);
@@ -84,6 +85,7 @@ test('a running status keeps the phase, the upstream status, progress and queue 
     upstreamStatus: 'in_progress',
     progress: 40,
     queuePosition: undefined,
+    admission: undefined,
     failureReason: undefined,
     videos: [],
   });
@@ -93,6 +95,38 @@ test('a running status keeps the phase, the upstream status, progress and queue 
     ).queuePosition,
     2,
   );
+});
+
+test("waiting in the provider account's line: 'waiting for a slot at fal: 3rd in line'", () => {
+  const waiting = readJobStatus(
+    view({
+      phase: 'creating',
+      upstream: { provider: 'fal' },
+      admission: { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' },
+    }),
+  );
+  assert.match(
+    describeProgress(waiting, 4000),
+    /^phase: creating \| waiting for a slot at fal: 3rd in line \| elapsed: 4 s$/,
+  );
+  const admitted = readJobStatus(
+    view({ phase: 'creating', upstream: { provider: 'fal' }, admission: { state: 'admitted' } }),
+  );
+  assert.doesNotMatch(describeProgress(admitted, 0), /waiting/);
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].map(ordinal), [
+    '1st',
+    '2nd',
+    '3rd',
+    '4th',
+    '11th',
+    '12th',
+    '13th',
+    '21st',
+    '22nd',
+    '23rd',
+    '101st',
+    '111th',
+  ]);
 });
 
 test('a completed status yields its videos with their read links', () => {
@@ -151,4 +185,32 @@ test('PROVIDER_EMULATOR_TIME_SCALE speeds the emulator up; SORA_EMULATOR_TIME_SC
   );
   assert.equal(read({}), undefined, 'unset: the emulator keeps its realistic timing');
   assert.equal(notices.length, 1);
+});
+
+test("npm start points named instances at the running emulator with the run's key, or drops them whole", () => {
+  const sample = {
+    GOOGLE_GENERATIVE_AI_API_KEY: 'emulator-key',
+    VIDEO_PROVIDERS__google__BASE_URL: 'http://127.0.0.1:8091/v1beta',
+    VIDEO_PROVIDERS__google__MODELS: '{"models":{}}',
+    VIDEO_PROVIDERS__proxy__KIND: 'openai-videos',
+    VIDEO_PROVIDERS__proxy__BASE_URL: 'http://127.0.0.1:8091/v1',
+    VIDEO_PROVIDERS__proxy__API_KEY: 'emulator-key',
+    VIDEO_PROVIDERS__real__KIND: 'openai-videos',
+    VIDEO_PROVIDERS__real__BASE_URL: 'https://api.example.com/v1',
+  };
+  const wired = wireProviders(sample, 'http://127.0.0.1:5555', 'run-key');
+  assert.equal(wired.VIDEO_PROVIDERS__google__BASE_URL, 'http://127.0.0.1:5555/v1beta');
+  assert.equal(wired.GOOGLE_GENERATIVE_AI_API_KEY, 'run-key');
+  assert.equal(wired.VIDEO_PROVIDERS__proxy__BASE_URL, 'http://127.0.0.1:5555/v1');
+  assert.equal(wired.VIDEO_PROVIDERS__proxy__API_KEY, 'run-key');
+  assert.equal(
+    wired.VIDEO_PROVIDERS__real__BASE_URL,
+    'https://api.example.com/v1',
+    'not the emulator: left alone',
+  );
+  const offline = wireProviders(sample, undefined, 'run-key');
+  assert.deepEqual(Object.keys(offline).sort(), [
+    'VIDEO_PROVIDERS__real__BASE_URL',
+    'VIDEO_PROVIDERS__real__KIND',
+  ]);
 });

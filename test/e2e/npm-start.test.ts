@@ -79,9 +79,13 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   }[];
   assert.deepEqual(
     providers.map((p) => p.name),
-    ['azure-openai', 'openai', 'fal', 'replicate'],
+    ['azure-openai', 'openai', 'fal', 'replicate', 'google'],
   );
   const asks = [
+    // Veo through @ai-sdk/google (kind ai-sdk), unchanged, against the emulator's Gemini API.
+    { provider: 'google', model: 'veo-3.1-generate-preview' },
+    // A model only the sample's VIDEO_PROVIDERS__google__MODELS setting adds (no built-in row).
+    { provider: 'google', model: 'veo-3.1-lite-generate-preview' },
     { provider: 'azure-openai', model: 'sora-2' },
     { provider: 'openai', model: 'sora-2' },
     { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video' },
@@ -107,7 +111,7 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
         assert.ok((done.polls as number) <= 1, `${ask.provider}: ${String(done.polls)} status calls`);
       }
       const bytes = Buffer.from(await (await fetch(done.videos![0].url)).arrayBuffer());
-      const saved = path.join(dir, `${ask.provider}.mp4`);
+      const saved = path.join(dir, `${ask.provider}-${ask.model.replace(/\W/g, '_')}.mp4`);
       await writeFile(saved, bytes);
       assert.equal((await probeVideo(saved)).codec, 'h264', `${ask.provider} made a playable H.264 MP4`);
     }),

@@ -109,6 +109,9 @@ const secretSettingNames = [
   'REPLICATE_API_TOKEN',
   'REPLICATE_WEBHOOK_SECRET',
   'OPENAI_API_KEY',
+  'GOOGLE_GENERATIVE_AI_API_KEY',
+  'XAI_API_KEY',
+  'AI_GATEWAY_API_KEY',
   'OUTBOUND_WEBHOOK_SECRET',
   'IDEMPOTENCY_KEY_SECRET',
 ];
@@ -118,6 +121,9 @@ const secureParams: Record<string, string> = {
   replicateApiToken: 'REPLICATE_API_TOKEN',
   replicateWebhookSecret: 'REPLICATE_WEBHOOK_SECRET',
   openAiApiKey: 'OPENAI_API_KEY',
+  googleGenerativeAiApiKey: 'GOOGLE_GENERATIVE_AI_API_KEY',
+  xaiApiKey: 'XAI_API_KEY',
+  aiGatewayApiKey: 'AI_GATEWAY_API_KEY',
   outboundWebhookSecret: 'OUTBOUND_WEBHOOK_SECRET',
   idempotencyKeySecret: 'IDEMPOTENCY_KEY_SECRET',
 };
@@ -218,8 +224,25 @@ describe('app settings', () => {
   test('every setting block reaches the Function App', () => {
     assert.match(
       apiBicep,
-      /appSettingsKeyValuePairs: union\(appSettings, openAiAppSettings, openAiBaseUrlSettings, keyVaultReferences, dtsAppSettings\)/,
+      /appSettingsKeyValuePairs: union\(\s*appSettings,\s*openAiAppSettings,\s*openAiBaseUrlSettings,\s*providerInstanceAppSettings,\s*keyVaultReferences,\s*dtsAppSettings\s*\)/,
     );
+  });
+
+  test('named provider instances: plain fields as VIDEO_PROVIDERS__<name>__<FIELD>, each key a Key Vault reference', () => {
+    assert.match(
+      apiBicep,
+      /var providerInstanceAppSettings = toObject\(\s*items\(providerInstanceSettings\),\s*entry => 'VIDEO_PROVIDERS__\$\{entry\.key\}',/,
+    );
+    assert.match(
+      mainBicep,
+      /var instanceKeySecrets = toObject\(\s*items\(providerInstanceKeys\),\s*entry => 'VIDEO_PROVIDERS__\$\{entry\.key\}__API_KEY',\s*entry => 'provider-\$\{toLower\(replace\(entry\.key, '_', '-'\)\)\}-api-key'\s*\)/,
+    );
+    assert.match(mainBicep, /var secretSettings = union\(\s*instanceKeySecrets,/);
+    assert.match(
+      mainBicep,
+      /map\(items\(providerInstanceKeys\), entry => \{\s*name: 'provider-\$\{toLower\(replace\(entry\.key, '_', '-'\)\)\}-api-key'\s*value: entry\.value/,
+    );
+    assert.match(mainBicep, /providerInstanceSettings: providerInstanceSettings/);
   });
 
   test('conditional blocks: Azure OpenAI only with an endpoint, OPENAI_BASE_URL only when given, the scheduler only on its backend', () => {
@@ -575,7 +598,9 @@ describe('no secrets in infra', () => {
         .filter((p) => /@secure\(\)/.test(p.decorators))
         .map((p) => p.name)
         .sort();
-      assert.deepEqual(marked, file === 'infra/main.bicep' ? Object.keys(secureParams).sort() : [], file);
+      // providerInstanceKeys: the named instances' keys (an object of them, each its own secret).
+      const expected = [...Object.keys(secureParams), 'providerInstanceKeys'].sort();
+      assert.deepEqual(marked, file === 'infra/main.bicep' ? expected : [], file);
     }
   });
   test('both storage accounts disable shared keys and public blob access and require TLS 1.2', () => {

@@ -48,7 +48,11 @@ describe('preprovision hook: the default provider is set up', () => {
 
   test('each provider passes once its value is set (presence only: an akvs:// reference counts)', () => {
     assert.equal(run({ VIDEO_PROVIDER: 'fal', FAL_KEY: 'akvs://sub/vault/fal-key' }).status, 0);
-    assert.equal(run({ VIDEO_PROVIDER: 'replicate', REPLICATE_API_TOKEN: 'r8_x' }).status, 0);
+    assert.equal(
+      run({ VIDEO_PROVIDER: 'replicate', REPLICATE_API_TOKEN: 'r8_x', REPLICATE_WEBHOOK_SECRET: 'whsec_x' })
+        .status,
+      0,
+    );
     assert.equal(run({ VIDEO_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-x' }).status, 0);
     assert.equal(
       run({
@@ -84,6 +88,26 @@ describe('preprovision hook: the default provider is set up', () => {
     const some = run({ OPENAI_API_KEY: 'sk-x' });
     assert.equal(some.status, 0, some.stderr);
     assert.match(some.stdout, /openai/);
+  });
+
+  // REPLICATE_WEBHOOK_SECRET required with Replicate (a security review's item 4): otherwise the
+  // app fetches it, with our token, when an anonymous webhook arrives.
+  test("Replicate's token without its webhook secret is refused, default provider or not", () => {
+    for (const provider of ['replicate', 'fal']) {
+      const result = run({ VIDEO_PROVIDER: provider, FAL_KEY: 'fal-x', REPLICATE_API_TOKEN: 'r8_x' });
+      assert.equal(result.status, 1, result.stdout);
+      assert.match(result.stderr, /azd env set REPLICATE_WEBHOOK_SECRET/);
+    }
+    assert.ok(mappedEnv.has('REPLICATE_WEBHOOK_SECRET'));
+    assert.equal(
+      run({
+        VIDEO_PROVIDER: 'fal',
+        FAL_KEY: 'fal-x',
+        REPLICATE_API_TOKEN: 'r8_x',
+        REPLICATE_WEBHOOK_SECRET: 'whsec_x',
+      }).status,
+      0,
+    );
   });
 
   test('an unknown provider is refused', () => {

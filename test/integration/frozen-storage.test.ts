@@ -25,7 +25,7 @@ const CLIENT_PATIENCE_MS = 30_000;
 let stack: PipelineStack;
 before(async () => {
   stack = await startPipelineStack({
-    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret-of-32-bytes' },
   });
 });
 after(async () => {

@@ -23,7 +23,7 @@ const newKey = (what: string) => `${what}-${process.pid}-${Date.now()}-${++count
 let stack: PipelineStack;
 before(async () => {
   stack = await startPipelineStack({
-    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret-of-32-bytes' },
   });
 });
 after(async () => stack?.stop());

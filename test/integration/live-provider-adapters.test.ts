@@ -10,17 +10,21 @@ import {
   ProviderPermanentError,
   ProviderTransientError,
 } from '../../src/errors.js';
+import { callbackUrlProblem } from '../../src/callbacks/callback-url.js';
 import { createFalProvider, falAppPath } from '../../src/providers/fal/provider.js';
+import type { ForeignUrlRule } from '../../src/providers/http/transport.js';
 import type { JobSpec, VideoProvider } from '../../src/providers/provider.js';
 import { createReplicateProvider } from '../../src/providers/replicate/provider.js';
 import { sendJson, tinyServer, type TinyServer } from '../support/tiny-server.js';
 import { eventually } from '../support/eventually.js';
 
 const KEY = 'adapter-test-key';
-const falOn = (url: string, requestTimeoutMs = 5000) =>
-  createFalProvider('fal', { queueUrl: url, apiKey: KEY }, { requestTimeoutMs });
-const replicateOn = (url: string, requestTimeoutMs = 5000) =>
-  createReplicateProvider('replicate', { baseUrl: url, apiToken: KEY }, { requestTimeoutMs });
+/** The rule the registry passes in local development: the emulator's files are on loopback. */
+const localRule: ForeignUrlRule = (url) => callbackUrlProblem(url, { allowLoopback: true });
+const falOn = (url: string, requestTimeoutMs = 5000, foreignUrls = localRule) =>
+  createFalProvider('fal', { queueUrl: url, apiKey: KEY }, { requestTimeoutMs, foreignUrls });
+const replicateOn = (url: string, requestTimeoutMs = 5000, foreignUrls = localRule) =>
+  createReplicateProvider('replicate', { baseUrl: url, apiToken: KEY }, { requestTimeoutMs, foreignUrls });
 const falSpec: JobSpec = {
   model: 'fal-ai/kling-video/v2/master/text-to-video',
   prompt: 'A heron at dawn.',
@@ -409,4 +413,110 @@ describe("against the emulator's dialects", () => {
     assert.equal(adapter.lostCreate, 'settle');
     assert.equal(adapter.listRecentJobs, undefined);
   });
+});
+
+// Output URLs a provider reports (a security review's item 12): https to global unicast only,
+// redirects checked hop by hop; loopback only where the rule allows it. Every refused URL here
+// names an address no test may reach: the assertion is that no request ever left for it.
+describe('output URLs a provider reports are fetched only where the callback rule allows', () => {
+  const strictRule: ForeignUrlRule = (url) => callbackUrlProblem(url, { allowLoopback: false });
+  let server: TinyServer;
+  /** The output URL the fake provider reports, by job id (tests run concurrently). */
+  const outputUrls = new Map<string, string>();
+  before(async () => {
+    server = await tinyServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const jobId = decodeURIComponent(/\/(?:requests|predictions)\/([^/]+)$/.exec(url.pathname)?.[1] ?? '');
+      if (url.pathname === '/files/video.mp4') {
+        res.writeHead(200, { 'content-type': 'video/mp4' }).end(Buffer.from('....ftypisom'));
+      } else if (url.pathname === '/files/redirect') {
+        res.writeHead(302, { location: url.searchParams.get('to')! }).end();
+      } else if (url.pathname.includes('/requests/')) {
+        sendJson(res, 200, { video: { url: outputUrls.get(jobId) } });
+      } else if (url.pathname.startsWith('/predictions/')) {
+        sendJson(res, 200, { id: jobId, status: 'succeeded', output: outputUrls.get(jobId) });
+      } else sendJson(res, 404, { detail: 'not found' });
+    });
+  });
+  after(async () => server?.stop());
+
+  /** Every request the fetch made, by URL: a refused URL must never appear. */
+  const fetched: string[] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    fetched.push(String(input instanceof Request ? input.url : input));
+    return fetch(input, init);
+  };
+  let jobs = 0;
+  /** Opens the one output of a job whose output URL is `outputUrl`. */
+  const open = (kind: 'fal' | 'replicate', rule: ForeignUrlRule, outputUrl: string) => {
+    const jobId = `job-${++jobs}`;
+    outputUrls.set(jobId, outputUrl);
+    const http = { requestTimeoutMs: 5000, foreignUrls: rule, fetch: recordingFetch };
+    return kind === 'fal'
+      ? createFalProvider('fal', { queueUrl: server.url, apiKey: KEY }, http).openOutput(
+          { model: falSpec.model, jobId },
+          'video',
+        )
+      : createReplicateProvider('replicate', { baseUrl: server.url, apiToken: KEY }, http).openOutput(
+          { model: replicateSpec.model, jobId },
+          'output-0',
+        );
+  };
+  const refused = async (promise: Promise<unknown>, reason: RegExp) => {
+    const error = await promise.then(
+      () => assert.fail('the output was opened'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ProviderPermanentError, String(error));
+    assert.equal(error.code, 'unsafe_output_url');
+    assert.match(error.message, reason);
+  };
+
+  for (const kind of ['fal', 'replicate'] as const) {
+    test(`${kind}: plain http to a public address is refused, nothing is fetched from it`, async () => {
+      const outputUrl = 'http://93.184.216.34/video.mp4';
+      await refused(open(kind, localRule, outputUrl), /http/);
+      await refused(open(kind, strictRule, outputUrl), /https/);
+      assert.ok(
+        fetched.every((url) => url.startsWith(server.url)),
+        fetched.join('\n'),
+      );
+    });
+
+    test(`${kind}: https to private, link-local and platform addresses is refused`, async () => {
+      for (const host of ['10.0.0.1', '169.254.169.254', '168.63.129.16', '[fd00::1]', '[::ffff:7f00:1]']) {
+        await refused(open(kind, strictRule, `https://${host}/video.mp4`), /private|loopback|platform/);
+      }
+      assert.ok(
+        fetched.every((url) => url.startsWith(server.url)),
+        fetched.join('\n'),
+      );
+    });
+
+    test(`${kind}: loopback is refused unless the rule allows it (local development)`, async () => {
+      const outputUrl = `${server.url}/files/video.mp4`;
+      await refused(open(kind, strictRule, outputUrl), /https/);
+      const content = await open(kind, localRule, outputUrl);
+      const chunks: Buffer[] = [];
+      for await (const chunk of content.body) chunks.push(chunk as Buffer);
+      assert.equal(Buffer.concat(chunks).subarray(4, 8).toString('latin1'), 'ftyp');
+    });
+
+    test(`${kind}: a redirect is followed only to where the rule allows`, async () => {
+      const away = `${server.url}/files/redirect?to=${encodeURIComponent('http://10.0.0.1/video.mp4')}`;
+      await refused(open(kind, localRule, away), /10\.0\.0\.1/);
+      assert.ok(
+        fetched.every((url) => url.startsWith(server.url)),
+        fetched.join('\n'),
+      );
+      const before = fetched.length;
+      const home = `${server.url}/files/redirect?to=${encodeURIComponent(`${server.url}/files/video.mp4`)}`;
+      const content = await open(kind, localRule, home);
+      content.body.destroy();
+      assert.ok(
+        fetched.slice(before).some((url) => url === `${server.url}/files/video.mp4`),
+        fetched.join('\n'),
+      );
+    });
+  }
 });

@@ -9,6 +9,8 @@ import {
   startVideo,
   videoBlobs,
   waitForVideo,
+  emulatorAdmin,
+  injectedErrorAnswers,
   EMULATOR_KEY,
   type PipelineStack,
 } from './pipeline-stack.js';
@@ -25,15 +27,7 @@ const CREATE_ROUTES: Record<Kind, string> = {
 };
 const body = (kind: Kind, prompt: string) => ({ provider: kind, model: MODELS[kind], prompt, size: '16:9' });
 
-async function admin(stack: PipelineStack, method: string, path: string, value?: unknown) {
-  const answer = await call(`${stack.emulator.url}/_admin/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: value === undefined ? undefined : JSON.stringify(value),
-  });
-  assert.ok(answer.status < 300, answer.text);
-  return answer.body;
-}
+const admin = emulatorAdmin;
 const creates = async (stack: PipelineStack, kind: Kind): Promise<number> =>
   (await admin(stack, 'GET', 'stats')).creates[kind];
 
@@ -118,12 +112,7 @@ for (const kind of ['fal', 'replicate'] as const) {
       } finally {
         await admin(stack, 'DELETE', 'faults');
       }
-      const injected = Object.values(
-        (await admin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>,
-      )
-        .flatMap((byStatus) => Object.entries(byStatus))
-        .filter(([code]) => ['429', '500', '503'].includes(code))
-        .reduce((n, [, count]) => n + count, 0);
+      const injected = await injectedErrorAnswers(stack);
       // With webhooks there are no status calls, so fewer calls to fault: a few error answers prove it.
       assert.ok(injected >= 4, `faults were really injected (${injected} error answers)`);
       for (const status of statuses) {

@@ -161,7 +161,7 @@ describe('callers', () => {
   let stack: PipelineStack;
   before(async () => {
     stack = await startPipelineStack({
-      settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+      settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret-of-32-bytes' },
     });
   });
   after(async () => stack?.stop());

@@ -1,6 +1,7 @@
 // The real parts, wired as a user runs them: Azurite, the provider emulator over HTTP, and the
 // Node Functions host running the built app (dist/) with the real durable-functions replay.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
@@ -41,6 +42,8 @@ export interface PipelineStack {
 export interface StackOptions {
   emulator?: ProviderEmulatorOptions;
   settings?: Record<string, string>;
+  /** More settings, built from the emulator's URL once it listens (provider instances pointed at it). */
+  settingsFor?: (emulatorUrl: string) => Record<string, string>;
   /** Host store: 'azure' (Azurite, the default) or 'memory'. */
   store?: 'azure' | 'memory';
   /** Require function and system keys, as on Azure (the host prints them). */
@@ -51,6 +54,20 @@ export interface StackOptions {
  * seconds); bench/streaming.ts runs the app with them too. Every provider is the emulator's.
  * Every setting the app reads is given (blank when unused), so a developer's own
  * local.settings.json in the repository cannot change what a test runs. */
+/** Every VIDEO_PROVIDERS__<name>__<FIELD> that the repository's local.settings.json (or the
+ * sample) sets, blank: named instances are not in settingNames, and a developer's copy of the
+ * sample must not configure one here. */
+export function blankInstanceSettings(): Record<string, string> {
+  const names = ['local.settings.json', 'local.settings.sample.json'].flatMap((file) => {
+    const full = path.join(repoRoot, file);
+    if (!existsSync(full)) return [];
+    const values =
+      (JSON.parse(readFileSync(full, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    return Object.keys(values).filter((name) => name.startsWith('VIDEO_PROVIDERS__'));
+  });
+  return Object.fromEntries(names.map((name) => [name, '']));
+}
+
 export function pipelineSettings(
   storageConnectionString: string,
   emulatorUrl: string,
@@ -58,6 +75,7 @@ export function pipelineSettings(
 ): Record<string, string> {
   return {
     ...Object.fromEntries(settingNames.map((name) => [name, ''])),
+    ...blankInstanceSettings(),
     AzureWebJobsStorage: storageConnectionString,
     VIDEO_STORAGE: storageConnectionString,
     VIDEO_CONTAINER: CONTAINER,
@@ -78,6 +96,15 @@ export function pipelineSettings(
     // Where the app says it lives: status URLs and provider callbacks are built from it. The
     // stack sets the host's real address once it has chosen the port.
     PUBLIC_BASE_URL: '',
+    // The suites that predate admission control test other things, on emulators often set above
+    // the vendors' limits: their accounts are ungoverned. test/integration/admission.test.ts
+    // sets limits of its own.
+    ...Object.fromEntries(
+      ['AZURE_OPENAI', 'OPENAI', 'FAL', 'REPLICATE'].flatMap((prefix) => [
+        [`${prefix}_MAX_RUNNING_JOBS`, 'unlimited'],
+        [`${prefix}_CREATES_PER_MINUTE`, 'unlimited'],
+      ]),
+    ),
     POLL_MIN_SECONDS: '0.2',
     POLL_MAX_SECONDS: '1',
     PROVIDER_REQUEST_TIMEOUT_SECONDS: '10',
@@ -92,7 +119,11 @@ export async function startPipelineStack(options: StackOptions = {}): Promise<Pi
     timeScale: 0.05,
     ...options.emulator,
   });
-  const settings = { ...pipelineSettings(azurite.connectionString, emulator.url), ...options.settings };
+  const settings = {
+    ...pipelineSettings(azurite.connectionString, emulator.url),
+    ...options.settings,
+    ...options.settingsFor?.(emulator.url),
+  };
   // The port is chosen first so the app knows its own URL (provider webhooks come back to it),
   // and a restarted host answers where the old one did.
   const port = await freePort();
@@ -184,12 +215,12 @@ export function totalJobsCreated(stats: EmulatorStats): number {
   return Object.values(stats.jobsCreated).reduce((a, b) => a + b, 0);
 }
 
-/** Blob names under the videos container, claims excluded. */
+/** Blob names under the videos container, claims and learned durations excluded. */
 export async function videoBlobs(container: ContainerClient, prefix = ''): Promise<string[]> {
   const names: string[] = [];
   if (!(await container.exists())) return names;
   for await (const blob of container.listBlobsFlat({ prefix }))
-    if (!blob.name.startsWith('.claims/')) names.push(blob.name);
+    if (!blob.name.startsWith('.claims/') && !blob.name.startsWith('.stats/')) names.push(blob.name);
   return names;
 }
 
@@ -200,3 +231,24 @@ export const quickstartBody = {
   n_seconds: 5,
   model: 'sora',
 };
+
+/** A call to the emulator's /_admin API (faults, config, stats); it must succeed. */
+export async function emulatorAdmin(stack: PipelineStack, method: string, path: string, value?: unknown) {
+  const answer = await call(`${stack.emulator.url}/_admin/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: value === undefined ? undefined : JSON.stringify(value),
+  });
+  assert.ok(answer.status < 300, answer.text);
+  return answer.body;
+}
+
+/** How many 429, 500 and 503 answers the emulator has sent (injected faults among them). */
+export async function injectedErrorAnswers(stack: PipelineStack): Promise<number> {
+  return Object.values(
+    (await emulatorAdmin(stack, 'GET', 'stats')).requests as Record<string, Record<string, number>>,
+  )
+    .flatMap((byStatus) => Object.entries(byStatus))
+    .filter(([code]) => ['429', '500', '503'].includes(code))
+    .reduce((n, [, count]) => n + count, 0);
+}

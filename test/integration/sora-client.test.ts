@@ -457,6 +457,7 @@ describe('Sora APIs against hand-made servers', () => {
       outputs: [{ id: 'gen_1' }],
       failure: undefined,
       createdAt: 1748469875,
+      finishedAt: undefined,
       echo: { model: 'sora', prompt: 'p', size: '480x854', seconds: 5, variants: 1 },
     });
     const videosJob = await client.videos.createJob(
@@ -471,6 +472,7 @@ describe('Sora APIs against hand-made servers', () => {
       outputs: [],
       failure: undefined,
       createdAt: 1748469875,
+      finishedAt: undefined,
       echo: { model: 'sora-2', prompt: undefined, size: '720x1280', seconds: 8, variants: 1 },
     });
     await client.jobs.getJob(at('jobs', 'task_1'));

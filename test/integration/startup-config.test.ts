@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostStartError, startHost } from '../../emulators/functions-host/index.js';
 import { settingNames } from '../../src/config.js';
-import { repoRoot } from './pipeline-stack.js';
+import { blankInstanceSettings, repoRoot } from './pipeline-stack.js';
 
 test('the host refuses to start the app and names every bad setting', async () => {
   const secret = 'sk-not-to-be-printed-123456';
@@ -16,6 +16,7 @@ test('the host refuses to start the app and names every bad setting', async () =
     env: {
       // Blank unless set below: a local.settings.json in the repository must not configure a provider here.
       ...Object.fromEntries(settingNames.map((name) => [name, ''])),
+      ...blankInstanceSettings(),
       AZURE_OPENAI_ENDPOINT: '',
       AZURE_OPENAI_API_KEY: secret,
       VIDEO_STORAGE: '',

@@ -26,7 +26,7 @@ const small = { ...quickstartBody, n_seconds: 1 };
 let stack: PipelineStack;
 before(async () => {
   stack = await startPipelineStack({
-    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret' },
+    settings: { IDEMPOTENCY_KEY_SECRET: 'integration-idempotency-secret-of-32-bytes' },
   });
 });
 after(async () => stack?.stop());

@@ -100,7 +100,7 @@ describe('provider webhooks', () => {
     });
 
   for (const kind of ['fal', 'replicate'] as const) {
-    test(`${kind}: the webhook ends the wait at once: completed with no status call`, async () => {
+    test(`${kind}: the webhook ends the wait at once: completed after one confirming status read`, async () => {
       const id = await startVideo(stack.host, body(kind, `A webhook-driven heron ${Date.now()}.`));
       const status = await waitForVideo(stack.host, id, 60_000);
       assert.equal(status.phase, 'completed', JSON.stringify(status));
@@ -245,6 +245,63 @@ describe('provider webhooks', () => {
       const answer = await post('replicate', {}, 'x'.repeat(1024 * 1024 + 1));
       assert.equal(answer.status, 413);
     });
+  });
+
+  // Events belong to their run (a security review's item 5): a genuine, signed delivery for a
+  // job an earlier run of this instance id claimed must not reach the current run.
+  test("a late delivery for an earlier run's job is ignored by the current run", async () => {
+    await patch({ timeScale: 20 });
+    try {
+      const id = await startVideo(stack.host, body('replicate', `The current run ${Date.now()}.`));
+      const current = await eventually(
+        'a job was created',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (view) => Boolean(view.upstream?.jobId),
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
+      // The claim an earlier run of this id left behind (written as claims are: owner and run).
+      const oldJob = `earlier-run-job-${Date.now()}`;
+      await stack.container
+        .getBlockBlobClient(`.claims/jobs/replicate/${oldJob}`)
+        .upload(id, Buffer.byteLength(id), { metadata: { run: 'an-earlier-run' } });
+      const prediction = (
+        await call(`${stack.emulator.url}/replicate/v1/predictions/${current.upstream.jobId}`, {
+          headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+        })
+      ).body;
+      const late = JSON.stringify({
+        ...prediction,
+        id: oldJob,
+        status: 'failed',
+        error: 'the old job failed',
+      });
+      const at = new Date();
+      const answer = await post(
+        'replicate',
+        {
+          'webhook-id': 'msg_late',
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': new Webhook(replicateSecret).sign('msg_late', at, late),
+        },
+        late,
+      );
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.body.ignored, true, answer.text);
+      // The current run goes on untouched: it polls on (a positive sign its episodes ran since),
+      // still waiting for its job, with no event counted. Then it is cancelled (its job is slow on purpose).
+      const polled = (await call(`${stack.host.url}/api/videos/${id}`)).body.polls as number;
+      const view = await eventually(
+        'two more polls of the current run',
+        async () => (await call(`${stack.host.url}/api/videos/${id}`)).body,
+        (now) => now.polls >= polled + 2,
+        { timeoutMs: 30_000, everyMs: 100 },
+      );
+      assert.ok(['queued', 'running'].includes(view.phase), JSON.stringify(view));
+      assert.equal(view.events, 0, JSON.stringify(view));
+      assert.equal((await call(`${stack.host.url}/api/videos/${id}`, { method: 'DELETE' })).status, 202);
+    } finally {
+      await patch({ timeScale: 0.05 });
+    }
   });
 
   test('a duplicate delivery, and one for a request that already ended, are harmless', async () => {

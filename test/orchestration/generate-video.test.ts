@@ -397,17 +397,21 @@ describe('a provider webhook raced against the fallback poll', () => {
   } satisfies JobSummary;
   const webhookAt = (at: number) => [{ name: 'upstreamJobEvent', at, data: finished }];
 
-  test('the event ends the wait at once: downloaded at the finish, no status call', async () => {
+  test('the event ends the wait at once: one status read confirms it, downloaded at the finish', async () => {
     const run = await drive(generateVideo, input(), webhookJob(true), {
       startAt: start,
       events: webhookAt(doneAt),
     });
     assert.ok(run.output, run.error);
-    assert.equal(count(run.calls, 'getVideoJobStatus'), 0);
+    assert.deepEqual(
+      run.calls.filter((c) => c.name === 'getVideoJobStatus').map((c) => c.at),
+      [doneAt],
+      'one confirming read, at the event',
+    );
     assert.equal(run.calls.find((c) => c.name === 'downloadVideo')!.at, doneAt, 'no lateness at all');
     assert.deepEqual(
       [(run.output as { events: number }).events, (run.output as { polls: number }).polls],
-      [1, 0],
+      [1, 1],
     );
   });
 
@@ -417,7 +421,44 @@ describe('a provider webhook raced against the fallback poll', () => {
       events: webhookAt(start),
     });
     assert.ok(run.output, run.error);
-    assert.equal(count(run.calls, 'getVideoJobStatus'), 0);
+    assert.equal((run.output as { events: number }).events, 1);
+    assert.equal(run.calls.find((c) => c.name === 'getVideoJobStatus')!.at, start, 'read at once');
+  });
+
+  // Events belong to their run's job (a security review's item 5), under the SDK's real replay.
+  test("an early signed 'succeeded' (outputs not ready) goes back to polling instead of failing", async () => {
+    const early = start + 10_000;
+    const run = await drive(generateVideo, input(), webhookJob(true), {
+      startAt: start,
+      events: webhookAt(early),
+    });
+    assert.ok(run.output, run.error);
+    const reads = run.calls.filter((c) => c.name === 'getVideoJobStatus').map((c) => c.at);
+    assert.equal(reads[0], early, 'the event is confirmed by a read at once');
+    assert.ok(reads.length >= 2, 'then polled until the job really finished');
+    const download = run.calls.find((c) => c.name === 'downloadVideo')!;
+    assert.ok(download.at >= doneAt, 'nothing downloaded before the job finished');
+    assert.equal((run.output as { events: number }).events, 1);
+  });
+
+  test("an event for another job (an earlier run's late delivery) is ignored: nothing read, nothing counted", async () => {
+    const stray = { ...finished, jobId: 'job_of_an_earlier_run', phase: 'failed', failure: 'old' } as const;
+    const run = await drive(generateVideo, input(), webhookJob(true), {
+      startAt: start,
+      events: [
+        { name: 'upstreamJobEvent', at: start + 5_000, data: stray },
+        { name: 'upstreamJobEvent', at: start + 6_000, data: { ...finished, jobId: 'another_job' } },
+        ...webhookAt(doneAt),
+      ],
+    });
+    assert.ok(run.output, run.error);
+    assert.equal((run.output as { events: number }).events, 1, 'only its own job counts');
+    assert.deepEqual(
+      run.calls.filter((c) => c.name === 'getVideoJobStatus').map((c) => c.at),
+      [doneAt],
+      'no read for the stray events',
+    );
+    assert.equal(run.calls.find((c) => c.name === 'downloadVideo')!.at, doneAt);
   });
 
   test('every webhook lost: the request still finishes by polling, the first poll no sooner than 4 × the longest interval', async () => {

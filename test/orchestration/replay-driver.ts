@@ -20,11 +20,23 @@ export interface ActivityCall {
   retryOptions?: RetryOptionsWire;
 }
 
+/** An entity operation the orchestrator sent: a call (answered by `entity`) or a signal. */
+export interface EntityOperation {
+  /** The scheduler id, '@name@key'. */
+  entityId: string;
+  operation: string;
+  input: unknown;
+  signal: boolean;
+  at: number;
+}
+
 export interface DriverRun {
   output?: unknown;
   error?: string;
   /** Every activity call in order. */
   calls: ActivityCall[];
+  /** Every entity call and signal in order. */
+  entityOps: EntityOperation[];
   /** Every timer the orchestrator created: when, and for when. */
   timers: { createdAt: number; fireAt: number }[];
   customStatuses: unknown[];
@@ -53,7 +65,14 @@ export async function drive(
   orchestrator: unknown,
   input: unknown,
   answer: (call: ActivityCall) => unknown,
-  options: { startAt?: number; instanceId?: string; maxEpisodes?: number; events?: ScriptedEvent[] } = {},
+  options: {
+    startAt?: number;
+    instanceId?: string;
+    maxEpisodes?: number;
+    events?: ScriptedEvent[];
+    /** Answers entity calls (and sees signals; their answer is ignored), as the extension would. */
+    entity?: (op: EntityOperation) => unknown;
+  } = {},
 ): Promise<DriverRun> {
   const handle = new Orchestrator(orchestrator).listen();
   const instanceId = options.instanceId ?? 'driver-instance';
@@ -62,7 +81,7 @@ export async function drive(
     event(EventType.OrchestratorStarted, now),
     event(EventType.ExecutionStarted, now, { Name: 'driven', Input: JSON.stringify(input) }),
   ];
-  const run: DriverRun = { calls: [], timers: [], customStatuses: [], history, endedAt: now };
+  const run: DriverRun = { calls: [], entityOps: [], timers: [], customStatuses: [], history, endedAt: now };
   let scheduledLeaves = 0;
   let nextId = 0;
   const pendingTimers: { id: number; fireAt: number }[] = [];
@@ -107,6 +126,39 @@ export async function drive(
         history.push(event(EventType.TimerCreated, now, { EventId: id, FireAt: leaf.fireAt }));
         pendingTimers.push({ id, fireAt });
         run.timers.push({ createdAt: now, fireAt });
+        continue;
+      }
+      if (leaf.actionType === ActionType.CallEntity || leaf.actionType === ActionType.SignalEntity) {
+        // As the extension records it: EventSent names the request id the answer (an EventRaised
+        // of that name, carrying {result: JSON text}) comes back under; a signal gets no answer.
+        const signal = leaf.actionType === ActionType.SignalEntity;
+        const requestId = `request-${id}`;
+        const input = leaf.input === undefined ? undefined : JSON.stringify(leaf.input);
+        history.push(
+          event(EventType.EventSent, now, {
+            EventId: id,
+            InstanceId: leaf.instanceId,
+            Name: 'op',
+            Input: JSON.stringify({ id: requestId, op: leaf.operation, signal, input, parent: instanceId }),
+          }),
+        );
+        const op: EntityOperation = {
+          entityId: leaf.instanceId!,
+          operation: leaf.operation!,
+          input: input === undefined ? undefined : JSON.parse(input),
+          signal,
+          at: now,
+        };
+        run.entityOps.push(op);
+        if (!options.entity) throw new Error('the orchestrator used an entity and the test gave no entity');
+        const result = options.entity(op);
+        if (!signal)
+          completions.push(
+            event(EventType.EventRaised, now, {
+              Name: requestId,
+              Input: JSON.stringify({ result: JSON.stringify(result ?? null) }),
+            }),
+          );
         continue;
       }
       if (leaf.actionType !== ActionType.CallActivity && leaf.actionType !== ActionType.CallActivityWithRetry)

@@ -62,8 +62,28 @@ describe('refused callback URLs', () => {
       }),
       undefined,
     );
-    assert.match((await callbackUrlProblem('http://10.0.0.1:3000/hook', local)) ?? '', /private/);
+    assert.match((await callbackUrlProblem('http://10.0.0.1:3000/hook', local)) ?? '', /loopback/);
     assert.match((await callbackUrlProblem('http://internal.example.com/hook', local)) ?? '', /loopback/);
+  });
+  // The allowance is loopback only (a security review's item 7): plain http, or any port, to a
+  // public address stays refused.
+  test('local development: plain http or another port to a public address stays refused', async () => {
+    for (const url of [
+      'http://93.184.216.34/hook',
+      'http://93.184.216.34:8080/hook',
+      'http://[2606:2800:220:1:248:1893:25c8:1946]:81/hook',
+      'https://93.184.216.34:8443/hook',
+    ])
+      assert.ok(await callbackUrlProblem(url, local), url);
+    const localhostToPublic = {
+      ...local,
+      lookup: async () => [{ address: '93.184.216.34', family: 4 }],
+    };
+    assert.match(
+      (await callbackUrlProblem('http://localhost:3000/hook', localhostToPublic)) ?? '',
+      /loopback/,
+    );
+    assert.equal(await callbackUrlProblem('https://hooks.example.com/hook', local), undefined);
   });
 });
 

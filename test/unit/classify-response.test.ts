@@ -69,4 +69,27 @@ describe('retryAfterSeconds', () => {
     assert.equal(retryAfterSeconds(headers({ 'retry-after': 'soon' }), now), undefined);
     assert.equal(retryAfterSeconds(headers({}), now), undefined);
   });
+  test("without a header, the body's retry_after (at its root or under error); a header wins", () => {
+    assert.equal(retryAfterSeconds(headers({}), now, { retry_after: 7 }), 7);
+    assert.equal(
+      retryAfterSeconds(headers({}), now, { error: { message: 'slow down', retry_after: '2.5' } }),
+      2.5,
+    );
+    assert.equal(retryAfterSeconds(headers({ 'retry-after': '3' }), now, { retry_after: 7 }), 3);
+    assert.equal(retryAfterSeconds(headers({ 'retry-after': 'soon' }), now, { retry_after: 4 }), 4);
+    assert.equal(retryAfterSeconds(headers({}), now, { retry_after: -1 }), undefined);
+    assert.equal(retryAfterSeconds(headers({}), now, 'retry_after: 9'), undefined);
+  });
+  test('a 429 whose body alone says when keeps that delay, for each kind of body', () => {
+    const error = classifyFailedResponse(
+      {
+        status: 429,
+        header: () => null,
+        body: { error: { code: 'rate_limited', message: 'x', retry_after: 11 } },
+      },
+      'Creating the job',
+      now,
+    ) as ProviderTransientError;
+    assert.equal(error.retryAfterSeconds, 11);
+  });
 });

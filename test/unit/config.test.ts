@@ -1,7 +1,10 @@
 // Settings validation: defaults, both storage forms, and one message naming every problem.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig, settingAliases, settingNames } from '../../src/config.js';
+import { azureMarkers, loadConfig, sampleSecrets, settingAliases, settingNames } from '../../src/config.js';
 import { ConfigError, ProviderTransientError } from '../../src/errors.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 
@@ -13,15 +16,19 @@ const minimal = {
 describe('loadConfig', () => {
   test('applies the documented defaults', () => {
     const config = loadConfig(minimal);
-    assert.deepEqual(config.providers, {
-      'azure-openai': {
-        endpoint: 'http://127.0.0.1:8091',
-        apiKey: undefined,
-        managedIdentityClientId: undefined,
-        jobsDeployment: 'sora',
-        videosDeployment: 'sora-2',
+    assert.deepEqual(config.providers, [
+      {
+        name: 'azure-openai',
+        kind: 'azure-openai',
+        settings: {
+          endpoint: 'http://127.0.0.1:8091',
+          apiKey: undefined,
+          managedIdentityClientId: undefined,
+          jobsDeployment: 'sora',
+          videosDeployment: 'sora-2',
+        },
       },
-    });
+    ]);
     assert.equal(config.defaultProvider, 'azure-openai');
     assert.deepEqual(config.videoStorage, {
       kind: 'connectionString',
@@ -45,7 +52,8 @@ describe('loadConfig', () => {
       blobServiceUri: 'https://st.blob.core.windows.net/',
     });
     assert.equal(config.managedIdentityClientId, 'abc');
-    assert.equal(config.providers['azure-openai']?.managedIdentityClientId, 'abc');
+    const azure = config.providers.find((p) => p.name === 'azure-openai');
+    assert.equal(azure?.kind === 'azure-openai' && azure.settings.managedIdentityClientId, 'abc');
   });
 
   test('accepts decimal poll bounds (sub-second polling in tests)', () => {
@@ -98,10 +106,14 @@ describe('loadConfig', () => {
       REPLICATE_API_TOKEN: 'r8_token',
       OPENAI_API_KEY: 'sk-x',
     });
-    assert.deepEqual(Object.keys(config.providers).sort(), ['fal', 'openai', 'replicate']);
-    assert.equal(config.providers.openai?.baseUrl, 'https://api.openai.com/v1');
-    assert.equal(config.providers.fal?.queueUrl, 'https://queue.fal.run');
-    assert.equal(config.providers.replicate?.baseUrl, 'https://api.replicate.com/v1');
+    assert.deepEqual(
+      config.providers.map((p) => p.name),
+      ['openai', 'fal', 'replicate'],
+    );
+    const settings = Object.fromEntries(config.providers.map((p) => [p.name, p.settings as any]));
+    assert.equal(settings.openai.baseUrl, 'https://api.openai.com/v1');
+    assert.equal(settings.fal.queueUrl, 'https://queue.fal.run');
+    assert.equal(settings.replicate.baseUrl, 'https://api.replicate.com/v1');
     assert.equal(config.defaultProvider, 'openai', 'the first configured in the documented order');
     assert.equal(
       loadConfig({
@@ -154,7 +166,26 @@ describe('loadConfig', () => {
       },
     });
     loadConfig(spy);
-    assert.deepEqual([...read].sort(), [...settingNames, ...Object.keys(settingAliases)].sort());
+    // Besides the settings: the markers Azure sets on every instance (never app settings).
+    assert.deepEqual(
+      [...read].sort(),
+      [...settingNames, ...Object.keys(settingAliases), ...azureMarkers].sort(),
+    );
+  });
+
+  // ALLOW_LOCAL_CALLBACKS on Azure (a security review's item 7): refused at start-up.
+  test('refuses the local-development callback allowance when running on Azure', () => {
+    for (const marker of azureMarkers) {
+      assert.throws(
+        () => loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true', [marker]: 'video-app' }),
+        /ALLOW_LOCAL_CALLBACKS .*must not be true on Azure/,
+      );
+      assert.equal(
+        loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'false', [marker]: 'x' }).allowLocalCallbacks,
+        false,
+      );
+    }
+    assert.equal(loadConfig({ ...minimal, ALLOW_LOCAL_CALLBACKS: 'true' }).allowLocalCallbacks, true);
   });
 });
 
@@ -232,6 +263,325 @@ describe('the provider request timeout', () => {
     assert.throws(
       () => loadConfig({ ...minimal, SORA_REQUEST_TIMEOUT_SECONDS: 'soon' }),
       /SORA_REQUEST_TIMEOUT_SECONDS must be a positive number/,
+    );
+  });
+});
+
+// Weak and public secrets, plain-http endpoints (a security review's item 11).
+describe('secrets and endpoints a deployment may not use', () => {
+  const whsec = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
+  const strong = 'Zq3vN8pT2wXyL5mR7cK9hB4jF6dG1sA0eU-strong';
+  const refusedSecrets: Array<[string, Record<string, string>, RegExp]> = [
+    [
+      'a 1-byte idempotency secret',
+      { IDEMPOTENCY_KEY_SECRET: 'a' },
+      /IDEMPOTENCY_KEY_SECRET must be at least 32/,
+    ],
+    [
+      'a 31-byte idempotency secret',
+      { IDEMPOTENCY_KEY_SECRET: strong.slice(0, 31) },
+      /IDEMPOTENCY_KEY_SECRET must be at least 32/,
+    ],
+    ['a repeated pattern', { IDEMPOTENCY_KEY_SECRET: 'ab'.repeat(32) }, /IDEMPOTENCY_KEY_SECRET .*pattern/],
+    [
+      'a 1-byte outbound secret',
+      { OUTBOUND_WEBHOOK_SECRET: whsec('x') },
+      /OUTBOUND_WEBHOOK_SECRET must be at least 32/,
+    ],
+    [
+      'a 31-byte outbound secret',
+      { OUTBOUND_WEBHOOK_SECRET: whsec(strong.slice(0, 31)) },
+      /OUTBOUND_WEBHOOK_SECRET must be at least 32/,
+    ],
+  ];
+  for (const [name, settings, reason] of refusedSecrets)
+    test(`refuses ${name}, naming the setting and never its value`, () => {
+      assert.throws(
+        () => loadConfig({ ...minimal, ...settings }),
+        (e: Error) => {
+          assert.match(e.message, reason);
+          for (const value of Object.values(settings))
+            if (value.length >= 8) assert.ok(!e.message.includes(value), e.message);
+          return true;
+        },
+      );
+    });
+
+  test('accepts 32 random bytes and more', () => {
+    const config = loadConfig({
+      ...minimal,
+      IDEMPOTENCY_KEY_SECRET: strong,
+      OUTBOUND_WEBHOOK_SECRET: whsec(strong.slice(0, 32)),
+    });
+    assert.equal(config.idempotencyKeySecret, strong);
+  });
+
+  test("the sample's secrets work locally and are refused on Azure", () => {
+    const sample = JSON.parse(
+      readFileSync(path.resolve(__dirname, '../../local.settings.sample.json'), 'utf8'),
+    ).Values as Record<string, string>;
+    for (const [name, value] of Object.entries(sampleSecrets)) {
+      assert.equal(sample[name], value, `sampleSecrets.${name} is what local.settings.sample.json ships`);
+      assert.doesNotThrow(() => loadConfig({ ...minimal, [name]: value }));
+      for (const marker of azureMarkers)
+        assert.throws(
+          () => loadConfig({ ...minimal, [name]: value, [marker]: 'video-app' }),
+          (e: Error) =>
+            new RegExp(`${name} is the public sample value`).test(e.message) && !e.message.includes(value),
+        );
+    }
+  });
+
+  const endpoints = [
+    'AZURE_OPENAI_ENDPOINT',
+    'OPENAI_BASE_URL',
+    'FAL_QUEUE_URL',
+    'FAL_JWKS_URL',
+    'REPLICATE_BASE_URL',
+  ];
+  for (const name of endpoints)
+    test(`${name}: https, or plain http to loopback only`, () => {
+      const keys = { OPENAI_API_KEY: 'k', FAL_KEY: 'k', REPLICATE_API_TOKEN: 'k' };
+      for (const url of ['http://api.example.com/v1', 'http://10.0.0.5:8091/x', 'http://[fd00::1]/x'])
+        assert.throws(
+          () => loadConfig({ ...minimal, ...keys, [name]: url }),
+          new RegExp(`${name} must be https`),
+        );
+      for (const url of [
+        'https://api.example.com/v1',
+        'http://127.0.0.1:8091/x',
+        'http://localhost:8091',
+        'http://[::1]:1/',
+      ])
+        assert.doesNotThrow(() => loadConfig({ ...minimal, ...keys, [name]: url }), url);
+    });
+});
+
+describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', () => {
+  const storage = { VIDEO_STORAGE: 'x' };
+
+  test("today's flat settings are shorthand for today's four instance names", () => {
+    const flat = loadConfig({
+      ...storage,
+      AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/',
+      SORA_VIDEOS_DEPLOYMENT: 'sora-2-dep',
+      OPENAI_API_KEY: 'sk-1',
+      OPENAI_BASE_URL: 'https://proxy.example/v1/',
+      FAL_KEY: 'fal-1',
+      REPLICATE_API_TOKEN: 'r8_1',
+      REPLICATE_WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+    });
+    const spelledOut = loadConfig({
+      ...storage,
+      VIDEO_PROVIDERS__azure_openai__KIND: 'azure-openai',
+      VIDEO_PROVIDERS__azure_openai__BASE_URL: 'https://r.openai.azure.com/',
+      VIDEO_PROVIDERS__azure_openai__VIDEOS_DEPLOYMENT: 'sora-2-dep',
+      VIDEO_PROVIDERS__openai__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__openai__API_KEY: 'sk-1',
+      VIDEO_PROVIDERS__openai__BASE_URL: 'https://proxy.example/v1/',
+      VIDEO_PROVIDERS__fal__KIND: 'fal',
+      VIDEO_PROVIDERS__fal__API_KEY: 'fal-1',
+      VIDEO_PROVIDERS__replicate__KIND: 'replicate',
+      VIDEO_PROVIDERS__replicate__API_KEY: 'r8_1',
+      VIDEO_PROVIDERS__replicate__WEBHOOK_SECRET: 'whsec_c2VjcmV0',
+    });
+    assert.deepEqual(
+      flat.providers.map((p) => [p.name, p.kind]),
+      [
+        ['azure-openai', 'azure-openai'],
+        ['openai', 'openai-videos'],
+        ['fal', 'fal'],
+        ['replicate', 'replicate'],
+      ],
+    );
+    // The same settings under the instance form (azure_openai: app setting names on Linux take no '-').
+    const byName = (config: typeof flat) =>
+      Object.fromEntries(config.providers.map((p) => [p.name.replace('_', '-'), [p.kind, p.settings]]));
+    assert.deepEqual(byName(spelledOut), byName(flat));
+  });
+
+  test('any number of named instances, two of one kind at once, each with its own settings', () => {
+    const config = loadConfig({
+      ...storage,
+      VIDEO_PROVIDERS__openrouter__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__openrouter__BASE_URL: 'https://openrouter.example/api/v1',
+      VIDEO_PROVIDERS__openrouter__API_KEY: 'k1',
+      VIDEO_PROVIDERS__litellm__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__litellm__BASE_URL: 'http://127.0.0.1:4000/v1',
+      VIDEO_PROVIDERS__litellm__API_KEY: 'k2',
+      DEFAULT_PROVIDER: 'openrouter',
+    });
+    assert.deepEqual(
+      config.providers.map((p) => [p.name, p.kind, (p.settings as any).baseUrl]),
+      [
+        ['litellm', 'openai-videos', 'http://127.0.0.1:4000/v1'],
+        ['openrouter', 'openai-videos', 'https://openrouter.example/api/v1'],
+      ],
+    );
+    assert.equal(config.defaultProvider, 'openrouter');
+    const registry = createProviderRegistry(config);
+    assert.deepEqual(
+      registry.list().map((p) => [p.name, p.kind]),
+      [
+        ['litellm', 'openai-videos'],
+        ['openrouter', 'openai-videos'],
+      ],
+    );
+  });
+
+  test('the AI SDK instances google, xai and gateway exist when their key settings are set', () => {
+    const config = loadConfig({
+      ...storage,
+      GOOGLE_GENERATIVE_AI_API_KEY: 'g',
+      XAI_API_KEY: 'x',
+      AI_GATEWAY_API_KEY: 'gw',
+      VIDEO_PROVIDERS__google__BASE_URL: 'http://127.0.0.1:8091/v1beta',
+    });
+    assert.deepEqual(
+      config.providers.map((p) => [p.name, p.kind, (p.settings as any).package, (p.settings as any).baseUrl]),
+      [
+        ['google', 'ai-sdk', '@ai-sdk/google', 'http://127.0.0.1:8091/v1beta'],
+        ['xai', 'ai-sdk', '@ai-sdk/xai', undefined],
+        ['gateway', 'ai-sdk', '@ai-sdk/gateway', undefined],
+      ],
+    );
+    const registry = createProviderRegistry(config);
+    assert.ok(registry.get('google').models.some((m) => m.id === 'veo-3.1-generate-preview'));
+    assert.equal(registry.get('gateway').lostCreate, 'settle');
+  });
+
+  test('start-up names every bad instance setting, never a key', () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          ...storage,
+          VIDEO_PROVIDERS__a__KIND: 'sora',
+          VIDEO_PROVIDERS__b__KIND: 'openai-videos',
+          VIDEO_PROVIDERS__b__BASE_URL: 'ftp://x',
+          VIDEO_PROVIDERS__b__COLOUR: 'blue',
+          VIDEO_PROVIDERS__c__API_KEY: 'sk-very-secret',
+          VIDEO_PROVIDERS__d__KIND: 'ai-sdk',
+          VIDEO_PROVIDERS__d__PACKAGE: '@ai-sdk/none',
+          VIDEO_PROVIDERS__e__KIND: 'replicate',
+          VIDEO_PROVIDERS__e__API_KEY: 'r8',
+          VIDEO_PROVIDERS__e__WEBHOOK_SECRET: 'plain',
+          'VIDEO_PROVIDERS__Bad Name!__KIND': 'fal',
+        });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof ConfigError, String(error));
+    for (const expected of [
+      /VIDEO_PROVIDERS__a__KIND must be one of azure-openai, openai-videos, fal, replicate, ai-sdk/,
+      /VIDEO_PROVIDERS__b__BASE_URL must be an http\(s\) URL/,
+      /VIDEO_PROVIDERS__b__API_KEY is required/,
+      /VIDEO_PROVIDERS__b__COLOUR is not a setting of kind openai-videos/,
+      /VIDEO_PROVIDERS__c__KIND is required/,
+      /VIDEO_PROVIDERS__d__PACKAGE must be one of @ai-sdk\/google/,
+      /VIDEO_PROVIDERS__d__API_KEY is required/,
+      /VIDEO_PROVIDERS__e__WEBHOOK_SECRET must be a whsec_… secret/,
+      /VIDEO_PROVIDERS__Bad Name!__KIND is not an instance setting/,
+    ])
+      assert.match(error.message, expected);
+    assert.ok(!error.message.includes('sk-very-secret'));
+  });
+
+  test('a flat setting that is bad is named as the flat setting', () => {
+    assert.throws(
+      () => loadConfig({ ...storage, OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'nope' }),
+      /OPENAI_BASE_URL must be an http\(s\) URL/,
+    );
+  });
+});
+
+describe('models as configuration (VIDEO_PROVIDERS__<name>__MODELS)', () => {
+  const google = { VIDEO_STORAGE: 'x', GOOGLE_GENERATIVE_AI_API_KEY: 'g' };
+  const tomorrow = { seconds: [5, 10], sizes: ['16:9', '1:1'], audio: true, options: true };
+
+  test('a setting holding JSON adds a model the built-in table does not have; the built-in rows stay', () => {
+    const config = loadConfig({
+      ...google,
+      VIDEO_PROVIDERS__google__MODELS: JSON.stringify({ models: { 'veo-9-preview': tomorrow } }),
+    });
+    const models = createProviderRegistry(config).get('google').models;
+    const added = models.find((m) => m.id === 'veo-9-preview');
+    assert.deepEqual(
+      added && [added.seconds, added.defaultSeconds, added.sizes, added.defaultSize, added.maxVariants],
+      [[5, 10], 5, ['16:9', '1:1'], '16:9', 1],
+    );
+    assert.ok(
+      models.some((m) => m.id === 'veo-3.1-generate-preview'),
+      'the built-in rows stay',
+    );
+  });
+
+  test('replace: the configured models are the only ones; a JSON document named by path works too', (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'models-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'models.json');
+    writeFileSync(file, JSON.stringify({ replace: true, models: { 'veo-9-preview': tomorrow } }));
+    const config = loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: file });
+    assert.deepEqual(
+      createProviderRegistry(config)
+        .get('google')
+        .models.map((m) => m.id),
+      ['veo-9-preview'],
+    );
+  });
+
+  test('start-up names the setting, the model and the field of every bad model', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          ...google,
+          VIDEO_PROVIDERS__google__MODELS: JSON.stringify({
+            models: {
+              a: { seconds: [], sizes: ['16:9'] },
+              b: { seconds: [4], sizes: ['wide'], defaultSeconds: 8, colour: 'red' },
+              c: { seconds: [4], sizes: ['16:9'], defaultSize: '9:16', maxVariants: 0 },
+            },
+          }),
+        }),
+      (error: Error) => {
+        for (const expected of [
+          /VIDEO_PROVIDERS__google__MODELS: model "a" field seconds/,
+          /VIDEO_PROVIDERS__google__MODELS: model "b" field sizes\.0 must be WIDTHxHEIGHT or W:H/,
+          /VIDEO_PROVIDERS__google__MODELS: model "b" field \(the model\).*colour/,
+          /VIDEO_PROVIDERS__google__MODELS: model "c" field maxVariants/,
+        ])
+          assert.match(error.message, expected);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: '{not json' }),
+      /VIDEO_PROVIDERS__google__MODELS is not valid JSON/,
+    );
+    assert.throws(
+      () => loadConfig({ ...google, VIDEO_PROVIDERS__google__MODELS: '/no/such/models.json' }),
+      /VIDEO_PROVIDERS__google__MODELS names \/no\/such\/models\.json, which cannot be read/,
+    );
+  });
+
+  test('a configured model is validated like the built-in ones when a request names it', async () => {
+    const { parseVideoRequest, catalogOf } = await import('../../src/requests/video-request.js');
+    // catalogOf + parseVideoRequest: what POST /api/videos runs.
+    const registry = createProviderRegistry(
+      loadConfig({
+        ...google,
+        VIDEO_PROVIDERS__google__MODELS: JSON.stringify({ models: { 'veo-9-preview': tomorrow } }),
+      }),
+    );
+    const bad = parseVideoRequest(
+      { provider: 'google', model: 'veo-9-preview', prompt: 'x', seconds: 7 },
+      catalogOf(registry),
+    ) as any;
+    assert.equal(bad.ok, false);
+    assert.deepEqual(
+      bad.problems.map((p: any) => p.field),
+      ['seconds'],
     );
   });
 });

@@ -95,11 +95,12 @@ describe('GET /api/openapi.json', () => {
     const statuses = (path: string, method: string) =>
       Object.keys(document.paths[path][method].responses).map(Number);
     // 401: the Functions host's answer without a function key, on every keyed route.
-    assert.deepEqual(statuses('/api/videos', 'post'), [202, 400, 401, 413, 415, 422, 503]);
+    assert.deepEqual(statuses('/api/videos', 'post'), [202, 400, 401, 413, 415, 422, 429, 503]);
     assert.deepEqual(statuses('/api/videos', 'get'), [200, 400, 401, 503]);
     assert.deepEqual(statuses('/api/videos/{id}', 'get'), [200, 400, 401, 404, 503]);
     assert.deepEqual(statuses('/api/videos/{id}', 'delete'), [202, 204, 400, 401, 404, 503]);
     assert.deepEqual(statuses('/api/providers', 'get'), [200, 401]);
+    assert.deepEqual(statuses('/api/usage', 'get'), [200, 400, 401, 503]);
     assert.deepEqual(statuses('/api/gallery', 'get'), [200]);
     assert.deepEqual(statuses('/api/openapi.json', 'get'), [200, 401]);
     assert.deepEqual(statuses('/api/callbacks/{provider}', 'post'), [200, 401, 404, 413, 503]);
@@ -205,6 +206,37 @@ describe("the suites' response check against the document", () => {
     assert.ok(videoStatusSchema.safeParse(completed).success, 'the zod schema agrees');
   });
 
+  test("a request waiting in its account's line: admission {state, position, ahead, reason} is documented; the account key is not shown", () => {
+    const view = toVideoStatus({
+      instanceId: 'abc',
+      runtimeStatus: 'Running',
+      customStatus: {
+        phase: 'creating',
+        provider: 'fal',
+        model: 'fal-ai/veo3',
+        polls: 0,
+        events: 0,
+        admission: { account: 'fal', state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' },
+      },
+      createdTime: '2026-12-07T00:00:00.000Z',
+      lastUpdatedTime: '2026-12-07T00:00:01.000Z',
+    });
+    assert.deepEqual(view.admission, { state: 'waiting', position: 3, ahead: 2, reason: 'running-jobs' });
+    assert.doesNotThrow(() => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, view)));
+    const schema = document.components.schemas.Admission as { properties: Record<string, unknown> };
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['ahead', 'position', 'reason', 'state']);
+    assert.throws(
+      () =>
+        checkAgainst(
+          checker,
+          'GET',
+          '/api/videos/abc',
+          answer(200, { ...view, admission: { state: 'waiting', position: 0 } }),
+        ),
+      /position/,
+    );
+  });
+
   test('refuses an undocumented field, a wrong type, an undocumented status or content type, and a 2xx on an undocumented route', () => {
     assert.throws(
       () => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, { ...completed, secret: 'x' })),
@@ -284,4 +316,19 @@ describe("the suites' response check against the document", () => {
       /does not match/,
     );
   });
+});
+
+test('the document lists the configured provider instances where a request names one', () => {
+  const named = buildOpenApiDocument({ providerNames: ['google', 'openrouter'] }) as any;
+  assert.deepEqual(named.components.schemas.VideoRequest.properties.provider.enum, ['google', 'openrouter']);
+  const callback = named.paths['/api/callbacks/{provider}'].post.parameters.find(
+    (p: any) => p.name === 'provider',
+  );
+  assert.deepEqual(callback.schema.enum, ['google', 'openrouter']);
+  const list = named.paths['/api/videos'].get.parameters.find((p: any) => p.name === 'provider');
+  assert.deepEqual(list.schema.enum, ['google', 'openrouter']);
+  assert.equal(
+    (buildOpenApiDocument() as any).components.schemas.VideoRequest.properties.provider.enum,
+    undefined,
+  );
 });

@@ -149,8 +149,10 @@ async function result(deps: FalDeps, ctx: RequestContext, key: string) {
   const r = ownRequest(deps, ctx, key);
   if (!r) return;
   const state = deps.queue.state(r);
+  // The words @ai-sdk/fal 3.0.41 matches exactly to tell "not yet" from a failure (fal's own
+  // docs leave the answer before COMPLETED unconfirmed: docs/providers/fal.md#result).
   if (state.finishedMs === null)
-    return detail(ctx.res, 400, { detail: 'Request is still in progress.' }, { 'x-fal-request-id': r.id });
+    return detail(ctx.res, 400, { detail: 'Request is still in progress' }, { 'x-fal-request-id': r.id });
   const outcome = outcomeOf(r, state);
   if (outcome) return detail(ctx.res, outcome.status, outcome.body, outcomeHeaders(r, outcome));
   return detail(ctx.res, 200, await resultOf(deps.core, r), { 'x-fal-request-id': r.id });

@@ -17,6 +17,7 @@ const jobSchema = z.object({
   id: z.string().min(1),
   status: z.string().min(1),
   created_at: z.number(),
+  finished_at: z.number().nullish(),
   generations: z.array(generationSchema).nullish(),
   prompt: z.string().nullish(),
   failure_reason: z.string().nullish(),
@@ -55,6 +56,7 @@ function toProviderJob(job: Job, what: string): ProviderJob {
       phase === 'succeeded' ? (job.generations ?? []).map((generation) => ({ id: generation.id })) : [],
     failure: job.failure_reason ?? undefined,
     createdAt: job.created_at,
+    finishedAt: job.finished_at ?? undefined,
     echo: {
       model: job.model ?? undefined,
       prompt: job.prompt ?? undefined,

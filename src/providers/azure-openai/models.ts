@@ -1,6 +1,27 @@
 // What the two Sora families accept (docs/providers/azure-openai-sora.md), as capability data. The
 // model ids are the deployment names, which the settings choose.
-import type { ModelCapabilities } from '../capabilities.js';
+import type { ModelCapabilities, VendorLimits } from '../capabilities.js';
+
+/** The jobs API: at most 2 jobs running at once (more are refused with 429), 60 requests a
+ * minute by default; counted per deployment, as the emulator does
+ * (docs/providers/azure-openai-sora.md#sora-1-jobs-api). */
+export const SORA_JOBS_LIMITS: VendorLimits = {
+  scope: 'model',
+  limits: { maxRunningJobs: 2, createsPerMinute: 60 },
+  source:
+    'https://learn.microsoft.com/azure/ai-foundry/openai/concepts/video-generation (docs/providers/azure-openai-sora.md)',
+  asOf: '2026-12-07',
+};
+
+/** Sora 2 on Azure: 2 creates a minute per deployment by default
+ * (docs/providers/azure-openai-sora.md#sora-2-videos-api). */
+export const SORA_VIDEOS_LIMITS: VendorLimits = {
+  scope: 'model',
+  limits: { createsPerMinute: 2 },
+  source:
+    'https://learn.microsoft.com/azure/ai-foundry/openai/concepts/video-generation (docs/providers/azure-openai-sora.md)',
+  asOf: '2026-12-07',
+};
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -34,4 +55,5 @@ export const SORA_JOBS_CAPABILITIES: ModelCapabilities = {
   audio: false,
   options: false,
   quickstartBody: true,
+  limits: SORA_JOBS_LIMITS,
 };

@@ -8,7 +8,7 @@ import { VIDEOS_API_MODELS } from '../openai-videos/models.js';
 import type { JobsApiCalls } from '../openai-videos/videos-api.js';
 import type { ModelInfo, VideoProvider } from '../provider.js';
 import { authFromSettings } from './auth.js';
-import { SORA_JOBS_CAPABILITIES } from './models.js';
+import { SORA_JOBS_CAPABILITIES, SORA_VIDEOS_LIMITS } from './models.js';
 import { createSoraApis } from './sora-apis.js';
 
 export function createAzureOpenAiProvider(
@@ -20,7 +20,12 @@ export function createAzureOpenAiProvider(
   const models: ModelInfo[] = [
     // The jobs API echoes prompts; the videos API on Azure does not.
     { id: settings.jobsDeployment, ...SORA_JOBS_CAPABILITIES, promptEcho: true },
-    { id: settings.videosDeployment, ...VIDEOS_API_MODELS['sora-2'], promptEcho: false },
+    {
+      id: settings.videosDeployment,
+      ...VIDEOS_API_MODELS['sora-2'],
+      limits: SORA_VIDEOS_LIMITS,
+      promptEcho: false,
+    },
   ];
   /** The deployment names the API: a job's model is part of its address. */
   const apiOf = (model: string): JobsApiCalls => {

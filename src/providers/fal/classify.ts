@@ -34,7 +34,7 @@ export function classifyFalResponse(response: FailedResponse, what: string, now:
     return new ProviderTransientError(
       text,
       response.status,
-      retryAfterSeconds((name) => response.header(name), now),
+      retryAfterSeconds((name) => response.header(name), now, response.body),
     );
   }
   if (type === 'content_policy_violation') return new ContentFilteredError(text, response.status, type);

@@ -35,6 +35,7 @@ const statusSchema = z.object({
   queue_position: z.number().int().nonnegative().nullish(),
   error: z.string().nullish(),
   error_type: z.string().nullish(),
+  metrics: z.object({ inference_time: z.number().nullish() }).partial().nullish(),
 });
 
 const resultSchema = z.object({
@@ -69,6 +70,7 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
     requestTimeoutMs: http.requestTimeoutMs,
     idleTimeoutMs: http.idleTimeoutMs,
     fetch: http.fetch,
+    foreignUrls: http.foreignUrls,
     classify: classifyFalResponse,
   });
   const modelOf = (id: string): FalModel => {
@@ -153,7 +155,14 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
       }
       try {
         await readResult(job);
-        return { ...base, phase: 'succeeded', outputs: [{ id: OUTPUT_ID }] };
+        // The run's own time, queue apart (docs/providers/fal.md#status-object); may be absent.
+        const inference = status.metrics?.inference_time;
+        return {
+          ...base,
+          phase: 'succeeded',
+          outputs: [{ id: OUTPUT_ID }],
+          ...(inference != null && inference > 0 ? { runSeconds: inference } : {}),
+        };
       } catch (error) {
         if (!(error instanceof ProviderPermanentError)) throw error;
         return { ...base, phase: 'failed', failure: error.message };

@@ -5,6 +5,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookVerificationError } from '../../errors.js';
+import { keyLoader, type KeyLoaderOptions } from '../http/key-loader.js';
 import type { ProviderJob, ProviderWebhooks, WebhookEvent } from '../provider.js';
 import { falErrorOf } from './classify.js';
 
@@ -42,12 +43,12 @@ export interface FalWebhookOptions {
   requestTimeoutMs: number;
   /** Unix seconds (tests move the clock). */
   nowSeconds?: () => number;
+  keyLoader?: KeyLoaderOptions;
 }
 
 /** fal's public keys, cached for a day and fetched again when a signature verifies with none of them. */
 function jwksCache(options: FalWebhookOptions) {
   let cached: { keys: KeyObject[]; fetchedAt: number } | undefined;
-  let pending: Promise<KeyObject[]> | undefined;
   const load = async (): Promise<KeyObject[]> => {
     const response = await (options.fetch ?? fetch)(options.jwksUrl, {
       signal: AbortSignal.timeout(options.requestTimeoutMs),
@@ -61,7 +62,8 @@ function jwksCache(options: FalWebhookOptions) {
     cached = { keys, fetchedAt: Date.now() };
     return keys;
   };
-  const refresh = () => (pending ??= load().finally(() => (pending = undefined)));
+  // One fetch at a time; after a failure, none until a backoff has passed (503 meanwhile).
+  const refresh = keyLoader("Fetching fal's webhook keys", load, options.keyLoader);
   return {
     async keys(): Promise<KeyObject[]> {
       if (cached && Date.now() - cached.fetchedAt < JWKS_MAX_AGE_MS) return cached.keys;

@@ -19,16 +19,34 @@ const CONTENT_FILTER_CODES = new Set([
   'output_moderation',
 ]);
 
-/** Seconds to wait, from retry-after-ms (preferred, finer) or retry-after (seconds or an HTTP date). */
-export function retryAfterSeconds(header: (name: string) => string | null, now: number): number | undefined {
+/** Seconds to wait, from retry-after-ms (preferred, finer) or retry-after (seconds or an HTTP date),
+ * else from the body's `retry_after` (seconds, at its root or under `error`), as some APIs send. */
+export function retryAfterSeconds(
+  header: (name: string) => string | null,
+  now: number,
+  body?: unknown,
+): number | undefined {
   const ms = Number(header('retry-after-ms'));
   if (header('retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms / 1000;
   const value = header('retry-after');
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+  if (value !== null && value.trim() !== '') {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, (date - now) / 1000);
+  }
+  return bodyRetryAfter(body);
+}
+
+function bodyRetryAfter(body: unknown): number | undefined {
+  const root = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const nested =
+    typeof root.error === 'object' && root.error !== null ? (root.error as Record<string, unknown>) : {};
+  for (const value of [root.retry_after, nested.retry_after]) {
+    const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return seconds;
+  }
+  return undefined;
 }
 
 export function classifyFailedResponse(response: FailedResponse, what: string, now: number): Error {
@@ -41,7 +59,7 @@ export function classifyFailedResponse(response: FailedResponse, what: string, n
     return new ProviderTransientError(
       message,
       response.status,
-      retryAfterSeconds((n) => response.header(n), now),
+      retryAfterSeconds((n) => response.header(n), now, response.body),
     );
   }
   if (code && CONTENT_FILTER_CODES.has(code)) return new ContentFilteredError(message, response.status, code);

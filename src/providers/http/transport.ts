@@ -44,9 +44,16 @@ export interface Transport {
   content(request: ProviderRequest): Promise<OutputContent>;
 }
 
+/** Where a URL a provider hands us (an output file on its CDN) may be fetched from: the
+ * registry passes the callback rule (src/callbacks/callback-url.ts: https, global unicast
+ * after DNS; loopback only in local development). Returns why not, or undefined. */
+export type ForeignUrlRule = (url: string) => Promise<string | undefined>;
+
 /** What every adapter is built with besides its own settings (the registry passes these). */
 export interface HttpOptions {
   requestTimeoutMs: number;
+  /** Absent: no provider-given URL is fetched at all. */
+  foreignUrls?: ForeignUrlRule;
   /** A download that sends no bytes for this long is broken off (transient). Default: requestTimeoutMs. */
   idleTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -64,6 +71,8 @@ export interface TransportOptions extends HttpOptions {
 
 /** Content-type when the provider sends none: the documented type of every video download. */
 const DEFAULT_VIDEO_TYPE = 'video/mp4';
+/** Redirects followed from a provider-given URL (each hop checked). */
+const MAX_REDIRECTS = 3;
 /** Failures that prove the request never left this machine, so even a create is safe to repeat. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -89,10 +98,45 @@ export function createTransport(options: TransportOptions): Transport {
       init.headers = { ...headers, 'content-type': 'application/json' };
       init.body = JSON.stringify(request.body);
     }
+    if (isForeign(request)) return sendForeign(request, init);
     try {
       return await doFetch(url(request), init);
     } catch (error) {
       throw lostAnswer(request, error, options.requestTimeoutMs);
+    }
+  };
+
+  /** A URL the provider gave us: every hop, redirects included, must pass the rule first. (The
+   * rule resolves the name, then fetch resolves it again: a name that changes in between is
+   * the one gap left, as fetch takes no lookup of ours.) */
+  const sendForeign = async (request: ProviderRequest, init: RequestInit): Promise<Response> => {
+    let target = url(request);
+    for (let hop = 0; ; hop++) {
+      const problem = options.foreignUrls
+        ? await options.foreignUrls(target.href)
+        : 'no rule for provider-given URLs is configured';
+      if (problem)
+        throw new ProviderPermanentError(
+          `${request.what}: refused to fetch ${target.host}: the URL ${problem}`,
+          200,
+          'unsafe_output_url',
+        );
+      let response: Response;
+      try {
+        response = await doFetch(target, { ...init, redirect: 'manual' });
+      } catch (error) {
+        throw lostAnswer(request, error, options.requestTimeoutMs);
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status > 399 || !location) return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (hop === MAX_REDIRECTS)
+        throw new ProviderTransientError(
+          `${request.what}: more than ${MAX_REDIRECTS} redirects`,
+          response.status,
+          undefined,
+        );
+      target = new URL(location, target);
     }
   };
 
@@ -112,6 +156,8 @@ export function createTransport(options: TransportOptions): Transport {
   };
 
   const authFor = (request: ProviderRequest) => (request.anonymous ? noAuth : options.auth);
+  /** Not below the base URL: a URL from the provider's answer. */
+  const isForeign = (request: ProviderRequest) => /^https?:\/\//i.test(request.path);
 
   const jsonWithDate = <T>(request: ProviderRequest, schema: z.ZodType<T>) =>
     withAuth(authFor(request), request, async (headers) => {

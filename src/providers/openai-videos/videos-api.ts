@@ -27,6 +27,7 @@ const videoSchema = z.object({
   status: z.string().min(1),
   progress: z.number().nullish(),
   created_at: z.number(),
+  completed_at: z.number().nullish(),
   size: z.string().regex(/^\d+x\d+$/, 'must look like WIDTHxHEIGHT'),
   // A string on the wire ("4"); a number is accepted in case a proxy or version sends one.
   seconds: z.union([z.string(), z.number()]).transform(Number).pipe(z.number().positive()),
@@ -61,6 +62,7 @@ function toProviderJob(video: Video, what: string): ProviderJob {
     outputs: phase === 'succeeded' ? [{ id: video.id }] : [],
     failure: code && message && code !== message ? `${code}: ${message}` : (code ?? message),
     createdAt: video.created_at,
+    finishedAt: video.completed_at ?? undefined,
     echo: {
       model: video.model ?? undefined,
       prompt: video.prompt ?? undefined,

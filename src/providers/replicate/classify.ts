@@ -15,7 +15,7 @@ export function classifyReplicateResponse(response: FailedResponse, what: string
     return new ProviderTransientError(
       text,
       response.status,
-      retryAfterSeconds((name) => response.header(name), now),
+      retryAfterSeconds((name) => response.header(name), now, response.body),
     );
   }
   const codes: Record<number, string> = {

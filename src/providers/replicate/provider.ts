@@ -30,6 +30,8 @@ const predictionSchema = z.object({
   output: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
   error: z.unknown().optional(),
   created_at: z.string().nullish(),
+  started_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
   data_removed: z.boolean().nullish(),
 });
 type Prediction = z.output<typeof predictionSchema>;
@@ -62,7 +64,10 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   // (docs/providers/replicate.md#outputs-and-retention): a success without them is expired.
   const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
   const input = prediction.input ?? {};
-  const createdMs = prediction.created_at ? Date.parse(prediction.created_at) : Number.NaN;
+  const seconds = (iso: string | null | undefined) => {
+    const ms = iso ? Date.parse(iso) : Number.NaN;
+    return Number.isFinite(ms) ? ms / 1000 : undefined;
+  };
   return {
     jobId: prediction.id,
     phase: expired ? 'expired' : mapped.phase,
@@ -77,7 +82,10 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
         : String(
             typeof prediction.error === 'string' ? prediction.error : JSON.stringify(prediction.error),
           ).slice(0, 500),
-    createdAt: Number.isFinite(createdMs) ? createdMs / 1000 : undefined,
+    createdAt: seconds(prediction.created_at),
+    // `starting` is its queue: the job works from started_at to completed_at.
+    startedAt: seconds(prediction.started_at),
+    finishedAt: seconds(prediction.completed_at),
     echo: {
       model: prediction.model ?? undefined,
       prompt: typeof input.prompt === 'string' ? input.prompt : undefined,
@@ -100,6 +108,7 @@ export function createReplicateProvider(
     requestTimeoutMs: http.requestTimeoutMs,
     idleTimeoutMs: http.idleTimeoutMs,
     fetch: http.fetch,
+    foreignUrls: http.foreignUrls,
     classify: classifyReplicateResponse,
   });
   const modelPath = (id: string) => {

@@ -1,0 +1,236 @@
+// The learned job durations (pure): the bounded sample store, its quantiles, the "too few
+// samples" state, the sample a finished job gives; and the schedule paced by them, simulated on
+// jobs drawn like the bench's (nominal ±30 %), against the fixed 5 s loop and the adaptive policy.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  addSample,
+  densityAt,
+  estimateOf,
+  jobDurationSample,
+  learnedClockStart,
+  MAX_SAMPLES,
+  medianEndGiven,
+  MIN_SAMPLES,
+  quantileOf,
+  sampleQuantile,
+  survivalAt,
+} from '../../src/orchestrations/duration-estimate.js';
+import {
+  expectedJobSeconds,
+  learnedDelaySeconds,
+  nextPollDelaySeconds,
+  type PollBounds,
+} from '../../src/orchestrations/poll-policy.js';
+import { providerViews } from '../../src/functions/providers-api.js';
+import type { ProviderRegistry } from '../../src/providers/registry.js';
+
+/** Seeded uniform draws (a linear congruential generator): the same jobs every run. */
+function seeded(seed: number) {
+  let state = seed;
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+const spread = (nominal: number, jitter: number, random: () => number) =>
+  nominal * (1 + jitter * (2 * random() - 1));
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+describe('the sample store', () => {
+  test('keeps the newest MAX_SAMPLES durations, oldest first, and ignores nonsense', () => {
+    let samples: number[] = [];
+    for (let i = 1; i <= MAX_SAMPLES + 7; i++) samples = addSample(samples, i);
+    assert.equal(samples.length, MAX_SAMPLES);
+    assert.equal(samples[0], 8, 'the oldest seven dropped');
+    assert.equal(samples.at(-1), MAX_SAMPLES + 7);
+    assert.deepEqual(addSample([1, 2], Number.NaN), [1, 2]);
+    assert.deepEqual(addSample([1, 2], -3), [1, 2]);
+    assert.deepEqual(addSample([1, 2, 3], 4, 3), [2, 3, 4], 'the bound is a parameter');
+  });
+
+  test('quantiles interpolate between order statistics, whatever the order', () => {
+    const samples = [40, 10, 30, 20, 50];
+    assert.equal(sampleQuantile(samples, 0), 10);
+    assert.equal(sampleQuantile(samples, 0.5), 30);
+    assert.equal(sampleQuantile(samples, 1), 50);
+    assert.equal(sampleQuantile(samples, 0.125), 15);
+    assert.throws(() => sampleQuantile([], 0.5), RangeError);
+  });
+
+  test('too few samples: no estimate; enough: a table from fastest to slowest', () => {
+    const few = Array.from({ length: MIN_SAMPLES - 1 }, (_, i) => 60 + i);
+    assert.equal(estimateOf(few), undefined);
+    assert.equal(estimateOf([...few, Number.NaN]), undefined, 'invalid samples do not count');
+    const enough = Array.from({ length: 21 }, (_, i) => 60 + i * 3);
+    const estimate = estimateOf(enough)!;
+    assert.equal(estimate.samples, 21);
+    assert.equal(estimate.quantiles.length, 21);
+    assert.equal(estimate.quantiles[0], 60);
+    assert.equal(estimate.quantiles[10], 90);
+    assert.equal(estimate.quantiles[20], 120);
+    assert.equal(quantileOf(estimate, 0.5), 90);
+    assert.equal(quantileOf(estimate, 0.525), 91.5, 'between two steps');
+  });
+
+  test('survival, density and the median end given the age read the table', () => {
+    const estimate = estimateOf(Array.from({ length: 21 }, (_, i) => 60 + i * 3))!;
+    assert.equal(survivalAt(estimate, 10), 1, 'before the fastest: all still running');
+    assert.equal(survivalAt(estimate, 120), 0, 'after the slowest: none');
+    assert.equal(survivalAt(estimate, 90), 0.5);
+    assert.ok(Math.abs(densityAt(estimate, 75) - 1 / 60) < 1e-9, 'uniform over 60 s');
+    assert.equal(densityAt(estimate, 130), 0);
+    assert.equal(medianEndGiven(estimate, 0), 90, 'a fresh job: the median');
+    assert.equal(medianEndGiven(estimate, 90), 105, 'half-way: the median of the rest');
+    assert.equal(medianEndGiven(estimate, 121), undefined, 'slower than every sample');
+    const tied = estimateOf(Array.from({ length: 10 }, () => 70))!;
+    assert.equal(densityAt(tied, 69), 0);
+    assert.equal(survivalAt(tied, 70), 0);
+  });
+});
+
+describe('the sample a finished job gives', () => {
+  test('its run alone where the provider says (queue apart), else creation to finish, else none', () => {
+    assert.equal(jobDurationSample({ runSeconds: 61.5, createdAt: 100, finishedAt: 300 }), 61.5);
+    assert.equal(jobDurationSample({ createdAt: 100, startedAt: 130, finishedAt: 200 }), 70);
+    assert.equal(jobDurationSample({ createdAt: 100, finishedAt: 200 }), 100);
+    assert.equal(jobDurationSample({ createdAt: 100 }), undefined, 'no finish time: nothing learned');
+    assert.equal(jobDurationSample({ finishedAt: 200 }), undefined);
+    assert.equal(jobDurationSample({ createdAt: 300, finishedAt: 200 }), undefined, 'clock nonsense');
+    assert.equal(learnedClockStart({ startedAt: 130 }, 100), 130);
+    assert.equal(learnedClockStart({}, 100), 100);
+  });
+});
+
+describe('the learned schedule', () => {
+  const bounds: PollBounds = { minSeconds: 2, maxSeconds: 30 };
+  const random = seeded(7);
+  const warmUp = Array.from({ length: MAX_SAMPLES }, () => spread(90, 0.3, random));
+  const estimate = estimateOf(warmUp)!;
+  const fastest = quantileOf(estimate, 0);
+  const slowest = quantileOf(estimate, 1);
+
+  test('before the fastest job could end: equal waits within the max, the last one a gap past it', () => {
+    const first = learnedDelaySeconds(estimate, 0, bounds);
+    assert.ok(first <= bounds.maxSeconds);
+    // A call at `fastest` would be the first in the range: the one after it is where we land.
+    const target = fastest + learnedDelaySeconds(estimate, fastest, bounds);
+    const waits = Math.ceil(target / bounds.maxSeconds);
+    assert.ok(Math.abs(first * waits - target) < 1e-9, `${waits} × ${first} s = ${target} s`);
+    assert.ok(target > fastest && target < quantileOf(estimate, 0.2));
+  });
+
+  test('among the durations seen: shorter gaps than the bounds allow, shrinking towards the slowest', () => {
+    const early = learnedDelaySeconds(estimate, fastest + 1, bounds);
+    const late = learnedDelaySeconds(estimate, slowest - 8, bounds);
+    assert.ok(early > late, `gap ${early.toFixed(2)} s early, ${late.toFixed(2)} s late`);
+    assert.ok(early < bounds.maxSeconds);
+    assert.ok(learnedDelaySeconds(estimate, slowest - 0.5, bounds) >= bounds.minSeconds);
+  });
+
+  test('slower than every job seen: from the minimum, growing with the overdue time', () => {
+    assert.equal(learnedDelaySeconds(estimate, slowest, bounds), bounds.minSeconds);
+    assert.ok(Math.abs(learnedDelaySeconds(estimate, slowest + 20, bounds) - 10) < 1e-9);
+    assert.equal(learnedDelaySeconds(estimate, slowest + 200, bounds), bounds.maxSeconds);
+  });
+
+  test('jobs that all took the same time (an estimate with no spread): finite waits, landing on it', () => {
+    const tied = estimateOf(Array.from({ length: 8 }, () => 2.43))!;
+    const delays = [0, 1, 2.43, 2.5, 10].map((at) =>
+      learnedDelaySeconds(tied, at, { minSeconds: 0.2, maxSeconds: 1 }),
+    );
+    assert.ok(delays.every(Number.isFinite), `delays ${delays}`);
+    assert.equal(delays[0], 2.43 / 3, 'three equal waits to the moment they all ended');
+    assert.equal(delays[2], 0.2, 'then the minimum');
+  });
+
+  const observation = (elapsed: number, extra: { progress?: number; learned?: boolean } = {}) =>
+    ({
+      kind: 'status',
+      stage: 'working',
+      progress: extra.progress,
+      elapsedSeconds: elapsed,
+      expectedSeconds: 145,
+      ...(extra.learned === false ? {} : { learned: { estimate, elapsedSeconds: elapsed } }),
+    }) as const;
+
+  test('the policy uses it when given, and not when the job reports progress (its own clock)', () => {
+    assert.equal(nextPollDelaySeconds(observation(70), bounds), learnedDelaySeconds(estimate, 70, bounds));
+    assert.equal(
+      nextPollDelaySeconds(observation(70, { progress: 40 }), bounds),
+      nextPollDelaySeconds(observation(70, { progress: 40, learned: false }), bounds),
+    );
+  });
+
+  // The bench's shape: jobs of one kind, ±30 % around 90 s, noticed by each schedule.
+  function simulate(finish: number, nextDelay: (elapsed: number) => number) {
+    let elapsed = 0;
+    for (let calls = 1; ; calls++) {
+      elapsed += nextDelay(elapsed);
+      if (elapsed >= finish) return { calls, lateness: elapsed - finish };
+    }
+  }
+  const jobs = Array.from({ length: 400 }, () => spread(90, 0.3, random));
+  const run = (nextDelay: (elapsed: number) => number) => {
+    const results = jobs.map((finish) => simulate(finish, nextDelay));
+    return { calls: mean(results.map((r) => r.calls)), lateness: mean(results.map((r) => r.lateness)) };
+  };
+  const fixed = run(() => 5);
+  const learned = run((elapsed) => nextPollDelaySeconds(observation(elapsed), bounds));
+  const expected = expectedJobSeconds({ size: '16:9', seconds: 5, variants: 1 });
+  const cold = run((elapsed) =>
+    nextPollDelaySeconds({ ...observation(elapsed, { learned: false }), expectedSeconds: expected }, bounds),
+  );
+  const describeRun = (r: { calls: number; lateness: number }) =>
+    `${r.calls.toFixed(2)} calls, ${r.lateness.toFixed(2)} s late`;
+
+  test('as early as the fixed 5 s loop with at most half its calls', () => {
+    const detail = `learned ${describeRun(learned)}; fixed ${describeRun(fixed)}`;
+    assert.ok(learned.lateness <= fixed.lateness, detail);
+    assert.ok(learned.calls <= fixed.calls / 2, detail);
+  });
+
+  test('better than the adaptive policy without samples on lateness', () => {
+    assert.ok(learned.lateness < cold.lateness, `learned ${describeRun(learned)}; cold ${describeRun(cold)}`);
+  });
+});
+
+describe('GET /api/providers: learned figures', () => {
+  const model = { id: 'm', seconds: [5], defaultSeconds: 5, sizes: ['16:9'], defaultSize: '16:9' };
+  const provider = {
+    name: 'queue',
+    kind: 'fal',
+    models: [
+      { ...model, maxVariants: 1, imageInput: false, audio: false, options: false, promptEcho: false },
+      {
+        ...model,
+        id: 'other',
+        maxVariants: 1,
+        imageInput: false,
+        audio: false,
+        options: false,
+        promptEcho: false,
+      },
+    ],
+  };
+  const registry = { list: () => [provider], defaultName: 'queue' } as unknown as ProviderRegistry;
+  const kind = { provider: 'queue', model: 'm', size: '16:9', seconds: 5, variants: 1 };
+
+  test('median and p90 per kind once it has enough samples; none before', () => {
+    const samples = Array.from({ length: 11 }, (_, i) => 60 + i * 6);
+    const views = providerViews(
+      registry,
+      new Map([
+        [
+          'queue',
+          [
+            { kind, samples },
+            { kind: { ...kind, seconds: 10 }, samples: samples.slice(0, MIN_SAMPLES - 1) },
+          ],
+        ],
+      ]),
+    );
+    assert.deepEqual(views[0].models[0].learned, [
+      { size: '16:9', seconds: 5, variants: 1, samples: 11, medianSeconds: 90, p90Seconds: 114 },
+    ]);
+    assert.equal(views[0].models[1].learned, undefined, 'another model learns nothing from these');
+    assert.equal(providerViews(registry)[0].models[0].learned, undefined);
+  });
+});
