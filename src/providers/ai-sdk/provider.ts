@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AiSdkSettings } from '../../config.js';
 import { CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
+import { fetchForeign } from '../http/foreign-fetch.js';
 import type { HttpOptions } from '../http/transport.js';
 import type {
   JobAddress,
@@ -57,9 +58,6 @@ export function jobIdOf(operation: unknown): string {
   }
   return createHash('sha256').update(JSON.stringify(operation)).digest('hex').slice(0, 32);
 }
-
-/** Redirects followed from a provider-given URL (each hop checked). */
-const MAX_REDIRECTS = 3;
 
 export interface AiSdkHttpOptions extends HttpOptions {
   handles: JobHandles;
@@ -245,43 +243,24 @@ export function createAiSdkProvider(
     return download(job.jobId, video.url, video.mediaType);
   }
 
-  /** A provider-given URL is fetched only where the registry's rule allows (https to global
-   * unicast; loopback in local development: src/callbacks/callback-url.ts), every redirect hop
-   * checked again, as providers/http/transport.ts does for the other kinds. */
-  async function fetchChecked(url: string, signal: AbortSignal): Promise<Response> {
-    let target = new URL(url);
-    for (let hop = 0; ; hop++) {
-      const problem = http.foreignUrls
-        ? await http.foreignUrls(target.href)
-        : 'no rule for provider-given URLs is configured';
-      if (problem)
-        throw new ProviderPermanentError(
-          `${name}: Download: refused to fetch ${target.host}: the URL ${problem}`,
-          200,
-          'unsafe_output_url',
-        );
-      const response = await fetchImpl(target, { signal, redirect: 'manual' });
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status > 399 || !location) return response;
-      await response.body?.cancel().catch(() => undefined);
-      if (hop === MAX_REDIRECTS)
-        throw new ProviderTransientError(
-          `${name}: Download: more than ${MAX_REDIRECTS} redirects`,
-          502,
-          undefined,
-        );
-      target = new URL(location, target);
-    }
-  }
-
   async function download(jobId: string, url: string, mediaType: string): Promise<OutputContent> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), http.requestTimeoutMs);
     let response: Response;
     try {
-      response = await fetchChecked(url, controller.signal);
+      // Only where the registry's rule allows, every redirect hop checked (providers/http/foreign-fetch.ts).
+      response = await fetchForeign(
+        url,
+        { signal: controller.signal },
+        {
+          rule: http.foreignUrls,
+          fetch: fetchImpl,
+          what: `${name}: Download`,
+          noAnswer: (error) => error as Error,
+        },
+      );
     } catch (error) {
-      if (error instanceof ProviderPermanentError) throw error;
+      if (error instanceof ProviderPermanentError || error instanceof ProviderTransientError) throw error;
       throw new ProviderTransientError(
         `${name}: Download: no answer (${redact((error as Error).message, secrets)})`,
         undefined,

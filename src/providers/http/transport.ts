@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
 import type { OutputContent } from '../provider.js';
 import type { FailedResponse } from './classify-response.js';
+import { fetchForeign, type ForeignUrlRule } from './foreign-fetch.js';
+
+export type { ForeignUrlRule };
 
 /** Headers to add to the next request (a key, or a fresh token). */
 export interface AuthHeaders {
@@ -44,11 +47,6 @@ export interface Transport {
   content(request: ProviderRequest): Promise<OutputContent>;
 }
 
-/** Where a URL a provider hands us (an output file on its CDN) may be fetched from: the
- * registry passes the callback rule (src/callbacks/callback-url.ts: https, global unicast
- * after DNS; loopback only in local development). Returns why not, or undefined. */
-export type ForeignUrlRule = (url: string) => Promise<string | undefined>;
-
 /** What every adapter is built with besides its own settings (the registry passes these). */
 export interface HttpOptions {
   requestTimeoutMs: number;
@@ -71,8 +69,6 @@ export interface TransportOptions extends HttpOptions {
 
 /** Content-type when the provider sends none: the documented type of every video download. */
 const DEFAULT_VIDEO_TYPE = 'video/mp4';
-/** Redirects followed from a provider-given URL (each hop checked). */
-const MAX_REDIRECTS = 3;
 /** Failures that prove the request never left this machine, so even a create is safe to repeat. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -106,39 +102,14 @@ export function createTransport(options: TransportOptions): Transport {
     }
   };
 
-  /** A URL the provider gave us: every hop, redirects included, must pass the rule first. (The
-   * rule resolves the name, then fetch resolves it again: a name that changes in between is
-   * the one gap left, as fetch takes no lookup of ours.) */
-  const sendForeign = async (request: ProviderRequest, init: RequestInit): Promise<Response> => {
-    let target = url(request);
-    for (let hop = 0; ; hop++) {
-      const problem = options.foreignUrls
-        ? await options.foreignUrls(target.href)
-        : 'no rule for provider-given URLs is configured';
-      if (problem)
-        throw new ProviderPermanentError(
-          `${request.what}: refused to fetch ${target.host}: the URL ${problem}`,
-          200,
-          'unsafe_output_url',
-        );
-      let response: Response;
-      try {
-        response = await doFetch(target, { ...init, redirect: 'manual' });
-      } catch (error) {
-        throw lostAnswer(request, error, options.requestTimeoutMs);
-      }
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status > 399 || !location) return response;
-      await response.body?.cancel().catch(() => undefined);
-      if (hop === MAX_REDIRECTS)
-        throw new ProviderTransientError(
-          `${request.what}: more than ${MAX_REDIRECTS} redirects`,
-          response.status,
-          undefined,
-        );
-      target = new URL(location, target);
-    }
-  };
+  /** A URL the provider gave us: every hop, redirects included, must pass the rule first. */
+  const sendForeign = (request: ProviderRequest, init: RequestInit): Promise<Response> =>
+    fetchForeign(url(request), init, {
+      rule: options.foreignUrls,
+      fetch: doFetch,
+      what: request.what,
+      noAnswer: (error) => lostAnswer(request, error, options.requestTimeoutMs),
+    });
 
   const failed = async (response: Response, request: ProviderRequest) => {
     let body: unknown = null;
