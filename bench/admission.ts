@@ -234,6 +234,8 @@ async function main() {
           VIDEO_CONTAINER: arm.container,
           PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
           PROVIDER_REQUEST_TIMEOUT_SECONDS: '',
+          // So a start sent again after a timeout or a 503 is the same request.
+          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret-of-32-bytes',
           ...arm.settings,
         },
       });
@@ -305,7 +307,7 @@ async function main() {
             ? `${peak} (no running limit)`
             : `${peak} / ${provider.maxRunning}${peak > provider.maxRunning ? ' **above**' : ''}`;
         rows.push(
-          `| ${arm.name} | ${provider.name} (${provider.limit}) | ${completed.length}/${perProvider} | ${jobs} (${(jobs / perProvider).toFixed(2)} per request) | ${refused} | ${jobs ? (refused / jobs).toFixed(2) : '-'} | ${peakCell} | ${(Math.max(...own.map((o) => o.finishedAtMs)) - started) / 1000} s |`,
+          `| ${arm.name} | ${provider.name} (${provider.limit}) | ${completed.length}/${perProvider} | ${jobs} (${(jobs / perProvider).toFixed(2)} per request) | ${refused} | ${jobs ? (refused / jobs).toFixed(2) : '-'} | ${peakCell} | ${((Math.max(...own.map((o) => o.finishedAtMs)) - started) / 1000).toFixed(1)} s |`,
         );
       }
       perJob.set(arm, { refused: refusedAll, jobs: jobsAll });
