@@ -10,8 +10,9 @@
 // Both arms get --per-provider requests to each of the three providers, all started at the same
 // moment. Per arm and provider it prints, from the emulator's GET /_admin/stats: upstream jobs
 // created, 429 answers to creates, and the peak of running jobs (the emulator's own peak at each
-// create, and GET /_admin/stats' runningJobs sampled every 250 ms; fal's counts only IN_PROGRESS,
-// its queue holds the rest) against the limit; and per arm the wall time from the starts to the
+// create, and GET /_admin/stats' runningJobs sampled every 250 ms; for fal both count every
+// request not yet ended, IN_QUEUE included: fal's own queue keeps 2 IN_PROGRESS whatever is
+// sent) against the limit; and per arm the wall time from the starts to the
 // last request seen finished (each followed through GET /api/videos/{id} every second).
 // Targets (issue 21): governed 429s per job ≤ 0.05, peak never above the limit, governed wall
 // ≤ 1.1 × ungoverned, every request completed with exactly one upstream job.
