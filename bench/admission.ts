@@ -274,6 +274,7 @@ async function main() {
     const walls = new Map<Arm, number>();
     const perJob = new Map<Arm, { refused: number; jobs: number }>();
     const governedPeaks = new Map<Provider, number>();
+    const createNotes: string[] = [];
     for (const arm of arms) {
       const stats = await statsOf(arm);
       const mine = outcomes.filter((o) => o.arm === arm);
@@ -295,6 +296,26 @@ async function main() {
             `${arm.name} / ${provider.name}: ${jobs} upstream jobs for ${perProvider} requests (${distinct} distinct job ids among ${completed.length} completed)`,
           );
         }
+        // When the provider took each create: the most in any 60 s (what a per-minute window counts).
+        const created = (
+          await Promise.all(
+            completed.map(
+              async (o) =>
+                (await json<{ createdAtMs: number }>(`${arm.emulatorUrl}/_admin/jobs/${o.jobId}`)).body
+                  .createdAtMs,
+            ),
+          )
+        ).sort((a, b) => a - b);
+        const inAMinute = Math.max(
+          0,
+          ...created.map((t) => created.filter((u) => u >= t && u - t < 60_000).length),
+        );
+        createNotes.push(
+          `${arm.name} / ${provider.name}: most creates in any 60 s ${inAMinute}; gaps between creates (s) ${created
+            .slice(1)
+            .map((t, i) => ((t - created[i]) / 1000).toFixed(1))
+            .join(' ')}`,
+        );
         const refused = stats.requests[provider.createRoute]?.['429'] ?? 0;
         refusedAll += refused;
         jobsAll += jobs;
@@ -331,6 +352,8 @@ async function main() {
         `| ${arm.name} | ${seconds(walls.get(arm)!)} | ${jobs ? (refused / jobs).toFixed(3) : '-'} (${refused}/${jobs}) |`,
       );
     }
+    console.log('');
+    for (const note of createNotes) console.log(note);
     const g = perJob.get(governed)!;
     const ratio = walls.get(governed)! / walls.get(ungoverned)!;
     const peaksOk = PROVIDERS.every(
