@@ -19,15 +19,15 @@
 //   npx tsx bench/learned-polling.ts [--jobs 50] [--warmup 20] [--time-scale 5] [--jitter 0.3] [--seed 1] [--providers fal,replicate,sora,sora-2] [--store azure|memory]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
 import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
 import { stopChildProcess } from '../emulators/stop-child.js';
 import { freePort, pipelineSettings } from '../test/integration/pipeline-stack.js';
+import { appDirFor, json as jsonOf, repoRoot, sleep } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,8 +68,9 @@ for (const k of kinds)
     throw new Error(`--providers: ${k} is not one of ${Object.keys(REQUESTS).join(', ')}`);
 const bodyOf = (kind: Kind) => ({ ...REQUESTS[kind], prompt: 'A cat playing piano in a jazz bar.' });
 
-const repoRoot = path.resolve(__dirname, '..');
 const KEY = 'bench-key';
+/** Answers may be slow on a loaded machine. */
+const json = <T = any>(url: string, init?: RequestInit) => jsonOf<T>(url, init, 60_000);
 
 interface Arm {
   name: string;
@@ -101,35 +102,6 @@ const arms = [fixed, cold, learned];
 
 /** Starts sent again (after a timeout or a 503). */
 let resends = 0;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-async function json<T = any>(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: T; headers: Headers }> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text ? JSON.parse(text) : undefined) as T,
-    headers: response.headers,
-  };
-}
-
-/** The app's package.json and host.json in a temp folder with its own task hub. */
-function appDirFor(arm: Arm): string {
-  const dir = mkdtempSync(path.join(tmpdir(), `bench-learned-${arm.hub}-`));
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
-  writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }),
-  );
-  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as {
-    extensions: { durableTask: Record<string, unknown> };
-  };
-  host.extensions.durableTask.hubName = arm.hub;
-  writeFileSync(path.join(dir, 'host.json'), JSON.stringify(host));
-  return dir;
-}
 
 interface VideoView {
   phase: string;
@@ -269,7 +241,7 @@ async function main() {
     ]);
     emulatorProcess = emulator.child;
     for (const arm of arms) {
-      arm.appDir = appDirFor(arm);
+      arm.appDir = appDirFor('bench-learned', arm.hub);
       arm.host = await startHost({
         appDir: arm.appDir,
         port: await freePort(),

@@ -12,15 +12,15 @@
 // Prints a markdown table and exits non-zero if any video failed.
 //   npx tsx bench/polling.ts [--jobs 50] [--time-scale 15] [--jitter 0.3] [--seed 1]
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
 import { jobDurationMs } from '../emulators/providers/jobs-api.js';
 import { spawnProviderEmulatorCli } from '../emulators/providers/spawn-cli.js';
 import { stopChildProcess } from '../emulators/stop-child.js';
+import { appDirFor, repoRoot } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +38,6 @@ const timeScale = Number(values['time-scale']);
 const jitter = Number(values.jitter);
 const seed = Number(values.seed);
 
-const repoRoot = path.resolve(__dirname, '..');
 const EMULATOR_KEY = 'bench-key';
 /** The quickstart's job: every video is this one (same prompt, so the emulator encodes it once). */
 const SIZE =
@@ -148,23 +147,6 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   const response = await fetch(url, init);
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** A copy of the app's package.json and host.json in a temp folder, with its own task hub
- * (both hosts share one Azurite) and `main` pointing at the repository's built app. */
-function appDirFor(arm: Arm): string {
-  const dir = mkdtempSync(path.join(tmpdir(), `bench-polling-${arm.hub}-`));
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
-  writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2),
-  );
-  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as {
-    extensions: { durableTask: Record<string, unknown> };
-  };
-  host.extensions.durableTask.hubName = arm.hub;
-  writeFileSync(path.join(dir, 'host.json'), JSON.stringify(host, null, 2));
-  return dir;
 }
 
 /** Follows one instance until it ends; returns when the bench first saw it ended. Also the
@@ -282,7 +264,7 @@ async function main() {
     emulatorProcess = emulator.child;
     const emulatorUrl = emulator.url;
     for (const arm of arms) {
-      arm.appDir = appDirFor(arm);
+      arm.appDir = appDirFor('bench-polling', arm.hub);
       arm.host = await startHost({
         appDir: arm.appDir,
         port: 0,

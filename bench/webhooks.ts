@@ -27,9 +27,8 @@
 // memory instead of Azurite tables (same for every arm).
 //   npx tsx bench/webhooks.ts [--jobs 50] [--time-scale 5] [--jitter 0.3] [--seed 1] [--providers replicate,fal] [--store azure|memory]
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startAzurite, type RunningAzurite } from '../emulators/azurite/index.js';
 import { startHost, type RunningHost } from '../emulators/functions-host/index.js';
@@ -39,6 +38,7 @@ import { nominalSize } from '../emulators/providers/video-models.js';
 import { stopChildProcess } from '../emulators/stop-child.js';
 import { UPSTREAM_JOB_EVENT } from '../src/orchestrations/contracts.js';
 import { freePort, pipelineSettings } from '../test/integration/pipeline-stack.js';
+import { appDirFor, json, repoRoot, sleep } from './support.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +73,6 @@ const providers = values.providers
 for (const p of providers)
   if (!(p in MODELS)) throw new Error(`--providers: ${p} is not one of ${Object.keys(MODELS).join(', ')}`);
 
-const repoRoot = path.resolve(__dirname, '..');
 const KEY = 'bench-key';
 /** The request each video is (the model's defaults: 5 s, 16:9). Same prompt, so the emulator encodes once. */
 const requestFor = (provider: ProviderName) => ({
@@ -169,41 +168,9 @@ interface Measured {
   answeredMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-async function json<T = any>(
-  url: string,
-  init?: RequestInit,
-): Promise<{ status: number; body: T; headers: Headers }> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text ? JSON.parse(text) : undefined) as T,
-    headers: response.headers,
-  };
-}
-
 /** A start answered 503 + Retry-After (the app's storage was slow: a loaded machine) is sent again
  * after that wait, as a client should; at most this many sends. Each resend is counted. */
 const START_ATTEMPTS = 4;
-
-/** The app's package.json and host.json in a temp folder with its own task hub (the hosts share
- * one Azurite), `main` pointing at the repository's built app. */
-function appDirFor(arm: Arm): string {
-  const dir = mkdtempSync(path.join(tmpdir(), `bench-webhooks-${arm.hub}-`));
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
-  writeFileSync(
-    path.join(dir, 'package.json'),
-    JSON.stringify({ ...pkg, main: path.join(repoRoot, pkg.main) }, null, 2),
-  );
-  const host = JSON.parse(readFileSync(path.join(repoRoot, 'host.json'), 'utf8')) as {
-    extensions: { durableTask: Record<string, unknown> };
-  };
-  host.extensions.durableTask.hubName = arm.hub;
-  writeFileSync(path.join(dir, 'host.json'), JSON.stringify(host, null, 2));
-  return dir;
-}
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
@@ -475,7 +442,7 @@ async function main() {
     emulatorProcess = emulator.child;
     const emulatorUrl = emulator.url;
     for (const arm of arms) {
-      arm.appDir = appDirFor(arm);
+      arm.appDir = appDirFor('bench-webhooks', arm.hub);
       const port = await freePort();
       arm.host = await startHost({
         appDir: arm.appDir,
