@@ -11,6 +11,7 @@ import {
   waitForVideo,
   emulatorAdmin,
   injectedErrorAnswers,
+  videosUnderFaults,
   EMULATOR_KEY,
   type PipelineStack,
 } from './pipeline-stack.js';
@@ -92,26 +93,20 @@ for (const kind of ['fal', 'replicate'] as const) {
 
     test(`20 videos under 30 % injected 429/5xx/resets all complete byte-identical, with exactly 20 ${kind} jobs`, async () => {
       const before = await creates(stack, kind);
-      await admin(stack, 'PUT', 'faults', {
-        seed: 7,
-        rules: [
-          { kind: 'status', status: 429, rate: 0.08, retryAfterSeconds: 1 },
-          { kind: 'status', status: 500, rate: 0.08 },
-          { kind: 'status', status: 503, rate: 0.08 },
-          { kind: 'reset', rate: 0.08 },
-        ],
-      });
-      let statuses: any[];
-      try {
-        const ids = await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            startVideo(stack.host, body(kind, `A kite over the dunes, take ${i}.`)),
-          ),
-        );
-        statuses = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 240_000)));
-      } finally {
-        await admin(stack, 'DELETE', 'faults');
-      }
+      const statuses = await videosUnderFaults(
+        stack,
+        {
+          seed: 7,
+          rules: [
+            { kind: 'status', status: 429, rate: 0.08, retryAfterSeconds: 1 },
+            { kind: 'status', status: 500, rate: 0.08 },
+            { kind: 'status', status: 503, rate: 0.08 },
+            { kind: 'reset', rate: 0.08 },
+          ],
+        },
+        Array.from({ length: 20 }, (_, i) => body(kind, `A kite over the dunes, take ${i}.`)),
+        240_000,
+      );
       const injected = await injectedErrorAnswers(stack);
       // With webhooks there are no status calls, so fewer calls to fault: a few error answers prove it.
       assert.ok(injected >= 4, `faults were really injected (${injected} error answers)`);

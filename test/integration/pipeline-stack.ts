@@ -252,3 +252,20 @@ export async function injectedErrorAnswers(stack: PipelineStack): Promise<number
     .filter(([code]) => ['429', '500', '503'].includes(code))
     .reduce((n, [, count]) => n + count, 0);
 }
+
+/** Starts one request per body while `faults` (PUT /_admin/faults) are injected, waits for every
+ * one to end, and lifts the faults whatever happened; the final status views, in body order. */
+export async function videosUnderFaults(
+  stack: PipelineStack,
+  faults: unknown,
+  bodies: unknown[],
+  timeoutMs: number,
+): Promise<any[]> {
+  await emulatorAdmin(stack, 'PUT', 'faults', faults);
+  try {
+    const ids = await Promise.all(bodies.map((body) => startVideo(stack.host, body)));
+    return await Promise.all(ids.map((id) => waitForVideo(stack.host, id, timeoutMs)));
+  } finally {
+    await emulatorAdmin(stack, 'DELETE', 'faults');
+  }
+}

@@ -256,15 +256,13 @@ export function createAiSdkProvider(
           rule: http.foreignUrls,
           fetch: fetchImpl,
           what: `${name}: Download`,
-          noAnswer: (error) => error as Error,
+          noAnswer: (error) =>
+            new ProviderTransientError(
+              `${name}: Download: no answer (${redact((error as Error).message, secrets)})`,
+              undefined,
+              undefined,
+            ),
         },
-      );
-    } catch (error) {
-      if (error instanceof ProviderPermanentError || error instanceof ProviderTransientError) throw error;
-      throw new ProviderTransientError(
-        `${name}: Download: no answer (${redact((error as Error).message, secrets)})`,
-        undefined,
-        undefined,
       );
     } finally {
       clearTimeout(timer);
