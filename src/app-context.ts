@@ -10,6 +10,7 @@ import { blobServiceFromConfig, lazyContainer } from './storage/blob-container.j
 import { JobClaims } from './storage/job-claims.js';
 import { JobDurations } from './storage/job-durations.js';
 import { createReadUrlSigner, type ReadUrlSigner } from './storage/read-urls.js';
+import { UploadBlobs } from './uploads/upload-blobs.js';
 
 export interface AppContext {
   config: AppConfig;
@@ -17,6 +18,8 @@ export interface AppContext {
   claims: JobClaims;
   durations: JobDurations;
   signer: ReadUrlSigner;
+  /** Uploaded start images (POST /api/uploads), kept under `.uploads/` in the videos container. */
+  uploads: UploadBlobs;
   activities: VideoActivities;
   callbackActivities: ReturnType<typeof createCallbackActivities>;
   durationActivities: ReturnType<typeof createDurationActivities>;
@@ -37,12 +40,14 @@ export function createAppContext(
     },
   });
   const signer = createReadUrlSigner(service, config.sasTtlMinutes, config.videoStorage.kind === 'identity');
+  const uploads = new UploadBlobs({ container, signer, containerName: config.videoContainer });
   return {
     config,
     providers,
     claims,
     durations,
     signer,
+    uploads,
     activities: createActivities({
       providers,
       container,

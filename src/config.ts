@@ -63,6 +63,8 @@ export const settingNames = [
   'OUTBOUND_WEBHOOK_SECRET',
   'IDEMPOTENCY_KEY_SECRET',
   'ALLOW_LOCAL_CALLBACKS',
+  'UPLOAD_TTL_HOURS',
+  'UPLOAD_SWEEP_SCHEDULE',
   ...admissionSettingNames('AZURE_OPENAI'),
   ...admissionSettingNames('OPENAI'),
   ...admissionSettingNames('FAL'),
@@ -133,6 +135,10 @@ export interface AppConfig {
   allowLocalCallbacks: boolean;
   /** Each provider instance's admission settings, by instance name. */
   admission: Record<ProviderName, AdmissionOverrides>;
+  /** How long an upload (POST /api/uploads) lives unless a request holds it longer. */
+  uploadTtlHours: number;
+  /** When the expireUploads timer runs: a six-field NCRONTAB expression (seconds first). */
+  uploadSweepSchedule: string;
 }
 
 const optionalText = z
@@ -259,6 +265,14 @@ const settingsSchema = z.object({
     (value) => value === undefined || /^(true|false)$/i.test(value),
     'must be true or false',
   ),
+  UPLOAD_TTL_HOURS: positiveNumber(24),
+  // Six NCRONTAB fields (seconds first), as the Functions timer trigger takes them.
+  UPLOAD_SWEEP_SCHEDULE: optionalText
+    .transform((value) => value ?? '0 */10 * * * *')
+    .refine(
+      (value) => /^[\d*/,-]+( [\d*/,-]+){5}$/.test(value),
+      'must be a six-field NCRONTAB schedule such as "0 */10 * * * *"',
+    ),
   ...Object.values(providerSettingPrefix).reduce(
     (all, prefix) => ({ ...all, ...admissionSchemas(prefix) }),
     {} as Record<string, ReturnType<typeof limitSetting>>,
@@ -382,6 +396,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sasTtlMinutes: s.SAS_TTL_MINUTES,
     requestTimeoutSeconds: s.PROVIDER_REQUEST_TIMEOUT_SECONDS,
     callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
+    uploadTtlHours: s.UPLOAD_TTL_HOURS,
+    uploadSweepSchedule: s.UPLOAD_SWEEP_SCHEDULE,
     admission: Object.fromEntries(
       providerNames.map((name) => {
         const prefix = providerSettingPrefix[name];

@@ -11,6 +11,8 @@ import { createProvidersApi } from './functions/providers-api.js';
 import { createUsageApi } from './functions/usage-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
+import { createUploadsApi } from './functions/uploads-api.js';
+import { createExpireUploads } from './functions/expire-uploads-timer.js';
 import { admissionEntity } from './admission/admission-entity.js';
 import {
   ADMISSION_ENTITY,
@@ -42,6 +44,14 @@ const openApi = createOpenApi({
 });
 const gallery = createGallery();
 const usageApi = createUsageApi({ config: () => context.config, providers: () => context.providers });
+const uploadsApi = createUploadsApi({
+  uploads: () => context.uploads,
+  ttlHours: () => context.config.uploadTtlHours,
+});
+const expireUploadsTimer = createExpireUploads({
+  uploads: () => context.uploads,
+  ttlHours: () => context.config.uploadTtlHours,
+});
 const callbacksApi = createCallbacksApi({ providers: () => context.providers, claims: () => context.claims });
 
 df.app.orchestration(GENERATE_VIDEO, generateVideo);
@@ -73,6 +83,18 @@ app.http('videosStatus', {
   authLevel: 'function',
   extraInputs: [durableClient],
   handler: api.getVideo,
+});
+// A start image for image-to-video requests (the bytes are never served back: functions/uploads-api.ts).
+app.http('uploadsCreate', {
+  route: 'uploads',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: uploadsApi.upload,
+});
+// Deletes expired uploads; a request holding one has moved its expiry (uploads/upload-blobs.ts).
+app.timer('expireUploads', {
+  schedule: context.config.uploadSweepSchedule,
+  handler: expireUploadsTimer.run,
 });
 app.http('providersList', {
   route: 'providers',

@@ -73,9 +73,13 @@ var appSettings = {
   POLL_MAX_SECONDS: '30'
   SAS_TTL_MINUTES: '60'
   PROVIDER_REQUEST_TIMEOUT_SECONDS: '30'
-  // The host's own cap on a request body (4 MiB; its default is 100 MB). Each route reads only up
-  // to its own, smaller limit (src/functions/read-body.ts); this bounds what the host takes in.
-  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
+  // Uploads live a day unless a request holds one longer; the sweep deletes expired ones every 10 min.
+  UPLOAD_TTL_HOURS: '24'
+  UPLOAD_SWEEP_SCHEDULE: '0 */10 * * * *'
+  // The host's own cap on a request body (11 MiB; its default is 100 MB): just above the largest
+  // route limit, POST /api/uploads' 10 MiB image. Each route reads only up to its own limit
+  // (src/functions/read-body.ts, src/uploads/receive-image.ts); this bounds what the host takes in.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '11534336'
 }
 
 // Azure OpenAI only when an account exists (the app configures that provider when the endpoint is set).

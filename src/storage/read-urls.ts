@@ -10,7 +10,13 @@ import {
 } from '@azure/storage-blob';
 
 export interface ReadUrlSigner {
-  readUrl(containerName: string, blobName: string): Promise<{ url: string; expiresOn: Date }>;
+  /** A link valid for SAS_TTL_MINUTES, or for `validForSeconds` where a caller needs its own
+   * (an upload's link for a provider: ../uploads/upload-blobs.ts). */
+  readUrl(
+    containerName: string,
+    blobName: string,
+    validForSeconds?: number,
+  ): Promise<{ url: string; expiresOn: Date }>;
 }
 
 /** User delegation keys are valid up to 7 days; fetch one per hour-ish and reuse it. */
@@ -41,10 +47,10 @@ export function createReadUrlSigner(
   }
 
   return {
-    async readUrl(containerName, blobName) {
+    async readUrl(containerName, blobName, validForSeconds) {
       // Start a little in the past: the storage service's clock may be behind ours.
       const startsOn = new Date(Date.now() - 5 * 60 * 1000);
-      const expiresOn = new Date(Date.now() + ttlMinutes * 60 * 1000);
+      const expiresOn = new Date(Date.now() + (validForSeconds ?? ttlMinutes * 60) * 1000);
       const blob = service.getContainerClient(containerName).getBlobClient(blobName);
       const permissions = BlobSASPermissions.parse('r');
       // Pinned to HTTPS (spr=https) wherever storage speaks it: a link must never work in the
