@@ -9,6 +9,7 @@
 // suites' response validation instead of slipping out unnoticed.
 import { z } from 'zod';
 import { videoPhaseSchema, videoStatusSchema } from '../status/view-schemas.js';
+import { UPLOAD_ID_PATTERN } from '../uploads/upload-record.js';
 
 // The status view is what GET /api/videos/{id} answers: its types, for whoever reads this API's shapes here.
 export type { VideoPhase, VideoStatus } from '../status/view-schemas.js';
@@ -175,3 +176,20 @@ export const usageSchema = z.object({
 });
 
 export type UsageDay = z.infer<typeof usageDaySchema>;
+
+/** 201 to POST /api/uploads: the upload's id (sent back as `image: {uploadId}`) and what was checked. */
+export const uploadSchema = z.object({
+  uploadId: z
+    .string()
+    .regex(UPLOAD_ID_PATTERN)
+    .describe('Send it as `image: {"uploadId": ...}` in POST /api/videos before expiresAt.'),
+  expiresAt: z.iso
+    .datetime()
+    .describe(
+      'After it the upload is unknown and deleted (UPLOAD_TTL_HOURS; a request using it keeps it longer).',
+    ),
+  width: z.number().int().positive().describe('Pixels, from the image headers.'),
+  height: z.number().int().positive(),
+  contentType: z.enum(['image/png', 'image/jpeg', 'image/webp']),
+});
+export type UploadView = z.infer<typeof uploadSchema>;

@@ -32,7 +32,9 @@ import {
   problemSchema,
   providerViewSchema,
   videoListSchema,
+  uploadSchema,
 } from './api-schemas.js';
+import { MAX_UPLOAD_BYTES } from '../uploads/receive-image.js';
 import { ID_PATTERN, MAX_BODY_BYTES } from './videos-api.js';
 
 type JsonObject = Record<string, unknown>;
@@ -60,6 +62,7 @@ function componentSchemas(): Record<string, JsonObject> {
     CallbackReceipt: callbackReceiptSchema,
     Provider: providerViewSchema,
     Model: modelViewSchema,
+    Upload: uploadSchema,
     Problem: problemSchema,
     FieldProblem: fieldProblemSchema,
   };
@@ -251,6 +254,37 @@ export function buildOpenApiDocument(
               400: problemAnswer('The id has an invalid format.'),
               404: problemAnswer('No request with this id (or no longer: it was deleted).'),
               503: unavailable,
+            },
+          },
+        },
+        '/api/uploads': {
+          post: {
+            operationId: 'uploadImage',
+            summary: 'Upload a start image for image-to-video requests',
+            description:
+              "The image's bytes are the body, sent under their own Content-Type: PNG, JPEG or WebP, at most " +
+              `${MAX_UPLOAD_BYTES} bytes (10 MiB). The format is checked by its magic bytes, the whole file by its structure (a truncated image is refused) and the dimensions from its headers; nothing is stored unless all of it passes. ` +
+              'The image is never served back: a provider gets a short-lived read link when a request uses the upload. It expires after UPLOAD_TTL_HOURS (default 24) and is then deleted; a request using it keeps it until the request ends.',
+            requestBody: {
+              required: true,
+              content: Object.fromEntries(
+                ['image/png', 'image/jpeg', 'image/webp'].map((type) => [
+                  type,
+                  { schema: { type: 'string', contentMediaType: type } },
+                ]),
+              ),
+            },
+            responses: {
+              201: ok('Stored; use uploadId in POST /api/videos.', ref('Upload')),
+              400: problemAnswer(
+                'The body is not an image, or a damaged one (e.g. truncated); errors[] names the body (field "").',
+              ),
+              413: problemAnswer(
+                `The image is over ${MAX_UPLOAD_BYTES} bytes: refused at its Content-Length, or where the body passed the limit.`,
+              ),
+              415: problemAnswer(
+                'The Content-Type is not image/png, image/jpeg or image/webp (errors[] names Content-Type), or the bytes are another format than it says, SVG included (errors[] names the body).',
+              ),
             },
           },
         },

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { receiveImage, MAX_UPLOAD_BYTES } from '../uploads/receive-image.js';
 import type { UploadBlobs } from '../uploads/upload-blobs.js';
+import type { UploadView } from './api-schemas.js';
 import type { UploadContentType, UploadRecord } from '../uploads/upload-record.js';
 import { problem } from './problem.js';
 
@@ -72,7 +73,8 @@ export function createUploadsApi(deps: UploadsApiDeps) {
       `Stored upload ${record.uploadId} (${record.contentType}, ${record.width}x${record.height}, ${record.bytes} bytes)`,
     );
     const { uploadId, expiresAt, width, height, contentType } = record;
-    return { status: 201, jsonBody: { uploadId, expiresAt, width, height, contentType } };
+    const view: UploadView = { uploadId, expiresAt, width, height, contentType };
+    return { status: 201, jsonBody: view };
   }
 
   return { upload, maxBytes: MAX_UPLOAD_BYTES };

@@ -9,7 +9,14 @@ import http from 'node:http';
 export function flood(
   host: { port: number },
   urlPath: string,
-  options: { capBytes: number; contentLength?: number; timeoutMs?: number; contentType?: string },
+  options: {
+    capBytes: number;
+    contentLength?: number;
+    timeoutMs?: number;
+    contentType?: string;
+    /** Sent before the filler (e.g. an image's first bytes, so only the size is wrong). */
+    head?: Buffer;
+  },
 ): Promise<{ status: number | string; written: number }> {
   return new Promise((resolve) => {
     const chunk = Buffer.alloc(64 * 1024, 7);
@@ -34,6 +41,10 @@ export function flood(
     });
     // A reset while writing can overtake the answer already on its way: give it a moment.
     req.on('error', (error: NodeJS.ErrnoException) => setTimeout(() => finish(`error ${error.code}`), 500));
+    if (options.head) {
+      req.write(options.head);
+      written += options.head.length;
+    }
     const pump = () => {
       while (!settled && written < options.capBytes) {
         written += chunk.length;
