@@ -27,6 +27,15 @@ export interface StartedJob {
   statusUri?: string;
 }
 
+/** What POST /api/uploads answers with 201. */
+export interface UploadedImage {
+  uploadId: string;
+  expiresAt: string;
+  width: number;
+  height: number;
+  contentType: string;
+}
+
 /** Prints a URL without its query string: SAS tokens and function keys live there. */
 export function redactUrl(url: string): string {
   try {
@@ -74,6 +83,21 @@ export class VideosApi {
         { cause: error },
       );
     }
+  }
+
+  /** POST /api/uploads: the image's bytes under their type; its id, expiry and size. */
+  async upload(bytes: Buffer, contentType: string): Promise<UploadedImage> {
+    const response = await this.send(`${this.baseUrl}/api/uploads`, {
+      method: 'POST',
+      body: new Uint8Array(bytes),
+      headers: { 'content-type': contentType },
+    });
+    if (response.status !== 201)
+      throw new ApiError(`the app refused the image (${await problemOf(response)})`);
+    const uploaded = (await response.json()) as Partial<UploadedImage>;
+    if (typeof uploaded.uploadId !== 'string')
+      throw new ApiError('the app accepted the image but returned no upload id');
+    return uploaded as UploadedImage;
   }
 
   async start(body: Record<string, unknown>): Promise<StartedJob> {

@@ -3,7 +3,18 @@
 // without removing any code we still need. The CLI sends the provider-neutral body with only
 // what was given: the app fills in the chosen model's defaults from its capability table,
 // so the CLI never guesses what a model takes.
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sniffFormat } from '../src/uploads/image-check.js';
+import { MAX_UPLOAD_BYTES } from '../src/uploads/receive-image.js';
+import type { UploadContentType } from '../src/uploads/upload-record.js';
+
+/** A start image: a local file (uploaded through POST /api/uploads first) or an https link
+ * (sent as is; the provider fetches it). */
+export type ImageOption =
+  | { kind: 'file'; file: string; bytes: Buffer; contentType: UploadContentType }
+  | { kind: 'url'; url: string };
 
 export interface GenerateOptions {
   prompt: string;
@@ -18,11 +29,12 @@ export interface GenerateOptions {
   api?: string;
   /** Function key sent as x-functions-key (never printed). */
   key?: string;
+  image?: ImageOption;
 }
 
 export const USAGE =
   'Usage: npm run generate -- "prompt" [--provider P] [--model M] [--size WxH|W:H] [--seconds N] [--variants N] ' +
-  '[--out output.mp4] [--api URL] [--key K]';
+  '[--image PATH|https-URL] [--out output.mp4] [--api URL] [--key K]';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -36,6 +48,28 @@ function positiveInteger(name: string, raw: string | undefined): number | undefi
   if (!/^\d+$/.test(raw) || Number(raw) < 1)
     throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
   return Number(raw);
+}
+
+/** `--image`: an https URL, or a PNG/JPEG/WebP file of at most 10 MiB, read now (so a bad one
+ * stops the command before anything starts). A relative path is taken from where `npm run`
+ * was typed (INIT_CWD), not from the package folder npm runs the script in. */
+export function parseImage(raw: string, cwd = process.env.INIT_CWD ?? process.cwd()): ImageOption {
+  // A scheme (but not a Windows drive letter): a link, which must be https.
+  if (/^[a-z][a-z0-9+.-]+:/i.test(raw)) {
+    if (!URL.canParse(raw) || new URL(raw).protocol !== 'https:')
+      throw new UsageError(`--image must be a file or an https:// URL, got "${raw}"`);
+    return { kind: 'url', url: raw };
+  }
+  const file = path.resolve(cwd, raw);
+  const info = statSync(file, { throwIfNoEntry: false });
+  if (!info) throw new UsageError(`--image: no such file "${file}"`);
+  if (!info.isFile()) throw new UsageError(`--image: "${file}" is not a file`);
+  if (info.size > MAX_UPLOAD_BYTES)
+    throw new UsageError(`--image: "${file}" is ${info.size} bytes; at most ${MAX_UPLOAD_BYTES} (10 MiB)`);
+  const bytes = readFileSync(file);
+  const contentType = sniffFormat(bytes);
+  if (!contentType) throw new UsageError(`--image: "${file}" is not a PNG, JPEG or WebP image`);
+  return { kind: 'file', file, bytes, contentType };
 }
 
 export function parseGenerateArgs(argv: string[]): GenerateOptions {
@@ -53,6 +87,7 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
         out: { type: 'string' },
         api: { type: 'string' },
         key: { type: 'string' },
+        image: { type: 'string' },
       },
     });
   } catch (error) {
@@ -85,11 +120,14 @@ export function parseGenerateArgs(argv: string[]): GenerateOptions {
     out: values.out ?? 'output.mp4',
     api,
     key: values.key,
+    image: values.image === undefined ? undefined : parseImage(values.image),
   };
 }
 
-/** The POST /api/videos body: the provider-neutral shape, with only the options given. */
-export function requestBody(options: GenerateOptions): Record<string, unknown> {
+/** The POST /api/videos body: the provider-neutral shape, with only the options given; a file
+ * image goes as the `uploadId` POST /api/uploads gave it. */
+export function requestBody(options: GenerateOptions, uploadId?: string): Record<string, unknown> {
+  if (options.image?.kind === 'file' && !uploadId) throw new Error('the image file must be uploaded first');
   const given = {
     provider: options.provider,
     model: options.model,
@@ -97,9 +135,12 @@ export function requestBody(options: GenerateOptions): Record<string, unknown> {
     seconds: options.seconds,
     variants: options.variants,
   };
+  const image =
+    options.image?.kind === 'url' ? { url: options.image.url } : options.image ? { uploadId } : undefined;
   return {
     prompt: options.prompt,
     ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+    ...(image ? { image } : {}),
   };
 }
 

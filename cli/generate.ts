@@ -126,7 +126,15 @@ async function run(options: GenerateOptions): Promise<void> {
     let job: StartedJob;
     let view: JobView;
     try {
-      job = await api.start(requestBody(options));
+      let uploadId: string | undefined;
+      if (options.image?.kind === 'file') {
+        const uploaded = await api.upload(options.image.bytes, options.image.contentType);
+        uploadId = uploaded.uploadId;
+        process.stderr.write(
+          `Uploaded ${options.image.file} (${uploaded.contentType}, ${uploaded.width}x${uploaded.height}).\n`,
+        );
+      }
+      job = await api.start(requestBody(options, uploadId));
       process.stderr.write(`Job ${job.id} started.\n`);
       const started = job;
       interrupt.attach(async () => {

@@ -1,8 +1,18 @@
 // Pure logic behind the generate and start CLIs (kept beside their e2e suites because cli/ is
 // one owner's): reading the status view, the request body, output names, the emulator's speed-up.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { parseGenerateArgs, requestBody, UsageError, variantFileName } from '../../cli/generate-args.js';
+import { describe, test } from 'node:test';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  parseGenerateArgs,
+  parseImage,
+  requestBody,
+  UsageError,
+  variantFileName,
+} from '../../cli/generate-args.js';
+import { solidJpeg, solidPng, solidWebp, SVG } from '../support/test-images.js';
 import { readJobStatus } from '../../cli/job-status.js';
 import { describe as describeProgress, ordinal } from '../../cli/progress-display.js';
 import { redactUrl } from '../../cli/api-client.js';
@@ -50,6 +60,77 @@ test('bad options are usage errors that name the option', () => {
     () => parseGenerateArgs(['x', '--size', 'big']),
     (e: Error) => e instanceof UsageError && /--size/.test(e.message),
   );
+});
+
+describe('--image', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'cli-image-'));
+  const files = {
+    'a.png': solidPng(8, 6, [1, 2, 3]),
+    'b.jpg': solidJpeg(8, 6, [1, 2, 3]),
+    'c.webp': solidWebp(8, 6, [1, 2, 3]),
+    'd.svg': SVG,
+    'e.txt': Buffer.from('not an image'),
+    'big.png': Buffer.concat([solidPng(1, 1, [0, 0, 0]).subarray(0, 33), Buffer.alloc(10 * 1024 * 1024)]),
+  };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(folder, name), bytes);
+  mkdirSync(path.join(folder, 'dir.png'));
+  const usageError = (pattern: RegExp) => (e: Error) => e instanceof UsageError && pattern.test(e.message);
+
+  test('a file is read now, its type from its bytes; the body then carries the upload id', () => {
+    for (const [name, type] of [
+      ['a.png', 'image/png'],
+      ['b.jpg', 'image/jpeg'],
+      ['c.webp', 'image/webp'],
+    ] as const) {
+      const image = parseImage(name, folder);
+      assert.equal(image.kind, 'file');
+      if (image.kind !== 'file') return;
+      assert.equal(image.file, path.join(folder, name));
+      assert.equal(image.contentType, type);
+      assert.deepEqual(image.bytes, files[name]);
+    }
+    const options = { ...parseGenerateArgs(['a cat']), image: parseImage('a.png', folder) };
+    assert.deepEqual(requestBody(options, 'upl_AAAAAAAAAAAAAAAAAAAAAA'), {
+      prompt: 'a cat',
+      image: { uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' },
+    });
+    // Never a body with a file image but no upload.
+    assert.throws(() => requestBody(options), /uploaded first/);
+  });
+
+  test('a relative path is taken from where npm run was typed (INIT_CWD)', () => {
+    const saved = process.env.INIT_CWD;
+    process.env.INIT_CWD = folder;
+    try {
+      const options = parseGenerateArgs(['a cat', '--image', 'b.jpg']);
+      assert.equal(options.image?.kind === 'file' && options.image.file, path.join(folder, 'b.jpg'));
+    } finally {
+      if (saved === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = saved;
+    }
+  });
+
+  test('an https URL is sent as is', () => {
+    const options = parseGenerateArgs(['a cat', '--image', 'https://example.com/start.jpg?x=1']);
+    assert.deepEqual(requestBody(options), {
+      prompt: 'a cat',
+      image: { url: 'https://example.com/start.jpg?x=1' },
+    });
+  });
+
+  test('bad paths and links are usage errors naming --image', () => {
+    assert.throws(
+      () => parseImage('missing.png', folder),
+      usageError(/--image: no such file .*missing\.png/),
+    );
+    assert.throws(() => parseImage('dir.png', folder), usageError(/is not a file/));
+    assert.throws(() => parseImage('d.svg', folder), usageError(/not a PNG, JPEG or WebP/));
+    assert.throws(() => parseImage('e.txt', folder), usageError(/not a PNG, JPEG or WebP/));
+    assert.throws(() => parseImage('big.png', folder), usageError(/at most 10485760/));
+    assert.throws(() => parseImage('http://example.com/a.png', folder), usageError(/https/));
+    assert.throws(() => parseImage('file:///etc/passwd', folder), usageError(/https/));
+    assert.throws(() => parseImage('https://', folder), usageError(/https/));
+  });
 });
 
 test('variants after the first get numbered file names', () => {

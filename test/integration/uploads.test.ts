@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { ApiError, VideosApi } from '../../cli/api-client.js';
 import { createReadUrlSigner } from '../../src/storage/read-urls.js';
 import { UploadBlobs, uploadBlobName, UPLOAD_PREFIX } from '../../src/uploads/upload-blobs.js';
 import { UPLOAD_ID_PATTERN } from '../../src/uploads/upload-record.js';
@@ -255,6 +256,22 @@ describe('bad images are refused, naming the field, leaving no blob behind', () 
     const direct = await upload(Buffer.concat([png.subarray(0, 33), Buffer.alloc(LIMIT)]), 'image/png');
     assert.equal(direct.status, 413);
     assert.deepEqual(direct.body.errors, [{ field: '', message: `is larger than ${LIMIT} bytes` }]);
+  });
+});
+
+describe("the CLI's client (npm run generate -- --image FILE)", () => {
+  test('uploads a file and gets its id and size; a refusal is an error quoting the problem', async () => {
+    const api = new VideosApi(stack.host.url);
+    const uploaded = await api.upload(solidWebp(40, 30, red), 'image/webp');
+    assert.match(uploaded.uploadId, UPLOAD_ID_PATTERN);
+    assert.deepEqual([uploaded.width, uploaded.height, uploaded.contentType], [40, 30, 'image/webp']);
+    assert.equal((await store.find(uploaded.uploadId))?.bytes, solidWebp(40, 30, red).length);
+    await assert.rejects(
+      api.upload(solidJpeg(8, 8, red), 'image/png'),
+      (error: Error) =>
+        error instanceof ApiError &&
+        /refused the image \(415: .*JPEG but was sent as image\/png/.test(error.message),
+    );
   });
 });
 
