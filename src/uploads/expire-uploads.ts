@@ -2,7 +2,7 @@
 // only in the version the listing showed expired (If-Match its ETag): a hold that moved its
 // expiry meanwhile (upload-blobs.ts holdUntil) changes the ETag, and the delete then misses.
 import type { ContainerClient } from '@azure/storage-blob';
-import { recordOf, UPLOAD_PREFIX } from './upload-blobs.js';
+import { recordOf, UPLOAD_PREFIX } from './upload-layout.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 

@@ -11,6 +11,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { expireUploads } from './expire-uploads.js';
+import { metadataOf, recordOf, uploadBlobName } from './upload-layout.js';
 import {
   UPLOAD_ID_PATTERN,
   type UploadContentType,
@@ -18,9 +19,7 @@ import {
   type UploadStore,
 } from './upload-record.js';
 
-export const UPLOAD_PREFIX = '.uploads/';
-
-export const uploadBlobName = (uploadId: string) => `${UPLOAD_PREFIX}${uploadId}`;
+export { UPLOAD_PREFIX, uploadBlobName } from './upload-layout.js';
 
 /** Raised for an upload that is unknown or expired where one is required (readUrl, openRead, holdUntil). */
 export class UploadNotFoundError extends Error {
@@ -32,23 +31,6 @@ export class UploadNotFoundError extends Error {
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const HOLD_ATTEMPTS = 8;
-
-/** The record blob metadata says, or undefined when it is not one of ours. */
-export function recordOf(
-  uploadId: string,
-  metadata: Record<string, string> | undefined,
-  contentType: string | undefined,
-  bytes: number | undefined,
-): UploadRecord | undefined {
-  const width = Number(metadata?.width);
-  const height = Number(metadata?.height);
-  const { createdat: createdAt, expiresat: expiresAt } = metadata ?? {};
-  if (!Number.isInteger(width) || !Number.isInteger(height) || !createdAt || !expiresAt) return undefined;
-  if (Number.isNaN(Date.parse(expiresAt))) return undefined;
-  if (contentType !== 'image/png' && contentType !== 'image/jpeg' && contentType !== 'image/webp')
-    return undefined;
-  return { uploadId, contentType, width, height, bytes: bytes ?? 0, createdAt, expiresAt };
-}
 
 export interface UploadBlobsDeps {
   container: () => Promise<ContainerClient>;
@@ -70,12 +52,7 @@ export class UploadBlobs implements UploadStore {
     const container = await this.deps.container();
     await container.getBlockBlobClient(uploadBlobName(record.uploadId)).uploadData(bytes, {
       blobHTTPHeaders: { blobContentType: record.contentType },
-      metadata: {
-        width: String(record.width),
-        height: String(record.height),
-        createdat: record.createdAt,
-        expiresat: record.expiresAt,
-      },
+      metadata: metadataOf(record),
       conditions: { ifNoneMatch: '*' },
     });
   }
@@ -147,15 +124,9 @@ export class UploadBlobs implements UploadStore {
       if (!found) throw new UploadNotFoundError(uploadId);
       if (Date.parse(found.record.expiresAt) >= until) return;
       try {
-        await blob.setMetadata(
-          {
-            width: String(found.record.width),
-            height: String(found.record.height),
-            createdat: found.record.createdAt,
-            expiresat: new Date(until).toISOString(),
-          },
-          { conditions: { ifMatch: found.etag } },
-        );
+        await blob.setMetadata(metadataOf({ ...found.record, expiresAt: new Date(until).toISOString() }), {
+          conditions: { ifMatch: found.etag },
+        });
         return;
       } catch (error) {
         // Another hold (or the sweep) changed it first: read it again and decide again.

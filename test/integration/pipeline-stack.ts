@@ -215,12 +215,13 @@ export function totalJobsCreated(stats: EmulatorStats): number {
   return Object.values(stats.jobsCreated).reduce((a, b) => a + b, 0);
 }
 
-/** Blob names under the videos container, claims and learned durations excluded. */
+/** Blob names under the videos container, claims, learned durations and uploaded start images
+ * (`.uploads/`, test/integration/uploads.test.ts lists those) excluded. */
 export async function videoBlobs(container: ContainerClient, prefix = ''): Promise<string[]> {
   const names: string[] = [];
   if (!(await container.exists())) return names;
   for await (const blob of container.listBlobsFlat({ prefix }))
-    if (!blob.name.startsWith('.claims/') && !blob.name.startsWith('.stats/')) names.push(blob.name);
+    if (!/^\.(claims|stats|uploads)\//.test(blob.name)) names.push(blob.name);
   return names;
 }
 
