@@ -1,10 +1,14 @@
 // The generate CLI's failure modes that need no running stack: each must exit non-zero with one clear line.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { closedPort, killGroup, startCli } from './helpers.js';
 import { eventually } from '../support/eventually.js';
+import { solidPng } from '../support/test-images.js';
 
 test('generate against an unreachable --api exits 1 with one line naming the address', async (t) => {
   const port = await closedPort();
@@ -101,4 +105,86 @@ test('a SIGINT while the start is in flight cancels the job once it is known, an
   assert.equal(result.code, 1, result.stderr);
   assert.ok(requests.includes('DELETE /api/videos/job-1'), `the job was cancelled: ${requests.join(', ')}`);
   assert.match(result.stderr.trim().split('\n').at(-1) ?? '', /^Error: job job-1 was cancelled/);
+});
+
+test('generate --image with a bad path exits 2 naming it, before any request', async (t) => {
+  const requests: string[] = [];
+  const server = http.createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    response.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const [image, message] of [
+    ['/no/such/start.png', /^Error: --image: no such file "\/no\/such\/start\.png"\nUsage: /],
+    [
+      'http://example.com/start.png',
+      /^Error: --image must be a file or an https:\/\/ URL, got "http:\/\/example\.com\/start\.png"\n/,
+    ],
+  ] as const) {
+    const cli = startCli('generate.ts', ['A cat', '--image', image, '--api', api]);
+    t.after(() => killGroup(cli));
+    const result = await cli.done;
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+  }
+  assert.deepEqual(requests, []);
+});
+
+test('generate --image FILE uploads the file, then sends its upload id as image.uploadId', async (t) => {
+  const png = solidPng(16, 9, [200, 40, 40]);
+  const folder = mkdtempSync(path.join(tmpdir(), 'generate-image-'));
+  writeFileSync(path.join(folder, 'start.png'), png);
+  const seen: { method: string; url: string; type?: string; body: Buffer }[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      seen.push({
+        method: request.method!,
+        url: request.url!,
+        type: request.headers['content-type'],
+        body: Buffer.concat(chunks),
+      });
+      const json = (status: number, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (request.url === '/api/uploads')
+        json(201, {
+          uploadId: 'upl_BBBBBBBBBBBBBBBBBBBBBB',
+          expiresAt: '2026-12-02T00:00:00Z',
+          width: 16,
+          height: 9,
+          contentType: 'image/png',
+        });
+      // The start is refused: what matters here is what the CLI sent.
+      else json(400, { title: 'Invalid video request', detail: 'stop here' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const cli = startCli(
+    'generate.ts',
+    ['A cat', '--image', 'start.png', '--api', `http://127.0.0.1:${(server.address() as AddressInfo).port}`],
+    { INIT_CWD: folder },
+  );
+  t.after(() => killGroup(cli));
+  const result = await cli.done;
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Uploaded .*start\.png \(image\/png, 16x9\)\./);
+  assert.deepEqual(
+    seen.map((r) => `${r.method} ${r.url} ${r.type}`),
+    ['POST /api/uploads image/png', 'POST /api/videos application/json'],
+  );
+  assert.deepEqual(seen[0].body, png);
+  assert.deepEqual(JSON.parse(seen[1].body.toString('utf8')), {
+    prompt: 'A cat',
+    image: { uploadId: 'upl_BBBBBBBBBBBBBBBBBBBBBB' },
+  });
 });
