@@ -9,7 +9,7 @@
 // suites' response validation instead of slipping out unnoticed.
 import { z } from 'zod';
 import { videoPhaseSchema, videoStatusSchema } from '../status/view-schemas.js';
-import { UPLOAD_ID_PATTERN } from '../uploads/upload-record.js';
+import { UPLOAD_ID_PATTERN } from '../uploads/upload-id.js';
 
 // The status view is what GET /api/videos/{id} answers: its types, for whoever reads this API's shapes here.
 export type { VideoPhase, VideoStatus } from '../status/view-schemas.js';

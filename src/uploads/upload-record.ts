@@ -17,9 +17,9 @@ export interface UploadRecord {
   expiresAt: string;
 }
 
-/** Upload ids are the app's own: `upl_` and 22 base64url characters (128 random bits).
- * Anything else is refused before a lookup. */
-export const UPLOAD_ID_PATTERN = /^upl_[A-Za-z0-9_-]{22}$/;
+// The id's pattern lives apart (upload-id.ts): the API's schemas need it, and the gallery's
+// browser type-check reads those schemas, where this file's node:stream type does not resolve.
+export { UPLOAD_ID_PATTERN } from './upload-id.js';
 
 export interface UploadStore {
   /** The upload's record, or undefined when it is unknown or expired. */
