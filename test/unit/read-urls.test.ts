@@ -55,3 +55,23 @@ test('an http endpoint (Azurite, locally) is not pinned: its links must still op
   const { url } = await signer.readUrl('videos', 'run/a.mp4');
   assert.notEqual(new URL(url).searchParams.get('spr'), 'https');
 });
+
+test("a link for a time of the caller's own (an upload's, for a provider) lasts that long, pinned the same", async () => {
+  for (const [service, delegated] of [
+    [
+      BlobServiceClient.fromConnectionString(connectionString('https://videoacct.blob.core.windows.net')),
+      false,
+    ],
+    [delegatingService('https://videoacct.blob.core.windows.net'), true],
+  ] as const) {
+    const signer = createReadUrlSigner(service, 60, delegated);
+    const before = Date.now();
+    const { url, expiresOn } = await signer.readUrl('videos', '.uploads/upl_AAAAAAAAAAAAAAAAAAAAAA', 300);
+    const query = new URL(url).searchParams;
+    assert.equal(query.get('spr'), 'https');
+    assert.equal(query.get('sp'), 'r');
+    const lasts = expiresOn.getTime() - before;
+    assert.ok(lasts >= 299_000 && lasts <= 301_000, `${lasts} ms`);
+    assert.equal(Date.parse(query.get('se')!), Math.floor(expiresOn.getTime() / 1000) * 1000);
+  }
+});
