@@ -3,6 +3,7 @@
 // (providers cannot hold one) but must be signed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { solidPng } from '../support/test-images.js';
 import { call, quickstartBody, startPipelineStack, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;
@@ -42,6 +43,27 @@ test('the videos API refuses a caller without a key', async () => {
     401,
   );
   assert.equal((await call(`${stack.host.url}/api/providers`)).status, 401);
+});
+
+test('uploads need the function key too: without one 401 and nothing stored', async () => {
+  const png = solidPng(4, 4, [1, 2, 3]);
+  const post = (headers: Record<string, string>) =>
+    call(`${stack.host.url}/api/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', ...headers },
+      body: png,
+    });
+  assert.equal((await post({})).status, 401);
+  const listed = async () => {
+    const names: string[] = [];
+    if (await stack.container.exists())
+      for await (const blob of stack.container.listBlobsFlat({ prefix: '.uploads/' })) names.push(blob.name);
+    return names;
+  };
+  assert.deepEqual(await listed(), []);
+  const answer = await post({ 'x-functions-key': keys.function });
+  assert.equal(answer.status, 201, answer.text);
+  assert.deepEqual(await listed(), [`.uploads/${answer.body.uploadId}`]);
 });
 
 test('provider webhooks need no key, and an unsigned one is refused by the app itself', async () => {
