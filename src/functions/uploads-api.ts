@@ -7,7 +7,7 @@
 // short-lived read link (UploadStore.readUrl) when a request uses the upload.
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { receiveImage, MAX_UPLOAD_BYTES } from '../uploads/receive-image.js';
+import { receiveImage } from '../uploads/receive-image.js';
 import type { UploadBlobs } from '../uploads/upload-blobs.js';
 import type { UploadView } from './api-schemas.js';
 import type { UploadContentType, UploadRecord } from '../uploads/upload-record.js';
@@ -68,6 +68,7 @@ export function createUploadsApi(deps: UploadsApiDeps) {
       createdAt: createdAt.toISOString(),
       expiresAt: new Date(createdAt.getTime() + deps.ttlHours() * 3600 * 1000).toISOString(),
     };
+    // One Put Blob (the SDK sends up to 256 MiB in a single request): the blob appears whole or not at all.
     await deps.uploads().save(record, received.bytes);
     context.log(
       `Stored upload ${record.uploadId} (${record.contentType}, ${record.width}x${record.height}, ${record.bytes} bytes)`,
@@ -77,5 +78,5 @@ export function createUploadsApi(deps: UploadsApiDeps) {
     return { status: 201, jsonBody: view };
   }
 
-  return { upload, maxBytes: MAX_UPLOAD_BYTES };
+  return { upload };
 }

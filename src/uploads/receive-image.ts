@@ -45,7 +45,7 @@ export async function receiveImage(
     if (value) {
       size += value.byteLength;
       if (size > limit) return stop(tooLarge);
-      chunks.push(Buffer.from(value));
+      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength)); // a view, not a copy
     }
     if (
       !sniffed &&
