@@ -2,10 +2,7 @@
 // the whole file by a structural walk (so a truncated or padded file is refused, not only a
 // wrong header), and the dimensions from the headers the walk passes. Nothing is decoded
 // beyond headers: the provider decodes the pixels.
-//   PNG  (https://www.w3.org/TR/png-3/): signature, IHDR first, every chunk's CRC, IDAT, IEND last.
-//   JPEG (ITU T.81 Annex B): SOI, marker segments, a SOFn frame header, scans, EOI last.
-//   WebP (RIFF, https://developers.google.com/speed/webp/docs/riff_container): the RIFF size is
-//        the file's, chunks fill it exactly, and the first image chunk (VP8 / VP8L / VP8X) gives the size.
+// The layouts walked, and their sources: docs/image-formats.md.
 import { crc32 } from 'node:zlib';
 import type { UploadContentType } from './upload-record.js';
 

@@ -1,6 +1,6 @@
 // Test images made in code, each a solid colour of a given size: PNG (zlib and a CRC per
-// chunk, https://www.w3.org/TR/png-3/), JPEG (jpeg-js) and WebP (lossless VP8L with one-symbol
-// prefix codes, so every pixel costs no bits: https://developers.google.com/speed/webp/docs/webp_lossless_bitstream_specification).
+// chunk), JPEG (jpeg-js) and WebP (lossless VP8L with one-symbol prefix codes, so every pixel
+// costs no bits). The layouts: docs/image-formats.md. ffmpeg decodes all three to the colour.
 import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 
