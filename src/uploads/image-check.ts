@@ -112,9 +112,8 @@ function walkJpeg(bytes: Buffer): Walk {
     if (offset >= bytes.length) break;
     const marker = bytes[offset++];
     if (marker === 0xd9) {
-      if (!size) return 'is a damaged JPEG (it has no frame header)';
-      if (offset !== bytes.length) return 'is a damaged JPEG (bytes follow EOI)';
-      return size;
+      // Bytes after EOI are left alone: phone cameras append trailers there (docs/image-formats.md).
+      return size ?? 'is a damaged JPEG (it has no frame header)';
     }
     if (standsAlone(marker)) continue;
     if (marker === 0xd8 || marker === 0x00) return 'is a damaged JPEG (an unexpected marker)';
