@@ -189,6 +189,32 @@ describe('loadConfig', () => {
   });
 });
 
+describe('uploads: their lifetime and the sweep', () => {
+  test('default to 24 h and every 10 minutes; a fraction of an hour and any six-field schedule are taken', () => {
+    const defaults = loadConfig(minimal);
+    assert.equal(defaults.uploadTtlHours, 24);
+    assert.equal(defaults.uploadSweepSchedule, '0 */10 * * * *');
+    const set = loadConfig({ ...minimal, UPLOAD_TTL_HOURS: '0.5', UPLOAD_SWEEP_SCHEDULE: '*/5 * * * * *' });
+    assert.equal(set.uploadTtlHours, 0.5);
+    assert.equal(set.uploadSweepSchedule, '*/5 * * * * *');
+  });
+
+  test('a bad value stops the app naming the setting', () => {
+    assert.throws(
+      () => loadConfig({ ...minimal, UPLOAD_TTL_HOURS: '0', UPLOAD_SWEEP_SCHEDULE: 'every ten minutes' }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /UPLOAD_TTL_HOURS must be a positive number/.test(error.message) &&
+        /UPLOAD_SWEEP_SCHEDULE must be a six-field NCRONTAB schedule/.test(error.message),
+    );
+    // Five fields (no seconds) is a cron expression, not NCRONTAB: refused rather than misread.
+    assert.throws(
+      () => loadConfig({ ...minimal, UPLOAD_SWEEP_SCHEDULE: '*/10 * * * *' }),
+      /UPLOAD_SWEEP_SCHEDULE/,
+    );
+  });
+});
+
 describe('the provider request timeout', () => {
   test('PROVIDER_REQUEST_TIMEOUT_SECONDS sets it', () => {
     assert.equal(
