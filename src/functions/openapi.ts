@@ -285,6 +285,7 @@ export function buildOpenApiDocument(
               415: problemAnswer(
                 'The Content-Type is not image/png, image/jpeg or image/webp (errors[] names Content-Type), or the bytes are another format than it says, SVG included (errors[] names the body).',
               ),
+              503: unavailable,
             },
           },
         },

@@ -12,6 +12,8 @@ import type { UploadBlobs } from '../uploads/upload-blobs.js';
 import type { UploadView } from './api-schemas.js';
 import type { UploadContentType, UploadRecord } from '../uploads/upload-record.js';
 import { problem } from './problem.js';
+import { withTimeout } from '../storage/with-timeout.js';
+import { answeringTimeoutsWith503 } from './unavailable.js';
 
 const ACCEPTED: readonly UploadContentType[] = ['image/png', 'image/jpeg', 'image/webp'];
 
@@ -68,8 +70,10 @@ export function createUploadsApi(deps: UploadsApiDeps) {
       createdAt: createdAt.toISOString(),
       expiresAt: new Date(createdAt.getTime() + deps.ttlHours() * 3600 * 1000).toISOString(),
     };
-    // One Put Blob (the SDK sends up to 256 MiB in a single request): the blob appears whole or not at all.
-    await deps.uploads().save(record, received.bytes);
+    // One Put Blob (the SDK sends up to 256 MiB in a single request): the blob appears whole or
+    // not at all. Bounded like every storage call behind the API (503 past it); a save that lands
+    // after its 503 leaves an upload nobody knows, which expires and is swept like any other.
+    await withTimeout(`storing upload ${record.uploadId}`, deps.uploads().save(record, received.bytes));
     context.log(
       `Stored upload ${record.uploadId} (${record.contentType}, ${record.width}x${record.height}, ${record.bytes} bytes)`,
     );
@@ -78,5 +82,5 @@ export function createUploadsApi(deps: UploadsApiDeps) {
     return { status: 201, jsonBody: view };
   }
 
-  return { upload };
+  return { upload: answeringTimeoutsWith503(upload) };
 }

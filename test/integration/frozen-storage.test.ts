@@ -17,6 +17,7 @@ import {
   type PipelineStack,
 } from './pipeline-stack.js';
 import { eventually } from '../support/eventually.js';
+import { solidPng } from '../support/test-images.js';
 
 const small = { ...quickstartBody, n_seconds: 1 };
 /** The app gives each storage call 10 s; a caller that heard nothing in 30 s saw a hang. */
@@ -52,7 +53,7 @@ async function instances(): Promise<InstanceRow[]> {
 }
 
 describe('storage that stops answering', () => {
-  test('POST, GET, DELETE and a signed webhook answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
+  test('POST, GET, DELETE, a signed webhook and an upload answer 503 with Retry-After instead of hanging, and the start answered 503 does not run once storage is back', async () => {
     const known = await startVideo(stack.host, small);
     assert.equal((await waitForVideo(stack.host, known)).phase, 'completed');
     const jobsBefore = totalJobsCreated(await emulatorStats(stack.emulator));
@@ -88,11 +89,16 @@ describe('storage that stops answering', () => {
           headers: webhookHeaders,
           body: delivery,
         }),
+        patiently(`${stack.host.url}/api/uploads`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: solidPng(8, 8, [1, 2, 3]),
+        }),
       ]);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    for (const [what, answer] of ['POST', 'GET', 'DELETE', 'webhook'].map(
+    for (const [what, answer] of ['POST', 'GET', 'DELETE', 'webhook', 'upload'].map(
       (name, i) => [name, answers[i]] as const,
     )) {
       assert.ok(typeof answer !== 'string', `${what}: ${answer as string}`);
