@@ -1,13 +1,13 @@
 // POST /api/uploads: a start image for image-to-video requests, its bytes as the body under its
 // own Content-Type. The image is checked before anything is stored (../uploads/receive-image.ts):
-// a type we do not take is 415 before the body is read, a body over 10 MiB is 413 once it
+// a type we do not take is 415 without keeping a byte, a body over 10 MiB is 413 once it
 // passes the limit (or at once, by its Content-Length), bytes that are not the declared format
 // 415, not an image or a damaged one 400. Only then is it stored (../uploads/upload-blobs.ts),
 // and 201 gives its id, expiry and size. The bytes are never served back: a provider gets a
 // short-lived read link (UploadStore.readUrl) when a request uses the upload.
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { receiveImage } from '../uploads/receive-image.js';
+import { discardBody, receiveImage } from '../uploads/receive-image.js';
 import type { UploadBlobs } from '../uploads/upload-blobs.js';
 import type { UploadView } from './api-schemas.js';
 import type { UploadContentType, UploadRecord } from '../uploads/upload-record.js';
@@ -37,7 +37,7 @@ export function createUploadsApi(deps: UploadsApiDeps) {
     const raw = request.headers.get('content-type');
     const declared = raw?.split(';')[0].trim().toLowerCase() ?? '';
     if (!ACCEPTED.includes(declared as UploadContentType)) {
-      await request.body?.cancel().catch(() => undefined);
+      await discardBody(request.body, request.headers.get('content-length'));
       return refused(
         415,
         'Unsupported media type',

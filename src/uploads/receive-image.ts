@@ -1,8 +1,8 @@
 // Reads an uploaded image's body only as far as it needs to: a declared Content-Length over the
 // limit is refused before a byte is read, a body passing the limit stops being read there (as
-// ../functions/read-body.ts does for JSON), and bytes that are not the declared format stop
-// the read as soon as their first bytes show it. Only a body that passes all of it is checked
-// whole (image-check.ts) and returned; nothing is stored here.
+// ../functions/read-body.ts does for JSON), and bytes that are not the declared format are
+// refused on their first bytes, keeping none after them. Only a body that passes all of it is
+// checked whole (image-check.ts) and returned; nothing is stored here.
 import { checkImage, otherFormat, sniffFormat } from './image-check.js';
 import type { UploadContentType } from './upload-record.js';
 
@@ -24,6 +24,27 @@ const NAMES: Record<UploadContentType, string> = {
   'image/webp': 'WebP',
 };
 
+/** Reads a refused body to its end and drops it, so the client finishes sending and hears the
+ * answer rather than a reset connection; one that passes `limit` (or declares so) is not read
+ * further. Nothing is kept. */
+export async function discardBody(
+  body: ReadableStream<Uint8Array> | null,
+  contentLength: string | null,
+  limit = MAX_UPLOAD_BYTES,
+): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let size = 0;
+  if (!(contentLength !== null && Number(contentLength) > limit))
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+      if (size > limit) break;
+    }
+  await reader.cancel().catch(() => undefined);
+}
+
 export async function receiveImage(
   body: ReadableStream<Uint8Array> | null,
   declared: UploadContentType,
@@ -40,6 +61,17 @@ export async function receiveImage(
     await reader?.cancel().catch(() => undefined);
     return answer;
   };
+  /** A refusal decided on the first bytes: the rest is read and dropped (never kept), up to the
+   * limit, so the client finishes sending and hears the answer rather than a reset connection;
+   * past the limit the read stops as for any body that large. */
+  const refuse = async <T>(answer: T): Promise<T> => {
+    for (;;) {
+      const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
+      if (done || !value) return answer;
+      size += value.byteLength;
+      if (size > limit) return stop(answer);
+    }
+  };
   for (;;) {
     const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
     if (value) {
@@ -55,14 +87,14 @@ export async function receiveImage(
       const head = Buffer.concat(chunks);
       const format = sniffFormat(head);
       if (format && format !== declared)
-        return stop({
+        return refuse({
           ok: false,
           status: 415,
           message: `is ${NAMES[format]} but was sent as ${declared}; the Content-Type must match the bytes`,
         } as const);
       if (!format) {
         const other = otherFormat(head);
-        return stop({
+        return refuse({
           ok: false,
           status: other ? 415 : 400,
           message: other

@@ -16,18 +16,20 @@ export function flood(
     contentType?: string;
     /** Sent before the filler (e.g. an image's first bytes, so only the size is wrong). */
     head?: Buffer;
+    /** Wait for the whole answer and return its body as text (else only the status is awaited). */
+    readAnswer?: boolean;
   },
-): Promise<{ status: number | string; written: number }> {
+): Promise<{ status: number | string; written: number; text?: string }> {
   return new Promise((resolve) => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     let written = 0;
     let settled = false;
-    const finish = (status: number | string) => {
+    const finish = (status: number | string, text?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      resolve({ status, written });
+      resolve({ status, written, ...(text === undefined ? {} : { text }) });
     };
     const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 15_000);
     const headers: Record<string, string> = {
@@ -36,8 +38,15 @@ export function flood(
     if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength);
     const req = http.request({ host: '127.0.0.1', port: host.port, path: urlPath, method: 'POST', headers });
     req.on('response', (res) => {
-      res.resume();
-      finish(res.statusCode ?? 0);
+      if (!options.readAnswer) {
+        res.resume();
+        return finish(res.statusCode ?? 0);
+      }
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => finish(res.statusCode ?? 0, text));
+      res.on('error', () => finish(res.statusCode ?? 0, text));
     });
     // A reset while writing can overtake the answer already on its way: give it a moment.
     req.on('error', (error: NodeJS.ErrnoException) => setTimeout(() => finish(`error ${error.code}`), 500));

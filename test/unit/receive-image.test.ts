@@ -3,7 +3,7 @@
 // at their first chunk. The body is a real ReadableStream that counts what was pulled from it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { receiveImage } from '../../src/uploads/receive-image.js';
+import { discardBody, receiveImage } from '../../src/uploads/receive-image.js';
 import { SVG, solidJpeg, solidPng } from '../support/test-images.js';
 
 /** A body of `chunks` (each pulled on demand), counting pulls and noting a cancel. */
@@ -57,12 +57,22 @@ describe('receiveImage', () => {
     assert.equal(seen.cancelled, true);
   });
 
-  test('bytes of another format stop the read at their first chunk (415)', async () => {
+  test('bytes of another format are refused on their first chunk (415); the rest is drained so the client hears it', async () => {
     const jpeg = solidJpeg(64, 64, [1, 2, 3]);
-    const { stream, seen } = body(split(jpeg, 64));
+    const chunks = split(jpeg, 64);
+    const { stream, seen } = body(chunks);
     const received = await receiveImage(stream, 'image/png', null);
     assert.equal(received.ok || received.status, 415);
-    assert.equal(seen.pulled, 1);
+    assert.equal(seen.pulled, chunks.length + 1, 'read to its end');
+    assert.equal(seen.cancelled, false);
+  });
+
+  test('a wrong-format body larger than the limit is drained only up to the limit', async () => {
+    const head = solidJpeg(8, 8, [1, 2, 3]).subarray(0, 20);
+    const { stream, seen } = body([head, ...Array.from({ length: 100 }, () => Buffer.alloc(1000))]);
+    const received = await receiveImage(stream, 'image/png', null, 10_000);
+    assert.equal(received.ok || received.status, 415);
+    assert.ok(seen.pulled <= 12, `pulled ${seen.pulled} chunks`);
     assert.equal(seen.cancelled, true);
   });
 
@@ -81,5 +91,17 @@ describe('receiveImage', () => {
   test('no body at all is 400 (empty)', async () => {
     const received = await receiveImage(null, 'image/jpeg', null);
     assert.deepEqual(received, { ok: false, status: 400, message: 'is empty; send the image as the body' });
+  });
+
+  test('discardBody reads a refused body to its end, but nothing past the limit or a declared length over it', async () => {
+    const small = body([Buffer.alloc(10), Buffer.alloc(10)]);
+    await discardBody(small.stream, null, 100);
+    assert.deepEqual(small.seen, { pulled: 3, cancelled: false });
+    const declared = body([Buffer.alloc(10)]);
+    await discardBody(declared.stream, '101', 100);
+    assert.deepEqual(declared.seen, { pulled: 0, cancelled: true });
+    const endless = body(Array.from({ length: 50 }, () => Buffer.alloc(10)));
+    await discardBody(endless.stream, null, 100);
+    assert.deepEqual(endless.seen, { pulled: 11, cancelled: true });
   });
 });
