@@ -8,6 +8,7 @@
 // the ones behind it; it does not depend on the time of reading, so each account's plan is
 // cached until a job is added or cancelled (or the limit changes).
 import type { Core, LateFailure, Timing } from './core.js';
+import type { InputImage } from './image-fetch.js';
 
 export interface QueuedJob {
   id: string;
@@ -26,6 +27,8 @@ export interface QueuedJob {
   /** Fails (input moderation) as soon as it starts. */
   moderated: boolean;
   lateFailure: LateFailure;
+  /** The input image, once fetched and decoded (its average colour starts the video). */
+  image?: InputImage;
 }
 
 /** The part of a new job every queue dialect fills alike: created now, 10% of its duration queue
@@ -193,6 +196,7 @@ export class JobQueue<J extends QueuedJob> {
       durationMs: end - job.createdMs,
       finishedAtMs: state.finishedMs,
       status: publicStatus(state),
+      image: job.image ?? null,
     };
   }
 

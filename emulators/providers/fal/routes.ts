@@ -6,7 +6,15 @@ import { serveOutputFile, type RouteSpec } from '../routing.js';
 import { FAL_MODELS, validateInput } from '../video-models.js';
 import { ownRequest } from './gate.js';
 import { newFalRequest, resultOf, type FalDeps, type FalRequest } from './state.js';
-import { detail, outcomeHeaders, outcomeOf, statusView, urls, validationDetail } from './wire.js';
+import {
+  detail,
+  imageErrorItem,
+  outcomeHeaders,
+  outcomeOf,
+  statusView,
+  urls,
+  validationDetail,
+} from './wire.js';
 
 function jwks(deps: FalDeps, ctx: RequestContext) {
   return sendJson(ctx.res, 200, deps.signer.jwks);
@@ -80,10 +88,22 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const checked = validateInput(model.schema, body ?? {});
   if (!startTimeoutValid(ctx)) return;
   if (!queueHasRoom(deps, ctx, key, model)) return;
-  const r =
-    'problems' in checked
-      ? newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems))
-      : newFalRequest(core, ctx, key, model, checked.input);
+  let r: FalRequest;
+  if ('problems' in checked)
+    r = newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems));
+  else {
+    // fal's runner downloads the image when the request starts; a failed download or a file that
+    // is not an image is the request's 422 outcome, like any input the model refuses. The emulator
+    // fetches it now (the outcome is the same; only the moment differs: README, "Image-to-video").
+    const imageUrl = model.imageField ? checked.input[model.imageField] : undefined;
+    const fetched = typeof imageUrl === 'string' ? await core.fetchInputImage(imageUrl) : undefined;
+    r =
+      fetched && 'failure' in fetched
+        ? newFalRequest(core, ctx, key, model, checked.input, [
+            imageErrorItem(model.imageField!, fetched.failure),
+          ])
+        : newFalRequest(core, ctx, key, model, checked.input, undefined, fetched?.image);
+  }
   queue.add(r);
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { videoOnce, type Core, type RequestContext } from '../core.js';
 import { originOf } from '../http-util.js';
 import { jobDurationMs } from '../jobs-api.js';
+import type { InputImage } from '../image-fetch.js';
 import type { JobQueue, QueuedJob } from '../queued-jobs.js';
 import { nominalWork, outputSize, type VideoModel } from '../video-models.js';
 import type { Watcher } from '../webhooks.js';
@@ -70,12 +71,13 @@ export function newFalRequest(
   model: VideoModel,
   input: Record<string, unknown>,
   inputErrors?: unknown[],
+  image?: InputImage,
 ): FalRequest {
   const { settings } = core;
   // A refused input has no nominal size: it waits the fixed part of a job's time, then fails at its start.
   const totalMs = inputErrors
     ? Math.round(2000 * settings.timeScale)
-    : core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
+    : core.jittered(jobDurationMs(nominalWork(model, input, image), settings.timeScale));
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
@@ -90,6 +92,7 @@ export function newFalRequest(
     // Refused input fails the moment a runner takes it, like a moderated prompt.
     moderated: inputErrors !== undefined || core.denied(String(input.prompt)),
     lateFailure: inputErrors ? null : core.drawLateFailure(),
+    image,
     model,
     app: appOf(model.id),
     input,
@@ -104,11 +107,17 @@ export function newFalRequest(
 
 /** The finished video's result; encodes the MP4 on first use. */
 export async function resultOf(core: Core, r: FalRequest) {
-  const { width, height } = outputSize(r.model.aspect(r.input));
+  const { width, height } = outputSize(r.model.aspect(r.input, r.image));
   const bytes = await videoOnce(
     core,
     r,
-    { width, height, seconds: r.model.seconds(r.input), seed: String(r.input.prompt) },
+    {
+      width,
+      height,
+      seconds: r.model.seconds(r.input),
+      seed: String(r.input.prompt),
+      firstFrame: r.image?.average,
+    },
     r.file,
   );
   return resultBody(r, bytes);

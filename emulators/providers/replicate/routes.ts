@@ -8,7 +8,7 @@ import { readCreateRequest } from './create-request.js';
 import { ownPrediction } from './gate.js';
 import { newPrediction, videoOf, type Prediction, type ReplicateDeps } from './state.js';
 import { sendEvent } from './webhooks.js';
-import { dataGone, predictionView, problem } from './wire.js';
+import { dataGone, imageError, predictionView, problem } from './wire.js';
 
 const PAGE_SIZE = 100;
 
@@ -72,7 +72,15 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   creates.record();
   // Created once its body is read, not when the request arrived: under load reading it can take
   // longer than the boot time, and the `start` webhook sent next would show it already processing.
-  const p = newPrediction(core, ctx, token, request, Date.now());
+  // Replicate's runner downloads a file input when the prediction starts; one that fails to
+  // download or is not an image fails the prediction then (fetched now: README, "Image-to-video").
+  const imageUrl = request.model.imageField ? request.resolved[request.model.imageField] : undefined;
+  const fetched = typeof imageUrl === 'string' ? await core.fetchInputImage(imageUrl) : undefined;
+  const image =
+    fetched && 'failure' in fetched
+      ? { error: imageError(request.model.imageField!, fetched.failure) }
+      : { image: fetched?.image };
+  const p = newPrediction(core, ctx, token, request, Date.now(), image);
   queue.add(p);
   core.countCreate('replicate', p.model.id, queue.runningBy((j) => j.model.id)[p.model.id] ?? 0);
   if (p.webhook) {
