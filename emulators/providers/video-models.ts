@@ -136,6 +136,15 @@ const klingImage: Schema = {
   cfg_scale: klingText.cfg_scale,
 };
 
+const hailuoText: Schema = {
+  prompt: { type: 'string', required: true },
+  duration: { type: 'string', enum: ['6', '10'], default: '6' },
+  prompt_optimizer: { type: 'boolean', default: true },
+};
+
+/** Seedance on fal: "2" to "12" seconds. */
+const SEEDANCE_SECONDS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'];
+
 const veo3: Schema = {
   prompt: { type: 'string', required: true },
   duration: { type: 'string', enum: ['4s', '6s', '8s'], default: '8s' },
@@ -187,6 +196,60 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     seconds: falSeconds,
     aspect: (i) => String(i.aspect_ratio),
   },
+  // Text-to-video rows the app's tables name (issue 26): inputs as each model's fal page gives them
+  // (README, "Text-to-video rows"); unconfirmed details follow the nearest confirmed sibling.
+  'fal-ai/kling-video/v2.5-turbo/pro/text-to-video': {
+    id: 'fal-ai/kling-video/v2.5-turbo/pro/text-to-video',
+    schema: klingText,
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/veo3.1': {
+    id: 'fal-ai/veo3.1',
+    schema: { ...veo3, resolution: { type: 'string', enum: ['720p', '1080p', '4k'], default: '720p' } },
+    seconds: falSeconds,
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/minimax/hailuo-02/standard/text-to-video': {
+    id: 'fal-ai/minimax/hailuo-02/standard/text-to-video',
+    schema: hailuoText,
+    seconds: (i) => Number(i.duration),
+    aspect: () => '16:9',
+  },
+  'fal-ai/minimax/hailuo-02/pro/text-to-video': {
+    id: 'fal-ai/minimax/hailuo-02/pro/text-to-video',
+    // The pro tier makes one 6 s 1080p video; a `duration` is not one of its inputs (ignored).
+    schema: { prompt: hailuoText.prompt, prompt_optimizer: hailuoText.prompt_optimizer },
+    seconds: () => 6,
+    aspect: () => '16:9',
+  },
+  'fal-ai/bytedance/seedance/v1/pro/text-to-video': {
+    id: 'fal-ai/bytedance/seedance/v1/pro/text-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      duration: { type: 'string', enum: SEEDANCE_SECONDS, default: '5' },
+      aspect_ratio: { type: 'string', enum: ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16'], default: '16:9' },
+      resolution: { type: 'string', enum: ['480p', '720p', '1080p'], default: '1080p' },
+      camera_fixed: { type: 'boolean', default: false },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/wan/v2.2-a14b/text-to-video': {
+    id: 'fal-ai/wan/v2.2-a14b/text-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      num_frames: { type: 'integer', default: 81, min: 17, max: 161 },
+      frames_per_second: { type: 'integer', default: 16, min: 4, max: 60 },
+      resolution: { type: 'string', enum: ['480p', '580p', '720p'], default: '720p' },
+      aspect_ratio: { type: 'string', enum: ['16:9', '9:16', '1:1'], default: '16:9' },
+      negative_prompt: { type: 'string' },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
+    aspect: (i) => String(i.aspect_ratio),
+  },
   'fal-ai/veo3/image-to-video': {
     id: 'fal-ai/veo3/image-to-video',
     schema: {
@@ -229,11 +292,7 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     schema: {
       prompt: { type: 'string', required: true },
       image_url: { type: 'string', required: true },
-      duration: {
-        type: 'string',
-        enum: ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'],
-        default: '5',
-      },
+      duration: { type: 'string', enum: SEEDANCE_SECONDS, default: '5' },
       aspect_ratio: {
         type: 'string',
         enum: ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16', 'auto'],
@@ -320,6 +379,21 @@ export const REPLICATE_MODELS: Record<string, VideoModel> = {
     seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
     aspect: (i) => String(i.aspect_ratio),
     imageField: 'image',
+  },
+  'wan-video/wan-2.2-t2v-fast': {
+    id: 'wan-video/wan-2.2-t2v-fast',
+    version: standInVersion('wan-video/wan-2.2-t2v-fast'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      num_frames: { type: 'integer', default: 81, min: 81, max: 121 },
+      frames_per_second: { type: 'integer', default: 16, min: 5, max: 30 },
+      resolution: { type: 'string', enum: ['480p', '720p'], default: '480p' },
+      aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
+      go_fast: { type: 'boolean', default: true },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
+    aspect: (i) => String(i.aspect_ratio),
   },
   'bytedance/seedance-1-pro': {
     id: 'bytedance/seedance-1-pro',
