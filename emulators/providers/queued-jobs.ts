@@ -29,6 +29,10 @@ export interface QueuedJob {
   lateFailure: LateFailure;
   /** The input image, once fetched and decoded (its average colour starts the video). */
   image?: InputImage;
+  /** True while its input image is being fetched: it cannot start before that ends (JobQueue.settle). */
+  awaitingInput?: boolean;
+  /** Not before then: when its input image arrived (set by JobQueue.settle). */
+  readyMs?: number;
 }
 
 /** The part of a new job every queue dialect fills alike: created now, 10% of its duration queue
@@ -87,6 +91,13 @@ export class JobQueue<J extends QueuedJob> {
     this.plans.delete(job.account);
   }
 
+  /** The job's input has arrived (or failed) at `atMs`: it may start from then on, with what it now says. */
+  settle(job: J, atMs = Date.now()) {
+    job.awaitingInput = false;
+    job.readyMs = atMs;
+    this.plans.delete(job.account);
+  }
+
   cancel(job: J, atMs = Date.now()) {
     job.cancelledMs = atMs;
     this.plans.delete(job.account);
@@ -120,7 +131,10 @@ export class JobQueue<J extends QueuedJob> {
     for (const job of jobs) {
       let slot = 0;
       for (let i = 1; i < slotFree.length; i++) if (slotFree[i] < slotFree[slot]) slot = i;
-      const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
+      // A job still waiting for its input image has no start yet (and holds no slot).
+      const startMs = job.awaitingInput
+        ? Infinity
+        : Math.max(job.createdMs + job.queueMs, job.readyMs ?? 0, slotFree[slot]);
       const stopBeforeStart = earliest(job.cancelledMs, job.startDeadlineMs);
       if (stopBeforeStart < startMs) {
         planned.set(job.id, {
@@ -128,6 +142,10 @@ export class JobQueue<J extends QueuedJob> {
           endMs: stopBeforeStart,
           outcome: stopBeforeStart === job.cancelledMs ? 'cancelled' : 'expired',
         });
+        continue;
+      }
+      if (startMs === Infinity) {
+        planned.set(job.id, { startMs, endMs: Infinity, outcome: 'succeeded' });
         continue;
       }
       // A moderated job is refused as soon as it starts and frees its slot at once.

@@ -117,6 +117,36 @@ describe('provider emulator: fal image-to-video', () => {
     assert.equal(after.fetched, before.fetched + 1);
   });
 
+  test('the submit does not wait for the image; the request cannot start before the image has arrived', async () => {
+    let release!: () => void;
+    const held: Rgb = [90, 20, 200];
+    images.serve(
+      '/held.png',
+      pngOf(twoTone(32, 32, held, held), 32, 32),
+      'image/png',
+      new Promise((r) => (release = r)),
+    );
+    const submitted = await json<FalStatus>(
+      call('POST', `/fal/${KLING_I2V}`, { prompt: 'held', image_url: `${images.url}/held.png` }),
+    );
+    assert.equal(submitted.status, 'IN_QUEUE', 'answered while the image server still holds the image');
+    await eventually('the image asked for', async () => images.requested.includes('/held.png'), Boolean);
+    // A text-only request submitted after it runs to the end meanwhile, so the held request's own
+    // queue time has long passed: only the image holds it back.
+    await finalResult('fal-ai/kling-video/v2/master/text-to-video', { prompt: 'meanwhile' });
+    const waiting = await json<FalStatus>(call('GET', new URL(submitted.status_url).pathname));
+    assert.equal(waiting.status, 'IN_QUEUE');
+    release();
+    await eventually(
+      'COMPLETED',
+      () => json<FalStatus>(call('GET', new URL(submitted.status_url).pathname)),
+      (s) => s.status === 'COMPLETED',
+    );
+    const result = await json<FalVideo>(call('GET', new URL(submitted.response_url).pathname));
+    const [first] = await framesYuv(result.video.url, 1);
+    assert.ok(carries(first, held), `frame 1 ${first.join(',')} carries ${held.join(',')}`);
+  });
+
   test('a JPEG as a data: URI works too, and identical input gives identical bytes', async () => {
     const other: Rgb = [20, 200, 90];
     const jpeg = jpegOf(twoTone(48, 48, other, other), 48, 48);

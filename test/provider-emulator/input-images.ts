@@ -103,8 +103,8 @@ export interface ImageServer {
   url: string;
   /** The self-signed certificate, to be trusted as a CA (the emulator's `imageCaFile`). */
   caFile: string;
-  /** Serves `body` at `path` with `contentType`. */
-  serve(path: string, body: Buffer, contentType: string): void;
+  /** Serves `body` at `path` with `contentType`, once `until` (if given) resolves. */
+  serve(path: string, body: Buffer, contentType: string, until?: Promise<void>): void;
   /** Paths asked for, in order. */
   requested: string[];
   stop(): Promise<void>;
@@ -132,21 +132,23 @@ export async function startImageServer(): Promise<ImageServer> {
     '-addext',
     'subjectAltName=IP:127.0.0.1',
   ]);
-  const files = new Map<string, { body: Buffer; contentType: string }>();
+  const files = new Map<string, { body: Buffer; contentType: string; until?: Promise<void> }>();
   const requested: string[] = [];
   const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
     requested.push(req.url ?? '');
     const file = files.get(req.url ?? '');
     if (!file) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    res
-      .writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length })
-      .end(file.body);
+    void (file.until ?? Promise.resolve()).then(() =>
+      res
+        .writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length })
+        .end(file.body),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     caFile: cert,
-    serve: (p, body, contentType) => files.set(p, { body, contentType }),
+    serve: (p, body, contentType, until) => files.set(p, { body, contentType, until }),
     requested,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -75,6 +75,23 @@ function startTimeoutValid(ctx: RequestContext): boolean {
   return false;
 }
 
+/** fal's runner downloads the image when the request starts; a failed download or a file that is
+ * not an image is the request's 422 outcome, like any input the model refuses. The emulator starts
+ * the download at submit (the answer does not wait for it) and the request cannot start before it
+ * ends (README, "Image-to-video"). */
+function fetchImageFor(deps: FalDeps, r: FalRequest, field: string, url: string) {
+  r.awaitingInput = true;
+  void deps.core.fetchInputImage(url).then((fetched) => {
+    if ('image' in fetched) r.image = fetched.image;
+    else {
+      r.inputErrors = [imageErrorItem(field, fetched.failure)];
+      r.moderated = true;
+      r.lateFailure = null;
+    }
+    deps.queue.settle(r);
+  });
+}
+
 async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const { res, params } = ctx;
   const { core, queue } = deps;
@@ -88,22 +105,12 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const checked = validateInput(model.schema, body ?? {});
   if (!startTimeoutValid(ctx)) return;
   if (!queueHasRoom(deps, ctx, key, model)) return;
-  let r: FalRequest;
-  if ('problems' in checked)
-    r = newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems));
-  else {
-    // fal's runner downloads the image when the request starts; a failed download or a file that
-    // is not an image is the request's 422 outcome, like any input the model refuses. The emulator
-    // fetches it now (the outcome is the same; only the moment differs: README, "Image-to-video").
-    const imageUrl = model.imageField ? checked.input[model.imageField] : undefined;
-    const fetched = typeof imageUrl === 'string' ? await core.fetchInputImage(imageUrl) : undefined;
-    r =
-      fetched && 'failure' in fetched
-        ? newFalRequest(core, ctx, key, model, checked.input, [
-            imageErrorItem(model.imageField!, fetched.failure),
-          ])
-        : newFalRequest(core, ctx, key, model, checked.input, undefined, fetched?.image);
-  }
+  const r =
+    'problems' in checked
+      ? newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems))
+      : newFalRequest(core, ctx, key, model, checked.input);
+  const imageUrl = 'input' in checked && model.imageField ? checked.input[model.imageField] : undefined;
+  if (typeof imageUrl === 'string') fetchImageFor(deps, r, model.imageField!, imageUrl);
   queue.add(r);
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { videoOnce, type Core, type RequestContext } from '../core.js';
 import { originOf } from '../http-util.js';
 import { jobDurationMs } from '../jobs-api.js';
-import type { InputImage } from '../image-fetch.js';
 import type { JobQueue, QueuedJob } from '../queued-jobs.js';
 import { nominalWork, outputSize, type VideoModel } from '../video-models.js';
 import type { Watcher } from '../webhooks.js';
@@ -71,13 +70,12 @@ export function newFalRequest(
   model: VideoModel,
   input: Record<string, unknown>,
   inputErrors?: unknown[],
-  image?: InputImage,
 ): FalRequest {
   const { settings } = core;
   // A refused input has no nominal size: it waits the fixed part of a job's time, then fails at its start.
   const totalMs = inputErrors
     ? Math.round(2000 * settings.timeScale)
-    : core.jittered(jobDurationMs(nominalWork(model, input, image), settings.timeScale));
+    : core.jittered(jobDurationMs(nominalWork(model, input), settings.timeScale));
   const id = randomUUID();
   // X-Fal-Request-Timeout: seconds the request may wait for its start (queue time, not inference).
   const timeout = Number(ctx.req.headers['x-fal-request-timeout'] ?? NaN);
@@ -92,7 +90,6 @@ export function newFalRequest(
     // Refused input fails the moment a runner takes it, like a moderated prompt.
     moderated: inputErrors !== undefined || core.denied(String(input.prompt)),
     lateFailure: inputErrors ? null : core.drawLateFailure(),
-    image,
     model,
     app: appOf(model.id),
     input,

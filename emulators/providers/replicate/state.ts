@@ -30,7 +30,7 @@ export interface Prediction extends QueuedJob {
   ready?: Promise<number>;
   lastLogs: string;
   lastLogsSentMs: number;
-  /** Why the image input could not be used: the prediction fails as soon as it starts. */
+  /** Why the image input could not be used: the prediction fails as soon as it starts (set with `moderated`). */
   inputError?: string;
 }
 
@@ -69,12 +69,9 @@ export function newPrediction(
   token: string,
   request: CreateRequest,
   now: number,
-  { image, error }: { image?: InputImage; error?: string } = {},
 ): Prediction {
   const { model, deadlineMs } = request;
-  const totalMs = core.jittered(
-    jobDurationMs(nominalWork(model, request.resolved, image), core.settings.timeScale),
-  );
+  const totalMs = core.jittered(jobDurationMs(nominalWork(model, request.resolved), core.settings.timeScale));
   const id = predictionId();
   return {
     id,
@@ -84,11 +81,8 @@ export function newPrediction(
     runMs: totalMs - Math.round(totalMs * 0.1),
     startDeadlineMs: deadlineMs === undefined ? undefined : now + deadlineMs,
     runDeadlineMs: deadlineMs === undefined ? undefined : now + deadlineMs,
-    // An unusable image fails the prediction the moment a runner takes it, like a flagged prompt.
-    moderated: error !== undefined || core.denied(String(request.resolved.prompt)),
-    lateFailure: error !== undefined ? null : core.drawLateFailure(),
-    inputError: error,
-    image,
+    moderated: core.denied(String(request.resolved.prompt)),
+    lateFailure: core.drawLateFailure(),
     model,
     input: request.input,
     resolved: request.resolved,
