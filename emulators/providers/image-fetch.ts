@@ -92,9 +92,20 @@ function dataUriBytes(uri: string): Buffer {
   if (comma < 0) throw new FetchError('download', 'malformed data URI');
   const meta = uri.slice(5, comma);
   const data = uri.slice(comma + 1);
-  return meta.split(';').includes('base64')
-    ? Buffer.from(data, 'base64')
-    : Buffer.from(decodeURIComponent(data), 'latin1');
+  return meta.split(';').includes('base64') ? Buffer.from(data, 'base64') : percentDecoded(data);
+}
+
+/** Percent-encoded text as bytes (RFC 3986 §2.1: each %XX is one byte, anything else its ASCII code). */
+function percentDecoded(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const hex = text[i] === '%' ? text.slice(i + 1, i + 3) : '';
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(text.charCodeAt(i) & 0xff);
+  }
+  return Buffer.from(bytes);
 }
 
 let cachedCa: { file: string; ca: string[] } | undefined;
