@@ -64,7 +64,7 @@ export async function fetchImage(
   return imageOf(bytes, source);
 }
 
-/** Decodes bytes handed over directly (a multipart file): the same checks as a fetched image. */
+/** Decodes bytes handed over directly (a multipart file): the same checks as a fetched image. Never throws. */
 export function imageOf(
   bytes: Buffer,
   source: ImageSource,
@@ -72,8 +72,10 @@ export function imageOf(
   try {
     return { image: { ...decodeImage(bytes), source, bytes: bytes.length } };
   } catch (error) {
-    if (error instanceof ImageDecodeError) return { failure: { kind: 'not_image', message: error.message } };
-    throw error;
+    // Never throws (the dialects fetch without awaiting): any decoder failure is "not an image".
+    const message =
+      error instanceof ImageDecodeError ? error.message : `it does not decode: ${(error as Error).message}`;
+    return { failure: { kind: 'not_image', message } };
   }
 }
 
