@@ -113,9 +113,11 @@ export function nominalSize(aspect: string, resolution?: unknown): { width: numb
   return { width: long, height: short };
 }
 
-/** The work a (validated, defaulted) input asks of the real model, in the terms of the duration profile (jobs-api.ts jobDurationMs). */
-export function nominalWork(model: VideoModel, input: Record<string, unknown>, image?: ImageSize) {
-  const { width, height } = nominalSize(model.aspect(input, image), input.resolution);
+/** The work a (validated, defaulted) input asks of the real model, in the terms of the duration profile
+ * (jobs-api.ts jobDurationMs). Planned at create, before any input image has arrived: a model whose
+ * output follows the image is timed as 16:9 (the same pixels as 9:16). */
+export function nominalWork(model: VideoModel, input: Record<string, unknown>) {
+  const { width, height } = nominalSize(model.aspect(input), input.resolution);
   return { width, height, n_seconds: model.seconds(input), n_variants: 1 };
 }
 
