@@ -91,6 +91,23 @@ describe('provider emulator: Replicate image-to-video with the official replicat
     assert.ok(carries(first, mean), `frame 1 ${first.join(',')} carries ${mean.join(',')}`);
   });
 
+  test('a data: URI image (what the client sends for inline files) starts the video too', async () => {
+    // replicate@1.4.0's own `fileEncodingStrategy: "data-uri"` hands its transform the client
+    // instead of the input (lib/util.js transformFileInputs), so the URI is made here.
+    const image = `data:image/png;base64,${pngOf(pngPicture, 40, 60).toString('base64')}`;
+    const created = await replicate.predictions.create({
+      model: 'bytedance/seedance-1-pro',
+      input: { prompt: 'Inline', image, duration: 2 },
+    });
+    const done = await replicate.wait(created, { interval: 50 });
+    assert.equal(done.status, 'succeeded', String(done.error));
+    const [first] = await framesYuv(done.output as string, 1);
+    const mean = meanOf(pngPicture);
+    assert.ok(carries(first, mean), `frame 1 ${first.join(',')} carries ${mean.join(',')}`);
+    const job = await json<AdminJob>(fetch(`${emulator.url}/_admin/jobs/${created.id}`));
+    assert.deepEqual([job.image?.source, job.image?.format], ['data', 'png']);
+  });
+
   test('a required image left out → 422 naming input.start_image; nothing created', async () => {
     const before = (await json<{ creates: { replicate: number } }>(fetch(`${emulator.url}/_admin/stats`)))
       .creates.replicate;
