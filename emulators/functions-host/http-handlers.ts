@@ -22,6 +22,7 @@ import {
   refuseTooLarge,
   wellEncodedPath,
 } from './request-body.js';
+import { forwardWindow } from './stream-window.js';
 
 export const HOST_VERSION = '4.1040.0';
 
@@ -218,8 +219,14 @@ async function streamThroughLibrary(
   } catch (error) {
     return refuseTooLarge(req, res, (error as Error).message);
   }
+  // Taken now: once the answer is sent the request lets go of its socket, which the host must
+  // still close when the body was not read to its end.
+  const clientSocket = req.socket;
   // Streamed, so the host holds no body; the limit still applies as on Azure.
   const limited = limitStream(maxBody);
+  // No further than a small window ahead of what the library has read (./stream-window.ts): a
+  // body the function refuses early is then hardly read from the client at all.
+  const window = forwardWindow(invocationId);
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
@@ -230,6 +237,8 @@ async function streamThroughLibrary(
       'x-forwarded-proto': 'http',
     },
   });
+  proxied.once('socket', (socket) => window.useSocket(socket));
+  proxied.once('close', () => window.close());
   proxied.on('response', (proxyRes) => {
     const headers = { ...proxyRes.headers };
     delete headers['x-ms-invocation-id'];
@@ -241,8 +250,9 @@ async function streamThroughLibrary(
     proxyRes.once('end', () => {
       if (req.complete) return;
       req.unpipe(limited);
+      window.close();
       proxied.destroy();
-      closeUnreadSoon(req, res);
+      closeUnreadSoon(req, res, clientSocket);
     });
   });
   proxied.on('error', (error) => {
@@ -253,7 +263,7 @@ async function streamThroughLibrary(
     proxied.destroy();
     refuseTooLarge(req, res, error.message);
   });
-  req.pipe(limited).pipe(proxied);
+  req.pipe(limited).pipe(window.stream).pipe(proxied);
   const outcome = await invoker.invoke(h.fn, {
     invocationId,
     inputData: [{ name: h.triggerName, data: { http: httpData } }, ...deps.extraInputs(h.fn)],
