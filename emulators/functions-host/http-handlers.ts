@@ -16,6 +16,7 @@ import {
   bodyBytesRead,
   checkDeclaredLength,
   closeUnreadSoon,
+  keepUnreadBodyUnread,
   limitStream,
   readBodyOr413,
   refusedUploadsClosing,
@@ -242,6 +243,9 @@ async function streamThroughLibrary(
   proxied.on('response', (proxyRes) => {
     const headers = { ...proxyRes.headers };
     delete headers['x-ms-invocation-id'];
+    // Hop-by-hop: they describe the connection to the library, not the client's (a refused body
+    // makes the library close its own connection; the client's closes as closeUnreadSoon says).
+    for (const name of ['connection', 'keep-alive', 'transfer-encoding']) delete headers[name];
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
     // The function answered without reading the whole body (a route's own limit, say): nothing
@@ -400,6 +404,7 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
   const { log, baseUrl } = deps;
   // A client that resets mid-request is normal; unheard, the request's 'error' would end the host.
   req.on('error', (error) => log.debug(`Request ${req.method} ${req.url} ended early: ${error.message}`));
+  keepUnreadBodyUnread(req, res);
   let url: URL;
   try {
     url = new URL(req.url ?? '/', baseUrl);

@@ -146,6 +146,30 @@ export function closeUnreadSoon(
   else res.once('finish', drop);
 }
 
+/** A declared body this small is read off and dropped after an answer, as Node does. */
+const SMALL_UNREAD_BODY_BYTES = 64 * 1024;
+
+/**
+ * A body the host answers without reading (no key, no such route, a refused function) stays
+ * unread: left alone, Node's server would pull the rest of it off the wire after the answer
+ * (IncomingMessage's dump), however large it is. Marked as being read instead (`read(0)` takes at
+ * most one buffer's worth), the rest waits in the client's socket until the connection closes, a
+ * second after the answer (closeUnreadSoon).
+ */
+export function keepUnreadBodyUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
+  // No body (a GET, say), or a small declared one: Node's server may read it off, which keeps the
+  // connection usable. What is left is a large declared body or one of unknown length.
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (req.headers['transfer-encoding'] === undefined && !(declared > SMALL_UNREAD_BODY_BYTES)) return;
+  const socket = req.socket as http.IncomingMessage['socket'] | null;
+  // 'prefinish' comes before the server's own 'finish' handler, which is where the dump happens.
+  res.once('prefinish', () => {
+    if (req.complete || req.readableDidRead || req.readableFlowing) return;
+    req.read(0);
+    closeUnreadSoon(req, res, socket);
+  });
+}
+
 /** Whether every path segment decodes; a malformed %-sequence would make decodeURIComponent throw later. */
 export function wellEncodedPath(pathname: string): boolean {
   try {

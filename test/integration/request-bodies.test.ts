@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { refusedUpload } from '../support/refused-upload.js';
+import { measuredRefusedUpload } from '../support/refused-upload.js';
 import { call, quickstartBody, startPipelineStack, type PipelineStack } from './pipeline-stack.js';
 
 const MiB = 1024 * 1024;
@@ -47,10 +47,9 @@ describe("a 90 MiB upload is refused at the route's limit, the host staying smal
       // first and later uploads fill the sockets' buffers differently.
       for (const declared of [false, true, false, true, false, true]) {
         const how = declared ? 'declared' : 'chunked';
-        const readBefore = await bytesRead();
-        const upload = await refusedUpload(stack.host, path, { size: UPLOAD, declared });
+        const upload = await measuredRefusedUpload(stack.host, path, { size: UPLOAD, declared }, bytesRead);
         assert.equal(upload.status, 413, how);
-        const hostCount = (await bytesRead()) - readBefore;
+        const hostCount = upload.counted;
         t.diagnostic(
           `${how}: the host read ${mib(upload.serverRead)} MiB from the connection ` +
             `(its own count of body bytes: ${mib(hostCount)}); the client had written ` +

@@ -5,7 +5,7 @@
 // of draining the rest. The client's own count also holds what waits in the two kernels' socket
 // buffers (several MiB on loopback, whatever the server does), so the server's share is read
 // from the kernel, not inferred from the client.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -18,7 +18,8 @@ export interface RefusedUpload {
   /** The server's answer (or what went wrong before one arrived). */
   status: number | string;
   /** The most bytes of the connection (headers too) the server process had taken from its
-   * socket, over the whole upload: it only grows, so this is what it read in all. */
+   * socket, over the whole upload (it only grows): NaN unless the connection was seen when the
+   * answer arrived (a client slowed by a loaded machine can get there after the server closed). */
   serverRead: number;
   /** Bytes the client had handed to its request when the answer arrived. */
   clientWroteAtAnswer: number;
@@ -28,21 +29,32 @@ export interface RefusedUpload {
   ended: 'closed by the server' | 'sent whole' | 'timeout';
 }
 
-/** What the server process has read from one established TCP connection (`local` its port,
- * `remote` the client's): bytes received less those still unread in its socket buffer. */
-export async function serverBytesRead(local: number, remote: number): Promise<number | undefined> {
-  const { stdout } = await run('ss', [
-    '-tinH',
-    'state',
-    'established',
-    `( sport = :${local} and dport = :${remote} )`,
-  ]);
+const ssArgs = (local: number, remote: number) => [
+  '-tinH',
+  'state',
+  'established',
+  `( sport = :${local} and dport = :${remote} )`,
+];
+
+/** Bytes received less those still unread in the socket buffer, from `ss -ti` output. */
+function readFrom(stdout: string): number | undefined {
   const [line, info = ''] = stdout.split('\n').filter((l) => l.trim() !== '');
   if (!line) return undefined;
   // The state filter leaves the state out: "Recv-Q Send-Q Local Peer".
   const unread = Number(line.trim().split(/\s+/)[0]);
-  const received = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? 0);
+  const received = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? NaN);
   return received - unread;
+}
+
+/** What the server process has read from one established TCP connection (`local` its port,
+ * `remote` the client's), or undefined when there is no such connection. */
+export async function serverBytesRead(local: number, remote: number): Promise<number | undefined> {
+  return readFrom((await run('ss', ssArgs(local, remote))).stdout);
+}
+
+/** The same, at once (the caller's event loop waits). */
+export function serverBytesReadNow(local: number, remote: number): number | undefined {
+  return readFrom(execFileSync('ss', ssArgs(local, remote), { encoding: 'utf8' }));
 }
 
 /**
@@ -75,19 +87,24 @@ export function refusedUpload(
     });
     const result: RefusedUpload = {
       status: 'no answer',
-      serverRead: 0,
+      serverRead: NaN,
       clientWroteAtAnswer: NaN,
       clientWroteInAll: NaN,
       ended: 'timeout',
     };
     let settled = false;
     let polling: NodeJS.Timeout | undefined;
+    let seenAtAnswer = false;
+    const seen = (read: number) => {
+      result.serverRead = Number.isNaN(result.serverRead) ? read : Math.max(result.serverRead, read);
+    };
     const finish = (ended: RefusedUpload['ended']) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(polling);
       result.ended = ended;
+      if (!seenAtAnswer) result.serverRead = NaN;
       result.clientWroteInAll = written;
       body.destroy();
       req.destroy();
@@ -96,7 +113,7 @@ export function refusedUpload(
     const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 20_000);
     const poll = async (clientPort: number) => {
       const read = await serverBytesRead(server.port, clientPort).catch(() => undefined);
-      if (read !== undefined) result.serverRead = Math.max(result.serverRead, read);
+      if (read !== undefined) seen(read);
       if (!settled) polling = setTimeout(() => void poll(clientPort), POLL_MS);
     };
     req.once('socket', (socket) => {
@@ -104,6 +121,10 @@ export function refusedUpload(
       else void poll(socket.localPort!);
     });
     req.on('response', (res) => {
+      // Read at once as well: the server closes a refused upload's connection a moment later.
+      const read = serverBytesReadNow(server.port, req.socket!.localPort!);
+      if (read !== undefined) seen(read);
+      seenAtAnswer = read !== undefined;
       result.status = res.statusCode ?? 0;
       result.clientWroteAtAnswer = written;
       res.resume();
@@ -115,4 +136,22 @@ export function refusedUpload(
     );
     body.pipe(req);
   });
+}
+
+/** refusedUpload, tried again (up to three times in all) only while the server's end of the
+ * connection could not be seen when the answer arrived: a reading, never a verdict, is retried.
+ * `count`, when given, is read before and after each try (a server's own counter of bytes read):
+ * `counted` is its rise during the try kept. */
+export async function measuredRefusedUpload(
+  server: { port: number },
+  urlPath: string,
+  options: Parameters<typeof refusedUpload>[2],
+  count: () => Promise<number> = () => Promise.resolve(0),
+): Promise<RefusedUpload & { counted: number }> {
+  for (let tries = 1; ; tries++) {
+    const before = await count();
+    const upload = await refusedUpload(server, urlPath, options);
+    const counted = (await count()) - before;
+    if (!Number.isNaN(upload.serverRead) || tries === 3) return { ...upload, counted };
+  }
 }
