@@ -18,7 +18,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 /** Bytes a body may run ahead of the library's server: small next to any route's limit. */
 export const FORWARD_WINDOW_BYTES = 64 * 1024;
-/** How often a held chunk looks again at how far the library's server has read. */
+/** A held chunk looks again at how far the library's server has read on each of the next few
+ * turns of the event loop (the library reads in this process: one turn is often enough), then
+ * every millisecond, so a body nobody reads costs no busy loop. */
+const IMMEDIATE_RECHECKS = 16;
 const RECHECK_MS = 1;
 
 const INVOCATION_HEADER = 'x-ms-invocation-id';
@@ -66,9 +69,11 @@ export function forwardWindow(invocationId: string, windowBytes = FORWARD_WINDOW
   };
   const stream = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      let rechecks = 0;
       const pass = () => {
         if (closed) return; // the exchange is over: the chunk goes nowhere
-        if (ahead() >= windowBytes) return void setTimeout(pass, RECHECK_MS);
+        if (ahead() >= windowBytes)
+          return void (rechecks++ < IMMEDIATE_RECHECKS ? setImmediate(pass) : setTimeout(pass, RECHECK_MS));
         forwarded += chunk.length;
         callback(null, chunk);
       };
