@@ -15,6 +15,7 @@ import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
   bodyBytesRead,
   checkDeclaredLength,
+  closeGently,
   closeUnreadSoon,
   keepUnreadBodyUnread,
   limitStream,
@@ -246,6 +247,9 @@ async function streamThroughLibrary(
     // Hop-by-hop: they describe the connection to the library, not the client's (a refused body
     // makes the library close its own connection; the client's closes as closeUnreadSoon says).
     for (const name of ['connection', 'keep-alive', 'transfer-encoding']) delete headers[name];
+    // Answered before the body is all in: the client must not send another request on this
+    // connection, whose rest of a body nobody reads.
+    if (!req.complete) closeGently(res, clientSocket);
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
     // The function answered without reading the whole body (a route's own limit, say): nothing

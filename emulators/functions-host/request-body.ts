@@ -3,6 +3,7 @@
 // passes the limit, so the host never holds more than the limit of any one request
 // (Azure's default is 100 MB; FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too).
 import type http from 'node:http';
+import type net from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -97,6 +98,19 @@ export function limitStream(limit: number): Transform {
   });
 }
 
+/**
+ * Answers with `Connection: close`, so the client sends nothing more on this connection, but
+ * ends only the host's side once the answer is out (FIN) instead of closing the socket at
+ * once: closing it with unread bytes in it resets the connection, and the client may then lose
+ * the answer. closeUnreadSoon (or the client) closes it fully.
+ */
+export function closeGently(res: http.ServerResponse, socket: net.Socket | null): void {
+  res.setHeader('connection', 'close');
+  // Node's server ends a `Connection: close` answer's socket with destroySoon() when present,
+  // else with end(): this socket takes the end().
+  if (socket) socket.destroySoon = () => void socket.end();
+}
+
 /** Refused uploads whose connection drop (a second after the 413) has not run yet; shown by
  * GET /admin/host/status as `uploadsClosing`, so a caller can wait for every drop to have run. */
 let uploadsClosing = 0;
@@ -146,8 +160,9 @@ export function closeUnreadSoon(
   else res.once('finish', drop);
 }
 
-/** A declared body this small is read off and dropped after an answer, as Node does. */
-const SMALL_UNREAD_BODY_BYTES = 64 * 1024;
+/** A declared body this small is read off and dropped after an answer, as Node does (the
+ * connection then stays usable for the client's next request). */
+const SMALL_UNREAD_BODY_BYTES = 1024 * 1024;
 
 /**
  * A body the host answers without reading (no key, no such route, a refused function) stays

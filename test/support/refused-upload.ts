@@ -32,7 +32,7 @@ export interface RefusedUpload {
 const ssArgs = (local: number, remote: number) => [
   '-tinH',
   'state',
-  'established',
+  'connected',
   `( sport = :${local} and dport = :${remote} )`,
 ];
 
@@ -40,13 +40,15 @@ const ssArgs = (local: number, remote: number) => [
 function readFrom(stdout: string): number | undefined {
   const [line, info = ''] = stdout.split('\n').filter((l) => l.trim() !== '');
   if (!line) return undefined;
-  // The state filter leaves the state out: "Recv-Q Send-Q Local Peer".
-  const unread = Number(line.trim().split(/\s+/)[0]);
+  // "[State] Recv-Q Send-Q Local Peer": ss prints the state when the filter allows several.
+  const columns = line.trim().split(/\s+/);
+  if (!/^\d+$/.test(columns[0])) columns.shift();
+  const unread = Number(columns[0]);
   const received = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? NaN);
   return received - unread;
 }
 
-/** What the server process has read from one established TCP connection (`local` its port,
+/** What the server process has read from one TCP connection (any state but listening and closed: the server may have ended its side) (`local` its port,
  * `remote` the client's), or undefined when there is no such connection. */
 export async function serverBytesRead(local: number, remote: number): Promise<number | undefined> {
   return readFrom((await run('ss', ssArgs(local, remote))).stdout);
