@@ -66,7 +66,8 @@ export const normalisedRequestSchema = z.object({
   model: z.string().min(1).max(200),
   prompt: promptSchema,
   seconds: z.number().int().min(1).max(600),
-  size: z.string().regex(/^(\d{1,5}x\d{1,5}|\d{1,3}:\d{1,3})$/),
+  // "auto": the model takes no size; its video follows the image (image-to-video models).
+  size: z.string().regex(/^(\d{1,5}x\d{1,5}|\d{1,3}:\d{1,3}|auto)$/),
   variants: z.number().int().min(1).max(16),
   options: optionsSchema.optional(),
   callbackUrl: z.string().max(2048).optional(),

@@ -51,7 +51,6 @@ export const SORA_JOBS_CAPABILITIES: ModelCapabilities = {
     '1080x1920': { maxVariants: 1, maxSeconds: 10 },
     '1920x1080': { maxVariants: 1, maxSeconds: 10 },
   },
-  imageInput: false,
   audio: false,
   options: false,
   quickstartBody: true,
