@@ -9,7 +9,6 @@
 import type { Readable } from 'node:stream';
 import { ProviderPermanentError } from '../errors.js';
 import type { ImageRole, ModelCapabilities } from './capabilities.js';
-import type { UploadContentType } from '../uploads/upload-record.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
 export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate' | 'ai-sdk';
@@ -73,11 +72,14 @@ export interface JobSpec {
   image?: JobImage;
 }
 
+/** The image types every provider here takes (as the uploads API accepts). */
+export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+
 /** An image's bytes, for providers that take the file itself (Sora 2's `input_reference`, Veo
  * through @ai-sdk/google): type by magic bytes, dimensions decoded. */
 export interface ImageBytes {
   data: Buffer;
-  contentType: UploadContentType;
+  contentType: ImageContentType;
   width: number;
   height: number;
 }
@@ -97,7 +99,7 @@ export interface JobImage {
     | {
         kind: 'upload';
         uploadId: string;
-        open(): Promise<{ stream: Readable; contentType: UploadContentType; bytes: number }>;
+        open(): Promise<{ stream: Readable; contentType: ImageContentType; bytes: number }>;
       };
 }
 

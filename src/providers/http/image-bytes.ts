@@ -7,14 +7,13 @@
 import { imageSize } from 'image-size';
 import type { Readable } from 'node:stream';
 import { ProviderPermanentError, ProviderTransientError } from '../../errors.js';
-import type { UploadContentType } from '../../uploads/upload-record.js';
-import type { ImageBytes, JobImage } from '../provider.js';
+import type { ImageBytes, ImageContentType, JobImage } from '../provider.js';
 import { fetchForeign, type ForeignUrlRule } from './foreign-fetch.js';
 
 /** The most an image may weigh (the uploads API's own limit, issue 23). */
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
-const TYPES: Record<string, UploadContentType> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
+const TYPES: Record<string, ImageContentType> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
 
 export interface ImageFetchOptions {
   /** Absent: a caller's link is never fetched (the provider refuses it). */
