@@ -32,6 +32,10 @@ export function createSoraApis(options: SoraApiOptions): Record<SoraApi, JobsApi
     });
   return {
     jobs: createJobsApi(transport('jobs')),
-    videos: createVideosApi(transport('videos'), 'Sora video'),
+    videos: createVideosApi(transport('videos'), 'Sora video', {
+      rule: options.foreignUrls,
+      fetch: options.fetch,
+      requestTimeoutMs: options.requestTimeoutMs,
+    }),
   };
 }

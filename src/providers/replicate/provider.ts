@@ -141,8 +141,19 @@ export function createReplicateProvider(
 
     async createJob(spec: JobSpec): Promise<ProviderJob> {
       const what = `Create a Replicate prediction for ${spec.model}`;
+      const model = REPLICATE_MODELS.find((candidate) => candidate.id === spec.model);
+      const input = {
+        ...spec.options,
+        prompt: spec.prompt,
+        // Some models lack these inputs (their rows say so): the length is fixed by frames, or
+        // the video takes the image's shape.
+        ...(model?.duration === false ? {} : { duration: spec.seconds }),
+        ...(model?.aspectRatio === false ? {} : { aspect_ratio: spec.size }),
+        // The model's own image input (start_image, first_frame_image, image): a link Replicate fetches.
+        ...(spec.image ? { [spec.image.field]: spec.image.url } : {}),
+      };
       const body = {
-        input: { ...spec.options, prompt: spec.prompt, duration: spec.seconds, aspect_ratio: spec.size },
+        input,
         ...(spec.webhookUrl ? { webhook: spec.webhookUrl, webhook_events_filter: ['completed'] } : {}),
       };
       const prediction = await transport.json(
