@@ -32,6 +32,8 @@ export const imageSchema = z
     },
     { error: 'must be an object: {"url": "https://…"} or {"uploadId": "upl_…"}' },
   )
+  // Exactly one of the two (the superRefine below), as the JSON schema says it.
+  .meta({ minProperties: 1, maxProperties: 1 })
   .superRefine((image, context) => {
     if ((image.url === undefined) === (image.uploadId === undefined))
       context.addIssue({ code: 'custom', message: 'must have exactly one of url and uploadId' });

@@ -93,8 +93,14 @@ export const neutralBody = z.strictObject({
   variants: wholeNumber(1, 16).optional(),
   options: optionsSchema.optional(),
   // The start image (src/requests/request-image.ts), and what the model makes of it.
-  image: imageSchema.optional(),
-  imageRole: imageRoleSchema.optional(),
+  image: imageSchema
+    .optional()
+    .describe(
+      'The start image, for a model that takes one (GET /api/providers: `image`): {"url": "https://…"} (handed to the provider as is; Sora 2 and Veo on the Gemini API take only bytes, so there the app fetches it, ≤ 10 MiB, PNG/JPEG/WebP, and for Sora 2 it must be exactly `size`) or {"uploadId": "upl_…"} from POST /api/uploads.',
+    ),
+  imageRole: imageRoleSchema
+    .optional()
+    .describe("What the model makes of the image, one of the model's `image.roles` (default: the first)."),
 });
 
 /** The quickstart's Sora 1 body. Ranges beyond type sanity come from the capability table. */
