@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { callbackUrlProblem } from '../../src/callbacks/callback-url.js';
 import { ProviderPermanentError } from '../../src/errors.js';
+import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
 import { createFalProvider } from '../../src/providers/fal/provider.js';
 import type { ForeignUrlRule } from '../../src/providers/http/transport.js';
 import { createOpenAiVideosProvider } from '../../src/providers/openai-videos/provider.js';
@@ -278,6 +279,41 @@ describe('OpenAI videos API (Sora 2): the bytes as the multipart file input_refe
       { bytes: Buffer.alloc(10 * 1024 * 1024 + 1), type: 'image/png' },
       localRule,
       'image_too_large',
+    );
+  });
+});
+
+describe('Veo through @ai-sdk/google: the bytes as instances[0].image', () => {
+  test('an upload: base64 bytes and their type, on the Gemini API route', async () => {
+    const png = solidPng(16, 9, [30, 60, 90]);
+    await withServer(
+      () => ({ json: { name: 'models/veo-3.1-generate-preview/operations/op1', done: false } }),
+      async (url, requests) => {
+        const saved: string[] = [];
+        const google = createAiSdkProvider(
+          'google',
+          { package: '@ai-sdk/google', apiKey: 'k', baseUrl: `${url}/v1beta` },
+          {
+            requestTimeoutMs: 5000,
+            handles: { save: async (_p, _j, handle) => void saved.push(handle), load: async () => saved[0] },
+          },
+        );
+        await google.createJob({
+          model: 'veo-3.1-generate-preview',
+          prompt: 'A heron takes off.',
+          seconds: 8,
+          size: '16:9',
+          variants: 1,
+          image: upload(png, 'image'),
+        });
+        assert.match(requests[0].url, /\/v1beta\/models\/veo-3\.1-generate-preview:predictLongRunning$/);
+        const sent = JSON.parse(requests[0].body.toString());
+        assert.deepEqual(sent.instances[0].image, {
+          bytesBase64Encoded: png.toString('base64'),
+          mimeType: 'image/png',
+        });
+        assert.equal(sent.instances[0].prompt, 'A heron takes off.');
+      },
     );
   });
 });
