@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { callbackUrlProblem } from '../../src/callbacks/callback-url.js';
 import { ProviderPermanentError } from '../../src/errors.js';
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
+import { createAzureOpenAiProvider } from '../../src/providers/azure-openai/provider.js';
 import { createFalProvider } from '../../src/providers/fal/provider.js';
 import type { ForeignUrlRule } from '../../src/providers/http/transport.js';
 import { createOpenAiVideosProvider } from '../../src/providers/openai-videos/provider.js';
@@ -313,6 +314,49 @@ describe('Veo through @ai-sdk/google: the bytes as instances[0].image', () => {
           mimeType: 'image/png',
         });
         assert.equal(sent.instances[0].prompt, 'A heron takes off.');
+      },
+    );
+  });
+});
+
+describe('Azure OpenAI Sora jobs API (Sora 1): the bytes as files + an inpainting item at frame 0', () => {
+  test('an upload: the fields as strings, the file, and inpaint_items naming it', async () => {
+    const png = solidPng(480, 480, [90, 90, 200]);
+    const job = { id: 'task_1', status: 'queued', created_at: 1, generations: [] };
+    await withServer(
+      () => ({ json: job }),
+      async (url, requests) => {
+        const azure = createAzureOpenAiProvider(
+          'azure-openai',
+          { endpoint: url, apiKey: 'k', jobsDeployment: 'sora', videosDeployment: 'sora-2' },
+          { requestTimeoutMs: 5000 },
+        );
+        await azure.createJob({
+          model: 'sora',
+          prompt: 'A heron takes off.',
+          seconds: 5,
+          size: '480x480',
+          variants: 1,
+          image: upload(png, 'files'),
+        });
+        assert.match(requests[0].url, /^\/openai\/v1\/video\/generations\/jobs\?api-version=preview$/);
+        const form = await new Response(new Uint8Array(requests[0].body), {
+          headers: { 'content-type': String(requests[0].headers['content-type']) },
+        }).formData();
+        assert.deepEqual(
+          ['model', 'prompt', 'width', 'height', 'n_seconds', 'n_variants'].map((name) => form.get(name)),
+          ['sora', 'A heron takes off.', '480', '480', '5', '1'],
+        );
+        const file = form.get('files') as File;
+        assert.ok(Buffer.from(await file.arrayBuffer()).equals(png));
+        assert.deepEqual(JSON.parse(String(form.get('inpaint_items'))), [
+          {
+            frame_index: 0,
+            type: 'image',
+            file_name: file.name,
+            crop_bounds: { left_fraction: 0, top_fraction: 0, right_fraction: 1, bottom_fraction: 1 },
+          },
+        ]);
       },
     );
   });
