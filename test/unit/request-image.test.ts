@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
+import { providerViewSchema } from '../../src/functions/api-schemas.js';
+import { providerViews } from '../../src/functions/providers-api.js';
+import { parseModelsSetting } from '../../src/model-settings.js';
 import { createProviderRegistry } from '../../src/providers/registry.js';
 import { normalisedRequestSchema } from '../../src/requests/request-rules.js';
 import {
@@ -205,5 +208,67 @@ describe('good images', () => {
     };
     assert.ok(!normalisedRequestSchema.safeParse({ ...base, image: { uploadId: 'upl_x' } }).success);
     assert.ok(!normalisedRequestSchema.safeParse({ ...base, image: { url: 'https://a', sig: 'x' } }).success);
+  });
+});
+
+describe('GET /api/providers shows what each model takes of an image', () => {
+  test("the capability row's image (use, roles, wire field, size rule), valid against the documented schema", () => {
+    const registry = createProviderRegistry(
+      loadConfig({ VIDEO_STORAGE: 'UseDevelopmentStorage=true', FAL_KEY: 'k', OPENAI_API_KEY: 'k' }),
+    );
+    const views = providerViews(registry);
+    for (const view of views) assert.ok(providerViewSchema.safeParse(view).success, view.name);
+    const model = (provider: string, id: string) =>
+      views.find((v) => v.name === provider)!.models.find((m) => m.id === id)!;
+    assert.deepEqual(model('fal', 'fal-ai/kling-video/v2.1/standard/image-to-video').image, {
+      use: 'required',
+      roles: ['first-frame'],
+      field: 'image_url',
+    });
+    assert.equal(model('fal', 'fal-ai/kling-video/v2.1/standard/image-to-video').imageInput, true);
+    assert.deepEqual(model('openai', 'sora-2').image, {
+      use: 'optional',
+      roles: ['first-frame'],
+      field: 'input_reference',
+      sizeRule: 'match-size',
+    });
+    const textOnly = model('fal', 'fal-ai/veo3');
+    assert.deepEqual([textOnly.imageInput, textOnly.image], [false, undefined]);
+  });
+});
+
+describe('models as configuration may take an image', () => {
+  test('a MODELS row with image is validated and offered', () => {
+    const problems: string[] = [];
+    const setting = parseModelsSetting(
+      'MODELS',
+      JSON.stringify({
+        models: {
+          'new-i2v': {
+            seconds: [5],
+            sizes: ['auto'],
+            image: { use: 'required', roles: ['first-frame'], field: 'start' },
+          },
+        },
+      }),
+      problems,
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(setting?.models['new-i2v'].image, {
+      use: 'required',
+      roles: ['first-frame'],
+      field: 'start',
+    });
+    parseModelsSetting(
+      'MODELS',
+      JSON.stringify({
+        models: { bad: { seconds: [5], sizes: ['16:9'], image: { use: 'sometimes', roles: [], field: '' } } },
+      }),
+      problems,
+    );
+    assert.ok(
+      problems.some((p) => /model "bad" field image\.use/.test(p)),
+      problems.join('; '),
+    );
   });
 });
