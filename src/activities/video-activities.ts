@@ -143,6 +143,7 @@ function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOff
   const echo = job.echo ?? {};
   return (
     echo.prompt === spec.prompt &&
+    sameImage(echo.image, spec.image) &&
     job.createdAt !== undefined &&
     job.createdAt >= sinceSeconds + clockOffset - ADOPTION_SKEW_SECONDS &&
     same(echo.model, spec.model) &&
@@ -150,6 +151,16 @@ function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOff
     same(echo.seconds, spec.seconds) &&
     same(echo.variants, spec.variants)
   );
+}
+
+/** The echoed image is the one this request sends: the same link, or the same upload (a read link
+ * to it is made anew on each attempt, so its query, the signature, differs). Not echoed: unknown. */
+function sameImage(seen: string | null | undefined, wanted: JobImage | undefined): boolean {
+  if (seen === undefined) return true;
+  if (seen === null || wanted === undefined) return seen === null && wanted === undefined;
+  if (wanted.source.kind === 'link') return seen === wanted.url;
+  const bare = (link: string) => link.split('?')[0];
+  return bare(seen) === bare(wanted.url);
 }
 
 /** Image types a browser shows, and the blob extension each is stored under. */
@@ -319,6 +330,10 @@ export function createActivities(deps: ActivityDeps) {
           adopted: true,
           webhook,
         };
+      // The image as this attempt sends it (an upload's read link is made anew): also what a
+      // listed job must echo to be this request's (matches).
+      const image = await resolveImage(provider, request);
+      if (image) spec.image = image;
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
         // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
@@ -341,12 +356,10 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const startedAt = intent?.startedAt ?? nowSeconds();
-      // Before the intent says "sent": a failure here sends nothing.
-      const image = await resolveImage(provider, request);
       await deps.claims.writeIntent(instanceId, intentOf({ startedAt, sentAt: nowSeconds() }), runId);
       let job: ProviderJob;
       try {
-        job = await provider.createJob(image ? { ...spec, image } : spec);
+        job = await provider.createJob(spec);
       } catch (error) {
         if (error instanceof CreateOutcomeUnknownError) {
           if (provider.lostCreate === 'adopt' && !canTieLostCreate(provider, request.model))

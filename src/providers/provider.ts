@@ -133,7 +133,15 @@ export interface ProviderJob {
   /** Seconds the job spent working, queue apart, when the provider reports only that. */
   runSeconds?: number;
   /** What the provider echoes of the request: lets a lost create be matched to its job. */
-  echo?: { model?: string; prompt?: string; size?: string; seconds?: number; variants?: number };
+  echo?: {
+    model?: string;
+    prompt?: string;
+    size?: string;
+    seconds?: number;
+    variants?: number;
+    /** The image link the job was given, where the provider echoes it (null: it was given none). */
+    image?: string | null;
+  };
 }
 
 /** Identifies a job at its provider (the model is part of the address for some kinds). */

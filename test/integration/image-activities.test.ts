@@ -12,6 +12,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type RunningAzurite } from '../../emulators/azurite/index.js';
 import { createActivities, IMAGE_LINK_SECONDS } from '../../src/activities/video-activities.js';
 import { createFalProvider } from '../../src/providers/fal/provider.js';
+import { createReplicateProvider } from '../../src/providers/replicate/provider.js';
 import type { VideoRequest } from '../../src/requests/video-request.js';
 import { JobClaims } from '../../src/storage/job-claims.js';
 import type { UploadStore } from '../../src/uploads/upload-record.js';
@@ -149,4 +150,84 @@ test('holdUpload keeps the upload until the given time', async () => {
   const { store, asked } = memoryUploads();
   await activitiesWith(store).holdUpload({ uploadId: UPLOAD, untilIso: '2026-12-08T01:00:00.000Z' });
   assert.deepEqual(asked, [`holdUntil ${UPLOAD} 2026-12-08T01:00:00.000Z`]);
+});
+
+/** A Replicate stand-in whose create answers are lost (the socket is cut after the request
+ * arrives) and whose prediction list shows `listed`. */
+async function lossyReplicate(listed: () => unknown[]) {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'POST') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: listed() }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test("a lost create is adopted only from a listed job with this request's image", async () => {
+  const prompt = `A heron lands ${Date.now()}.`;
+  const listedJob = (id: string, image: string) => ({
+    id,
+    model: 'minimax/hailuo-02',
+    status: 'starting',
+    input: { prompt, duration: 6, first_frame_image: image },
+    created_at: new Date().toISOString(),
+  });
+  let listed: unknown[] = [];
+  const replicate = await lossyReplicate(() => listed);
+  try {
+    const { store } = memoryUploads();
+    const provider = createReplicateProvider(
+      'replicate',
+      { baseUrl: replicate.url, apiToken: 'k' },
+      { requestTimeoutMs: 5000 },
+    );
+    const activities = createActivities({
+      providers: { get: () => provider },
+      container: async () => container,
+      claims: new JobClaims(async () => container),
+      uploads: store,
+      createSettleSeconds: 3600,
+    });
+    const input = {
+      instanceId: `inst-adopt-${Date.now()}`,
+      request: {
+        provider: 'replicate',
+        kind: 'replicate',
+        model: 'minimax/hailuo-02',
+        prompt,
+        seconds: 6,
+        size: 'auto',
+        variants: 1,
+        image: { uploadId: UPLOAD },
+        imageRole: 'first-frame',
+      } satisfies VideoRequest,
+    };
+    // Another client's job: same prompt, another image. Not ours.
+    listed = [listedJob('other', 'https://elsewhere.example/heron.png')];
+    const first = await activities.createVideoJob(input);
+    assert.deepEqual([first.ok, !first.ok && first.kind], [false, 'transient'], JSON.stringify(first));
+    // Ours shows up: the same upload (its read link signed anew, the signature differs).
+    listed = [
+      listedJob('other', 'https://elsewhere.example/heron.png'),
+      listedJob('ours', `https://account.blob.example/uploads/${UPLOAD}?se=earlier&sig=OTHER`),
+    ];
+    const second = await activities.createVideoJob(input);
+    assert.ok(second.ok, JSON.stringify(second));
+    assert.equal(second.job.jobId, 'ours');
+    assert.equal(second.adopted, true);
+  } finally {
+    await replicate.stop();
+  }
 });

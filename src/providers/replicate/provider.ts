@@ -64,6 +64,9 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   // (docs/providers/replicate.md#outputs-and-retention): a success without them is expired.
   const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
   const input = prediction.input ?? {};
+  // The model's image input, as the prediction echoes it (which one is the model row's data).
+  const imageField = REPLICATE_MODELS.find((model) => model.id === prediction.model)?.image?.field;
+  const image = imageField ? input[imageField] : undefined;
   const seconds = (iso: string | null | undefined) => {
     const ms = iso ? Date.parse(iso) : Number.NaN;
     return Number.isFinite(ms) ? ms / 1000 : undefined;
@@ -92,6 +95,7 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
       seconds: typeof input.duration === 'number' ? input.duration : undefined,
       size: typeof input.aspect_ratio === 'string' ? input.aspect_ratio : undefined,
       variants: 1,
+      ...(imageField ? { image: typeof image === 'string' ? image : null } : {}),
     },
   };
 }
