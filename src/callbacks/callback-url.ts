@@ -2,7 +2,8 @@
 // right before each delivery (DNS can change in between). The app must never become a proxy
 // into its own network (SSRF): https only, no credentials, the default port, and every address
 // the host name resolves to global unicast (src/net/address-rule.ts). Locally, ALLOW_LOCAL_CALLBACKS lets plain http reach
-// loopback (a receiver on this machine, any port), and nothing else: never http elsewhere.
+// loopback (a receiver on this machine, any port; https to a loopback address, any port, too), and
+// nothing else: never http elsewhere.
 import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { addressProblem, isLoopbackAddress } from '../net/address-rule.js';
@@ -40,8 +41,11 @@ export function callbackUrlShapeProblem(raw: string, policy: CallbackUrlPolicy):
       : 'must be an https URL';
   if (url.username || url.password) return 'must not carry credentials';
   // Other ports reach services a web hook has no business with; locally, receivers use any port.
-  if (url.port !== '' && !local) return 'must use the default https port';
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  // Locally, https to a loopback address written out (a test's server with its own certificate)
+  // may use any port too; a name could resolve elsewhere, so only an address literal qualifies.
+  const loopbackLiteral = policy.allowLoopback && isIP(host) !== 0 && isLoopbackAddress(host);
+  if (url.port !== '' && !local && !loopbackLiteral) return 'must use the default https port';
   if (isIP(host)) {
     if (local && !isLoopbackAddress(host)) return 'may be plain http only to a loopback address';
     const problem = addressProblem(host, policy.allowLoopback);

@@ -35,6 +35,22 @@ export function startCli(file: string, args: string[], env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  return collect(child);
+}
+
+/** `npm run --silent <script> -- <args>`, as a user types it, in its own process group (so
+ * killGroup stops the stack it starts too). */
+export function startNpmScript(script: string, args: string[], env: Record<string, string> = {}): RunningCli {
+  const child = spawn('npm', ['run', '--silent', script, '--', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  return collect(child);
+}
+
+function collect(child: ChildProcess): RunningCli {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {

@@ -63,6 +63,18 @@ describe('refused callback URLs', () => {
       undefined,
     );
     assert.match((await callbackUrlProblem('http://10.0.0.1:3000/hook', local)) ?? '', /loopback/);
+    // https to a loopback address written out, on any port (a test server with its own certificate);
+    // without the setting, or to a name, the port rule holds.
+    assert.equal(await callbackUrlProblem('https://127.0.0.1:8443/image.jpg', local), undefined);
+    assert.equal(await callbackUrlProblem('https://[::1]:8443/image.jpg', local), undefined);
+    assert.match((await callbackUrlProblem('https://127.0.0.1:8443/x', strict)) ?? '', /default https port/);
+    assert.match(
+      (await callbackUrlProblem('https://localhost:8443/x', {
+        ...local,
+        lookup: async () => [{ address: '127.0.0.1', family: 4 }],
+      })) ?? '',
+      /default https port/,
+    );
     assert.match((await callbackUrlProblem('http://internal.example.com/hook', local)) ?? '', /loopback/);
   });
   // The allowance is loopback only (a security review's item 7): plain http, or any port, to a
