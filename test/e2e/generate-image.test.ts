@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { carries, framesYuvOf, meanOf, pngOf, twoTone } from '../provider-emulator/input-images.js';
+import { carries, framesYuvOf, meanOf, pngOf, twoTone } from '../support/input-images.js';
 import { killGroup, probeVideo, startNpmScript, tempDir } from './helpers.js';
 
 const MODEL = 'fal-ai/kling-video/v2.1/standard/image-to-video';

@@ -23,7 +23,7 @@ import {
   twoTone,
   type ImageServer,
   type Rgb,
-} from '../provider-emulator/input-images.js';
+} from '../support/input-images.js';
 import { call, postVideo, startPipelineStack, waitForVideo, type PipelineStack } from './pipeline-stack.js';
 
 let stack: PipelineStack;

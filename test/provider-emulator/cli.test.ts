@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { readyUrl, spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
 import { eventually } from '../support/eventually.js';
 import { json } from './helpers.js';
-import { pngOf, startImageServer, twoTone, type Rgb } from './input-images.js';
+import { pngOf, startImageServer, twoTone, type Rgb } from '../support/input-images.js';
 
 /** Runs the CLI with `args` (it resolves once the ready line appears), then SIGTERM: exit 0. */
 async function withCli(args: string[], body: (url: string) => Promise<void>) {

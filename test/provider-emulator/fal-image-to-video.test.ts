@@ -20,7 +20,7 @@ import {
   twoTone,
   type ImageServer,
   type Rgb,
-} from './input-images.js';
+} from '../support/input-images.js';
 
 const KLING_I2V = 'fal-ai/kling-video/v2.1/standard/image-to-video';
 const HAILUO_I2V = 'fal-ai/minimax/hailuo-02/standard/image-to-video';

@@ -8,7 +8,7 @@ import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { APICallError, experimental_generateVideo as generateVideo } from 'ai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { json } from './helpers.js';
-import { carries, framesYuvOf, meanOf, pngOf, twoTone } from './input-images.js';
+import { carries, framesYuvOf, meanOf, pngOf, twoTone } from '../support/input-images.js';
 
 /** The SDK's default download refuses loopback addresses (its SSRF guard), so the test fetches the URI itself. */
 async function download({ url }: { url: URL }) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fetchImage } from '../../emulators/providers/image-fetch.js';
 import { tinyServer, type TinyServer } from '../support/tiny-server.js';
-import { meanOf, pngOf, startImageServer, twoTone, type ImageServer } from './input-images.js';
+import { meanOf, pngOf, startImageServer, twoTone, type ImageServer } from '../support/input-images.js';
 
 describe('provider emulator: fetching input images', () => {
   let images: ImageServer;

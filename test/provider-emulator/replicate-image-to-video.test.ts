@@ -20,7 +20,7 @@ import {
   startImageServer,
   twoTone,
   type ImageServer,
-} from './input-images.js';
+} from '../support/input-images.js';
 
 interface AdminJob {
   image: { source: string; format: string; average: number[] } | null;
