@@ -12,6 +12,7 @@ import { createUsageApi } from './functions/usage-api.js';
 import { createVideosList } from './functions/videos-list.js';
 import { createVideosApi } from './functions/videos-api.js';
 import { admissionEntity } from './admission/admission-entity.js';
+import { wakeAdmissionWaiters } from './activities/admission-activities.js';
 import {
   ADMISSION_ENTITY,
   activityNames,
@@ -58,6 +59,10 @@ df.app.activity(activityNames.scheduleCallback, {
   handler: context.callbackActivities.scheduleCallback,
 });
 df.app.activity(activityNames.sendCallback, { handler: context.callbackActivities.sendCallback });
+df.app.activity(activityNames.wakeAdmissionWaiters, {
+  extraInputs: [df.input.durableClient()],
+  handler: wakeAdmissionWaiters,
+});
 
 const durableClient = df.input.durableClient();
 app.http('videosStart', {
