@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   call,
+  EMULATOR_KEY,
   emulatorStats,
   startPipelineStack,
   startVideo,
@@ -72,6 +73,13 @@ describe('admission control on the real stack', () => {
         AZURE_OPENAI_CREATES_PER_MINUTE: 'unlimited',
         FAL_DAILY_BUDGET_USD: '7',
       },
+      // A named instance (src/provider-instances.ts) with its own admission settings.
+      settingsFor: (url) => ({
+        VIDEO_PROVIDERS__onefal__KIND: 'fal',
+        VIDEO_PROVIDERS__onefal__BASE_URL: `${url}/fal`,
+        VIDEO_PROVIDERS__onefal__API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__onefal__MAX_RUNNING_JOBS: '1',
+      }),
     });
   });
   after(async () => stack?.stop());
@@ -118,6 +126,29 @@ describe('admission control on the real stack', () => {
     const line = await lineOf(stack, 'fal');
     assert.deepEqual([line.waiting, line.running], [[], []], 'nothing left holding a slot');
     assert.deepEqual(line.admitted.slice(-8), ids, 'admitted in arrival order');
+  });
+
+  test('a named instance with VIDEO_PROVIDERS__onefal__MAX_RUNNING_JOBS=1 runs its jobs one at a time, the others waiting in its own line', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await startVideo(stack.host, { ...falBody(i), provider: 'onefal' }));
+    const third = await until(
+      'the third request waiting behind the running one',
+      () => video(stack, ids[2]),
+      (view) => view.admission?.state === 'waiting' || view.phase === 'completed',
+    );
+    assert.equal(third.admission?.state, 'waiting', 'it waited (fal itself would run 2 at once)');
+    const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 90_000)));
+    for (const view of views) assert.equal(view.phase, 'completed', JSON.stringify(view));
+    const jobs = await Promise.all(
+      views.map(async (v) => (await call(`${stack.emulator.url}/_admin/jobs/${v.upstream.jobId}`)).body),
+    );
+    for (let i = 1; i < jobs.length; i++)
+      assert.ok(
+        jobs[i].createdAtMs >= jobs[i - 1].finishedAtMs,
+        `job ${i} created ${jobs[i].createdAtMs - jobs[i - 1].finishedAtMs} ms after job ${i - 1} ended`,
+      );
+    const line = await lineOf(stack, 'onefal');
+    assert.deepEqual(line.admitted, ids, 'its own line, in arrival order');
   });
 
   test('the turn comes back on every way out: failed, cancelled while waiting (never created), cancelled while running; the next ones still run', async () => {
