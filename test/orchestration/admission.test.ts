@@ -302,16 +302,17 @@ describe('generateVideo in a governed account (replay, virtual clock)', () => {
       { id: 'a', releaseAt: T0 + 20_000 },
       { id: 'b', releaseAt: T0 + 3_600_000 },
     ]);
-    const run = await drive(generateVideo, input({ poll: { minSeconds: 15, maxSeconds: 300 } }), job(), {
+    const run = await drive(generateVideo, input(), job(), {
       startAt: T0,
       instanceId: 'me',
       entity: line.entity,
-      // Its timers fire at 15 s and 30 s; the wake comes at 20.3 s, after a's slot was freed.
+      // Its first timer fires at 30 s (the fallback); the wake comes at 20.3 s, after a's slot was freed.
       events: [{ at: T0 + 20_300, name: 'admissionTurn', data: {} }],
     });
     assert.equal(run.error, undefined, run.error);
+    assert.equal(run.timers[0].fireAt - T0, 30_000, 'the safety-net timer');
     const asks = run.entityOps.filter((op) => op.operation === 'ask').map((op) => op.at - T0);
-    assert.deepEqual(asks, [0, 15_000, 20_300], 'asked when woken');
+    assert.deepEqual(asks, [0, 20_300], 'asked when woken, not before');
     const create = run.calls.find((c) => c.name === 'createVideoJob')!;
     assert.equal(create.at, T0 + 20_300, 'created at the wake, not at its next timer');
   });
