@@ -238,14 +238,17 @@ export interface WakeAnswer {
   wake: string[];
 }
 
-/** Who should ask again now (a slot or a create came free): the first waiters, as many as
- * there are free slots (one where a create rate paces them: the next gets its time when it asks). */
-export function nextUp(state: LineState): string[] {
+/** Who should ask again now. After a release (`everyone` false): the first waiters, as many as
+ * there are free slots (one where a create rate paces them: the next gets its time when it
+ * asks). After a create (`everyone` true): every waiter up to WAKE_MAX, since the request that
+ * created was admitted just before, and each place behind it has moved up by one (so the status
+ * views show their place falling; the rate's next in line learns when its create is due). */
+export function nextUp(state: LineState, everyone = false): string[] {
   const limits = state.limits && inForce(state, state.limits);
   if (!limits || state.waiting.length === 0) return [];
   const free =
     limits.maxRunningJobs === undefined ? state.waiting.length : limits.maxRunningJobs - state.running.length;
-  const count = limits.createsPerMinute === undefined ? free : Math.min(1, free);
+  const count = everyone ? WAKE_MAX : limits.createsPerMinute === undefined ? free : Math.min(1, free);
   return state.waiting.slice(0, Math.max(0, Math.min(count, WAKE_MAX))).map((w) => w.id);
 }
 const WAKE_MAX = 20;

@@ -263,7 +263,9 @@ describe('admission control on the real stack', () => {
     const patched = await call(`${stack.emulator.url}/_admin/config`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ maxRunningJobs: 1 }),
+      // Jobs long enough that the second create (the app allows 2) reaches the emulator while the
+      // first still runs, however slow the machine.
+      body: JSON.stringify({ maxRunningJobs: 1, timeScale: 0.4 }),
     });
     assert.equal(patched.status, 200, patched.text);
     try {
@@ -287,7 +289,7 @@ describe('admission control on the real stack', () => {
       await call(`${stack.emulator.url}/_admin/config`, {
         method: 'PATCH',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ maxRunningJobs: 2 }),
+        body: JSON.stringify({ maxRunningJobs: 2, timeScale: 0.08 }),
       });
     }
   });

@@ -93,7 +93,7 @@ function sharedLine(others: { id: string; releaseAt: number }[], limits = { maxR
       }
       if (op.operation === 'created') {
         state = created(state, op.input as CreatedInput);
-        return { wake: nextUp(state) };
+        return { wake: nextUp(state, true) };
       }
       if (op.operation === 'requested' || op.operation === 'delivered') return null;
       if (op.operation === 'throttled') {
@@ -343,7 +343,7 @@ describe('generateVideo in a governed account (replay, virtual clock)', () => {
       }
       if (op.operation === 'created') {
         state = created(state, op.input as CreatedInput);
-        return { wake: nextUp(state) };
+        return { wake: nextUp(state, true) };
       }
       if (op.operation === 'release') {
         const { instanceId, runId, now } = op.input as ReleaseInput;

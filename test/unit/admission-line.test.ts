@@ -142,6 +142,7 @@ describe('an account line', () => {
     for (const [i, id] of ['a', 'b', 'c'].entries()) state = rated(state, id, T0 + i).state;
     state = created(state, { instanceId: 'a', now: T0 + 500, day: '2026-12-07' });
     assert.deepEqual(nextUp(state), ['b']);
+    assert.deepEqual(nextUp(state, true), ['b', 'c'], 'after a create: every place has moved up');
   });
 
   test('a burst of 3 lets three leave at once, then the pace', () => {
