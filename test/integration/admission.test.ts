@@ -273,7 +273,7 @@ describe('admission control on the real stack', () => {
       const ids: string[] = [];
       for (let i = 0; i < 6; i++)
         ids.push(await startVideo(stack.host, jobsBody(`A quiet canal, take ${i}.`)));
-      const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 120_000)));
+      const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 180_000)));
       for (const view of views) assert.equal(view.phase, 'completed', JSON.stringify(view));
       const after = (await emulatorStats(stack.emulator)) as any;
       assert.equal(after.creates.jobs - before.creates.jobs, 6, 'one job each: a refused create made none');
