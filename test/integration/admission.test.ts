@@ -49,6 +49,22 @@ async function lineOf(stack: PipelineStack, account: string): Promise<Line> {
   return answer.status === 200 ? (answer.body as Line) : { waiting: [], running: [], admitted: [] };
 }
 
+/** Today's /api/usage row of a provider (zeros when it has none yet). */
+async function usageOf(stack: PipelineStack, provider: string) {
+  const today = new Date().toISOString().slice(0, 10);
+  const answer = await call(`${stack.host.url}/api/usage?from=${today}&to=${today}&provider=${provider}`);
+  assert.equal(answer.status, 200, answer.text);
+  return (
+    (answer.body.days as any[]).find((d) => d.provider === provider) ?? {
+      requests: 0,
+      upstreamJobs: 0,
+      secondsDelivered: 0,
+      estimatedUsd: 0,
+      refusedByBudget: 0,
+    }
+  );
+}
+
 const video = async (stack: PipelineStack, id: string) =>
   (await call(`${stack.host.url}/api/videos/${id}`)).body;
 
@@ -153,6 +169,7 @@ describe('admission control on the real stack', () => {
 
   test('the turn comes back on every way out: failed, cancelled while waiting (never created), cancelled while running; the next ones still run', async () => {
     const before = (await emulatorStats(stack.emulator)) as any;
+    const usageBefore = await usageOf(stack, 'azure-openai');
     const failing = await startVideo(stack.host, jobsBody('A forbidden scene.'));
     const running = await startVideo(stack.host, jobsBody('A long pier at dusk, cancelled while running.'));
     const other = await startVideo(stack.host, jobsBody('A windmill.'));
@@ -190,6 +207,17 @@ describe('admission control on the real stack', () => {
       after.creates.jobs - before.creates.jobs,
       4,
       'no job for the request cancelled while waiting',
+    );
+    const usage = await until(
+      'the ledger counting all five requests',
+      () => usageOf(stack, 'azure-openai'),
+      (u) => u.requests - usageBefore.requests === 5,
+      15_000,
+    );
+    assert.equal(
+      usage.upstreamJobs - usageBefore.upstreamJobs,
+      4,
+      '/api/usage counts the jobs the provider made, not the request cancelled while waiting',
     );
     assert.ok(after.peakRunningJobs.sora <= 2, `peak ${after.peakRunningJobs.sora}`);
     const line = await until(
@@ -257,6 +285,35 @@ describe('admission control on the real stack', () => {
     const bad = await call(`${stack.host.url}/api/usage?from=yesterday&provider=nobody`);
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.errors.map((e: any) => e.field).sort(), ['from', 'provider']);
+  });
+
+  test('/api/usage answers for an ungoverned provider too: its requests, jobs, seconds and USD', async () => {
+    const before = await usageOf(stack, 'openai');
+    const id = await startVideo(stack.host, {
+      provider: 'openai',
+      model: 'sora-2',
+      prompt: 'A kite over dunes.',
+      seconds: 4,
+      size: '720x1280',
+    });
+    const view = await waitForVideo(stack.host, id, 90_000);
+    assert.equal(view.phase, 'completed', JSON.stringify(view));
+    assert.equal(view.admission, undefined, 'no line: openai publishes no limit');
+    const usage = await until(
+      'the delivery in the ledger',
+      () => usageOf(stack, 'openai'),
+      (u) => u.secondsDelivered - before.secondsDelivered === 4,
+      15_000,
+    );
+    assert.equal(usage.requests - before.requests, 1);
+    assert.equal(usage.upstreamJobs - before.upstreamJobs, 1);
+    if (view.cost)
+      assert.equal(
+        Math.round((usage.estimatedUsd - (before.estimatedUsd ?? 0)) * 100) / 100,
+        view.cost.estimatedUsd,
+        'the USD is the status view cost',
+      );
+    else assert.equal(usage.estimatedUsd, undefined, 'no price recorded: no USD');
   });
 
   test('the provider allows fewer than configured (the emulator set to 1 running job, the app to 2): the account backs off and completes everything, one job each', async () => {
