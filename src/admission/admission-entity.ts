@@ -4,8 +4,8 @@
 // - ask {instanceId, runId, arrivedAt, now, limits, waitLeaseMs, holdUntil} → AdmissionAnswer
 // - release {instanceId, runId, now} → {wake} (the waiters to tell that their turn may have come)
 // - requested {now} (the orchestrator, a signal: a request started; every provider's account)
-// - created {instanceId, now, day, costUsd?} → {wake} (the provider took the create: a job; every
-//   waiter is woken, their places having moved up)
+// - created {instanceId, now, day, costUsd?} → {wake} (the provider took the create: a job; the
+//   front of the line is woken, their places having moved up)
 // - throttled {now, retryAfterMs} (the orchestrator, a signal: the provider answered a create 429)
 // - delivered {now, day, askedSeconds, estimatedUsd, seconds, usd} (a completed request's usage)
 // - refusedByBudget {now} (the starter refused a request for the day's budget)
