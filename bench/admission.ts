@@ -219,7 +219,8 @@ async function main() {
       // The vendors' limits, the same for both arms.
       const emulator = await spawnProviderEmulatorCli([
         ...['--port', '0', '--api-key', KEY, '--time-scale', String(timeScale)],
-        ...['--fal-concurrency', '2', '--replicate-creates-per-minute', '6', '--max-running-jobs', '2'],
+        ...['--fal-concurrency', '2', '--replicate-creates-per-minute', '6', '--replicate-create-burst', '1'],
+        ...['--max-running-jobs', '2'],
       ]);
       arm.emulator = emulator.child;
       arm.emulatorUrl = emulator.url;

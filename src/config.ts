@@ -4,6 +4,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import {
+  parseLimit,
+  withOverrides,
+  type AdmissionOverrides,
+  type LimitSetting,
+} from './admission/limit-settings.js';
+import {
   configuredInstanceNames,
   readProviderInstances,
   SHORTHANDS,
@@ -79,17 +85,7 @@ export type ProviderName = (typeof providerNames)[number];
 
 export type SettingName = (typeof settingNames)[number];
 
-/** One admission setting as given: a positive number, 'unlimited' (lifts a vendor's limit), or
- * unset (the vendor's published limit, or none). */
-export type LimitSetting = number | 'unlimited' | undefined;
-
-/** A provider instance's admission settings (each overrides the vendor's default). */
-export interface AdmissionOverrides {
-  maxRunningJobs: LimitSetting;
-  createsPerMinute: LimitSetting;
-  createBurst: LimitSetting;
-  dailyBudgetUsd: LimitSetting;
-}
+export type { AdmissionOverrides, LimitSetting };
 
 /** Old names still read for one release, each for the setting it was renamed to (the README
  * says so). Set alone, the old name counts as the new; set both to the same value, or set
@@ -133,8 +129,9 @@ export interface AppConfig {
   idempotencyKeySecret?: string;
   /** Local development: a callbackUrl may be plain http to loopback. */
   allowLocalCallbacks: boolean;
-  /** Each provider instance's admission settings, by instance name. */
-  admission: Record<ProviderName, AdmissionOverrides>;
+  /** Each provider instance's admission settings, by instance name: the flat <P>_… settings of
+   * the shorthand instances, each overridden by the instance's own VIDEO_PROVIDERS__<name>__…. */
+  admission: Record<string, AdmissionOverrides>;
   /** How long an upload (POST /api/uploads) lives unless a request holds it longer. */
   uploadTtlHours: number;
   /** When the expireUploads timer runs: a six-field NCRONTAB expression (seconds first). */
@@ -167,17 +164,12 @@ const limitSetting = (whole: boolean, unlimited = true) =>
     .trim()
     .optional()
     .transform((value, ctx): LimitSetting => {
-      if (!value) return undefined;
-      if (unlimited && value.toLowerCase() === 'unlimited') return 'unlimited';
-      const parsed = Number(value);
-      if (!Number.isFinite(parsed) || parsed <= 0 || (whole && !Number.isInteger(parsed))) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a positive ${whole ? 'whole ' : ''}number${unlimited ? ' or "unlimited"' : ''}, got "${value}"`,
-        });
+      const parsed = parseLimit(value, { whole, unlimited });
+      if ('problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
         return z.NEVER;
       }
-      return parsed;
+      return parsed.value;
     });
 const admissionSchemas = (prefix: string) => ({
   [`${prefix}_MAX_RUNNING_JOBS`]: limitSetting(true),
@@ -378,6 +370,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   ];
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const s = result.data;
+  // The shorthand instances' flat <P>_… admission settings.
+  const flatAdmission: Record<string, AdmissionOverrides> = Object.fromEntries(
+    providerNames.map((name) => {
+      const read = (suffix: string) =>
+        (s as Record<string, LimitSetting>)[`${providerSettingPrefix[name]}_${suffix}`];
+      return [
+        name,
+        {
+          maxRunningJobs: read('MAX_RUNNING_JOBS'),
+          createsPerMinute: read('CREATES_PER_MINUTE'),
+          createBurst: read('CREATE_BURST'),
+          dailyBudgetUsd: read('DAILY_BUDGET_USD'),
+        },
+      ];
+    }),
+  );
   return {
     providers: instances,
     defaultProvider: s.DEFAULT_PROVIDER?.toLowerCase() ?? configured[0],
@@ -398,20 +406,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     callbackTimeoutSeconds: s.CALLBACK_TIMEOUT_SECONDS,
     uploadTtlHours: s.UPLOAD_TTL_HOURS,
     uploadSweepSchedule: s.UPLOAD_SWEEP_SCHEDULE,
-    admission: Object.fromEntries(
-      providerNames.map((name) => {
-        const prefix = providerSettingPrefix[name];
-        const read = (suffix: string) => (s as Record<string, LimitSetting>)[`${prefix}_${suffix}`];
-        return [
-          name,
-          {
-            maxRunningJobs: read('MAX_RUNNING_JOBS'),
-            createsPerMinute: read('CREATES_PER_MINUTE'),
-            createBurst: read('CREATE_BURST'),
-            dailyBudgetUsd: read('DAILY_BUDGET_USD'),
-          },
-        ];
-      }),
-    ) as Record<ProviderName, AdmissionOverrides>,
+    admission: {
+      ...flatAdmission,
+      ...Object.fromEntries(
+        instances
+          .filter((instance) => instance.admission)
+          .map((instance) => [
+            instance.name,
+            withOverrides(flatAdmission[instance.name], instance.admission),
+          ]),
+      ),
+    },
   };
 }

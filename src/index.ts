@@ -14,6 +14,7 @@ import { createVideosApi } from './functions/videos-api.js';
 import { createUploadsApi } from './functions/uploads-api.js';
 import { createExpireUploads } from './functions/expire-uploads-timer.js';
 import { admissionEntity } from './admission/admission-entity.js';
+import { wakeAdmissionWaiters } from './activities/admission-activities.js';
 import {
   ADMISSION_ENTITY,
   activityNames,
@@ -70,6 +71,10 @@ df.app.activity(activityNames.scheduleCallback, {
   handler: context.callbackActivities.scheduleCallback,
 });
 df.app.activity(activityNames.sendCallback, { handler: context.callbackActivities.sendCallback });
+df.app.activity(activityNames.wakeAdmissionWaiters, {
+  extraInputs: [df.input.durableClient()],
+  handler: wakeAdmissionWaiters,
+});
 
 const durableClient = df.input.durableClient();
 app.http('videosStart', {

@@ -6,6 +6,7 @@
 // Today's flat settings (OPENAI_API_KEY, FAL_KEY, …) are shorthand for the instances named in
 // SHORTHANDS; `__` fields of the same name add to or override what the shorthand gives. Every
 // problem is returned with the setting that caused it, never with a secret's value.
+import { LIMIT_FIELDS, parseLimit, type AdmissionOverrides } from './admission/limit-settings.js';
 import type { ModelsSetting } from './model-settings.js';
 import { parseModelsSetting } from './model-settings.js';
 import { isLoopbackAddress } from './net/address-rule.js';
@@ -68,6 +69,9 @@ interface Common {
   name: string;
   /** Models added to (or replacing) the kind's built-in table, from the MODELS field. */
   models?: ModelsSetting;
+  /** The admission settings it sets (MAX_RUNNING_JOBS, CREATES_PER_MINUTE, CREATE_BURST,
+   * DAILY_BUDGET_USD); they override the flat <P>_… ones of a shorthand instance. */
+  admission?: Partial<AdmissionOverrides>;
 }
 export type ProviderInstance = Common &
   (
@@ -228,7 +232,12 @@ function build(
     problems.push(`${kindField.from} must be one of ${providerKinds.join(', ')}`);
     return undefined;
   }
-  const known = new Set(['KIND', 'MODELS', ...KIND_FIELDS[kind]]);
+  const known = new Set([
+    'KIND',
+    'MODELS',
+    ...KIND_FIELDS[kind],
+    ...LIMIT_FIELDS.map((limit) => limit.suffix),
+  ]);
   for (const [field, raw] of fields)
     if (!known.has(field))
       problems.push(`${raw.from} is not a setting of kind ${kind} (it takes ${[...known].join(', ')})`);
@@ -316,6 +325,15 @@ function build(
     }
   }
   if (models) instance.models = models;
+  const admission: Partial<AdmissionOverrides> = {};
+  for (const limit of LIMIT_FIELDS) {
+    const raw = fields.get(limit.suffix);
+    if (!raw) continue;
+    const parsed = parseLimit(raw.value, limit);
+    if ('problem' in parsed) problems.push(`${raw.from} ${parsed.problem}`);
+    else admission[limit.field] = parsed.value;
+  }
+  if (Object.keys(admission).length > 0) instance.admission = admission;
   return problems.length > before ? undefined : instance;
 }
 

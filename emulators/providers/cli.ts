@@ -1,6 +1,6 @@
 // npm run provider-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
-//   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N]
+//   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N] [--replicate-create-burst N]
 //   [--replicate-data-ttl-seconds S] [--gemini-key K] [--gemini-creates-per-minute N] [--gemini-file-ttl-seconds S]
 //   [--webhook-drop-rate R] [--webhook-delay-ms MS] [--image-ca-file PEM]
 // One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1),
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'fal-file-ttl-seconds': { type: 'string', default: String(7 * 86400) },
     'replicate-token': { type: 'string' },
     'replicate-creates-per-minute': { type: 'string', default: '600' },
+    'replicate-create-burst': { type: 'string' },
     'replicate-data-ttl-seconds': { type: 'string', default: '3600' },
     'gemini-key': { type: 'string' },
     'gemini-creates-per-minute': { type: 'string', default: '10' },
@@ -117,6 +118,9 @@ async function main() {
     falFileTtlSeconds: number('fal-file-ttl-seconds', values['fal-file-ttl-seconds']),
     replicateToken: values['replicate-token'],
     replicateCreatesPerMinute: number('replicate-creates-per-minute', values['replicate-creates-per-minute']),
+    ...(values['replicate-create-burst'] !== undefined
+      ? { replicateCreateBurst: number('replicate-create-burst', values['replicate-create-burst']) }
+      : {}),
     replicateDataTtlSeconds: number('replicate-data-ttl-seconds', values['replicate-data-ttl-seconds']),
     geminiKey: values['gemini-key'],
     geminiCreatesPerMinute: number('gemini-creates-per-minute', values['gemini-creates-per-minute']),

@@ -47,6 +47,9 @@ export interface ProviderEmulatorOptions {
   replicateToken?: string;
   /** Replicate creates allowed per minute per token (Replicate documents 600). */
   replicateCreatesPerMinute?: number;
+  /** Replicate creates a token may send back to back (the bucket's size); unset: 1 at 6 a
+   * minute or less (Replicate's low-credit tier), else a minute's worth. */
+  replicateCreateBurst?: number;
   /** How long after completion Replicate keeps output, input and logs (1 h for API predictions). */
   replicateDataTtlSeconds?: number;
   /** Answer every Replicate create with 402 (credit exhausted). */
@@ -84,6 +87,7 @@ export const RUNTIME_OPTIONS = {
   falFileTtlSeconds: 'number',
   falIgnoreRunningCancel: 'boolean',
   replicateCreatesPerMinute: 'number',
+  replicateCreateBurst: 'number',
   replicateDataTtlSeconds: 'number',
   replicateCreditExhausted: 'boolean',
   geminiCreatesPerMinute: 'number',
@@ -107,6 +111,8 @@ export type Settings = {
   falFileTtlSeconds: number;
   falIgnoreRunningCancel: boolean;
   replicateCreatesPerMinute: number;
+  /** Unset: replicateDefaultBurst(replicateCreatesPerMinute). */
+  replicateCreateBurst?: number;
   replicateDataTtlSeconds: number;
   replicateCreditExhausted: boolean;
   geminiCreatesPerMinute: number;
@@ -131,6 +137,9 @@ export function initialSettings(options: ProviderEmulatorOptions): Settings {
     falFileTtlSeconds: options.falFileTtlSeconds ?? 7 * 86400,
     falIgnoreRunningCancel: options.falIgnoreRunningCancel ?? false,
     replicateCreatesPerMinute: options.replicateCreatesPerMinute ?? 600,
+    ...(options.replicateCreateBurst !== undefined
+      ? { replicateCreateBurst: options.replicateCreateBurst }
+      : {}),
     replicateDataTtlSeconds: options.replicateDataTtlSeconds ?? 3600,
     replicateCreditExhausted: options.replicateCreditExhausted ?? false,
     geminiCreatesPerMinute: options.geminiCreatesPerMinute ?? 10,

@@ -39,6 +39,11 @@ export const isGoverned = (limits: AdmissionLimits) =>
   limits.createsPerMinute !== undefined ||
   limits.dailyBudgetUsd !== undefined;
 
+/** The account (the admission entity's key) a request to `provider`'s `model` counts against:
+ * the provider instance, plus the model where the vendor limits per model. */
+export const accountOf = (provider: string, model: { id: string; limits?: VendorLimits }) =>
+  model.limits?.scope === 'model' ? `${provider}:${model.id}` : provider;
+
 /** The account a request to `provider`'s `model` counts against, and its limits; undefined
  * when nothing limits it. */
 export function accountLimits(
@@ -48,8 +53,17 @@ export function accountLimits(
 ): AccountLimits | undefined {
   const limits = effectiveLimits(model.limits, overrides);
   if (!isGoverned(limits)) return undefined;
-  const account = model.limits?.scope === 'model' ? `${provider}:${model.id}` : provider;
-  return { account, limits };
+  return { account: accountOf(provider, model), limits };
+}
+
+/** The account whose ledger counts a validated request, governed or not. */
+export function usageAccountOf(
+  registry: ProviderRegistry,
+  request: { provider: string; model: string },
+): string | undefined {
+  const provider = registry.get(request.provider);
+  const model = provider.models.find((m) => m.id === request.model);
+  return model && accountOf(provider.name, model);
 }
 
 /** The account and limits of a validated request (its provider and model exist). */

@@ -25,6 +25,11 @@ export interface Holder {
   day?: string;
   /** The slot is freed at this time even if never released, ms. */
   leaseUntil: number;
+  /** Its create has not answered yet: the provider may take it at any moment, so it counts
+   * against the create rate until its answer (`created`) says when it was taken at the latest. */
+  pending?: boolean;
+  /** The estimate reserved against the day's budget at admission (given back if no job is made). */
+  costUsd?: number;
 }
 
 export interface LineState {
@@ -32,9 +37,12 @@ export interface LineState {
   clock: number;
   waiting: Waiter[];
   running: Holder[];
-  /** Create tokens (a bucket of createBurst, refilled at createsPerMinute) as of tokensAt. */
-  tokens: number;
-  tokensAt: number;
+  /** The create rate as a generic cell rate: the theoretical time of the next create, ms, from
+   * when each create was answered (the provider took it by then), so creates the line spaced
+   * by the rate reach the provider at least that far apart whatever their send delays. */
+  rateTat?: number;
+  /** The limits the last ask carried (to tell whom a freed slot or token goes to). */
+  limits?: AdmissionLimits;
   /** Every admission so far, oldest first (the last 200), for tests and diagnosis. */
   admitted: string[];
   /** After a 429 the account still got (it is shared with other clients): the share of the
@@ -49,11 +57,13 @@ export interface LineState {
   released: { run: string; until: number }[];
 }
 
-/** One UTC day of an account. `usd`: the estimates of the requests admitted that day, each
- * replaced by its delivered cost once it completed. */
+/** One UTC day of an account. `requests`: the requests started; `jobs`: the creates the
+ * provider accepted (a request cancelled or refused before its create makes none); `seconds`:
+ * video delivered; `usd`: the estimates of the requests admitted (or, ungoverned, created) that
+ * day, each replaced by its delivered cost once it completed, and given back when no job was
+ * made. */
 export interface DayUsage {
   requests: number;
-  /** Admissions: each lets one create go (a create refused for good makes none). */
   jobs: number;
   seconds: number;
   usd: number;
@@ -73,20 +83,31 @@ export interface AdmitAsk {
   holdUntil: number;
   /** The request's estimated cost, counted against the day's budget when it is admitted. */
   costUsd?: number;
-  /** Seconds of video it asks for (seconds × variants), for the day's usage. */
-  askedSeconds?: number;
 }
 
 /** What holds the request back: every running slot is taken, the create rate, or (both free)
  * the requests ahead of it, whose turn comes first. */
 export interface DeliveredInput {
   now: number;
-  /** The admission day the ask answered. */
+  /** The request's usage day (its admission's, or its create's when ungoverned). */
   day: string;
-  askedSeconds: number;
   estimatedUsd: number;
   seconds: number;
   usd: number;
+}
+
+/** A request started (counted on its day, whether it ever makes a job or not). */
+export interface RequestedInput {
+  now: number;
+}
+
+/** The provider accepted the request's create (its answer came at `now`): one upstream job on
+ * `day`. An ungoverned request's estimate is counted here (a governed one's at admission). */
+export interface CreatedInput {
+  instanceId: string;
+  now: number;
+  day: string;
+  costUsd?: number;
 }
 
 export interface ThrottledInput {
@@ -121,9 +142,13 @@ export type AdmissionAnswer =
       retryAt?: number;
     };
 
-/** The line's pace is kept this far under the published rate, so send delays and clock skew
- * stay inside the vendor's own window. */
-const RATE_MARGIN = 0.95;
+/** The line's pace is kept this far under the published rate (clock skew, a vendor's window
+ * that is not an exact bucket). Send delays need no margin: creates are spaced from when the
+ * previous one was answered. */
+const RATE_MARGIN = 0.98;
+/** A create that never answers (its host died mid-call) stops holding the rate after this: it is
+ * counted as taken then. */
+const PENDING_MAX_MS = 2 * 60_000;
 const ADMITTED_KEPT = 200;
 const RELEASED_KEPT_MS = 15 * 60_000;
 
@@ -170,15 +195,66 @@ export function refusedByBudget(current: LineState, now: number): LineState {
   return withDay(state, utcDay(state.clock), (day) => ({ ...day, refusedByBudget: day.refusedByBudget + 1 }));
 }
 
-/** A completed request's delivered cost replaces its estimate on its admission day. */
+/** A completed request: its seconds delivered count, and its delivered cost replaces its
+ * estimate on its usage day. */
 export function delivered(current: LineState, input: DeliveredInput): LineState {
   const state = advance(current, input.now);
   return withDay(state, input.day, (day) => ({
     ...day,
-    seconds: day.seconds - input.askedSeconds + input.seconds,
+    seconds: day.seconds + input.seconds,
     usd: cents(Math.max(0, day.usd - input.estimatedUsd + input.usd)),
   }));
 }
+
+/** A request started: counted on the day. */
+export function requested(current: LineState, input: RequestedInput): LineState {
+  const state = advance(current, input.now);
+  return withDay(state, utcDay(state.clock), (day) => ({ ...day, requests: day.requests + 1 }));
+}
+
+/** The provider took a create (answered at `now`): one job on the request's day; the create
+ * rate counts it from now (the latest it can have been taken), and its holder's create is no
+ * longer pending. */
+export function created(current: LineState, input: CreatedInput): LineState {
+  const state = advance(current, input.now);
+  const holder = state.running.find((h) => h.id === input.instanceId);
+  const counted = withDay(state, input.day, (day) => ({
+    ...day,
+    jobs: day.jobs + 1,
+    // Governed requests reserved their estimate at admission.
+    usd: holder ? day.usd : cents(day.usd + (input.costUsd ?? 0)),
+  }));
+  if (!holder?.pending) return counted;
+  return {
+    ...counted,
+    running: counted.running.map((h) => (h === holder ? { ...h, pending: false } : h)),
+    rateTat: nextTat(counted, state.clock),
+  };
+}
+
+/** The answer of `release` and `created`: whom the caller should wake (an entity cannot raise
+ * an event to an orchestration in JavaScript; the caller's wakeAdmissionWaiters activity does). */
+export interface WakeAnswer {
+  wake: string[];
+}
+
+/** Who should ask again now. After a release (`everyone` false): the first waiters, as many as
+ * there are free slots (one where a create rate paces them: the next gets its time when it
+ * asks). After a create (`everyone` true): the first WAKE_FRONT waiters, since the request that
+ * created was admitted just before, and each place behind it has moved up by one (so the status
+ * views show their place falling; the rate's next in line learns when its create is due). */
+export function nextUp(state: LineState, everyone = false): string[] {
+  const limits = state.limits && inForce(state, state.limits);
+  if (!limits || state.waiting.length === 0) return [];
+  const free =
+    limits.maxRunningJobs === undefined ? state.waiting.length : limits.maxRunningJobs - state.running.length;
+  const count = everyone ? WAKE_FRONT : limits.createsPerMinute === undefined ? free : Math.min(1, free);
+  return state.waiting.slice(0, Math.max(0, count)).map((w) => w.id);
+}
+/** After a create, the front of the line is woken to see its place move; those further back
+ * see theirs at their timer. Waking all 20 of a bench's waiters put 20 asks on the entity
+ * before the next release or create (they run one at a time): bench/README.md. */
+const WAKE_FRONT = 5;
 
 const runKey = (instanceId: string, runId?: string) => `${instanceId}#${runId ?? ''}`;
 
@@ -186,9 +262,6 @@ export const emptyLine = (): LineState => ({
   clock: 0,
   waiting: [],
   running: [],
-  // A full bucket: tokensNow caps it at the burst.
-  tokens: 1e9,
-  tokensAt: 0,
   admitted: [],
   released: [],
 });
@@ -196,16 +269,31 @@ export const emptyLine = (): LineState => ({
 const byArrival = (a: Waiter, b: Waiter) =>
   a.arrivedAt - b.arrivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Time moves forward; expired waiters and holders go. */
-function advance(state: LineState, now: number): LineState {
-  const clock = Math.max(state.clock, now);
-  return {
-    ...state,
+/** The create rate's next theoretical time after a create taken at `at`. */
+function nextTat(state: LineState, at: number): number | undefined {
+  const perMinute = state.limits && inForce(state, state.limits).createsPerMinute;
+  if (perMinute === undefined) return state.rateTat;
+  return Math.max(state.rateTat ?? 0, at) + 60_000 / (perMinute * RATE_MARGIN);
+}
+
+/** Time moves forward; expired waiters and holders go. A create that has not answered for
+ * PENDING_MAX_MS, or whose holder left, counts as taken then (it may have reached the provider). */
+function advance(current: LineState, now: number): LineState {
+  const clock = Math.max(current.clock, now);
+  let state: LineState = {
+    ...current,
     clock,
-    waiting: state.waiting.filter((w) => w.leaseUntil > clock),
-    running: state.running.filter((h) => h.leaseUntil > clock),
-    released: (state.released ?? []).filter((r) => r.until > clock),
+    waiting: current.waiting.filter((w) => w.leaseUntil > clock),
+    released: (current.released ?? []).filter((r) => r.until > clock),
   };
+  const running: Holder[] = [];
+  for (const holder of current.running) {
+    const stale = holder.pending && holder.admittedAt + PENDING_MAX_MS <= clock;
+    if (stale || (holder.pending && holder.leaseUntil <= clock))
+      state = { ...state, rateTat: nextTat(state, Math.min(clock, holder.admittedAt + PENDING_MAX_MS)) };
+    if (holder.leaseUntil > clock) running.push(stale ? { ...holder, pending: false } : holder);
+  }
+  return { ...state, running };
 }
 
 /** The share of the limits in force at the clock (1 without a recent 429). */
@@ -242,18 +330,19 @@ export function throttled(current: LineState, input: ThrottledInput): LineState 
   };
 }
 
-/** Tokens available at the clock (Infinity without a rate). */
-function tokensNow(state: LineState, limits: AdmissionLimits): number {
-  if (limits.createsPerMinute === undefined) return Infinity;
+/**
+ * When the create rate lets the next create go (a generic cell rate with a burst): the clock
+ * when it may go now; undefined while as many creates as the burst are still unanswered (the
+ * next `created` tells). Each unanswered create is assumed to reach the provider together with
+ * this one.
+ */
+function createDueAt(state: LineState, limits: AdmissionLimits): number | undefined {
+  if (limits.createsPerMinute === undefined) return state.clock;
   const burst = limits.createBurst ?? 1;
-  const perMs = (limits.createsPerMinute * RATE_MARGIN) / 60_000;
-  return Math.min(burst, state.tokens + Math.max(0, state.clock - state.tokensAt) * perMs);
-}
-
-/** When the next whole token is due, ms. */
-function tokenDueAt(state: LineState, limits: AdmissionLimits, tokens: number): number {
-  const perMs = (limits.createsPerMinute! * RATE_MARGIN) / 60_000;
-  return state.clock + Math.ceil((1 - tokens) / perMs);
+  const pending = state.running.filter((h) => h.pending).length;
+  if (pending >= burst) return undefined;
+  const interval = 60_000 / (limits.createsPerMinute * RATE_MARGIN);
+  return Math.max(state.clock, Math.ceil((state.rateTat ?? 0) - (burst - 1 - pending) * interval));
 }
 
 /**
@@ -262,7 +351,7 @@ function tokenDueAt(state: LineState, limits: AdmissionLimits, tokens: number): 
  * token is there (taking both). Asking again once admitted answers admitted again.
  */
 export function ask(current: LineState, asked: AdmitAsk): { state: LineState; answer: AdmissionAnswer } {
-  let state = advance(current, asked.now);
+  let state: LineState = { ...advance(current, asked.now), limits: asked.limits };
   if (state.released.some((r) => r.run === runKey(asked.instanceId, asked.runId)))
     return { state, answer: { state: 'released' } };
   const holding = state.running.find((h) => h.id === asked.instanceId);
@@ -300,12 +389,9 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
   const pausedUntil = state.backoff?.pausedUntil ?? 0;
   if (pausedUntil > state.clock)
     return { state, answer: waitAnswer('create-rate', position === 1 ? pausedUntil : undefined) };
-  const tokens = tokensNow(state, limits);
-  if (tokens < 1)
-    return {
-      state,
-      answer: waitAnswer('create-rate', position === 1 ? tokenDueAt(state, limits, tokens) : undefined),
-    };
+  const dueAt = createDueAt(state, limits);
+  if (dueAt === undefined || dueAt > state.clock)
+    return { state, answer: waitAnswer('create-rate', position === 1 ? dueAt : undefined) };
   if (position > 1) return { state, answer: waitAnswer('in-line') };
   return {
     state: {
@@ -318,16 +404,14 @@ export function ask(current: LineState, asked: AdmitAsk): { state: LineState; an
           admittedAt: state.clock,
           leaseUntil: asked.holdUntil,
           day: utcDay(state.clock),
+          ...(limits.createsPerMinute !== undefined ? { pending: true } : {}),
+          ...(asked.costUsd ? { costUsd: asked.costUsd } : {}),
         },
       ],
-      tokens: Number.isFinite(tokens) ? tokens - 1 : state.tokens,
-      tokensAt: state.clock,
       admitted: [...state.admitted, asked.instanceId].slice(-ADMITTED_KEPT),
+      // The estimate is reserved against the budget now; the job is counted when created.
       usage: withDay(state, utcDay(state.clock), (day) => ({
         ...day,
-        requests: day.requests + 1,
-        jobs: day.jobs + 1,
-        seconds: day.seconds + (asked.askedSeconds ?? 0),
         usd: cents(day.usd + (asked.costUsd ?? 0)),
       })).usage,
     },
@@ -362,8 +446,19 @@ export function release(
   runId: string | undefined,
   now: number,
 ): LineState {
-  const state = advance(current, now);
+  let state = advance(current, now);
   const run = runKey(instanceId, runId);
+  const holder = state.running.find((h) => h.id === instanceId);
+  if (holder?.pending) {
+    // Its create never answered: it may still have reached the provider (counted for the rate
+    // now), but no job was seen, so its reserved estimate goes back.
+    state = { ...state, rateTat: nextTat(state, state.clock) };
+    if (holder.costUsd && holder.day)
+      state = withDay(state, holder.day, (day) => ({
+        ...day,
+        usd: cents(Math.max(0, day.usd - holder.costUsd!)),
+      }));
+  }
   return {
     ...state,
     waiting: state.waiting.filter((w) => w.id !== instanceId),

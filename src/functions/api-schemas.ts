@@ -164,22 +164,26 @@ export type ListQuery = z.infer<typeof listQuerySchema>;
 
 /** One provider on one UTC day (GET /api/usage). */
 export const usageDaySchema = z.object({
-  day: z.string().describe('The UTC day, YYYY-MM-DD (of admission).'),
+  day: z
+    .string()
+    .describe(
+      'The UTC day, YYYY-MM-DD (a request counts on the day it started; its job and cost on the day it was admitted, or created when ungoverned).',
+    ),
   provider: z.string(),
-  requests: z.number().int().min(0).describe('Requests admitted to the provider that day.'),
+  requests: z.number().int().min(0).describe('Requests started for the provider that day.'),
   upstreamJobs: z
     .number()
     .int()
     .min(0)
-    .describe('Creates the line let go (one job each, unless refused for good).'),
-  secondsDelivered: z
-    .number()
-    .min(0)
-    .describe('Seconds of video: as asked while running, as stored once completed.'),
+    .describe('Jobs the provider accepted (a request cancelled or refused before its create makes none).'),
+  secondsDelivered: z.number().min(0).describe('Seconds of video delivered (stored) by completed requests.'),
   estimatedUsd: z
     .number()
     .min(0)
-    .describe("The sum of the requests' cost views: estimates, delivered figures once completed."),
+    .optional()
+    .describe(
+      'The sum of the cost views of the requests that made (or, admitted, may still make) a job: estimates, delivered figures once completed. Absent for a provider with no recorded price.',
+    ),
   refusedByBudget: z.number().int().min(0).describe("Requests refused for the provider's daily budget."),
 });
 
@@ -189,7 +193,7 @@ export const usageSchema = z.object({
   days: z
     .array(usageDaySchema)
     .describe(
-      'Per provider and UTC day, oldest first; only providers with limits or a budget keep a ledger.',
+      'Per provider and UTC day with any use, oldest first; every configured provider keeps a ledger, governed or not.',
     ),
 });
 

@@ -1,11 +1,12 @@
-// GET /api/usage?from=&to=&provider=: per provider and UTC day, what the governed accounts were
-// used for, read from their admission entities' ledgers (src/admission/line.ts). Providers with
-// no limit and no budget keep no line, and so no ledger (docs/admission.md).
+// GET /api/usage?from=&to=&provider=: per provider and UTC day, what every configured provider's
+// accounts were used for, read from their admission entities' ledgers (src/admission/line.ts):
+// each request counts in its account's ledger whether the account is governed or not
+// (docs/admission.md). A provider with nothing on a day is answered with zeros for that day.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { accountLimits } from '../admission/limits.js';
+import { accountOf } from '../admission/limits.js';
 import type { LineState } from '../admission/line.js';
-import type { AdmissionOverrides, AppConfig } from '../config.js';
+import type { AppConfig } from '../config.js';
 import { ADMISSION_ENTITY } from '../orchestrations/contracts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { withTimeout } from '../storage/with-timeout.js';
@@ -21,22 +22,23 @@ export interface UsageDeps {
   providers: () => ProviderRegistry;
 }
 
-/** Every governed account of each provider (one per provider, or per model where the vendor
- * limits per model). */
+/** Every account of each provider (one per provider, or per model where the vendor limits per
+ * model), governed or not. */
 function accountsOf(deps: UsageDeps, only?: string): { provider: string; account: string }[] {
   const seen = new Map<string, string>();
   for (const provider of deps.providers().list()) {
     if (only && provider.name !== only) continue;
-    const overrides = (deps.config().admission as Record<string, AdmissionOverrides | undefined>)[
-      provider.name
-    ];
-    for (const model of provider.models) {
-      const limited = accountLimits(provider.name, model, overrides);
-      if (limited) seen.set(limited.account, provider.name);
-    }
+    for (const model of provider.models) seen.set(accountOf(provider.name, model), provider.name);
   }
   return [...seen].map(([account, provider]) => ({ account, provider }));
 }
+
+/** Whether any of a provider's models has a recorded price (else no USD is shown for it). */
+const priced = (deps: UsageDeps, name: string) =>
+  deps
+    .providers()
+    .get(name)
+    .models.some((model) => model.price !== undefined);
 
 export function createUsageApi(deps: UsageDeps) {
   return {
@@ -97,14 +99,14 @@ export function createUsageApi(deps: UsageDeps) {
           requests: total.requests + usage.requests,
           upstreamJobs: total.upstreamJobs + usage.jobs,
           secondsDelivered: total.secondsDelivered + usage.seconds,
-          estimatedUsd: Math.round((total.estimatedUsd + usage.usd) * 100) / 100,
+          estimatedUsd: Math.round(((total.estimatedUsd ?? 0) + usage.usd) * 100) / 100,
           refusedByBudget: total.refusedByBudget + usage.refusedByBudget,
         });
       }
     }
-    const days = [...totals.values()].sort((a, b) =>
-      a.day === b.day ? a.provider.localeCompare(b.provider) : a.day < b.day ? -1 : 1,
-    );
+    const days = [...totals.values()]
+      .map((day) => (priced(deps, day.provider) ? day : (({ estimatedUsd: _, ...rest }) => rest)(day)))
+      .sort((a, b) => (a.day === b.day ? a.provider.localeCompare(b.provider) : a.day < b.day ? -1 : 1));
     return { status: 200, jsonBody: { from, to, days } };
   }
 }

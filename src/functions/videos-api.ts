@@ -20,7 +20,7 @@ import { cancelRun } from './cancel-run.js';
 import { deleteEndedRequest, hasFinished } from './delete-request.js';
 import { instanceIdForKey, requestHash } from '../requests/instance-ids.js';
 import { startGeneration } from './start-generation.js';
-import { admissionOf } from '../admission/limits.js';
+import { admissionOf, usageAccountOf } from '../admission/limits.js';
 import { estimatedCost, priceOfRequest, type RequestPrice } from '../admission/cost.js';
 import type { AccountLimits } from '../admission/limits.js';
 import { emptyLine, overBudget, type EnqueueInput, type LineState } from '../admission/line.js';
@@ -175,11 +175,13 @@ export function createVideosApi(deps: VideosApiDeps) {
     const limited = admissionOf(deps.providers(), config, parsed.request);
     const admission = limited && { ...limited, arrivedAt: Date.now() };
     const price = priceOfRequest(deps.providers(), parsed.request);
+    const usageAccount = usageAccountOf(deps.providers(), parsed.request);
     const input: GenerateVideoInput = {
       request: parsed.request,
       deadlineMinutes: config.deadlineMinutes,
       poll: config.poll,
       ...(admission ? { admission } : {}),
+      ...(usageAccount ? { usageAccount } : {}),
       ...(price ? { price } : {}),
     };
     const client = df.getClient(context);

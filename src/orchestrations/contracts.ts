@@ -56,6 +56,9 @@ export interface GenerateVideoInput {
   requestHash?: string;
   /** Absent: nothing limits the provider (or started before admission control): no line. */
   admission?: AdmissionInput;
+  /** The account whose ledger counts this request (GET /api/usage), governed or not: the
+   * admission entity's key. Absent in instances started before every provider kept one. */
+  usageAccount?: string;
   /** The model's published price for this request; absent: none recorded (no cost shown). */
   price?: RequestPrice;
 }
@@ -220,7 +223,17 @@ export const activityNames = {
   readJobDurations: 'readJobDurations',
   recordJobDuration: 'recordJobDuration',
   holdUpload: 'holdUpload',
+  wakeAdmissionWaiters: 'wakeAdmissionWaiters',
 } as const;
+
+/** Raised to a request waiting in its account's line when a slot or a create may have come free
+ * (the wakeAdmissionWaiters activity): it asks again at once instead of at its timer. */
+export const ADMISSION_TURN_EVENT = 'admissionTurn';
+
+/** wakeAdmissionWaiters' input: the instances to tell. */
+export interface WakeWaitersInput {
+  instanceIds: string[];
+}
 
 /** recordJobDuration's input: one finished job's duration, for its kind. */
 export interface JobDurationSample {

@@ -7,9 +7,18 @@ import { z } from 'zod';
 import { normalisedRequestSchema } from '../requests/request-rules.js';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { deliveredCost, estimatedCost } from '../admission/cost.js';
-import type { AdmitAsk, DeliveredInput, ThrottledInput } from '../admission/line.js';
+import {
+  utcDay,
+  type AdmitAsk,
+  type CreatedInput,
+  type DeliveredInput,
+  type RequestedInput,
+  type ThrottledInput,
+  type WakeAnswer,
+} from '../admission/line.js';
 import {
   ADMISSION_ENTITY,
+  ADMISSION_TURN_EVENT,
   activityNames,
   type AdmissionAnswer,
   type ActivityFailure,
@@ -28,6 +37,7 @@ import {
   type HoldUploadInput,
   type StoredVideoRef,
   UPSTREAM_JOB_EVENT,
+  type WakeWaitersInput,
 } from './contracts.js';
 import {
   admissionWaitLeaseMs,
@@ -140,14 +150,18 @@ function* runPipeline(
   //    token). Every way out below gives the turn back (docs/admission.md).
   const admission = input.admission;
   const entity = admission ? new df.EntityId(ADMISSION_ENTITY, admission.account) : undefined;
+  // The account's ledger (GET /api/usage), kept for every provider, governed or not.
+  const ledger =
+    entity ?? (input.usageAccount ? new df.EntityId(ADMISSION_ENTITY, input.usageAccount) : undefined);
   const releaseInput = (): ReleaseInput => ({ ...run, now: now() });
+  if (ledger) context.df.signalEntity(ledger, 'requested', { now: now() } satisfies RequestedInput);
   try {
     return yield* admittedPipeline();
   } catch (error) {
     // Failed, timed out or refused: the slot (or the place in line) goes back at once.
     if (entity) {
       try {
-        yield context.df.callEntity(entity, 'release', releaseInput());
+        yield* wakeNext(yield context.df.callEntity(entity, 'release', releaseInput()));
       } catch {
         // The line frees it at its lease's end anyway.
       }
@@ -155,10 +169,27 @@ function* runPipeline(
     throw error;
   }
 
+  /** Tells the waiters the line named that a slot or a create may have come free (best effort:
+   * each asks again at its timer anyway). */
+  function* wakeNext(answer: unknown): Generator<df.Task, void, unknown> {
+    const instanceIds = (answer as WakeAnswer | undefined)?.wake ?? [];
+    if (instanceIds.length === 0) return;
+    try {
+      yield context.df.callActivity(activityNames.wakeAdmissionWaiters, {
+        instanceIds,
+      } satisfies WakeWaitersInput);
+    } catch {
+      // They ask at their timers.
+    }
+  }
+
   /** Waits for the request's turn; the UTC day it was admitted on (its usage's day). */
   function* waitForTurn(account: string): Generator<df.Task, string | undefined, unknown> {
     const arrivedAt = admission!.arrivedAt ?? now();
     const estimate = input.price && estimatedCost(input.price, request);
+    // A slot or a create freed by another request wakes this one (wakeAdmissionWaiters); one
+    // waiter serves every wait until it fires (as the upstream job event below).
+    let turn: df.Task | undefined;
     for (;;) {
       const answer = (yield context.df.callEntity(entity!, 'ask', {
         ...run,
@@ -168,7 +199,6 @@ function* runPipeline(
         waitLeaseMs: admissionWaitLeaseMs(input.poll),
         holdUntil: deadline,
         ...(estimate ? { costUsd: estimate.estimatedUsd } : {}),
-        askedSeconds: request.seconds * request.variants,
       } satisfies AdmitAsk)) as AdmissionAnswer;
       if (answer.state === 'admitted') {
         status.admission = { account, state: 'admitted' };
@@ -190,7 +220,13 @@ function* runPipeline(
       );
       status.nextPollAt = new Date(fireAt).toISOString();
       report();
-      yield context.df.createTimer(new Date(fireAt));
+      const timer = context.df.createTimer(new Date(fireAt));
+      turn ??= context.df.waitForExternalEvent(ADMISSION_TURN_EVENT);
+      const winner = (yield context.df.Task.any([timer, turn])) as df.Task;
+      if (winner === turn) {
+        timer.cancel();
+        turn = undefined;
+      }
     }
   }
 
@@ -231,6 +267,13 @@ function* runPipeline(
         throw timedOut(`${request.provider} never accepted the job (last error: ${describeFailure(result)})`);
       yield context.df.createTimer(new Date(now() + waitMs));
     }
+    // One upstream job on the request's usage day; the line paces the next create from now (the
+    // provider took this one by then) and names who may go next.
+    const usageDay = admittedDay ?? utcDay(now());
+    const estimateUsd = input.price ? estimatedCost(input.price, request).estimatedUsd : 0;
+    const createdInput: CreatedInput = { instanceId: run.instanceId, now: now(), day: usageDay };
+    if (entity) yield* wakeNext(yield context.df.callEntity(entity, 'created', createdInput));
+    else if (ledger) context.df.signalEntity(ledger, 'created', { ...createdInput, costUsd: estimateUsd });
     const ref: JobRef = { provider: request.provider, model: request.model, jobId: job.jobId };
     // Providers without a creation time (fal's queue) count from when the create answered.
     const createdAtSeconds = job.createdAt ?? now() / 1000;
@@ -359,8 +402,8 @@ function* runPipeline(
       nextPollAt: undefined,
       expectedReadyAt: undefined,
     });
-    // The job has ended at the provider: its slot goes to the next in line.
-    if (entity) context.df.signalEntity(entity, 'release', releaseInput());
+    // The job has ended at the provider: its slot goes to the next in line, woken now.
+    if (entity) yield* wakeNext(yield context.df.callEntity(entity, 'release', releaseInput()));
 
     if (job.phase !== 'succeeded') {
       yield* cancelJob(ref);
@@ -414,12 +457,11 @@ function* runPipeline(
       }
     }
     // The day's usage: the delivered cost replaces the estimate it was admitted with.
-    if (entity && admittedDay)
-      context.df.signalEntity(entity, 'delivered', {
+    if (ledger)
+      context.df.signalEntity(ledger, 'delivered', {
         now: now(),
-        day: admittedDay,
-        askedSeconds: request.seconds * request.variants,
-        estimatedUsd: input.price ? estimatedCost(input.price, request).estimatedUsd : 0,
+        day: usageDay,
+        estimatedUsd: estimateUsd,
         seconds: request.seconds * videos.length,
         usd: input.price ? deliveredCost(input.price, request.seconds, videos.length).estimatedUsd : 0,
       } satisfies DeliveredInput);

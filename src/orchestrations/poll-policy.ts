@@ -247,10 +247,14 @@ function remainingSeconds(observation: Extract<PollObservation, { kind: 'status'
   return elapsedSeconds > expectedSeconds * (1 + ESTIMATE_ERROR) ? elapsedSeconds / 4 : 0;
 }
 
-/** How long a request waiting in its account's line waits before asking again: exactly until a
- * create token is due when the line said when; else the minimum interval when it is next,
- * longer the further back it stands, and at least a tenth of its wait so far (a long wait
- * keeps its history short), capped at the maximum. */
+/** How long a request waiting in its account's line waits before asking again. Exactly until
+ * its create is due when the line said when. Otherwise it is woken when a slot or a create
+ * comes free for it (the admissionTurn event), so the timer is only the safety net for a lost
+ * wake (a host down between a release and its wake, a DELETE, a holder whose lease ran out) and
+ * what refreshes its place in the status: ten minimum intervals per place in line, at least
+ * the maximum interval and a tenth of its wait so far, at most a quarter of its lease. (Asking
+ * every interval, 20 waiters kept the host busy with their asks: bench/README.md, "Admission
+ * control".) */
 export function admissionWaitSeconds(
   answer: { position: number; retryAt?: number },
   timing: { nowMs: number; waitedMs: number },
@@ -258,8 +262,12 @@ export function admissionWaitSeconds(
 ): number {
   if (answer.retryAt !== undefined)
     return Math.max(bounds.minSeconds, (answer.retryAt - timing.nowMs) / 1000);
-  const paced = Math.max(bounds.minSeconds * answer.position, timing.waitedMs / 10_000);
-  return Math.min(bounds.maxSeconds, paced);
+  const paced = Math.max(
+    bounds.maxSeconds,
+    bounds.minSeconds * 10 * answer.position,
+    timing.waitedMs / 10_000,
+  );
+  return Math.min(admissionWaitLeaseMs(bounds) / 4000, paced);
 }
 
 /** How long the line keeps a waiter that stopped asking (a host down, an instance terminated):

@@ -415,6 +415,61 @@ describe('the gallery in headless Chromium', () => {
   });
 });
 
+describe('the gallery while requests wait in their account line', () => {
+  let governed: RunningHost;
+  before(async () => {
+    // Its own in-memory task hub, fal governed at one job at a time (the emulator's fal runs 2).
+    governed = await startHost({
+      appDir: repoRoot,
+      port: 0,
+      store: 'memory',
+      env: { ...stack.settings, FAL_MAX_RUNNING_JOBS: '1', PUBLIC_BASE_URL: '' },
+      quiet: true,
+    });
+  });
+  after(async () => {
+    await governed?.stop();
+  });
+
+  test('a request waiting for a slot shows "waiting for a slot at fal: 3rd in line", and its place falls', async () => {
+    // 9 s jobs: long enough for the page to see each place.
+    await emulatorConfig({ timeScale: 0.5 });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const answer = await call(`${governed.url}/api/videos`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            provider: 'fal',
+            model: 'fal-ai/kling-video/v2/master/text-to-video',
+            prompt: `Boats waiting at a lock, number ${i + 1}.`,
+            seconds: 5,
+          }),
+        });
+        assert.equal(answer.status, 202, answer.text);
+        ids.push(answer.body.id);
+      }
+      const { page, errors } = await openPage(context, `${governed.url}/api/gallery`);
+      const last = card(page, ids[3]).locator('.upstream');
+      await last.filter({ hasText: /^waiting for a slot at fal: 3rd in line$/ }).waitFor({ timeout: 30_000 });
+      await screenshot(page, 'gallery-waiting');
+      await last.filter({ hasText: /^waiting for a slot at fal: 2nd in line$/ }).waitFor({ timeout: 60_000 });
+      assert.match(
+        (await card(page, ids[0]).locator('.upstream').textContent()) ?? '',
+        /^(fal: |$)/,
+        'the first one is not waiting',
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      for (const id of ids) await call(`${governed.url}/api/videos/${id}`, { method: 'DELETE' });
+      await emulatorConfig({ timeScale: 0.05 });
+      await context.close();
+    }
+  });
+});
+
 describe('the gallery against an app that wants function keys', () => {
   let keyed: RunningHost;
   let functionKey: string;

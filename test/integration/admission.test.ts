@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   call,
+  EMULATOR_KEY,
   emulatorStats,
   startPipelineStack,
   startVideo,
@@ -48,6 +49,22 @@ async function lineOf(stack: PipelineStack, account: string): Promise<Line> {
   return answer.status === 200 ? (answer.body as Line) : { waiting: [], running: [], admitted: [] };
 }
 
+/** Today's /api/usage row of a provider (zeros when it has none yet). */
+async function usageOf(stack: PipelineStack, provider: string) {
+  const today = new Date().toISOString().slice(0, 10);
+  const answer = await call(`${stack.host.url}/api/usage?from=${today}&to=${today}&provider=${provider}`);
+  assert.equal(answer.status, 200, answer.text);
+  return (
+    (answer.body.days as any[]).find((d) => d.provider === provider) ?? {
+      requests: 0,
+      upstreamJobs: 0,
+      secondsDelivered: 0,
+      estimatedUsd: 0,
+      refusedByBudget: 0,
+    }
+  );
+}
+
 const video = async (stack: PipelineStack, id: string) =>
   (await call(`${stack.host.url}/api/videos/${id}`)).body;
 
@@ -72,6 +89,13 @@ describe('admission control on the real stack', () => {
         AZURE_OPENAI_CREATES_PER_MINUTE: 'unlimited',
         FAL_DAILY_BUDGET_USD: '7',
       },
+      // A named instance (src/provider-instances.ts) with its own admission settings.
+      settingsFor: (url) => ({
+        VIDEO_PROVIDERS__onefal__KIND: 'fal',
+        VIDEO_PROVIDERS__onefal__BASE_URL: `${url}/fal`,
+        VIDEO_PROVIDERS__onefal__API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__onefal__MAX_RUNNING_JOBS: '1',
+      }),
     });
   });
   after(async () => stack?.stop());
@@ -120,8 +144,32 @@ describe('admission control on the real stack', () => {
     assert.deepEqual(line.admitted.slice(-8), ids, 'admitted in arrival order');
   });
 
+  test('a named instance with VIDEO_PROVIDERS__onefal__MAX_RUNNING_JOBS=1 runs its jobs one at a time, the others waiting in its own line', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await startVideo(stack.host, { ...falBody(i), provider: 'onefal' }));
+    const third = await until(
+      'the third request waiting behind the running one',
+      () => video(stack, ids[2]),
+      (view) => view.admission?.state === 'waiting' || view.phase === 'completed',
+    );
+    assert.equal(third.admission?.state, 'waiting', 'it waited (fal itself would run 2 at once)');
+    const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 90_000)));
+    for (const view of views) assert.equal(view.phase, 'completed', JSON.stringify(view));
+    const jobs = await Promise.all(
+      views.map(async (v) => (await call(`${stack.emulator.url}/_admin/jobs/${v.upstream.jobId}`)).body),
+    );
+    for (let i = 1; i < jobs.length; i++)
+      assert.ok(
+        jobs[i].createdAtMs >= jobs[i - 1].finishedAtMs,
+        `job ${i} created ${jobs[i].createdAtMs - jobs[i - 1].finishedAtMs} ms after job ${i - 1} ended`,
+      );
+    const line = await lineOf(stack, 'onefal');
+    assert.deepEqual(line.admitted, ids, 'its own line, in arrival order');
+  });
+
   test('the turn comes back on every way out: failed, cancelled while waiting (never created), cancelled while running; the next ones still run', async () => {
     const before = (await emulatorStats(stack.emulator)) as any;
+    const usageBefore = await usageOf(stack, 'azure-openai');
     const failing = await startVideo(stack.host, jobsBody('A forbidden scene.'));
     const running = await startVideo(stack.host, jobsBody('A long pier at dusk, cancelled while running.'));
     const other = await startVideo(stack.host, jobsBody('A windmill.'));
@@ -159,6 +207,17 @@ describe('admission control on the real stack', () => {
       after.creates.jobs - before.creates.jobs,
       4,
       'no job for the request cancelled while waiting',
+    );
+    const usage = await until(
+      'the ledger counting all five requests',
+      () => usageOf(stack, 'azure-openai'),
+      (u) => u.requests - usageBefore.requests === 5,
+      15_000,
+    );
+    assert.equal(
+      usage.upstreamJobs - usageBefore.upstreamJobs,
+      4,
+      '/api/usage counts the jobs the provider made, not the request cancelled while waiting',
     );
     assert.ok(after.peakRunningJobs.sora <= 2, `peak ${after.peakRunningJobs.sora}`);
     const line = await until(
@@ -228,11 +287,42 @@ describe('admission control on the real stack', () => {
     assert.deepEqual(bad.body.errors.map((e: any) => e.field).sort(), ['from', 'provider']);
   });
 
+  test('/api/usage answers for an ungoverned provider too: its requests, jobs, seconds and USD', async () => {
+    const before = await usageOf(stack, 'openai');
+    const id = await startVideo(stack.host, {
+      provider: 'openai',
+      model: 'sora-2',
+      prompt: 'A kite over dunes.',
+      seconds: 4,
+      size: '720x1280',
+    });
+    const view = await waitForVideo(stack.host, id, 90_000);
+    assert.equal(view.phase, 'completed', JSON.stringify(view));
+    assert.equal(view.admission, undefined, 'no line: openai publishes no limit');
+    const usage = await until(
+      'the delivery in the ledger',
+      () => usageOf(stack, 'openai'),
+      (u) => u.secondsDelivered - before.secondsDelivered === 4,
+      15_000,
+    );
+    assert.equal(usage.requests - before.requests, 1);
+    assert.equal(usage.upstreamJobs - before.upstreamJobs, 1);
+    if (view.cost)
+      assert.equal(
+        Math.round((usage.estimatedUsd - (before.estimatedUsd ?? 0)) * 100) / 100,
+        view.cost.estimatedUsd,
+        'the USD is the status view cost',
+      );
+    else assert.equal(usage.estimatedUsd, undefined, 'no price recorded: no USD');
+  });
+
   test('the provider allows fewer than configured (the emulator set to 1 running job, the app to 2): the account backs off and completes everything, one job each', async () => {
     const patched = await call(`${stack.emulator.url}/_admin/config`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ maxRunningJobs: 1 }),
+      // Jobs long enough that the second create (the app allows 2) reaches the emulator while the
+      // first still runs, however slow the machine.
+      body: JSON.stringify({ maxRunningJobs: 1, timeScale: 0.4 }),
     });
     assert.equal(patched.status, 200, patched.text);
     try {
@@ -240,7 +330,7 @@ describe('admission control on the real stack', () => {
       const ids: string[] = [];
       for (let i = 0; i < 6; i++)
         ids.push(await startVideo(stack.host, jobsBody(`A quiet canal, take ${i}.`)));
-      const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 120_000)));
+      const views = await Promise.all(ids.map((id) => waitForVideo(stack.host, id, 180_000)));
       for (const view of views) assert.equal(view.phase, 'completed', JSON.stringify(view));
       const after = (await emulatorStats(stack.emulator)) as any;
       assert.equal(after.creates.jobs - before.creates.jobs, 6, 'one job each: a refused create made none');
@@ -256,7 +346,7 @@ describe('admission control on the real stack', () => {
       await call(`${stack.emulator.url}/_admin/config`, {
         method: 'PATCH',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ maxRunningJobs: 2 }),
+        body: JSON.stringify({ maxRunningJobs: 2, timeScale: 0.08 }),
       });
     }
   });

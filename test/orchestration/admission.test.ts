@@ -6,10 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ask,
+  created,
   emptyLine,
+  enqueue,
+  nextUp,
   release,
   throttled,
   type AdmitAsk,
+  type CreatedInput,
   type LineState,
   type ThrottledInput,
 } from '../../src/admission/line.js';
@@ -85,8 +89,13 @@ function sharedLine(others: { id: string; releaseAt: number }[], limits = { maxR
       if (op.operation === 'release') {
         const { instanceId, runId, now } = op.input as ReleaseInput;
         state = release(state, instanceId, runId, now);
-        return null;
+        return { wake: nextUp(state) };
       }
+      if (op.operation === 'created') {
+        state = created(state, op.input as CreatedInput);
+        return { wake: nextUp(state, true) };
+      }
+      if (op.operation === 'requested' || op.operation === 'delivered') return null;
       if (op.operation === 'throttled') {
         state = throttled(state, op.input as ThrottledInput);
         return null;
@@ -127,6 +136,8 @@ function job(outcome: 'succeeded' | 'failed' = 'succeeded') {
         };
       case 'cancelVideoJob':
         return { ok: true };
+      case 'wakeAdmissionWaiters':
+        return { woken: (call.input as { instanceIds: string[] }).instanceIds.length };
       default:
         throw new Error(`unexpected activity ${call.name}`);
     }
@@ -165,7 +176,7 @@ describe('generateVideo in a governed account (replay, virtual clock)', () => {
     assert.deepEqual(line.state.admitted, ['a', 'b', 'c', 'd', 'me'], 'in arrival order');
     const releases = run.entityOps.filter((op) => op.operation === 'release');
     assert.equal(releases.length, 1);
-    assert.equal(releases[0].signal, true, 'a signal: the orchestration goes on to download');
+    assert.equal(releases[0].signal, false, 'a call: its answer names the waiters to wake');
     const lastStatus = run.calls.filter((c) => c.name === 'getVideoJobStatus').at(-1)!;
     assert.ok(releases[0].at >= lastStatus.at, 'released once the job had ended');
     assert.ok(
@@ -286,9 +297,96 @@ describe('generateVideo in a governed account (replay, virtual clock)', () => {
     assert.ok(line.state.backoff, 'the line lowered its limits');
   });
 
-  test('ungoverned (no admission in the input, as before): no entity at all', async () => {
-    const run = await drive(generateVideo, input({ admission: undefined }), job(), { startAt: T0 });
+  test('woken by the admissionTurn event (a slot freed elsewhere), it asks at once instead of at its timer', async () => {
+    const line = sharedLine([
+      { id: 'a', releaseAt: T0 + 20_000 },
+      { id: 'b', releaseAt: T0 + 3_600_000 },
+    ]);
+    const run = await drive(generateVideo, input(), job(), {
+      startAt: T0,
+      instanceId: 'me',
+      entity: line.entity,
+      // Its first timer fires at 30 s (the fallback); the wake comes at 20.3 s, after a's slot was freed.
+      events: [{ at: T0 + 20_300, name: 'admissionTurn', data: {} }],
+    });
+    assert.equal(run.error, undefined, run.error);
+    assert.equal(run.timers[0].fireAt - T0, 30_000, 'the safety-net timer');
+    const asks = run.entityOps.filter((op) => op.operation === 'ask').map((op) => op.at - T0);
+    assert.deepEqual(asks, [0, 20_300], 'asked when woken, not before');
+    const create = run.calls.find((c) => c.name === 'createVideoJob')!;
+    assert.equal(create.at, T0 + 20_300, 'created at the wake, not at its next timer');
+  });
+
+  test('the create answered: the line is told (a call, paced from the answer) and wakes the next in line at once', async () => {
+    const limits = { createsPerMinute: 6, createBurst: 1 };
+    // me arrived first (the POST put it in line); later asked before me's orchestration ran.
+    let state = enqueue(emptyLine(), {
+      instanceId: 'me',
+      runId: 'run-1',
+      arrivedAt: T0 - 5000,
+      now: T0 - 5000,
+      waitLeaseMs: 600_000,
+    });
+    state = ask(state, {
+      instanceId: 'later',
+      arrivedAt: T0 - 1,
+      now: T0 - 1,
+      limits,
+      waitLeaseMs: 600_000,
+      holdUntil: T0 + 3_600_000,
+    }).state;
+    const entity = (op: EntityOperation) => {
+      if (op.operation === 'ask') {
+        const result = ask(state, op.input as AdmitAsk);
+        state = result.state;
+        return result.answer;
+      }
+      if (op.operation === 'created') {
+        state = created(state, op.input as CreatedInput);
+        return { wake: nextUp(state, true) };
+      }
+      if (op.operation === 'release') {
+        const { instanceId, runId, now } = op.input as ReleaseInput;
+        state = release(state, instanceId, runId, now);
+        return { wake: nextUp(state) };
+      }
+      return null;
+    };
+    const run = await drive(
+      generateVideo,
+      input({ admission: { account: 'fal', limits, arrivedAt: T0 - 5000 } }),
+      job(),
+      { startAt: T0, instanceId: 'me', entity },
+    );
+    assert.equal(run.error, undefined, run.error);
+    const told = run.entityOps.find((op) => op.operation === 'created')!;
+    assert.equal(told.signal, false, 'a call: its answer names whom to wake');
+    const create = run.calls.find((c) => c.name === 'createVideoJob')!;
+    assert.equal((told.input as CreatedInput).now, create.at);
+    const wake = run.calls.find((c) => c.name === 'wakeAdmissionWaiters')!;
+    assert.deepEqual(wake.input, { instanceIds: ['later'] });
+    assert.equal(state.rateTat, create.at + 60_000 / (6 * 0.98), 'the next create paced from the answer');
+  });
+
+  test('ungoverned (no admission in the input, as before): no line; its ledger (usageAccount) is told of the request, the job and the delivery', async () => {
+    const bare = await drive(generateVideo, input({ admission: undefined }), job(), { startAt: T0 });
+    assert.equal(bare.error, undefined);
+    assert.deepEqual(bare.entityOps, []);
+    const run = await drive(
+      generateVideo,
+      input({ admission: undefined, usageAccount: 'fal', price: { usdPerSecond: 0.4, basis: 'x' } }),
+      job(),
+      { startAt: T0, entity: () => null },
+    );
     assert.equal(run.error, undefined);
-    assert.deepEqual(run.entityOps, []);
+    assert.deepEqual(
+      run.entityOps.map((op) => [op.operation, op.signal]),
+      [
+        ['requested', true],
+        ['created', true],
+        ['delivered', true],
+      ],
+    );
+    assert.equal((run.entityOps[1].input as CreatedInput).costUsd, 3.2);
   });
 });

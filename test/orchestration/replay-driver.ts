@@ -113,8 +113,24 @@ export async function drive(
           : { isDone: false, actions: [], error: text };
     }
     if (state.customStatus !== undefined) run.customStatuses.push(state.customStatus);
-    if (state.error !== undefined) return { ...run, error: state.error, endedAt: now };
-    if (state.isDone) return { ...run, output: state.output, endedAt: now };
+    if (state.isDone || state.error !== undefined) {
+      // The extension still sends the signals of the episode that ended the orchestration.
+      for (const leaf of flattenActions(state).slice(scheduledLeaves))
+        if (leaf.actionType === ActionType.SignalEntity) {
+          const op: EntityOperation = {
+            entityId: leaf.instanceId!,
+            operation: leaf.operation!,
+            input: leaf.input === undefined ? undefined : structuredClone(leaf.input),
+            signal: true,
+            at: now,
+          };
+          run.entityOps.push(op);
+          options.entity?.(op);
+        }
+      return state.error !== undefined
+        ? { ...run, error: state.error, endedAt: now }
+        : { ...run, output: state.output, endedAt: now };
+    }
 
     const completions: HistoryEvent[] = [];
     const leaves = flattenActions(state);

@@ -123,7 +123,7 @@ test('errors are problem details: 401, 404, 422 (durations are integers), 402 by
   }));
 
 test('creates over the per-minute limit get 429 with retry-after and the throttle detail', () =>
-  withEmulator({ replicateCreatesPerMinute: 2, timeScale: 100 }, async (api) => {
+  withEmulator({ replicateCreatesPerMinute: 2, replicateCreateBurst: 2, timeScale: 100 }, async (api) => {
     assert.equal((await api('POST', KLING, { input: { prompt: '1' } })).status, 201);
     assert.equal((await api('POST', KLING, { input: { prompt: '2' } })).status, 201);
     const throttled = await api('POST', KLING, { input: { prompt: '3' } });
@@ -139,6 +139,15 @@ test('creates over the per-minute limit get 429 with retry-after and the throttl
       'the limit is per token',
     );
     assert.equal((await api('GET', '/replicate/v1/predictions')).status, 200, 'reads are not limited by it');
+  }));
+
+test('at 6 creates a minute the burst is 1, as Replicate documents for low credit: the second create waits ~10 s', () =>
+  withEmulator({ replicateCreatesPerMinute: 6, timeScale: 100 }, async (api) => {
+    assert.equal((await api('POST', KLING, { input: { prompt: '1' } })).status, 201);
+    const throttled = await api('POST', KLING, { input: { prompt: '2' } });
+    assert.equal(throttled.status, 429, 'a second create at once is over the burst of 1');
+    const wait = Number(throttled.headers.get('retry-after'));
+    assert.ok(wait >= 9 && wait <= 10, `retry-after ${wait} s: one token every 10 s`);
   }));
 
 test('lifecycle: starting → processing → succeeded with ISO timestamps; moderation fails; data removed after the TTL', () =>

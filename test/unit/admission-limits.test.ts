@@ -25,11 +25,7 @@ function limitsOf(env: Record<string, string>) {
       .flatMap((provider) =>
         provider.models.map((model) => [
           `${provider.name} ${model.id}`,
-          accountLimits(
-            provider.name,
-            model,
-            config.admission[provider.name as keyof typeof config.admission],
-          ),
+          accountLimits(provider.name, model, config.admission[provider.name]),
         ]),
       ),
   );
@@ -108,6 +104,65 @@ describe('admission limits', () => {
       'REPLICATE_CREATES_PER_MINUTE must be a positive number or "unlimited", got "-6"',
       'OPENAI_CREATE_BURST must be a positive whole number, got "unlimited"',
       'AZURE_OPENAI_DAILY_BUDGET_USD must be a positive number or "unlimited", got "lots"',
+    ])
+      assert.ok(error.message.includes(name), `${name} in:\n${error.message}`);
+  });
+
+  test('named instances take the same four settings (VIDEO_PROVIDERS__<name>__…), overriding the flat ones of a shorthand instance', () => {
+    const limits = limitsOf({
+      VIDEO_PROVIDERS__slowfal__KIND: 'fal',
+      VIDEO_PROVIDERS__slowfal__API_KEY: 'k2',
+      VIDEO_PROVIDERS__slowfal__MAX_RUNNING_JOBS: '1',
+      VIDEO_PROVIDERS__slowfal__DAILY_BUDGET_USD: '12.5',
+      VIDEO_PROVIDERS__myrep__KIND: 'replicate',
+      VIDEO_PROVIDERS__myrep__API_KEY: 'k3',
+      VIDEO_PROVIDERS__myrep__CREATES_PER_MINUTE: '6',
+      VIDEO_PROVIDERS__myrep__CREATE_BURST: '1',
+      VIDEO_PROVIDERS__router__KIND: 'openai-videos',
+      VIDEO_PROVIDERS__router__API_KEY: 'k4',
+      VIDEO_PROVIDERS__router__MAX_RUNNING_JOBS: '4',
+      FAL_MAX_RUNNING_JOBS: '5',
+      FAL_DAILY_BUDGET_USD: '9',
+      VIDEO_PROVIDERS__fal__MAX_RUNNING_JOBS: 'unlimited',
+    });
+    assert.deepEqual(limits['slowfal fal-ai/veo3'], {
+      account: 'slowfal',
+      limits: { maxRunningJobs: 1, dailyBudgetUsd: 12.5 },
+    });
+    assert.deepEqual(limits['myrep kwaivgi/kling-v2.0'], {
+      account: 'myrep',
+      limits: { createsPerMinute: 6, createBurst: 1 },
+    });
+    assert.deepEqual(limits['router sora-2'], { account: 'router', limits: { maxRunningJobs: 4 } });
+    assert.deepEqual(
+      limits['fal fal-ai/veo3'],
+      { account: 'fal', limits: { dailyBudgetUsd: 9 } },
+      'the instance setting wins over FAL_MAX_RUNNING_JOBS; the flat budget stays',
+    );
+  });
+
+  test('a bad named-instance limit stops the app with the setting named', () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          ...base,
+          VIDEO_PROVIDERS__slowfal__KIND: 'fal',
+          VIDEO_PROVIDERS__slowfal__API_KEY: 'k2',
+          VIDEO_PROVIDERS__slowfal__MAX_RUNNING_JOBS: '0',
+          VIDEO_PROVIDERS__slowfal__CREATE_BURST: 'unlimited',
+          VIDEO_PROVIDERS__slowfal__CREATES_PER_MINUTE: 'fast',
+          VIDEO_PROVIDERS__slowfal__DAILY_BUDGET_USD: '-1',
+        });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    assert.ok(error instanceof ConfigError, String(error));
+    for (const name of [
+      'VIDEO_PROVIDERS__slowfal__MAX_RUNNING_JOBS must be a positive whole number or "unlimited", got "0"',
+      'VIDEO_PROVIDERS__slowfal__CREATE_BURST must be a positive whole number, got "unlimited"',
+      'VIDEO_PROVIDERS__slowfal__CREATES_PER_MINUTE must be a positive number or "unlimited", got "fast"',
+      'VIDEO_PROVIDERS__slowfal__DAILY_BUDGET_USD must be a positive number or "unlimited", got "-1"',
     ])
       assert.ok(error.message.includes(name), `${name} in:\n${error.message}`);
   });

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   ask,
+  created,
   delivered,
+  nextUp,
+  requested,
   emptyLine,
   overBudget,
   refusedByBudget,
@@ -68,26 +71,78 @@ describe('an account line', () => {
     );
   });
 
-  test('creates a minute with a burst: admissions spaced by the rate (kept 5% under it), and the next in line told when', () => {
+  test('creates a minute with a burst of 1: each create goes a full interval (2% under the rate) after the previous one was answered, and the next in line is told when', () => {
     const askFor = asking({ createsPerMinute: 6, createBurst: 1 });
+    const interval = 60_000 / (6 * 0.98);
     let state = emptyLine();
     const admittedAt: number[] = [];
+    const answeredAt: number[] = [];
     const ids = ['a', 'b', 'c', 'd'];
     const arrived = Object.fromEntries(ids.map((id, i) => [id, T0 + i]));
     for (let now = T0; admittedAt.length < ids.length && now < T0 + 120_000; now += 250) {
+      const last = admittedAt.length - 1;
+      // Each create is answered 1.5 s after its admission (a slow send).
+      if (last >= 0 && answeredAt.length === last && now >= admittedAt[last] + 1500) {
+        state = created(state, { instanceId: ids[last], now, day: '2026-12-07' });
+        answeredAt.push(now);
+      }
       const next = ids[admittedAt.length];
       const result = askFor(state, next, now, arrived[next]);
       state = result.state;
       if (result.answer.state === 'admitted') admittedAt.push(now);
       else if (result.answer.state === 'waiting') {
         assert.equal(result.answer.reason, 'create-rate');
-        assert.ok(result.answer.retryAt! > now, 'a time to come back');
+        if (answeredAt.length === admittedAt.length)
+          assert.ok(result.answer.retryAt! > now, 'a time to come back once the create answered');
+        else assert.equal(result.answer.retryAt, undefined, 'no time while a create is unanswered');
       }
     }
     assert.deepEqual(state.admitted, ids);
-    const gaps = admittedAt.slice(1).map((t, i) => t - admittedAt[i]);
-    for (const gap of gaps)
-      assert.ok(gap >= 60_000 / (6 * 0.95) && gap < 60_000 / (6 * 0.95) + 300, `gap ${gap}`);
+    for (const [i, at] of admittedAt.slice(1).entries()) {
+      const gap = at - answeredAt[i];
+      assert.ok(gap >= interval && gap < interval + 300, `admitted ${gap} ms after the previous answer`);
+    }
+  });
+
+  test('a create that never answers holds the rate 2 minutes at most; one released unanswered counts for the rate and gives its reserved estimate back', () => {
+    const limits = { createsPerMinute: 6, createBurst: 1 };
+    const askWith = (state: LineState, id: string, now: number, costUsd = 0) =>
+      ask(state, {
+        instanceId: id,
+        arrivedAt: now,
+        now,
+        limits,
+        waitLeaseMs: 10 * 60_000,
+        holdUntil: now + 30 * 60_000,
+        costUsd,
+      });
+    let state = askWith(emptyLine(), 'a', T0, 2).state;
+    assert.equal(state.usage!['2026-12-07'].usd, 2, 'reserved at admission');
+    assert.deepEqual(askWith(state, 'b', T0 + 60_000).answer.state, 'waiting');
+    const late = askWith(state, 'b', T0 + 120_000);
+    assert.equal(late.answer.state, 'waiting', 'counted as taken at 2 min: the interval runs from then');
+    assert.equal(askWith(late.state, 'b', T0 + 120_000 + 10_300).answer.state, 'admitted');
+    // Released before its create answered: the rate counts it from the release, its estimate goes back.
+    state = askWith(emptyLine(), 'c', T0, 2).state;
+    state = release(state, 'c', undefined, T0 + 1000);
+    assert.equal(state.usage!['2026-12-07'].usd, 0);
+    assert.equal(askWith(state, 'd', T0 + 1001).answer.state, 'waiting');
+    assert.equal(askWith(state, 'd', T0 + 1000 + 10_300).answer.state, 'admitted');
+  });
+
+  test('who is woken when a slot or a create comes free: as many waiters as free slots, one where a rate paces them', () => {
+    const slots = asking({ maxRunningJobs: 2 });
+    let state = emptyLine();
+    for (const [i, id] of ['a', 'b', 'c', 'd', 'e'].entries()) state = slots(state, id, T0 + i).state;
+    assert.deepEqual(nextUp(state), []);
+    state = release(release(state, 'a', 'r', T0 + 10), 'b', 'r', T0 + 11);
+    assert.deepEqual(nextUp(state), ['c', 'd']);
+    const rated = asking({ createsPerMinute: 6 });
+    state = emptyLine();
+    for (const [i, id] of ['a', 'b', 'c'].entries()) state = rated(state, id, T0 + i).state;
+    state = created(state, { instanceId: 'a', now: T0 + 500, day: '2026-12-07' });
+    assert.deepEqual(nextUp(state), ['b']);
+    assert.deepEqual(nextUp(state, true), ['b', 'c'], 'after a create: every place has moved up');
   });
 
   test('a burst of 3 lets three leave at once, then the pace', () => {
@@ -277,9 +332,10 @@ describe('an account line', () => {
     assert.ok(shareAt(state) >= 0.1 && shareAt(state) < 0.11, String(shareAt(state)));
     const askFor = asking({ createsPerMinute: 60 });
     state = askFor(state, 'a', T0 + 100_000).state;
+    state = created(state, { instanceId: 'a', now: T0 + 100_000, day: '2026-12-07' });
     const b = askFor(state, 'b', T0 + 100_001);
     assert.equal(b.answer.state, 'waiting');
-    // 60/min × ~0.1 × 0.95: the next token about 10 s later, not 1 s.
+    // 60/min × ~0.1 × 0.98: the next create about 10 s later, not 1 s.
     const retryAt = (b.answer as { retryAt: number }).retryAt;
     assert.ok(retryAt - (T0 + 100_001) > 8000, `next token in ${retryAt - (T0 + 100_001)} ms`);
   });
@@ -295,15 +351,16 @@ describe('an account line', () => {
         waitLeaseMs: 60_000,
         holdUntil: now + 60_000,
         costUsd,
-        askedSeconds: 8,
       });
     let state = emptyLine();
+    for (const now of [T0, T0 + 1, T0 + 2]) state = requested(state, { now });
     const a = askWith(state, 'a', T0, 6.4);
     assert.deepEqual(a.answer, { state: 'admitted', day: '2026-12-07' });
     state = a.state;
     const b = askWith(state, 'b', T0 + 1, 3.2);
     assert.equal(b.answer.state, 'admitted');
     state = b.state;
+    for (const id of ['a', 'b']) state = created(state, { instanceId: id, now: T0 + 2, day: '2026-12-07' });
     const c = askWith(state, 'c', T0 + 2, 3.2);
     assert.deepEqual(c.answer, {
       state: 'over-budget',
@@ -315,15 +372,14 @@ describe('an account line', () => {
     state = delivered(c.state, {
       now: T0 + 3,
       day: '2026-12-07',
-      askedSeconds: 8,
       estimatedUsd: 6.4,
       seconds: 4,
       usd: 3.2,
     });
     assert.deepEqual(state.usage!['2026-12-07'], {
-      requests: 2,
+      requests: 3,
       jobs: 2,
-      seconds: 12,
+      seconds: 4,
       usd: 6.4,
       refusedByBudget: 1,
     });
@@ -334,6 +390,15 @@ describe('an account line', () => {
     );
     state = refusedByBudget(state, T0 + 5);
     assert.equal(state.usage!['2026-12-07'].refusedByBudget, 2);
+    // An ungoverned account counts its estimate when the create is taken.
+    const free = created(emptyLine(), { instanceId: 'x', now: T0, day: '2026-12-07', costUsd: 1.5 });
+    assert.deepEqual(free.usage!['2026-12-07'], {
+      requests: 0,
+      jobs: 1,
+      seconds: 0,
+      usd: 1.5,
+      refusedByBudget: 0,
+    });
     // The next UTC day starts from nothing.
     assert.equal(overBudget(state, 10, 9.9, Date.parse('2026-12-08T00:00:00Z')), undefined);
   });

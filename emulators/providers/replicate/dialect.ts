@@ -7,7 +7,7 @@
 // token check in gate.ts, webhooks in webhooks.ts; this file assembles them and answers the admin API.
 import { randomBytes } from 'node:crypto';
 import type { Core, Dialect } from '../core.js';
-import { CreatesPerMinute } from '../creates-per-minute.js';
+import { CreateBucket } from '../creates-per-minute.js';
 import { JobQueue } from '../queued-jobs.js';
 import { guarded } from '../routing.js';
 import { Watcher, WebhookSender } from '../webhooks.js';
@@ -22,7 +22,7 @@ export function createReplicateDialect(core: Core): Dialect {
     core,
     // Replicate documents no per-account concurrency limit for these models; runs start after their boot time.
     queue: new JobQueue<Prediction>(() => 1000),
-    creates: new CreatesPerMinute(),
+    creates: new CreateBucket(),
     secret: `whsec_${randomBytes(32).toString('base64')}`,
     webhooks: new WebhookSender(core),
     watcher: new Watcher<Prediction>(core, (p) => sendAsItHappens(deps, p)),

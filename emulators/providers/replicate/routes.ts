@@ -4,6 +4,7 @@
 import type { RequestContext } from '../core.js';
 import { originOf, sendJson } from '../http-util.js';
 import { serveOutputFile, type RouteSpec } from '../routing.js';
+import { replicateDefaultBurst } from '../creates-per-minute.js';
 import { readCreateRequest } from './create-request.js';
 import { ownPrediction } from './gate.js';
 import { newPrediction, videoOf, type Prediction, type ReplicateDeps } from './state.js';
@@ -71,8 +72,13 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
     );
   }
   const now = Date.now();
-  const creates = deps.creates.at(token, now);
-  const retryAfter = creates.retryAfter(settings.replicateCreatesPerMinute);
+  const perMinute = settings.replicateCreatesPerMinute;
+  const retryAfter = deps.creates.take(
+    token,
+    now,
+    perMinute,
+    settings.replicateCreateBurst ?? replicateDefaultBurst(perMinute),
+  );
   // Replicate's documented throttle body is just `detail`; title and status make it a problem document too.
   if (retryAfter !== undefined)
     return problem(
@@ -84,8 +90,10 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
       { 'retry-after': retryAfter },
     );
   const request = await readCreateRequest(ctx);
-  if (!request) return;
-  creates.record();
+  if (!request) {
+    deps.creates.giveBack(token);
+    return;
+  }
   // Created once its body is read, not when the request arrived: under load reading it can take
   // longer than the boot time, and the `start` webhook sent next would show it already processing.
   const p = newPrediction(core, ctx, token, request, Date.now());

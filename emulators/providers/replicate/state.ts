@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { videoOnce, type Core, type RequestContext } from '../core.js';
-import type { CreatesPerMinute } from '../creates-per-minute.js';
+import type { CreateBucket } from '../creates-per-minute.js';
 import { originOf } from '../http-util.js';
 import { jobDurationMs } from '../jobs-api.js';
 import type { InputImage } from '../image-fetch.js';
@@ -38,7 +38,7 @@ export interface ReplicateDeps {
   core: Core;
   queue: JobQueue<Prediction>;
   /** Creates per token, for the per-minute create quota. */
-  creates: CreatesPerMinute;
+  creates: CreateBucket;
   /** The default webhook secret (`whsec_…`), new each start. */
   secret: string;
   webhooks: WebhookSender;
