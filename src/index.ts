@@ -61,6 +61,7 @@ df.app.activity(activityNames.createVideoJob, { handler: context.activities.crea
 df.app.activity(activityNames.getVideoJobStatus, { handler: context.activities.getVideoJobStatus });
 df.app.activity(activityNames.downloadVideo, { handler: context.activities.downloadVideo });
 df.app.activity(activityNames.cancelVideoJob, { handler: context.activities.cancelVideoJob });
+df.app.activity(activityNames.holdUpload, { handler: context.activities.holdUpload });
 df.app.activity(activityNames.readJobDurations, { handler: context.durationActivities.readJobDurations });
 df.app.activity(activityNames.recordJobDuration, { handler: context.durationActivities.recordJobDuration });
 df.app.activity(activityNames.scheduleCallback, {

@@ -24,10 +24,19 @@ const modelSchema = z
   .object({
     seconds: z.array(positive).min(1),
     defaultSeconds: positive.optional(),
-    sizes: z.array(z.string().regex(/^(\d+x\d+|\d+:\d+)$/, 'must be WIDTHxHEIGHT or W:H')).min(1),
+    sizes: z.array(z.string().regex(/^(\d+x\d+|\d+:\d+|auto)$/, 'must be WIDTHxHEIGHT, W:H or auto')).min(1),
     defaultSize: z.string().optional(),
     maxVariants: z.number().int().positive().default(1),
-    imageInput: z.boolean().default(false),
+    // What the model takes of the request's image (src/providers/capabilities.ts ImageInput).
+    image: z
+      .object({
+        use: z.enum(['optional', 'required']),
+        roles: z.array(z.enum(['first-frame', 'reference'])).min(1),
+        field: z.string().min(1).max(100),
+        sizeRule: z.literal('match-size').optional(),
+      })
+      .strict()
+      .optional(),
     audio: z.boolean().default(false),
     options: z.boolean().default(false),
     reservedOptions: z.array(z.string()).optional(),

@@ -16,13 +16,15 @@ import type {
   CreateVideoJobInput,
   DownloadResult,
   DownloadVideoInput,
+  HoldUploadInput,
   JobRef,
   JobResult,
   JobSummary,
   StoredBlobRef,
   StoredVideoRef,
 } from '../orchestrations/contracts.js';
-import type { JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
+import type { JobImage, JobSpec, ProviderJob, VideoProvider } from '../providers/provider.js';
+import type { UploadStore } from '../uploads/upload-record.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { VideoRequest } from '../requests/video-request.js';
 import type { JobClaims } from '../storage/job-claims.js';
@@ -54,7 +56,14 @@ export interface ActivityDeps {
   /** How long a create whose answer was lost may take to show up in the job list, or to be
    * safe to send again where there is none (default 60 s; twice the request timeout in the app). */
   createSettleSeconds?: number;
+  /** The uploaded images requests name (`image: {uploadId}`); absent: no uploads here. */
+  uploads?: UploadStore;
 }
+
+/** How long the provider's read link to an uploaded image is valid: it fetches the image when the
+ * job starts, which a queue may put off for a while; the link never leaves the create activity
+ * (not in its result, the orchestration's history or any status). */
+export const IMAGE_LINK_SECONDS = 60 * 60;
 
 /** How far back (seconds) a job may have been created, relative to our clock, and still be adopted. */
 const ADOPTION_SKEW_SECONDS = 10;
@@ -134,6 +143,7 @@ function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOff
   const echo = job.echo ?? {};
   return (
     echo.prompt === spec.prompt &&
+    sameImage(echo.image, spec.image) &&
     job.createdAt !== undefined &&
     job.createdAt >= sinceSeconds + clockOffset - ADOPTION_SKEW_SECONDS &&
     same(echo.model, spec.model) &&
@@ -141,6 +151,16 @@ function matches(job: ProviderJob, spec: JobSpec, sinceSeconds: number, clockOff
     same(echo.seconds, spec.seconds) &&
     same(echo.variants, spec.variants)
   );
+}
+
+/** The echoed image is the one this request sends: the same link, or the same upload (a read link
+ * to it is made anew on each attempt, so its query, the signature, differs). Not echoed: unknown. */
+function sameImage(seen: string | null | undefined, wanted: JobImage | undefined): boolean {
+  if (seen === undefined) return true;
+  if (seen === null || wanted === undefined) return seen === null && wanted === undefined;
+  if (wanted.source.kind === 'link') return seen === wanted.url;
+  const bare = (link: string) => link.split('?')[0];
+  return bare(seen) === bare(wanted.url);
 }
 
 /** Image types a browser shows, and the blob extension each is stored under. */
@@ -251,6 +271,41 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /** The request's image as the adapter sends it: a caller's link as given; an upload as a fresh
+   * short-lived read link (and its bytes on demand). Made here, in the activity, so the signed
+   * link is never part of the orchestration's input or history. */
+  async function resolveImage(provider: VideoProvider, request: CreateVideoJobInput['request']) {
+    const asked = request.image;
+    if (!asked) return undefined;
+    const field = provider.models.find((model) => model.id === request.model)?.image?.field;
+    if (!field)
+      throw new ProviderPermanentError(
+        `${provider.name} ${request.model} takes no image`,
+        400,
+        'image_not_taken',
+      );
+    const role = request.imageRole ?? 'first-frame';
+    if ('url' in asked) return { role, field, url: asked.url, source: { kind: 'link' } } satisfies JobImage;
+    const uploads = deps.uploads;
+    if (!uploads)
+      throw new ProviderPermanentError('This deployment keeps no uploads', 400, 'uploads_unavailable');
+    const { uploadId } = asked;
+    if (!(await uploads.find(uploadId)))
+      throw new ProviderPermanentError(`The upload ${uploadId} has expired`, 400, 'upload_expired');
+    return {
+      role,
+      field,
+      url: await uploads.readUrl(uploadId, IMAGE_LINK_SECONDS),
+      source: { kind: 'upload', uploadId, open: () => uploads.openRead(uploadId) },
+    } satisfies JobImage;
+  }
+
+  /** Keeps the request's upload until its deadline, so it cannot expire mid-request. */
+  async function holdUpload(input: HoldUploadInput): Promise<void> {
+    if (!deps.uploads) throw new Error('This deployment keeps no uploads');
+    await deps.uploads.holdUntil(input.uploadId, input.untilIso);
+  }
+
   async function createOrAdopt(input: CreateVideoJobInput): Promise<JobResult> {
     const { instanceId, runId, request } = input;
     try {
@@ -275,6 +330,10 @@ export function createActivities(deps: ActivityDeps) {
           adopted: true,
           webhook,
         };
+      // The image as this attempt sends it (an upload's read link is made anew): also what a
+      // listed job must echo to be this request's (matches).
+      const image = await resolveImage(provider, request);
+      if (image) spec.image = image;
       if (intent?.sentAt !== undefined) {
         // An earlier create was sent and its answer never came (or the worker died): the
         // job may exist, or still appear. Adopt it (where it can be tied to us), or wait
@@ -447,7 +506,7 @@ export function createActivities(deps: ActivityDeps) {
       : { ok: true, blobsDeleted };
   }
 
-  return { createVideoJob, getVideoJobStatus, downloadVideo, cancelVideoJob };
+  return { createVideoJob, getVideoJobStatus, downloadVideo, cancelVideoJob, holdUpload };
 }
 
 export type VideoActivities = ReturnType<typeof createActivities>;

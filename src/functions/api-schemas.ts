@@ -55,7 +55,25 @@ export const modelViewSchema = z.object({
   sizes: z.array(z.string()).describe('WIDTHxHEIGHT sizes or W:H aspect ratios, as the model names them.'),
   defaultSize: z.string(),
   maxVariants: z.number().int().min(1),
-  imageInput: z.boolean(),
+  imageInput: z.boolean().describe("Whether the model takes the request's `image` (see `image`)."),
+  image: z
+    .object({
+      use: z
+        .enum(['optional', 'required'])
+        .describe('`required`: an image-to-video model, refused without `image`; `optional`: text or image.'),
+      roles: z
+        .array(z.enum(['first-frame', 'reference']))
+        .describe('What the model makes of the image (`imageRole`); the first is the default.'),
+      field: z
+        .string()
+        .describe("The model's own input for the image on the wire: `options` may not set it."),
+      sizeRule: z
+        .literal('match-size')
+        .optional()
+        .describe("The image's width and height must equal the request's `size` (Sora 2)."),
+    })
+    .optional()
+    .describe('Present when the model takes an image.'),
   audio: z.boolean(),
   options: z.boolean().describe("Whether the model's other inputs may be passed in `options`."),
   learned: z

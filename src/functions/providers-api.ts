@@ -51,7 +51,17 @@ export function providerViews(
         sizes: [...model.sizes],
         defaultSize: model.defaultSize,
         maxVariants: model.maxVariants,
-        imageInput: model.imageInput,
+        imageInput: model.image !== undefined,
+        ...(model.image
+          ? {
+              image: {
+                use: model.image.use,
+                roles: [...model.image.roles],
+                field: model.image.field,
+                ...(model.image.sizeRule ? { sizeRule: model.image.sizeRule } : {}),
+              },
+            }
+          : {}),
         audio: model.audio,
         options: model.options,
         ...(durations.length ? { learned: durations } : {}),

@@ -31,7 +31,13 @@ import type { JobClaims } from '../storage/job-claims.js';
 import type { ReadUrlSigner } from '../storage/read-urls.js';
 import { problem } from './problem.js';
 import { readLimited } from './read-body.js';
-import { catalogOf, parseVideoRequest, type VideoRequest } from '../requests/video-request.js';
+import {
+  catalogOf,
+  checkRequestImage,
+  parseVideoRequest,
+  type VideoRequest,
+} from '../requests/video-request.js';
+import type { UploadStore } from '../uploads/upload-record.js';
 import { callbackUrlProblem } from '../callbacks/callback-url.js';
 import { startCallbackDelivery } from '../activities/callback-activities.js';
 import { CALLBACK_RETRY } from '../orchestrations/contracts.js';
@@ -51,6 +57,8 @@ export interface VideosApiDeps {
   providers: () => ProviderRegistry;
   claims: () => JobClaims;
   signer: () => ReadUrlSigner;
+  /** The uploaded images a request's `image: {uploadId}` names; absent: no uploads here. */
+  uploads?: () => UploadStore;
 }
 
 async function readJsonBody(
@@ -124,13 +132,18 @@ export function createVideosApi(deps: VideosApiDeps) {
       enabled: config.outboundWebhookSecret !== undefined,
       allowLoopback: config.allowLocalCallbacks,
     };
-    const parsed = parseVideoRequest(read.body, catalogOf(deps.providers()), callbacks);
-    if (!parsed.ok)
+    const catalog = catalogOf(deps.providers());
+    const parsed = parseVideoRequest(read.body, catalog, callbacks);
+    // The upload an image names: it exists, has not expired, fits the model (nothing started yet).
+    const problems = parsed.ok
+      ? await checkRequestImage(parsed.request, catalog, deps.uploads?.())
+      : parsed.problems;
+    if (!parsed.ok || problems.length > 0)
       return problem(
         400,
         'Invalid video request',
-        parsed.problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '),
-        parsed.problems,
+        problems.map((p) => `${p.field || 'body'} ${p.message}`).join('; '),
+        problems,
       );
     // The callback's host must resolve to public addresses only (checked again at each delivery).
     const unsafe = parsed.request.callbackUrl

@@ -103,6 +103,12 @@ export interface JobRef {
   jobId: string;
 }
 
+/** holdUpload's input: keep the request's uploaded image until the request's deadline. */
+export interface HoldUploadInput {
+  uploadId: string;
+  untilIso: string;
+}
+
 /** Cleanup after a failure: the provider's job, and any video a sibling download already stored. */
 export interface CancelVideoJobInput extends JobRef {
   instanceId?: string;
@@ -213,6 +219,7 @@ export const activityNames = {
   cancelVideoJob: 'cancelVideoJob',
   readJobDurations: 'readJobDurations',
   recordJobDuration: 'recordJobDuration',
+  holdUpload: 'holdUpload',
 } as const;
 
 /** recordJobDuration's input: one finished job's duration, for its kind. */

@@ -25,6 +25,7 @@ import {
   type JobResult,
   type JobSummary,
   type ReleaseInput,
+  type HoldUploadInput,
   type StoredVideoRef,
   UPSTREAM_JOB_EVENT,
 } from './contracts.js';
@@ -117,6 +118,22 @@ function* runPipeline(
       ...job,
       ...run,
     } satisfies CancelVideoJobInput);
+  }
+
+  // 0. An uploaded image is kept until the request's deadline, so it cannot expire while the
+  //    request waits for its turn or its job (the create activity makes the provider's link).
+  const image = request.image;
+  if (image && 'uploadId' in image) {
+    try {
+      yield context.df.callActivityWithRetry(activityNames.holdUpload, new df.RetryOptions(2000, 3), {
+        uploadId: image.uploadId,
+        untilIso: new Date(deadline).toISOString(),
+      } satisfies HoldUploadInput);
+    } catch (error) {
+      throw new Error(
+        `The uploaded image could not be kept for the request: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
   }
 
   // 0. Governed accounts: wait for a turn in the account's line (a running slot and a create

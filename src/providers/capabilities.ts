@@ -55,8 +55,8 @@ export interface ModelCapabilities {
   maxVariants: number;
   /** Tighter limits at some sizes (Sora 1: fewer variants, shorter clips at 1080p). */
   sizeLimits?: Readonly<Record<string, SizeLimits>>;
-  /** Takes a start image (through `options`). */
-  imageInput: boolean;
+  /** Takes an image (the request's `image`); absent: text only. */
+  image?: ImageInput;
   /** Makes sound. */
   audio: boolean;
   /** Passes the model's other documented inputs through `options`. */
@@ -70,6 +70,23 @@ export interface ModelCapabilities {
   limits?: VendorLimits;
   /** The vendor's published price; absent: none recorded here (no cost is shown). */
   price?: ModelPrice;
+}
+
+/** How a model uses the request's image: the start of the video, or a look to follow. */
+export type ImageRole = 'first-frame' | 'reference';
+export const IMAGE_ROLES: readonly ImageRole[] = ['first-frame', 'reference'];
+
+/** What a model takes of an image (src/requests/ checks a request against it; the adapter sends it). */
+export interface ImageInput {
+  /** `required`: an image-to-video model (fal's …/image-to-video); `optional`: text or image. */
+  use: 'optional' | 'required';
+  /** The roles the model gives an image; the first is the default. */
+  roles: readonly ImageRole[];
+  /** The model's own input for the image on the wire (fal `image_url`, Replicate `start_image`,
+   * Sora 2 `input_reference`, …): `options` may not set it. */
+  field: string;
+  /** `match-size`: the image's width and height must equal the request's `size` (Sora 2). */
+  sizeRule?: 'match-size';
 }
 
 export interface FieldProblem {
@@ -124,13 +141,23 @@ export function applyCapabilities(
   const optionNames = Object.keys(asked.options ?? {});
   if (optionNames.length > 0 && !caps.options)
     problems.push({ field: 'options', message: `${model} takes no other inputs` });
-  for (const name of optionNames.filter((option) => caps.options && caps.reservedOptions?.includes(option))) {
+  for (const name of optionNames.filter(
+    (option) => caps.options && reservedOptionsOf(caps).includes(option),
+  )) {
     problems.push({
       field: `options.${name}`,
-      message: `is set from the request's prompt, seconds and size; do not pass it in options`,
+      message:
+        name === caps.image?.field
+          ? `is set from the request's image; send the image as image: {url} or {uploadId}`
+          : `is set from the request's prompt, seconds and size; do not pass it in options`,
     });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, shape: { seconds, size, variants } };
+}
+
+/** The wire inputs `options` may not name: the model's reserved ones and its image input. */
+export function reservedOptionsOf(caps: Pick<ModelCapabilities, 'reservedOptions' | 'image'>): string[] {
+  return [...(caps.reservedOptions ?? []), ...(caps.image ? [caps.image.field] : [])];
 }
 
 /** "4, 8, 12" or, for a run of whole numbers, "1-20". */

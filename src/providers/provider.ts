@@ -8,7 +8,7 @@
 // (never), CreateOutcomeUnknownError (a create was sent and may have made a job).
 import type { Readable } from 'node:stream';
 import { ProviderPermanentError } from '../errors.js';
-import type { ModelCapabilities } from './capabilities.js';
+import type { ImageRole, ModelCapabilities } from './capabilities.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
 export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate' | 'ai-sdk';
@@ -68,6 +68,39 @@ export interface JobSpec {
   options?: Record<string, unknown>;
   /** Where the provider should POST when the job ends, for adapters that support it. */
   webhookUrl?: string;
+  /** The request's image, resolved by the create activity (never stored: it may hold a signed link). */
+  image?: JobImage;
+}
+
+/** The image types every provider here takes (as the uploads API accepts). */
+export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+/** An image's bytes, for providers that take the file itself (Sora 2's `input_reference`, Veo
+ * through @ai-sdk/google): type by magic bytes, dimensions decoded. */
+export interface ImageBytes {
+  data: Buffer;
+  contentType: ImageContentType;
+  width: number;
+  height: number;
+}
+
+/** The request's image as an adapter sends it. */
+export interface JobImage {
+  role: ImageRole;
+  /** The model's own input for it (its capability row's `image.field`). */
+  field: string;
+  /** A link the provider fetches itself: the caller's https URL as given, or a short-lived read
+   * link to an upload (made in the create activity, never kept). */
+  url: string;
+  /** Where it came from: a provider that takes only bytes reads an upload from the store, and a
+   * caller's link through the adapter's own foreign-URL rule (src/providers/http/image-bytes.ts). */
+  source:
+    | { kind: 'link' }
+    | {
+        kind: 'upload';
+        uploadId: string;
+        open(): Promise<{ stream: Readable; contentType: ImageContentType; bytes: number }>;
+      };
 }
 
 /** One downloadable result of a job. Ids are safe blob-name segments; no URL is kept here, so
@@ -100,7 +133,15 @@ export interface ProviderJob {
   /** Seconds the job spent working, queue apart, when the provider reports only that. */
   runSeconds?: number;
   /** What the provider echoes of the request: lets a lost create be matched to its job. */
-  echo?: { model?: string; prompt?: string; size?: string; seconds?: number; variants?: number };
+  echo?: {
+    model?: string;
+    prompt?: string;
+    size?: string;
+    seconds?: number;
+    variants?: number;
+    /** The image link the job was given, where the provider echoes it (null: it was given none). */
+    image?: string | null;
+  };
 }
 
 /** Identifies a job at its provider (the model is part of the address for some kinds). */

@@ -3,6 +3,7 @@
 // orchestrator checks its own input with them again (a defect elsewhere, or a start through
 // the durable management API, must not send a malformed request to a provider).
 import { z } from 'zod';
+import { UPLOAD_ID_PATTERN } from '../uploads/upload-record.js';
 
 /** In code points, not UTF-16 units: an emoji is one character to a caller. */
 export const MAX_PROMPT_LENGTH = 4000;
@@ -66,8 +67,17 @@ export const normalisedRequestSchema = z.object({
   model: z.string().min(1).max(200),
   prompt: promptSchema,
   seconds: z.number().int().min(1).max(600),
-  size: z.string().regex(/^(\d{1,5}x\d{1,5}|\d{1,3}:\d{1,3})$/),
+  // "auto": the model takes no size; its video follows the image (image-to-video models).
+  size: z.string().regex(/^(\d{1,5}x\d{1,5}|\d{1,3}:\d{1,3}|auto)$/),
   variants: z.number().int().min(1).max(16),
   options: optionsSchema.optional(),
   callbackUrl: z.string().max(2048).optional(),
+  // A link or an upload id, never a signed link (src/requests/request-image.ts).
+  image: z
+    .union([
+      z.strictObject({ url: z.string().min(1).max(2048) }),
+      z.strictObject({ uploadId: z.string().regex(UPLOAD_ID_PATTERN) }),
+    ])
+    .optional(),
+  imageRole: z.enum(['first-frame', 'reference']).optional(),
 });

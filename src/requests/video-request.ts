@@ -13,6 +13,15 @@ import { applyCapabilities, type FieldProblem, type ModelCapabilities } from '..
 import type { JobSpec, ProviderKind } from '../providers/provider.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { callbackUrlShapeProblem } from '../callbacks/callback-url.js';
+import type { ImageRole } from '../providers/capabilities.js';
+import type { UploadStore } from '../uploads/upload-record.js';
+import {
+  imageCapabilityProblems,
+  imageRoleSchema,
+  imageSchema,
+  uploadProblems,
+  type RequestImage,
+} from './request-image.js';
 
 export type { FieldProblem };
 export { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema };
@@ -20,9 +29,14 @@ export { MAX_OPTIONS_BYTES, MAX_PROMPT_LENGTH, promptSchema };
 /** A validated request, normalised: the job the create activity sends (JobSpec, less the
  * webhook URL the activity adds), which provider gets it, and where the caller's event goes.
  * Plain data (it is the orchestration's input). */
-export interface VideoRequest extends Omit<JobSpec, 'webhookUrl'> {
+export interface VideoRequest extends Omit<JobSpec, 'webhookUrl' | 'image'> {
   provider: string;
   kind: ProviderKind;
+  /** The start image as the caller gave it: a link, or an upload id (resolved in the create
+   * activity, so no signed link is ever part of the orchestration's input or history). */
+  image?: RequestImage;
+  /** What the model makes of the image (one of its capability row's roles; set with `image`). */
+  imageRole?: ImageRole;
   /** Where a signed event goes when the request ends. */
   callbackUrl?: string;
 }
@@ -78,6 +92,15 @@ export const neutralBody = z.strictObject({
   size: z.string({ error: 'must be a string such as "1280x720" or "16:9"' }).optional(),
   variants: wholeNumber(1, 16).optional(),
   options: optionsSchema.optional(),
+  // The start image (src/requests/request-image.ts), and what the model makes of it.
+  image: imageSchema
+    .optional()
+    .describe(
+      'The start image, for a model that takes one (GET /api/providers: `image`): {"url": "https://…"} (handed to the provider as is; Sora 2 and Veo on the Gemini API take only bytes, so there the app fetches it, ≤ 10 MiB, PNG/JPEG/WebP, and for Sora 2 it must be exactly `size`) or {"uploadId": "upl_…"} from POST /api/uploads.',
+    ),
+  imageRole: imageRoleSchema
+    .optional()
+    .describe("What the model makes of the image, one of the model's `image.roles` (default: the first)."),
 });
 
 /** The quickstart's Sora 1 body. Ranges beyond type sanity come from the capability table. */
@@ -101,7 +124,7 @@ const QUICKSTART_NAMES: Record<string, string> = {
 export interface CallbackPolicy {
   /** OUTBOUND_WEBHOOK_SECRET is set: events can be signed. */
   enabled: boolean;
-  /** ALLOW_LOCAL_CALLBACKS: plain http to loopback, for local development. */
+  /** ALLOW_LOCAL_CALLBACKS: plain http to loopback, for local development (image links too). */
   allowLoopback: boolean;
 }
 
@@ -189,22 +212,41 @@ export function parseVideoRequest(
 
   const parsed = neutralBody.safeParse(record);
   if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-  const { prompt, seconds, size, variants, callbackUrl } = parsed.data;
+  const { prompt, seconds, size, variants, callbackUrl, image, imageRole } = parsed.data;
   const checked = applyCapabilities(model.id, model, {
     seconds,
     size,
     variants,
     options: parsed.data.options,
   });
-  const problems = [...(checked.ok ? [] : checked.problems), ...callbackProblem(callbackUrl, callbacks)];
+  const imaged = imageCapabilityProblems(model.id, model.image, image, imageRole, callbacks.allowLoopback);
+  const problems = [
+    ...(checked.ok ? [] : checked.problems),
+    ...imaged.problems,
+    ...callbackProblem(callbackUrl, callbacks),
+  ];
   if (!checked.ok || problems.length > 0) return { ok: false, problems };
   const extra = {
     ...(parsed.data.options && Object.keys(parsed.data.options).length > 0
       ? { options: parsed.data.options }
       : {}),
+    ...(image && imaged.role ? { image, imageRole: imaged.role } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
   };
   return { ok: true, request: { ...base, prompt, ...checked.shape, ...extra } };
+}
+
+/** The checks that read state, once the body is valid: the upload an image names exists, has not
+ * expired, and fits the model (src/requests/request-image.ts). */
+export async function checkRequestImage(
+  request: VideoRequest,
+  catalog: ProviderCatalog,
+  uploads: UploadStore | undefined,
+): Promise<FieldProblem[]> {
+  const model = catalog.providers
+    .find((provider) => provider.name === request.provider)
+    ?.models.find((candidate) => candidate.id === request.model);
+  return uploadProblems(request.image, model?.image, request.size, uploads);
 }
 
 function toProblems(error: z.ZodError): FieldProblem[] {

@@ -74,6 +74,13 @@ export function toVideoStatus(status: DurableStatusLike): VideoStatus {
             size: asked.size,
             variants: asked.variants,
             ...(asked.callbackUrl ? { callbackUrl: asked.callbackUrl } : {}),
+            // The image as asked: a link or an upload id (a signed link is never in the input).
+            ...(asked.image
+              ? {
+                  image: 'url' in asked.image ? { url: asked.image.url } : { uploadId: asked.image.uploadId },
+                  ...(asked.imageRole ? { imageRole: asked.imageRole } : {}),
+                }
+              : {}),
           },
         }
       : {}),

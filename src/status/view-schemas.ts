@@ -98,6 +98,14 @@ export const requestViewSchema = z.object({
   size: z.string(),
   variants: z.number().int(),
   callbackUrl: z.string().optional().describe('Where the signed event goes when the request ends.'),
+  image: z
+    .union([
+      z.object({ url: z.string().describe("The caller's link, as given.") }),
+      z.object({ uploadId: z.string().describe('The upload (POST /api/uploads) the image came from.') }),
+    ])
+    .optional()
+    .describe('The start image, as the request gave it (never the link the provider was handed).'),
+  imageRole: z.enum(['first-frame', 'reference']).optional(),
 });
 
 /** The signed event to the caller's callbackUrl, as far as it got. */

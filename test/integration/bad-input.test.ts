@@ -282,7 +282,70 @@ const cases: BadRequest[] = [
     headers: { 'idempotency-key': 'order-1' },
     field: 'Idempotency-Key',
   },
+  // The start image (issue 23).
+  ...imageCases(),
 ];
+
+/** Bad images for an image-to-video model and a text-only one: each names its field. */
+function imageCases(): BadRequest[] {
+  const i2v = {
+    prompt: 'A heron takes off.',
+    provider: 'fal',
+    model: 'fal-ai/kling-video/v2.1/standard/image-to-video',
+  };
+  const link = { url: 'https://images.example.com/heron.png' };
+  const image = (value: unknown) => ({ ...i2v, image: value });
+  return [
+    {
+      name: 'an image for a text-only model',
+      body: { prompt: 'A cat', provider: 'fal', model: 'fal-ai/veo3', image: link },
+      field: 'image',
+    },
+    { name: 'no image for an image-to-video model', body: i2v, field: 'image' },
+    { name: 'a file: image link', body: image({ url: 'file:///etc/passwd' }), field: 'image.url' },
+    {
+      name: 'an http: image link',
+      body: image({ url: 'http://images.example.com/heron.png' }),
+      field: 'image.url',
+    },
+    {
+      name: 'a data: image link',
+      body: image({ url: 'data:image/png;base64,iVBORw0KGgo=' }),
+      field: 'image.url',
+    },
+    { name: 'a javascript: image link', body: image({ url: 'javascript:alert(1)' }), field: 'image.url' },
+    {
+      name: 'an image link to a private address',
+      body: image({ url: 'https://169.254.169.254/x.png' }),
+      field: 'image.url',
+    },
+    {
+      name: 'an upload id of another form',
+      body: image({ uploadId: 'upload-123' }),
+      field: 'image.uploadId',
+    },
+    {
+      name: 'an upload id this deployment cannot find',
+      body: image({ uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' }),
+      field: 'image.uploadId',
+    },
+    {
+      name: 'an image with both url and uploadId',
+      body: image({ ...link, uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' }),
+      field: 'image',
+    },
+    {
+      name: 'an imageRole the model does not give',
+      body: { ...image(link), imageRole: 'reference' },
+      field: 'imageRole',
+    },
+    {
+      name: "the model's image input set through options",
+      body: { ...image(link), options: { image_url: 'https://elsewhere.example/x.png' } },
+      field: 'options.image_url',
+    },
+  ];
+}
 
 function send(item: BadRequest): Promise<Answer> {
   const contentType = item.contentType === undefined ? 'application/json' : item.contentType;

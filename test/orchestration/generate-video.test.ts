@@ -530,3 +530,58 @@ describe('download retries', () => {
     assert.equal(downloadRetry(2000 + 4000 + 8000 + 16_000).maxNumberOfAttempts, 5);
   });
 });
+
+describe('a request with an uploaded image', () => {
+  const withUpload: VideoRequest = {
+    ...request,
+    provider: 'fal',
+    kind: 'fal',
+    model: 'fal-ai/kling-video/v2.1/standard/image-to-video',
+    size: 'auto',
+    image: { uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' },
+    imageRole: 'first-frame',
+  };
+
+  test('holds the upload until the deadline before creating; the create gets only the upload id', async () => {
+    const job = soraJob({ queuedMs: 1000, doneMs: 20_000 });
+    const startAt = Date.parse('2026-01-01T00:00:00Z');
+    const run = await drive(
+      generateVideo,
+      input({ request: withUpload }),
+      (call) => (call.name === 'holdUpload' ? null : job(call)),
+      { startAt },
+    );
+    assert.ok(run.output, run.error);
+    const names = run.calls.map((c) => c.name);
+    assert.equal(names[0], 'holdUpload', names.join(', '));
+    assert.ok(names.indexOf('createVideoJob') > 0);
+    assert.deepEqual(run.calls[0].input, {
+      uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA',
+      untilIso: new Date(startAt + 30 * 60_000).toISOString(),
+    });
+    const create = run.calls.find((c) => c.name === 'createVideoJob')!.input as { request: VideoRequest };
+    assert.deepEqual(create.request.image, { uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' });
+    // Nothing signed reaches the history: the image is its upload id throughout.
+    assert.ok(!JSON.stringify(run.history).includes('sig='));
+  });
+
+  test('the hold is retried by the extension (a storage hiccup does not fail the request)', async () => {
+    const job = soraJob({ queuedMs: 1000, doneMs: 20_000 });
+    const run = await drive(generateVideo, input({ request: withUpload }), (call) =>
+      call.name === 'holdUpload' ? null : job(call),
+    );
+    const hold = run.calls.find((c) => c.name === 'holdUpload')!;
+    assert.equal(hold.retryOptions?.maxNumberOfAttempts, 3);
+  });
+
+  test('a linked image needs no hold', async () => {
+    const job = soraJob({ queuedMs: 1000, doneMs: 20_000 });
+    const run = await drive(
+      generateVideo,
+      input({ request: { ...withUpload, image: { url: 'https://images.example.com/cat.png' } } }),
+      job,
+    );
+    assert.ok(run.output, run.error);
+    assert.equal(count(run.calls, 'holdUpload'), 0);
+  });
+});

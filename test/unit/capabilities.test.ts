@@ -33,7 +33,14 @@ test('every provider kind is in the catalog', () => {
 for (const provider of catalog.providers) {
   describe(`${provider.name} (${provider.kind})`, () => {
     for (const model of provider.models) {
-      const base = { provider: provider.name, model: model.id, prompt: 'A lighthouse at dawn.' };
+      // An image-to-video model needs its image in every body.
+      const image = { url: 'https://images.example.com/lighthouse.png' };
+      const base = {
+        provider: provider.name,
+        model: model.id,
+        prompt: 'A lighthouse at dawn.',
+        ...(model.image?.use === 'required' ? { image } : {}),
+      };
       test(`${model.id}: the defaults, every size and every duration`, () => {
         const defaults = parseVideoRequest(base, catalog);
         assert.ok(defaults.ok, JSON.stringify(defaults));
@@ -68,6 +75,22 @@ for (const provider of catalog.providers) {
             parseVideoRequest({ ...base, options: { seed: 7 } }, catalog).ok,
             'other documented inputs pass through',
           );
+      });
+      test(`${model.id}: an image as its row says`, () => {
+        if (!model.image) {
+          assert.deepEqual(refusedField({ ...base, image }), ['image'], 'a text-only model takes none');
+          return;
+        }
+        const withImage = parseVideoRequest({ ...base, image }, catalog);
+        assert.ok(withImage.ok, JSON.stringify(withImage));
+        assert.equal(withImage.request.imageRole, model.image.roles[0]);
+        const { image: _left, ...without } = base as typeof base & { image?: unknown };
+        if (model.image.use === 'required') assert.deepEqual(refusedField(without), ['image']);
+        else assert.ok(parseVideoRequest(without, catalog).ok, 'an optional image may be left out');
+        if (model.options)
+          assert.deepEqual(refusedField({ ...base, image, options: { [model.image.field]: 'x' } }), [
+            `options.${model.image.field}`,
+          ]);
       });
     }
   });

@@ -573,7 +573,7 @@ describe('models as configuration (VIDEO_PROVIDERS__<name>__MODELS)', () => {
       (error: Error) => {
         for (const expected of [
           /VIDEO_PROVIDERS__google__MODELS: model "a" field seconds/,
-          /VIDEO_PROVIDERS__google__MODELS: model "b" field sizes\.0 must be WIDTHxHEIGHT or W:H/,
+          /VIDEO_PROVIDERS__google__MODELS: model "b" field sizes\.0 must be WIDTHxHEIGHT, W:H or auto/,
           /VIDEO_PROVIDERS__google__MODELS: model "b" field \(the model\).*colour/,
           /VIDEO_PROVIDERS__google__MODELS: model "c" field maxVariants/,
         ])

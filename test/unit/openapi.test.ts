@@ -237,6 +237,41 @@ describe("the suites' response check against the document", () => {
     );
   });
 
+  test('a request with an image: request.image and imageRole are shown as asked, and documented', () => {
+    for (const image of [
+      { uploadId: 'upl_AAAAAAAAAAAAAAAAAAAAAA' },
+      { url: 'https://images.example.com/a.png' },
+    ]) {
+      const view = toVideoStatus({
+        instanceId: 'abc',
+        runtimeStatus: 'Running',
+        input: {
+          request: {
+            provider: 'fal',
+            kind: 'fal',
+            model: 'fal-ai/kling-video/v2.1/standard/image-to-video',
+            prompt: 'A heron',
+            seconds: 5,
+            size: 'auto',
+            variants: 1,
+            image,
+            imageRole: 'first-frame',
+          },
+        },
+        createdTime: '2026-12-07T00:00:00.000Z',
+        lastUpdatedTime: '2026-12-07T00:00:01.000Z',
+      });
+      assert.deepEqual([view.request?.image, view.request?.imageRole], [image, 'first-frame']);
+      assert.doesNotThrow(() => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, view)));
+      assert.ok(videoStatusSchema.safeParse(view).success);
+    }
+    const body = document.components.schemas.VideoRequest as { properties: Record<string, unknown> };
+    assert.ok(
+      body.properties.image && body.properties.imageRole,
+      'POST /api/videos documents image and imageRole',
+    );
+  });
+
   test('refuses an undocumented field, a wrong type, an undocumented status or content type, and a 2xx on an undocumented route', () => {
     assert.throws(
       () => checkAgainst(checker, 'GET', '/api/videos/abc', answer(200, { ...completed, secret: 'x' })),

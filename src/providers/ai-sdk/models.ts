@@ -3,7 +3,7 @@
 // request's seconds become the SDK's `duration`; a `W:H` size its `aspectRatio`, a `WxH` size
 // its `resolution`; variants `n`; `options` the package's providerOptions. An instance's MODELS
 // setting adds to or replaces a table (src/model-settings.ts).
-import type { ModelCapabilities } from '../capabilities.js';
+import type { ImageInput, ModelCapabilities } from '../capabilities.js';
 import type { AiSdkPackage } from '../../config.js';
 
 /** Inputs the request's own fields set, per package (options may not name them). */
@@ -11,13 +11,13 @@ const RESERVED = ['prompt', 'duration', 'aspectRatio', 'aspect_ratio', 'resoluti
 
 /** Veo on the Gemini API (docs/providers/gemini.md#models-and-parameters, read 2026-12-07):
  * 4, 6 or 8 s (Veo 2: 5, 6, 8), 16:9 or 9:16, up to 4 samples per request. */
-const veo = (seconds: number[], audio: boolean): ModelCapabilities => ({
+const veo = (seconds: number[], audio: boolean, image?: ImageInput): ModelCapabilities => ({
+  ...(image ? { image } : {}),
   seconds,
   defaultSeconds: 8,
   sizes: ['16:9', '9:16'],
   defaultSize: '16:9',
   maxVariants: 4,
-  imageInput: false,
   audio,
   options: true,
   reservedOptions: [...RESERVED, 'durationSeconds', 'sampleCount'],
@@ -35,7 +35,6 @@ const clip = (
   sizes,
   defaultSize: sizes[0],
   maxVariants: 1,
-  imageInput: false,
   audio,
   options: true,
   reservedOptions: RESERVED,
@@ -43,16 +42,21 @@ const clip = (
 
 const WIDE = ['16:9', '9:16', '1:1'];
 
+/** Veo on the Gemini API takes a start image as the call's `image`, which @ai-sdk/google 4.0.129
+ * sends only as bytes (GoogleVideoModel.buildRequest: a URL other than gs:// is dropped with a
+ * warning), so the adapter reads the image's bytes and hands them over (src/providers/ai-sdk). */
+const VEO_IMAGE: ImageInput = { use: 'optional', roles: ['first-frame'], field: 'image' };
+
 export const AI_SDK_MODELS: Record<AiSdkPackage, Readonly<Record<string, ModelCapabilities>>> = {
   // The ids Google's Gemini API docs name (docs/providers/gemini.md#models-and-parameters).
   // veo-3.1-lite-generate-preview is only in @ai-sdk/google's catalog: local.settings.sample.json
   // adds it through the instance's MODELS setting.
   '@ai-sdk/google': {
-    'veo-3.1-generate-preview': veo([4, 6, 8], true),
-    'veo-3.1-fast-generate-preview': veo([4, 6, 8], true),
-    'veo-3.0-generate-001': veo([4, 6, 8], true),
-    'veo-3.0-fast-generate-001': veo([4, 6, 8], true),
-    'veo-2.0-generate-001': veo([5, 6, 8], false),
+    'veo-3.1-generate-preview': veo([4, 6, 8], true, VEO_IMAGE),
+    'veo-3.1-fast-generate-preview': veo([4, 6, 8], true, VEO_IMAGE),
+    'veo-3.0-generate-001': veo([4, 6, 8], true, VEO_IMAGE),
+    'veo-3.0-fast-generate-001': veo([4, 6, 8], true, VEO_IMAGE),
+    'veo-2.0-generate-001': veo([5, 6, 8], false, VEO_IMAGE),
   },
   // @ai-sdk/xai 5.0.43's XaiVideoModelId; xAI's video docs: 1-15 s, these ratios (read 2026-12-07).
   '@ai-sdk/xai': {

@@ -7,6 +7,7 @@
 //   operation carries one.
 // - The spec has no job list, so a create whose answer was lost cannot be adopted: lostCreate
 //   'settle'. It has no cancel either: a cancelled request's job runs to its end upstream.
+import { readImageBytes } from '../http/image-bytes.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -148,8 +149,24 @@ export function createAiSdkProvider(
     }
   }
 
+  /** The call's `image`: bytes for @ai-sdk/google (it drops a URL other than gs://: see
+   * models.ts VEO_IMAGE), read through image-bytes.ts (a caller's link under the foreign-URL
+   * rule, ≤ 10 MiB, PNG/JPEG/WebP by magic bytes); a link for the packages that pass one on. */
+  async function imageOf(spec: JobSpec) {
+    if (!spec.image) return undefined;
+    if (settings.package !== '@ai-sdk/google') return { type: 'url' as const, url: spec.image.url };
+    const bytes = await readImageBytes(spec.image, {
+      rule: http.foreignUrls,
+      fetch: http.fetch,
+      requestTimeoutMs: http.requestTimeoutMs,
+      what: `${name}: the start image`,
+    });
+    return { type: 'file' as const, mediaType: bytes.contentType, data: new Uint8Array(bytes.data) };
+  }
+
   async function createJob(spec: JobSpec): Promise<ProviderJob> {
     const model = await asyncModel(spec.model);
+    const image = await imageOf(spec);
     const ratio = spec.size.includes(':');
     let started;
     try {
@@ -161,7 +178,7 @@ export function createAiSdkProvider(
         duration: spec.seconds,
         fps: undefined,
         seed: undefined,
-        image: undefined,
+        image,
         frameImages: undefined,
         inputReferences: undefined,
         generateAudio: undefined,

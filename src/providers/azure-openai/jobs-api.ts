@@ -2,8 +2,9 @@
 // it): its job objects mapped straight to the pipeline's ProviderJob. HTTP and errors are the
 // transport's job.
 import { z } from 'zod';
+import { readImageBytes } from '../http/image-bytes.js';
 import type { Transport } from '../http/transport.js';
-import type { JobsApiCalls } from '../openai-videos/videos-api.js';
+import type { ImageFetch, JobsApiCalls } from '../openai-videos/videos-api.js';
 import { knownJobs, phaseOf, type JobSpec, type ProviderJob, type StatusTable } from '../provider.js';
 
 const generationSchema = z.object({
@@ -72,7 +73,33 @@ function pageSize(limit: number): number {
   return Math.max(1, Math.floor(limit));
 }
 
-export function createJobsApi(http: Transport): JobsApiCalls {
+/** The create's multipart form with a start image: the same fields as strings, the image as one of
+ * `files`, and an inpainting item placing it at frame 0 over the whole frame
+ * (/work/shared/docs/sora-api.md, "Multipart variant"). The API takes only the file, so a caller's
+ * link is fetched as for Sora 2 (src/providers/http/image-bytes.ts). */
+async function inpaintingForm(
+  fields: Record<string, string | number>,
+  image: NonNullable<JobSpec['image']>,
+  images: ImageFetch,
+  what: string,
+): Promise<FormData> {
+  const bytes = await readImageBytes(image, { ...images, what });
+  const fileName = `start.${bytes.contentType.split('/')[1]}`;
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
+  form.append(image.field, new Blob([bytes.data], { type: bytes.contentType }), fileName);
+  const whole = { left_fraction: 0, top_fraction: 0, right_fraction: 1, bottom_fraction: 1 };
+  form.append(
+    'inpaint_items',
+    JSON.stringify([{ frame_index: 0, type: 'image', file_name: fileName, crop_bounds: whole }]),
+  );
+  return form;
+}
+
+export function createJobsApi(
+  http: Transport,
+  images: ImageFetch = { requestTimeoutMs: 30_000 },
+): JobsApiCalls {
   const jobPath = (jobId: string) => `/video/generations/jobs/${encodeURIComponent(jobId)}`;
   // Content belongs to a generation (an output); the job id is not part of the path.
   const content = (generationId: string, variant: 'video' | 'thumbnail', what: string) =>
@@ -94,9 +121,11 @@ export function createJobsApi(http: Transport): JobsApiCalls {
         n_variants: spec.variants,
       };
       const what = 'Create Sora job (jobs API)';
+      // With a start image the create is multipart: the file and its inpainting item.
+      const payload = spec.image ? { form: await inpaintingForm(body, spec.image, images, what) } : { body };
       return toProviderJob(
         await http.json(
-          { method: 'POST', path: '/video/generations/jobs', body, what, create: true },
+          { method: 'POST', path: '/video/generations/jobs', ...payload, what, create: true },
           jobSchema,
         ),
         what,

@@ -51,7 +51,9 @@ export const SORA_JOBS_CAPABILITIES: ModelCapabilities = {
     '1080x1920': { maxVariants: 1, maxSeconds: 10 },
     '1920x1080': { maxVariants: 1, maxSeconds: 10 },
   },
-  imageInput: false,
+  // A start image as an inpainting item at frame 0 (the multipart create's `files`), through the
+  // neutral body (the quickstart body has no image field).
+  image: { use: 'optional', roles: ['first-frame'], field: 'files' },
   audio: false,
   options: false,
   quickstartBody: true,

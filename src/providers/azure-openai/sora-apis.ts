@@ -19,6 +19,12 @@ const API_VERSIONS: Record<SoraApi, string> = { jobs: 'preview', videos: 'v1' };
 
 export function createSoraApis(options: SoraApiOptions): Record<SoraApi, JobsApiCalls> {
   const baseUrl = `${options.endpoint.replace(/\/+$/, '')}/openai/v1`;
+  // How a caller's image link is fetched: both APIs take only the image's bytes.
+  const images = {
+    rule: options.foreignUrls,
+    fetch: options.fetch,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
   const transport = (api: SoraApi) =>
     createTransport({
       service: 'Sora',
@@ -31,7 +37,7 @@ export function createSoraApis(options: SoraApiOptions): Record<SoraApi, JobsApi
       classify: classifyFailedResponse,
     });
   return {
-    jobs: createJobsApi(transport('jobs')),
-    videos: createVideosApi(transport('videos'), 'Sora video'),
+    jobs: createJobsApi(transport('jobs'), images),
+    videos: createVideosApi(transport('videos'), 'Sora video', images),
   };
 }

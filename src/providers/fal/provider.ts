@@ -119,7 +119,10 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
         ...spec.options,
         prompt: spec.prompt,
         duration: model.duration(spec.seconds),
-        aspect_ratio: spec.size,
+        // An image-to-video model whose video follows the image takes no aspect ratio.
+        ...(model.aspectRatio === false ? {} : { aspect_ratio: spec.size }),
+        // The image's link, handed over as is: fal fetches it (the image-to-video models' `image_url`).
+        ...(spec.image ? { [spec.image.field]: spec.image.url } : {}),
       };
       const query = spec.webhookUrl ? { fal_webhook: spec.webhookUrl } : undefined;
       const path = `/${spec.model.split('/').map(encodeURIComponent).join('/')}`;

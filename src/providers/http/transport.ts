@@ -26,6 +26,8 @@ export interface ProviderRequest {
   query?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data instead (a file upload, e.g. Sora 2's input_reference). */
+  form?: FormData;
   /** Names the call in error messages, e.g. "Get fal request 1a2b". */
   what: string;
   /** A create: once sent, a lost or unreadable answer means a job may exist. */
@@ -90,7 +92,10 @@ export function createTransport(options: TransportOptions): Transport {
 
   const send = async (request: ProviderRequest, headers: Record<string, string>, signal: AbortSignal) => {
     const init: RequestInit = { method: request.method, headers: { ...headers }, signal, redirect: 'follow' };
-    if (request.body !== undefined) {
+    if (request.form !== undefined) {
+      // fetch writes the multipart content-type with its boundary.
+      init.body = request.form;
+    } else if (request.body !== undefined) {
       init.headers = { ...headers, 'content-type': 'application/json' };
       init.body = JSON.stringify(request.body);
     }

@@ -22,6 +22,8 @@ export function createOpenAiVideosProvider(
       fetch: http.fetch,
       classify: classifyFailedResponse,
     }),
+    'video',
+    { rule: http.foreignUrls, fetch: http.fetch, requestTimeoutMs: http.requestTimeoutMs },
   );
   // OpenAI's Video object carries the prompt, or null (docs/providers/openai-videos.md#video-object).
   const models: ModelInfo[] = Object.entries(VIDEOS_API_MODELS).map(([id, capabilities]) => ({

@@ -3,6 +3,7 @@
 // video is its own single output. HTTP and errors are the transport's job.
 import { z } from 'zod';
 import { ProviderPermanentError } from '../../errors.js';
+import { readImageBytes, sizeMismatch, type ImageFetchOptions } from '../http/image-bytes.js';
 import type { Transport } from '../http/transport.js';
 import {
   knownJobs,
@@ -73,8 +74,37 @@ function toProviderJob(video: Video, what: string): ProviderJob {
   };
 }
 
-/** `label` names a video in error messages ("video", or what the serving API calls it). */
-export function createVideosApi(http: Transport, label = 'video'): JobsApiCalls {
+/** How a caller's image link is fetched when a create carries one (the API takes only the file). */
+export type ImageFetch = Omit<ImageFetchOptions, 'what'>;
+
+/** The create's multipart body: the JSON fields, and the image's bytes as `input_reference`. The
+ * API takes only the file, so a caller's {url} is the one image link this app fetches itself
+ * (src/providers/http/image-bytes.ts: the foreign-URL rule, ≤ 10 MiB, PNG/JPEG/WebP by magic
+ * bytes) and checks against the video's size, which the API requires it to match exactly. */
+async function createForm(
+  fields: Record<string, string>,
+  image: NonNullable<JobSpec['image']>,
+  size: string,
+  fetchOptions: ImageFetch,
+  what: string,
+): Promise<FormData> {
+  const bytes = await readImageBytes(image, { ...fetchOptions, what });
+  const mismatch = sizeMismatch(bytes, size);
+  if (mismatch) throw new ProviderPermanentError(`${what}: ${mismatch}`, 400, 'image_size_mismatch');
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const extension = bytes.contentType.split('/')[1];
+  form.append(image.field, new Blob([bytes.data], { type: bytes.contentType }), `reference.${extension}`);
+  return form;
+}
+
+/** `label` names a video in error messages ("video", or what the serving API calls it); `images`
+ * says how a caller's image link may be fetched (absent: a link is refused, uploads still go). */
+export function createVideosApi(
+  http: Transport,
+  label = 'video',
+  images: ImageFetch = { requestTimeoutMs: 30_000 },
+): JobsApiCalls {
   const videoPath = (videoId: string) => `/videos/${encodeURIComponent(videoId)}`;
   const get = async (what: string, path: string) =>
     toProviderJob(await http.json({ method: 'GET', path, what }, videoSchema), what);
@@ -92,8 +122,12 @@ export function createVideosApi(http: Transport, label = 'video'): JobsApiCalls 
         );
       const body = { model: spec.model, prompt: spec.prompt, size: spec.size, seconds: String(spec.seconds) };
       const what = `Create ${label} (videos API)`;
+      // With an image the create is multipart (input_reference is a file), as the API documents.
+      const payload = spec.image
+        ? { form: await createForm(body, spec.image, spec.size, images, what) }
+        : { body };
       return toProviderJob(
-        await http.json({ method: 'POST', path: '/videos', body, what, create: true }, videoSchema),
+        await http.json({ method: 'POST', path: '/videos', ...payload, what, create: true }, videoSchema),
         what,
       );
     },

@@ -1,7 +1,22 @@
 // Replicate video models (docs/providers/replicate.md#video-models), as capability data.
 // Durations are integers on Replicate; every model here returns one URL as `output`.
-import type { VendorLimits } from '../capabilities.js';
+import type { ImageInput, VendorLimits } from '../capabilities.js';
 import type { ModelInfo } from '../provider.js';
+
+/** A Replicate model's row: its capabilities, and which of the usual inputs it lacks. */
+export interface ReplicateModel extends ModelInfo {
+  /** false: no `aspect_ratio` input (the video takes the image's shape; size "auto"). */
+  aspectRatio?: false;
+  /** false: no `duration` input (the length is fixed by frames). */
+  duration?: false;
+}
+
+/** An image input named `field`, optional or required, as the video's first frame. */
+const startImage = (field: string, use: ImageInput['use']): ImageInput => ({
+  use,
+  roles: ['first-frame'],
+  field,
+});
 
 /** 600 creates a minute per account, short bursts above allowed; accounts low on credit get
  * less (6 a minute, a burst of 1, under $5: set REPLICATE_CREATES_PER_MINUTE and
@@ -23,7 +38,7 @@ const REPLICATE_COMMON = {
 } as const;
 
 /** Each `id` is `owner/name` (an official model: created through /models/{owner}/{name}/predictions). */
-export const REPLICATE_MODELS: readonly ModelInfo[] = [
+export const REPLICATE_MODELS: readonly ReplicateModel[] = [
   {
     id: 'kwaivgi/kling-v2.0',
     ...REPLICATE_COMMON,
@@ -31,8 +46,8 @@ export const REPLICATE_MODELS: readonly ModelInfo[] = [
     defaultSeconds: 5,
     sizes: ['16:9', '9:16', '1:1'],
     defaultSize: '16:9',
-    // start_image, through options.
-    imageInput: true,
+    // start_image (docs/providers/replicate.md#video-models).
+    image: startImage('start_image', 'optional'),
     audio: false,
   },
   {
@@ -42,8 +57,61 @@ export const REPLICATE_MODELS: readonly ModelInfo[] = [
     defaultSeconds: 8,
     sizes: ['16:9', '9:16'],
     defaultSize: '16:9',
-    // image / last_frame / reference_images and generate_audio, through options.
-    imageInput: true,
+    // image (the first frame); last_frame / reference_images and generate_audio through options.
+    image: startImage('image', 'optional'),
     audio: true,
+  },
+  // Image-to-video (issue 23), read 2026-12-07 (/work/brief/i23-models.md "Changes").
+  {
+    // Only a mirror of Replicate's schema was found (api.core.today, kwaivgi/kling-v2.1): start_image
+    // required, duration 5 | 10, mode standard | pro; no aspect_ratio (unconfirmed on replicate.com).
+    id: 'kwaivgi/kling-v2.1',
+    ...REPLICATE_COMMON,
+    image: startImage('start_image', 'required'),
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['auto'],
+    defaultSize: 'auto',
+    aspectRatio: false,
+    audio: false,
+  },
+  {
+    // replicate.com/minimax/hailuo-02/versions/c43b610e…/api: first_frame_image optional, duration
+    // 6 | 10 (10 only at 768p), resolution, prompt_optimizer; no aspect_ratio input.
+    id: 'minimax/hailuo-02',
+    ...REPLICATE_COMMON,
+    image: startImage('first_frame_image', 'optional'),
+    seconds: [6, 10],
+    defaultSeconds: 6,
+    sizes: ['auto'],
+    defaultSize: 'auto',
+    aspectRatio: false,
+    audio: false,
+  },
+  {
+    // Not found on replicate.com in our sources; a mirror (segmind wan-2.2-i2v-fast) shows `image`,
+    // num_frames (81) and frames_per_second (16), about 5 s, aspect_ratio 16:9 | 9:16, and no
+    // duration input (unconfirmed).
+    id: 'wan-video/wan-2.2-i2v-fast',
+    ...REPLICATE_COMMON,
+    image: startImage('image', 'required'),
+    seconds: [5],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16'],
+    defaultSize: '16:9',
+    duration: false,
+    audio: false,
+  },
+  {
+    // A mirror (docs.skills.video, seedance-1-pro): `image` optional (first frame), duration 2-12,
+    // aspect_ratio ignored with an image; 5 | 10 kept here, in every source (unconfirmed).
+    id: 'bytedance/seedance-1-pro',
+    ...REPLICATE_COMMON,
+    image: startImage('image', 'optional'),
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1', '4:3', '3:4', '21:9'],
+    defaultSize: '16:9',
+    audio: false,
   },
 ];

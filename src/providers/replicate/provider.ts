@@ -64,6 +64,9 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
   // (docs/providers/replicate.md#outputs-and-retention): a success without them is expired.
   const expired = mapped.phase === 'succeeded' && (prediction.data_removed === true || urls.length === 0);
   const input = prediction.input ?? {};
+  // The model's image input, as the prediction echoes it (which one is the model row's data).
+  const imageField = REPLICATE_MODELS.find((model) => model.id === prediction.model)?.image?.field;
+  const image = imageField ? input[imageField] : undefined;
   const seconds = (iso: string | null | undefined) => {
     const ms = iso ? Date.parse(iso) : Number.NaN;
     return Number.isFinite(ms) ? ms / 1000 : undefined;
@@ -92,6 +95,7 @@ function toProviderJob(prediction: Prediction, what: string): ProviderJob {
       seconds: typeof input.duration === 'number' ? input.duration : undefined,
       size: typeof input.aspect_ratio === 'string' ? input.aspect_ratio : undefined,
       variants: 1,
+      ...(imageField ? { image: typeof image === 'string' ? image : null } : {}),
     },
   };
 }
@@ -141,8 +145,19 @@ export function createReplicateProvider(
 
     async createJob(spec: JobSpec): Promise<ProviderJob> {
       const what = `Create a Replicate prediction for ${spec.model}`;
+      const model = REPLICATE_MODELS.find((candidate) => candidate.id === spec.model);
+      const input = {
+        ...spec.options,
+        prompt: spec.prompt,
+        // Some models lack these inputs (their rows say so): the length is fixed by frames, or
+        // the video takes the image's shape.
+        ...(model?.duration === false ? {} : { duration: spec.seconds }),
+        ...(model?.aspectRatio === false ? {} : { aspect_ratio: spec.size }),
+        // The model's own image input (start_image, first_frame_image, image): a link Replicate fetches.
+        ...(spec.image ? { [spec.image.field]: spec.image.url } : {}),
+      };
       const body = {
-        input: { ...spec.options, prompt: spec.prompt, duration: spec.seconds, aspect_ratio: spec.size },
+        input,
         ...(spec.webhookUrl ? { webhook: spec.webhookUrl, webhook_events_filter: ['completed'] } : {}),
       };
       const prediction = await transport.json(
