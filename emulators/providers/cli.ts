@@ -2,7 +2,7 @@
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 //   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N]
 //   [--replicate-data-ttl-seconds S] [--gemini-key K] [--gemini-creates-per-minute N] [--gemini-file-ttl-seconds S]
-//   [--webhook-drop-rate R] [--webhook-delay-ms MS]
+//   [--webhook-drop-rate R] [--webhook-delay-ms MS] [--image-ca-file PEM]
 // One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1),
 // Gemini API (/v1beta).
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'gemini-file-ttl-seconds': { type: 'string', default: String(2 * 86400) },
     'webhook-drop-rate': { type: 'string', default: '0' },
     'webhook-delay-ms': { type: 'string', default: '0' },
+    'image-ca-file': { type: 'string' },
   },
 });
 
@@ -122,6 +123,7 @@ async function main() {
     geminiFileTtlSeconds: number('gemini-file-ttl-seconds', values['gemini-file-ttl-seconds']),
     webhookDropRate: rate('webhook-drop-rate', values['webhook-drop-rate']),
     webhookDelayMs: number('webhook-delay-ms', values['webhook-delay-ms']),
+    imageCaFile: values['image-ca-file'],
   });
   // The first line's wording is what tools wait for; the bases of the other dialects follow it.
   console.log(`Provider emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);

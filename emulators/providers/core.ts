@@ -6,6 +6,7 @@ import { copyFile, rename } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fetchImage, imageOf, type ImageFailure, type InputImage } from './image-fetch.js';
 import { FaultInjector, seededRandom, type ChosenFaults } from './faults.js';
 import { initialSettings, type ProviderEmulatorOptions, type Settings } from './options.js';
 import { encodeVideoFile, type VideoSpec } from './video-encoder.js';
@@ -19,6 +20,8 @@ export interface Timing {
   durationMs: number;
   finishedAtMs: number | null;
   status: string;
+  /** The input image the job was given (fetched or uploaded) and its average colour; null without one. */
+  image?: InputImage | null;
 }
 
 export interface RequestContext {
@@ -60,6 +63,9 @@ export interface Stats {
   requests: Record<string, Record<string, number>>;
   peakRunningJobs: Record<string, number>;
   webhooks: WebhookStats;
+  /** Input images fetched (or taken from a multipart file) and decoded, and those refused
+   * (download failed, too large, not an image), so a test can tell an image reached the provider. */
+  images: { fetched: number; refused: number };
 }
 
 export interface WebhookStats {
@@ -99,12 +105,25 @@ export function createCore(options: ProviderEmulatorOptions) {
     requests: {},
     peakRunningJobs: {},
     webhooks: { sent: 0, delivered: 0, failed: 0, dropped: 0, retried: 0, pending: 0, watching: 0 },
+    images: { fetched: 0, refused: 0 },
   };
+
+  function countImage(result: { image: InputImage } | { failure: ImageFailure }) {
+    if ('image' in result) stats.images.fetched++;
+    else stats.images.refused++;
+  }
 
   /** Equal input gives equal bytes, so each distinct video is encoded once and copied for later jobs. */
   const encoded = new Map<string, Promise<{ file: string; bytes: number }>>();
   function produceVideo(spec: VideoSpec, file: string): Promise<number> {
-    const key = JSON.stringify([spec.width, spec.height, spec.seconds, spec.seed, spec.padToBytes ?? 0]);
+    const key = JSON.stringify([
+      spec.width,
+      spec.height,
+      spec.seconds,
+      spec.seed,
+      spec.padToBytes ?? 0,
+      spec.firstFrame ?? null,
+    ]);
     const first = encoded.get(key);
     if (first) {
       return first.then(async (made) => {
@@ -141,6 +160,18 @@ export function createCore(options: ProviderEmulatorOptions) {
     /** True when this webhook delivery should be silently dropped (webhookDropRate). */
     dropWebhook: () => webhookRandom() < settings.webhookDropRate,
     produceVideo,
+    /** Fetches and decodes a job's input image as the vendor would (image-fetch.ts), counted in stats. */
+    async fetchInputImage(url: string) {
+      const fetched = await fetchImage(url, { caFile: options.imageCaFile });
+      countImage(fetched);
+      return fetched;
+    },
+    /** Decodes an image sent as a file in the request (multipart), counted in stats. */
+    inputImageOf(bytes: Buffer) {
+      const decoded = imageOf(bytes, 'upload');
+      countImage(decoded);
+      return decoded;
+    },
     countCreate(dialect: DialectName, model: string, runningNow: number) {
       stats.creates[dialect]++;
       stats.jobsCreated[model] = (stats.jobsCreated[model] ?? 0) + 1;
@@ -152,6 +183,8 @@ export function createCore(options: ProviderEmulatorOptions) {
       for (const key of Object.keys(stats.creates) as DialectName[]) stats.creates[key] = 0;
       for (const key of ['sent', 'delivered', 'failed', 'dropped', 'retried'] as const)
         stats.webhooks[key] = 0;
+      stats.images.fetched = 0;
+      stats.images.refused = 0;
     },
   };
 }

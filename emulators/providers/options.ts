@@ -65,6 +65,9 @@ export interface ProviderEmulatorOptions {
   webhookMaxAttempts?: number;
   /** First retry delay; doubles per retry. */
   webhookRetryBaseMs?: number;
+  /** A PEM file of extra CAs trusted (beside Node's own roots) when fetching input images over
+   * https, e.g. a test server's self-signed certificate (image-fetch.ts). */
+  imageCaFile?: string;
 }
 
 /** Options that PATCH /_admin/config may change while running, with their kind. */

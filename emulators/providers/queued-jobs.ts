@@ -8,6 +8,7 @@
 // the ones behind it; it does not depend on the time of reading, so each account's plan is
 // cached until a job is added or cancelled (or the limit changes).
 import type { Core, LateFailure, Timing } from './core.js';
+import type { InputImage } from './image-fetch.js';
 
 export interface QueuedJob {
   id: string;
@@ -26,6 +27,12 @@ export interface QueuedJob {
   /** Fails (input moderation) as soon as it starts. */
   moderated: boolean;
   lateFailure: LateFailure;
+  /** The input image, once fetched and decoded (its average colour starts the video). */
+  image?: InputImage;
+  /** True while its input image is being fetched: it cannot start before that ends (JobQueue.settle). */
+  awaitingInput?: boolean;
+  /** Not before then: when its input image arrived (set by JobQueue.settle). */
+  readyMs?: number;
 }
 
 /** The part of a new job every queue dialect fills alike: created now, 10% of its duration queue
@@ -84,6 +91,13 @@ export class JobQueue<J extends QueuedJob> {
     this.plans.delete(job.account);
   }
 
+  /** The job's input has arrived (or failed) at `atMs`: it may start from then on, with what it now says. */
+  settle(job: J, atMs = Date.now()) {
+    job.awaitingInput = false;
+    job.readyMs = atMs;
+    this.plans.delete(job.account);
+  }
+
   cancel(job: J, atMs = Date.now()) {
     job.cancelledMs = atMs;
     this.plans.delete(job.account);
@@ -117,7 +131,10 @@ export class JobQueue<J extends QueuedJob> {
     for (const job of jobs) {
       let slot = 0;
       for (let i = 1; i < slotFree.length; i++) if (slotFree[i] < slotFree[slot]) slot = i;
-      const startMs = Math.max(job.createdMs + job.queueMs, slotFree[slot]);
+      // A job still waiting for its input image has no start yet (and holds no slot).
+      const startMs = job.awaitingInput
+        ? Infinity
+        : Math.max(job.createdMs + job.queueMs, job.readyMs ?? 0, slotFree[slot]);
       const stopBeforeStart = earliest(job.cancelledMs, job.startDeadlineMs);
       if (stopBeforeStart < startMs) {
         planned.set(job.id, {
@@ -125,6 +142,10 @@ export class JobQueue<J extends QueuedJob> {
           endMs: stopBeforeStart,
           outcome: stopBeforeStart === job.cancelledMs ? 'cancelled' : 'expired',
         });
+        continue;
+      }
+      if (startMs === Infinity) {
+        planned.set(job.id, { startMs, endMs: Infinity, outcome: 'succeeded' });
         continue;
       }
       // A moderated job is refused as soon as it starts and frees its slot at once.
@@ -193,6 +214,7 @@ export class JobQueue<J extends QueuedJob> {
       durationMs: end - job.createdMs,
       finishedAtMs: state.finishedMs,
       status: publicStatus(state),
+      image: job.image ?? null,
     };
   }
 

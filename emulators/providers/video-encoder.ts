@@ -1,10 +1,13 @@
 // Makes the emulator's videos: real H.264 MP4 files at the requested size and duration that
 // ffprobe and players accept, identical bytes for identical job input (the picture is a
-// pattern derived from the prompt), written to disk so they can be served as streams.
+// pattern derived from the prompt), written to disk so they can be served as streams. A video
+// made from an input image starts with one frame filled with the image's average colour, so a
+// test can decode frame 1 and prove the image reached the provider.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import type { Rgb } from './image-decode.js';
 
 export interface VideoSpec {
   width: number;
@@ -14,6 +17,8 @@ export interface VideoSpec {
   seed: string;
   /** Pad the file to at least this many bytes with a trailing MP4 `free` box. */
   padToBytes?: number;
+  /** The input image's average colour: the first frame is filled with it (image-decode.ts). */
+  firstFrame?: Rgb;
 }
 
 /** Low frame rate keeps encoding cheap; the duration is still exact (frames / rate). */
@@ -57,7 +62,8 @@ export async function encodeVideoFile(spec: VideoSpec, file: string): Promise<nu
     const frame = new Uint8Array(spec.width * spec.height * 4);
     const frames = Math.round(spec.seconds * FRAME_RATE);
     for (let index = 0; index < frames; index++) {
-      paintFrame(frame, spec.width, spec.height, index, hue);
+      if (index === 0 && spec.firstFrame) fillFrame(frame, spec.firstFrame);
+      else paintFrame(frame, spec.width, spec.height, index, hue);
       encoder.addFrameRgba(frame);
     }
     encoder.finalize();
@@ -106,6 +112,16 @@ function paintFrame(frame: Uint8Array, width: number, height: number, index: num
       frame[offset + 2] = inBand ? 255 : seed[2];
       frame[offset + 3] = 255;
     }
+  }
+}
+
+/** One colour over the whole frame (the first frame of a video made from an image). */
+function fillFrame(frame: Uint8Array, [red, green, blue]: Rgb) {
+  for (let offset = 0; offset < frame.length; offset += 4) {
+    frame[offset] = red;
+    frame[offset + 1] = green;
+    frame[offset + 2] = blue;
+    frame[offset + 3] = 255;
   }
 }
 

@@ -1,6 +1,7 @@
 // The video models the fal and Replicate dialects serve, as small input schemas taken from
 // docs/providers/fal.md#video-models and docs/providers/replicate.md#video-models, and one
 // validator that reports every problem so each dialect can word it its own way.
+import { createHash } from 'node:crypto';
 
 export interface Field {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
@@ -13,15 +14,25 @@ export interface Field {
 
 export type Schema = Record<string, Field>;
 
+/** Width and height of the input image, for models whose output follows the image. */
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
 export interface VideoModel {
   id: string;
   schema: Schema;
   /** Seconds of video the (validated, defaulted) input asks for. */
   seconds(input: Record<string, unknown>): number;
-  /** Aspect ratio of the output. */
-  aspect(input: Record<string, unknown>): string;
+  /** Aspect ratio of the output (given the input image, for models whose output follows it). */
+  aspect(input: Record<string, unknown>, image?: ImageSize): string;
   /** Replicate's version id for this model. */
   version?: string;
+  /** The input field holding the URL of the image the video starts from (fal `image_url`,
+   * Replicate's name per model): fetched like the vendor does, and its average colour is the
+   * video's first frame (image-fetch.ts). Required or not as the schema says. */
+  imageField?: string;
 }
 
 export interface Problem {
@@ -74,11 +85,23 @@ export function validateInput(
   return problems.length > 0 ? { problems } : { input: out };
 }
 
-/** Small frames at the requested aspect ratio keep encoding quick; the duration is exact. */
+/** Small frames at the requested aspect ratio keep encoding quick (sides are multiples of 16,
+ * as the encoder needs); the duration is exact. */
 export function outputSize(aspect: string): { width: number; height: number } {
   if (aspect === '9:16') return { width: 144, height: 256 };
   if (aspect === '1:1') return { width: 192, height: 192 };
+  if (aspect === '4:3') return { width: 192, height: 144 };
+  if (aspect === '3:4') return { width: 144, height: 192 };
+  if (aspect === '21:9') return { width: 336, height: 144 };
   return { width: 256, height: 144 };
+}
+
+/** The aspect ratio of an output that follows its input image: landscape, portrait or square. */
+export function aspectOfImage(image: ImageSize | undefined, otherwise = '16:9'): string {
+  if (!image) return otherwise;
+  if (image.width > image.height) return '16:9';
+  if (image.width < image.height) return '9:16';
+  return '1:1';
 }
 
 /** Nominal pixels the real model renders, for the duration profile (720p-class output). */
@@ -90,7 +113,9 @@ export function nominalSize(aspect: string, resolution?: unknown): { width: numb
   return { width: long, height: short };
 }
 
-/** The work a (validated, defaulted) input asks of the real model, in the terms of the duration profile (jobs-api.ts jobDurationMs). */
+/** The work a (validated, defaulted) input asks of the real model, in the terms of the duration profile
+ * (jobs-api.ts jobDurationMs). Planned at create, before any input image has arrived: a model whose
+ * output follows the image is timed as 16:9 (the same pixels as 9:16). */
 export function nominalWork(model: VideoModel, input: Record<string, unknown>) {
   const { width, height } = nominalSize(model.aspect(input), input.resolution);
   return { width, height, n_seconds: model.seconds(input), n_variants: 1 };
@@ -104,6 +129,24 @@ const klingText: Schema = {
   cfg_scale: { type: 'number', default: 0.5, min: 0, max: 1 },
 };
 
+/** Kling image-to-video on fal: no aspect ratio input, the output follows the image. */
+const klingImage: Schema = {
+  prompt: klingText.prompt,
+  image_url: { type: 'string', required: true },
+  duration: klingText.duration,
+  negative_prompt: klingText.negative_prompt,
+  cfg_scale: klingText.cfg_scale,
+};
+
+const hailuoText: Schema = {
+  prompt: { type: 'string', required: true },
+  duration: { type: 'string', enum: ['6', '10'], default: '6' },
+  prompt_optimizer: { type: 'boolean', default: true },
+};
+
+/** Seedance on fal: "2" to "12" seconds. */
+const SEEDANCE_SECONDS = ['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'];
+
 const veo3: Schema = {
   prompt: { type: 'string', required: true },
   duration: { type: 'string', enum: ['4s', '6s', '8s'], default: '8s' },
@@ -116,7 +159,12 @@ const veo3: Schema = {
   safety_tolerance: { type: 'string', enum: ['1', '2', '3', '4', '5', '6'], default: '4' },
 };
 
-/** fal model ids (durations are strings, in a different format per model). */
+/** Seconds from a fal duration string ("5", "8s"). */
+const falSeconds = (i: Record<string, unknown>) => parseInt(String(i.duration), 10);
+
+/** fal model ids (durations are strings, in a different format per model). The image-to-video
+ * models fetch `image_url` (required) like fal does; sources: docs/providers/fal.md#video-models and
+ * each model's page (emulators/providers/README.md, "Image-to-video"). */
 export const FAL_MODELS: Record<string, VideoModel> = {
   'fal-ai/kling-video/v2/master/text-to-video': {
     id: 'fal-ai/kling-video/v2/master/text-to-video',
@@ -132,20 +180,76 @@ export const FAL_MODELS: Record<string, VideoModel> = {
   },
   'fal-ai/kling-video/v2/master/image-to-video': {
     id: 'fal-ai/kling-video/v2/master/image-to-video',
-    schema: {
-      prompt: klingText.prompt,
-      image_url: { type: 'string', required: true },
-      duration: klingText.duration,
-      negative_prompt: klingText.negative_prompt,
-      cfg_scale: klingText.cfg_scale,
-    },
+    schema: klingImage,
     seconds: (i) => Number(i.duration),
-    aspect: () => '16:9',
+    aspect: (_i, image) => aspectOfImage(image),
+    imageField: 'image_url',
+  },
+  'fal-ai/kling-video/v2.1/standard/image-to-video': {
+    id: 'fal-ai/kling-video/v2.1/standard/image-to-video',
+    schema: klingImage,
+    seconds: (i) => Number(i.duration),
+    aspect: (_i, image) => aspectOfImage(image),
+    imageField: 'image_url',
   },
   'fal-ai/veo3': {
     id: 'fal-ai/veo3',
     schema: veo3,
-    seconds: (i) => parseInt(String(i.duration), 10),
+    seconds: falSeconds,
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  // Text-to-video rows the app's tables name (issue 26): inputs as each model's fal page gives them
+  // (README, "Text-to-video rows"); unconfirmed details follow the nearest confirmed sibling.
+  'fal-ai/kling-video/v2.5-turbo/pro/text-to-video': {
+    id: 'fal-ai/kling-video/v2.5-turbo/pro/text-to-video',
+    schema: klingText,
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/veo3.1': {
+    id: 'fal-ai/veo3.1',
+    schema: { ...veo3, resolution: { type: 'string', enum: ['720p', '1080p', '4k'], default: '720p' } },
+    seconds: falSeconds,
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/minimax/hailuo-02/standard/text-to-video': {
+    id: 'fal-ai/minimax/hailuo-02/standard/text-to-video',
+    schema: hailuoText,
+    seconds: (i) => Number(i.duration),
+    aspect: () => '16:9',
+  },
+  'fal-ai/minimax/hailuo-02/pro/text-to-video': {
+    id: 'fal-ai/minimax/hailuo-02/pro/text-to-video',
+    // The pro tier makes one 6 s 1080p video; a `duration` is not one of its inputs (ignored).
+    schema: { prompt: hailuoText.prompt, prompt_optimizer: hailuoText.prompt_optimizer },
+    seconds: () => 6,
+    aspect: () => '16:9',
+  },
+  'fal-ai/bytedance/seedance/v1/pro/text-to-video': {
+    id: 'fal-ai/bytedance/seedance/v1/pro/text-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      duration: { type: 'string', enum: SEEDANCE_SECONDS, default: '5' },
+      aspect_ratio: { type: 'string', enum: ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16'], default: '16:9' },
+      resolution: { type: 'string', enum: ['480p', '720p', '1080p'], default: '1080p' },
+      camera_fixed: { type: 'boolean', default: false },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'fal-ai/wan/v2.2-a14b/text-to-video': {
+    id: 'fal-ai/wan/v2.2-a14b/text-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      num_frames: { type: 'integer', default: 81, min: 17, max: 161 },
+      frames_per_second: { type: 'integer', default: 16, min: 4, max: 60 },
+      resolution: { type: 'string', enum: ['480p', '580p', '720p'], default: '720p' },
+      aspect_ratio: { type: 'string', enum: ['16:9', '9:16', '1:1'], default: '16:9' },
+      negative_prompt: { type: 'string' },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
     aspect: (i) => String(i.aspect_ratio),
   },
   'fal-ai/veo3/image-to-video': {
@@ -155,12 +259,64 @@ export const FAL_MODELS: Record<string, VideoModel> = {
       image_url: { type: 'string', required: true },
       aspect_ratio: { type: 'string', enum: ['auto', '16:9', '9:16'], default: 'auto' },
     },
-    seconds: (i) => parseInt(String(i.duration), 10),
-    aspect: (i) => (i.aspect_ratio === 'auto' ? '16:9' : String(i.aspect_ratio)),
+    seconds: falSeconds,
+    aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
+    imageField: 'image_url',
+  },
+  'fal-ai/veo3.1/image-to-video': {
+    id: 'fal-ai/veo3.1/image-to-video',
+    schema: {
+      ...veo3,
+      image_url: { type: 'string', required: true },
+      aspect_ratio: { type: 'string', enum: ['auto', '16:9', '9:16'], default: 'auto' },
+      resolution: { type: 'string', enum: ['720p', '1080p', '4k'], default: '720p' },
+    },
+    seconds: falSeconds,
+    aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
+    imageField: 'image_url',
+  },
+  'fal-ai/minimax/hailuo-02/standard/image-to-video': {
+    id: 'fal-ai/minimax/hailuo-02/standard/image-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      image_url: { type: 'string', required: true },
+      duration: { type: 'string', enum: ['6', '10'], default: '6' },
+      prompt_optimizer: { type: 'boolean', default: true },
+      resolution: { type: 'string', enum: ['512P', '768P'], default: '768P' },
+      end_image_url: { type: 'string' },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (_i, image) => aspectOfImage(image),
+    imageField: 'image_url',
+  },
+  'fal-ai/bytedance/seedance/v1/pro/image-to-video': {
+    id: 'fal-ai/bytedance/seedance/v1/pro/image-to-video',
+    schema: {
+      prompt: { type: 'string', required: true },
+      image_url: { type: 'string', required: true },
+      duration: { type: 'string', enum: SEEDANCE_SECONDS, default: '5' },
+      aspect_ratio: {
+        type: 'string',
+        enum: ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16', 'auto'],
+        default: 'auto',
+      },
+      resolution: { type: 'string', enum: ['480p', '720p', '1080p'], default: '1080p' },
+      camera_fixed: { type: 'boolean', default: false },
+      seed: { type: 'integer' },
+      end_image_url: { type: 'string' },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
+    imageField: 'image_url',
   },
 };
 
-/** Replicate models (durations are integers). */
+/** A stand-in version id for models whose Replicate version the sources read do not give
+ * (64 hex digits derived from the name; marked in emulators/providers/README.md). */
+const standInVersion = (id: string) => createHash('sha256').update(`replicate-version:${id}`).digest('hex');
+
+/** Replicate models (durations are integers). The image input's name differs per model
+ * (`imageField`); an image is fetched at the prediction's start, as Replicate's runners do. */
 export const REPLICATE_MODELS: Record<string, VideoModel> = {
   'kwaivgi/kling-v2.0': {
     id: 'kwaivgi/kling-v2.0',
@@ -174,8 +330,96 @@ export const REPLICATE_MODELS: Record<string, VideoModel> = {
       duration: { type: 'integer', enum: [5, 10], default: 5 },
     },
     seconds: (i) => Number(i.duration),
-    // The aspect ratio is ignored when a start image is given (the image decides; we use 16:9).
-    aspect: (i) => (i.start_image ? '16:9' : String(i.aspect_ratio)),
+    // The aspect ratio is ignored when a start image is given: the output follows the image.
+    aspect: (i, image) => (i.start_image ? aspectOfImage(image) : String(i.aspect_ratio)),
+    imageField: 'start_image',
+  },
+  'kwaivgi/kling-v2.1': {
+    id: 'kwaivgi/kling-v2.1',
+    version: standInVersion('kwaivgi/kling-v2.1'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      start_image: { type: 'string', required: true },
+      mode: { type: 'string', enum: ['standard', 'pro'], default: 'standard' },
+      duration: { type: 'integer', enum: [5, 10], default: 5 },
+      negative_prompt: { type: 'string', default: '' },
+      end_image: { type: 'string' },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (_i, image) => aspectOfImage(image),
+    imageField: 'start_image',
+  },
+  'minimax/hailuo-02': {
+    id: 'minimax/hailuo-02',
+    version: standInVersion('minimax/hailuo-02'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      first_frame_image: { type: 'string' },
+      last_frame_image: { type: 'string' },
+      duration: { type: 'integer', enum: [6, 10], default: 6 },
+      resolution: { type: 'string', enum: ['512p', '768p', '1080p'], default: '1080p' },
+      prompt_optimizer: { type: 'boolean', default: true },
+    },
+    seconds: (i) => Number(i.duration),
+    aspect: (_i, image) => aspectOfImage(image),
+    imageField: 'first_frame_image',
+  },
+  'wan-video/wan-2.2-i2v-fast': {
+    id: 'wan-video/wan-2.2-i2v-fast',
+    version: standInVersion('wan-video/wan-2.2-i2v-fast'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      image: { type: 'string', required: true },
+      num_frames: { type: 'integer', default: 81, min: 81, max: 121 },
+      frames_per_second: { type: 'integer', default: 16, min: 5, max: 30 },
+      resolution: { type: 'string', enum: ['480p', '720p'], default: '480p' },
+      aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
+      go_fast: { type: 'boolean', default: true },
+      seed: { type: 'integer' },
+    },
+    // No duration input: frames at a frame rate (81 at 16 fps ≈ 5 s).
+    seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
+    aspect: (i) => String(i.aspect_ratio),
+    imageField: 'image',
+  },
+  'wan-video/wan-2.2-t2v-fast': {
+    id: 'wan-video/wan-2.2-t2v-fast',
+    version: standInVersion('wan-video/wan-2.2-t2v-fast'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      num_frames: { type: 'integer', default: 81, min: 81, max: 121 },
+      frames_per_second: { type: 'integer', default: 16, min: 5, max: 30 },
+      resolution: { type: 'string', enum: ['480p', '720p'], default: '480p' },
+      aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
+      go_fast: { type: 'boolean', default: true },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Math.round(Number(i.num_frames) / Number(i.frames_per_second)),
+    aspect: (i) => String(i.aspect_ratio),
+  },
+  'bytedance/seedance-1-pro': {
+    id: 'bytedance/seedance-1-pro',
+    version: standInVersion('bytedance/seedance-1-pro'),
+    schema: {
+      prompt: { type: 'string', required: true },
+      image: { type: 'string' },
+      last_frame_image: { type: 'string' },
+      duration: { type: 'integer', default: 5, min: 2, max: 12 },
+      resolution: { type: 'string', enum: ['480p', '720p', '1080p'], default: '1080p' },
+      aspect_ratio: {
+        type: 'string',
+        enum: ['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', '9:21'],
+        default: '16:9',
+      },
+      fps: { type: 'integer', enum: [24], default: 24 },
+      camera_fixed: { type: 'boolean', default: false },
+      seed: { type: 'integer' },
+    },
+    seconds: (i) => Number(i.duration),
+    // The aspect ratio is ignored when an image is given.
+    aspect: (i, image) =>
+      i.image ? aspectOfImage(image) : i.aspect_ratio === '9:21' ? '9:16' : String(i.aspect_ratio),
+    imageField: 'image',
   },
   'google/veo-3.1': {
     id: 'google/veo-3.1',
@@ -194,5 +438,6 @@ export const REPLICATE_MODELS: Record<string, VideoModel> = {
     },
     seconds: (i) => Number(i.duration),
     aspect: (i) => String(i.aspect_ratio),
+    imageField: 'image',
   },
 };

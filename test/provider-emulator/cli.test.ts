@@ -7,7 +7,9 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { test } from 'node:test';
 import { readyUrl, spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
+import { eventually } from '../support/eventually.js';
 import { json } from './helpers.js';
+import { pngOf, startImageServer, twoTone, type Rgb } from './input-images.js';
 
 /** Runs the CLI with `args` (it resolves once the ready line appears), then SIGTERM: exit 0. */
 async function withCli(args: string[], body: (url: string) => Promise<void>) {
@@ -152,3 +154,33 @@ for (const script of ['provider-emulator', 'sora-emulator']) {
     else assert.doesNotMatch(stderr, notice);
   });
 }
+
+test('CLI: --image-ca-file trusts a test CA for image fetches (a Replicate image over loopback https)', async () => {
+  const images = await startImageServer();
+  const colour: Rgb = [30, 160, 90];
+  images.serve('/still.png', pngOf(twoTone(16, 16, colour, colour), 16, 16), 'image/png');
+  try {
+    await withCli(['--time-scale', '0.02', '--image-ca-file', images.caFile], async (url) => {
+      const created = await json<{ id: string; urls: { get: string } }>(
+        fetch(`${url}/replicate/v1/models/kwaivgi/kling-v2.1/predictions`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer r8', 'content-type': 'application/json' },
+          body: JSON.stringify({ input: { prompt: 'p', start_image: `${images.url}/still.png` } }),
+        }),
+      );
+      const done = await eventually(
+        'a final status',
+        () =>
+          json<{ status: string; error: string | null }>(
+            fetch(created.urls.get, { headers: { authorization: 'Bearer r8' } }),
+          ),
+        (p) => ['succeeded', 'failed'].includes(p.status),
+      );
+      assert.equal(done.status, 'succeeded', String(done.error));
+      const job = await json<{ image: { average: number[] } }>(fetch(`${url}/_admin/jobs/${created.id}`));
+      assert.deepEqual(job.image.average, colour);
+    });
+  } finally {
+    await images.stop();
+  }
+});

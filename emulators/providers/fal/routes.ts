@@ -6,7 +6,15 @@ import { serveOutputFile, type RouteSpec } from '../routing.js';
 import { FAL_MODELS, validateInput } from '../video-models.js';
 import { ownRequest } from './gate.js';
 import { newFalRequest, resultOf, type FalDeps, type FalRequest } from './state.js';
-import { detail, outcomeHeaders, outcomeOf, statusView, urls, validationDetail } from './wire.js';
+import {
+  detail,
+  imageErrorItem,
+  outcomeHeaders,
+  outcomeOf,
+  statusView,
+  urls,
+  validationDetail,
+} from './wire.js';
 
 function jwks(deps: FalDeps, ctx: RequestContext) {
   return sendJson(ctx.res, 200, deps.signer.jwks);
@@ -67,6 +75,23 @@ function startTimeoutValid(ctx: RequestContext): boolean {
   return false;
 }
 
+/** fal's runner downloads the image when the request starts; a failed download or a file that is
+ * not an image is the request's 422 outcome, like any input the model refuses. The emulator starts
+ * the download at submit (the answer does not wait for it) and the request cannot start before it
+ * ends (README, "Image-to-video"). */
+function fetchImageFor(deps: FalDeps, r: FalRequest, field: string, url: string) {
+  r.awaitingInput = true;
+  void deps.core.fetchInputImage(url).then((fetched) => {
+    if ('image' in fetched) r.image = fetched.image;
+    else {
+      r.inputErrors = [imageErrorItem(field, fetched.failure)];
+      r.moderated = true;
+      r.lateFailure = null;
+    }
+    deps.queue.settle(r);
+  });
+}
+
 async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
   const { res, params } = ctx;
   const { core, queue } = deps;
@@ -84,6 +109,8 @@ async function submit(deps: FalDeps, ctx: RequestContext, key: string) {
     'problems' in checked
       ? newFalRequest(core, ctx, key, model, body ?? {}, validationDetail(checked.problems))
       : newFalRequest(core, ctx, key, model, checked.input);
+  const imageUrl = 'input' in checked && model.imageField ? checked.input[model.imageField] : undefined;
+  if (typeof imageUrl === 'string') fetchImageFor(deps, r, model.imageField!, imageUrl);
   queue.add(r);
   core.countCreate('fal', model.id, queue.runningBy((j) => j.model.id)[model.id] ?? 0);
   if (r.webhookUrl) deps.watcher.add(r);

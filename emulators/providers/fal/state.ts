@@ -104,11 +104,17 @@ export function newFalRequest(
 
 /** The finished video's result; encodes the MP4 on first use. */
 export async function resultOf(core: Core, r: FalRequest) {
-  const { width, height } = outputSize(r.model.aspect(r.input));
+  const { width, height } = outputSize(r.model.aspect(r.input, r.image));
   const bytes = await videoOnce(
     core,
     r,
-    { width, height, seconds: r.model.seconds(r.input), seed: String(r.input.prompt) },
+    {
+      width,
+      height,
+      seconds: r.model.seconds(r.input),
+      seed: String(r.input.prompt),
+      firstFrame: r.image?.average,
+    },
     r.file,
   );
   return resultBody(r, bytes);

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { LateFailure } from '../core.js';
+import { MAX_IMAGE_BYTES, type ImageFailure } from '../image-fetch.js';
 import { sendJson, type Headers } from '../http-util.js';
 import type { JobQueue, JobState } from '../queued-jobs.js';
 import type { Problem } from '../video-models.js';
@@ -64,6 +65,30 @@ function itemOf(p: Problem) {
     type: `${kind}_type`,
     input: p.value,
   };
+}
+
+/** The model's 422 item for an image input it could not use (fal's error types on its errors
+ * page, fal [10]: the download failed, the file is too large, or it is not an image that loads). */
+export function imageErrorItem(field: string, failure: ImageFailure) {
+  const loc = ['body', field];
+  if (failure.kind === 'download')
+    return withUrl({
+      loc,
+      msg: 'Failed to download the file. Please check if the URL is accessible and try again.',
+      type: 'file_download_error',
+    });
+  if (failure.kind === 'too_large')
+    return withUrl({
+      loc,
+      msg: `File size exceeds the maximum allowed size of ${MAX_IMAGE_BYTES} bytes.`,
+      type: 'file_too_large',
+      ctx: { max_size: MAX_IMAGE_BYTES },
+    });
+  return withUrl({
+    loc,
+    msg: 'Failed to load the image. Please ensure the image file is not corrupted and is in a supported format.',
+    type: 'image_load_error',
+  });
 }
 
 export interface Outcome {
@@ -153,7 +178,10 @@ function logsOf(queue: JobQueue<FalRequest>, r: FalRequest, state: JobState, now
   });
   if (r.inputErrors) return [at(state.startedMs, 'Input validation failed', 'ERROR')];
   const lines = [
-    at(state.startedMs, `Generating a ${r.model.seconds(r.input)} s ${r.model.aspect(r.input)} video`),
+    at(
+      state.startedMs,
+      `Generating a ${r.model.seconds(r.input)} s ${r.model.aspect(r.input, r.image)} video`,
+    ),
   ];
   for (const { quarter, ms } of queue.quartersReached(r, state, now))
     lines.push(at(ms, `Progress: ${quarter}%`));

@@ -14,6 +14,8 @@ export interface CreateRequest {
   samples: number;
   /** An image input (first frame, last frame or reference images) was given. */
   withImage: boolean;
+  /** The bytes of `instances[0].image` (the first frame), when given: decoded by the route. */
+  firstFrame?: Buffer;
 }
 
 type Json = Record<string, unknown>;
@@ -60,7 +62,7 @@ function imageProblem(field: string, image: unknown): string | undefined {
 function instanceOf(
   model: VeoModel,
   body: Json,
-): { prompt: string; withImage: boolean; references: number } | string {
+): { prompt: string; withImage: boolean; references: number; firstFrame?: Buffer } | string {
   const { instances } = body;
   if (!Array.isArray(instances) || instances.length !== 1 || !isObject(instances[0]))
     return '`instances` must hold exactly one instance object.';
@@ -92,7 +94,14 @@ function instanceOf(
   const prompt = typeof instance.prompt === 'string' ? instance.prompt : '';
   const withImage = instance.image !== undefined || references !== undefined;
   if (prompt.trim() === '' && !withImage) return '`prompt` is required when no image is given.';
-  return { prompt, withImage, references: Array.isArray(references) ? references.length : 0 };
+  return {
+    prompt,
+    withImage,
+    references: Array.isArray(references) ? references.length : 0,
+    firstFrame: isObject(instance.image)
+      ? Buffer.from(String(instance.image.bytesBase64Encoded), 'base64')
+      : undefined,
+  };
 }
 
 /** `durationSeconds` as a whole number (a digit string is taken too), or NaN. */
@@ -104,7 +113,7 @@ function parametersOf(
   model: VeoModel,
   body: Json,
   input: { withImage: boolean; references: number },
-): Omit<CreateRequest, 'prompt' | 'withImage'> | string {
+): Omit<CreateRequest, 'prompt' | 'withImage' | 'firstFrame'> | string {
   if (body.parameters !== undefined && !isObject(body.parameters)) return '`parameters` must be an object.';
   const p: Json = body.parameters ?? {};
   for (const name of Object.keys(p)) if (!PARAMETERS.includes(name)) return unsupported(name);
@@ -146,5 +155,10 @@ export function parseCreateRequest(model: VeoModel, body: Json): CreateRequest |
   if (typeof instance === 'string') return instance;
   const parameters = parametersOf(model, body, instance);
   if (typeof parameters === 'string') return parameters;
-  return { prompt: instance.prompt, withImage: instance.withImage, ...parameters };
+  return {
+    prompt: instance.prompt,
+    withImage: instance.withImage,
+    firstFrame: instance.firstFrame,
+    ...parameters,
+  };
 }

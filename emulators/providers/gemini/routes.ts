@@ -60,8 +60,18 @@ async function create(deps: GeminiDeps, ctx: RequestContext, key: string) {
   if (body === 'invalid') return googleError(ctx.res, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
   const request = parseCreateRequest(model, body ?? {});
   if (typeof request === 'string') return googleError(ctx.res, 'INVALID_ARGUMENT', request);
+  // The first frame must decode in full (magic bytes alone let a truncated file through); its
+  // average colour starts every sample (README, "Image-to-video").
+  const firstFrame = request.firstFrame && core.inputImageOf(request.firstFrame);
+  if (firstFrame && 'failure' in firstFrame)
+    return googleError(
+      ctx.res,
+      'INVALID_ARGUMENT',
+      `\`image\` is not a valid image (${firstFrame.failure.message}).`,
+    );
   creates.record();
   const op = newOperation(core, ctx, key, model, request);
+  op.image = firstFrame?.image;
   queue.add(op);
   for (const sample of op.samples) deps.files.set(sample.id, { op, sample });
   core.countCreate('gemini', model.id, queue.runningBy((o) => o.model.id)[model.id] ?? 0);

@@ -81,5 +81,10 @@ export function newOperation(
 export function videoOf(core: Core, op: Operation, sample: Sample): Promise<number> {
   const { width, height } = outputSize(op.request.aspectRatio);
   const seed = sample.index === 0 ? op.request.prompt : `${op.request.prompt}#${sample.index}`;
-  return videoOnce(core, sample, { width, height, seconds: op.request.seconds, seed }, sample.file);
+  return videoOnce(
+    core,
+    sample,
+    { width, height, seconds: op.request.seconds, seed, firstFrame: op.image?.average },
+    sample.file,
+  );
 }

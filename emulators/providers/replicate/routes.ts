@@ -8,7 +8,7 @@ import { readCreateRequest } from './create-request.js';
 import { ownPrediction } from './gate.js';
 import { newPrediction, videoOf, type Prediction, type ReplicateDeps } from './state.js';
 import { sendEvent } from './webhooks.js';
-import { dataGone, predictionView, problem } from './wire.js';
+import { dataGone, imageError, predictionView, problem } from './wire.js';
 
 const PAGE_SIZE = 100;
 
@@ -42,6 +42,22 @@ async function preferWait(deps: ReplicateDeps, ctx: RequestContext, p: Predictio
   return true;
 }
 
+/** Replicate's runner downloads a file input when the prediction starts; one that fails to
+ * download or is not an image fails the prediction then. The emulator starts the download at
+ * create (the 201 does not wait for it) and the prediction cannot start before it ends. */
+function fetchImageFor(deps: ReplicateDeps, p: Prediction, field: string, url: string) {
+  p.awaitingInput = true;
+  void deps.core.fetchInputImage(url).then((fetched) => {
+    if ('image' in fetched) p.image = fetched.image;
+    else {
+      p.inputError = imageError(field, fetched.failure);
+      p.moderated = true;
+      p.lateFailure = null;
+    }
+    deps.queue.settle(p);
+  });
+}
+
 /** Both create routes: by model path, or by `version`; refused without credit or over the per-minute quota before the body is read. */
 async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   const { core, queue } = deps;
@@ -73,6 +89,8 @@ async function create(deps: ReplicateDeps, ctx: RequestContext, token: string) {
   // Created once its body is read, not when the request arrived: under load reading it can take
   // longer than the boot time, and the `start` webhook sent next would show it already processing.
   const p = newPrediction(core, ctx, token, request, Date.now());
+  const imageUrl = request.model.imageField ? request.resolved[request.model.imageField] : undefined;
+  if (typeof imageUrl === 'string') fetchImageFor(deps, p, request.model.imageField!, imageUrl);
   queue.add(p);
   core.countCreate('replicate', p.model.id, queue.runningBy((j) => j.model.id)[p.model.id] ?? 0);
   if (p.webhook) {

@@ -7,6 +7,7 @@ import { videoOnce, type Core, type RequestContext } from '../core.js';
 import type { CreatesPerMinute } from '../creates-per-minute.js';
 import { originOf } from '../http-util.js';
 import { jobDurationMs } from '../jobs-api.js';
+import type { InputImage } from '../image-fetch.js';
 import type { JobQueue, QueuedJob } from '../queued-jobs.js';
 import { nominalWork, outputSize, type VideoModel } from '../video-models.js';
 import type { Watcher, WebhookSender } from '../webhooks.js';
@@ -29,6 +30,8 @@ export interface Prediction extends QueuedJob {
   ready?: Promise<number>;
   lastLogs: string;
   lastLogsSentMs: number;
+  /** Why the image input could not be used: the prediction fails as soon as it starts (set with `moderated`). */
+  inputError?: string;
 }
 
 export interface ReplicateDeps {
@@ -95,11 +98,17 @@ export function newPrediction(
 
 /** The succeeded prediction's MP4, encoded on first use. */
 export function videoOf(core: Core, p: Prediction): Promise<number> {
-  const { width, height } = outputSize(p.model.aspect(p.resolved));
+  const { width, height } = outputSize(p.model.aspect(p.resolved, p.image));
   return videoOnce(
     core,
     p,
-    { width, height, seconds: p.model.seconds(p.resolved), seed: String(p.resolved.prompt) },
+    {
+      width,
+      height,
+      seconds: p.model.seconds(p.resolved),
+      seed: String(p.resolved.prompt),
+      firstFrame: p.image?.average,
+    },
     p.file,
   );
 }

@@ -2,6 +2,7 @@
 // and RFC 7807 problem details for every error (docs/providers/replicate.md#rate-limits-and-errors).
 import type { ServerResponse } from 'node:http';
 import { sendJson, type Headers } from '../http-util.js';
+import type { ImageFailure } from '../image-fetch.js';
 import type { JobQueue, JobState } from '../queued-jobs.js';
 import type { Problem } from '../video-models.js';
 import type { Prediction, ReplicateDeps } from './state.js';
@@ -34,6 +35,14 @@ export function describeProblem(p: Problem): string {
   return `input.${p.field}: Invalid type. Expected: ${p.field_type}, given: ${Array.isArray(p.value) ? 'array' : typeof p.value}`;
 }
 
+/** The failed prediction's `error` when its image input could not be used (**choice**: Replicate's
+ * wording for a failed input download is not in the sources read; this names the field and why). */
+export function imageError(field: string, failure: ImageFailure): string {
+  if (failure.kind === 'download') return `Failed to download ${field}: ${failure.message}.`;
+  if (failure.kind === 'too_large') return `${field} is too large: ${failure.message}.`;
+  return `${field} is not a valid image (PNG, JPEG or WebP): ${failure.message}.`;
+}
+
 // `aborted`: a Cancel-After deadline passed before the start (not billed); after the start it is `canceled`.
 export const publicStatus = (state: JobState) =>
   ({
@@ -59,7 +68,9 @@ export function logsOf(
   now = Date.now(),
 ): string {
   if (state.startedMs === null) return '';
-  const lines = [`Generating a ${p.model.seconds(p.resolved)} s ${p.model.aspect(p.resolved)} video`];
+  const lines = [
+    `Generating a ${p.model.seconds(p.resolved)} s ${p.model.aspect(p.resolved, p.image)} video`,
+  ];
   for (const { quarter } of queue.quartersReached(p, state, now)) lines.push(`${quarter}%`);
   if (state.phase === 'succeeded') lines.push('Video generated');
   return lines.map((line) => `${line}\n`).join('');
@@ -83,9 +94,11 @@ export function predictionView({ core, queue }: Pick<ReplicateDeps, 'core' | 'qu
     error:
       status !== 'failed'
         ? null
-        : p.moderated || p.lateFailure === 'output_moderation'
-          ? 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)'
-          : 'Prediction failed due to an internal error. (E8765)',
+        : p.inputError
+          ? p.inputError
+          : p.moderated || p.lateFailure === 'output_moderation'
+            ? 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)'
+            : 'Prediction failed due to an internal error. (E8765)',
     status,
     created_at: iso(p.createdMs),
     started_at: iso(state.startedMs),

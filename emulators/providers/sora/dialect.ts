@@ -21,7 +21,14 @@ function timing(state: SoraState, id: string): Timing | undefined {
       : TERMINAL.has(status) && !job.cancelled
         ? job.createdMs + job.totalMs
         : null;
-    return { id, createdAtMs: job.createdMs, durationMs: job.totalMs, finishedAtMs, status };
+    return {
+      id,
+      createdAtMs: job.createdMs,
+      durationMs: job.totalMs,
+      finishedAtMs,
+      status,
+      image: job.image ?? null,
+    };
   }
   const video = state.videos.get(id);
   if (!video) return undefined;
@@ -31,7 +38,14 @@ function timing(state: SoraState, id: string): Timing | undefined {
     : status === 'completed' || status === 'failed'
       ? video.createdMs + video.totalMs
       : null;
-  return { id, createdAtMs: video.createdMs, durationMs: video.totalMs, finishedAtMs, status };
+  return {
+    id,
+    createdAtMs: video.createdMs,
+    durationMs: video.totalMs,
+    finishedAtMs,
+    status,
+    image: video.image ?? null,
+  };
 }
 
 export function createSoraDialect(core: Core): Dialect {

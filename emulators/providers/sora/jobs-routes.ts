@@ -4,11 +4,38 @@ import path from 'node:path';
 import { videoOnce, type RequestContext } from '../core.js';
 import { noContent, sendBytes, sendJson, serveFile } from '../http-util.js';
 import { thumbnailJpeg } from '../images.js';
-import { jobDurationMs, validateCreateJob, validateInpaintItems } from '../jobs-api.js';
+import type { InputImage } from '../image-fetch.js';
+import { jobDurationMs, validateCreateJob, validateInpaintItems, type ApiErrorBody } from '../jobs-api.js';
+import type { ParsedBody } from '../request-body.js';
 import type { RouteSpec } from '../routing.js';
 import { readBodyOrFail } from './gate.js';
 import { contentGone, running, statusOf, type Job, type SoraState } from './state.js';
 import { deploymentNotFound, fail, generationView, jobView, tooManyRunning } from './wire.js';
+
+/** The image of the inpaint item at frame 0 (already checked by validateInpaintItems), decoded:
+ * the jobs' videos start with its average colour. A file that is not a PNG, JPEG or WebP → 400. */
+function firstFrameImage(
+  state: SoraState,
+  rawItems: unknown,
+  files: ParsedBody['files'],
+): { image: InputImage } | ApiErrorBody | undefined {
+  if (rawItems === undefined) return undefined;
+  const items = (typeof rawItems === 'string' ? JSON.parse(rawItems) : rawItems) as Array<
+    Record<string, unknown>
+  >;
+  const index = items.findIndex((item) => item.type === 'image' && item.frame_index === 0);
+  if (index < 0) return undefined;
+  const file = files.find((f) => f.field === 'files' && f.filename === items[index].file_name)!;
+  const decoded = state.core.inputImageOf(file.content);
+  if ('image' in decoded) return decoded;
+  return {
+    status: 400,
+    code: 'invalid_value',
+    message: `inpaint_items[${index}]: '${file.filename}' must be a PNG, JPEG or WebP image (${decoded.failure.message}).`,
+    param: 'inpaint_items',
+    type: 'invalid_request_error',
+  };
+}
 
 async function createJob(state: SoraState, ctx: RequestContext) {
   const { core } = state;
@@ -26,6 +53,8 @@ async function createJob(state: SoraState, ctx: RequestContext) {
     body.files.filter((f) => f.field === 'files').map((f) => f.filename),
   );
   if (inpaintProblem) return fail(ctx.res, inpaintProblem);
+  const firstFrame = firstFrameImage(state, fields.inpaint_items, body.files);
+  if (firstFrame && 'status' in firstFrame) return fail(ctx.res, firstFrame);
   if (!state.deployments.has(input.model)) return deploymentNotFound(ctx.res, input.model);
   if (running(state, input.model) >= settings.maxRunningJobs)
     return tooManyRunning(ctx.res, settings.timeScale);
@@ -39,6 +68,7 @@ async function createJob(state: SoraState, ctx: RequestContext) {
     lateFailure: core.drawLateFailure(),
     expired: false,
     generations: [],
+    image: firstFrame?.image,
   };
   for (let index = 0; index < input.n_variants; index++) {
     const id = `gen_${randomUUID().replace(/-/g, '')}`;
@@ -128,6 +158,7 @@ async function generationVideo(state: SoraState, ctx: RequestContext) {
       seconds: input.n_seconds,
       seed: `${input.prompt}#${found.index}`,
       padToBytes: state.core.options.padToBytes,
+      firstFrame: found.job.image?.average,
     },
     generation.file,
   );

@@ -2,6 +2,7 @@
 // its routes share, and where each job or video stands on the core's clock.
 import type { Core, LateFailure } from '../core.js';
 import { CreatesPerMinute } from '../creates-per-minute.js';
+import type { InputImage } from '../image-fetch.js';
 import { TERMINAL, statusAt, type CreateJobInput, type JobStatus } from '../jobs-api.js';
 import { videoStateAt, type CreateVideoInput } from '../videos-api.js';
 
@@ -15,6 +16,8 @@ export interface Job {
   lateFailure: LateFailure;
   expired: boolean;
   generations: Array<{ id: string; file: string; ready?: Promise<number> }>;
+  /** The image of the inpaint item at frame 0, if any: every generation starts with its average colour. */
+  image?: InputImage;
 }
 
 export interface Video {
@@ -28,6 +31,8 @@ export interface Video {
   expired: boolean;
   file: string;
   ready?: Promise<number>;
+  /** The decoded `input_reference`, if sent: the video starts with its average colour. */
+  image?: InputImage;
 }
 
 export interface SoraState {

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { videoOnce, type RequestContext } from '../core.js';
 import { sendBytes, sendJson, serveFile } from '../http-util.js';
-import { imageSize } from '../image-size.js';
+import type { InputImage } from '../image-fetch.js';
 import { spritesheetJpeg, thumbnailWebp } from '../images.js';
 import { jobDurationMs } from '../jobs-api.js';
 import type { RouteSpec } from '../routing.js';
@@ -28,6 +28,7 @@ function startVideo(
   res: ServerResponse,
   input: CreateVideoInput,
   remixedFrom: string | null,
+  image?: InputImage,
 ) {
   const { core } = state;
   const { settings } = core;
@@ -63,6 +64,7 @@ function startVideo(
     lateFailure: core.drawLateFailure(),
     expired: false,
     file: path.join(core.dataDir, `${id}.mp4`),
+    image,
   };
   state.videos.set(id, video);
   core.countCreate('videos', input.model, running(state, input.model));
@@ -74,28 +76,32 @@ async function createVideo(state: SoraState, ctx: RequestContext) {
   if (!body) return;
   const input = validateCreateVideo(body.fields);
   if ('status' in input) return fail(ctx.res, input);
+  // input_reference: a PNG, JPEG or WebP whose size equals `size` (docs/providers/openai-videos.md);
+  // its average colour becomes the video's first frame.
   const reference = body.files.find((f) => f.field === 'input_reference');
+  let image: InputImage | undefined;
   if (reference) {
-    const size = imageSize(reference.content);
-    if (!size)
+    const decoded = state.core.inputImageOf(reference.content);
+    if ('failure' in decoded)
       return fail(ctx.res, {
         status: 400,
         code: 'invalid_value',
-        message: 'input_reference must be a PNG or JPEG image.',
+        message: `input_reference must be a PNG, JPEG or WebP image (${decoded.failure.message}).`,
         param: 'input_reference',
         type: 'invalid_request_error',
       });
-    if (`${size.width}x${size.height}` !== input.size) {
+    image = decoded.image;
+    if (`${image.width}x${image.height}` !== input.size) {
       return fail(ctx.res, {
         status: 400,
         code: 'invalid_value',
-        message: `Inpaint image must match the requested width and height (got ${size.width}x${size.height}, expected ${input.size}).`,
+        message: `Inpaint image must match the requested width and height (got ${image.width}x${image.height}, expected ${input.size}).`,
         param: 'input_reference',
         type: 'invalid_request_error',
       });
     }
   }
-  return startVideo(state, ctx.res, input, null);
+  return startVideo(state, ctx.res, input, null, image);
 }
 
 function listVideos(state: SoraState, ctx: RequestContext) {
@@ -168,6 +174,7 @@ async function videoContent(state: SoraState, ctx: RequestContext) {
       seconds: Number(video.input.seconds),
       seed: video.input.prompt,
       padToBytes: state.core.options.padToBytes,
+      firstFrame: video.image?.average,
     },
     video.file,
   );
