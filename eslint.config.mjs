@@ -5,8 +5,8 @@
 //    adapter interface and the registry, never a provider's own folder.
 // 4. Only the HTTP layer imports src/functions/: activities, orchestrations and the domain below
 //    HTTP (requests/, status/, storage/, callbacks/) never do, not even for a type.
-// 5. A provider folder imports only the adapter interface, capabilities, providers/http/ and
-//    errors.ts (and its settings' types from config.ts); azure-openai may reuse openai-videos,
+// 5. A provider folder imports only the adapter interface, capabilities, providers/http/,
+//    errors.ts and src/images/ (and its settings' types from config.ts); azure-openai may reuse openai-videos,
 //    never the reverse, and no other folder another's.
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -103,7 +103,7 @@ const noHttpLayer = {
  * provider folders it may reuse. */
 function providerFolderImports(siblings = []) {
   const message =
-    'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/ and ../../errors.js; azure-openai may reuse openai-videos, never the reverse.';
+    'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/, ../../errors.js and ../../images/; azure-openai may reuse openai-videos, never the reverse.';
   const allowedBeside = [
     'provider\\.js$',
     'capabilities\\.js$',
@@ -114,7 +114,7 @@ function providerFolderImports(siblings = []) {
   return [
     noEmulators,
     { regex: `^\\.\\./(?!${allowedBeside})`, message },
-    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$)', message },
+    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$|images/)', message },
     {
       regex: '^\\.\\./\\.\\./config\\.js$',
       allowTypeImports: true,

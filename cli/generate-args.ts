@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sniffFormat } from '../src/uploads/image-check.js';
+import { sniffFormat } from '../src/images/image-check.js';
 import { MAX_UPLOAD_BYTES } from '../src/uploads/receive-image.js';
 import type { UploadContentType } from '../src/uploads/upload-record.js';
 

@@ -55,6 +55,7 @@ export function createAppContext(
       callbackBaseUrl: config.publicBaseUrl,
       // A create lost in flight shows up within a request timeout; wait twice that before re-sending.
       createSettleSeconds: Math.max(5, 2 * config.requestTimeoutSeconds),
+      uploads,
     }),
     callbackActivities: createCallbackActivities({
       secret: config.outboundWebhookSecret,

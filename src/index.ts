@@ -32,6 +32,7 @@ const api = createVideosApi({
   providers: () => context.providers,
   claims: () => context.claims,
   signer: () => context.signer,
+  uploads: () => context.uploads,
 });
 const providersApi = createProvidersApi({
   providers: () => context.providers,

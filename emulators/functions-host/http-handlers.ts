@@ -15,13 +15,16 @@ import { authorized as keyOpens, sameKey, type Keys } from './keys.js';
 import {
   bodyBytesRead,
   checkDeclaredLength,
+  closeGently,
   closeUnreadSoon,
+  keepUnreadBodyUnread,
   limitStream,
   readBodyOr413,
   refusedUploadsClosing,
   refuseTooLarge,
   wellEncodedPath,
 } from './request-body.js';
+import { forwardWindow } from './stream-window.js';
 
 export const HOST_VERSION = '4.1040.0';
 
@@ -218,8 +221,14 @@ async function streamThroughLibrary(
   } catch (error) {
     return refuseTooLarge(req, res, (error as Error).message);
   }
+  // Taken now: once the answer is sent the request lets go of its socket, which the host must
+  // still close when the body was not read to its end.
+  const clientSocket = req.socket;
   // Streamed, so the host holds no body; the limit still applies as on Azure.
   const limited = limitStream(maxBody);
+  // No further than a small window ahead of what the library has read (./stream-window.ts): a
+  // body the function refuses early is then hardly read from the client at all.
+  const window = forwardWindow(invocationId);
   const target = new URL(url.pathname + url.search, streamUri);
   const proxied = http.request(target, {
     method: req.method,
@@ -230,9 +239,17 @@ async function streamThroughLibrary(
       'x-forwarded-proto': 'http',
     },
   });
+  proxied.once('socket', (socket) => window.useSocket(socket));
+  proxied.once('close', () => window.close());
   proxied.on('response', (proxyRes) => {
     const headers = { ...proxyRes.headers };
     delete headers['x-ms-invocation-id'];
+    // Hop-by-hop: they describe the connection to the library, not the client's (a refused body
+    // makes the library close its own connection; the client's closes as closeUnreadSoon says).
+    for (const name of ['connection', 'keep-alive', 'transfer-encoding']) delete headers[name];
+    // Answered before the body is all in: the client must not send another request on this
+    // connection, whose rest of a body nobody reads.
+    if (!req.complete) closeGently(res, clientSocket);
     res.writeHead(proxyRes.statusCode ?? 200, headers);
     proxyRes.pipe(res);
     // The function answered without reading the whole body (a route's own limit, say): nothing
@@ -241,8 +258,9 @@ async function streamThroughLibrary(
     proxyRes.once('end', () => {
       if (req.complete) return;
       req.unpipe(limited);
+      window.close();
       proxied.destroy();
-      closeUnreadSoon(req, res);
+      closeUnreadSoon(req, res, clientSocket);
     });
   });
   proxied.on('error', (error) => {
@@ -253,7 +271,7 @@ async function streamThroughLibrary(
     proxied.destroy();
     refuseTooLarge(req, res, error.message);
   });
-  req.pipe(limited).pipe(proxied);
+  req.pipe(limited).pipe(window.stream).pipe(proxied);
   const outcome = await invoker.invoke(h.fn, {
     invocationId,
     inputData: [{ name: h.triggerName, data: { http: httpData } }, ...deps.extraInputs(h.fn)],
@@ -390,6 +408,7 @@ export function dispatch(deps: HttpDeps, req: http.IncomingMessage, res: http.Se
   const { log, baseUrl } = deps;
   // A client that resets mid-request is normal; unheard, the request's 'error' would end the host.
   req.on('error', (error) => log.debug(`Request ${req.method} ${req.url} ended early: ${error.message}`));
+  keepUnreadBodyUnread(req, res);
   let url: URL;
   try {
     url = new URL(req.url ?? '/', baseUrl);

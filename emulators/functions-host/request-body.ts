@@ -3,6 +3,7 @@
 // passes the limit, so the host never holds more than the limit of any one request
 // (Azure's default is 100 MB; FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too).
 import type http from 'node:http';
+import type net from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -97,6 +98,19 @@ export function limitStream(limit: number): Transform {
   });
 }
 
+/**
+ * Answers with `Connection: close`, so the client sends nothing more on this connection, but
+ * ends only the host's side once the answer is out (FIN) instead of closing the socket at
+ * once: closing it with unread bytes in it resets the connection, and the client may then lose
+ * the answer. closeUnreadSoon (or the client) closes it fully.
+ */
+export function closeGently(res: http.ServerResponse, socket: net.Socket | null): void {
+  res.setHeader('connection', 'close');
+  // Node's server ends a `Connection: close` answer's socket with destroySoon() when present,
+  // else with end(): this socket takes the end().
+  if (socket) socket.destroySoon = () => void socket.end();
+}
+
 /** Refused uploads whose connection drop (a second after the 413) has not run yet; shown by
  * GET /admin/host/status as `uploadsClosing`, so a caller can wait for every drop to have run. */
 let uploadsClosing = 0;
@@ -144,6 +158,31 @@ export function closeUnreadSoon(
   };
   if (res.writableFinished) drop();
   else res.once('finish', drop);
+}
+
+/** A declared body this small is read off and dropped after an answer, as Node does (the
+ * connection then stays usable for the client's next request). */
+const SMALL_UNREAD_BODY_BYTES = 1024 * 1024;
+
+/**
+ * A body the host answers without reading (no key, no such route, a refused function) stays
+ * unread: left alone, Node's server would pull the rest of it off the wire after the answer
+ * (IncomingMessage's dump), however large it is. Marked as being read instead (`read(0)` takes at
+ * most one buffer's worth), the rest waits in the client's socket until the connection closes, a
+ * second after the answer (closeUnreadSoon).
+ */
+export function keepUnreadBodyUnread(req: http.IncomingMessage, res: http.ServerResponse): void {
+  // No body (a GET, say), or a small declared one: Node's server may read it off, which keeps the
+  // connection usable. What is left is a large declared body or one of unknown length.
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (req.headers['transfer-encoding'] === undefined && !(declared > SMALL_UNREAD_BODY_BYTES)) return;
+  const socket = req.socket as http.IncomingMessage['socket'] | null;
+  // 'prefinish' comes before the server's own 'finish' handler, which is where the dump happens.
+  res.once('prefinish', () => {
+    if (req.complete || req.readableDidRead || req.readableFlowing) return;
+    req.read(0);
+    closeUnreadSoon(req, res, socket);
+  });
 }
 
 /** Whether every path segment decodes; a malformed %-sequence would make decodeURIComponent throw later. */

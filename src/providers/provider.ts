@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import { ProviderPermanentError } from '../errors.js';
 import type { ImageRole, ModelCapabilities } from './capabilities.js';
+import type { ImageContentType as CheckedImageType } from '../images/image-check.js';
 
 /** The kinds of provider this app can talk to (one adapter folder each). */
 export type ProviderKind = 'azure-openai' | 'openai-videos' | 'fal' | 'replicate' | 'ai-sdk';
@@ -72,8 +73,8 @@ export interface JobSpec {
   image?: JobImage;
 }
 
-/** The image types every provider here takes (as the uploads API accepts). */
-export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+/** The image types the app takes (src/images/image-check.ts). */
+export type ImageContentType = CheckedImageType;
 
 /** An image's bytes, for providers that take the file itself (Sora 2's `input_reference`, Veo
  * through @ai-sdk/google): type by magic bytes, dimensions decoded. */

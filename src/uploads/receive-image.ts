@@ -3,11 +3,11 @@
 // ../functions/read-body.ts does for JSON), and bytes that are not the declared format are
 // refused on their first bytes, keeping none after them. Only a body that passes all of it is
 // checked whole (image-check.ts) and returned; nothing is stored here.
-import { checkImage, otherFormat, sniffFormat } from './image-check.js';
+import { checkImage, MAX_IMAGE_BYTES, otherFormat, sniffFormat } from '../images/image-check.js';
 import type { UploadContentType } from './upload-record.js';
 
 /** The largest image taken: 10 MiB. */
-export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+export const MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES;
 
 /** Enough bytes to tell PNG, JPEG and WebP apart (WebP needs 12). */
 const SNIFF_BYTES = 12;

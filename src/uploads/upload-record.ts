@@ -2,8 +2,9 @@
 // request validation checks and the create activity resolves into a short-lived read link.
 // The store behind it (src/uploads/) is the only code that touches the upload blobs.
 import type { Readable } from 'node:stream';
+import type { ImageContentType } from '../images/image-check.js';
 
-export type UploadContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+export type UploadContentType = ImageContentType;
 
 export interface UploadRecord {
   uploadId: string;

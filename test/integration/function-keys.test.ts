@@ -3,8 +3,11 @@
 // (providers cannot hold one) but must be signed.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { measuredRefusedUpload } from '../support/refused-upload.js';
 import { solidPng } from '../support/test-images.js';
 import { call, quickstartBody, startPipelineStack, type PipelineStack } from './pipeline-stack.js';
+
+const MiB = 1024 * 1024;
 
 let stack: PipelineStack;
 let keys: { function: string; system: string };
@@ -82,4 +85,28 @@ test('provider webhooks need no key, and an unsigned one is refused by the app i
 
 test('the durable rpc endpoint wants the system key', async () => {
   assert.equal((await call(`${stack.host.url}/durabletask/instances/`)).status, 401);
+});
+
+test('a 90 MiB upload to the videos API is refused before 2 MiB are read, with or without a key', async (t) => {
+  // Issue 25, item 1: without a key the host answered 401 at once but then read the rest of the
+  // body off the wire to discard it (5-6 MiB before the connection closed); with one, the app's
+  // 64 KiB limit was passed only after the loopback sockets to the app had taken MiBs.
+  for (const [who, headers, status] of [
+    ['no key', {}, 401],
+    ['the function key', { 'x-functions-key': keys.function }, 413],
+  ] as const) {
+    for (const declared of [false, true]) {
+      const how = `${who}, ${declared ? 'declared' : 'chunked'}`;
+      const upload = await measuredRefusedUpload(stack.host, '/api/videos', {
+        size: 90 * MiB,
+        declared,
+        headers,
+      });
+      assert.equal(upload.status, status, how);
+      const read = (upload.serverRead / MiB).toFixed(2);
+      t.diagnostic(`${how}: the host read ${read} MiB of the connection before closing it`);
+      assert.ok(upload.serverRead < 2 * MiB, `${how}: the host read ${read} MiB`);
+      assert.equal(upload.ended, 'closed by the server', how);
+    }
+  }
 });

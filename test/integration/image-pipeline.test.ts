@@ -74,3 +74,21 @@ test('Sora 2 with a linked image of another size: the request fails, and no crea
   assert.match(JSON.stringify(done), /640x480.*1280x720/);
   assert.equal(totalJobsCreated(await emulatorStats(stack.emulator)), before, 'no job was created');
 });
+
+test('Sora 1 (jobs API) with a linked image: sent as a file and its inpainting item, the video made', async () => {
+  const before = images.served.length;
+  const image = { url: `${images.url}/heron-640x480.png` };
+  const accepted = await postVideo(stack.host, {
+    provider: 'azure-openai',
+    model: 'sora',
+    size: '480x480',
+    seconds: 5,
+    prompt: `A heron lands ${Date.now()}.`,
+    image,
+  });
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  const done = await waitForVideo(stack.host, accepted.body.id, 120_000);
+  assert.equal(done.phase, 'completed', JSON.stringify(done));
+  assert.deepEqual(done.request.image, image);
+  assert.ok(images.served.length > before, 'the app fetched the link');
+});

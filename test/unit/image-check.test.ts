@@ -1,9 +1,9 @@
-// The start image checks (src/uploads/image-check.ts): the format by magic bytes, the whole file
+// The start image checks (src/images/image-check.ts): the format by magic bytes, the whole file
 // by a structural walk (truncated, padded or corrupted files are refused), the size from headers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { checkImage, MAX_IMAGE_SIDE, sniffFormat } from '../../src/uploads/image-check.js';
+import { checkImage, MAX_IMAGE_SIDE, sniffFormat } from '../../src/images/image-check.js';
 import { SVG, solidJpeg, solidPng, solidWebp } from '../support/test-images.js';
 
 const red: [number, number, number] = [200, 40, 40];

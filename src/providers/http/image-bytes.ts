@@ -3,17 +3,15 @@
 // An upload is read from the store. A caller's {url} is the one exception to "an image link is
 // handed to the provider as is, never fetched by us": it is fetched here, through the adapter's
 // foreign-URL rule (foreign-fetch.ts: https, public addresses, every redirect hop checked), at most
-// MAX_IMAGE_BYTES, and accepted only as PNG, JPEG or WebP by its magic bytes.
-import { imageSize } from 'image-size';
+// MAX_IMAGE_BYTES, and accepted only as a whole PNG, JPEG or WebP file: the uploads API's own
+// check (src/images/image-check.ts), so a linked image passes exactly what an upload passes.
 import type { Readable } from 'node:stream';
 import { ProviderPermanentError, ProviderTransientError } from '../../errors.js';
-import type { ImageBytes, ImageContentType, JobImage } from '../provider.js';
+import { checkImage, MAX_IMAGE_BYTES } from '../../images/image-check.js';
+import type { ImageBytes, JobImage } from '../provider.js';
 import { fetchForeign, type ForeignUrlRule } from './foreign-fetch.js';
 
-/** The most an image may weigh (the uploads API's own limit, issue 23). */
-export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
-
-const TYPES: Record<string, ImageContentType> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
+export { MAX_IMAGE_BYTES };
 
 export interface ImageFetchOptions {
   /** Absent: a caller's link is never fetched (the provider refuses it). */
@@ -27,18 +25,11 @@ export interface ImageFetchOptions {
 const refused = (what: string, message: string, code = 'invalid_image') =>
   new ProviderPermanentError(`${what}: ${message}`, 400, code);
 
-/** PNG, JPEG or WebP by its first bytes, with its decoded width and height; anything else refused. */
+/** A whole PNG, JPEG or WebP file, with its width and height; anything else refused. */
 export function sniffImage(data: Buffer, what: string): ImageBytes {
-  let found: ReturnType<typeof imageSize> | undefined;
-  try {
-    found = imageSize(data);
-  } catch {
-    found = undefined;
-  }
-  const contentType = found?.type ? TYPES[found.type] : undefined;
-  if (!found || !contentType || !(found.width > 0) || !(found.height > 0))
-    throw refused(what, 'the image is not a PNG, JPEG or WebP file');
-  return { data, contentType, width: found.width, height: found.height };
+  const checked = checkImage(data);
+  if (!checked.ok) throw refused(what, `the image ${checked.message}`);
+  return { data, contentType: checked.contentType, width: checked.width, height: checked.height };
 }
 
 /** Reads at most `limit` bytes; more is refused without reading on. */

@@ -1,13 +1,18 @@
-// What an uploaded start image is, decided from its bytes alone: the format by its magic bytes,
+// What a start image (uploaded, or fetched for a provider that takes bytes) is, decided from its bytes alone: the format by its magic bytes,
 // the whole file by a structural walk (so a truncated or padded file is refused, not only a
 // wrong header), and the dimensions from the headers the walk passes. Nothing is decoded
 // beyond headers: the provider decodes the pixels.
 // The layouts walked, and their sources: docs/image-formats.md.
 import { crc32 } from 'node:zlib';
-import type { UploadContentType } from './upload-record.js';
+
+/** The image types the app takes, as a start image for image-to-video. */
+export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+/** The most a start image may weigh, uploaded or fetched (issue 23). */
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
 export type ImageCheck =
-  | { ok: true; contentType: UploadContentType; width: number; height: number }
+  | { ok: true; contentType: ImageContentType; width: number; height: number }
   | { ok: false; reason: 'not-an-image' | 'unsupported-format' | 'damaged'; message: string };
 
 /** The largest side we accept: well past any video model's input, small enough to be sane. */
@@ -27,7 +32,7 @@ const OTHER_FORMATS: { name: string; test: (head: Buffer) => boolean }[] = [
 ];
 
 /** The format the first bytes announce (at least 12 are needed), or undefined. */
-export function sniffFormat(head: Buffer): UploadContentType | undefined {
+export function sniffFormat(head: Buffer): ImageContentType | undefined {
   if (head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
   if (
