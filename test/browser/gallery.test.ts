@@ -626,7 +626,7 @@ describe('the gallery against an app that wants function keys', () => {
     await keyed?.stop();
   });
 
-  test('asks once for the key, keeps it for the tab (not for a new one), and sends it as x-functions-key', async () => {
+  test('asks once for the key, keeps it for the tab (not for a new one), and sends it as x-functions-key, uploads too', async () => {
     const context = await browser.newContext();
     try {
       const { page, errors, refused } = await openPage(context, `${keyed.url}/api/gallery`);
@@ -664,6 +664,27 @@ describe('the gallery against an app that wants function keys', () => {
         .locator('#list-status')
         .filter({ hasText: /^No requests yet\.$/ })
         .waitFor();
+
+      // A start image is uploaded with the same key as every other call.
+      const uploadKeys: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/uploads'))
+          uploadKeys.push(request.headers()['x-functions-key'] ?? '');
+      });
+      await page.getByLabel('Provider').selectOption('fal');
+      await page.getByLabel('Model').selectOption('fal-ai/kling-video/v2.1/standard/image-to-video');
+      await page.getByLabel('Image file').setInputFiles({
+        name: 'start.png',
+        mimeType: 'image/png',
+        buffer: solidPng(32, 32, [20, 90, 200]),
+      });
+      await page.getByLabel('Prompt').fill('A blue start, with a key.');
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page
+        .locator('#form-status')
+        .filter({ hasText: /^Started: / })
+        .waitFor({ timeout: 15_000 });
+      assert.deepEqual(uploadKeys, [functionKey]);
 
       await page.reload();
       await page.locator('#provider option').first().waitFor({ state: 'attached' });
