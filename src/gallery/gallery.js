@@ -217,6 +217,8 @@
         : use === 'optional'
           ? 'Optional: the video can start from an image.'
           : '';
+    if (model.image && model.image.sizeRule === 'match-size')
+      image.use.textContent += " The image's width and height must be the chosen size.";
     image.error.textContent = '';
   }
 

@@ -451,6 +451,14 @@ describe('the gallery with a start image (issue 23)', () => {
       'a text-only model shows no image input',
     );
     assert.equal(await page.getByLabel('Image file').isDisabled(), true);
+    await page.getByLabel('Provider').selectOption('openai');
+    await page.getByLabel('Model').selectOption('sora-2');
+    await page.locator('#image-field').waitFor();
+    assert.equal(
+      await page.locator('#image-use').textContent(),
+      "Optional: the video can start from an image. The image's width and height must be the chosen size.",
+    );
+    await page.getByLabel('Provider').selectOption('fal');
     await page.getByLabel('Model').selectOption(IMAGE_MODEL);
     await page.locator('#image-field').waitFor();
     assert.match((await page.locator('#image-use').textContent()) ?? '', /needs a start image/);
