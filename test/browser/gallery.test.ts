@@ -475,7 +475,7 @@ describe('the gallery with a start image (issue 23)', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a pasted link is shown as text, never loaded by the page', async () => {
+  test('a pasted link is shown as text, never loaded by the page; one the API refuses is named at the image', async () => {
     const link = 'https://127.0.0.1:9/never-fetched.png';
     const loaded: string[] = [];
     const watch = (request: { url(): string }) => {
@@ -487,6 +487,18 @@ describe('the gallery with a start image (issue 23)', () => {
       await page.locator('#image-preview p').filter({ hasText: link }).waitFor();
       assert.equal(await page.locator('#image-preview img').count(), 0);
       assert.deepEqual(loaded, []);
+      // A link the API refuses (not https) is named at the image, and nothing starts.
+      await page.getByLabel('or image link').fill('file:///etc/passwd');
+      await page.getByLabel('Prompt').fill('A refused link.');
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page
+        .locator('#form-status')
+        .filter({ hasText: /^Not started: / })
+        .waitFor();
+      assert.match((await page.locator('#image-error').textContent()) ?? '', /^image\.url /);
+      assert.equal(await page.getByLabel('or image link').getAttribute('aria-invalid'), 'true');
+      assert.deepEqual(posts, ['/api/videos']);
+      assert.deepEqual(refused, ['400']);
     } finally {
       page.off('request', watch);
       await page.getByLabel('or image link').fill('');
@@ -494,6 +506,8 @@ describe('the gallery with a start image (issue 23)', () => {
   });
 
   test('a chosen PNG is previewed, uploaded, sent as image.uploadId, and starts the video, which plays', async () => {
+    posts.length = 0;
+    refused.length = 0;
     const colour: Rgb = [200, 60, 30];
     await page.getByLabel('Image file').setInputFiles({
       name: 'start.png',
