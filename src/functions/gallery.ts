@@ -8,14 +8,16 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { loadGalleryPage, type GalleryPage } from '../gallery/page.js';
 
-/** Only this page's own script and style run; API calls go to this app; media may come from the storage account's read links. */
+/** Only this page's own script and style run; API calls go to this app; media may come from the
+ * storage account's read links; blob: only for the preview of a start image the user chose (an
+ * object URL of their own file). A pasted image link is shown as text, never loaded by the page. */
 const contentSecurityPolicy = (page: GalleryPage) =>
   [
     "default-src 'none'",
     `script-src ${page.scriptHash}`,
     `style-src ${page.styleHash}`,
     "connect-src 'self'",
-    'img-src https: http: data:',
+    'img-src https: http: data: blob:',
     'media-src https: http:',
     "base-uri 'none'",
     "form-action 'none'",

@@ -4,7 +4,8 @@
 // must work offline. Type-checked against the API's own response types (tsconfig.json here)
 // and linted with browser globals only (eslint.config.mjs). Everything it shows comes from the
 // API through the same calls any client makes (GET /api/providers, GET/POST /api/videos,
-// DELETE /api/videos/{id} to cancel a running request or delete an ended one, after asking),
+// DELETE /api/videos/{id} to cancel a running request or delete an ended one, after asking,
+// POST /api/uploads for a start image file),
 // with the function key the user gave, kept in sessionStorage for
 // this tab only. Text is only ever set as text (textContent), never parsed as HTML: prompts
 // and provider messages are caller data.
@@ -15,6 +16,8 @@
 /** @typedef {import('../functions/api-schemas.js').VideoPhase} VideoPhase */
 /** @typedef {import('../functions/api-schemas.js').Accepted} Accepted */
 /** @typedef {import('../functions/api-schemas.js').Problem} Problem */
+/** @typedef {import('../functions/api-schemas.js').UploadView} UploadView */
+/** @typedef {ProviderView['models'][number]} ModelView */
 /** @typedef {{ status: number, body: unknown, text: string }} Answer */
 /**
  * One request's card in the list; its parts are updated in place at every poll.
@@ -22,6 +25,7 @@
  * @property {HTMLLIElement} node
  * @property {HTMLParagraphElement} prompt
  * @property {HTMLParagraphElement} meta
+ * @property {HTMLParagraphElement} image the request's start image: its upload id or link, as text
  * @property {HTMLParagraphElement} phase
  * @property {HTMLProgressElement} progress
  * @property {HTMLParagraphElement} upstream
@@ -74,8 +78,25 @@
     seconds: one('#seconds', HTMLSelectElement),
     size: one('#size', HTMLSelectElement),
   };
+  const image = {
+    field: one('#image-field', HTMLFieldSetElement),
+    use: one('#image-use', HTMLParagraphElement),
+    file: one('#image-file', HTMLInputElement),
+    url: one('#image-url', HTMLInputElement),
+    preview: one('#image-preview', HTMLDivElement),
+    error: one('#image-error', HTMLParagraphElement),
+  };
+  /** What POST /api/uploads takes (src/functions/uploads-api.ts); checked here first only to say so sooner. */
+  const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+  const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+  /** The preview's object URL of the chosen file, revoked when it is replaced. */
+  /** @type {string | undefined} */
+  let previewUrl;
   /** The control of each request body field, for the API's field errors (`errors[].field`). */
+  /** @type {Map<string, HTMLElement>} */
   const controlOfField = new Map(Object.entries(controls));
+  for (const field of ['image', 'image.uploadId']) controlOfField.set(field, image.file);
+  controlOfField.set('image.url', image.url);
   /** @type {ProviderView[]} */
   let providers = [];
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -167,11 +188,132 @@
     return providers.find((p) => p.name === controls.provider.value) || providers[0];
   }
 
-  function showModel() {
+  /** @returns {ModelView} */
+  function selectedModel() {
     const provider = selectedProvider();
-    const model = provider.models.find((m) => m.id === controls.model.value) || provider.models[0];
+    return provider.models.find((m) => m.id === controls.model.value) || provider.models[0];
+  }
+
+  function showModel() {
+    const model = selectedModel();
     fill(controls.seconds, model.seconds, model.defaultSeconds, (s) => s + ' s');
     fill(controls.size, model.sizes, model.defaultSize);
+    showImageUse(model);
+  }
+
+  /**
+   * The start image's controls, as the model's capability row says (GET /api/providers): hidden
+   * and disabled for a text-only model, offered for an optional one, asked for by a required one.
+   * @param {ModelView} model
+   */
+  function showImageUse(model) {
+    const use = model.image ? model.image.use : undefined;
+    image.field.hidden = !use;
+    image.field.disabled = !use;
+    image.field.dataset.use = use || 'none';
+    image.use.textContent =
+      use === 'required'
+        ? 'This model needs a start image: choose a file or give a link.'
+        : use === 'optional'
+          ? 'Optional: the video can start from an image.'
+          : '';
+    if (model.image && model.image.sizeRule === 'match-size')
+      image.use.textContent += " The image's width and height must be the chosen size.";
+    image.error.textContent = '';
+  }
+
+  /** @param {string} message */
+  function imageError(message) {
+    image.error.textContent = message;
+  }
+
+  /** The chosen file, checked for type and size; the link is cleared (one or the other is sent). */
+  function chooseFile() {
+    imageError('');
+    image.file.removeAttribute('aria-invalid');
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = undefined;
+    image.preview.replaceChildren();
+    const file = image.file.files && image.file.files[0];
+    if (!file) return;
+    image.url.value = '';
+    const problem = fileProblem(file);
+    if (problem) {
+      imageError(problem);
+      image.file.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    // The page's own copy of the file (blob:, allowed by img-src): nothing is fetched from elsewhere.
+    previewUrl = URL.createObjectURL(file);
+    image.preview.append(
+      el('img', { src: previewUrl, alt: 'Preview of ' + file.name }),
+      el('p', { className: 'note', textContent: file.name + ' · ' + Math.ceil(file.size / 1024) + ' KiB' }),
+    );
+  }
+
+  /**
+   * @param {File} file
+   * @returns {string | undefined}
+   */
+  function fileProblem(file) {
+    if (!IMAGE_TYPES.includes(file.type))
+      return (
+        'The image must be a PNG, JPEG or WebP file, not ' + (file.type || 'a file of unknown type') + '.'
+      );
+    if (file.size > MAX_IMAGE_BYTES)
+      return 'The image is ' + (file.size / 1048576).toFixed(1) + ' MiB: at most 10 MiB is taken.';
+    return undefined;
+  }
+
+  /** A pasted link is shown as text only: the page never loads a caller's link (the provider fetches it). */
+  function typeLink() {
+    imageError('');
+    image.url.removeAttribute('aria-invalid');
+    const link = image.url.value.trim();
+    if (!link) {
+      if (!previewUrl) image.preview.replaceChildren();
+      return;
+    }
+    if (image.file.value) {
+      image.file.value = '';
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = undefined;
+    }
+    image.preview.replaceChildren(el('p', { className: 'note', textContent: 'Link: ' + link }));
+  }
+
+  /**
+   * The request's `image`: a chosen file is uploaded first (POST /api/uploads, with the same key
+   * as every call) and sent by its id; a link is sent as it is.
+   * @returns {Promise<{ uploadId: string } | { url: string } | undefined | null>} null: refused, and said so at the field
+   */
+  async function imageForRequest() {
+    if (image.field.disabled) return undefined;
+    const file = image.file.files && image.file.files[0];
+    const link = image.url.value.trim();
+    if (file) {
+      const problem = fileProblem(file);
+      if (problem) {
+        imageError(problem);
+        return null;
+      }
+      formStatus.textContent = 'Uploading the image…';
+      const answer = await api('uploads', {
+        method: 'POST',
+        headers: { 'content-type': file.type },
+        body: file,
+      });
+      if (answer.status === 201) return { uploadId: /** @type {UploadView} */ (answer.body).uploadId };
+      imageError('Image refused: ' + problemText(answer));
+      image.file.setAttribute('aria-invalid', 'true');
+      return null;
+    }
+    if (link) return { url: link };
+    if (image.field.dataset.use === 'required') {
+      imageError('This model needs a start image: choose a file or give a link.');
+      return null;
+    }
+    return undefined;
   }
 
   function showProvider() {
@@ -229,6 +371,14 @@
   }
 
   /**
+   * The request's image as it gave it: an upload's id, or the caller's link (as text, never loaded).
+   * @param {{ uploadId: string } | { url: string }} given
+   */
+  function describeImage(given) {
+    return 'uploadId' in given ? 'upload ' + given.uploadId : given.url;
+  }
+
+  /**
    * @param {Card} card
    * @param {VideoStatus} video
    */
@@ -267,6 +417,7 @@
         node: el('li', { className: 'card' }),
         prompt: el('p', { className: 'prompt' }),
         meta: el('p', { className: 'meta' }),
+        image: el('p', { className: 'image note' }),
         phase: el('p', { className: 'phase' }),
         progress: el('progress', { max: 100 }),
         upstream: el('p', { className: 'upstream' }),
@@ -280,6 +431,7 @@
       created.node.append(
         created.prompt,
         created.meta,
+        created.image,
         created.phase,
         created.progress,
         created.upstream,
@@ -296,6 +448,8 @@
     card.meta.textContent = asked
       ? asked.provider + ' · ' + asked.model + ' · ' + asked.seconds + ' s · ' + asked.size
       : '';
+    card.image.textContent = asked && asked.image ? 'Start image: ' + describeImage(asked.image) : '';
+    card.image.hidden = !card.image.textContent;
     card.phase.textContent = video.phase;
     card.phase.className = 'phase phase-' + video.phase;
     const progress = video.upstream && video.upstream.progress;
@@ -480,13 +634,15 @@
   }
 
   function clearInvalid() {
-    for (const control of Object.values(controls)) control.removeAttribute('aria-invalid');
+    for (const control of controlOfField.values()) control.removeAttribute('aria-invalid');
+    imageError('');
   }
 
   /** @param {SubmitEvent} event */
   async function submit(event) {
     event.preventDefault();
     clearInvalid();
+    /** @type {Record<string, unknown>} */
     const body = {
       prompt: controls.prompt.value,
       provider: controls.provider.value,
@@ -496,6 +652,14 @@
     };
     formStatus.textContent = 'Starting…';
     try {
+      const given = await imageForRequest();
+      if (given === null) {
+        formStatus.textContent = 'Not started: see the start image.';
+        image.file.focus();
+        return;
+      }
+      if (given) body.image = given;
+      formStatus.textContent = 'Starting…';
       const answer = await api('videos', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -511,6 +675,8 @@
       const errors = /** @type {Partial<Problem> | undefined} */ (answer.body)?.errors || [];
       const named = errors.map((e) => controlOfField.get(e.field)).filter((control) => control !== undefined);
       for (const control of named) control.setAttribute('aria-invalid', 'true');
+      const aboutImage = errors.find((e) => e.field === 'image' || e.field.startsWith('image.'));
+      if (aboutImage) imageError(aboutImage.field + ' ' + aboutImage.message);
       if (named[0]) named[0].focus();
     } catch (error) {
       report(error, formStatus);
@@ -568,6 +734,8 @@
   });
   controls.provider.addEventListener('change', showProvider);
   controls.model.addEventListener('change', showModel);
+  image.file.addEventListener('change', chooseFile);
+  image.url.addEventListener('input', typeLink);
   form.addEventListener('submit', (event) => {
     void submit(event);
   });

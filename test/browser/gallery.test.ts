@@ -15,6 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startHost, type RunningHost } from '../../emulators/functions-host/index.js';
 import { call, repoRoot, startPipelineStack, type PipelineStack } from '../integration/pipeline-stack.js';
+import { carries, framesYuv } from '../support/input-images.js';
+import { SVG, solidPng, type Rgb } from '../support/test-images.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(tmpdir(), 'gallery-screenshots');
@@ -93,7 +95,12 @@ async function submit(
   await page.getByRole('button', { name: 'Generate' }).focus();
   await page.keyboard.press('Enter');
   const status = page.locator('#form-status');
-  await status.filter({ hasText: /^Started: / }).waitFor({ timeout: 15_000 });
+  await status
+    .filter({ hasText: /^Started: / })
+    .waitFor({ timeout: 15_000 })
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}\nthe form said: ${await status.textContent()}`);
+    });
   return (await status.textContent())!.replace(/^Started: /, '');
 }
 
@@ -470,6 +477,212 @@ describe('the gallery while requests wait in their account line', () => {
   });
 });
 
+describe('the gallery with a start image (issue 23)', () => {
+  const IMAGE_MODEL = 'fal-ai/kling-video/v2.1/standard/image-to-video';
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let refused: string[];
+  /** The page's calls that would start or store something. */
+  const posts: string[] = [];
+  before(async () => {
+    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    ({ page, errors, refused } = await openPage(context, `${stack.host.url}/api/gallery`));
+    page.on('request', (request) => {
+      if (request.method() === 'POST') posts.push(new URL(request.url()).pathname);
+    });
+    await page.locator('#provider option').first().waitFor({ state: 'attached' });
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  test("the image field follows the model's capability: none for a text-only model, asked for by an image-to-video one", async () => {
+    await page.getByLabel('Provider').selectOption('fal');
+    await page.getByLabel('Model').selectOption('fal-ai/kling-video/v2/master/text-to-video');
+    assert.equal(
+      await page.locator('#image-field').isHidden(),
+      true,
+      'a text-only model shows no image input',
+    );
+    assert.equal(await page.getByLabel('Image file').isDisabled(), true);
+    await page.getByLabel('Provider').selectOption('openai');
+    await page.getByLabel('Model').selectOption('sora-2');
+    await page.locator('#image-field').waitFor();
+    assert.equal(
+      await page.locator('#image-use').textContent(),
+      "Optional: the video can start from an image. The image's width and height must be the chosen size.",
+    );
+    await page.getByLabel('Provider').selectOption('fal');
+    await page.getByLabel('Model').selectOption(IMAGE_MODEL);
+    await page.locator('#image-field').waitFor();
+    assert.match((await page.locator('#image-use').textContent()) ?? '', /needs a start image/);
+    assert.equal(await page.getByLabel('Image file').isEnabled(), true);
+    assert.deepEqual(await page.getByLabel('Size').locator('option').allTextContents(), ['auto']);
+    // Generate without an image: said at the field, nothing sent.
+    await page.getByLabel('Prompt').fill('No image given.');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page
+      .locator('#image-error')
+      .filter({ hasText: /needs a start image/ })
+      .waitFor();
+    assert.deepEqual(posts, []);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a pasted link is shown as text, never loaded by the page; one the API refuses is named at the image', async () => {
+    const link = 'https://127.0.0.1:9/never-fetched.png';
+    const loaded: string[] = [];
+    const watch = (request: { url(): string }) => {
+      if (request.url().includes('never-fetched')) loaded.push(request.url());
+    };
+    page.on('request', watch);
+    try {
+      await page.getByLabel('or image link').fill(link);
+      await page.locator('#image-preview p').filter({ hasText: link }).waitFor();
+      assert.equal(await page.locator('#image-preview img').count(), 0);
+      assert.deepEqual(loaded, []);
+      // A link the API refuses (not https) is named at the image, and nothing starts.
+      await page.getByLabel('or image link').fill('file:///etc/passwd');
+      await page.getByLabel('Prompt').fill('A refused link.');
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page
+        .locator('#form-status')
+        .filter({ hasText: /^Not started: / })
+        .waitFor();
+      assert.match((await page.locator('#image-error').textContent()) ?? '', /^image\.url /);
+      assert.equal(await page.getByLabel('or image link').getAttribute('aria-invalid'), 'true');
+      assert.deepEqual(posts, ['/api/videos']);
+      assert.deepEqual(refused, ['400']);
+    } finally {
+      page.off('request', watch);
+      await page.getByLabel('or image link').fill('');
+    }
+  });
+
+  test('a chosen PNG is previewed, uploaded, sent as image.uploadId, and starts the video, which plays', async () => {
+    posts.length = 0;
+    refused.length = 0;
+    const colour: Rgb = [200, 60, 30];
+    await page.getByLabel('Image file').setInputFiles({
+      name: 'start.png',
+      mimeType: 'image/png',
+      buffer: solidPng(64, 48, colour),
+    });
+    // The preview is the file itself (a blob: object URL the CSP allows), decoded by Chromium.
+    const preview = page.locator('#image-preview img');
+    await page.waitForFunction(
+      () => {
+        const img = (globalThis as Dom).document.querySelector('#image-preview img');
+        return img !== null && img.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    assert.deepEqual(
+      await preview.evaluate((img: Dom) => [img.src.slice(0, 5), img.naturalWidth, img.naturalHeight]),
+      ['blob:', 64, 48],
+    );
+    const id = await submit(page, {
+      prompt: 'The red start image comes alive.',
+      provider: 'fal',
+      model: IMAGE_MODEL,
+      seconds: '5',
+      size: 'auto',
+    });
+    assert.deepEqual(
+      posts,
+      ['/api/uploads', '/api/videos'],
+      'the file is uploaded first, then the request sent',
+    );
+    const item = card(page, id);
+    await item.waitFor({ timeout: 10_000 });
+    const shown = (await item.locator('.image').textContent()) ?? '';
+    const uploadId = /^Start image: upload (upl_[A-Za-z0-9_-]{22})$/.exec(shown)?.[1];
+    assert.ok(uploadId, `the card names the upload: ${shown}`);
+    const status = await call(`${stack.host.url}/api/videos/${id}`);
+    assert.equal(status.status, 200, status.text);
+    assert.deepEqual(status.body.request.image, { uploadId });
+
+    await page.waitForSelector(`#videos li[data-id="${id}"][data-phase="completed"]`, { timeout: 90_000 });
+    const video = item.locator('video');
+    await video.waitFor();
+    // It plays: started from the page, its clock moves.
+    await video.evaluate((v: Dom) => {
+      v.muted = true;
+      return v.play();
+    });
+    await page.waitForFunction(
+      (selector) => {
+        const element = (globalThis as Dom).document.querySelector(selector);
+        return element !== null && element.currentTime > 0 && !element.paused;
+      },
+      `#videos li[data-id="${id}"] video`,
+      { timeout: 30_000 },
+    );
+    // The provider got the image: the video's first frame carries its colour.
+    const src = await video.evaluate((v: Dom) => v.currentSrc as string);
+    const [first] = await framesYuv(src, 1);
+    assert.ok(carries(first, colour), `first frame YUV ${first.map((v) => v.toFixed(1)).join(',')}`);
+    await screenshot(page, 'gallery-start-image');
+    assert.deepEqual(refused, []);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a file of the wrong type, one over 10 MiB, or one the upload refuses is named at the field, and nothing starts', async () => {
+    posts.length = 0;
+    refused.length = 0;
+    const listed = await call(`${stack.host.url}/api/videos?limit=100`);
+    const count = (listed.body as { items: unknown[] }).items.length;
+    await page.getByLabel('Prompt').fill('This must not start.');
+    const generate = page.getByRole('button', { name: 'Generate' });
+    const imageError = page.locator('#image-error');
+
+    await page
+      .getByLabel('Image file')
+      .setInputFiles({ name: 'start.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });
+    await imageError.filter({ hasText: /must be a PNG, JPEG or WebP file, not image\/gif/ }).waitFor();
+    await generate.click();
+    await page
+      .locator('#form-status')
+      .filter({ hasText: /^Not started: see the start image\.$/ })
+      .waitFor();
+
+    const big = Buffer.concat([
+      solidPng(8, 8, [0, 0, 0]),
+      Buffer.alloc(10 * 1024 * 1024 + 1 - solidPng(8, 8, [0, 0, 0]).length),
+    ]);
+    await page
+      .getByLabel('Image file')
+      .setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
+    await imageError.filter({ hasText: /at most 10 MiB/ }).waitFor();
+    await generate.click();
+    await page
+      .locator('#form-status')
+      .filter({ hasText: /^Not started: see the start image\.$/ })
+      .waitFor();
+    assert.deepEqual(posts, [], 'neither is uploaded');
+
+    // Passes the page's checks (a .png name and type) but is not one: POST /api/uploads says why.
+    await page
+      .getByLabel('Image file')
+      .setInputFiles({ name: 'drawing.png', mimeType: 'image/png', buffer: SVG });
+    assert.equal(await imageError.textContent(), '');
+    await generate.click();
+    await imageError.filter({ hasText: /^Image refused: / }).waitFor();
+    const said = (await imageError.textContent()) ?? '';
+    assert.doesNotMatch(said, /HTTP \d/, `the problem's detail is shown: ${said}`);
+    assert.equal(await page.getByLabel('Image file').getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(posts, ['/api/uploads'], 'the upload was tried; no request was sent');
+    assert.equal(refused.length, 1);
+    assert.match(refused[0], /^(400|415)$/);
+
+    const relisted = await call(`${stack.host.url}/api/videos?limit=100`);
+    assert.equal((relisted.body as { items: unknown[] }).items.length, count, 'nothing started');
+    assert.deepEqual(errors, []);
+  });
+});
+
 describe('the gallery against an app that wants function keys', () => {
   let keyed: RunningHost;
   let functionKey: string;
@@ -490,7 +703,7 @@ describe('the gallery against an app that wants function keys', () => {
     await keyed?.stop();
   });
 
-  test('asks once for the key, keeps it for the tab (not for a new one), and sends it as x-functions-key', async () => {
+  test('asks once for the key, keeps it for the tab (not for a new one), and sends it as x-functions-key, uploads too', async () => {
     const context = await browser.newContext();
     try {
       const { page, errors, refused } = await openPage(context, `${keyed.url}/api/gallery`);
@@ -528,6 +741,27 @@ describe('the gallery against an app that wants function keys', () => {
         .locator('#list-status')
         .filter({ hasText: /^No requests yet\.$/ })
         .waitFor();
+
+      // A start image is uploaded with the same key as every other call.
+      const uploadKeys: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().includes('/api/uploads'))
+          uploadKeys.push(request.headers()['x-functions-key'] ?? '');
+      });
+      await page.getByLabel('Provider').selectOption('fal');
+      await page.getByLabel('Model').selectOption('fal-ai/kling-video/v2.1/standard/image-to-video');
+      await page.getByLabel('Image file').setInputFiles({
+        name: 'start.png',
+        mimeType: 'image/png',
+        buffer: solidPng(32, 32, [20, 90, 200]),
+      });
+      await page.getByLabel('Prompt').fill('A blue start, with a key.');
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page
+        .locator('#form-status')
+        .filter({ hasText: /^Started: / })
+        .waitFor({ timeout: 15_000 });
+      assert.deepEqual(uploadKeys, [functionKey]);
 
       await page.reload();
       await page.locator('#provider option').first().waitFor({ state: 'attached' });
