@@ -8,13 +8,15 @@ import {
   densityAt,
   estimateOf,
   jobDurationSample,
-  learnedClockStart,
+  learnedAge,
   MAX_SAMPLES,
   medianEndGiven,
   MIN_SAMPLES,
   quantileOf,
   sampleQuantile,
+  seeStart,
   survivalAt,
+  survivalWithin,
 } from '../../src/orchestrations/duration-estimate.js';
 import {
   expectedJobSeconds,
@@ -88,14 +90,85 @@ describe('the sample store', () => {
 
 describe('the sample a finished job gives', () => {
   test('its run alone where the provider says (queue apart), else creation to finish, else none', () => {
-    assert.equal(jobDurationSample({ runSeconds: 61.5, createdAt: 100, finishedAt: 300 }), 61.5);
-    assert.equal(jobDurationSample({ createdAt: 100, startedAt: 130, finishedAt: 200 }), 70);
-    assert.equal(jobDurationSample({ createdAt: 100, finishedAt: 200 }), 100);
+    assert.deepEqual(jobDurationSample({ runSeconds: 61.5, createdAt: 100, finishedAt: 300 }), {
+      seconds: 61.5,
+      clock: 'started',
+    });
+    assert.deepEqual(jobDurationSample({ createdAt: 100, startedAt: 130, finishedAt: 200 }), {
+      seconds: 70,
+      clock: 'started',
+    });
+    assert.deepEqual(jobDurationSample({ createdAt: 100, finishedAt: 200 }), {
+      seconds: 100,
+      clock: 'created',
+    });
     assert.equal(jobDurationSample({ createdAt: 100 }), undefined, 'no finish time: nothing learned');
     assert.equal(jobDurationSample({ finishedAt: 200 }), undefined);
     assert.equal(jobDurationSample({ createdAt: 300, finishedAt: 200 }), undefined, 'clock nonsense');
-    assert.equal(learnedClockStart({ startedAt: 130 }, 100), 130);
-    assert.equal(learnedClockStart({}, 100), 100);
+  });
+});
+
+describe("a waiting job's start and age", () => {
+  const queued = { phase: 'queued' };
+  const working = { phase: 'running' };
+
+  test('queued answers move the window on; the first working answer closes it; later ones keep it', () => {
+    let window = seeStart({ from: 100 }, queued, 100, 100.4);
+    assert.deepEqual(window, { from: 100 });
+    window = seeStart(window, queued, 121, 121.3);
+    assert.deepEqual(window, { from: 121 }, 'still queued when asked at 121: started after');
+    window = seeStart(window, working, 142, 142.5);
+    assert.deepEqual(window, { from: 121, to: 142.5 }, 'working when answered: started by then');
+    assert.deepEqual(seeStart(window, working, 160, 160.2), window);
+    assert.deepEqual(seeStart(window, queued, 170, 170.2), window, 'a closed window stays closed');
+  });
+
+  test("the provider's own start time wins, whatever the answers before", () => {
+    assert.deepEqual(seeStart({ from: 100 }, { phase: 'running', startedAt: 109.5 }, 121, 121.3), {
+      from: 109.5,
+      to: 109.5,
+    });
+    assert.deepEqual(seeStart({ from: 100 }, working, 100, 100.4), { from: 100, to: 100.4 });
+  });
+
+  test('the age is read on the clock of the durations', () => {
+    const started = estimateOf(
+      Array.from({ length: 8 }, () => 60),
+      'started',
+    )!;
+    const created = estimateOf(
+      Array.from({ length: 8 }, () => 60),
+      'created',
+    )!;
+    const older = estimateOf(Array.from({ length: 8 }, () => 60))!;
+    const window = { from: 121, to: 142.5 };
+    assert.deepEqual(learnedAge(started, window, {}, 100, 150), {
+      elapsedSeconds: 29,
+      startSpreadSeconds: 21.5,
+    });
+    assert.deepEqual(learnedAge(started, { from: 121 }, {}, 100, 150), {
+      elapsedSeconds: 29,
+      startSpreadSeconds: 0,
+    });
+    assert.deepEqual(learnedAge(created, window, {}, 100, 150), {
+      elapsedSeconds: 50,
+      startSpreadSeconds: 0,
+    });
+    assert.deepEqual(
+      learnedAge(older, window, { startedAt: 110 }, 100, 150),
+      { elapsedSeconds: 40, startSpreadSeconds: 0 },
+      'an estimate from an older history: as it was read then',
+    );
+  });
+
+  test('a start known to a window spreads the ends over it', () => {
+    const estimate = estimateOf(Array.from({ length: 21 }, (_, i) => 60 + i * 3))!;
+    assert.equal(survivalWithin(estimate, 90, 0), survivalAt(estimate, 90));
+    assert.equal(survivalWithin(estimate, 60, 20), 1, 'none can have ended before the fastest');
+    assert.ok(survivalWithin(estimate, 125, 20) > 0, 'a late start: still running past the slowest');
+    assert.equal(survivalWithin(estimate, 140.5, 20), 0);
+    // Uniform ends over 60 s shifted by a start uniform over 20 s: the middle drops as before.
+    assert.ok(Math.abs(survivalWithin(estimate, 100, 20) - survivalAt(estimate, 90)) < 1e-9);
   });
 });
 
