@@ -259,7 +259,7 @@ async function main() {
           POLL_MAX_SECONDS: String(arm.poll.max),
           PROVIDER_REQUEST_TIMEOUT_SECONDS: '',
           // Starts carry an Idempotency-Key (see run), which needs a secret to derive ids with.
-          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret',
+          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret-of-32-bytes',
         },
       });
     }

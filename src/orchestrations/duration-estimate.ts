@@ -75,29 +75,43 @@ export function quantileOf(estimate: DurationEstimate, q: number): number {
   return quantiles[at] + (quantiles[next] - quantiles[at]) * fraction;
 }
 
-/** Points a start window is averaged over (see survivalWithin): its effect on the waits is
- * smooth, so 16 put the result within a few per cent of the exact average. */
+/** Points a start window is averaged over (see widenedBy): its effect on the waits is smooth,
+ * so 16 put the result within a few per cent of the exact average. */
 const SPREAD_POINTS = 16;
 
-/** The average of `at` over a job's possible starts: its age `seconds` counts from the earliest
- * (the start lies somewhere in the `spread` seconds after it, none likelier than another). */
-function overStart(seconds: number, spread: number, at: (age: number) => number): number {
-  if (!(spread > 0)) return at(seconds);
-  let sum = 0;
-  for (let i = 0; i < SPREAD_POINTS; i++) sum += at(seconds - ((i + 0.5) / SPREAD_POINTS) * spread);
-  return sum / SPREAD_POINTS;
-}
+/** Bisection steps placing each quantile of a widened table: (slowest - fastest) / 2^30. */
+const BISECTION_STEPS = 30;
 
-/** survivalAt for a job whose start is only known to lie in a window `spread` seconds wide,
- * `seconds` counted from the window's beginning (a provider that never says when a job
- * started: the polls before and after it bound it; see seeStart). */
-export function survivalWithin(estimate: DurationEstimate, seconds: number, spread: number): number {
-  return overStart(seconds, spread, (age) => survivalAt(estimate, age));
-}
-
-/** densityAt for a start known only to a window (as survivalWithin). */
-export function densityWithin(estimate: DurationEstimate, seconds: number, spread: number): number {
-  return overStart(seconds, spread, (age) => densityAt(estimate, age));
+/**
+ * The durations of jobs of this kind whose start is known only to lie in a window `spread`
+ * seconds wide (a provider that never says when a job started: the status answers before and
+ * after it bound it; see seeStart), counted from the window's beginning: each duration plus a
+ * start anywhere in the window, none likelier than another. A table like the estimate's, so the
+ * schedule reads it the same way (its density window included).
+ */
+export function widenedBy(estimate: DurationEstimate, spread: number): DurationEstimate {
+  if (!(Number.isFinite(spread) && spread > 0)) return estimate;
+  const ended = (seconds: number) => {
+    let sum = 0;
+    for (let i = 0; i < SPREAD_POINTS; i++)
+      sum += survivalAt(estimate, seconds - ((i + 0.5) / SPREAD_POINTS) * spread);
+    return 1 - sum / SPREAD_POINTS;
+  };
+  const fastest = quantileOf(estimate, 0);
+  const slowest = quantileOf(estimate, 1) + spread;
+  const last = estimate.quantiles.length - 1;
+  const quantiles = estimate.quantiles.map((_, i) => {
+    if (i === 0) return fastest;
+    if (i === last) return slowest;
+    let [low, high] = [fastest, slowest];
+    for (let step = 0; step < BISECTION_STEPS; step++) {
+      const middle = (low + high) / 2;
+      if (ended(middle) < i / last) low = middle;
+      else high = middle;
+    }
+    return high;
+  });
+  return { ...estimate, quantiles };
 }
 
 /** The share (0-1) of jobs of this kind still running `seconds` in: 1 before the fastest,

@@ -9,7 +9,7 @@
 // the finish closely enough to aim the last poll just past it.
 
 import type { JobStage } from '../providers/provider.js';
-import { densityWithin, quantileOf, survivalWithin, type DurationEstimate } from './duration-estimate.js';
+import { densityAt, quantileOf, survivalAt, widenedBy, type DurationEstimate } from './duration-estimate.js';
 
 export interface PollBounds {
   /** Never poll sooner than this (also the interval once a job is overdue). */
@@ -153,7 +153,7 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
  * fixed 5 s loop, whose calls it is to halve. Its spacing (see learnedDelaySeconds) follows from
  * it: the fewest calls that notice the jobs of that kind this soon. The waits between calls and
  * the work of noticing add a little (the bench: bench/learned-polling.ts). */
-export const LEARNED_LATENESS_SECONDS = 1.8;
+export const LEARNED_LATENESS_SECONDS = 2.1;
 
 /** Points the mean lateness is integrated over (see callWorth). */
 const LATENESS_POINTS = 64;
@@ -162,17 +162,15 @@ const LATENESS_POINTS = 64;
  * this kind LEARNED_LATENESS_SECONDS late on average: gaps √(2c·S/f) (see learnedDelaySeconds)
  * notice a job ending at t g(t)/2 late, so on average ½∫f·g = √(c/2)·∫√(S·f) over the jobs'
  * durations, which is the target when c = 2·(target / ∫√(S·f))². The wider the jobs' ends
- * spread (a start known only to a window spreads them more), the cheaper a call must be. */
-export function callWorth(estimate: DurationEstimate, spread = 0): number {
+ * spread (a start known only to a window spreads them more: widenedBy), the cheaper a call. */
+export function callWorth(estimate: DurationEstimate): number {
   const from = quantileOf(estimate, 0);
-  const to = quantileOf(estimate, 1) + spread;
-  const step = (to - from) / LATENESS_POINTS;
+  const step = (quantileOf(estimate, 1) - from) / LATENESS_POINTS;
   let integral = 0;
   for (let i = 0; i < LATENESS_POINTS; i++) {
     const at = from + (i + 0.5) * step;
-    const density = densityWithin(estimate, at, spread);
-    if (Number.isFinite(density))
-      integral += Math.sqrt(survivalWithin(estimate, at, spread) * density) * step;
+    const density = densityAt(estimate, at);
+    if (Number.isFinite(density)) integral += Math.sqrt(survivalAt(estimate, at) * density) * step;
   }
   // No spread to pace by (jobs all ending at one moment): the gaps are 0 anyway.
   return integral > 0 ? 2 * (LEARNED_LATENESS_SECONDS / integral) ** 2 : 0;
@@ -191,7 +189,7 @@ export function callWorth(estimate: DurationEstimate, spread = 0): number {
  * late on average (callWorth). Slower than every sample: the estimate no longer holds;
  * wait half as long as the job has been overdue (from the minimum up, growing ×1.5 per poll).
  * A start known only to a window (`startSpread` seconds wide, `elapsed` counted from its
- * beginning) spreads the ends the same way: S and f are averaged over the window.
+ * beginning) spreads the ends over it: the schedule reads the widened table (widenedBy).
  */
 export function learnedDelaySeconds(
   estimate: DurationEstimate,
@@ -199,11 +197,11 @@ export function learnedDelaySeconds(
   bounds: PollBounds,
   startSpread = 0,
 ): number {
-  const spread = Number.isFinite(startSpread) && startSpread > 0 ? startSpread : 0;
-  const fastest = quantileOf(estimate, 0);
-  const slowest = quantileOf(estimate, 1) + spread;
-  const worth = callWorth(estimate, spread);
-  const gap = (at: number) => gapAt(estimate, at, slowest, spread, worth);
+  const kind = widenedBy(estimate, startSpread);
+  const fastest = quantileOf(kind, 0);
+  const slowest = quantileOf(kind, 1);
+  const worth = callWorth(kind);
+  const gap = (at: number) => gapAt(kind, at, slowest, worth);
   if (elapsed < fastest) {
     const until = fastest + gap(fastest) - elapsed;
     return clamp(until / Math.ceil(until / bounds.maxSeconds), bounds);
@@ -214,15 +212,9 @@ export function learnedDelaySeconds(
 
 /** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
  * job seen: one that slow is noticed at once. */
-function gapAt(
-  estimate: DurationEstimate,
-  elapsed: number,
-  slowest: number,
-  spread: number,
-  worth: number,
-): number {
-  const survival = survivalWithin(estimate, elapsed, spread);
-  const density = densityWithin(estimate, elapsed, spread);
+function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number, worth: number): number {
+  const survival = survivalAt(estimate, elapsed);
+  const density = densityAt(estimate, elapsed);
   // Every job seen had ended by now, or they all ended at one moment: look at once.
   if (survival <= 0 || density === Infinity) return 0;
   if (density <= 0) return Math.max(0, slowest - elapsed);

@@ -16,10 +16,12 @@ import {
   sampleQuantile,
   seeStart,
   survivalAt,
-  survivalWithin,
+  widenedBy,
 } from '../../src/orchestrations/duration-estimate.js';
 import {
+  callWorth,
   expectedJobSeconds,
+  LEARNED_LATENESS_SECONDS,
   learnedDelaySeconds,
   nextPollDelaySeconds,
   type PollBounds,
@@ -162,13 +164,20 @@ describe("a waiting job's start and age", () => {
   });
 
   test('a start known to a window spreads the ends over it', () => {
-    const estimate = estimateOf(Array.from({ length: 21 }, (_, i) => 60 + i * 3))!;
-    assert.equal(survivalWithin(estimate, 90, 0), survivalAt(estimate, 90));
-    assert.equal(survivalWithin(estimate, 60, 20), 1, 'none can have ended before the fastest');
-    assert.ok(survivalWithin(estimate, 125, 20) > 0, 'a late start: still running past the slowest');
-    assert.equal(survivalWithin(estimate, 140.5, 20), 0);
-    // Uniform ends over 60 s shifted by a start uniform over 20 s: the middle drops as before.
-    assert.ok(Math.abs(survivalWithin(estimate, 100, 20) - survivalAt(estimate, 90)) < 1e-9);
+    const estimate = estimateOf(
+      Array.from({ length: 21 }, (_, i) => 60 + i * 3),
+      'started',
+    )!;
+    assert.equal(widenedBy(estimate, 0), estimate);
+    const widened = widenedBy(estimate, 20);
+    assert.equal(widened.clock, 'started');
+    assert.equal(quantileOf(widened, 0), 60, 'none can have ended before the fastest');
+    assert.equal(quantileOf(widened, 1), 140, 'a late start: the slowest ends that much later');
+    // Uniform ends over 60 s shifted by a start uniform over 20 s: the middle moves by 10 s and
+    // the table stays ascending.
+    assert.ok(Math.abs(quantileOf(widened, 0.5) - 100) < 0.01, `${quantileOf(widened, 0.5)}`);
+    assert.ok(widened.quantiles.every((q, i) => i === 0 || q >= widened.quantiles[i - 1]));
+    assert.ok(survivalAt(widened, 125) > 0);
   });
 });
 
@@ -212,6 +221,64 @@ describe('the learned schedule', () => {
     assert.ok(delays.every(Number.isFinite), `delays ${delays}`);
     assert.equal(delays[0], 2.43 / 3, 'three equal waits to the moment they all ended');
     assert.equal(delays[2], 0.2, 'then the minimum');
+  });
+
+  test('aims at the same mean lateness however widely the jobs end: the wider, the cheaper a call', () => {
+    const results = [0.1, 0.3, 0.5].flatMap((jitter) =>
+      [0, 20].map((window) => {
+        const draw = seeded(11);
+        const kind = estimateOf(
+          Array.from({ length: MAX_SAMPLES }, () => spread(90, jitter, draw)),
+          'started',
+        )!;
+        // Jobs of that kind whose start is known only to a window `window` s wide.
+        const ends = Array.from({ length: 500 }, () => spread(90, jitter, draw) + draw() * window);
+        let late = 0;
+        let calls = 0;
+        for (const end of ends) {
+          let at = 0;
+          do {
+            at += learnedDelaySeconds(kind, at, { minSeconds: 0.1, maxSeconds: 30 }, window);
+            calls++;
+          } while (at < end);
+          late += at - end;
+        }
+        return {
+          label: `±${jitter * 100} %, window ${window} s`,
+          worth: callWorth(widenedBy(kind, window)),
+          late: late / ends.length,
+          calls: calls / ends.length,
+        };
+      }),
+    );
+    const detail = results
+      .map(
+        (r) =>
+          `${r.label}: worth ${r.worth.toFixed(3)}, ${r.late.toFixed(2)} s late, ${r.calls.toFixed(1)} calls`,
+      )
+      .join('; ');
+    for (const r of results) {
+      // The target, plus what whole calls add (the first call past the fastest job, the last gaps).
+      assert.ok(r.late >= LEARNED_LATENESS_SECONDS * 0.9 && r.late <= LEARNED_LATENESS_SECONDS * 1.5, detail);
+    }
+    for (let i = 2; i < results.length; i += 2) {
+      assert.ok(results[i].worth < results[i - 2].worth, `wider ends, cheaper calls: ${detail}`);
+      assert.ok(results[i].calls > results[i - 2].calls, detail);
+    }
+    assert.ok(results[1].worth < results[0].worth, `a start window spreads the ends: ${detail}`);
+  });
+
+  test('a start known only to a window: the first calls wait for the earliest end it allows', () => {
+    const window = 20;
+    const first = learnedDelaySeconds(estimate, 0, bounds, window);
+    assert.ok(first <= bounds.maxSeconds);
+    const target = fastest + learnedDelaySeconds(estimate, fastest, bounds, window);
+    const widenedFastest = quantileOf(widenedBy(estimate, window), 0);
+    assert.equal(widenedFastest, fastest, 'the window only adds: the earliest end stays');
+    assert.ok(first * Math.ceil(target / bounds.maxSeconds) >= target - 1e-9);
+    // Past the slowest job seen but within the window's reach: still paced, not overdue.
+    assert.ok(learnedDelaySeconds(estimate, slowest + 5, bounds, window) < bounds.maxSeconds);
+    assert.equal(learnedDelaySeconds(estimate, slowest + window, bounds, window), bounds.minSeconds);
   });
 
   const observation = (elapsed: number, extra: { progress?: number; learned?: boolean } = {}) =>
