@@ -303,8 +303,6 @@ function* runPipeline(
       status.nextPollAt = new Date(fireAt).toISOString();
       report();
       const timer = context.df.createTimer(new Date(fireAt));
-      // The status call below (or the webhook's report) answers for no earlier than this.
-      readAt = fireAt / 1000;
       if (upstreamEvent) {
         const winner = (yield context.df.Task.any([timer, upstreamEvent])) as df.Task;
         if (winner === upstreamEvent) {
@@ -332,6 +330,8 @@ function* runPipeline(
         yield timer;
       }
 
+      // The status call answers for no earlier than now (an event's report: when it arrived).
+      readAt = now() / 1000;
       const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
       status.polls++;
       if (result.ok) {
