@@ -16,7 +16,7 @@
 // Targets (issue 22): learned mean notice ≤ the fixed loop's and learned mean calls ≤ ½ of the
 // fixed loop's; Sora 2 (progress reported): learned no worse than cold, which paces by progress.
 // Prints a markdown table; exits non-zero if any request did not complete.
-//   npx tsx bench/learned-polling.ts [--jobs 50] [--warmup 20] [--time-scale 5] [--jitter 0.3] [--seed 1] [--providers fal,replicate,sora,sora-2] [--store azure|memory]
+//   npx tsx bench/learned-polling.ts [--jobs 50] [--warmup 50] [--time-scale 5] [--jitter 0.3] [--seed 1] [--providers fal,replicate,sora,sora-2] [--store azure|memory]
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -32,7 +32,10 @@ import { appDirFor, json as jsonOf, repoRoot, sleep } from './support.js';
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '50' },
-    warmup: { type: 'string', default: '20' },
+    // A full table (MAX_SAMPLES): from 20 draws of a ±30 % spread its ends and slope vary enough
+    // from seed to seed to move the learned arm's calls by ~1 per job (simulated with the pure
+    // schedule); the issue asks for the figures after a warm-up, not after a short one.
+    warmup: { type: 'string', default: '50' },
     // Kling 5 s 16:9 and Sora 1 1280x720 5 s are 18 s of emulator work at time scale 1: 5 gives 90 s.
     'time-scale': { type: 'string', default: '5' },
     jitter: { type: 'string', default: '0.3' },
@@ -256,7 +259,7 @@ async function main() {
           POLL_MAX_SECONDS: String(arm.poll.max),
           PROVIDER_REQUEST_TIMEOUT_SECONDS: '',
           // Starts carry an Idempotency-Key (see run), which needs a secret to derive ids with.
-          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret',
+          IDEMPOTENCY_KEY_SECRET: 'bench-idempotency-secret-of-32-bytes',
         },
       });
     }
@@ -314,6 +317,12 @@ async function main() {
         return { m, notice: mean(m.map((x) => x.noticeMs)), calls: mean(m.map((x) => x.calls)) };
       };
       const [f, c, l] = [stats(fixed), stats(cold), stats(learned)];
+      // A loaded machine stretches the fixed loop's 5 s waits: its calls then fall and its notice
+      // grows, and the targets compare against a slower loop than the quickstart's.
+      if (f.m.length)
+        console.log(
+          `fixed loop: one status call every ${(mean(f.m.map((x) => x.durationMs)) / 1000 / f.calls).toFixed(1)} s of job on average (5 s when the hosts keep up)`,
+        );
       for (const arm of arms) {
         const { m, notice, calls } = stats(arm);
         const durations = m.map((x) => x.durationMs);

@@ -11,7 +11,10 @@ export function createDurationActivities(durations: JobDurations) {
   /** The kind's estimate, or null while too few jobs of it were seen (or the figures are unreadable). */
   async function readJobDurations(kind: JobKind, log?: Warner): Promise<DurationEstimate | null> {
     try {
-      return estimateOf(await durations.samples(kind)) ?? null;
+      // Samples of no known clock (kept before it was written) pace nothing: they are replaced
+      // as the next jobs finish.
+      const { samples, clock } = await durations.read(kind);
+      return (clock && estimateOf(samples, clock)) ?? null;
     } catch (error) {
       log?.warn(`Job durations unreadable, pacing without them: ${(error as Error).message}`);
       return null;
@@ -20,7 +23,10 @@ export function createDurationActivities(durations: JobDurations) {
 
   async function recordJobDuration(sample: JobDurationSample, log?: Warner): Promise<{ ok: boolean }> {
     try {
-      await durations.record(sample.kind, sample.seconds);
+      // A sample from a history before the clock was kept: what jobDurationSample then gave
+      // (the run where the provider said when it started or how long it ran) is not known.
+      if (!sample.clock) return { ok: false };
+      await durations.record(sample.kind, sample.seconds, sample.clock);
       return { ok: true };
     } catch (error) {
       log?.warn(`A job duration was not recorded: ${(error as Error).message}`);

@@ -7,7 +7,7 @@ import type { AdmissionAnswer, WaitReason } from '../admission/line.js';
 import type { AdmissionLimits } from '../providers/capabilities.js';
 import type { JobPhase, JobStage, ProviderJob } from '../providers/provider.js';
 import type { VideoRequest } from '../requests/video-request.js';
-import type { JobKind } from './duration-estimate.js';
+import type { DurationClock, JobKind } from './duration-estimate.js';
 
 export type { AdmissionAnswer, AdmissionLimits, JobPhase, JobStage, WaitReason };
 
@@ -235,10 +235,12 @@ export interface WakeWaitersInput {
   instanceIds: string[];
 }
 
-/** recordJobDuration's input: one finished job's duration, for its kind. */
+/** recordJobDuration's input: one finished job's duration, for its kind, and the clock it counts
+ * on (absent in histories from before it was kept). */
 export interface JobDurationSample {
   kind: JobKind;
   seconds: number;
+  clock?: DurationClock;
 }
 
 export const GENERATE_VIDEO = 'generateVideo';

@@ -51,10 +51,12 @@ import {
 } from './poll-policy.js';
 import {
   jobDurationSample,
-  learnedClockStart,
+  learnedAge,
   medianEndGiven,
+  seeStart,
   type DurationEstimate,
   type JobKind,
+  type StartWindow,
 } from './duration-estimate.js';
 
 /**
@@ -305,6 +307,10 @@ function* runPipeline(
     let errors = 0;
     const elapsedSeconds = () => Math.max(0, now() / 1000 - createdAtSeconds);
     let progressSeen: ProgressSeen = {};
+    // Where the job's start lies, from the answers so far (seeStart): the create's answer first.
+    // readAt: when the answer being looked at was asked for (the create: when the job was made).
+    let startWindow: StartWindow = { from: createdAtSeconds };
+    let readAt = createdAtSeconds;
     // The provider's webhook, once verified, arrives as this event (POST /api/callbacks/…). One
     // task serves every wait until it fires: a fresh waiter per poll would leave earlier ones
     // pending, and an event handed to an abandoned waiter would be lost. Durable buffers an event
@@ -313,7 +319,10 @@ function* runPipeline(
       ? context.df.waitForExternalEvent(UPSTREAM_JOB_EVENT)
       : undefined;
     while (isWaiting(job)) {
-      if (!lastFailure) progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+      if (!lastFailure) {
+        progressSeen = seeProgress(progressSeen, job.progress, elapsedSeconds());
+        startWindow = seeStart(startWindow, job, readAt, now() / 1000);
+      }
       Object.assign(status, {
         phase: job.phase,
         jobId: job.jobId,
@@ -325,13 +334,15 @@ function* runPipeline(
         yield* cancelJob(ref);
         throw timedOut(`the ${request.provider} job ${job.jobId} was still ${job.status}; it was cancelled`);
       }
-      // The job's age on the clock its kind's durations were measured on.
-      const learnedAge = Math.max(0, now() / 1000 - learnedClockStart(job, createdAtSeconds));
-      const readyIn = learned && medianEndGiven(learned, learnedAge);
+      // The job's age on the clock its kind's durations were measured on; the ETA reads it
+      // from the middle of the window its start lies in.
+      const age = learned && learnedAge(learned, startWindow, job, createdAtSeconds, now() / 1000);
+      const likelyAge = age ? Math.max(0, age.elapsedSeconds - age.startSpreadSeconds / 2) : 0;
+      const readyIn = learned && medianEndGiven(learned, likelyAge);
       status.expectedReadyAt =
         readyIn === undefined || !Number.isFinite(readyIn)
           ? undefined
-          : new Date(now() + (readyIn - learnedAge) * 1000).toISOString();
+          : new Date(now() + (readyIn - likelyAge) * 1000).toISOString();
       const observation: PollObservation = lastFailure
         ? afterFailure(lastFailure, errors)
         : {
@@ -341,7 +352,7 @@ function* runPipeline(
             ...progressSeen,
             elapsedSeconds: elapsedSeconds(),
             expectedSeconds,
-            ...(learned ? { learned: { estimate: learned, elapsedSeconds: learnedAge } } : {}),
+            ...(learned && age ? { learned: { estimate: learned, ...age } } : {}),
           };
       const delaySeconds = nextPollDelaySeconds(observation, input.poll);
       // With a webhook expected, a poll is only the fallback for a lost one: wait longer.
@@ -362,6 +373,7 @@ function* runPipeline(
           // this id) changes nothing here.
           if (reported?.jobId !== job.jobId) continue;
           status.events++;
+          readAt = now() / 1000;
           lastFailure = undefined;
           errors = 0;
           if (reported.phase !== 'succeeded') {
@@ -378,6 +390,8 @@ function* runPipeline(
         yield timer;
       }
 
+      // The status call answers for no earlier than now (an event's report: when it arrived).
+      readAt = now() / 1000;
       const result = (yield context.df.callActivity(activityNames.getVideoJobStatus, ref)) as JobResult;
       status.polls++;
       if (result.ok) {
@@ -445,12 +459,12 @@ function* runPipeline(
     }
     const videos: StoredVideoRef[] = results.map((r) => (r as { ok: true; video: StoredVideoRef }).video);
     // Teach the poll policy how long this job took. Best effort: the video is stored either way.
-    const seconds = jobDurationSample(job);
-    if (input.learnDurations && seconds !== undefined) {
+    const sample = jobDurationSample(job);
+    if (input.learnDurations && sample !== undefined) {
       try {
         yield context.df.callActivity(activityNames.recordJobDuration, {
           kind,
-          seconds,
+          ...sample,
         } satisfies JobDurationSample);
       } catch {
         // The figures miss one sample; the request's outcome stands.

@@ -9,7 +9,7 @@
 // the finish closely enough to aim the last poll just past it.
 
 import type { JobStage } from '../providers/provider.js';
-import { densityAt, quantileOf, survivalAt, type DurationEstimate } from './duration-estimate.js';
+import { densityAt, quantileOf, survivalAt, widenedBy, type DurationEstimate } from './duration-estimate.js';
 
 export interface PollBounds {
   /** Never poll sooner than this (also the interval once a job is overdue). */
@@ -66,8 +66,10 @@ export type PollObservation =
       /** Our estimate of the whole job's duration (see expectedJobSeconds). */
       expectedSeconds: number;
       /** How long jobs of this kind took, once enough of them were seen (./duration-estimate.ts),
-       * and this job's age on the same clock as those durations. */
-      learned?: { estimate: DurationEstimate; elapsedSeconds: number };
+       * and this job's age on the same clock as those durations, counted from the earliest its
+       * start can have been; startSpreadSeconds: how much later it can have been (0 or absent:
+       * known; see learnedAge). */
+      learned?: { estimate: DurationEstimate; elapsedSeconds: number; startSpreadSeconds?: number };
     } & ProgressSeen)
   | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
   | { kind: 'transient-error'; consecutiveErrors: number };
@@ -129,7 +131,12 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
       // (Figures that give no finite wait, whatever their defect, are not used.)
       const learned =
         observation.progress === undefined && observation.learned
-          ? learnedDelaySeconds(observation.learned.estimate, observation.learned.elapsedSeconds, bounds)
+          ? learnedDelaySeconds(
+              observation.learned.estimate,
+              observation.learned.elapsedSeconds,
+              bounds,
+              observation.learned.startSpreadSeconds,
+            )
           : undefined;
       if (learned !== undefined && Number.isFinite(learned)) return learned;
       if (rate === undefined) return clamp(remainingSeconds(observation) / 2, bounds);
@@ -142,9 +149,32 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
   }
 }
 
-/** A status call is worth this many seconds of noticing a finished job late: the pace of the
- * learned schedule (see learnedDelaySeconds). */
-export const CALL_WORTH_SECONDS = 0.35;
+/** How late, on average, the learned schedule aims to notice a job's end: under the 2.5 s of a
+ * fixed 5 s loop, whose calls it is to halve. Its spacing (see learnedDelaySeconds) follows from
+ * it: the fewest calls that notice the jobs of that kind this soon. The waits between calls and
+ * the work of noticing add a little (the bench: bench/learned-polling.ts). */
+export const LEARNED_LATENESS_SECONDS = 2.1;
+
+/** Points the mean lateness is integrated over (see callWorth). */
+const LATENESS_POINTS = 64;
+
+/** What a status call is worth in seconds of lateness, for the schedule to notice the jobs of
+ * this kind LEARNED_LATENESS_SECONDS late on average: gaps √(2c·S/f) (see learnedDelaySeconds)
+ * notice a job ending at t g(t)/2 late, so on average ½∫f·g = √(c/2)·∫√(S·f) over the jobs'
+ * durations, which is the target when c = 2·(target / ∫√(S·f))². The wider the jobs' ends
+ * spread (a start known only to a window spreads them more: widenedBy), the cheaper a call. */
+export function callWorth(estimate: DurationEstimate): number {
+  const from = quantileOf(estimate, 0);
+  const step = (quantileOf(estimate, 1) - from) / LATENESS_POINTS;
+  let integral = 0;
+  for (let i = 0; i < LATENESS_POINTS; i++) {
+    const at = from + (i + 0.5) * step;
+    const density = densityAt(estimate, at);
+    if (Number.isFinite(density)) integral += Math.sqrt(survivalAt(estimate, at) * density) * step;
+  }
+  // No spread to pace by (jobs all ending at one moment): the gaps are 0 anyway.
+  return integral > 0 ? 2 * (LEARNED_LATENESS_SECONDS / integral) ** 2 : 0;
+}
 
 /**
  * The wait before the next status call of a job `elapsed` seconds old, paced by how long jobs of
@@ -155,29 +185,40 @@ export const CALL_WORTH_SECONDS = 0.35;
  * for a job still running: the gap that weighs the two (CALL_WORTH_SECONDS of lateness per call)
  * is √(2 · worth · S / f), with S the share of jobs still running and f the share ending per
  * second, so polls are dense where many jobs end and sparser where few do, and the last gaps
- * shrink as the remaining jobs run out. Slower than every sample: the estimate no longer holds;
+ * shrink as the remaining jobs run out; the worth is what notices them LEARNED_LATENESS_SECONDS
+ * late on average (callWorth). Slower than every sample: the estimate no longer holds;
  * wait half as long as the job has been overdue (from the minimum up, growing ×1.5 per poll).
+ * A start known only to a window (`startSpread` seconds wide, `elapsed` counted from its
+ * beginning) spreads the ends over it: the schedule reads the widened table (widenedBy).
  */
-export function learnedDelaySeconds(estimate: DurationEstimate, elapsed: number, bounds: PollBounds): number {
-  const fastest = quantileOf(estimate, 0);
-  const slowest = quantileOf(estimate, 1);
+export function learnedDelaySeconds(
+  estimate: DurationEstimate,
+  elapsed: number,
+  bounds: PollBounds,
+  startSpread = 0,
+): number {
+  const kind = widenedBy(estimate, startSpread);
+  const fastest = quantileOf(kind, 0);
+  const slowest = quantileOf(kind, 1);
+  const worth = callWorth(kind);
+  const gap = (at: number) => gapAt(kind, at, slowest, worth);
   if (elapsed < fastest) {
-    const until = fastest + gapAt(estimate, fastest, slowest) - elapsed;
+    const until = fastest + gap(fastest) - elapsed;
     return clamp(until / Math.ceil(until / bounds.maxSeconds), bounds);
   }
   if (elapsed >= slowest) return clamp((elapsed - slowest) / 2, bounds);
-  return clamp(gapAt(estimate, elapsed, slowest), bounds);
+  return clamp(gap(elapsed), bounds);
 }
 
 /** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
  * job seen: one that slow is noticed at once. */
-function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number): number {
+function gapAt(estimate: DurationEstimate, elapsed: number, slowest: number, worth: number): number {
   const survival = survivalAt(estimate, elapsed);
   const density = densityAt(estimate, elapsed);
   // Every job seen had ended by now, or they all ended at one moment: look at once.
   if (survival <= 0 || density === Infinity) return 0;
   if (density <= 0) return Math.max(0, slowest - elapsed);
-  return Math.min(Math.sqrt((2 * CALL_WORTH_SECONDS * survival) / density), slowest - elapsed);
+  return Math.min(Math.sqrt((2 * worth * survival) / density), slowest - elapsed);
 }
 
 /** Progress points per second since the first poll that saw progress, once progress has

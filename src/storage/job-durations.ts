@@ -1,12 +1,15 @@
 // How long finished jobs took, per kind of job, kept next to the videos in Blob Storage so every
 // instance of the app shares them and they outlive restarts:
 //   .stats/job-durations/{provider}/{model}/{size}/{seconds}s-{variants}v.json
-//     { "kind": {…}, "samples": [seconds, …] }   the newest MAX_SAMPLES durations, oldest first
+//     { "kind": {…}, "clock": "started"|"created", "samples": [seconds, …] }
+//   the newest MAX_SAMPLES durations, oldest first, and what they count from (duration-estimate.ts:
+//   DurationClock); a sample on another clock starts the list over (the adapter changed what it
+//   reports), and samples kept before the clock was written are read as on no known clock.
 // Instances record concurrently: each write is conditional on the ETag it read (or on the blob
 // being absent), and a write that lost the race reads again and retries, so no sample overwrites
 // another's. Pure bookkeeping (the bound, the quantiles) is ../orchestrations/duration-estimate.ts.
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import { addSample, type JobKind } from '../orchestrations/duration-estimate.js';
+import { addSample, type DurationClock, type JobKind } from '../orchestrations/duration-estimate.js';
 
 const PREFIX = '.stats/job-durations/';
 /** Writers racing on one kind: tries before a sample is given up (it is only a sample). Each
@@ -20,8 +23,12 @@ const blobPath = (kind: JobKind) =>
 
 export interface KindSamples {
   kind: JobKind;
+  /** Absent: kept before the clock was written. */
+  clock?: DurationClock;
   samples: number[];
 }
+
+const CLOCKS: readonly string[] = ['started', 'created'] satisfies DurationClock[];
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -48,6 +55,7 @@ function parse(text: string): KindSamples | undefined {
     if (!value.kind || !Array.isArray(value.samples)) return undefined;
     return {
       kind: value.kind,
+      ...(typeof value.clock === 'string' && CLOCKS.includes(value.clock) ? { clock: value.clock } : {}),
       samples: value.samples.filter((s): s is number => typeof s === 'number' && Number.isFinite(s) && s > 0),
     };
   } catch {
@@ -63,17 +71,25 @@ export class JobDurations {
     return (await this.container()).getBlockBlobClient(blobPath(kind));
   }
 
-  /** The kind's samples, oldest first (none yet: empty). */
-  async samples(kind: JobKind): Promise<number[]> {
-    return (await read(await this.blob(kind))).stored?.samples ?? [];
+  /** The kind's samples, oldest first (none yet: empty), and their clock. */
+  async read(kind: JobKind): Promise<{ samples: number[]; clock?: DurationClock }> {
+    const { stored } = await read(await this.blob(kind));
+    return { samples: stored?.samples ?? [], ...(stored?.clock ? { clock: stored.clock } : {}) };
   }
 
-  /** Adds one job's duration to its kind's samples. */
-  async record(kind: JobKind, seconds: number): Promise<void> {
+  /** The kind's samples, oldest first (none yet: empty). */
+  async samples(kind: JobKind): Promise<number[]> {
+    return (await this.read(kind)).samples;
+  }
+
+  /** Adds one job's duration, measured on `clock`, to its kind's samples; samples on another
+   * clock (or none known) are dropped, so a kind's samples always count from one moment. */
+  async record(kind: JobKind, seconds: number, clock: DurationClock): Promise<void> {
     const blob = await this.blob(kind);
     for (let attempt = 1; ; attempt++) {
       const { stored, etag } = await read(blob);
-      const text = JSON.stringify({ kind, samples: addSample(stored?.samples ?? [], seconds) });
+      const kept = stored?.clock === clock ? stored.samples : [];
+      const text = JSON.stringify({ kind, clock, samples: addSample(kept, seconds) });
       try {
         await blob.upload(text, Buffer.byteLength(text), {
           blobHTTPHeaders: { blobContentType: 'application/json' },

@@ -31,8 +31,8 @@ describe('the job durations store (Azurite)', () => {
   test('two instances recording at once lose no sample', async () => {
     const [a, b] = [instance(), instance()];
     await Promise.all([
-      ...Array.from({ length: 12 }, (_, i) => a.record(kind, 60 + i)),
-      ...Array.from({ length: 12 }, (_, i) => b.record(kind, 80 + i)),
+      ...Array.from({ length: 12 }, (_, i) => a.record(kind, 60 + i, 'started')),
+      ...Array.from({ length: 12 }, (_, i) => b.record(kind, 80 + i, 'started')),
     ]);
     const samples = await instance().samples(kind);
     assert.equal(samples.length, 24, `stored: ${samples.join(', ')}`);
@@ -45,7 +45,7 @@ describe('the job durations store (Azurite)', () => {
   test('the newest MAX_SAMPLES are kept; kinds and providers stay apart', async () => {
     const store = instance();
     const other: JobKind = { ...kind, seconds: 10 };
-    for (let i = 1; i <= MAX_SAMPLES + 5; i++) await store.record(other, i);
+    for (let i = 1; i <= MAX_SAMPLES + 5; i++) await store.record(other, i, 'started');
     const samples = await store.samples(other);
     assert.equal(samples.length, MAX_SAMPLES);
     assert.equal(samples[0], 6);

@@ -40,7 +40,7 @@ const start = Date.parse('2026-01-01T00:00:00Z');
 
 /** Durations like the bench's: 90 s ± 30 %, evenly spread. */
 const warmUp = Array.from({ length: MAX_SAMPLES }, (_, i) => 63 + (54 * i) / (MAX_SAMPLES - 1));
-const estimate = estimateOf(warmUp)!;
+const estimate = estimateOf(warmUp, 'started')!;
 
 type Durations = DurationEstimate | null | 'fails';
 
@@ -199,6 +199,7 @@ describe('polling with learned durations (replayed)', () => {
     assert.deepEqual(named(run, 'recordJobDuration')[0].input as JobDurationSample, {
       kind: { provider: 'queue', model: 'some/video-model', size: '16:9', seconds: 5, variants: 1 },
       seconds: doneMs / 1000,
+      clock: 'started',
     });
     const timed = await drive(generateVideo, input, scriptedJob(doneMs, null, 'start-finish'), {
       startAt: start,
@@ -253,6 +254,132 @@ describe('polling with learned durations (replayed)', () => {
     );
     assert.match(run.error ?? '', /failed: model error/);
     assert.equal(named(run, 'recordJobDuration').length, 0);
+  });
+});
+
+/** A job queued for `queueMs` after its create, then working until `doneMs` after it; `reports`
+ * which times the provider gives: only the run's length at the end (fal), or only its creation
+ * and end (the Azure jobs API). */
+function queuedJob(
+  queueMs: number,
+  doneMs: number,
+  durations: Durations,
+  reports: 'run' | 'created-finished',
+) {
+  let createdAt = 0;
+  const times =
+    reports === 'created-finished'
+      ? () => ({ createdAt: createdAt / 1000 })
+      : () => ({}) as Partial<JobSummary>;
+  const snapshot = (at: number): JobSummary => {
+    const age = at - createdAt;
+    if (age < queueMs)
+      return {
+        jobId: 'job_1',
+        phase: 'queued',
+        stage: 'waiting',
+        status: 'IN_QUEUE',
+        ...times(),
+        outputIds: [],
+      };
+    if (age < doneMs)
+      return {
+        jobId: 'job_1',
+        phase: 'running',
+        stage: 'working',
+        status: 'IN_PROGRESS',
+        ...times(),
+        outputIds: [],
+      };
+    return {
+      jobId: 'job_1',
+      phase: 'succeeded',
+      status: 'COMPLETED',
+      outputIds: ['video'],
+      ...(reports === 'run'
+        ? { runSeconds: (doneMs - queueMs) / 1000 }
+        : { ...times(), finishedAt: (createdAt + doneMs) / 1000 }),
+    };
+  };
+  const answer = scriptedJob(doneMs, durations);
+  return (call: ActivityCall): unknown => {
+    if (call.name === 'createVideoJob') createdAt = call.at;
+    if (call.name === 'createVideoJob' || call.name === 'getVideoJobStatus')
+      return { ok: true, job: snapshot(call.at) } satisfies JobResult;
+    return answer(call);
+  };
+}
+
+describe('the clock a job is aged on (replayed)', () => {
+  const queueMs = 25_000;
+  const runMs = 80_000;
+
+  test('a provider that says only how long the run took (fal): aged from the polls around its start', async () => {
+    const run = await drive(generateVideo, input, queuedJob(queueMs, queueMs + runMs, estimate, 'run'), {
+      startAt: start,
+    });
+    assert.ok(run.output, run.error);
+    const polls = named(run, 'getVideoJobStatus').map((c) => (c.at - start) / 1000);
+    const fastest = quantileOf(estimate, 0);
+    // Aged from its create, the queue would count as run: polls from `fastest` after the create,
+    // 25 s before any job of the kind can have ended. The first poll seeing it work bounds the
+    // start to the time after the last one seeing it queued: none comes before that + fastest.
+    const sawWorking = polls.find((at) => at >= queueMs / 1000)!;
+    const lastQueued = Math.max(0, ...polls.filter((at) => at < queueMs / 1000));
+    assert.ok(
+      polls.filter((at) => at > sawWorking && at < lastQueued + fastest).length <= 1,
+      `polls ${polls.map((p) => p.toFixed(1))}`,
+    );
+    assert.ok(lateness(run, queueMs + runMs) < 5, `${lateness(run, queueMs + runMs)} s late`);
+    assert.deepEqual(
+      { ...(named(run, 'recordJobDuration')[0].input as JobDurationSample), kind: undefined },
+      { kind: undefined, seconds: runMs / 1000, clock: 'started' },
+    );
+    // The same job aged from its create (what the figures of an older history ask for) polls
+    // more: the queue shifts every call early.
+    const { clock: _, ...olderEstimate } = estimate;
+    const fromCreate = await drive(
+      generateVideo,
+      input,
+      queuedJob(queueMs, queueMs + runMs, olderEstimate, 'run'),
+      { startAt: start },
+    );
+    assert.ok(
+      statusCalls(fromCreate) > statusCalls(run),
+      `${statusCalls(fromCreate)} vs ${statusCalls(run)}`,
+    );
+  });
+
+  test('a provider that says only when the job was created and ended: aged from its creation', async () => {
+    const created = estimateOf(
+      warmUp.map((s) => s + queueMs / 1000),
+      'created',
+    )!;
+    const run = await drive(
+      generateVideo,
+      input,
+      queuedJob(queueMs, queueMs + runMs, created, 'created-finished'),
+      { startAt: start },
+    );
+    assert.ok(run.output, run.error);
+    // Its durations include the queue, so its age does too: the waits are those of a job that
+    // never queued (aged from a start instead, every wait after the queue would move later).
+    const neverQueued = await drive(
+      generateVideo,
+      input,
+      queuedJob(0, queueMs + runMs, created, 'created-finished'),
+      { startAt: start },
+    );
+    assert.deepEqual(
+      run.timers.map((t) => t.fireAt - t.createdAt),
+      neverQueued.timers.map((t) => t.fireAt - t.createdAt),
+    );
+    assert.ok(lateness(run, queueMs + runMs) < 5, `${lateness(run, queueMs + runMs)} s late`);
+    assert.equal((named(run, 'recordJobDuration')[0].input as JobDurationSample).clock, 'created');
+    assert.equal(
+      (named(run, 'recordJobDuration')[0].input as JobDurationSample).seconds,
+      (queueMs + runMs) / 1000,
+    );
   });
 });
 

@@ -138,7 +138,8 @@ export async function drive(
       if (leaf.actionType === ActionType.WaitForExternalEvent) continue;
       const id = nextId++;
       if (leaf.actionType === ActionType.CreateTimer) {
-        const fireAt = Date.parse(leaf.fireAt!);
+        // The SDK hands a Date: Date.parse would read it through toString(), dropping the ms.
+        const fireAt = new Date(leaf.fireAt!).getTime();
         history.push(event(EventType.TimerCreated, now, { EventId: id, FireAt: leaf.fireAt }));
         pendingTimers.push({ id, fireAt });
         run.timers.push({ createdAt: now, fireAt });

@@ -8,16 +8,20 @@ import {
   densityAt,
   estimateOf,
   jobDurationSample,
-  learnedClockStart,
+  learnedAge,
   MAX_SAMPLES,
   medianEndGiven,
   MIN_SAMPLES,
   quantileOf,
   sampleQuantile,
+  seeStart,
   survivalAt,
+  widenedBy,
 } from '../../src/orchestrations/duration-estimate.js';
 import {
+  callWorth,
   expectedJobSeconds,
+  LEARNED_LATENESS_SECONDS,
   learnedDelaySeconds,
   nextPollDelaySeconds,
   type PollBounds,
@@ -88,14 +92,92 @@ describe('the sample store', () => {
 
 describe('the sample a finished job gives', () => {
   test('its run alone where the provider says (queue apart), else creation to finish, else none', () => {
-    assert.equal(jobDurationSample({ runSeconds: 61.5, createdAt: 100, finishedAt: 300 }), 61.5);
-    assert.equal(jobDurationSample({ createdAt: 100, startedAt: 130, finishedAt: 200 }), 70);
-    assert.equal(jobDurationSample({ createdAt: 100, finishedAt: 200 }), 100);
+    assert.deepEqual(jobDurationSample({ runSeconds: 61.5, createdAt: 100, finishedAt: 300 }), {
+      seconds: 61.5,
+      clock: 'started',
+    });
+    assert.deepEqual(jobDurationSample({ createdAt: 100, startedAt: 130, finishedAt: 200 }), {
+      seconds: 70,
+      clock: 'started',
+    });
+    assert.deepEqual(jobDurationSample({ createdAt: 100, finishedAt: 200 }), {
+      seconds: 100,
+      clock: 'created',
+    });
     assert.equal(jobDurationSample({ createdAt: 100 }), undefined, 'no finish time: nothing learned');
     assert.equal(jobDurationSample({ finishedAt: 200 }), undefined);
     assert.equal(jobDurationSample({ createdAt: 300, finishedAt: 200 }), undefined, 'clock nonsense');
-    assert.equal(learnedClockStart({ startedAt: 130 }, 100), 130);
-    assert.equal(learnedClockStart({}, 100), 100);
+  });
+});
+
+describe("a waiting job's start and age", () => {
+  const queued = { phase: 'queued' };
+  const working = { phase: 'running' };
+
+  test('queued answers move the window on; the first working answer closes it; later ones keep it', () => {
+    let window = seeStart({ from: 100 }, queued, 100, 100.4);
+    assert.deepEqual(window, { from: 100 });
+    window = seeStart(window, queued, 121, 121.3);
+    assert.deepEqual(window, { from: 121 }, 'still queued when asked at 121: started after');
+    window = seeStart(window, working, 142, 142.5);
+    assert.deepEqual(window, { from: 121, to: 142.5 }, 'working when answered: started by then');
+    assert.deepEqual(seeStart(window, working, 160, 160.2), window);
+    assert.deepEqual(seeStart(window, queued, 170, 170.2), window, 'a closed window stays closed');
+  });
+
+  test("the provider's own start time wins, whatever the answers before", () => {
+    assert.deepEqual(seeStart({ from: 100 }, { phase: 'running', startedAt: 109.5 }, 121, 121.3), {
+      from: 109.5,
+      to: 109.5,
+    });
+    assert.deepEqual(seeStart({ from: 100 }, working, 100, 100.4), { from: 100, to: 100.4 });
+  });
+
+  test('the age is read on the clock of the durations', () => {
+    const started = estimateOf(
+      Array.from({ length: 8 }, () => 60),
+      'started',
+    )!;
+    const created = estimateOf(
+      Array.from({ length: 8 }, () => 60),
+      'created',
+    )!;
+    const older = estimateOf(Array.from({ length: 8 }, () => 60))!;
+    const window = { from: 121, to: 142.5 };
+    assert.deepEqual(learnedAge(started, window, {}, 100, 150), {
+      elapsedSeconds: 29,
+      startSpreadSeconds: 21.5,
+    });
+    assert.deepEqual(learnedAge(started, { from: 121 }, {}, 100, 150), {
+      elapsedSeconds: 29,
+      startSpreadSeconds: 0,
+    });
+    assert.deepEqual(learnedAge(created, window, {}, 100, 150), {
+      elapsedSeconds: 50,
+      startSpreadSeconds: 0,
+    });
+    assert.deepEqual(
+      learnedAge(older, window, { startedAt: 110 }, 100, 150),
+      { elapsedSeconds: 40, startSpreadSeconds: 0 },
+      'an estimate from an older history: as it was read then',
+    );
+  });
+
+  test('a start known to a window spreads the ends over it', () => {
+    const estimate = estimateOf(
+      Array.from({ length: 21 }, (_, i) => 60 + i * 3),
+      'started',
+    )!;
+    assert.equal(widenedBy(estimate, 0), estimate);
+    const widened = widenedBy(estimate, 20);
+    assert.equal(widened.clock, 'started');
+    assert.equal(quantileOf(widened, 0), 60, 'none can have ended before the fastest');
+    assert.equal(quantileOf(widened, 1), 140, 'a late start: the slowest ends that much later');
+    // Uniform ends over 60 s shifted by a start uniform over 20 s: the middle moves by 10 s and
+    // the table stays ascending.
+    assert.ok(Math.abs(quantileOf(widened, 0.5) - 100) < 0.01, `${quantileOf(widened, 0.5)}`);
+    assert.ok(widened.quantiles.every((q, i) => i === 0 || q >= widened.quantiles[i - 1]));
+    assert.ok(survivalAt(widened, 125) > 0);
   });
 });
 
@@ -139,6 +221,64 @@ describe('the learned schedule', () => {
     assert.ok(delays.every(Number.isFinite), `delays ${delays}`);
     assert.equal(delays[0], 2.43 / 3, 'three equal waits to the moment they all ended');
     assert.equal(delays[2], 0.2, 'then the minimum');
+  });
+
+  test('aims at the same mean lateness however widely the jobs end: the wider, the cheaper a call', () => {
+    const results = [0.1, 0.3, 0.5].flatMap((jitter) =>
+      [0, 20].map((window) => {
+        const draw = seeded(11);
+        const kind = estimateOf(
+          Array.from({ length: MAX_SAMPLES }, () => spread(90, jitter, draw)),
+          'started',
+        )!;
+        // Jobs of that kind whose start is known only to a window `window` s wide.
+        const ends = Array.from({ length: 500 }, () => spread(90, jitter, draw) + draw() * window);
+        let late = 0;
+        let calls = 0;
+        for (const end of ends) {
+          let at = 0;
+          do {
+            at += learnedDelaySeconds(kind, at, { minSeconds: 0.1, maxSeconds: 30 }, window);
+            calls++;
+          } while (at < end);
+          late += at - end;
+        }
+        return {
+          label: `±${jitter * 100} %, window ${window} s`,
+          worth: callWorth(widenedBy(kind, window)),
+          late: late / ends.length,
+          calls: calls / ends.length,
+        };
+      }),
+    );
+    const detail = results
+      .map(
+        (r) =>
+          `${r.label}: worth ${r.worth.toFixed(3)}, ${r.late.toFixed(2)} s late, ${r.calls.toFixed(1)} calls`,
+      )
+      .join('; ');
+    for (const r of results) {
+      // The target, plus what whole calls add (the first call past the fastest job, the last gaps).
+      assert.ok(r.late >= LEARNED_LATENESS_SECONDS * 0.9 && r.late <= LEARNED_LATENESS_SECONDS * 1.5, detail);
+    }
+    for (let i = 2; i < results.length; i += 2) {
+      assert.ok(results[i].worth < results[i - 2].worth, `wider ends, cheaper calls: ${detail}`);
+      assert.ok(results[i].calls > results[i - 2].calls, detail);
+    }
+    assert.ok(results[1].worth < results[0].worth, `a start window spreads the ends: ${detail}`);
+  });
+
+  test('a start known only to a window: the first calls wait for the earliest end it allows', () => {
+    const window = 20;
+    const first = learnedDelaySeconds(estimate, 0, bounds, window);
+    assert.ok(first <= bounds.maxSeconds);
+    const target = fastest + learnedDelaySeconds(estimate, fastest, bounds, window);
+    const widenedFastest = quantileOf(widenedBy(estimate, window), 0);
+    assert.equal(widenedFastest, fastest, 'the window only adds: the earliest end stays');
+    assert.ok(first * Math.ceil(target / bounds.maxSeconds) >= target - 1e-9);
+    // Past the slowest job seen but within the window's reach: still paced, not overdue.
+    assert.ok(learnedDelaySeconds(estimate, slowest + 5, bounds, window) < bounds.maxSeconds);
+    assert.equal(learnedDelaySeconds(estimate, slowest + window, bounds, window), bounds.minSeconds);
   });
 
   const observation = (elapsed: number, extra: { progress?: number; learned?: boolean } = {}) =>
