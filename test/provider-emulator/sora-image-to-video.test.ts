@@ -9,7 +9,16 @@ import OpenAI, { BadRequestError, toFile } from 'openai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { eventually } from '../support/eventually.js';
 import { json } from './helpers.js';
-import { carries, framesYuvOf, jpegOf, meanOf, pngOf, twoTone, webpOf, type Rgb } from '../support/input-images.js';
+import {
+  carries,
+  framesYuvOf,
+  jpegOf,
+  meanOf,
+  pngOf,
+  twoTone,
+  webpOf,
+  type Rgb,
+} from '../support/input-images.js';
 
 describe('provider emulator: images on the Sora APIs', () => {
   let emulator: RunningProviderEmulator;
