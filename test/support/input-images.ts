@@ -63,12 +63,13 @@ export async function framesYuv(url: string, frames = 2): Promise<Rgb[]> {
   return framesYuvOf(Buffer.from(await response.arrayBuffer()), frames);
 }
 
-/** Average Y, U, V of an MP4's first `frames` frames, decoded by ffmpeg (signalstats). */
-export async function framesYuvOf(mp4: Buffer, frames = 2): Promise<Rgb[]> {
+/** Average Y, U, V of the first `frames` frames of a video (or of an image, one frame), decoded
+ * by ffmpeg (signalstats); `fileName`'s extension tells ffmpeg what the bytes are. */
+export async function framesYuvOf(bytes: Buffer, frames = 2, fileName = 'video.mp4'): Promise<Rgb[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'first-frame-'));
   try {
-    const file = path.join(dir, 'video.mp4');
-    writeFileSync(file, mp4);
+    const file = path.join(dir, fileName);
+    writeFileSync(file, bytes);
     const { stdout } = await run(ffprobe.path, [
       '-v',
       'error',
