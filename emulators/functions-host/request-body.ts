@@ -126,7 +126,10 @@ export const refusedUploadsClosing = () => uploadsClosing;
  */
 export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, message: string): void {
   // Taken first: once the response is done the request lets go of its socket (req.socket is null).
-  const socket = req.socket as http.IncomingMessage['socket'] | null;
+  // A body read with for await (readBody) and cut there has had its request destroyed, which
+  // also lets go of it: the response still holds it then. Without it the connection stayed open
+  // until the server's keep-alive timeout, 5 s later.
+  const socket = (req.socket ?? res.socket) as http.IncomingMessage['socket'] | null;
   if (!res.headersSent) {
     const text = JSON.stringify({ message });
     res.writeHead(413, {
