@@ -117,13 +117,19 @@ let uploadsClosing = 0;
 export const refusedUploadsClosing = () => uploadsClosing;
 
 /**
- * Answers 413; the rest of the upload is discarded as it arrives (never kept). A client
- * that goes on sending loses the connection a second later: closing at once would reset
- * it before the client has read the 413 (it would see EPIPE instead).
+ * Answers 413 and stops reading: the rest of the upload stays in the client's socket (once the
+ * request's small buffer is full, Node's server stops reading the connection), and a client that
+ * goes on sending loses the connection a second later: closing at once would reset it before the
+ * client has read the 413 (it would see EPIPE instead). Reading on meanwhile (resume(), to
+ * discard) took in all a client could send in that second: 4-5 MiB of a declared 90 MiB upload
+ * refused by its Content-Length before a byte was read (test/functions-host/hardening.test.ts).
  */
 export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, message: string): void {
   // Taken first: once the response is done the request lets go of its socket (req.socket is null).
-  const socket = req.socket as http.IncomingMessage['socket'] | null;
+  // A body read with for await (readBody) and cut there has had its request destroyed, which
+  // also lets go of it: the response still holds it then. Without it the connection stayed open
+  // until the server's keep-alive timeout, 5 s later.
+  const socket = (req.socket ?? res.socket) as http.IncomingMessage['socket'] | null;
   if (!res.headersSent) {
     const text = JSON.stringify({ message });
     res.writeHead(413, {
@@ -133,7 +139,10 @@ export function refuseTooLarge(req: http.IncomingMessage, res: http.ServerRespon
     res.end(text);
   }
   req.unpipe();
-  req.resume();
+  // Marked as being read (read(0)), so Node's server does not dump the rest once the answer is
+  // out, and paused, so nothing pulls it in.
+  req.read(0);
+  req.pause();
   closeUnreadSoon(req, res, socket);
 }
 

@@ -76,6 +76,10 @@ export function pipelineSettings(
   return {
     ...Object.fromEntries(settingNames.map((name) => [name, ''])),
     ...blankInstanceSettings(),
+    // The host's own limit (not in settingNames: the app never reads it), blank for the host's
+    // default: a local.settings.json copied from the sample (11 MiB) made a declared 90 MiB
+    // upload refused by the host instead of by the route's limit (request-bodies.test.ts).
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '',
     AzureWebJobsStorage: storageConnectionString,
     VIDEO_STORAGE: storageConnectionString,
     VIDEO_CONTAINER: CONTAINER,
