@@ -6,8 +6,9 @@
 // 4. Only the HTTP layer imports src/functions/: activities, orchestrations and the domain below
 //    HTTP (requests/, status/, storage/, callbacks/) never do, not even for a type.
 // 5. A provider folder imports only the adapter interface, capabilities, providers/http/,
-//    errors.ts and src/images/ (and its settings' types from config.ts); azure-openai may reuse openai-videos,
-//    never the reverse, and no other folder another's.
+//    errors.ts and src/images/ (and its settings' types from config.ts); azure-openai may reuse
+//    openai-videos, never the reverse, and no other folder another's.
+// 6. The CLI is a client of the API: it imports only types from src/.
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -147,6 +148,25 @@ export default tseslint.config(
             {
               group: ['**/emulators/**', '**/emulators'],
               message: 'The app must not depend on its local stand-ins.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI is a client of the API (it starts the app in a host, or calls a deployed one):
+    // from src/ it takes types only, so nothing of the app runs inside the CLI's process.
+    files: ['cli/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src(/|$)',
+              allowTypeImports: true,
+              message: 'The CLI imports only types from src/: it is a client of the API.',
             },
           ],
         },

@@ -6,9 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sniffFormat } from '../src/images/image-check.js';
-import { MAX_UPLOAD_BYTES } from '../src/uploads/receive-image.js';
 import type { UploadContentType } from '../src/uploads/upload-record.js';
+import { imageTypeOf, UPLOAD_LIMIT_BYTES } from './image-file.js';
 
 /** A start image: a local file (uploaded through POST /api/uploads first) or an https link
  * (sent as is; the provider fetches it). */
@@ -64,10 +63,10 @@ export function parseImage(raw: string, cwd = process.env.INIT_CWD ?? process.cw
   const info = statSync(file, { throwIfNoEntry: false });
   if (!info) throw new UsageError(`--image: no such file "${file}"`);
   if (!info.isFile()) throw new UsageError(`--image: "${file}" is not a file`);
-  if (info.size > MAX_UPLOAD_BYTES)
-    throw new UsageError(`--image: "${file}" is ${info.size} bytes; at most ${MAX_UPLOAD_BYTES} (10 MiB)`);
+  if (info.size > UPLOAD_LIMIT_BYTES)
+    throw new UsageError(`--image: "${file}" is ${info.size} bytes; at most ${UPLOAD_LIMIT_BYTES} (10 MiB)`);
   const bytes = readFileSync(file);
-  const contentType = sniffFormat(bytes);
+  const contentType = imageTypeOf(bytes);
   if (!contentType) throw new UsageError(`--image: "${file}" is not a PNG, JPEG or WebP image`);
   return { kind: 'file', file, bytes, contentType };
 }

@@ -16,6 +16,9 @@ import { solidJpeg, solidPng, solidWebp, SVG } from '../support/test-images.js';
 import { readJobStatus } from '../../cli/job-status.js';
 import { describe as describeProgress, ordinal } from '../../cli/progress-display.js';
 import { redactUrl } from '../../cli/api-client.js';
+import { imageTypeOf, UPLOAD_LIMIT_BYTES } from '../../cli/image-file.js';
+import { sniffFormat } from '../../src/images/image-check.js';
+import { MAX_UPLOAD_BYTES } from '../../src/uploads/receive-image.js';
 import { emulatorTimeScale, wireProviders } from '../../cli/local-stack.js';
 
 test("no options: the prompt alone (the app applies the default provider's model and its defaults)", () => {
@@ -96,6 +99,13 @@ describe('--image', () => {
     });
     // Never a body with a file image but no upload.
     assert.throws(() => requestBody(options), /uploaded first/);
+  });
+
+  test("the CLI's view of the upload contract is the app's: same limit, same type for every file", () => {
+    assert.equal(UPLOAD_LIMIT_BYTES, MAX_UPLOAD_BYTES);
+    const truncated = files['a.png'].subarray(0, 12);
+    for (const bytes of [...Object.values(files), truncated, Buffer.alloc(0), Buffer.from('RIFF0000WEBX')])
+      assert.equal(imageTypeOf(bytes), sniffFormat(bytes), bytes.subarray(0, 12).toString('hex'));
   });
 
   test('a relative path is taken from where npm run was typed (INIT_CWD)', () => {

@@ -88,6 +88,24 @@ describe('boundary rules', () => {
       JSON.stringify(messages),
     );
   });
+  test('cli/ imports only types from src/', async () => {
+    const runtime = await messagesFor(
+      "import { sniffFormat } from '../src/images/image-check.js';",
+      'cli/example.ts',
+    );
+    assert.ok(
+      runtime.some((m) => m.includes('client of the API')),
+      JSON.stringify(runtime),
+    );
+    const types = await messagesFor(
+      "import type { VideoStatus } from '../src/status/video-status.js';\nexport type S = VideoStatus;",
+      'cli/example.ts',
+    );
+    assert.deepEqual(
+      types.filter((m) => m.includes('client of the API')),
+      [],
+    );
+  });
   test('emulators/ may not import src/', async () => {
     const messages = await messagesFor(
       "import { loadConfig } from '../../src/config.js';",
