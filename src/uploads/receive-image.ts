@@ -24,9 +24,20 @@ const NAMES: Record<UploadContentType, string> = {
   'image/webp': 'WebP',
 };
 
-/** Reads a refused body to its end and drops it, so the client finishes sending and hears the
- * answer rather than a reset connection; one that passes `limit` (or declares so) is not read
- * further. Nothing is kept. */
+/** Reads the rest of a refused body and drops it (`read` bytes came before), so the client
+ * finishes sending and hears the answer rather than a reset connection; once the body passes
+ * `limit` it is not read further. Nothing is kept. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, read: number, limit: number) {
+  for (let size = read; ;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+    if (size > limit) break;
+  }
+  await reader.cancel().catch(() => undefined);
+}
+
+/** A refused body, dropped as `drain` does; one that declares more than `limit` is not read. */
 export async function discardBody(
   body: ReadableStream<Uint8Array> | null,
   contentLength: string | null,
@@ -34,15 +45,8 @@ export async function discardBody(
 ): Promise<void> {
   if (!body) return;
   const reader = body.getReader();
-  let size = 0;
-  if (!(contentLength !== null && Number(contentLength) > limit))
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      size += value.byteLength;
-      if (size > limit) break;
-    }
-  await reader.cancel().catch(() => undefined);
+  if (contentLength !== null && Number(contentLength) > limit) await reader.cancel().catch(() => undefined);
+  else await drain(reader, 0, limit);
 }
 
 export async function receiveImage(
@@ -61,16 +65,10 @@ export async function receiveImage(
     await reader?.cancel().catch(() => undefined);
     return answer;
   };
-  /** A refusal decided on the first bytes: the rest is read and dropped (never kept), up to the
-   * limit, so the client finishes sending and hears the answer rather than a reset connection;
-   * past the limit the read stops as for any body that large. */
+  /** A refusal decided on the first bytes: the rest is dropped (`drain`), never kept. */
   const refuse = async <T>(answer: T): Promise<T> => {
-    for (;;) {
-      const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
-      if (done || !value) return answer;
-      size += value.byteLength;
-      if (size > limit) return stop(answer);
-    }
+    if (reader) await drain(reader, size, limit);
+    return answer;
   };
   for (;;) {
     const { done, value } = reader ? await reader.read() : { done: true, value: undefined };
