@@ -1,8 +1,8 @@
-// Kind ai-sdk on @ai-sdk/fal, unchanged, against the emulator's fal dialect. The package has no
-// base-URL option for video (it calls https://queue.fal.run itself), so here, in the test only,
-// its `fetch` option maps fal's origin to the emulator's /fal and back: the package sees fal's
-// URLs, the emulator gets the requests. In process (the adapter, not the host): the host's app
-// has no such mapping, by design.
+// Kind ai-sdk on @ai-sdk/fal, unchanged, against the emulator's fal dialect, in process (the
+// adapter alone). The package has no base-URL option for video (it calls https://queue.fal.run
+// itself), so here, in the test only, its `fetch` option maps fal's queue to the emulator's /fal
+// and back (test/support/fal-loopback.ts): the package sees fal's URLs, the emulator gets the
+// requests. The same mapping runs the package in the host: test/integration/ai-sdk-pipeline.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../support/eventually.js';
@@ -11,27 +11,9 @@ import { ProviderTransientError } from '../../src/errors.js';
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
 import type { JobHandles, ProviderJob, VideoProvider } from '../../src/providers/provider.js';
 import { call } from '../support/http.js';
+import { loopbackFalFetch } from '../support/fal-loopback.js';
 
 const KEY = 'fal-sdk-key';
-const FAL = 'https://queue.fal.run';
-
-/** fetch with fal's origin mapped to the emulator's /fal (requests), and back (JSON answers). */
-function mappedFetch(emulatorFal: string): typeof fetch {
-  return async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    const target = url.startsWith(FAL) ? emulatorFal + url.slice(FAL.length) : url;
-    assert.ok(new URL(target).hostname === '127.0.0.1', `only loopback: ${target}`);
-    const response = await fetch(target, init);
-    if (!/json/.test(response.headers.get('content-type') ?? '')) return response;
-    const text = (await response.text()).split(emulatorFal).join(FAL);
-    return new Response(text, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
-}
-
 function memoryHandles(): JobHandles {
   const saved = new Map<string, string>();
   return {
@@ -68,11 +50,12 @@ describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in te
       { package: '@ai-sdk/fal', apiKey: KEY },
       {
         requestTimeoutMs: 8000,
-        fetch: mappedFetch(`${emulator.url}/fal`),
+        fetch: loopbackFalFetch(`${emulator.url}/fal`, fetch),
         handles: memoryHandles(),
-        // The app passes the callback address rule; here fal's own address (mapped to the emulator)
-        // is the one place outputs may come from, checked without a DNS lookup.
-        foreignUrls: async (url) => (url.startsWith(FAL) ? undefined : 'is not at fal'),
+        // The app passes the callback address rule; here the emulator's fal files (fal.media's
+        // stand-in) are the one place outputs may come from, checked without a DNS lookup.
+        foreignUrls: async (url) =>
+          url.startsWith(`${emulator.url}/fal/files/`) ? undefined : 'is not among the fal files',
       },
     );
   });

@@ -1,10 +1,12 @@
 // Kind ai-sdk end to end on the real parts: the official AI SDK provider packages, unchanged,
-// against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL) and Replicate dialect
-// (@ai-sdk/replicate, its baseURL), through Azurite and the Node host running the app. Faults,
-// cancels and refused prompts, per package.
+// against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL), Replicate dialect
+// (@ai-sdk/replicate, its baseURL) and fal dialect (@ai-sdk/fal, which has no base URL for video:
+// the host's fetch maps fal's queue to the emulator, in this test only, test/support/fal-loopback.ts),
+// through Azurite and the Node host running the app. Faults, cancels and refused prompts, per package.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../support/eventually.js';
+import { falLoopbackSettings } from '../support/fal-loopback.js';
 import {
   call,
   startPipelineStack,
@@ -22,7 +24,7 @@ interface Case {
   instance: string;
   /** The dialect's create and status routes: where a fault could make a second job. */
   routes: [string, string];
-  dialect: 'gemini' | 'replicate';
+  dialect: 'gemini' | 'replicate' | 'fal';
   model: string;
   seconds: number;
   refusal: RegExp;
@@ -46,6 +48,15 @@ const CASES: Case[] = [
     model: 'kwaivgi/kling-v2.0',
     seconds: 5,
     refusal: /flagged as sensitive/,
+  },
+  {
+    instance: 'fal-sdk',
+    // The package asks for the result (response_url) until it is there, never for the status.
+    routes: ['POST /fal/{model_id}', 'GET /fal/{owner}/{app}/requests/{request_id}'],
+    dialect: 'fal',
+    model: 'fal-ai/veo3',
+    seconds: 4,
+    refusal: /flagged by the content checker/,
   },
 ];
 
@@ -86,6 +97,11 @@ describe('kind ai-sdk on the emulator', () => {
         'VIDEO_PROVIDERS__replicate-sdk__PACKAGE': '@ai-sdk/replicate',
         'VIDEO_PROVIDERS__replicate-sdk__API_KEY': EMULATOR_KEY,
         'VIDEO_PROVIDERS__replicate-sdk__BASE_URL': `${url}/replicate/v1`,
+        // No BASE_URL: the package calls https://queue.fal.run, which the host's fetch maps here.
+        'VIDEO_PROVIDERS__fal-sdk__KIND': 'ai-sdk',
+        'VIDEO_PROVIDERS__fal-sdk__PACKAGE': '@ai-sdk/fal',
+        'VIDEO_PROVIDERS__fal-sdk__API_KEY': EMULATOR_KEY,
+        ...falLoopbackSettings(url),
       }),
     });
   });
