@@ -317,9 +317,10 @@ export function createAiSdkProvider(
         405,
         'cancel_unsupported',
       );
+    const operation = await operationOf(job);
     let call;
     try {
-      call = vendor(await operationOf(job), settings.baseUrl);
+      call = vendor(operation, settings.baseUrl);
     } catch (error) {
       if (error instanceof ProviderPermanentError)
         error.message = `${name}: job ${job.jobId}: ${error.message}`;
