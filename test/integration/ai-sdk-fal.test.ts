@@ -127,4 +127,30 @@ describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in te
       await admin('PATCH', 'config', { denyList: [] });
     }
   });
+
+  test('a cancel while the request runs is one accepted PUT …/cancel, and fal ends the request cancelled', async () => {
+    const route = 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel';
+    const answers = async () =>
+      ((await admin('GET', 'stats')).requests[route] ?? {}) as Record<string, number>;
+    await admin('PATCH', 'config', { timeScale: 3 });
+    try {
+      const created = await provider.createJob(spec(`Cancel me ${Date.now()}.`));
+      const job = { model: 'fal-ai/veo3', jobId: created.jobId };
+      const before = await answers();
+      await provider.cancelJob(job);
+      const after = await answers();
+      assert.equal((after['202'] ?? 0) - (before['202'] ?? 0), 1, 'one cancel, accepted');
+      assert.equal((await admin('GET', `jobs/${created.jobId}`)).phase, 'cancelled');
+      // A cancel of the ended request finds nothing left to cancel (400 ALREADY_COMPLETED): done.
+      await provider.cancelJob(job);
+      assert.equal(((await answers())['400'] ?? 0) - (after['400'] ?? 0), 1, 'answered ALREADY_COMPLETED');
+      assert.equal(
+        (await until(created.jobId)).phase,
+        'failed',
+        'the SDK reports the cancelled request as an error',
+      );
+    } finally {
+      await admin('PATCH', 'config', { timeScale: 0.05 });
+    }
+  });
 });
