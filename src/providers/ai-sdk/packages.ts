@@ -57,7 +57,7 @@ export type VendorCancel = (operation: unknown, baseUrl: string | undefined) => 
 export const VENDOR_CANCEL: Record<AiSdkPackage, VendorCancel | undefined> = {
   // The Gemini API has get and list for models.operations, cancel only for batches (docs/providers/gemini.md).
   '@ai-sdk/google': undefined,
-  // xAI's video API documents create and get (GET /v1/videos/{request_id}); no cancel.
+  // xAI's video API pages show create and GET /v1/videos/{request_id}; no cancel found.
   '@ai-sdk/xai': undefined,
   // The gateway's operation is its own opaque JSON and it documents no cancel.
   '@ai-sdk/gateway': undefined,
