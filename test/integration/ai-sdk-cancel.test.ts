@@ -9,7 +9,7 @@ import { ProviderPermanentError, ProviderTransientError } from '../../src/errors
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
 import type { ProviderJob, VideoProvider } from '../../src/providers/provider.js';
 import { eventually } from '../support/eventually.js';
-import { call } from '../support/http.js';
+import { emulatorAdminAt } from '../support/http.js';
 
 const TOKEN = 'r8_cancel-test-token-0123456789';
 const MODEL = 'kwaivgi/kling-v2.0';
@@ -20,14 +20,8 @@ describe('kind ai-sdk: the vendor cancel of @ai-sdk/replicate against the emulat
   let provider: VideoProvider;
   const saved = new Map<string, string>();
   const sent: string[] = [];
-  const admin = async (method: string, path: string, value?: unknown) =>
-    (
-      await call(`${emulator.url}/_admin/${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: value === undefined ? undefined : JSON.stringify(value),
-      })
-    ).body;
+  const admin = (method: string, path: string, value?: unknown) =>
+    emulatorAdminAt(emulator.url)(method, path, value);
   const cancels = async () =>
     ((await admin('GET', 'stats')).requests[CANCEL_ROUTE] ?? {}) as Record<string, number>;
   const total = (answers: Record<string, number>) => Object.values(answers).reduce((sum, n) => sum + n, 0);

@@ -10,7 +10,7 @@ import { startProviderEmulator, type RunningProviderEmulator } from '../../emula
 import { ProviderTransientError } from '../../src/errors.js';
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
 import type { JobHandles, ProviderJob, VideoProvider } from '../../src/providers/provider.js';
-import { call } from '../support/http.js';
+import { emulatorAdminAt } from '../support/http.js';
 
 const KEY = 'fal-sdk-key';
 const FAL = 'https://queue.fal.run';
@@ -43,14 +43,8 @@ function memoryHandles(): JobHandles {
 describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in tests only)', () => {
   let emulator: RunningProviderEmulator;
   let provider: VideoProvider;
-  const admin = async (method: string, path: string, value?: unknown) =>
-    (
-      await call(`${emulator.url}/_admin/${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: value === undefined ? undefined : JSON.stringify(value),
-      })
-    ).body;
+  const admin = (method: string, path: string, value?: unknown) =>
+    emulatorAdminAt(emulator.url)(method, path, value);
   const creates = async () => (await admin('GET', 'stats')).creates.fal as number;
   const spec = (prompt: string) => ({ model: 'fal-ai/veo3', prompt, seconds: 4, size: '16:9', variants: 1 });
   const until = (jobId: string): Promise<ProviderJob> =>
