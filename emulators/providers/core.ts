@@ -20,6 +20,10 @@ export interface Timing {
   durationMs: number;
   finishedAtMs: number | null;
   status: string;
+  /** The emulator's own phase, the same words for every queued dialect (fal, Replicate, Gemini):
+   * `queued|running|succeeded|failed|cancelled|expired`, so a test can tell a cancelled job where
+   * the public status cannot (fal reports a cancelled request COMPLETED). Absent for Sora. */
+  phase?: string;
   /** The input image the job was given (fetched or uploaded) and its average colour; null without one. */
   image?: InputImage | null;
 }

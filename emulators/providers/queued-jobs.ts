@@ -214,6 +214,7 @@ export class JobQueue<J extends QueuedJob> {
       durationMs: end - job.createdMs,
       finishedAtMs: state.finishedMs,
       status: publicStatus(state),
+      phase: state.phase,
       image: job.image ?? null,
     };
   }

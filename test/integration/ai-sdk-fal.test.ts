@@ -10,7 +10,7 @@ import { startProviderEmulator, type RunningProviderEmulator } from '../../emula
 import { ProviderTransientError } from '../../src/errors.js';
 import { createAiSdkProvider } from '../../src/providers/ai-sdk/provider.js';
 import type { JobHandles, ProviderJob, VideoProvider } from '../../src/providers/provider.js';
-import { call } from '../support/http.js';
+import { call, emulatorAdminAt } from '../support/http.js';
 import { loopbackFalFetch } from '../support/fal-loopback.js';
 
 const KEY = 'fal-sdk-key';
@@ -25,14 +25,8 @@ function memoryHandles(): JobHandles {
 describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in tests only)', () => {
   let emulator: RunningProviderEmulator;
   let provider: VideoProvider;
-  const admin = async (method: string, path: string, value?: unknown) =>
-    (
-      await call(`${emulator.url}/_admin/${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: value === undefined ? undefined : JSON.stringify(value),
-      })
-    ).body;
+  const admin = (method: string, path: string, value?: unknown) =>
+    emulatorAdminAt(emulator.url)(method, path, value);
   const creates = async () => (await admin('GET', 'stats')).creates.fal as number;
   const spec = (prompt: string) => ({ model: 'fal-ai/veo3', prompt, seconds: 4, size: '16:9', variants: 1 });
   const until = (jobId: string): Promise<ProviderJob> =>
@@ -108,6 +102,32 @@ describe('kind ai-sdk: @ai-sdk/fal against the emulator (its fetch option, in te
       assert.ok(!(done.failure ?? '').includes(KEY));
     } finally {
       await admin('PATCH', 'config', { denyList: [] });
+    }
+  });
+
+  test('a cancel while the request runs is one accepted PUT …/cancel, and fal ends the request cancelled', async () => {
+    const route = 'PUT /fal/{owner}/{app}/requests/{request_id}/cancel';
+    const answers = async () =>
+      ((await admin('GET', 'stats')).requests[route] ?? {}) as Record<string, number>;
+    await admin('PATCH', 'config', { timeScale: 3 });
+    try {
+      const created = await provider.createJob(spec(`Cancel me ${Date.now()}.`));
+      const job = { model: 'fal-ai/veo3', jobId: created.jobId };
+      const before = await answers();
+      await provider.cancelJob(job);
+      const after = await answers();
+      assert.equal((after['202'] ?? 0) - (before['202'] ?? 0), 1, 'one cancel, accepted');
+      assert.equal((await admin('GET', `jobs/${created.jobId}`)).phase, 'cancelled');
+      // A cancel of the ended request finds nothing left to cancel (400 ALREADY_COMPLETED): done.
+      await provider.cancelJob(job);
+      assert.equal(((await answers())['400'] ?? 0) - (after['400'] ?? 0), 1, 'answered ALREADY_COMPLETED');
+      assert.equal(
+        (await until(created.jobId)).phase,
+        'failed',
+        'the SDK reports the cancelled request as an error',
+      );
+    } finally {
+      await admin('PATCH', 'config', { timeScale: 0.05 });
     }
   });
 });

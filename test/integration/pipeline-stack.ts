@@ -14,7 +14,7 @@ import {
 import { freePort } from '../../cli/local-stack.js';
 export { freePort };
 import { settingNames } from '../../src/config.js';
-import { call, type Answer } from '../support/http.js';
+import { call, emulatorAdminAt, type Answer } from '../support/http.js';
 import { registerApp, unregisterApp } from '../support/openapi-check.js';
 import { eventually } from '../support/eventually.js';
 
@@ -239,13 +239,7 @@ export const quickstartBody = {
 
 /** A call to the emulator's /_admin API (faults, config, stats); it must succeed. */
 export async function emulatorAdmin(stack: PipelineStack, method: string, path: string, value?: unknown) {
-  const answer = await call(`${stack.emulator.url}/_admin/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: value === undefined ? undefined : JSON.stringify(value),
-  });
-  assert.ok(answer.status < 300, answer.text);
-  return answer.body;
+  return emulatorAdminAt(stack.emulator.url)(method, path, value);
 }
 
 /** How many 429, 500 and 503 answers the emulator has sent (injected faults among them). */

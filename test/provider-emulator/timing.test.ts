@@ -17,6 +17,7 @@ interface Timing {
   durationMs: number;
   finishedAtMs: number | null;
   status: string;
+  phase?: string;
 }
 
 const JOB = {
@@ -247,3 +248,33 @@ test('equal input is encoded once: later generations get the same bytes, each in
     assert.equal(readdirSync(dataDir).filter((f) => f.endsWith('.mp4')).length, 2);
   });
 });
+
+test('GET /_admin/jobs/{id}: `phase` tells a cancelled fal request (public status COMPLETED) and Replicate prediction', () =>
+  withEmulator({ timeScale: SLOW }, async (url) => {
+    const send = async (method: string, route: string, authorization: string, body?: unknown) => {
+      const response = await fetch(`${url}${route}`, {
+        method,
+        headers: { authorization, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert.ok(
+        response.status < 300,
+        `${method} ${route}: ${response.status} ${await response.clone().text()}`,
+      );
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const fal = await send('POST', '/fal/fal-ai/veo3', 'Key k', { prompt: 'p', duration: '4s' });
+    const prediction = await send('POST', '/replicate/v1/models/kwaivgi/kling-v2.0/predictions', 'Bearer t', {
+      input: { prompt: 'p' },
+    });
+    const falId = String(fal.request_id);
+    const predictionId = String(prediction.id);
+    for (const id of [falId, predictionId])
+      assert.ok(['queued', 'running'].includes(String((await timing(url, id)).phase)), id);
+    await send('PUT', `/fal/fal-ai/veo3/requests/${falId}/cancel`, 'Key k');
+    await send('POST', `/replicate/v1/predictions/${predictionId}/cancel`, 'Bearer t');
+    const cancelledFal = await timing(url, falId);
+    assert.deepEqual([cancelledFal.status, cancelledFal.phase], ['COMPLETED', 'cancelled']);
+    const cancelledPrediction = await timing(url, predictionId);
+    assert.deepEqual([cancelledPrediction.status, cancelledPrediction.phase], ['canceled', 'cancelled']);
+  }));

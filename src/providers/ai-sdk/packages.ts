@@ -5,6 +5,7 @@
 // create is exactly one doStart (docs/providers/ai-sdk.md).
 import type { Experimental_VideoModelV4 as VideoModelV4 } from '@ai-sdk/provider';
 import type { AiSdkPackage, AiSdkSettings } from '../../config.js';
+import { falCancel, replicateCancel, type CancelCall } from './cancel.js';
 
 export type { VideoModelV4 };
 
@@ -45,6 +46,23 @@ export const OPTIONS_KEY: Record<AiSdkPackage, string> = {
   '@ai-sdk/gateway': 'gateway',
   '@ai-sdk/fal': 'fal',
   '@ai-sdk/replicate': 'replicate',
+};
+
+/** A vendor's documented cancel for the jobs a package starts: the call for a stored operation
+ * (cancel.ts, pure). */
+export type VendorCancel = (operation: unknown, baseUrl: string | undefined) => CancelCall;
+
+/** Per package, its vendor's cancel, or undefined where the vendor documents none (the request
+ * still ends cancelled with no blob; the job runs to its end upstream). docs/providers/ai-sdk.md#cancel */
+export const VENDOR_CANCEL: Record<AiSdkPackage, VendorCancel | undefined> = {
+  // The Gemini API has get and list for models.operations, cancel only for batches (docs/providers/gemini.md).
+  '@ai-sdk/google': undefined,
+  // xAI's video API pages show create and GET /v1/videos/{request_id}; no cancel found.
+  '@ai-sdk/xai': undefined,
+  // The gateway's operation is its own opaque JSON and it documents no cancel.
+  '@ai-sdk/gateway': undefined,
+  '@ai-sdk/fal': (operation) => falCancel(operation),
+  '@ai-sdk/replicate': replicateCancel,
 };
 
 /** The instance's video models by id, its package loaded once, on the first call. */

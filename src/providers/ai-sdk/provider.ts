@@ -6,7 +6,8 @@
 //   history: status and downloads read it back. The job id is the vendor's id where the
 //   operation carries one.
 // - The spec has no job list, so a create whose answer was lost cannot be adopted: lostCreate
-//   'settle'. It has no cancel either: a cancelled request's job runs to its end upstream.
+//   'settle'. It has no cancel either: where the vendor documents one (fal, Replicate) the
+//   adapter sends it (cancel.ts); elsewhere a cancelled request's job runs to its end upstream.
 import { readImageBytes } from '../http/image-bytes.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -15,7 +16,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AiSdkSettings } from '../../config.js';
 import { CreateOutcomeUnknownError, ProviderPermanentError, ProviderTransientError } from '../../errors.js';
 import { fetchForeign } from '../http/foreign-fetch.js';
-import type { HttpOptions } from '../http/transport.js';
+import { createTransport, type HttpOptions } from '../http/transport.js';
 import type {
   JobAddress,
   JobHandles,
@@ -25,9 +26,10 @@ import type {
   ProviderJob,
   VideoProvider,
 } from '../provider.js';
+import { classifyCancelAnswer } from './cancel.js';
 import { classifyAiSdkError, redact } from './classify.js';
 import { AI_SDK_MODELS } from './models.js';
-import { OPTIONS_KEY, videoModels, type VideoModelV4 } from './packages.js';
+import { OPTIONS_KEY, VENDOR_CANCEL, videoModels, type VideoModelV4 } from './packages.js';
 
 type VideoModelV4Videos = Extract<
   Awaited<ReturnType<NonNullable<VideoModelV4['doStatus']>>>,
@@ -305,12 +307,45 @@ export function createAiSdkProvider(
     };
   }
 
+  /** The vendor's documented cancel (packages.ts VENDOR_CANCEL), one request, never retried
+   * here: a cancel makes nothing billable, and the vendors answer a repeated one as done. */
   async function cancelJob(job: JobAddress): Promise<void> {
-    throw new ProviderPermanentError(
-      `${name}: the AI SDK's video interface has no cancel; job ${job.jobId} runs to its end at the provider`,
-      405,
-      'cancel_unsupported',
-    );
+    const vendor = VENDOR_CANCEL[settings.package];
+    if (!vendor)
+      throw new ProviderPermanentError(
+        `${name}: ${settings.package}'s vendor documents no cancel; job ${job.jobId} runs to its end at the provider`,
+        405,
+        'cancel_unsupported',
+      );
+    const operation = await operationOf(job);
+    let call;
+    try {
+      call = vendor(operation, settings.baseUrl);
+    } catch (error) {
+      if (error instanceof ProviderPermanentError)
+        error.message = `${name}: job ${job.jobId}: ${error.message}`;
+      throw error;
+    }
+    const transport = createTransport({
+      service: call.service,
+      baseUrl: call.baseUrl,
+      auth: { headers: async () => ({ authorization: `${call.scheme} ${settings.apiKey}` }) },
+      requestTimeoutMs: http.requestTimeoutMs,
+      fetch: http.fetch,
+      classify: classifyCancelAnswer,
+    });
+    try {
+      await transport.discard(
+        { method: call.method, path: call.path, what: `${name}: cancel ${call.service} job ${call.jobId}` },
+        { notFoundIsOk: false },
+      );
+    } catch (error) {
+      // The job ended (or is gone) already: nothing left to cancel. A download it raced is the
+      // cancel mark's to clean (src/functions/cancel-run.ts).
+      if (error instanceof ProviderPermanentError && call.nothingLeft.includes(error.status)) return;
+      if (error instanceof Error) error.message = redact(error.message, secrets);
+      throw error;
+    }
   }
 
   return { name, kind: 'ai-sdk', models, lostCreate: 'settle', createJob, getJob, openOutput, cancelJob };
