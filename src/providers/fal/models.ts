@@ -4,9 +4,11 @@ import type { ImageInput, VendorLimits } from '../capabilities.js';
 import type { ModelInfo } from '../provider.js';
 
 export interface FalModel extends ModelInfo {
-  /** The model's duration value for a number of seconds. */
-  duration(seconds: number): string;
-  /** false: the model has no `aspect_ratio` input (its video follows the image; size "auto"). */
+  /** The model's duration value for a number of seconds; false: the model has no `duration` input
+   * (one fixed length, or a length set by frames). */
+  duration: ((seconds: number) => string) | false;
+  /** false: the model has no `aspect_ratio` input (its video follows the image, size "auto", or
+   * has one fixed shape). */
   aspectRatio?: false;
 }
 
@@ -47,14 +49,79 @@ const klingText = (id: string): FalModel => ({
   duration: (seconds) => String(seconds),
 });
 
+/** Veo 3 / 3.1 text-to-video on fal (every variant takes fal-ai/veo3's input type). */
+const veoText = (id: string): FalModel => ({
+  id,
+  ...FAL_COMMON,
+  seconds: [4, 6, 8],
+  defaultSeconds: 8,
+  sizes: ['16:9', '9:16'],
+  defaultSize: '16:9',
+  audio: true,
+  duration: (seconds) => `${seconds}s`,
+});
+
+/** Kling 3 on fal: duration "3" to "15" (default "5"), generate_audio (default true). */
+const KLING_3_SECONDS = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/** Kling 2.6 and 3 image-to-video on fal name the start image `start_image_url`. */
+const KLING_START_IMAGE: ImageInput = { ...FAL_START_IMAGE, field: 'start_image_url' };
+
+/** MiniMax Hailuo on fal has no aspect ratio input: text-to-video makes 16:9. */
+const HAILUO_TEXT = { sizes: ['16:9'], defaultSize: '16:9', aspectRatio: false, audio: false } as const;
+
+/** Seedance 1 on fal: duration "2" to "12" (default "5"). */
+const SEEDANCE_SECONDS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
+/** Seedance 1 text-to-video on fal (lite and pro take the same input type). */
+const seedanceText = (id: string): FalModel => ({
+  id,
+  ...FAL_COMMON,
+  seconds: SEEDANCE_SECONDS,
+  defaultSeconds: 5,
+  sizes: ['21:9', '16:9', '4:3', '1:1', '3:4', '9:16', '9:21'],
+  defaultSize: '16:9',
+  audio: false,
+  duration: (seconds) => String(seconds),
+});
+
+// Rows marked "1.10.1 types" were read (2026-12-08) from the input types of the pinned
+// @fal-ai/client 1.10.1 (src/types/endpoints.d.ts, generated from fal's model schemas); rows
+// marked with a fal.ai page were read from that page the same day.
 export const FAL_MODELS: readonly FalModel[] = [
   klingText('fal-ai/kling-video/v2/master/text-to-video'),
   // The same input type as v2 master (docs/providers/fal.md#video-models; @fal-ai/client 1.10.1).
   klingText('fal-ai/kling-video/v2.1/master/text-to-video'),
   // fal.ai/models/fal-ai/kling-video/v2.5-turbo/pro/text-to-video/llms.txt (read 2026-12-07):
-  // duration "5" | "10" (default "5"), aspect_ratio default "16:9"; the other ratios are those of
-  // Kling 2.5 Turbo elsewhere (AI Gateway's model page): 9:16, 1:1 (unconfirmed on fal).
+  // duration "5" | "10" (default "5"), aspect_ratio default "16:9"; 1.10.1 types (2026-12-08):
+  // aspect_ratio "16:9" | "9:16" | "1:1", the same input type as Kling 1.5 pro.
   klingText('fal-ai/kling-video/v2.5-turbo/pro/text-to-video'),
+  {
+    // 1.10.1 types: Kling 2.6 pro adds generate_audio (default true) to the Kling inputs above.
+    ...klingText('fal-ai/kling-video/v2.6/pro/text-to-video'),
+    audio: true,
+  },
+  {
+    // 1.10.1 types and fal.ai/models/fal-ai/kling-video/v3/standard/text-to-video/llms.txt: duration
+    // "3"…"15", aspect_ratio "16:9" | "9:16" | "1:1", generate_audio (default true), multi_prompt;
+    // $0.084 a second, $0.126 with audio ($0.154 with voice control, not modelled).
+    ...klingText('fal-ai/kling-video/v3/standard/text-to-video'),
+    seconds: KLING_3_SECONDS,
+    audio: true,
+    price: {
+      usdPerSecond: 0.084,
+      withAudio: { usdPerSecond: 0.126, option: 'generate_audio', default: true },
+      source: 'https://fal.ai/models/fal-ai/kling-video/v3/standard/text-to-video/llms.txt',
+      asOf: '2026-12-08',
+    },
+  },
+  {
+    // 1.10.1 types (the same input type as v3 standard) and fal.ai/docs/model-api-reference/
+    // video-generation-api/kling-video-v3-pro; no price for text-to-video on the pages read.
+    ...klingText('fal-ai/kling-video/v3/pro/text-to-video'),
+    seconds: KLING_3_SECONDS,
+    audio: true,
+  },
   {
     id: 'fal-ai/veo3',
     ...FAL_COMMON,
@@ -72,30 +139,97 @@ export const FAL_MODELS: readonly FalModel[] = [
     },
     duration: (seconds) => `${seconds}s`,
   },
+  // 1.10.1 types: Veo 3.1, and the fast tiers of Veo 3 and 3.1, take fal-ai/veo3's input type
+  // (duration "4s" | "6s" | "8s", aspect_ratio "16:9" | "9:16", resolution, generate_audio).
+  veoText('fal-ai/veo3.1'),
+  veoText('fal-ai/veo3/fast'),
+  veoText('fal-ai/veo3.1/fast'),
   {
-    // Named on fal's text-to-video catalogue (fal.ai/explore/text-to-video-apis, read 2026-12-07);
-    // inputs as fal-ai/veo3's (unconfirmed for 3.1).
-    id: 'fal-ai/veo3.1',
-    ...FAL_COMMON,
-    seconds: [4, 6, 8],
-    defaultSeconds: 8,
-    sizes: ['16:9', '9:16'],
-    defaultSize: '16:9',
-    audio: true,
-    duration: (seconds) => `${seconds}s`,
-  },
-  {
-    // fal.ai/models/fal-ai/minimax/hailuo-02/pro/text-to-video (read 2026-12-07): 1080p, priced
-    // per second, "a single 6 second video"; 6 s only here (10 s is the standard tier's).
+    // 1.10.1 types: prompt and prompt_optimizer only (no duration, no aspect ratio);
+    // fal.ai/models/fal-ai/minimax/hailuo-02/pro/text-to-video (read 2026-12-07): "a single 6
+    // second video" at 1080p.
     id: 'fal-ai/minimax/hailuo-02/pro/text-to-video',
     ...FAL_COMMON,
+    ...HAILUO_TEXT,
     seconds: [6],
     defaultSeconds: 6,
-    sizes: ['16:9'],
+    duration: false,
+  },
+  {
+    // 1.10.1 types: duration "6" | "10" (10 s not at 1080p), prompt_optimizer; no aspect ratio.
+    id: 'fal-ai/minimax/hailuo-02/standard/text-to-video',
+    ...FAL_COMMON,
+    ...HAILUO_TEXT,
+    seconds: [6, 10],
+    defaultSeconds: 6,
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types and fal.ai/models/fal-ai/minimax/hailuo-2.3/standard/text-to-video/llms.txt:
+    // duration "6" | "10", prompt_optimizer (768p). $0.28 for 6 s, $0.56 for 10 s: not a rate per
+    // second, so no price here.
+    id: 'fal-ai/minimax/hailuo-2.3/standard/text-to-video',
+    ...FAL_COMMON,
+    ...HAILUO_TEXT,
+    seconds: [6, 10],
+    defaultSeconds: 6,
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types and fal.ai/models/fal-ai/minimax/hailuo-2.3/pro/text-to-video/llms.txt: prompt
+    // and prompt_optimizer only, 1080p, $0.49 a video. 6 s: Hailuo 2.3 makes 1080p only at 6 s
+    // (replicate.com/minimax/hailuo-2.3 version 23a02633's schema; unconfirmed on fal).
+    id: 'fal-ai/minimax/hailuo-2.3/pro/text-to-video',
+    ...FAL_COMMON,
+    ...HAILUO_TEXT,
+    seconds: [6],
+    defaultSeconds: 6,
+    duration: false,
+  },
+  {
+    // 1.10.1 types: no duration input; num_frames (17-161, default 81) at frames_per_second
+    // (default 16) set the length, so about 5 s by default (other lengths through options);
+    // aspect_ratio "16:9" | "9:16" | "1:1", resolution 480p | 580p | 720p.
+    id: 'fal-ai/wan/v2.2-a14b/text-to-video',
+    ...FAL_COMMON,
+    seconds: [5],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
+    defaultSize: '16:9',
+    audio: false,
+    duration: false,
+  },
+  {
+    // fal.ai/models/fal-ai/wan-25-preview/text-to-video/api: aspect ratios 16:9, 9:16, 1:1,
+    // 480p-1080p. 1.10.1 types give duration "2"…"15" and also 4:3 and 3:4 (the same input type as
+    // Wan 2.7); the sibling image-to-video page gives "5" | "10". Only 5 and 10 s and the three
+    // ratios every source names are offered here (unconfirmed beyond that).
+    id: 'fal-ai/wan-25-preview/text-to-video',
+    ...FAL_COMMON,
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
     defaultSize: '16:9',
     audio: false,
     duration: (seconds) => String(seconds),
   },
+  {
+    // 1.10.1 types and fal.ai/models/wan/v2.6/text-to-video/api: duration "5" | "10" | "15",
+    // aspect_ratio 16:9, 9:16, 1:1, 4:3, 3:4, resolution 720p | 1080p (default), multi_shots.
+    // The id has no fal-ai/ owner.
+    id: 'wan/v2.6/text-to-video',
+    ...FAL_COMMON,
+    seconds: [5, 10, 15],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1', '4:3', '3:4'],
+    defaultSize: '16:9',
+    audio: false,
+    duration: (seconds) => String(seconds),
+  },
+  // 1.10.1 types: Seedance 1 lite and pro take one input type: duration "2"…"12" (default "5"),
+  // aspect_ratio 21:9 … 9:21 (default 16:9), resolution 480p | 720p (default) | 1080p, camera_fixed.
+  seedanceText('fal-ai/bytedance/seedance/v1/lite/text-to-video'),
+  seedanceText('fal-ai/bytedance/seedance/v1/pro/text-to-video'),
   // Image-to-video (issue 23); each row's page read 2026-12-07 (/work/brief/i23-models.md "Changes").
   {
     // fal.ai/models/fal-ai/kling-video/v2.1/standard/image-to-video/llms.txt: image_url required,
@@ -111,6 +245,55 @@ export const FAL_MODELS: readonly FalModel[] = [
       usdPerSecond: 0.056,
       source: 'https://fal.ai/models/fal-ai/kling-video/v2.1/standard/image-to-video/llms.txt',
       asOf: '2026-12-07',
+    },
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types: image_url required, duration "5" | "10", tail_image_url; no aspect_ratio.
+    id: 'fal-ai/kling-video/v2.5-turbo/pro/image-to-video',
+    ...FAL_COMMON,
+    ...FOLLOWS_IMAGE,
+    image: FAL_START_IMAGE,
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    audio: false,
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types and fal.ai/models/fal-ai/kling-video/v2.6/pro/image-to-video/llms.txt:
+    // start_image_url required, duration "5" | "10", generate_audio (default true), end_image_url;
+    // no aspect_ratio. $0.07 a second, $0.14 with audio ($0.168 with voice control, not modelled).
+    id: 'fal-ai/kling-video/v2.6/pro/image-to-video',
+    ...FAL_COMMON,
+    ...FOLLOWS_IMAGE,
+    image: KLING_START_IMAGE,
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    audio: true,
+    price: {
+      usdPerSecond: 0.07,
+      withAudio: { usdPerSecond: 0.14, option: 'generate_audio', default: true },
+      source: 'https://fal.ai/models/fal-ai/kling-video/v2.6/pro/image-to-video/llms.txt',
+      asOf: '2026-12-08',
+    },
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types and fal.ai/models/fal-ai/kling-video/v3/pro/image-to-video/playground:
+    // start_image_url required, duration "3"…"15", generate_audio (default true), elements; the
+    // aspect ratio follows the image. $0.112 a second, $0.168 with audio.
+    id: 'fal-ai/kling-video/v3/pro/image-to-video',
+    ...FAL_COMMON,
+    ...FOLLOWS_IMAGE,
+    image: KLING_START_IMAGE,
+    seconds: KLING_3_SECONDS,
+    defaultSeconds: 5,
+    audio: true,
+    price: {
+      usdPerSecond: 0.112,
+      withAudio: { usdPerSecond: 0.168, option: 'generate_audio', default: true },
+      source: 'https://fal.ai/models/fal-ai/kling-video/v3/pro/image-to-video/playground',
+      asOf: '2026-12-08',
     },
     duration: (seconds) => String(seconds),
   },
@@ -146,13 +329,37 @@ export const FAL_MODELS: readonly FalModel[] = [
     duration: (seconds) => String(seconds),
   },
   {
+    // 1.10.1 types and fal.ai/models/fal-ai/minimax/hailuo-2.3/standard/image-to-video/llms.txt:
+    // image_url required, duration "6" | "10", prompt_optimizer; no aspect_ratio.
+    id: 'fal-ai/minimax/hailuo-2.3/standard/image-to-video',
+    ...FAL_COMMON,
+    ...FOLLOWS_IMAGE,
+    image: FAL_START_IMAGE,
+    seconds: [6, 10],
+    defaultSeconds: 6,
+    audio: false,
+    duration: (seconds) => String(seconds),
+  },
+  {
     // fal.ai/models/fal-ai/bytedance/seedance/v1/pro/image-to-video/llms.txt: image_url required,
     // duration "2"-"12" (default "5"), aspect_ratio (default "auto"); priced by video tokens, so no
     // per-second price here.
     id: 'fal-ai/bytedance/seedance/v1/pro/image-to-video',
     ...FAL_COMMON,
     image: FAL_START_IMAGE,
-    seconds: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    seconds: SEEDANCE_SECONDS,
+    defaultSeconds: 5,
+    sizes: ['auto', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'],
+    defaultSize: 'auto',
+    audio: false,
+    duration: (seconds) => String(seconds),
+  },
+  {
+    // 1.10.1 types: the same input type as Seedance 1 pro image-to-video.
+    id: 'fal-ai/bytedance/seedance/v1/lite/image-to-video',
+    ...FAL_COMMON,
+    image: FAL_START_IMAGE,
+    seconds: SEEDANCE_SECONDS,
     defaultSeconds: 5,
     sizes: ['auto', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'],
     defaultSize: 'auto',

@@ -61,6 +61,74 @@ export const REPLICATE_MODELS: readonly ReplicateModel[] = [
     image: startImage('image', 'optional'),
     audio: true,
   },
+  // Text-to-video (an image optional where the model takes one), read 2026-12-08 (issue 26).
+  {
+    // replicate.com/google/veo-3-fast/versions/368d4063…/api: prompt, aspect_ratio (default 16:9),
+    // duration (default 8), image (optional first frame), negative_prompt, resolution (default
+    // 1080p), generate_audio (default true), seed. The page lists no choices for duration and
+    // aspect_ratio: 4 | 6 | 8 and 16:9 | 9:16 are google/veo-3.1's (unconfirmed for 3 fast).
+    id: 'google/veo-3-fast',
+    ...REPLICATE_COMMON,
+    seconds: [4, 6, 8],
+    defaultSeconds: 8,
+    sizes: ['16:9', '9:16'],
+    defaultSize: '16:9',
+    image: startImage('image', 'optional'),
+    audio: true,
+  },
+  {
+    // Only a mirror of Replicate's schema was found (api.core.today, kwaivgi/kling-v2.5-turbo-pro):
+    // duration 5 | 10, aspect_ratio 16:9 | 9:16 | 1:1 (ignored with a start image), start_image
+    // optional, negative_prompt (unconfirmed on replicate.com).
+    id: 'kwaivgi/kling-v2.5-turbo-pro',
+    ...REPLICATE_COMMON,
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
+    defaultSize: '16:9',
+    image: startImage('start_image', 'optional'),
+    audio: false,
+  },
+  {
+    // replicate.com/kwaivgi/kling-v3-video/versions/4a8ba274…/api: duration integer 3-15 (default
+    // 5), start_image optional (the aspect ratio is then ignored), end_image, mode standard (720p) |
+    // pro (1080p, default), generate_audio (default false), multi_prompt. The page lists no
+    // aspect_ratio choices beyond the default 16:9: 9:16 and 1:1 are Kling 3's on fal (unconfirmed).
+    id: 'kwaivgi/kling-v3-video',
+    ...REPLICATE_COMMON,
+    seconds: [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '1:1'],
+    defaultSize: '16:9',
+    image: startImage('start_image', 'optional'),
+    audio: true,
+  },
+  {
+    // replicate.com/minimax/hailuo-2.3/versions/23a02633…/api: duration 6 | 10 (10 only at 768p),
+    // resolution 768p (default) | 1080p, prompt_optimizer, first_frame_image optional (the video
+    // takes its aspect ratio); no aspect_ratio input.
+    id: 'minimax/hailuo-2.3',
+    ...REPLICATE_COMMON,
+    image: startImage('first_frame_image', 'optional'),
+    seconds: [6, 10],
+    defaultSeconds: 6,
+    sizes: ['auto'],
+    defaultSize: 'auto',
+    aspectRatio: false,
+    audio: false,
+  },
+  {
+    // Third-party copies only (runbase.net bytedance/seedance-1-lite): duration 5 | 10, aspect_ratio
+    // 16:9, 9:16, 4:3, 3:4, 1:1, 21:9, resolution 480p | 720p | 1080p. Text only here: the sources
+    // do not agree on the image input's name (unconfirmed on replicate.com).
+    id: 'bytedance/seedance-1-lite',
+    ...REPLICATE_COMMON,
+    seconds: [5, 10],
+    defaultSeconds: 5,
+    sizes: ['16:9', '9:16', '4:3', '3:4', '1:1', '21:9'],
+    defaultSize: '16:9',
+    audio: false,
+  },
   // Image-to-video (issue 23), read 2026-12-07 (/work/brief/i23-models.md "Changes").
   {
     // Only a mirror of Replicate's schema was found (api.core.today, kwaivgi/kling-v2.1): start_image
