@@ -256,7 +256,7 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     aspect: (i) => String(i.aspect_ratio),
   },
   // Text-to-video rows the app's tables name (issue 26): inputs as each model's fal page gives them
-  // (README, "Text-to-video rows"); unconfirmed details follow the nearest confirmed sibling.
+  // (README, "fal queue"); unconfirmed details follow the nearest confirmed sibling.
   'fal-ai/kling-video/v2.5-turbo/pro/text-to-video': {
     id: 'fal-ai/kling-video/v2.5-turbo/pro/text-to-video',
     schema: klingText,
