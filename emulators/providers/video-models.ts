@@ -160,6 +160,34 @@ const veo3: Schema = {
   safety_tolerance: { type: 'string', enum: ['1', '2', '3', '4', '5', '6'], default: '4' },
 };
 
+/** MiniMax Hailuo text-to-video on fal, standard and pro tiers: 16:9; the pro tier makes one 6 s
+ * 1080p video and has no `duration` input (one sent is ignored). */
+function hailuoTextModels(standard: string, pro: string): Record<string, VideoModel> {
+  return {
+    [standard]: {
+      id: standard,
+      schema: hailuoText,
+      seconds: (i) => Number(i.duration),
+      aspect: () => '16:9',
+    },
+    [pro]: {
+      id: pro,
+      schema: { prompt: hailuoText.prompt, prompt_optimizer: hailuoText.prompt_optimizer },
+      seconds: () => 6,
+      aspect: () => '16:9',
+    },
+  };
+}
+
+/** Seedance 1 image-to-video on fal (lite and pro share it): "auto" follows the image. */
+const seedanceImageModel = (id: string): VideoModel => ({
+  id,
+  schema: seedanceImage,
+  seconds: (i) => Number(i.duration),
+  aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
+  imageField: 'image_url',
+});
+
 /** Kling 2.6 pro text-to-video on fal: Kling's text inputs and native audio. */
 const kling26Text: Schema = { ...klingText, generate_audio: { type: 'boolean', default: true } };
 
@@ -269,19 +297,10 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     seconds: falSeconds,
     aspect: (i) => String(i.aspect_ratio),
   },
-  'fal-ai/minimax/hailuo-02/standard/text-to-video': {
-    id: 'fal-ai/minimax/hailuo-02/standard/text-to-video',
-    schema: hailuoText,
-    seconds: (i) => Number(i.duration),
-    aspect: () => '16:9',
-  },
-  'fal-ai/minimax/hailuo-02/pro/text-to-video': {
-    id: 'fal-ai/minimax/hailuo-02/pro/text-to-video',
-    // The pro tier makes one 6 s 1080p video; a `duration` is not one of its inputs (ignored).
-    schema: { prompt: hailuoText.prompt, prompt_optimizer: hailuoText.prompt_optimizer },
-    seconds: () => 6,
-    aspect: () => '16:9',
-  },
+  ...hailuoTextModels(
+    'fal-ai/minimax/hailuo-02/standard/text-to-video',
+    'fal-ai/minimax/hailuo-02/pro/text-to-video',
+  ),
   'fal-ai/bytedance/seedance/v1/pro/text-to-video': {
     id: 'fal-ai/bytedance/seedance/v1/pro/text-to-video',
     schema: seedanceText,
@@ -339,13 +358,9 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     aspect: (_i, image) => aspectOfImage(image),
     imageField: 'image_url',
   },
-  'fal-ai/bytedance/seedance/v1/pro/image-to-video': {
-    id: 'fal-ai/bytedance/seedance/v1/pro/image-to-video',
-    schema: seedanceImage,
-    seconds: (i) => Number(i.duration),
-    aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
-    imageField: 'image_url',
-  },
+  'fal-ai/bytedance/seedance/v1/pro/image-to-video': seedanceImageModel(
+    'fal-ai/bytedance/seedance/v1/pro/image-to-video',
+  ),
   // More rows the app's tables name (issue 26), each as the input types of @fal-ai/client 1.10.1
   // (src/types/endpoints.d.ts) and the model's fal.ai page give it (README, "fal queue").
   ...textModels(['fal-ai/veo3/fast', 'fal-ai/veo3.1/fast'], veo3, falSeconds),
@@ -356,19 +371,10 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     (i) => Number(i.duration),
   ),
   ...textModels(['fal-ai/bytedance/seedance/v1/lite/text-to-video'], seedanceText, (i) => Number(i.duration)),
-  'fal-ai/minimax/hailuo-2.3/standard/text-to-video': {
-    id: 'fal-ai/minimax/hailuo-2.3/standard/text-to-video',
-    schema: hailuoText,
-    seconds: (i) => Number(i.duration),
-    aspect: () => '16:9',
-  },
-  'fal-ai/minimax/hailuo-2.3/pro/text-to-video': {
-    id: 'fal-ai/minimax/hailuo-2.3/pro/text-to-video',
-    // 1080p, one length (6 s); no duration input.
-    schema: { prompt: hailuoText.prompt, prompt_optimizer: hailuoText.prompt_optimizer },
-    seconds: () => 6,
-    aspect: () => '16:9',
-  },
+  ...hailuoTextModels(
+    'fal-ai/minimax/hailuo-2.3/standard/text-to-video',
+    'fal-ai/minimax/hailuo-2.3/pro/text-to-video',
+  ),
   ...textModels(
     ['fal-ai/wan-25-preview/text-to-video'],
     {
@@ -451,18 +457,26 @@ export const FAL_MODELS: Record<string, VideoModel> = {
     aspect: (_i, image) => aspectOfImage(image),
     imageField: 'image_url',
   },
-  'fal-ai/bytedance/seedance/v1/lite/image-to-video': {
-    id: 'fal-ai/bytedance/seedance/v1/lite/image-to-video',
-    schema: seedanceImage,
-    seconds: (i) => Number(i.duration),
-    aspect: (i, image) => (i.aspect_ratio === 'auto' ? aspectOfImage(image) : String(i.aspect_ratio)),
-    imageField: 'image_url',
-  },
+  'fal-ai/bytedance/seedance/v1/lite/image-to-video': seedanceImageModel(
+    'fal-ai/bytedance/seedance/v1/lite/image-to-video',
+  ),
 };
 
 /** A stand-in version id for models whose Replicate version the sources read do not give
  * (64 hex digits derived from the name; marked in emulators/providers/README.md). */
 const standInVersion = (id: string) => createHash('sha256').update(`replicate-version:${id}`).digest('hex');
+
+/** Veo 3 on Replicate (google/veo-3-fast; google/veo-3.1 adds last_frame and reference_images). */
+const replicateVeo: Schema = {
+  prompt: { type: 'string', required: true },
+  aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
+  duration: { type: 'integer', enum: [4, 6, 8], default: 8 },
+  image: { type: 'string' },
+  negative_prompt: { type: 'string' },
+  resolution: { type: 'string', enum: ['720p', '1080p'], default: '1080p' },
+  generate_audio: { type: 'boolean', default: true },
+  seed: { type: 'integer' },
+};
 
 /** Replicate models (durations are integers). The image input's name differs per model
  * (`imageField`); an image is fetched at the prediction's start, as Replicate's runners do. */
@@ -575,16 +589,7 @@ export const REPLICATE_MODELS: Record<string, VideoModel> = {
   'google/veo-3-fast': {
     id: 'google/veo-3-fast',
     version: '368d4063e21ecf73746b8e6d27989837d97ba07b5eca43a4e5488c852e10c2ec',
-    schema: {
-      prompt: { type: 'string', required: true },
-      aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
-      duration: { type: 'integer', enum: [4, 6, 8], default: 8 },
-      image: { type: 'string' },
-      negative_prompt: { type: 'string' },
-      resolution: { type: 'string', enum: ['720p', '1080p'], default: '1080p' },
-      generate_audio: { type: 'boolean', default: true },
-      seed: { type: 'integer' },
-    },
+    schema: replicateVeo,
     seconds: (i) => Number(i.duration),
     aspect: (i) => String(i.aspect_ratio),
     imageField: 'image',
@@ -655,16 +660,9 @@ export const REPLICATE_MODELS: Record<string, VideoModel> = {
     id: 'google/veo-3.1',
     version: 'ed5b1767b711dd15d954b162af1e890d27882680f463a85e94f02d604012b972',
     schema: {
-      prompt: { type: 'string', required: true },
-      aspect_ratio: { type: 'string', enum: ['16:9', '9:16'], default: '16:9' },
-      duration: { type: 'integer', enum: [4, 6, 8], default: 8 },
-      image: { type: 'string' },
+      ...replicateVeo,
       last_frame: { type: 'string' },
       reference_images: { type: 'array', default: [] },
-      negative_prompt: { type: 'string' },
-      resolution: { type: 'string', enum: ['720p', '1080p'], default: '1080p' },
-      generate_audio: { type: 'boolean', default: true },
-      seed: { type: 'integer' },
     },
     seconds: (i) => Number(i.duration),
     aspect: (i) => String(i.aspect_ratio),
