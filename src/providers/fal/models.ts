@@ -223,7 +223,9 @@ export const FAL_MODELS: readonly FalModel[] = [
   // fal.ai/models/fal-ai/wan-25-preview/text-to-video/api: aspect ratios 16:9, 9:16, 1:1,
   // 480p-1080p. 1.10.1 types give duration "2"…"15" and also 4:3 and 3:4 (the same input type as
   // Wan 2.7); the sibling image-to-video page gives "5" | "10". Only 5 and 10 s and the three
-  // ratios every source names are offered here (unconfirmed beyond that).
+  // ratios every source names are offered here (unconfirmed beyond that). Wan 2.5 and 2.6 take an
+  // `audio_url` to score the video; whether they add sound without one the pages read do not say,
+  // so `audio` is false for both (unconfirmed).
   falText('fal-ai/wan-25-preview/text-to-video', [5, 10], ['16:9', '9:16', '1:1']),
   // 1.10.1 types and fal.ai/models/wan/v2.6/text-to-video/api: duration "5" | "10" | "15",
   // aspect_ratio 16:9, 9:16, 1:1, 4:3, 3:4, resolution 720p | 1080p (default), multi_shots.
