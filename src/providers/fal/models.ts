@@ -1,5 +1,6 @@
-// fal video models, text- and image-to-video (docs/providers/fal.md#video-models), as capability data plus how each
-// names its inputs on the wire. Durations are strings on fal, and their format differs per model.
+// fal video models, text- and image-to-video (docs/providers/fal.md#video-models), as capability
+// data plus how each names its inputs on the wire. Durations are strings on fal, and their format
+// differs per model.
 import type { ImageInput, VendorLimits } from '../capabilities.js';
 import type { ModelInfo } from '../provider.js';
 
