@@ -123,6 +123,36 @@ describe('fal: the link as the model’s image_url', () => {
       assert.equal(sent.image_url, 'https://blob.example/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA?sig=secret');
     });
   });
+  test('kling v2.6 image-to-video: the link as start_image_url, the model’s own name for it', async () => {
+    await withServer(falAnswer, async (url, requests) => {
+      const fal = createFalProvider('fal', { queueUrl: url, apiKey: 'k' }, { requestTimeoutMs: 5000 });
+      await fal.createJob({
+        model: 'fal-ai/kling-video/v2.6/pro/image-to-video',
+        prompt: 'p',
+        seconds: 5,
+        size: 'auto',
+        variants: 1,
+        image: link(IMAGE_LINK, 'start_image_url'),
+      });
+      assert.deepEqual(JSON.parse(requests[0].body.toString()), {
+        prompt: 'p',
+        duration: '5',
+        start_image_url: IMAGE_LINK,
+      });
+    });
+  });
+  // Rows without a duration or aspect ratio input (issue 26): nothing is sent for what the model lacks.
+  for (const { model, size, expect } of [
+    { model: 'fal-ai/minimax/hailuo-02/pro/text-to-video', size: '16:9', expect: {} },
+    { model: 'fal-ai/wan/v2.2-a14b/text-to-video', size: '9:16', expect: { aspect_ratio: '9:16' } },
+  ])
+    test(`${model}: no duration input, none sent`, async () => {
+      await withServer(falAnswer, async (url, requests) => {
+        const fal = createFalProvider('fal', { queueUrl: url, apiKey: 'k' }, { requestTimeoutMs: 5000 });
+        await fal.createJob({ model, prompt: 'p', seconds: 5, size, variants: 1 });
+        assert.deepEqual(JSON.parse(requests[0].body.toString()), { prompt: 'p', ...expect });
+      });
+    });
 });
 
 describe('Replicate: the link in the model’s own input', () => {

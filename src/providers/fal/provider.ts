@@ -118,8 +118,9 @@ export function createFalProvider(name: string, settings: FalSettings, http: Htt
       const input = {
         ...spec.options,
         prompt: spec.prompt,
-        duration: model.duration(spec.seconds),
-        // An image-to-video model whose video follows the image takes no aspect ratio.
+        // Some models lack these inputs (their rows say so): one fixed length or shape, a length
+        // set by frames, or a video that follows the image.
+        ...(model.duration === false ? {} : { duration: model.duration(spec.seconds) }),
         ...(model.aspectRatio === false ? {} : { aspect_ratio: spec.size }),
         // The image's link, handed over as is: fal fetches it (the image-to-video models' `image_url`).
         ...(spec.image ? { [spec.image.field]: spec.image.url } : {}),
