@@ -24,6 +24,7 @@ import {
   LEARNED_LATENESS_SECONDS,
   learnedDelaySeconds,
   nextPollDelaySeconds,
+  windowedWorth,
   type PollBounds,
 } from '../../src/orchestrations/poll-policy.js';
 import { providerViews } from '../../src/functions/providers-api.js';
@@ -266,6 +267,20 @@ describe('the learned schedule', () => {
       assert.ok(results[i].calls > results[i - 2].calls, detail);
     }
     assert.ok(results[1].worth < results[0].worth, `a start window spreads the ends: ${detail}`);
+  });
+
+  test('a start window costs lateness as well as calls: the worth lies between the two tables', () => {
+    assert.equal(windowedWorth(estimate, widenedBy(estimate, 0)), callWorth(estimate), 'no window');
+    const widened = widenedBy(estimate, 20);
+    const worth = windowedWorth(estimate, widened);
+    assert.ok(callWorth(widened) < worth && worth < callWorth(estimate), `worth ${worth}`);
+    assert.ok(Math.abs(worth ** 2 - callWorth(estimate) * callWorth(widened)) < 1e-9, 'the geometric middle');
+    // Calls are dearer than for the widened table alone: its gaps, at the same age, are longer.
+    const at = quantileOf(widened, 0.5);
+    assert.ok(
+      learnedDelaySeconds(estimate, at, { minSeconds: 0.1, maxSeconds: 30 }, 20) >
+        Math.sqrt((2 * callWorth(widened) * survivalAt(widened, at)) / densityAt(widened, at)),
+    );
   });
 
   test('a start known only to a window: the first calls wait for the earliest end it allows', () => {
