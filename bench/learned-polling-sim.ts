@@ -139,6 +139,7 @@ function follow(kind: Kind, job: Job, bounds: PollBounds, estimate?: DurationEst
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 const fixedBounds: PollBounds = { minSeconds: 5, maxSeconds: 5 };
 const adaptiveBounds: PollBounds = { minSeconds: 2, maxSeconds: 30 };
 
@@ -157,13 +158,14 @@ console.log(
     `${latency} s per status call; seed ${values.seed}`,
 );
 console.log(
-  '| kind | fixed notice | fixed calls | learned notice | learned calls | notice margin | calls margin (½ fixed − learned) | runs meeting both |',
+  '| kind | fixed notice | fixed calls | learned notice | learned calls | notice margin ± its SD over the runs | calls margin (½ fixed − learned) ± SD | runs meeting both |',
 );
 console.log('|---|---|---|---|---|---|---|---|');
 for (const [k, kind] of KINDS.entries()) {
   const random = seeded(Number(values.seed) * 101 + k);
   const all = { fixed: { notice: 0, calls: 0 }, learned: { notice: 0, calls: 0 } };
   let met = 0;
+  const perRun: { notice: number; calls: number }[] = [];
   for (let r = 0; r < runs; r++) {
     const estimate = estimateFor(kind, random);
     const run = arms(
@@ -172,6 +174,10 @@ for (const [k, kind] of KINDS.entries()) {
       Array.from({ length: jobCount }, () => drawJob(random)),
     );
     if (run.learned.notice <= run.fixed.notice && run.learned.calls <= run.fixed.calls / 2) met++;
+    perRun.push({
+      notice: run.fixed.notice - run.learned.notice,
+      calls: run.fixed.calls / 2 - run.learned.calls,
+    });
     for (const arm of ['fixed', 'learned'] as const) {
       all[arm].notice += run[arm].notice / runs;
       all[arm].calls += run[arm].calls / runs;
@@ -180,6 +186,7 @@ for (const [k, kind] of KINDS.entries()) {
   const { fixed, learned } = all;
   console.log(
     `| ${kind} | ${fixed.notice.toFixed(2)} s | ${fixed.calls.toFixed(2)} | ${learned.notice.toFixed(2)} s | ${learned.calls.toFixed(2)} | ` +
-      `${(fixed.notice - learned.notice).toFixed(2)} s | ${(fixed.calls / 2 - learned.calls).toFixed(2)} | ${met}/${runs} |`,
+      `${(fixed.notice - learned.notice).toFixed(2)} ± ${sd(perRun.map((m) => m.notice)).toFixed(2)} s | ` +
+      `${(fixed.calls / 2 - learned.calls).toFixed(2)} ± ${sd(perRun.map((m) => m.calls)).toFixed(2)} | ${met}/${runs} |`,
   );
 }
