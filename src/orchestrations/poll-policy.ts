@@ -192,7 +192,7 @@ export function callWorth(estimate: DurationEstimate): number {
  * wait half as long as the job has been overdue (from the minimum up, growing ×1.5 per poll).
  * A start known only to a window (`startSpread` seconds wide, `elapsed` counted from its
  * beginning) spreads the ends over it: the schedule reads the widened table (widenedBy), at the
- * worth windowedWorth gives (the window costs lateness as well as calls).
+ * worth of the kind's own durations (the window costs lateness, not calls).
  */
 export function learnedDelaySeconds(
   estimate: DurationEstimate,
@@ -203,7 +203,11 @@ export function learnedDelaySeconds(
   const kind = widenedBy(estimate, startSpread);
   const fastest = quantileOf(kind, 0);
   const slowest = quantileOf(kind, 1);
-  const worth = windowedWorth(estimate, kind);
+  // A start window spreads the ends, so the calls, over a wider range; it buys no more of them:
+  // a call is worth what it is for the kind's own durations. (Worth read off the widened table
+  // paid for the window in calls alone: the bench's fal made 9.2 calls, over half the loop's 9.1,
+  // and noticed 0.5 s sooner than it; bench/README.md, run D.)
+  const worth = callWorth(estimate);
   const gap = (at: number) => gapAt(kind, at, slowest, worth);
   if (elapsed < fastest) {
     const until = fastest + gap(fastest) - elapsed;
@@ -211,20 +215,6 @@ export function learnedDelaySeconds(
   }
   if (elapsed >= slowest) return clamp((elapsed - slowest) / 2, bounds);
   return clamp(gap(elapsed), bounds);
-}
-
-/**
- * The worth of a call for jobs whose start is known only to a window (`widened`: their kind's
- * table spread over it; see widenedBy): the geometric middle of the worth for the kind's own
- * durations and for the widened ones. Aiming the widened table at the full target would pay for
- * the window in calls alone (the bench's fal: 9.2 calls, 0.1 over half the loop's, while
- * noticing 0.5 s sooner than it); the middle shares the window's cost between calls and
- * lateness in equal ratio (gaps ∝ √c, so each grows by the fourth root of the ratio of the two
- * worths). A start known exactly (no window): the two are the same table, and so the same worth.
- */
-export function windowedWorth(own: DurationEstimate, widened: DurationEstimate): number {
-  if (widened === own) return callWorth(own);
-  return Math.sqrt(callWorth(own) * callWorth(widened));
 }
 
 /** The learned gap after a call at `elapsed` (see learnedDelaySeconds), never past the slowest
