@@ -22,6 +22,8 @@ import {
   type StartWindow,
 } from '../src/orchestrations/duration-estimate.js';
 import { nextPollDelaySeconds, type PollBounds } from '../src/orchestrations/poll-policy.js';
+// The emulator's own seeded generator (mulberry32): every run draws the same jobs.
+import { seededRandom as seeded } from '../emulators/providers/faults.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,18 +42,6 @@ const timeScale = Number(values['time-scale']);
 const jitter = Number(values.jitter);
 const latency = Number(values.latency);
 const runs = Number(values.runs);
-
-/** mulberry32: a small seeded generator, so every run draws the same jobs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One job as the emulator runs it (seconds; `created` on the Unix clock). */
 interface Job {
