@@ -153,8 +153,8 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
  * fixed 5 s loop, whose calls it is to halve. Its spacing (see learnedDelaySeconds) follows from
  * it: the fewest calls that notice the jobs of that kind this soon. The waits between calls, the
  * work of noticing and a table of 50 samples add about 0.3 s, and a 50-job mean moves by about as
- * much from run to run: 1.9 s keeps the bench's notice under the loop's by ~0.4 s with ~0.6-1.4
- * calls to spare (bench/learned-polling-sim.ts; 2.1 s left ~0.25 s). */
+ * much from run to run: 1.9 s keeps the simulated bench's notice under the loop's by 0.3-0.5 s
+ * with 0.9-1.5 calls to spare (bench/learned-polling-sim.ts; 2.1 s left 0.17-0.33 s). */
 export const LEARNED_LATENESS_SECONDS = 1.9;
 
 /** Points the mean lateness is integrated over (see callWorth). */
@@ -164,7 +164,8 @@ const LATENESS_POINTS = 64;
  * this kind LEARNED_LATENESS_SECONDS late on average: gaps √(2c·S/f) (see learnedDelaySeconds)
  * notice a job ending at t g(t)/2 late, so on average ½∫f·g = √(c/2)·∫√(S·f) over the jobs'
  * durations, which is the target when c = 2·(target / ∫√(S·f))². The wider the jobs' ends
- * spread (a start known only to a window spreads them more: widenedBy), the cheaper a call. */
+ * spread, the cheaper a call. (A start known only to a window is priced on the kind's own
+ * durations, not on the widened ones: see learnedDelaySeconds.) */
 export function callWorth(estimate: DurationEstimate): number {
   const from = quantileOf(estimate, 0);
   const step = (quantileOf(estimate, 1) - from) / LATENESS_POINTS;
