@@ -1,9 +1,13 @@
 // Kind ai-sdk end to end on the real parts: the official AI SDK provider packages, unchanged,
-// against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL) and Replicate dialect
-// (@ai-sdk/replicate, its baseURL), through Azurite and the Node host running the app. Faults,
+// against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL), Replicate dialect
+// (@ai-sdk/replicate, its baseURL) and xAI dialect (@ai-sdk/xai, its baseURL), through Azurite and the Node host running the app. Faults,
 // cancels and refused prompts, per package.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { probeVideo } from '../e2e/helpers.js';
 import { eventually } from '../support/eventually.js';
 import {
   call,
@@ -22,7 +26,7 @@ interface Case {
   instance: string;
   /** The dialect's create and status routes: where a fault could make a second job. */
   routes: [string, string];
-  dialect: 'gemini' | 'replicate';
+  dialect: 'gemini' | 'replicate' | 'xai';
   model: string;
   seconds: number;
   refusal: RegExp;
@@ -47,6 +51,14 @@ const CASES: Case[] = [
     seconds: 5,
     refusal: /flagged as sensitive/,
   },
+  {
+    instance: 'xai',
+    routes: ['POST /xai/v1/videos/generations', 'GET /xai/v1/videos/{request_id}'],
+    dialect: 'xai',
+    model: 'grok-imagine-video',
+    seconds: 2,
+    refusal: /Video generation failed: .*rejected by content moderation/,
+  },
 ];
 
 const body = (c: Case, prompt: string) => ({
@@ -60,6 +72,18 @@ const body = (c: Case, prompt: string) => ({
 const admin = emulatorAdmin;
 const creates = async (stack: PipelineStack, c: Case): Promise<number> =>
   (await admin(stack, 'GET', 'stats')).creates[c.dialect];
+
+/** The codec of a stored video, as ffprobe reads it. */
+async function codecOf(stack: PipelineStack, blobName: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-sdk-pipeline-'));
+  try {
+    const file = path.join(dir, 'video.mp4');
+    writeFileSync(file, await stack.container.getBlockBlobClient(blobName).downloadToBuffer());
+    return (await probeVideo(file)).codec;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function waitForUpstream(stack: PipelineStack, id: string): Promise<any> {
   const answer = await eventually(
@@ -86,6 +110,8 @@ describe('kind ai-sdk on the emulator', () => {
         'VIDEO_PROVIDERS__replicate-sdk__PACKAGE': '@ai-sdk/replicate',
         'VIDEO_PROVIDERS__replicate-sdk__API_KEY': EMULATOR_KEY,
         'VIDEO_PROVIDERS__replicate-sdk__BASE_URL': `${url}/replicate/v1`,
+        XAI_API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__xai__BASE_URL: `${url}/xai/v1`,
       }),
     });
   });
@@ -121,6 +147,7 @@ describe('kind ai-sdk on the emulator', () => {
             .downloadToBuffer();
           assert.equal(stored.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4 was stored');
         }
+        assert.equal(await codecOf(stack, statuses[0].videos[0].blobName), 'h264');
         assert.equal((await creates(stack, c)) - before, 20, 'one upstream job per video');
         // The operation (which may carry a signed link) is kept beside the claims, not in history.
         const history = JSON.stringify(statuses);
