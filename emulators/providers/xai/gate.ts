@@ -14,7 +14,7 @@ export const bearerOf = (ctx: RequestContext) =>
 /** The key as xAI shows it in its refusal: two characters at each end. */
 const masked = (key: string) => (key.length > 4 ? `${key.slice(0, 2)}***${key.slice(-2)}` : '***');
 
-/** Injected faults in xAI's words (each seen in answers of api.x.ai; docs/providers/xai.md#errors). */
+/** Injected faults in xAI's words, as public code quotes answers of api.x.ai (docs/providers/xai.md#errors). */
 const INJECTED = {
   429: 'The service is temporarily at capacity. Please retry your request shortly.',
   500: 'Internal error',
@@ -50,7 +50,7 @@ export function xaiGate(core: Core): Gate<string> {
 export function ownRequest(deps: XaiDeps, ctx: RequestContext, key: string): VideoRequest | undefined {
   const r = deps.queue.get(ctx.params.request_id);
   if (!r || r.account !== key) {
-    xaiError(ctx.res, 404, `No deferred video request ${ctx.params.request_id} was found.`);
+    xaiError(ctx.res, 404, 'No deferred video could be found with the given request_id.');
     return undefined;
   }
   return r;
