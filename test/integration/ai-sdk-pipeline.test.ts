@@ -1,6 +1,7 @@
 // Kind ai-sdk end to end on the real parts: the official AI SDK provider packages, unchanged,
 // against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL), Replicate dialect
-// (@ai-sdk/replicate, its baseURL) and xAI dialect (@ai-sdk/xai, its baseURL), through Azurite and the Node host running the app. Faults,
+// (@ai-sdk/replicate, its baseURL), xAI dialect (@ai-sdk/xai, its baseURL) and AI Gateway dialect
+// (@ai-sdk/gateway, its baseURL), through Azurite and the Node host running the app. Faults,
 // cancels and refused prompts, per package.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ interface Case {
   instance: string;
   /** The dialect's create and status routes: where a fault could make a second job. */
   routes: [string, string];
-  dialect: 'gemini' | 'replicate' | 'xai';
+  dialect: 'gemini' | 'replicate' | 'xai' | 'gateway';
   model: string;
   seconds: number;
   refusal: RegExp;
@@ -58,6 +59,14 @@ const CASES: Case[] = [
     model: 'grok-imagine-video',
     seconds: 2,
     refusal: /Video generation failed: .*rejected by content moderation/,
+  },
+  {
+    instance: 'gateway',
+    routes: ['POST /gateway/v4/ai/video-model/start', 'POST /gateway/v4/ai/video-model/status'],
+    dialect: 'gateway',
+    model: 'klingai/kling-v2.6-t2v',
+    seconds: 5,
+    refusal: /content policy/,
   },
 ];
 
@@ -112,6 +121,8 @@ describe('kind ai-sdk on the emulator', () => {
         'VIDEO_PROVIDERS__replicate-sdk__BASE_URL': `${url}/replicate/v1`,
         XAI_API_KEY: EMULATOR_KEY,
         VIDEO_PROVIDERS__xai__BASE_URL: `${url}/xai/v1`,
+        AI_GATEWAY_API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__gateway__BASE_URL: `${url}/gateway/v4/ai`,
       }),
     });
   });
