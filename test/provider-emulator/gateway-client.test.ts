@@ -9,46 +9,16 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { createGatewayProvider, GatewayError } from '@ai-sdk/gateway';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
-import { downloadAndProbe, json } from './helpers.js';
+import { adminCaller, cleanSlate, downloadAndProbe, json } from './helpers.js';
+import { rejection, videoCallOptions } from './sdk-helpers.js';
 import { eventually } from '../support/eventually.js';
 
 const KEY = 'gateway-client-key';
 
-/** The error a promise rejects with. */
-async function rejection(promise: PromiseLike<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-const options = (prompt: string, extra: Record<string, unknown> = {}) => ({
-  prompt,
-  n: 1,
-  duration: 2,
-  aspectRatio: undefined,
-  resolution: undefined,
-  fps: undefined,
-  seed: undefined,
-  image: undefined,
-  frameImages: undefined,
-  inputReferences: undefined,
-  generateAudio: undefined,
-  providerOptions: {},
-  ...extra,
-});
-
 describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
   let emulator: RunningProviderEmulator;
   let gateway: ReturnType<typeof createGatewayProvider>;
-  const admin = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}/_admin/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const admin = adminCaller(() => emulator.url);
   const creates = async () =>
     (await json<{ creates: { gateway: number } }>(admin('GET', 'stats'))).creates.gateway;
   const ended = (model: ReturnType<typeof gateway.video>, operation: unknown) =>
@@ -63,16 +33,13 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     gateway = createGatewayProvider({ apiKey: KEY, baseURL: `${emulator.url}/gateway/v4/ai` });
   });
   after(() => emulator.stop());
-  beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('PATCH', 'config', { denyList: [], internalErrorRate: 0, outputModerationRate: 0 });
-  });
+  beforeEach(() => cleanSlate(admin));
 
   test('doStart then doStatus: completed with n videos, each a public H.264 MP4 of the asked length and ratio', async () => {
     const before = await creates();
     const model = gateway.video('google/veo-3.1-generate-001');
     const { operation } = await model.doStart!(
-      options('A lighthouse at dusk', { n: 2, aspectRatio: '9:16' }),
+      videoCallOptions('A lighthouse at dusk', 2, { n: 2, aspectRatio: '9:16' }),
     );
     assert.match((operation as { id: string }).id, /^vgen_[0-9a-f]{24}$/);
     assert.equal((await model.doStatus!({ operation })).status, 'pending');
@@ -96,11 +63,11 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     const before = await creates();
     const model = gateway.video('klingai/kling-v2.6-t2v');
     const headers = { 'idempotency-key': `idem-${Date.now()}` };
-    const first = await model.doStart!(options('once', { headers }));
-    const again = await model.doStart!(options('once', { headers }));
+    const first = await model.doStart!(videoCallOptions('once', 2, { headers }));
+    const again = await model.doStart!(videoCallOptions('once', 2, { headers }));
     assert.deepEqual(again.operation, first.operation);
     assert.equal(await creates(), before + 1);
-    const other = await model.doStart!(options('once'));
+    const other = await model.doStart!(videoCallOptions('once', 2));
     assert.notDeepEqual(other.operation, first.operation, 'without the key, a new generation');
     assert.equal(await creates(), before + 2);
   });
@@ -110,15 +77,15 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     const wrongKey = await rejection(
       createGatewayProvider({ apiKey: 'not-the-key', baseURL: `${emulator.url}/gateway/v4/ai` }).video(
         'minimax/minimax-h3',
-      ).doStart!(options('x')),
+      ).doStart!(videoCallOptions('x', 2)),
     );
     assert.ok(GatewayError.isInstance(wrongKey));
     assert.deepEqual([wrongKey.name, wrongKey.statusCode], ['GatewayAuthenticationError', 401]);
-    const unknown = await rejection(gateway.video('acme/video-9').doStart!(options('x')));
+    const unknown = await rejection(gateway.video('acme/video-9').doStart!(videoCallOptions('x', 2)));
     assert.ok(GatewayError.isInstance(unknown));
     assert.deepEqual([unknown.name, unknown.statusCode], ['GatewayModelNotFoundError', 404]);
     const badDuration = await rejection(
-      gateway.video('minimax/minimax-h3').doStart!(options('x', { duration: 99 })),
+      gateway.video('minimax/minimax-h3').doStart!(videoCallOptions('x', 2, { duration: 99 })),
     );
     assert.ok(GatewayError.isInstance(badDuration));
     assert.deepEqual([badDuration.name, badDuration.statusCode], ['GatewayInvalidRequestError', 400]);
@@ -129,11 +96,14 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
   test('a denied prompt and a late failure end in an error status with the words given', async () => {
     const model = gateway.video('spacexai/grok-imagine-video');
     await admin('PATCH', 'config', { denyList: ['forbidden'] });
-    const denied = await ended(model, (await model.doStart!(options('a FORBIDDEN scene'))).operation);
+    const denied = await ended(
+      model,
+      (await model.doStart!(videoCallOptions('a FORBIDDEN scene', 2))).operation,
+    );
     assert.equal(denied.status, 'error');
     assert.match((denied as { error: string }).error, /content policy/);
     await admin('PATCH', 'config', { denyList: [], internalErrorRate: 1 });
-    const broken = await ended(model, (await model.doStart!(options('breaks'))).operation);
+    const broken = await ended(model, (await model.doStart!(videoCallOptions('breaks', 2))).operation);
     assert.match((broken as { error: string }).error, /internal error/);
   });
 
@@ -143,7 +113,7 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     await admin('PUT', 'faults', {
       rules: [{ route: 'POST /gateway/v4/ai/video-model/start', kind: 'status', status: 429, rate: 1 }],
     });
-    const throttled = await rejection(model.doStart!(options('x')));
+    const throttled = await rejection(model.doStart!(videoCallOptions('x', 2)));
     assert.ok(GatewayError.isInstance(throttled));
     assert.deepEqual(
       [throttled.name, throttled.statusCode, throttled.isRetryable],
@@ -152,7 +122,7 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     await admin('PUT', 'faults', {
       rules: [{ route: 'POST /gateway/v4/ai/video-model/start', kind: 'reset', rate: 1 }],
     });
-    const lost = await rejection(model.doStart!(options('x')));
+    const lost = await rejection(model.doStart!(videoCallOptions('x', 2)));
     // @ai-sdk/gateway reports a start that got no answer as a 500; only its cause says no answer came.
     assert.ok(GatewayError.isInstance(lost));
     assert.equal(lost.statusCode, 500);
@@ -160,7 +130,7 @@ describe('provider emulator: AI Gateway video through @ai-sdk/gateway', () => {
     assert.equal(await creates(), before, 'neither started a generation');
 
     await admin('DELETE', 'faults');
-    const { operation } = await model.doStart!(options('polled'));
+    const { operation } = await model.doStart!(videoCallOptions('polled', 2));
     await admin('PUT', 'faults', {
       rules: [{ route: 'POST /gateway/v4/ai/video-model/status', kind: 'status', status: 503, rate: 1 }],
     });

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
-import { downloadAndProbe, json } from './helpers.js';
+import { adminCaller, cleanSlate, downloadAndProbe, json } from './helpers.js';
 import { eventually } from '../support/eventually.js';
 import { carries, framesYuv, meanOf, pngOf, twoTone } from '../support/input-images.js';
 
@@ -29,12 +29,7 @@ const KEY = 'xai-wire-key';
 describe('provider emulator: xAI video dialect on the wire', () => {
   let emulator: RunningProviderEmulator;
   let base: string;
-  const admin = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}/_admin/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const admin = adminCaller(() => emulator.url);
   const create = (body: unknown, key: string | null = KEY) =>
     fetch(`${base}/videos/generations`, {
       method: 'POST',
@@ -68,15 +63,7 @@ describe('provider emulator: xAI video dialect on the wire', () => {
     base = `${emulator.url}/xai/v1`;
   });
   after(() => emulator.stop());
-  beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('PATCH', 'config', {
-      denyList: [],
-      internalErrorRate: 0,
-      outputModerationRate: 0,
-      timeScale: 0.02,
-    });
-  });
+  beforeEach(() => cleanSlate(admin, { timeScale: 0.02 }));
 
   test('a generation: 200 {request_id}, 202 pending with rising progress, then done with a public H.264 MP4', async () => {
     await admin('PATCH', 'config', { timeScale: 0.5 });

@@ -4,74 +4,20 @@
 // and xAI's refusals, moderated prompts and outputs, and injected faults reach the client as the
 // SDK reports them.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createXai } from '@ai-sdk/xai';
 import { APICallError, experimental_generateVideo as generateVideo } from 'ai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { probeVideo } from './ffprobe.js';
-import { json } from './helpers.js';
+import { adminCaller, cleanSlate, json } from './helpers.js';
+import { download, probeBytes, rejection, videoCallOptions } from './sdk-helpers.js';
 import { eventually } from '../support/eventually.js';
 
 const KEY = 'xai-client-key';
 
-/** The SDK's default download refuses loopback addresses (its SSRF guard), so the test fetches the URL itself. */
-async function download({ url }: { url: URL }) {
-  const response = await fetch(url);
-  if (response.status !== 200) throw new Error(`GET ${url.pathname} answered ${response.status}`);
-  return {
-    data: new Uint8Array(await response.arrayBuffer()),
-    mediaType: response.headers.get('content-type') ?? undefined,
-  };
-}
-
-async function probeBytes(bytes: Uint8Array) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'xai-client-'));
-  try {
-    const file = path.join(dir, 'video.mp4');
-    writeFileSync(file, bytes);
-    return await probeVideo(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The error a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-const startOptions = (prompt: string, duration: number) => ({
-  prompt,
-  n: 1,
-  duration,
-  aspectRatio: undefined,
-  resolution: undefined,
-  fps: undefined,
-  seed: undefined,
-  image: undefined,
-  frameImages: undefined,
-  inputReferences: undefined,
-  generateAudio: undefined,
-  providerOptions: {},
-});
-
 describe('provider emulator: Grok Imagine video through the xAI dialect with @ai-sdk/xai', () => {
   let emulator: RunningProviderEmulator;
   let xai: ReturnType<typeof createXai>;
-  const admin = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}/_admin/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const admin = adminCaller(() => emulator.url);
   const creates = async () => (await json<{ creates: { xai: number } }>(admin('GET', 'stats'))).creates.xai;
 
   before(async () => {
@@ -79,10 +25,7 @@ describe('provider emulator: Grok Imagine video through the xAI dialect with @ai
     xai = createXai({ apiKey: KEY, baseURL: `${emulator.url}/xai/v1` });
   });
   after(() => emulator.stop());
-  beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('PATCH', 'config', { denyList: [], internalErrorRate: 0, outputModerationRate: 0 });
-  });
+  beforeEach(() => cleanSlate(admin));
 
   test('experimental_generateVideo polls to the end; the video is an H.264 MP4 of the asked duration and ratio', async () => {
     const before = await creates();
@@ -146,7 +89,7 @@ describe('provider emulator: Grok Imagine video through the xAI dialect with @ai
   test("a denied prompt: doStatus reports an error status in xAI's words; a moderated output as the SDK's content-policy error", async () => {
     await admin('PATCH', 'config', { denyList: ['forbidden'] });
     const model = xai.video('grok-imagine-video');
-    const { operation } = await model.doStart!(startOptions('a FORBIDDEN scene', 2));
+    const { operation } = await model.doStart!(videoCallOptions('a FORBIDDEN scene', 2));
     const ended = () =>
       eventually(
         'the request ended',
@@ -161,7 +104,7 @@ describe('provider emulator: Grok Imagine video through the xAI dialect with @ai
     );
 
     await admin('PATCH', 'config', { denyList: [], outputModerationRate: 1 });
-    const second = await model.doStart!(startOptions('filtered late', 1));
+    const second = await model.doStart!(videoCallOptions('filtered late', 1));
     const filtered = await eventually(
       'the second request ended',
       () => model.doStatus!({ operation: second.operation }),
