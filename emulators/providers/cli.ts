@@ -1,10 +1,11 @@
 // npm run provider-emulator -- --port N [--api-key K] [--time-scale X] [--duration-jitter F] [--data-dir DIR] [--max-running-jobs N]
 //   [--deny WORD]... [--output-moderation-rate R] [--internal-error-rate R] [--content-ttl-seconds S] [--seed N] [--pad-to-bytes N] [--faults JSON]
 //   [--fal-key K] [--fal-concurrency N] [--fal-file-ttl-seconds S] [--replicate-token T] [--replicate-creates-per-minute N] [--replicate-create-burst N]
-//   [--replicate-data-ttl-seconds S] [--gemini-key K] [--gemini-creates-per-minute N] [--gemini-file-ttl-seconds S]
+//   [--replicate-data-ttl-seconds S] [--gemini-key K] [--gemini-creates-per-minute N] [--gemini-file-ttl-seconds S] [--xai-key K] [--gateway-key K]
 //   [--webhook-drop-rate R] [--webhook-delay-ms MS] [--image-ca-file PEM]
 // One process serves every dialect: Azure OpenAI Sora (/openai/v1), OpenAI videos (/v1), fal (/fal), Replicate (/replicate/v1),
-// Gemini API (/v1beta).
+// Gemini API (/v1beta), xAI (/xai/v1),
+// AI Gateway (/gateway/v4/ai).
 import { parseArgs } from 'node:util';
 import { parseFaultConfig } from './faults.js';
 import { startProviderEmulator } from './index.js';
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     'gemini-key': { type: 'string' },
     'gemini-creates-per-minute': { type: 'string', default: '10' },
     'gemini-file-ttl-seconds': { type: 'string', default: String(2 * 86400) },
+    'xai-key': { type: 'string' },
+    'gateway-key': { type: 'string' },
     'webhook-drop-rate': { type: 'string', default: '0' },
     'webhook-delay-ms': { type: 'string', default: '0' },
     'image-ca-file': { type: 'string' },
@@ -125,6 +128,8 @@ async function main() {
     geminiKey: values['gemini-key'],
     geminiCreatesPerMinute: number('gemini-creates-per-minute', values['gemini-creates-per-minute']),
     geminiFileTtlSeconds: number('gemini-file-ttl-seconds', values['gemini-file-ttl-seconds']),
+    xaiKey: values['xai-key'],
+    gatewayKey: values['gateway-key'],
     webhookDropRate: rate('webhook-drop-rate', values['webhook-drop-rate']),
     webhookDelayMs: number('webhook-delay-ms', values['webhook-delay-ms']),
     imageCaFile: values['image-ca-file'],
@@ -132,7 +137,7 @@ async function main() {
   // The first line's wording is what tools wait for; the bases of the other dialects follow it.
   console.log(`Provider emulator listening on ${emulator.url} (API base ${emulator.url}/openai/v1)`);
   console.log(
-    `  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1 · Gemini ${emulator.url}/v1beta`,
+    `  OpenAI videos ${emulator.url}/v1 · fal queue ${emulator.url}/fal · Replicate ${emulator.url}/replicate/v1 · Gemini ${emulator.url}/v1beta · xAI ${emulator.url}/xai/v1 · AI Gateway ${emulator.url}/gateway/v4/ai`,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void emulator.stop().then(() => process.exit(0)));

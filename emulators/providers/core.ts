@@ -45,7 +45,7 @@ export interface Route {
   handle(ctx: RequestContext): Promise<unknown>;
 }
 
-/** One API surface (Sora, fal, Replicate, Gemini) on the shared core. */
+/** One API surface (Sora, fal, Replicate, Gemini, xAI, AI Gateway) on the shared core. */
 export interface Dialect {
   /** Matched in order; the first match serves the request. */
   routes: Route[];
@@ -58,7 +58,7 @@ export interface Dialect {
   close?(): void;
 }
 
-export type DialectName = 'jobs' | 'videos' | 'fal' | 'replicate' | 'gemini';
+export type DialectName = 'jobs' | 'videos' | 'fal' | 'replicate' | 'gemini' | 'xai' | 'gateway';
 
 export interface Stats {
   jobsCreated: Record<string, number>;
@@ -105,7 +105,7 @@ export function createCore(options: ProviderEmulatorOptions) {
   mkdirSync(dataDir, { recursive: true });
   const stats: Stats = {
     jobsCreated: {},
-    creates: { jobs: 0, videos: 0, fal: 0, replicate: 0, gemini: 0 },
+    creates: { jobs: 0, videos: 0, fal: 0, replicate: 0, gemini: 0, xai: 0, gateway: 0 },
     requests: {},
     peakRunningJobs: {},
     webhooks: { sent: 0, delivered: 0, failed: 0, dropped: 0, retried: 0, pending: 0, watching: 0 },

@@ -1,5 +1,5 @@
 // Programmatic start of the provider emulator (Azure OpenAI Sora, OpenAI videos, fal, Replicate,
-// Gemini API on one port), for tests, benchmarks and the local stack.
+// Gemini API, xAI, AI Gateway on one port), for tests, benchmarks and the local stack.
 import type { AddressInfo } from 'node:net';
 import { createProviderEmulatorServer, type ProviderEmulatorOptions } from './server.js';
 
@@ -8,7 +8,8 @@ export type { ProviderEmulatorOptions } from './server.js';
 export interface RunningProviderEmulator {
   /** `http://127.0.0.1:N`; API bases: `${url}/openai/v1` (AZURE_OPENAI_ENDPOINT = url), `${url}/v1` (OpenAI),
    * `${url}/fal` (for https://queue.fal.run), `${url}/replicate/v1` (for https://api.replicate.com/v1),
-   * `${url}/v1beta` (for https://generativelanguage.googleapis.com/v1beta). */
+   * `${url}/v1beta` (for https://generativelanguage.googleapis.com/v1beta), `${url}/xai/v1` (for https://api.x.ai/v1),
+   * `${url}/gateway/v4/ai` (for https://ai-gateway.vercel.sh/v4/ai). */
   url: string;
   port: number;
   stop(): Promise<void>;

@@ -60,6 +60,10 @@ export interface ProviderEmulatorOptions {
   geminiCreatesPerMinute?: number;
   /** How long generated Veo files stay downloadable (Google keeps them 2 days). */
   geminiFileTtlSeconds?: number;
+  /** Accepted xAI API key (`Authorization: Bearer …`); unset = any non-empty key. */
+  xaiKey?: string;
+  /** Accepted AI Gateway API key (`Authorization: Bearer …`); unset = any non-empty key. */
+  gatewayKey?: string;
   /** Share of outgoing webhooks (0..1) silently not sent. */
   webhookDropRate?: number;
   /** Delay before each webhook delivery attempt. */

@@ -1,5 +1,5 @@
 // HTTP front of the provider emulator: routes each request to its dialect (Azure/OpenAI Sora,
-// fal queue, Replicate predictions, Gemini API), draws its faults, counts it, and serves the admin API.
+// fal queue, Replicate predictions, Gemini API, xAI videos, AI Gateway videos), draws its faults, counts it, and serves the admin API.
 // Every dialect runs on the one job core in core.ts.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -11,6 +11,8 @@ import { createFalDialect } from './fal/dialect.js';
 import { createGeminiDialect } from './gemini/dialect.js';
 import { createReplicateDialect } from './replicate/dialect.js';
 import { createSoraDialect } from './sora/dialect.js';
+import { createXaiDialect } from './xai/dialect.js';
+import { createGatewayDialect } from './gateway/dialect.js';
 
 export type { ProviderEmulatorOptions } from './options.js';
 
@@ -85,6 +87,8 @@ export function createProviderEmulatorServer(options: ProviderEmulatorOptions = 
     createFalDialect(core),
     createReplicateDialect(core),
     createGeminiDialect(core),
+    createXaiDialect(core),
+    createGatewayDialect(core),
   ];
   // Admin routes are never faulted; every dialect route is.
   const routes: Array<{ route: Route; faulted: boolean }> = [

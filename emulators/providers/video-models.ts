@@ -94,6 +94,8 @@ export function outputSize(aspect: string): { width: number; height: number } {
   if (aspect === '3:4') return { width: 144, height: 192 };
   if (aspect === '21:9') return { width: 336, height: 144 };
   if (aspect === '9:21') return { width: 144, height: 336 };
+  if (aspect === '3:2') return { width: 240, height: 160 };
+  if (aspect === '2:3') return { width: 160, height: 240 };
   return { width: 256, height: 144 };
 }
 

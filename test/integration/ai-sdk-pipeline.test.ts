@@ -1,11 +1,17 @@
 // Kind ai-sdk end to end on the real parts: the official AI SDK provider packages, unchanged,
 // against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL), Replicate dialect
-// (@ai-sdk/replicate, its baseURL) and fal dialect (@ai-sdk/fal, which has no base URL for video:
+// against the emulator's Gemini API dialect (@ai-sdk/google, its baseURL), Replicate dialect
+// (@ai-sdk/replicate, its baseURL), xAI dialect (@ai-sdk/xai, its baseURL), AI Gateway dialect
+// (@ai-sdk/gateway, its baseURL) and fal dialect (@ai-sdk/fal, which has no base URL for video:
 // the host's fetch maps fal's queue to the emulator, in this test only, test/support/fal-loopback.ts),
-// through Azurite and the Node host running the app. Faults, cancels
-// (sent where the vendor documents one) and refused prompts, per package.
+// through Azurite and the Node host running the app. Faults, cancels (sent where the vendor
+// documents one) and refused prompts, per package.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { probeVideo } from '../e2e/helpers.js';
 import { eventually } from '../support/eventually.js';
 import { falLoopbackSettings } from '../support/fal-loopback.js';
 import {
@@ -25,7 +31,7 @@ interface Case {
   instance: string;
   /** The dialect's create and status routes: where a fault could make a second job. */
   routes: [string, string];
-  dialect: 'gemini' | 'replicate' | 'fal';
+  dialect: 'gemini' | 'replicate' | 'fal' | 'xai' | 'gateway';
   model: string;
   seconds: number;
   refusal: RegExp;
@@ -59,11 +65,34 @@ const CASES: Case[] = [
     seconds: 4,
     refusal: /flagged by the content checker/,
   },
+  {
+    instance: 'xai',
+    routes: ['POST /xai/v1/videos/generations', 'GET /xai/v1/videos/{request_id}'],
+    dialect: 'xai',
+    model: 'grok-imagine-video',
+    seconds: 2,
+    refusal: /Video generation failed: .*rejected by content moderation/,
+  },
+  {
+    instance: 'gateway',
+    routes: ['POST /gateway/v4/ai/video-model/start', 'POST /gateway/v4/ai/video-model/status'],
+    dialect: 'gateway',
+    model: 'klingai/kling-v2.6-t2v',
+    seconds: 5,
+    refusal: /content policy/,
+  },
 ];
 
 /** Whether the dialect's vendor documents a cancel that the ai-sdk kind sends (src/providers/ai-sdk/cancel.ts;
- * Google documents none for Veo operations: docs/providers/gemini.md). */
-const VENDOR_CANCELS: Record<string, boolean> = { replicate: true, fal: true, gemini: false };
+ * Google documents none for Veo operations: docs/providers/gemini.md; xAI and the AI Gateway none
+ * either: docs/providers/xai.md, ai-gateway.md). */
+const VENDOR_CANCELS: Record<Case['dialect'], boolean> = {
+  replicate: true,
+  fal: true,
+  gemini: false,
+  xai: false,
+  gateway: false,
+};
 
 const body = (c: Case, prompt: string) => ({
   provider: c.instance,
@@ -76,6 +105,18 @@ const body = (c: Case, prompt: string) => ({
 const admin = emulatorAdmin;
 const creates = async (stack: PipelineStack, c: Case): Promise<number> =>
   (await admin(stack, 'GET', 'stats')).creates[c.dialect];
+
+/** The codec of a stored video, as ffprobe reads it. */
+async function codecOf(stack: PipelineStack, blobName: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ai-sdk-pipeline-'));
+  try {
+    const file = path.join(dir, 'video.mp4');
+    writeFileSync(file, await stack.container.getBlockBlobClient(blobName).downloadToBuffer());
+    return (await probeVideo(file)).codec;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function waitForUpstream(stack: PipelineStack, id: string): Promise<any> {
   const answer = await eventually(
@@ -107,6 +148,10 @@ describe('kind ai-sdk on the emulator', () => {
         'VIDEO_PROVIDERS__fal-sdk__PACKAGE': '@ai-sdk/fal',
         'VIDEO_PROVIDERS__fal-sdk__API_KEY': EMULATOR_KEY,
         ...falLoopbackSettings(url),
+        XAI_API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__xai__BASE_URL: `${url}/xai/v1`,
+        AI_GATEWAY_API_KEY: EMULATOR_KEY,
+        VIDEO_PROVIDERS__gateway__BASE_URL: `${url}/gateway/v4/ai`,
       }),
     });
   });
@@ -142,6 +187,7 @@ describe('kind ai-sdk on the emulator', () => {
             .downloadToBuffer();
           assert.equal(stored.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4 was stored');
         }
+        assert.equal(await codecOf(stack, statuses[0].videos[0].blobName), 'h264');
         assert.equal((await creates(stack, c)) - before, 20, 'one upstream job per video');
         // The operation (which may carry a signed link) is kept beside the claims, not in history.
         const history = JSON.stringify(statuses);

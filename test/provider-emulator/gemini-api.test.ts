@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { spawnProviderEmulatorCli } from '../../emulators/providers/spawn-cli.js';
-import { downloadAndProbe, json } from './helpers.js';
+import { adminCaller, cleanSlate, downloadAndProbe, json } from './helpers.js';
 import { eventually } from '../support/eventually.js';
 
 interface Operation {
@@ -37,12 +37,7 @@ const PNG = Buffer.from(
 describe('provider emulator: Gemini API dialect on the wire', () => {
   let emulator: RunningProviderEmulator;
   let base: string;
-  const admin = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}/_admin/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const admin = adminCaller(() => emulator.url);
   const create = (model: string, body: unknown, key: string | null = KEY) =>
     fetch(`${base}/models/${model}:predictLongRunning`, {
       method: 'POST',
@@ -67,16 +62,7 @@ describe('provider emulator: Gemini API dialect on the wire', () => {
     base = `${emulator.url}/v1beta`;
   });
   after(() => emulator.stop());
-  beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('PATCH', 'config', {
-      denyList: [],
-      internalErrorRate: 0,
-      outputModerationRate: 0,
-      geminiCreatesPerMinute: 1000,
-      geminiFileTtlSeconds: 172800,
-    });
-  });
+  beforeEach(() => cleanSlate(admin, { geminiCreatesPerMinute: 1000, geminiFileTtlSeconds: 172800 }));
 
   test('an operation is its name while pending, then done with a sample whose download serves the MP4 to the same key', async () => {
     const response = await create('veo-3.0-generate-001', { instances: [{ prompt: 'a canal' }] });

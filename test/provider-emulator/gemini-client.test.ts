@@ -4,57 +4,18 @@
 // aspect, and Google's refusals, filtered generations and injected faults reach the client as
 // the SDK reports them.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { APICallError, experimental_generateVideo as generateVideo } from 'ai';
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
-import { probeVideo } from './ffprobe.js';
-import { json } from './helpers.js';
+import { adminCaller, cleanSlate, json } from './helpers.js';
+import { download, probeBytes, rejection, videoCallOptions } from './sdk-helpers.js';
 import { eventually } from '../support/eventually.js';
-
-/** The SDK's default download refuses loopback addresses (its SSRF guard), so the test fetches the URI itself. */
-async function download({ url }: { url: URL }) {
-  const response = await fetch(url);
-  if (response.status !== 200) throw new Error(`GET ${url.pathname} answered ${response.status}`);
-  return {
-    data: new Uint8Array(await response.arrayBuffer()),
-    mediaType: response.headers.get('content-type') ?? undefined,
-  };
-}
-
-async function probeBytes(bytes: Uint8Array) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gemini-client-'));
-  try {
-    const file = path.join(dir, 'video.mp4');
-    writeFileSync(file, bytes);
-    return await probeVideo(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The error a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('provider emulator: Veo through the Gemini API with @ai-sdk/google', () => {
   let emulator: RunningProviderEmulator;
   let google: ReturnType<typeof createGoogleGenerativeAI>;
-  const admin = (method: string, route: string, body?: unknown) =>
-    fetch(`${emulator.url}/_admin/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const admin = adminCaller(() => emulator.url);
   const creates = async () =>
     (await json<{ creates: { gemini: number } }>(admin('GET', 'stats'))).creates.gemini;
 
@@ -63,10 +24,7 @@ describe('provider emulator: Veo through the Gemini API with @ai-sdk/google', ()
     google = createGoogleGenerativeAI({ apiKey: 'AIza-test', baseURL: `${emulator.url}/v1beta` });
   });
   after(() => emulator.stop());
-  beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('PATCH', 'config', { denyList: [], internalErrorRate: 0, outputModerationRate: 0 });
-  });
+  beforeEach(() => cleanSlate(admin));
 
   test('experimental_generateVideo polls to the end; the video is an H.264 MP4 of the asked duration and aspect', async () => {
     const before = await creates();
@@ -168,20 +126,7 @@ describe('provider emulator: Veo through the Gemini API with @ai-sdk/google', ()
   test('a late internal failure is done with an error, which doStatus reports as an error status', async () => {
     await admin('PATCH', 'config', { internalErrorRate: 1 });
     const model = google.video('veo-2.0-generate-001');
-    const { operation } = await model.doStart!({
-      prompt: 'breaks late',
-      n: 1,
-      duration: 5,
-      aspectRatio: undefined,
-      resolution: undefined,
-      fps: undefined,
-      seed: undefined,
-      image: undefined,
-      frameImages: undefined,
-      inputReferences: undefined,
-      generateAudio: undefined,
-      providerOptions: {},
-    });
+    const { operation } = await model.doStart!(videoCallOptions('breaks late', 5));
     const status = await eventually(
       'the operation ended',
       () => model.doStatus!({ operation }),

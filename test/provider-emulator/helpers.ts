@@ -78,3 +78,20 @@ export function falCaller(url: () => string, defaultKey: string) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 }
+
+/** Calls to the emulator's admin API at `url()` with a JSON body. */
+export const adminCaller = (url: () => string) => (method: string, route: string, body?: unknown) =>
+  fetch(`${url()}/_admin/${route}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+/** Clears the faults and the outcome settings a test may have changed, and sets `extra`. */
+export async function cleanSlate(
+  admin: ReturnType<typeof adminCaller>,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await admin('DELETE', 'faults');
+  await admin('PATCH', 'config', { denyList: [], internalErrorRate: 0, outputModerationRate: 0, ...extra });
+}

@@ -1,7 +1,7 @@
-// Every fal and Replicate model the app's tables offer has a model in the provider emulator, so a
-// row added to src/ cannot go untested end to end (issue 26), and every request a row allows (each
-// length and size, the image where one is required) is input the emulated model accepts, for the
-// length asked. The test reads both tables; the emulator itself never imports src/.
+// Every fal, Replicate and xAI model the app's tables offer has a model in the provider emulator, so a
+// row added to src/ cannot go untested end to end (issue 26), and every request a fal or Replicate
+// row allows (each length and size, the image where one is required) is input the emulated model
+// accepts, for the length asked. The test reads both tables; the emulator itself never imports src/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -10,6 +10,13 @@ import {
   validateInput,
   type VideoModel,
 } from '../../emulators/providers/video-models.js';
+import {
+  ASPECT_RATIOS as GROK_RATIOS,
+  GROK_VIDEO_MODELS,
+  MAX_SECONDS as GROK_MAX_SECONDS,
+  MIN_SECONDS as GROK_MIN_SECONDS,
+} from '../../emulators/providers/xai/models.js';
+import { AI_SDK_MODELS } from '../../src/providers/ai-sdk/models.js';
 import { FAL_MODELS } from '../../src/providers/fal/models.js';
 import { REPLICATE_MODELS } from '../../src/providers/replicate/models.js';
 import type { ModelInfo } from '../../src/providers/provider.js';
@@ -71,4 +78,24 @@ test('every request a Replicate row allows is input its emulated model accepts, 
     };
   });
   assert.deepEqual(refused, []);
+});
+
+test('every @ai-sdk/xai model of the app is emulated, with the lengths and ratios the app offers', () => {
+  const table = AI_SDK_MODELS['@ai-sdk/xai'];
+  assert.deepEqual(
+    Object.keys(table).filter((id) => !(id in GROK_VIDEO_MODELS)),
+    [],
+  );
+  for (const [id, model] of Object.entries(table)) {
+    assert.deepEqual(
+      model.seconds.filter((s) => s < GROK_MIN_SECONDS || s > GROK_MAX_SECONDS),
+      [],
+      `${id} lengths`,
+    );
+    assert.deepEqual(
+      model.sizes.filter((size) => !(GROK_RATIOS as readonly string[]).includes(size)),
+      [],
+      `${id} ratios`,
+    );
+  }
 });

@@ -265,7 +265,7 @@ test('faults address Replicate routes; stats count creates per dialect', () =>
     );
     assert.deepEqual(
       stats.creates,
-      { jobs: 0, videos: 0, fal: 0, replicate: 2, gemini: 0 },
+      { jobs: 0, videos: 0, fal: 0, replicate: 2, gemini: 0, xai: 0, gateway: 0 },
       'the dropped answer still made a prediction',
     );
     assert.deepEqual(stats.jobsCreated, { 'google/veo-3.1': 1, 'kwaivgi/kling-v2.0': 1 });
@@ -276,7 +276,15 @@ test('faults address Replicate routes; stats count creates per dialect', () =>
     const cleared = await json<{ creates: Record<string, number>; webhooks: Record<string, number> }>(
       fetch(`${emulator.url}/_admin/stats`),
     );
-    assert.deepEqual(cleared.creates, { jobs: 0, videos: 0, fal: 0, replicate: 0, gemini: 0 });
+    assert.deepEqual(cleared.creates, {
+      jobs: 0,
+      videos: 0,
+      fal: 0,
+      replicate: 0,
+      gemini: 0,
+      xai: 0,
+      gateway: 0,
+    });
     assert.equal(
       (await api('GET', `/replicate/v1/predictions/${kept.id}`)).status,
       404,

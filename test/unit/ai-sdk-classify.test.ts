@@ -79,3 +79,34 @@ test("the job id is the vendor's id where the operation carries one, else a hash
   assert.match(jobIdOf({ opaque: [1, 2] }), /^[0-9a-f]{32}$/);
   assert.match(jobIdOf({ id: '../..' }), /^[0-9a-f]{32}$/, 'never a path escape');
 });
+
+test("@ai-sdk/gateway's GatewayErrors: classified by the HTTP failure they wrap; one that got no answer stays unknown", async () => {
+  const { GatewayInternalServerError, GatewayRateLimitError, GatewayInvalidRequestError } =
+    await import('@ai-sdk/gateway');
+  const limited = classify(
+    new GatewayRateLimitError({
+      message: 'Rate limit exceeded',
+      statusCode: 429,
+      cause: apiError({ statusCode: 429, responseHeaders: { 'retry-after': '3' } }),
+    }),
+  );
+  assert.ok(limited instanceof ProviderTransientError, String(limited));
+  assert.deepEqual([limited.status, limited.retryAfterSeconds], [429, 3]);
+  // What @ai-sdk/gateway 4.0.158 throws for a reset: a 500 whose cause has no status.
+  const lost = new GatewayInternalServerError({
+    message: 'Gateway request failed',
+    statusCode: 500,
+    cause: apiError({ message: 'Cannot connect to API: other side closed', isRetryable: true }),
+  });
+  assert.ok(classify(lost, true) instanceof CreateOutcomeUnknownError, 'never re-sent blindly');
+  assert.ok(classify(lost, false) instanceof ProviderTransientError);
+  const refused = classify(
+    new GatewayInvalidRequestError({ message: '`duration` out of range', statusCode: 400 }),
+  );
+  assert.ok(refused instanceof ProviderPermanentError && !(refused instanceof ProviderTransientError));
+  assert.equal(refused.status, 400);
+  const down = classify(
+    new GatewayInternalServerError({ message: 'Internal server error.', statusCode: 503 }),
+  );
+  assert.ok(down instanceof ProviderTransientError);
+});

@@ -19,11 +19,34 @@ interface ApiCallErrorLike extends Error {
 
 /** The SDK's marker, a global symbol, so errors from any copy of @ai-sdk/provider are recognized. */
 const API_CALL_ERROR = Symbol.for('vercel.ai.error.AI_APICallError');
+/** @ai-sdk/gateway's marker for its GatewayError classes (docs/providers/ai-gateway.md#errors). */
+const GATEWAY_ERROR = Symbol.for('vercel.ai.gateway.error');
+
+const marked = (error: unknown, marker: symbol) =>
+  typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
 
 export function isApiCallError(error: unknown): error is ApiCallErrorLike {
-  return (
-    typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[API_CALL_ERROR] === true
-  );
+  return marked(error, API_CALL_ERROR);
+}
+
+/**
+ * @ai-sdk/gateway throws its own GatewayError, never an APICallError, and reports a request that
+ * got no answer as a 500 (docs/providers/ai-gateway.md#errors). The HTTP failure it wraps, its
+ * `cause`, is what this file classifies: the answer's status, headers and body, or no status at
+ * all when no answer came (so a lost create stays "outcome unknown", never a 500 to re-send). A
+ * gateway timeout is no answer; another GatewayError (no HTTP cause) keeps its own status.
+ */
+function unwrapGatewayError(error: unknown): unknown {
+  if (!marked(error, GATEWAY_ERROR)) return error;
+  const gateway = error as Error & { statusCode: number; isRetryable: boolean; cause?: unknown };
+  if (isApiCallError(gateway.cause)) return gateway.cause;
+  if (gateway.name === 'GatewayTimeoutError')
+    return Object.assign(new Error(gateway.message, { cause: error }), { name: 'TimeoutError' });
+  return Object.assign(new Error(gateway.message, { cause: error }), {
+    [API_CALL_ERROR]: true,
+    statusCode: gateway.statusCode,
+    isRetryable: gateway.isRetryable,
+  });
 }
 
 /** Content-policy refusals, in the words vendors use (Google's RAI filter, fal's
@@ -65,6 +88,7 @@ export function classifyAiSdkError(
   /** The raw JSON answer the SDK parsed, when one was kept: its verdicts drop unknown fields. */
   rawAnswer?: string,
 ): Error {
+  error = unwrapGatewayError(error);
   if (error instanceof ProviderTransientError || error instanceof ProviderPermanentError) return error;
   if (error instanceof CreateOutcomeUnknownError) return error;
   const aborted = error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
