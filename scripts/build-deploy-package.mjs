@@ -13,6 +13,8 @@
 //                 zod's message translations other than English are left out (below).
 //                 The gallery page's files (src/gallery/*.html, *.css, *.js) are inlined as
 //                 text (GALLERY_FILES_JSON, read by src/gallery/page.ts): nothing to read at start.
+//                 ASCII only (non-ASCII in regular expressions escaped, scripts/ascii-only.mjs), so
+//                 V8 holds it as a one-byte string.
 //   app.cache     V8's code cache of app.js, made by loading the app once here (Node 22, as on
 //                 Azure): V8 then neither parses nor compiles what app start-up runs.
 //   index.js      `main`: runs app.js as a CommonJS module with that cache. V8 rejects a cache
@@ -41,6 +43,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { asciiOnly } from './ascii-only.mjs';
 import { galleryFiles } from './gallery-files.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -135,6 +138,18 @@ const result = await build({
   metafile: true,
   plugins: [zodEnglishOnly],
 });
+
+// app.js as ASCII (scripts/ascii-only.mjs): a one-byte string for V8, read by Node's fast path.
+{
+  const file = path.join(outDir, 'app.js');
+  const ascii = asciiOnly(readFileSync(file, 'utf8'));
+  writeFileSync(file, ascii.code);
+  if (ascii.left > 0) {
+    console.warn(
+      `app.js keeps ${ascii.left} non-ASCII characters (template literals?): it loads as a two-byte string, slower (scripts/ascii-only.mjs)`,
+    );
+  }
+}
 
 // Each lazily loaded package as its own ES module bundle, where import('<name>') from app.js
 // finds it (node_modules beside it), with a package.json that names it.
