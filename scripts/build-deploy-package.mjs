@@ -45,6 +45,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { asciiOnly } from './ascii-only.mjs';
 import { galleryFiles } from './gallery-files.mjs';
+import { lazyRequires } from './lazy-requires.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -136,7 +137,7 @@ const result = await build({
   legalComments: 'eof',
   logLevel: 'warning',
   metafile: true,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyRequires],
 });
 
 // app.js as ASCII (scripts/ascii-only.mjs): a one-byte string for V8, read by Node's fast path.
