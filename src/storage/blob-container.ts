@@ -1,7 +1,7 @@
 // The video container, from the validated settings: a connection string locally (Azurite),
 // the managed identity on Azure (VIDEO_STORAGE__blobServiceUri, no keys).
-import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { lazyDefaultAzureCredential } from '../azure-credential.js';
 import type { AppConfig } from '../config.js';
 
 export function blobServiceFromConfig(
@@ -12,7 +12,7 @@ export function blobServiceFromConfig(
     return BlobServiceClient.fromConnectionString(storage.connectionString);
   return new BlobServiceClient(
     storage.blobServiceUri,
-    new DefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId }),
+    lazyDefaultAzureCredential({ managedIdentityClientId: config.managedIdentityClientId }),
   );
 }
 
