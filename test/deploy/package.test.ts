@@ -25,6 +25,7 @@ import { startHost, type RunningHost } from '../../emulators/functions-host/inde
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { call } from '../support/http.js';
 import { loadGalleryPage } from '../../src/gallery/page.js';
+import { buildOpenApiDocument } from '../../src/functions/openapi.js';
 import { eventually } from '../support/eventually.js';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -376,6 +377,23 @@ describe('the Node host serves a video from the deploy package', () => {
       csp.includes(`script-src ${page.scriptHash}`) && csp.includes(`style-src ${page.styleHash}`),
       csp,
     );
+  });
+
+  test('GET /api/openapi.json from the bundle is the document of src/functions/openapi.ts (its module imported on this first request)', async () => {
+    assert.ok(host);
+    const answer = await call(`${host.url}/api/openapi.json`);
+    assert.equal(answer.status, 200, answer.text);
+    const listed = await call(`${host.url}/api/providers`);
+    const providerNames = ((listed.body?.providers ?? listed.body) as Array<{ name: string }>).map(
+      (p) => p.name,
+    );
+    const expected = buildOpenApiDocument({ publicBaseUrl: undefined, providerNames }) as Record<
+      string,
+      unknown
+    >;
+    const { servers: _servers, ...served } = answer.body as Record<string, unknown>;
+    const { servers: _expectedServers, ...rest } = expected;
+    assert.deepEqual(served, JSON.parse(JSON.stringify(rest)));
   });
 
   test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {
