@@ -3,7 +3,8 @@
 //
 // durable-functions loads axios (which builds a fetch Request at load, so Node loads undici, and
 // pulls form-data, mime-db, proxy agents and http2), validator (every locale's tables),
-// lodash/cloneDeep and moment as soon as the app imports it, though only a durable client
+// lodash/cloneDeep, moment and @opentelemetry/api (44 modules, for the trace header a client
+// sends) as soon as the app imports it, though only a durable client
 // (per invocation) and orchestrations use them. Each line `const X = require("M");` named below
 // becomes a proxy that requires M when X is first read or called; esbuild still bundles M
 // (CommonJS modules in a bundle run on their first require). A listed line that is no longer
@@ -13,7 +14,7 @@ import path from 'node:path';
 
 /** File (below node_modules) → the modules its top level requires but start-up does not use. */
 export const deferredRequires = {
-  'durable-functions/lib/src/durableClient/DurableClient.js': ['axios', 'validator'],
+  'durable-functions/lib/src/durableClient/DurableClient.js': ['@opentelemetry/api', 'axios', 'validator'],
   'durable-functions/lib/src/durableClient/getClient.js': ['lodash/cloneDeep', 'validator'],
   'durable-functions/lib/src/orchestrations/DurableOrchestrationContext.js': ['moment'],
   'durable-functions/lib/src/task/CallHttpWithPollingTask.js': ['moment'],
