@@ -19,6 +19,8 @@ export const deferredRequires = {
   'durable-functions/lib/src/orchestrations/DurableOrchestrationContext.js': ['moment'],
   'durable-functions/lib/src/task/CallHttpWithPollingTask.js': ['moment'],
   'durable-functions/lib/src/task/LongTimerTask.js': ['moment'],
+  // Signing a callback or checking a Replicate webhook needs them, loading the app does not.
+  'standardwebhooks/dist/index.js': ['@stablelib/base64', 'fast-sha256'],
 };
 
 // A function target, so a module that is itself a function (moment, cloneDeep) can be called.
@@ -49,13 +51,20 @@ export const lazyRequires = {
   name: 'lazy-requires',
   setup(builder) {
     const seen = new Set();
-    builder.onLoad({ filter: /[\\/]node_modules[\\/]durable-functions[\\/].*\.js$/ }, async (args) => {
-      const relative = args.path.split(`${path.sep}node_modules${path.sep}`).pop().split(path.sep).join('/');
-      const ids = deferredRequires[relative];
-      if (!ids) return undefined;
-      seen.add(relative);
-      return { contents: deferRequires(await readFile(args.path, 'utf8'), ids, relative), loader: 'js' };
-    });
+    builder.onLoad(
+      { filter: /[\\/]node_modules[\\/](durable-functions|standardwebhooks)[\\/].*\.js$/ },
+      async (args) => {
+        const relative = args.path
+          .split(`${path.sep}node_modules${path.sep}`)
+          .pop()
+          .split(path.sep)
+          .join('/');
+        const ids = deferredRequires[relative];
+        if (!ids) return undefined;
+        seen.add(relative);
+        return { contents: deferRequires(await readFile(args.path, 'utf8'), ids, relative), loader: 'js' };
+      },
+    );
     builder.onEnd((result) => {
       if (result.errors.length > 0) return;
       const missing = Object.keys(deferredRequires).filter((file) => !seen.has(file));
