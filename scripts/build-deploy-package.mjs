@@ -23,6 +23,11 @@
 //                 use (src/providers/ai-sdk/packages.ts), bundled on its own (ESM, minified):
 //                 kept out of app.js, so the worker neither parses nor runs it at cold start
 //                 unless an instance uses it.
+//   node_modules/@azure/storage-blob/, node_modules/@azure/identity/  the same for the video
+//                 container's client and the managed identity's credential, imported on the
+//                 first request that needs them (src/storage/blob-container.ts,
+//                 src/azure-credential.ts): with the HTTP pipeline and MSAL under them they were
+//                 half of app.js.
 //   package.json  name, version, `main: index.js`; no dependencies (nothing left to install)
 //   host.json     the repository's, unchanged
 // and nothing else: no node_modules, no sources, no tests, no emulators, no settings files.
@@ -56,6 +61,10 @@ export const lazyPackages = [
   '@ai-sdk/gateway',
   '@ai-sdk/fal',
   '@ai-sdk/replicate',
+  // The video container's client (src/storage/blob-container.ts) and the managed identity's
+  // credential (src/azure-credential.ts): made on the first request, not at app load.
+  '@azure/storage-blob',
+  '@azure/identity',
 ];
 
 /** Modules the bundle must not contain: the worker provides them at run time, or they are

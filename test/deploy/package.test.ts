@@ -130,13 +130,17 @@ describe('the deploy package', () => {
     assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
   });
 
-  test('holds exactly the bundle, its code cache, the loader, package.json, host.json and the lazily loaded AI SDK packages', () => {
-    const lazy = ['fal', 'gateway', 'google', 'replicate', 'xai'].flatMap((name) => [
+  test('holds exactly the bundle, its code cache, the loader, package.json, host.json and the lazily loaded packages (AI SDK, storage, identity)', () => {
+    const lazy = [
+      ...['fal', 'gateway', 'google', 'replicate', 'xai'].map((name) => `@ai-sdk/${name}`),
+      '@azure/storage-blob',
+      '@azure/identity',
+    ].flatMap((name) => [
       'node_modules',
-      `node_modules/@ai-sdk`,
-      `node_modules/@ai-sdk/${name}`,
-      `node_modules/@ai-sdk/${name}/index.mjs`,
-      `node_modules/@ai-sdk/${name}/package.json`,
+      `node_modules/${name.split('/')[0]}`,
+      `node_modules/${name}`,
+      `node_modules/${name}/index.mjs`,
+      `node_modules/${name}/package.json`,
     ]);
     assert.deepEqual(
       readdirSync(packageDir, { recursive: true }).map(String).sort(),
@@ -144,7 +148,7 @@ describe('the deploy package', () => {
     );
   });
 
-  test('app.js leaves the AI SDK packages out (imported on first use from their own bundles)', () => {
+  test('app.js leaves the AI SDK, storage and identity packages out (imported on first use from their own bundles)', () => {
     const metafile = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
     const bundled = new Set(Object.keys(metafile.inputs).map(npmPackageOf));
     for (const name of [
@@ -153,6 +157,8 @@ describe('the deploy package', () => {
       '@ai-sdk/gateway',
       '@ai-sdk/fal',
       '@ai-sdk/replicate',
+      '@azure/storage-blob',
+      '@azure/identity',
     ]) {
       assert.equal(bundled.has(name), false, `${name} is not in app.js`);
       assert.match(
