@@ -104,7 +104,7 @@ const noHttpLayer = {
  * provider folders it may reuse. */
 function providerFolderImports(siblings = []) {
   const message =
-    'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/, ../../errors.js and ../../images/; azure-openai may reuse openai-videos, never the reverse.';
+    'A provider folder imports only the adapter interface (../provider.js), ../capabilities.js, ../http/, ../../errors.js, ../../azure-credential.js and ../../images/; azure-openai may reuse openai-videos, never the reverse.';
   const allowedBeside = [
     'provider\\.js$',
     'capabilities\\.js$',
@@ -115,7 +115,7 @@ function providerFolderImports(siblings = []) {
   return [
     noEmulators,
     { regex: `^\\.\\./(?!${allowedBeside})`, message },
-    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$|images/)', message },
+    { regex: '^\\.\\./\\.\\./(?!errors\\.js$|config\\.js$|azure-credential\\.js$|images/)', message },
     {
       regex: '^\\.\\./\\.\\./config\\.js$',
       allowTypeImports: true,

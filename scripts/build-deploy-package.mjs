@@ -13,6 +13,8 @@
 //                 zod's message translations other than English are left out (below).
 //                 The gallery page's files (src/gallery/*.html, *.css, *.js) are inlined as
 //                 text (GALLERY_FILES_JSON, read by src/gallery/page.ts): nothing to read at start.
+//                 ASCII only (non-ASCII in regular expressions escaped, scripts/ascii-only.mjs), so
+//                 V8 holds it as a one-byte string.
 //   app.cache     V8's code cache of app.js, made by loading the app once here (Node 22, as on
 //                 Azure): V8 then neither parses nor compiles what app start-up runs.
 //   index.js      `main`: runs app.js as a CommonJS module with that cache. V8 rejects a cache
@@ -21,6 +23,11 @@
 //                 use (src/providers/ai-sdk/packages.ts), bundled on its own (ESM, minified):
 //                 kept out of app.js, so the worker neither parses nor runs it at cold start
 //                 unless an instance uses it.
+//   node_modules/@azure/storage-blob/, node_modules/@azure/identity/  the same for the video
+//                 container's client and the managed identity's credential, imported on the
+//                 first request that needs them (src/storage/blob-container.ts,
+//                 src/azure-credential.ts): with the HTTP pipeline and MSAL under them they were
+//                 half of app.js.
 //   package.json  name, version, `main: index.js`; no dependencies (nothing left to install)
 //   host.json     the repository's, unchanged
 // and nothing else: no node_modules, no sources, no tests, no emulators, no settings files.
@@ -41,7 +48,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { asciiOnly } from './ascii-only.mjs';
 import { galleryFiles } from './gallery-files.mjs';
+import { lazyRequires } from './lazy-requires.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -52,6 +61,10 @@ export const lazyPackages = [
   '@ai-sdk/gateway',
   '@ai-sdk/fal',
   '@ai-sdk/replicate',
+  // The video container's client (src/storage/blob-container.ts) and the managed identity's
+  // credential (src/azure-credential.ts): made on the first request, not at app load.
+  '@azure/storage-blob',
+  '@azure/identity',
 ];
 
 /** Modules the bundle must not contain: the worker provides them at run time, or they are
@@ -133,8 +146,20 @@ const result = await build({
   legalComments: 'eof',
   logLevel: 'warning',
   metafile: true,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyRequires],
 });
+
+// app.js as ASCII (scripts/ascii-only.mjs): a one-byte string for V8, read by Node's fast path.
+{
+  const file = path.join(outDir, 'app.js');
+  const ascii = asciiOnly(readFileSync(file, 'utf8'));
+  writeFileSync(file, ascii.code);
+  if (ascii.left > 0) {
+    console.warn(
+      `app.js keeps ${ascii.left} non-ASCII characters (template literals?): it loads as a two-byte string, slower (scripts/ascii-only.mjs)`,
+    );
+  }
+}
 
 // Each lazily loaded package as its own ES module bundle, where import('<name>') from app.js
 // finds it (node_modules beside it), with a package.json that names it.

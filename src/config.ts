@@ -182,6 +182,17 @@ const optionalHttpUrl = optionalText.refine(
   (value) => value === undefined || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)),
   'must be an http(s) URL',
 );
+/** A storage connection string's form, checked here because the client is made on first use
+ * (storage/blob-container.ts): Azurite's shorthand, an account name with its key, or a blob
+ * endpoint (with a SAS). The storage library checks the rest when it makes the client. */
+const storageConnectionString = optionalText.refine(
+  (value) =>
+    value === undefined ||
+    /(^|;)\s*UseDevelopmentStorage=true\s*(;|$)/.test(value) ||
+    /(^|;)\s*BlobEndpoint=[^;]+/.test(value) ||
+    (/(^|;)\s*AccountName=[^;]+/.test(value) && /(^|;)\s*AccountKey=[^;]+/.test(value)),
+  'must be a storage connection string: UseDevelopmentStorage=true, AccountName=…;AccountKey=…, or BlobEndpoint=…',
+);
 /** Key material: at least 32 bytes that are not an obvious pattern. A secret cannot be proven
  * random; a short or repetitive one can be proven weak. */
 const MIN_SECRET_BYTES = 32;
@@ -219,7 +230,7 @@ const settingsSchema = z.object({
   AZURE_CLIENT_ID: optionalText,
   SORA_JOBS_DEPLOYMENT: optionalText,
   SORA_VIDEOS_DEPLOYMENT: optionalText,
-  VIDEO_STORAGE: optionalText,
+  VIDEO_STORAGE: storageConnectionString,
   VIDEO_STORAGE__blobServiceUri: optionalHttpUrl,
   VIDEO_CONTAINER: optionalText
     .transform((v) => v ?? 'videos')

@@ -6,7 +6,7 @@ import * as df from 'durable-functions';
 import { createAppContext } from './app-context.js';
 import { createCallbacksApi } from './functions/callbacks-api.js';
 import { createGallery } from './functions/gallery.js';
-import { createOpenApi } from './functions/openapi.js';
+import { createOpenApi } from './functions/openapi-api.js';
 import { createProvidersApi } from './functions/providers-api.js';
 import { createUsageApi } from './functions/usage-api.js';
 import { createVideosList } from './functions/videos-list.js';

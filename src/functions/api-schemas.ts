@@ -127,8 +127,7 @@ export const problemSchema = z.object({
     .describe('A daily budget refusal: when the budget resets (the next UTC midnight).'),
 });
 
-/** The problem type of a request refused for its provider's daily budget. */
-export const DAILY_BUDGET_PROBLEM = 'urn:durable-video:problem:daily-budget-exceeded';
+export { DAILY_BUDGET_PROBLEM } from './problem-types.js';
 
 export type Accepted = z.infer<typeof acceptedSchema>;
 export type Cancelled = z.infer<typeof cancelledSchema>;
@@ -138,29 +137,7 @@ export type LearnedDuration = z.infer<typeof learnedDurationSchema>;
 export type Problem = z.infer<typeof problemSchema>;
 export type CallbackReceipt = z.infer<typeof callbackReceiptSchema>;
 
-/** GET /api/videos query parameters, as values (the handler turns the query strings into these). */
-export const MAX_LIST_LIMIT = 100;
-export const listQuerySchema = z.object({
-  limit: z
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(MAX_LIST_LIMIT, `must be at most ${MAX_LIST_LIMIT}`)
-    .default(20)
-    .describe('Items per page.'),
-  phase: videoPhaseSchema.optional().describe('Only requests in this phase.'),
-  provider: z
-    .string()
-    .min(1, 'must not be empty')
-    .optional()
-    .describe('Only requests to this provider (its configured name).'),
-  continuationToken: z
-    .string()
-    .min(1, 'must not be empty')
-    .optional()
-    .describe('From the previous page; opaque.'),
-});
-export type ListQuery = z.infer<typeof listQuerySchema>;
+export { MAX_LIST_LIMIT, listQuerySchema, type ListQuery } from './list-query.js';
 
 /** One provider on one UTC day (GET /api/usage). */
 export const usageDaySchema = z.object({

@@ -6,7 +6,6 @@
 // @asteasolutions/zod-to-openapi (both support zod 4): OpenAPI 3.1 schemas *are* JSON Schema
 // 2020-12, which z.toJSONSchema emits as is, so a library would add only the paths object,
 // which is a few literals here. No dependency, nothing deployed beyond zod itself.
-import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { neutralBody, quickstartBody } from '../requests/video-request.js';
 import {
@@ -407,20 +406,4 @@ export function buildOpenApiDocument(
     }),
     options.providerNames,
   );
-}
-
-export function createOpenApi(deps: {
-  publicBaseUrl: () => string | undefined;
-  providerNames?: () => readonly string[];
-}) {
-  let document: string | undefined;
-  return {
-    async getOpenApi(): Promise<HttpResponseInit> {
-      // Built once per process: the schemas do not change while the app runs.
-      document ??= JSON.stringify(
-        buildOpenApiDocument({ publicBaseUrl: deps.publicBaseUrl(), providerNames: deps.providerNames?.() }),
-      );
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: document };
-    },
-  };
 }

@@ -24,7 +24,7 @@ import { admissionOf, usageAccountOf } from '../admission/limits.js';
 import { estimatedCost, priceOfRequest, type RequestPrice } from '../admission/cost.js';
 import type { AccountLimits } from '../admission/limits.js';
 import { emptyLine, overBudget, type EnqueueInput, type LineState } from '../admission/line.js';
-import { DAILY_BUDGET_PROBLEM } from './api-schemas.js';
+import { DAILY_BUDGET_PROBLEM } from './problem-types.js';
 import { answeringTimeoutsWith503 } from './unavailable.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { JobClaims } from '../storage/job-claims.js';

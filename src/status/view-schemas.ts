@@ -6,24 +6,9 @@
 // (`additionalProperties: false`), so a field added to the view without documenting it fails the
 // suites' response validation instead of slipping out unnoticed.
 import { z } from 'zod';
+import { videoPhaseSchema } from './video-phase.js';
 
-export const videoPhases = [
-  'pending',
-  'creating',
-  'queued',
-  'running',
-  'downloading',
-  'cleaning-up',
-  'completed',
-  'failed',
-  'cancelled',
-] as const;
-export const videoPhaseSchema = z
-  .enum(videoPhases)
-  .describe(
-    'Where the request is: pending, creating, queued, running, downloading, cleaning-up, then completed, failed or cancelled.',
-  );
-export const finishedPhases: readonly VideoPhase[] = ['completed', 'failed', 'cancelled'];
+export { finishedPhases, videoPhases, videoPhaseSchema, type VideoPhase } from './video-phase.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 
@@ -151,7 +136,6 @@ export const videoStatusSchema = z.object({
     .describe("With a callbackUrl, once the request has ended: the event's delivery."),
 });
 
-export type VideoPhase = z.infer<typeof videoPhaseSchema>;
 export type BlobView = z.infer<typeof blobViewSchema>;
 export type VideoView = z.infer<typeof videoViewSchema>;
 export type UpstreamView = z.infer<typeof upstreamViewSchema>;

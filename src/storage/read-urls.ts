@@ -1,13 +1,9 @@
 // Short-lived, read-only links to a stored video. On Azure the app has no account key
 // (shared-key access is off), so it signs with a user delegation key from its managed
 // identity; locally (Azurite, a connection string) it signs with the account key.
-import {
-  BlobSASPermissions,
-  generateBlobSASQueryParameters,
-  SASProtocol,
-  type BlobServiceClient,
-  type UserDelegationKey,
-} from '@azure/storage-blob';
+// @azure/storage-blob is imported on the first link, not at app load (blob-container.ts says why).
+import type { UserDelegationKey } from '@azure/storage-blob';
+import { serviceOf, type BlobService } from './blob-container.js';
 
 export interface ReadUrlSigner {
   /** A link valid for SAS_TTL_MINUTES, or for `validForSeconds` where a caller needs its own
@@ -23,7 +19,7 @@ export interface ReadUrlSigner {
 const DELEGATION_KEY_REUSE_MS = 50 * 60 * 1000;
 
 export function createReadUrlSigner(
-  service: BlobServiceClient,
+  service: BlobService,
   ttlMinutes: number,
   useDelegationKey: boolean,
 ): ReadUrlSigner {
@@ -38,7 +34,7 @@ export function createReadUrlSigner(
       const startsOn = new Date(Date.now() - 5 * 60 * 1000);
       const keyExpiresOn = new Date(expiresOn.getTime() + DELEGATION_KEY_REUSE_MS);
       cachedKey = {
-        key: await service.getUserDelegationKey(startsOn, keyExpiresOn),
+        key: await (await serviceOf(service)).getUserDelegationKey(startsOn, keyExpiresOn),
         fetchedAt: Date.now(),
         expiresOn: keyExpiresOn,
       };
@@ -51,17 +47,20 @@ export function createReadUrlSigner(
       // Start a little in the past: the storage service's clock may be behind ours.
       const startsOn = new Date(Date.now() - 5 * 60 * 1000);
       const expiresOn = new Date(Date.now() + (validForSeconds ?? ttlMinutes * 60) * 1000);
-      const blob = service.getContainerClient(containerName).getBlobClient(blobName);
+      const client = await serviceOf(service);
+      const { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol } =
+        await import('@azure/storage-blob');
+      const blob = client.getContainerClient(containerName).getBlobClient(blobName);
       const permissions = BlobSASPermissions.parse('r');
       // Pinned to HTTPS (spr=https) wherever storage speaks it: a link must never work in the
       // clear. Azurite locally is plain http, and a pinned link would not open there.
-      const protocol = new URL(service.url).protocol === 'https:' ? SASProtocol.Https : undefined;
+      const protocol = new URL(client.url).protocol === 'https:' ? SASProtocol.Https : undefined;
       if (!useDelegationKey)
         return { url: await blob.generateSasUrl({ permissions, startsOn, expiresOn, protocol }), expiresOn };
       const sas = generateBlobSASQueryParameters(
         { containerName, blobName, permissions, startsOn, expiresOn, protocol },
         await delegationKey(expiresOn),
-        service.accountName,
+        client.accountName,
       );
       return { url: `${blob.url}?${sas.toString()}`, expiresOn };
     },

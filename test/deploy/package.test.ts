@@ -25,6 +25,7 @@ import { startHost, type RunningHost } from '../../emulators/functions-host/inde
 import { startProviderEmulator, type RunningProviderEmulator } from '../../emulators/providers/index.js';
 import { call } from '../support/http.js';
 import { loadGalleryPage } from '../../src/gallery/page.js';
+import { buildOpenApiDocument } from '../../src/functions/openapi.js';
 import { eventually } from '../support/eventually.js';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -129,13 +130,17 @@ describe('the deploy package', () => {
     assert.equal(build.status, 0, `npm run package failed:\n${build.stdout}\n${build.stderr}`);
   });
 
-  test('holds exactly the bundle, its code cache, the loader, package.json, host.json and the lazily loaded AI SDK packages', () => {
-    const lazy = ['fal', 'gateway', 'google', 'replicate', 'xai'].flatMap((name) => [
+  test('holds exactly the bundle, its code cache, the loader, package.json, host.json and the lazily loaded packages (AI SDK, storage, identity)', () => {
+    const lazy = [
+      ...['fal', 'gateway', 'google', 'replicate', 'xai'].map((name) => `@ai-sdk/${name}`),
+      '@azure/storage-blob',
+      '@azure/identity',
+    ].flatMap((name) => [
       'node_modules',
-      `node_modules/@ai-sdk`,
-      `node_modules/@ai-sdk/${name}`,
-      `node_modules/@ai-sdk/${name}/index.mjs`,
-      `node_modules/@ai-sdk/${name}/package.json`,
+      `node_modules/${name.split('/')[0]}`,
+      `node_modules/${name}`,
+      `node_modules/${name}/index.mjs`,
+      `node_modules/${name}/package.json`,
     ]);
     assert.deepEqual(
       readdirSync(packageDir, { recursive: true }).map(String).sort(),
@@ -143,7 +148,7 @@ describe('the deploy package', () => {
     );
   });
 
-  test('app.js leaves the AI SDK packages out (imported on first use from their own bundles)', () => {
+  test('app.js leaves the AI SDK, storage and identity packages out (imported on first use from their own bundles)', () => {
     const metafile = JSON.parse(readFileSync(metafilePath, 'utf8')) as Metafile;
     const bundled = new Set(Object.keys(metafile.inputs).map(npmPackageOf));
     for (const name of [
@@ -152,6 +157,8 @@ describe('the deploy package', () => {
       '@ai-sdk/gateway',
       '@ai-sdk/fal',
       '@ai-sdk/replicate',
+      '@azure/storage-blob',
+      '@azure/identity',
     ]) {
       assert.equal(bundled.has(name), false, `${name} is not in app.js`);
       assert.match(
@@ -376,6 +383,23 @@ describe('the Node host serves a video from the deploy package', () => {
       csp.includes(`script-src ${page.scriptHash}`) && csp.includes(`style-src ${page.styleHash}`),
       csp,
     );
+  });
+
+  test('GET /api/openapi.json from the bundle is the document of src/functions/openapi.ts (its module imported on this first request)', async () => {
+    assert.ok(host);
+    const answer = await call(`${host.url}/api/openapi.json`);
+    assert.equal(answer.status, 200, answer.text);
+    const listed = await call(`${host.url}/api/providers`);
+    const providerNames = ((listed.body?.providers ?? listed.body) as Array<{ name: string }>).map(
+      (p) => p.name,
+    );
+    const expected = buildOpenApiDocument({ publicBaseUrl: undefined, providerNames }) as Record<
+      string,
+      unknown
+    >;
+    const { servers: _servers, ...served } = answer.body as Record<string, unknown>;
+    const { servers: _expectedServers, ...rest } = expected;
+    assert.deepEqual(served, JSON.parse(JSON.stringify(rest)));
   });
 
   test('the host ran the app from the package folder (its working directory is the app directory, as on Azure)', () => {

@@ -56,6 +56,27 @@ describe('loadConfig', () => {
     assert.equal(azure?.kind === 'azure-openai' && azure.settings.managedIdentityClientId, 'abc');
   });
 
+  test("checks a storage connection string's form at load (the client itself is made on first use)", () => {
+    for (const connectionString of [
+      'UseDevelopmentStorage=true',
+      'DefaultEndpointsProtocol=https;AccountName=st;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+      'BlobEndpoint=https://st.blob.core.windows.net/;SharedAccessSignature=sv=2025-01-05&sig=x',
+    ])
+      assert.equal(
+        loadConfig({ ...minimal, VIDEO_STORAGE: connectionString }).videoStorage.kind,
+        'connectionString',
+      );
+    for (const connectionString of ['x', 'AccountName=st', 'DefaultEndpointsProtocol=https;AccountKey=a2V5'])
+      assert.throws(
+        () => loadConfig({ ...minimal, VIDEO_STORAGE: connectionString }),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          /VIDEO_STORAGE must be a storage connection string/.test(error.message) &&
+          !error.message.includes('a2V5'),
+        connectionString,
+      );
+  });
+
   test('accepts decimal poll bounds (sub-second polling in tests)', () => {
     assert.deepEqual(loadConfig({ ...minimal, POLL_MIN_SECONDS: '0.2', POLL_MAX_SECONDS: '1.5' }).poll, {
       minSeconds: 0.2,
@@ -92,7 +113,12 @@ describe('loadConfig', () => {
 
   test('reports no configured provider and poll bounds in the wrong order', () => {
     assert.throws(
-      () => loadConfig({ VIDEO_STORAGE: 'x', POLL_MIN_SECONDS: '40', POLL_MAX_SECONDS: '10' }),
+      () =>
+        loadConfig({
+          VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+          POLL_MIN_SECONDS: '40',
+          POLL_MAX_SECONDS: '10',
+        }),
       (e: Error) =>
         /no video provider is configured/.test(e.message) &&
         /POLL_MIN_SECONDS must not exceed POLL_MAX_SECONDS/.test(e.message),
@@ -101,7 +127,7 @@ describe('loadConfig', () => {
 
   test("each provider is configured by its key, with the vendors' public endpoints as defaults", () => {
     const config = loadConfig({
-      VIDEO_STORAGE: 'x',
+      VIDEO_STORAGE: 'UseDevelopmentStorage=true',
       FAL_KEY: 'fal-key',
       REPLICATE_API_TOKEN: 'r8_token',
       OPENAI_API_KEY: 'sk-x',
@@ -117,7 +143,7 @@ describe('loadConfig', () => {
     assert.equal(config.defaultProvider, 'openai', 'the first configured in the documented order');
     assert.equal(
       loadConfig({
-        VIDEO_STORAGE: 'x',
+        VIDEO_STORAGE: 'UseDevelopmentStorage=true',
         FAL_KEY: 'k',
         REPLICATE_API_TOKEN: 't',
         DEFAULT_PROVIDER: 'replicate',
@@ -128,11 +154,17 @@ describe('loadConfig', () => {
 
   test('DEFAULT_PROVIDER must name a known, configured provider', () => {
     assert.throws(
-      () => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'sora' }),
+      () =>
+        loadConfig({ VIDEO_STORAGE: 'UseDevelopmentStorage=true', FAL_KEY: 'k', DEFAULT_PROVIDER: 'sora' }),
       /DEFAULT_PROVIDER must be one of/,
     );
     assert.throws(
-      () => loadConfig({ VIDEO_STORAGE: 'x', FAL_KEY: 'k', DEFAULT_PROVIDER: 'replicate' }),
+      () =>
+        loadConfig({
+          VIDEO_STORAGE: 'UseDevelopmentStorage=true',
+          FAL_KEY: 'k',
+          DEFAULT_PROVIDER: 'replicate',
+        }),
       /DEFAULT_PROVIDER names replicate, which is not configured/,
     );
   });
@@ -384,7 +416,7 @@ describe('secrets and endpoints a deployment may not use', () => {
 });
 
 describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', () => {
-  const storage = { VIDEO_STORAGE: 'x' };
+  const storage = { VIDEO_STORAGE: 'UseDevelopmentStorage=true' };
 
   test("today's flat settings are shorthand for today's four instance names", () => {
     const flat = loadConfig({
@@ -523,7 +555,7 @@ describe('provider instances as settings (VIDEO_PROVIDERS__<name>__<FIELD>)', ()
 });
 
 describe('models as configuration (VIDEO_PROVIDERS__<name>__MODELS)', () => {
-  const google = { VIDEO_STORAGE: 'x', GOOGLE_GENERATIVE_AI_API_KEY: 'g' };
+  const google = { VIDEO_STORAGE: 'UseDevelopmentStorage=true', GOOGLE_GENERATIVE_AI_API_KEY: 'g' };
   const tomorrow = { seconds: [5, 10], sizes: ['16:9', '1:1'], audio: true, options: true };
 
   test('a setting holding JSON adds a model the built-in table does not have; the built-in rows stay', () => {

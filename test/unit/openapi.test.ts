@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { buildOpenApiDocument, createOpenApi } from '../../src/functions/openapi.js';
+import { createOpenApi } from '../../src/functions/openapi-api.js';
+import { buildOpenApiDocument } from '../../src/functions/openapi.js';
 import { providerViewSchema } from '../../src/functions/api-schemas.js';
 import { toVideoStatus } from '../../src/status/video-status.js';
 import { videoStatusSchema } from '../../src/status/view-schemas.js';

@@ -1,7 +1,8 @@
 // Request authentication for Azure OpenAI: the `api-key` header when a key is configured
 // (local emulator, or accounts that still allow keys), otherwise an Entra ID bearer token
 // from the managed identity (keyless, as infra/ deploys it).
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import { lazyDefaultAzureCredential } from '../../azure-credential.js';
 import type { AzureOpenAiSettings } from '../../config.js';
 import type { AuthHeaders } from '../http/transport.js';
 
@@ -40,7 +41,7 @@ export function authFromSettings(
 ): AuthHeaders {
   if (settings.apiKey) return apiKeyAuth(settings.apiKey);
   return tokenAuth(
-    new DefaultAzureCredential(
+    lazyDefaultAzureCredential(
       settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {},
     ),
   );

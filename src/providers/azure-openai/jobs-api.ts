@@ -7,30 +7,35 @@ import type { Transport } from '../http/transport.js';
 import type { ImageFetch, JobsApiCalls } from '../openai-videos/videos-api.js';
 import { knownJobs, phaseOf, type JobSpec, type ProviderJob, type StatusTable } from '../provider.js';
 
-const generationSchema = z.object({
-  id: z.string().min(1),
-  width: z.number(),
-  height: z.number(),
-  n_seconds: z.number(),
-});
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const generationSchema = z.lazy(() =>
+  z.object({
+    id: z.string().min(1),
+    width: z.number(),
+    height: z.number(),
+    n_seconds: z.number(),
+  }),
+);
 
-const jobSchema = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  created_at: z.number(),
-  finished_at: z.number().nullish(),
-  generations: z.array(generationSchema).nullish(),
-  prompt: z.string().nullish(),
-  failure_reason: z.string().nullish(),
-  model: z.string().nullish(),
-  width: z.number().nullish(),
-  height: z.number().nullish(),
-  n_seconds: z.number().nullish(),
-  n_variants: z.number().nullish(),
-});
+const jobSchema = z.lazy(() =>
+  z.object({
+    id: z.string().min(1),
+    status: z.string().min(1),
+    created_at: z.number(),
+    finished_at: z.number().nullish(),
+    generations: z.array(generationSchema).nullish(),
+    prompt: z.string().nullish(),
+    failure_reason: z.string().nullish(),
+    model: z.string().nullish(),
+    width: z.number().nullish(),
+    height: z.number().nullish(),
+    n_seconds: z.number().nullish(),
+    n_variants: z.number().nullish(),
+  }),
+);
 type Job = z.output<typeof jobSchema>;
 
-const jobListSchema = z.object({ data: z.array(jobSchema) });
+const jobListSchema = z.lazy(() => z.object({ data: z.array(jobSchema) }));
 
 /** `queued → preprocessing → running → processing → succeeded`, or failed / cancelled; any
  * other status is refused (phaseOf). Preprocessing has not started the work yet; processing

@@ -24,23 +24,30 @@ import { classifyFalResponse } from './classify.js';
 import { FAL_MODELS, type FalModel } from './models.js';
 import { falWebhooks } from './webhook.js';
 
-const submitSchema = z.object({
-  request_id: z.string().min(1),
-  status: z.string().optional(),
-  queue_position: z.number().int().nonnegative().nullish(),
-});
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const submitSchema = z.lazy(() =>
+  z.object({
+    request_id: z.string().min(1),
+    status: z.string().optional(),
+    queue_position: z.number().int().nonnegative().nullish(),
+  }),
+);
 
-const statusSchema = z.object({
-  status: z.string().min(1),
-  queue_position: z.number().int().nonnegative().nullish(),
-  error: z.string().nullish(),
-  error_type: z.string().nullish(),
-  metrics: z.object({ inference_time: z.number().nullish() }).partial().nullish(),
-});
+const statusSchema = z.lazy(() =>
+  z.object({
+    status: z.string().min(1),
+    queue_position: z.number().int().nonnegative().nullish(),
+    error: z.string().nullish(),
+    error_type: z.string().nullish(),
+    metrics: z.object({ inference_time: z.number().nullish() }).partial().nullish(),
+  }),
+);
 
-const resultSchema = z.object({
-  video: z.object({ url: z.url({ protocol: /^https?$/ }), content_type: z.string().nullish() }),
-});
+const resultSchema = z.lazy(() =>
+  z.object({
+    video: z.object({ url: z.url({ protocol: /^https?$/ }), content_type: z.string().nullish() }),
+  }),
+);
 
 /** `IN_QUEUE → IN_PROGRESS → COMPLETED`; any other status is refused (phaseOf). COMPLETED says
  * nothing of success (docs/providers/fal.md#status-object): a failed request reports an error with

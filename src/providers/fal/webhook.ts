@@ -17,25 +17,30 @@ const JWKS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** A signature no cached key verifies may come from a new key: fetch again, at most this often. */
 const JWKS_REFRESH_MIN_MS = 60 * 1000;
 
-const jwksSchema = z.object({
-  keys: z.array(
-    z
-      .object({
-        kty: z.string(),
-        crv: z.string().optional(),
-        x: z.string().optional(),
-        kid: z.string().optional(),
-      })
-      .passthrough(),
-  ),
-});
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const jwksSchema = z.lazy(() =>
+  z.object({
+    keys: z.array(
+      z
+        .object({
+          kty: z.string(),
+          crv: z.string().optional(),
+          x: z.string().optional(),
+          kid: z.string().optional(),
+        })
+        .passthrough(),
+    ),
+  }),
+);
 
-const bodySchema = z.object({
-  request_id: z.string().min(1),
-  status: z.enum(['OK', 'ERROR']),
-  payload: z.unknown().optional(),
-  error: z.string().nullish(),
-});
+const bodySchema = z.lazy(() =>
+  z.object({
+    request_id: z.string().min(1),
+    status: z.enum(['OK', 'ERROR']),
+    payload: z.unknown().optional(),
+    error: z.string().nullish(),
+  }),
+);
 
 export interface FalWebhookOptions {
   jwksUrl: string;

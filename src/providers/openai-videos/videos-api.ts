@@ -23,22 +23,25 @@ export type JobsApiCalls = Required<
   >
 >;
 
-const videoSchema = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  progress: z.number().nullish(),
-  created_at: z.number(),
-  completed_at: z.number().nullish(),
-  size: z.string().regex(/^\d+x\d+$/, 'must look like WIDTHxHEIGHT'),
-  // A string on the wire ("4"); a number is accepted in case a proxy or version sends one.
-  seconds: z.union([z.string(), z.number()]).transform(Number).pipe(z.number().positive()),
-  prompt: z.string().nullish(),
-  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
-  model: z.string().nullish(),
-});
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const videoSchema = z.lazy(() =>
+  z.object({
+    id: z.string().min(1),
+    status: z.string().min(1),
+    progress: z.number().nullish(),
+    created_at: z.number(),
+    completed_at: z.number().nullish(),
+    size: z.string().regex(/^\d+x\d+$/, 'must look like WIDTHxHEIGHT'),
+    // A string on the wire ("4"); a number is accepted in case a proxy or version sends one.
+    seconds: z.union([z.string(), z.number()]).transform(Number).pipe(z.number().positive()),
+    prompt: z.string().nullish(),
+    error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+    model: z.string().nullish(),
+  }),
+);
 type Video = z.output<typeof videoSchema>;
 
-const videoListSchema = z.object({ data: z.array(videoSchema) });
+const videoListSchema = z.lazy(() => z.object({ data: z.array(videoSchema) }));
 
 /** `queued → in_progress → completed | failed`; any other status is refused (phaseOf). */
 const STATUSES: StatusTable = {

@@ -21,22 +21,25 @@ import { classifyReplicateResponse } from './classify.js';
 import { REPLICATE_MODELS } from './models.js';
 import { replicateWebhooks } from './webhook.js';
 
-const predictionSchema = z.object({
-  id: z.string().min(1),
-  model: z.string().nullish(),
-  status: z.string().min(1),
-  input: z.record(z.string(), z.unknown()).nullish(),
-  // One URL for the models here; a list for others (each item an output).
-  output: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
-  error: z.unknown().optional(),
-  created_at: z.string().nullish(),
-  started_at: z.string().nullish(),
-  completed_at: z.string().nullish(),
-  data_removed: z.boolean().nullish(),
-});
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const predictionSchema = z.lazy(() =>
+  z.object({
+    id: z.string().min(1),
+    model: z.string().nullish(),
+    status: z.string().min(1),
+    input: z.record(z.string(), z.unknown()).nullish(),
+    // One URL for the models here; a list for others (each item an output).
+    output: z.union([z.string(), z.array(z.string()), z.null()]).optional(),
+    error: z.unknown().optional(),
+    created_at: z.string().nullish(),
+    started_at: z.string().nullish(),
+    completed_at: z.string().nullish(),
+    data_removed: z.boolean().nullish(),
+  }),
+);
 type Prediction = z.output<typeof predictionSchema>;
 
-const listSchema = z.object({ results: z.array(predictionSchema), next: z.string().nullish() });
+const listSchema = z.lazy(() => z.object({ results: z.array(predictionSchema), next: z.string().nullish() }));
 
 /** `starting → processing → succeeded | failed | canceled`, and `aborted` (a deadline passed before
  * it started) (docs/providers/replicate.md#prediction-object). Any other status is refused

@@ -12,7 +12,8 @@ import { WebhookVerificationError } from '../../errors.js';
 import type { ProviderJob, ProviderWebhooks, WebhookEvent } from '../provider.js';
 import { z } from 'zod';
 
-const secretSchema = z.object({ key: z.string().regex(/^whsec_/) });
+// Wire schemas are built on first use (z.lazy), not at app load (bench/README.md "App load time").
+const secretSchema = z.lazy(() => z.object({ key: z.string().regex(/^whsec_/) }));
 
 /** The reference libraries' tolerance (docs/providers/standard-webhooks.md#verification). */
 const TIMESTAMP_TOLERANCE_SECONDS = 300;
