@@ -85,7 +85,7 @@ const CASES: Case[] = [
 
 /** Whether the dialect's vendor documents a cancel that the ai-sdk kind sends (src/providers/ai-sdk/cancel.ts;
  * Google documents none for Veo operations: docs/providers/gemini.md; xAI and the AI Gateway none
- * either: docs/providers/xai.md, ai-gateway.md). */
+ * either: docs/providers/xai.md, docs/providers/ai-gateway.md). */
 const VENDOR_CANCELS: Record<Case['dialect'], boolean> = {
   replicate: true,
   fal: true,
