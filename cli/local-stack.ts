@@ -132,8 +132,10 @@ const PROVIDER_ENDPOINTS: Array<{ endpoint: string; key?: string }> = [
   { endpoint: 'FAL_QUEUE_URL', key: 'FAL_KEY' },
   { endpoint: 'FAL_JWKS_URL' },
   { endpoint: 'REPLICATE_BASE_URL', key: 'REPLICATE_API_TOKEN' },
-  // The google instance (kind ai-sdk): its key is the AI SDK's own setting.
+  // The google, xai and gateway instances (kind ai-sdk): their keys are the AI SDK's own settings.
   { endpoint: 'VIDEO_PROVIDERS__google__BASE_URL', key: 'GOOGLE_GENERATIVE_AI_API_KEY' },
+  { endpoint: 'VIDEO_PROVIDERS__xai__BASE_URL', key: 'XAI_API_KEY' },
+  { endpoint: 'VIDEO_PROVIDERS__gateway__BASE_URL', key: 'AI_GATEWAY_API_KEY' },
 ];
 
 /** Every provider endpoint in the settings: the fixed ones above, and each named instance's

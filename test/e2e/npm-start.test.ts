@@ -79,7 +79,7 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
   }[];
   assert.deepEqual(
     providers.map((p) => p.name),
-    ['azure-openai', 'openai', 'fal', 'replicate', 'google'],
+    ['azure-openai', 'openai', 'fal', 'replicate', 'google', 'xai', 'gateway'],
   );
   const asks = [
     // Veo through @ai-sdk/google (kind ai-sdk), unchanged, against the emulator's Gemini API.
@@ -90,6 +90,9 @@ test('npm start + curl-style requests reach a completed, playable video; Ctrl-C 
     { provider: 'openai', model: 'sora-2' },
     { provider: 'fal', model: 'fal-ai/kling-video/v2/master/text-to-video' },
     { provider: 'replicate', model: 'kwaivgi/kling-v2.0' },
+    // xAI and the AI Gateway through @ai-sdk/xai and @ai-sdk/gateway, unchanged, against the emulator.
+    { provider: 'xai', model: 'grok-imagine-video' },
+    { provider: 'gateway', model: 'klingai/kling-v2.6-t2v' },
   ];
   for (const ask of asks)
     assert.ok(
