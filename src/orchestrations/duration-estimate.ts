@@ -216,13 +216,19 @@ export function learnedAge(
   job: { startedAt?: number },
   createdAtSeconds: number,
   now: number,
-): { elapsedSeconds: number; startSpreadSeconds: number } {
+): { elapsedSeconds: number; startSpreadSeconds: number; startKnown: boolean } {
   const age = (from: number) => Math.max(0, now - from);
-  if (estimate.clock === 'created') return { elapsedSeconds: age(createdAtSeconds), startSpreadSeconds: 0 };
+  if (estimate.clock === 'created')
+    return { elapsedSeconds: age(createdAtSeconds), startSpreadSeconds: 0, startKnown: true };
   if (estimate.clock === undefined)
-    return { elapsedSeconds: age(job.startedAt ?? createdAtSeconds), startSpreadSeconds: 0 };
+    return {
+      elapsedSeconds: age(job.startedAt ?? createdAtSeconds),
+      startSpreadSeconds: 0,
+      startKnown: false,
+    };
   return {
     elapsedSeconds: age(window.from),
     startSpreadSeconds: Math.max(0, Math.min(now, window.to ?? window.from) - window.from),
+    startKnown: window.to !== undefined,
   };
 }

@@ -69,7 +69,13 @@ export type PollObservation =
        * and this job's age on the same clock as those durations, counted from the earliest its
        * start can have been; startSpreadSeconds: how much later it can have been (0 or absent:
        * known; see learnedAge). */
-      learned?: { estimate: DurationEstimate; elapsedSeconds: number; startSpreadSeconds?: number };
+      learned?: {
+        estimate: DurationEstimate;
+        elapsedSeconds: number;
+        startSpreadSeconds?: number;
+        /** The job's start on the estimate's clock is known (created, or its start was seen). */
+        startKnown?: boolean;
+      };
     } & ProgressSeen)
   | { kind: 'throttled'; retryAfterSeconds?: number; consecutiveErrors: number }
   | { kind: 'transient-error'; consecutiveErrors: number };
@@ -136,6 +142,7 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
               observation.learned.elapsedSeconds,
               bounds,
               observation.learned.startSpreadSeconds,
+              observation.learned.startKnown,
             )
           : undefined;
       if (learned !== undefined && Number.isFinite(learned)) return learned;
@@ -153,12 +160,22 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
  * fixed 5 s loop, whose calls it is to halve. Its spacing (see learnedDelaySeconds) follows from
  * it: the fewest calls that notice the jobs of that kind this soon. The waits between calls, the
  * work of noticing and a table of 50 samples add about 0.3 s, and a 50-job mean moves by about as
- * much from run to run: 1.9 s keeps the simulated bench's notice under the loop's by 0.3-0.5 s
- * with 0.9-1.5 calls to spare (bench/learned-polling-sim.ts; 2.1 s left 0.17-0.33 s). */
-export const LEARNED_LATENESS_SECONDS = 1.9;
+ * much from run to run, the loop's as much as ours: 1.6 s keeps the simulated bench's notice under
+ * the loop's by 0.5-0.8 s with 0.9-1.9 calls to spare, once a job whose start is known skips the
+ * calls before the fastest end (LEARNED_FIRST_WAIT_FACTOR; bench/learned-polling-sim.ts). With
+ * those calls, 1.9 s was the best balance and missed in quiet runs (bench/README.md, run E). */
+export const LEARNED_LATENESS_SECONDS = 1.6;
 
 /** Points the mean lateness is integrated over (see callWorth). */
 const LATENESS_POINTS = 64;
+
+/** Before the fastest job of its kind could have ended, a job whose start is known waits up to
+ * this many times the longest poll interval between calls (2 minutes on the default 30 s): no
+ * call there can see it end, only fail, and a failure is noticed within that. A job whose start
+ * is not known yet (queued at a provider that reports no start time) keeps the longest interval,
+ * as its calls are what tell when it started. (The calls the 30 s bound forced there were a
+ * quarter of the learned schedule's: bench/README.md, "learned polling", run E.) */
+export const LEARNED_FIRST_WAIT_FACTOR = 4;
 
 /** What a status call is worth in seconds of lateness, for the schedule to notice the jobs of
  * this kind LEARNED_LATENESS_SECONDS late on average: gaps √(2c·S/f) (see learnedDelaySeconds)
@@ -183,7 +200,8 @@ export function callWorth(estimate: DurationEstimate): number {
  * The wait before the next status call of a job `elapsed` seconds old, paced by how long jobs of
  * its kind took (estimate). Before the fastest of them could have ended, a call only costs (one
  * right at that moment too: nothing can have ended yet): wait for one gap past it, in equal
- * waits no longer than the max. Among the durations seen, a call at
+ * waits no longer than the max, or LEARNED_FIRST_WAIT_FACTOR times it once the job's start is
+ * known (`startKnown`). Among the durations seen, a call at
  * gap g after the last one notices a job ending in between g/2 late on average, and is only made
  * for a job still running: the gap that weighs the two (CALL_WORTH_SECONDS of lateness per call)
  * is √(2 · worth · S / f), with S the share of jobs still running and f the share ending per
@@ -200,6 +218,7 @@ export function learnedDelaySeconds(
   elapsed: number,
   bounds: PollBounds,
   startSpread = 0,
+  startKnown = false,
 ): number {
   const kind = widenedBy(estimate, startSpread);
   const fastest = quantileOf(kind, 0);
@@ -212,7 +231,8 @@ export function learnedDelaySeconds(
   const gap = (at: number) => gapAt(kind, at, slowest, worth);
   if (elapsed < fastest) {
     const until = fastest + gap(fastest) - elapsed;
-    return clamp(until / Math.ceil(until / bounds.maxSeconds), bounds);
+    const longest = (startKnown ? LEARNED_FIRST_WAIT_FACTOR : 1) * bounds.maxSeconds;
+    return Math.max(bounds.minSeconds, until / Math.ceil(until / longest));
   }
   if (elapsed >= slowest) return clamp((elapsed - slowest) / 2, bounds);
   return clamp(gap(elapsed), bounds);

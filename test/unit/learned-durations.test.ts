@@ -21,6 +21,7 @@ import {
 import {
   callWorth,
   expectedJobSeconds,
+  LEARNED_FIRST_WAIT_FACTOR,
   LEARNED_LATENESS_SECONDS,
   learnedDelaySeconds,
   nextPollDelaySeconds,
@@ -147,18 +148,21 @@ describe("a waiting job's start and age", () => {
     assert.deepEqual(learnedAge(started, window, {}, 100, 150), {
       elapsedSeconds: 29,
       startSpreadSeconds: 21.5,
+      startKnown: true,
     });
-    assert.deepEqual(learnedAge(started, { from: 121 }, {}, 100, 150), {
-      elapsedSeconds: 29,
-      startSpreadSeconds: 0,
-    });
+    assert.deepEqual(
+      learnedAge(started, { from: 121 }, {}, 100, 150),
+      { elapsedSeconds: 29, startSpreadSeconds: 0, startKnown: false },
+      'still queued: aged from its latest queued answer, its start not known yet',
+    );
     assert.deepEqual(learnedAge(created, window, {}, 100, 150), {
       elapsedSeconds: 50,
       startSpreadSeconds: 0,
+      startKnown: true,
     });
     assert.deepEqual(
       learnedAge(older, window, { startedAt: 110 }, 100, 150),
-      { elapsedSeconds: 40, startSpreadSeconds: 0 },
+      { elapsedSeconds: 40, startSpreadSeconds: 0, startKnown: false },
       'an estimate from an older history: as it was read then',
     );
   });
@@ -197,6 +201,22 @@ describe('the learned schedule', () => {
     const waits = Math.ceil(target / bounds.maxSeconds);
     assert.ok(Math.abs(first * waits - target) < 1e-9, `${waits} × ${first} s = ${target} s`);
     assert.ok(target > fastest && target < quantileOf(estimate, 0.2));
+  });
+
+  test('a job whose start is known: one wait to the same call when it is within LEARNED_FIRST_WAIT_FACTOR × the max', () => {
+    const target = fastest + learnedDelaySeconds(estimate, fastest, bounds);
+    assert.ok(target <= LEARNED_FIRST_WAIT_FACTOR * bounds.maxSeconds, `${target} s`);
+    const first = learnedDelaySeconds(estimate, 0, bounds, 0, true);
+    assert.ok(Math.abs(first - target) < 1e-9, `${first} s, not ${target} s`);
+    // Longer than the factor allows: equal waits within it.
+    const tight: PollBounds = { minSeconds: 2, maxSeconds: 10 };
+    const far = fastest + learnedDelaySeconds(estimate, fastest, tight);
+    const waits = Math.ceil(far / (LEARNED_FIRST_WAIT_FACTOR * tight.maxSeconds));
+    assert.ok(waits > 1);
+    const wait = learnedDelaySeconds(estimate, 0, tight, 0, true);
+    assert.ok(Math.abs(wait * waits - far) < 1e-9, `${waits} × ${wait} s = ${far} s`);
+    // Among the durations seen the bounds hold as before.
+    assert.ok(learnedDelaySeconds(estimate, fastest + 1, bounds, 0, true) <= bounds.maxSeconds);
   });
 
   test('among the durations seen: shorter gaps than the bounds allow, shrinking towards the slowest', () => {
@@ -305,11 +325,22 @@ describe('the learned schedule', () => {
       progress: extra.progress,
       elapsedSeconds: elapsed,
       expectedSeconds: 145,
-      ...(extra.learned === false ? {} : { learned: { estimate, elapsedSeconds: elapsed } }),
+      // Aged from a known start (a provider's own start time, or the create for 'created' kinds).
+      ...(extra.learned === false
+        ? {}
+        : { learned: { estimate, elapsedSeconds: elapsed, startKnown: true } }),
     }) as const;
 
   test('the policy uses it when given, and not when the job reports progress (its own clock)', () => {
-    assert.equal(nextPollDelaySeconds(observation(70), bounds), learnedDelaySeconds(estimate, 70, bounds));
+    assert.equal(
+      nextPollDelaySeconds(observation(70), bounds),
+      learnedDelaySeconds(estimate, 70, bounds, 0, true),
+    );
+    assert.equal(
+      nextPollDelaySeconds(observation(0), bounds),
+      learnedDelaySeconds(estimate, 0, bounds, 0, true),
+      'the start known: the first wait may pass the max',
+    );
     assert.equal(
       nextPollDelaySeconds(observation(70, { progress: 40 }), bounds),
       nextPollDelaySeconds(observation(70, { progress: 40, learned: false }), bounds),
