@@ -184,6 +184,14 @@ export const LEARNED_FIRST_WAIT_FACTOR = 4;
  * spread, the cheaper a call. (A start known only to a window is priced on the kind's own
  * durations, not on the widened ones: see learnedDelaySeconds.) */
 export function callWorth(estimate: DurationEstimate): number {
+  const integral = endSpreadIntegral(estimate);
+  // No spread to pace by (jobs all ending at one moment): the gaps are 0 anyway.
+  return integral > 0 ? 2 * (LEARNED_LATENESS_SECONDS / integral) ** 2 : 0;
+}
+
+/** ∫√(S·f) over the jobs' durations: with gaps √(2c·S/f) the mean lateness is √(c/2) times it,
+ * and the calls among the ends 1/√(2c) times it (see callWorth). */
+function endSpreadIntegral(estimate: DurationEstimate): number {
   const from = quantileOf(estimate, 0);
   const step = (quantileOf(estimate, 1) - from) / LATENESS_POINTS;
   let integral = 0;
@@ -192,8 +200,7 @@ export function callWorth(estimate: DurationEstimate): number {
     const density = densityAt(estimate, at);
     if (Number.isFinite(density)) integral += Math.sqrt(survivalAt(estimate, at) * density) * step;
   }
-  // No spread to pace by (jobs all ending at one moment): the gaps are 0 anyway.
-  return integral > 0 ? 2 * (LEARNED_LATENESS_SECONDS / integral) ** 2 : 0;
+  return integral;
 }
 
 /**
@@ -223,11 +230,14 @@ export function learnedDelaySeconds(
   const kind = widenedBy(estimate, startSpread);
   const fastest = quantileOf(kind, 0);
   const slowest = quantileOf(kind, 1);
-  // A start window spreads the ends, so the calls, over a wider range; it buys no more of them:
-  // a call is worth what it is for the kind's own durations. (Worth read off the widened table
-  // paid for the window in calls alone: the bench's fal made 9.2 calls, over half the loop's 9.1,
-  // and noticed 0.5 s sooner than it; bench/README.md, run D.)
-  const worth = callWorth(estimate);
+  // A start window spreads the ends, so the calls, over a wider range, and costs lateness only:
+  // the worth is raised by the square of how much the window widens ∫√(S·f), which keeps the
+  // calls among the ends those of the kind's own durations (1/√(2c) times the integral). (Priced
+  // on the own durations alone, fal's window bought calls too: 8.3 and 9.4 against 9.05-9.25
+  // allowed, noticed 0.8 s sooner than the loop; bench/README.md, runs F and G.)
+  const own = endSpreadIntegral(estimate);
+  const widened = startSpread > 0 ? endSpreadIntegral(kind) : own;
+  const worth = own > 0 ? callWorth(estimate) * (widened / own) ** 2 : 0;
   const gap = (at: number) => gapAt(kind, at, slowest, worth);
   if (elapsed < fastest) {
     const until = fastest + gap(fastest) - elapsed;
