@@ -161,7 +161,8 @@ export function nextPollDelaySeconds(observation: PollObservation, bounds: PollB
  * it: the fewest calls that notice the jobs of that kind this soon. The waits between calls, the
  * work of noticing and a table of 50 samples add about 0.3 s, and a 50-job mean moves by about as
  * much from run to run, the loop's as much as ours: 1.6 s keeps the simulated bench's notice under
- * the loop's by 0.5-0.8 s with 0.9-1.9 calls to spare, once a job whose start is known skips the
+ * the loop's by 0.7-0.8 s with 1.5-1.9 calls to spare where the start is known (a start window
+ * costs lateness on top: see learnedDelaySeconds), once a job whose start is known skips the
  * calls before the fastest end (LEARNED_FIRST_WAIT_FACTOR; bench/learned-polling-sim.ts). With
  * those calls, 1.9 s was the best balance and missed in quiet runs (bench/README.md, run E). */
 export const LEARNED_LATENESS_SECONDS = 1.6;
