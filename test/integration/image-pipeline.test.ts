@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { solidPng } from '../support/png.js';
+import { solidPng } from '../support/test-images.js';
 import {
   emulatorStats,
   postVideo,

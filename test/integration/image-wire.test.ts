@@ -18,7 +18,7 @@ import type { ForeignUrlRule } from '../../src/providers/http/transport.js';
 import { createOpenAiVideosProvider } from '../../src/providers/openai-videos/provider.js';
 import type { JobImage, JobSpec } from '../../src/providers/provider.js';
 import { createReplicateProvider } from '../../src/providers/replicate/provider.js';
-import { solidPng } from '../support/png.js';
+import { solidPng } from '../support/test-images.js';
 
 interface Captured {
   method: string;

@@ -18,7 +18,7 @@ import { createReplicateProvider } from '../../src/providers/replicate/provider.
 import { REPLICATE_MODELS } from '../../src/providers/replicate/models.js';
 import { probeVideo } from '../provider-emulator/ffprobe.js';
 import { eventually } from '../support/eventually.js';
-import { solidPng } from '../support/png.js';
+import { solidPng } from '../support/test-images.js';
 
 const KEY = 'model-rows-key';
 /** The registry's rule in local development: the emulator's files are on loopback. */
